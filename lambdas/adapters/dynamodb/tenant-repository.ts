@@ -1,0 +1,102 @@
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../../domain/shared/errors';
+import type { TenantRepository } from '../../domain/tenants/ports';
+import type { Tenant, User } from '../../domain/tenants/schemas';
+import { failedConditions, isConditionFailure, versionConflict, withoutKeys } from './conditions';
+import { userItem, userKey } from './user-repository';
+
+/**
+ * Tenant entity.
+ *   tenant      pk = T#<tenantId>   sk = TENANT
+ *   slug claim  pk = SLUG#<slug>    sk = SLUG      (global: makes slugs unique; read by platform code only)
+ */
+export const tenantKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'TENANT' });
+const slugKey = (slug: string) => ({ pk: `SLUG#${slug}`, sk: 'SLUG' });
+
+export class DynamoTenantRepository implements TenantRepository {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async createWithOwner(tenant: Tenant, owner: User): Promise<void> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...tenantKey(tenant.id), entity: 'tenant', ...tenant },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...slugKey(tenant.slug), entity: 'slug', tenantId: tenant.id },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Put: { TableName: this.tableName, Item: userItem(owner), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (failedConditions(error)?.includes(1)) {
+        throw new ConflictError(`tenant.slug: ${tenant.slug} is already taken`, { field: 'body.tenant.slug' });
+      }
+      throw error;
+    }
+  }
+
+  async deleteRegistration(tenant: Tenant, ownerId: string): Promise<void> {
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: this.tableName, Key: tenantKey(tenant.id) } },
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: slugKey(tenant.slug),
+              ConditionExpression: 'tenantId = :t',
+              ExpressionAttributeValues: { ':t': tenant.id },
+            },
+          },
+          { Delete: { TableName: this.tableName, Key: userKey(tenant.id, ownerId) } },
+        ],
+      }),
+    );
+  }
+
+  async get(tenantId: string): Promise<Tenant | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: tenantKey(tenantId) }));
+    return Item ? withoutKeys<Tenant>(Item) : undefined;
+  }
+
+  async rename(tenantId: string, name: string, expectedVersion: number): Promise<Tenant> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tenantKey(tenantId),
+          UpdateExpression: 'SET #name = :name, updatedAt = :now, version = version + :one',
+          ConditionExpression: 'attribute_exists(pk) AND version = :expected',
+          ExpressionAttributeNames: { '#name': 'name' },
+          ExpressionAttributeValues: {
+            ':name': name,
+            ':now': new Date().toISOString(),
+            ':one': 1,
+            ':expected': expectedVersion,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return withoutKeys<Tenant>(Attributes ?? {});
+    } catch (error) {
+      if (isConditionFailure(error)) throw versionConflict('Tenant', tenantId, error);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The one error hierarchy of the platform. Domain code throws these; the HTTP layer maps
+ * them to responses in exactly one place (`lambdas/http/error-response.ts`). `expose`
+ * says whether `message` may be shown to the caller; unexpected errors never are.
+ */
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `body.model.temperature` or `path.id`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly expose = true,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(
+    message: string,
+    readonly issues: readonly FieldIssue[] = [],
+  ) {
+    super(400, 'VALIDATION_FAILED', message, issues.length > 0 ? { issues } : undefined);
+  }
+
+  static forField(field: string, message: string): ValidationError {
+    return new ValidationError(`${field}: ${message}`, [{ field, message }]);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'A valid bearer token is required') {
+    super(401, 'UNAUTHORIZED', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'Your role does not allow this operation') {
+    super(403, 'FORBIDDEN', message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(entity: string, id?: string) {
+    super(404, 'NOT_FOUND', id === undefined ? `${entity} not found` : `${entity} ${id} not found`);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(409, 'CONFLICT', message, details);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(413, 'PAYLOAD_TOO_LARGE', `body: larger than the ${limitBytes}-byte limit`, { limitBytes });
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor() {
+    super(415, 'UNSUPPORTED_MEDIA_TYPE', 'content-type: must be application/json');
+  }
+}

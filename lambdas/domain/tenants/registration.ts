@@ -1,0 +1,70 @@
+import { newId } from '../shared/ids';
+import type { IdentityProvider, TenantRepository } from './ports';
+import type { AuthToken, RegisterTenantInput, Tenant, User } from './schemas';
+
+export interface RegistrationDeps {
+  readonly tenants: TenantRepository;
+  readonly identity: IdentityProvider;
+}
+
+export interface Registration {
+  readonly tenant: Tenant;
+  readonly owner: User;
+  readonly auth: AuthToken;
+}
+
+function slugify(name: string): string {
+  const base = name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+  return base.length >= 3 ? base : `tenant-${base}`.replace(/-+$/, '');
+}
+
+/**
+ * Creates a tenant with its first owner. The records are written first (claiming the slug);
+ * if the identity provider then refuses the owner (email taken), the records are removed
+ * again so a failed registration leaves nothing behind.
+ */
+export async function registerTenant(deps: RegistrationDeps, input: RegisterTenantInput): Promise<Registration> {
+  const now = new Date().toISOString();
+  const tenantId = newId('tenant');
+  const tenant: Tenant = {
+    id: tenantId,
+    name: input.tenant.name,
+    slug: input.tenant.slug ?? `${slugify(input.tenant.name)}-${tenantId.slice(-6).toLowerCase()}`,
+    status: 'active',
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  const owner: User = {
+    id: newId('user'),
+    tenantId,
+    email: input.owner.email,
+    name: input.owner.name,
+    role: 'owner',
+    grants: [],
+    locationIds: [],
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  await deps.tenants.createWithOwner(tenant, owner);
+  try {
+    await deps.identity.createUser({
+      userId: owner.id,
+      tenantId,
+      email: owner.email,
+      password: input.owner.password,
+      role: 'owner',
+    });
+  } catch (error) {
+    await deps.tenants.deleteRegistration(tenant, owner.id);
+    throw error;
+  }
+  const auth = await deps.identity.authenticate(owner.email, input.owner.password);
+  return { tenant, owner, auth };
+}

@@ -1,0 +1,62 @@
+import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
+import { createDocumentClient } from '../../adapters/dynamodb/document-client';
+import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
+import { loadRuntimeConfig } from '../../config';
+import {
+  cloneAgent,
+  createAgent,
+  deleteAgent,
+  getAgent,
+  getAgentStats,
+  getAgentVersion,
+  listAgents,
+  listAgentVersions,
+  rollbackAgent,
+  runLifecycleCommand,
+  updateAgent,
+} from '../../domain/agents/agents';
+import { createHttpHandler, etag } from '../../http/http-handler';
+
+const config = loadRuntimeConfig();
+const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const deps = {
+  agents: new DynamoAgentRepository(client, config.TABLE_NAME),
+  locations: new DynamoLocationRepository(client, config.TABLE_NAME),
+};
+
+const withEtag = <T extends { version: number }>(agent: T) => ({ body: agent, headers: etag(agent) });
+
+export const handler = createHttpHandler(
+  'agents',
+  {
+    'GET /v1/agents': async ({ principal, query }) => ({ body: await listAgents(deps, principal, query) }),
+    'POST /v1/agents': async ({ principal, body }) => withEtag(await createAgent(deps, principal, body)),
+    'GET /v1/agents/{id}': async ({ principal, params }) => withEtag(await getAgent(deps, principal, params.id)),
+    'PATCH /v1/agents/{id}': async ({ principal, params, body, expectedVersion }) =>
+      withEtag(await updateAgent(deps, principal, params.id, body, expectedVersion)),
+    'DELETE /v1/agents/{id}': async ({ principal, params }) => {
+      await deleteAgent(deps, principal, params.id);
+      return {};
+    },
+    'POST /v1/agents/{id}/start': async ({ principal, params }) =>
+      withEtag(await runLifecycleCommand(deps, principal, params.id, 'start')),
+    'POST /v1/agents/{id}/pause': async ({ principal, params }) =>
+      withEtag(await runLifecycleCommand(deps, principal, params.id, 'pause')),
+    'POST /v1/agents/{id}/resume': async ({ principal, params }) =>
+      withEtag(await runLifecycleCommand(deps, principal, params.id, 'resume')),
+    'POST /v1/agents/{id}/stop': async ({ principal, params }) =>
+      withEtag(await runLifecycleCommand(deps, principal, params.id, 'stop')),
+    'POST /v1/agents/{id}/clone': async ({ principal, params, body }) =>
+      withEtag(await cloneAgent(deps, principal, params.id, body.name)),
+    'GET /v1/agents/{id}/versions': async ({ principal, params, query }) => ({
+      body: await listAgentVersions(deps, principal, params.id, query),
+    }),
+    'GET /v1/agents/{id}/versions/{version}': async ({ principal, params }) => ({
+      body: await getAgentVersion(deps, principal, params.id, params.version),
+    }),
+    'POST /v1/agents/{id}/versions/{version}/rollback': async ({ principal, params, expectedVersion }) =>
+      withEtag(await rollbackAgent(deps, principal, params.id, params.version, expectedVersion)),
+    'GET /v1/agents/{id}/stats': async ({ principal, params }) => ({ body: await getAgentStats(deps, principal, params.id) }),
+  },
+  { maxBodyBytes: config.MAX_BODY_BYTES },
+);

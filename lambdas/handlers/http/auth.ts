@@ -1,0 +1,25 @@
+import { createDocumentClient } from '../../adapters/dynamodb/document-client';
+import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
+import { createIdentityProvider } from '../../adapters/identity';
+import { loadIdentityConfig, loadRuntimeConfig } from '../../config';
+import { registerTenant } from '../../domain/tenants/registration';
+import { createHttpHandler } from '../../http/http-handler';
+
+const config = loadRuntimeConfig();
+const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const deps = {
+  tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
+  identity: createIdentityProvider(loadIdentityConfig(), { client, tableName: config.TABLE_NAME, region: config.AWS_REGION }),
+};
+
+export const handler = createHttpHandler(
+  'auth',
+  {
+    'POST /v1/auth/register': async ({ body }) => {
+      const { tenant, owner, auth } = await registerTenant(deps, body);
+      return { body: { tenant, user: owner, auth } };
+    },
+    'POST /v1/auth/login': async ({ body }) => ({ body: await deps.identity.authenticate(body.email, body.password) }),
+  },
+  { maxBodyBytes: config.MAX_BODY_BYTES },
+);

@@ -1,0 +1,120 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import * as z from 'zod';
+import { AppError, ForbiddenError, ValidationError } from '../domain/shared/errors';
+import type { Principal } from '../domain/shared/principal';
+import { roleAllows } from '../domain/tenants/rbac';
+import { logger } from '../observability';
+import { errorResponse, jsonResult } from './error-response';
+import { expectedVersion, jsonBody, parseWith, principalFrom } from './request';
+import { type HttpLambdaName, ROUTES, type RouteKey, type RouteSpec, type RoutesOf } from './route-table';
+
+type Spec<K extends RouteKey> = (typeof ROUTES)[K];
+type Parsed<S, F extends string> = S extends { [P in F]: infer T } ? (T extends z.ZodType ? z.output<T> : never) : undefined;
+
+export interface HttpRequest<K extends RouteKey> {
+  readonly principal: Spec<K>['permission'] extends 'public' ? undefined : Principal;
+  readonly params: Parsed<Spec<K>, 'params'>;
+  readonly query: Parsed<Spec<K>, 'query'>;
+  readonly body: Parsed<Spec<K>, 'body'>;
+  /** From `If-Match`, for routes that update a versioned entity. */
+  readonly expectedVersion: number | undefined;
+  readonly event: APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+export interface HttpReply {
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  /** Overrides the route's status (rarely needed). */
+  readonly status?: number;
+}
+
+export type RouteImplementations<L extends HttpLambdaName> = {
+  readonly [K in RoutesOf<L>]: (request: HttpRequest<K>) => Promise<HttpReply>;
+};
+
+export type HttpHandler = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface HttpHandlerOptions {
+  readonly maxBodyBytes: number;
+}
+
+/** ETag for versioned entities, so clients can send it back as If-Match. */
+export const etag = (entity: { version: number }) => ({ etag: `"${entity.version}"` });
+
+/**
+ * Builds a Lambda handler for one route group: resolves the route, authenticates and
+ * authorizes the caller (the only RBAC check in the system), validates path, query and body
+ * against the route table's schemas, runs the route, and shapes the response. Errors are
+ * turned into responses by `errorResponse`, in one place.
+ */
+export function createHttpHandler<L extends HttpLambdaName>(
+  lambda: L,
+  routes: RouteImplementations<L>,
+  options: HttpHandlerOptions,
+): HttpHandler {
+  const dispatch = async (event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> => {
+    const key = event.routeKey as RouteKey;
+    const spec = ROUTES[key] as RouteSpec | undefined;
+    const implementation = (routes as Record<string, (request: HttpRequest<RouteKey>) => Promise<HttpReply>>)[key];
+    if (!spec || spec.lambda !== lambda || !implementation) {
+      throw new AppError(404, 'ROUTE_NOT_FOUND', `No route ${event.routeKey}`);
+    }
+    let principal: Principal | undefined;
+    if (spec.permission !== 'public') {
+      principal = principalFrom(event);
+      logger.appendKeys({ tenantId: principal.tenantId, userId: principal.userId });
+      if (!roleAllows(principal.role, spec.permission)) {
+        throw new ForbiddenError(`Role ${principal.role} lacks ${spec.permission}`);
+      }
+    }
+    const params = spec.params ? parseWith(spec.params, event.pathParameters ?? {}, 'path') : undefined;
+    const query = parseWith(spec.query ?? emptyQuery, event.queryStringParameters ?? {}, 'query');
+    const rawBody = jsonBody(event, options.maxBodyBytes);
+    let body: unknown;
+    if (spec.body) {
+      body = parseWith(spec.body, rawBody, 'body');
+    } else if (rawBody !== undefined && !isEmptyObject(rawBody)) {
+      throw ValidationError.forField('body', 'this endpoint takes no body');
+    }
+    const reply = await implementation({
+      principal,
+      params,
+      query: spec.query ? query : undefined,
+      body,
+      expectedVersion: expectedVersion(event),
+      event,
+    } as HttpRequest<RouteKey>);
+    const status = reply.status ?? spec.status;
+    return jsonResult(status, status === 204 ? undefined : reply.body, {
+      'x-request-id': event.requestContext.requestId,
+      ...reply.headers,
+    });
+  };
+
+  return middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>(dispatch)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      before: async (request) => {
+        logger.appendKeys({ route: request.event.routeKey, requestId: request.event.requestContext.requestId });
+      },
+      onError: async (request) => {
+        request.response = errorResponse(request.error, (error) => logger.error('Unhandled error', error as Error));
+        if (request.response.headers) request.response.headers['x-request-id'] = request.event.requestContext.requestId;
+      },
+    });
+}
+
+const emptyQuery = z.strictObject({});
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+}

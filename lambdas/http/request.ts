@@ -1,0 +1,75 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import * as z from 'zod';
+import { PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../domain/shared/errors';
+import { idSchema } from '../domain/shared/ids';
+import type { Principal } from '../domain/shared/principal';
+import { ROLES, type Role } from '../domain/tenants/rbac';
+import { fromZod } from './error-response';
+
+/** API Gateway passes claims as strings; a list claim arrives as "[a b]". Local tokens may carry arrays. */
+function rolesFromClaim(claim: unknown): Role[] {
+  const values = Array.isArray(claim)
+    ? claim.map(String)
+    : typeof claim === 'string'
+      ? claim.replace(/^\[|\]$/g, '').split(/[\s,]+/)
+      : [];
+  return values.filter((value): value is Role => (ROLES as readonly string[]).includes(value));
+}
+
+const claimsSchema = z.object({
+  'cognito:username': idSchema('user'),
+  'custom:tenantId': idSchema('tenant'),
+  email: z.string().optional(),
+});
+
+/**
+ * The caller, from the claims the JWT authorizer verified. The tenant comes from here and
+ * nowhere else. A user in several groups acts with the least privileged of them: the role
+ * change in the identity provider adds the new group before removing the old one.
+ */
+export function principalFrom(event: APIGatewayProxyEventV2WithJWTAuthorizer): Principal {
+  const claims = event.requestContext.authorizer?.jwt?.claims;
+  const parsed = claimsSchema.safeParse(claims ?? {});
+  const roles = rolesFromClaim(claims?.['cognito:groups']);
+  const role = [...ROLES].reverse().find((candidate) => roles.includes(candidate));
+  if (!parsed.success || role === undefined) throw new UnauthorizedError('token: lacks the user, tenant or role claim');
+  return {
+    userId: parsed.data['cognito:username'],
+    tenantId: parsed.data['custom:tenantId'],
+    role,
+    ...(parsed.data.email ? { email: parsed.data.email } : {}),
+  };
+}
+
+export function parseWith<T extends z.ZodType>(schema: T, input: unknown, location: 'body' | 'query' | 'path'): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw fromZod(result.error, location);
+  return result.data;
+}
+
+function header(event: APIGatewayProxyEventV2WithJWTAuthorizer, name: string): string | undefined {
+  return event.headers?.[name] ?? Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
+/** Reads the JSON body: media type, size limit and syntax are each reported as such. */
+export function jsonBody(event: APIGatewayProxyEventV2WithJWTAuthorizer, maxBytes: number): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  const contentType = header(event, 'content-type') ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) throw new UnsupportedMediaTypeError();
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw ValidationError.forField('body', `malformed JSON (${(error as Error).message})`);
+  }
+}
+
+/** `If-Match: "3"` (or `W/"3"`, or `3`) → 3; absent → undefined. */
+export function expectedVersion(event: APIGatewayProxyEventV2WithJWTAuthorizer): number | undefined {
+  const value = header(event, 'if-match');
+  if (value === undefined) return undefined;
+  const match = /^(?:W\/)?"?(\d{1,10})"?$/.exec(value.trim());
+  if (!match?.[1]) throw ValidationError.forField('header.if-match', 'must be the entity version, e.g. "3"');
+  return Number(match[1]);
+}

@@ -1,0 +1,124 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { HttpHandler } from '../lambdas/http/http-handler';
+import type { HttpLambdaName } from '../lambdas/http/route-table';
+import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local';
+import { createLocalHttpServer } from './http-server';
+
+export interface LocalPlatformOptions {
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Keep the data (and the issuer key, so tokens survive restarts) here; in memory otherwise. */
+  readonly dataDir?: string;
+  /** Use an already running DynamoDB Local instead of starting one (the tests share one). */
+  readonly dynamoEndpoint?: string;
+  readonly tableName?: string;
+  readonly logRequests?: boolean;
+}
+
+export interface LocalPlatform {
+  readonly url: string;
+  readonly tableName: string;
+  readonly dynamoEndpoint: string;
+  stop(): Promise<void>;
+}
+
+export const LOCAL_AUDIENCE = 'agent-platform-local';
+
+async function issuerKeys(dataDir: string | undefined): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
+  const file = dataDir ? join(dataDir, 'local-issuer.jwk.json') : undefined;
+  if (file) {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as { privateJwk: JWK; publicJwk: JWK };
+    } catch {
+      // First start with this data folder: create the key below.
+    }
+  }
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = `local-${Date.now().toString(36)}`;
+  const keys = {
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
+  };
+  if (file) await writeFile(file, JSON.stringify(keys), { mode: 0o600 });
+  return keys;
+}
+
+let started = false;
+
+/**
+ * The whole platform on this machine: DynamoDB Local with the stack's table, the local
+ * issuer, and the route table served over HTTP by the same handler functions the Lambdas run.
+ * Handlers read their configuration at import, so one platform runs per process.
+ */
+export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
+  if (started) throw new Error('A local platform is already running in this process');
+  started = true;
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const tableName = options.tableName ?? 'agent-platform-local';
+  let dynamo: DynamoDbLocal | undefined;
+  const dynamoEndpoint =
+    options.dynamoEndpoint ?? (dynamo = await startDynamoDbLocal(options.dataDir ? { dataDir: options.dataDir } : {})).endpoint;
+  try {
+    await ensureTable(dynamoEndpoint, tableName);
+    const keys = await issuerKeys(options.dataDir);
+    let issuer = '';
+    let resolveHandlers: (handlers: Record<HttpLambdaName, HttpHandler>) => void = () => undefined;
+    const handlers = new Promise<Record<HttpLambdaName, HttpHandler>>((resolve) => {
+      resolveHandlers = resolve;
+    });
+    const server = createLocalHttpServer({
+      handlers,
+      jwks: { keys: [keys.publicJwk] },
+      issuer: () => issuer,
+      audience: LOCAL_AUDIENCE,
+      logRequests: options.logRequests ?? false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : (options.host ?? '127.0.0.1')}:${port}`;
+    issuer = `${url}/local-issuer`;
+
+    Object.assign(process.env, {
+      TABLE_NAME: tableName,
+      DYNAMODB_ENDPOINT: dynamoEndpoint,
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      STAGE: 'local',
+      IDENTITY_PROVIDER: 'local',
+      LOCAL_ISSUER: issuer,
+      LOCAL_AUDIENCE,
+      LOCAL_SIGNING_JWK: JSON.stringify(keys.privateJwk),
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      POWERTOOLS_SERVICE_NAME: 'agent-platform-local',
+    });
+    // Imported only now: each handler reads its configuration once, at module load, as in Lambda.
+    resolveHandlers({
+      auth: (await import('../lambdas/handlers/http/auth')).handler,
+      tenancy: (await import('../lambdas/handlers/http/tenancy')).handler,
+      agents: (await import('../lambdas/handlers/http/agents')).handler,
+      system: (await import('../lambdas/handlers/http/system')).handler,
+    });
+
+    return {
+      url,
+      tableName,
+      dynamoEndpoint,
+      stop: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await dynamo?.stop();
+        started = false;
+      },
+    };
+  } catch (error) {
+    await dynamo?.stop();
+    started = false;
+    throw error;
+  }
+}
