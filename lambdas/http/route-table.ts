@@ -232,7 +232,7 @@ export const ROUTES = {
     permission: 'agents:write',
     summary: 'Clone an agent’s configuration into a new draft',
     params: agentParams,
-    body: agentCloneBody,
+    body: agentCloneBody.default({}),
     status: 201,
     response: agentSchema,
   },

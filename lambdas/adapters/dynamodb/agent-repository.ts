@@ -1,3 +1,4 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -15,7 +16,7 @@ import {
 } from '../../domain/agents/schemas';
 import { ConflictError, NotFoundError } from '../../domain/shared/errors';
 import type { PageRequest } from '../../domain/shared/pagination';
-import { isConditionFailure, withoutKeys } from './conditions';
+import { isConditionFailure, itemAtFailure, transactionItemAtFailure, withoutKeys } from './conditions';
 import { queryPage } from './pagination';
 import { GSI1 } from './table-definition';
 import { versionedUpdate } from './update-expression';
@@ -168,19 +169,18 @@ export class DynamoAgentRepository implements AgentRepository {
     try {
       await this.client.send(new TransactWriteCommand(input));
     } catch (error) {
-      const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] })
-        .CancellationReasons;
-      const agentReason = reasons?.[0];
-      if (agentReason?.Code === 'ConditionalCheckFailed') {
-        const item = agentReason.Item;
+      const agentFailure = transactionItemAtFailure(error, 0);
+      if (agentFailure.failed) {
+        const item = agentFailure.item;
         if (!item || item.deletedAt !== undefined) throw new NotFoundError('Agent', next.id);
         throw new ConflictError(
           `Agent ${next.id} was changed by someone else (now version ${String(item.version)}); re-read it and retry`,
           { currentVersion: item.version },
         );
       }
-      // The version slot is taken only if a concurrent writer got there first with the same base.
-      if (reasons?.[1]?.Code === 'ConditionalCheckFailed' || reasons?.some((r) => r.Code === 'TransactionConflict')) {
+      // Two writers from the same base version collide on the version slot or on the item itself.
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      if (transactionItemAtFailure(error, 1).failed || reasons.some((r) => r.Code === 'TransactionConflict')) {
         throw new ConflictError(`Agent ${next.id} was changed concurrently; re-read it and retry`);
       }
       throw error;
@@ -205,7 +205,7 @@ export class DynamoAgentRepository implements AgentRepository {
       return { agent: toAgent(Attributes ?? {}) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const item = (error as { Item?: Record<string, unknown> }).Item;
+      const item = itemAtFailure(error);
       if (!item || item.deletedAt !== undefined) throw new NotFoundError('Agent', agentId);
       return { refusedFrom: item.status as AgentStatus };
     }

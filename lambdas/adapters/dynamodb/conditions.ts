@@ -1,16 +1,30 @@
 import { ConflictError, NotFoundError } from '../../domain/shared/errors';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 
-export function isConditionFailure(error: unknown): boolean {
+export function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
   return error instanceof ConditionalCheckFailedException;
 }
 
-/** Which items of a transaction failed their condition (by position), if it was cancelled for that. */
-export function failedConditions(error: unknown): number[] | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  const reasons = error.CancellationReasons ?? [];
-  const failed = reasons.flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
-  return failed.length > 0 ? failed : undefined;
+/**
+ * The item as it was when a condition failed (`ReturnValuesOnConditionCheckFailure: ALL_OLD`).
+ * The document client does not unmarshall exceptions, so this does.
+ */
+export function itemAtFailure(error: unknown): Record<string, unknown> | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return item ? unmarshall(item) : undefined;
+}
+
+/** Same, for the `index`-th item of a cancelled transaction. */
+export function transactionItemAtFailure(error: unknown, index: number): { failed: boolean; item?: Record<string, unknown> } {
+  if (!(error instanceof TransactionCanceledException)) return { failed: false };
+  const reason = error.CancellationReasons?.[index];
+  if (reason?.Code !== 'ConditionalCheckFailed') return { failed: false };
+  return reason.Item ? { failed: true, item: unmarshall(reason.Item) } : { failed: true };
 }
 
 /** Strips the table's key attributes from an item before it leaves the adapter. */
@@ -21,7 +35,7 @@ export function withoutKeys<T>(item: Record<string, unknown>): T {
 
 /** A failed `version = :expected` condition: 404 if the item is gone, else 409 with the current version. */
 export function versionConflict(entity: string, id: string, error: unknown): Error {
-  const item = (error as { Item?: Record<string, unknown> }).Item;
+  const item = itemAtFailure(error);
   if (!item) return new NotFoundError(entity, id);
   return new ConflictError(`${entity} ${id} was changed by someone else (now version ${String(item.version)}); re-read it and retry`, {
     currentVersion: item.version,

@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCo
 import { ConflictError } from '../../domain/shared/errors';
 import type { TenantRepository } from '../../domain/tenants/ports';
 import type { Tenant, User } from '../../domain/tenants/schemas';
-import { failedConditions, isConditionFailure, versionConflict, withoutKeys } from './conditions';
+import { isConditionFailure, transactionItemAtFailure, versionConflict, withoutKeys } from './conditions';
 import { userItem, userKey } from './user-repository';
 
 /**
@@ -43,7 +43,7 @@ export class DynamoTenantRepository implements TenantRepository {
         }),
       );
     } catch (error) {
-      if (failedConditions(error)?.includes(1)) {
+      if (transactionItemAtFailure(error, 1).failed) {
         throw new ConflictError(`tenant.slug: ${tenant.slug} is already taken`, { field: 'body.tenant.slug' });
       }
       throw error;

@@ -1,0 +1,175 @@
+/**
+ * Every route in the route table, over HTTP against local mode:
+ *  - without a valid token → 401 (missing, malformed, wrong signature, expired, wrong audience);
+ *  - with a role that lacks the route's permission → 403;
+ *  - with tenant B's token on tenant A's ids → 404, and nothing of A's in the answer.
+ * The route list is read from the route table, so a new route is covered the day it is added.
+ */
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { ROLES, roleAllows } from '../../lambdas/domain/tenants/rbac';
+import { ROUTES, type RouteSpec, splitRouteKey } from '../../lambdas/http/route-table';
+import { agentBody, type ApiClient, registerTenant, startApi, userWithRole } from '../support/api';
+
+const PROTECTED = (Object.entries(ROUTES) as [string, RouteSpec][]).filter(([, spec]) => spec.permission !== 'public');
+
+/** A valid request body for each route that takes one, so only auth decides the outcome. */
+function bodyFor(key: string): unknown {
+  switch (key) {
+    case 'POST /v1/agents':
+      return agentBody('Matrix agent');
+    case 'PATCH /v1/agents/{id}':
+      return { instructions: 'Be brief.' };
+    case 'POST /v1/agents/{id}/clone':
+      return { name: 'Matrix clone' };
+    case 'PATCH /v1/tenant':
+      return { name: 'Renamed' };
+    case 'POST /v1/users':
+      return { email: `m-${Math.random().toString(36).slice(2)}@example.test`, name: 'M', password: 'Correct-Horse-9', role: 'member' };
+    case 'PATCH /v1/users/{id}':
+      return { name: 'Renamed user' };
+    case 'POST /v1/locations':
+      return { name: 'Branch' };
+    case 'PATCH /v1/locations/{id}':
+      return { name: 'Renamed branch' };
+    default:
+      return undefined;
+  }
+}
+
+let api: ApiClient;
+let tenantA: Awaited<ReturnType<typeof registerTenant>>;
+let tenantB: Awaited<ReturnType<typeof registerTenant>>;
+const tokensB: Record<string, string> = {};
+const idsA: Record<string, string> = {};
+
+function pathFor(key: string, ids: Record<string, string>): { method: string; path: string } {
+  const { method, path } = splitRouteKey(key);
+  const resource = path.split('/')[2] ?? '';
+  return {
+    method,
+    path: path.replace('{id}', ids[resource] ?? 'missing').replace('{version}', '1'),
+  };
+}
+
+beforeAll(async () => {
+  api = await startApi();
+  tenantA = await registerTenant(api, 'Tenant A');
+  tenantB = await registerTenant(api, 'Tenant B');
+  tokensB.owner = tenantB.token;
+  for (const role of ROLES.filter((r) => r !== 'owner')) tokensB[role] = (await userWithRole(api, tenantB.token, role)).token;
+  const agent = await api.request('POST', '/v1/agents', { token: tenantA.token, body: agentBody('A secret agent') });
+  const member = await userWithRole(api, tenantA.token, 'member');
+  const location = await api.request('POST', '/v1/locations', { token: tenantA.token, body: { name: 'A HQ' } });
+  idsA.agents = agent.body.id;
+  idsA.users = member.userId;
+  idsA.locations = location.body.id;
+}, 60_000);
+
+afterAll(async () => {
+  await api.platform.stop();
+});
+
+describe('401 without a valid token', () => {
+  let forged: string;
+  let expired: string;
+  let wrongAudience: string;
+
+  beforeAll(async () => {
+    const claims = { 'cognito:username': tenantA.ownerId, 'custom:tenantId': tenantA.tenantId, 'cognito:groups': ['owner'] };
+    const issuer = `${api.platform.url}/local-issuer`;
+    const { privateKey } = await generateKeyPair('RS256');
+    forged = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: (await exportJWK(privateKey)).kid ?? 'forged' })
+      .setIssuer(issuer)
+      .setAudience('agent-platform-local')
+      .setExpirationTime('1h')
+      .sign(privateKey);
+    // Expired and wrong-audience tokens need the real key: take them from the issuer's own JWK via the env the platform set.
+    const { importJWK } = await import('jose');
+    const realKey = await importJWK(JSON.parse(process.env.LOCAL_SIGNING_JWK ?? '{}'), 'RS256');
+    const kid = (JSON.parse(process.env.LOCAL_SIGNING_JWK ?? '{}') as { kid: string }).kid;
+    expired = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setIssuer(issuer)
+      .setAudience('agent-platform-local')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(realKey);
+    wrongAudience = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setIssuer(issuer)
+      .setAudience('some-other-app')
+      .setExpirationTime('1h')
+      .sign(realKey);
+  });
+
+  it.each(PROTECTED.map(([key]) => key))('%s', async (key) => {
+    const { method, path } = pathFor(key, idsA);
+    const body = bodyFor(key);
+    for (const authorization of [undefined, 'Bearer not-a-jwt', `Bearer ${forged}`, `Bearer ${expired}`, `Bearer ${wrongAudience}`, tenantA.token]) {
+      const response = await api.request(method, path, {
+        ...(body === undefined ? {} : { body }),
+        headers: authorization === undefined ? {} : { authorization: authorization === tenantA.token ? `Basic ${tenantA.token}` : authorization },
+      });
+      expect({ key, authorization: authorization?.slice(0, 20), status: response.status }).toEqual({
+        key,
+        authorization: authorization?.slice(0, 20),
+        status: 401,
+      });
+    }
+  });
+});
+
+describe('403 for a role without the permission', () => {
+  const cases = PROTECTED.flatMap(([key, spec]) =>
+    ROLES.filter((role) => !roleAllows(role, spec.permission as never)).map((role) => [key, role] as const),
+  );
+
+  it('some role is refused somewhere (the matrix is not empty)', () => {
+    expect(cases.length).toBeGreaterThan(10);
+  });
+
+  it.each(cases)('%s as %s', async (key, role) => {
+    // The role check comes before any lookup, so whose ids these are does not matter.
+    const { method, path } = pathFor(key, idsA);
+    const body = bodyFor(key);
+    const response = await api.request(method, path, { token: tokensB[role], ...(body === undefined ? {} : { body }) });
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('FORBIDDEN');
+  });
+});
+
+describe("404 for another tenant's ids", () => {
+  const withIds = PROTECTED.filter(([key]) => key.includes('{id}'));
+
+  it.each(withIds.map(([key]) => key))('%s', async (key) => {
+    const { method, path } = pathFor(key, idsA);
+    const body = bodyFor(key);
+    const response = await api.request(method, path, { token: tenantB.token, ...(body === undefined ? {} : { body }) });
+    expect(response.status).toBe(404);
+    expect(response.text).not.toContain('A secret agent');
+    expect(response.text).not.toContain('A HQ');
+    expect(response.text).not.toContain(tenantA.tenantId);
+  });
+
+  it("leaves tenant A's records untouched", async () => {
+    const agent = await api.request('GET', `/v1/agents/${idsA.agents}`, { token: tenantA.token });
+    expect(agent.status).toBe(200);
+    expect(agent.body).toMatchObject({ name: 'A secret agent', version: 1, status: 'draft' });
+    const user = await api.request('GET', `/v1/users/${idsA.users}`, { token: tenantA.token });
+    expect(user.status).toBe(200);
+    const location = await api.request('GET', `/v1/locations/${idsA.locations}`, { token: tenantA.token });
+    expect(location.body).toMatchObject({ name: 'A HQ', version: 1 });
+  });
+
+  it("lists only the caller's own records", async () => {
+    for (const path of ['/v1/agents', '/v1/users', '/v1/locations']) {
+      const response = await api.request('GET', path, { token: tenantB.token });
+      expect(response.status).toBe(200);
+      expect(response.body.items.every((item: { tenantId: string }) => item.tenantId === tenantB.tenantId)).toBe(true);
+      expect(response.text).not.toContain(tenantA.tenantId);
+    }
+    const tenant = await api.request('GET', '/v1/tenant', { token: tenantB.token });
+    expect(tenant.body.id).toBe(tenantB.tenantId);
+  });
+});

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { type LocalPlatform, startLocalPlatform } from '../../local/platform';
+import { dynamoEndpoint } from './dynamodb';
+
+export interface ApiResponse<T = any> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+  readonly text: string;
+}
+
+export interface ApiClient {
+  readonly platform: LocalPlatform;
+  request<T = any>(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse<T>>;
+}
+
+/** The local platform over HTTP, on the run's shared DynamoDB Local and a table of its own. */
+export async function startApi(): Promise<ApiClient> {
+  const platform = await startLocalPlatform({ dynamoEndpoint: dynamoEndpoint(), tableName: `e2e-${randomUUID()}` });
+  return {
+    platform,
+    async request(method, path, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      let body: string | undefined = options.rawBody;
+      if (options.body !== undefined) {
+        body = JSON.stringify(options.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${platform.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, headers: response.headers, body: parsed as never, text };
+    },
+  };
+}
+
+let counter = 0;
+export const PASSWORD = 'Correct-Horse-9';
+
+/** Registers a tenant through the API; returns its ids and the owner's token. */
+export async function registerTenant(api: ApiClient, name = `Tenant ${++counter}`) {
+  const email = `owner-${randomUUID()}@example.test`;
+  const response = await api.request('POST', '/v1/auth/register', {
+    body: { tenant: { name }, owner: { email, password: PASSWORD, name: 'Owner' } },
+  });
+  if (response.status !== 201) throw new Error(`register failed: ${response.status} ${response.text}`);
+  return {
+    tenantId: response.body.tenant.id as string,
+    ownerId: response.body.user.id as string,
+    email,
+    token: response.body.auth.token as string,
+  };
+}
+
+/** Creates a user with `role` through the API and logs in as them. */
+export async function userWithRole(api: ApiClient, ownerToken: string, role: string) {
+  const email = `${role}-${randomUUID()}@example.test`;
+  const created = await api.request('POST', '/v1/users', {
+    token: ownerToken,
+    body: { email, name: `A ${role}`, password: PASSWORD, role },
+  });
+  if (created.status !== 201) throw new Error(`create user failed: ${created.status} ${created.text}`);
+  const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+  return { userId: created.body.id as string, email, token: login.body.token as string };
+}
+
+export const agentBody = (name = 'Front desk') => ({
+  name,
+  businessType: 'dental',
+  model: { provider: 'scripted', modelId: 'scripted-v1' },
+});
