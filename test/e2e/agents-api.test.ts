@@ -39,13 +39,15 @@ describe('agent CRUD', () => {
   });
 
   it('updates by patch, keeps every previous configuration as a version, and rolls back', async () => {
-    const { body: agent } = await create(agentBody('Versioned'));
+    const { body: agent } = await create({ ...agentBody('Versioned'), tools: ['calculator'], channels: [{ type: 'web' }] });
     const v2 = await api.request('PATCH', `/v1/agents/${agent.id}`, {
       token: owner.token,
       body: { instructions: 'Version two', description: 'second' },
     });
     expect(v2.status).toBe(200);
     expect(v2.body).toMatchObject({ version: 2, instructions: 'Version two', description: 'second' });
+    // Fields the patch does not name stay as they were.
+    expect(v2.body).toMatchObject({ tools: ['calculator'], channels: [{ type: 'web', enabled: true }], model: agent.model });
     const v3 = await api.request('PATCH', `/v1/agents/${agent.id}`, {
       token: owner.token,
       body: { description: null, name: 'Versioned three' },

@@ -105,6 +105,15 @@ export const guardrailSchema = z.strictObject({
   version: z.string().regex(/^(DRAFT|\d{1,8})$/, 'must be DRAFT or a version number'),
 });
 
+const toolListSchema = z
+  .array(z.enum(TOOL_NAMES))
+  .max(TOOL_NAMES.length)
+  .refine((tools) => new Set(tools).size === tools.length, 'must not repeat a tool');
+const channelListSchema = z
+  .array(channelSchema)
+  .max(CHANNEL_TYPES.length)
+  .refine((channels) => new Set(channels.map((c) => c.type)).size === channels.length, 'one entry per channel type');
+
 /** Every field an agent's configuration holds: what versions snapshot and rollback restores. */
 export const agentConfigShape = {
   name: z.string().trim().min(1).max(100),
@@ -116,16 +125,8 @@ export const agentConfigShape = {
   personality: personalitySchema.default({ traits: [] }),
   businessProfile: businessProfileSchema.optional(),
   knowledgeBase: knowledgeBaseSchema.default({ products: [], policies: [], faqs: [], contacts: [] }),
-  tools: z
-    .array(z.enum(TOOL_NAMES))
-    .max(TOOL_NAMES.length)
-    .refine((tools) => new Set(tools).size === tools.length, 'must not repeat a tool')
-    .default([]),
-  channels: z
-    .array(channelSchema)
-    .max(CHANNEL_TYPES.length)
-    .refine((channels) => new Set(channels.map((c) => c.type)).size === channels.length, 'one entry per channel type')
-    .default([]),
+  tools: toolListSchema.default([]),
+  channels: channelListSchema.default([]),
   memory: memoryConfigSchema.default({ enabled: true, retentionDays: 365 }),
   guardrail: guardrailSchema.optional(),
 };
@@ -138,16 +139,17 @@ export type AgentConfig = AgentCreateInput;
 export const agentPatchBody = z
   .strictObject({
     name: agentConfigShape.name.optional(),
-    description: agentConfigShape.description.nullable(),
+    description: longText(1000).nullable().optional(),
     businessType: agentConfigShape.businessType.optional(),
-    locationId: agentConfigShape.locationId.nullable(),
+    locationId: idSchema('location').nullable().optional(),
     model: modelConfigSchema.optional(),
     instructions: longText(20_000).optional(),
     personality: personalitySchema.optional(),
     businessProfile: businessProfileSchema.nullable().optional(),
     knowledgeBase: knowledgeBaseSchema.optional(),
-    tools: agentConfigShape.tools.optional(),
-    channels: agentConfigShape.channels.optional(),
+    // Never the create schema's defaulted fields here: a default would silently reset them.
+    tools: toolListSchema.optional(),
+    channels: channelListSchema.optional(),
     memory: memoryConfigSchema.optional(),
     guardrail: guardrailSchema.nullable().optional(),
   })
