@@ -1,0 +1,38 @@
+import { buildOpenApiDocument } from './openapi';
+import { ROUTES, splitRouteKey } from './route-table';
+
+describe('OpenAPI document', () => {
+  const doc = buildOpenApiDocument('https://api.example.test') as {
+    openapi: string;
+    paths: Record<string, Record<string, any>>;
+  };
+
+  it('has one operation per route in the route table', () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations.sort()).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  it('documents request bodies from the same zod schemas that validate them', () => {
+    const create = doc.paths['/v1/agents']?.post;
+    const schema = create.requestBody.content['application/json'].schema;
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'businessType', 'model']));
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.model.properties.provider.enum).toEqual(['bedrock', 'openai-compatible', 'scripted']);
+  });
+
+  it('marks public routes and documents path and query parameters', () => {
+    expect(doc.paths['/v1/auth/login']?.post.security).toEqual([]);
+    const get = doc.paths['/v1/agents/{id}']?.get;
+    expect(get.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });
+    const list = doc.paths['/v1/agents']?.get;
+    expect(list.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['limit', 'cursor', 'status', 'sort', 'order']),
+    );
+    for (const key of Object.keys(ROUTES)) {
+      const { method, path } = splitRouteKey(key);
+      expect(doc.paths[path]?.[method.toLowerCase()]?.responses).toBeDefined();
+    }
+  });
+});

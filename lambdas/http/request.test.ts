@@ -1,0 +1,74 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../domain/shared/errors';
+import { expectedVersion, jsonBody, principalFrom } from './request';
+
+const USER = 'usr_01ARZ3NDEKTSV4RRFFQ69G5FAV';
+const TENANT = 'ten_01ARZ3NDEKTSV4RRFFQ69G5FAV';
+
+function event(partial: { claims?: Record<string, string | string[]>; body?: string; headers?: Record<string, string> }) {
+  return {
+    headers: partial.headers ?? {},
+    body: partial.body,
+    isBase64Encoded: false,
+    requestContext: partial.claims ? { authorizer: { jwt: { claims: partial.claims, scopes: [] } } } : {},
+  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+describe('principalFrom', () => {
+  it('reads the API Gateway claim format, where a group list is "[a b]"', () => {
+    const principal = principalFrom(
+      event({ claims: { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[member]' } }),
+    );
+    expect(principal).toEqual({ userId: USER, tenantId: TENANT, role: 'member' });
+  });
+
+  it('acts with the least privileged of several groups', () => {
+    const principal = principalFrom(
+      event({ claims: { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[owner member]' } }),
+    );
+    expect(principal.role).toBe('member');
+  });
+
+  it.each([
+    ['no authorizer context', undefined],
+    ['no tenant', { 'cognito:username': USER, 'cognito:groups': '[owner]' }],
+    ['no role', { 'cognito:username': USER, 'custom:tenantId': TENANT }],
+    ['unknown role', { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[root]' }],
+    ['malformed tenant', { 'cognito:username': USER, 'custom:tenantId': 'T#other', 'cognito:groups': '[owner]' }],
+  ])('refuses %s with 401', (_name, claims) => {
+    expect(() => principalFrom(event(claims ? { claims } : {}))).toThrow(UnauthorizedError);
+  });
+});
+
+describe('jsonBody', () => {
+  const json = { 'content-type': 'application/json; charset=utf-8' };
+
+  it('parses JSON bodies, including base64-encoded ones', () => {
+    expect(jsonBody(event({ body: '{"a":1}', headers: json }), 1024)).toEqual({ a: 1 });
+    const encoded = { ...event({ body: Buffer.from('{"b":2}').toString('base64'), headers: json }), isBase64Encoded: true };
+    expect(jsonBody(encoded, 1024)).toEqual({ b: 2 });
+  });
+
+  it('names each problem', () => {
+    expect(() => jsonBody(event({ body: '{"a":', headers: json }), 1024)).toThrow(ValidationError);
+    expect(() => jsonBody(event({ body: '{}', headers: { 'content-type': 'text/plain' } }), 1024)).toThrow(
+      UnsupportedMediaTypeError,
+    );
+    expect(() => jsonBody(event({ body: `"${'x'.repeat(2000)}"`, headers: json }), 1024)).toThrow(PayloadTooLargeError);
+  });
+});
+
+describe('expectedVersion', () => {
+  it.each([
+    ['"3"', 3],
+    ['W/"12"', 12],
+    ['7', 7],
+  ])('reads If-Match %s', (value, version) => {
+    expect(expectedVersion(event({ headers: { 'if-match': value } }))).toBe(version);
+  });
+
+  it('is undefined without the header and a 400 for junk', () => {
+    expect(expectedVersion(event({}))).toBeUndefined();
+    expect(() => expectedVersion(event({ headers: { 'if-match': '*' } }))).toThrow(ValidationError);
+  });
+});
