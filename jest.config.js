@@ -7,7 +7,11 @@ module.exports = {
     '^.+/node_modules/@middy/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
-  testMatch: ['<rootDir>/lambdas/**/*.test.ts', '<rootDir>/local/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  testMatch: [
+    '<rootDir>/lambdas/**/*.test.ts',
+    '<rootDir>/local/**/*.test.ts',
+    '<rootDir>/test/**/*.test.ts',
+  ],
   // DynamoDB Local is started once for the whole run and shared by every suite (one table each).
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -32,7 +32,9 @@ const identitySchema = z.discriminatedUnion('IDENTITY_PROVIDER', [
 function parse<T extends z.ZodType>(schema: T, what: string): z.infer<T> {
   const result = schema.safeParse(process.env);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; ');
+    const problems = result.error.issues
+      .map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`)
+      .join('; ');
     throw new Error(`Invalid ${what} configuration: ${problems}`);
   }
   return result.data;

@@ -20,10 +20,12 @@ function compileRoutes(): CompiledRoute[] {
   return Object.entries(ROUTES as Record<string, RouteSpec>).map(([key, spec]) => {
     const { method, path } = splitRouteKey(key);
     const paramNames: string[] = [];
-    const source = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}/g, (_, name: string) => {
-      paramNames.push(name);
-      return '([^/]+)';
-    });
+    const source = path
+      .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+      .replace(/\\?\{(\w+)\\?\}/g, (_, name: string) => {
+        paramNames.push(name);
+        return '([^/]+)';
+      });
     return { key, method, pattern: new RegExp(`^${source}$`), paramNames, spec };
   });
 }
@@ -33,7 +35,11 @@ function gatewayClaims(payload: JWTPayload): Record<string, string> {
   return Object.fromEntries(
     Object.entries(payload).map(([name, value]) => [
       name,
-      Array.isArray(value) ? `[${value.join(' ')}]` : typeof value === 'object' ? JSON.stringify(value) : String(value),
+      Array.isArray(value)
+        ? `[${value.join(' ')}]`
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value),
     ]),
   );
 }
@@ -77,7 +83,9 @@ export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
     const method = (req.method ?? 'GET').toUpperCase();
     res.on('finish', () => {
       if (options.logRequests) {
-        console.log(`${method} ${url.pathname} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
+        console.log(
+          `${method} ${url.pathname} ${res.statusCode} ${Math.round(performance.now() - started)}ms`,
+        );
       }
     });
     try {
@@ -89,7 +97,9 @@ export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
         if (candidate.method !== method) return false;
         const match = candidate.pattern.exec(url.pathname);
         if (!match) return false;
-        params = Object.fromEntries(candidate.paramNames.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
+        params = Object.fromEntries(
+          candidate.paramNames.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]),
+        );
         return true;
       });
       if (!route) return send(res, 404, JSON.stringify({ message: 'Not Found' }));
@@ -98,7 +108,10 @@ export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
       if (route.spec.permission !== 'public') {
         const authorization = req.headers.authorization ?? '';
         const token = /^Bearer\s+(.+)$/i.exec(authorization)?.[1];
-        if (!token) return send(res, 401, JSON.stringify({ message: 'Unauthorized' }), { 'www-authenticate': 'Bearer' });
+        if (!token)
+          return send(res, 401, JSON.stringify({ message: 'Unauthorized' }), {
+            'www-authenticate': 'Bearer',
+          });
         try {
           const { payload } = await jwtVerify(token, keySet, {
             issuer: options.issuer(),
@@ -114,14 +127,17 @@ export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
       }
 
       const body = await readBody(req);
-      if (body === 'too-large') return send(res, 413, JSON.stringify({ message: 'Request Entity Too Large' }));
+      if (body === 'too-large')
+        return send(res, 413, JSON.stringify({ message: 'Request Entity Too Large' }));
       const headers: Record<string, string> = { 'x-forwarded-proto': 'http' };
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
       }
-      const isText = /json|text|xml|x-www-form-urlencoded/i.test(headers['content-type'] ?? '') || body.length === 0;
+      const isText =
+        /json|text|xml|x-www-form-urlencoded/i.test(headers['content-type'] ?? '') || body.length === 0;
       const query: Record<string, string> = {};
-      for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
+      for (const [name, value] of url.searchParams)
+        query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
       const requestId = randomUUID();
       const event: APIGatewayProxyEventV2WithJWTAuthorizer = {
         version: '2.0',
@@ -174,7 +190,13 @@ export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
       } satisfies Context;
       const result = await handler(event, context);
       res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
-      res.end(result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+      res.end(
+        result.body === undefined
+          ? undefined
+          : result.isBase64Encoded
+            ? Buffer.from(result.body, 'base64')
+            : result.body,
+      );
     } catch (error) {
       console.error('Local gateway: handler threw', error);
       if (!res.headersSent) send(res, 500, JSON.stringify({ message: 'Internal Server Error' }));

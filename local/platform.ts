@@ -59,9 +59,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   started = true;
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const tableName = options.tableName ?? 'agent-platform-local';
-  let dynamo: DynamoDbLocal | undefined;
-  const dynamoEndpoint =
-    options.dynamoEndpoint ?? (dynamo = await startDynamoDbLocal(options.dataDir ? { dataDir: options.dataDir } : {})).endpoint;
+  const dynamo = options.dynamoEndpoint
+    ? undefined
+    : await startDynamoDbLocal(options.dataDir ? { dataDir: options.dataDir } : {});
+  const dynamoEndpoint = options.dynamoEndpoint ?? (dynamo as DynamoDbLocal).endpoint;
   try {
     await ensureTable(dynamoEndpoint, tableName);
     const keys = await issuerKeys(options.dataDir);

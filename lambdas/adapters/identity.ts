@@ -13,14 +13,16 @@ export function createIdentityProvider(
   if (config.IDENTITY_PROVIDER === 'cognito') {
     const { CognitoIdentityProviderClient } =
       require('@aws-sdk/client-cognito-identity-provider') as typeof import('@aws-sdk/client-cognito-identity-provider');
-    const { CognitoIdentityProvider } = require('./cognito/cognito-identity') as typeof import('./cognito/cognito-identity');
+    const { CognitoIdentityProvider } =
+      require('./cognito/cognito-identity') as typeof import('./cognito/cognito-identity');
     return new CognitoIdentityProvider(
       new CognitoIdentityProviderClient({ region: deps.region }),
       config.USER_POOL_ID,
       config.USER_POOL_CLIENT_ID,
     );
   }
-  const { LocalIdentityProvider } = require('./local-identity/local-identity') as typeof import('./local-identity/local-identity');
+  const { LocalIdentityProvider } =
+    require('./local-identity/local-identity') as typeof import('./local-identity/local-identity');
   return new LocalIdentityProvider({
     client: deps.client,
     tableName: deps.tableName,

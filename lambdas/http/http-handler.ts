@@ -15,7 +15,11 @@ import { expectedVersion, jsonBody, parseWith, principalFrom } from './request';
 import { type HttpLambdaName, ROUTES, type RouteKey, type RouteSpec, type RoutesOf } from './route-table';
 
 type Spec<K extends RouteKey> = (typeof ROUTES)[K];
-type Parsed<S, F extends string> = S extends { [P in F]: infer T } ? (T extends z.ZodType ? z.output<T> : never) : undefined;
+type Parsed<S, F extends string> = S extends { [P in F]: infer T }
+  ? T extends z.ZodType
+    ? z.output<T>
+    : never
+  : undefined;
 
 export interface HttpRequest<K extends RouteKey> {
   readonly principal: Spec<K>['permission'] extends 'public' ? undefined : Principal;
@@ -61,10 +65,14 @@ export function createHttpHandler<L extends HttpLambdaName>(
   routes: RouteImplementations<L>,
   options: HttpHandlerOptions,
 ): HttpHandler {
-  const dispatch = async (event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> => {
+  const dispatch = async (
+    event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
     const key = event.routeKey as RouteKey;
     const spec = ROUTES[key] as RouteSpec | undefined;
-    const implementation = (routes as Record<string, (request: HttpRequest<RouteKey>) => Promise<HttpReply>>)[key];
+    const implementation = (routes as Record<string, (request: HttpRequest<RouteKey>) => Promise<HttpReply>>)[
+      key
+    ];
     if (!spec || spec.lambda !== lambda || !implementation) {
       throw new AppError(404, 'ROUTE_NOT_FOUND', `No route ${event.routeKey}`);
     }
@@ -104,11 +112,17 @@ export function createHttpHandler<L extends HttpLambdaName>(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       before: async (request) => {
-        logger.appendKeys({ route: request.event.routeKey, requestId: request.event.requestContext.requestId });
+        logger.appendKeys({
+          route: request.event.routeKey,
+          requestId: request.event.requestContext.requestId,
+        });
       },
       onError: async (request) => {
-        request.response = errorResponse(request.error, (error) => logger.error('Unhandled error', error as Error));
-        if (request.response.headers) request.response.headers['x-request-id'] = request.event.requestContext.requestId;
+        request.response = errorResponse(request.error, (error) =>
+          logger.error('Unhandled error', error as Error),
+        );
+        if (request.response.headers)
+          request.response.headers['x-request-id'] = request.event.requestContext.requestId;
       },
     });
 }
@@ -116,5 +130,7 @@ export function createHttpHandler<L extends HttpLambdaName>(
 const emptyQuery = z.strictObject({});
 
 function isEmptyObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0
+  );
 }

@@ -19,7 +19,11 @@ describe('OpenAPI document', () => {
     const schema = create.requestBody.content['application/json'].schema;
     expect(schema.required).toEqual(expect.arrayContaining(['name', 'businessType', 'model']));
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.properties.model.properties.provider.enum).toEqual(['bedrock', 'openai-compatible', 'scripted']);
+    expect(schema.properties.model.properties.provider.enum).toEqual([
+      'bedrock',
+      'openai-compatible',
+      'scripted',
+    ]);
   });
 
   it('marks public routes and documents path and query parameters', () => {

@@ -21,12 +21,19 @@ function parametersOf(spec: RouteSpec, path: string): JsonSchema[] {
   const pathSchema = spec.params ? schemaOf(spec.params, 'input') : undefined;
   for (const [, name] of path.matchAll(/\{(\w+)\}/g)) {
     const properties = (pathSchema?.properties ?? {}) as Record<string, JsonSchema>;
-    parameters.push({ name, in: 'path', required: true, schema: properties[name ?? ''] ?? { type: 'string' } });
+    parameters.push({
+      name,
+      in: 'path',
+      required: true,
+      schema: properties[name ?? ''] ?? { type: 'string' },
+    });
   }
   if (spec.query) {
     const querySchema = schemaOf(spec.query, 'input');
     const required = new Set((querySchema.required as string[] | undefined) ?? []);
-    for (const [name, schema] of Object.entries((querySchema.properties ?? {}) as Record<string, JsonSchema>)) {
+    for (const [name, schema] of Object.entries(
+      (querySchema.properties ?? {}) as Record<string, JsonSchema>,
+    )) {
       parameters.push({ name, in: 'query', required: required.has(name), schema });
     }
   }
@@ -42,16 +49,22 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
     const responses: Record<string, JsonSchema> = {
       [String(route.status)]: {
         description: route.status === 204 ? 'Done' : 'Success',
-        ...(route.response ? { content: { 'application/json': { schema: schemaOf(route.response, 'output') } } } : {}),
+        ...(route.response
+          ? { content: { 'application/json': { schema: schemaOf(route.response, 'output') } } }
+          : {}),
       },
-      '400': { description: 'Invalid input; `details.issues` names each field', content: { 'application/json': { schema: schemaOf(errorSchema, 'output') } } },
+      '400': {
+        description: 'Invalid input; `details.issues` names each field',
+        content: { 'application/json': { schema: schemaOf(errorSchema, 'output') } },
+      },
     };
     if (!isPublic) {
       responses['401'] = { description: 'Missing or invalid token' };
       responses['403'] = { description: `Role lacks ${route.permission}` };
     }
     if (route.params) responses['404'] = { description: 'Not found (or belongs to another tenant)' };
-    if (method === 'PATCH' || method === 'POST') responses['409'] = { description: 'Conflict (stale version, invalid state or duplicate)' };
+    if (method === 'PATCH' || method === 'POST')
+      responses['409'] = { description: 'Conflict (stale version, invalid state or duplicate)' };
     paths[path] ??= {};
     paths[path][method.toLowerCase()] = {
       operationId: key.replace(/[^a-zA-Z0-9]+/g, '_').replace(/^_|_$/g, ''),
@@ -59,13 +72,24 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
       tags: [route.lambda],
       ...(isPublic ? { security: [] } : { 'x-permission': route.permission }),
       parameters: parametersOf(route, path),
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body, 'input') } } } } : {}),
+      ...(route.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+            },
+          }
+        : {}),
       responses,
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Agent platform API', version: '1.0.0', description: 'Multi-tenant LLM agents: tenancy, agents and more.' },
+    info: {
+      title: 'Agent platform API',
+      version: '1.0.0',
+      description: 'Multi-tenant LLM agents: tenancy, agents and more.',
+    },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     security: [{ bearer: [] }],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },

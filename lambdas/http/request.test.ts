@@ -1,11 +1,20 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../domain/shared/errors';
+import {
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../domain/shared/errors';
 import { expectedVersion, jsonBody, principalFrom } from './request';
 
 const USER = 'usr_01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const TENANT = 'ten_01ARZ3NDEKTSV4RRFFQ69G5FAV';
 
-function event(partial: { claims?: Record<string, string | string[]>; body?: string; headers?: Record<string, string> }) {
+function event(partial: {
+  claims?: Record<string, string | string[]>;
+  body?: string;
+  headers?: Record<string, string>;
+}) {
   return {
     headers: partial.headers ?? {},
     body: partial.body,
@@ -17,14 +26,18 @@ function event(partial: { claims?: Record<string, string | string[]>; body?: str
 describe('principalFrom', () => {
   it('reads the API Gateway claim format, where a group list is "[a b]"', () => {
     const principal = principalFrom(
-      event({ claims: { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[member]' } }),
+      event({
+        claims: { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[member]' },
+      }),
     );
     expect(principal).toEqual({ userId: USER, tenantId: TENANT, role: 'member' });
   });
 
   it('acts with the least privileged of several groups', () => {
     const principal = principalFrom(
-      event({ claims: { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[owner member]' } }),
+      event({
+        claims: { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[owner member]' },
+      }),
     );
     expect(principal.role).toBe('member');
   });
@@ -34,7 +47,10 @@ describe('principalFrom', () => {
     ['no tenant', { 'cognito:username': USER, 'cognito:groups': '[owner]' }],
     ['no role', { 'cognito:username': USER, 'custom:tenantId': TENANT }],
     ['unknown role', { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[root]' }],
-    ['malformed tenant', { 'cognito:username': USER, 'custom:tenantId': 'T#other', 'cognito:groups': '[owner]' }],
+    [
+      'malformed tenant',
+      { 'cognito:username': USER, 'custom:tenantId': 'T#other', 'cognito:groups': '[owner]' },
+    ],
   ])('refuses %s with 401', (_name, claims) => {
     expect(() => principalFrom(event(claims ? { claims } : {}))).toThrow(UnauthorizedError);
   });
@@ -45,7 +61,10 @@ describe('jsonBody', () => {
 
   it('parses JSON bodies, including base64-encoded ones', () => {
     expect(jsonBody(event({ body: '{"a":1}', headers: json }), 1024)).toEqual({ a: 1 });
-    const encoded = { ...event({ body: Buffer.from('{"b":2}').toString('base64'), headers: json }), isBase64Encoded: true };
+    const encoded = {
+      ...event({ body: Buffer.from('{"b":2}').toString('base64'), headers: json }),
+      isBase64Encoded: true,
+    };
     expect(jsonBody(encoded, 1024)).toEqual({ b: 2 });
   });
 
@@ -54,7 +73,9 @@ describe('jsonBody', () => {
     expect(() => jsonBody(event({ body: '{}', headers: { 'content-type': 'text/plain' } }), 1024)).toThrow(
       UnsupportedMediaTypeError,
     );
-    expect(() => jsonBody(event({ body: `"${'x'.repeat(2000)}"`, headers: json }), 1024)).toThrow(PayloadTooLargeError);
+    expect(() => jsonBody(event({ body: `"${'x'.repeat(2000)}"`, headers: json }), 1024)).toThrow(
+      PayloadTooLargeError,
+    );
   });
 });
 

@@ -1,6 +1,11 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import * as z from 'zod';
-import { PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../domain/shared/errors';
+import {
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../domain/shared/errors';
 import { idSchema } from '../domain/shared/ids';
 import type { Principal } from '../domain/shared/principal';
 import { ROLES, type Role } from '../domain/tenants/rbac';
@@ -32,7 +37,8 @@ export function principalFrom(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
   const parsed = claimsSchema.safeParse(claims ?? {});
   const roles = rolesFromClaim(claims?.['cognito:groups']);
   const role = [...ROLES].reverse().find((candidate) => roles.includes(candidate));
-  if (!parsed.success || role === undefined) throw new UnauthorizedError('token: lacks the user, tenant or role claim');
+  if (!parsed.success || role === undefined)
+    throw new UnauthorizedError('token: lacks the user, tenant or role claim');
   return {
     userId: parsed.data['cognito:username'],
     tenantId: parsed.data['custom:tenantId'],
@@ -41,14 +47,21 @@ export function principalFrom(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
   };
 }
 
-export function parseWith<T extends z.ZodType>(schema: T, input: unknown, location: 'body' | 'query' | 'path'): z.output<T> {
+export function parseWith<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  location: 'body' | 'query' | 'path',
+): z.output<T> {
   const result = schema.safeParse(input);
   if (!result.success) throw fromZod(result.error, location);
   return result.data;
 }
 
 function header(event: APIGatewayProxyEventV2WithJWTAuthorizer, name: string): string | undefined {
-  return event.headers?.[name] ?? Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+  return (
+    event.headers?.[name] ??
+    Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1]
+  );
 }
 
 /** Reads the JSON body: media type, size limit and syntax are each reported as such. */

@@ -1,5 +1,13 @@
 import * as z from 'zod';
-import { agentCloneBody, agentCreateBody, agentListQuery, agentPatchBody, agentSchema, agentStatsSchema, agentVersionSchema } from '../domain/agents/schemas';
+import {
+  agentCloneBody,
+  agentCreateBody,
+  agentListQuery,
+  agentPatchBody,
+  agentSchema,
+  agentStatsSchema,
+  agentVersionSchema,
+} from '../domain/agents/schemas';
 import { idSchema } from '../domain/shared/ids';
 import { pageQuerySchema } from '../domain/shared/pagination';
 import type { ApiPermission } from '../domain/tenants/rbac';
@@ -29,14 +37,22 @@ export const HTTP_LAMBDAS = {
     description: 'Tenant registration and login',
     table: 'readWrite',
     identity: true,
-    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-cognito-identity-provider'],
+    sdkClients: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-cognito-identity-provider',
+    ],
   },
   tenancy: {
     entry: 'lambdas/handlers/http/tenancy.ts',
     description: 'Tenant profile, users, roles and locations',
     table: 'readWrite',
     identity: true,
-    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-cognito-identity-provider'],
+    sdkClients: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-cognito-identity-provider',
+    ],
   },
   agents: {
     entry: 'lambdas/handlers/http/agents.ts',
@@ -77,10 +93,14 @@ export interface RouteSpec {
 }
 
 const agentParams = z.strictObject({ id: idSchema('agent') });
-const versionParams = z.strictObject({ id: idSchema('agent'), version: z.coerce.number().int().min(1).max(1e9) });
+const versionParams = z.strictObject({
+  id: idSchema('agent'),
+  version: z.coerce.number().int().min(1).max(1e9),
+});
 const userParams = z.strictObject({ id: idSchema('user') });
 const locationParams = z.strictObject({ id: idSchema('location') });
-const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().optional() });
+const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().optional() });
 const authResult = z.object({ tenant: tenantSchema, user: userSchema, auth: authTokenSchema });
 
 export const ROUTES = {
@@ -120,7 +140,13 @@ export const ROUTES = {
     status: 200,
     response: userSchema,
   },
-  'GET /v1/tenant': { lambda: 'tenancy', permission: 'tenant:read', summary: 'The caller’s tenant', status: 200, response: tenantSchema },
+  'GET /v1/tenant': {
+    lambda: 'tenancy',
+    permission: 'tenant:read',
+    summary: 'The caller’s tenant',
+    status: 200,
+    response: tenantSchema,
+  },
   'PATCH /v1/tenant': {
     lambda: 'tenancy',
     permission: 'tenant:write',
@@ -145,7 +171,14 @@ export const ROUTES = {
     status: 201,
     response: userSchema,
   },
-  'GET /v1/users/{id}': { lambda: 'tenancy', permission: 'users:read', summary: 'Get a user', params: userParams, status: 200, response: userSchema },
+  'GET /v1/users/{id}': {
+    lambda: 'tenancy',
+    permission: 'users:read',
+    summary: 'Get a user',
+    params: userParams,
+    status: 200,
+    response: userSchema,
+  },
   'PATCH /v1/users/{id}': {
     lambda: 'tenancy',
     permission: 'users:write',
@@ -155,7 +188,13 @@ export const ROUTES = {
     status: 200,
     response: userSchema,
   },
-  'DELETE /v1/users/{id}': { lambda: 'tenancy', permission: 'users:write', summary: 'Delete a user', params: userParams, status: 204 },
+  'DELETE /v1/users/{id}': {
+    lambda: 'tenancy',
+    permission: 'users:write',
+    summary: 'Delete a user',
+    params: userParams,
+    status: 204,
+  },
   'GET /v1/locations': {
     lambda: 'tenancy',
     permission: 'locations:read',
@@ -212,7 +251,14 @@ export const ROUTES = {
     status: 201,
     response: agentSchema,
   },
-  'GET /v1/agents/{id}': { lambda: 'agents', permission: 'agents:read', summary: 'Get an agent', params: agentParams, status: 200, response: agentSchema },
+  'GET /v1/agents/{id}': {
+    lambda: 'agents',
+    permission: 'agents:read',
+    summary: 'Get an agent',
+    params: agentParams,
+    status: 200,
+    response: agentSchema,
+  },
   'PATCH /v1/agents/{id}': {
     lambda: 'agents',
     permission: 'agents:write',
@@ -222,11 +268,45 @@ export const ROUTES = {
     status: 200,
     response: agentSchema,
   },
-  'DELETE /v1/agents/{id}': { lambda: 'agents', permission: 'agents:write', summary: 'Soft-delete an agent', params: agentParams, status: 204 },
-  'POST /v1/agents/{id}/start': { lambda: 'agents', permission: 'agents:operate', summary: 'Start an agent', params: agentParams, status: 200, response: agentSchema },
-  'POST /v1/agents/{id}/pause': { lambda: 'agents', permission: 'agents:operate', summary: 'Pause an active agent', params: agentParams, status: 200, response: agentSchema },
-  'POST /v1/agents/{id}/resume': { lambda: 'agents', permission: 'agents:operate', summary: 'Resume a paused agent', params: agentParams, status: 200, response: agentSchema },
-  'POST /v1/agents/{id}/stop': { lambda: 'agents', permission: 'agents:operate', summary: 'Stop an agent', params: agentParams, status: 200, response: agentSchema },
+  'DELETE /v1/agents/{id}': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary: 'Soft-delete an agent',
+    params: agentParams,
+    status: 204,
+  },
+  'POST /v1/agents/{id}/start': {
+    lambda: 'agents',
+    permission: 'agents:operate',
+    summary: 'Start an agent',
+    params: agentParams,
+    status: 200,
+    response: agentSchema,
+  },
+  'POST /v1/agents/{id}/pause': {
+    lambda: 'agents',
+    permission: 'agents:operate',
+    summary: 'Pause an active agent',
+    params: agentParams,
+    status: 200,
+    response: agentSchema,
+  },
+  'POST /v1/agents/{id}/resume': {
+    lambda: 'agents',
+    permission: 'agents:operate',
+    summary: 'Resume a paused agent',
+    params: agentParams,
+    status: 200,
+    response: agentSchema,
+  },
+  'POST /v1/agents/{id}/stop': {
+    lambda: 'agents',
+    permission: 'agents:operate',
+    summary: 'Stop an agent',
+    params: agentParams,
+    status: 200,
+    response: agentSchema,
+  },
   'POST /v1/agents/{id}/clone': {
     lambda: 'agents',
     permission: 'agents:write',

@@ -1,4 +1,4 @@
-import { agentBody, type ApiClient, registerTenant, startApi, userWithRole } from '../support/api';
+import { type ApiClient, agentBody, registerTenant, startApi, userWithRole } from '../support/api';
 
 let api: ApiClient;
 let owner: Awaited<ReturnType<typeof registerTenant>>;
@@ -17,7 +17,11 @@ describe('agent CRUD', () => {
       ...agentBody('Reception'),
       instructions: 'Greet patients and book cleanings.',
       personality: { traits: ['warm', 'concise'], tone: 'friendly' },
-      businessProfile: { name: 'Smile Dental', phone: '+14155550100', hours: [{ day: 'mon', opens: '09:00', closes: '17:00' }] },
+      businessProfile: {
+        name: 'Smile Dental',
+        phone: '+14155550100',
+        hours: [{ day: 'mon', opens: '09:00', closes: '17:00' }],
+      },
       tools: ['calculator', 'book_appointment'],
       channels: [{ type: 'sms' }],
     });
@@ -39,7 +43,11 @@ describe('agent CRUD', () => {
   });
 
   it('updates by patch, keeps every previous configuration as a version, and rolls back', async () => {
-    const { body: agent } = await create({ ...agentBody('Versioned'), tools: ['calculator'], channels: [{ type: 'web' }] });
+    const { body: agent } = await create({
+      ...agentBody('Versioned'),
+      tools: ['calculator'],
+      channels: [{ type: 'web' }],
+    });
     const v2 = await api.request('PATCH', `/v1/agents/${agent.id}`, {
       token: owner.token,
       body: { instructions: 'Version two', description: 'second' },
@@ -47,7 +55,11 @@ describe('agent CRUD', () => {
     expect(v2.status).toBe(200);
     expect(v2.body).toMatchObject({ version: 2, instructions: 'Version two', description: 'second' });
     // Fields the patch does not name stay as they were.
-    expect(v2.body).toMatchObject({ tools: ['calculator'], channels: [{ type: 'web', enabled: true }], model: agent.model });
+    expect(v2.body).toMatchObject({
+      tools: ['calculator'],
+      channels: [{ type: 'web', enabled: true }],
+      model: agent.model,
+    });
     const v3 = await api.request('PATCH', `/v1/agents/${agent.id}`, {
       token: owner.token,
       body: { description: null, name: 'Versioned three' },
@@ -60,18 +72,25 @@ describe('agent CRUD', () => {
     expect(versions.body.items.map((v: { version: number }) => v.version)).toEqual([3, 2, 1]);
     expect(versions.body.items[2]).toMatchObject({ reason: 'created', config: { instructions: '' } });
 
-    const rolledBack = await api.request('POST', `/v1/agents/${agent.id}/versions/1/rollback`, { token: owner.token });
+    const rolledBack = await api.request('POST', `/v1/agents/${agent.id}/versions/1/rollback`, {
+      token: owner.token,
+    });
     expect(rolledBack.status).toBe(200);
     expect(rolledBack.body).toMatchObject({ version: 4, name: 'Versioned', instructions: '' });
     const v4 = await api.request('GET', `/v1/agents/${agent.id}/versions/4`, { token: owner.token });
     expect(v4.body).toMatchObject({ reason: 'rolled back to 1', createdBy: owner.ownerId });
-    const missing = await api.request('POST', `/v1/agents/${agent.id}/versions/99/rollback`, { token: owner.token });
+    const missing = await api.request('POST', `/v1/agents/${agent.id}/versions/99/rollback`, {
+      token: owner.token,
+    });
     expect(missing.status).toBe(404);
   });
 
   it('refuses a stale If-Match with 409 and changes nothing', async () => {
     const { body: agent } = await create(agentBody('Guarded'));
-    await api.request('PATCH', `/v1/agents/${agent.id}`, { token: owner.token, body: { instructions: 'first' } });
+    await api.request('PATCH', `/v1/agents/${agent.id}`, {
+      token: owner.token,
+      body: { instructions: 'first' },
+    });
     const stale = await api.request('PATCH', `/v1/agents/${agent.id}`, {
       token: owner.token,
       body: { instructions: 'stale' },
@@ -106,7 +125,10 @@ describe('agent CRUD', () => {
     const { body: agent } = await create(agentBody('Racing'));
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        api.request('PATCH', `/v1/agents/${agent.id}`, { token: owner.token, body: { description: `racer ${i}` } }),
+        api.request('PATCH', `/v1/agents/${agent.id}`, {
+          token: owner.token,
+          body: { description: `racer ${i}` },
+        }),
       ),
     );
     const ok = results.filter((r) => r.status === 200);
@@ -118,11 +140,22 @@ describe('agent CRUD', () => {
   });
 
   it('clones into a new draft without channel addresses, and soft-deletes', async () => {
-    const { body: source } = await create({ ...agentBody('Original'), channels: [{ type: 'sms', address: '+14155550111' }] });
+    const { body: source } = await create({
+      ...agentBody('Original'),
+      channels: [{ type: 'sms', address: '+14155550111' }],
+    });
     await api.request('POST', `/v1/agents/${source.id}/start`, { token: owner.token });
-    const clone = await api.request('POST', `/v1/agents/${source.id}/clone`, { token: owner.token, body: {} });
+    const clone = await api.request('POST', `/v1/agents/${source.id}/clone`, {
+      token: owner.token,
+      body: {},
+    });
     expect(clone.status).toBe(201);
-    expect(clone.body).toMatchObject({ name: 'Original (copy)', status: 'draft', version: 1, channels: [{ type: 'sms', enabled: true }] });
+    expect(clone.body).toMatchObject({
+      name: 'Original (copy)',
+      status: 'draft',
+      version: 1,
+      channels: [{ type: 'sms', enabled: true }],
+    });
     expect(clone.body.channels[0].address).toBeUndefined();
     expect(clone.body.id).not.toBe(source.id);
     const named = await api.request('POST', `/v1/agents/${source.id}/clone`, { token: owner.token });
@@ -131,7 +164,10 @@ describe('agent CRUD', () => {
     expect((await api.request('DELETE', `/v1/agents/${source.id}`, { token: owner.token })).status).toBe(204);
     expect((await api.request('GET', `/v1/agents/${source.id}`, { token: owner.token })).status).toBe(404);
     expect((await api.request('DELETE', `/v1/agents/${source.id}`, { token: owner.token })).status).toBe(404);
-    expect((await api.request('PATCH', `/v1/agents/${source.id}`, { token: owner.token, body: { name: 'x' } })).status).toBe(404);
+    expect(
+      (await api.request('PATCH', `/v1/agents/${source.id}`, { token: owner.token, body: { name: 'x' } }))
+        .status,
+    ).toBe(404);
     const list = await api.request('GET', '/v1/agents?limit=100', { token: owner.token });
     expect(list.body.items.map((a: { id: string }) => a.id)).not.toContain(source.id);
   });
@@ -154,7 +190,8 @@ describe('agent CRUD', () => {
 describe('agent lifecycle', () => {
   it('walks draft → active ⇄ paused → stopped and refuses illegal moves with the reason', async () => {
     const { body: agent } = await create(agentBody('Lifecycle'));
-    const call = (command: string) => api.request('POST', `/v1/agents/${agent.id}/${command}`, { token: owner.token });
+    const call = (command: string) =>
+      api.request('POST', `/v1/agents/${agent.id}/${command}`, { token: owner.token });
     expect((await call('pause')).body.error.message).toBe(
       'Cannot pause an agent that is draft; pause is allowed from active',
     );
@@ -173,7 +210,10 @@ describe('agent lifecycle', () => {
     const { body: agent } = await create(agentBody('Operated'));
     const started = await api.request('POST', `/v1/agents/${agent.id}/start`, { token: coordinator.token });
     expect(started.body).toMatchObject({ status: 'active', updatedBy: coordinator.userId });
-    const edit = await api.request('PATCH', `/v1/agents/${agent.id}`, { token: coordinator.token, body: { name: 'no' } });
+    const edit = await api.request('PATCH', `/v1/agents/${agent.id}`, {
+      token: coordinator.token,
+      body: { name: 'no' },
+    });
     expect(edit.status).toBe(403);
   });
 });
@@ -187,7 +227,10 @@ describe('agent listing', () => {
     for (const name of names) {
       const created = await api.request('POST', '/v1/agents', {
         token: tenant.token,
-        body: { ...agentBody(name), businessType: name.startsWith('a') || name.startsWith('A') ? 'salon' : 'dental' },
+        body: {
+          ...agentBody(name),
+          businessType: name.startsWith('a') || name.startsWith('A') ? 'salon' : 'dental',
+        },
       });
       if (name === 'charlie' || name === 'echo') {
         await api.request('POST', `/v1/agents/${created.body.id}/start`, { token: tenant.token });
@@ -204,7 +247,14 @@ describe('agent listing', () => {
   });
 
   it('sorts by name case-insensitively and filters by name prefix', async () => {
-    expect(namesOf((await list('sort=name&order=asc')).body)).toEqual(['Alpha', 'alpine', 'bravo', 'charlie', 'delta', 'echo']);
+    expect(namesOf((await list('sort=name&order=asc')).body)).toEqual([
+      'Alpha',
+      'alpine',
+      'bravo',
+      'charlie',
+      'delta',
+      'echo',
+    ]);
     expect(namesOf((await list('sort=name&order=asc&namePrefix=AL')).body)).toEqual(['Alpha', 'alpine']);
     expect(namesOf((await list('namePrefix=al')).body)).toEqual(['alpine', 'Alpha']);
   });
@@ -212,7 +262,10 @@ describe('agent listing', () => {
   it('filters by status and business type', async () => {
     expect(namesOf((await list('status=active&order=asc')).body)).toEqual(['charlie', 'echo']);
     expect(namesOf((await list('businessType=salon&order=asc')).body)).toEqual(['Alpha', 'alpine']);
-    expect(namesOf((await list('businessType=dental&status=draft&order=asc')).body)).toEqual(['delta', 'bravo']);
+    expect(namesOf((await list('businessType=dental&status=draft&order=asc')).body)).toEqual([
+      'delta',
+      'bravo',
+    ]);
   });
 
   it('pages with a cursor through every agent exactly once, filtered pages included', async () => {
@@ -238,9 +291,13 @@ describe('agent listing', () => {
     const otherSort = await list(`limit=2&sort=name&cursor=${encodeURIComponent(page.body.nextCursor)}`);
     expect(otherSort.status).toBe(400);
     expect(otherSort.body.error.details.issues[0].field).toBe('query.cursor');
-    const otherTenant = await api.request('GET', `/v1/agents?limit=2&cursor=${encodeURIComponent(page.body.nextCursor)}`, {
-      token: owner.token,
-    });
+    const otherTenant = await api.request(
+      'GET',
+      `/v1/agents?limit=2&cursor=${encodeURIComponent(page.body.nextCursor)}`,
+      {
+        token: owner.token,
+      },
+    );
     expect(otherTenant.status).toBe(400);
     const garbage = await list('cursor=%%%not-base64');
     expect(garbage.status).toBe(400);

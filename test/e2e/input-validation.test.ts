@@ -1,5 +1,5 @@
 /** Bad input gets a 4xx that names the problem, never a 500, and writes nothing. */
-import { agentBody, type ApiClient, registerTenant, startApi } from '../support/api';
+import { type ApiClient, agentBody, registerTenant, startApi } from '../support/api';
 
 let api: ApiClient;
 let token: string;
@@ -21,28 +21,152 @@ async function snapshot() {
 }
 
 const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
-  ['malformed JSON', () => api.request('POST', '/v1/agents', { token, rawBody: '{"name": "x",', headers: { 'content-type': 'application/json' } }), 400, 'body'],
-  ['JSON that is not an object', () => api.request('POST', '/v1/agents', { token, body: [1, 2] }), 400, 'body'],
+  [
+    'malformed JSON',
+    () =>
+      api.request('POST', '/v1/agents', {
+        token,
+        rawBody: '{"name": "x",',
+        headers: { 'content-type': 'application/json' },
+      }),
+    400,
+    'body',
+  ],
+  [
+    'JSON that is not an object',
+    () => api.request('POST', '/v1/agents', { token, body: [1, 2] }),
+    400,
+    'body',
+  ],
   ['missing body', () => api.request('POST', '/v1/agents', { token }), 400, 'body'],
-  ['wrong type', () => api.request('POST', '/v1/agents', { token, body: { ...agentBody(), name: 42 } }), 400, 'body.name'],
-  ['nested wrong type', () => api.request('POST', '/v1/agents', { token, body: { ...agentBody(), model: { provider: 'scripted', modelId: 'm', temperature: 'hot' } } }), 400, 'body.model.temperature'],
-  ['out of range', () => api.request('POST', '/v1/agents', { token, body: { ...agentBody(), model: { provider: 'scripted', modelId: 'm', topP: 7 } } }), 400, 'body.model.topP'],
-  ['unknown field', () => api.request('POST', '/v1/agents', { token, body: { ...agentBody(), tenantId: 'ten_01ARZ3NDEKTSV4RRFFQ69G5FAV' } }), 400, 'body.tenantId'],
-  ['unknown nested field', () => api.request('POST', '/v1/agents', { token, body: { ...agentBody(), personality: { traits: [], mood: 'x' } } }), 400, 'body.personality.mood'],
-  ['unknown tool', () => api.request('POST', '/v1/agents', { token, body: { ...agentBody(), tools: ['rm_rf'] } }), 400, 'body.tools.0'],
-  ['duplicate channel', () => api.request('POST', '/v1/agents', { token, body: { ...agentBody(), channels: [{ type: 'sms' }, { type: 'sms' }] } }), 400, 'body.channels'],
+  [
+    'wrong type',
+    () => api.request('POST', '/v1/agents', { token, body: { ...agentBody(), name: 42 } }),
+    400,
+    'body.name',
+  ],
+  [
+    'nested wrong type',
+    () =>
+      api.request('POST', '/v1/agents', {
+        token,
+        body: { ...agentBody(), model: { provider: 'scripted', modelId: 'm', temperature: 'hot' } },
+      }),
+    400,
+    'body.model.temperature',
+  ],
+  [
+    'out of range',
+    () =>
+      api.request('POST', '/v1/agents', {
+        token,
+        body: { ...agentBody(), model: { provider: 'scripted', modelId: 'm', topP: 7 } },
+      }),
+    400,
+    'body.model.topP',
+  ],
+  [
+    'unknown field',
+    () =>
+      api.request('POST', '/v1/agents', {
+        token,
+        body: { ...agentBody(), tenantId: 'ten_01ARZ3NDEKTSV4RRFFQ69G5FAV' },
+      }),
+    400,
+    'body.tenantId',
+  ],
+  [
+    'unknown nested field',
+    () =>
+      api.request('POST', '/v1/agents', {
+        token,
+        body: { ...agentBody(), personality: { traits: [], mood: 'x' } },
+      }),
+    400,
+    'body.personality.mood',
+  ],
+  [
+    'unknown tool',
+    () => api.request('POST', '/v1/agents', { token, body: { ...agentBody(), tools: ['rm_rf'] } }),
+    400,
+    'body.tools.0',
+  ],
+  [
+    'duplicate channel',
+    () =>
+      api.request('POST', '/v1/agents', {
+        token,
+        body: { ...agentBody(), channels: [{ type: 'sms' }, { type: 'sms' }] },
+      }),
+    400,
+    'body.channels',
+  ],
   ['empty patch', () => api.request('PATCH', `/v1/agents/${agentId}`, { token, body: {} }), 400, 'body'],
-  ['text/plain body', () => api.request('POST', '/v1/agents', { token, rawBody: JSON.stringify(agentBody()), headers: { 'content-type': 'text/plain' } }), 415, 'content-type'],
-  ['oversize body', () => api.request('POST', '/v1/agents', { token, body: { ...agentBody(), instructions: 'x'.repeat(300_000) } }), 413, 'body'],
+  [
+    'text/plain body',
+    () =>
+      api.request('POST', '/v1/agents', {
+        token,
+        rawBody: JSON.stringify(agentBody()),
+        headers: { 'content-type': 'text/plain' },
+      }),
+    415,
+    'content-type',
+  ],
+  [
+    'oversize body',
+    () =>
+      api.request('POST', '/v1/agents', {
+        token,
+        body: { ...agentBody(), instructions: 'x'.repeat(300_000) },
+      }),
+    413,
+    'body',
+  ],
   ['bad agent id', () => api.request('GET', '/v1/agents/not-an-id', { token }), 400, 'path.id'],
-  ['user id where an agent id belongs', () => api.request('GET', '/v1/agents/usr_01ARZ3NDEKTSV4RRFFQ69G5FAV', { token }), 400, 'path.id'],
-  ['unknown agent id', () => api.request('GET', '/v1/agents/agt_01ARZ3NDEKTSV4RRFFQ69G5FAV', { token }), 404, 'agt_01ARZ3NDEKTSV4RRFFQ69G5FAV'],
-  ['bad version number', () => api.request('GET', `/v1/agents/${agentId}/versions/zero`, { token }), 400, 'path.version'],
-  ['unknown query parameter', () => api.request('GET', '/v1/agents?colour=red', { token }), 400, 'query.colour'],
+  [
+    'user id where an agent id belongs',
+    () => api.request('GET', '/v1/agents/usr_01ARZ3NDEKTSV4RRFFQ69G5FAV', { token }),
+    400,
+    'path.id',
+  ],
+  [
+    'unknown agent id',
+    () => api.request('GET', '/v1/agents/agt_01ARZ3NDEKTSV4RRFFQ69G5FAV', { token }),
+    404,
+    'agt_01ARZ3NDEKTSV4RRFFQ69G5FAV',
+  ],
+  [
+    'bad version number',
+    () => api.request('GET', `/v1/agents/${agentId}/versions/zero`, { token }),
+    400,
+    'path.version',
+  ],
+  [
+    'unknown query parameter',
+    () => api.request('GET', '/v1/agents?colour=red', { token }),
+    400,
+    'query.colour',
+  ],
   ['bad sort', () => api.request('GET', '/v1/agents?sort=price', { token }), 400, 'query.sort'],
   ['limit too large', () => api.request('GET', '/v1/agents?limit=1000', { token }), 400, 'query.limit'],
-  ['bad If-Match', () => api.request('PATCH', `/v1/agents/${agentId}`, { token, body: { name: 'n' }, headers: { 'if-match': 'soon' } }), 400, 'header.if-match'],
-  ['body on a body-less route', () => api.request('POST', `/v1/agents/${agentId}/start`, { token, body: { force: true } }), 400, 'body'],
+  [
+    'bad If-Match',
+    () =>
+      api.request('PATCH', `/v1/agents/${agentId}`, {
+        token,
+        body: { name: 'n' },
+        headers: { 'if-match': 'soon' },
+      }),
+    400,
+    'header.if-match',
+  ],
+  [
+    'body on a body-less route',
+    () => api.request('POST', `/v1/agents/${agentId}/start`, { token, body: { force: true } }),
+    400,
+    'body',
+  ],
   ['unknown route', () => api.request('GET', '/v1/nothing-here', { token }), 404, ''],
 ];
 

@@ -8,9 +8,11 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { ROLES, roleAllows } from '../../lambdas/domain/tenants/rbac';
 import { ROUTES, type RouteSpec, splitRouteKey } from '../../lambdas/http/route-table';
-import { agentBody, type ApiClient, registerTenant, startApi, userWithRole } from '../support/api';
+import { type ApiClient, agentBody, registerTenant, startApi, userWithRole } from '../support/api';
 
-const PROTECTED = (Object.entries(ROUTES) as [string, RouteSpec][]).filter(([, spec]) => spec.permission !== 'public');
+const PROTECTED = (Object.entries(ROUTES) as [string, RouteSpec][]).filter(
+  ([, spec]) => spec.permission !== 'public',
+);
 
 /** A valid request body for each route that takes one, so only auth decides the outcome. */
 function bodyFor(key: string): unknown {
@@ -24,7 +26,12 @@ function bodyFor(key: string): unknown {
     case 'PATCH /v1/tenant':
       return { name: 'Renamed' };
     case 'POST /v1/users':
-      return { email: `m-${Math.random().toString(36).slice(2)}@example.test`, name: 'M', password: 'Correct-Horse-9', role: 'member' };
+      return {
+        email: `m-${Math.random().toString(36).slice(2)}@example.test`,
+        name: 'M',
+        password: 'Correct-Horse-9',
+        role: 'member',
+      };
     case 'PATCH /v1/users/{id}':
       return { name: 'Renamed user' };
     case 'POST /v1/locations':
@@ -56,10 +63,17 @@ beforeAll(async () => {
   tenantA = await registerTenant(api, 'Tenant A');
   tenantB = await registerTenant(api, 'Tenant B');
   tokensB.owner = tenantB.token;
-  for (const role of ROLES.filter((r) => r !== 'owner')) tokensB[role] = (await userWithRole(api, tenantB.token, role)).token;
-  const agent = await api.request('POST', '/v1/agents', { token: tenantA.token, body: agentBody('A secret agent') });
+  for (const role of ROLES.filter((r) => r !== 'owner'))
+    tokensB[role] = (await userWithRole(api, tenantB.token, role)).token;
+  const agent = await api.request('POST', '/v1/agents', {
+    token: tenantA.token,
+    body: agentBody('A secret agent'),
+  });
   const member = await userWithRole(api, tenantA.token, 'member');
-  const location = await api.request('POST', '/v1/locations', { token: tenantA.token, body: { name: 'A HQ' } });
+  const location = await api.request('POST', '/v1/locations', {
+    token: tenantA.token,
+    body: { name: 'A HQ' },
+  });
   idsA.agents = agent.body.id;
   idsA.users = member.userId;
   idsA.locations = location.body.id;
@@ -75,7 +89,11 @@ describe('401 without a valid token', () => {
   let wrongAudience: string;
 
   beforeAll(async () => {
-    const claims = { 'cognito:username': tenantA.ownerId, 'custom:tenantId': tenantA.tenantId, 'cognito:groups': ['owner'] };
+    const claims = {
+      'cognito:username': tenantA.ownerId,
+      'custom:tenantId': tenantA.tenantId,
+      'cognito:groups': ['owner'],
+    };
     const issuer = `${api.platform.url}/local-issuer`;
     const { privateKey } = await generateKeyPair('RS256');
     forged = await new SignJWT(claims)
@@ -106,10 +124,20 @@ describe('401 without a valid token', () => {
   it.each(PROTECTED.map(([key]) => key))('%s', async (key) => {
     const { method, path } = pathFor(key, idsA);
     const body = bodyFor(key);
-    for (const authorization of [undefined, 'Bearer not-a-jwt', `Bearer ${forged}`, `Bearer ${expired}`, `Bearer ${wrongAudience}`, tenantA.token]) {
+    for (const authorization of [
+      undefined,
+      'Bearer not-a-jwt',
+      `Bearer ${forged}`,
+      `Bearer ${expired}`,
+      `Bearer ${wrongAudience}`,
+      tenantA.token,
+    ]) {
       const response = await api.request(method, path, {
         ...(body === undefined ? {} : { body }),
-        headers: authorization === undefined ? {} : { authorization: authorization === tenantA.token ? `Basic ${tenantA.token}` : authorization },
+        headers:
+          authorization === undefined
+            ? {}
+            : { authorization: authorization === tenantA.token ? `Basic ${tenantA.token}` : authorization },
       });
       expect({ key, authorization: authorization?.slice(0, 20), status: response.status }).toEqual({
         key,
@@ -133,7 +161,10 @@ describe('403 for a role without the permission', () => {
     // The role check comes before any lookup, so whose ids these are does not matter.
     const { method, path } = pathFor(key, idsA);
     const body = bodyFor(key);
-    const response = await api.request(method, path, { token: tokensB[role], ...(body === undefined ? {} : { body }) });
+    const response = await api.request(method, path, {
+      token: tokensB[role],
+      ...(body === undefined ? {} : { body }),
+    });
     expect(response.status).toBe(403);
     expect(response.body.error.code).toBe('FORBIDDEN');
   });
@@ -145,7 +176,10 @@ describe("404 for another tenant's ids", () => {
   it.each(withIds.map(([key]) => key))('%s', async (key) => {
     const { method, path } = pathFor(key, idsA);
     const body = bodyFor(key);
-    const response = await api.request(method, path, { token: tenantB.token, ...(body === undefined ? {} : { body }) });
+    const response = await api.request(method, path, {
+      token: tenantB.token,
+      ...(body === undefined ? {} : { body }),
+    });
     expect(response.status).toBe(404);
     expect(response.text).not.toContain('A secret agent');
     expect(response.text).not.toContain('A HQ');
@@ -166,7 +200,9 @@ describe("404 for another tenant's ids", () => {
     for (const path of ['/v1/agents', '/v1/users', '/v1/locations']) {
       const response = await api.request('GET', path, { token: tenantB.token });
       expect(response.status).toBe(200);
-      expect(response.body.items.every((item: { tenantId: string }) => item.tenantId === tenantB.tenantId)).toBe(true);
+      expect(
+        response.body.items.every((item: { tenantId: string }) => item.tenantId === tenantB.tenantId),
+      ).toBe(true);
       expect(response.text).not.toContain(tenantA.tenantId);
     }
     const tenant = await api.request('GET', '/v1/tenant', { token: tenantB.token });

@@ -9,11 +9,22 @@ afterAll(() => api.platform.stop());
 describe('registration and login', () => {
   it('registers a tenant with its owner and a working token', async () => {
     const response = await api.request('POST', '/v1/auth/register', {
-      body: { tenant: { name: 'Bright Smiles', slug: 'bright-smiles' }, owner: { email: 'Ada@Bright.test', password: PASSWORD, name: 'Ada' } },
+      body: {
+        tenant: { name: 'Bright Smiles', slug: 'bright-smiles' },
+        owner: { email: 'Ada@Bright.test', password: PASSWORD, name: 'Ada' },
+      },
     });
     expect(response.status).toBe(201);
-    expect(response.body.tenant).toMatchObject({ name: 'Bright Smiles', slug: 'bright-smiles', status: 'active' });
-    expect(response.body.user).toMatchObject({ email: 'ada@bright.test', role: 'owner', tenantId: response.body.tenant.id });
+    expect(response.body.tenant).toMatchObject({
+      name: 'Bright Smiles',
+      slug: 'bright-smiles',
+      status: 'active',
+    });
+    expect(response.body.user).toMatchObject({
+      email: 'ada@bright.test',
+      role: 'owner',
+      tenantId: response.body.tenant.id,
+    });
     expect(response.body.auth).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600 });
     expect(response.text).not.toContain(PASSWORD);
     const me = await api.request('GET', '/v1/me', { token: response.body.auth.token });
@@ -22,27 +33,42 @@ describe('registration and login', () => {
 
   it('refuses a taken slug or email with 409 and leaves no half-registered tenant', async () => {
     const takenSlug = await api.request('POST', '/v1/auth/register', {
-      body: { tenant: { name: 'Copycat', slug: 'bright-smiles' }, owner: { email: 'new@copy.test', password: PASSWORD, name: 'C' } },
+      body: {
+        tenant: { name: 'Copycat', slug: 'bright-smiles' },
+        owner: { email: 'new@copy.test', password: PASSWORD, name: 'C' },
+      },
     });
     expect(takenSlug.status).toBe(409);
     expect(takenSlug.body.error.message).toContain('slug');
     const takenEmail = await api.request('POST', '/v1/auth/register', {
-      body: { tenant: { name: 'Other', slug: 'other-co' }, owner: { email: 'ada@bright.test', password: PASSWORD, name: 'A' } },
+      body: {
+        tenant: { name: 'Other', slug: 'other-co' },
+        owner: { email: 'ada@bright.test', password: PASSWORD, name: 'A' },
+      },
     });
     expect(takenEmail.status).toBe(409);
     // The slug of the refused registration was released again.
     const retry = await api.request('POST', '/v1/auth/register', {
-      body: { tenant: { name: 'Other', slug: 'other-co' }, owner: { email: 'fresh@other.test', password: PASSWORD, name: 'O' } },
+      body: {
+        tenant: { name: 'Other', slug: 'other-co' },
+        owner: { email: 'fresh@other.test', password: PASSWORD, name: 'O' },
+      },
     });
     expect(retry.status).toBe(201);
   });
 
   it('logs in with the right password only, without saying which part was wrong', async () => {
-    const ok = await api.request('POST', '/v1/auth/login', { body: { email: 'ADA@bright.test', password: PASSWORD } });
+    const ok = await api.request('POST', '/v1/auth/login', {
+      body: { email: 'ADA@bright.test', password: PASSWORD },
+    });
     expect(ok.status).toBe(200);
     expect(ok.body.token.split('.')).toHaveLength(3);
-    const wrong = await api.request('POST', '/v1/auth/login', { body: { email: 'ada@bright.test', password: 'Wrong-Horse-99' } });
-    const unknown = await api.request('POST', '/v1/auth/login', { body: { email: 'nobody@bright.test', password: PASSWORD } });
+    const wrong = await api.request('POST', '/v1/auth/login', {
+      body: { email: 'ada@bright.test', password: 'Wrong-Horse-99' },
+    });
+    const unknown = await api.request('POST', '/v1/auth/login', {
+      body: { email: 'nobody@bright.test', password: PASSWORD },
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body.error.message).toBe(unknown.body.error.message);
@@ -60,9 +86,17 @@ describe('registration and login', () => {
 describe('tenant profile', () => {
   it('renames with optimistic concurrency', async () => {
     const { token } = await registerTenant(api);
-    const renamed = await api.request('PATCH', '/v1/tenant', { token, body: { name: 'New name' }, headers: { 'if-match': '"1"' } });
+    const renamed = await api.request('PATCH', '/v1/tenant', {
+      token,
+      body: { name: 'New name' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(renamed.body).toMatchObject({ name: 'New name', version: 2 });
-    const stale = await api.request('PATCH', '/v1/tenant', { token, body: { name: 'Stale' }, headers: { 'if-match': '"1"' } });
+    const stale = await api.request('PATCH', '/v1/tenant', {
+      token,
+      body: { name: 'Stale' },
+      headers: { 'if-match': '"1"' },
+    });
     expect(stale.status).toBe(409);
   });
 });
@@ -76,19 +110,30 @@ describe('users and roles', () => {
   it('creates, lists, updates and deletes users; the new role applies at the next login', async () => {
     const member = await userWithRole(api, owner.token, 'member');
     const list = await api.request('GET', '/v1/users', { token: owner.token });
-    expect(list.body.items.map((u: { id: string }) => u.id)).toEqual(expect.arrayContaining([owner.ownerId, member.userId]));
+    expect(list.body.items.map((u: { id: string }) => u.id)).toEqual(
+      expect.arrayContaining([owner.ownerId, member.userId]),
+    );
     expect(list.text).not.toMatch(/password/i);
 
     expect((await api.request('POST', '/v1/agents', { token: member.token, body: {} })).status).toBe(403);
-    const promoted = await api.request('PATCH', `/v1/users/${member.userId}`, { token: owner.token, body: { role: 'admin' } });
+    const promoted = await api.request('PATCH', `/v1/users/${member.userId}`, {
+      token: owner.token,
+      body: { role: 'admin' },
+    });
     expect(promoted.body).toMatchObject({ role: 'admin', version: 2 });
-    const relogin = await api.request('POST', '/v1/auth/login', { body: { email: member.email, password: PASSWORD } });
+    const relogin = await api.request('POST', '/v1/auth/login', {
+      body: { email: member.email, password: PASSWORD },
+    });
     const asAdmin = await api.request('GET', '/v1/users', { token: relogin.body.token });
     expect(asAdmin.status).toBe(200);
 
-    expect((await api.request('DELETE', `/v1/users/${member.userId}`, { token: owner.token })).status).toBe(204);
+    expect((await api.request('DELETE', `/v1/users/${member.userId}`, { token: owner.token })).status).toBe(
+      204,
+    );
     expect((await api.request('GET', `/v1/users/${member.userId}`, { token: owner.token })).status).toBe(404);
-    const gone = await api.request('POST', '/v1/auth/login', { body: { email: member.email, password: PASSWORD } });
+    const gone = await api.request('POST', '/v1/auth/login', {
+      body: { email: member.email, password: PASSWORD },
+    });
     expect(gone.status).toBe(401);
   });
 
@@ -107,11 +152,17 @@ describe('users and roles', () => {
       body: { email: 'x-owner@example.test', name: 'X', password: PASSWORD, role: 'owner' },
     });
     expect(makeOwner.status).toBe(403);
-    const demoteOwner = await api.request('PATCH', `/v1/users/${owner.ownerId}`, { token: admin.token, body: { role: 'member' } });
+    const demoteOwner = await api.request('PATCH', `/v1/users/${owner.ownerId}`, {
+      token: admin.token,
+      body: { role: 'member' },
+    });
     expect(demoteOwner.status).toBe(403);
     const deleteOwner = await api.request('DELETE', `/v1/users/${owner.ownerId}`, { token: admin.token });
     expect(deleteOwner.status).toBe(403);
-    const selfPromote = await api.request('PATCH', `/v1/users/${admin.userId}`, { token: admin.token, body: { role: 'owner' } });
+    const selfPromote = await api.request('PATCH', `/v1/users/${admin.userId}`, {
+      token: admin.token,
+      body: { role: 'owner' },
+    });
     expect(selfPromote.status).toBe(403);
     const selfDelete = await api.request('DELETE', `/v1/users/${owner.ownerId}`, { token: owner.token });
     expect(selfDelete.status).toBe(403);
@@ -119,11 +170,19 @@ describe('users and roles', () => {
 
   it('keeps at least one owner', async () => {
     const second = await userWithRole(api, owner.token, 'owner');
-    const demoteFirst = await api.request('PATCH', `/v1/users/${owner.ownerId}`, { token: second.token, body: { role: 'admin' } });
+    const demoteFirst = await api.request('PATCH', `/v1/users/${owner.ownerId}`, {
+      token: second.token,
+      body: { role: 'admin' },
+    });
     expect(demoteFirst.status).toBe(200);
-    const demoteLast = await api.request('PATCH', `/v1/users/${second.userId}`, { token: owner.token, body: { role: 'admin' } });
+    const demoteLast = await api.request('PATCH', `/v1/users/${second.userId}`, {
+      token: owner.token,
+      body: { role: 'admin' },
+    });
     // The first owner is an admin now (at next login); with a fresh token they may not touch an owner.
-    const relogin = await api.request('POST', '/v1/auth/login', { body: { email: owner.email, password: PASSWORD } });
+    const relogin = await api.request('POST', '/v1/auth/login', {
+      body: { email: owner.email, password: PASSWORD },
+    });
     const demoteLastFresh = await api.request('PATCH', `/v1/users/${second.userId}`, {
       token: relogin.body.token,
       body: { role: 'admin' },
@@ -164,7 +223,13 @@ describe('users and roles', () => {
     expect(bogus.body.error.details.issues[0].field).toBe('body.locationIds');
     const badPermission = await api.request('POST', '/v1/users', {
       token: owner.token,
-      body: { email: 'bp@example.test', name: 'B', password: PASSWORD, role: 'member', grants: [{ permission: 'launch:missiles' }] },
+      body: {
+        email: 'bp@example.test',
+        name: 'B',
+        password: PASSWORD,
+        role: 'member',
+        grants: [{ permission: 'launch:missiles' }],
+      },
     });
     expect(badPermission.status).toBe(400);
     expect(badPermission.body.error.details.issues[0].field).toBe('body.grants.0.permission');
@@ -179,12 +244,22 @@ describe('locations', () => {
     }
     const first = await api.request('GET', '/v1/locations?limit=2', { token });
     expect(first.body.items).toHaveLength(2);
-    const second = await api.request('GET', `/v1/locations?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`, { token });
+    const second = await api.request(
+      'GET',
+      `/v1/locations?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+      { token },
+    );
     expect(second.body.items).toHaveLength(1);
     const id = second.body.items[0].id;
-    const updated = await api.request('PATCH', `/v1/locations/${id}`, { token, body: { timezone: 'Europe/Paris' } });
+    const updated = await api.request('PATCH', `/v1/locations/${id}`, {
+      token,
+      body: { timezone: 'Europe/Paris' },
+    });
     expect(updated.body).toMatchObject({ timezone: 'Europe/Paris', version: 2 });
-    const badZone = await api.request('PATCH', `/v1/locations/${id}`, { token, body: { timezone: 'Mars/Olympus' } });
+    const badZone = await api.request('PATCH', `/v1/locations/${id}`, {
+      token,
+      body: { timezone: 'Mars/Olympus' },
+    });
     expect(badZone.status).toBe(400);
     expect((await api.request('DELETE', `/v1/locations/${id}`, { token })).status).toBe(204);
     expect((await api.request('GET', `/v1/locations/${id}`, { token })).status).toBe(404);

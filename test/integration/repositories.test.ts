@@ -16,9 +16,17 @@ let deps: { agents: DynamoAgentRepository; locations: DynamoLocationRepository }
 let tenants: DynamoTenantRepository;
 let users: DynamoUserRepository;
 
-const principal = (tenantId = newId('tenant')): Principal => ({ tenantId, userId: newId('user'), role: 'owner' });
+const principal = (tenantId = newId('tenant')): Principal => ({
+  tenantId,
+  userId: newId('user'),
+  role: 'owner',
+});
 const config = (name = 'Agent') =>
-  agentCreateBody.parse({ name, businessType: 'dental', model: { provider: 'scripted', modelId: 'scripted-v1' } });
+  agentCreateBody.parse({
+    name,
+    businessType: 'dental',
+    model: { provider: 'scripted', modelId: 'scripted-v1' },
+  });
 
 function tenantAndOwner(slug: string): { tenant: Tenant; owner: User } {
   const now = new Date().toISOString();
@@ -55,7 +63,9 @@ describe('agents on DynamoDB Local', () => {
     const actor = principal();
     const agent = await createAgent(deps, actor, config());
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => updateAgent(deps, actor, agent.id, { instructions: `writer ${i}` }, 1)),
+      Array.from({ length: 20 }, (_, i) =>
+        updateAgent(deps, actor, agent.id, { instructions: `writer ${i}` }, 1),
+      ),
     );
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -64,7 +74,9 @@ describe('agents on DynamoDB Local', () => {
     expect(lost.every((o) => o.reason instanceof ConflictError)).toBe(true);
     const stored = await deps.agents.get(actor.tenantId, agent.id);
     expect(stored?.version).toBe(2);
-    expect(stored?.instructions).toBe((won[0] as PromiseFulfilledResult<{ instructions: string }>).value.instructions);
+    expect(stored?.instructions).toBe(
+      (won[0] as PromiseFulfilledResult<{ instructions: string }>).value.instructions,
+    );
     const versions = await deps.agents.listVersions(actor.tenantId, agent.id, { limit: 10 });
     expect(versions.items.map((v) => v.version)).toEqual([2, 1]);
   });
@@ -78,7 +90,9 @@ describe('agents on DynamoDB Local', () => {
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     const refusals = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
-    expect(refusals.every((o) => o.reason instanceof ConflictError && /that is paused/.test(o.reason.message))).toBe(true);
+    expect(
+      refusals.every((o) => o.reason instanceof ConflictError && /that is paused/.test(o.reason.message)),
+    ).toBe(true);
   });
 
   it('does not change configuration when a lifecycle command runs, nor status when configuration changes', async () => {
@@ -87,7 +101,11 @@ describe('agents on DynamoDB Local', () => {
     await runLifecycleCommand(deps, actor, agent.id, 'start');
     const updated = await updateAgent(deps, actor, agent.id, { name: 'Renamed' });
     expect(updated).toMatchObject({ status: 'active', version: 2 });
-    expect(await deps.agents.get(actor.tenantId, agent.id)).toMatchObject({ status: 'active', name: 'Renamed', version: 2 });
+    expect(await deps.agents.get(actor.tenantId, agent.id)).toMatchObject({
+      status: 'active',
+      name: 'Renamed',
+      version: 2,
+    });
   });
 
   it('hides soft-deleted agents and refuses to change them', async () => {
@@ -95,10 +113,12 @@ describe('agents on DynamoDB Local', () => {
     const agent = await createAgent(deps, actor, config('Doomed'));
     await deps.agents.softDelete(actor.tenantId, agent.id, actor.userId);
     expect(await deps.agents.get(actor.tenantId, agent.id)).toBeUndefined();
-    await expect(deps.agents.softDelete(actor.tenantId, agent.id, actor.userId)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(deps.agents.transition(actor.tenantId, agent.id, ['draft'], 'active', actor.userId)).rejects.toBeInstanceOf(
+    await expect(deps.agents.softDelete(actor.tenantId, agent.id, actor.userId)).rejects.toBeInstanceOf(
       NotFoundError,
     );
+    await expect(
+      deps.agents.transition(actor.tenantId, agent.id, ['draft'], 'active', actor.userId),
+    ).rejects.toBeInstanceOf(NotFoundError);
     const byName = await deps.agents.list(actor.tenantId, { limit: 10, sort: 'name', order: 'asc' });
     expect(byName.items).toHaveLength(0);
   });
@@ -109,7 +129,9 @@ describe('agents on DynamoDB Local', () => {
     const agent = await createAgent(deps, a, config());
     expect(await deps.agents.get(b.tenantId, agent.id)).toBeUndefined();
     await expect(updateAgent(deps, b, agent.id, { name: 'hijack' })).rejects.toBeInstanceOf(NotFoundError);
-    expect((await deps.agents.list(b.tenantId, { limit: 10, sort: 'createdAt', order: 'desc' })).items).toHaveLength(0);
+    expect(
+      (await deps.agents.list(b.tenantId, { limit: 10, sort: 'createdAt', order: 'desc' })).items,
+    ).toHaveLength(0);
   });
 
   it("rejects a cursor minted for another tenant's listing", async () => {
@@ -119,7 +141,12 @@ describe('agents on DynamoDB Local', () => {
     const page = await deps.agents.list(a.tenantId, { limit: 1, sort: 'createdAt', order: 'desc' });
     expect(page.nextCursor).toBeDefined();
     await expect(
-      deps.agents.list(newId('tenant'), { limit: 1, sort: 'createdAt', order: 'desc', cursor: page.nextCursor ?? '' }),
+      deps.agents.list(newId('tenant'), {
+        limit: 1,
+        sort: 'createdAt',
+        order: 'desc',
+        cursor: page.nextCursor ?? '',
+      }),
     ).rejects.toBeInstanceOf(ValidationError);
   });
 });
@@ -134,7 +161,9 @@ describe('tenants and users on DynamoDB Local', () => {
     ]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     const loser = outcomes[0]?.status === 'rejected' ? first : second;
-    expect((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(
+      ConflictError,
+    );
     expect(await tenants.get(loser.tenant.id)).toBeUndefined();
     expect(await users.get(loser.tenant.id, loser.owner.id)).toBeUndefined();
   });
@@ -156,7 +185,9 @@ describe('tenants and users on DynamoDB Local', () => {
       statusCode: 409,
       details: { currentVersion: 2 },
     });
-    await expect(users.update(tenant.id, newId('user'), { name: 'Ghost' }, 1)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(users.update(tenant.id, newId('user'), { name: 'Ghost' }, 1)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     expect(await users.countOwners(tenant.id)).toBe(1);
   });
 });
@@ -170,8 +201,10 @@ describe('key layout', () => {
       const pk = String(item.pk);
       if (pk.startsWith('SLUG#')) continue; // the one global lookup: slug → tenant
       expect(pk).toMatch(/^T#ten_[0-9A-Z]{26}(#|$)/);
-      if (typeof item.tenantId === 'string' && item.entity !== 'slug') expect(pk.startsWith(`T#${item.tenantId}`)).toBe(true);
-      if (item.gsi1pk !== undefined) expect(String(item.gsi1pk).startsWith(pk.split('#').slice(0, 2).join('#'))).toBe(true);
+      if (typeof item.tenantId === 'string' && item.entity !== 'slug')
+        expect(pk.startsWith(`T#${item.tenantId}`)).toBe(true);
+      if (item.gsi1pk !== undefined)
+        expect(String(item.gsi1pk).startsWith(pk.split('#').slice(0, 2).join('#'))).toBe(true);
     }
   });
 });

@@ -20,7 +20,10 @@ export interface ApiClient {
 
 /** The local platform over HTTP, on the run's shared DynamoDB Local and a table of its own. */
 export async function startApi(): Promise<ApiClient> {
-  const platform = await startLocalPlatform({ dynamoEndpoint: dynamoEndpoint(), tableName: `e2e-${randomUUID()}` });
+  const platform = await startLocalPlatform({
+    dynamoEndpoint: dynamoEndpoint(),
+    tableName: `e2e-${randomUUID()}`,
+  });
   return {
     platform,
     async request(method, path, options = {}) {
@@ -31,7 +34,11 @@ export async function startApi(): Promise<ApiClient> {
         body = JSON.stringify(options.body);
         headers['content-type'] ??= 'application/json';
       }
-      const response = await fetch(`${platform.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      const response = await fetch(`${platform.url}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
       const text = await response.text();
       let parsed: unknown;
       try {

@@ -5,7 +5,10 @@ import { ensureTable } from '../../local/dynamodb-local';
 
 export function dynamoEndpoint(): string {
   const endpoint = process.env.DYNAMODB_LOCAL_ENDPOINT;
-  if (!endpoint) throw new Error('DYNAMODB_LOCAL_ENDPOINT is not set: run the tests through jest (global setup starts DynamoDB Local)');
+  if (!endpoint)
+    throw new Error(
+      'DYNAMODB_LOCAL_ENDPOINT is not set: run the tests through jest (global setup starts DynamoDB Local)',
+    );
   return endpoint;
 }
 

@@ -10,8 +10,8 @@ import {
   InitiateAuthCommand,
   InvalidPasswordException,
   NotAuthorizedException,
-  UsernameExistsException,
   UserNotFoundException,
+  UsernameExistsException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ConflictError, UnauthorizedError, ValidationError } from '../../domain/shared/errors';
 import type { IdentityProvider, NewIdentity } from '../../domain/tenants/ports';
@@ -60,10 +60,16 @@ export class CognitoIdentityProvider implements IdentityProvider {
         }),
       );
       await this.client.send(
-        new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: identity.userId, GroupName: identity.role }),
+        new AdminAddUserToGroupCommand({
+          UserPoolId: this.userPoolId,
+          Username: identity.userId,
+          GroupName: identity.role,
+        }),
       );
     } catch (error) {
-      await this.client.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: identity.userId }));
+      await this.client.send(
+        new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: identity.userId }),
+      );
       if (error instanceof InvalidPasswordException) {
         throw ValidationError.forField('password', error.message);
       }
@@ -81,7 +87,11 @@ export class CognitoIdentityProvider implements IdentityProvider {
         }),
       );
       if (!AuthenticationResult?.IdToken) throw new UnauthorizedError('sign-in needs a further challenge');
-      return { token: AuthenticationResult.IdToken, tokenType: 'Bearer', expiresIn: AuthenticationResult.ExpiresIn ?? 3600 };
+      return {
+        token: AuthenticationResult.IdToken,
+        tokenType: 'Bearer',
+        expiresIn: AuthenticationResult.ExpiresIn ?? 3600,
+      };
     } catch (error) {
       if (error instanceof NotAuthorizedException || error instanceof UserNotFoundException) {
         throw new UnauthorizedError('email or password is incorrect');
@@ -94,11 +104,17 @@ export class CognitoIdentityProvider implements IdentityProvider {
     const { Groups = [] } = await this.client.send(
       new AdminListGroupsForUserCommand({ UserPoolId: this.userPoolId, Username: email }),
     );
-    await this.client.send(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: email, GroupName: role }));
+    await this.client.send(
+      new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: email, GroupName: role }),
+    );
     for (const group of Groups) {
       if (group.GroupName && group.GroupName !== role) {
         await this.client.send(
-          new AdminRemoveUserFromGroupCommand({ UserPoolId: this.userPoolId, Username: email, GroupName: group.GroupName }),
+          new AdminRemoveUserFromGroupCommand({
+            UserPoolId: this.userPoolId,
+            Username: email,
+            GroupName: group.GroupName,
+          }),
         );
       }
     }

@@ -29,20 +29,31 @@ import { versionedUpdate } from './update-expression';
  *   counters  pk = T#<tenantId>#AGENT#<agentId>  sk = STATS   (ADDed to by the runtime; absent = all zero)
  * A soft-deleted agent keeps its item with `deletedAt` and leaves the name index.
  */
-export const agentKey = (tenantId: string, agentId: string) => ({ pk: `T#${tenantId}`, sk: `AGENT#${agentId}` });
+export const agentKey = (tenantId: string, agentId: string) => ({
+  pk: `T#${tenantId}`,
+  sk: `AGENT#${agentId}`,
+});
 const agentPartition = (tenantId: string, agentId: string) => `T#${tenantId}#AGENT#${agentId}`;
 const versionKey = (tenantId: string, agentId: string, version: number) => ({
   pk: agentPartition(tenantId, agentId),
   sk: `V#${String(version).padStart(10, '0')}`,
 });
-export const agentCountersKey = (tenantId: string, agentId: string) => ({ pk: agentPartition(tenantId, agentId), sk: 'STATS' });
+export const agentCountersKey = (tenantId: string, agentId: string) => ({
+  pk: agentPartition(tenantId, agentId),
+  sk: 'STATS',
+});
 const nameIndexKey = (agent: Pick<Agent, 'tenantId' | 'id' | 'name'>) => ({
   gsi1pk: `T#${agent.tenantId}#AGENT_NAME`,
   gsi1sk: `${agent.name.toLowerCase()}#${agent.id}`,
 });
 
 function toAgent(item: Record<string, unknown>): Agent {
-  const { nameLower: _n, deletedAt: _d, deletedBy: _b, ...rest } = withoutKeys<Agent & Record<string, unknown>>(item);
+  const {
+    nameLower: _n,
+    deletedAt: _d,
+    deletedBy: _b,
+    ...rest
+  } = withoutKeys<Agent & Record<string, unknown>>(item);
   return rest as Agent;
 }
 
@@ -60,7 +71,11 @@ export class DynamoAgentRepository implements AgentRepository {
     return {
       Put: {
         TableName: this.tableName,
-        Item: { ...versionKey(tenantId, version.agentId, version.version), entity: 'agentVersion', ...version },
+        Item: {
+          ...versionKey(tenantId, version.agentId, version.version),
+          entity: 'agentVersion',
+          ...version,
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
@@ -90,7 +105,9 @@ export class DynamoAgentRepository implements AgentRepository {
   }
 
   async get(tenantId: string, agentId: string): Promise<Agent | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(tenantId, agentId) }));
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: agentKey(tenantId, agentId) }),
+    );
     return Item && Item.deletedAt === undefined ? toAgent(Item) : undefined;
   }
 
@@ -114,7 +131,10 @@ export class DynamoAgentRepository implements AgentRepository {
       filters.push('begins_with(nameLower, :prefix)');
     }
     const keyCondition = byName
-      ? { IndexName: GSI1, KeyConditionExpression: `gsi1pk = :pk${prefix === undefined ? '' : ' AND begins_with(gsi1sk, :prefix)'}` }
+      ? {
+          IndexName: GSI1,
+          KeyConditionExpression: `gsi1pk = :pk${prefix === undefined ? '' : ' AND begins_with(gsi1sk, :prefix)'}`,
+        }
       : { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :agentPrefix)' };
     if (byName) {
       values[':pk'] = `T#${tenantId}#AGENT_NAME`;
@@ -134,7 +154,15 @@ export class DynamoAgentRepository implements AgentRepository {
         ScanIndexForward: query.order === 'asc',
       },
       // The cursor is only valid for the same tenant, ordering and filters it was issued for.
-      scope: JSON.stringify(['agents', tenantId, query.sort, query.order, query.status, query.businessType, prefix]),
+      scope: JSON.stringify([
+        'agents',
+        tenantId,
+        query.sort,
+        query.order,
+        query.status,
+        query.businessType,
+        prefix,
+      ]),
       limit: query.limit,
       ...(query.cursor ? { cursor: query.cursor } : {}),
       map: toAgent,
@@ -180,14 +208,23 @@ export class DynamoAgentRepository implements AgentRepository {
       }
       // Two writers from the same base version collide on the version slot or on the item itself.
       const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-      if (transactionItemAtFailure(error, 1).failed || reasons.some((r) => r.Code === 'TransactionConflict')) {
+      if (
+        transactionItemAtFailure(error, 1).failed ||
+        reasons.some((r) => r.Code === 'TransactionConflict')
+      ) {
         throw new ConflictError(`Agent ${next.id} was changed concurrently; re-read it and retry`);
       }
       throw error;
     }
   }
 
-  async transition(tenantId: string, agentId: string, from: readonly AgentStatus[], to: AgentStatus, actorId: string) {
+  async transition(
+    tenantId: string,
+    agentId: string,
+    from: readonly AgentStatus[],
+    to: AgentStatus,
+    actorId: string,
+  ) {
     const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
     try {
       const { Attributes } = await this.client.send(
@@ -197,7 +234,12 @@ export class DynamoAgentRepository implements AgentRepository {
           UpdateExpression: 'SET #status = :to, updatedAt = :now, updatedBy = :actor REMOVE statusReason',
           ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletedAt) AND #status IN (${Object.keys(fromValues).join(', ')})`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':to': to, ':now': new Date().toISOString(), ':actor': actorId, ...fromValues },
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':now': new Date().toISOString(),
+            ':actor': actorId,
+            ...fromValues,
+          },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -255,7 +297,8 @@ export class DynamoAgentRepository implements AgentRepository {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: agentCountersKey(tenantId, agentId) }),
     );
-    const n = (field: keyof AgentCounters) => (typeof Item?.[field] === 'number' ? (Item[field] as number) : 0);
+    const n = (field: keyof AgentCounters) =>
+      typeof Item?.[field] === 'number' ? (Item[field] as number) : 0;
     return {
       executions: n('executions'),
       succeeded: n('succeeded'),

@@ -1,10 +1,10 @@
-import { ConflictError, NotFoundError } from '../../domain/shared/errors';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConflictError, NotFoundError } from '../../domain/shared/errors';
 
 export function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
   return error instanceof ConditionalCheckFailedException;
@@ -20,7 +20,10 @@ export function itemAtFailure(error: unknown): Record<string, unknown> | undefin
 }
 
 /** Same, for the `index`-th item of a cancelled transaction. */
-export function transactionItemAtFailure(error: unknown, index: number): { failed: boolean; item?: Record<string, unknown> } {
+export function transactionItemAtFailure(
+  error: unknown,
+  index: number,
+): { failed: boolean; item?: Record<string, unknown> } {
   if (!(error instanceof TransactionCanceledException)) return { failed: false };
   const reason = error.CancellationReasons?.[index];
   if (reason?.Code !== 'ConditionalCheckFailed') return { failed: false };
@@ -37,7 +40,10 @@ export function withoutKeys<T>(item: Record<string, unknown>): T {
 export function versionConflict(entity: string, id: string, error: unknown): Error {
   const item = itemAtFailure(error);
   if (!item) return new NotFoundError(entity, id);
-  return new ConflictError(`${entity} ${id} was changed by someone else (now version ${String(item.version)}); re-read it and retry`, {
-    currentVersion: item.version,
-  });
+  return new ConflictError(
+    `${entity} ${id} was changed by someone else (now version ${String(item.version)}); re-read it and retry`,
+    {
+      currentVersion: item.version,
+    },
+  );
 }

@@ -1,4 +1,10 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../domain/shared/errors';
 import type { PageRequest } from '../../domain/shared/pagination';
 import type { LocationRepository } from '../../domain/tenants/ports';
@@ -11,7 +17,10 @@ import { versionedUpdate } from './update-expression';
  * Location entity.
  *   location  pk = T#<tenantId>  sk = LOC#<locationId>
  */
-export const locationKey = (tenantId: string, locationId: string) => ({ pk: `T#${tenantId}`, sk: `LOC#${locationId}` });
+export const locationKey = (tenantId: string, locationId: string) => ({
+  pk: `T#${tenantId}`,
+  sk: `LOC#${locationId}`,
+});
 
 export class DynamoLocationRepository implements LocationRepository {
   constructor(
@@ -51,7 +60,12 @@ export class DynamoLocationRepository implements LocationRepository {
     });
   }
 
-  async update(tenantId: string, locationId: string, patch: LocationPatch, expectedVersion: number): Promise<Location> {
+  async update(
+    tenantId: string,
+    locationId: string,
+    patch: LocationPatch,
+    expectedVersion: number,
+  ): Promise<Location> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({

@@ -8,7 +8,10 @@ import type { Page } from '../../domain/shared/pagination';
  * is accepted only for the same scope (tenant partition and listing), so a cursor crafted or
  * copied from another tenant's listing is a 400, never a way into that tenant's partition.
  */
-const cursorSchema = z.strictObject({ s: z.string(), k: z.record(z.string(), z.union([z.string(), z.number()])) });
+const cursorSchema = z.strictObject({
+  s: z.string(),
+  k: z.record(z.string(), z.union([z.string(), z.number()])),
+});
 
 export function encodeCursor(scope: string, key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify({ s: scope, k: key })).toString('base64url');

@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../domain/shared/errors';
 import type { TenantRepository } from '../../domain/tenants/ports';
 import type { Tenant, User } from '../../domain/tenants/schemas';
@@ -38,13 +43,21 @@ export class DynamoTenantRepository implements TenantRepository {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            { Put: { TableName: this.tableName, Item: userItem(owner), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: userItem(owner),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
           ],
         }),
       );
     } catch (error) {
       if (transactionItemAtFailure(error, 1).failed) {
-        throw new ConflictError(`tenant.slug: ${tenant.slug} is already taken`, { field: 'body.tenant.slug' });
+        throw new ConflictError(`tenant.slug: ${tenant.slug} is already taken`, {
+          field: 'body.tenant.slug',
+        });
       }
       throw error;
     }
@@ -70,7 +83,9 @@ export class DynamoTenantRepository implements TenantRepository {
   }
 
   async get(tenantId: string): Promise<Tenant | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: tenantKey(tenantId) }));
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: tenantKey(tenantId) }),
+    );
     return Item ? withoutKeys<Tenant>(Item) : undefined;
   }
 

@@ -1,4 +1,11 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { PageRequest } from '../../domain/shared/pagination';
 import type { UserRepository } from '../../domain/tenants/ports';
 import type { User, UserPatch } from '../../domain/tenants/schemas';
@@ -21,12 +28,18 @@ export class DynamoUserRepository implements UserRepository {
 
   async create(user: User): Promise<void> {
     await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: userItem(user), ConditionExpression: 'attribute_not_exists(pk)' }),
+      new PutCommand({
+        TableName: this.tableName,
+        Item: userItem(user),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
     );
   }
 
   async get(tenantId: string, userId: string): Promise<User | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: userKey(tenantId, userId) }));
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: userKey(tenantId, userId) }),
+    );
     return Item ? withoutKeys<User>(Item) : undefined;
   }
 

@@ -1,6 +1,12 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import { ConflictError, UnauthorizedError } from '../../domain/shared/errors';
 import type { IdentityProvider, NewIdentity } from '../../domain/tenants/ports';
@@ -8,7 +14,11 @@ import type { Role } from '../../domain/tenants/rbac';
 import type { AuthToken } from '../../domain/tenants/schemas';
 import { isConditionFailure } from '../dynamodb/conditions';
 
-const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+const scrypt = promisify(scryptCallback) as (
+  password: string,
+  salt: Buffer,
+  keylen: number,
+) => Promise<Buffer>;
 
 export interface LocalIdentityOptions {
   readonly client: DynamoDBDocumentClient;
@@ -111,6 +121,8 @@ export class LocalIdentityProvider implements IdentityProvider {
   }
 
   async deleteUser(email: string): Promise<void> {
-    await this.options.client.send(new DeleteCommand({ TableName: this.options.tableName, Key: this.key(email) }));
+    await this.options.client.send(
+      new DeleteCommand({ TableName: this.options.tableName, Key: this.key(email) }),
+    );
   }
 }

@@ -60,7 +60,11 @@ export function createAgent(deps: AgentDeps, actor: Principal, input: AgentCreat
   return createFromConfig(deps, actor, input, 'created');
 }
 
-export async function getAgent(deps: Pick<AgentDeps, 'agents'>, actor: Principal, agentId: string): Promise<Agent> {
+export async function getAgent(
+  deps: Pick<AgentDeps, 'agents'>,
+  actor: Principal,
+  agentId: string,
+): Promise<Agent> {
   const agent = await deps.agents.get(actor.tenantId, agentId);
   if (!agent) throw new NotFoundError('Agent', agentId);
   return agent;
@@ -123,7 +127,14 @@ export async function updateAgent(
 ): Promise<Agent> {
   const current = await getAgent(deps, actor, agentId);
   await assertLocation(deps, actor.tenantId, patch.locationId);
-  return saveNewConfig(deps, actor, current, applyPatch(configOf(current), patch), 'updated', expectedVersion ?? current.version);
+  return saveNewConfig(
+    deps,
+    actor,
+    current,
+    applyPatch(configOf(current), patch),
+    'updated',
+    expectedVersion ?? current.version,
+  );
 }
 
 export async function rollbackAgent(
@@ -137,10 +148,22 @@ export async function rollbackAgent(
   const target = await deps.agents.getVersion(actor.tenantId, agentId, toVersion);
   if (!target) throw new NotFoundError(`Version ${toVersion} of agent`, agentId);
   await assertLocation(deps, actor.tenantId, target.config.locationId);
-  return saveNewConfig(deps, actor, current, target.config, `rolled back to ${toVersion}`, expectedVersion ?? current.version);
+  return saveNewConfig(
+    deps,
+    actor,
+    current,
+    target.config,
+    `rolled back to ${toVersion}`,
+    expectedVersion ?? current.version,
+  );
 }
 
-export async function cloneAgent(deps: AgentDeps, actor: Principal, agentId: string, name?: string): Promise<Agent> {
+export async function cloneAgent(
+  deps: AgentDeps,
+  actor: Principal,
+  agentId: string,
+  name?: string,
+): Promise<Agent> {
   const source = await getAgent(deps, actor, agentId);
   const config = configOf(source);
   // Channel addresses belong to one agent; the clone gets its own when it is provisioned.

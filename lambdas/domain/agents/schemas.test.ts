@@ -1,6 +1,10 @@
 import { agentCreateBody, agentPatchBody } from './schemas';
 
-const minimal = { name: 'Desk', businessType: 'dental', model: { provider: 'scripted', modelId: 'scripted-v1' } };
+const minimal = {
+  name: 'Desk',
+  businessType: 'dental',
+  model: { provider: 'scripted', modelId: 'scripted-v1' },
+};
 
 describe('agent schemas', () => {
   it('fills defaults on create', () => {
@@ -21,11 +25,16 @@ describe('agent schemas', () => {
   it('refuses an empty patch, unknown fields and repeated tools', () => {
     expect(agentPatchBody.safeParse({}).success).toBe(false);
     expect(agentPatchBody.safeParse({ status: 'active' }).success).toBe(false);
-    expect(agentCreateBody.safeParse({ ...minimal, tools: ['calculator', 'calculator'] }).success).toBe(false);
+    expect(agentCreateBody.safeParse({ ...minimal, tools: ['calculator', 'calculator'] }).success).toBe(
+      false,
+    );
   });
 
   it('validates contact details in the business profile', () => {
-    const result = agentCreateBody.safeParse({ ...minimal, businessProfile: { name: 'B', phone: '555-0100' } });
+    const result = agentCreateBody.safeParse({
+      ...minimal,
+      businessProfile: { name: 'B', phone: '555-0100' },
+    });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path).toEqual(['businessProfile', 'phone']);
   });

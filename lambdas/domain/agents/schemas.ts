@@ -80,10 +80,23 @@ export const knowledgeBaseSchema = z.strictObject({
     )
     .max(200)
     .default([]),
-  policies: z.array(z.strictObject({ title: shortText, content: longText(4000) })).max(100).default([]),
-  faqs: z.array(z.strictObject({ question: longText(500), answer: longText(4000) })).max(200).default([]),
+  policies: z
+    .array(z.strictObject({ title: shortText, content: longText(4000) }))
+    .max(100)
+    .default([]),
+  faqs: z
+    .array(z.strictObject({ question: longText(500), answer: longText(4000) }))
+    .max(200)
+    .default([]),
   contacts: z
-    .array(z.strictObject({ name: shortText, role: shortText.optional(), phone: z.string().max(32).optional(), email: z.email().optional() }))
+    .array(
+      z.strictObject({
+        name: shortText,
+        role: shortText.optional(),
+        phone: z.string().max(32).optional(),
+        email: z.email().optional(),
+      }),
+    )
     .max(50)
     .default([]),
 });
@@ -112,7 +125,10 @@ const toolListSchema = z
 const channelListSchema = z
   .array(channelSchema)
   .max(CHANNEL_TYPES.length)
-  .refine((channels) => new Set(channels.map((c) => c.type)).size === channels.length, 'one entry per channel type');
+  .refine(
+    (channels) => new Set(channels.map((c) => c.type)).size === channels.length,
+    'one entry per channel type',
+  );
 
 /** Every field an agent's configuration holds: what versions snapshot and rollback restores. */
 export const agentConfigShape = {

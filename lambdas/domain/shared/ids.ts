@@ -18,5 +18,8 @@ export function newId(kind: IdKind): string {
 export function idSchema(kind: IdKind) {
   return z
     .string()
-    .regex(new RegExp(`^${ID_PREFIXES[kind]}_[0-9A-HJKMNP-TV-Z]{26}$`), `must be a ${kind} id (${ID_PREFIXES[kind]}_…)`);
+    .regex(
+      new RegExp(`^${ID_PREFIXES[kind]}_[0-9A-HJKMNP-TV-Z]{26}$`),
+      `must be a ${kind} id (${ID_PREFIXES[kind]}_…)`,
+    );
 }

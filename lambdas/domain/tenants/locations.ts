@@ -23,13 +23,21 @@ export async function createLocation(deps: LocationDeps, actor: Principal, input
   return location;
 }
 
-export async function getLocation(deps: LocationDeps, actor: Principal, locationId: string): Promise<Location> {
+export async function getLocation(
+  deps: LocationDeps,
+  actor: Principal,
+  locationId: string,
+): Promise<Location> {
   const location = await deps.locations.get(actor.tenantId, locationId);
   if (!location) throw new NotFoundError('Location', locationId);
   return location;
 }
 
-export function listLocations(deps: LocationDeps, actor: Principal, page: PageRequest): Promise<Page<Location>> {
+export function listLocations(
+  deps: LocationDeps,
+  actor: Principal,
+  page: PageRequest,
+): Promise<Page<Location>> {
   return deps.locations.list(actor.tenantId, page);
 }
 
@@ -44,7 +52,11 @@ export async function updateLocation(
   return deps.locations.update(actor.tenantId, locationId, patch, expectedVersion ?? location.version);
 }
 
-export async function deleteLocation(deps: LocationDeps, actor: Principal, locationId: string): Promise<void> {
+export async function deleteLocation(
+  deps: LocationDeps,
+  actor: Principal,
+  locationId: string,
+): Promise<void> {
   await getLocation(deps, actor, locationId);
   await deps.locations.delete(actor.tenantId, locationId);
 }

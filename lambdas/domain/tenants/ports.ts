@@ -24,7 +24,12 @@ export interface LocationRepository {
   create(location: Location): Promise<void>;
   get(tenantId: string, locationId: string): Promise<Location | undefined>;
   list(tenantId: string, page: PageRequest): Promise<Page<Location>>;
-  update(tenantId: string, locationId: string, patch: LocationPatch, expectedVersion: number): Promise<Location>;
+  update(
+    tenantId: string,
+    locationId: string,
+    patch: LocationPatch,
+    expectedVersion: number,
+  ): Promise<Location>;
   delete(tenantId: string, locationId: string): Promise<void>;
 }
 

@@ -28,7 +28,11 @@ describe('action permissions', () => {
   });
 
   it('honours explicit grants, limited to their locations', () => {
-    const member = { role: 'member' as const, grants: [{ permission: 'sms:send' as const, locationIds: [downtown] }], locationIds: [] };
+    const member = {
+      role: 'member' as const,
+      grants: [{ permission: 'sms:send' as const, locationIds: [downtown] }],
+      locationIds: [],
+    };
     expect(userMay(member, 'sms:send', downtown)).toBe(true);
     expect(userMay(member, 'sms:send', uptown)).toBe(false);
     // A location-limited grant does not apply to an action tied to no location.

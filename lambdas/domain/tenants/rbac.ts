@@ -91,6 +91,7 @@ export function userMay(user: ActingUser, permission: ActionPermission, location
   return user.grants.some(
     (grant) =>
       grant.permission === permission &&
-      (grant.locationIds === undefined || (locationId !== undefined && grant.locationIds.includes(locationId))),
+      (grant.locationIds === undefined ||
+        (locationId !== undefined && grant.locationIds.includes(locationId))),
   );
 }

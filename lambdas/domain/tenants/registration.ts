@@ -28,7 +28,10 @@ function slugify(name: string): string {
  * if the identity provider then refuses the owner (email taken), the records are removed
  * again so a failed registration leaves nothing behind.
  */
-export async function registerTenant(deps: RegistrationDeps, input: RegisterTenantInput): Promise<Registration> {
+export async function registerTenant(
+  deps: RegistrationDeps,
+  input: RegisterTenantInput,
+): Promise<Registration> {
   const now = new Date().toISOString();
   const tenantId = newId('tenant');
   const tenant: Tenant = {

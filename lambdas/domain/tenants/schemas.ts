@@ -2,7 +2,10 @@ import * as z from 'zod';
 import { idSchema } from '../shared/ids';
 import { permissionGrantSchema, roleSchema } from './rbac';
 
-const email = z.email().max(254).transform((value) => value.toLowerCase());
+const email = z
+  .email()
+  .max(254)
+  .transform((value) => value.toLowerCase());
 const password = z
   .string()
   .min(12, 'must be at least 12 characters')
@@ -54,7 +57,10 @@ const locationFields = {
   timezone: z
     .string()
     .max(64)
-    .refine((tz) => Intl.supportedValuesOf('timeZone').includes(tz) || tz === 'UTC', 'must be an IANA time zone'),
+    .refine(
+      (tz) => Intl.supportedValuesOf('timeZone').includes(tz) || tz === 'UTC',
+      'must be an IANA time zone',
+    ),
   address: z.string().max(500),
   phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number'),
 };

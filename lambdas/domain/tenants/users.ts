@@ -12,8 +12,15 @@ export interface UserDeps {
   readonly identity: IdentityProvider;
 }
 
-async function assertLocationsExist(deps: UserDeps, tenantId: string, patch: Pick<UserPatch, 'grants' | 'locationIds'>) {
-  const ids = new Set([...(patch.locationIds ?? []), ...(patch.grants ?? []).flatMap((g) => g.locationIds ?? [])]);
+async function assertLocationsExist(
+  deps: UserDeps,
+  tenantId: string,
+  patch: Pick<UserPatch, 'grants' | 'locationIds'>,
+) {
+  const ids = new Set([
+    ...(patch.locationIds ?? []),
+    ...(patch.grants ?? []).flatMap((g) => g.locationIds ?? []),
+  ]);
   for (const id of ids) {
     if (!(await deps.locations.get(tenantId, id))) {
       throw ValidationError.forField('body.locationIds', `location ${id} does not exist`);
@@ -56,13 +63,21 @@ export async function createUser(deps: UserDeps, actor: Principal, input: UserCr
   return user;
 }
 
-export async function getUser(deps: Pick<UserDeps, 'users'>, actor: Principal, userId: string): Promise<User> {
+export async function getUser(
+  deps: Pick<UserDeps, 'users'>,
+  actor: Principal,
+  userId: string,
+): Promise<User> {
   const user = await deps.users.get(actor.tenantId, userId);
   if (!user) throw new NotFoundError('User', userId);
   return user;
 }
 
-export function listUsers(deps: Pick<UserDeps, 'users'>, actor: Principal, page: PageRequest): Promise<Page<User>> {
+export function listUsers(
+  deps: Pick<UserDeps, 'users'>,
+  actor: Principal,
+  page: PageRequest,
+): Promise<Page<User>> {
   return deps.users.list(actor.tenantId, page);
 }
 

@@ -31,7 +31,8 @@ export const handler = createHttpHandler(
   {
     'GET /v1/agents': async ({ principal, query }) => ({ body: await listAgents(deps, principal, query) }),
     'POST /v1/agents': async ({ principal, body }) => withEtag(await createAgent(deps, principal, body)),
-    'GET /v1/agents/{id}': async ({ principal, params }) => withEtag(await getAgent(deps, principal, params.id)),
+    'GET /v1/agents/{id}': async ({ principal, params }) =>
+      withEtag(await getAgent(deps, principal, params.id)),
     'PATCH /v1/agents/{id}': async ({ principal, params, body, expectedVersion }) =>
       withEtag(await updateAgent(deps, principal, params.id, body, expectedVersion)),
     'DELETE /v1/agents/{id}': async ({ principal, params }) => {
@@ -56,7 +57,9 @@ export const handler = createHttpHandler(
     }),
     'POST /v1/agents/{id}/versions/{version}/rollback': async ({ principal, params, expectedVersion }) =>
       withEtag(await rollbackAgent(deps, principal, params.id, params.version, expectedVersion)),
-    'GET /v1/agents/{id}/stats': async ({ principal, params }) => ({ body: await getAgentStats(deps, principal, params.id) }),
+    'GET /v1/agents/{id}/stats': async ({ principal, params }) => ({
+      body: await getAgentStats(deps, principal, params.id),
+    }),
   },
   { maxBodyBytes: config.MAX_BODY_BYTES },
 );

@@ -9,7 +9,11 @@ const config = loadRuntimeConfig();
 const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
 const deps = {
   tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
-  identity: createIdentityProvider(loadIdentityConfig(), { client, tableName: config.TABLE_NAME, region: config.AWS_REGION }),
+  identity: createIdentityProvider(loadIdentityConfig(), {
+    client,
+    tableName: config.TABLE_NAME,
+    region: config.AWS_REGION,
+  }),
 };
 
 export const handler = createHttpHandler(
@@ -19,7 +23,9 @@ export const handler = createHttpHandler(
       const { tenant, owner, auth } = await registerTenant(deps, body);
       return { body: { tenant, user: owner, auth } };
     },
-    'POST /v1/auth/login': async ({ body }) => ({ body: await deps.identity.authenticate(body.email, body.password) }),
+    'POST /v1/auth/login': async ({ body }) => ({
+      body: await deps.identity.authenticate(body.email, body.password),
+    }),
   },
   { maxBodyBytes: config.MAX_BODY_BYTES },
 );

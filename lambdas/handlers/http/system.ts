@@ -16,15 +16,21 @@ export const handler = createHttpHandler(
       const started = performance.now();
       try {
         // A point read of a key that never exists: proves the table answers, costs half a read unit.
-        await client.send(new GetCommand({ TableName: config.TABLE_NAME, Key: { pk: 'HEALTH', sk: 'HEALTH' } }));
-        return { body: { status: 'ok', checks: { table: `ok (${Math.round(performance.now() - started)} ms)` } } };
+        await client.send(
+          new GetCommand({ TableName: config.TABLE_NAME, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
+        );
+        return {
+          body: { status: 'ok', checks: { table: `ok (${Math.round(performance.now() - started)} ms)` } },
+        };
       } catch (error) {
         logger.warn('Health check could not reach the table', error as Error);
         return { status: 503, body: { status: 'degraded', checks: { table: 'unreachable' } } };
       }
     },
     'GET /v1/openapi.json': async ({ event }) => {
-      openApi ??= buildOpenApiDocument(`${event.headers['x-forwarded-proto'] ?? 'https'}://${event.requestContext.domainName}`);
+      openApi ??= buildOpenApiDocument(
+        `${event.headers['x-forwarded-proto'] ?? 'https'}://${event.requestContext.domainName}`,
+      );
       return { body: openApi };
     },
   },

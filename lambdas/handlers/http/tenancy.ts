@@ -4,7 +4,13 @@ import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repositor
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { createIdentityProvider } from '../../adapters/identity';
 import { loadIdentityConfig, loadRuntimeConfig } from '../../config';
-import { createLocation, deleteLocation, getLocation, listLocations, updateLocation } from '../../domain/tenants/locations';
+import {
+  createLocation,
+  deleteLocation,
+  getLocation,
+  listLocations,
+  updateLocation,
+} from '../../domain/tenants/locations';
 import { getOwnTenant, renameTenant } from '../../domain/tenants/tenant';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from '../../domain/tenants/users';
 import { createHttpHandler, etag } from '../../http/http-handler';
@@ -15,7 +21,11 @@ const deps = {
   tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
   users: new DynamoUserRepository(client, config.TABLE_NAME),
   locations: new DynamoLocationRepository(client, config.TABLE_NAME),
-  identity: createIdentityProvider(loadIdentityConfig(), { client, tableName: config.TABLE_NAME, region: config.AWS_REGION }),
+  identity: createIdentityProvider(loadIdentityConfig(), {
+    client,
+    tableName: config.TABLE_NAME,
+    region: config.AWS_REGION,
+  }),
 };
 
 const withEtag = <T extends { version: number }>(entity: T) => ({ body: entity, headers: etag(entity) });
@@ -29,16 +39,21 @@ export const handler = createHttpHandler(
       withEtag(await renameTenant(deps, principal, body.name, expectedVersion)),
     'GET /v1/users': async ({ principal, query }) => ({ body: await listUsers(deps, principal, query) }),
     'POST /v1/users': async ({ principal, body }) => withEtag(await createUser(deps, principal, body)),
-    'GET /v1/users/{id}': async ({ principal, params }) => withEtag(await getUser(deps, principal, params.id)),
+    'GET /v1/users/{id}': async ({ principal, params }) =>
+      withEtag(await getUser(deps, principal, params.id)),
     'PATCH /v1/users/{id}': async ({ principal, params, body, expectedVersion }) =>
       withEtag(await updateUser(deps, principal, params.id, body, expectedVersion)),
     'DELETE /v1/users/{id}': async ({ principal, params }) => {
       await deleteUser(deps, principal, params.id);
       return {};
     },
-    'GET /v1/locations': async ({ principal, query }) => ({ body: await listLocations(deps, principal, query) }),
-    'POST /v1/locations': async ({ principal, body }) => withEtag(await createLocation(deps, principal, body)),
-    'GET /v1/locations/{id}': async ({ principal, params }) => withEtag(await getLocation(deps, principal, params.id)),
+    'GET /v1/locations': async ({ principal, query }) => ({
+      body: await listLocations(deps, principal, query),
+    }),
+    'POST /v1/locations': async ({ principal, body }) =>
+      withEtag(await createLocation(deps, principal, body)),
+    'GET /v1/locations/{id}': async ({ principal, params }) =>
+      withEtag(await getLocation(deps, principal, params.id)),
     'PATCH /v1/locations/{id}': async ({ principal, params, body, expectedVersion }) =>
       withEtag(await updateLocation(deps, principal, params.id, body, expectedVersion)),
     'DELETE /v1/locations/{id}': async ({ principal, params }) => {
