@@ -1,0 +1,113 @@
+import type { App } from 'aws-cdk-lib';
+import * as z from 'zod';
+
+/** Retention periods CloudWatch Logs accepts; anything else fails only at deploy time. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const tokens = z.number().int().min(0).max(1_000_000);
+
+/**
+ * Token prices of billable operations. They are configuration, not code, so that an environment
+ * can be re-priced with a deploy; the billing code receives them as the `TOKEN_COSTS` variable.
+ */
+export const tokenCostsSchema = z.strictObject({
+  whatsappConversation: tokens,
+  sms: tokens,
+  email: tokens,
+  call: tokens,
+  llmCall: tokens,
+  monthlyFee: tokens,
+});
+export type TokenCosts = z.infer<typeof tokenCostsSchema>;
+
+export const environmentConfigSchema = z.strictObject({
+  /** Omitted: the stacks are account-agnostic and deploy to whichever account the CLI credentials name. */
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
+  /** Goes into stack, bus and pool names, so it is kept short and DNS-safe. */
+  stageName: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/, 'must be 2-16 lower-case letters, digits or dashes'),
+  removalPolicy: z.enum(['retain', 'destroy']),
+  logRetentionDays: z
+    .number()
+    .int()
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    }),
+  lambda: z.strictObject({
+    memoryMb: z.number().int().min(128).max(10_240),
+    /** HTTP API integrations give up after 30 s, so a longer Lambda timeout would only burn money. */
+    timeoutSeconds: z.number().int().min(1).max(29),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+  }),
+  api: z.strictObject({
+    throttling: z.strictObject({
+      rateLimit: z.number().positive().max(100_000),
+      burstLimit: z.number().int().positive().max(100_000),
+    }),
+    /** Browser origins allowed by CORS; `*` only where no cookie or credential is ever involved. */
+    corsAllowedOrigins: z.array(z.union([z.literal('*'), z.url()])).min(1),
+  }),
+  alarmEmail: z.email().optional(),
+  eventArchiveRetentionDays: z.number().int().min(1).max(3650),
+  tokenCosts: tokenCostsSchema,
+  cognito: z.strictObject({
+    accessTokenValidityMinutes: z.number().int().min(5).max(1440),
+    idTokenValidityMinutes: z.number().int().min(5).max(1440),
+    refreshTokenValidityDays: z.number().int().min(1).max(3650),
+    mfa: z.enum(['off', 'optional']),
+    /** `audit` and `enforced` need the Cognito Plus feature plan, which is billed per active user. */
+    threatProtection: z.enum(['off', 'audit', 'enforced']),
+  }),
+  pointInTimeRecovery: z.boolean(),
+  /** Table and user pool deletion protection, and termination protection of the stateful stack. */
+  deletionProtection: z.boolean(),
+});
+
+export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates one environment's raw config; the message names the environment and every bad field. */
+export function parseEnvironmentConfig(envName: string, raw: unknown): EnvironmentConfig {
+  const result = environmentConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+      return `  - ${where}: ${issue.message}`;
+    });
+    throw new ConfigError(
+      `Invalid configuration for environment "${envName}" (cdk.json context environments.${envName}):\n${problems.join('\n')}`,
+    );
+  }
+  return result.data;
+}
+
+/**
+ * The one place that turns CDK context into typed configuration: the environment is chosen with
+ * `-c env=<name>` and its settings are read from the `environments` context object in cdk.json.
+ */
+export function loadEnvironmentConfig(app: App): EnvironmentConfig {
+  const environments: unknown = app.node.tryGetContext('environments');
+  if (typeof environments !== 'object' || environments === null || Array.isArray(environments)) {
+    throw new ConfigError('cdk.json context must contain an "environments" object keyed by environment name');
+  }
+  const known = Object.keys(environments);
+  const listing = known.length > 0 ? known.join(', ') : '(none)';
+  const envName: unknown = app.node.tryGetContext('env');
+  if (typeof envName !== 'string' || envName.length === 0) {
+    throw new ConfigError(`No environment selected: pass -c env=<name>. Known environments: ${listing}`);
+  }
+  if (!Object.hasOwn(environments, envName)) {
+    throw new ConfigError(`Unknown environment "${envName}". Known environments: ${listing}`);
+  }
+  return parseEnvironmentConfig(envName, (environments as Record<string, unknown>)[envName]);
+}

@@ -1,0 +1,189 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { LAMBDA_ESBUILD_OPTIONS } from '../bundling';
+import type { EnvironmentConfig } from '../config';
+import type { DataTableResources } from './data-table';
+
+const REPO_ROOT = path.join(__dirname, '../..');
+
+/** Metric namespace every Lambda emits its Powertools (EMF) metrics into. */
+export function metricsNamespace(stageName: string): string {
+  return `AgentPlatform/${stageName}`;
+}
+
+export type TableAccessLevel = 'read' | 'readWrite';
+
+/** A table grant, expressed as data so that the level is visible where the function is declared. */
+export interface TableAccess {
+  readonly resources: DataTableResources;
+  /** `read` never includes a write action; neither level includes `Scan`, which runtime code never uses. */
+  readonly access: TableAccessLevel;
+}
+
+export interface HouseFunctionProps {
+  /** Handler module, relative to the repository root (e.g. `lambdas/handlers/http/agents.ts`); it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** Powertools service name: the `service` key of every log line, metric and trace segment. */
+  readonly serviceName: string;
+  /** Stage, log retention, log level, memory and timeout defaults come from here. */
+  readonly config: EnvironmentConfig;
+  /** @default config.lambda.memoryMb */
+  readonly memorySize?: number;
+  /** @default config.lambda.timeoutSeconds */
+  readonly timeout?: Duration;
+  /** Merged over the house variables (STAGE, TABLE_NAME, POWERTOOLS_*); a key given here wins. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** The data table and the access the function gets to it; also sets `TABLE_NAME`. */
+  readonly table?: TableAccess;
+}
+
+const DYNAMODB_READ_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+];
+const DYNAMODB_WRITE_ACTIONS = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+// DynamoDB calls KMS with the caller's credentials; the expanded names replace the `ReEncrypt*`
+// and `GenerateDataKey*` wildcards a generic grant would use.
+const KMS_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
+const KMS_WRITE_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
+
+/**
+ * THE way this project defines a Lambda: Node.js 22 on ARM64, bundled locally by esbuild with the
+ * settings `npm run bench` measures, its own log group with a retention, active X-Ray tracing,
+ * Powertools configured through the environment, and a role holding nothing but what it is given.
+ */
+export class HouseFunction extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly role: Role;
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: config.logRetentionDays,
+      removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    // An own role instead of the default one, which carries the AWSLambdaBasicExecutionRole managed
+    // policy (logs on every log group of the account): this one may write to its own group only.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.serviceName} (${config.stageName})`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const environment: Record<string, string> = {
+      STAGE: config.stageName,
+      POWERTOOLS_SERVICE_NAME: props.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(config.stageName),
+      POWERTOOLS_LOG_LEVEL: config.lambda.logLevel,
+    };
+    if (props.table) {
+      environment.TABLE_NAME = props.table.resources.table.tableName;
+    }
+    Object.assign(environment, props.environment);
+
+    const { minify, target, format, mainFields, sourcemap, legalComments } = LAMBDA_ESBUILD_OPTIONS;
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? config.lambda.memoryMb,
+      timeout: props.timeout ?? Duration.seconds(config.lambda.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      // Kept equal to POWERTOOLS_LOG_LEVEL: with JSON logging Lambda drops lines below this level,
+      // and Powertools warns when the two disagree.
+      applicationLogLevelV2: ApplicationLogLevel[config.lambda.logLevel],
+      systemLogLevelV2: SystemLogLevel.INFO,
+      tracing: Tracing.ACTIVE,
+      environment,
+      bundling: {
+        minify,
+        target,
+        format: format === 'cjs' ? OutputFormat.CJS : OutputFormat.ESM,
+        mainFields: [...mainFields],
+        sourceMap: sourcemap,
+        esbuildArgs: { '--legal-comments': legalComments },
+        // The SDK is bundled (tree-shaken, at the version in package-lock.json) rather than taken
+        // from the runtime, so the deployed code is the code that was tested and benchmarked.
+        bundleAwsSDK: true,
+        forceDockerBundling: false,
+        // Sizes are what `npm run bench` reports; synth output keeps to problems.
+        logLevel: LogLevel.WARNING,
+      },
+    });
+
+    if (props.table) {
+      this.grantTable(props.table);
+    }
+
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the X-Ray statement (xray:PutTraceSegments, xray:PutTelemetryRecords) added by active tracing uses Resource "*": X-Ray has no resource-level permissions. The infra tests fail if any other statement of a Lambda role uses "*".',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is pinned on purpose: the esbuild target (lib/bundling.ts), the cold-start benchmark and local mode all assume it; moving to a newer runtime is a deliberate change of all three together.',
+    });
+  }
+
+  private grantTable({ resources, access }: TableAccess): void {
+    const { table, encryptionKey, indexNames } = resources;
+    const write = access === 'readWrite';
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: write ? [...DYNAMODB_READ_ACTIONS, ...DYNAMODB_WRITE_ACTIONS] : DYNAMODB_READ_ACTIONS,
+        resources: [table.tableArn],
+      }),
+    );
+    if (indexNames.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:Query'],
+          resources: indexNames.map((name) => `${table.tableArn}/index/${name}`),
+        }),
+      );
+    }
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: write ? [...KMS_READ_ACTIONS, ...KMS_WRITE_ACTIONS] : KMS_READ_ACTIONS,
+        resources: [encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,227 @@
+import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  HTTP_LAMBDAS,
+  type HttpLambdaName,
+  ROUTES,
+  type RouteKey,
+  splitRouteKey,
+} from '../../lambdas/http/route-table';
+import type { EnvironmentConfig } from '../config';
+import type { DataTableResources } from './data-table';
+import { HouseFunction } from './house-function';
+
+/**
+ * What the identity Lambdas may do to the user pool: create and remove users, set their password
+ * and move them between role groups. Nothing that lists or searches the pool.
+ */
+export const IDENTITY_ACTIONS = [
+  'cognito-idp:AdminAddUserToGroup',
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminDeleteUser',
+  'cognito-idp:AdminGetUser',
+  'cognito-idp:AdminListGroupsForUser',
+  'cognito-idp:AdminRemoveUserFromGroup',
+  'cognito-idp:AdminSetUserPassword',
+] as const;
+
+export interface PlatformHttpApiProps {
+  readonly config: EnvironmentConfig;
+  /** The data table every HTTP Lambda reads, at the level its HTTP_LAMBDAS entry declares. */
+  readonly data: DataTableResources;
+  readonly userPool: IUserPool;
+  /** Its client id is the tokens' audience and is what the identity Lambdas sign users in with. */
+  readonly userPoolClient: IUserPoolClient;
+  /** The pool's issuer URL (`https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
+  readonly issuerUrl: string;
+}
+
+/**
+ * The public HTTP API, generated from the route table: one Lambda per HTTP_LAMBDAS entry and one
+ * route per ROUTES entry, JWT-authorized unless the table marks the route public.
+ */
+export class PlatformHttpApi extends Construct {
+  public readonly httpApi: HttpApi;
+  public readonly stage: HttpStage;
+  /** Base URL of the API, ending in `/`. */
+  public readonly url: string;
+  public readonly functions: Readonly<Record<HttpLambdaName, HouseFunction>>;
+  public readonly accessLogGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PlatformHttpApiProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.functions = this.createFunctions(props);
+
+    const methods = new Set(Object.keys(ROUTES).map((key) => splitRouteKey(key).method));
+    this.httpApi = new HttpApi(this, 'Api', {
+      apiName: `agent-platform-${config.stageName}`,
+      description: `Agent platform public API (${config.stageName})`,
+      // The default stage is declared below, because the one HttpApi creates cannot take
+      // throttling or access logging.
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: config.api.corsAllowedOrigins,
+        allowMethods: [...methods].map(toCorsMethod),
+        allowHeaders: ['authorization', 'content-type', 'if-match', 'idempotency-key'],
+        exposeHeaders: ['etag', 'location'],
+        allowCredentials: false,
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      retention: config.logRetentionDays,
+      removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: config.api.throttling,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: AccessLogField.contextRequestId(),
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            responseLatency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            error: '$context.error.message',
+            sourceIp: '$context.identity.sourceIp',
+            userAgent: '$context.identity.userAgent',
+            // The caller's user id, so one user's requests can be followed; no token or body is logged.
+            sub: '$context.authorizer.claims.sub',
+          }),
+        ),
+      },
+    });
+    this.url = this.stage.url;
+
+    const authorizer = new HttpJwtAuthorizer('CognitoJwt', props.issuerUrl, {
+      jwtAudience: [props.userPoolClient.userPoolClientId],
+      identitySource: ['$request.header.Authorization'],
+    });
+    const integrations = new Map<HttpLambdaName, HttpLambdaIntegration>();
+    for (const [name, fn] of Object.entries(this.functions) as [HttpLambdaName, HouseFunction][]) {
+      // One permission for the whole API instead of one per route: the function's resource policy
+      // would otherwise grow with every route, and no other API can reach these functions anyway.
+      integrations.set(
+        name,
+        new HttpLambdaIntegration(`${name}-integration`, fn.function, { scopePermissionToRoute: false }),
+      );
+    }
+
+    for (const [key, spec] of Object.entries(ROUTES) as [RouteKey, (typeof ROUTES)[RouteKey]][]) {
+      const { method, path } = splitRouteKey(key);
+      const integration = integrations.get(spec.lambda);
+      if (!integration) throw new Error(`Route ${key} names unknown Lambda ${spec.lambda}`);
+      const isPublic = spec.permission === 'public';
+      const route = new HttpRoute(this, routeConstructId(key), {
+        httpApi: this.httpApi,
+        routeKey: HttpRouteKey.with(path, toHttpMethod(method)),
+        integration,
+        authorizer: isPublic ? new HttpNoneAuthorizer() : authorizer,
+      });
+      if (isPublic) {
+        Validations.of(route).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${key} is public in the route table (“${spec.summary}”): it serves callers who have no token yet or need none (sign-up, sign-in, health, API description). Its handler validates the input and the stage throttling applies.`,
+        });
+      }
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: this.url, description: 'Base URL of the HTTP API' });
+  }
+
+  private createFunctions(props: PlatformHttpApiProps): Record<HttpLambdaName, HouseFunction> {
+    const { config } = props;
+    const functions = {} as Record<HttpLambdaName, HouseFunction>;
+    for (const [name, spec] of Object.entries(HTTP_LAMBDAS) as [
+      HttpLambdaName,
+      (typeof HTTP_LAMBDAS)[HttpLambdaName],
+    ][]) {
+      const environment: Record<string, string> = { TOKEN_COSTS: JSON.stringify(config.tokenCosts) };
+      if (spec.identity) {
+        environment.IDENTITY_PROVIDER = 'cognito';
+        environment.USER_POOL_ID = props.userPool.userPoolId;
+        environment.USER_POOL_CLIENT_ID = props.userPoolClient.userPoolClientId;
+      }
+      const fn = new HouseFunction(this, `${pascalCase(name)}Function`, {
+        entry: spec.entry,
+        description: `${spec.description} (${config.stageName})`,
+        serviceName: name,
+        config,
+        environment,
+        table: { resources: props.data, access: spec.table },
+      });
+      if (spec.identity) {
+        fn.role.addToPrincipalPolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: [...IDENTITY_ACTIONS],
+            resources: [props.userPool.userPoolArn],
+          }),
+        );
+      }
+      functions[name] = fn;
+    }
+    return functions;
+  }
+}
+
+function toHttpMethod(method: string): HttpMethod {
+  const value = HttpMethod[method as keyof typeof HttpMethod];
+  if (value === undefined) throw new Error(`Unsupported HTTP method in the route table: ${method}`);
+  return value;
+}
+
+function toCorsMethod(method: string): CorsHttpMethod {
+  const value = CorsHttpMethod[method as keyof typeof CorsHttpMethod];
+  if (value === undefined) throw new Error(`Unsupported HTTP method in the route table: ${method}`);
+  return value;
+}
+
+function pascalCase(word: string): string {
+  return word
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * Stable construct id for a route key, e.g. `GET /v1/agents/{id}/stats` → `GetV1AgentsByIdStats`.
+ * Logical ids follow from it, so it must not change when routes are added or reordered.
+ */
+export function routeConstructId(key: string): string {
+  const { method, path } = splitRouteKey(key);
+  const segments = path
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => (segment.startsWith('{') ? `By${pascalCase(segment)}` : pascalCase(segment)));
+  return `${pascalCase(method.toLowerCase())}${segments.join('')}`;
+}

@@ -1,0 +1,180 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  type Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+const PERIOD = Duration.minutes(5);
+/** A handful of 5xx in five minutes is an incident; a single one is usually a client racing a deploy. */
+const API_5XX_THRESHOLD = 5;
+
+export interface ObservabilityProps {
+  /** Short environment name, used in the dashboard name and alarm descriptions. */
+  readonly stageName: string;
+  readonly httpApi: IHttpApi;
+  /** Functions by a short display name (`agents`, `auth`, ...), each getting an error alarm. */
+  readonly functions: Readonly<Record<string, IFunction>>;
+  readonly table: ITableV2;
+  /** The table's global secondary indexes, whose throttling is reported separately from the table's. */
+  readonly indexNames: readonly string[];
+  /** Subscribed to the alarm topic when given. */
+  readonly alarmEmail?: string;
+}
+
+/**
+ * One dashboard and the alarms worth waking up for: API 5xx, Lambda errors per function and
+ * DynamoDB throttling, all notifying one SNS topic.
+ */
+export class Observability extends Construct {
+  public readonly dashboard: Dashboard;
+  public readonly alarmTopic: Topic;
+  public readonly alarms: readonly Alarm[];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+
+    // Encrypted in transit only: CloudWatch alarms cannot publish to a topic whose KMS key policy
+    // does not name cloudwatch.amazonaws.com, and a silent alarm is worse than a plaintext one.
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: `Agent platform alarms (${props.stageName})`,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) {
+      this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+    }
+    const notify = new SnsAction(this.alarmTopic);
+
+    const api5xx = props.httpApi.metricServerError({ period: PERIOD, statistic: 'Sum' });
+    const api4xx = props.httpApi.metricClientError({ period: PERIOD, statistic: 'Sum' });
+    const apiCount = props.httpApi.metricCount({ period: PERIOD, statistic: 'Sum' });
+    const apiLatencyP99 = props.httpApi.metricLatency({ period: PERIOD, statistic: 'p99' });
+    const apiIntegrationP99 = props.httpApi.metricIntegrationLatency({ period: PERIOD, statistic: 'p99' });
+
+    const functions = Object.entries(props.functions);
+    const errors = functions.map(([name, fn]) =>
+      fn.metricErrors({ period: PERIOD, statistic: 'Sum', label: name }),
+    );
+    const durations = functions.map(([name, fn]) =>
+      fn.metricDuration({ period: PERIOD, statistic: 'p99', label: `${name} p99` }),
+    );
+    const throttles = functions.map(([name, fn]) =>
+      fn.metricThrottles({ period: PERIOD, statistic: 'Sum', label: name }),
+    );
+
+    const tableThrottles = this.throttleEvents(props.table, props.indexNames);
+
+    const alarms: Alarm[] = [];
+    alarms.push(
+      new Alarm(this, 'Api5xxAlarm', {
+        alarmDescription: `HTTP API returned ${API_5XX_THRESHOLD}+ server errors in 5 minutes (${props.stageName})`,
+        metric: api5xx,
+        threshold: API_5XX_THRESHOLD,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    for (const [name, fn] of functions) {
+      alarms.push(
+        new Alarm(this, `${name}-ErrorsAlarm`, {
+          alarmDescription: `Lambda ${name} failed an invocation (${props.stageName})`,
+          // Unlabelled, so the alarm is a plain metric alarm rather than a one-metric expression.
+          metric: fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    alarms.push(
+      new Alarm(this, 'TableThrottleAlarm', {
+        alarmDescription: `DynamoDB throttled requests on the data table or its indexes (${props.stageName})`,
+        metric: tableThrottles,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    for (const alarm of alarms) {
+      alarm.addAlarmAction(notify);
+      alarm.addOkAction(notify);
+    }
+    this.alarms = alarms;
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `agent-platform-${props.stageName}`,
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 3 }));
+    this.dashboard.addWidgets(
+      graph('API requests', [apiCount]),
+      graph('API errors (4xx / 5xx)', [api4xx, api5xx]),
+      graph('API latency p99 (total / integration)', [apiLatencyP99, apiIntegrationP99]),
+    );
+    this.dashboard.addWidgets(
+      graph('Lambda errors', errors),
+      graph('Lambda duration p99', durations),
+      graph('Lambda throttles', throttles),
+    );
+    this.dashboard.addWidgets(
+      graph('DynamoDB throttle events (table + indexes)', [tableThrottles]),
+      graph('DynamoDB consumed read units', [
+        props.table.metricConsumedReadCapacityUnits({ period: PERIOD, statistic: 'Sum' }),
+      ]),
+      graph('DynamoDB consumed write units', [
+        props.table.metricConsumedWriteCapacityUnits({ period: PERIOD, statistic: 'Sum' }),
+      ]),
+    );
+  }
+
+  /**
+   * Read and write throttle events of the table and of every index, summed. These two metrics
+   * cover every operation, where `ThrottledRequests` would need one metric per operation.
+   */
+  private throttleEvents(table: ITableV2, indexNames: readonly string[]): MathExpression {
+    const usingMetrics: Record<string, IMetric> = {};
+    const add = (metric: Metric) => {
+      usingMetrics[`m${Object.keys(usingMetrics).length}`] = metric;
+    };
+    for (const name of ['ReadThrottleEvents', 'WriteThrottleEvents']) {
+      add(table.metric(name, { period: PERIOD, statistic: 'Sum' }));
+      for (const indexName of indexNames) {
+        add(
+          table.metric(name, {
+            period: PERIOD,
+            statistic: 'Sum',
+            dimensionsMap: { TableName: table.tableName, GlobalSecondaryIndexName: indexName },
+          }),
+        );
+      }
+    }
+    return new MathExpression({
+      expression: Object.keys(usingMetrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + '),
+      usingMetrics,
+      period: PERIOD,
+      label: 'Throttle events',
+    });
+  }
+}
+
+function graph(title: string, left: IMetric[]): GraphWidget {
+  return new GraphWidget({ title, left, width: 8, height: 6 });
+}

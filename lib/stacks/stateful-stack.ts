@@ -1,0 +1,48 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config';
+import { DataTable } from '../constructs/data-table';
+import { PlatformEventBus } from '../constructs/event-bus';
+import { Identity } from '../constructs/identity';
+
+export interface StatefulStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+}
+
+/**
+ * Everything that holds data or identity and must outlive any redeploy of the code: the table,
+ * the user pool and the event bus. Kept apart so the API stack can be destroyed and rebuilt freely.
+ */
+export class StatefulStack extends Stack {
+  public readonly data: DataTable;
+  public readonly identity: Identity;
+  public readonly events: PlatformEventBus;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
+    const { config } = props;
+    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.data = new DataTable(this, 'Data', {
+      removalPolicy,
+      pointInTimeRecovery: config.pointInTimeRecovery,
+      deletionProtection: config.deletionProtection,
+    });
+
+    this.identity = new Identity(this, 'Identity', {
+      stageName: config.stageName,
+      removalPolicy,
+      deletionProtection: config.deletionProtection,
+      accessTokenValidity: Duration.minutes(config.cognito.accessTokenValidityMinutes),
+      idTokenValidity: Duration.minutes(config.cognito.idTokenValidityMinutes),
+      refreshTokenValidity: Duration.days(config.cognito.refreshTokenValidityDays),
+      mfa: config.cognito.mfa,
+      threatProtection: config.cognito.threatProtection,
+    });
+
+    this.events = new PlatformEventBus(this, 'Events', {
+      stageName: config.stageName,
+      archiveRetention: Duration.days(config.eventArchiveRetentionDays),
+    });
+  }
+}

@@ -1,0 +1,173 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { TABLE_DEFINITION } from '../../lambdas/adapters/dynamodb/table-definition';
+import { ROLES } from '../../lambdas/domain/tenants/rbac';
+import { buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
+
+describe('stateful stack', () => {
+  let dev: PlatformFixture;
+  let prod: PlatformFixture;
+  let devTemplate: Template;
+  let prodTemplate: Template;
+  let withoutPitrTemplate: Template;
+
+  beforeAll(() => {
+    dev = buildPlatform('dev');
+    prod = buildPlatform('prod');
+    devTemplate = Template.fromStack(dev.stateful);
+    prodTemplate = Template.fromStack(prod.stateful);
+    withoutPitrTemplate = Template.fromStack(
+      buildPlatform('dev', { configOverrides: { pointInTimeRecovery: false } }).stateful,
+    );
+  });
+
+  describe('data table', () => {
+    it('has the keys, index and TTL of TABLE_DEFINITION, on demand', () => {
+      devTemplate.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+      devTemplate.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: TABLE_DEFINITION.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_DEFINITION.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith(
+          ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        ),
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'gsi1',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      });
+    });
+
+    it('is encrypted with its own rotating customer-managed key', () => {
+      const keyId = logicalIdOf(dev.stateful, dev.stateful.data.encryptionKey);
+      devTemplate.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+      devTemplate.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [
+          Match.objectLike({ SSESpecification: { KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } } }),
+        ],
+      });
+    });
+
+    it('takes PITR, deletion protection and removal policy from config', () => {
+      prodTemplate.hasResource('AWS::DynamoDB::GlobalTable', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({
+          Replicas: [
+            Match.objectLike({
+              PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+              DeletionProtectionEnabled: true,
+            }),
+          ],
+        }),
+      });
+      prodTemplate.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
+      devTemplate.hasResource('AWS::DynamoDB::GlobalTable', {
+        DeletionPolicy: 'Delete',
+        Properties: Match.objectLike({
+          Replicas: [Match.objectLike({ DeletionProtectionEnabled: false })],
+        }),
+      });
+      withoutPitrTemplate.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        Replicas: [
+          Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false } }),
+        ],
+      });
+    });
+  });
+
+  describe('identity', () => {
+    it('is a closed pool: no self sign-up, e-mail alias, strong passwords', () => {
+      devTemplate.hasResourceProperties('AWS::Cognito::UserPool', {
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        AliasAttributes: ['email'],
+        UsernameConfiguration: { CaseSensitive: false },
+        Policies: {
+          PasswordPolicy: Match.objectLike({
+            MinimumLength: 12,
+            RequireUppercase: true,
+            RequireLowercase: true,
+            RequireNumbers: true,
+          }),
+        },
+      });
+    });
+
+    it('holds the tenant in an immutable custom attribute', () => {
+      devTemplate.hasResourceProperties('AWS::Cognito::UserPool', {
+        Schema: Match.arrayWith([
+          Match.objectLike({ Name: 'tenantId', AttributeDataType: 'String', Mutable: false }),
+        ]),
+      });
+    });
+
+    it('has one group per role', () => {
+      devTemplate.resourceCountIs('AWS::Cognito::UserPoolGroup', ROLES.length);
+      for (const role of ROLES) {
+        devTemplate.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: role });
+      }
+    });
+
+    it('has a secretless client with password and refresh flows that cannot write custom:tenantId', () => {
+      const clients = devTemplate.findResources('AWS::Cognito::UserPoolClient');
+      expect(Object.keys(clients)).toHaveLength(1);
+      const [client] = Object.values(clients) as { Properties: Record<string, unknown> }[];
+      const props = client?.Properties ?? {};
+      expect(props.GenerateSecret).toBe(false);
+      expect(props.ExplicitAuthFlows).toEqual(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
+      expect(props.AllowedOAuthFlowsUserPoolClient).toBe(false);
+      // An absent list would let the client write every writable attribute.
+      expect(Array.isArray(props.WriteAttributes)).toBe(true);
+      expect(props.WriteAttributes).not.toContain('custom:tenantId');
+      expect(props.ReadAttributes).toContain('custom:tenantId');
+    });
+
+    it('switches threat protection and deletion protection on in prod', () => {
+      prodTemplate.hasResourceProperties('AWS::Cognito::UserPool', {
+        UserPoolTier: 'PLUS',
+        UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+        DeletionProtection: 'ACTIVE',
+        MfaConfiguration: 'OPTIONAL',
+      });
+      devTemplate.hasResourceProperties('AWS::Cognito::UserPool', {
+        UserPoolTier: 'ESSENTIALS',
+        DeletionProtection: 'INACTIVE',
+      });
+    });
+
+    it('exposes the issuer URL the JWT authorizer needs', () => {
+      const poolId = logicalIdOf(dev.stateful, dev.stateful.identity.userPool);
+      expect(dev.stateful.resolve(dev.stateful.identity.issuerUrl)).toEqual({
+        'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [poolId, 'ProviderURL'] }]],
+      });
+    });
+  });
+
+  describe('event bus', () => {
+    it('is one named custom bus with an archive kept as configured', () => {
+      devTemplate.resourceCountIs('AWS::Events::EventBus', 1);
+      devTemplate.hasResourceProperties('AWS::Events::EventBus', { Name: 'agent-platform-dev' });
+      devTemplate.hasResourceProperties('AWS::Events::Archive', {
+        RetentionDays: dev.config.eventArchiveRetentionDays,
+      });
+    });
+  });
+
+  it('is termination-protected where config asks for deletion protection', () => {
+    expect(prod.stateful.terminationProtection).toBe(true);
+    expect(dev.stateful.terminationProtection).toBe(false);
+  });
+
+  it('is tagged with project and stage', () => {
+    expect(prod.stateful.tags.tagValues()).toEqual({ project: 'agent-platform', stage: 'prod' });
+  });
+});
