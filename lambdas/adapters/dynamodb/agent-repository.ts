@@ -54,7 +54,9 @@ function toAgent(item: Record<string, unknown>): Agent {
     deletedBy: _b,
     ...rest
   } = withoutKeys<Agent & Record<string, unknown>>(item);
-  return rest as Agent;
+  // DynamoDB returns attributes in no particular order; lead with the ones people look for.
+  const { id, tenantId, name, status, version, ...details } = rest;
+  return { id, tenantId, name, status, version, ...details } as Agent;
 }
 
 function toVersion(item: Record<string, unknown>): AgentVersion {
