@@ -15,4 +15,6 @@ export const LAMBDA_ESBUILD_OPTIONS = {
   mainFields: ['module', 'main'],
   sourcemap: false,
   legalComments: 'none',
+  // Deployed functions always use Cognito: this drops the local issuer (and jose) from bundles.
+  define: { 'process.env.IDENTITY_PROVIDER': '"cognito"' },
 } as const;

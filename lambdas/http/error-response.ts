@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import type * as z from 'zod/mini';
 import { AppError, type FieldIssue, ValidationError } from '../domain/shared/errors';
 
 /** The only place errors become HTTP responses. */
@@ -10,8 +10,6 @@ export function errorResponse(
   let appError: AppError;
   if (error instanceof AppError) {
     appError = error;
-  } else if (error instanceof z.ZodError) {
-    appError = fromZod(error, 'body');
   } else {
     onUnexpected(error);
     appError = new AppError(500, 'INTERNAL', 'Internal error', undefined, false);
@@ -26,7 +24,8 @@ export function errorResponse(
   return jsonResult(appError.statusCode, body);
 }
 
-export function fromZod(error: z.ZodError, location: 'body' | 'query' | 'path'): ValidationError {
+/** Every parse goes through `parseWith`, which reports zod's issues with the field each is about. */
+export function fromZod(error: z.core.$ZodError, location: 'body' | 'query' | 'path'): ValidationError {
   const issues: FieldIssue[] = error.issues.flatMap((issue) => {
     const at = [location, ...issue.path.map(String)];
     return issue.code === 'unrecognized_keys'

@@ -5,27 +5,26 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AppError, ForbiddenError, ValidationError } from '../domain/shared/errors';
 import type { Principal } from '../domain/shared/principal';
 import { roleAllows } from '../domain/tenants/rbac';
 import { logger } from '../observability';
 import { errorResponse, jsonResult } from './error-response';
 import { expectedVersion, jsonBody, parseWith, principalFrom } from './request';
-import { type HttpLambdaName, ROUTES, type RouteKey, type RouteSpec, type RoutesOf } from './route-table';
+import type { RouteSpec } from './route-spec';
 
-type Spec<K extends RouteKey> = (typeof ROUTES)[K];
-type Parsed<S, F extends string> = S extends { [P in F]: infer T }
-  ? T extends z.ZodType
+type Parsed<S, F extends string> = S extends { readonly [P in F]: () => infer T }
+  ? T extends z.ZodMiniType
     ? z.output<T>
     : never
   : undefined;
 
-export interface HttpRequest<K extends RouteKey> {
-  readonly principal: Spec<K>['permission'] extends 'public' ? undefined : Principal;
-  readonly params: Parsed<Spec<K>, 'params'>;
-  readonly query: Parsed<Spec<K>, 'query'>;
-  readonly body: Parsed<Spec<K>, 'body'>;
+export interface HttpRequest<S extends RouteSpec> {
+  readonly principal: S['permission'] extends 'public' ? undefined : Principal;
+  readonly params: Parsed<S, 'params'>;
+  readonly query: Parsed<S, 'query'>;
+  readonly body: Parsed<S, 'body'>;
   /** From `If-Match`, for routes that update a versioned entity. */
   readonly expectedVersion: number | undefined;
   readonly event: APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -38,8 +37,8 @@ export interface HttpReply {
   readonly status?: number;
 }
 
-export type RouteImplementations<L extends HttpLambdaName> = {
-  readonly [K in RoutesOf<L>]: (request: HttpRequest<K>) => Promise<HttpReply>;
+export type RouteImplementations<G extends Record<string, RouteSpec>> = {
+  readonly [K in keyof G]: (request: HttpRequest<G[K]>) => Promise<HttpReply>;
 };
 
 export type HttpHandler = (
@@ -60,20 +59,19 @@ export const etag = (entity: { version: number }) => ({ etag: `"${entity.version
  * against the route table's schemas, runs the route, and shapes the response. Errors are
  * turned into responses by `errorResponse`, in one place.
  */
-export function createHttpHandler<L extends HttpLambdaName>(
-  lambda: L,
-  routes: RouteImplementations<L>,
+export function createHttpHandler<G extends Record<string, RouteSpec>>(
+  routes: G,
+  implementations: RouteImplementations<G>,
   options: HttpHandlerOptions,
 ): HttpHandler {
   const dispatch = async (
     event: APIGatewayProxyEventV2WithJWTAuthorizer,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
-    const key = event.routeKey as RouteKey;
-    const spec = ROUTES[key] as RouteSpec | undefined;
-    const implementation = (routes as Record<string, (request: HttpRequest<RouteKey>) => Promise<HttpReply>>)[
-      key
-    ];
-    if (!spec || spec.lambda !== lambda || !implementation) {
+    const spec = routes[event.routeKey] as RouteSpec | undefined;
+    const implementation = (
+      implementations as Record<string, (request: HttpRequest<RouteSpec>) => Promise<HttpReply>>
+    )[event.routeKey];
+    if (!spec || !implementation) {
       throw new AppError(404, 'ROUTE_NOT_FOUND', `No route ${event.routeKey}`);
     }
     let principal: Principal | undefined;
@@ -84,12 +82,12 @@ export function createHttpHandler<L extends HttpLambdaName>(
         throw new ForbiddenError(`Role ${principal.role} lacks ${spec.permission}`);
       }
     }
-    const params = spec.params ? parseWith(spec.params, event.pathParameters ?? {}, 'path') : undefined;
-    const query = parseWith(spec.query ?? emptyQuery, event.queryStringParameters ?? {}, 'query');
+    const params = spec.params ? parseWith(spec.params(), event.pathParameters ?? {}, 'path') : undefined;
+    const query = parseWith(spec.query?.() ?? noQuery, event.queryStringParameters ?? {}, 'query');
     const rawBody = jsonBody(event, options.maxBodyBytes);
     let body: unknown;
     if (spec.body) {
-      body = parseWith(spec.body, rawBody, 'body');
+      body = parseWith(spec.body(), rawBody, 'body');
     } else if (rawBody !== undefined && !isEmptyObject(rawBody)) {
       throw ValidationError.forField('body', 'this endpoint takes no body');
     }
@@ -100,7 +98,7 @@ export function createHttpHandler<L extends HttpLambdaName>(
       body,
       expectedVersion: expectedVersion(event),
       event,
-    } as HttpRequest<RouteKey>);
+    } as HttpRequest<RouteSpec>);
     const status = reply.status ?? spec.status;
     return jsonResult(status, status === 204 ? undefined : reply.body, {
       'x-request-id': event.requestContext.requestId,
@@ -127,7 +125,7 @@ export function createHttpHandler<L extends HttpLambdaName>(
     });
 }
 
-const emptyQuery = z.strictObject({});
+const noQuery = z.strictObject({});
 
 function isEmptyObject(value: unknown): boolean {
   return (

@@ -1,24 +1,25 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ROUTES, type RouteSpec, splitRouteKey } from './route-table';
 
 type JsonSchema = Record<string, unknown>;
 
-const errorSchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.record(z.string(), z.unknown()).optional(),
-  }),
-});
+const errorSchema = () =>
+  z.object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.optional(z.record(z.string(), z.unknown())),
+    }),
+  });
 
-function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+function schemaOf(schema: z.ZodMiniType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   return rest;
 }
 
 function parametersOf(spec: RouteSpec, path: string): JsonSchema[] {
   const parameters: JsonSchema[] = [];
-  const pathSchema = spec.params ? schemaOf(spec.params, 'input') : undefined;
+  const pathSchema = spec.params ? schemaOf(spec.params(), 'input') : undefined;
   for (const [, name] of path.matchAll(/\{(\w+)\}/g)) {
     const properties = (pathSchema?.properties ?? {}) as Record<string, JsonSchema>;
     parameters.push({
@@ -29,7 +30,7 @@ function parametersOf(spec: RouteSpec, path: string): JsonSchema[] {
     });
   }
   if (spec.query) {
-    const querySchema = schemaOf(spec.query, 'input');
+    const querySchema = schemaOf(spec.query(), 'input');
     const required = new Set((querySchema.required as string[] | undefined) ?? []);
     for (const [name, schema] of Object.entries(
       (querySchema.properties ?? {}) as Record<string, JsonSchema>,
@@ -50,12 +51,12 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
       [String(route.status)]: {
         description: route.status === 204 ? 'Done' : 'Success',
         ...(route.response
-          ? { content: { 'application/json': { schema: schemaOf(route.response, 'output') } } }
+          ? { content: { 'application/json': { schema: schemaOf(route.response(), 'output') } } }
           : {}),
       },
       '400': {
         description: 'Invalid input; `details.issues` names each field',
-        content: { 'application/json': { schema: schemaOf(errorSchema, 'output') } },
+        content: { 'application/json': { schema: schemaOf(errorSchema(), 'output') } },
       },
     };
     if (!isPublic) {
@@ -76,7 +77,7 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+              content: { 'application/json': { schema: schemaOf(route.body(), 'input') } },
             },
           }
         : {}),

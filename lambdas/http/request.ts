@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   PayloadTooLargeError,
   UnauthorizedError,
@@ -7,6 +7,7 @@ import {
   ValidationError,
 } from '../domain/shared/errors';
 import { idSchema } from '../domain/shared/ids';
+import '../domain/shared/zod';
 import type { Principal } from '../domain/shared/principal';
 import { ROLES, type Role } from '../domain/tenants/rbac';
 import { fromZod } from './error-response';
@@ -24,7 +25,7 @@ function rolesFromClaim(claim: unknown): Role[] {
 const claimsSchema = z.object({
   'cognito:username': idSchema('user'),
   'custom:tenantId': idSchema('tenant'),
-  email: z.string().optional(),
+  email: z.optional(z.string()),
 });
 
 /**
@@ -47,7 +48,7 @@ export function principalFrom(event: APIGatewayProxyEventV2WithJWTAuthorizer): P
   };
 }
 
-export function parseWith<T extends z.ZodType>(
+export function parseWith<T extends z.ZodMiniType>(
   schema: T,
   input: unknown,
   location: 'body' | 'query' | 'path',

@@ -106,7 +106,7 @@ export class HouseFunction extends Construct {
     }
     Object.assign(environment, props.environment);
 
-    const { minify, target, format, mainFields, sourcemap, legalComments } = LAMBDA_ESBUILD_OPTIONS;
+    const { minify, target, format, mainFields, sourcemap, legalComments, define } = LAMBDA_ESBUILD_OPTIONS;
     this.function = new NodejsFunction(this, 'Function', {
       entry: path.join(REPO_ROOT, props.entry),
       handler: 'handler',
@@ -133,6 +133,7 @@ export class HouseFunction extends Construct {
         mainFields: [...mainFields],
         sourceMap: sourcemap,
         esbuildArgs: { '--legal-comments': legalComments },
+        define: { ...define },
         // The SDK is bundled (tree-shaken, at the version in package-lock.json) rather than taken
         // from the runtime, so the deployed code is the code that was tested and benchmarked.
         bundleAwsSDK: true,

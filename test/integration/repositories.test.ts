@@ -22,7 +22,7 @@ const principal = (tenantId = newId('tenant')): Principal => ({
   role: 'owner',
 });
 const config = (name = 'Agent') =>
-  agentCreateBody.parse({
+  agentCreateBody().parse({
     name,
     businessType: 'dental',
     model: { provider: 'scripted', modelId: 'scripted-v1' },

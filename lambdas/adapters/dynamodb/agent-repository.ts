@@ -8,11 +8,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { AgentCounters, AgentRepository } from '../../domain/agents/ports';
 import {
+  AGENT_CONFIG_FIELDS,
   type Agent,
   type AgentListQuery,
   type AgentStatus,
   type AgentVersion,
-  agentConfigShape,
 } from '../../domain/agents/schemas';
 import { ConflictError, NotFoundError } from '../../domain/shared/errors';
 import type { PageRequest } from '../../domain/shared/pagination';
@@ -173,7 +173,7 @@ export class DynamoAgentRepository implements AgentRepository {
 
   async saveConfig(next: Agent, version: AgentVersion, expectedVersion: number): Promise<void> {
     const config: Record<string, unknown> = {};
-    for (const field of Object.keys(agentConfigShape)) {
+    for (const field of AGENT_CONFIG_FIELDS) {
       config[field] = (next as Record<string, unknown>)[field] ?? null;
     }
     const update = versionedUpdate(

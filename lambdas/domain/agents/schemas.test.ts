@@ -8,7 +8,7 @@ const minimal = {
 
 describe('agent schemas', () => {
   it('fills defaults on create', () => {
-    expect(agentCreateBody.parse(minimal)).toMatchObject({
+    expect(agentCreateBody().parse(minimal)).toMatchObject({
       tools: [],
       channels: [],
       instructions: '',
@@ -18,20 +18,20 @@ describe('agent schemas', () => {
   });
 
   it('keeps a patch to exactly the fields it names, so nothing else is reset', () => {
-    expect(agentPatchBody.parse({ name: 'Renamed' })).toEqual({ name: 'Renamed' });
-    expect(agentPatchBody.parse({ description: null })).toEqual({ description: null });
+    expect(agentPatchBody().parse({ name: 'Renamed' })).toEqual({ name: 'Renamed' });
+    expect(agentPatchBody().parse({ description: null })).toEqual({ description: null });
   });
 
   it('refuses an empty patch, unknown fields and repeated tools', () => {
-    expect(agentPatchBody.safeParse({}).success).toBe(false);
-    expect(agentPatchBody.safeParse({ status: 'active' }).success).toBe(false);
-    expect(agentCreateBody.safeParse({ ...minimal, tools: ['calculator', 'calculator'] }).success).toBe(
+    expect(agentPatchBody().safeParse({}).success).toBe(false);
+    expect(agentPatchBody().safeParse({ status: 'active' }).success).toBe(false);
+    expect(agentCreateBody().safeParse({ ...minimal, tools: ['calculator', 'calculator'] }).success).toBe(
       false,
     );
   });
 
   it('validates contact details in the business profile', () => {
-    const result = agentCreateBody.safeParse({
+    const result = agentCreateBody().safeParse({
       ...minimal,
       businessProfile: { name: 'B', phone: '555-0100' },
     });

@@ -1,5 +1,7 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
+import { pageQueryFields } from '../shared/pagination';
+import { boundedArray, e164Phone, integer, lazySchema, lazyValue, rawText, text } from '../shared/zod';
 
 export const AGENT_STATUSES = ['draft', 'provisioning', 'active', 'paused', 'stopped', 'error'] as const;
 export const agentStatusSchema = z.enum(AGENT_STATUSES);
@@ -28,204 +30,241 @@ export const TOOL_NAMES = [
   'escalate',
 ] as const;
 
-const shortText = z.string().trim().min(1).max(200);
-const longText = (max: number) => z.string().max(max);
+/**
+ * The configuration schemas are built on first use, all together (they share their parts):
+ * a Lambda instance that only ever reads agents never pays for building them.
+ */
+const configSchemas = lazyValue(() => {
+  const shortText = text(1, 200);
+  const clock = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'));
 
-export const modelConfigSchema = z.strictObject({
-  provider: z.enum(MODEL_PROVIDERS),
-  modelId: z.string().trim().min(1).max(200),
-  temperature: z.number().min(0).max(2).default(0.7),
-  maxTokens: z.number().int().min(1).max(64_000).default(1024),
-  topP: z.number().gt(0).max(1).default(1),
-});
+  const modelConfigSchema = z.strictObject({
+    provider: z.enum(MODEL_PROVIDERS),
+    modelId: text(1, 200),
+    temperature: z._default(z.number().check(z.gte(0), z.lte(2)), 0.7),
+    maxTokens: z._default(integer(1, 64_000), 1024),
+    topP: z._default(z.number().check(z.gt(0), z.lte(1)), 1),
+  });
 
-export const personalitySchema = z.strictObject({
-  traits: z.array(shortText).max(20).default([]),
-  tone: shortText.optional(),
-  behaviour: longText(2000).optional(),
-  languageStyle: shortText.optional(),
-});
+  const personalitySchema = z.strictObject({
+    traits: z._default(boundedArray(shortText, 20), []),
+    tone: z.optional(shortText),
+    behaviour: z.optional(rawText(2000)),
+    languageStyle: z.optional(shortText),
+  });
 
-const hoursSchema = z.strictObject({
-  day: z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']),
-  opens: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
-  closes: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
-});
+  const businessProfileSchema = z.strictObject({
+    name: shortText,
+    description: z.optional(rawText(4000)),
+    website: z.optional(z.url().check(z.maxLength(500))),
+    phone: z.optional(e164Phone()),
+    email: z.optional(z.email().check(z.maxLength(254))),
+    address: z.optional(rawText(500)),
+    hours: z._default(
+      boundedArray(
+        z.strictObject({
+          day: z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']),
+          opens: clock,
+          closes: clock,
+        }),
+        14,
+      ),
+      [],
+    ),
+  });
 
-export const businessProfileSchema = z.strictObject({
-  name: shortText,
-  description: longText(4000).optional(),
-  website: z.url().max(500).optional(),
-  phone: z
-    .string()
-    .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number')
-    .optional(),
-  email: z.email().max(254).optional(),
-  address: longText(500).optional(),
-  hours: z.array(hoursSchema).max(14).default([]),
-});
+  const knowledgeBaseSchema = z.strictObject({
+    products: z._default(
+      boundedArray(
+        z.strictObject({
+          name: shortText,
+          description: z.optional(rawText(2000)),
+          price: z.optional(z.number().check(z.gte(0))),
+          currency: z.optional(z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'))),
+        }),
+        200,
+      ),
+      [],
+    ),
+    policies: z._default(boundedArray(z.strictObject({ title: shortText, content: rawText(4000) }), 100), []),
+    faqs: z._default(
+      boundedArray(z.strictObject({ question: rawText(500), answer: rawText(4000) }), 200),
+      [],
+    ),
+    contacts: z._default(
+      boundedArray(
+        z.strictObject({
+          name: shortText,
+          role: z.optional(shortText),
+          phone: z.optional(rawText(32)),
+          email: z.optional(z.email()),
+        }),
+        50,
+      ),
+      [],
+    ),
+  });
 
-export const knowledgeBaseSchema = z.strictObject({
-  products: z
-    .array(
-      z.strictObject({
-        name: shortText,
-        description: longText(2000).optional(),
-        price: z.number().nonnegative().optional(),
-        currency: z
-          .string()
-          .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')
-          .optional(),
-      }),
-    )
-    .max(200)
-    .default([]),
-  policies: z
-    .array(z.strictObject({ title: shortText, content: longText(4000) }))
-    .max(100)
-    .default([]),
-  faqs: z
-    .array(z.strictObject({ question: longText(500), answer: longText(4000) }))
-    .max(200)
-    .default([]),
-  contacts: z
-    .array(
-      z.strictObject({
-        name: shortText,
-        role: shortText.optional(),
-        phone: z.string().max(32).optional(),
-        email: z.email().optional(),
-      }),
-    )
-    .max(50)
-    .default([]),
-});
+  const channelSchema = z.strictObject({
+    type: z.enum(CHANNEL_TYPES),
+    enabled: z._default(z.boolean(), true),
+    /** Phone number, bot handle or mailbox the channel answers on; set by provisioning when absent. */
+    address: z.optional(text(1, 200)),
+  });
 
-export const channelSchema = z.strictObject({
-  type: z.enum(CHANNEL_TYPES),
-  enabled: z.boolean().default(true),
-  /** Phone number, bot handle or mailbox the channel answers on; set by provisioning when absent. */
-  address: z.string().trim().min(1).max(200).optional(),
-});
+  const memoryConfigSchema = z.strictObject({
+    enabled: z._default(z.boolean(), true),
+    retentionDays: z._default(integer(1, 3650), 365),
+  });
 
-export const memoryConfigSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  retentionDays: z.number().int().min(1).max(3650).default(365),
-});
+  const guardrailSchema = z.strictObject({
+    id: z.string().check(z.regex(/^[a-z0-9]{1,64}$/, 'must be a Bedrock guardrail id')),
+    version: z.string().check(z.regex(/^(DRAFT|\d{1,8})$/, 'must be DRAFT or a version number')),
+  });
 
-export const guardrailSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9]{1,64}$/, 'must be a Bedrock guardrail id'),
-  version: z.string().regex(/^(DRAFT|\d{1,8})$/, 'must be DRAFT or a version number'),
-});
-
-const toolListSchema = z
-  .array(z.enum(TOOL_NAMES))
-  .max(TOOL_NAMES.length)
-  .refine((tools) => new Set(tools).size === tools.length, 'must not repeat a tool');
-const channelListSchema = z
-  .array(channelSchema)
-  .max(CHANNEL_TYPES.length)
-  .refine(
-    (channels) => new Set(channels.map((c) => c.type)).size === channels.length,
-    'one entry per channel type',
+  const toolListSchema = boundedArray(z.enum(TOOL_NAMES), TOOL_NAMES.length).check(
+    z.refine((tools) => new Set(tools).size === tools.length, 'must not repeat a tool'),
   );
+  const channelListSchema = boundedArray(channelSchema, CHANNEL_TYPES.length).check(
+    z.refine(
+      (channels) => new Set(channels.map((c) => c.type)).size === channels.length,
+      'one entry per channel type',
+    ),
+  );
+  const agentName = text(1, 100);
+  const description = rawText(1000);
+  const businessType = text(1, 60);
+  const instructions = rawText(20_000);
 
-/** Every field an agent's configuration holds: what versions snapshot and rollback restores. */
-export const agentConfigShape = {
-  name: z.string().trim().min(1).max(100),
-  description: longText(1000).optional(),
-  businessType: z.string().trim().min(1).max(60),
-  locationId: idSchema('location').optional(),
-  model: modelConfigSchema,
-  instructions: longText(20_000).default(''),
-  personality: personalitySchema.default({ traits: [] }),
-  businessProfile: businessProfileSchema.optional(),
-  knowledgeBase: knowledgeBaseSchema.default({ products: [], policies: [], faqs: [], contacts: [] }),
-  tools: toolListSchema.default([]),
-  channels: channelListSchema.default([]),
-  memory: memoryConfigSchema.default({ enabled: true, retentionDays: 365 }),
-  guardrail: guardrailSchema.optional(),
-};
+  /** Every field an agent's configuration holds: what versions snapshot and rollback restores. */
+  const agentConfigShape = {
+    name: agentName,
+    description: z.optional(description),
+    businessType,
+    locationId: z.optional(idSchema('location')),
+    model: modelConfigSchema,
+    instructions: z._default(instructions, ''),
+    personality: z._default(personalitySchema, { traits: [] }),
+    businessProfile: z.optional(businessProfileSchema),
+    knowledgeBase: z._default(knowledgeBaseSchema, { products: [], policies: [], faqs: [], contacts: [] }),
+    tools: z._default(toolListSchema, []),
+    channels: z._default(channelListSchema, []),
+    memory: z._default(memoryConfigSchema, { enabled: true, retentionDays: 365 }),
+    guardrail: z.optional(guardrailSchema),
+  };
 
-export const agentCreateBody = z.strictObject(agentConfigShape);
-export type AgentCreateInput = z.infer<typeof agentCreateBody>;
+  const agentCreateBody = z.strictObject(agentConfigShape);
+
+  /** A patch replaces the top-level fields it names; `null` clears an optional one. */
+  const agentPatchBody = z
+    .strictObject({
+      name: z.optional(agentName),
+      description: z.optional(z.nullable(description)),
+      businessType: z.optional(businessType),
+      locationId: z.optional(z.nullable(idSchema('location'))),
+      model: z.optional(modelConfigSchema),
+      instructions: z.optional(instructions),
+      personality: z.optional(personalitySchema),
+      businessProfile: z.optional(z.nullable(businessProfileSchema)),
+      knowledgeBase: z.optional(knowledgeBaseSchema),
+      // Never the create schema's defaulted fields here: a default would silently reset them.
+      tools: z.optional(toolListSchema),
+      channels: z.optional(channelListSchema),
+      memory: z.optional(memoryConfigSchema),
+      guardrail: z.optional(z.nullable(guardrailSchema)),
+    })
+    .check(z.refine((patch) => Object.keys(patch).length > 0, 'must change at least one field'));
+
+  const agentCloneBody = z._default(z.strictObject({ name: z.optional(agentName) }), {});
+
+  return { agentConfigShape, agentCreateBody, agentPatchBody, agentCloneBody };
+});
+
+/** The top-level fields of an agent's configuration: what versions snapshot and rollback restores. */
+export const AGENT_CONFIG_FIELDS = [
+  'name',
+  'description',
+  'businessType',
+  'locationId',
+  'model',
+  'instructions',
+  'personality',
+  'businessProfile',
+  'knowledgeBase',
+  'tools',
+  'channels',
+  'memory',
+  'guardrail',
+] as const satisfies readonly (keyof ReturnType<typeof configSchemas>['agentConfigShape'])[];
+
+export const agentCreateBody = () => configSchemas().agentCreateBody;
+export type AgentCreateInput = z.infer<ReturnType<typeof agentCreateBody>>;
 export type AgentConfig = AgentCreateInput;
-
 /** A patch replaces the top-level fields it names; `null` clears an optional one. */
-export const agentPatchBody = z
-  .strictObject({
-    name: agentConfigShape.name.optional(),
-    description: longText(1000).nullable().optional(),
-    businessType: agentConfigShape.businessType.optional(),
-    locationId: idSchema('location').nullable().optional(),
-    model: modelConfigSchema.optional(),
-    instructions: longText(20_000).optional(),
-    personality: personalitySchema.optional(),
-    businessProfile: businessProfileSchema.nullable().optional(),
-    knowledgeBase: knowledgeBaseSchema.optional(),
-    // Never the create schema's defaulted fields here: a default would silently reset them.
-    tools: toolListSchema.optional(),
-    channels: channelListSchema.optional(),
-    memory: memoryConfigSchema.optional(),
-    guardrail: guardrailSchema.nullable().optional(),
-  })
-  .refine((patch) => Object.keys(patch).length > 0, 'must change at least one field');
-export type AgentPatch = z.infer<typeof agentPatchBody>;
-
-export const agentCloneBody = z.strictObject({ name: agentConfigShape.name.optional() });
+export const agentPatchBody = () => configSchemas().agentPatchBody;
+export type AgentPatch = z.infer<ReturnType<typeof agentPatchBody>>;
+export const agentCloneBody = () => configSchemas().agentCloneBody;
 
 export const AGENT_SORTS = ['createdAt', 'name'] as const;
-export const agentListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(2048).optional(),
-  status: agentStatusSchema.optional(),
-  businessType: z.string().min(1).max(60).optional(),
-  /** Case-insensitive name prefix; uses the name index, so it implies `sort=name`. */
-  namePrefix: z.string().min(1).max(100).optional(),
-  sort: z.enum(AGENT_SORTS).default('createdAt'),
-  order: z.enum(['asc', 'desc']).default('desc'),
-});
-export type AgentListQuery = z.infer<typeof agentListQuery>;
+export const agentListQuery = lazySchema(() =>
+  z.strictObject({
+    ...pageQueryFields(),
+    status: z.optional(agentStatusSchema),
+    businessType: z.optional(text(1, 60)),
+    /** Case-insensitive name prefix (uses the name index when sorting by name). */
+    namePrefix: z.optional(text(1, 100)),
+    sort: z._default(z.enum(AGENT_SORTS), 'createdAt'),
+    order: z._default(z.enum(['asc', 'desc']), 'desc'),
+  }),
+);
+export type AgentListQuery = z.infer<ReturnType<typeof agentListQuery>>;
 
-export const agentStatsSchema = z.object({
-  executions: z.number().int(),
-  succeeded: z.number().int(),
-  failed: z.number().int(),
-  successRate: z.number(),
-  avgTokens: z.number(),
-  avgCostUsd: z.number(),
-  avgLatencyMs: z.number(),
-});
-export type AgentStats = z.infer<typeof agentStatsSchema>;
+// Response shapes: built only when the OpenAPI document is (the types are what the code uses).
+export const agentStatsResponse = lazySchema(() =>
+  z.object({
+    executions: z.int(),
+    succeeded: z.int(),
+    failed: z.int(),
+    successRate: z.number(),
+    avgTokens: z.number(),
+    avgCostUsd: z.number(),
+    avgLatencyMs: z.number(),
+  }),
+);
+export type AgentStats = z.infer<ReturnType<typeof agentStatsResponse>>;
 
-export const agentSchema = z.object({
-  ...agentCreateBody.shape,
-  id: z.string(),
-  tenantId: z.string(),
-  status: agentStatusSchema,
-  statusReason: z.string().optional(),
-  version: z.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  createdBy: z.string(),
-  updatedBy: z.string(),
-});
-export type Agent = z.infer<typeof agentSchema>;
+export const agentResponse = lazySchema(() =>
+  z.object({
+    ...agentCreateBody().shape,
+    id: z.string(),
+    tenantId: z.string(),
+    status: agentStatusSchema,
+    statusReason: z.optional(z.string()),
+    version: z.int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    createdBy: z.string(),
+    updatedBy: z.string(),
+  }),
+);
+export type Agent = z.infer<ReturnType<typeof agentResponse>>;
 
-export const agentVersionSchema = z.object({
-  agentId: z.string(),
-  version: z.number().int(),
-  config: agentCreateBody,
-  createdAt: z.string(),
-  createdBy: z.string(),
-  /** Why the version exists: created, updated, cloned from another agent, or rolled back to N. */
-  reason: z.string(),
-});
-export type AgentVersion = z.infer<typeof agentVersionSchema>;
+export const agentVersionResponse = lazySchema(() =>
+  z.object({
+    agentId: z.string(),
+    version: z.int(),
+    config: agentCreateBody(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    /** Why the version exists: created, updated, cloned from another agent, or rolled back to N. */
+    reason: z.string(),
+  }),
+);
+export type AgentVersion = z.infer<ReturnType<typeof agentVersionResponse>>;
 
 export function configOf(agent: Agent): AgentConfig {
   const config: Record<string, unknown> = {};
-  for (const key of Object.keys(agentConfigShape)) {
+  for (const key of AGENT_CONFIG_FIELDS) {
     const value = (agent as Record<string, unknown>)[key];
     if (value !== undefined) config[key] = value;
   }

@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** Ids are prefixed ULIDs: sortable by creation time and self-describing in logs. */
 export const ID_PREFIXES = {
@@ -18,8 +18,10 @@ export function newId(kind: IdKind): string {
 export function idSchema(kind: IdKind) {
   return z
     .string()
-    .regex(
-      new RegExp(`^${ID_PREFIXES[kind]}_[0-9A-HJKMNP-TV-Z]{26}$`),
-      `must be a ${kind} id (${ID_PREFIXES[kind]}_…)`,
+    .check(
+      z.regex(
+        new RegExp(`^${ID_PREFIXES[kind]}_[0-9A-HJKMNP-TV-Z]{26}$`),
+        `must be a ${kind} id (${ID_PREFIXES[kind]}_…)`,
+      ),
     );
 }

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { integer, lazySchema } from './zod';
 
 export interface Page<T> {
   readonly items: T[];
@@ -11,7 +12,9 @@ export interface PageRequest {
   readonly cursor?: string;
 }
 
-export const pageQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(2048).optional(),
+export const pageQueryFields = () => ({
+  limit: z._default(integer(1, 100, { coerce: true }), 25),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
+
+export const pageQuerySchema = lazySchema(() => z.strictObject(pageQueryFields()));

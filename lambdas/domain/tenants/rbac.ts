@@ -1,4 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { idSchema } from '../shared/ids';
+import { boundedArray } from '../shared/zod';
 
 /**
  * Roles and permissions, and the single function that decides. Route permissions guard the
@@ -6,8 +8,8 @@ import * as z from 'zod';
  * locations — the agent may only do what its acting user may do.
  */
 export const ROLES = ['owner', 'admin', 'coordinator', 'member'] as const;
-export const roleSchema = z.enum(ROLES);
-export type Role = z.infer<typeof roleSchema>;
+export const roleSchema = () => z.enum(ROLES);
+export type Role = (typeof ROLES)[number];
 
 export const API_PERMISSIONS = [
   'tenant:read',
@@ -34,8 +36,8 @@ export const ACTION_PERMISSIONS = [
   'coordinator:notify',
   'approval:decide',
 ] as const;
-export const actionPermissionSchema = z.enum(ACTION_PERMISSIONS);
-export type ActionPermission = z.infer<typeof actionPermissionSchema>;
+export const actionPermissionSchema = () => z.enum(ACTION_PERMISSIONS);
+export type ActionPermission = (typeof ACTION_PERMISSIONS)[number];
 
 const ROLE_API_PERMISSIONS: Record<Role, ReadonlySet<ApiPermission>> = {
   owner: new Set(API_PERMISSIONS),
@@ -60,12 +62,13 @@ const MANAGEABLE_ROLES: Record<Role, ReadonlySet<Role>> = {
   member: new Set(),
 };
 
-export const permissionGrantSchema = z.strictObject({
-  permission: actionPermissionSchema,
-  /** Limits the grant to these locations; absent means every location. */
-  locationIds: z.array(z.string().min(1).max(64)).min(1).max(50).optional(),
-});
-export type PermissionGrant = z.infer<typeof permissionGrantSchema>;
+export const permissionGrantSchema = () =>
+  z.strictObject({
+    permission: actionPermissionSchema(),
+    /** Limits the grant to these locations; absent means every location. */
+    locationIds: z.optional(boundedArray(idSchema('location'), 50, 1)),
+  });
+export type PermissionGrant = z.infer<ReturnType<typeof permissionGrantSchema>>;
 
 export function roleAllows(role: Role, permission: ApiPermission): boolean {
   return ROLE_API_PERMISSIONS[role].has(permission);

@@ -1,130 +1,149 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
+import { boundedArray, e164Phone, lazySchema, text } from '../shared/zod';
 import { permissionGrantSchema, roleSchema } from './rbac';
 
-const email = z
-  .email()
-  .max(254)
-  .transform((value) => value.toLowerCase());
-const password = z
-  .string()
-  .min(12, 'must be at least 12 characters')
-  .max(128)
-  .regex(/[a-z]/, 'must contain a lower-case letter')
-  .regex(/[A-Z]/, 'must contain an upper-case letter')
-  .regex(/[0-9]/, 'must contain a digit');
-const personName = z.string().trim().min(1).max(120);
-const slug = z
-  .string()
-  .min(3)
-  .max(48)
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be lower-case letters, digits and single dashes');
-
-export const registerTenantBody = z.strictObject({
-  tenant: z.strictObject({ name: z.string().trim().min(1).max(120), slug: slug.optional() }),
-  owner: z.strictObject({ email, password, name: personName }),
-});
-export type RegisterTenantInput = z.infer<typeof registerTenantBody>;
-
-export const loginBody = z.strictObject({ email, password: z.string().min(1).max(128) });
-
-export const tenantPatchBody = z.strictObject({ name: z.string().trim().min(1).max(120) });
-
-const locationIds = z.array(idSchema('location')).max(50);
-
-export const userCreateBody = z.strictObject({
-  email,
-  name: personName,
-  password,
-  role: roleSchema,
-  grants: z.array(permissionGrantSchema).max(50).default([]),
-  locationIds: locationIds.default([]),
-});
-export type UserCreateInput = z.infer<typeof userCreateBody>;
-
-export const userPatchBody = z
-  .strictObject({
-    name: personName.optional(),
-    role: roleSchema.optional(),
-    grants: z.array(permissionGrantSchema).max(50).optional(),
-    locationIds: locationIds.optional(),
-  })
-  .refine((patch) => Object.keys(patch).length > 0, 'must change at least one field');
-export type UserPatch = z.infer<typeof userPatchBody>;
-
-const locationFields = {
-  name: z.string().trim().min(1).max(120),
-  timezone: z
+const email = () => z.email().check(z.maxLength(254), z.toLowerCase());
+const password = () =>
+  z
     .string()
-    .max(64)
-    .refine(
-      (tz) => Intl.supportedValuesOf('timeZone').includes(tz) || tz === 'UTC',
+    .check(
+      z.minLength(12, 'must be at least 12 characters'),
+      z.maxLength(128),
+      z.regex(/[a-z]/, 'must contain a lower-case letter'),
+      z.regex(/[A-Z]/, 'must contain an upper-case letter'),
+      z.regex(/[0-9]/, 'must contain a digit'),
+    );
+const personName = () => text(1, 120);
+const slug = () =>
+  z
+    .string()
+    .check(
+      z.minLength(3),
+      z.maxLength(48),
+      z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be lower-case letters, digits and single dashes'),
+    );
+const atLeastOneField = <T extends object>() =>
+  z.refine<T>((patch) => Object.keys(patch).length > 0, 'must change at least one field');
+
+export const registerTenantBody = lazySchema(() =>
+  z.strictObject({
+    tenant: z.strictObject({ name: text(1, 120), slug: z.optional(slug()) }),
+    owner: z.strictObject({ email: email(), password: password(), name: personName() }),
+  }),
+);
+export type RegisterTenantInput = z.infer<ReturnType<typeof registerTenantBody>>;
+
+export const loginBody = lazySchema(() =>
+  z.strictObject({
+    email: email(),
+    password: z.string().check(z.minLength(1), z.maxLength(128)),
+  }),
+);
+
+export const tenantPatchBody = lazySchema(() => z.strictObject({ name: text(1, 120) }));
+
+const locationIds = () => boundedArray(idSchema('location'), 50);
+const grants = () => boundedArray(permissionGrantSchema(), 50);
+
+export const userCreateBody = lazySchema(() =>
+  z.strictObject({
+    email: email(),
+    name: personName(),
+    password: password(),
+    role: roleSchema(),
+    grants: z._default(grants(), []),
+    locationIds: z._default(locationIds(), []),
+  }),
+);
+export type UserCreateInput = z.infer<ReturnType<typeof userCreateBody>>;
+
+export const userPatchBody = lazySchema(() =>
+  z
+    .strictObject({
+      name: z.optional(personName()),
+      role: z.optional(roleSchema()),
+      grants: z.optional(grants()),
+      locationIds: z.optional(locationIds()),
+    })
+    .check(atLeastOneField()),
+);
+export type UserPatch = z.infer<ReturnType<typeof userPatchBody>>;
+
+const timezone = () =>
+  z.string().check(
+    z.maxLength(64),
+    z.refine(
+      (tz) => tz === 'UTC' || Intl.supportedValuesOf('timeZone').includes(tz),
       'must be an IANA time zone',
     ),
-  address: z.string().max(500),
-  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number'),
-};
+  );
+const address = () => z.string().check(z.maxLength(500));
 
-export const locationCreateBody = z.strictObject({
-  name: locationFields.name,
-  timezone: locationFields.timezone.default('UTC'),
-  address: locationFields.address.optional(),
-  phone: locationFields.phone.optional(),
-});
-export type LocationCreateInput = z.infer<typeof locationCreateBody>;
+export const locationCreateBody = lazySchema(() =>
+  z.strictObject({
+    name: text(1, 120),
+    timezone: z._default(timezone(), 'UTC'),
+    address: z.optional(address()),
+    phone: z.optional(e164Phone()),
+  }),
+);
+export type LocationCreateInput = z.infer<ReturnType<typeof locationCreateBody>>;
 
-export const locationPatchBody = z
-  .strictObject({
-    name: locationFields.name.optional(),
-    timezone: locationFields.timezone.optional(),
-    address: locationFields.address.optional(),
-    phone: locationFields.phone.optional(),
-  })
-  .refine((patch) => Object.keys(patch).length > 0, 'must change at least one field');
-export type LocationPatch = z.infer<typeof locationPatchBody>;
+export const locationPatchBody = lazySchema(() =>
+  z
+    .strictObject({
+      name: z.optional(text(1, 120)),
+      timezone: z.optional(timezone()),
+      address: z.optional(address()),
+      phone: z.optional(e164Phone()),
+    })
+    .check(atLeastOneField()),
+);
+export type LocationPatch = z.infer<ReturnType<typeof locationPatchBody>>;
 
-// Response shapes: what the API returns (also documented in the OpenAPI file).
-export const tenantSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  slug: z.string(),
-  status: z.enum(['active', 'suspended']),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  version: z.number().int(),
-});
-export type Tenant = z.infer<typeof tenantSchema>;
+// Response shapes: built only when the OpenAPI document is (the types are what the code uses).
+const entityFields = () => ({ createdAt: z.string(), updatedAt: z.string(), version: z.int() });
 
-export const userSchema = z.object({
-  id: z.string(),
-  tenantId: z.string(),
-  email: z.string(),
-  name: z.string(),
-  role: roleSchema,
-  grants: z.array(permissionGrantSchema),
-  locationIds: z.array(z.string()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  version: z.number().int(),
-});
-export type User = z.infer<typeof userSchema>;
+export const tenantResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    slug: z.string(),
+    status: z.enum(['active', 'suspended']),
+    ...entityFields(),
+  }),
+);
+export type Tenant = z.infer<ReturnType<typeof tenantResponse>>;
 
-export const locationSchema = z.object({
-  id: z.string(),
-  tenantId: z.string(),
-  name: z.string(),
-  timezone: z.string(),
-  address: z.string().optional(),
-  phone: z.string().optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  version: z.number().int(),
-});
-export type Location = z.infer<typeof locationSchema>;
+export const userResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    tenantId: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role: roleSchema(),
+    grants: z.array(permissionGrantSchema()),
+    locationIds: z.array(z.string()),
+    ...entityFields(),
+  }),
+);
+export type User = z.infer<ReturnType<typeof userResponse>>;
 
-export const authTokenSchema = z.object({
-  token: z.string(),
-  tokenType: z.literal('Bearer'),
-  expiresIn: z.number().int(),
-});
-export type AuthToken = z.infer<typeof authTokenSchema>;
+export const locationResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    tenantId: z.string(),
+    name: z.string(),
+    timezone: z.string(),
+    address: z.optional(z.string()),
+    phone: z.optional(z.string()),
+    ...entityFields(),
+  }),
+);
+export type Location = z.infer<ReturnType<typeof locationResponse>>;
+
+export const authTokenResponse = lazySchema(() =>
+  z.object({ token: z.string(), tokenType: z.literal('Bearer'), expiresIn: z.int() }),
+);
+export type AuthToken = z.infer<ReturnType<typeof authTokenResponse>>;

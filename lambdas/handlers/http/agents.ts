@@ -16,6 +16,7 @@ import {
   updateAgent,
 } from '../../domain/agents/agents';
 import { createHttpHandler, etag } from '../../http/http-handler';
+import { AGENT_ROUTES } from '../../http/routes/agents';
 
 const config = loadRuntimeConfig();
 const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
@@ -27,7 +28,7 @@ const deps = {
 const withEtag = <T extends { version: number }>(agent: T) => ({ body: agent, headers: etag(agent) });
 
 export const handler = createHttpHandler(
-  'agents',
+  AGENT_ROUTES,
   {
     'GET /v1/agents': async ({ principal, query }) => ({ body: await listAgents(deps, principal, query) }),
     'POST /v1/agents': async ({ principal, body }) => withEtag(await createAgent(deps, principal, body)),

@@ -4,6 +4,7 @@ import { createIdentityProvider } from '../../adapters/identity';
 import { loadIdentityConfig, loadRuntimeConfig } from '../../config';
 import { registerTenant } from '../../domain/tenants/registration';
 import { createHttpHandler } from '../../http/http-handler';
+import { AUTH_ROUTES } from '../../http/routes/auth';
 
 const config = loadRuntimeConfig();
 const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
@@ -17,7 +18,7 @@ const deps = {
 };
 
 export const handler = createHttpHandler(
-  'auth',
+  AUTH_ROUTES,
   {
     'POST /v1/auth/register': async ({ body }) => {
       const { tenant, owner, auth } = await registerTenant(deps, body);

@@ -3,6 +3,7 @@ import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { loadRuntimeConfig } from '../../config';
 import { createHttpHandler } from '../../http/http-handler';
 import { buildOpenApiDocument } from '../../http/openapi';
+import { SYSTEM_ROUTES } from '../../http/routes/system';
 import { logger } from '../../observability';
 
 const config = loadRuntimeConfig();
@@ -10,7 +11,7 @@ const client = createDocumentClient({ region: config.AWS_REGION, endpoint: confi
 let openApi: Record<string, unknown> | undefined;
 
 export const handler = createHttpHandler(
-  'system',
+  SYSTEM_ROUTES,
   {
     'GET /v1/health': async () => {
       const started = performance.now();

@@ -14,6 +14,7 @@ import {
 import { getOwnTenant, renameTenant } from '../../domain/tenants/tenant';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from '../../domain/tenants/users';
 import { createHttpHandler, etag } from '../../http/http-handler';
+import { TENANCY_ROUTES } from '../../http/routes/tenancy';
 
 const config = loadRuntimeConfig();
 const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
@@ -31,7 +32,7 @@ const deps = {
 const withEtag = <T extends { version: number }>(entity: T) => ({ body: entity, headers: etag(entity) });
 
 export const handler = createHttpHandler(
-  'tenancy',
+  TENANCY_ROUTES,
   {
     'GET /v1/me': async ({ principal }) => withEtag(await getUser(deps, principal, principal.userId)),
     'GET /v1/tenant': async ({ principal }) => withEtag(await getOwnTenant(deps, principal)),

@@ -1,0 +1,26 @@
+import type * as z from 'zod/mini';
+import type { ApiPermission } from '../domain/tenants/rbac';
+
+export type HttpLambdaName = 'auth' | 'tenancy' | 'agents' | 'system';
+
+export interface RouteSpec {
+  readonly lambda: HttpLambdaName;
+  /** `public` routes have no authorizer; all others need a valid token and this permission. */
+  readonly permission: ApiPermission | 'public';
+  readonly summary: string;
+  // Schemas are thunks (built once, on first use): see `lazySchema`.
+  readonly params?: () => z.ZodMiniType<Record<string, unknown>>;
+  readonly query?: () => z.ZodMiniType<Record<string, unknown>>;
+  readonly body?: () => z.ZodMiniType;
+  readonly status: number;
+  /** The success body's shape, for the OpenAPI document; built only when it is. */
+  readonly response?: () => z.ZodMiniType;
+}
+
+/** The routes one Lambda serves, keyed by API Gateway route key (`METHOD /path`). */
+export type RouteGroup<L extends HttpLambdaName> = Record<string, RouteSpec & { readonly lambda: L }>;
+
+export function splitRouteKey(key: string): { method: string; path: string } {
+  const [method = '', path = ''] = key.split(' ');
+  return { method, path };
+}

@@ -1,0 +1,111 @@
+import {
+  agentCloneBody,
+  agentCreateBody,
+  agentListQuery,
+  agentPatchBody,
+  agentResponse,
+  agentStatsResponse,
+  agentVersionResponse,
+} from '../../domain/agents/schemas';
+import { pageQuerySchema } from '../../domain/shared/pagination';
+import type { RouteGroup } from '../route-spec';
+import { agentParams, pageOf, versionParams } from './shared';
+
+const lifecycle = (summary: string) =>
+  ({
+    lambda: 'agents',
+    permission: 'agents:operate',
+    summary,
+    params: agentParams,
+    status: 200,
+    response: agentResponse,
+  }) as const;
+
+export const AGENT_ROUTES = {
+  'GET /v1/agents': {
+    lambda: 'agents',
+    permission: 'agents:read',
+    summary: 'List agents with filters, sort and cursor',
+    query: agentListQuery,
+    status: 200,
+    response: pageOf(agentResponse),
+  },
+  'POST /v1/agents': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary: 'Create an agent (draft)',
+    body: agentCreateBody,
+    status: 201,
+    response: agentResponse,
+  },
+  'GET /v1/agents/{id}': {
+    lambda: 'agents',
+    permission: 'agents:read',
+    summary: 'Get an agent',
+    params: agentParams,
+    status: 200,
+    response: agentResponse,
+  },
+  'PATCH /v1/agents/{id}': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary: 'Update an agent’s configuration (send If-Match: "<version>" to guard against stale writes)',
+    params: agentParams,
+    body: agentPatchBody,
+    status: 200,
+    response: agentResponse,
+  },
+  'DELETE /v1/agents/{id}': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary: 'Soft-delete an agent',
+    params: agentParams,
+    status: 204,
+  },
+  'POST /v1/agents/{id}/start': lifecycle('Start an agent'),
+  'POST /v1/agents/{id}/pause': lifecycle('Pause an active agent'),
+  'POST /v1/agents/{id}/resume': lifecycle('Resume a paused agent'),
+  'POST /v1/agents/{id}/stop': lifecycle('Stop an agent'),
+  'POST /v1/agents/{id}/clone': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary: 'Clone an agent’s configuration into a new draft',
+    params: agentParams,
+    body: agentCloneBody,
+    status: 201,
+    response: agentResponse,
+  },
+  'GET /v1/agents/{id}/versions': {
+    lambda: 'agents',
+    permission: 'agents:read',
+    summary: 'List configuration versions, newest first',
+    params: agentParams,
+    query: pageQuerySchema,
+    status: 200,
+    response: pageOf(agentVersionResponse),
+  },
+  'GET /v1/agents/{id}/versions/{version}': {
+    lambda: 'agents',
+    permission: 'agents:read',
+    summary: 'Get one configuration version',
+    params: versionParams,
+    status: 200,
+    response: agentVersionResponse,
+  },
+  'POST /v1/agents/{id}/versions/{version}/rollback': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary: 'Make an earlier version’s configuration current (as a new version)',
+    params: versionParams,
+    status: 200,
+    response: agentResponse,
+  },
+  'GET /v1/agents/{id}/stats': {
+    lambda: 'agents',
+    permission: 'agents:read',
+    summary: 'Execution statistics',
+    params: agentParams,
+    status: 200,
+    response: agentStatsResponse,
+  },
+} as const satisfies RouteGroup<'agents'>;
