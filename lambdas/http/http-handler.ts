@@ -8,6 +8,7 @@ import type {
 import * as z from 'zod/mini';
 import { AppError, ForbiddenError, ValidationError } from '../domain/shared/errors';
 import type { Principal } from '../domain/shared/principal';
+import { lazySchema } from '../domain/shared/zod';
 import { roleAllows } from '../domain/tenants/rbac';
 import { logger } from '../observability';
 import { errorResponse, jsonResult } from './error-response';
@@ -83,7 +84,7 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
       }
     }
     const params = spec.params ? parseWith(spec.params(), event.pathParameters ?? {}, 'path') : undefined;
-    const query = parseWith(spec.query?.() ?? noQuery, event.queryStringParameters ?? {}, 'query');
+    const query = parseWith(spec.query?.() ?? noQuery(), event.queryStringParameters ?? {}, 'query');
     const rawBody = jsonBody(event, options.maxBodyBytes);
     let body: unknown;
     if (spec.body) {
@@ -125,7 +126,7 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
     });
 }
 
-const noQuery = z.strictObject({});
+const noQuery = lazySchema(() => z.strictObject({}));
 
 function isEmptyObject(value: unknown): boolean {
   return (

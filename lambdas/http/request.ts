@@ -7,8 +7,8 @@ import {
   ValidationError,
 } from '../domain/shared/errors';
 import { idSchema } from '../domain/shared/ids';
-import '../domain/shared/zod';
 import type { Principal } from '../domain/shared/principal';
+import { lazySchema } from '../domain/shared/zod';
 import { ROLES, type Role } from '../domain/tenants/rbac';
 import { fromZod } from './error-response';
 
@@ -22,11 +22,13 @@ function rolesFromClaim(claim: unknown): Role[] {
   return values.filter((value): value is Role => (ROLES as readonly string[]).includes(value));
 }
 
-const claimsSchema = z.object({
-  'cognito:username': idSchema('user'),
-  'custom:tenantId': idSchema('tenant'),
-  email: z.optional(z.string()),
-});
+const claimsSchema = lazySchema(() =>
+  z.object({
+    'cognito:username': idSchema('user'),
+    'custom:tenantId': idSchema('tenant'),
+    email: z.optional(z.string()),
+  }),
+);
 
 /**
  * The caller, from the claims the JWT authorizer verified. The tenant comes from here and
@@ -35,7 +37,7 @@ const claimsSchema = z.object({
  */
 export function principalFrom(event: APIGatewayProxyEventV2WithJWTAuthorizer): Principal {
   const claims = event.requestContext.authorizer?.jwt?.claims;
-  const parsed = claimsSchema.safeParse(claims ?? {});
+  const parsed = claimsSchema().safeParse(claims ?? {});
   const roles = rolesFromClaim(claims?.['cognito:groups']);
   const role = [...ROLES].reverse().find((candidate) => roles.includes(candidate));
   if (!parsed.success || role === undefined)

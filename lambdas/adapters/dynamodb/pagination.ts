@@ -2,16 +2,19 @@ import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } fro
 import * as z from 'zod/mini';
 import { ValidationError } from '../../domain/shared/errors';
 import type { Page } from '../../domain/shared/pagination';
+import { lazySchema } from '../../domain/shared/zod';
 
 /**
  * Cursors are the query's LastEvaluatedKey, wrapped with the scope they belong to. A cursor
  * is accepted only for the same scope (tenant partition and listing), so a cursor crafted or
  * copied from another tenant's listing is a 400, never a way into that tenant's partition.
  */
-const cursorSchema = z.strictObject({
-  s: z.string(),
-  k: z.record(z.string(), z.union([z.string(), z.number()])),
-});
+const cursorSchema = lazySchema(() =>
+  z.strictObject({
+    s: z.string(),
+    k: z.record(z.string(), z.union([z.string(), z.number()])),
+  }),
+);
 
 export function encodeCursor(scope: string, key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify({ s: scope, k: key })).toString('base64url');
@@ -25,7 +28,7 @@ export function decodeCursor(scope: string, cursor: string | undefined): Record<
   } catch {
     throw ValidationError.forField('query.cursor', 'is not a cursor returned by this listing');
   }
-  const parsed = cursorSchema.safeParse(decoded);
+  const parsed = cursorSchema().safeParse(decoded);
   if (!parsed.success || parsed.data.s !== scope) {
     throw ValidationError.forField('query.cursor', 'is not a cursor returned by this listing');
   }

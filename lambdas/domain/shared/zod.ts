@@ -1,13 +1,16 @@
 /**
  * Schemas are written with `zod/mini`: the same validation as classic zod, but schemas are
  * cheaper to construct and the bundle is smaller, which is most of a Lambda's cold start
- * beyond the AWS SDK (see `npm run bench`). Importing this module sets English messages once.
+ * beyond the AWS SDK (see `npm run bench`). Importing this module configures zod once.
  */
 
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 
 z.config(en());
+// No generated fast path (`new Function`) per object schema: an instance parses each schema only a
+// few times, and generating the code costs more at cold start than it saves afterwards.
+z.config({ jitless: true });
 
 /** A value built on first use and kept. */
 export function lazyValue<T>(build: () => T): () => T {

@@ -1,0 +1,290 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type ClientRequest, Agent as HttpAgent, request } from 'node:http';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { agentKey } from '../lambdas/adapters/dynamodb/agent-repository';
+import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-client';
+import { newId } from '../lambdas/domain/shared/ids';
+import type { LocalPlatform } from '../local/platform';
+import { withLocalPlatform } from './local-stack';
+import { type Summary, summarize } from './stats';
+
+export interface DynamoCall {
+  readonly operation: string;
+  /** Request body size, to show the raw calls carry items of the same size as the API's. */
+  readonly bytes: number;
+}
+
+export interface RouteLatency {
+  readonly route: string;
+  /** DynamoDB requests one API call made, traced on the wire, and those the raw floor makes. */
+  readonly calls: {
+    readonly api: readonly DynamoCall[];
+    readonly raw: readonly DynamoCall[];
+    readonly match: boolean;
+  };
+  readonly apiMs: Summary & { readonly samples: readonly number[] };
+  readonly rawMs: Summary & { readonly samples: readonly number[] };
+  readonly overheadP50Ms: number;
+}
+
+export interface ApiLatencyOptions {
+  readonly requests: number;
+  readonly warmup: number;
+  readonly progress: (message: string) => void;
+}
+
+interface ApiResponse {
+  readonly status: number;
+  readonly text: string;
+  readonly ms: number;
+}
+
+/** A keep-alive HTTP/1.1 client on one socket: the same transport the SDK uses for the raw calls. */
+class ApiClient {
+  private readonly agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+  private readonly base: URL;
+  token: string | undefined;
+
+  constructor(url: string) {
+    this.base = new URL(url);
+  }
+
+  call(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = {};
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: this.base.hostname, port: this.base.port, method, path, headers, agent: this.agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString('utf8'),
+              ms: performance.now() - started,
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /** Fails loudly: a fast 4xx/5xx must never be counted as a latency sample. */
+  async expect(status: number, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+    const response = await this.call(method, path, body);
+    if (response.status !== status) {
+      throw new Error(
+        `${method} ${path}: expected ${status}, got ${response.status}: ${response.text.slice(0, 500)}`,
+      );
+    }
+    return response;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/**
+ * Records the DynamoDB requests made (by anyone in this process) while `action` runs. The
+ * handlers run in this process, so this sees exactly what a route sends, without touching them.
+ */
+async function traceDynamoCalls(action: () => Promise<unknown>): Promise<DynamoCall[]> {
+  const calls: DynamoCall[] = [];
+  const onRequest = (message: unknown) => {
+    const { request: outgoing } = message as { request: ClientRequest };
+    const target = outgoing.getHeader('x-amz-target');
+    if (typeof target === 'string' && target.startsWith('DynamoDB_')) {
+      calls.push({
+        operation: target.slice(target.indexOf('.') + 1),
+        bytes: Number(outgoing.getHeader('content-length') ?? 0),
+      });
+    }
+  };
+  subscribe('http.client.request.start', onRequest);
+  try {
+    await action();
+  } finally {
+    unsubscribe('http.client.request.start', onRequest);
+  }
+  return calls;
+}
+
+const timed = async (action: () => Promise<unknown>): Promise<number> => {
+  const started = performance.now();
+  await action();
+  return performance.now() - started;
+};
+
+export const MEASURED_ROUTES = ['POST /v1/agents', 'GET /v1/agents/{id}', 'GET /v1/agents?limit=25'] as const;
+
+interface RouteBench {
+  readonly route: (typeof MEASURED_ROUTES)[number];
+  readonly api: (i: number) => Promise<number>;
+  readonly raw: (i: number) => Promise<number>;
+}
+
+const createBody = (name: string) => ({
+  name,
+  businessType: 'dental',
+  model: { provider: 'scripted', modelId: 'scripted-v1' },
+});
+
+/**
+ * p50/p99 of three agent routes through the local platform (HTTP server, JWT check, handler,
+ * DynamoDB Local) next to the bare DynamoDB calls each route has to make, sent with the same
+ * document client settings to the same table. API and raw calls alternate request by request
+ * (ABBA), so a noisy moment on this machine lands on both.
+ */
+export async function measureApiLatency(options: ApiLatencyOptions): Promise<RouteLatency[]> {
+  // Set before the platform imports the handlers: Powertools reads it once, at module load.
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  options.progress('starting DynamoDB Local and the local platform…');
+  return withLocalPlatform((platform, assertRunning) => measureAgainst(platform, assertRunning, options));
+}
+
+async function measureAgainst(
+  platform: LocalPlatform,
+  assertRunning: () => void,
+  options: ApiLatencyOptions,
+): Promise<RouteLatency[]> {
+  const api = new ApiClient(platform.url);
+  const documents = createDocumentClient({ region: 'us-east-1', endpoint: platform.dynamoEndpoint });
+  const table = platform.tableName;
+  try {
+    const registered = await api.expect(201, 'POST', '/v1/auth/register', {
+      tenant: { name: 'Bench Co' },
+      owner: { email: 'bench@example.test', password: 'Correct-Horse-9', name: 'Bench' },
+    });
+    const { tenant, auth } = JSON.parse(registered.text) as {
+      tenant: { id: string };
+      auth: { token: string };
+    };
+    api.token = auth.token;
+    const seed = JSON.parse((await api.expect(201, 'POST', '/v1/agents', createBody('Seed'))).text) as {
+      id: string;
+    };
+
+    // The items the API wrote, read back as they are stored, so the raw writes carry the same shape and size.
+    const key = agentKey(tenant.id, seed.id);
+    const versionPartition = (agentId: string) => `${key.pk}#AGENT#${agentId}`;
+    const { Item: agentItem } = await documents.send(new GetCommand({ TableName: table, Key: key }));
+    const { Item: versionItem } = await documents.send(
+      new GetCommand({ TableName: table, Key: { pk: versionPartition(seed.id), sk: 'V#0000000001' } }),
+    );
+    if (!agentItem || !versionItem)
+      throw new Error('Could not read back the seed agent and its first version');
+    const versionConfig = versionItem.config as Record<string, unknown>;
+
+    // Mirrors DynamoAgentRepository: create = one TransactWrite of the agent and its first
+    // version, each conditional; get = one GetItem; list = one Query, newest first, deleted filtered out.
+    const rawCreate = (i: number) => {
+      const id = newId('agent');
+      const name = `Raw ${i}`;
+      const now = new Date().toISOString();
+      const agent = {
+        ...agentItem,
+        sk: `AGENT#${id}`,
+        gsi1sk: `${name.toLowerCase()}#${id}`,
+        nameLower: name.toLowerCase(),
+        id,
+        name,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const version = {
+        ...versionItem,
+        pk: versionPartition(id),
+        agentId: id,
+        config: { ...versionConfig, name },
+        createdAt: now,
+      };
+      const put = (Item: Record<string, unknown>) => ({
+        Put: { TableName: table, Item, ConditionExpression: 'attribute_not_exists(pk)' },
+      });
+      return timed(() =>
+        documents.send(new TransactWriteCommand({ TransactItems: [put(agent), put(version)] })),
+      );
+    };
+    const rawGet = () => timed(() => documents.send(new GetCommand({ TableName: table, Key: key })));
+    const rawList = () =>
+      timed(() =>
+        documents.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :agentPrefix)',
+            FilterExpression: 'attribute_not_exists(deletedAt)',
+            ExpressionAttributeValues: { ':pk': key.pk, ':agentPrefix': 'AGENT#' },
+            ScanIndexForward: false,
+            Limit: 25,
+          }),
+        ),
+      );
+
+    const routes: RouteBench[] = [
+      {
+        route: 'POST /v1/agents',
+        api: async (i) => (await api.expect(201, 'POST', '/v1/agents', createBody(`Agent ${i}`))).ms,
+        raw: rawCreate,
+      },
+      {
+        route: 'GET /v1/agents/{id}',
+        api: async () => (await api.expect(200, 'GET', `/v1/agents/${seed.id}`)).ms,
+        raw: rawGet,
+      },
+      {
+        route: 'GET /v1/agents?limit=25',
+        api: async () => (await api.expect(200, 'GET', '/v1/agents?limit=25')).ms,
+        raw: rawList,
+      },
+    ];
+
+    const apiSamples = routes.map((): number[] => []);
+    const rawSamples = routes.map((): number[] => []);
+    const iteration = async (i: number, keep: boolean) => {
+      assertRunning();
+      for (const [r, route] of routes.entries()) {
+        const apiFirst = i % 2 === 0;
+        const first = await (apiFirst ? route.api(i) : route.raw(i));
+        const second = await (apiFirst ? route.raw(i) : route.api(i));
+        if (keep) {
+          apiSamples[r]?.push(apiFirst ? first : second);
+          rawSamples[r]?.push(apiFirst ? second : first);
+        }
+      }
+    };
+
+    options.progress(`API warm-up: ${options.warmup} rounds…`);
+    for (let i = 0; i < options.warmup; i++) await iteration(i, false);
+
+    // Traced after the warm-up, with the table as full as during the measurement (list pages are full).
+    const traced: RouteLatency['calls'][] = [];
+    for (const route of routes) {
+      const apiCalls = await traceDynamoCalls(() => route.api(-1));
+      const rawCalls = await traceDynamoCalls(() => route.raw(-1));
+      const ops = (calls: DynamoCall[]) => calls.map((c) => c.operation).join();
+      traced.push({ api: apiCalls, raw: rawCalls, match: ops(apiCalls) === ops(rawCalls) });
+    }
+
+    options.progress(`API vs raw DynamoDB: ${options.requests} rounds of ${routes.length * 2} requests…`);
+    for (let i = 0; i < options.requests; i++) await iteration(options.warmup + i, true);
+
+    return routes.map((route, r) => {
+      const apiMs = { ...summarize(apiSamples[r] ?? []), samples: apiSamples[r] ?? [] };
+      const rawMs = { ...summarize(rawSamples[r] ?? []), samples: rawSamples[r] ?? [] };
+      const calls = traced[r] ?? { api: [], raw: [], match: false };
+      return { route: route.route, calls, apiMs, rawMs, overheadP50Ms: apiMs.p50 - rawMs.p50 };
+    });
+  } finally {
+    api.close();
+    documents.destroy();
+    options.progress('stopping the local platform and DynamoDB Local…');
+  }
+}
