@@ -1,0 +1,28 @@
+import { build } from 'esbuild';
+import { HTTP_LAMBDAS } from '../../lambdas/http/route-table';
+import { LAMBDA_ESBUILD_OPTIONS } from '../../lib/bundling';
+
+/** What the deployed bundles must not carry: the local identity issuer exists for local mode only. */
+describe('Lambda bundles', () => {
+  it.each(Object.entries(HTTP_LAMBDAS))(
+    '%s leaves the local issuer and its JWT library out',
+    async (_name, lambda) => {
+      const result = await build({
+        ...LAMBDA_ESBUILD_OPTIONS,
+        entryPoints: [lambda.entry],
+        write: false,
+        metafile: true,
+      });
+      const code = result.outputFiles[0]?.text ?? '';
+      expect(code.length).toBeGreaterThan(100_000);
+      expect(code).not.toContain('LOCALID#');
+      expect(
+        Object.keys(result.metafile.inputs).filter((input) => /node_modules\/jose\//.test(input)),
+      ).toEqual([]);
+      // zod/mini only: classic zod's method-laden schemas cost cold-start time.
+      expect(
+        Object.keys(result.metafile.inputs).filter((input) => /node_modules\/zod\/v4\/classic\//.test(input)),
+      ).toEqual([]);
+    },
+  );
+});
