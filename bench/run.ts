@@ -6,6 +6,12 @@ import { HTTP_LAMBDAS } from '../lambdas/http/route-table';
 import { MEASURED_ROUTES, measureApiLatency, type RouteLatency } from './api-latency';
 import { type Bundle, bundleEntry, bundleFloor } from './bundles';
 import { coldImportMs } from './cold-import';
+import {
+  MEMORY_P50_TARGET_MS,
+  type MemoryRetrievalResult,
+  measureMemoryRetrieval,
+  printMemoryRetrieval,
+} from './memory-retrieval';
 import { BUNDLE_DIR, OUT_DIR, REPO_ROOT } from './paths';
 import { heading, kb, ms, table, times, verdict } from './report';
 import { round, type Summary, summarize } from './stats';
@@ -221,9 +227,19 @@ async function main(): Promise<void> {
     apiError = errorText(error);
   }
 
+  let memory: MemoryRetrievalResult | undefined;
+  let memoryError: string | undefined;
+  try {
+    memory = measureMemoryRetrieval({ progress });
+  } catch (error) {
+    memoryError = errorText(error);
+  }
+
   printLambdas(lambdas);
   if (apiError) console.log(`${heading('API latency')}\nERROR: ${apiError}`);
   else printApi(routes);
+  if (memory) printMemoryRetrieval(memory);
+  else console.log(`${heading('Memory retrieval')}\nERROR: ${memoryError}`);
   if (args.verbose) printVerbose(lambdas);
 
   const failures = [
@@ -244,11 +260,18 @@ async function main(): Promise<void> {
           ]),
       ...(r.calls.match ? [] : [`WARN  ${r.route}: raw floor makes different DynamoDB calls than the route`]),
     ]),
+    ...(memoryError ? [`ERROR memory retrieval: ${memoryError}`] : []),
+    ...(memory && !memory.pass
+      ? [
+          `FAIL  memory top-${memory.k} retrieval: ${ms(memory.searchMs.p50)} ms p50 (target ≤ ${memory.targetMs} ms)`,
+        ]
+      : []),
   ];
-  const checks = lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length);
+  const checks = lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + 1;
   const passed =
     lambdas.filter((l) => l.coldImport?.pass).length +
-    routes.filter((r) => r.overheadP50Ms <= OVERHEAD_TARGET_MS).length;
+    routes.filter((r) => r.overheadP50Ms <= OVERHEAD_TARGET_MS).length +
+    (memory?.pass ? 1 : 0);
   console.log(heading('Summary'));
   console.log(failures.length === 0 ? `All ${checks} targets met.` : failures.join('\n'));
   console.log(`${passed}/${checks} targets met; ${((performance.now() - started) / 1000).toFixed(0)} s.`);
@@ -259,7 +282,11 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: cpus().length,
     options: { rounds, requests, warmup },
-    targets: { importRatio: IMPORT_RATIO_TARGET, overheadMs: OVERHEAD_TARGET_MS },
+    targets: {
+      importRatio: IMPORT_RATIO_TARGET,
+      overheadMs: OVERHEAD_TARGET_MS,
+      memoryP50Ms: MEMORY_P50_TARGET_MS,
+    },
     lambdas: lambdas.map(({ bundle, floor, ...rest }) => ({
       ...rest,
       bundle: bundle && { ...bundle, file: relative(REPO_ROOT, bundle.file) },
@@ -275,6 +302,7 @@ async function main(): Promise<void> {
             pass: r.overheadP50Ms <= OVERHEAD_TARGET_MS,
           })),
         },
+    memoryRetrieval: memory ?? { error: memoryError },
     failures,
   };
   await writeFile(resultsFile, `${JSON.stringify(json, null, 2)}\n`);

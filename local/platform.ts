@@ -97,6 +97,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       LOCAL_SIGNING_JWK: JSON.stringify(keys.privateJwk),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_SERVICE_NAME: 'agent-platform-local',
+      // The offline hashing embedder unless Titan is asked for (EMBEDDER=titan with AWS credentials).
+      EMBEDDER: process.env.EMBEDDER ?? 'hash',
     });
     // Imported only now: each handler reads its configuration once, at module load, as in Lambda.
     resolveHandlers({
@@ -104,6 +106,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       tenancy: (await import('../lambdas/handlers/http/tenancy')).handler,
       agents: (await import('../lambdas/handlers/http/agents')).handler,
       system: (await import('../lambdas/handlers/http/system')).handler,
+      memory: (await import('../lambdas/handlers/http/memory')).handler,
+      runtime: (await import('../lambdas/handlers/http/runtime')).handler,
     });
 
     return {

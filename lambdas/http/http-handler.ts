@@ -33,6 +33,8 @@ export interface HttpRequest<S extends RouteSpec> {
 
 export interface HttpReply {
   readonly body?: unknown;
+  /** A non-JSON body (exports): sent as is with its content type. */
+  readonly raw?: { readonly contentType: string; readonly body: string };
   readonly headers?: Record<string, string>;
   /** Overrides the route's status (rarely needed). */
   readonly status?: number;
@@ -101,10 +103,12 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
       event,
     } as HttpRequest<RouteSpec>);
     const status = reply.status ?? spec.status;
-    return jsonResult(status, status === 204 ? undefined : reply.body, {
-      'x-request-id': event.requestContext.requestId,
-      ...reply.headers,
-    });
+    const headers = { 'x-request-id': event.requestContext.requestId, ...reply.headers };
+    if (reply.raw) {
+      const result = jsonResult(status, undefined, { ...headers, 'content-type': reply.raw.contentType });
+      return { ...result, body: reply.raw.body };
+    }
+    return jsonResult(status, status === 204 ? undefined : reply.body, headers);
   };
 
   return middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2>(dispatch)

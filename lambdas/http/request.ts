@@ -89,3 +89,13 @@ export function expectedVersion(event: APIGatewayProxyEventV2WithJWTAuthorizer):
   if (!match?.[1]) throw ValidationError.forField('header.if-match', 'must be the entity version, e.g. "3"');
   return Number(match[1]);
 }
+
+/** `Idempotency-Key`: the same key again replays the first result instead of acting twice. */
+export function idempotencyKey(event: APIGatewayProxyEventV2WithJWTAuthorizer): string | undefined {
+  const value = header(event, 'idempotency-key');
+  if (value === undefined) return undefined;
+  if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(value)) {
+    throw ValidationError.forField('header.idempotency-key', 'must be 1-200 letters, digits or _ . : -');
+  }
+  return value;
+}

@@ -1,6 +1,8 @@
 import type { HttpLambdaName, RouteSpec } from './route-spec';
 import { AGENT_ROUTES } from './routes/agents';
 import { AUTH_ROUTES } from './routes/auth';
+import { MEMORY_ROUTES } from './routes/memory';
+import { RUNTIME_ROUTES } from './routes/runtime';
 import { SYSTEM_ROUTES } from './routes/system';
 import { TENANCY_ROUTES } from './routes/tenancy';
 
@@ -18,6 +20,8 @@ export const ROUTES = {
   ...AUTH_ROUTES,
   ...TENANCY_ROUTES,
   ...AGENT_ROUTES,
+  ...MEMORY_ROUTES,
+  ...RUNTIME_ROUTES,
 } as const satisfies Record<string, RouteSpec>;
 export type RouteKey = keyof typeof ROUTES;
 
@@ -59,6 +63,29 @@ export const HTTP_LAMBDAS = {
     identity: false,
     sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
   },
+  memory: {
+    entry: 'lambdas/handlers/http/memory.ts',
+    description: 'Long-term memories: CRUD and similarity search',
+    table: 'readWrite',
+    identity: false,
+    bedrock: true,
+    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-bedrock-runtime'],
+  },
+  runtime: {
+    entry: 'lambdas/handlers/http/runtime.ts',
+    description: 'Chat, task executions, conversations and tools',
+    table: 'readWrite',
+    identity: false,
+    bedrock: true,
+    models: true,
+    executionQueue: true,
+    sdkClients: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-bedrock-runtime',
+      '@aws-sdk/client-sqs',
+    ],
+  },
 } as const satisfies Record<
   HttpLambdaName,
   {
@@ -66,6 +93,12 @@ export const HTTP_LAMBDAS = {
     description: string;
     table: 'read' | 'readWrite';
     identity: boolean;
+    /** Embeds text with Titan: `bedrock:InvokeModel` on the embedding model only, EMBEDDER=titan. */
+    bedrock?: boolean;
+    /** Calls chat models through Bedrock Converse: `bedrock:InvokeModel` on foundation models and inference profiles. */
+    models?: boolean;
+    /** Queues async executions: `sqs:SendMessage` on the execution queue, EXECUTION_QUEUE_URL. */
+    executionQueue?: boolean;
     sdkClients: readonly string[];
   }
 >;

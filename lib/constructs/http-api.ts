@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
@@ -16,6 +16,7 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { TITAN_EMBEDDING_MODEL_ID } from '../../lambdas/adapters/embedders';
 import {
   HTTP_LAMBDAS,
   type HttpLambdaName,
@@ -170,6 +171,8 @@ export class PlatformHttpApi extends Construct {
         environment.USER_POOL_ID = props.userPool.userPoolId;
         environment.USER_POOL_CLIENT_ID = props.userPoolClient.userPoolClientId;
       }
+      const embeds = 'bedrock' in spec && spec.bedrock === true;
+      if (embeds) environment.EMBEDDER = 'titan';
       const fn = new HouseFunction(this, `${pascalCase(name)}Function`, {
         entry: spec.entry,
         description: `${spec.description} (${config.stageName})`,
@@ -187,10 +190,30 @@ export class PlatformHttpApi extends Construct {
           }),
         );
       }
+      if (embeds) {
+        fn.role.addToPrincipalPolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['bedrock:InvokeModel'],
+            resources: [titanEmbeddingModelArn(this)],
+          }),
+        );
+      }
       functions[name] = fn;
     }
     return functions;
   }
+}
+
+/** The Titan embedding model in the stack's region (foundation models have no account in their ARN). */
+export function titanEmbeddingModelArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'bedrock',
+    account: '',
+    resource: 'foundation-model',
+    resourceName: TITAN_EMBEDDING_MODEL_ID,
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
 }
 
 function toHttpMethod(method: string): HttpMethod {

@@ -34,6 +34,18 @@ function bodyFor(key: string): unknown {
       };
     case 'PATCH /v1/users/{id}':
       return { name: 'Renamed user' };
+    case 'POST /v1/agents/{id}/memories':
+      return { type: 'semantic', content: 'Matrix memory' };
+    case 'POST /v1/agents/{id}/memories/search':
+      return { query: 'matrix' };
+    case 'PUT /v1/memories/{id}':
+      return { content: 'Changed memory' };
+    case 'POST /v1/agents/{id}/chat':
+      return { message: 'Matrix hello' };
+    case 'POST /v1/agents/{id}/execute':
+      return { task: 'Matrix task' };
+    case 'PUT /v1/agents/{id}/tools':
+      return { tools: ['calculator'] };
     case 'POST /v1/locations':
       return { name: 'Branch' };
     case 'PATCH /v1/locations/{id}':
@@ -77,6 +89,18 @@ beforeAll(async () => {
   idsA.agents = agent.body.id;
   idsA.users = member.userId;
   idsA.locations = location.body.id;
+  const memory = await api.request('POST', `/v1/agents/${idsA.agents}/memories`, {
+    token: tenantA.token,
+    body: { type: 'semantic', content: 'A secret memory' },
+  });
+  idsA.memories = memory.body.id;
+  await api.request('POST', `/v1/agents/${idsA.agents}/start`, { token: tenantA.token });
+  const turn = await api.request('POST', `/v1/agents/${idsA.agents}/chat`, {
+    token: tenantA.token,
+    body: { message: 'A secret question' },
+  });
+  idsA.conversations = turn.body.conversationId;
+  idsA.executions = turn.body.executionId;
 }, 60_000);
 
 afterAll(async () => {
@@ -183,21 +207,35 @@ describe("404 for another tenant's ids", () => {
     expect(response.status).toBe(404);
     expect(response.text).not.toContain('A secret agent');
     expect(response.text).not.toContain('A HQ');
+    expect(response.text).not.toContain('A secret memory');
+    expect(response.text).not.toContain('A secret question');
     expect(response.text).not.toContain(tenantA.tenantId);
   });
 
   it("leaves tenant A's records untouched", async () => {
     const agent = await api.request('GET', `/v1/agents/${idsA.agents}`, { token: tenantA.token });
     expect(agent.status).toBe(200);
-    expect(agent.body).toMatchObject({ name: 'A secret agent', version: 1, status: 'draft' });
+    expect(agent.body).toMatchObject({ name: 'A secret agent', version: 1, status: 'active' });
     const user = await api.request('GET', `/v1/users/${idsA.users}`, { token: tenantA.token });
     expect(user.status).toBe(200);
     const location = await api.request('GET', `/v1/locations/${idsA.locations}`, { token: tenantA.token });
     expect(location.body).toMatchObject({ name: 'A HQ', version: 1 });
+    const memory = await api.request('GET', `/v1/memories/${idsA.memories}`, { token: tenantA.token });
+    expect(memory.body).toMatchObject({ content: 'A secret memory', version: 1 });
+    const conversation = await api.request('GET', `/v1/conversations/${idsA.conversations}`, {
+      token: tenantA.token,
+    });
+    expect(conversation.body).toMatchObject({ status: 'active', messageCount: 2 });
   });
 
   it("lists only the caller's own records", async () => {
-    for (const path of ['/v1/agents', '/v1/users', '/v1/locations']) {
+    for (const path of [
+      '/v1/agents',
+      '/v1/users',
+      '/v1/locations',
+      '/v1/conversations',
+      '/v1/tools/executions',
+    ]) {
       const response = await api.request('GET', path, { token: tenantB.token });
       expect(response.status).toBe(200);
       expect(

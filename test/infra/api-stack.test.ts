@@ -175,6 +175,33 @@ describe('api stack', () => {
       },
     );
 
+    it.each(LAMBDA_NAMES)(
+      '%s may invoke the Titan embedding model, and is told to use it, only if it embeds',
+      (name) => {
+        const spec = HTTP_LAMBDAS[name] as { bedrock?: boolean; models?: boolean };
+        const titan = statementsOf(name).filter((s) =>
+          JSON.stringify(s.Resource).includes('foundation-model/amazon.titan-embed-text-v2:0'),
+        );
+        const variables = (
+          propertiesOf(functionId(name)).Environment as { Variables: Record<string, unknown> }
+        ).Variables;
+        if (!spec.bedrock) {
+          expect(titan).toEqual([]);
+          expect(variables.EMBEDDER).toBeUndefined();
+          if (!spec.models) expect(actionsOf(name).filter((a) => a.startsWith('bedrock:'))).toEqual([]);
+          return;
+        }
+        expect(variables.EMBEDDER).toBe('titan');
+        expect(titan).toEqual([
+          {
+            Effect: 'Allow',
+            Action: 'bedrock:InvokeModel',
+            Resource: `arn:aws:bedrock:${Stack.of(fixture.api).region}::foundation-model/amazon.titan-embed-text-v2:0`,
+          },
+        ]);
+      },
+    );
+
     it.each(LAMBDA_NAMES)('%s gets the table access its HTTP_LAMBDAS entry declares, never Scan', (name) => {
       const actions = actionsOf(name);
       const writes = [

@@ -9,6 +9,7 @@ export type AgentStatus = z.infer<typeof agentStatusSchema>;
 
 export const MODEL_PROVIDERS = ['bedrock', 'openai-compatible', 'scripted'] as const;
 export const CHANNEL_TYPES = ['web', 'sms', 'whatsapp', 'voice', 'slack', 'telegram', 'email'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
 /** The built-in tools an agent may enable (the registry that runs them arrives with the runtime). */
 export const TOOL_NAMES = [
   'send_sms',
@@ -29,6 +30,7 @@ export const TOOL_NAMES = [
   'notify_coordinator',
   'escalate',
 ] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
 
 /**
  * The configuration schemas are built on first use, all together (they share their parts):
@@ -122,6 +124,18 @@ const configSchemas = lazyValue(() => {
     version: z.string().check(z.regex(/^(DRAFT|\d{1,8})$/, 'must be DRAFT or a version number')),
   });
 
+  const hostname = z
+    .string()
+    .check(
+      z.regex(
+        /^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$/,
+        'must be a host name such as api.example.com or *.example.com',
+      ),
+    );
+  const toolSettingsSchema = z.strictObject({
+    /** Hosts the `http_request` tool may call (exact, or `*.` for subdomains); empty = none. */
+    httpAllowedHosts: z._default(boundedArray(hostname, 20), []),
+  });
   const toolListSchema = boundedArray(z.enum(TOOL_NAMES), TOOL_NAMES.length).check(
     z.refine((tools) => new Set(tools).size === tools.length, 'must not repeat a tool'),
   );
@@ -148,6 +162,7 @@ const configSchemas = lazyValue(() => {
     businessProfile: z.optional(businessProfileSchema),
     knowledgeBase: z._default(knowledgeBaseSchema, { products: [], policies: [], faqs: [], contacts: [] }),
     tools: z._default(toolListSchema, []),
+    toolSettings: z._default(toolSettingsSchema, { httpAllowedHosts: [] }),
     channels: z._default(channelListSchema, []),
     memory: z._default(memoryConfigSchema, { enabled: true, retentionDays: 365 }),
     guardrail: z.optional(guardrailSchema),
@@ -169,6 +184,7 @@ const configSchemas = lazyValue(() => {
       knowledgeBase: z.optional(knowledgeBaseSchema),
       // Never the create schema's defaulted fields here: a default would silently reset them.
       tools: z.optional(toolListSchema),
+      toolSettings: z.optional(toolSettingsSchema),
       channels: z.optional(channelListSchema),
       memory: z.optional(memoryConfigSchema),
       guardrail: z.optional(z.nullable(guardrailSchema)),
@@ -177,7 +193,12 @@ const configSchemas = lazyValue(() => {
 
   const agentCloneBody = z._default(z.strictObject({ name: z.optional(agentName) }), {});
 
-  return { agentConfigShape, agentCreateBody, agentPatchBody, agentCloneBody };
+  const agentToolsBody = z.strictObject({
+    tools: toolListSchema,
+    toolSettings: z.optional(toolSettingsSchema),
+  });
+
+  return { agentConfigShape, agentCreateBody, agentPatchBody, agentCloneBody, agentToolsBody };
 });
 
 /** The top-level fields of an agent's configuration: what versions snapshot and rollback restores. */
@@ -192,6 +213,7 @@ export const AGENT_CONFIG_FIELDS = [
   'businessProfile',
   'knowledgeBase',
   'tools',
+  'toolSettings',
   'channels',
   'memory',
   'guardrail',
@@ -204,6 +226,9 @@ export type AgentConfig = AgentCreateInput;
 export const agentPatchBody = () => configSchemas().agentPatchBody;
 export type AgentPatch = z.infer<ReturnType<typeof agentPatchBody>>;
 export const agentCloneBody = () => configSchemas().agentCloneBody;
+/** `PUT /v1/agents/{id}/tools`: the enabled tools (and their settings) in one write. */
+export const agentToolsBody = () => configSchemas().agentToolsBody;
+export type AgentToolsInput = z.infer<ReturnType<typeof agentToolsBody>>;
 
 export const AGENT_SORTS = ['createdAt', 'name'] as const;
 export const agentListQuery = lazySchema(() =>

@@ -7,7 +7,12 @@ import { AppError } from '../shared/errors';
  */
 export type ContentBlock =
   | { readonly type: 'text'; readonly text: string }
-  | { readonly type: 'toolUse'; readonly id: string; readonly name: string; readonly input: Record<string, unknown> }
+  | {
+      readonly type: 'toolUse';
+      readonly id: string;
+      readonly name: string;
+      readonly input: Record<string, unknown>;
+    }
   | {
       readonly type: 'toolResult';
       readonly toolUseId: string;

@@ -34,7 +34,11 @@ export function priceOf(modelId: string): ModelPrice | undefined {
 }
 
 /** USD cost of a call; `priced: false` when the model is not in the table (cost reported as 0). */
-export function costOf(modelId: string, inputTokens: number, outputTokens: number): { usd: number; priced: boolean } {
+export function costOf(
+  modelId: string,
+  inputTokens: number,
+  outputTokens: number,
+): { usd: number; priced: boolean } {
   const price = priceOf(modelId);
   if (!price) return { usd: 0, priced: false };
   const usd = (inputTokens / 1000) * price.inputPer1k + (outputTokens / 1000) * price.outputPer1k;

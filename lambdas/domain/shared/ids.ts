@@ -7,6 +7,11 @@ export const ID_PREFIXES = {
   user: 'usr',
   location: 'loc',
   agent: 'agt',
+  customer: 'cus',
+  conversation: 'cnv',
+  execution: 'exe',
+  toolRun: 'tlr',
+  memory: 'mem',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

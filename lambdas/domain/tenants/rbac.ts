@@ -21,6 +21,9 @@ export const API_PERMISSIONS = [
   'agents:read',
   'agents:write',
   'agents:operate',
+  'agents:run',
+  'conversations:read',
+  'conversations:write',
 ] as const;
 export type ApiPermission = (typeof API_PERMISSIONS)[number];
 
@@ -42,8 +45,17 @@ export type ActionPermission = (typeof ACTION_PERMISSIONS)[number];
 const ROLE_API_PERMISSIONS: Record<Role, ReadonlySet<ApiPermission>> = {
   owner: new Set(API_PERMISSIONS),
   admin: new Set(API_PERMISSIONS),
-  coordinator: new Set(['tenant:read', 'users:read', 'locations:read', 'agents:read', 'agents:operate']),
-  member: new Set(['tenant:read', 'locations:read', 'agents:read']),
+  coordinator: new Set([
+    'tenant:read',
+    'users:read',
+    'locations:read',
+    'agents:read',
+    'agents:operate',
+    'agents:run',
+    'conversations:read',
+    'conversations:write',
+  ]),
+  member: new Set(['tenant:read', 'locations:read', 'agents:read', 'agents:run', 'conversations:read']),
 };
 
 /** Action permissions every user of a role holds everywhere, before any explicit grant. */

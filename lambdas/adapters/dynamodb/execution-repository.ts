@@ -1,0 +1,295 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  CompletedTurn,
+  Execution,
+  ExecutionRepository,
+  ExecutionStatus,
+  ToolRun,
+} from '../../domain/runtime/executions';
+import { ConflictError } from '../../domain/shared/errors';
+import { agentCountersKey } from './agent-repository';
+import { isConditionFailure, transactionItemAtFailure, withoutKeys } from './conditions';
+import { conversationActivityIndex, conversationKey, messageKey } from './conversation-repository';
+import { queryPage } from './pagination';
+import { GSI1 } from './table-definition';
+
+/**
+ * Execution entity, idempotency keys and tool runs.
+ *   execution    pk = T#<tenantId>#EXEC#<executionId>  sk = EXEC
+ *                gsi1pk = T#<tenantId>#AGENT#<agentId>#EXECS  gsi1sk = <executionId>  (ULID: newest last)
+ *   idempotency  pk = T#<tenantId>#AGENT#<agentId>#IDEMP  sk = <key>  → executionId  (expires after a day)
+ *   tool run     pk = T#<tenantId>#TOOLRUNS  sk = <toolRunId>  (ULID: time order)
+ */
+const executionKey = (tenantId: string, executionId: string) => ({
+  pk: `T#${tenantId}#EXEC#${executionId}`,
+  sk: 'EXEC',
+});
+const agentExecutionsIndex = (execution: Pick<Execution, 'tenantId' | 'agentId' | 'id'>) => ({
+  gsi1pk: `T#${execution.tenantId}#AGENT#${execution.agentId}#EXECS`,
+  gsi1sk: execution.id,
+});
+const idempotencyKey = (tenantId: string, agentId: string, key: string) => ({
+  pk: `T#${tenantId}#AGENT#${agentId}#IDEMP`,
+  sk: key,
+});
+const toolRunKey = (tenantId: string, toolRunId: string) => ({ pk: `T#${tenantId}#TOOLRUNS`, sk: toolRunId });
+const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+const toExecution = (item: Record<string, unknown>) => withoutKeys<Execution>(item);
+const toToolRun = (item: Record<string, unknown>) => withoutKeys<ToolRun>(item);
+
+export class DynamoExecutionRepository implements ExecutionRepository {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private executionItem(execution: Execution) {
+    return {
+      ...executionKey(execution.tenantId, execution.id),
+      ...agentExecutionsIndex(execution),
+      entity: 'execution',
+      ...execution,
+    };
+  }
+
+  private toolRunPuts(runs: readonly ToolRun[]) {
+    return runs.map((run) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: { ...toolRunKey(run.tenantId, run.id), entity: 'toolRun', ...run },
+      },
+    }));
+  }
+
+  /** The final write of a run: only from RUNNING, so a turn is recorded exactly once. */
+  private finalPut(execution: Execution) {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: this.executionItem(execution),
+        ConditionExpression: '#status = :running',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':running': 'RUNNING' },
+      },
+    };
+  }
+
+  private countersUpdate(execution: Execution) {
+    const outcome = execution.status === 'COMPLETED' ? 'succeeded' : 'failed';
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: agentCountersKey(execution.tenantId, execution.agentId),
+        UpdateExpression:
+          'ADD executions :one, #outcome :one, tokens :tokens, costUsd :cost, latencyMs :latency',
+        ExpressionAttributeNames: { '#outcome': outcome },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':tokens': execution.usage.inputTokens + execution.usage.outputTokens,
+          ':cost': execution.costUsd,
+          ':latency': execution.latencyMs ?? 0,
+        },
+      },
+    };
+  }
+
+  async create(execution: Execution, key?: string): Promise<{ execution: Execution; created: boolean }> {
+    const put = {
+      TableName: this.tableName,
+      Item: this.executionItem(execution),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    };
+    if (!key) {
+      await this.client.send(new TransactWriteCommand({ TransactItems: [{ Put: put }] }));
+      return { execution, created: true };
+    }
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...idempotencyKey(execution.tenantId, execution.agentId, key),
+                  entity: 'idempotencyKey',
+                  executionId: execution.id,
+                  expiresAt: Math.floor(Date.now() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Put: put },
+          ],
+        }),
+      );
+      return { execution, created: true };
+    } catch (error) {
+      const claim = transactionItemAtFailure(error, 0);
+      if (!claim.failed) throw error;
+      const { Item } = await this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: idempotencyKey(execution.tenantId, execution.agentId, key),
+        }),
+      );
+      const first = Item ? await this.get(execution.tenantId, String(Item.executionId)) : undefined;
+      if (!first)
+        throw new ConflictError('idempotency-key: a request with this key is being recorded; retry shortly');
+      return { execution: first, created: false };
+    }
+  }
+
+  async get(tenantId: string, executionId: string): Promise<Execution | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: executionKey(tenantId, executionId) }),
+    );
+    return Item ? toExecution(Item) : undefined;
+  }
+
+  listByAgent(
+    tenantId: string,
+    agentId: string,
+    filter: { status?: ExecutionStatus; limit: number; cursor?: string },
+  ) {
+    return queryPage<Execution>({
+      client: this.client,
+      input: {
+        TableName: this.tableName,
+        IndexName: GSI1,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ...(filter.status
+          ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } }
+          : {}),
+        ExpressionAttributeValues: {
+          ':pk': `T#${tenantId}#AGENT#${agentId}#EXECS`,
+          ...(filter.status ? { ':status': filter.status } : {}),
+        },
+        ScanIndexForward: false,
+      },
+      scope: JSON.stringify(['executions', tenantId, agentId, filter.status]),
+      limit: filter.limit,
+      ...(filter.cursor ? { cursor: filter.cursor } : {}),
+      map: toExecution,
+    });
+  }
+
+  async start(tenantId: string, executionId: string, at: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: executionKey(tenantId, executionId),
+          UpdateExpression:
+            'SET #status = :running, updatedAt = :at, statusHistory = list_append(statusHistory, :entry)',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':running': 'RUNNING',
+            ':pending': 'PENDING',
+            ':at': at,
+            ':entry': [{ status: 'RUNNING', at }],
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async complete(turn: CompletedTurn): Promise<void> {
+    const { execution } = turn;
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      this.finalPut(execution),
+      this.countersUpdate(execution),
+      ...this.toolRunPuts(turn.toolRuns),
+    ];
+    if (turn.messages && turn.conversation) {
+      const conversation = turn.conversation;
+      for (const message of turn.messages) {
+        items.push({
+          Put: {
+            TableName: this.tableName,
+            Item: { ...messageKey(execution.tenantId, message), entity: 'message', ...message },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        });
+      }
+      const at = execution.updatedAt;
+      items.push({
+        Update: {
+          TableName: this.tableName,
+          Key: conversationKey(execution.tenantId, conversation.id),
+          UpdateExpression: `SET #status = :active, updatedAt = :at, lastMessageAt = :at, gsi1sk = :activity${
+            turn.summary ? ', summary = :summary, summarizedThrough = :through' : ''
+          } ADD messageCount :count`,
+          ConditionExpression: 'attribute_exists(pk) AND #status <> :paused',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':active': 'active',
+            ':paused': 'paused',
+            ':at': at,
+            ':activity': conversationActivityIndex(execution.tenantId, conversation.id, at).gsi1sk,
+            ':count': turn.messages.length,
+            ...(turn.summary ? { ':summary': turn.summary.text, ':through': turn.summary.through } : {}),
+          },
+        },
+      });
+    }
+    await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+  }
+
+  async fail(execution: Execution, toolRuns: readonly ToolRun[]): Promise<void> {
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          this.finalPut(execution),
+          this.countersUpdate(execution),
+          ...this.toolRunPuts(toolRuns),
+        ],
+      }),
+    );
+  }
+
+  listToolRuns(
+    tenantId: string,
+    filter: { agentId?: string; tool?: string; limit: number; cursor?: string },
+  ) {
+    const filters: string[] = [];
+    const values: Record<string, unknown> = { ':pk': `T#${tenantId}#TOOLRUNS` };
+    const names: Record<string, string> = {};
+    if (filter.agentId) {
+      filters.push('agentId = :agentId');
+      values[':agentId'] = filter.agentId;
+    }
+    if (filter.tool) {
+      filters.push('#name = :tool');
+      names['#name'] = 'name';
+      values[':tool'] = filter.tool;
+    }
+    return queryPage<ToolRun>({
+      client: this.client,
+      input: {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+      },
+      scope: JSON.stringify(['toolRuns', tenantId, filter.agentId, filter.tool]),
+      limit: filter.limit,
+      ...(filter.cursor ? { cursor: filter.cursor } : {}),
+      map: toToolRun,
+    });
+  }
+}

@@ -1,0 +1,152 @@
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import * as z from 'zod/mini';
+import type { MODEL_PROVIDERS } from '../domain/agents/schemas';
+import type { ModelProvider } from '../domain/runtime/model';
+import { AppError, ValidationError } from '../domain/shared/errors';
+import { integer, lazyValue } from '../domain/shared/zod';
+import { BedrockConverseModel } from './bedrock/converse-model';
+import { OpenAiCompatibleModel } from './openai-compatible/openai-model';
+import type { RetryOptions } from './retry';
+import { ScriptedModel } from './scripted/scripted-model';
+
+export type ModelProviderName = (typeof MODEL_PROVIDERS)[number];
+
+export interface ModelProviderConfig {
+  readonly bedrock: { readonly region: string };
+  /** Absent when no OpenAI-compatible server is configured. */
+  readonly openAi?: { readonly baseUrl: string; readonly apiKey?: string; readonly timeoutMs: number };
+}
+
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+const envSchema = () =>
+  z.object({
+    AWS_REGION: z._default(nonEmpty(), 'us-east-1'),
+    /** Bedrock's region when it differs from the Lambda's (model availability varies by region). */
+    BEDROCK_REGION: z.optional(nonEmpty()),
+    /** e.g. https://api.openai.com/v1, https://api.groq.com/openai/v1, http://localhost:11434/v1 (Ollama). */
+    OPENAI_BASE_URL: z.optional(z.url({ protocol: /^https?$/ })),
+    /**
+     * The key itself, already resolved by whoever starts the process: local mode reads it from the
+     * environment; on AWS the deployment resolves it from Secrets Manager before this is parsed.
+     */
+    OPENAI_API_KEY: z.optional(nonEmpty()),
+    OPENAI_TIMEOUT_MS: z._default(integer(1000, 600_000, { coerce: true }), 30_000),
+  });
+
+/**
+ * Reads the providers' configuration from the environment; a bad value fails with the variable's
+ * name (never its value: one of them is a secret). Empty variables count as unset, the way
+ * `OPENAI_BASE_URL=` in a shell or a `.env` file is meant.
+ */
+export function loadModelProviderConfig(env: NodeJS.ProcessEnv = process.env): ModelProviderConfig {
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = envSchema().safeParse(set);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid model provider configuration: ${problems}`);
+  }
+  const vars = result.data;
+  if (vars.OPENAI_API_KEY && !vars.OPENAI_BASE_URL) {
+    // A key alone most likely means OpenAI, but sending a secret to a guessed host is not a default.
+    throw new Error(
+      'Invalid model provider configuration: OPENAI_API_KEY is set without OPENAI_BASE_URL (e.g. https://api.openai.com/v1)',
+    );
+  }
+  return {
+    bedrock: { region: vars.BEDROCK_REGION ?? vars.AWS_REGION },
+    ...(vars.OPENAI_BASE_URL
+      ? {
+          openAi: {
+            baseUrl: vars.OPENAI_BASE_URL,
+            ...(vars.OPENAI_API_KEY ? { apiKey: vars.OPENAI_API_KEY } : {}),
+            timeoutMs: vars.OPENAI_TIMEOUT_MS,
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * The agent asks for a provider this deployment has not been set up for. 409, not 400: the agent's
+ * configuration is valid and the chat request too; they conflict with how the platform is
+ * configured, and either changing the agent's provider or configuring the platform resolves it.
+ */
+export class ModelProviderUnavailableError extends AppError {
+  constructor(provider: ModelProviderName, missing: string) {
+    super(
+      409,
+      'MODEL_PROVIDER_UNAVAILABLE',
+      `model.provider: ${provider} is not configured on this platform (${missing} is not set)`,
+      { provider },
+    );
+  }
+}
+
+export interface ModelProviders {
+  /** The provider named by an agent's `model.provider`; the same instance on every call. */
+  get(name: string): ModelProvider;
+  /**
+   * The providers usable here. Bedrock always is: its credentials come from the default chain and
+   * are only looked for on the first call.
+   */
+  readonly configured: readonly ModelProviderName[];
+}
+
+export interface ModelProviderOverrides {
+  /** Tests pass a client whose `send` is mocked. */
+  readonly bedrockClient?: () => BedrockRuntimeClient;
+  readonly retry?: RetryOptions;
+}
+
+/**
+ * Providers are built on first use, the Bedrock client with them: a Lambda instance that only
+ * serves scripted agents, or routes that never call a model, does not pay for its construction
+ * (credential and endpoint resolution, a few ms) at cold start.
+ */
+export function createModelProviders(
+  config: ModelProviderConfig,
+  overrides: ModelProviderOverrides = {},
+): ModelProviders {
+  const { openAi } = config;
+  const retry = overrides.retry ?? {};
+  const builders: Record<ModelProviderName, (() => ModelProvider) | undefined> = {
+    bedrock: lazyValue(() => {
+      const client =
+        overrides.bedrockClient?.() ??
+        // One attempt per send: BedrockConverseModel counts the retries, in one place.
+        new BedrockRuntimeClient({ region: config.bedrock.region, maxAttempts: 1 });
+      return new BedrockConverseModel(client, retry);
+    }),
+    'openai-compatible': openAi
+      ? lazyValue(() => new OpenAiCompatibleModel({ ...openAi, retry }))
+      : undefined,
+    scripted: lazyValue(() => new ScriptedModel()),
+  };
+  const configured = (Object.keys(builders) as ModelProviderName[]).filter((name) => builders[name]);
+  return {
+    configured,
+    get(name) {
+      if (!Object.hasOwn(builders, name)) {
+        throw ValidationError.forField(
+          'model.provider',
+          `unknown provider "${name}" (expected one of ${Object.keys(builders).join(', ')})`,
+        );
+      }
+      const build = builders[name as ModelProviderName];
+      if (!build) throw new ModelProviderUnavailableError(name as ModelProviderName, 'OPENAI_BASE_URL');
+      return build();
+    },
+  };
+}
+
+/** Parsed once, when a Lambda (or the local server) loads this module: bad settings fail the cold start. */
+const providers = createModelProviders(loadModelProviderConfig());
+
+export function getModelProvider(name: string): ModelProvider {
+  return providers.get(name);
+}
+
+export const configuredModelProviders: readonly ModelProviderName[] = providers.configured;

@@ -1,0 +1,735 @@
+import type {
+  ContentBlock,
+  ModelMessage,
+  ModelProvider,
+  ModelRequest,
+  ModelResponse,
+} from '../../domain/runtime/model';
+
+/**
+ * The `scripted` provider: NOT a language model. It is a fixed set of rules standing in for one
+ * in local mode and tests, so that chat, the tool loop and approvals run with no AWS account, no
+ * API key and no network, and give the same answer to the same request every time. It sees only
+ * the `ModelRequest` (system prompt, messages, tool specs) and answers in three ways:
+ *
+ * 1. The last message holds tool results → it states them plainly ("The result is 84.").
+ * 2. The last user message clearly asks for an offered tool → it calls it (stop reason
+ *    `tool_use`). The message is cut into clauses (sentences, "then"); in each clause the request
+ *    that starts first wins. A tool is called at most once per message however often the message
+ *    asks ("send 100 SMS" is one SMS at most, to the one number it names); an action missing a
+ *    detail gets a question back, and an action whose tool is not offered gets "I can't".
+ * 3. Otherwise it answers from the system prompt: the lines sharing the most (rare) words with
+ *    the question, stop words left out, lines that instruct the assistant skipped; or a fixed
+ *    polite fallback naming the business.
+ *
+ * A request whose whole system prompt is an instruction to summarise (the runtime folding old
+ * history) gets an extractive summary instead: what the customer said, latest last, capped.
+ *
+ * Asked what it is, it says it gives scripted replies; it never claims to be a model.
+ *
+ * Tools it calls, and the input it gives them (the runtime's tool schemas may rename them):
+ *
+ * | tool               | when the user says…                                          | input                                    |
+ * |--------------------|--------------------------------------------------------------|------------------------------------------|
+ * | `calculator`       | "what is 12*(3+4)", "calculate 2^10", "how much is 3 x 4"    | `{ expression }` (`×`→`*`, `÷`→`/`)      |
+ * | `current_time`     | "what time is it", "what's the date today", "today's date"  | `{ timezone? }` (IANA name or `UTC`)     |
+ * | `http_request`     | "fetch / get / check / open <url>"                           | `{ url }`                                |
+ * | `memory_search`    | "do you remember…", "recall…", "what do you know about me"   | `{ query }` (the clause)                 |
+ * | `knowledge_lookup` | a question about prices, products, services, policies, hours | `{ query }` (the clause)                 |
+ * | `send_sms`         | "send an SMS/text to +E164 saying X", "text +E164: X"        | `{ to, body }`                           |
+ * | `send_whatsapp`    | "send a WhatsApp to +E164 saying X"                          | `{ to, body }`                           |
+ * | `send_email`       | "email a@b.c about S saying X", "send an email to a@b.c…"    | `{ to, subject, body }`                  |
+ * | `place_call`       | "call +E164 about X", "place a call to +E164"                | `{ to, purpose }`                        |
+ * | `book_appointment` | "book/schedule an appointment for S on 2026-03-14 at 10:30"  | `{ start, service }` (`start` ISO 8601)  |
+ * | `take_payment`     | "charge 49.99 USD for X", "take a payment of $20"            | `{ amount, currency, description }`      |
+ * | `escalate`         | "talk to a human", "speak to a manager", "escalate"          | `{ reason }` (the clause)                |
+ *
+ * Phone numbers are E.164 (`+` and 7–15 digits), amounts are in major units (49.99), currencies
+ * ISO 4217 codes (`$`, "dollars" → USD; `€` → EUR; `£` → GBP).
+ */
+export class ScriptedModel implements ModelProvider {
+  readonly name = 'scripted';
+  static readonly MODEL_ID = 'scripted-v1';
+
+  async converse(request: ModelRequest): Promise<ModelResponse> {
+    const started = performance.now();
+    const { content, toolUse } = replyTo(request);
+    return {
+      content,
+      stopReason: toolUse ? 'tool_use' : 'end_turn',
+      usage: {
+        inputTokens: approxTokens(inputChars(request)),
+        outputTokens: approxTokens(outputChars(content)),
+      },
+      latencyMs: Math.round(performance.now() - started),
+    };
+  }
+}
+
+function replyTo(request: ModelRequest): { content: ContentBlock[]; toolUse: boolean } {
+  const last = request.messages.at(-1);
+  if (last?.role === 'user' && last.content.some((block) => block.type === 'toolResult')) {
+    return { content: [{ type: 'text', text: describeResults(request.messages, last) }], toolUse: false };
+  }
+  // Typographic apostrophes ("what’s") read as plain ones.
+  const question = last?.role === 'user' ? textOf(last).replace(/[’‘]/g, "'") : '';
+  if (SUMMARY_REQUEST.test(request.system) && request.tools.length === 0) {
+    return { content: [{ type: 'text', text: summaryOf(question) }], toolUse: false };
+  }
+  const { calls, notes } = proposeTools(question, new Set(request.tools.map((tool) => tool.name)));
+  if (calls.length > 0) {
+    const content: ContentBlock[] = notes.length > 0 ? [{ type: 'text', text: notes.join(' ') }] : [];
+    for (const [index, call] of calls.entries()) {
+      content.push({
+        type: 'toolUse',
+        // Unique within a conversation (it grows by a message per turn), and still deterministic.
+        id: `toolu_scripted_${request.messages.length}_${index}`,
+        name: call.tool,
+        input: call.input,
+      });
+    }
+    return { content, toolUse: true };
+  }
+  const text = notes.length > 0 ? notes.join(' ') : answerFromPrompt(question, request.system);
+  return { content: [{ type: 'text', text }], toolUse: false };
+}
+
+// ── Rules: which tool a clause asks for ───────────────────────────────────────────────────────
+
+type Input = Record<string, unknown>;
+/** What the rule needs and did not find, as a question to the user. */
+interface Missing {
+  readonly missing: string;
+}
+
+interface Rule {
+  readonly tool: string;
+  /** Where the request starts in a clause. */
+  readonly intent: RegExp;
+  /** Actions ask for what is missing and say when they cannot be done; questions just do not fit. */
+  readonly action?: { readonly does: string };
+  build(clause: string): Input | Missing | undefined;
+}
+
+/** In this order when two requests match the same words. */
+const RULES: readonly Rule[] = [
+  {
+    tool: 'send_whatsapp',
+    intent: /\b(?:send|write|message)\b[^.?!]*?\bwhats\s?app\b|\bwhats\s?app\b(?=\s+\+)/i,
+    action: { does: 'send WhatsApp messages' },
+    build: (clause) => message(clause, 'a WhatsApp message'),
+  },
+  {
+    tool: 'send_sms',
+    intent:
+      /\b(?:send|write)\b[^.?!]*?\b(?:sms|texts?|text\s+messages?)\b|\btext\s+(?=\+|me\b|them\b|him\b|her\b)/i,
+    action: { does: 'send SMS messages' },
+    build: (clause) => message(clause, 'an SMS'),
+  },
+  {
+    tool: 'send_email',
+    intent: /\b(?:send|write)\b[^.?!]*?\be-?mails?\b|\be-?mail\b(?=\s+[^\s@]+@)/i,
+    action: { does: 'send emails' },
+    build: (clause) => {
+      const to = EMAIL.exec(clause)?.[0];
+      if (!to) return { missing: "To send an email I need the recipient's email address." };
+      const about = /\babout\s+(.+?)(?=\s+(?:saying|that\s+says|with\s+the\s+message)\b|[.?!]*$)/i.exec(
+        clause.slice(clause.indexOf(to) + to.length),
+      )?.[1];
+      const body = bodyOf(clause) ?? about;
+      if (!body) return { missing: `What should the email to ${to} say?` };
+      return { to, subject: sentenceCase(about ?? firstWords(body, 8)), body };
+    },
+  },
+  {
+    tool: 'place_call',
+    intent:
+      /\b(?:call|phone|ring)\b(?=\s+(?:\+|me\b|them\b|him\b|her\b|back\b))|\bplace\s+a\s+(?:phone\s+)?call\b|\bgive\s+[^.?!]*?\ba\s+(?:call|ring)\b/i,
+    action: { does: 'place phone calls' },
+    build: (clause) => {
+      const phone = phoneIn(clause);
+      if (!phone) {
+        return {
+          missing: 'To place a call I need the phone number in international format, e.g. +15551234567.',
+        };
+      }
+      const after = clause.slice(phone.end);
+      const purpose = /^\W*(?:about|regarding|re:?|to|and)\s+(.+?)[.!?]*$/i.exec(after)?.[1];
+      return { to: phone.number, purpose: purpose ?? clause.trim() };
+    },
+  },
+  {
+    tool: 'book_appointment',
+    intent:
+      /\b(?:book|schedule|reserve|make)\b[^.?!]*?\b(appointment|booking|reservation|visit|meeting|table|session|slot|cleaning|consultation|check-?up)s?\b|\bbook\s+(?:me|us)\b/i,
+    action: { does: 'book appointments' },
+    build: (clause) => {
+      const start = startOf(clause);
+      if (!start) {
+        return { missing: 'Which date and time would you like? Please give them as YYYY-MM-DD HH:MM.' };
+      }
+      const service =
+        /\bfor\s+(?:an?\s+|the\s+)?([a-z][a-z -]{1,40}?)(?=\s+(?:on|at|for|tomorrow)\b|[.?!,]|$)/i.exec(
+          clause,
+        )?.[1] ??
+        /\b(appointment|booking|reservation|visit|meeting|table|session|slot|cleaning|consultation|check-?up)\b/i.exec(
+          clause,
+        )?.[1] ??
+        'appointment';
+      return { start, service: service.toLowerCase() };
+    },
+  },
+  {
+    tool: 'take_payment',
+    intent:
+      /\bcharge\s+(?:me|them|him|her|the\s+customer|(?:[$€£]\s?)?\d)|\b(?:take|collect|process)\b[^.?!]*?\bpayments?\b/i,
+    action: { does: 'take payments' },
+    build: (clause) => {
+      const money = moneyIn(clause);
+      if (!money) return { missing: 'To take a payment I need the amount and currency, e.g. 49.99 USD.' };
+      const description = /\bfor\s+(.+?)[.!?]*$/i.exec(clause.slice(money.end))?.[1];
+      return { amount: money.amount, currency: money.currency, description: description ?? 'Payment' };
+    },
+  },
+  {
+    tool: 'escalate',
+    intent:
+      /\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:an?\s+|the\s+|your\s+)?(?:real\s+|actual\s+)?(?:human|person|agent|manager|supervisor|representative|operator|someone|somebody)\b|\bescalate\b|\b(?:connect|transfer|put)\s+me\s+(?:to|through|with)\b/i,
+    action: { does: 'hand you over to a person' },
+    build: (clause) => ({ reason: clip(clause.trim(), 500) }),
+  },
+  {
+    tool: 'calculator',
+    intent: /\b(?:calculate|compute|evaluate|solve|what(?:'?s|\s+is)|how\s+much\s+is)\b/i,
+    build: (clause) => {
+      const expression = expressionIn(clause);
+      return expression ? { expression } : undefined;
+    },
+  },
+  {
+    tool: 'current_time',
+    intent:
+      /\bwhat(?:'?s|\s+is)?\s+(?:the\s+)?(?:current\s+)?(?:time|date)\b(?!\s+(?:do|does|did|will|are|is|should|can|would)\b)|\bwhat\s+(?:time|date|day)\s+is\s+(?:it|today)\b|\b(?:today'?s|current)\s+(?:date|time)\b|\bwhat(?:'?s|\s+is)\s+today\b/i,
+    build: (clause) => {
+      const zone =
+        /\b(?:(?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)\/[A-Za-z_]+(?:\/[A-Za-z_]+)?|UTC)\b/.exec(
+          clause,
+        )?.[0];
+      return zone ? { timezone: zone } : {};
+    },
+  },
+  {
+    tool: 'http_request',
+    intent: /\b(?:fetch|get|check|open|load|download|read|visit|retrieve)\b[^?!]*?https?:\/\//i,
+    build: (clause) => {
+      const url = /https?:\/\/[^\s<>"'`]+/i.exec(clause)?.[0]?.replace(/[.,;:!?)]+$/, '');
+      return url ? { url } : undefined;
+    },
+  },
+  {
+    tool: 'memory_search',
+    intent: /\b(?:remember|recall)\b|\bwhat\s+do\s+you\s+know\s+about\s+me\b/i,
+    build: (clause) => ({ query: clip(clause.trim(), 500) }),
+  },
+  {
+    tool: 'knowledge_lookup',
+    intent:
+      /\b(?:prices?|pricing|costs?|charge|how\s+much|products?|services?|sell|offer|menu|polic(?:y|ies)|refunds?|returns?|cancel(?:lation)?|warranty|shipping|delivery|hours|open|opening|close|closing|faqs?|available|availability|insurance|parking|located|location|address)\b/i,
+    build: (clause) => {
+      const isQuestion =
+        clause.includes('?') ||
+        /^\s*(?:what|when|where|which|who|how|do|does|did|can|could|is|are|will|would|tell\s+me)\b/i.test(
+          clause,
+        );
+      return isQuestion ? { query: clip(clause.trim().replace(/\?+$/, ''), 500) } : undefined;
+    },
+  },
+];
+
+interface ToolCall {
+  readonly tool: string;
+  readonly input: Input;
+}
+
+/** One tool call at most per tool, whatever the message says; never a loop. */
+function proposeTools(
+  question: string,
+  offered: ReadonlySet<string>,
+): { calls: ToolCall[]; notes: string[] } {
+  const calls = new Map<string, Input>();
+  const notes = new Set<string>();
+  for (const clause of clausesOf(question)) {
+    // Earliest first; from the same place, actions before questions, and the shorter of two
+    // actions ("send an email" before "send an email about the texts", which reads as an SMS too).
+    const candidates = RULES.flatMap((rule, order) => {
+      const match = rule.intent.exec(clause);
+      if (!match) return [];
+      return [
+        { rule, order, at: match.index, length: rule.action ? match[0].length : Number.MAX_SAFE_INTEGER },
+      ];
+    }).sort((a, b) => a.at - b.at || a.length - b.length || a.order - b.order);
+    for (const { rule } of candidates) {
+      // "How do I make a payment?" asks about an action; it does not ask for one.
+      if (rule.action && ASKS_HOW.test(clause)) continue;
+      const built = rule.build(clause);
+      if (built === undefined) continue;
+      // The first request that fits owns the clause, whether or not it can be carried out.
+      if (!offered.has(rule.tool)) {
+        if (rule.action) notes.add(`I'm not able to ${rule.action.does} in this conversation.`);
+      } else if (isMissing(built)) {
+        notes.add(built.missing);
+      } else if (!calls.has(rule.tool)) {
+        calls.set(rule.tool, built);
+      }
+      break;
+    }
+  }
+  return { calls: [...calls].map(([tool, input]) => ({ tool, input })), notes: [...notes] };
+}
+
+const ASKS_HOW = /^\s*(?:how|what|when|where|why|which|who)\b/i;
+
+function isMissing(built: Input | Missing): built is Missing {
+  return typeof built.missing === 'string' && Object.keys(built).length === 1;
+}
+
+/** Sentences, lines and "then" separate instructions; "and" does not (it is inside messages too often). */
+function clausesOf(text: string): string[] {
+  return text
+    .split(/(?<=[.!?;])\s+|\n+|,?\s+(?:and\s+)?then\s+/i)
+    .map((clause) => clause.trim())
+    .filter((clause) => clause !== '');
+}
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
+
+function message(clause: string, what: string): Input | Missing {
+  const phone = phoneIn(clause);
+  if (!phone) {
+    return {
+      missing: `To send ${what} I need the recipient's phone number in international format, e.g. +15551234567, and the text to send.`,
+    };
+  }
+  const body = bodyOf(clause.slice(phone.end)) ?? bodyOf(clause);
+  if (!body) return { missing: `What should ${what} to ${phone.number} say?` };
+  return { to: phone.number, body };
+}
+
+/** The first E.164 number: written compact (+15551234567) or grouped (+1 555-123-4567). */
+function phoneIn(clause: string): { number: string; end: number } | undefined {
+  const match = /\+[1-9]\d{6,14}\b/.exec(clause) ?? /\+[1-9](?:[\s.()-]{0,2}\d){6,14}\b/.exec(clause);
+  if (!match) return undefined;
+  const number = `+${match[0].replace(/\D/g, '')}`;
+  return /^\+[1-9]\d{6,14}$/.test(number) ? { number, end: match.index + match[0].length } : undefined;
+}
+
+/** The text a message should carry: after "saying", "that says", "with the message" or ": ". */
+function bodyOf(text: string): string | undefined {
+  const match =
+    /(?:\b(?:saying|that\s+says|which\s+says|with\s+the\s+(?:message|text)|with\s+message)\b\s*:?|:)\s+(.+)$/is.exec(
+      text,
+    );
+  const body = match?.[1]
+    ?.trim()
+    .replace(/^(["'“‘])(.*)["'”’]$/s, '$2')
+    .trim();
+  return body ? clip(body, 1600) : undefined;
+}
+
+/** An ISO date with a time (2026-03-14T10:30, 2026-03-14 10:30, 2026-03-14 at 10:30), kept as written. */
+function startOf(clause: string): string | undefined {
+  const match =
+    /\b(\d{4})-(\d{2})-(\d{2})(?:(?:T|\s+(?:at\s+)?)(\d{1,2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?)?\b/i.exec(
+      clause,
+    );
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second, zone] = match;
+  const time = hour && minute ? [hour, minute] : /\bat\s+(\d{1,2}):(\d{2})\b/.exec(clause)?.slice(1);
+  const [h, m] = time ?? [];
+  if (!h || !m || Number(h) > 23 || Number(m) > 59 || Number(month) < 1 || Number(month) > 12)
+    return undefined;
+  if (Number(day) < 1 || Number(day) > 31) return undefined;
+  return `${year}-${month}-${day}T${h.padStart(2, '0')}:${m}:${second ?? '00'}${zone ?? ''}`;
+}
+
+const CURRENCY_WORDS: Readonly<Record<string, string>> = {
+  $: 'USD',
+  '€': 'EUR',
+  '£': 'GBP',
+  usd: 'USD',
+  eur: 'EUR',
+  gbp: 'GBP',
+  dollar: 'USD',
+  dollars: 'USD',
+  euro: 'EUR',
+  euros: 'EUR',
+  pound: 'GBP',
+  pounds: 'GBP',
+};
+
+function moneyIn(clause: string): { amount: number; currency: string; end: number } | undefined {
+  const amount = String.raw`(\d+(?:\.\d{1,2})?)`;
+  const forms: readonly [RegExp, number, number][] = [
+    [new RegExp(String.raw`([$€£])\s?${amount}`), 2, 1],
+    [new RegExp(String.raw`${amount}\s?(usd|eur|gbp|dollars?|euros?|pounds?)\b`, 'i'), 1, 2],
+    // Any other ISO 4217 code only in capitals: "for" after a number is not a currency.
+    [new RegExp(String.raw`${amount}\s?([A-Z]{3})\b`), 1, 2],
+    [new RegExp(String.raw`\b([A-Z]{3})\s?${amount}`), 2, 1],
+  ];
+  for (const [form, amountAt, currencyAt] of forms) {
+    const match = form.exec(clause);
+    const value = Number(match?.[amountAt]);
+    const code = match?.[currencyAt];
+    if (!match || !code || !(value > 0)) continue;
+    return {
+      amount: value,
+      currency: CURRENCY_WORDS[code.toLowerCase()] ?? code,
+      end: match.index + match[0].length,
+    };
+  }
+  return undefined;
+}
+
+/** The longest run of arithmetic in the clause with an operator between two numbers. */
+function expressionIn(clause: string): string | undefined {
+  const normalized = clause
+    .replace(/×/g, '*')
+    .replace(/÷/g, '/')
+    .replace(/(\d)\s*x\s*(?=[\d(])/gi, '$1*');
+  const runs = normalized.match(/[\d.+\-*/^%()\s]+/g) ?? [];
+  const candidates = runs
+    .map((run) => run.trim())
+    .filter((run) => /\d\s*\)*\s*[-+*/^%]\s*\(*\s*[\d.]/.test(run))
+    // Dates (2026-03-14) and phone numbers (555-123-4567) are not subtractions.
+    .filter((run) => !/^\d+(?:-\d+){2,}$/.test(run))
+    .sort((a, b) => b.length - a.length);
+  return candidates[0];
+}
+
+// ── Answers: tool results and the system prompt ───────────────────────────────────────────────
+
+const RESULT_PHRASES: Readonly<Record<string, (value: string) => string>> = {
+  calculator: (value) => `The result is ${value}.`,
+  current_time: (value) => `It is ${value}.`,
+  knowledge_lookup: (value) => `Here is what I found: ${value}`,
+  memory_search: (value) => `Here is what I remember: ${value}`,
+  http_request: (value) => `The request returned: ${value}`,
+};
+
+const TOOL_LABELS: Readonly<Record<string, string>> = {
+  send_sms: 'the SMS',
+  send_whatsapp: 'the WhatsApp message',
+  send_email: 'the email',
+  place_call: 'the call',
+  book_appointment: 'the booking',
+  take_payment: 'the payment',
+  escalate: 'the hand-over',
+  calculator: 'the calculation',
+  current_time: 'the time lookup',
+  knowledge_lookup: 'the knowledge-base lookup',
+  memory_search: 'the memory search',
+  http_request: 'the request',
+};
+
+function describeResults(messages: readonly ModelMessage[], last: ModelMessage): string {
+  const toolNames = new Map<string, string>();
+  for (const message of messages) {
+    for (const block of message.content) if (block.type === 'toolUse') toolNames.set(block.id, block.name);
+  }
+  const sentences = last.content.flatMap((block) => {
+    if (block.type !== 'toolResult') return [];
+    const tool = toolNames.get(block.toolUseId) ?? 'tool';
+    const label = TOOL_LABELS[tool] ?? tool.replace(/_/g, ' ');
+    if (block.isError) return [endSentence(`I couldn't complete ${label}: ${block.content.trim()}`)];
+    const value = describeValue(parseJson(block.content));
+    if (value === NOTHING) return [`${sentenceCase(label)} returned nothing.`];
+    const phrase = RESULT_PHRASES[tool];
+    return [phrase ? endSentence(phrase(value)) : endSentence(`Result of ${label}: ${value}`)];
+  });
+  return sentences.join(' ');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Keys whose value is the answer, when a result is an object. */
+const ANSWER_KEYS = [
+  'result',
+  'value',
+  'answer',
+  'results',
+  'matches',
+  'memories',
+  'items',
+  'text',
+  'content',
+  'body',
+  'local',
+  'time',
+  'datetime',
+  'iso',
+  'now',
+  'status',
+];
+
+const NOTHING = 'nothing';
+
+function describeValue(value: unknown, depth = 0): string {
+  if (value === null || value === undefined) return NOTHING;
+  if (typeof value !== 'object') return clip(String(value), 600);
+  if (depth > 2) return clip(JSON.stringify(value), 200);
+  if (Array.isArray(value)) {
+    return value.length === 0
+      ? NOTHING
+      : clip(
+          value
+            .slice(0, 5)
+            .map((item) => describeValue(item, depth + 1))
+            .join('; '),
+          600,
+        );
+  }
+  const record = value as Record<string, unknown>;
+  const key = ANSWER_KEYS.find((candidate) => record[candidate] !== undefined && record[candidate] !== null);
+  if (key) return describeValue(record[key], depth + 1);
+  const entries = Object.entries(record).filter(([, item]) => item !== undefined && item !== null);
+  if (entries.length === 0) return NOTHING;
+  return clip(
+    entries
+      .slice(0, 8)
+      .map(([name, item]) => `${name}: ${describeValue(item, depth + 1)}`)
+      .join(', '),
+    600,
+  );
+}
+
+const STOP_WORDS = new Set(
+  (
+    'a an the is are was were be been am do does did you your yours i me my mine we our us it its of to in on at ' +
+    'for with and or but not no what when where which who whom how why can could would should will shall may might ' +
+    'please about tell there here this that these those have has had any some know like want need get give ' +
+    'hi hello hey thanks thank just also if so as by from up out into than then them they their he she him her'
+  ).split(' '),
+);
+
+/** Words that mean the same thing for this purpose, and day names, mapped to one form. */
+const SYNONYMS: Readonly<Record<string, string>> = {
+  open: 'hour',
+  opens: 'hour',
+  opening: 'hour',
+  close: 'hour',
+  closes: 'hour',
+  closing: 'hour',
+  closed: 'hour',
+  hours: 'hour',
+  prices: 'price',
+  pricing: 'price',
+  cost: 'price',
+  costs: 'price',
+  fee: 'price',
+  fees: 'price',
+  much: 'price',
+  // Prices are written as amounts with a currency code.
+  usd: 'price',
+  eur: 'price',
+  gbp: 'price',
+  refunds: 'refund',
+  return: 'refund',
+  returns: 'refund',
+  cancellation: 'cancel',
+  cancelling: 'cancel',
+  canceling: 'cancel',
+  cancels: 'cancel',
+  monday: 'mon',
+  tuesday: 'tue',
+  wednesday: 'wed',
+  thursday: 'thu',
+  friday: 'fri',
+  saturday: 'sat',
+  sunday: 'sun',
+};
+
+function termsOf(text: string): Set<string> {
+  const terms = new Set<string>();
+  for (const raw of text.toLowerCase().match(/[\p{L}\p{N}]+(?:'[\p{L}]+)?/gu) ?? []) {
+    const word = raw.replace(/'s$/, '');
+    if (STOP_WORDS.has(word)) continue;
+    const stem = SYNONYMS[word] ?? singular(word);
+    terms.add(SYNONYMS[stem] ?? stem);
+  }
+  return terms;
+}
+
+function singular(word: string): string {
+  if (word.length > 4 && word.endsWith('ies')) return `${word.slice(0, -3)}y`;
+  return word.length > 3 && /[^su]s$/.test(word) ? word.slice(0, -1) : word;
+}
+
+interface Unit {
+  readonly text: string;
+  readonly terms: Set<string>;
+  readonly headingTerms: Set<string>;
+}
+
+/** Lines (long ones cut into sentences) that can be said to a customer, each with its heading's words. */
+function unitsOf(system: string): Unit[] {
+  const units: Unit[] = [];
+  let heading = '';
+  for (const rawLine of system.split(/\n+/)) {
+    const line = rawLine.replace(/^[\s>#*•-]+|^\d+[.)]\s+/g, '').trim();
+    if (!line) continue;
+    if (/^#/.test(rawLine.trim()) || (/:$/.test(line) && line.length <= 60)) {
+      heading = line.replace(/:$/, '');
+      continue;
+    }
+    // Instructions to the assistant are not answers to the customer.
+    if (/instruction|personality|tone|behaviou?r|style|rules|guideline/i.test(heading)) continue;
+    if (
+      /^(?:you\b|you're\b|your\s+(?:tone|role|job|task|name|goal)\b|always\b|never\b|do\s+not\b|don't\b)/i.test(
+        line,
+      )
+    ) {
+      continue;
+    }
+    const sentences = line.length > 240 ? line.split(/(?<=[.!?])\s+/) : [line];
+    for (const text of sentences) {
+      units.push({ text, terms: termsOf(text), headingTerms: termsOf(heading) });
+    }
+  }
+  return units;
+}
+
+const THANKS = /^\s*(?:thanks|thank\s+you|cheers|great|perfect|ok(?:ay)?)\b[^?]*$/i;
+const GREETING = /^\s*(?:hi|hello|hey|good\s+(?:morning|afternoon|evening)|greetings)\b/i;
+const ABOUT_ME =
+  /\b(?:are\s+you\s+(?:an?\s+)?(?:bot|robot|ai|human|real|person|machine|chat\s?gpt|gpt|claude|llm|language\s+model)|what\s+(?:model|ai|llm)\s+are\s+you|which\s+(?:model|ai|llm)|who\s+(?:made|built|created)\s+you)\b/i;
+
+/**
+ * The best lines of the system prompt for the question: a word scores by how rare it is in the
+ * prompt (a business name in every line says little), a match in a line's heading scores half.
+ */
+function answerFromPrompt(question: string, system: string): string {
+  const business = businessName(system);
+  if (ABOUT_ME.test(question)) {
+    return `I'm ${business}'s automated assistant with scripted replies: I answer from fixed rules and ${business}'s information, not from a language model.`;
+  }
+  const asked = termsOf(question);
+  const units = unitsOf(system);
+  const frequency = new Map<string, number>();
+  for (const unit of units) {
+    for (const term of new Set([...unit.terms, ...unit.headingTerms])) {
+      frequency.set(term, (frequency.get(term) ?? 0) + 1);
+    }
+  }
+  const scored = units.map((unit, position) => {
+    let score = 0;
+    for (const term of asked) {
+      const weight = Math.log(1 + units.length / (frequency.get(term) ?? 1));
+      if (unit.terms.has(term)) score += weight;
+      else if (unit.headingTerms.has(term)) score += weight / 2;
+    }
+    return { unit, position, score };
+  });
+  const best = Math.max(0, ...scored.map((entry) => entry.score));
+  if (best > 0) {
+    return scored
+      .filter((entry) => entry.score >= best * 0.6)
+      .sort((a, b) => b.score - a.score || a.position - b.position)
+      .slice(0, 5)
+      .sort((a, b) => a.position - b.position)
+      .map((entry) => endSentence(entry.unit.text))
+      .join(' ');
+  }
+  if (THANKS.test(question)) return "You're welcome! Is there anything else I can help you with?";
+  if (GREETING.test(question)) return `Hello! Welcome to ${business}. How can I help you today?`;
+  return `I'm sorry, I don't have information about that. I can answer questions about ${business} from what I have been told, or put you in touch with a person.`;
+}
+
+/** "Name: X" opening a business profile section, "Business name: X", or "assistant of X" (capitalised words). */
+function businessName(system: string): string {
+  const labelled =
+    /^#+\s*business\s+profile\s*\n+\s*name\s*:\s*(.+?)\.?\s*$/im.exec(system)?.[1] ??
+    /^[\s>#*•-]*(?:business(?:\s+name)?|company(?:\s+name)?)\s*:\s*(.+?)\.?\s*$/im.exec(system)?.[1];
+  if (labelled) return clip(labelled, 80);
+  const named =
+    /\b(?:assistant|agent|receptionist|representative)\s+(?:for|of|at)\s+([A-Z][\w&'.-]*(?:\s+[A-Z][\w&'.-]*)*)/.exec(
+      system,
+    )?.[1];
+  return named ? clip(named.replace(/[.]+$/, ''), 80) : 'this business';
+}
+
+/** Only a prompt that opens with the instruction: an agent's own prompt opens with who it is. */
+const SUMMARY_REQUEST = /^\s*summari[sz]e\b/i;
+const SUMMARY_MAX_WORDS = 150;
+const SUMMARY_MAX_CHARS = 1000;
+
+/** "Earlier summary: …" then "user: …" / "assistant: …" lines: keeps what the customer said. */
+function summaryOf(transcript: string): string {
+  const earlier = /^earlier summary:\s*(.+)$/im.exec(transcript)?.[1]?.trim();
+  const said = [...transcript.matchAll(/^user:\s*(.+)$/gim)].map((match) =>
+    clip((match[1] ?? '').trim(), 200),
+  );
+  const parts = [
+    ...(earlier ? [earlier] : []),
+    ...(said.length > 0 ? [`The customer said: ${said.join(' / ')}`] : []),
+  ];
+  if (parts.length === 0) return 'Nothing to summarise.';
+  // The most recent words matter most: over the cap (in words, and in characters for long
+  // words), the oldest go.
+  const text = parts.join(' ');
+  let tail = text.split(/\s+/).slice(-SUMMARY_MAX_WORDS).join(' ');
+  if (tail.length > SUMMARY_MAX_CHARS) tail = tail.slice(-SUMMARY_MAX_CHARS).replace(/^\S*\s/, '');
+  return endSentence(tail.length < text.length ? `…${tail}` : tail);
+}
+
+// ── Small helpers ─────────────────────────────────────────────────────────────────────────────
+
+function textOf(message: ModelMessage): string {
+  return message.content
+    .flatMap((block) => (block.type === 'text' ? [block.text] : []))
+    .join('\n')
+    .trim();
+}
+
+function endSentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?…:]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+function sentenceCase(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function firstWords(text: string, count: number): string {
+  const words = text.split(/\s+/);
+  return words.length > count ? `${words.slice(0, count).join(' ')}…` : text;
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** About four characters a token for English text: close enough for a stand-in's metering. */
+function approxTokens(chars: number): number {
+  return Math.max(1, Math.ceil(chars / 4));
+}
+
+function inputChars(request: ModelRequest): number {
+  const messages = request.messages.reduce((sum, message) => sum + outputChars(message.content), 0);
+  return (
+    request.system.length + messages + (request.tools.length > 0 ? JSON.stringify(request.tools).length : 0)
+  );
+}
+
+function outputChars(content: readonly ContentBlock[]): number {
+  return content.reduce((sum, block) => {
+    if (block.type === 'text') return sum + block.text.length;
+    if (block.type === 'toolUse') return sum + block.name.length + JSON.stringify(block.input).length;
+    return sum + block.content.length;
+  }, 0);
+}

@@ -1,0 +1,56 @@
+import type { ChannelType } from '../agents/schemas';
+
+/**
+ * A customer is the person on the other end, recognised across channels by their addresses:
+ * the same phone number on SMS, WhatsApp and voice is one customer with one shared context.
+ */
+export type AddressKind = 'phone' | 'email' | 'slack' | 'telegram' | 'web';
+
+export interface CustomerAddress {
+  readonly kind: AddressKind;
+  /** Normalised: E.164 phone, lower-case email, platform id as given. */
+  readonly value: string;
+}
+
+export interface Customer {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly name?: string;
+  readonly addresses: readonly CustomerAddress[];
+  /** What every agent of the tenant may know about this customer (name, preferences, notes). */
+  readonly context: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** Which address kind a channel identifies its customers by. */
+export const CHANNEL_ADDRESS_KIND: Readonly<Record<ChannelType, AddressKind>> = {
+  sms: 'phone',
+  whatsapp: 'phone',
+  voice: 'phone',
+  email: 'email',
+  slack: 'slack',
+  telegram: 'telegram',
+  web: 'web',
+};
+
+export function normaliseAddress(kind: AddressKind, raw: string): string {
+  const value = raw.trim();
+  switch (kind) {
+    case 'phone':
+      return value.replace(/^whatsapp:/i, '').replace(/[\s().-]/g, '');
+    case 'email':
+      return value.toLowerCase();
+    default:
+      return value;
+  }
+}
+
+export interface CustomerRepository {
+  /**
+   * The customer owning `address`, created (with the address claimed) if none does. Safe under
+   * races: two first messages from one number resolve to one customer.
+   */
+  resolve(tenantId: string, address: CustomerAddress, name?: string): Promise<Customer>;
+  get(tenantId: string, customerId: string): Promise<Customer | undefined>;
+}

@@ -1,0 +1,448 @@
+import type { AgentRepository } from '../agents/ports';
+import type { Agent, ChannelType } from '../agents/schemas';
+import type { Conversation, ConversationRepository, Message } from '../conversations/conversations';
+import {
+  CHANNEL_ADDRESS_KIND,
+  type Customer,
+  type CustomerRepository,
+  normaliseAddress,
+} from '../conversations/customers';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { newId } from '../shared/ids';
+import type { Principal } from '../shared/principal';
+import type { HttpGetPort, MemorySearchPort } from '../tools/registry';
+import type { Execution, ExecutionQueue, ExecutionRepository, ExecutionStatus, ToolRun } from './executions';
+import type { ModelProvider } from './model';
+import { costOf } from './pricing';
+import { runTurn, type TurnFailure, type TurnResult } from './turn';
+
+export interface RuntimeDeps {
+  readonly agents: AgentRepository;
+  readonly customers: CustomerRepository;
+  readonly conversations: ConversationRepository;
+  readonly executions: ExecutionRepository;
+  readonly models: { get(provider: string): ModelProvider };
+  readonly memory: MemorySearchPort;
+  readonly http: HttpGetPort;
+  readonly queue: ExecutionQueue;
+  readonly now: () => Date;
+}
+
+export interface ChatInput {
+  readonly message: string;
+  readonly channel: ChannelType;
+  readonly customer?: {
+    readonly phone?: string;
+    readonly email?: string;
+    readonly externalId?: string;
+    readonly name?: string;
+  };
+}
+
+export interface ChatResult {
+  readonly executionId: string;
+  readonly conversationId: string;
+  readonly customerId: string;
+  readonly reply: string;
+  readonly toolCalls: Execution['toolCalls'];
+  readonly usage: Execution['usage'];
+  readonly costUsd: number;
+  readonly latencyMs: number;
+}
+
+export interface TaskInput {
+  readonly task: string;
+  readonly context?: Record<string, unknown>;
+  readonly async: boolean;
+}
+
+/** Paused, stopped, draft or errored agents do not answer; the reason says which. */
+async function answeringAgent(deps: RuntimeDeps, tenantId: string, agentId: string): Promise<Agent> {
+  const agent = await deps.agents.get(tenantId, agentId);
+  if (!agent) throw new NotFoundError('Agent', agentId);
+  if (agent.status !== 'active') {
+    throw new ConflictError(`Agent ${agentId} is ${agent.status}; only an active agent answers`, {
+      status: agent.status,
+    });
+  }
+  return agent;
+}
+
+async function customerFor(deps: RuntimeDeps, principal: Principal, input: ChatInput): Promise<Customer> {
+  const kind = CHANNEL_ADDRESS_KIND[input.channel];
+  const given = input.customer ?? {};
+  const raw =
+    kind === 'phone'
+      ? given.phone
+      : kind === 'email'
+        ? given.email
+        : // A web chat without a customer is the signed-in user trying their agent.
+          (given.externalId ?? (kind === 'web' ? `user:${principal.userId}` : undefined));
+  if (!raw) {
+    const field = kind === 'phone' ? 'phone' : kind === 'email' ? 'email' : 'externalId';
+    throw ValidationError.forField(`body.customer.${field}`, `is required on the ${input.channel} channel`);
+  }
+  return deps.customers.resolve(principal.tenantId, { kind, value: normaliseAddress(kind, raw) }, given.name);
+}
+
+function newExecution(
+  principal: Principal,
+  agent: Agent,
+  fields: Pick<Execution, 'kind' | 'input'> &
+    Partial<Pick<Execution, 'channel' | 'conversationId' | 'customerId'>>,
+  at: string,
+): Execution {
+  return {
+    id: newId('execution'),
+    tenantId: principal.tenantId,
+    agentId: agent.id,
+    status: 'PENDING',
+    provider: agent.model.provider,
+    modelId: agent.model.modelId,
+    toolCalls: [],
+    usage: { inputTokens: 0, outputTokens: 0, modelCalls: 0 },
+    costUsd: 0,
+    priced: true,
+    statusHistory: [{ status: 'PENDING', at }],
+    createdBy: principal.userId,
+    createdAt: at,
+    updatedAt: at,
+    ...fields,
+  };
+}
+
+function withStatus(
+  execution: Execution,
+  status: ExecutionStatus,
+  at: string,
+  extra: Partial<Execution> = {},
+): Execution {
+  return {
+    ...execution,
+    ...extra,
+    status,
+    updatedAt: at,
+    statusHistory: [...execution.statusHistory, { status, at }],
+  };
+}
+
+function toolRunsOf(execution: Execution, runs: TurnResult['toolRuns'], at: string): ToolRun[] {
+  return runs.map((run) => ({
+    ...run,
+    id: newId('toolRun'),
+    tenantId: execution.tenantId,
+    agentId: execution.agentId,
+    executionId: execution.id,
+    createdAt: at,
+  }));
+}
+
+function summaries(runs: TurnResult['toolRuns']): Execution['toolCalls'] {
+  return runs.map((run) => ({
+    name: run.name,
+    status: run.status,
+    durationMs: run.durationMs,
+    ...(run.error ? { error: run.error } : {}),
+  }));
+}
+
+/** Runs the turn of a RUNNING execution and records the outcome, success or failure. */
+async function finish(
+  deps: RuntimeDeps,
+  agent: Agent,
+  execution: Execution,
+  turn: () => Promise<TurnResult>,
+  record: (done: Execution, result: TurnResult, at: string) => Promise<void>,
+): Promise<Execution> {
+  const started = performance.now();
+  try {
+    const result = await turn();
+    const at = deps.now().toISOString();
+    const cost = costOf(agent.model.modelId, result.usage.inputTokens, result.usage.outputTokens);
+    const done = withStatus(execution, 'COMPLETED', at, {
+      output: { reply: result.reply },
+      toolCalls: summaries(result.toolRuns),
+      usage: result.usage,
+      costUsd: cost.usd,
+      priced: cost.priced,
+      latencyMs: Math.round(performance.now() - started),
+    });
+    await record(done, result, at);
+    return done;
+  } catch (error) {
+    const failure = error as TurnFailure;
+    const reason = failure.reason ?? error;
+    const at = deps.now().toISOString();
+    const cost = costOf(
+      agent.model.modelId,
+      failure.usage?.inputTokens ?? 0,
+      failure.usage?.outputTokens ?? 0,
+    );
+    const failed = withStatus(execution, 'FAILED', at, {
+      toolCalls: summaries(failure.toolRuns ?? []),
+      usage: failure.usage ?? execution.usage,
+      costUsd: cost.usd,
+      priced: cost.priced,
+      latencyMs: Math.round(performance.now() - started),
+      error:
+        reason instanceof AppError
+          ? { code: reason.code, message: reason.message }
+          : { code: 'INTERNAL', message: 'The execution failed unexpectedly' },
+    });
+    await deps.executions.fail(failed, toolRunsOf(failed, failure.toolRuns ?? [], at));
+    if (!(reason instanceof AppError)) throw reason;
+    return failed;
+  }
+}
+
+function toolDeps(deps: RuntimeDeps) {
+  return { memory: deps.memory, http: deps.http, now: deps.now };
+}
+
+function chatResult(execution: Execution, conversation: Conversation): ChatResult {
+  return {
+    executionId: execution.id,
+    conversationId: conversation.id,
+    customerId: conversation.customerId,
+    reply: execution.output?.reply ?? '',
+    toolCalls: execution.toolCalls,
+    usage: execution.usage,
+    costUsd: execution.costUsd,
+    latencyMs: execution.latencyMs ?? 0,
+  };
+}
+
+/**
+ * A synchronous chat turn. The conversation only ever holds complete turns: the customer's
+ * message and the reply are stored together with the completed execution, or not at all.
+ * The same idempotency key again returns the first turn's result and stores nothing.
+ */
+export async function chat(
+  deps: RuntimeDeps,
+  principal: Principal,
+  agentId: string,
+  input: ChatInput,
+  idempotencyKey?: string,
+): Promise<ChatResult> {
+  const agent = await answeringAgent(deps, principal.tenantId, agentId);
+  if (input.channel !== 'web' && !agent.channels.some((c) => c.type === input.channel && c.enabled)) {
+    throw new ConflictError(`The ${input.channel} channel is not enabled on agent ${agentId}`);
+  }
+  const customer = await customerFor(deps, principal, input);
+  const conversation = await deps.conversations.open(
+    principal.tenantId,
+    agent.id,
+    input.channel,
+    customer.id,
+  );
+  if (conversation.status === 'paused') {
+    throw new ConflictError(`Conversation ${conversation.id} is paused; a person is handling it`, {
+      status: 'paused',
+    });
+  }
+  const at = deps.now().toISOString();
+  // A synchronous turn starts the moment it is recorded: it is stored RUNNING (its history
+  // still shows PENDING → RUNNING), which saves a round trip; queued tasks start separately.
+  const [{ execution, created }, history] = await Promise.all([
+    deps.executions.create(
+      withStatus(
+        newExecution(
+          principal,
+          agent,
+          {
+            kind: 'chat',
+            input: { message: input.message },
+            channel: input.channel,
+            conversationId: conversation.id,
+            customerId: customer.id,
+          },
+          at,
+        ),
+        'RUNNING',
+        at,
+      ),
+      idempotencyKey,
+    ),
+    deps.conversations.recentMessages(
+      principal.tenantId,
+      conversation.id,
+      50,
+      conversation.summarizedThrough,
+    ),
+  ]);
+  if (!created) return replay(execution, conversation);
+  const running = execution;
+  const done = await finish(
+    deps,
+    agent,
+    running,
+    () =>
+      runTurn(
+        { model: deps.models.get(agent.model.provider), tools: toolDeps(deps) },
+        {
+          agent,
+          customer,
+          history,
+          ...(conversation.summary ? { summary: conversation.summary } : {}),
+          userText: input.message,
+        },
+      ),
+    async (completed, result, doneAt) => {
+      const userMessage: Message = {
+        id: `${completed.id}#1`,
+        conversationId: conversation.id,
+        role: 'user',
+        content: input.message,
+        executionId: completed.id,
+        createdAt: running.createdAt,
+      };
+      const reply: Message = {
+        id: `${completed.id}#2`,
+        conversationId: conversation.id,
+        role: 'assistant',
+        content: result.reply,
+        executionId: completed.id,
+        inputTokens: result.usage.inputTokens,
+        outputTokens: result.usage.outputTokens,
+        ...(result.toolRuns.length > 0
+          ? { toolCalls: result.toolRuns.map((r) => ({ name: r.name, status: r.status })) }
+          : {}),
+        createdAt: doneAt,
+      };
+      await deps.executions.complete({
+        execution: completed,
+        messages: [userMessage, reply],
+        conversation,
+        ...(result.summary ? { summary: result.summary } : {}),
+        toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
+      });
+    },
+  );
+  if (done.status === 'FAILED') {
+    throw new AppError(
+      502,
+      done.error?.code ?? 'EXECUTION_FAILED',
+      `Execution ${done.id} failed: ${done.error?.message}`,
+      {
+        executionId: done.id,
+      },
+    );
+  }
+  return chatResult(done, conversation);
+}
+
+function replay(execution: Execution, conversation: Conversation): ChatResult {
+  if (execution.status === 'COMPLETED') return chatResult(execution, conversation);
+  throw new ConflictError(
+    `A request with this idempotency key is ${execution.status.toLowerCase()} (execution ${execution.id})`,
+    {
+      executionId: execution.id,
+      status: execution.status,
+    },
+  );
+}
+
+async function runTask(deps: RuntimeDeps, agent: Agent, execution: Execution): Promise<Execution> {
+  const at = deps.now().toISOString();
+  if (!(await deps.executions.start(execution.tenantId, execution.id, at))) {
+    return (await deps.executions.get(execution.tenantId, execution.id)) ?? execution;
+  }
+  const running = withStatus(execution, 'RUNNING', at);
+  return finish(
+    deps,
+    agent,
+    running,
+    () =>
+      runTurn(
+        { model: deps.models.get(agent.model.provider), tools: toolDeps(deps) },
+        {
+          agent,
+          history: [],
+          userText: execution.input.task ?? '',
+          ...(execution.input.context ? { taskContext: execution.input.context } : {}),
+        },
+      ),
+    (completed, result, doneAt) =>
+      deps.executions.complete({
+        execution: completed,
+        toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
+      }),
+  );
+}
+
+/**
+ * A task for the agent. Synchronous: runs now and returns the finished execution (FAILED with
+ * its reason when the model fails). Asynchronous: stored PENDING, queued, and returned at once.
+ */
+export async function executeTask(
+  deps: RuntimeDeps,
+  principal: Principal,
+  agentId: string,
+  input: TaskInput,
+  idempotencyKey?: string,
+): Promise<Execution> {
+  const agent = await answeringAgent(deps, principal.tenantId, agentId);
+  const at = deps.now().toISOString();
+  const { execution, created } = await deps.executions.create(
+    newExecution(
+      principal,
+      agent,
+      { kind: 'task', input: { task: input.task, ...(input.context ? { context: input.context } : {}) } },
+      at,
+    ),
+    idempotencyKey,
+  );
+  if (!created) return execution;
+  if (input.async) {
+    await deps.queue.enqueue({ tenantId: principal.tenantId, executionId: execution.id });
+    return execution;
+  }
+  return runTask(deps, agent, execution);
+}
+
+/** The queue worker's use case: run a queued task once, however often its message is delivered. */
+export async function processQueuedExecution(
+  deps: RuntimeDeps,
+  tenantId: string,
+  executionId: string,
+): Promise<void> {
+  const execution = await deps.executions.get(tenantId, executionId);
+  if (execution?.status !== 'PENDING') return;
+  const agent = await deps.agents.get(tenantId, execution.agentId);
+  if (agent?.status !== 'active') {
+    const at = deps.now().toISOString();
+    if (await deps.executions.start(tenantId, executionId, at)) {
+      await deps.executions.fail(
+        withStatus(withStatus(execution, 'RUNNING', at), 'FAILED', at, {
+          error: {
+            code: 'AGENT_UNAVAILABLE',
+            message: `Agent ${execution.agentId} is ${agent ? agent.status : 'deleted'}`,
+          },
+        }),
+        [],
+      );
+    }
+    return;
+  }
+  await runTask(deps, agent, execution);
+}
+
+export async function getExecution(
+  deps: Pick<RuntimeDeps, 'executions'>,
+  principal: Principal,
+  executionId: string,
+) {
+  const execution = await deps.executions.get(principal.tenantId, executionId);
+  if (!execution) throw new NotFoundError('Execution', executionId);
+  return execution;
+}
+
+export async function listExecutions(
+  deps: Pick<RuntimeDeps, 'executions' | 'agents'>,
+  principal: Principal,
+  agentId: string,
+  filter: { status?: ExecutionStatus; limit: number; cursor?: string },
+) {
+  if (!(await deps.agents.get(principal.tenantId, agentId))) throw new NotFoundError('Agent', agentId);
+  return deps.executions.listByAgent(principal.tenantId, agentId, filter);
+}

@@ -1,0 +1,186 @@
+import {
+  BedrockRuntimeClient,
+  ConverseCommand,
+  type ConverseCommandOutput,
+} from '@aws-sdk/client-bedrock-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { BedrockConverseModel } from '../../adapters/bedrock/converse-model';
+import { ScriptedModel } from '../../adapters/scripted/scripted-model';
+import { type Agent, agentCreateBody } from '../agents/schemas';
+import type { Message } from '../conversations/conversations';
+import type { HttpGetPort, MemorySearchPort } from '../tools/registry';
+import { MAX_TOOL_ROUNDS, runTurn, TurnFailure } from './turn';
+
+const bedrock = mockClient(BedrockRuntimeClient);
+
+function agentWith(overrides: Record<string, unknown> = {}): Agent {
+  const config = agentCreateBody().parse({
+    name: 'Desk',
+    businessType: 'dental',
+    model: { provider: 'bedrock', modelId: 'anthropic.claude-3-5-haiku-20241022-v1:0', maxTokens: 512 },
+    tools: ['calculator', 'current_time'],
+    businessProfile: { name: 'Smile Dental' },
+    ...overrides,
+  });
+  const now = new Date().toISOString();
+  return {
+    ...config,
+    id: 'agt_01ARZ3NDEKTSV4RRFFQ69G5FAV',
+    tenantId: 'ten_01ARZ3NDEKTSV4RRFFQ69G5FAV',
+    status: 'active',
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    createdBy: 'usr_x',
+    updatedBy: 'usr_x',
+  };
+}
+
+const memory: MemorySearchPort = {
+  search: async () => [{ content: 'Prefers mornings', type: 'social', similarity: 0.9 }],
+};
+const http: HttpGetPort = { get: async () => ({ status: 200, contentType: 'text/plain', body: 'ok' }) };
+const tools = { memory, http, now: () => new Date('2026-11-21T10:00:00Z') };
+
+/** A recorded Converse response. */
+function converse(
+  output: Partial<ConverseCommandOutput> & Pick<ConverseCommandOutput, 'output' | 'stopReason'>,
+) {
+  return {
+    usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120 },
+    metrics: { latencyMs: 350 },
+    ...output,
+  } as ConverseCommandOutput;
+}
+const toolUse = (id: string, name: string, input: Record<string, unknown>) =>
+  converse({
+    output: {
+      message: { role: 'assistant', content: [{ toolUse: { toolUseId: id, name, input: input as never } }] },
+    },
+    stopReason: 'tool_use',
+  });
+const answer = (text: string) =>
+  converse({ output: { message: { role: 'assistant', content: [{ text }] } }, stopReason: 'end_turn' });
+
+const model = () =>
+  new BedrockConverseModel(new BedrockRuntimeClient({ region: 'us-east-1' }), { maxAttempts: 1 });
+
+beforeEach(() => bedrock.reset());
+
+describe('the tool loop over Bedrock Converse (recorded responses)', () => {
+  it('runs the requested tool, returns its result to the model, and totals the usage', async () => {
+    bedrock
+      .on(ConverseCommand)
+      .resolvesOnce(toolUse('t1', 'calculator', { expression: '12*(3+4)' }))
+      .resolvesOnce(answer('That comes to 84.'));
+    const result = await runTurn(
+      { model: model(), tools },
+      { agent: agentWith(), history: [], userText: 'What is 12*(3+4)?' },
+    );
+    expect(result.reply).toBe('That comes to 84.');
+    expect(result.toolRuns).toEqual([
+      expect.objectContaining({
+        name: 'calculator',
+        status: 'succeeded',
+        output: { expression: '12*(3+4)', result: 84 },
+      }),
+    ]);
+    expect(result.usage).toEqual({ inputTokens: 200, outputTokens: 40, modelCalls: 2 });
+
+    const calls = bedrock.commandCalls(ConverseCommand);
+    const first = calls[0]?.args[0].input;
+    expect(first?.toolConfig?.tools?.map((t) => t.toolSpec?.name)).toEqual(['calculator', 'current_time']);
+    expect(first?.system?.[0]?.text).toContain('Smile Dental');
+    expect(first?.system?.[0]?.text).toContain('Prefers mornings');
+    const second = calls[1]?.args[0].input;
+    const toolResult = second?.messages?.at(-1)?.content?.[0]?.toolResult;
+    expect(toolResult).toMatchObject({ toolUseId: 't1' });
+    expect(JSON.parse(toolResult?.content?.[0]?.text ?? '{}')).toEqual({
+      expression: '12*(3+4)',
+      result: 84,
+    });
+  });
+
+  it('hands a failing tool back to the model as an error it can recover from', async () => {
+    bedrock
+      .on(ConverseCommand)
+      .resolvesOnce(toolUse('t1', 'calculator', { expression: '1/0' }))
+      .resolvesOnce(toolUse('t2', 'send_sms', { to: '+14155550100', body: 'hi' }))
+      .resolvesOnce(answer('I could not do that.'));
+    const result = await runTurn(
+      { model: model(), tools },
+      { agent: agentWith(), history: [], userText: 'divide 1 by 0' },
+    );
+    expect(result.toolRuns.map((r) => [r.name, r.status])).toEqual([
+      ['calculator', 'failed'],
+      ['send_sms', 'failed'],
+    ]);
+    expect(result.toolRuns[1]?.error).toBe('no tool send_sms is available');
+    const status = bedrock.commandCalls(ConverseCommand)[1]?.args[0].input.messages?.at(-1)?.content?.[0]
+      ?.toolResult?.status;
+    expect(status).toBe('error');
+  });
+
+  it(`stops a model that keeps calling tools after ${MAX_TOOL_ROUNDS} rounds, with a clear error`, async () => {
+    bedrock.on(ConverseCommand).resolves(toolUse('loop', 'current_time', {}));
+    const failure = await runTurn(
+      { model: model(), tools },
+      { agent: agentWith(), history: [], userText: 'time?' },
+    ).catch((e) => e);
+    expect(failure).toBeInstanceOf(TurnFailure);
+    expect(failure.reason.code).toBe('TOOL_ROUNDS_EXCEEDED');
+    expect(failure.toolRuns).toHaveLength(MAX_TOOL_ROUNDS);
+    expect(failure.usage.modelCalls).toBe(MAX_TOOL_ROUNDS);
+  });
+
+  it('reports a provider failure with the usage so far', async () => {
+    bedrock
+      .on(ConverseCommand)
+      .rejects(Object.assign(new Error('Malformed input'), { name: 'ValidationException' }));
+    const failure = await runTurn(
+      { model: model(), tools },
+      { agent: agentWith(), history: [], userText: 'hi' },
+    ).catch((e) => e);
+    expect(failure).toBeInstanceOf(TurnFailure);
+    expect(failure.usage.modelCalls).toBe(0);
+  });
+});
+
+describe('context window', () => {
+  const history = (count: number, size: number): Message[] =>
+    Array.from({ length: count }, (_, i) => ({
+      id: `exe_${String(i).padStart(4, '0')}#${(i % 2) + 1}`,
+      conversationId: 'cnv_x',
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      content: `message ${i} ${'x'.repeat(size)}`,
+      executionId: `exe_${i}`,
+      createdAt: new Date().toISOString(),
+    }));
+
+  it('folds history that no longer fits into the running summary, through the same model', async () => {
+    const agent = agentWith({
+      model: { provider: 'scripted', modelId: 'scripted-v1', maxTokens: 500 },
+      tools: [],
+    });
+    const long = history(40, 800); // ≈ 8,000 tokens: more than the scripted model's 8k window leaves for history
+    const result = await runTurn(
+      { model: new ScriptedModel(), tools },
+      { agent, history: long, userText: 'hello' },
+    );
+    expect(result.summary).toBeDefined();
+    expect(result.usage.modelCalls).toBe(2);
+    const through = Number(result.summary?.through.slice(4, 8));
+    expect(through).toBeGreaterThan(0);
+    expect(through).toBeLessThan(39);
+  });
+
+  it('sends short histories as they are', async () => {
+    const agent = agentWith({ model: { provider: 'scripted', modelId: 'scripted-v1' }, tools: [] });
+    const result = await runTurn(
+      { model: new ScriptedModel(), tools },
+      { agent, history: history(4, 20), userText: 'hello' },
+    );
+    expect(result.summary).toBeUndefined();
+    expect(result.usage.modelCalls).toBe(1);
+  });
+});

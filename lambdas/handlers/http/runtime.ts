@@ -1,0 +1,133 @@
+import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
+import { DynamoConversationRepository } from '../../adapters/dynamodb/conversation-repository';
+import { DynamoCustomerRepository } from '../../adapters/dynamodb/customer-repository';
+import { createDocumentClient } from '../../adapters/dynamodb/document-client';
+import { DynamoExecutionRepository } from '../../adapters/dynamodb/execution-repository';
+import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
+import { DynamoMemoryRepository } from '../../adapters/dynamodb/memory-repository';
+import { processEmbedder } from '../../adapters/embedders';
+import { FetchHttpGet } from '../../adapters/http/fetch-http-get';
+import { getModelProvider } from '../../adapters/model-providers';
+import { executionQueue } from '../../adapters/queue/execution-queue';
+import { loadRuntimeConfig } from '../../config';
+import { updateAgent } from '../../domain/agents/agents';
+import {
+  exportConversation,
+  getConversation,
+  listConversations,
+  listMessages,
+  messagesToCsv,
+  setConversationStatus,
+} from '../../domain/conversations/manage';
+import { memorySearch } from '../../domain/memory/memories';
+import {
+  chat,
+  executeTask,
+  getExecution,
+  listExecutions,
+  processQueuedExecution,
+  type RuntimeDeps,
+} from '../../domain/runtime/agent-runtime';
+import { NotFoundError } from '../../domain/shared/errors';
+import { listTools, specOf, toolsFor } from '../../domain/tools/registry';
+import { createHttpHandler } from '../../http/http-handler';
+import { idempotencyKey } from '../../http/request';
+import { RUNTIME_ROUTES } from '../../http/routes/runtime';
+import { logger } from '../../observability';
+
+const config = loadRuntimeConfig();
+const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const agents = new DynamoAgentRepository(client, config.TABLE_NAME);
+const memories = new DynamoMemoryRepository(client, config.TABLE_NAME);
+
+export const runtimeDeps: RuntimeDeps = {
+  agents,
+  customers: new DynamoCustomerRepository(client, config.TABLE_NAME),
+  conversations: new DynamoConversationRepository(client, config.TABLE_NAME),
+  executions: new DynamoExecutionRepository(client, config.TABLE_NAME),
+  models: { get: getModelProvider },
+  memory: memorySearch({
+    agents,
+    memories,
+    get embedder() {
+      return processEmbedder();
+    },
+  }),
+  http: new FetchHttpGet(),
+  queue: executionQueue(
+    (message) => processQueuedExecution(runtimeDeps, message.tenantId, message.executionId),
+    (error) => logger.error('Queued execution failed', error as Error),
+  ),
+  now: () => new Date(),
+};
+const agentDeps = { agents, locations: new DynamoLocationRepository(client, config.TABLE_NAME) };
+
+async function agentTools(tenantId: string, agentId: string) {
+  const agent = await agents.get(tenantId, agentId);
+  if (!agent) throw new NotFoundError('Agent', agentId);
+  return {
+    tools: agent.tools,
+    // Enabled tools this platform can run now (the others arrive with the actions work).
+    available: toolsFor(agent).map((tool) => tool.name),
+    toolSettings: agent.toolSettings,
+  };
+}
+
+export const handler = createHttpHandler(
+  RUNTIME_ROUTES,
+  {
+    'POST /v1/agents/{id}/chat': async ({ principal, params, body, event }) => ({
+      body: await chat(runtimeDeps, principal, params.id, body, idempotencyKey(event)),
+    }),
+    'POST /v1/agents/{id}/execute': async ({ principal, params, body, event }) => {
+      const execution = await executeTask(runtimeDeps, principal, params.id, body, idempotencyKey(event));
+      return { body: execution, ...(execution.status === 'PENDING' ? { status: 202 } : {}) };
+    },
+    'GET /v1/agents/{id}/executions': async ({ principal, params, query }) => ({
+      body: await listExecutions(runtimeDeps, principal, params.id, query),
+    }),
+    'GET /v1/executions/{id}': async ({ principal, params }) => ({
+      body: await getExecution(runtimeDeps, principal, params.id),
+    }),
+    'GET /v1/conversations': async ({ principal, query }) => ({
+      body: await listConversations(runtimeDeps, principal, query),
+    }),
+    'GET /v1/conversations/{id}': async ({ principal, params }) => ({
+      body: await getConversation(runtimeDeps, principal, params.id),
+    }),
+    'GET /v1/conversations/{id}/messages': async ({ principal, params, query }) => ({
+      body: await listMessages(runtimeDeps, principal, params.id, query),
+    }),
+    'GET /v1/conversations/{id}/export': async ({ principal, params, query }) => {
+      const exported = await exportConversation(runtimeDeps, principal, params.id);
+      if (query.format === 'json') return { body: exported };
+      return {
+        raw: { contentType: 'text/csv; charset=utf-8', body: messagesToCsv(exported.messages) },
+        headers: { 'content-disposition': `attachment; filename="${params.id}.csv"` },
+      };
+    },
+    'POST /v1/conversations/{id}/pause': async ({ principal, params }) => ({
+      body: await setConversationStatus(runtimeDeps, principal, params.id, 'paused'),
+    }),
+    'POST /v1/conversations/{id}/resume': async ({ principal, params }) => ({
+      body: await setConversationStatus(runtimeDeps, principal, params.id, 'active'),
+    }),
+    'POST /v1/conversations/{id}/archive': async ({ principal, params }) => ({
+      body: await setConversationStatus(runtimeDeps, principal, params.id, 'archived'),
+    }),
+    'GET /v1/tools': async () => ({
+      body: { items: listTools().map((tool) => ({ ...specOf(tool), category: tool.category })) },
+    }),
+    'GET /v1/agents/{id}/tools': async ({ principal, params }) => ({
+      body: await agentTools(principal.tenantId, params.id),
+    }),
+    'PUT /v1/agents/{id}/tools': async ({ principal, params, body, expectedVersion }) => {
+      await updateAgent(agentDeps, principal, params.id, { tools: body.tools }, expectedVersion);
+      return { body: await agentTools(principal.tenantId, params.id) };
+    },
+    'GET /v1/tools/executions': async ({ principal, query }) => ({
+      body: await runtimeDeps.executions.listToolRuns(principal.tenantId, query),
+    }),
+  },
+  { maxBodyBytes: config.MAX_BODY_BYTES },
+);

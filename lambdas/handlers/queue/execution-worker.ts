@@ -1,0 +1,30 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { processQueuedExecution } from '../../domain/runtime/agent-runtime';
+import { logger } from '../../observability';
+import { runtimeDeps } from '../http/runtime';
+
+const messageSchema = z.strictObject({ tenantId: z.string(), executionId: z.string() });
+
+/**
+ * Runs queued executions. A message whose execution is no longer PENDING is a redelivery and is
+ * skipped; a failure is reported per message so only that one is retried (then dead-lettered).
+ */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    const parsed = messageSchema.safeParse(JSON.parse(record.body));
+    if (!parsed.success) {
+      logger.error('Dropping a malformed execution message', { messageId: record.messageId });
+      continue;
+    }
+    try {
+      logger.appendKeys({ tenantId: parsed.data.tenantId, executionId: parsed.data.executionId });
+      await processQueuedExecution(runtimeDeps, parsed.data.tenantId, parsed.data.executionId);
+    } catch (error) {
+      logger.error('Execution failed', error as Error);
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}

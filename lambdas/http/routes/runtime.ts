@@ -1,0 +1,266 @@
+import * as z from 'zod/mini';
+import { CHANNEL_TYPES, TOOL_NAMES } from '../../domain/agents/schemas';
+import { CONVERSATION_STATUSES } from '../../domain/conversations/conversations';
+import { EXECUTION_STATUSES } from '../../domain/runtime/executions';
+import { idSchema } from '../../domain/shared/ids';
+import { pageQueryFields } from '../../domain/shared/pagination';
+import { e164Phone, lazySchema, text } from '../../domain/shared/zod';
+import type { RouteGroup } from '../route-spec';
+import { agentParams, pageOf } from './shared';
+
+const chatBody = lazySchema(() =>
+  z.strictObject({
+    message: text(1, 8000),
+    channel: z._default(z.enum(CHANNEL_TYPES), 'web'),
+    /** Who is talking: the phone on sms/whatsapp/voice, the email on email, an external id elsewhere. */
+    customer: z.optional(
+      z.strictObject({
+        phone: z.optional(e164Phone()),
+        email: z.optional(z.email().check(z.maxLength(254))),
+        externalId: z.optional(text(1, 200)),
+        name: z.optional(text(1, 120)),
+      }),
+    ),
+  }),
+);
+const executeBody = lazySchema(() =>
+  z.strictObject({
+    task: text(1, 8000),
+    context: z.optional(z.record(z.string().check(z.maxLength(100)), z.unknown())),
+    async: z._default(z.boolean(), false),
+  }),
+);
+const executionParams = lazySchema(() => z.strictObject({ id: idSchema('execution') }));
+const conversationParams = lazySchema(() => z.strictObject({ id: idSchema('conversation') }));
+const executionsQuery = lazySchema(() =>
+  z.strictObject({ ...pageQueryFields(), status: z.optional(z.enum(EXECUTION_STATUSES)) }),
+);
+const conversationsQuery = lazySchema(() =>
+  z.strictObject({
+    ...pageQueryFields(),
+    agentId: z.optional(idSchema('agent')),
+    customerId: z.optional(idSchema('customer')),
+    status: z.optional(z.enum(CONVERSATION_STATUSES)),
+  }),
+);
+const messagesQuery = lazySchema(() =>
+  z.strictObject({ ...pageQueryFields(), order: z._default(z.enum(['asc', 'desc']), 'asc') }),
+);
+const exportQuery = lazySchema(() => z.strictObject({ format: z._default(z.enum(['json', 'csv']), 'json') }));
+const toolRunsQuery = lazySchema(() =>
+  z.strictObject({
+    ...pageQueryFields(),
+    agentId: z.optional(idSchema('agent')),
+    tool: z.optional(z.enum(TOOL_NAMES)),
+  }),
+);
+
+// Response shapes, for the OpenAPI document.
+const usage = () => z.object({ inputTokens: z.int(), outputTokens: z.int(), modelCalls: z.int() });
+const toolCall = () =>
+  z.object({
+    name: z.string(),
+    status: z.enum(['succeeded', 'failed']),
+    durationMs: z.number(),
+    error: z.optional(z.string()),
+  });
+const executionResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    agentId: z.string(),
+    kind: z.enum(['chat', 'task']),
+    status: z.enum(EXECUTION_STATUSES),
+    input: z.object({
+      message: z.optional(z.string()),
+      task: z.optional(z.string()),
+      context: z.optional(z.record(z.string(), z.unknown())),
+    }),
+    output: z.optional(z.object({ reply: z.string() })),
+    toolCalls: z.array(toolCall()),
+    usage: usage(),
+    costUsd: z.number(),
+    priced: z.boolean(),
+    latencyMs: z.optional(z.number()),
+    error: z.optional(z.object({ code: z.string(), message: z.string() })),
+    statusHistory: z.array(z.object({ status: z.enum(EXECUTION_STATUSES), at: z.string() })),
+    createdAt: z.string(),
+  }),
+);
+const chatResponse = lazySchema(() =>
+  z.object({
+    executionId: z.string(),
+    conversationId: z.string(),
+    customerId: z.string(),
+    reply: z.string(),
+    toolCalls: z.array(toolCall()),
+    usage: usage(),
+    costUsd: z.number(),
+    latencyMs: z.number(),
+  }),
+);
+const conversationResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    agentId: z.string(),
+    channel: z.enum(CHANNEL_TYPES),
+    customerId: z.string(),
+    status: z.enum(CONVERSATION_STATUSES),
+    messageCount: z.int(),
+    summary: z.optional(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    lastMessageAt: z.optional(z.string()),
+  }),
+);
+const messageResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    role: z.enum(['user', 'assistant']),
+    content: z.string(),
+    executionId: z.string(),
+    inputTokens: z.optional(z.int()),
+    outputTokens: z.optional(z.int()),
+    createdAt: z.string(),
+  }),
+);
+const toolResponse = lazySchema(() =>
+  z.object({
+    name: z.string(),
+    category: z.string(),
+    description: z.string(),
+    inputSchema: z.record(z.string(), z.unknown()),
+  }),
+);
+const agentToolsResponse = lazySchema(() =>
+  z.object({
+    tools: z.array(z.enum(TOOL_NAMES)),
+    available: z.array(z.string()),
+    toolSettings: z.record(z.string(), z.unknown()),
+  }),
+);
+
+export const RUNTIME_ROUTES = {
+  'POST /v1/agents/{id}/chat': {
+    lambda: 'runtime',
+    permission: 'agents:run',
+    summary: 'One chat turn with an active agent (send Idempotency-Key to make retries safe)',
+    params: agentParams,
+    body: chatBody,
+    status: 200,
+    response: chatResponse,
+  },
+  'POST /v1/agents/{id}/execute': {
+    lambda: 'runtime',
+    permission: 'agents:run',
+    summary: 'Run a task: synchronously (200, the finished execution) or with async=true (202, queued)',
+    params: agentParams,
+    body: executeBody,
+    status: 200,
+    response: executionResponse,
+  },
+  'GET /v1/agents/{id}/executions': {
+    lambda: 'runtime',
+    permission: 'agents:read',
+    summary: "An agent's executions, newest first",
+    params: agentParams,
+    query: executionsQuery,
+    status: 200,
+    response: pageOf(executionResponse),
+  },
+  'GET /v1/executions/{id}': {
+    lambda: 'runtime',
+    permission: 'agents:read',
+    summary: 'One execution: status history, output, tool calls, usage and cost',
+    params: executionParams,
+    status: 200,
+    response: executionResponse,
+  },
+  'GET /v1/conversations': {
+    lambda: 'runtime',
+    permission: 'conversations:read',
+    summary: 'Conversations, most recently active first, by agent, customer or status',
+    query: conversationsQuery,
+    status: 200,
+    response: pageOf(conversationResponse),
+  },
+  'GET /v1/conversations/{id}': {
+    lambda: 'runtime',
+    permission: 'conversations:read',
+    summary: 'One conversation',
+    params: conversationParams,
+    status: 200,
+    response: conversationResponse,
+  },
+  'GET /v1/conversations/{id}/messages': {
+    lambda: 'runtime',
+    permission: 'conversations:read',
+    summary: "A conversation's messages",
+    params: conversationParams,
+    query: messagesQuery,
+    status: 200,
+    response: pageOf(messageResponse),
+  },
+  'GET /v1/conversations/{id}/export': {
+    lambda: 'runtime',
+    permission: 'conversations:read',
+    summary: 'The whole conversation as JSON or CSV (format=csv)',
+    params: conversationParams,
+    query: exportQuery,
+    status: 200,
+  },
+  'POST /v1/conversations/{id}/pause': {
+    lambda: 'runtime',
+    permission: 'conversations:write',
+    summary: 'Hand the conversation to a person: the agent stops answering in it',
+    params: conversationParams,
+    status: 200,
+    response: conversationResponse,
+  },
+  'POST /v1/conversations/{id}/resume': {
+    lambda: 'runtime',
+    permission: 'conversations:write',
+    summary: 'Let the agent answer in the conversation again',
+    params: conversationParams,
+    status: 200,
+    response: conversationResponse,
+  },
+  'POST /v1/conversations/{id}/archive': {
+    lambda: 'runtime',
+    permission: 'conversations:write',
+    summary: 'Archive the conversation (a new message from the customer reopens it)',
+    params: conversationParams,
+    status: 200,
+    response: conversationResponse,
+  },
+  'GET /v1/tools': {
+    lambda: 'runtime',
+    permission: 'agents:read',
+    summary: 'The tools agents can use, with the JSON schema each is given to the model with',
+    status: 200,
+    response: lazySchema(() => z.object({ items: z.array(toolResponse()) })),
+  },
+  'GET /v1/agents/{id}/tools': {
+    lambda: 'runtime',
+    permission: 'agents:read',
+    summary: "An agent's enabled tools and their settings",
+    params: agentParams,
+    status: 200,
+    response: agentToolsResponse,
+  },
+  'PUT /v1/agents/{id}/tools': {
+    lambda: 'runtime',
+    permission: 'agents:write',
+    summary: "Replace an agent's enabled tools (a new configuration version)",
+    params: agentParams,
+    body: lazySchema(() => z.strictObject({ tools: z.array(z.enum(TOOL_NAMES)) })),
+    status: 200,
+    response: agentToolsResponse,
+  },
+  'GET /v1/tools/executions': {
+    lambda: 'runtime',
+    permission: 'agents:read',
+    summary: 'Tool runs, newest first: input, output, status, duration',
+    query: toolRunsQuery,
+    status: 200,
+  },
+} as const satisfies RouteGroup<'runtime'>;
