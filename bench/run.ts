@@ -5,6 +5,14 @@ import { parseArgs } from 'node:util';
 import { HTTP_LAMBDAS } from '../lambdas/http/route-table';
 import { MEASURED_ROUTES, measureApiLatency, type RouteLatency } from './api-latency';
 import { type Bundle, bundleEntry, bundleFloor } from './bundles';
+import {
+  CHAT_RATIO_TARGET,
+  type ChatLatencyResult,
+  chatChecks,
+  chatFindings,
+  measureChatLatencyIsolated,
+  printChatLatency,
+} from './chat-latency';
 import { coldImportMs } from './cold-import';
 import {
   MEMORY_P50_TARGET_MS,
@@ -25,6 +33,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '15' },
     requests: { type: 'string', default: '300' },
     warmup: { type: 'string', default: '30' },
+    'chat-turns': { type: 'string', default: '200' },
+    'chat-warmup': { type: 'string', default: '20' },
   },
 });
 
@@ -38,6 +48,8 @@ function positiveInt(name: string, value: string): number {
 const rounds = positiveInt('rounds', args.rounds);
 const requests = positiveInt('requests', args.requests);
 const warmup = positiveInt('warmup', args.warmup);
+const chatTurns = positiveInt('chat-turns', args['chat-turns']);
+const chatWarmup = positiveInt('chat-warmup', args['chat-warmup']);
 
 // Progress goes to stderr so stdout is only the report.
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -227,6 +239,14 @@ async function main(): Promise<void> {
     apiError = errorText(error);
   }
 
+  let chat: ChatLatencyResult | undefined;
+  let chatError: string | undefined;
+  try {
+    chat = await measureChatLatencyIsolated({ turns: chatTurns, warmup: chatWarmup, progress });
+  } catch (error) {
+    chatError = errorText(error);
+  }
+
   let memory: MemoryRetrievalResult | undefined;
   let memoryError: string | undefined;
   try {
@@ -238,6 +258,8 @@ async function main(): Promise<void> {
   printLambdas(lambdas);
   if (apiError) console.log(`${heading('API latency')}\nERROR: ${apiError}`);
   else printApi(routes);
+  if (chat) printChatLatency(chat);
+  else console.log(`${heading('Chat turn latency')}\nERROR: ${chatError}`);
   if (memory) printMemoryRetrieval(memory);
   else console.log(`${heading('Memory retrieval')}\nERROR: ${memoryError}`);
   if (args.verbose) printVerbose(lambdas);
@@ -260,6 +282,8 @@ async function main(): Promise<void> {
           ]),
       ...(r.calls.match ? [] : [`WARN  ${r.route}: raw floor makes different DynamoDB calls than the route`]),
     ]),
+    ...(chatError ? [`ERROR chat latency: ${chatError}`] : []),
+    ...(chat ? chatFindings(chat) : []),
     ...(memoryError ? [`ERROR memory retrieval: ${memoryError}`] : []),
     ...(memory && !memory.pass
       ? [
@@ -267,10 +291,12 @@ async function main(): Promise<void> {
         ]
       : []),
   ];
-  const checks = lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + 1;
+  const checks =
+    lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + chatChecks(chat).checks + 1;
   const passed =
     lambdas.filter((l) => l.coldImport?.pass).length +
     routes.filter((r) => r.overheadP50Ms <= OVERHEAD_TARGET_MS).length +
+    chatChecks(chat).passed +
     (memory?.pass ? 1 : 0);
   console.log(heading('Summary'));
   console.log(failures.length === 0 ? `All ${checks} targets met.` : failures.join('\n'));
@@ -281,11 +307,12 @@ async function main(): Promise<void> {
     generatedAt: new Date().toISOString(),
     node: process.version,
     cpus: cpus().length,
-    options: { rounds, requests, warmup },
+    options: { rounds, requests, warmup, chatTurns, chatWarmup },
     targets: {
       importRatio: IMPORT_RATIO_TARGET,
       overheadMs: OVERHEAD_TARGET_MS,
       memoryP50Ms: MEMORY_P50_TARGET_MS,
+      chatRatio: CHAT_RATIO_TARGET,
     },
     lambdas: lambdas.map(({ bundle, floor, ...rest }) => ({
       ...rest,
@@ -302,6 +329,7 @@ async function main(): Promise<void> {
             pass: r.overheadP50Ms <= OVERHEAD_TARGET_MS,
           })),
         },
+    chatLatency: chat ?? { error: chatError },
     memoryRetrieval: memory ?? { error: memoryError },
     failures,
   };

@@ -15,6 +15,7 @@ export const LAMBDA_ESBUILD_OPTIONS = {
   mainFields: ['module', 'main'],
   sourcemap: false,
   legalComments: 'none',
-  // Deployed functions always use Cognito: this drops the local issuer (and jose) from bundles.
-  define: { 'process.env.IDENTITY_PROVIDER': '"cognito"' },
+  // Deployed functions always use Cognito, and never the offline stand-ins (scripted model,
+  // hashing embedder): these constants let esbuild drop the local-only code from every bundle.
+  define: { 'process.env.IDENTITY_PROVIDER': '"cognito"', 'process.env.PLATFORM_BUILD': '"lambda"' },
 } as const;

@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
 import type { Embedder } from '../domain/runtime/model';
 import { lazyValue } from '../domain/shared/zod';
-import { HashEmbedder } from './scripted/hash-embedder';
 
 /** The embedding model on AWS; the CDK grants `bedrock:InvokeModel` on exactly this one. */
 export const TITAN_EMBEDDING_MODEL_ID = 'amazon.titan-embed-text-v2:0';
@@ -35,7 +34,13 @@ export function loadEmbedderConfig(env: NodeJS.ProcessEnv = process.env): Embedd
 }
 
 export function createEmbedder(config: EmbedderConfig): Embedder {
-  if (config.EMBEDDER === 'hash') return new HashEmbedder(config.EMBEDDING_DIMENSIONS);
+  if (config.EMBEDDER === 'hash') {
+    // The offline stand-in; Lambda bundles (PLATFORM_BUILD=lambda) leave it out.
+    if (process.env.PLATFORM_BUILD === 'lambda')
+      throw new Error('EMBEDDER=hash is for local mode and tests only');
+    const { HashEmbedder } = require('./scripted/hash-embedder') as typeof import('./scripted/hash-embedder');
+    return new HashEmbedder(config.EMBEDDING_DIMENSIONS);
+  }
   // Required here, not imported above: local mode never loads the Bedrock client. The SDK itself
   // is imported (not required) by the adapter, so bundles keep only the command it sends.
   const { TitanEmbedder } = require('./bedrock/titan-embedder') as typeof import('./bedrock/titan-embedder');

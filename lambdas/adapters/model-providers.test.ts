@@ -111,7 +111,7 @@ describe('createModelProviders', () => {
       statusCode: 409,
       code: 'MODEL_PROVIDER_UNAVAILABLE',
       message:
-        'model.provider: openai-compatible is not configured on this platform (OPENAI_BASE_URL is not set)',
+        'model.provider: openai-compatible is not available on this platform (OPENAI_BASE_URL is not set)',
       details: { provider: 'openai-compatible' },
     });
   });

@@ -5,9 +5,7 @@ import type { ModelProvider } from '../domain/runtime/model';
 import { AppError, ValidationError } from '../domain/shared/errors';
 import { integer, lazyValue } from '../domain/shared/zod';
 import { BedrockConverseModel } from './bedrock/converse-model';
-import { OpenAiCompatibleModel } from './openai-compatible/openai-model';
 import type { RetryOptions } from './retry';
-import { ScriptedModel } from './scripted/scripted-model';
 
 export type ModelProviderName = (typeof MODEL_PROVIDERS)[number];
 
@@ -75,11 +73,11 @@ export function loadModelProviderConfig(env: NodeJS.ProcessEnv = process.env): M
  * configured, and either changing the agent's provider or configuring the platform resolves it.
  */
 export class ModelProviderUnavailableError extends AppError {
-  constructor(provider: ModelProviderName, missing: string) {
+  constructor(provider: ModelProviderName, why: string) {
     super(
       409,
       'MODEL_PROVIDER_UNAVAILABLE',
-      `model.provider: ${provider} is not configured on this platform (${missing} is not set)`,
+      `model.provider: ${provider} is not available on this platform (${why})`,
       { provider },
     );
   }
@@ -121,9 +119,22 @@ export function createModelProviders(
       return new BedrockConverseModel(client, retry);
     }),
     'openai-compatible': openAi
-      ? lazyValue(() => new OpenAiCompatibleModel({ ...openAi, retry }))
+      ? lazyValue(() => {
+          // Required on first use: most deployments never load the OpenAI adapter at cold start.
+          const { OpenAiCompatibleModel } =
+            require('./openai-compatible/openai-model') as typeof import('./openai-compatible/openai-model');
+          return new OpenAiCompatibleModel({ ...openAi, retry });
+        })
       : undefined,
-    scripted: lazyValue(() => new ScriptedModel()),
+    // The scripted stand-in exists for local mode and tests; Lambda bundles leave it out.
+    scripted:
+      process.env.PLATFORM_BUILD === 'lambda'
+        ? undefined
+        : lazyValue(() => {
+            const { ScriptedModel } =
+              require('./scripted/scripted-model') as typeof import('./scripted/scripted-model');
+            return new ScriptedModel();
+          }),
   };
   const configured = (Object.keys(builders) as ModelProviderName[]).filter((name) => builders[name]);
   return {
@@ -136,7 +147,11 @@ export function createModelProviders(
         );
       }
       const build = builders[name as ModelProviderName];
-      if (!build) throw new ModelProviderUnavailableError(name as ModelProviderName, 'OPENAI_BASE_URL');
+      if (!build) {
+        throw name === 'scripted'
+          ? new ModelProviderUnavailableError('scripted', 'it runs in local mode and tests only')
+          : new ModelProviderUnavailableError(name as ModelProviderName, 'OPENAI_BASE_URL is not set');
+      }
       return build();
     },
   };

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
@@ -15,8 +15,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { TITAN_EMBEDDING_MODEL_ID } from '../../lambdas/adapters/embedders';
 import {
   HTTP_LAMBDAS,
   type HttpLambdaName,
@@ -25,6 +25,7 @@ import {
   splitRouteKey,
 } from '../../lambdas/http/route-table';
 import type { EnvironmentConfig } from '../config';
+import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
 
@@ -51,6 +52,11 @@ export interface PlatformHttpApiProps {
   readonly userPoolClient: IUserPoolClient;
   /** The pool's issuer URL (`https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
   readonly issuerUrl: string;
+  /**
+   * Where Lambdas whose HTTP_LAMBDAS entry sets `executionQueue` send async executions: they get
+   * its URL as EXECUTION_QUEUE_URL and `sqs:SendMessage` on it, nothing else of it.
+   */
+  readonly executionQueue: IQueue;
 }
 
 /**
@@ -172,7 +178,10 @@ export class PlatformHttpApi extends Construct {
         environment.USER_POOL_CLIENT_ID = props.userPoolClient.userPoolClientId;
       }
       const embeds = 'bedrock' in spec && spec.bedrock === true;
+      const callsModels = 'models' in spec && spec.models === true;
+      const queuesExecutions = 'executionQueue' in spec && spec.executionQueue === true;
       if (embeds) environment.EMBEDDER = 'titan';
+      if (queuesExecutions) environment.EXECUTION_QUEUE_URL = props.executionQueue.queueUrl;
       const fn = new HouseFunction(this, `${pascalCase(name)}Function`, {
         entry: spec.entry,
         description: `${spec.description} (${config.stageName})`,
@@ -190,30 +199,16 @@ export class PlatformHttpApi extends Construct {
           }),
         );
       }
-      if (embeds) {
-        fn.role.addToPrincipalPolicy(
-          new PolicyStatement({
-            effect: Effect.ALLOW,
-            actions: ['bedrock:InvokeModel'],
-            resources: [titanEmbeddingModelArn(this)],
-          }),
-        );
-      }
+      if (embeds) grantTitanEmbeddings(fn.role);
+      if (callsModels) grantChatModels(fn.role);
+      // Sending is all the runtime does with the queue: not grantSendMessages, which adds
+      // GetQueueAttributes and GetQueueUrl (the URL comes from the environment). The queue is
+      // encrypted with an SQS-managed key, so there is no KMS key to grant either.
+      if (queuesExecutions) props.executionQueue.grant(fn.role, 'sqs:SendMessage');
       functions[name] = fn;
     }
     return functions;
   }
-}
-
-/** The Titan embedding model in the stack's region (foundation models have no account in their ARN). */
-export function titanEmbeddingModelArn(scope: Construct): string {
-  return Stack.of(scope).formatArn({
-    service: 'bedrock',
-    account: '',
-    resource: 'foundation-model',
-    resourceName: TITAN_EMBEDDING_MODEL_ID,
-    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-  });
 }
 
 function toHttpMethod(method: string): HttpMethod {

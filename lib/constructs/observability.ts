@@ -16,11 +16,23 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 const PERIOD = Duration.minutes(5);
 /** A handful of 5xx in five minutes is an incident; a single one is usually a client racing a deploy. */
 const API_5XX_THRESHOLD = 5;
+/**
+ * A queued execution still waiting after five minutes means the worker is behind (its concurrency
+ * is capped) or the message is waiting out the visibility timeout after a failed attempt.
+ */
+export const EXECUTION_QUEUE_AGE_THRESHOLD_SECONDS = 300;
+
+/** A queue that feeds a worker and the dead-letter queue its failed messages end up in. */
+export interface WorkQueue {
+  readonly queue: IQueue;
+  readonly deadLetterQueue: IQueue;
+}
 
 export interface ObservabilityProps {
   /** Short environment name, used in the dashboard name and alarm descriptions. */
@@ -31,13 +43,15 @@ export interface ObservabilityProps {
   readonly table: ITableV2;
   /** The table's global secondary indexes, whose throttling is reported separately from the table's. */
   readonly indexNames: readonly string[];
+  /** The async execution queue: alarms on dead-lettered messages and on messages left waiting. */
+  readonly executionQueue: WorkQueue;
   /** Subscribed to the alarm topic when given. */
   readonly alarmEmail?: string;
 }
 
 /**
- * One dashboard and the alarms worth waking up for: API 5xx, Lambda errors per function and
- * DynamoDB throttling, all notifying one SNS topic.
+ * One dashboard and the alarms worth waking up for: API 5xx, Lambda errors per function, DynamoDB
+ * throttling, dead-lettered executions and executions left waiting, all notifying one SNS topic.
  */
 export class Observability extends Construct {
   public readonly dashboard: Dashboard;
@@ -77,6 +91,26 @@ export class Observability extends Construct {
 
     const tableThrottles = this.throttleEvents(props.table, props.indexNames);
 
+    const { queue, deadLetterQueue } = props.executionQueue;
+    const queueVisible = queue.metricApproximateNumberOfMessagesVisible({
+      period: PERIOD,
+      statistic: 'Maximum',
+      label: 'Waiting',
+    });
+    const queueInFlight = queue.metricApproximateNumberOfMessagesNotVisible({
+      period: PERIOD,
+      statistic: 'Maximum',
+      label: 'In flight',
+    });
+    const queueOldestAge = queue.metricApproximateAgeOfOldestMessage({
+      period: PERIOD,
+      statistic: 'Maximum',
+    });
+    const deadLettered = deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: PERIOD,
+      statistic: 'Maximum',
+    });
+
     const alarms: Alarm[] = [];
     alarms.push(
       new Alarm(this, 'Api5xxAlarm', {
@@ -111,6 +145,25 @@ export class Observability extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     );
+    alarms.push(
+      new Alarm(this, 'ExecutionDeadLetterAlarm', {
+        alarmDescription: `Queued executions failed every attempt and are in the dead-letter queue (${props.stageName})`,
+        metric: deadLettered,
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // An idle, empty queue reports nothing; a queue holding messages always reports.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'ExecutionQueueAgeAlarm', {
+        alarmDescription: `A queued execution has waited more than ${EXECUTION_QUEUE_AGE_THRESHOLD_SECONDS} s (${props.stageName})`,
+        metric: queueOldestAge,
+        threshold: EXECUTION_QUEUE_AGE_THRESHOLD_SECONDS,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
     for (const alarm of alarms) {
       alarm.addAlarmAction(notify);
       alarm.addOkAction(notify);
@@ -140,6 +193,11 @@ export class Observability extends Construct {
       graph('DynamoDB consumed write units', [
         props.table.metricConsumedWriteCapacityUnits({ period: PERIOD, statistic: 'Sum' }),
       ]),
+    );
+    this.dashboard.addWidgets(
+      graph('Execution queue messages (waiting / in flight)', [queueVisible, queueInFlight]),
+      graph('Execution queue oldest message age (s)', [queueOldestAge]),
+      graph('Dead-lettered executions', [deadLettered]),
     );
   }
 

@@ -3,6 +3,7 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from '../constructs/data-table';
+import { ExecutionQueue } from '../constructs/execution-queue';
 import { PlatformHttpApi } from '../constructs/http-api';
 import { Observability } from '../constructs/observability';
 
@@ -16,8 +17,13 @@ export interface ApiStackProps extends StackProps {
   readonly issuerUrl: string;
 }
 
-/** The stateless side: HTTP Lambdas, the HTTP API in front of them, and their dashboard and alarms. */
+/**
+ * The compute side: HTTP Lambdas and the HTTP API in front of them, the async execution queue and
+ * its worker, and their dashboard and alarms.
+ */
 export class ApiStack extends Stack {
+  /** The async execution queue, its dead-letter queue and the worker Lambda. */
+  public readonly executions: ExecutionQueue;
   public readonly api: PlatformHttpApi;
   public readonly observability: Observability;
 
@@ -25,20 +31,25 @@ export class ApiStack extends Stack {
     super(scope, id, props);
     const { config } = props;
 
+    this.executions = new ExecutionQueue(this, 'Executions', { config, data: props.data });
+
     this.api = new PlatformHttpApi(this, 'Http', {
       config,
       data: props.data,
       userPool: props.userPool,
       userPoolClient: props.userPoolClient,
       issuerUrl: props.issuerUrl,
+      executionQueue: this.executions.queue,
     });
 
     this.observability = new Observability(this, 'Observability', {
       stageName: config.stageName,
       httpApi: this.api.httpApi,
-      functions: Object.fromEntries(
-        Object.entries(this.api.functions).map(([name, fn]) => [name, fn.function]),
-      ),
+      functions: {
+        ...Object.fromEntries(Object.entries(this.api.functions).map(([name, fn]) => [name, fn.function])),
+        'execution-worker': this.executions.worker.function,
+      },
+      executionQueue: this.executions,
       table: props.data.table,
       indexNames: props.data.indexNames,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),

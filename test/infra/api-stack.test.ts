@@ -1,14 +1,32 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HTTP_LAMBDAS, type HttpLambdaName, ROUTES, type RouteKey } from '../../lambdas/http/route-table';
+import type { HouseFunction } from '../../lib/constructs/house-function';
 import { IDENTITY_ACTIONS } from '../../lib/constructs/http-api';
+import { EXECUTION_QUEUE_AGE_THRESHOLD_SECONDS } from '../../lib/constructs/observability';
 import { buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
 
+const WORKER = 'execution-worker';
+type FunctionName = HttpLambdaName | typeof WORKER;
+/** What each function is declared with: the HTTP_LAMBDAS entry, or the worker's equivalent. */
+type FunctionSpec = {
+  table: 'read' | 'readWrite';
+  identity: boolean;
+  bedrock?: boolean;
+  models?: boolean;
+  executionQueue?: boolean;
+};
+
 const LAMBDA_NAMES = Object.keys(HTTP_LAMBDAS) as HttpLambdaName[];
+/** Every Lambda of the stack: the HTTP ones and the execution worker. */
+const FUNCTION_NAMES: FunctionName[] = [...LAMBDA_NAMES, WORKER];
 const ROUTE_KEYS = Object.keys(ROUTES) as RouteKey[];
+const WORKER_SPEC: FunctionSpec = { table: 'readWrite', identity: false, bedrock: true, models: true };
+const specOf = (name: FunctionName): FunctionSpec => (name === WORKER ? WORKER_SPEC : HTTP_LAMBDAS[name]);
+const WORKER_TIMEOUT_SECONDS = 300;
 
 describe('api stack', () => {
   let fixture: PlatformFixture;
@@ -27,12 +45,16 @@ describe('api stack', () => {
     return resource.Properties;
   }
 
-  const functionId = (name: HttpLambdaName) =>
-    logicalIdOf(fixture.api, fixture.api.api.functions[name].function);
+  const houseFunction = (name: FunctionName): HouseFunction =>
+    name === WORKER ? fixture.api.executions.worker : fixture.api.api.functions[name];
+  const functionId = (name: FunctionName) => logicalIdOf(fixture.api, houseFunction(name).function);
+  const queueArn = () => ({ 'Fn::GetAtt': [logicalIdOf(fixture.api, fixture.api.executions.queue), 'Arn'] });
+  const variablesOf = (name: FunctionName) =>
+    (propertiesOf(functionId(name)).Environment as { Variables: Record<string, unknown> }).Variables;
 
   /** Every statement of the inline policies attached to a Lambda's role. */
-  function statementsOf(name: HttpLambdaName): Statement[] {
-    const roleId = logicalIdOf(fixture.api, fixture.api.api.functions[name].role);
+  function statementsOf(name: FunctionName): Statement[] {
+    const roleId = logicalIdOf(fixture.api, houseFunction(name).role);
     return Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
       .filter((r) =>
@@ -42,7 +64,7 @@ describe('api stack', () => {
       )
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
   }
-  const actionsOf = (name: HttpLambdaName) =>
+  const actionsOf = (name: FunctionName) =>
     statementsOf(name).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
   describe('routes', () => {
@@ -112,11 +134,11 @@ describe('api stack', () => {
   });
 
   describe('lambdas', () => {
-    it('creates one function per HTTP_LAMBDAS entry', () => {
-      template.resourceCountIs('AWS::Lambda::Function', LAMBDA_NAMES.length);
+    it('creates one function per HTTP_LAMBDAS entry, and the execution worker', () => {
+      template.resourceCountIs('AWS::Lambda::Function', LAMBDA_NAMES.length + 1);
     });
 
-    it.each(LAMBDA_NAMES)(
+    it.each(FUNCTION_NAMES)(
       '%s runs Node.js 22 on arm64, traced, logging to a group with retention',
       (name) => {
         const fn = resources[functionId(name)];
@@ -126,7 +148,8 @@ describe('api stack', () => {
           Handler: 'index.handler',
           TracingConfig: { Mode: 'Active' },
           MemorySize: fixture.config.lambda.memoryMb,
-          Timeout: fixture.config.lambda.timeoutSeconds,
+          // The worker answers no HTTP request, so the API's 29 s limit does not bind it.
+          Timeout: name === WORKER ? WORKER_TIMEOUT_SECONDS : fixture.config.lambda.timeoutSeconds,
         });
         const logGroupRef = (propertiesOf(functionId(name)).LoggingConfig as { LogGroup: { Ref: string } })
           .LogGroup.Ref;
@@ -137,9 +160,8 @@ describe('api stack', () => {
       },
     );
 
-    it.each(LAMBDA_NAMES)('%s gets the table, stage and Powertools settings', (name) => {
-      const variables = (propertiesOf(functionId(name)).Environment as { Variables: Record<string, unknown> })
-        .Variables;
+    it.each(FUNCTION_NAMES)('%s gets the table, stage and Powertools settings', (name) => {
+      const variables = variablesOf(name);
       expect(variables).toMatchObject({
         STAGE: 'dev',
         POWERTOOLS_SERVICE_NAME: name,
@@ -148,7 +170,7 @@ describe('api stack', () => {
       });
       expect(variables.TABLE_NAME).toBeDefined();
       expect(JSON.parse(variables.TOKEN_COSTS as string)).toEqual(fixture.config.tokenCosts);
-      if (HTTP_LAMBDAS[name].identity) {
+      if (specOf(name).identity) {
         expect(variables).toMatchObject({ IDENTITY_PROVIDER: 'cognito' });
         expect(variables.USER_POOL_ID).toBeDefined();
         expect(variables.USER_POOL_CLIENT_ID).toBeDefined();
@@ -157,14 +179,91 @@ describe('api stack', () => {
         expect(variables.USER_POOL_ID).toBeUndefined();
       }
     });
+
+    it.each(FUNCTION_NAMES)('%s is told the execution queue URL only if it queues executions', (name) => {
+      const variables = variablesOf(name);
+      if (specOf(name).executionQueue) {
+        expect(variables.EXECUTION_QUEUE_URL).toEqual({
+          Ref: logicalIdOf(fixture.api, fixture.api.executions.queue),
+        });
+      } else {
+        expect(variables.EXECUTION_QUEUE_URL).toBeUndefined();
+      }
+    });
+  });
+
+  describe('execution queue', () => {
+    const queueProperties = () => propertiesOf(logicalIdOf(fixture.api, fixture.api.executions.queue));
+    const deadLetterId = () => logicalIdOf(fixture.api, fixture.api.executions.deadLetterQueue);
+
+    it('encrypts both queues with SQS-managed keys and keeps messages 4 and 14 days', () => {
+      template.resourceCountIs('AWS::SQS::Queue', 2);
+      expect(queueProperties()).toMatchObject({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 4 * 86_400,
+      });
+      expect(propertiesOf(deadLetterId())).toMatchObject({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 86_400,
+      });
+    });
+
+    it('dead-letters a message after three receives', () => {
+      expect(queueProperties().RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterId(), 'Arn'] },
+        maxReceiveCount: 3,
+      });
+    });
+
+    it('hides a received message for at least six times the worker’s timeout', () => {
+      const workerTimeout = propertiesOf(functionId(WORKER)).Timeout as number;
+      expect(queueProperties().VisibilityTimeout).toBeGreaterThanOrEqual(6 * workerTimeout);
+    });
+
+    it('refuses plain HTTP on both queues', () => {
+      const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as Resource[];
+      const guarded = policies.flatMap((policy) => {
+        const denies = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter(
+          (s) =>
+            s.Effect === 'Deny' &&
+            JSON.stringify(s.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+        );
+        return denies.length > 0 ? (policy.Properties.Queues as unknown[]) : [];
+      });
+      expect(guarded).toEqual(
+        expect.arrayContaining([
+          { Ref: logicalIdOf(fixture.api, fixture.api.executions.queue) },
+          { Ref: deadLetterId() },
+        ]),
+      );
+    });
+
+    it('feeds the worker in small batches, per-message failures, bounded concurrency', () => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: queueArn(),
+        FunctionName: { Ref: functionId(WORKER) },
+        BatchSize: 5,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 10 },
+      });
+    });
+
+    it('runs the worker’s handler module with the Titan embedder and the token costs', () => {
+      expect(fixture.api.executions.worker.function.node.path).toContain('Executions/Worker');
+      expect(variablesOf(WORKER)).toMatchObject({
+        EMBEDDER: 'titan',
+        POWERTOOLS_SERVICE_NAME: WORKER,
+      });
+    });
   });
 
   describe('least privilege', () => {
-    it.each(LAMBDA_NAMES)(
+    it.each(FUNCTION_NAMES)(
       '%s gets cognito-idp actions only if it is an identity Lambda, on the pool only',
       (name) => {
         const cognito = statementsOf(name).filter((s) => JSON.stringify(s.Action).includes('cognito-idp:'));
-        if (!HTTP_LAMBDAS[name].identity) {
+        if (!specOf(name).identity) {
           expect(cognito).toEqual([]);
           return;
         }
@@ -175,16 +274,13 @@ describe('api stack', () => {
       },
     );
 
-    it.each(LAMBDA_NAMES)(
+    it.each(FUNCTION_NAMES)(
       '%s may invoke the Titan embedding model, and is told to use it, only if it embeds',
       (name) => {
-        const spec = HTTP_LAMBDAS[name] as { bedrock?: boolean; models?: boolean };
-        const titan = statementsOf(name).filter((s) =>
-          JSON.stringify(s.Resource).includes('foundation-model/amazon.titan-embed-text-v2:0'),
-        );
-        const variables = (
-          propertiesOf(functionId(name)).Environment as { Variables: Record<string, unknown> }
-        ).Variables;
+        const spec = specOf(name);
+        const titanArn = `arn:aws:bedrock:${Stack.of(fixture.api).region}::foundation-model/amazon.titan-embed-text-v2:0`;
+        const titan = statementsOf(name).filter((s) => JSON.stringify(s.Resource).includes(titanArn));
+        const variables = variablesOf(name);
         if (!spec.bedrock) {
           expect(titan).toEqual([]);
           expect(variables.EMBEDDER).toBeUndefined();
@@ -192,17 +288,98 @@ describe('api stack', () => {
           return;
         }
         expect(variables.EMBEDDER).toBe('titan');
+        // Where the function also calls chat models, IAM policy minimization merges the Titan ARN
+        // into the chat-model InvokeModel statement; either way it is InvokeModel only, unconditioned.
         expect(titan).toEqual([
           {
             Effect: 'Allow',
             Action: 'bedrock:InvokeModel',
-            Resource: `arn:aws:bedrock:${Stack.of(fixture.api).region}::foundation-model/amazon.titan-embed-text-v2:0`,
+            Resource: spec.models ? expect.arrayContaining([titanArn]) : titanArn,
           },
         ]);
       },
     );
 
-    it.each(LAMBDA_NAMES)('%s gets the table access its HTTP_LAMBDAS entry declares, never Scan', (name) => {
+    it.each(FUNCTION_NAMES)(
+      '%s may call chat models and apply guardrails only if it calls models, nowhere else',
+      (name) => {
+        const region = Stack.of(fixture.api).region;
+        const inAccount = (resource: string) => ({
+          'Fn::Join': ['', [`arn:aws:bedrock:${region}:`, { Ref: 'AWS::AccountId' }, `:${resource}`]],
+        });
+        const chat = statementsOf(name).filter(
+          (s) =>
+            JSON.stringify(s.Action).includes('bedrock:') &&
+            !(s.Resource === `arn:aws:bedrock:${region}::foundation-model/amazon.titan-embed-text-v2:0`),
+        );
+        if (!specOf(name).models) {
+          expect(chat).toEqual([]);
+          return;
+        }
+        const resources = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+        expect(chat).toHaveLength(3);
+        const destinations = chat.find((s) => s.Condition !== undefined);
+        const guardrails = chat.find((s) => s.Action === 'bedrock:ApplyGuardrail');
+        const models = chat.find((s) => s !== destinations && s !== guardrails);
+        // In the stack's region: any foundation model and any of the account's inference profiles.
+        expect(models).toMatchObject({ Effect: 'Allow', Action: 'bedrock:InvokeModel' });
+        expect(models?.Condition).toBeUndefined();
+        expect(resources(models as Statement)).toEqual(
+          expect.arrayContaining([
+            `arn:aws:bedrock:${region}::foundation-model/*`,
+            inAccount('inference-profile/*'),
+          ]),
+        );
+        expect(
+          resources(models as Statement).filter((r) => !JSON.stringify(r).includes('titan-embed')),
+        ).toHaveLength(2);
+        // In any region, but only as the destination of one of the account's inference profiles.
+        expect(destinations).toEqual({
+          Effect: 'Allow',
+          Action: 'bedrock:InvokeModel',
+          Resource: 'arn:aws:bedrock:*::foundation-model/*',
+          Condition: { StringLike: { 'bedrock:InferenceProfileArn': inAccount('inference-profile/*') } },
+        });
+        expect(guardrails).toEqual({
+          Effect: 'Allow',
+          Action: 'bedrock:ApplyGuardrail',
+          Resource: inAccount('guardrail/*'),
+        });
+        // InvokeModel only: nothing streams, and no other Bedrock action is granted.
+        expect([...new Set(actionsOf(name).filter((a) => a.startsWith('bedrock:')))].sort()).toEqual([
+          'bedrock:ApplyGuardrail',
+          'bedrock:InvokeModel',
+        ]);
+      },
+    );
+
+    it.each(FUNCTION_NAMES)('%s may send to the execution queue only if it queues executions', (name) => {
+      const sqs = statementsOf(name).filter((s) => JSON.stringify(s.Action).includes('sqs:'));
+      if (name === WORKER) {
+        // The event source's consume grant; the worker never sends.
+        expect(sqs).toEqual([
+          {
+            Effect: 'Allow',
+            Action: [
+              'sqs:ChangeMessageVisibility',
+              'sqs:DeleteMessage',
+              'sqs:GetQueueAttributes',
+              'sqs:GetQueueUrl',
+              'sqs:ReceiveMessage',
+            ],
+            Resource: queueArn(),
+          },
+        ]);
+        return;
+      }
+      if (!specOf(name).executionQueue) {
+        expect(sqs).toEqual([]);
+        return;
+      }
+      expect(sqs).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn() }]);
+    });
+
+    it.each(FUNCTION_NAMES)('%s gets the table access its declaration asks for, never Scan', (name) => {
       const actions = actionsOf(name);
       const writes = [
         'dynamodb:PutItem',
@@ -211,7 +388,7 @@ describe('api stack', () => {
         'dynamodb:BatchWriteItem',
       ];
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt']));
-      if (HTTP_LAMBDAS[name].table === 'readWrite') {
+      if (specOf(name).table === 'readWrite') {
         expect(actions).toEqual(expect.arrayContaining([...writes, 'kms:Encrypt', 'kms:GenerateDataKey']));
       } else {
         expect(
@@ -236,18 +413,31 @@ describe('api stack', () => {
       ]);
     });
 
-    it('uses Resource "*" only for the X-Ray statement active tracing needs', () => {
-      for (const name of LAMBDA_NAMES) {
+    it('uses Resource "*" only for X-Ray, and other wildcards only for the chat-model statements', () => {
+      for (const name of FUNCTION_NAMES) {
         const wildcard = statementsOf(name).filter((s) => JSON.stringify(s.Resource).includes('*'));
-        expect(wildcard).toEqual([
-          { Effect: 'Allow', Resource: '*', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] },
-        ]);
+        const xray = {
+          Effect: 'Allow',
+          Resource: '*',
+          Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+        };
+        expect(wildcard.filter((s) => JSON.stringify(s.Resource).includes('"*"'))).toEqual([xray]);
+        // The chat-model statements (checked resource by resource above): a wildcard over one kind
+        // of Bedrock resource, never over the service or the action.
+        const others = wildcard.filter((s) => s !== wildcard.find((w) => w.Resource === '*'));
+        expect(others).toHaveLength(specOf(name).models ? 3 : 0);
+        for (const statement of others) {
+          expect(JSON.stringify(statement.Action)).toMatch(/^"bedrock:(InvokeModel|ApplyGuardrail)"$/);
+          expect(JSON.stringify(statement.Resource)).toMatch(
+            /(foundation-model|inference-profile|guardrail)\/\*"/,
+          );
+        }
       }
     });
 
     it('lets DynamoDB use the key only on the caller’s behalf', () => {
       const region = Stack.of(fixture.api).region;
-      for (const name of LAMBDA_NAMES) {
+      for (const name of FUNCTION_NAMES) {
         const kms = statementsOf(name).filter((s) => JSON.stringify(s.Action).includes('kms:'));
         expect(kms).toEqual([
           expect.objectContaining({
@@ -265,13 +455,13 @@ describe('api stack', () => {
   });
 
   describe('observability', () => {
-    it('alarms on API 5xx, on each Lambda’s errors and on table throttling, notifying the topic', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + LAMBDA_NAMES.length + 1);
+    it('alarms on API 5xx, on each Lambda’s errors, on table throttling and on the execution queue, notifying the topic', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + FUNCTION_NAMES.length + 1 + 2);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: '5xx',
         Namespace: 'AWS/ApiGateway',
       });
-      for (const name of LAMBDA_NAMES) {
+      for (const name of FUNCTION_NAMES) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           MetricName: 'Errors',
           Namespace: 'AWS/Lambda',
@@ -302,8 +492,53 @@ describe('api stack', () => {
       });
     });
 
-    it('has one dashboard', () => {
+    it('alarms as soon as the dead-letter queue holds a message', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: {
+              'Fn::GetAtt': [logicalIdOf(fixture.api, fixture.api.executions.deadLetterQueue), 'QueueName'],
+            },
+          },
+        ],
+        Statistic: 'Maximum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        EvaluationPeriods: 1,
+      });
+    });
+
+    it('alarms when a queued execution waits too long', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: { 'Fn::GetAtt': [logicalIdOf(fixture.api, fixture.api.executions.queue), 'QueueName'] },
+          },
+        ],
+        Statistic: 'Maximum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: EXECUTION_QUEUE_AGE_THRESHOLD_SECONDS,
+      });
+    });
+
+    it('has one dashboard, which shows the execution queues', () => {
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+      const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Resource[];
+      const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+      for (const metric of [
+        'ApproximateNumberOfMessagesVisible',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateAgeOfOldestMessage',
+        'Dead-lettered executions',
+      ]) {
+        expect(body).toContain(metric);
+      }
     });
   });
 

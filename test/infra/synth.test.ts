@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { CfnPolicy } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -37,6 +39,31 @@ function unacknowledgedFindings(app: App): string[] {
     .violations.map(
       (v) => `${v.severity} ${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
     );
+}
+
+/** A resolved ARN the way cdk-nag names it in an IAM5 finding (`{ Ref: X }` becomes `<X>`). */
+function flattenArn(node: unknown): string {
+  if (typeof node === 'string') return node;
+  const value = node as { 'Fn::Join'?: [string, unknown[]]; Ref?: string; 'Fn::GetAtt'?: [string, string] };
+  if (value['Fn::Join']) return value['Fn::Join'][1].map(flattenArn).join(value['Fn::Join'][0]);
+  if (value.Ref) return `<${value.Ref}>`;
+  if (value['Fn::GetAtt']) return `<${value['Fn::GetAtt'].join('.')}>`;
+  return JSON.stringify(node);
+}
+
+/** Every resource of every IAM policy below a construct, flattened as cdk-nag flattens them. */
+function policyResourcesUnder(construct: IConstruct): string[] {
+  return construct.node
+    .findAll()
+    .filter((c): c is CfnPolicy => CfnResource.isCfnResource(c) && c instanceof CfnPolicy)
+    .flatMap((policy) => {
+      const document = Stack.of(policy).resolve(policy.policyDocument) as {
+        Statement: { Effect: string; Resource: unknown }[];
+      };
+      return document.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) =>
+        (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map(flattenArn),
+      );
+    });
 }
 
 function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
@@ -108,11 +135,58 @@ describe('cdk-nag (AwsSolutions) as wired in bin/app.ts', () => {
       }
     });
 
+    it('acknowledges wildcard resources (IAM5) only where the role’s policy has exactly that resource', () => {
+      const iam5 = acknowledgements(fixture.app).filter((ack) =>
+        ack.id.startsWith('AwsSolutions-IAM5[Resource::'),
+      );
+      expect(iam5.length).toBeGreaterThan(0);
+      for (const ack of iam5) {
+        const resource = ack.id.slice('AwsSolutions-IAM5[Resource::'.length, -1);
+        const construct = fixture.app.node.findAll().find((c) => c.node.path === ack.path);
+        expect(construct && policyResourcesUnder(construct)).toContain(resource);
+      }
+    });
+
+    it('acknowledges the chat-model wildcards on the roles of model-calling Lambdas only', () => {
+      const region = Stack.of(fixture.api).region;
+      const chatModelAcks = acknowledgements(fixture.app).filter((ack) => /bedrock:.*\*\]$/.test(ack.id));
+      const roles = [...new Set(chatModelAcks.map((ack) => ack.path))].sort();
+      expect(roles).toEqual(
+        [fixture.api.api.functions.runtime.role, fixture.api.executions.worker.role]
+          .map((role) => role.node.path)
+          .sort(),
+      );
+      for (const role of roles) {
+        expect(
+          chatModelAcks
+            .filter((ack) => ack.path === role)
+            .map((ack) => ack.id)
+            .sort(),
+        ).toEqual(
+          [
+            'AwsSolutions-IAM5[Resource::arn:aws:bedrock:*::foundation-model/*]',
+            `AwsSolutions-IAM5[Resource::arn:aws:bedrock:${region}:<AWS::AccountId>:guardrail/*]`,
+            `AwsSolutions-IAM5[Resource::arn:aws:bedrock:${region}:<AWS::AccountId>:inference-profile/*]`,
+            `AwsSolutions-IAM5[Resource::arn:aws:bedrock:${region}::foundation-model/*]`,
+          ].sort(),
+        );
+      }
+    });
+
     if (bundle) {
-      it.each(Object.keys(HTTP_LAMBDAS) as HttpLambdaName[])(
+      const bundled: [string, (f: PlatformFixture) => IFunction][] = [
+        ...(Object.keys(HTTP_LAMBDAS) as HttpLambdaName[]).map(
+          (name): [string, (f: PlatformFixture) => IFunction] => [
+            name,
+            (f) => f.api.api.functions[name].function,
+          ],
+        ),
+        ['execution-worker', (f) => f.api.executions.worker.function],
+      ];
+      it.each(bundled)(
         'bundles %s locally into one minified CommonJS file without source map',
-        (name) => {
-          const fn = fixture.api.api.functions[name].function;
+        (_name, functionOf) => {
+          const fn = functionOf(fixture);
           const template = assembly.getStackArtifact(fixture.api.artifactId).template as {
             Resources: Record<string, { Properties: { Code: { S3Key: string } } }>;
           };

@@ -5,6 +5,7 @@ import { AppError, ValidationError } from '../shared/errors';
 import { lazySchema, text } from '../shared/zod';
 import type { ActionPermission } from '../tenants/rbac';
 import { evaluateArithmetic } from './calculator';
+import TOOL_INPUT_SCHEMAS from './tool-input-schemas.json';
 
 export type ToolCategory =
   | 'utility'
@@ -211,11 +212,24 @@ export function toolsFor(agent: Agent): ToolDefinition[] {
   });
 }
 
-export function specOf(tool: ToolDefinition): ToolSpec {
-  const { $schema: _drop, ...inputSchema } = z.toJSONSchema(tool.input(), { io: 'input' }) as Record<
+/**
+ * A tool's input schema as JSON Schema, generated from its zod schema. Only the generator script
+ * and the tests call this; at run time the pre-generated copy below is used.
+ */
+export function jsonSchemaOf(tool: ToolDefinition): Record<string, unknown> {
+  const { toJSONSchema } = require('zod/v4/core') as typeof import('zod/v4/core');
+  const { $schema: _drop, ...inputSchema } = toJSONSchema(tool.input(), { io: 'input' }) as Record<
     string,
     unknown
   >;
+  return inputSchema;
+}
+
+/** The spec the model gets: the pre-generated JSON Schema of `tool-input-schemas.json`. */
+export function specOf(tool: ToolDefinition): ToolSpec {
+  const inputSchema = (TOOL_INPUT_SCHEMAS as Record<string, Record<string, unknown> | undefined>)[tool.name];
+  if (!inputSchema)
+    throw new Error(`No generated input schema for tool ${tool.name}: run npm run generate:tool-schemas`);
   return { name: tool.name, description: tool.description, inputSchema };
 }
 
