@@ -120,7 +120,12 @@ describe('chat', () => {
     expect(paused.status).toBe(409);
     expect(paused.body.error.details).toEqual({ status: 'paused' });
     await api.request('DELETE', `/v1/agents/${agentId}`, { token: owner.token });
-    expect((await chat(agentId, { message: 'hello' })).status).toBe(404);
+    const deleted = await chat(agentId, { message: 'hello' });
+    expect(deleted.status).toBe(409);
+    expect(deleted.body.error.details).toEqual({ status: 'deleted' });
+    const stopped = await activeAgent();
+    await api.request('POST', `/v1/agents/${stopped}/stop`, { token: owner.token });
+    expect((await chat(stopped, { message: 'hello' })).body.error.details).toEqual({ status: 'stopped' });
   });
 
   it('recognises one customer across SMS, WhatsApp and voice by phone number', async () => {

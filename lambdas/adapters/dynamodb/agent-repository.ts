@@ -255,6 +255,17 @@ export class DynamoAgentRepository implements AgentRepository {
     }
   }
 
+  async isDeleted(tenantId: string, agentId: string): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: agentKey(tenantId, agentId),
+        ProjectionExpression: 'deletedAt',
+      }),
+    );
+    return Item?.deletedAt !== undefined;
+  }
+
   async softDelete(tenantId: string, agentId: string, actorId: string): Promise<void> {
     try {
       await this.client.send(

@@ -31,6 +31,8 @@ export interface AgentRepository {
     actorId: string,
   ): Promise<{ agent: Agent } | { refusedFrom: AgentStatus }>;
   softDelete(tenantId: string, agentId: string, actorId: string): Promise<void>;
+  /** Whether the tenant has this agent soft-deleted (so the runtime can say why it does not answer). */
+  isDeleted(tenantId: string, agentId: string): Promise<boolean>;
   listVersions(tenantId: string, agentId: string, page: PageRequest): Promise<Page<AgentVersion>>;
   getVersion(tenantId: string, agentId: string, version: number): Promise<AgentVersion | undefined>;
   getCounters(tenantId: string, agentId: string): Promise<AgentCounters>;

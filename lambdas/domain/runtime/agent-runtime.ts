@@ -59,7 +59,12 @@ export interface TaskInput {
 /** Paused, stopped, draft or errored agents do not answer; the reason says which. */
 async function answeringAgent(deps: RuntimeDeps, tenantId: string, agentId: string): Promise<Agent> {
   const agent = await deps.agents.get(tenantId, agentId);
-  if (!agent) throw new NotFoundError('Agent', agentId);
+  if (!agent) {
+    if (await deps.agents.isDeleted(tenantId, agentId)) {
+      throw new ConflictError(`Agent ${agentId} was deleted; it no longer answers`, { status: 'deleted' });
+    }
+    throw new NotFoundError('Agent', agentId);
+  }
   if (agent.status !== 'active') {
     throw new ConflictError(`Agent ${agentId} is ${agent.status}; only an active agent answers`, {
       status: agent.status,
