@@ -15,6 +15,8 @@ const runtimeSchema = () =>
     DYNAMODB_ENDPOINT: z.optional(z.url()),
     STAGE: z._default(nonEmpty(), 'local'),
     MAX_BODY_BYTES: z._default(integer(1024, 10_485_760, { coerce: true }), 262_144),
+    /** SQS queue of async executions; unset (local mode, tests) runs them in-process. */
+    EXECUTION_QUEUE_URL: z.optional(z.url()),
   });
 
 const cognitoIdentitySchema = () =>

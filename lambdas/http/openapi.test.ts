@@ -1,7 +1,12 @@
 import { buildOpenApiDocument } from './openapi';
+import { OPENAPI_JSON } from './openapi.generated';
 import { ROUTES, splitRouteKey } from './route-table';
 
 describe('OpenAPI document', () => {
+  it('is served as generated from the current route table (run npm run generate:openapi if this fails)', () => {
+    expect(JSON.parse(OPENAPI_JSON)).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument())));
+  });
+
   const doc = buildOpenApiDocument('https://api.example.test') as {
     openapi: string;
     paths: Record<string, Record<string, any>>;

@@ -55,6 +55,7 @@ export const runtimeDeps: RuntimeDeps = {
   }),
   http: new FetchHttpGet(),
   queue: executionQueue(
+    config,
     (message) => processQueuedExecution(runtimeDeps, message.tenantId, message.executionId),
     (error) => logger.error('Queued execution failed', error as Error),
   ),

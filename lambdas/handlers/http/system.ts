@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { loadRuntimeConfig } from '../../config';
 import { createHttpHandler } from '../../http/http-handler';
-import { buildOpenApiDocument } from '../../http/openapi';
+import { OPENAPI_JSON } from '../../http/openapi.generated';
 import { SYSTEM_ROUTES } from '../../http/routes/system';
 import { logger } from '../../observability';
 
@@ -29,10 +29,10 @@ export const handler = createHttpHandler(
       }
     },
     'GET /v1/openapi.json': async ({ event }) => {
-      openApi ??= buildOpenApiDocument(
-        `${event.headers['x-forwarded-proto'] ?? 'https'}://${event.requestContext.domainName}`,
-      );
-      return { body: openApi };
+      // Generated from the route table at build time (npm run generate:openapi), parsed once.
+      openApi ??= JSON.parse(OPENAPI_JSON) as Record<string, unknown>;
+      const server = `${event.headers['x-forwarded-proto'] ?? 'https'}://${event.requestContext.domainName}`;
+      return { body: { ...openApi, servers: [{ url: server }] } };
     },
   },
   { maxBodyBytes: config.MAX_BODY_BYTES },
