@@ -1,0 +1,50 @@
+import * as z from 'zod/mini';
+import { lazySchema } from '../shared/zod';
+
+/**
+ * Domain events on the platform bus, one zod schema per detail-type. Producers build them with
+ * `domainEvent`, which validates the detail, so a malformed event fails where it is made.
+ */
+export const EVENT_SOURCE = 'agent-platform';
+
+const tokenFields = () => ({
+  tenantId: z.string(),
+  amount: z.int(),
+  availableAfter: z.int(),
+  entryId: z.string(),
+  entryType: z.string(),
+  agentId: z.optional(z.string()),
+  action: z.optional(z.string()),
+});
+
+export const EVENT_DETAILS = {
+  'tokens.debited': lazySchema(() => z.object(tokenFields())),
+  'tokens.credited': lazySchema(() => z.object(tokenFields())),
+  'balance.low': lazySchema(() => z.object({ tenantId: z.string(), available: z.int(), threshold: z.int() })),
+  'tenant.suspended': lazySchema(() =>
+    z.object({ tenantId: z.string(), reason: z.string(), period: z.optional(z.string()) }),
+  ),
+  'tenant.reactivated': lazySchema(() => z.object({ tenantId: z.string(), available: z.int() })),
+} as const;
+
+export type EventType = keyof typeof EVENT_DETAILS;
+export type EventDetail<T extends EventType> = z.output<ReturnType<(typeof EVENT_DETAILS)[T]>>;
+
+export interface DomainEvent<T extends EventType = EventType> {
+  readonly type: T;
+  readonly detail: EventDetail<T>;
+  readonly time: string;
+}
+
+export function domainEvent<T extends EventType>(
+  type: T,
+  detail: EventDetail<T>,
+  time = new Date(),
+): DomainEvent<T> {
+  return { type, detail: EVENT_DETAILS[type]().parse(detail) as EventDetail<T>, time: time.toISOString() };
+}
+
+/** Publishes to the bus: EventBridge on AWS, an in-process bus in local mode and tests. */
+export interface EventPublisher {
+  publish(events: readonly DomainEvent[]): Promise<void>;
+}
