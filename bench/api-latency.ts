@@ -33,14 +33,14 @@ export interface ApiLatencyOptions {
   readonly progress: (message: string) => void;
 }
 
-interface ApiResponse {
+export interface ApiResponse {
   readonly status: number;
   readonly text: string;
   readonly ms: number;
 }
 
 /** A keep-alive HTTP/1.1 client on one socket: the same transport the SDK uses for the raw calls. */
-class ApiClient {
+export class ApiClient {
   private readonly agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
   private readonly base: URL;
   token: string | undefined;
@@ -96,7 +96,7 @@ class ApiClient {
  * Records the DynamoDB requests made (by anyone in this process) while `action` runs. The
  * handlers run in this process, so this sees exactly what a route sends, without touching them.
  */
-async function traceDynamoCalls(action: () => Promise<unknown>): Promise<DynamoCall[]> {
+export async function traceDynamoCalls(action: () => Promise<unknown>): Promise<DynamoCall[]> {
   const calls: DynamoCall[] = [];
   const onRequest = (message: unknown) => {
     const { request: outgoing } = message as { request: ClientRequest };
@@ -117,7 +117,7 @@ async function traceDynamoCalls(action: () => Promise<unknown>): Promise<DynamoC
   return calls;
 }
 
-const timed = async (action: () => Promise<unknown>): Promise<number> => {
+export const timed = async (action: () => Promise<unknown>): Promise<number> => {
   const started = performance.now();
   await action();
   return performance.now() - started;

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { type ClientRequest, Agent as HttpAgent, request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -18,7 +16,7 @@ import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-clie
 import { memoryGenerationKey } from '../lambdas/adapters/dynamodb/memory-repository';
 import { newId } from '../lambdas/domain/shared/ids';
 import type { LocalPlatform } from '../local/platform';
-import type { DynamoCall } from './api-latency';
+import { ApiClient, type DynamoCall, timed, traceDynamoCalls } from './api-latency';
 import { withLocalPlatform } from './local-stack';
 import { OUT_DIR } from './paths';
 import { heading, ms, table, times, verdict } from './report';
@@ -109,93 +107,6 @@ export interface ChatLatencyOptions {
   readonly warmup: number;
   readonly progress: (message: string) => void;
 }
-
-interface ApiResponse {
-  readonly status: number;
-  readonly text: string;
-  readonly ms: number;
-}
-
-/** A keep-alive HTTP/1.1 client on one socket, as in api-latency.ts. */
-class ApiClient {
-  private readonly agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
-  private readonly base: URL;
-  token: string | undefined;
-
-  constructor(url: string) {
-    this.base = new URL(url);
-  }
-
-  call(method: string, path: string, body?: unknown): Promise<ApiResponse> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = {};
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const started = performance.now();
-    return new Promise((resolve, reject) => {
-      const req = request(
-        { host: this.base.hostname, port: this.base.port, method, path, headers, agent: this.agent },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              text: Buffer.concat(chunks).toString('utf8'),
-              ms: performance.now() - started,
-            }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
-  }
-
-  /** Fails loudly: a fast 4xx/5xx must never be counted as a latency sample. */
-  async expect(status: number, method: string, path: string, body?: unknown): Promise<ApiResponse> {
-    const response = await this.call(method, path, body);
-    if (response.status !== status) {
-      throw new Error(
-        `${method} ${path}: expected ${status}, got ${response.status}: ${response.text.slice(0, 500)}`,
-      );
-    }
-    return response;
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
-
-/** The DynamoDB requests made in this process while `action` runs (the handlers run here too). */
-async function traceDynamoCalls(action: () => Promise<unknown>): Promise<DynamoCall[]> {
-  const calls: DynamoCall[] = [];
-  const onRequest = (message: unknown) => {
-    const { request: outgoing } = message as { request: ClientRequest };
-    const target = outgoing.getHeader('x-amz-target');
-    if (typeof target === 'string' && target.startsWith('DynamoDB_')) {
-      calls.push({
-        operation: target.slice(target.indexOf('.') + 1),
-        bytes: Number(outgoing.getHeader('content-length') ?? 0),
-      });
-    }
-  };
-  subscribe('http.client.request.start', onRequest);
-  try {
-    await action();
-  } finally {
-    unsubscribe('http.client.request.start', onRequest);
-  }
-  return calls;
-}
-
-const timed = async (action: () => Promise<unknown>): Promise<number> => {
-  const started = performance.now();
-  await action();
-  return performance.now() - started;
-};
 
 type Item = Record<string, unknown>;
 
