@@ -637,6 +637,8 @@ export function printChatLatency(result: ChatLatencyResult): void {
       `Turns alternate plain / calculator. Every ${result.turnsPerCustomer} turns a fresh customer (body.customer.externalId) starts a`,
       'fresh conversation, so history stays short (no folding into a summary in the 8k scripted window); its opening turn,',
       `which also creates the customer and the conversation, is not measured (${result.customers} customers).`,
+      'Model calls are priced at 0 tokens here, so the turn carries no reservation and settlement: what those add',
+      'is the billing bench below (the chat turn with billing on is not measured yet).',
       ...(result.isolated
         ? [
             'Ran in a child process with its own DynamoDB Local (the API latency bench starts and stops its own platform).',
@@ -678,6 +680,16 @@ if (require.main === module) {
   });
   // Before the platform imports the handlers: Powertools reads it once, at module load.
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  // Model calls free for this run: the turn measured (and its floor) is the conversation's
+  // DynamoDB work; the billing of a call (reserve + settle) is measured by the billing bench.
+  process.env.TOKEN_COSTS = JSON.stringify({
+    whatsappConversation: 10,
+    sms: 1,
+    email: 1,
+    call: 50,
+    llmCall: 0,
+    monthlyFee: 200,
+  });
   const options: ChatLatencyOptions = {
     turns: Number(values.turns),
     warmup: Number(values.warmup),

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HTTP_LAMBDAS } from '../lambdas/http/route-table';
 import { MEASURED_ROUTES, measureApiLatency, type RouteLatency } from './api-latency';
+import { type BillingBenchResult, billingFindings, measureBilling, printBilling } from './billing';
 import { type Bundle, bundleEntry, bundleFloor } from './bundles';
 import {
   CHAT_RATIO_TARGET,
@@ -255,6 +256,14 @@ async function main(): Promise<void> {
     memoryError = errorText(error);
   }
 
+  let billing: BillingBenchResult | undefined;
+  let billingError: string | undefined;
+  try {
+    billing = await measureBilling({ progress });
+  } catch (error) {
+    billingError = errorText(error);
+  }
+
   printLambdas(lambdas);
   if (apiError) console.log(`${heading('API latency')}\nERROR: ${apiError}`);
   else printApi(routes);
@@ -262,6 +271,8 @@ async function main(): Promise<void> {
   else console.log(`${heading('Chat turn latency')}\nERROR: ${chatError}`);
   if (memory) printMemoryRetrieval(memory);
   else console.log(`${heading('Memory retrieval')}\nERROR: ${memoryError}`);
+  if (billing) printBilling(billing);
+  else console.log(`${heading('Token debits')}\nERROR: ${billingError}`);
   if (args.verbose) printVerbose(lambdas);
 
   const failures = [
@@ -290,14 +301,18 @@ async function main(): Promise<void> {
           `FAIL  memory top-${memory.k} retrieval: ${ms(memory.searchMs.p50)} ms p50 (target ≤ ${memory.targetMs} ms)`,
         ]
       : []),
+    ...(billingError ? [`ERROR billing: ${billingError}`] : []),
+    ...(billing ? billingFindings(billing) : []),
   ];
   const checks =
-    lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + chatChecks(chat).checks + 1;
+    lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + chatChecks(chat).checks + 2;
   const passed =
     lambdas.filter((l) => l.coldImport?.pass).length +
     routes.filter((r) => r.overheadP50Ms <= OVERHEAD_TARGET_MS).length +
     chatChecks(chat).passed +
-    (memory?.pass ? 1 : 0);
+    (memory?.pass ? 1 : 0) +
+    // The billing figures have no target; what is checked is that the ledger stayed exact.
+    (billing?.exact ? 1 : 0);
   console.log(heading('Summary'));
   console.log(failures.length === 0 ? `All ${checks} targets met.` : failures.join('\n'));
   console.log(`${passed}/${checks} targets met; ${((performance.now() - started) / 1000).toFixed(0)} s.`);
@@ -331,6 +346,7 @@ async function main(): Promise<void> {
         },
     chatLatency: chat ?? { error: chatError },
     memoryRetrieval: memory ?? { error: memoryError },
+    billing: billing ?? { error: billingError },
     failures,
   };
   await writeFile(resultsFile, `${JSON.stringify(json, null, 2)}\n`);

@@ -27,6 +27,8 @@ export interface LocalPlatform {
 }
 
 export const LOCAL_AUDIENCE = 'agent-platform-local';
+/** As often as the AWS schedule (lib/constructs/reservation-housekeeping.ts) sweeps. */
+const HOUSEKEEPING_INTERVAL_MS = 5 * 60_000;
 
 async function issuerKeys(dataDir: string | undefined): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
   const file = dataDir ? join(dataDir, 'local-issuer.jwk.json') : undefined;
@@ -108,13 +110,25 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       system: (await import('../lambdas/handlers/http/system')).handler,
       memory: (await import('../lambdas/handlers/http/memory')).handler,
       runtime: (await import('../lambdas/handlers/http/runtime')).handler,
+      billing: (await import('../lambdas/handlers/http/billing')).handler,
     });
+    // What the AWS housekeeping schedule does: give back the tokens of reservations whose hold ran out.
+    const { handler: sweepExpiredReservations } = await import(
+      '../lambdas/handlers/events/release-expired-reservations'
+    );
+    const sweep = setInterval(() => {
+      sweepExpiredReservations().catch((error: unknown) =>
+        console.error('Reservation housekeeping failed', error),
+      );
+    }, HOUSEKEEPING_INTERVAL_MS);
+    sweep.unref();
 
     return {
       url,
       tableName,
       dynamoEndpoint,
       stop: async () => {
+        clearInterval(sweep);
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await dynamo?.stop();

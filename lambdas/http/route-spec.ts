@@ -1,7 +1,7 @@
 import type * as z from 'zod/mini';
 import type { ApiPermission } from '../domain/tenants/rbac';
 
-export type HttpLambdaName = 'auth' | 'tenancy' | 'agents' | 'system' | 'runtime' | 'memory';
+export type HttpLambdaName = 'auth' | 'tenancy' | 'agents' | 'system' | 'runtime' | 'memory' | 'billing';
 
 export interface RouteSpec {
   readonly lambda: HttpLambdaName;

@@ -1,6 +1,7 @@
 import type { HttpLambdaName, RouteSpec } from './route-spec';
 import { AGENT_ROUTES } from './routes/agents';
 import { AUTH_ROUTES } from './routes/auth';
+import { BILLING_ROUTES } from './routes/billing';
 import { MEMORY_ROUTES } from './routes/memory';
 import { RUNTIME_ROUTES } from './routes/runtime';
 import { SYSTEM_ROUTES } from './routes/system';
@@ -22,6 +23,7 @@ export const ROUTES = {
   ...AGENT_ROUTES,
   ...MEMORY_ROUTES,
   ...RUNTIME_ROUTES,
+  ...BILLING_ROUTES,
 } as const satisfies Record<string, RouteSpec>;
 export type RouteKey = keyof typeof ROUTES;
 
@@ -79,12 +81,23 @@ export const HTTP_LAMBDAS = {
     bedrock: true,
     models: true,
     executionQueue: true,
+    // Model calls are paid in tokens: billing events go to the bus.
+    events: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
       '@aws-sdk/client-bedrock-runtime',
       '@aws-sdk/client-sqs',
+      '@aws-sdk/client-eventbridge',
     ],
+  },
+  billing: {
+    entry: 'lambdas/handlers/http/billing.ts',
+    description: 'Token balance, costs, usage and top-ups',
+    table: 'readWrite',
+    identity: false,
+    events: true,
+    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-eventbridge'],
   },
 } as const satisfies Record<
   HttpLambdaName,
@@ -99,6 +112,8 @@ export const HTTP_LAMBDAS = {
     models?: boolean;
     /** Queues async executions: `sqs:SendMessage` on the execution queue, EXECUTION_QUEUE_URL. */
     executionQueue?: boolean;
+    /** Publishes domain events: `events:PutEvents` on the platform bus, EVENT_BUS_NAME. */
+    events?: boolean;
     sdkClients: readonly string[];
   }
 >;

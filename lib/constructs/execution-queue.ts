@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -23,6 +24,8 @@ export interface ExecutionQueueProps {
   readonly config: EnvironmentConfig;
   /** The data table; the worker reads the execution and its agent and writes the results. */
   readonly data: DataTableResources;
+  /** Where the worker publishes the billing events of the model calls it pays for. */
+  readonly eventBus: IEventBus;
   /**
    * How long one invocation of the worker may run. An execution may take several model calls and
    * tool rounds, and no HTTP integration waits for it, so it is not bound by the API's 29 s.
@@ -81,11 +84,16 @@ export class ExecutionQueue extends Construct {
       timeout: workerTimeout,
       // The worker runs the same runtime code as the runtime Lambda: Titan for memory search,
       // the token prices for billing model calls.
-      environment: { EMBEDDER: 'titan', TOKEN_COSTS: JSON.stringify(config.tokenCosts) },
+      environment: {
+        EMBEDDER: 'titan',
+        TOKEN_COSTS: JSON.stringify(config.tokenCosts),
+        EVENT_BUS_NAME: props.eventBus.eventBusName,
+      },
       table: { resources: props.data, access: 'readWrite' },
     });
     grantTitanEmbeddings(this.worker.role);
     grantChatModels(this.worker.role);
+    props.eventBus.grantPutEventsTo(this.worker.role);
 
     // Grants the worker what consuming needs (receive, delete, change visibility) on this queue only.
     this.worker.function.addEventSource(

@@ -13,6 +13,7 @@ import {
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -57,6 +58,11 @@ export interface PlatformHttpApiProps {
    * its URL as EXECUTION_QUEUE_URL and `sqs:SendMessage` on it, nothing else of it.
    */
   readonly executionQueue: IQueue;
+  /**
+   * The domain event bus. Lambdas whose HTTP_LAMBDAS entry sets `events` get its name as
+   * EVENT_BUS_NAME and `events:PutEvents` on it alone.
+   */
+  readonly eventBus: IEventBus;
 }
 
 /**
@@ -180,8 +186,10 @@ export class PlatformHttpApi extends Construct {
       const embeds = 'bedrock' in spec && spec.bedrock === true;
       const callsModels = 'models' in spec && spec.models === true;
       const queuesExecutions = 'executionQueue' in spec && spec.executionQueue === true;
+      const publishesEvents = 'events' in spec && spec.events === true;
       if (embeds) environment.EMBEDDER = 'titan';
       if (queuesExecutions) environment.EXECUTION_QUEUE_URL = props.executionQueue.queueUrl;
+      if (publishesEvents) environment.EVENT_BUS_NAME = props.eventBus.eventBusName;
       const fn = new HouseFunction(this, `${pascalCase(name)}Function`, {
         entry: spec.entry,
         description: `${spec.description} (${config.stageName})`,
@@ -205,6 +213,7 @@ export class PlatformHttpApi extends Construct {
       // GetQueueAttributes and GetQueueUrl (the URL comes from the environment). The queue is
       // encrypted with an SQS-managed key, so there is no KMS key to grant either.
       if (queuesExecutions) props.executionQueue.grant(fn.role, 'sqs:SendMessage');
+      if (publishesEvents) props.eventBus.grantPutEventsTo(fn.role);
       functions[name] = fn;
     }
     return functions;

@@ -1,11 +1,15 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
+import { BillingWorkflow } from '../constructs/billing-workflow';
 import type { DataTableResources } from '../constructs/data-table';
 import { ExecutionQueue } from '../constructs/execution-queue';
 import { PlatformHttpApi } from '../constructs/http-api';
 import { Observability } from '../constructs/observability';
+import { ReservationHousekeeping } from '../constructs/reservation-housekeeping';
 
 export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -15,6 +19,8 @@ export interface ApiStackProps extends StackProps {
   readonly userPoolClient: IUserPoolClient;
   /** JWT issuer of the user pool's tokens. */
   readonly issuerUrl: string;
+  /** The stateful stack's domain event bus. */
+  readonly eventBus: IEventBus;
 }
 
 /**
@@ -25,13 +31,21 @@ export class ApiStack extends Stack {
   /** The async execution queue, its dead-letter queue and the worker Lambda. */
   public readonly executions: ExecutionQueue;
   public readonly api: PlatformHttpApi;
+  /** The monthly fee run: state machine, step Lambdas, schedule. */
+  public readonly billing: BillingWorkflow;
+  /** The scheduled release of token reservations whose hold ran out. */
+  public readonly housekeeping: ReservationHousekeeping;
   public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config } = props;
 
-    this.executions = new ExecutionQueue(this, 'Executions', { config, data: props.data });
+    this.executions = new ExecutionQueue(this, 'Executions', {
+      config,
+      data: props.data,
+      eventBus: props.eventBus,
+    });
 
     this.api = new PlatformHttpApi(this, 'Http', {
       config,
@@ -40,6 +54,19 @@ export class ApiStack extends Stack {
       userPoolClient: props.userPoolClient,
       issuerUrl: props.issuerUrl,
       executionQueue: this.executions.queue,
+      eventBus: props.eventBus,
+    });
+
+    this.housekeeping = new ReservationHousekeeping(this, 'ReservationHousekeeping', {
+      config,
+      data: props.data,
+      eventBus: props.eventBus,
+    });
+
+    this.billing = new BillingWorkflow(this, 'MonthlyBilling', {
+      config,
+      data: props.data,
+      eventBus: props.eventBus,
     });
 
     this.observability = new Observability(this, 'Observability', {
@@ -48,11 +75,23 @@ export class ApiStack extends Stack {
       functions: {
         ...Object.fromEntries(Object.entries(this.api.functions).map(([name, fn]) => [name, fn.function])),
         'execution-worker': this.executions.worker.function,
+        'reservation-housekeeping': this.housekeeping.function.function,
+        ...Object.fromEntries(
+          Object.entries(this.billing.functions).map(([name, fn]) => [`billing-${name}`, fn.function]),
+        ),
       },
       executionQueue: this.executions,
       table: props.data.table,
       indexNames: props.data.indexNames,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
     });
+
+    // The billing run's alarms notify the same topic, and its row joins the dashboard.
+    const notify = new SnsAction(this.observability.alarmTopic);
+    for (const alarm of this.billing.alarms) {
+      alarm.addAlarmAction(notify);
+      alarm.addOkAction(notify);
+    }
+    this.observability.dashboard.addWidgets(...this.billing.widgets());
   }
 }

@@ -40,6 +40,7 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
     userPool: stateful.identity.userPool,
     userPoolClient: stateful.identity.userPoolClient,
     issuerUrl: stateful.identity.issuerUrl,
+    eventBus: stateful.events.bus,
   });
   return { stateful, api };
 }

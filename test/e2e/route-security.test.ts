@@ -8,7 +8,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { ROLES, roleAllows } from '../../lambdas/domain/tenants/rbac';
 import { ROUTES, type RouteSpec, splitRouteKey } from '../../lambdas/http/route-table';
-import { type ApiClient, agentBody, registerTenant, startApi, userWithRole } from '../support/api';
+import { type ApiClient, agentBody, registerTenant, startApi, topUp, userWithRole } from '../support/api';
 
 const PROTECTED = (Object.entries(ROUTES) as [string, RouteSpec][]).filter(
   ([, spec]) => spec.permission !== 'public',
@@ -50,6 +50,8 @@ function bodyFor(key: string): unknown {
       return { name: 'Branch' };
     case 'PATCH /v1/locations/{id}':
       return { name: 'Renamed branch' };
+    case 'POST /v1/tokens/add':
+      return { amount: 10, type: 'grant' };
     default:
       return undefined;
   }
@@ -94,6 +96,7 @@ beforeAll(async () => {
     body: { type: 'semantic', content: 'A secret memory' },
   });
   idsA.memories = memory.body.id;
+  await topUp(api, tenantA.token);
   await api.request('POST', `/v1/agents/${idsA.agents}/start`, { token: tenantA.token });
   const turn = await api.request('POST', `/v1/agents/${idsA.agents}/chat`, {
     token: tenantA.token,

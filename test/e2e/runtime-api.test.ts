@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ApiClient, agentBody, registerTenant, startApi, userWithRole } from '../support/api';
+import { type ApiClient, agentBody, registerTenant, startApi, topUp, userWithRole } from '../support/api';
 
 /** An OpenAI-compatible server that refuses every request: the provider failure path. */
 let failingModel: Server;
@@ -16,6 +16,7 @@ beforeAll(async () => {
   process.env.OPENAI_BASE_URL = `http://127.0.0.1:${(failingModel.address() as AddressInfo).port}/v1`;
   api = await startApi();
   owner = await registerTenant(api);
+  await topUp(api, owner.token, 10_000);
 });
 afterAll(async () => {
   await api.platform.stop();
@@ -328,5 +329,45 @@ describe('tools', () => {
     expect(agent.body.version).toBe(2);
     const noCalc = await chat(agentId, { message: 'what is 3*3' });
     expect(noCalc.body.toolCalls).toEqual([]);
+  });
+});
+
+describe('model calls are paid in tokens', () => {
+  it('charges each model call through the ledger and refuses a tenant without tokens with 402', async () => {
+    const broke = await registerTenant(api, 'Broke Co');
+    const created = await api.request('POST', '/v1/agents', {
+      token: broke.token,
+      body: { ...agentBody('Thrifty'), tools: ['calculator'] },
+    });
+    await api.request('POST', `/v1/agents/${created.body.id}/start`, { token: broke.token });
+    const refused = await chat(created.body.id, { message: 'hello' }, {}, broke.token);
+    expect(refused.status).toBe(402);
+    expect(refused.body.error).toMatchObject({ code: 'INSUFFICIENT_BALANCE', details: { available: 0 } });
+    const execution = await api.request('GET', `/v1/executions/${refused.body.error.details.executionId}`, {
+      token: broke.token,
+    });
+    expect(execution.body).toMatchObject({ status: 'FAILED', error: { code: 'INSUFFICIENT_BALANCE' } });
+    const conversations = await api.request('GET', '/v1/conversations', { token: broke.token });
+    const messages = await api.request(
+      'GET',
+      `/v1/conversations/${conversations.body.items[0].id}/messages`,
+      { token: broke.token },
+    );
+    expect(messages.body.items).toEqual([]);
+
+    await topUp(api, broke.token, 50);
+    const turn = await chat(created.body.id, { message: 'what is 12*(3+4)?' }, {}, broke.token);
+    expect(turn.status).toBe(200);
+    expect(turn.body.usage.modelCalls).toBe(2);
+    const balance = await api.request('GET', '/v1/tokens/balance', { token: broke.token });
+    expect(balance.body).toMatchObject({ available: 48, reserved: 0 });
+    const usage = await api.request('GET', '/v1/tokens/usage', { token: broke.token });
+    const types = usage.body.items.map((entry: { type: string }) => entry.type);
+    expect(types).toEqual(expect.arrayContaining(['grant', 'reservation', 'settlement']));
+    const settlement = usage.body.items.find(
+      (entry: { type: string; executionId?: string }) =>
+        entry.type === 'settlement' && entry.executionId === turn.body.executionId,
+    );
+    expect(settlement).toMatchObject({ charged: 2, action: 'llmCall', agentId: created.body.id });
   });
 });

@@ -134,8 +134,11 @@ describe('api stack', () => {
   });
 
   describe('lambdas', () => {
-    it('creates one function per HTTP_LAMBDAS entry, and the execution worker', () => {
-      template.resourceCountIs('AWS::Lambda::Function', LAMBDA_NAMES.length + 1);
+    it('creates one function per HTTP_LAMBDAS entry, the execution worker, housekeeping and the billing run steps', () => {
+      template.resourceCountIs(
+        'AWS::Lambda::Function',
+        LAMBDA_NAMES.length + 2 + Object.keys(fixture.api.billing.functions).length,
+      );
     });
 
     it.each(FUNCTION_NAMES)(
@@ -454,9 +457,46 @@ describe('api stack', () => {
     });
   });
 
+  describe('billing events and housekeeping', () => {
+    it('gives the bus name and PutEvents on the bus to the Lambdas that bill, and to no others', () => {
+      for (const [name, fn] of Object.entries(fixture.api.api.functions)) {
+        const resource = template.toJSON().Resources[logicalIdOf(fixture.api, fn.function)] as Resource;
+        const env = (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        const bills = name === 'billing' || name === 'runtime';
+        expect({ name, bus: 'EVENT_BUS_NAME' in env }).toEqual({ name, bus: bills });
+      }
+      const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+      expect(policies).toContain('events:PutEvents');
+    });
+
+    it('sweeps expired reservations every 5 minutes', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        Targets: Match.arrayWith([
+          Match.objectLike({
+            Arn: {
+              'Fn::GetAtt': [logicalIdOf(fixture.api, fixture.api.housekeeping.function.function), 'Arn'],
+            },
+          }),
+        ]),
+      });
+    });
+  });
+
   describe('observability', () => {
     it('alarms on API 5xx, on each Lambda’s errors, on table throttling and on the execution queue, notifying the topic', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + FUNCTION_NAMES.length + 1 + 2);
+      // API 5xx, each HTTP Lambda and the worker, table throttling, the queue's two, the billing
+      // run's step Lambdas and the billing run's own alarms.
+      template.resourceCountIs(
+        'AWS::CloudWatch::Alarm',
+        1 +
+          FUNCTION_NAMES.length +
+          1 + // reservation housekeeping
+          1 +
+          2 +
+          Object.keys(fixture.api.billing.functions).length +
+          fixture.api.billing.alarms.length,
+      );
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: '5xx',
         Namespace: 'AWS/ApiGateway',

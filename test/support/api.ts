@@ -86,3 +86,16 @@ export const agentBody = (name = 'Front desk') => ({
   businessType: 'dental',
   model: { provider: 'scripted', modelId: 'scripted-v1' },
 });
+
+let topUps = 0;
+/** Grants a tenant tokens through the API (owner or admin token): agents' model calls cost tokens. */
+export async function topUp(api: ApiClient, token: string, amount = 1000) {
+  const response = await api.request('POST', '/v1/tokens/add', {
+    token,
+    body: { amount, type: 'grant' },
+    headers: { 'idempotency-key': `test-top-up-${++topUps}-${Date.now()}` },
+  });
+  if (response.status !== 200 && response.status !== 201) {
+    throw new Error(`top-up failed: ${response.status} ${response.text}`);
+  }
+}

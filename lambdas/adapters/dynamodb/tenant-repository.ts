@@ -5,17 +5,25 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../domain/shared/errors';
-import type { TenantRepository } from '../../domain/tenants/ports';
+import type { Page, PageRequest } from '../../domain/shared/pagination';
+import type { TenantListFilter, TenantRepository } from '../../domain/tenants/ports';
 import type { Tenant, User } from '../../domain/tenants/schemas';
 import { isConditionFailure, transactionItemAtFailure, versionConflict, withoutKeys } from './conditions';
+import { queryPage } from './pagination';
+import { GSI1 } from './table-definition';
 import { userItem, userKey } from './user-repository';
 
 /**
  * Tenant entity.
  *   tenant      pk = T#<tenantId>   sk = TENANT
+ *               gsi1pk = TENANTS  gsi1sk = <tenantId>   (platform-level listing of every tenant, read by
+ *                                                       the monthly billing run only)
  *   slug claim  pk = SLUG#<slug>    sk = SLUG      (global: makes slugs unique; read by platform code only)
  */
 export const tenantKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'TENANT' });
+/** The GSI partition that lists every tenant; tenant ids are ULIDs, so it is in creation order. */
+const TENANT_LIST_PARTITION = 'TENANTS';
+const tenantListKey = (tenantId: string) => ({ gsi1pk: TENANT_LIST_PARTITION, gsi1sk: tenantId });
 const slugKey = (slug: string) => ({ pk: `SLUG#${slug}`, sk: 'SLUG' });
 
 export class DynamoTenantRepository implements TenantRepository {
@@ -32,7 +40,7 @@ export class DynamoTenantRepository implements TenantRepository {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...tenantKey(tenant.id), entity: 'tenant', ...tenant },
+                Item: { ...tenantKey(tenant.id), ...tenantListKey(tenant.id), entity: 'tenant', ...tenant },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -87,6 +95,34 @@ export class DynamoTenantRepository implements TenantRepository {
       new GetCommand({ TableName: this.tableName, Key: tenantKey(tenantId) }),
     );
     return Item ? withoutKeys<Tenant>(Item) : undefined;
+  }
+
+  async listTenantIds(page: PageRequest, filter: TenantListFilter = {}): Promise<Page<string>> {
+    const { status } = filter;
+    return queryPage({
+      client: this.client,
+      input: {
+        TableName: this.tableName,
+        IndexName: GSI1,
+        KeyConditionExpression: 'gsi1pk = :list',
+        ...(status
+          ? {
+              FilterExpression: '#status = :status',
+              ExpressionAttributeNames: { '#id': 'id', '#status': 'status' },
+              ExpressionAttributeValues: { ':list': TENANT_LIST_PARTITION, ':status': status },
+            }
+          : {
+              ExpressionAttributeNames: { '#id': 'id' },
+              ExpressionAttributeValues: { ':list': TENANT_LIST_PARTITION },
+            }),
+        ProjectionExpression: '#id',
+      },
+      // The cursor is bound to the listing it came from, status filter included.
+      scope: `${TENANT_LIST_PARTITION}#${status ?? 'all'}`,
+      limit: page.limit,
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+      map: (item) => String(item.id),
+    });
   }
 
   async rename(tenantId: string, name: string, expectedVersion: number): Promise<Tenant> {

@@ -1,3 +1,5 @@
+import type { Page, PageRequest } from '../shared/pagination';
+
 /**
  * Billing contracts (issue 4). Token amounts are integers. Every change to a tenant's balance is
  * a ledger entry written in the same DynamoDB transaction as the balance update, and
@@ -60,6 +62,13 @@ export interface LedgerEntry {
   /** User id, or `system:<component>`. */
   readonly actor: string;
   readonly createdAt: string;
+  /** Credits: the caller's reference (a payment id, a ticket). */
+  readonly reference?: string;
+  /**
+   * Position in the tenant's ledger: the n-th change of its balance. Consecutive, so a gap or a
+   * repeat would show; `availableAfter` of entry n is `availableAfter` of n−1 plus `amount`.
+   */
+  readonly seq?: number;
 }
 
 export interface Reservation {
@@ -73,6 +82,10 @@ export interface Reservation {
   readonly createdAt: string;
   /** Housekeeping releases a reservation still held after this (epoch seconds). */
   readonly holdUntil: number;
+  /** When it was settled or released. */
+  readonly closedAt?: string;
+  /** What a settled reservation finally cost. */
+  readonly charged?: number;
 }
 
 /** Outcome of charging one tenant's monthly fee for a period: the billing run's Map step uses it. */
@@ -80,3 +93,156 @@ export type MonthlyFeeOutcome =
   | { readonly outcome: 'charged'; readonly entry: LedgerEntry }
   | { readonly outcome: 'already_charged'; readonly entry: LedgerEntry }
   | { readonly outcome: 'insufficient'; readonly available: number; readonly required: number };
+
+// ---------------------------------------------------------------------------------------------
+// The billing store. The rules (what a change does to the balance, when it is refused) live in
+// the domain (`billing.ts`), which hands them to `record` as a plan; the store applies a plan
+// atomically and re-plans when another writer got there first.
+
+export type TenantStatus = 'active' | 'suspended';
+
+/** Operations that take an idempotency key; a key is scoped to its operation. */
+export type BillingOperation = 'reserve' | 'settle' | 'release' | 'debit' | 'credit' | 'monthly_fee';
+
+export interface IdempotencyClaim {
+  readonly operation: BillingOperation;
+  readonly key: string;
+  /** The request's parameters: the same key sent with other parameters is refused, not replayed. */
+  readonly fingerprint: string;
+  /** How long the key is remembered; absent: for good (monthly fees, one key per period). */
+  readonly ttlSeconds?: number;
+}
+
+/** The state a plan is made from: read consistently, or learnt from a failed condition. */
+export interface LedgerSnapshot {
+  readonly balance: Balance;
+  /** Changes applied to the balance so far (0: never touched). The plan's change is number seq + 1. */
+  readonly seq: number;
+  /** When asked for (`readTenant`); `undefined` means the tenant does not exist. */
+  readonly tenantStatus?: TenantStatus;
+  /** When asked for (`reservationId`); `undefined` means no such reservation. */
+  readonly reservation?: Reservation;
+}
+
+/** Tokens a change adds to the tenant's usage of one (UTC) day. */
+export interface UsageIncrement {
+  readonly day: string;
+  readonly charged: number;
+  readonly credited: number;
+  readonly agentId?: string;
+  readonly action?: string;
+}
+
+/** One change of the balance, as the domain planned it: written all together or not at all. */
+export interface LedgerChange {
+  readonly available: number;
+  readonly reserved: number;
+  readonly entry: LedgerEntry;
+  readonly reservation?: { readonly open: Reservation } | { readonly close: Reservation };
+  readonly usage?: UsageIncrement;
+  /** Costed operations: refused at commit time unless the tenant is still active. */
+  readonly requireActiveTenant?: boolean;
+}
+
+export interface LedgerRequest {
+  readonly tenantId: string;
+  readonly claim: IdempotencyClaim;
+  /** Read the reservation (settle, release). */
+  readonly reservationId?: string;
+  /** Read the tenant's status. */
+  readonly readTenant?: boolean;
+}
+
+/** What a change recorded, and what a repeat of its idempotency key returns. */
+export interface RecordedChange {
+  readonly entry: LedgerEntry;
+  readonly reservation?: Reservation;
+}
+
+export type LedgerOutcome =
+  | {
+      readonly kind: 'applied';
+      readonly change: RecordedChange;
+      readonly before: Balance;
+      readonly after: Balance;
+    }
+  | { readonly kind: 'replayed'; readonly change: RecordedChange; readonly fingerprint: string };
+
+/** A tenant's usage on one UTC day, kept up to date in the same transaction as each entry. */
+export interface UsageDay {
+  readonly day: string;
+  readonly charged: number;
+  readonly credited: number;
+  readonly byAgent: Readonly<Record<string, number>>;
+  readonly byAction: Readonly<Record<string, number>>;
+}
+
+export interface Suspension {
+  readonly tenantId: string;
+  readonly reason: string;
+  /** The billing period whose fee went unpaid, when that is the reason. */
+  readonly period?: string;
+  readonly suspendedAt: string;
+  /** Agents this suspension paused (and a reactivation resumes). */
+  readonly pausedAgentIds: readonly string[];
+  /** When `tenant.suspended` went out; absent until it has. */
+  readonly notifiedAt?: string;
+}
+
+export type SuspendResult = 'suspended' | 'already_suspended' | 'can_pay';
+
+/** A held reservation past its hold, from the platform-level index of held reservations. */
+export interface ExpiredHold {
+  readonly tenantId: string;
+  readonly reservationId: string;
+  readonly holdUntil: number;
+}
+
+export interface BillingRepository {
+  /**
+   * Applies `plan(snapshot)` atomically: the balance (only from the state the plan saw), the
+   * ledger entry, the idempotency claim and whatever else the change names. If another writer
+   * changed the state first, plans again from the new state; a plan that throws writes nothing
+   * and its error propagates. A claim already recorded is replayed without planning.
+   */
+  record(request: LedgerRequest, plan: (snapshot: LedgerSnapshot) => LedgerChange): Promise<LedgerOutcome>;
+  getBalance(tenantId: string): Promise<Balance | undefined>;
+  findClaim(
+    tenantId: string,
+    operation: BillingOperation,
+    key: string,
+  ): Promise<{ readonly change: RecordedChange; readonly fingerprint: string } | undefined>;
+  getReservation(tenantId: string, reservationId: string): Promise<Reservation | undefined>;
+  /** Entries created on the days `from`..`to` (UTC, inclusive), newest first. */
+  listLedger(
+    tenantId: string,
+    days: { from: string; to: string },
+    page: PageRequest,
+  ): Promise<Page<LedgerEntry>>;
+  /** The usage of the days `from`..`to` that had any, oldest first. */
+  usageDays(tenantId: string, from: string, to: string): Promise<UsageDay[]>;
+
+  /**
+   * Sets the tenant `suspended` and records the suspension, atomically; with
+   * `unlessAvailableAtLeast`, only while the balance is below it (`can_pay` otherwise).
+   */
+  suspend(
+    suspension: Suspension,
+    options?: { readonly unlessAvailableAtLeast?: number },
+  ): Promise<SuspendResult>;
+  getSuspension(tenantId: string): Promise<Suspension | undefined>;
+  /**
+   * Remembers agents as paused by the suspension, before they are paused, so that none is
+   * forgotten; false when there is no suspension any more (a top-up lifted it meanwhile).
+   */
+  notePausedAgents(tenantId: string, agentIds: readonly string[]): Promise<boolean>;
+  markSuspensionNotified(tenantId: string, at: string): Promise<void>;
+  /** Sets a suspended tenant `active` and drops the suspension record; false if it was not suspended. */
+  reactivate(tenantId: string, at: string): Promise<boolean>;
+
+  /** Held reservations whose hold ended before `nowEpoch`, among those due in `hour` (`YYYY-MM-DDTHH`). */
+  listExpiredHolds(hour: string, nowEpoch: number, page: PageRequest): Promise<Page<ExpiredHold>>;
+  /** Hours before this one (`YYYY-MM-DDTHH`) hold no expired reservation any more. */
+  getSweepMark(): Promise<string | undefined>;
+  setSweepMark(hour: string): Promise<void>;
+}

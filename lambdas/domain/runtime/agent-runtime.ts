@@ -1,5 +1,7 @@
 import type { AgentRepository } from '../agents/ports';
 import type { Agent, ChannelType } from '../agents/schemas';
+import { type BillingDeps, release, reserve, settle } from '../billing/billing';
+import type { Reservation } from '../billing/ports';
 import type { Conversation, ConversationRepository, Message } from '../conversations/conversations';
 import {
   CHANNEL_ADDRESS_KIND,
@@ -14,7 +16,7 @@ import type { HttpGetPort, MemorySearchPort } from '../tools/registry';
 import type { Execution, ExecutionQueue, ExecutionRepository, ExecutionStatus, ToolRun } from './executions';
 import type { ModelProvider } from './model';
 import { costOf } from './pricing';
-import { runTurn, type TurnFailure, type TurnResult } from './turn';
+import { MAX_TOOL_ROUNDS, runTurn, type TurnFailure, type TurnResult } from './turn';
 
 export interface RuntimeDeps {
   readonly agents: AgentRepository;
@@ -25,7 +27,10 @@ export interface RuntimeDeps {
   readonly memory: MemorySearchPort;
   readonly http: HttpGetPort;
   readonly queue: ExecutionQueue;
+  /** Model calls are paid for in tokens: reserved before a turn, settled (or released) after. */
+  readonly billing: BillingDeps;
   readonly now: () => Date;
+  readonly log?: { error(message: string, extra: Record<string, unknown>): void };
 }
 
 export interface ChatInput {
@@ -158,9 +163,11 @@ async function finish(
   execution: Execution,
   turn: () => Promise<TurnResult>,
   record: (done: Execution, result: TurnResult, at: string) => Promise<void>,
-): Promise<Execution> {
+): Promise<{ execution: Execution; failure?: AppError }> {
   const started = performance.now();
+  let reservation: Reservation | undefined;
   try {
+    reservation = await reserveModelCalls(deps, agent, execution);
     const result = await turn();
     const at = deps.now().toISOString();
     const cost = costOf(agent.model.modelId, result.usage.inputTokens, result.usage.outputTokens);
@@ -173,7 +180,8 @@ async function finish(
       latencyMs: Math.round(performance.now() - started),
     });
     await record(done, result, at);
-    return done;
+    await settleModelCalls(deps, execution, reservation, result.usage.modelCalls, cost.usd);
+    return { execution: done };
   } catch (error) {
     const failure = error as TurnFailure;
     const reason = failure.reason ?? error;
@@ -195,8 +203,61 @@ async function finish(
           : { code: 'INTERNAL', message: 'The execution failed unexpectedly' },
     });
     await deps.executions.fail(failed, toolRunsOf(failed, failure.toolRuns ?? [], at));
+    await settleModelCalls(deps, execution, reservation, failure.usage?.modelCalls ?? 0, cost.usd);
     if (!(reason instanceof AppError)) throw reason;
-    return failed;
+    return { execution: failed, failure: reason };
+  }
+}
+
+/** Enough tokens for the most model calls a turn can make: every tool round, plus a summary. */
+const MAX_MODEL_CALLS_PER_TURN = MAX_TOOL_ROUNDS + 1;
+
+async function reserveModelCalls(
+  deps: RuntimeDeps,
+  agent: Agent,
+  execution: Execution,
+): Promise<Reservation | undefined> {
+  const perCall = deps.billing.costs.llmCall;
+  if (perCall === 0) return undefined;
+  return reserve(
+    deps.billing,
+    execution.tenantId,
+    perCall * MAX_MODEL_CALLS_PER_TURN,
+    { action: 'llmCall', agentId: agent.id, executionId: execution.id },
+    `${execution.id}:llm`,
+    execution.createdBy,
+  );
+}
+
+/**
+ * Charges the calls the turn made (a failed turn pays for the calls that did happen) with their
+ * USD cost beside them, and gives the rest back. A settlement that fails is logged; housekeeping
+ * releases the reservation when its hold ends, so an error can undercharge but never charge twice.
+ */
+async function settleModelCalls(
+  deps: RuntimeDeps,
+  execution: Execution,
+  reservation: Reservation | undefined,
+  modelCalls: number,
+  usd: number,
+): Promise<void> {
+  if (!reservation) return;
+  const key = `${execution.id}:llm:done`;
+  try {
+    const charged = Math.min(reservation.amount, modelCalls * deps.billing.costs.llmCall);
+    if (charged > 0) {
+      await settle(deps.billing, execution.tenantId, reservation.id, charged, key, execution.createdBy, {
+        usd,
+      });
+    } else {
+      await release(deps.billing, execution.tenantId, reservation.id, key, execution.createdBy);
+    }
+  } catch (error) {
+    deps.log?.error('Could not settle the model-call reservation', {
+      executionId: execution.id,
+      reservationId: reservation.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 
@@ -277,7 +338,7 @@ export async function chat(
   ]);
   if (!created) return replay(execution, conversation);
   const running = execution;
-  const done = await finish(
+  const { execution: done, failure } = await finish(
     deps,
     agent,
     running,
@@ -323,15 +384,14 @@ export async function chat(
       });
     },
   );
-  if (done.status === 'FAILED') {
-    throw new AppError(
-      502,
-      done.error?.code ?? 'EXECUTION_FAILED',
-      `Execution ${done.id} failed: ${done.error?.message}`,
-      {
-        executionId: done.id,
-      },
-    );
+  if (failure) {
+    // Refusals (no tokens, suspended tenant) keep their status; a failed model is a bad gateway.
+    if (failure.statusCode === 402) {
+      throw new AppError(402, failure.code, failure.message, { ...failure.details, executionId: done.id });
+    }
+    throw new AppError(502, failure.code, `Execution ${done.id} failed: ${failure.message}`, {
+      executionId: done.id,
+    });
   }
   return chatResult(done, conversation);
 }
@@ -353,7 +413,7 @@ async function runTask(deps: RuntimeDeps, agent: Agent, execution: Execution): P
     return (await deps.executions.get(execution.tenantId, execution.id)) ?? execution;
   }
   const running = withStatus(execution, 'RUNNING', at);
-  return finish(
+  const { execution: finished, failure } = await finish(
     deps,
     agent,
     running,
@@ -373,6 +433,11 @@ async function runTask(deps: RuntimeDeps, agent: Agent, execution: Execution): P
         toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
       }),
   );
+  // A synchronous task that was refused for want of tokens answers 402, like chat.
+  if (failure?.statusCode === 402) {
+    throw new AppError(402, failure.code, failure.message, { ...failure.details, executionId: finished.id });
+  }
+  return finished;
 }
 
 /**
@@ -429,7 +494,13 @@ export async function processQueuedExecution(
     }
     return;
   }
-  await runTask(deps, agent, execution);
+  try {
+    await runTask(deps, agent, execution);
+  } catch (error) {
+    // Refused for want of tokens: the execution already says FAILED and why; redelivery cannot help.
+    if (error instanceof AppError && error.statusCode === 402) return;
+    throw error;
+  }
 }
 
 export async function getExecution(

@@ -12,6 +12,8 @@ export const ID_PREFIXES = {
   execution: 'exe',
   toolRun: 'tlr',
   memory: 'mem',
+  ledgerEntry: 'led',
+  reservation: 'rsv',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

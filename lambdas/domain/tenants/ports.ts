@@ -2,6 +2,11 @@ import type { Page, PageRequest } from '../shared/pagination';
 import type { Role } from './rbac';
 import type { AuthToken, Location, LocationPatch, Tenant, User, UserPatch } from './schemas';
 
+export interface TenantListFilter {
+  /** Only tenants in this status (e.g. `active` for the monthly billing run); every tenant otherwise. */
+  readonly status?: Tenant['status'];
+}
+
 export interface TenantRepository {
   /** Writes tenant, slug claim and owner user atomically; ConflictError when the slug is taken. */
   createWithOwner(tenant: Tenant, owner: User): Promise<void>;
@@ -9,6 +14,11 @@ export interface TenantRepository {
   deleteRegistration(tenant: Tenant, ownerId: string): Promise<void>;
   get(tenantId: string): Promise<Tenant | undefined>;
   rename(tenantId: string, name: string, expectedVersion: number): Promise<Tenant>;
+  /**
+   * Tenant ids in creation order, a page at a time, across all tenants: platform-level code only
+   * (the monthly billing run), never an HTTP route. A Query on the tenant listing, never a Scan.
+   */
+  listTenantIds(page: PageRequest, filter?: TenantListFilter): Promise<Page<string>>;
 }
 
 export interface UserRepository {

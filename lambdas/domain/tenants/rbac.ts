@@ -24,6 +24,8 @@ export const API_PERMISSIONS = [
   'agents:run',
   'conversations:read',
   'conversations:write',
+  'billing:read',
+  'billing:write',
 ] as const;
 export type ApiPermission = (typeof API_PERMISSIONS)[number];
 
@@ -54,6 +56,8 @@ const ROLE_API_PERMISSIONS: Record<Role, ReadonlySet<ApiPermission>> = {
     'agents:run',
     'conversations:read',
     'conversations:write',
+    // Coordinators watch the balance and usage (they run the agents that spend it) but do not buy.
+    'billing:read',
   ]),
   member: new Set(['tenant:read', 'locations:read', 'agents:read', 'agents:run', 'conversations:read']),
 };

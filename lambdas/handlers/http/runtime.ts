@@ -1,3 +1,4 @@
+import { billingDeps } from '../../adapters/billing-composition';
 import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
 import { DynamoConversationRepository } from '../../adapters/dynamodb/conversation-repository';
 import { DynamoCustomerRepository } from '../../adapters/dynamodb/customer-repository';
@@ -59,7 +60,9 @@ export const runtimeDeps: RuntimeDeps = {
     (message) => processQueuedExecution(runtimeDeps, message.tenantId, message.executionId),
     (error) => logger.error('Queued execution failed', error as Error),
   ),
+  billing: billingDeps(),
   now: () => new Date(),
+  log: { error: (message, extra) => logger.error(message, extra) },
 };
 const agentDeps = { agents, locations: new DynamoLocationRepository(client, config.TABLE_NAME) };
 

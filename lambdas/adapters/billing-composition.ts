@@ -1,0 +1,51 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { loadRuntimeConfig } from '../config';
+import type { BillingDeps } from '../domain/billing/billing';
+import { parseCostTable } from '../domain/billing/costs';
+import type { EventPublisher } from '../domain/events/events';
+import { logger } from '../observability';
+import { DynamoAgentRepository } from './dynamodb/agent-repository';
+import { DynamoBillingRepository } from './dynamodb/billing-repository';
+import { createDocumentClient } from './dynamodb/document-client';
+import { DynamoTenantRepository } from './dynamodb/tenant-repository';
+import { EventBridgePublisher } from './events/eventbridge-publisher';
+import { InProcessEventBus } from './events/in-process-bus';
+
+/**
+ * Billing's dependencies, built once per process from the runtime configuration, on first use
+ * (so importing this module costs nothing until a handler bills): the table, the event bus, the
+ * cost table. The billing HTTP Lambda, the housekeeping Lambda and the billing run's step Lambdas
+ * all use this one composition.
+ *   EVENT_BUS_NAME  set (AWS): events go to that EventBridge bus; unset (local mode, tests): to
+ *                   `localEventBus`, one in-process bus per process.
+ *   TOKEN_COSTS     the cost table as JSON (the CDK passes the environment's `tokenCosts`);
+ *                   unset: the defaults (WhatsApp 10, SMS 1, email 1, call 50, LLM call 1, fee 200).
+ */
+export const localEventBus = new InProcessEventBus();
+
+let deps: BillingDeps | undefined;
+
+export function billingDeps(): BillingDeps {
+  deps ??= build();
+  return deps;
+}
+
+function build(): BillingDeps {
+  const config = loadRuntimeConfig();
+  // Read here, not in the shared runtime schema: only billing's Lambdas are given these. An
+  // empty bus name counts as unset; the cost table is checked by its own zod schema.
+  const busName = process.env.EVENT_BUS_NAME?.trim() || undefined;
+  const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+  const events: EventPublisher = busName
+    ? new EventBridgePublisher(new EventBridgeClient({ region: config.AWS_REGION }), busName)
+    : localEventBus;
+  return {
+    billing: new DynamoBillingRepository(client, config.TABLE_NAME),
+    tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
+    agents: new DynamoAgentRepository(client, config.TABLE_NAME),
+    events,
+    costs: parseCostTable(process.env.TOKEN_COSTS),
+    now: () => new Date(),
+    log: { error: (message, extra) => logger.error(message, extra) },
+  };
+}
