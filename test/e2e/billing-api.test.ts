@@ -206,3 +206,36 @@ describe('suspension over the API', () => {
     );
   });
 });
+
+describe('PUT /v1/tokens/settings', () => {
+  it('sets the low-balance threshold the balance.low event uses', async () => {
+    const tenant = await registerTenant(api, 'Threshold Co');
+    await add(tenant.token, { amount: 150, type: 'grant' }, 'threshold-grant');
+    const set = await api.request('PUT', '/v1/tokens/settings', {
+      token: tenant.token,
+      body: { lowBalanceThreshold: 100 },
+    });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ available: 150, lowBalanceThreshold: 100 });
+    await debit(billingDeps(), tenant.tenantId, 60, { action: 'call' }, 'threshold-debit', 'test');
+    await new Promise((resolve) => setImmediate(resolve));
+    const low = localEventBus.recent.filter(
+      (event) => event.type === 'balance.low' && event.detail.tenantId === tenant.tenantId,
+    );
+    expect(low.map((event) => event.detail)).toEqual([
+      { tenantId: tenant.tenantId, available: 90, threshold: 100 },
+    ]);
+    const bad = await api.request('PUT', '/v1/tokens/settings', {
+      token: tenant.token,
+      body: { lowBalanceThreshold: -1 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.issues[0].field).toBe('body.lowBalanceThreshold');
+    const member = await userWithRole(api, tenant.token, 'member');
+    const forbidden = await api.request('PUT', '/v1/tokens/settings', {
+      token: member.token,
+      body: { lowBalanceThreshold: 5 },
+    });
+    expect(forbidden.status).toBe(403);
+  });
+});

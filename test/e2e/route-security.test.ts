@@ -50,6 +50,8 @@ function bodyFor(key: string): unknown {
       return { name: 'Branch' };
     case 'PATCH /v1/locations/{id}':
       return { name: 'Renamed branch' };
+    case 'PUT /v1/tokens/settings':
+      return { lowBalanceThreshold: 10 };
     case 'POST /v1/tokens/add':
       return { amount: 10, type: 'grant' };
     default:

@@ -577,6 +577,24 @@ export class DynamoBillingRepository implements BillingRepository {
   // -------------------------------------------------------------------------------------------
   // Reads.
 
+  async setLowBalanceThreshold(tenantId: string, threshold: number, at: string): Promise<void> {
+    // Not a ledger change: `seq` is left alone, so no balance compare-and-set is disturbed.
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: balanceKey(tenantId),
+        UpdateExpression:
+          'SET lowBalanceThreshold = :threshold, thresholdUpdatedAt = :at, tenantId = :tenantId, entity = :entity',
+        ExpressionAttributeValues: {
+          ':threshold': threshold,
+          ':at': at,
+          ':tenantId': tenantId,
+          ':entity': 'balance',
+        },
+      }),
+    );
+  }
+
   async getBalance(tenantId: string): Promise<Balance | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: balanceKey(tenantId), ConsistentRead: true }),

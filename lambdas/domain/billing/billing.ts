@@ -799,6 +799,17 @@ export function emptyBalance(tenantId: string, at: string): Balance {
 }
 
 /** The balance and the tenant's status (a suspended tenant's tokens cannot be spent). */
+/** The tenant's `balance.low` threshold, in tokens (0 turns the event off). */
+export async function setLowBalanceThreshold(
+  deps: Pick<BillingDeps, 'billing' | 'tenants' | 'now'>,
+  tenantId: string,
+  threshold: number,
+) {
+  tokens('body.lowBalanceThreshold', threshold, 0);
+  await deps.billing.setLowBalanceThreshold(tenantId, threshold, deps.now().toISOString());
+  return getBalance(deps, tenantId);
+}
+
 export async function getBalance(
   deps: Pick<BillingDeps, 'billing' | 'tenants'>,
   tenantId: string,

@@ -207,6 +207,8 @@ export interface BillingRepository {
    */
   record(request: LedgerRequest, plan: (snapshot: LedgerSnapshot) => LedgerChange): Promise<LedgerOutcome>;
   getBalance(tenantId: string): Promise<Balance | undefined>;
+  /** Sets the tenant's `balance.low` threshold; the balance itself is untouched. */
+  setLowBalanceThreshold(tenantId: string, threshold: number, at: string): Promise<void>;
   findClaim(
     tenantId: string,
     operation: BillingOperation,

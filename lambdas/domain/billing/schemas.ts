@@ -18,6 +18,10 @@ export const addTokensBody = lazySchema(() =>
 );
 export type AddTokensInput = z.infer<ReturnType<typeof addTokensBody>>;
 
+export const billingSettingsBody = lazySchema(() =>
+  z.strictObject({ lowBalanceThreshold: integer(0, 10_000_000) }),
+);
+
 export const usageQuery = lazySchema(() =>
   z.strictObject({
     ...pageQueryFields(),

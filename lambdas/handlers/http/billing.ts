@@ -1,6 +1,6 @@
 import { billingDeps } from '../../adapters/billing-composition';
 import { loadRuntimeConfig } from '../../config';
-import { credit, getBalance, getUsage } from '../../domain/billing/billing';
+import { credit, getBalance, getUsage, setLowBalanceThreshold } from '../../domain/billing/billing';
 import { ValidationError } from '../../domain/shared/errors';
 import { createHttpHandler } from '../../http/http-handler';
 import { idempotencyKey } from '../../http/request';
@@ -13,6 +13,9 @@ export const handler = createHttpHandler(
   BILLING_ROUTES,
   {
     'GET /v1/tokens/balance': async ({ principal }) => ({ body: await getBalance(deps, principal.tenantId) }),
+    'PUT /v1/tokens/settings': async ({ principal, body }) => ({
+      body: await setLowBalanceThreshold(deps, principal.tenantId, body.lowBalanceThreshold),
+    }),
     'GET /v1/tokens/costs': async () => ({ body: deps.costs }),
     'GET /v1/tokens/usage': async ({ principal, query }) => ({
       body: await getUsage(deps, principal.tenantId, query),
