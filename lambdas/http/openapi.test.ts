@@ -31,6 +31,11 @@ describe('OpenAPI document', () => {
     ]);
   });
 
+  it('documents the 402 of the routes that spend tokens', () => {
+    expect(doc.paths['/v1/agents/{id}/chat']?.post.responses['402']).toBeDefined();
+    expect(doc.paths['/v1/agents/{id}']?.get.responses['402']).toBeUndefined();
+  });
+
   it('marks public routes and documents path and query parameters', () => {
     expect(doc.paths['/v1/auth/login']?.post.security).toEqual([]);
     const get = doc.paths['/v1/agents/{id}']?.get;

@@ -63,6 +63,11 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
       responses['401'] = { description: 'Missing or invalid token' };
       responses['403'] = { description: `Role lacks ${route.permission}` };
     }
+    if (route.costed) {
+      responses['402'] = {
+        description: 'Not enough tokens (`details.available`, `details.required`) or the tenant is suspended',
+      };
+    }
     if (route.params) responses['404'] = { description: 'Not found (or belongs to another tenant)' };
     if (method === 'PATCH' || method === 'POST')
       responses['409'] = { description: 'Conflict (stale version, invalid state or duplicate)' };

@@ -13,6 +13,8 @@ export interface RouteSpec {
   readonly query?: () => z.ZodMiniType<Record<string, unknown>>;
   readonly body?: () => z.ZodMiniType;
   readonly status: number;
+  /** The route spends tokens: it can answer 402 (balance short, tenant suspended). */
+  readonly costed?: boolean;
   /** The success body's shape, for the OpenAPI document; built only when it is. */
   readonly response?: () => z.ZodMiniType;
 }

@@ -142,6 +142,7 @@ const agentToolsResponse = lazySchema(() =>
 export const RUNTIME_ROUTES = {
   'POST /v1/agents/{id}/chat': {
     lambda: 'runtime',
+    costed: true,
     permission: 'agents:run',
     summary: 'One chat turn with an active agent (send Idempotency-Key to make retries safe)',
     params: agentParams,
@@ -151,6 +152,7 @@ export const RUNTIME_ROUTES = {
   },
   'POST /v1/agents/{id}/execute': {
     lambda: 'runtime',
+    costed: true,
     permission: 'agents:run',
     summary: 'Run a task: synchronously (200, the finished execution) or with async=true (202, queued)',
     params: agentParams,
