@@ -12,8 +12,8 @@ import { dayOf } from '../../lambdas/domain/billing/calendar';
 import { DEFAULT_COST_TABLE } from '../../lambdas/domain/billing/costs';
 import { InsufficientBalanceError } from '../../lambdas/domain/billing/errors';
 import type { LedgerEntry } from '../../lambdas/domain/billing/ports';
-import { newId } from '../../lambdas/domain/shared/ids';
 import { freshTable } from '../support/dynamodb';
+import { seedTenant } from '../support/tenants';
 
 let table: Awaited<ReturnType<typeof freshTable>>;
 let repository: DynamoBillingRepository;
@@ -35,32 +35,7 @@ beforeAll(async () => {
 });
 
 async function fundedTenant(tokens: number): Promise<string> {
-  const now = new Date().toISOString();
-  const tenantId = newId('tenant');
-  const owner = newId('user');
-  await new DynamoTenantRepository(table.client, table.tableName).createWithOwner(
-    {
-      id: tenantId,
-      name: 'Busy',
-      slug: `busy-${tenantId.slice(-10).toLowerCase()}`,
-      status: 'active',
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    },
-    {
-      id: owner,
-      tenantId,
-      email: `${owner}@example.test`,
-      name: 'O',
-      role: 'owner',
-      grants: [],
-      locationIds: [],
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    },
-  );
+  const { tenantId } = await seedTenant(new DynamoTenantRepository(table.client, table.tableName), 'Busy');
   await credit(deps, tenantId, tokens, { type: 'grant' }, 'seed', 'system:test');
   return tenantId;
 }

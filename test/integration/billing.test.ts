@@ -26,6 +26,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../lambdas/dom
 import { newId } from '../../lambdas/domain/shared/ids';
 import type { Principal } from '../../lambdas/domain/shared/principal';
 import { freshTable } from '../support/dynamodb';
+import { seedTenant } from '../support/tenants';
 
 let table: Awaited<ReturnType<typeof freshTable>>;
 let tenants: DynamoTenantRepository;
@@ -59,35 +60,7 @@ beforeEach(() => {
 });
 
 /** A registered tenant (tenant item + owner), as registration writes it. */
-async function newTenant(into: DynamoTenantRepository = tenants): Promise<Principal> {
-  const now = new Date().toISOString();
-  const tenantId = newId('tenant');
-  const owner = newId('user');
-  await into.createWithOwner(
-    {
-      id: tenantId,
-      name: 'T',
-      slug: `t-${tenantId.slice(-10).toLowerCase()}`,
-      status: 'active',
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    },
-    {
-      id: owner,
-      tenantId,
-      email: `${owner}@example.test`,
-      name: 'O',
-      role: 'owner',
-      grants: [],
-      locationIds: [],
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    },
-  );
-  return { tenantId, userId: owner, role: 'owner' };
-}
+const newTenant = (into: DynamoTenantRepository = tenants): Promise<Principal> => seedTenant(into, 'T');
 
 async function funded(tokens: number): Promise<Principal> {
   const actor = await newTenant();

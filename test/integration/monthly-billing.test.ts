@@ -9,7 +9,6 @@ import { dayOf } from '../../lambdas/domain/billing/calendar';
 import { DEFAULT_COST_TABLE } from '../../lambdas/domain/billing/costs';
 import type { LedgerEntry } from '../../lambdas/domain/billing/ports';
 import type { DomainEvent } from '../../lambdas/domain/events/events';
-import { newId } from '../../lambdas/domain/shared/ids';
 import type { Principal } from '../../lambdas/domain/shared/principal';
 import type { BillingRunTally } from '../../lambdas/handlers/workflow/billing-run';
 import type { MonthlyBillingStep } from '../../lambdas/handlers/workflow/monthly-billing-definition';
@@ -20,6 +19,7 @@ import {
   type TaskHandler,
 } from '../../local/step-functions';
 import { dynamoEndpoint, freshTable } from '../support/dynamodb';
+import { seedTenant } from '../support/tenants';
 
 /**
  * The monthly fee run as local mode runs it: statemachines/monthly-billing.asl.json executed by
@@ -51,35 +51,7 @@ let nonPayers: Seeded[];
 /** Already suspended before any run: not billed. */
 let suspendedBefore: Seeded;
 
-async function registerTenant(): Promise<Principal> {
-  const now = new Date().toISOString();
-  const tenantId = newId('tenant');
-  const userId = newId('user');
-  await tenantRepository.createWithOwner(
-    {
-      id: tenantId,
-      name: 'Billed',
-      slug: `b-${tenantId.slice(-12).toLowerCase()}`,
-      status: 'active',
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    },
-    {
-      id: userId,
-      tenantId,
-      email: `${userId}@example.test`,
-      name: 'Owner',
-      role: 'owner',
-      grants: [],
-      locationIds: [],
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    },
-  );
-  return { tenantId, userId, role: 'owner' };
-}
+const registerTenant = (): Promise<Principal> => seedTenant(tenantRepository, 'Billed');
 
 async function seed(tokens: number, agents = 0): Promise<Seeded> {
   const actor = await registerTenant();

@@ -8,8 +8,8 @@ import { agentCreateBody } from '../../lambdas/domain/agents/schemas';
 import { ConflictError, NotFoundError, ValidationError } from '../../lambdas/domain/shared/errors';
 import { newId } from '../../lambdas/domain/shared/ids';
 import type { Principal } from '../../lambdas/domain/shared/principal';
-import type { Tenant, User } from '../../lambdas/domain/tenants/schemas';
 import { freshTable } from '../support/dynamodb';
+import { tenantAndOwner } from '../support/tenants';
 
 let table: Awaited<ReturnType<typeof freshTable>>;
 let deps: { agents: DynamoAgentRepository; locations: DynamoLocationRepository };
@@ -28,25 +28,7 @@ const config = (name = 'Agent') =>
     model: { provider: 'scripted', modelId: 'scripted-v1' },
   });
 
-function tenantAndOwner(slug: string): { tenant: Tenant; owner: User } {
-  const now = new Date().toISOString();
-  const tenantId = newId('tenant');
-  return {
-    tenant: { id: tenantId, name: slug, slug, status: 'active', createdAt: now, updatedAt: now, version: 1 },
-    owner: {
-      id: newId('user'),
-      tenantId,
-      email: `${slug}@example.test`,
-      name: 'O',
-      role: 'owner',
-      grants: [],
-      locationIds: [],
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    },
-  };
-}
+const tenantAndOwnerWithSlug = (slug: string) => tenantAndOwner(slug, slug);
 
 beforeAll(async () => {
   table = await freshTable();
@@ -153,8 +135,8 @@ describe('agents on DynamoDB Local', () => {
 
 describe('tenants and users on DynamoDB Local', () => {
   it('claims a slug once: the losing registration writes nothing', async () => {
-    const first = tenantAndOwner('unique-slug');
-    const second = tenantAndOwner('unique-slug');
+    const first = tenantAndOwnerWithSlug('unique-slug');
+    const second = tenantAndOwnerWithSlug('unique-slug');
     const outcomes = await Promise.allSettled([
       tenants.createWithOwner(first.tenant, first.owner),
       tenants.createWithOwner(second.tenant, second.owner),
@@ -169,16 +151,16 @@ describe('tenants and users on DynamoDB Local', () => {
   });
 
   it('undoes a registration completely, releasing the slug', async () => {
-    const { tenant, owner } = tenantAndOwner('undo-me');
+    const { tenant, owner } = tenantAndOwnerWithSlug('undo-me');
     await tenants.createWithOwner(tenant, owner);
     await tenants.deleteRegistration(tenant, owner.id);
     expect(await tenants.get(tenant.id)).toBeUndefined();
-    const again = tenantAndOwner('undo-me');
+    const again = tenantAndOwnerWithSlug('undo-me');
     await expect(tenants.createWithOwner(again.tenant, again.owner)).resolves.toBeUndefined();
   });
 
   it('updates users under optimistic concurrency', async () => {
-    const { tenant, owner } = tenantAndOwner('users-co');
+    const { tenant, owner } = tenantAndOwnerWithSlug('users-co');
     await tenants.createWithOwner(tenant, owner);
     await users.update(tenant.id, owner.id, { name: 'First' }, 1);
     await expect(users.update(tenant.id, owner.id, { name: 'Stale' }, 1)).rejects.toMatchObject({
