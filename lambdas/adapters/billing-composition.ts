@@ -1,4 +1,5 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadRuntimeConfig } from '../config';
 import type { BillingDeps } from '../domain/billing/billing';
 import { parseCostTable } from '../domain/billing/costs';
@@ -25,17 +26,19 @@ export const localEventBus = new InProcessEventBus();
 
 let deps: BillingDeps | undefined;
 
-export function billingDeps(): BillingDeps {
-  deps ??= build();
+/** `client`: a handler's own document client, so one process does not build two at cold start. */
+export function billingDeps(client?: DynamoDBDocumentClient): BillingDeps {
+  deps ??= build(client);
   return deps;
 }
 
-function build(): BillingDeps {
+function build(shared: DynamoDBDocumentClient | undefined): BillingDeps {
   const config = loadRuntimeConfig();
   // Read here, not in the shared runtime schema: only billing's Lambdas are given these. An
   // empty bus name counts as unset; the cost table is checked by its own zod schema.
   const busName = process.env.EVENT_BUS_NAME?.trim() || undefined;
-  const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+  const client =
+    shared ?? createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
   const events: EventPublisher = busName
     ? new EventBridgePublisher(new EventBridgeClient({ region: config.AWS_REGION }), busName)
     : localEventBus;

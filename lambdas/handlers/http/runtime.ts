@@ -60,7 +60,7 @@ export const runtimeDeps: RuntimeDeps = {
     (message) => processQueuedExecution(runtimeDeps, message.tenantId, message.executionId),
     (error) => logger.error('Queued execution failed', error as Error),
   ),
-  billing: billingDeps(),
+  billing: billingDeps(client),
   now: () => new Date(),
   log: { error: (message, extra) => logger.error(message, extra) },
 };
