@@ -8,11 +8,11 @@ import { DynamoBillingRepository } from '../../lambdas/adapters/dynamodb/billing
 import { DynamoTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
 import { InProcessEventBus } from '../../lambdas/adapters/events/in-process-bus';
 import { type BillingDeps, credit, debit, reserve, settle } from '../../lambdas/domain/billing/billing';
-import { dayOf } from '../../lambdas/domain/billing/calendar';
 import { DEFAULT_COST_TABLE } from '../../lambdas/domain/billing/costs';
 import { InsufficientBalanceError } from '../../lambdas/domain/billing/errors';
 import type { LedgerEntry } from '../../lambdas/domain/billing/ports';
 import { freshTable } from '../support/dynamodb';
+import { ledgerOf as readLedger } from '../support/ledger';
 import { seedTenant } from '../support/tenants';
 
 let table: Awaited<ReturnType<typeof freshTable>>;
@@ -59,20 +59,7 @@ async function bounded<T>(count: number, width: number, task: (i: number) => Pro
   return outcomes;
 }
 
-async function ledgerOf(tenantId: string): Promise<LedgerEntry[]> {
-  const days = {
-    from: dayOf(new Date(Date.now() - 86_400_000)),
-    to: dayOf(new Date(Date.now() + 86_400_000)),
-  };
-  const entries: LedgerEntry[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await repository.listLedger(tenantId, days, { limit: 100, ...(cursor ? { cursor } : {}) });
-    entries.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return entries.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-}
+const ledgerOf = (tenantId: string) => readLedger(repository, tenantId);
 
 describe('1,000 concurrent debits of 1 token against a balance of 500', () => {
   it('lets exactly 500 through, refuses 500 with 402, and the ledger sums to the balance', async () => {

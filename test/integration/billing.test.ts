@@ -26,6 +26,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../lambdas/dom
 import { newId } from '../../lambdas/domain/shared/ids';
 import type { Principal } from '../../lambdas/domain/shared/principal';
 import { freshTable } from '../support/dynamodb';
+import { ledgerOf as readLedger } from '../support/ledger';
 import { seedTenant } from '../support/tenants';
 
 let table: Awaited<ReturnType<typeof freshTable>>;
@@ -69,20 +70,7 @@ async function funded(tokens: number): Promise<Principal> {
   return actor;
 }
 
-async function ledgerOf(tenantId: string, store = repository): Promise<LedgerEntry[]> {
-  const days = {
-    from: dayOf(new Date(Date.now() - 86_400_000)),
-    to: dayOf(new Date(Date.now() + 86_400_000)),
-  };
-  const entries: LedgerEntry[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listLedger(tenantId, days, { limit: 100, ...(cursor ? { cursor } : {}) });
-    entries.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return entries.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-}
+const ledgerOf = (tenantId: string, store = repository) => readLedger(store, tenantId);
 
 /** The invariants of an exact ledger: numbered 1..n, each entry's balance follows from the last. */
 async function expectExactLedger(tenantId: string, store = repository): Promise<LedgerEntry[]> {

@@ -209,6 +209,11 @@ async function finish(
   }
 }
 
+/** A refusal for want of tokens (402), naming the execution it left FAILED. */
+function refusal(failure: AppError, executionId: string): AppError {
+  return new AppError(402, failure.code, failure.message, { ...failure.details, executionId });
+}
+
 /** Enough tokens for the most model calls a turn can make: every tool round, plus a summary. */
 const MAX_MODEL_CALLS_PER_TURN = MAX_TOOL_ROUNDS + 1;
 
@@ -386,9 +391,7 @@ export async function chat(
   );
   if (failure) {
     // Refusals (no tokens, suspended tenant) keep their status; a failed model is a bad gateway.
-    if (failure.statusCode === 402) {
-      throw new AppError(402, failure.code, failure.message, { ...failure.details, executionId: done.id });
-    }
+    if (failure.statusCode === 402) throw refusal(failure, done.id);
     throw new AppError(502, failure.code, `Execution ${done.id} failed: ${failure.message}`, {
       executionId: done.id,
     });
@@ -434,9 +437,7 @@ async function runTask(deps: RuntimeDeps, agent: Agent, execution: Execution): P
       }),
   );
   // A synchronous task that was refused for want of tokens answers 402, like chat.
-  if (failure?.statusCode === 402) {
-    throw new AppError(402, failure.code, failure.message, { ...failure.details, executionId: finished.id });
-  }
+  if (failure?.statusCode === 402) throw refusal(failure, finished.id);
   return finished;
 }
 
