@@ -17,6 +17,13 @@ const tokenFields = () => ({
   action: z.optional(z.string()),
 });
 
+const actionFields = () => ({
+  tenantId: z.string(),
+  agentId: z.string(),
+  actionId: z.string(),
+  action: z.string(),
+});
+
 export const EVENT_DETAILS = {
   'tokens.debited': lazySchema(() => z.object(tokenFields())),
   'tokens.credited': lazySchema(() => z.object(tokenFields())),
@@ -25,6 +32,44 @@ export const EVENT_DETAILS = {
     z.object({ tenantId: z.string(), reason: z.string(), period: z.optional(z.string()) }),
   ),
   'tenant.reactivated': lazySchema(() => z.object({ tenantId: z.string(), available: z.int() })),
+  'action.executed': lazySchema(() => z.object(actionFields())),
+  'action.failed': lazySchema(() => z.object({ ...actionFields(), code: z.string() })),
+  'approval.requested': lazySchema(() =>
+    z.object({
+      ...actionFields(),
+      approvalId: z.string(),
+      level: z.enum(['consultation', 'approval']),
+      reason: z.string(),
+      expiresAt: z.string(),
+    }),
+  ),
+  'approval.decided': lazySchema(() =>
+    z.object({
+      ...actionFields(),
+      approvalId: z.string(),
+      outcome: z.enum(['approved', 'rejected', 'expired', 'cancelled']),
+      decidedBy: z.optional(z.string()),
+    }),
+  ),
+  'coordinator.notified': lazySchema(() =>
+    z.object({
+      tenantId: z.string(),
+      subject: z.string(),
+      recipients: z.int(),
+      agentId: z.optional(z.string()),
+      approvalId: z.optional(z.string()),
+      conversationId: z.optional(z.string()),
+    }),
+  ),
+  'emergency.stopped': lazySchema(() =>
+    z.object({
+      tenantId: z.string(),
+      agentId: z.optional(z.string()),
+      reason: z.string(),
+      stoppedBy: z.string(),
+      cancelledApprovals: z.int(),
+    }),
+  ),
 } as const;
 
 export type EventType = keyof typeof EVENT_DETAILS;

@@ -14,6 +14,12 @@ export const ID_PREFIXES = {
   memory: 'mem',
   ledgerEntry: 'led',
   reservation: 'rsv',
+  action: 'act',
+  approval: 'apr',
+  audit: 'aud',
+  resource: 'res',
+  booking: 'bkg',
+  outbox: 'obx',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

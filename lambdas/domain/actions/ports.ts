@@ -1,0 +1,136 @@
+import { AppError } from '../shared/errors';
+import type { Page, PageRequest } from '../shared/pagination';
+
+/**
+ * The outside world an action reaches, as ports. Adapters: Twilio (SMS, WhatsApp), SES (email),
+ * Amazon Connect (calls), a payment provider; in local mode and tests the local outbox stands in
+ * for all of them and records what would have been sent.
+ */
+
+export type MessagingChannel = 'sms' | 'whatsapp';
+
+export interface DeliveryReceipt {
+  /** Which adapter delivered it: `twilio`, `ses`, `connect`, `outbox`, `local-payments`, ... */
+  readonly provider: string;
+  /** The provider's own id (Twilio SID, SES MessageId, Connect ContactId, ...). */
+  readonly providerId: string;
+  readonly status: string;
+}
+
+export interface MessagingPort {
+  send(
+    tenantId: string,
+    message: { readonly channel: MessagingChannel; readonly to: string; readonly body: string },
+  ): Promise<DeliveryReceipt>;
+}
+
+export interface EmailPort {
+  send(
+    tenantId: string,
+    email: { readonly to: string; readonly subject: string; readonly body: string },
+  ): Promise<DeliveryReceipt>;
+}
+
+export interface VoicePort {
+  /** Starts an outbound call that the agent's contact flow handles. */
+  placeCall(
+    tenantId: string,
+    call: { readonly agentId: string; readonly to: string; readonly purpose: string },
+  ): Promise<DeliveryReceipt>;
+}
+
+export interface PaymentPort {
+  /** `idempotencyKey` makes a retried charge charge once. Amount in minor units (cents). */
+  charge(
+    tenantId: string,
+    payment: {
+      readonly amountMinor: number;
+      readonly currency: string;
+      readonly description: string;
+      readonly customerId?: string;
+      readonly idempotencyKey: string;
+    },
+  ): Promise<DeliveryReceipt>;
+}
+
+/**
+ * A provider refused or failed. `retryable`: throttling, 5xx, timeouts (worth another attempt);
+ * not: bad number, unverified sender, bad credentials. `message` is safe to show and never
+ * carries credentials.
+ */
+export class ProviderError extends AppError {
+  constructor(
+    readonly provider: string,
+    readonly retryable: boolean,
+    message: string,
+    readonly providerCode?: string,
+  ) {
+    super(502, retryable ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_REJECTED', `${provider}: ${message}`, {
+      provider,
+      retryable,
+      ...(providerCode ? { providerCode } : {}),
+    });
+  }
+}
+
+/** Per-tenant provider credentials (Secrets Manager on AWS); undefined when the tenant has none. */
+export interface CredentialsPort {
+  get<T extends Record<string, string>>(tenantId: string, provider: string): Promise<T | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenant resource records and bookings, which actions create, read, update and delete.
+
+export interface ResourceRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  /** Tenant-defined collection, e.g. `orders`, `tickets`. */
+  readonly collection: string;
+  readonly data: Record<string, unknown>;
+  readonly locationId?: string;
+  readonly version: number;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface ResourceRepository {
+  create(record: ResourceRecord): Promise<void>;
+  get(tenantId: string, collection: string, id: string): Promise<ResourceRecord | undefined>;
+  /** Replaces `data` only if the stored version is `expectedVersion` (ConflictError otherwise). */
+  update(
+    tenantId: string,
+    collection: string,
+    id: string,
+    data: Record<string, unknown>,
+    expectedVersion: number,
+    at: string,
+  ): Promise<ResourceRecord>;
+  /** NotFoundError when absent. */
+  delete(tenantId: string, collection: string, id: string): Promise<void>;
+  list(tenantId: string, collection: string, page: PageRequest): Promise<Page<ResourceRecord>>;
+}
+
+export interface Booking {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly agentId: string;
+  /** ISO instant the appointment starts. */
+  readonly start: string;
+  readonly durationMinutes: number;
+  readonly service: string;
+  readonly customerId?: string;
+  readonly locationId?: string;
+  readonly createdBy: string;
+  readonly createdAt: string;
+}
+
+export interface BookingRepository {
+  /**
+   * Books the slot(s) the appointment covers, atomically: ConflictError when any slot of the
+   * same agent (and location) is already taken. Slots are 15-minute grains.
+   */
+  book(booking: Booking): Promise<void>;
+  /** Bookings of the agent overlapping [from, to). */
+  listBetween(tenantId: string, agentId: string, from: string, to: string): Promise<Booking[]>;
+}
