@@ -19,8 +19,32 @@ export const tokenCostsSchema = z.strictObject({
   call: tokens,
   llmCall: tokens,
   monthlyFee: tokens,
+  resource: tokens,
+  booking: tokens,
+  payment: tokens,
+  coordination: tokens,
 });
 export type TokenCosts = z.infer<typeof tokenCostsSchema>;
+
+/**
+ * Where actions reach the outside on AWS (OUTBOUND_MODE=live): the platform's SES sender and the
+ * shared Amazon Connect instance. All optional: without a sender, email needs the tenant's own;
+ * without an instance, calls are refused. The tenants' provider credentials are in Secrets Manager.
+ */
+export const outboundConfigSchema = z.strictObject({
+  /** A verified SES identity (address or one of a verified domain) used when a tenant has none. */
+  sesFromAddress: z.email().optional(),
+  /** The Connect instance id (8-4-4-4-12 hex), not its ARN: the IAM grant is scoped to it. */
+  connectInstanceId: z.guid().optional(),
+  /** The contact flow outbound calls run (its id, 8-4-4-4-12 hex). */
+  connectContactFlowId: z.guid().optional(),
+  /** The claimed number calls come from, E.164. */
+  connectSourcePhoneNumber: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number')
+    .optional(),
+});
+export type OutboundConfig = z.infer<typeof outboundConfigSchema>;
 
 export const environmentConfigSchema = z.strictObject({
   /** Omitted: the stacks are account-agnostic and deploy to whichever account the CLI credentials name. */
@@ -55,6 +79,7 @@ export const environmentConfigSchema = z.strictObject({
     corsAllowedOrigins: z.array(z.union([z.literal('*'), z.url()])).min(1),
   }),
   alarmEmail: z.email().optional(),
+  outbound: outboundConfigSchema.optional(),
   eventArchiveRetentionDays: z.number().int().min(1).max(3650),
   tokenCosts: tokenCostsSchema,
   cognito: z.strictObject({

@@ -111,6 +111,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       memory: (await import('../lambdas/handlers/http/memory')).handler,
       runtime: (await import('../lambdas/handlers/http/runtime')).handler,
       billing: (await import('../lambdas/handlers/http/billing')).handler,
+      actions: (await import('../lambdas/handlers/http/actions')).handler,
     });
     // What the AWS housekeeping schedule does: give back the tokens of reservations whose hold ran out.
     const { handler: sweepExpiredReservations } = await import(
@@ -129,6 +130,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       dynamoEndpoint,
       stop: async () => {
         clearInterval(sweep);
+        // Approvals still waiting are stopped (as StopExecution would) before their table goes away.
+        await (await import('./approval-workflow')).localApprovalWorkflow().stopAll();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await dynamo?.stop();

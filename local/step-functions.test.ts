@@ -2,6 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  APPROVAL_DEFINITION,
+  APPROVAL_STEP_FUNCTION,
+  WAIT_FOR_DECISION_STATE,
+} from '../lambdas/handlers/workflow/approval-definition';
+import {
   type BillingRunTally,
   listTenantsStep,
   MAX_LISTED_FAILURES,
@@ -14,10 +19,12 @@ import {
   createLocalStateMachine,
   ExecutionAbortedError,
   ExecutionError,
+  functionOf,
   loadDefinition,
   localFunctionArn,
   type TaskHandler,
   taskStates,
+  waitsForTaskToken,
 } from './step-functions';
 
 /**
@@ -302,5 +309,330 @@ describe('the local runner', () => {
 
     // Undefined fields vanish on the way out, as JSON serialisation drops them.
     expect(await run(() => ({ kept: 1, dropped: undefined }))).toEqual({ kept: 1 });
+  });
+});
+
+/**
+ * `.waitForTaskToken` as local mode emulates it, first on a small probe machine, then on
+ * statemachines/approval.asl.json with a scripted step handler (the machine's own paths:
+ * approve, reject, timeout, check-in, executor failure). The approval steps against DynamoDB
+ * Local are test/integration/approval-workflow.test.ts.
+ */
+describe('task tokens (.waitForTaskToken)', () => {
+  const STEP = localFunctionArn('step');
+  type Payload = { taskToken: string; executionId: string; n?: number };
+
+  function probe(wait: Record<string, unknown> = {}) {
+    const file = join(tmpdir(), `wait-probe-${process.pid}-${Math.random().toString(36).slice(2)}.asl.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        StartAt: 'Wait',
+        TimeoutSeconds: 60,
+        States: {
+          Wait: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: {
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: ASL placeholder syntax
+              FunctionName: '${Fn}',
+              Payload: { 'taskToken.$': '$$.Task.Token', 'executionId.$': '$$.Execution.Id', 'n.$': '$.n' },
+            },
+            ResultSelector: { 'outcome.$': '$.outcome' },
+            ResultPath: '$.decision',
+            TimeoutSeconds: 30,
+            HeartbeatSeconds: 10,
+            Catch: [
+              { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'TimedOut' },
+              { ErrorEquals: ['States.HeartbeatTimeout'], ResultPath: '$.error', Next: 'NoHeartbeat' },
+              { ErrorEquals: ['Coordinator.Refused'], ResultPath: '$.error', Next: 'Refused' },
+            ],
+            End: true,
+            ...wait,
+          },
+          TimedOut: { Type: 'Pass', Result: 'timed out', ResultPath: '$.ended', End: true },
+          NoHeartbeat: { Type: 'Pass', Result: 'no heartbeat', ResultPath: '$.ended', End: true },
+          Refused: { Type: 'Pass', Result: 'refused', ResultPath: '$.ended', End: true },
+        },
+      }),
+    );
+    const seen: Payload[] = [];
+    let onCall: (payload: Payload) => unknown = () => ({ accepted: true });
+    const machine = createLocalStateMachine({
+      definitionFile: file,
+      substitutions: { Fn: STEP },
+      handlers: {
+        [STEP]: (input) => {
+          seen.push(input as Payload);
+          return onCall(input as Payload);
+        },
+      },
+    });
+    return {
+      machine,
+      seen,
+      onCall: (fn: (payload: Payload) => unknown) => {
+        onCall = fn;
+      },
+    };
+  }
+
+  /** Resolves once the handler has been called `n` times. */
+  async function called(seen: unknown[], n = 1): Promise<void> {
+    while (seen.length < n) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  it('hands the handler a token and the execution id, and ends the Task with what resume sends', async () => {
+    const { machine, seen } = probe();
+    const execution = machine.run({ n: 1 }, { executionId: 'arn:local:execution:probe:1' });
+    await called(seen);
+    const [payload] = seen as [Payload];
+    expect(payload.executionId).toBe('arn:local:execution:probe:1');
+    expect(payload.taskToken).toMatch(/^local-task-token-/);
+    expect(machine.resume(payload.taskToken, { outcome: 'approved', ignored: true })).toBe(true);
+    expect(await execution.result).toEqual({ n: 1, decision: { outcome: 'approved' } });
+    // Used once: the token is no longer waited on.
+    expect(machine.resume(payload.taskToken, { outcome: 'rejected' })).toBe(false);
+    expect(machine.heartbeat(payload.taskToken)).toBe(false);
+  });
+
+  it('lets the handler resume its own token before it returns (the waiter is registered first)', async () => {
+    const { machine, onCall } = probe();
+    onCall((payload) => {
+      expect(machine.resume(payload.taskToken, { outcome: 'cancelled' })).toBe(true);
+      return { resumed: true };
+    });
+    expect(await machine.run({ n: 2 }).result).toEqual({ n: 2, decision: { outcome: 'cancelled' } });
+  });
+
+  it('fails the Task with the name and cause fail() sends, for the Catch to route', async () => {
+    const { machine, seen } = probe();
+    const execution = machine.run({ n: 3 });
+    await called(seen);
+    expect(machine.fail((seen[0] as Payload).taskToken, 'Coordinator.Refused', 'not today')).toBe(true);
+    expect(await execution.result).toEqual({
+      n: 3,
+      error: { Error: 'Coordinator.Refused', Cause: 'not today' },
+      ended: 'refused',
+    });
+  });
+
+  it('fails with States.HeartbeatTimeout when no heartbeat comes within HeartbeatSeconds', async () => {
+    const { machine, seen } = probe();
+    const execution = machine.run({ n: 4 }, { heartbeatOverridesMs: { Wait: 60 } });
+    await called(seen);
+    const result = (await execution.result) as { error: { Error: string }; ended: string };
+    expect(result.error.Error).toBe('States.HeartbeatTimeout');
+    expect(result.ended).toBe('no heartbeat');
+    expect(machine.resume((seen[0] as Payload).taskToken, { outcome: 'approved' })).toBe(false);
+  });
+
+  it('keeps waiting while heartbeats come, each restarting HeartbeatSeconds', async () => {
+    const { machine, seen } = probe();
+    const execution = machine.run({ n: 5 }, { heartbeatOverridesMs: { Wait: 250 } });
+    await called(seen);
+    const token = (seen[0] as Payload).taskToken;
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      expect(machine.heartbeat(token)).toBe(true);
+    }
+    // 400 ms in, well past one heartbeat interval: still waiting.
+    expect(machine.resume(token, { outcome: 'approved' })).toBe(true);
+    expect(await execution.result).toEqual({ n: 5, decision: { outcome: 'approved' } });
+  });
+
+  it('fails with States.Timeout after TimeoutSeconds (shortened for the test), and forgets the token', async () => {
+    const { machine, seen } = probe();
+    const started = Date.now();
+    const execution = machine.run({ n: 6 }, { timeoutOverridesMs: { Wait: 100 } });
+    await called(seen);
+    const result = (await execution.result) as { error: { Error: string }; ended: string };
+    expect(result).toMatchObject({ error: { Error: 'States.Timeout' }, ended: 'timed out' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(machine.resume((seen[0] as Payload).taskToken, { outcome: 'approved' })).toBe(false);
+  });
+
+  it('fails the Task with the handler’s error when the handler fails, and the token is void', async () => {
+    const { machine, seen, onCall } = probe({
+      Catch: [
+        { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'TimedOut' },
+        { ErrorEquals: ['States.HeartbeatTimeout'], ResultPath: '$.error', Next: 'NoHeartbeat' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Refused' },
+      ],
+    });
+    onCall(() => {
+      throw lambdaError('Approval.CONFLICT', 'busy');
+    });
+    const result = (await machine.run({ n: 7 }).result) as { error: { Error: string; Cause: string } };
+    expect(result.error.Error).toBe('Approval.CONFLICT');
+    expect(JSON.parse(result.error.Cause)).toMatchObject({ errorMessage: 'busy' });
+    expect(machine.resume((seen[0] as Payload).taskToken, { outcome: 'approved' })).toBe(false);
+  });
+
+  it('refuses unknown tokens, and ends the waits of an aborted execution', async () => {
+    const { machine, seen } = probe();
+    expect(machine.resume('no-such-token', { outcome: 'approved' })).toBe(false);
+    expect(machine.fail('no-such-token', 'X')).toBe(false);
+    expect(machine.heartbeat('no-such-token')).toBe(false);
+    const execution = machine.run({ n: 8 });
+    await called(seen);
+    execution.abort();
+    await expect(execution.result).rejects.toBeInstanceOf(ExecutionAbortedError);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(machine.heartbeat((seen[0] as Payload).taskToken)).toBe(false);
+  });
+});
+
+describe('the approval ASL, run locally with a scripted step handler', () => {
+  const APPROVAL_FILE = join(__dirname, '..', APPROVAL_DEFINITION);
+  const STEP = localFunctionArn('approval-step');
+  type Event = { step: string; taskToken?: string; outcome?: string; executionId?: string };
+  const INPUT = { tenantId: 'ten_1', approvalId: 'apr_1', actionId: 'act_1' };
+
+  function approvalMachine(script: Partial<Record<string, (event: Event, n: number) => unknown>> = {}) {
+    const calls: Event[] = [];
+    const machine = createLocalStateMachine({
+      definitionFile: APPROVAL_FILE,
+      substitutions: { [APPROVAL_STEP_FUNCTION.placeholder]: STEP },
+      handlers: {
+        [STEP]: (input) => {
+          const event = input as Event;
+          calls.push(event);
+          const n = calls.filter((c) => c.step === event.step).length;
+          const scripted = script[event.step];
+          if (scripted) return scripted(event, n);
+          if (event.step === 'execute') return { outcome: 'executed' };
+          if (event.step === 'close') return { outcome: event.outcome };
+          return { outcome: 'ok' };
+        },
+      },
+    });
+    const steps = () => calls.map((c) => (c.step === 'close' ? `close:${c.outcome}` : c.step));
+    const waiting = async (n = 1) => {
+      while (calls.filter((c) => c.step === 'wait').length < n) await new Promise((r) => setTimeout(r, 2));
+      return calls.filter((c) => c.step === 'wait')[n - 1]?.taskToken as string;
+    };
+    return { machine, calls, steps, waiting };
+  }
+
+  it('substitutes the one step function into every Task, the wait included', () => {
+    const definition = loadDefinition(APPROVAL_FILE, { [APPROVAL_STEP_FUNCTION.placeholder]: STEP });
+    const tasks = [...taskStates(definition)];
+    expect(tasks.map(([name]) => name).sort()).toEqual(
+      [
+        'CheckDecision',
+        'Close',
+        'ExecuteAction',
+        'Expire',
+        'NotifyCoordinators',
+        'RecordRequest',
+        'ReleaseFailed',
+        'WaitForDecision',
+      ].sort(),
+    );
+    for (const [, state] of tasks) expect(functionOf(state)).toBe(STEP);
+    expect(waitsForTaskToken(definition.States[WAIT_FOR_DECISION_STATE] as never)).toBe(true);
+  });
+
+  it('approved: records, notifies, waits, executes', async () => {
+    const { machine, steps, waiting, calls } = approvalMachine();
+    const execution = machine.run(INPUT, { executionId: 'exec-approve' });
+    machine.resume(await waiting(), { outcome: 'approved' });
+    expect(await execution.result).toMatchObject({
+      ...INPUT,
+      decision: { outcome: 'approved' },
+      result: { outcome: 'executed' },
+    });
+    expect(steps()).toEqual(['record', 'notify', 'wait', 'execute']);
+    expect(calls[0]?.executionId).toBe('exec-approve');
+  });
+
+  it.each(['rejected', 'cancelled'])('%s: closes the action with that outcome', async (outcome) => {
+    const { machine, steps, waiting } = approvalMachine();
+    const execution = machine.run(INPUT);
+    machine.resume(await waiting(), { outcome });
+    expect(await execution.result).toMatchObject({ result: { outcome } });
+    expect(steps()).toEqual(['record', 'notify', 'wait', `close:${outcome}`]);
+  });
+
+  it('timeout: States.Timeout on the wait expires the approval', async () => {
+    const { machine, steps } = approvalMachine();
+    const result = await machine.run(INPUT, { timeoutOverridesMs: { WaitForDecision: 50 } }).result;
+    expect(result).toMatchObject({ error: { Error: 'States.Timeout' }, result: { outcome: 'expired' } });
+    expect(steps()).toEqual(['record', 'notify', 'wait', 'close:expired']);
+  });
+
+  it('check-in: a missed heartbeat checks the approval and waits again with a fresh token, until it expires', async () => {
+    const { machine, steps, calls } = approvalMachine({
+      check: (_, n) => ({ outcome: n < 2 ? 'pending' : 'expired' }),
+    });
+    const result = await machine.run(INPUT, { heartbeatOverridesMs: { WaitForDecision: 30 } }).result;
+    expect(result).toMatchObject({ result: { outcome: 'expired' } });
+    expect(steps()).toEqual(['record', 'notify', 'wait', 'check', 'wait', 'check', 'close:expired']);
+    const tokens = calls.filter((c) => c.step === 'wait').map((c) => c.taskToken);
+    expect(new Set(tokens).size).toBe(2);
+  });
+
+  it('check-in: a decision whose resume was lost is acted on', async () => {
+    const { machine, steps } = approvalMachine({ check: () => ({ outcome: 'approved' }) });
+    const result = await machine.run(INPUT, { heartbeatOverridesMs: { WaitForDecision: 30 } }).result;
+    expect(result).toMatchObject({ result: { outcome: 'executed' } });
+    expect(steps()).toEqual(['record', 'notify', 'wait', 'check', 'execute']);
+  });
+
+  it('a notification that keeps failing does not lose the approval', async () => {
+    const { machine, steps, waiting } = approvalMachine({
+      notify: () => {
+        throw lambdaError('Approval.PROVIDER_UNAVAILABLE');
+      },
+    });
+    const execution = machine.run(INPUT, { retryIntervalMs: 0 });
+    machine.resume(await waiting(), { outcome: 'approved' });
+    expect(await execution.result).toMatchObject({
+      notifyError: { Error: 'Approval.PROVIDER_UNAVAILABLE' },
+      result: { outcome: 'executed' },
+    });
+    // Retried (1 + 4 attempts), then the wait goes on.
+    expect(steps().filter((s) => s === 'notify')).toHaveLength(5);
+  });
+
+  it('executor failure: releases the action as failed, and the execution fails', async () => {
+    const { machine, steps, waiting } = approvalMachine({
+      execute: () => {
+        throw lambdaError('TypeError', 'a bug');
+      },
+    });
+    const execution = machine.run(INPUT, { retryIntervalMs: 0 });
+    machine.resume(await waiting(), { outcome: 'approved' });
+    await expect(execution.result).rejects.toMatchObject({ cause: { name: 'Approval.StepFailed' } });
+    // A bug is not retried: the action may have run, so it is closed, not run again.
+    expect(steps()).toEqual(['record', 'notify', 'wait', 'execute', 'close:failed']);
+  });
+
+  it('retries the executor only when Lambda did not run it', async () => {
+    const { machine, steps, waiting } = approvalMachine({
+      execute: (_, n) => {
+        if (n === 1) throw lambdaError('Lambda.TooManyRequestsException');
+        return { outcome: 'executed' };
+      },
+    });
+    const execution = machine.run(INPUT, { retryIntervalMs: 0 });
+    machine.resume(await waiting(), { outcome: 'approved' });
+    expect(await execution.result).toMatchObject({ result: { outcome: 'executed' } });
+    expect(steps()).toEqual(['record', 'notify', 'wait', 'execute', 'execute']);
+  });
+
+  it('the wait step resumes at once when the approval was decided before it', async () => {
+    let machineRef: ReturnType<typeof createLocalStateMachine> | undefined;
+    const { machine, steps } = approvalMachine({
+      wait: (event) => {
+        machineRef?.resume(event.taskToken as string, { outcome: 'cancelled' });
+        return { outcome: 'resumed' };
+      },
+    });
+    machineRef = machine;
+    expect(await machine.run(INPUT).result).toMatchObject({ result: { outcome: 'cancelled' } });
+    expect(steps()).toEqual(['record', 'notify', 'wait', 'close:cancelled']);
   });
 });

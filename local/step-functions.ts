@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -68,6 +69,9 @@ interface AslStates {
 interface AslState {
   readonly Type: string;
   readonly Resource?: string;
+  readonly Parameters?: Record<string, unknown>;
+  readonly TimeoutSeconds?: number;
+  readonly HeartbeatSeconds?: number;
   readonly Retry?: readonly unknown[];
   readonly ItemProcessor?: AslStates;
   readonly Iterator?: AslStates;
@@ -95,7 +99,7 @@ export function taskStates(definition: AslStates, into = new Map<string, AslStat
     if (state.Type === 'Task') {
       const seen = into.get(name);
       // aws-local-stepfunctions overrides Tasks by state name, nested machines included.
-      if (seen && seen.Resource !== state.Resource) {
+      if (seen && (seen.Resource !== state.Resource || functionOf(seen) !== functionOf(state))) {
         throw new Error(`Two Task states are named ${name}; local execution needs unique Task names`);
       }
       into.set(name, state);
@@ -105,6 +109,29 @@ export function taskStates(definition: AslStates, into = new Map<string, AslStat
     for (const branch of state.Branches ?? []) taskStates(branch, into);
   }
   return into;
+}
+
+/** Step Functions' Lambda integration: the function is the `FunctionName` parameter, not the Resource. */
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const WAIT_FOR_TASK_TOKEN = '.waitForTaskToken';
+
+/** Whether a Task hands out a task token and waits for SendTaskSuccess/Failure. */
+export function waitsForTaskToken(state: AslState): boolean {
+  return state.Resource?.endsWith(WAIT_FOR_TASK_TOKEN) ?? false;
+}
+
+const isLambdaInvoke = (state: AslState) =>
+  state.Resource === LAMBDA_INVOKE || state.Resource === `${LAMBDA_INVOKE}${WAIT_FOR_TASK_TOKEN}`;
+
+/**
+ * The Lambda a Task runs: its Resource (a function ARN) or, for the `lambda:invoke` integration,
+ * its static `FunctionName` parameter. Undefined when there is neither (a dynamic
+ * `FunctionName.$`, another service), which local mode cannot map.
+ */
+export function functionOf(state: AslState): string | undefined {
+  if (!isLambdaInvoke(state)) return state.Resource;
+  const name = state.Parameters?.FunctionName;
+  return typeof name === 'string' ? name : undefined;
 }
 
 export interface LocalStateMachineOptions {
@@ -122,6 +149,12 @@ export interface LocalRunOptions {
    * milliseconds; for tests. The ASL's own waits otherwise.
    */
   readonly retryIntervalMs?: number;
+  /** `$$.Execution.Id`; a fresh local execution ARN by default. */
+  readonly executionId?: string;
+  /** Test-only: named Task states' TimeoutSeconds, in milliseconds (so a timeout takes 200 ms, not a day). */
+  readonly timeoutOverridesMs?: Readonly<Record<string, number>>;
+  /** Test-only: named `.waitForTaskToken` states' HeartbeatSeconds, in milliseconds. */
+  readonly heartbeatOverridesMs?: Readonly<Record<string, number>>;
 }
 
 export interface LocalExecution {
@@ -136,10 +169,69 @@ export interface LocalExecution {
 export interface LocalStateMachine {
   readonly definition: StateMachineDefinition;
   run(input: JsonValue, options?: LocalRunOptions): LocalExecution;
+  /** SendTaskSuccess: the waiting Task ends with `output`. False when the token is not waited on. */
+  resume(taskToken: string, output: JsonValue): boolean;
+  /** SendTaskFailure: the waiting Task fails with `error` (its name, for Retry/Catch) and `cause`. */
+  fail(taskToken: string, error: string, cause?: string): boolean;
+  /** SendTaskHeartbeat: restarts the waiting Task's HeartbeatSeconds. */
+  heartbeat(taskToken: string): boolean;
 }
 
 class LocalAbortError extends Error {
   override readonly name = 'States.Aborted';
+}
+
+/** A Step Functions error by name (States.Timeout, States.HeartbeatTimeout, SendTaskFailure's). */
+function statesError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** One Task waiting on its token. */
+interface Waiter {
+  readonly resolve: (output: JsonValue) => void;
+  readonly reject: (error: Error) => void;
+  /** Restarts the HeartbeatSeconds clock, if the state has one. */
+  readonly beat: () => void;
+  /** Stops its timers and forgets the token. */
+  readonly dispose: () => void;
+}
+
+/** Every token a state can use for its own: long, random, opaque, as the service's are. */
+function newTaskToken(): string {
+  return `local-task-token-${randomUUID()}-${randomUUID()}`;
+}
+
+/** Strings anywhere in a JSON value (where a payload may carry the token). */
+function* stringsIn(value: JsonValue): Generator<string> {
+  if (typeof value === 'string') yield value;
+  else if (Array.isArray(value)) for (const item of value) yield* stringsIn(item);
+  else if (value && typeof value === 'object')
+    for (const item of Object.values(value)) yield* stringsIn(item);
+}
+
+/** The definition with named Tasks' TimeoutSeconds/HeartbeatSeconds replaced (in seconds, fractional). */
+function withOverrides(
+  definition: AslStates,
+  timeouts: Readonly<Record<string, number>>,
+  heartbeats: Readonly<Record<string, number>>,
+): AslStates {
+  const states: Record<string, AslState> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    let next: AslState = state;
+    if (timeouts[name] !== undefined) next = { ...next, TimeoutSeconds: timeouts[name] / 1000 };
+    if (heartbeats[name] !== undefined) next = { ...next, HeartbeatSeconds: heartbeats[name] / 1000 };
+    const processor = next.ItemProcessor ?? next.Iterator;
+    if (processor) {
+      const nested = withOverrides(processor, timeouts, heartbeats);
+      next = next.ItemProcessor ? { ...next, ItemProcessor: nested } : { ...next, Iterator: nested };
+    }
+    if (next.Branches)
+      next = { ...next, Branches: next.Branches.map((b) => withOverrides(b, timeouts, heartbeats)) };
+    states[name] = next;
+  }
+  return { ...definition, States: states };
 }
 
 /** Serialises like Lambda's JSON boundary and enforces Step Functions' payload limit. */
@@ -175,59 +267,217 @@ export function createLocalStateMachine(options: LocalStateMachineOptions): Loca
   const asl = loadDefinition(options.definitionFile, options.substitutions);
   const tasks = taskStates(asl);
   for (const [name, state] of tasks) {
-    if (!state.Resource || !options.handlers[state.Resource]) {
-      throw new Error(`Task state ${name}: no local handler for its Resource ${state.Resource ?? '(none)'}`);
+    const fn = functionOf(state);
+    if (!fn || !options.handlers[fn]) {
+      throw new Error(
+        `Task state ${name}: no local handler for its Resource ${fn ?? state.Resource ?? '(none)'}`,
+      );
     }
   }
   const definition = asl as unknown as StateMachineDefinition;
   // Validates the definition (ASL schema, JSONPath, ARNs) once, as CreateStateMachine would.
   const machine = new StateMachine(definition);
+  /** Tokens handed out and not yet used by a Task, and the Tasks waiting on theirs: one service-wide registry. */
+  const issued = new Set<string>();
+  const waiters = new Map<string, Waiter>();
+
+  function run(input: JsonValue, runOptions: LocalRunOptions = {}): LocalExecution {
+    let aborted = false;
+    const running = new Set<Promise<unknown>>();
+    const ownTokens = new Set<string>();
+    const timeouts = runOptions.timeoutOverridesMs ?? {};
+    const heartbeats = runOptions.heartbeatOverridesMs ?? {};
+    const overridden = Object.keys(timeouts).length > 0 || Object.keys(heartbeats).length > 0;
+    const effective = overridden ? withOverrides(asl, timeouts, heartbeats) : asl;
+    const effectiveTasks = overridden ? taskStates(effective) : tasks;
+
+    /** The Lambda call, across Lambda's JSON boundary; `running` until it returns. */
+    const invoke = (name: string, handler: TaskHandler, payload: JsonValue): Promise<JsonValue> => {
+      const invocation = (async () => {
+        if (aborted) throw new LocalAbortError(`${name} not started: the execution was stopped`);
+        try {
+          const output = await handler(acrossTheWire(payload, `${name} input`));
+          return acrossTheWire(output, `${name} output`);
+        } catch (error) {
+          throw asLambdaError(error);
+        }
+      })();
+      running.add(invocation);
+      const forget = () => running.delete(invocation);
+      invocation.then(forget, forget);
+      return invocation;
+    };
+
+    /**
+     * `.waitForTaskToken`: registers the waiter for the token in the payload (before invoking the
+     * handler, which may resume at once), invokes the handler, then waits for resume/fail.
+     * HeartbeatSeconds is enforced here; TimeoutSeconds by the library (this only forgets the
+     * token once it has passed, so a late resume is refused as the service refuses it).
+     */
+    const waitForToken = async (
+      name: string,
+      state: AslState,
+      handler: TaskHandler,
+      taskInput: JsonValue,
+    ) => {
+      const token = [...stringsIn(taskInput)].find((candidate) => issued.has(candidate));
+      if (!token) throw statesError('States.Runtime', `${name}: its Parameters do not pass $$.Task.Token`);
+      issued.delete(token);
+      ownTokens.add(token);
+      let resolve!: (output: JsonValue) => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<JsonValue>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // Rejections of a Task the library has given up on (timeout) must not go unhandled.
+      promise.catch(() => undefined);
+      let heartbeatTimer: NodeJS.Timeout | undefined;
+      const heartbeatMs = state.HeartbeatSeconds !== undefined ? state.HeartbeatSeconds * 1000 : undefined;
+      const beat = () => {
+        if (heartbeatMs === undefined) return;
+        clearTimeout(heartbeatTimer);
+        heartbeatTimer = setTimeout(() => {
+          waiters.get(token)?.dispose();
+          reject(statesError('States.HeartbeatTimeout', `${name}: no heartbeat for ${heartbeatMs} ms`));
+        }, heartbeatMs);
+      };
+      const timeoutMs = (state.TimeoutSeconds ?? 60) * 1000;
+      // One millisecond after the library's own timer, which is what fails the Task.
+      const timeoutTimer = setTimeout(() => {
+        waiters.get(token)?.dispose();
+        reject(statesError('States.Timeout', `${name}: timed out after ${timeoutMs} ms`));
+      }, timeoutMs + 1);
+      const dispose = () => {
+        clearTimeout(heartbeatTimer);
+        clearTimeout(timeoutTimer);
+        waiters.delete(token);
+        ownTokens.delete(token);
+      };
+      waiters.set(token, {
+        resolve: (output) => {
+          dispose();
+          resolve(output);
+        },
+        reject: (error) => {
+          dispose();
+          reject(error);
+        },
+        beat,
+        dispose,
+      });
+      beat();
+      const payload = isLambdaInvoke(state)
+        ? ((taskInput as { Payload?: JsonValue }).Payload ?? null)
+        : taskInput;
+      try {
+        await invoke(name, handler, payload);
+      } catch (error) {
+        // The Lambda failed: the Task fails with its error, and nobody can use the token.
+        waiters.get(token)?.dispose();
+        throw error;
+      }
+      return promise;
+    };
+
+    const taskResourceLocalHandlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
+    const retryIntervalOverrides: Record<string, number> = {};
+    for (const [name, state] of effectiveTasks) {
+      const handler = options.handlers[functionOf(state) as string] as TaskHandler;
+      if (waitsForTaskToken(state)) {
+        taskResourceLocalHandlers[name] = (taskInput) => waitForToken(name, state, handler, taskInput);
+      } else if (isLambdaInvoke(state)) {
+        // The integration's result: the function's output is its Payload.
+        taskResourceLocalHandlers[name] = async (taskInput) => ({
+          ExecutedVersion: '$LATEST',
+          Payload: await invoke(name, handler, (taskInput as { Payload?: JsonValue }).Payload ?? null),
+          StatusCode: 200,
+        });
+      } else {
+        taskResourceLocalHandlers[name] = (taskInput) => invoke(name, handler, taskInput);
+      }
+      if (state.Retry && runOptions.retryIntervalMs !== undefined) {
+        retryIntervalOverrides[name] = runOptions.retryIntervalMs;
+      }
+    }
+    const overrides: NonNullable<RunOptions['overrides']> = {
+      taskResourceLocalHandlers: taskResourceLocalHandlers as NonNullable<
+        RunOptions['overrides']
+      >['taskResourceLocalHandlers'],
+      retryIntervalOverrides,
+    };
+    // $$.Task.Token: a fresh token each time a state's Parameters read it (the library copies the
+    // context shallowly, so this getter is what every state sees).
+    const task = {};
+    Object.defineProperty(task, 'Token', {
+      enumerable: true,
+      get: () => {
+        const token = newTaskToken();
+        issued.add(token);
+        return token;
+      },
+    });
+    const context: NonNullable<RunOptions['context']> = {
+      Execution: {
+        Id: runOptions.executionId ?? `arn:aws:states:us-east-1:000000000000:execution:local:${randomUUID()}`,
+      },
+      Task: task,
+    };
+    // Overridden timings are fractions of a second, which the validator refuses; the definition
+    // was validated above as written.
+    const runner = overridden
+      ? new StateMachine(effective as unknown as StateMachineDefinition, {
+          validationOptions: { noValidate: true },
+        })
+      : machine;
+    const execution = runner.run(input as Parameters<StateMachine['run']>[0], { overrides, context });
+    const settle = () => {
+      // Whatever ended the execution (success, failure, abort, its own timeout) ends its waits.
+      for (const token of [...ownTokens]) {
+        waiters.get(token)?.reject(new LocalAbortError('The execution ended'));
+      }
+    };
+    execution.result.then(settle, settle);
+    return {
+      result: execution.result as Promise<JsonValue>,
+      abort: () => {
+        aborted = true;
+        execution.abort();
+      },
+      idle: async () => {
+        while (running.size > 0) await Promise.allSettled([...running]);
+      },
+    };
+  }
 
   return {
     definition,
-    run(input, runOptions = {}) {
-      let aborted = false;
-      const running = new Set<Promise<unknown>>();
-      const taskResourceLocalHandlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
-      const retryIntervalOverrides: Record<string, number> = {};
-      for (const [name, state] of tasks) {
-        const handler = options.handlers[state.Resource as string] as TaskHandler;
-        taskResourceLocalHandlers[name] = (taskInput) => {
-          const invocation = (async () => {
-            if (aborted) throw new LocalAbortError(`${name} not started: the execution was stopped`);
-            try {
-              const output = await handler(acrossTheWire(taskInput, `${name} input`));
-              return acrossTheWire(output, `${name} output`);
-            } catch (error) {
-              throw asLambdaError(error);
-            }
-          })();
-          running.add(invocation);
-          const forget = () => running.delete(invocation);
-          invocation.then(forget, forget);
-          return invocation;
-        };
-        if (state.Retry && runOptions.retryIntervalMs !== undefined) {
-          retryIntervalOverrides[name] = runOptions.retryIntervalMs;
-        }
+    run,
+    resume(taskToken, output) {
+      const waiter = waiters.get(taskToken);
+      if (!waiter) return false;
+      let value: JsonValue;
+      try {
+        // SendTaskSuccess takes JSON text: the output is serialised as the service would.
+        value = acrossTheWire(output, 'SendTaskSuccess output');
+      } catch (error) {
+        waiter.reject(error as Error);
+        return true;
       }
-      const overrides: NonNullable<RunOptions['overrides']> = {
-        taskResourceLocalHandlers: taskResourceLocalHandlers as NonNullable<
-          RunOptions['overrides']
-        >['taskResourceLocalHandlers'],
-        retryIntervalOverrides,
-      };
-      const execution = machine.run(input as Parameters<StateMachine['run']>[0], { overrides });
-      return {
-        result: execution.result as Promise<JsonValue>,
-        abort: () => {
-          aborted = true;
-          execution.abort();
-        },
-        idle: async () => {
-          while (running.size > 0) await Promise.allSettled([...running]);
-        },
-      };
+      waiter.resolve(value);
+      return true;
+    },
+    fail(taskToken, error, cause = '') {
+      const waiter = waiters.get(taskToken);
+      if (!waiter) return false;
+      waiter.reject(statesError(error, cause));
+      return true;
+    },
+    heartbeat(taskToken) {
+      const waiter = waiters.get(taskToken);
+      if (!waiter) return false;
+      waiter.beat();
+      return true;
     },
   };
 }

@@ -6,10 +6,12 @@ import type {
   Context,
 } from 'aws-lambda';
 import * as z from 'zod/mini';
+import type { AuditLog } from '../domain/audit/model';
 import { AppError, ForbiddenError, ValidationError } from '../domain/shared/errors';
+import { newId } from '../domain/shared/ids';
 import type { Principal } from '../domain/shared/principal';
 import { lazySchema } from '../domain/shared/zod';
-import { roleAllows } from '../domain/tenants/rbac';
+import { type ApiPermission, roleAllows } from '../domain/tenants/rbac';
 import { logger } from '../observability';
 import { errorResponse, jsonResult } from './error-response';
 import { expectedVersion, jsonBody, parseWith, principalFrom } from './request';
@@ -51,6 +53,61 @@ export type HttpHandler = (
 
 export interface HttpHandlerOptions {
   readonly maxBodyBytes: number;
+  /** Where admin changes are recorded (see `ADMIN_PERMISSIONS`); every Lambda with such routes passes it. */
+  readonly audit?: AuditLog;
+}
+
+/**
+ * Successful non-GET routes guarded by one of these are admin changes: each is appended to the
+ * audit log here, in one place, with the route, the actor and the ids in the path. The actions
+ * routes are left out: their use cases write richer entries of their own.
+ */
+const ADMIN_PERMISSIONS: ReadonlySet<ApiPermission> = new Set([
+  'tenant:write',
+  'users:write',
+  'locations:write',
+  'agents:write',
+  'agents:operate',
+  'conversations:write',
+  'billing:write',
+]);
+
+function isAdminChange(routeKey: string, spec: RouteSpec): boolean {
+  return (
+    !routeKey.startsWith('GET ') &&
+    spec.lambda !== 'actions' &&
+    spec.permission !== 'public' &&
+    ADMIN_PERMISSIONS.has(spec.permission)
+  );
+}
+
+async function recordAdminChange(
+  audit: AuditLog,
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  principal: Principal,
+  status: number,
+): Promise<void> {
+  const path = event.pathParameters ?? {};
+  const agentId = event.routeKey.includes('/agents/{id}') ? path.id : undefined;
+  try {
+    await audit.append([
+      {
+        id: newId('audit'),
+        tenantId: principal.tenantId,
+        type: 'admin.change',
+        at: new Date().toISOString(),
+        actor: { kind: 'user', id: principal.userId },
+        ...(agentId ? { agentId } : {}),
+        outcome: String(status),
+        details: { route: event.routeKey, ...path },
+      },
+    ]);
+  } catch (error) {
+    logger.error('Could not record an admin change in the audit log', {
+      route: event.routeKey,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
 }
 
 /** ETag for versioned entities, so clients can send it back as If-Match. */
@@ -103,6 +160,9 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
       event,
     } as HttpRequest<RouteSpec>);
     const status = reply.status ?? spec.status;
+    if (options.audit && principal && isAdminChange(event.routeKey, spec)) {
+      await recordAdminChange(options.audit, event, principal, status);
+    }
     const headers = { 'x-request-id': event.requestContext.requestId, ...reply.headers };
     if (reply.raw) {
       const result = jsonResult(status, undefined, { ...headers, 'content-type': reply.raw.contentType });

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ROUTES, type RouteSpec, splitRouteKey } from './route-table';
+import { DEPLOYED_ROUTE_KEYS, ROUTES, type RouteSpec, splitRouteKey } from './route-table';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -44,7 +44,8 @@ function parametersOf(spec: RouteSpec, path: string): JsonSchema[] {
 /** OpenAPI 3.1 generated from the route table's zod schemas: the document cannot drift from the validation. */
 export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
-  for (const [key, route] of Object.entries(ROUTES) as [string, RouteSpec][]) {
+  for (const key of DEPLOYED_ROUTE_KEYS) {
+    const route: RouteSpec = ROUTES[key];
     const { method, path } = splitRouteKey(key);
     const isPublic = route.permission === 'public';
     const responses: Record<string, JsonSchema> = {

@@ -1,7 +1,15 @@
 import type * as z from 'zod/mini';
 import type { ApiPermission } from '../domain/tenants/rbac';
 
-export type HttpLambdaName = 'auth' | 'tenancy' | 'agents' | 'system' | 'runtime' | 'memory' | 'billing';
+export type HttpLambdaName =
+  | 'auth'
+  | 'tenancy'
+  | 'agents'
+  | 'system'
+  | 'runtime'
+  | 'memory'
+  | 'billing'
+  | 'actions';
 
 export interface RouteSpec {
   readonly lambda: HttpLambdaName;
@@ -13,6 +21,8 @@ export interface RouteSpec {
   readonly query?: () => z.ZodMiniType<Record<string, unknown>>;
   readonly body?: () => z.ZodMiniType;
   readonly status: number;
+  /** Served by the local server only (a developer aid, e.g. the outbox); never deployed. */
+  readonly localOnly?: boolean;
   /** The route spends tokens: it can answer 402 (balance short, tenant suspended). */
   readonly costed?: boolean;
   /** The success body's shape, for the OpenAPI document; built only when it is. */

@@ -1,4 +1,5 @@
 import type { HttpLambdaName, RouteSpec } from './route-spec';
+import { ACTION_ROUTES } from './routes/actions';
 import { AGENT_ROUTES } from './routes/agents';
 import { AUTH_ROUTES } from './routes/auth';
 import { BILLING_ROUTES } from './routes/billing';
@@ -24,8 +25,14 @@ export const ROUTES = {
   ...MEMORY_ROUTES,
   ...RUNTIME_ROUTES,
   ...BILLING_ROUTES,
+  ...ACTION_ROUTES,
 } as const satisfies Record<string, RouteSpec>;
 export type RouteKey = keyof typeof ROUTES;
+
+/** The routes deployed behind API Gateway (and documented): all but the local-mode aids. */
+export const DEPLOYED_ROUTE_KEYS = (Object.keys(ROUTES) as RouteKey[]).filter(
+  (key) => !(ROUTES[key] as RouteSpec).localOnly,
+);
 
 /** One Lambda per route group, with what it may touch (least privilege) and the SDK clients it loads. */
 export const HTTP_LAMBDAS = {
@@ -83,12 +90,16 @@ export const HTTP_LAMBDAS = {
     executionQueue: true,
     // Model calls are paid in tokens: billing events go to the bus.
     events: true,
+    // Chat and process go through the decision engine: automatic actions run here, others wait.
+    approvalWorkflow: true,
+    outbound: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
       '@aws-sdk/client-bedrock-runtime',
       '@aws-sdk/client-sqs',
       '@aws-sdk/client-eventbridge',
+      '@aws-sdk/client-sfn',
     ],
   },
   billing: {
@@ -98,6 +109,22 @@ export const HTTP_LAMBDAS = {
     identity: false,
     events: true,
     sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-eventbridge'],
+  },
+  actions: {
+    entry: 'lambdas/handlers/http/actions.ts',
+    description: 'Actions, suggestions, policies, approvals, audit log and emergency stop',
+    table: 'readWrite',
+    identity: false,
+    events: true,
+    // Confirming a suggestion runs it; deciding an approval resumes its workflow.
+    approvalWorkflow: true,
+    outbound: true,
+    sdkClients: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-eventbridge',
+      '@aws-sdk/client-sfn',
+    ],
   },
 } as const satisfies Record<
   HttpLambdaName,
@@ -114,6 +141,16 @@ export const HTTP_LAMBDAS = {
     executionQueue?: boolean;
     /** Publishes domain events: `events:PutEvents` on the platform bus, EVENT_BUS_NAME. */
     events?: boolean;
+    /**
+     * Starts and resumes approval workflows: `states:StartExecution` on the approval state
+     * machine, `states:SendTaskSuccess`/`SendTaskHeartbeat`, APPROVAL_STATE_MACHINE_ARN.
+     */
+    approvalWorkflow?: boolean;
+    /**
+     * Runs actions that reach the outside: SES, Connect StartOutboundVoiceContact, the tenants'
+     * provider secrets (read only), OUTBOUND_MODE=live and the outbound settings.
+     */
+    outbound?: boolean;
     sdkClients: readonly string[];
   }
 >;

@@ -19,16 +19,18 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  DEPLOYED_ROUTE_KEYS,
   HTTP_LAMBDAS,
   type HttpLambdaName,
   ROUTES,
-  type RouteKey,
   splitRouteKey,
 } from '../../lambdas/http/route-table';
 import type { EnvironmentConfig } from '../config';
+import type { ApprovalWorkflow } from './approval-workflow';
 import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
+import { grantOutbound, outboundEnvironment } from './outbound-access';
 
 /**
  * What the identity Lambdas may do to the user pool: create and remove users, set their password
@@ -63,6 +65,12 @@ export interface PlatformHttpApiProps {
    * EVENT_BUS_NAME and `events:PutEvents` on it alone.
    */
   readonly eventBus: IEventBus;
+  /**
+   * The approval state machine. Lambdas whose HTTP_LAMBDAS entry sets `approvalWorkflow` get its
+   * ARN as APPROVAL_STATE_MACHINE_ARN, `states:StartExecution` on it and SendTaskSuccess/Failure/
+   * Heartbeat on its tasks. Required as soon as an entry sets the flag.
+   */
+  readonly approvalWorkflow?: Pick<ApprovalWorkflow, 'stateMachine' | 'grantStart' | 'grantTaskResponse'>;
 }
 
 /**
@@ -83,7 +91,7 @@ export class PlatformHttpApi extends Construct {
 
     this.functions = this.createFunctions(props);
 
-    const methods = new Set(Object.keys(ROUTES).map((key) => splitRouteKey(key).method));
+    const methods = new Set(DEPLOYED_ROUTE_KEYS.map((key) => splitRouteKey(key).method));
     this.httpApi = new HttpApi(this, 'Api', {
       apiName: `agent-platform-${config.stageName}`,
       description: `Agent platform public API (${config.stageName})`,
@@ -148,7 +156,8 @@ export class PlatformHttpApi extends Construct {
       );
     }
 
-    for (const [key, spec] of Object.entries(ROUTES) as [RouteKey, (typeof ROUTES)[RouteKey]][]) {
+    for (const key of DEPLOYED_ROUTE_KEYS) {
+      const spec = ROUTES[key];
       const { method, path } = splitRouteKey(key);
       const integration = integrations.get(spec.lambda);
       if (!integration) throw new Error(`Route ${key} names unknown Lambda ${spec.lambda}`);
@@ -187,9 +196,18 @@ export class PlatformHttpApi extends Construct {
       const callsModels = 'models' in spec && spec.models === true;
       const queuesExecutions = 'executionQueue' in spec && spec.executionQueue === true;
       const publishesEvents = 'events' in spec && spec.events === true;
+      const runsApprovals = 'approvalWorkflow' in spec && spec.approvalWorkflow === true;
+      const actsOutside = 'outbound' in spec && spec.outbound === true;
+      if (runsApprovals && !props.approvalWorkflow) {
+        throw new Error(`HTTP Lambda ${name} runs approval workflows, but no approval workflow was given`);
+      }
       if (embeds) environment.EMBEDDER = 'titan';
       if (queuesExecutions) environment.EXECUTION_QUEUE_URL = props.executionQueue.queueUrl;
       if (publishesEvents) environment.EVENT_BUS_NAME = props.eventBus.eventBusName;
+      if (runsApprovals && props.approvalWorkflow) {
+        environment.APPROVAL_STATE_MACHINE_ARN = props.approvalWorkflow.stateMachine.stateMachineArn;
+      }
+      if (actsOutside) Object.assign(environment, outboundEnvironment(config));
       const fn = new HouseFunction(this, `${pascalCase(name)}Function`, {
         entry: spec.entry,
         description: `${spec.description} (${config.stageName})`,
@@ -214,6 +232,11 @@ export class PlatformHttpApi extends Construct {
       // encrypted with an SQS-managed key, so there is no KMS key to grant either.
       if (queuesExecutions) props.executionQueue.grant(fn.role, 'sqs:SendMessage');
       if (publishesEvents) props.eventBus.grantPutEventsTo(fn.role);
+      if (runsApprovals && props.approvalWorkflow) {
+        props.approvalWorkflow.grantStart(fn.role);
+        props.approvalWorkflow.grantTaskResponse(fn.role);
+      }
+      if (actsOutside) grantOutbound(fn.role, config);
       functions[name] = fn;
     }
     return functions;

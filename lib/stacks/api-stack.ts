@@ -4,6 +4,7 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
+import { ApprovalWorkflow } from '../constructs/approval-workflow';
 import { BillingWorkflow } from '../constructs/billing-workflow';
 import type { DataTableResources } from '../constructs/data-table';
 import { ExecutionQueue } from '../constructs/execution-queue';
@@ -31,6 +32,8 @@ export class ApiStack extends Stack {
   /** The async execution queue, its dead-letter queue and the worker Lambda. */
   public readonly executions: ExecutionQueue;
   public readonly api: PlatformHttpApi;
+  /** Action approvals: state machine and its step Lambda. */
+  public readonly approvals: ApprovalWorkflow;
   /** The monthly fee run: state machine, step Lambdas, schedule. */
   public readonly billing: BillingWorkflow;
   /** The scheduled release of token reservations whose hold ran out. */
@@ -47,6 +50,13 @@ export class ApiStack extends Stack {
       eventBus: props.eventBus,
     });
 
+    // Before the HTTP API: the Lambdas that decide actions start it and resume it.
+    this.approvals = new ApprovalWorkflow(this, 'Approvals', {
+      config,
+      data: props.data,
+      eventBus: props.eventBus,
+    });
+
     this.api = new PlatformHttpApi(this, 'Http', {
       config,
       data: props.data,
@@ -55,6 +65,7 @@ export class ApiStack extends Stack {
       issuerUrl: props.issuerUrl,
       executionQueue: this.executions.queue,
       eventBus: props.eventBus,
+      approvalWorkflow: this.approvals,
     });
 
     this.housekeeping = new ReservationHousekeeping(this, 'ReservationHousekeeping', {
@@ -76,6 +87,7 @@ export class ApiStack extends Stack {
         ...Object.fromEntries(Object.entries(this.api.functions).map(([name, fn]) => [name, fn.function])),
         'execution-worker': this.executions.worker.function,
         'reservation-housekeeping': this.housekeeping.function.function,
+        'approval-step': this.approvals.stepFunction.function,
         ...Object.fromEntries(
           Object.entries(this.billing.functions).map(([name, fn]) => [`billing-${name}`, fn.function]),
         ),
@@ -86,12 +98,13 @@ export class ApiStack extends Stack {
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
     });
 
-    // The billing run's alarms notify the same topic, and its row joins the dashboard.
+    // The billing run's and the approvals' alarms notify the same topic, and their rows join the dashboard.
     const notify = new SnsAction(this.observability.alarmTopic);
-    for (const alarm of this.billing.alarms) {
+    for (const alarm of [...this.billing.alarms, ...this.approvals.alarms]) {
       alarm.addAlarmAction(notify);
       alarm.addOkAction(notify);
     }
     this.observability.dashboard.addWidgets(...this.billing.widgets());
+    this.observability.dashboard.addWidgets(...this.approvals.widgets());
   }
 }

@@ -45,6 +45,10 @@ describe('balance and costs', () => {
       call: 50,
       llmCall: 1,
       monthlyFee: 200,
+      resource: 0,
+      booking: 2,
+      payment: 5,
+      coordination: 0,
     });
   });
 });

@@ -54,6 +54,16 @@ function bodyFor(key: string): unknown {
       return { lowBalanceThreshold: 10 };
     case 'POST /v1/tokens/add':
       return { amount: 10, type: 'grant' };
+    case 'POST /v1/agent/process':
+      return { agentId: idsA.agents, message: 'Matrix hello' };
+    case 'PUT /v1/policies':
+      return { rules: [] };
+    case 'POST /v1/approvals/{id}/approve':
+    case 'POST /v1/approvals/{id}/reject':
+      return { comment: 'Matrix decision' };
+    case 'POST /v1/agents/{id}/emergency-stop':
+    case 'POST /v1/tenant/emergency-stop':
+      return { reason: 'Matrix stop' };
     default:
       return undefined;
   }
@@ -63,9 +73,9 @@ let api: ApiClient;
 let tenantA: Awaited<ReturnType<typeof registerTenant>>;
 let tenantB: Awaited<ReturnType<typeof registerTenant>>;
 const tokensB: Record<string, string> = {};
-const idsA: Record<string, string> = {};
+const idsA: Record<string, string | undefined> = {};
 
-function pathFor(key: string, ids: Record<string, string>): { method: string; path: string } {
+function pathFor(key: string, ids: Record<string, string | undefined>): { method: string; path: string } {
   const { method, path } = splitRouteKey(key);
   const resource = path.split('/')[2] ?? '';
   return {
@@ -83,7 +93,7 @@ beforeAll(async () => {
     tokensB[role] = (await userWithRole(api, tenantB.token, role)).token;
   const agent = await api.request('POST', '/v1/agents', {
     token: tenantA.token,
-    body: agentBody('A secret agent'),
+    body: { ...agentBody('A secret agent'), tools: ['calculator', 'place_call', 'take_payment'] },
   });
   const member = await userWithRole(api, tenantA.token, 'member');
   const location = await api.request('POST', '/v1/locations', {
@@ -106,6 +116,18 @@ beforeAll(async () => {
   });
   idsA.conversations = turn.body.conversationId;
   idsA.executions = turn.body.executionId;
+  // A suggestion (calls wait for the user) and an approval (payments wait for a coordinator).
+  const call = await api.request('POST', `/v1/agents/${idsA.agents}/chat`, {
+    token: tenantA.token,
+    body: { message: 'call +15551234567 about A secret question' },
+  });
+  idsA.suggestions = call.body.actions[0].actionId;
+  idsA.actions = idsA.suggestions;
+  const payment = await api.request('POST', `/v1/agents/${idsA.agents}/chat`, {
+    token: tenantA.token,
+    body: { message: 'charge 20 USD for A secret question' },
+  });
+  idsA.approvals = payment.body.actions[0].approvalId;
 }, 60_000);
 
 afterAll(async () => {
@@ -230,7 +252,11 @@ describe("404 for another tenant's ids", () => {
     const conversation = await api.request('GET', `/v1/conversations/${idsA.conversations}`, {
       token: tenantA.token,
     });
-    expect(conversation.body).toMatchObject({ status: 'active', messageCount: 2 });
+    expect(conversation.body).toMatchObject({ status: 'active', messageCount: 6 });
+    const suggestion = await api.request('GET', `/v1/actions/${idsA.suggestions}`, { token: tenantA.token });
+    expect(suggestion.body).toMatchObject({ status: 'awaiting_confirmation' });
+    const approval = await api.request('GET', `/v1/approvals/${idsA.approvals}`, { token: tenantA.token });
+    expect(approval.body).toMatchObject({ status: 'pending' });
   });
 
   it("lists only the caller's own records", async () => {
@@ -240,6 +266,10 @@ describe("404 for another tenant's ids", () => {
       '/v1/locations',
       '/v1/conversations',
       '/v1/tools/executions',
+      '/v1/actions',
+      '/v1/approvals',
+      '/v1/audit',
+      '/v1/dev/outbox',
     ]) {
       const response = await api.request('GET', path, { token: tenantB.token });
       expect(response.status).toBe(200);

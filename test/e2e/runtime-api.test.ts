@@ -324,7 +324,10 @@ describe('tools', () => {
       token: owner.token,
       body: { tools: ['current_time', 'send_sms'] },
     });
-    expect(put.body).toMatchObject({ tools: ['current_time', 'send_sms'], available: ['current_time'] });
+    expect(put.body).toMatchObject({
+      tools: ['current_time', 'send_sms'],
+      available: ['current_time', 'send_sms'],
+    });
     const agent = await api.request('GET', `/v1/agents/${agentId}`, { token: owner.token });
     expect(agent.body.version).toBe(2);
     const noCalc = await chat(agentId, { message: 'what is 3*3' });

@@ -1,6 +1,12 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { HTTP_LAMBDAS, type HttpLambdaName, ROUTES, type RouteKey } from '../../lambdas/http/route-table';
+import {
+  DEPLOYED_ROUTE_KEYS,
+  HTTP_LAMBDAS,
+  type HttpLambdaName,
+  ROUTES,
+  type RouteKey,
+} from '../../lambdas/http/route-table';
 import type { HouseFunction } from '../../lib/constructs/house-function';
 import { IDENTITY_ACTIONS } from '../../lib/constructs/http-api';
 import { EXECUTION_QUEUE_AGE_THRESHOLD_SECONDS } from '../../lib/constructs/observability';
@@ -18,12 +24,13 @@ type FunctionSpec = {
   bedrock?: boolean;
   models?: boolean;
   executionQueue?: boolean;
+  outbound?: boolean;
 };
 
 const LAMBDA_NAMES = Object.keys(HTTP_LAMBDAS) as HttpLambdaName[];
 /** Every Lambda of the stack: the HTTP ones and the execution worker. */
 const FUNCTION_NAMES: FunctionName[] = [...LAMBDA_NAMES, WORKER];
-const ROUTE_KEYS = Object.keys(ROUTES) as RouteKey[];
+const ROUTE_KEYS: RouteKey[] = DEPLOYED_ROUTE_KEYS;
 const WORKER_SPEC: FunctionSpec = { table: 'readWrite', identity: false, bedrock: true, models: true };
 const specOf = (name: FunctionName): FunctionSpec => (name === WORKER ? WORKER_SPEC : HTTP_LAMBDAS[name]);
 const WORKER_TIMEOUT_SECONDS = 300;
@@ -137,7 +144,8 @@ describe('api stack', () => {
     it('creates one function per HTTP_LAMBDAS entry, the execution worker, housekeeping and the billing run steps', () => {
       template.resourceCountIs(
         'AWS::Lambda::Function',
-        LAMBDA_NAMES.length + 2 + Object.keys(fixture.api.billing.functions).length,
+        // + the approval workflow's step Lambda.
+        LAMBDA_NAMES.length + 2 + Object.keys(fixture.api.billing.functions).length + 1,
       );
     });
 
@@ -428,8 +436,17 @@ describe('api stack', () => {
         // The chat-model statements (checked resource by resource above): a wildcard over one kind
         // of Bedrock resource, never over the service or the action.
         const others = wildcard.filter((s) => s !== wildcard.find((w) => w.Resource === '*'));
-        expect(others).toHaveLength(specOf(name).models ? 3 : 0);
-        for (const statement of others) {
+        // Outbound actions: SES identities and the tenants' own secrets, each a wildcard over one prefix.
+        const outbound = others.filter((s) =>
+          /"(ses|secretsmanager|connect):/.test(JSON.stringify(s.Action)),
+        );
+        expect(outbound.length > 0).toBe(specOf(name).outbound === true);
+        for (const statement of outbound) {
+          expect(JSON.stringify(statement.Resource)).toMatch(/(identity\/\*|\/tenants\/\*|\/contact\/\*)"/);
+        }
+        const models = others.filter((s) => !outbound.includes(s));
+        expect(models).toHaveLength(specOf(name).models ? 3 : 0);
+        for (const statement of models) {
           expect(JSON.stringify(statement.Action)).toMatch(/^"bedrock:(InvokeModel|ApplyGuardrail)"$/);
           expect(JSON.stringify(statement.Resource)).toMatch(
             /(foundation-model|inference-profile|guardrail)\/\*"/,
@@ -458,12 +475,13 @@ describe('api stack', () => {
   });
 
   describe('billing events and housekeeping', () => {
-    it('gives the bus name and PutEvents on the bus to the Lambdas that bill, and to no others', () => {
+    it('gives the bus name and PutEvents on the bus to the Lambdas that publish (billing, runtime, actions), and to no others', () => {
       for (const [name, fn] of Object.entries(fixture.api.api.functions)) {
         const resource = template.toJSON().Resources[logicalIdOf(fixture.api, fn.function)] as Resource;
         const env = (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-        const bills = name === 'billing' || name === 'runtime';
-        expect({ name, bus: 'EVENT_BUS_NAME' in env }).toEqual({ name, bus: bills });
+        const spec = HTTP_LAMBDAS[name as HttpLambdaName];
+        const publishes = 'events' in spec && spec.events === true;
+        expect({ name, bus: 'EVENT_BUS_NAME' in env }).toEqual({ name, bus: publishes });
       }
       const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
       expect(policies).toContain('events:PutEvents');
@@ -495,7 +513,10 @@ describe('api stack', () => {
           1 +
           2 +
           Object.keys(fixture.api.billing.functions).length +
-          fixture.api.billing.alarms.length,
+          fixture.api.billing.alarms.length +
+          // the approval step Lambda's errors and the approval workflow's own alarms
+          1 +
+          fixture.api.approvals.alarms.length,
       );
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: '5xx',

@@ -89,8 +89,9 @@ describe('monthly billing workflow (api stack)', () => {
   }
 
   describe('state machine', () => {
-    it('is one STANDARD machine, logging ALL with execution data to a group with retention, traced', () => {
-      template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    it('is a STANDARD machine, logging ALL with execution data to a group with retention, traced', () => {
+      // The monthly billing run and the action approvals.
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
       expect(machine().Properties).toMatchObject({
         StateMachineType: 'STANDARD',
         StateMachineName: 'agent-platform-dev-monthly-billing',

@@ -14,6 +14,10 @@ const SPEC_TOKEN_COSTS = {
   call: 50,
   llmCall: 1,
   monthlyFee: 200,
+  resource: 0,
+  booking: 2,
+  payment: 5,
+  coordination: 0,
 };
 
 function appWith(context: Record<string, unknown>): App {

@@ -1,4 +1,5 @@
 import {
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
@@ -40,6 +41,8 @@ const idempotencyKey = (tenantId: string, agentId: string, key: string) => ({
 });
 const toolRunKey = (tenantId: string, toolRunId: string) => ({ pk: `T#${tenantId}#TOOLRUNS`, sk: toolRunId });
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+/** Tool runs written inside a turn's completing transaction (the rest just before it). */
+const INLINE_TOOL_RUNS = 50;
 
 const toExecution = (item: Record<string, unknown>) => withoutKeys<Execution>(item);
 const toToolRun = (item: Record<string, unknown>) => withoutKeys<ToolRun>(item);
@@ -206,12 +209,39 @@ export class DynamoExecutionRepository implements ExecutionRepository {
     }
   }
 
+  /**
+   * A transaction holds at most 100 items, and a turn in which the model proposed many actions
+   * can record more tool runs than that. The first `INLINE_TOOL_RUNS` go in the completing
+   * transaction; the rest are written just before it (plain puts of fresh ids: a retry rewrites
+   * the same items), so a committed turn never lacks its runs.
+   */
+  private async inlineToolRuns(runs: readonly ToolRun[]) {
+    const overflow = runs.slice(INLINE_TOOL_RUNS);
+    for (let start = 0; start < overflow.length; start += 25) {
+      let requests: { PutRequest: { Item: Record<string, unknown> } }[] = overflow
+        .slice(start, start + 25)
+        .map((run) => ({
+          PutRequest: { Item: { ...toolRunKey(run.tenantId, run.id), entity: 'toolRun', ...run } },
+        }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt === 5)
+          throw new Error('Could not write the tool runs of a turn: DynamoDB kept them unprocessed');
+        const result = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      }
+    }
+    return this.toolRunPuts(runs.slice(0, INLINE_TOOL_RUNS));
+  }
+
   async complete(turn: CompletedTurn): Promise<void> {
     const { execution } = turn;
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
       this.finalPut(execution),
       this.countersUpdate(execution),
-      ...this.toolRunPuts(turn.toolRuns),
+      ...(await this.inlineToolRuns(turn.toolRuns)),
     ];
     if (turn.messages && turn.conversation) {
       const conversation = turn.conversation;
@@ -254,7 +284,7 @@ export class DynamoExecutionRepository implements ExecutionRepository {
         TransactItems: [
           this.finalPut(execution),
           this.countersUpdate(execution),
-          ...this.toolRunPuts(toolRuns),
+          ...(await this.inlineToolRuns(toolRuns)),
         ],
       }),
     );

@@ -29,6 +29,7 @@ export const TOOL_NAMES = [
   'http_request',
   'notify_coordinator',
   'escalate',
+  'request_approval',
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 

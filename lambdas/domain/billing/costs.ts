@@ -10,6 +10,13 @@ export const DEFAULT_COST_TABLE: CostTable = {
   call: 50,
   llmCall: 1,
   monthlyFee: 200,
+  // Actions beyond messages and calls. Records and coordination cost the platform next to
+  // nothing, so they are free by default (and then reserve nothing); a booking or a payment
+  // is worth a little more to the tenant.
+  resource: 0,
+  booking: 2,
+  payment: 5,
+  coordination: 0,
 };
 
 /** Same bounds as the CDK config's schema (lib/config.ts), so what synth accepts parses here. */
@@ -22,6 +29,10 @@ export const costTableSchema = lazySchema(() => {
     call: tokens(),
     llmCall: tokens(),
     monthlyFee: tokens(),
+    resource: tokens(),
+    booking: tokens(),
+    payment: tokens(),
+    coordination: tokens(),
   });
 });
 

@@ -25,6 +25,12 @@ export const COSTED_ACTIONS = [
   'call',
   'llmCall',
   'monthlyFee',
+  /** Creating, reading, updating or deleting a tenant resource record. */
+  'resource',
+  'booking',
+  'payment',
+  /** Notifying coordinators, escalating, asking for approval. */
+  'coordination',
 ] as const;
 export type CostedAction = (typeof COSTED_ACTIONS)[number];
 export type CostTable = Readonly<Record<CostedAction, number>>;

@@ -1,3 +1,6 @@
+import { actionSpecOf, isActionName } from '../actions/catalog';
+import { type ActingContext, type ActionOutcome, openActionGate } from '../actions/decision-engine';
+import type { ActionDeps } from '../actions/deps';
 import type { AgentRepository } from '../agents/ports';
 import type { Agent, ChannelType } from '../agents/schemas';
 import { type BillingDeps, release, reserve, settle } from '../billing/billing';
@@ -9,14 +12,14 @@ import {
   type CustomerRepository,
   normaliseAddress,
 } from '../conversations/customers';
-import { AppError, ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
-import type { HttpGetPort, MemorySearchPort } from '../tools/registry';
+import type { HttpGetPort, MemorySearchPort, ToolRunResult } from '../tools/registry';
 import type { Execution, ExecutionQueue, ExecutionRepository, ExecutionStatus, ToolRun } from './executions';
 import type { ModelProvider } from './model';
 import { costOf } from './pricing';
-import { MAX_TOOL_ROUNDS, runTurn, type TurnFailure, type TurnResult } from './turn';
+import { MAX_TOOL_ROUNDS, runTurn, type TurnActions, type TurnFailure, type TurnResult } from './turn';
 
 export interface RuntimeDeps {
   readonly agents: AgentRepository;
@@ -29,6 +32,11 @@ export interface RuntimeDeps {
   readonly queue: ExecutionQueue;
   /** Model calls are paid for in tokens: reserved before a turn, settled (or released) after. */
   readonly billing: BillingDeps;
+  /**
+   * The decision engine's dependencies: actions the model proposes go through it. Absent, the
+   * agent is offered no actions (its read-only tools only).
+   */
+  readonly actions?: ActionDeps;
   readonly now: () => Date;
   readonly log?: { error(message: string, extra: Record<string, unknown>): void };
 }
@@ -42,6 +50,12 @@ export interface ChatInput {
     readonly externalId?: string;
     readonly name?: string;
   };
+  /** Facts for this turn only (order id, page the user is on, ...), shown to the model. */
+  readonly context?: Record<string, unknown>;
+  /** Continue this conversation (its channel and customer) instead of resolving one. */
+  readonly conversationId?: string;
+  /** Where the acting user is acting; must be one of theirs. */
+  readonly locationId?: string;
 }
 
 export interface ChatResult {
@@ -53,6 +67,8 @@ export interface ChatResult {
   readonly usage: Execution['usage'];
   readonly costUsd: number;
   readonly latencyMs: number;
+  /** Per proposed action: what was decided, why, and what came of it. */
+  readonly actions: readonly ActionOutcome[];
 }
 
 export interface TaskInput {
@@ -163,6 +179,7 @@ async function finish(
   execution: Execution,
   turn: () => Promise<TurnResult>,
   record: (done: Execution, result: TurnResult, at: string) => Promise<void>,
+  actionOutcomes: () => readonly ActionOutcome[] = () => [],
 ): Promise<{ execution: Execution; failure?: AppError }> {
   const started = performance.now();
   let reservation: Reservation | undefined;
@@ -172,7 +189,10 @@ async function finish(
     const at = deps.now().toISOString();
     const cost = costOf(agent.model.modelId, result.usage.inputTokens, result.usage.outputTokens);
     const done = withStatus(execution, 'COMPLETED', at, {
-      output: { reply: result.reply },
+      output: {
+        reply: result.reply,
+        ...(actionOutcomes().length > 0 ? { actions: [...actionOutcomes()] } : {}),
+      },
       toolCalls: summaries(result.toolRuns),
       usage: result.usage,
       costUsd: cost.usd,
@@ -270,6 +290,71 @@ function toolDeps(deps: RuntimeDeps) {
   return { memory: deps.memory, http: deps.http, now: deps.now };
 }
 
+/** Statuses after which the action is under way: the model hears it as a tool that worked. */
+const UNDER_WAY = new Set(['executed', 'executing', 'awaiting_confirmation', 'awaiting_approval']);
+
+interface TurnActionsWithOutcomes {
+  readonly turnActions?: TurnActions;
+  readonly outcomes: () => readonly ActionOutcome[];
+}
+
+/**
+ * The decision engine for one turn, acting for the signed-in user: their grants and locations
+ * bound what the agent may do. Agents without actions skip it (and its reads) entirely.
+ */
+async function actionsForTurn(
+  deps: RuntimeDeps,
+  principal: Principal,
+  agent: Agent,
+  turn: { conversationId?: string; customerId?: string; executionId: string; locationId?: string },
+): Promise<TurnActionsWithOutcomes> {
+  const none = { outcomes: () => [] };
+  const actionDeps = deps.actions;
+  if (!actionDeps || !agent.tools.some(isActionName)) return none;
+  const user = await actionDeps.users.get(principal.tenantId, principal.userId);
+  if (!user) throw new ForbiddenError('Your user no longer exists in this tenant');
+  if (
+    turn.locationId !== undefined &&
+    user.locationIds.length > 0 &&
+    !user.locationIds.includes(turn.locationId)
+  ) {
+    throw ValidationError.forField('body.locationId', 'is not one of your locations');
+  }
+  const locationId = turn.locationId ?? (user.locationIds.length === 1 ? user.locationIds[0] : undefined);
+  const context: ActingContext = {
+    tenantId: principal.tenantId,
+    agent,
+    actor: { userId: user.id, role: user.role, grants: user.grants, locationIds: user.locationIds },
+    executionId: turn.executionId,
+    ...(locationId ? { locationId } : {}),
+    ...(turn.conversationId ? { conversationId: turn.conversationId } : {}),
+    ...(turn.customerId ? { customerId: turn.customerId } : {}),
+  };
+  const gate = await openActionGate(actionDeps, context);
+  if (gate.offered.length === 0) return none;
+  const names = new Set<string>(gate.offered.map((definition) => definition.name));
+  return {
+    outcomes: () => gate.outcomes,
+    turnActions: {
+      specs: gate.offered.map(actionSpecOf),
+      has: (name) => names.has(name),
+      propose: async (name, input): Promise<ToolRunResult> => {
+        const started = performance.now();
+        const outcome = await gate.propose(name, input);
+        const underWay = UNDER_WAY.has(outcome.status);
+        return {
+          name,
+          input,
+          status: underWay ? 'succeeded' : 'failed',
+          output: outcome,
+          ...(underWay ? {} : { error: outcome.error?.message ?? outcome.reason }),
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+        };
+      },
+    },
+  };
+}
+
 function chatResult(execution: Execution, conversation: Conversation): ChatResult {
   return {
     executionId: execution.id,
@@ -280,7 +365,40 @@ function chatResult(execution: Execution, conversation: Conversation): ChatResul
     usage: execution.usage,
     costUsd: execution.costUsd,
     latencyMs: execution.latencyMs ?? 0,
+    actions: execution.output?.actions ?? [],
   };
+}
+
+/**
+ * The conversation a turn belongs to: the one named (it must be this agent's), or the one for
+ * (agent, channel, customer), opened on first contact.
+ */
+async function conversationFor(
+  deps: RuntimeDeps,
+  principal: Principal,
+  agent: Agent,
+  input: ChatInput,
+): Promise<{ conversation: Conversation; customer: Customer }> {
+  if (input.conversationId !== undefined) {
+    const conversation = await deps.conversations.get(principal.tenantId, input.conversationId);
+    if (!conversation || conversation.agentId !== agent.id) {
+      throw new NotFoundError('Conversation', input.conversationId);
+    }
+    const customer = await deps.customers.get(principal.tenantId, conversation.customerId);
+    if (!customer) throw new NotFoundError('Customer', conversation.customerId);
+    return { conversation, customer };
+  }
+  if (input.channel !== 'web' && !agent.channels.some((c) => c.type === input.channel && c.enabled)) {
+    throw new ConflictError(`The ${input.channel} channel is not enabled on agent ${agent.id}`);
+  }
+  const customer = await customerFor(deps, principal, input);
+  const conversation = await deps.conversations.open(
+    principal.tenantId,
+    agent.id,
+    input.channel,
+    customer.id,
+  );
+  return { conversation, customer };
 }
 
 /**
@@ -296,16 +414,7 @@ export async function chat(
   idempotencyKey?: string,
 ): Promise<ChatResult> {
   const agent = await answeringAgent(deps, principal.tenantId, agentId);
-  if (input.channel !== 'web' && !agent.channels.some((c) => c.type === input.channel && c.enabled)) {
-    throw new ConflictError(`The ${input.channel} channel is not enabled on agent ${agentId}`);
-  }
-  const customer = await customerFor(deps, principal, input);
-  const conversation = await deps.conversations.open(
-    principal.tenantId,
-    agent.id,
-    input.channel,
-    customer.id,
-  );
+  const { conversation, customer } = await conversationFor(deps, principal, agent, input);
   if (conversation.status === 'paused') {
     throw new ConflictError(`Conversation ${conversation.id} is paused; a person is handling it`, {
       status: 'paused',
@@ -322,8 +431,8 @@ export async function chat(
           agent,
           {
             kind: 'chat',
-            input: { message: input.message },
-            channel: input.channel,
+            input: { message: input.message, ...(input.context ? { context: input.context } : {}) },
+            channel: conversation.channel,
             conversationId: conversation.id,
             customerId: customer.id,
           },
@@ -343,19 +452,30 @@ export async function chat(
   ]);
   if (!created) return replay(execution, conversation);
   const running = execution;
+  const actions = await actionsForTurn(deps, principal, agent, {
+    conversationId: conversation.id,
+    customerId: customer.id,
+    executionId: running.id,
+    ...(input.locationId ? { locationId: input.locationId } : {}),
+  });
   const { execution: done, failure } = await finish(
     deps,
     agent,
     running,
     () =>
       runTurn(
-        { model: deps.models.get(agent.model.provider), tools: toolDeps(deps) },
+        {
+          model: deps.models.get(agent.model.provider),
+          tools: toolDeps(deps),
+          ...(actions.turnActions ? { actions: actions.turnActions } : {}),
+        },
         {
           agent,
           customer,
           history,
           ...(conversation.summary ? { summary: conversation.summary } : {}),
           userText: input.message,
+          ...(input.context ? { taskContext: input.context } : {}),
         },
       ),
     async (completed, result, doneAt) => {
@@ -388,6 +508,7 @@ export async function chat(
         toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
       });
     },
+    actions.outcomes,
   );
   if (failure) {
     // Refusals (no tokens, suspended tenant) keep their status; a failed model is a bad gateway.

@@ -1,3 +1,4 @@
+import type { ActionOutcome } from '../actions/decision-engine';
 import type { ChannelType } from '../agents/schemas';
 import type { Conversation, Message } from '../conversations/conversations';
 import type { Page } from '../shared/pagination';
@@ -31,7 +32,8 @@ export interface Execution {
   readonly customerId?: string;
   readonly provider: string;
   readonly modelId: string;
-  readonly output?: { readonly reply: string };
+  /** The reply, and what became of each action the model proposed. */
+  readonly output?: { readonly reply: string; readonly actions?: readonly ActionOutcome[] };
   readonly toolCalls: readonly ToolCallSummary[];
   readonly usage: TurnUsage;
   readonly costUsd: number;

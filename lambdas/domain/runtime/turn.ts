@@ -4,7 +4,14 @@ import type { Customer } from '../conversations/customers';
 import { AppError } from '../shared/errors';
 import { runTool, specOf, type ToolContext, type ToolRunResult, toolsFor } from '../tools/registry';
 import { contextWindowOf, estimateTokens, fitHistory } from './context-window';
-import { type ContentBlock, type ModelMessage, type ModelProvider, type ModelUsage, textOf } from './model';
+import {
+  type ContentBlock,
+  type ModelMessage,
+  type ModelProvider,
+  type ModelUsage,
+  type ToolSpec,
+  textOf,
+} from './model';
 import { buildSystemPrompt } from './prompt';
 
 /** How many model calls one turn may make while the model keeps asking for tools. */
@@ -28,9 +35,20 @@ export interface TurnInput {
   readonly taskContext?: Record<string, unknown>;
 }
 
+/**
+ * The actions the model may propose this turn. They are tools to the model, but a proposal goes
+ * to the decision engine, which decides (and maybe runs) it; the model is told the outcome.
+ */
+export interface TurnActions {
+  readonly specs: readonly ToolSpec[];
+  has(name: string): boolean;
+  propose(name: string, input: unknown): Promise<ToolRunResult>;
+}
+
 export interface TurnDeps {
   readonly model: ModelProvider;
   readonly tools: Omit<ToolContext, 'agent' | 'tenantId' | 'customerId'>;
+  readonly actions?: TurnActions;
 }
 
 export interface TurnUsage extends ModelUsage {
@@ -85,6 +103,7 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
   const usage = { inputTokens: 0, outputTokens: 0, modelCalls: 0 };
   const toolRuns: ToolRunResult[] = [];
   const tools = toolsFor(agent);
+  const specs = [...tools.map(specOf), ...(deps.actions?.specs ?? [])];
   const toolContext: ToolContext = {
     ...deps.tools,
     tenantId: agent.tenantId,
@@ -96,7 +115,7 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
       modelId: agent.model.modelId,
       system,
       messages,
-      tools: withTools ? tools.map(specOf) : [],
+      tools: withTools ? specs : [],
       temperature: agent.model.temperature,
       maxTokens: agent.model.maxTokens,
       topP: agent.model.topP,
@@ -121,7 +140,7 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
       : [];
     let summary = input.summary;
     let folded: { text: string; through: string } | undefined;
-    const toolSpecTokens = estimateTokens(JSON.stringify(tools.map(specOf)));
+    const toolSpecTokens = estimateTokens(JSON.stringify(specs));
     const promptBudget = Math.floor(window * 0.5);
     const system = () =>
       buildSystemPrompt(
@@ -182,7 +201,7 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
           `tool results outgrew ${agent.model.modelId}'s ${window}-token window`,
         );
       }
-      const response = await call(prompt, messages, tools.length > 0);
+      const response = await call(prompt, messages, specs.length > 0);
       const toolUses = response.content.filter(
         (block): block is Extract<ContentBlock, { type: 'toolUse' }> => block.type === 'toolUse',
       );
@@ -199,13 +218,15 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
         const tool = tools.find((candidate) => candidate.name === use.name);
         const run = tool
           ? await runTool(tool, use.input, toolContext)
-          : {
-              name: use.name,
-              input: use.input,
-              status: 'failed' as const,
-              error: `no tool ${use.name} is available`,
-              durationMs: 0,
-            };
+          : deps.actions?.has(use.name)
+            ? await deps.actions.propose(use.name, use.input)
+            : {
+                name: use.name,
+                input: use.input,
+                status: 'failed' as const,
+                error: `no tool ${use.name} is available`,
+                durationMs: 0,
+              };
         toolRuns.push(run);
         const text = JSON.stringify(run.status === 'succeeded' ? run.output : { error: run.error });
         results.push({

@@ -26,6 +26,12 @@ export const API_PERMISSIONS = [
   'conversations:write',
   'billing:read',
   'billing:write',
+  'actions:read',
+  'policies:read',
+  'policies:write',
+  'approvals:read',
+  'approvals:decide',
+  'audit:read',
 ] as const;
 export type ApiPermission = (typeof API_PERMISSIONS)[number];
 
@@ -58,6 +64,11 @@ const ROLE_API_PERMISSIONS: Record<Role, ReadonlySet<ApiPermission>> = {
     'conversations:write',
     // Coordinators watch the balance and usage (they run the agents that spend it) but do not buy.
     'billing:read',
+    // They are the people approvals wait for: they see what agents do and decide, under the policy.
+    'actions:read',
+    'policies:read',
+    'approvals:read',
+    'approvals:decide',
   ]),
   member: new Set(['tenant:read', 'locations:read', 'agents:read', 'agents:run', 'conversations:read']),
 };

@@ -1,4 +1,5 @@
 import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
+import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
 import { loadRuntimeConfig } from '../../config';
@@ -62,5 +63,5 @@ export const handler = createHttpHandler(
       body: await getAgentStats(deps, principal, params.id),
     }),
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES },
+  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
 );

@@ -1,4 +1,6 @@
 import { billingDeps } from '../../adapters/billing-composition';
+import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
+import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { loadRuntimeConfig } from '../../config';
 import { credit, getBalance, getUsage, setLowBalanceThreshold } from '../../domain/billing/billing';
 import { ValidationError } from '../../domain/shared/errors';
@@ -7,7 +9,8 @@ import { idempotencyKey } from '../../http/request';
 import { BILLING_ROUTES } from '../../http/routes/billing';
 
 const config = loadRuntimeConfig();
-const deps = billingDeps();
+const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const deps = billingDeps(client);
 
 export const handler = createHttpHandler(
   BILLING_ROUTES,
@@ -40,5 +43,5 @@ export const handler = createHttpHandler(
       return { body: result, ...(result.replayed ? { headers: { 'idempotent-replayed': 'true' } } : {}) };
     },
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES },
+  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
 );

@@ -1,4 +1,5 @@
 import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
+import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoMemoryRepository } from '../../adapters/dynamodb/memory-repository';
 import { loadEmbedderConfig, processEmbedder } from '../../adapters/embedders';
@@ -50,5 +51,5 @@ export const handler = createHttpHandler(
       return {};
     },
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES },
+  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
 );

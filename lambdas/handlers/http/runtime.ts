@@ -1,5 +1,7 @@
+import { actionDeps } from '../../adapters/action-composition';
 import { billingDeps } from '../../adapters/billing-composition';
 import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
+import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { DynamoConversationRepository } from '../../adapters/dynamodb/conversation-repository';
 import { DynamoCustomerRepository } from '../../adapters/dynamodb/customer-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
@@ -11,6 +13,8 @@ import { FetchHttpGet } from '../../adapters/http/fetch-http-get';
 import { getModelProvider } from '../../adapters/model-providers';
 import { executionQueue } from '../../adapters/queue/execution-queue';
 import { loadRuntimeConfig } from '../../config';
+import { actionSpecOf, listActions as listActionDefinitions } from '../../domain/actions/catalog';
+import { actionsOf } from '../../domain/actions/decision-engine';
 import { updateAgent } from '../../domain/agents/agents';
 import {
   exportConversation,
@@ -61,6 +65,7 @@ export const runtimeDeps: RuntimeDeps = {
     (error) => logger.error('Queued execution failed', error as Error),
   ),
   billing: billingDeps(client),
+  actions: actionDeps(client),
   now: () => new Date(),
   log: { error: (message, extra) => logger.error(message, extra) },
 };
@@ -71,8 +76,11 @@ async function agentTools(tenantId: string, agentId: string) {
   if (!agent) throw new NotFoundError('Agent', agentId);
   return {
     tools: agent.tools,
-    // Enabled tools this platform can run now (the others arrive with the actions work).
-    available: toolsFor(agent).map((tool) => tool.name),
+    // Enabled tools this platform can run, and enabled actions (which the decision engine gates).
+    available: [
+      ...toolsFor(agent).map((tool) => tool.name),
+      ...actionsOf(agent).map((action) => action.name),
+    ],
     toolSettings: agent.toolSettings,
   };
 }
@@ -82,6 +90,21 @@ export const handler = createHttpHandler(
   {
     'POST /v1/agents/{id}/chat': async ({ principal, params, body, event }) => ({
       body: await chat(runtimeDeps, principal, params.id, body, idempotencyKey(event)),
+    }),
+    'POST /v1/agent/process': async ({ principal, body, event }) => ({
+      body: await chat(
+        runtimeDeps,
+        principal,
+        body.agentId,
+        {
+          message: body.message,
+          channel: 'web',
+          ...(body.context ? { context: body.context } : {}),
+          ...(body.conversationId ? { conversationId: body.conversationId } : {}),
+          ...(body.locationId ? { locationId: body.locationId } : {}),
+        },
+        idempotencyKey(event),
+      ),
     }),
     'POST /v1/agents/{id}/execute': async ({ principal, params, body, event }) => {
       const execution = await executeTask(runtimeDeps, principal, params.id, body, idempotencyKey(event));
@@ -120,7 +143,19 @@ export const handler = createHttpHandler(
       body: await setConversationStatus(runtimeDeps, principal, params.id, 'archived'),
     }),
     'GET /v1/tools': async () => ({
-      body: { items: listTools().map((tool) => ({ ...specOf(tool), category: tool.category })) },
+      body: {
+        items: [
+          ...listTools().map((tool) => ({ ...specOf(tool), category: tool.category, kind: 'tool' })),
+          ...listActionDefinitions().map((action) => ({
+            ...actionSpecOf(action),
+            category: action.category,
+            kind: 'action',
+            permission: action.permission,
+            defaultLevel: action.defaultLevel,
+            tokenCost: runtimeDeps.billing.costs[action.cost],
+          })),
+        ],
+      },
     }),
     'GET /v1/agents/{id}/tools': async ({ principal, params }) => ({
       body: await agentTools(principal.tenantId, params.id),
@@ -133,5 +168,5 @@ export const handler = createHttpHandler(
       body: await runtimeDeps.executions.listToolRuns(principal.tenantId, query),
     }),
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES },
+  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
 );

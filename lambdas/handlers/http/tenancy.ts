@@ -1,3 +1,4 @@
+import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
@@ -62,5 +63,5 @@ export const handler = createHttpHandler(
       return {};
     },
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES },
+  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
 );

@@ -6,6 +6,7 @@ import { idSchema } from '../../domain/shared/ids';
 import { pageQueryFields } from '../../domain/shared/pagination';
 import { e164Phone, lazySchema, text } from '../../domain/shared/zod';
 import type { RouteGroup } from '../route-spec';
+import { actionOutcomeResponse } from './actions';
 import { agentParams, pageOf } from './shared';
 
 const chatBody = lazySchema(() =>
@@ -21,6 +22,18 @@ const chatBody = lazySchema(() =>
         name: z.optional(text(1, 120)),
       }),
     ),
+  }),
+);
+const turnContext = () => z.record(z.string().check(z.maxLength(100)), z.unknown());
+const processBody = lazySchema(() =>
+  z.strictObject({
+    agentId: idSchema('agent'),
+    message: text(1, 8000),
+    context: z.optional(turnContext()),
+    /** Continue this conversation; without it, the acting user's own web conversation with the agent. */
+    conversationId: z.optional(idSchema('conversation')),
+    /** Where you act, when you belong to several locations; the agent's actions are checked there. */
+    locationId: z.optional(idSchema('location')),
   }),
 );
 const executeBody = lazySchema(() =>
@@ -75,7 +88,9 @@ const executionResponse = lazySchema(() =>
       task: z.optional(z.string()),
       context: z.optional(z.record(z.string(), z.unknown())),
     }),
-    output: z.optional(z.object({ reply: z.string() })),
+    output: z.optional(
+      z.object({ reply: z.string(), actions: z.optional(z.array(actionOutcomeResponse())) }),
+    ),
     toolCalls: z.array(toolCall()),
     usage: usage(),
     costUsd: z.number(),
@@ -96,6 +111,7 @@ const chatResponse = lazySchema(() =>
     usage: usage(),
     costUsd: z.number(),
     latencyMs: z.number(),
+    actions: z.array(actionOutcomeResponse()),
   }),
 );
 const conversationResponse = lazySchema(() =>
@@ -129,6 +145,11 @@ const toolResponse = lazySchema(() =>
     category: z.string(),
     description: z.string(),
     inputSchema: z.record(z.string(), z.unknown()),
+    /** `action`s go through the decision engine; `tool`s only read. */
+    kind: z.enum(['tool', 'action']),
+    permission: z.optional(z.string()),
+    defaultLevel: z.optional(z.string()),
+    tokenCost: z.optional(z.int()),
   }),
 );
 const agentToolsResponse = lazySchema(() =>
@@ -147,6 +168,16 @@ export const RUNTIME_ROUTES = {
     summary: 'One chat turn with an active agent (send Idempotency-Key to make retries safe)',
     params: agentParams,
     body: chatBody,
+    status: 200,
+    response: chatResponse,
+  },
+  'POST /v1/agent/process': {
+    lambda: 'runtime',
+    costed: true,
+    permission: 'agents:run',
+    summary:
+      'Process a message as the signed-in user: the agent replies and proposes actions, each decided by the engine (permission, policy, tokens) and reported',
+    body: processBody,
     status: 200,
     response: chatResponse,
   },

@@ -1,0 +1,89 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadRuntimeConfig } from '../config';
+import { createCoordinatorNotifier } from '../domain/actions/coordinators';
+import type { ActionPorts } from '../domain/actions/definition';
+import type { ActionDeps } from '../domain/actions/deps';
+import type { ApprovalWorkflowPort } from '../domain/approvals/model';
+import { logger } from '../observability';
+import { billingDeps } from './billing-composition';
+import { DynamoActionRepository } from './dynamodb/action-repository';
+import { DynamoAgentRepository } from './dynamodb/agent-repository';
+import { DynamoApprovalRepository } from './dynamodb/approval-repository';
+import { DynamoAuditLog } from './dynamodb/audit-repository';
+import { DynamoBookingRepository } from './dynamodb/booking-repository';
+import { DynamoConversationRepository } from './dynamodb/conversation-repository';
+import { createDocumentClient } from './dynamodb/document-client';
+import { DynamoEmergencyStopRepository } from './dynamodb/emergency-stop-repository';
+import { DynamoPolicyRepository } from './dynamodb/policy-repository';
+import { DynamoResourceRepository } from './dynamodb/resource-repository';
+import { DynamoUserRepository } from './dynamodb/user-repository';
+import { outboundAdapters } from './outbound';
+import { SfnApprovalWorkflow } from './stepfunctions/sfn-approval-workflow';
+
+/**
+ * The decision engine's dependencies, built once per process on first use, for every entry point
+ * that decides, runs or closes actions: the runtime Lambda (chat, process), the actions Lambda
+ * (suggestions, approvals, emergency stop) and the approval workflow's step Lambda.
+ *   APPROVAL_STATE_MACHINE_ARN  set (AWS): approvals run on Step Functions; unset (local mode,
+ *                               tests): the same ASL file runs in this process.
+ *   OUTBOUND_MODE               `live` (AWS): Twilio, SES, Connect with the tenants' secrets;
+ *                               `outbox` (local default): everything lands in the local outbox.
+ */
+let deps: ActionDeps | undefined;
+
+export function actionDeps(client?: DynamoDBDocumentClient): ActionDeps {
+  deps ??= build(client);
+  return deps;
+}
+
+function approvalWorkflow(region: string): ApprovalWorkflowPort {
+  const arn = process.env.APPROVAL_STATE_MACHINE_ARN?.trim();
+  if (arn) return new SfnApprovalWorkflow(arn, { region });
+  if (process.env.PLATFORM_BUILD === 'lambda') {
+    throw new Error('APPROVAL_STATE_MACHINE_ARN is required in Lambda');
+  }
+  // Local mode and tests only; Lambda bundles leave the local runner (and its library) out.
+  const local = require('../../local/approval-workflow') as typeof import('../../local/approval-workflow');
+  return local.localApprovalWorkflow();
+}
+
+function build(shared: DynamoDBDocumentClient | undefined): ActionDeps {
+  const config = loadRuntimeConfig();
+  const billing = billingDeps(shared);
+  const client =
+    shared ?? createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+  const table = config.TABLE_NAME;
+  const users = new DynamoUserRepository(client, table);
+  const outbound = outboundAdapters();
+  const now = () => new Date();
+  const ports: ActionPorts = {
+    messaging: outbound.messaging,
+    email: outbound.email,
+    voice: outbound.voice,
+    payments: outbound.payments,
+    resources: new DynamoResourceRepository(client, table),
+    bookings: new DynamoBookingRepository(client, table),
+    conversations: new DynamoConversationRepository(client, table),
+    coordinators: createCoordinatorNotifier({ users, email: outbound.email, events: billing.events, now }),
+    events: billing.events,
+  };
+  let workflow: ApprovalWorkflowPort | undefined;
+  return {
+    actions: new DynamoActionRepository(client, table),
+    approvals: new DynamoApprovalRepository(client, table),
+    policies: new DynamoPolicyRepository(client, table),
+    stops: new DynamoEmergencyStopRepository(client, table),
+    audit: new DynamoAuditLog(client, table),
+    agents: new DynamoAgentRepository(client, table),
+    users,
+    billing,
+    ports,
+    // Built on first use: most requests never start or resume an approval.
+    get workflow() {
+      workflow ??= approvalWorkflow(config.AWS_REGION);
+      return workflow;
+    },
+    now,
+    log: { error: (message, extra) => logger.error(message, extra) },
+  };
+}

@@ -1,0 +1,175 @@
+import type { ConnectClient } from '@aws-sdk/client-connect';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import * as z from 'zod/mini';
+import {
+  type CredentialsPort,
+  type EmailPort,
+  type MessagingPort,
+  type PaymentPort,
+  ProviderError,
+  type VoicePort,
+} from '../domain/actions/ports';
+import { lazyValue } from '../domain/shared/zod';
+import { type LocalOutbox, localOutbox } from './outbox/local-outbox';
+import type { RetryOptions } from './retry';
+
+export const OUTBOUND_MODES = ['outbox', 'live'] as const;
+export type OutboundMode = (typeof OUTBOUND_MODES)[number];
+
+export interface OutboundAdapters {
+  readonly mode: OutboundMode;
+  readonly messaging: MessagingPort;
+  readonly email: EmailPort;
+  readonly voice: VoicePort;
+  readonly payments: PaymentPort;
+  /** Present in `outbox` mode only: what was "sent", for the local API and tests to read. */
+  readonly outbox?: LocalOutbox;
+}
+
+export interface OutboundOptions {
+  /** Defaults to `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly retry?: RetryOptions;
+  /** Tests stand in for the tenants' secrets. */
+  readonly credentials?: CredentialsPort;
+  /** Tests build (and count) the SDK clients; by default `{ region: AWS_REGION, maxAttempts: 1 }`. */
+  readonly clients?: {
+    readonly ses?: () => SESv2Client;
+    readonly connect?: () => ConnectClient;
+    readonly secretsManager?: () => SecretsManagerClient;
+  };
+}
+
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+const envSchema = () =>
+  z.object({
+    /** `outbox` records every send locally; `live` reaches Twilio, SES and Connect. */
+    OUTBOUND_MODE: z.optional(z.enum(OUTBOUND_MODES)),
+    STAGE: z._default(nonEmpty(), 'local'),
+    AWS_REGION: z.optional(nonEmpty()),
+    /**
+     * The platform's verified SES sender, for tenants without one of their own; a display name is
+     * allowed (`Acme <no-reply@acme.example>`), so only the `@` is checked.
+     */
+    SES_FROM_ADDRESS: z.optional(z.string().check(z.includes('@'))),
+    SES_CONFIGURATION_SET: z.optional(nonEmpty()),
+    /** The shared Connect instance; without it, calls are refused (not every stage has voice). */
+    CONNECT_INSTANCE_ID: z.optional(nonEmpty()),
+    CONNECT_CONTACT_FLOW_ID: z.optional(nonEmpty()),
+    CONNECT_SOURCE_PHONE_NUMBER: z.optional(z.string().check(z.regex(/^\+[1-9]\d{6,14}$/))),
+    /** Tenants' secrets are `${prefix}/tenants/${tenantId}/${provider}`. */
+    TENANT_SECRETS_PREFIX: z.optional(z.string().check(z.regex(/^[A-Za-z0-9/_+=.@-]+$/))),
+  });
+
+type OutboundEnv = z.infer<ReturnType<typeof envSchema>>;
+
+/**
+ * Empty variables count as unset (`SES_FROM_ADDRESS=` in a `.env` file means "none"); a bad value
+ * fails with the variable's name.
+ */
+function parseEnv(env: NodeJS.ProcessEnv): OutboundEnv {
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = envSchema().safeParse(set);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid outbound configuration: ${problems}`);
+  }
+  return result.data;
+}
+
+/**
+ * The adapters actions send through. `outbox` (the default when `STAGE` is `local`): everything is
+ * recorded in this process's local outbox and nothing leaves the machine. `live` (the default
+ * elsewhere): Twilio for SMS and WhatsApp, SES for email, Connect for calls, each with the tenant's
+ * credentials from Secrets Manager.
+ *
+ * Nothing is built until it is first used: the SDK modules are required and the clients
+ * constructed on the first send, so a Lambda that never sends does not pay for them at cold start.
+ */
+export function outboundAdapters(options: OutboundOptions = {}): OutboundAdapters {
+  const env = parseEnv(options.env ?? process.env);
+  const mode = env.OUTBOUND_MODE ?? (env.STAGE === 'local' ? 'outbox' : 'live');
+  if (mode === 'outbox') {
+    return {
+      mode,
+      messaging: localOutbox,
+      email: localOutbox,
+      voice: localOutbox,
+      payments: localOutbox,
+      outbox: localOutbox,
+    };
+  }
+  return liveAdapters(env, options);
+}
+
+function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapters {
+  const retry = options.retry ?? {};
+  const region = env.AWS_REGION;
+  // One attempt per SDK call everywhere: the adapters count attempts (`withRetries`), in one place.
+  const clientConfig = { region, maxAttempts: 1 };
+
+  const credentials = lazyValue((): CredentialsPort => {
+    if (options.credentials) return options.credentials;
+    const sm = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+    const { SecretsManagerCredentials } =
+      require('./secrets/secrets-manager-credentials') as typeof import('./secrets/secrets-manager-credentials');
+    const client = options.clients?.secretsManager?.() ?? new sm.SecretsManagerClient(clientConfig);
+    return new SecretsManagerCredentials(client, {
+      prefix: env.TENANT_SECRETS_PREFIX ?? `agent-platform/${env.STAGE}`,
+      retry,
+    });
+  });
+
+  const twilio = lazyValue(() => {
+    const { TwilioMessaging } =
+      require('./twilio/twilio-messaging') as typeof import('./twilio/twilio-messaging');
+    return new TwilioMessaging({ credentials: credentials(), retry });
+  });
+
+  const ses = lazyValue(() => {
+    const sdk = require('@aws-sdk/client-sesv2') as typeof import('@aws-sdk/client-sesv2');
+    const { SesEmail } = require('./ses/ses-email') as typeof import('./ses/ses-email');
+    return new SesEmail(options.clients?.ses?.() ?? new sdk.SESv2Client(clientConfig), {
+      credentials: credentials(),
+      ...(env.SES_FROM_ADDRESS ? { defaultFromAddress: env.SES_FROM_ADDRESS } : {}),
+      ...(env.SES_CONFIGURATION_SET ? { configurationSetName: env.SES_CONFIGURATION_SET } : {}),
+      retry,
+    });
+  });
+
+  const instanceId = env.CONNECT_INSTANCE_ID;
+  const connect = lazyValue((): VoicePort => {
+    if (!instanceId) {
+      return {
+        placeCall: async () => {
+          throw new ProviderError('connect', false, 'voice is not configured in this environment');
+        },
+      };
+    }
+    const sdk = require('@aws-sdk/client-connect') as typeof import('@aws-sdk/client-connect');
+    const { ConnectVoice } = require('./connect/connect-voice') as typeof import('./connect/connect-voice');
+    return new ConnectVoice(options.clients?.connect?.() ?? new sdk.ConnectClient(clientConfig), {
+      instanceId,
+      ...(env.CONNECT_CONTACT_FLOW_ID ? { contactFlowId: env.CONNECT_CONTACT_FLOW_ID } : {}),
+      ...(env.CONNECT_SOURCE_PHONE_NUMBER ? { sourcePhoneNumber: env.CONNECT_SOURCE_PHONE_NUMBER } : {}),
+      credentials: credentials(),
+      retry,
+    });
+  });
+
+  return {
+    mode: 'live',
+    messaging: { send: (tenantId, message) => twilio().send(tenantId, message) },
+    email: { send: (tenantId, email) => ses().send(tenantId, email) },
+    voice: { placeCall: (tenantId, call) => connect().placeCall(tenantId, call) },
+    // THERE IS NO REAL PAYMENT PROVIDER YET. Live mode still charges through the local outbox's
+    // payment provider: it records the charge in this process's memory and moves no money. Its
+    // receipts say `local-payments`, so no execution record or audit entry passes for a real
+    // charge. Replace this line when a payment provider adapter exists.
+    payments: { charge: (tenantId, payment) => localOutbox.charge(tenantId, payment) },
+  };
+}

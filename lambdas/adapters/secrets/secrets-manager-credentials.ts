@@ -1,0 +1,191 @@
+import {
+  GetSecretValueCommand,
+  type SecretsManagerClient,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
+import * as z from 'zod/mini';
+import { type CredentialsPort, ProviderError } from '../../domain/actions/ports';
+import { lazySchema } from '../../domain/shared/zod';
+import {
+  errorLike,
+  isNetworkError,
+  RetriesExhaustedError,
+  type RetryOptions,
+  type RetryVerdict,
+  withRetries,
+} from '../retry';
+
+const PROVIDER = 'secrets-manager';
+
+const TRANSIENT = new Set(['ThrottlingException', 'InternalServiceError', 'ServiceUnavailableException']);
+const FINAL = new Set([
+  'DecryptionFailure',
+  'AccessDeniedException',
+  'InvalidParameterException',
+  'InvalidRequestException',
+]);
+
+/** Tenant ids and provider names become path segments of the secret name: nothing that could add one. */
+const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
+
+const flatStringRecord = lazySchema(() => z.record(z.string(), z.string()));
+
+export interface SecretsManagerCredentialsOptions {
+  /** Secrets are `${prefix}/tenants/${tenantId}/${provider}`, e.g. prefix `agent-platform/dev`. */
+  readonly prefix: string;
+  /** How long a found secret is reused; rotation reaches a warm Lambda within it. */
+  readonly ttlMs?: number;
+  /** How long "this tenant has none" is reused: short, so a tenant that just added one waits little. */
+  readonly negativeTtlMs?: number;
+  /** Bounds the cache of a long-lived process serving many tenants. */
+  readonly maxEntries?: number;
+  readonly retry?: RetryOptions;
+  /** Injected by tests. */
+  readonly now?: () => number;
+}
+
+interface CacheEntry {
+  readonly value: Promise<Readonly<Record<string, string>> | undefined>;
+  expiresAt: number;
+}
+
+/**
+ * Per-tenant provider credentials from Secrets Manager, one JSON object of strings per (tenant,
+ * provider). Cached per Lambda instance: a GetSecretValue per message would cost latency and
+ * money, and concurrent lookups of the same secret share one request. Failures are not cached.
+ *
+ * Neither the secret's value nor a parse error (JSON.parse quotes the text it choked on) ever goes
+ * into an error or a log: only the secret's name, which holds no secret.
+ */
+export class SecretsManagerCredentials implements CredentialsPort {
+  private readonly prefix: string;
+  private readonly ttlMs: number;
+  private readonly negativeTtlMs: number;
+  private readonly maxEntries: number;
+  private readonly retry: RetryOptions;
+  private readonly now: () => number;
+  /** A #private field: left out of util.inspect and JSON.stringify, so logging the adapter shows no secret. */
+  readonly #cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly client: SecretsManagerClient,
+    options: SecretsManagerCredentialsOptions,
+  ) {
+    this.prefix = options.prefix.replace(/\/+$/, '');
+    this.ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.negativeTtlMs = options.negativeTtlMs ?? 60_000;
+    this.maxEntries = options.maxEntries ?? 1000;
+    this.retry = options.retry ?? {};
+    this.now = options.now ?? Date.now;
+  }
+
+  async get<T extends Record<string, string>>(tenantId: string, provider: string): Promise<T | undefined> {
+    if (!SEGMENT.test(tenantId) || !SEGMENT.test(provider)) {
+      throw new ProviderError(PROVIDER, false, 'tenant id and provider must be plain identifiers');
+    }
+    const key = `${tenantId}/${provider}`;
+    const now = this.now();
+    const cached = this.#cache.get(key);
+    if (cached && cached.expiresAt > now) return (await cached.value) as T | undefined;
+
+    const name = `${this.prefix}/tenants/${key}`;
+    const value = this.load(name);
+    // Until it settles, concurrent callers share this request.
+    const entry: CacheEntry = { value, expiresAt: Number.POSITIVE_INFINITY };
+    this.#cache.delete(key);
+    this.#cache.set(key, entry);
+    this.evictOverflow();
+    try {
+      const found = await value;
+      entry.expiresAt = this.now() + (found ? this.ttlMs : this.negativeTtlMs);
+      return found as T | undefined;
+    } catch (error) {
+      if (this.#cache.get(key) === entry) this.#cache.delete(key);
+      throw error;
+    }
+  }
+
+  /** Forgets every cached secret (tests; a rotation that must take effect at once). */
+  clear(): void {
+    this.#cache.clear();
+  }
+
+  private async load(name: string): Promise<Readonly<Record<string, string>> | undefined> {
+    let secretString: string | undefined;
+    try {
+      const output = await withRetries(
+        () => this.client.send(new GetSecretValueCommand({ SecretId: name })),
+        verdict,
+        this.retry,
+      );
+      secretString = output.SecretString;
+    } catch (error) {
+      if (nameOf(error) === 'ResourceNotFoundException') return undefined;
+      throw failure(name, error);
+    }
+    if (secretString === undefined) {
+      throw new ProviderError(
+        PROVIDER,
+        false,
+        `secret ${name} has no string value (binary secrets are not read)`,
+      );
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(secretString);
+    } catch {
+      throw new ProviderError(PROVIDER, false, `secret ${name} is not JSON`);
+    }
+    const record = flatStringRecord().safeParse(parsed);
+    if (!record.success || Array.isArray(parsed)) {
+      throw new ProviderError(PROVIDER, false, `secret ${name} is not a JSON object of string values`);
+    }
+    // Frozen: every caller of the next five minutes shares this object.
+    return Object.freeze({ ...record.data });
+  }
+
+  /** Oldest first: a Map iterates in insertion order, and a refreshed entry is re-inserted. */
+  private evictOverflow(): void {
+    for (const key of this.#cache.keys()) {
+      if (this.#cache.size <= this.maxEntries) return;
+      this.#cache.delete(key);
+    }
+  }
+}
+
+function verdict(error: unknown): RetryVerdict {
+  const name = nameOf(error);
+  if (name === 'ResourceNotFoundException' || (name !== undefined && FINAL.has(name)))
+    return { retry: false };
+  if (name !== undefined && TRANSIENT.has(name)) return { retry: true };
+  if (error instanceof SecretsManagerServiceException) {
+    if (error.$retryable) return { retry: true };
+    const status = error.$metadata?.httpStatusCode ?? 0;
+    return { retry: status === 429 || status >= 500 };
+  }
+  return { retry: isNetworkError(error) };
+}
+
+/** The SDK's messages name the secret and the fault, never its value. */
+function failure(secretName: string, error: unknown): ProviderError {
+  if (error instanceof RetriesExhaustedError) {
+    return new ProviderError(
+      PROVIDER,
+      true,
+      `reading ${secretName}: ${nameOf(error.lastError) ?? 'error'} (${error.message})`,
+      nameOf(error.lastError),
+    );
+  }
+  const message = errorLike(error)?.message;
+  return new ProviderError(
+    PROVIDER,
+    false,
+    `reading ${secretName}: ${nameOf(error) ?? 'error'}${typeof message === 'string' && message ? `: ${message}` : ''}`,
+    nameOf(error),
+  );
+}
+
+function nameOf(error: unknown): string | undefined {
+  const name = errorLike(error)?.name;
+  return typeof name === 'string' ? name : undefined;
+}

@@ -1,0 +1,208 @@
+import { resumeWorkflow } from '../approvals/approvals';
+import { domainEvent } from '../events/events';
+import { NotFoundError } from '../shared/errors';
+import { newId } from '../shared/ids';
+import type { Principal } from '../shared/principal';
+import type { ActionDeps } from './deps';
+import { appendAudit, closeAction } from './execute';
+import type { EmergencyStop } from './model';
+
+/**
+ * Emergency stop (DESIGN §3.10): one call pauses an agent — or every agent of the tenant — at
+ * once, cancels what is waiting for a person (approvals and suggestions, their tokens given back)
+ * and makes the decision engine refuse new actions (tenant-wide: until the stop is lifted).
+ * Agents are paused one conditional write each; an agent someone else stopped or deleted meanwhile
+ * keeps that state.
+ */
+export interface EmergencyStopResult {
+  readonly stop: EmergencyStop;
+  readonly pausedAgents: number;
+  readonly cancelledApprovals: number;
+  readonly cancelledSuggestions: number;
+}
+
+const AGENT_PAGE = 100;
+/** Stopping moves these to paused; stopped, draft and deleted agents stay as they are. */
+const PAUSABLE = ['active', 'provisioning', 'error'] as const;
+
+async function pauseAgent(
+  deps: ActionDeps,
+  tenantId: string,
+  agentId: string,
+  actor: string,
+): Promise<boolean> {
+  try {
+    const moved = await deps.agents.transition(tenantId, agentId, PAUSABLE, 'paused', actor);
+    return 'agent' in moved;
+  } catch (error) {
+    if (error instanceof NotFoundError) return false;
+    throw error;
+  }
+}
+
+async function cancelWaiting(
+  deps: ActionDeps,
+  tenantId: string,
+  actor: string,
+  agentId?: string,
+): Promise<{ approvals: number; suggestions: number }> {
+  const at = deps.now().toISOString();
+  const [pending, suggestions] = await Promise.all([
+    deps.approvals.listPending(tenantId, agentId),
+    deps.actions.listAllInStatus(tenantId, 'awaiting_confirmation', agentId),
+  ]);
+  let approvals = 0;
+  for (const approval of pending) {
+    const decided = await deps.approvals.decide(tenantId, approval.id, 'cancelled', {
+      userId: actor,
+      at,
+      comment: 'emergency stop',
+    });
+    if (!('approval' in decided)) continue;
+    approvals += 1;
+    // The workflow closes the action and releases its tokens when it resumes with `cancelled`;
+    // closing it here as well makes the stop take effect even if the workflow is slow to resume.
+    await closeAction(deps, tenantId, approval.actionId, 'cancelled', actor);
+    await resumeWorkflow(deps, decided.approval, 'cancelled');
+  }
+  let cancelledSuggestions = 0;
+  for (const suggestion of suggestions) {
+    const closed = await closeAction(deps, tenantId, suggestion.id, 'cancelled', actor);
+    if (closed.outcome === 'cancelled') cancelledSuggestions += 1;
+  }
+  return { approvals, suggestions: cancelledSuggestions };
+}
+
+async function record(deps: ActionDeps, result: EmergencyStopResult): Promise<void> {
+  const { stop } = result;
+  await appendAudit(deps, [
+    {
+      id: newId('audit'),
+      tenantId: stop.tenantId,
+      type: 'emergency.stopped',
+      at: stop.stoppedAt,
+      actor: { kind: 'user', id: stop.stoppedBy },
+      ...(stop.agentId ? { agentId: stop.agentId } : {}),
+      outcome: 'stopped',
+      details: {
+        scope: stop.agentId ? 'agent' : 'tenant',
+        reason: stop.reason,
+        pausedAgents: result.pausedAgents,
+        cancelledApprovals: result.cancelledApprovals,
+        cancelledSuggestions: result.cancelledSuggestions,
+      },
+    },
+  ]);
+  try {
+    await deps.billing.events.publish([
+      domainEvent(
+        'emergency.stopped',
+        {
+          tenantId: stop.tenantId,
+          ...(stop.agentId ? { agentId: stop.agentId } : {}),
+          reason: stop.reason,
+          stoppedBy: stop.stoppedBy,
+          cancelledApprovals: result.cancelledApprovals,
+        },
+        deps.now(),
+      ),
+    ]);
+  } catch (error) {
+    deps.log?.error('Could not publish emergency.stopped', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+export async function stopAgent(
+  deps: ActionDeps,
+  principal: Principal,
+  agentId: string,
+  reason: string,
+): Promise<EmergencyStopResult> {
+  const agent = await deps.agents.get(principal.tenantId, agentId);
+  if (!agent) throw new NotFoundError('Agent', agentId);
+  const stop: EmergencyStop = {
+    tenantId: principal.tenantId,
+    agentId,
+    reason,
+    stoppedBy: principal.userId,
+    stoppedAt: deps.now().toISOString(),
+  };
+  const paused = await pauseAgent(deps, principal.tenantId, agentId, principal.userId);
+  const cancelled = await cancelWaiting(deps, principal.tenantId, principal.userId, agentId);
+  const result = {
+    stop,
+    pausedAgents: paused ? 1 : 0,
+    cancelledApprovals: cancelled.approvals,
+    cancelledSuggestions: cancelled.suggestions,
+  };
+  await record(deps, result);
+  return result;
+}
+
+export async function stopTenant(
+  deps: ActionDeps,
+  principal: Principal,
+  reason: string,
+): Promise<EmergencyStopResult> {
+  const stop: EmergencyStop = {
+    tenantId: principal.tenantId,
+    reason,
+    stoppedBy: principal.userId,
+    stoppedAt: deps.now().toISOString(),
+  };
+  // The stop is in force before anything else moves: from here on no new action is decided.
+  await deps.stops.setTenantStop(stop);
+  let pausedAgents = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.agents.list(principal.tenantId, {
+      limit: AGENT_PAGE,
+      sort: 'createdAt',
+      order: 'asc',
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    const moved = await Promise.all(
+      page.items
+        .filter((agent) => (PAUSABLE as readonly string[]).includes(agent.status))
+        .map((agent) => pauseAgent(deps, principal.tenantId, agent.id, principal.userId)),
+    );
+    pausedAgents += moved.filter(Boolean).length;
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  const cancelled = await cancelWaiting(deps, principal.tenantId, principal.userId);
+  const result = {
+    stop,
+    pausedAgents,
+    cancelledApprovals: cancelled.approvals,
+    cancelledSuggestions: cancelled.suggestions,
+  };
+  await record(deps, result);
+  return result;
+}
+
+export async function getTenantStop(
+  deps: ActionDeps,
+  principal: Principal,
+): Promise<EmergencyStop | undefined> {
+  return deps.stops.getTenantStop(principal.tenantId);
+}
+
+/** Lifts the tenant-wide stop: actions may be decided again. Agents stay paused until resumed. */
+export async function liftTenantStop(deps: ActionDeps, principal: Principal): Promise<void> {
+  const stop = await deps.stops.getTenantStop(principal.tenantId);
+  if (!stop) throw new NotFoundError('Emergency stop');
+  await deps.stops.clearTenantStop(principal.tenantId);
+  await appendAudit(deps, [
+    {
+      id: newId('audit'),
+      tenantId: principal.tenantId,
+      type: 'emergency.lifted',
+      at: deps.now().toISOString(),
+      actor: { kind: 'user', id: principal.userId },
+      outcome: 'lifted',
+      details: { stoppedAt: stop.stoppedAt, reason: stop.reason },
+    },
+  ]);
+}

@@ -1,0 +1,117 @@
+import type { ActionDeps } from '../actions/deps';
+import { appendAudit } from '../actions/execute';
+import { domainEvent } from '../events/events';
+import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
+import { newId } from '../shared/ids';
+import type { Principal } from '../shared/principal';
+import { userMay } from '../tenants/rbac';
+import type { Approval, ApprovalListFilter, ApprovalStatus } from './model';
+
+/**
+ * The approvals API's use cases. A decision is one conditional write from `pending` — so of an
+ * approve and a reject racing, exactly one wins and the other gets 409 — and only the winner
+ * resumes the waiting workflow, which then executes or releases the action.
+ */
+
+export async function getApproval(
+  deps: ActionDeps,
+  principal: Principal,
+  approvalId: string,
+): Promise<Approval> {
+  const approval = await deps.approvals.get(principal.tenantId, approvalId);
+  if (!approval) throw new NotFoundError('Approval', approvalId);
+  return approval;
+}
+
+export function listApprovals(deps: ActionDeps, principal: Principal, filter: ApprovalListFilter) {
+  return deps.approvals.list(principal.tenantId, filter);
+}
+
+export async function decideApproval(
+  deps: ActionDeps,
+  principal: Principal,
+  approvalId: string,
+  decision: 'approved' | 'rejected',
+  comment: string | undefined,
+): Promise<Approval> {
+  const existing = await getApproval(deps, principal, approvalId);
+  const user = await deps.users.get(principal.tenantId, principal.userId);
+  // The route lets coordinators and admins in; their location decides which approvals are theirs.
+  if (!user || !userMay(user, 'approval:decide', existing.locationId)) {
+    throw new ForbiddenError(
+      `You may not decide approvals${existing.locationId ? ` at location ${existing.locationId}` : ''}`,
+    );
+  }
+  const at = deps.now().toISOString();
+  const decided = await deps.approvals.decide(principal.tenantId, approvalId, decision, {
+    userId: principal.userId,
+    at,
+    ...(comment ? { comment } : {}),
+  });
+  if (!('approval' in decided)) {
+    if (decided.refusedFrom === 'missing') throw new NotFoundError('Approval', approvalId);
+    throw new ConflictError(`Approval ${approvalId} is already ${decided.refusedFrom}`, {
+      status: decided.refusedFrom,
+    });
+  }
+  const approval = decided.approval;
+  await appendAudit(deps, [
+    {
+      id: newId('audit'),
+      tenantId: approval.tenantId,
+      type: 'approval.decided',
+      at,
+      actor: { kind: 'user', id: principal.userId },
+      agentId: approval.agentId,
+      actionId: approval.actionId,
+      approvalId: approval.id,
+      outcome: decision,
+      details: { action: approval.action, ...(comment ? { comment } : {}) },
+    },
+  ]);
+  await resumeWorkflow(deps, approval, decision);
+  try {
+    await deps.billing.events.publish([
+      domainEvent(
+        'approval.decided',
+        {
+          tenantId: approval.tenantId,
+          agentId: approval.agentId,
+          actionId: approval.actionId,
+          action: approval.action,
+          approvalId: approval.id,
+          outcome: decision,
+          decidedBy: principal.userId,
+        },
+        deps.now(),
+      ),
+    ]);
+  } catch (error) {
+    deps.log?.error('Could not publish approval.decided', {
+      approvalId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+  return approval;
+}
+
+/**
+ * Tells the waiting workflow. No token yet means the workflow has not reached its wait: its wait
+ * step sees the decision and resumes itself. A token no longer waited on means it timed out first:
+ * its expiry step closes the action, so nothing runs late.
+ */
+export async function resumeWorkflow(
+  deps: ActionDeps,
+  approval: Approval,
+  outcome: Exclude<ApprovalStatus, 'pending'>,
+): Promise<void> {
+  const token = await deps.approvals.taskToken(approval.tenantId, approval.id);
+  if (!token) return;
+  const resumed = await deps.workflow.resume(token, { outcome });
+  if (!resumed) {
+    deps.log?.error('The approval workflow was no longer waiting for this decision', {
+      approvalId: approval.id,
+      outcome,
+    });
+  }
+}
