@@ -17,7 +17,9 @@ async function snapshot() {
   const agent = await api.request('GET', `/v1/agents/${agentId}`, { token });
   const users = await api.request('GET', '/v1/users?limit=100', { token });
   const locations = await api.request('GET', '/v1/locations?limit=100', { token });
-  return JSON.stringify([agents.body, agent.body, users.body, locations.body]);
+  const policy = await api.request('GET', '/v1/policies', { token });
+  const actions = await api.request('GET', '/v1/actions?limit=100', { token });
+  return JSON.stringify([agents.body, agent.body, users.body, locations.body, policy.body, actions.body]);
 }
 
 const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
@@ -168,6 +170,70 @@ const cases: [string, () => Promise<{ status: number; body: any }>, number, stri
     'body',
   ],
   ['unknown route', () => api.request('GET', '/v1/nothing-here', { token }), 404, ''],
+  [
+    'process without an agent',
+    () => api.request('POST', '/v1/agent/process', { token, body: { message: 'hi' } }),
+    400,
+    'body.agentId',
+  ],
+  [
+    'process with a conversation id that is not one',
+    () =>
+      api.request('POST', '/v1/agent/process', {
+        token,
+        body: { agentId, message: 'hi', conversationId: 'cnv_nope' },
+      }),
+    400,
+    'body.conversationId',
+  ],
+  [
+    'policy rule with an unknown action',
+    () =>
+      api.request('PUT', '/v1/policies', {
+        token,
+        body: { rules: [{ action: 'launch_rocket', level: 'automatic' }] },
+      }),
+    400,
+    'body.rules.0.action',
+  ],
+  [
+    'policy threshold without a bound',
+    () =>
+      api.request('PUT', '/v1/policies', {
+        token,
+        body: { rules: [{ action: 'take_payment', when: { param: 'amount' }, level: 'approval' }] },
+      }),
+    400,
+    'body.rules.0.when',
+  ],
+  [
+    'policy with too many actions per turn',
+    () => api.request('PUT', '/v1/policies', { token, body: { rules: [], maxActionsPerTurn: 500 } }),
+    400,
+    'body.maxActionsPerTurn',
+  ],
+  [
+    'approval comment too long',
+    () =>
+      api.request('POST', '/v1/approvals/apr_01ARZ3NDEKTSV4RRFFQ69G5FAV/approve', {
+        token,
+        body: { comment: 'x'.repeat(1001) },
+      }),
+    400,
+    'body.comment',
+  ],
+  [
+    'audit with a bad time',
+    () => api.request('GET', '/v1/audit?from=yesterday', { token }),
+    400,
+    'query.from',
+  ],
+  [
+    'unknown suggestion',
+    () => api.request('POST', '/v1/suggestions/act_01ARZ3NDEKTSV4RRFFQ69G5FAV/confirm', { token }),
+    404,
+    'act_01ARZ3NDEKTSV4RRFFQ69G5FAV',
+  ],
 ];
 
 describe.each(cases)('%s', (_name, send, status, field) => {

@@ -151,6 +151,10 @@ describe('approval workflow (api stack)', () => {
       expect(wait.Catch?.find((c) => c.ErrorEquals.includes('States.HeartbeatTimeout'))?.Next).toBe(
         'CheckDecision',
       );
+      // On AWS `States.Timeout` also matches a missed heartbeat, and the first matching catcher wins:
+      // the check-in's catcher must come first, or every check-in would expire the approval.
+      const catchers = (wait.Catch ?? []).map((c) => c.ErrorEquals[0]);
+      expect(catchers.indexOf('States.HeartbeatTimeout')).toBeLessThan(catchers.indexOf('States.Timeout'));
       // A timeout is never retried: it is the expiry.
       expect((wait.Retry ?? []).flatMap((r) => r.ErrorEquals)).not.toContain('States.Timeout');
     });

@@ -293,6 +293,15 @@ describe('the approval workflow (local Step Functions on DynamoDB Local)', () =>
     await expectLedgerBalances();
   });
 
+  it('a decision after expiresAt is refused, even before the check-in expires the approval', async () => {
+    const { approval } = await seedApproval(deps, -1000);
+    await expect(decideApproval(deps, owner, approval.id, 'approved', undefined)).rejects.toMatchObject({
+      statusCode: 409,
+      details: { status: 'expired' },
+    });
+    expect(await deps.approvals.get(owner.tenantId, approval.id)).toMatchObject({ status: 'pending' });
+  });
+
   it('executor failure: a provider that fails marks the action failed and releases its tokens', async () => {
     const before = await available();
     const { action, approval } = await seedApproval();

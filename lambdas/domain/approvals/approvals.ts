@@ -42,7 +42,12 @@ export async function decideApproval(
       `You may not decide approvals${existing.locationId ? ` at location ${existing.locationId}` : ''}`,
     );
   }
-  const at = deps.now().toISOString();
+  const now = deps.now();
+  if (existing.status === 'pending' && now.getTime() >= Date.parse(existing.expiresAt)) {
+    // Its workflow expires it at its next check-in; a decision now would arrive too late to count.
+    throw new ConflictError(`Approval ${approvalId} expired at ${existing.expiresAt}`, { status: 'expired' });
+  }
+  const at = now.toISOString();
   const decided = await deps.approvals.decide(principal.tenantId, approvalId, decision, {
     userId: principal.userId,
     at,
@@ -70,6 +75,17 @@ export async function decideApproval(
     },
   ]);
   await resumeWorkflow(deps, approval, decision);
+  await publishApprovalDecided(deps, approval, decision, principal.userId);
+  return approval;
+}
+
+/** `approval.decided` on the bus; best effort, like every event (a failure is logged). */
+export async function publishApprovalDecided(
+  deps: ActionDeps,
+  approval: Approval,
+  outcome: Exclude<ApprovalStatus, 'pending'>,
+  decidedBy: string,
+): Promise<void> {
   try {
     await deps.billing.events.publish([
       domainEvent(
@@ -80,19 +96,18 @@ export async function decideApproval(
           actionId: approval.actionId,
           action: approval.action,
           approvalId: approval.id,
-          outcome: decision,
-          decidedBy: principal.userId,
+          outcome,
+          decidedBy,
         },
         deps.now(),
       ),
     ]);
   } catch (error) {
     deps.log?.error('Could not publish approval.decided', {
-      approvalId,
+      approvalId: approval.id,
       error: error instanceof Error ? error.message : String(error),
     });
   }
-  return approval;
 }
 
 /**

@@ -3,6 +3,7 @@ import { type ActionStepOutcome, closeAction, executeApprovedAction } from '../a
 import type { AuditEntry } from '../audit/model';
 import { domainEvent } from '../events/events';
 import { newId } from '../shared/ids';
+import { publishApprovalDecided } from './approvals';
 import type { Approval, ApprovalStatus } from './model';
 
 /**
@@ -279,28 +280,7 @@ async function recordSystemDecision(
       error: messageOf(error),
     });
   }
-  try {
-    await deps.billing.events.publish([
-      domainEvent(
-        'approval.decided',
-        {
-          tenantId: approval.tenantId,
-          agentId: approval.agentId,
-          actionId: approval.actionId,
-          action: approval.action,
-          approvalId: approval.id,
-          outcome,
-          decidedBy: APPROVALS_ACTOR,
-        },
-        deps.now(),
-      ),
-    ]);
-  } catch (error) {
-    deps.log?.error('Could not publish approval.decided', {
-      approvalId: approval.id,
-      error: messageOf(error),
-    });
-  }
+  await publishApprovalDecided(deps, approval, outcome, APPROVALS_ACTOR);
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
