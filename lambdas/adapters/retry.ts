@@ -109,3 +109,9 @@ export interface ErrorLike {
 export function errorLike(value: unknown): ErrorLike | undefined {
   return typeof value === 'object' && value !== null ? (value as ErrorLike) : undefined;
 }
+
+/** The error's `name` (an SDK exception's is its modelled type, e.g. `ThrottlingException`), if it has one. */
+export function errorName(error: unknown): string | undefined {
+  const name = errorLike(error)?.name;
+  return typeof name === 'string' ? name : undefined;
+}

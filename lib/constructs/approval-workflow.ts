@@ -1,17 +1,9 @@
-import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  GraphWidget,
-  type IWidget,
-  type Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { type Alarm, GraphWidget, type IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   APPROVAL_DEFINITION,
@@ -21,9 +13,12 @@ import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
 import { grantOutbound, outboundEnvironment } from './outbound-access';
-
-const REPO_ROOT = path.join(__dirname, '../..');
-const PERIOD = Duration.minutes(5);
+import {
+  executionAlarms,
+  executionsWidget,
+  WORKFLOW_METRIC_PERIOD,
+  workflowStateMachine,
+} from './workflow-state-machine';
 
 /**
  * The step Lambda's own timeout. Every Task of the ASL has a TimeoutSeconds above it (60 s, 90 s
@@ -68,7 +63,6 @@ export class ApprovalWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: ApprovalWorkflowProps) {
     super(scope, id);
     const { config, data, eventBus } = props;
-    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const name = approvalStateMachineName(config.stageName);
     // Known before the machine exists: the step Lambda needs it (its wait step may resume the
     // machine itself), while the machine's definition needs the Lambda's ARN — a reference both
@@ -114,56 +108,23 @@ export class ApprovalWorkflow extends Construct {
     // The execute step runs the approved action: SES, Connect, the tenants' provider secrets.
     grantOutbound(stepRole, config);
 
-    // Vended-logs prefix: Step Functions' log delivery then needs no resource policy per group.
-    this.logGroup = new LogGroup(this, 'LogGroup', {
-      logGroupName: `/aws/vendedlogs/states/${name}`,
-      retention: config.logRetentionDays,
-      removalPolicy,
-    });
-
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    // The very file local mode runs (local/approval-workflow.ts); the ARN goes in by substitution.
+    // Execution data holds ids and outcomes only; the task token stays in the table (and the
+    // history, which only this account's operators can read).
+    const workflow = workflowStateMachine(this, {
+      config,
       stateMachineName: name,
-      stateMachineType: StateMachineType.STANDARD,
-      // The very file local mode runs (local/approval-workflow.ts); the ARN goes in by substitution.
-      definitionBody: DefinitionBody.fromFile(path.join(REPO_ROOT, APPROVAL_DEFINITION)),
-      definitionSubstitutions: {
-        [APPROVAL_STEP_FUNCTION.placeholder]: this.stepFunction.function.functionArn,
-      },
-      // Execution data holds ids and outcomes only; the task token stays in the table (and the
-      // history, which only this account's operators can read).
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
-      removalPolicy: RemovalPolicy.DESTROY,
+      definitionFile: APPROVAL_DEFINITION,
+      steps: { [APPROVAL_STEP_FUNCTION.placeholder]: this.stepFunction },
+      stepsDescription: 'the approval step function',
     });
-    // The definition is a file, so CDK cannot derive the grant from it: invoke exactly the step
-    // function, unqualified (no `:*` for versions and aliases, which it never uses).
-    this.stateMachine.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.stepFunction.function.functionArn],
-      }),
-    );
-    Validations.of(this.stateMachine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only the statements CDK adds for logging level ALL (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and for X-Ray tracing use Resource "*": neither CloudWatch Logs delivery nor X-Ray supports resource-level permissions for these actions. Lambda invocation is limited to the approval step function.',
-    });
+    this.stateMachine = workflow.stateMachine;
+    this.logGroup = workflow.logGroup;
 
-    const failed = this.stateMachine.metricFailed({ period: PERIOD, statistic: 'Sum' });
-    const timedOut = this.stateMachine.metricTimedOut({ period: PERIOD, statistic: 'Sum' });
-    this.alarms = [
-      this.alarm(
-        'ExecutionsFailedAlarm',
-        failed,
-        `An approval workflow failed; its action was closed as failed and its tokens released (${config.stageName})`,
-      ),
-      this.alarm(
-        'ExecutionsTimedOutAlarm',
-        timedOut,
-        `An approval workflow hit its TimeoutSeconds; its action may still hold tokens until housekeeping (${config.stageName})`,
-      ),
-    ];
+    this.alarms = executionAlarms(this, this.stateMachine, {
+      failed: `An approval workflow failed; its action was closed as failed and its tokens released (${config.stageName})`,
+      timedOut: `An approval workflow hit its TimeoutSeconds; its action may still hold tokens until housekeeping (${config.stageName})`,
+    });
   }
 
   /** StartExecution on this machine: for the Lambdas that decide actions. */
@@ -190,25 +151,13 @@ export class ApprovalWorkflow extends Construct {
 
   /** The approvals' row on the dashboard. */
   public widgets(): IWidget[] {
-    const metric = (m: Metric, label: string) => m.with({ period: PERIOD, statistic: 'Sum', label });
     return [
-      new GraphWidget({
-        title: 'Approval workflows',
-        left: [
-          metric(this.stateMachine.metricStarted(), 'Started'),
-          metric(this.stateMachine.metricSucceeded(), 'Succeeded'),
-          metric(this.stateMachine.metricFailed(), 'Failed'),
-          metric(this.stateMachine.metricTimedOut(), 'Timed out'),
-          metric(this.stateMachine.metricAborted(), 'Aborted'),
-        ],
-        width: 12,
-        height: 6,
-      }),
+      executionsWidget(this.stateMachine, 'Approval workflows', 12),
       new GraphWidget({
         title: 'Approval step errors',
         left: [
           this.stepFunction.function.metricErrors({
-            period: PERIOD,
+            period: WORKFLOW_METRIC_PERIOD,
             statistic: 'Sum',
             label: 'approval-step',
           }),
@@ -217,16 +166,5 @@ export class ApprovalWorkflow extends Construct {
         height: 6,
       }),
     ];
-  }
-
-  private alarm(id: string, metric: Metric, description: string): Alarm {
-    return new Alarm(this, id, {
-      alarmDescription: description,
-      metric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
   }
 }

@@ -1,16 +1,8 @@
-import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  GraphWidget,
-  type IWidget,
-  type Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type Alarm, GraphWidget, type IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import {
   ContextAttribute,
   Schedule,
@@ -19,7 +11,7 @@ import {
   ScheduleTargetInput,
 } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { GSI1 } from '../../lambdas/adapters/dynamodb/table-definition';
 import {
@@ -30,9 +22,14 @@ import {
 import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
-
-const REPO_ROOT = path.join(__dirname, '../..');
-const PERIOD = Duration.minutes(5);
+import {
+  executionAlarms,
+  executionsWidget,
+  occurrenceAlarm,
+  summed,
+  WORKFLOW_METRIC_PERIOD,
+  workflowStateMachine,
+} from './workflow-state-machine';
 
 /** 00:05 UTC on the 1st of every month: the run bills the month that has just begun. */
 export const MONTHLY_BILLING_CRON = { minute: '5', hour: '0', day: '1', month: '*', year: '*' } as const;
@@ -129,41 +126,20 @@ export class BillingWorkflow extends Construct {
       'suspend-tenant': suspendTenant,
     };
 
-    // Vended-logs prefix: Step Functions' log delivery then needs no resource policy per group.
-    this.logGroup = new LogGroup(this, 'LogGroup', {
-      logGroupName: `/aws/vendedlogs/states/${name}`,
-      retention: config.logRetentionDays,
-      removalPolicy,
-    });
-
-    const substitutions: Record<string, string> = {};
+    const steps: Record<string, HouseFunction> = {};
     for (const [placeholder, step] of Object.entries(MONTHLY_BILLING_STEPS)) {
-      substitutions[placeholder] = this.functions[step.name].function.functionArn;
+      steps[placeholder] = this.functions[step.name];
     }
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    // The very file local mode runs (npm run billing:monthly); the ARNs go in by substitution.
+    const workflow = workflowStateMachine(this, {
+      config,
       stateMachineName: name,
-      stateMachineType: StateMachineType.STANDARD,
-      // The very file local mode runs (npm run billing:monthly); the ARNs go in by substitution.
-      definitionBody: DefinitionBody.fromFile(path.join(REPO_ROOT, MONTHLY_BILLING_DEFINITION)),
-      definitionSubstitutions: substitutions,
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
-      removalPolicy: RemovalPolicy.DESTROY,
+      definitionFile: MONTHLY_BILLING_DEFINITION,
+      steps,
+      stepsDescription: 'the three step functions',
     });
-    // The definition is a file, so CDK cannot derive the grants from it: invoke exactly the three
-    // unqualified function ARNs the ASL names (no `:*` for versions and aliases, which it never uses).
-    this.stateMachine.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['lambda:InvokeFunction'],
-        resources: Object.values(this.functions).map((fn) => fn.function.functionArn),
-      }),
-    );
-    Validations.of(this.stateMachine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only the statements CDK adds for logging level ALL (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and for X-Ray tracing use Resource "*": neither CloudWatch Logs delivery nor X-Ray supports resource-level permissions for these actions. Lambda invocation is limited to the three step functions.',
-    });
+    this.stateMachine = workflow.stateMachine;
+    this.logGroup = workflow.logGroup;
 
     this.scheduleGroup = new ScheduleGroup(this, 'ScheduleGroup', {
       scheduleGroupName: `agent-platform-${config.stageName}-billing`,
@@ -183,17 +159,14 @@ export class BillingWorkflow extends Construct {
     // The schedule names its group by name, which CloudFormation does not see as a dependency.
     this.schedule.node.addDependency(this.scheduleGroup);
 
-    const failed = this.stateMachine.metricFailed({ period: PERIOD, statistic: 'Sum' });
-    const timedOut = this.stateMachine.metricTimedOut({ period: PERIOD, statistic: 'Sum' });
-    const dropped = this.scheduleGroup.metricDropped({ period: PERIOD, statistic: 'Sum' });
+    const dropped = this.scheduleGroup.metricDropped({ period: WORKFLOW_METRIC_PERIOD, statistic: 'Sum' });
     this.alarms = [
-      this.alarm('ExecutionsFailedAlarm', failed, `The monthly billing run failed (${config.stageName})`),
-      this.alarm(
-        'ExecutionsTimedOutAlarm',
-        timedOut,
-        `The monthly billing run hit its TimeoutSeconds (${config.stageName})`,
-      ),
-      this.alarm(
+      ...executionAlarms(this, this.stateMachine, {
+        failed: `The monthly billing run failed (${config.stageName})`,
+        timedOut: `The monthly billing run hit its TimeoutSeconds (${config.stageName})`,
+      }),
+      occurrenceAlarm(
+        this,
         'ScheduleDroppedAlarm',
         dropped,
         `The monthly billing schedule could not start the run; start it by hand with {"period":"YYYY-MM"} (${config.stageName})`,
@@ -203,24 +176,12 @@ export class BillingWorkflow extends Construct {
 
   /** The billing run's row on the dashboard. */
   public widgets(): IWidget[] {
-    const metric = (m: Metric, label: string) => m.with({ period: PERIOD, statistic: 'Sum', label });
     return [
-      new GraphWidget({
-        title: 'Monthly billing runs',
-        left: [
-          metric(this.stateMachine.metricStarted(), 'Started'),
-          metric(this.stateMachine.metricSucceeded(), 'Succeeded'),
-          metric(this.stateMachine.metricFailed(), 'Failed'),
-          metric(this.stateMachine.metricTimedOut(), 'Timed out'),
-          metric(this.stateMachine.metricAborted(), 'Aborted'),
-        ],
-        width: 8,
-        height: 6,
-      }),
+      executionsWidget(this.stateMachine, 'Monthly billing runs', 8),
       new GraphWidget({
         title: 'Monthly billing step errors',
         left: Object.entries(this.functions).map(([stepName, fn]) =>
-          fn.function.metricErrors({ period: PERIOD, statistic: 'Sum', label: stepName }),
+          fn.function.metricErrors({ period: WORKFLOW_METRIC_PERIOD, statistic: 'Sum', label: stepName }),
         ),
         width: 8,
         height: 6,
@@ -228,24 +189,13 @@ export class BillingWorkflow extends Construct {
       new GraphWidget({
         title: 'Monthly billing schedule (target errors / dropped)',
         left: [
-          metric(this.scheduleGroup.metricTargetErrors(), 'Target errors'),
-          metric(this.scheduleGroup.metricDropped(), 'Dropped'),
+          summed(this.scheduleGroup.metricTargetErrors(), 'Target errors'),
+          summed(this.scheduleGroup.metricDropped(), 'Dropped'),
         ],
         width: 8,
         height: 6,
       }),
     ];
-  }
-
-  private alarm(id: string, metric: Metric, description: string): Alarm {
-    return new Alarm(this, id, {
-      alarmDescription: description,
-      metric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
   }
 
   /** Query on the index that holds the tenant listing, and the key to read it: nothing else. */

@@ -26,6 +26,7 @@ import {
 } from '../../domain/runtime/model';
 import {
   errorLike,
+  errorName,
   isNetworkError,
   RetriesExhaustedError,
   type RetryOptions,
@@ -88,10 +89,15 @@ export class BedrockConverseModel implements ModelProvider {
         this.name,
         `${modelId}: ${describe(error.lastError)} (${error.message})`,
         true,
-        nameOf(error.lastError),
+        errorName(error.lastError),
       );
     }
-    return new ModelError(this.name, `${modelId}: ${describe(error)}${hintFor(error)}`, false, nameOf(error));
+    return new ModelError(
+      this.name,
+      `${modelId}: ${describe(error)}${hintFor(error)}`,
+      false,
+      errorName(error),
+    );
   }
 }
 
@@ -204,12 +210,9 @@ function hintFor(error: unknown): string {
   return '';
 }
 
-function nameOf(error: unknown): string | undefined {
-  const name = errorLike(error)?.name;
-  return typeof name === 'string' ? name : undefined;
-}
-
 function describe(error: unknown): string {
   const like = errorLike(error);
-  return typeof like?.message === 'string' ? `${nameOf(error) ?? 'Error'}: ${like.message}` : String(error);
+  return typeof like?.message === 'string'
+    ? `${errorName(error) ?? 'Error'}: ${like.message}`
+    : String(error);
 }

@@ -12,36 +12,31 @@ import {
   type VoicePort,
 } from '../../domain/actions/ports';
 import { e164Phone, lazySchema } from '../../domain/shared/zod';
-import {
-  errorLike,
-  isNetworkError,
-  RetriesExhaustedError,
-  type RetryOptions,
-  type RetryVerdict,
-  withRetries,
-} from '../retry';
+import { awsProviderFailure, awsRetryVerdict } from '../aws-errors';
+import { type RetryOptions, withRetries } from '../retry';
 
 const PROVIDER = 'connect';
 
-const TRANSIENT = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  // The instance's concurrent-calls limit: a call ending frees a slot, so a later attempt can pass.
-  'LimitExceededException',
-  'InternalServiceException',
-  'ServiceUnavailableException',
-]);
-
-const FINAL = new Set([
-  'DestinationNotAllowedException',
-  'OutboundContactNotPermittedException',
-  'InvalidParameterException',
-  'InvalidRequestException',
-  'ResourceNotFoundException',
-  'ContactFlowNotPublishedException',
-  'AccessDeniedException',
-  'ServiceQuotaExceededException',
-]);
+const verdict = awsRetryVerdict(ConnectServiceException, {
+  transient: new Set([
+    'ThrottlingException',
+    'TooManyRequestsException',
+    // The instance's concurrent-calls limit: a call ending frees a slot, so a later attempt can pass.
+    'LimitExceededException',
+    'InternalServiceException',
+    'ServiceUnavailableException',
+  ]),
+  final: new Set([
+    'DestinationNotAllowedException',
+    'OutboundContactNotPermittedException',
+    'InvalidParameterException',
+    'InvalidRequestException',
+    'ResourceNotFoundException',
+    'ContactFlowNotPublishedException',
+    'AccessDeniedException',
+    'ServiceQuotaExceededException',
+  ]),
+});
 
 const tenantVoiceSchema = lazySchema(() =>
   z.object({ sourcePhoneNumber: e164Phone(), contactFlowId: z.optional(z.string().check(z.minLength(1))) }),
@@ -111,7 +106,7 @@ export class ConnectVoice implements VoicePort {
         status: 'initiated',
       };
     } catch (error) {
-      throw failure(error);
+      throw awsProviderFailure(PROVIDER, error);
     }
   }
 
@@ -136,41 +131,4 @@ export class ConnectVoice implements VoicePort {
     }
     return { sourcePhoneNumber, contactFlowId };
   }
-}
-
-function verdict(error: unknown): RetryVerdict {
-  const name = nameOf(error);
-  if (name !== undefined && FINAL.has(name)) return { retry: false };
-  if (name !== undefined && TRANSIENT.has(name)) return { retry: true };
-  if (error instanceof ConnectServiceException) {
-    if (error.$retryable) return { retry: true };
-    const status = error.$metadata?.httpStatusCode ?? 0;
-    return { retry: status === 429 || status >= 500 };
-  }
-  return { retry: isNetworkError(error) };
-}
-
-function failure(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  if (error instanceof RetriesExhaustedError) {
-    return new ProviderError(
-      PROVIDER,
-      true,
-      `${describe(error.lastError)} (${error.message})`,
-      nameOf(error.lastError),
-    );
-  }
-  return new ProviderError(PROVIDER, false, describe(error), nameOf(error));
-}
-
-function describe(error: unknown): string {
-  const message = errorLike(error)?.message;
-  return typeof message === 'string' && message
-    ? `${nameOf(error) ?? 'Error'}: ${message}`
-    : (nameOf(error) ?? 'unknown error');
-}
-
-function nameOf(error: unknown): string | undefined {
-  const name = errorLike(error)?.name;
-  return typeof name === 'string' ? name : undefined;
 }

@@ -1,11 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   ActionListFilter,
   ActionRecord,
@@ -14,9 +7,9 @@ import type {
 } from '../../domain/actions/model';
 import { ConflictError } from '../../domain/shared/errors';
 import type { Page } from '../../domain/shared/pagination';
-import { isConditionFailure, itemAtFailure, withoutKeys } from './conditions';
-import { queryPage } from './pagination';
-import { GSI1 } from './table-definition';
+import { isConditionFailure, withoutKeys } from './conditions';
+import { queryAll, queryPage } from './pagination';
+import { newestFirstQuery, refusedStatus } from './status-index';
 
 /**
  * Action records.
@@ -45,26 +38,6 @@ function toAction(item: Record<string, unknown>): ActionRecord {
   // DynamoDB returns attributes in no particular order; lead with the ones people look for.
   const { id, tenantId, agentId, action, status, ...rest } = withoutKeys<ActionRecord>(item);
   return { id, tenantId, agentId, action, status, ...rest };
-}
-
-/**
- * Every item a Query matches, following LastEvaluatedKey to the end. Only for result sets that
- * are small by construction (open actions, pending approvals): nothing here bounds the reads.
- */
-export async function queryAll(
-  client: DynamoDBDocumentClient,
-  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
-): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const result = await client.send(
-      new QueryCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
-    );
-    items.push(...(result.Items ?? []));
-    startKey = result.LastEvaluatedKey;
-  } while (startKey);
-  return items;
 }
 
 export class DynamoActionRepository implements ActionRepository {
@@ -148,35 +121,20 @@ export class DynamoActionRepository implements ActionRepository {
       );
       return { record: toAction(Attributes ?? {}) };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const item = itemAtFailure(error);
-      return { refusedFrom: item ? (item.status as ActionStatus) : 'missing' };
+      return { refusedFrom: refusedStatus<ActionStatus>(error) };
     }
   }
 
   list(tenantId: string, filter: ActionListFilter): Promise<Page<ActionRecord>> {
-    const values: Record<string, unknown> = {};
-    const input: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'> = filter.status
-      ? {
-          TableName: this.tableName,
-          IndexName: GSI1,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ScanIndexForward: false,
-        }
-      : {
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ScanIndexForward: false,
-        };
-    values[':pk'] = filter.status ? statusIndexPk(tenantId, filter.status) : actionsPartition(tenantId);
-    if (filter.agentId) values[':agentId'] = filter.agentId;
     return queryPage<ActionRecord>({
       client: this.client,
-      input: {
-        ...input,
-        ...(filter.agentId ? { FilterExpression: 'agentId = :agentId' } : {}),
-        ExpressionAttributeValues: values,
-      },
+      input: newestFirstQuery(
+        this.tableName,
+        filter.status
+          ? { gsi1pk: statusIndexPk(tenantId, filter.status) }
+          : { pk: actionsPartition(tenantId) },
+        filter.agentId,
+      ),
       // The cursor is only valid for the same tenant and filters it was issued for.
       scope: JSON.stringify(['actions', tenantId, filter.status, filter.agentId]),
       limit: filter.limit,
@@ -191,17 +149,10 @@ export class DynamoActionRepository implements ActionRepository {
    * engine refuses new actions under it, so nothing new lands in an open status afterwards).
    */
   async listAllInStatus(tenantId: string, status: ActionStatus, agentId?: string): Promise<ActionRecord[]> {
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      IndexName: GSI1,
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ...(agentId ? { FilterExpression: 'agentId = :agentId' } : {}),
-      ExpressionAttributeValues: {
-        ':pk': statusIndexPk(tenantId, status),
-        ...(agentId ? { ':agentId': agentId } : {}),
-      },
-      ScanIndexForward: false,
-    });
+    const items = await queryAll(
+      this.client,
+      newestFirstQuery(this.tableName, { gsi1pk: statusIndexPk(tenantId, status) }, agentId),
+    );
     return items.map(toAction);
   }
 }

@@ -7,10 +7,9 @@ import type {
 } from '../../domain/approvals/model';
 import { ConflictError } from '../../domain/shared/errors';
 import type { Page } from '../../domain/shared/pagination';
-import { queryAll } from './action-repository';
-import { isConditionFailure, itemAtFailure, withoutKeys } from './conditions';
-import { queryPage } from './pagination';
-import { GSI1 } from './table-definition';
+import { isConditionFailure, withoutKeys } from './conditions';
+import { queryAll, queryPage } from './pagination';
+import { newestFirstQuery, refusedStatus } from './status-index';
 
 /**
  * Approval requests.
@@ -90,20 +89,12 @@ export class DynamoApprovalRepository implements ApprovalRepository {
   list(tenantId: string, filter: ApprovalListFilter): Promise<Page<Approval>> {
     return queryPage<Approval>({
       client: this.client,
-      input: filter.status
-        ? {
-            TableName: this.tableName,
-            IndexName: GSI1,
-            KeyConditionExpression: 'gsi1pk = :pk',
-            ExpressionAttributeValues: { ':pk': statusIndexPk(tenantId, filter.status) },
-            ScanIndexForward: false,
-          }
-        : {
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': approvalsPartition(tenantId) },
-            ScanIndexForward: false,
-          },
+      input: newestFirstQuery(
+        this.tableName,
+        filter.status
+          ? { gsi1pk: statusIndexPk(tenantId, filter.status) }
+          : { pk: approvalsPartition(tenantId) },
+      ),
       scope: JSON.stringify(['approvals', tenantId, filter.status]),
       limit: filter.limit,
       ...(filter.cursor ? { cursor: filter.cursor } : {}),
@@ -113,17 +104,10 @@ export class DynamoApprovalRepository implements ApprovalRepository {
 
   /** A Query of the pending partition (gsi1; see `listAllInStatus` of actions on consistency). */
   async listPending(tenantId: string, agentId?: string): Promise<Approval[]> {
-    const items = await queryAll(this.client, {
-      TableName: this.tableName,
-      IndexName: GSI1,
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ...(agentId ? { FilterExpression: 'agentId = :agentId' } : {}),
-      ExpressionAttributeValues: {
-        ':pk': statusIndexPk(tenantId, 'pending'),
-        ...(agentId ? { ':agentId': agentId } : {}),
-      },
-      ScanIndexForward: false,
-    });
+    const items = await queryAll(
+      this.client,
+      newestFirstQuery(this.tableName, { gsi1pk: statusIndexPk(tenantId, 'pending') }, agentId),
+    );
     return items.map(toApproval);
   }
 
@@ -202,9 +186,7 @@ export class DynamoApprovalRepository implements ApprovalRepository {
       );
       return { approval: toApproval(Attributes ?? {}) };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const item = itemAtFailure(error);
-      return { refusedFrom: item ? (item.status as ApprovalStatus) : 'missing' };
+      return { refusedFrom: refusedStatus<ApprovalStatus>(error) };
     }
   }
 }

@@ -2,8 +2,8 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Booking, BookingRepository } from '../../domain/actions/ports';
 import { ConflictError, ValidationError } from '../../domain/shared/errors';
-import { queryAll } from './action-repository';
 import { transactionItemAtFailure } from './conditions';
+import { queryAll } from './pagination';
 
 /**
  * Bookings (appointments an agent makes) and the slots they hold.

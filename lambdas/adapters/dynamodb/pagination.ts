@@ -66,3 +66,23 @@ export async function queryPage<T>(options: QueryPageOptions<T>): Promise<Page<T
   }
   return startKey ? { items, nextCursor: encodeCursor(options.scope, startKey) } : { items };
 }
+
+/**
+ * Every item a Query matches, following LastEvaluatedKey to the end. Only for result sets that
+ * are small by construction (open actions, pending approvals): nothing here bounds the reads.
+ */
+export async function queryAll(
+  client: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const result = await client.send(
+      new QueryCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+    );
+    items.push(...(result.Items ?? []));
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}

@@ -11,6 +11,7 @@ import {
 import { lazySchema } from '../../domain/shared/zod';
 import {
   errorLike,
+  errorName,
   isNetworkError,
   RetriesExhaustedError,
   type RetryOptions,
@@ -102,10 +103,15 @@ export class OpenAiCompatibleModel implements ModelProvider {
         PROVIDER,
         this.redact(`${where}: ${this.describe(error.lastError)} (${error.message})`),
         true,
-        nameOf(error.lastError),
+        errorName(error.lastError),
       );
     }
-    return new ModelError(PROVIDER, this.redact(`${where}: ${this.describe(error)}`), false, nameOf(error));
+    return new ModelError(
+      PROVIDER,
+      this.redact(`${where}: ${this.describe(error)}`),
+      false,
+      errorName(error),
+    );
   }
 
   private describe(error: unknown): string {
@@ -376,9 +382,4 @@ function stopReasonOf(finishReason: string | null | undefined, content: readonly
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function nameOf(error: unknown): string | undefined {
-  const name = errorLike(error)?.name;
-  return typeof name === 'string' ? name : undefined;
 }

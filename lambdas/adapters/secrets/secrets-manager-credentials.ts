@@ -6,24 +6,22 @@ import {
 import * as z from 'zod/mini';
 import { type CredentialsPort, ProviderError } from '../../domain/actions/ports';
 import { lazySchema } from '../../domain/shared/zod';
-import {
-  errorLike,
-  isNetworkError,
-  RetriesExhaustedError,
-  type RetryOptions,
-  type RetryVerdict,
-  withRetries,
-} from '../retry';
+import { awsRetryVerdict } from '../aws-errors';
+import { errorLike, errorName, RetriesExhaustedError, type RetryOptions, withRetries } from '../retry';
 
 const PROVIDER = 'secrets-manager';
 
-const TRANSIENT = new Set(['ThrottlingException', 'InternalServiceError', 'ServiceUnavailableException']);
-const FINAL = new Set([
-  'DecryptionFailure',
-  'AccessDeniedException',
-  'InvalidParameterException',
-  'InvalidRequestException',
-]);
+const verdict = awsRetryVerdict(SecretsManagerServiceException, {
+  transient: new Set(['ThrottlingException', 'InternalServiceError', 'ServiceUnavailableException']),
+  // A missing secret is an answer ("this tenant has none"), not a fault to wait out.
+  final: new Set([
+    'ResourceNotFoundException',
+    'DecryptionFailure',
+    'AccessDeniedException',
+    'InvalidParameterException',
+    'InvalidRequestException',
+  ]),
+});
 
 /** Tenant ids and provider names become path segments of the secret name: nothing that could add one. */
 const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
@@ -120,7 +118,7 @@ export class SecretsManagerCredentials implements CredentialsPort {
       );
       secretString = output.SecretString;
     } catch (error) {
-      if (nameOf(error) === 'ResourceNotFoundException') return undefined;
+      if (errorName(error) === 'ResourceNotFoundException') return undefined;
       throw failure(name, error);
     }
     if (secretString === undefined) {
@@ -153,39 +151,21 @@ export class SecretsManagerCredentials implements CredentialsPort {
   }
 }
 
-function verdict(error: unknown): RetryVerdict {
-  const name = nameOf(error);
-  if (name === 'ResourceNotFoundException' || (name !== undefined && FINAL.has(name)))
-    return { retry: false };
-  if (name !== undefined && TRANSIENT.has(name)) return { retry: true };
-  if (error instanceof SecretsManagerServiceException) {
-    if (error.$retryable) return { retry: true };
-    const status = error.$metadata?.httpStatusCode ?? 0;
-    return { retry: status === 429 || status >= 500 };
-  }
-  return { retry: isNetworkError(error) };
-}
-
 /** The SDK's messages name the secret and the fault, never its value. */
 function failure(secretName: string, error: unknown): ProviderError {
   if (error instanceof RetriesExhaustedError) {
     return new ProviderError(
       PROVIDER,
       true,
-      `reading ${secretName}: ${nameOf(error.lastError) ?? 'error'} (${error.message})`,
-      nameOf(error.lastError),
+      `reading ${secretName}: ${errorName(error.lastError) ?? 'error'} (${error.message})`,
+      errorName(error.lastError),
     );
   }
   const message = errorLike(error)?.message;
   return new ProviderError(
     PROVIDER,
     false,
-    `reading ${secretName}: ${nameOf(error) ?? 'error'}${typeof message === 'string' && message ? `: ${message}` : ''}`,
-    nameOf(error),
+    `reading ${secretName}: ${errorName(error) ?? 'error'}${typeof message === 'string' && message ? `: ${message}` : ''}`,
+    errorName(error),
   );
-}
-
-function nameOf(error: unknown): string | undefined {
-  const name = errorLike(error)?.name;
-  return typeof name === 'string' ? name : undefined;
 }

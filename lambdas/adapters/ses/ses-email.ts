@@ -7,43 +7,38 @@ import {
   ProviderError,
 } from '../../domain/actions/ports';
 import { lazySchema } from '../../domain/shared/zod';
-import {
-  errorLike,
-  isNetworkError,
-  RetriesExhaustedError,
-  type RetryOptions,
-  type RetryVerdict,
-  withRetries,
-} from '../retry';
+import { awsProviderFailure, awsRetryVerdict } from '../aws-errors';
+import { type RetryOptions, withRetries } from '../retry';
 
 const PROVIDER = 'ses';
 
-/**
- * Known by name rather than class: SESv2 models `TooManyRequestsException` but a throttle can
- * also come back as an unmodelled `ThrottlingException` (and from the shared AWS front end).
- */
-const TRANSIENT = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'InternalServiceErrorException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-]);
-
-/**
- * Refusals another attempt cannot change. `LimitExceededException` is here on purpose: it is the
- * account's daily quota or a resource limit, which backing off for seconds does not lift.
- */
-const FINAL = new Set([
-  'MessageRejected',
-  'MailFromDomainNotVerifiedException',
-  'AccountSuspendedException',
-  'SendingPausedException',
-  'BadRequestException',
-  'NotFoundException',
-  'LimitExceededException',
-  'AccessDeniedException',
-]);
+const verdict = awsRetryVerdict(SESv2ServiceException, {
+  /**
+   * Known by name rather than class: SESv2 models `TooManyRequestsException` but a throttle can
+   * also come back as an unmodelled `ThrottlingException` (and from the shared AWS front end).
+   */
+  transient: new Set([
+    'ThrottlingException',
+    'TooManyRequestsException',
+    'InternalServiceErrorException',
+    'ServiceUnavailable',
+    'ServiceUnavailableException',
+  ]),
+  /**
+   * Refusals another attempt cannot change. `LimitExceededException` is here on purpose: it is the
+   * account's daily quota or a resource limit, which backing off for seconds does not lift.
+   */
+  final: new Set([
+    'MessageRejected',
+    'MailFromDomainNotVerifiedException',
+    'AccountSuspendedException',
+    'SendingPausedException',
+    'BadRequestException',
+    'NotFoundException',
+    'LimitExceededException',
+    'AccessDeniedException',
+  ]),
+});
 
 const tenantSenderSchema = lazySchema(() =>
   z.object({ fromAddress: z.string().check(z.minLength(3), z.maxLength(320), z.includes('@')) }),
@@ -106,7 +101,7 @@ export class SesEmail implements EmailPort {
         status: 'sent',
       };
     } catch (error) {
-      throw failure(error);
+      throw awsProviderFailure(PROVIDER, error);
     }
   }
 
@@ -128,42 +123,4 @@ export class SesEmail implements EmailPort {
     }
     return this.defaultFromAddress;
   }
-}
-
-function verdict(error: unknown): RetryVerdict {
-  const name = nameOf(error);
-  if (name !== undefined && FINAL.has(name)) return { retry: false };
-  if (name !== undefined && TRANSIENT.has(name)) return { retry: true };
-  if (error instanceof SESv2ServiceException) {
-    if (error.$retryable) return { retry: true };
-    // An unmodelled 429 or 5xx (a proxy, a new fault) is as transient as the modelled ones.
-    const status = error.$metadata?.httpStatusCode ?? 0;
-    return { retry: status === 429 || status >= 500 };
-  }
-  return { retry: isNetworkError(error) };
-}
-
-function failure(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  if (error instanceof RetriesExhaustedError) {
-    return new ProviderError(
-      PROVIDER,
-      true,
-      `${describe(error.lastError)} (${error.message})`,
-      nameOf(error.lastError),
-    );
-  }
-  return new ProviderError(PROVIDER, false, describe(error), nameOf(error));
-}
-
-function describe(error: unknown): string {
-  const message = errorLike(error)?.message;
-  return typeof message === 'string' && message
-    ? `${nameOf(error) ?? 'Error'}: ${message}`
-    : (nameOf(error) ?? 'unknown error');
-}
-
-function nameOf(error: unknown): string | undefined {
-  const name = errorLike(error)?.name;
-  return typeof name === 'string' ? name : undefined;
 }
