@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { type ClientRequest, Agent as HttpAgent, request } from 'node:http';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type ClientRequest, Agent as HttpAgent, type IncomingMessage, request } from 'node:http';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { agentKey } from '../lambdas/adapters/dynamodb/agent-repository';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-client';
 import { newId } from '../lambdas/domain/shared/ids';
@@ -12,6 +12,30 @@ export interface DynamoCall {
   readonly operation: string;
   /** Request body size, to show the raw calls carry items of the same size as the API's. */
   readonly bytes: number;
+}
+
+/** A traced DynamoDB request with when it went out and how long until its response had been read. */
+export interface TimedDynamoCall extends DynamoCall {
+  /** performance.now() when the request started. */
+  readonly startedAt: number;
+  /** Until the response body had been read (NaN if it never was). */
+  readonly ms: number;
+}
+
+/** Milliseconds during which at least one of the calls was in flight (parallel calls count once). */
+export function wallMs(calls: readonly TimedDynamoCall[]): number {
+  const spans = calls
+    .filter((c) => Number.isFinite(c.ms))
+    .map((c) => [c.startedAt, c.startedAt + c.ms] as const)
+    .sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const [from, to] of spans) {
+    if (to <= end) continue;
+    total += to - Math.max(from, end);
+    end = to;
+  }
+  return total;
 }
 
 export interface RouteLatency {
@@ -49,9 +73,14 @@ export class ApiClient {
     this.base = new URL(url);
   }
 
-  call(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Readonly<Record<string, string>> = {},
+  ): Promise<ApiResponse> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const started = performance.now();
@@ -77,8 +106,14 @@ export class ApiClient {
   }
 
   /** Fails loudly: a fast 4xx/5xx must never be counted as a latency sample. */
-  async expect(status: number, method: string, path: string, body?: unknown): Promise<ApiResponse> {
-    const response = await this.call(method, path, body);
+  async expect(
+    status: number,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<ApiResponse> {
+    const response = await this.call(method, path, body, headers);
     if (response.status !== status) {
       throw new Error(
         `${method} ${path}: expected ${status}, got ${response.status}: ${response.text.slice(0, 500)}`,
@@ -97,14 +132,34 @@ export class ApiClient {
  * handlers run in this process, so this sees exactly what a route sends, without touching them.
  */
 export async function traceDynamoCalls(action: () => Promise<unknown>): Promise<DynamoCall[]> {
-  const calls: DynamoCall[] = [];
+  const calls = await traceTimedDynamoCalls(action);
+  return calls.map(({ operation, bytes }) => ({ operation, bytes }));
+}
+
+/**
+ * As traceDynamoCalls, and times each request from its start until its response body was read.
+ * That is the round trip as the handler saw it: it includes any wait for this process's event
+ * loop (the handlers' own work delays the reading of a response that has arrived).
+ */
+export async function traceTimedDynamoCalls(action: () => Promise<unknown>): Promise<TimedDynamoCall[]> {
+  const calls: { operation: string; bytes: number; startedAt: number; ms: number }[] = [];
   const onRequest = (message: unknown) => {
     const { request: outgoing } = message as { request: ClientRequest };
     const target = outgoing.getHeader('x-amz-target');
     if (typeof target === 'string' && target.startsWith('DynamoDB_')) {
-      calls.push({
+      const call = {
         operation: target.slice(target.indexOf('.') + 1),
         bytes: Number(outgoing.getHeader('content-length') ?? 0),
+        startedAt: performance.now(),
+        ms: Number.NaN,
+      };
+      calls.push(call);
+      outgoing.once('response', (response: IncomingMessage) => {
+        const done = () => {
+          if (Number.isNaN(call.ms)) call.ms = performance.now() - call.startedAt;
+        };
+        response.once('end', done);
+        response.once('close', done);
       });
     }
   };
@@ -182,9 +237,22 @@ async function measureAgainst(
     if (!agentItem || !versionItem)
       throw new Error('Could not read back the seed agent and its first version');
     const versionConfig = versionItem.config as Record<string, unknown>;
+    // The admin-change audit entry the API appends after the create, read back the same way.
+    const { Items: auditItems } = await documents.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `T#${tenant.id}#AUDIT` },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    const auditItem = auditItems?.[0];
+    if (!auditItem) throw new Error('Could not read back the audit entry of the seed agent');
 
     // Mirrors DynamoAgentRepository: create = one TransactWrite of the agent and its first
-    // version, each conditional; get = one GetItem; list = one Query, newest first, deleted filtered out.
+    // version, each conditional, then the audit log's conditional PutItem of the admin change;
+    // get = one GetItem; list = one Query, newest first, deleted filtered out.
     const rawCreate = (i: number) => {
       const id = newId('agent');
       const name = `Raw ${i}`;
@@ -209,9 +277,13 @@ async function measureAgainst(
       const put = (Item: Record<string, unknown>) => ({
         Put: { TableName: table, Item, ConditionExpression: 'attribute_not_exists(pk)' },
       });
-      return timed(() =>
-        documents.send(new TransactWriteCommand({ TransactItems: [put(agent), put(version)] })),
-      );
+      const audit = { ...auditItem, sk: `${now}#${newId('audit')}`, id: newId('audit'), at: now };
+      return timed(async () => {
+        await documents.send(new TransactWriteCommand({ TransactItems: [put(agent), put(version)] }));
+        await documents.send(
+          new PutCommand({ TableName: table, Item: audit, ConditionExpression: 'attribute_not_exists(pk)' }),
+        );
+      });
     };
     const rawGet = () => timed(() => documents.send(new GetCommand({ TableName: table, Key: key })));
     const rawList = () =>

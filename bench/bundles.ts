@@ -25,6 +25,7 @@ const TOP = 10;
 const baseOptions: BuildOptions = {
   ...LAMBDA_ESBUILD_OPTIONS,
   mainFields: [...LAMBDA_ESBUILD_OPTIONS.mainFields],
+  external: [...LAMBDA_ESBUILD_OPTIONS.external],
 };
 
 function ownerOf(input: string): string {

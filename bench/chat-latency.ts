@@ -14,8 +14,10 @@ import { conversationKey, messageKey } from '../lambdas/adapters/dynamodb/conver
 import { customerKey } from '../lambdas/adapters/dynamodb/customer-repository';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-client';
 import { memoryGenerationKey } from '../lambdas/adapters/dynamodb/memory-repository';
+import { DEFAULT_COST_TABLE } from '../lambdas/domain/billing/costs';
 import { newId } from '../lambdas/domain/shared/ids';
 import type { LocalPlatform } from '../local/platform';
+import type { ActionLatencyResult } from './action-latency';
 import { ApiClient, type DynamoCall, timed, traceDynamoCalls } from './api-latency';
 import { withLocalPlatform } from './local-stack';
 import { OUT_DIR } from './paths';
@@ -135,7 +137,7 @@ interface CustomerBlock {
   readonly shadowConversationId: string;
 }
 
-const AGENT_BODY = {
+export const AGENT_BODY = {
   name: 'Chat Bench',
   businessType: 'dental',
   model: { provider: 'scripted', modelId: 'scripted-v1' },
@@ -550,7 +552,21 @@ export async function measureChatLatency(
  * runs once per process (handlers read their configuration at import), and the API latency bench
  * starts and stops its own, so the chat bench cannot join it from here.
  */
-export async function measureChatLatencyIsolated(options: ChatLatencyOptions): Promise<ChatLatencyResult> {
+/** What the child process measures on its one platform: chat turns, then the decision engine's figures. */
+export interface TurnBenchResult {
+  readonly chat: ChatLatencyResult;
+  readonly actions?: ActionLatencyResult;
+  readonly actionsError?: string;
+}
+
+export interface TurnBenchOptions extends ChatLatencyOptions {
+  /** Decision-engine bench: measured turns (half plain, half with one automatic SMS). */
+  readonly actionTurns: number;
+  /** Approvals per approval scenario. */
+  readonly approvals: number;
+}
+
+export async function measureChatLatencyIsolated(options: TurnBenchOptions): Promise<TurnBenchResult> {
   await mkdir(OUT_DIR, { recursive: true });
   const out = join(OUT_DIR, 'chat-latency.child.json');
   await rm(out, { force: true });
@@ -565,6 +581,10 @@ export async function measureChatLatencyIsolated(options: ChatLatencyOptions): P
         String(options.turns),
         '--warmup',
         String(options.warmup),
+        '--action-turns',
+        String(options.actionTurns),
+        '--approvals',
+        String(options.approvals),
         '--out',
         out,
       ],
@@ -578,7 +598,7 @@ export async function measureChatLatencyIsolated(options: ChatLatencyOptions): P
         : reject(new Error(`the chat bench process exited with ${signal ?? `code ${String(code)}`}`)),
     );
   });
-  const result = JSON.parse(await readFile(out, 'utf8')) as ChatLatencyResult;
+  const result = JSON.parse(await readFile(out, 'utf8')) as TurnBenchResult;
   await rm(out, { force: true });
   return result;
 }
@@ -675,6 +695,8 @@ if (require.main === module) {
     options: {
       turns: { type: 'string', default: '200' },
       warmup: { type: 'string', default: '20' },
+      'action-turns': { type: 'string', default: '100' },
+      approvals: { type: 'string', default: '30' },
       out: { type: 'string' },
     },
   });
@@ -682,26 +704,38 @@ if (require.main === module) {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   // Model calls free for this run: the turn measured (and its floor) is the conversation's
   // DynamoDB work; the billing of a call (reserve + settle) is measured by the billing bench.
-  process.env.TOKEN_COSTS = JSON.stringify({
-    whatsappConversation: 10,
-    sms: 1,
-    email: 1,
-    call: 50,
-    llmCall: 0,
-    monthlyFee: 200,
-  });
+  process.env.TOKEN_COSTS = JSON.stringify({ ...DEFAULT_COST_TABLE, llmCall: 0 });
   const options: ChatLatencyOptions = {
     turns: Number(values.turns),
     warmup: Number(values.warmup),
     progress: (message) => process.stderr.write(`[bench] ${message}\n`),
   };
   const isolated = values.out !== undefined;
-  withLocalPlatform((platform, assertRunning) =>
-    measureChatLatency(platform, assertRunning, options, isolated),
-  )
+  withLocalPlatform(async (platform, assertRunning): Promise<TurnBenchResult> => {
+    const chat = await measureChatLatency(platform, assertRunning, options, isolated);
+    // On the same platform, after the chat turns; imported here, as it imports this module.
+    const { measureActionLatency } = await import('./action-latency');
+    try {
+      const actions = await measureActionLatency(platform, assertRunning, {
+        turns: Number(values['action-turns']),
+        warmup: options.warmup,
+        approvals: Number(values.approvals),
+        progress: options.progress,
+      });
+      return { chat, actions };
+    } catch (error) {
+      assertRunning();
+      return { chat, actionsError: error instanceof Error ? error.message : String(error) };
+    }
+  })
     .then(async (result) => {
       if (values.out) await writeFile(values.out, JSON.stringify(result));
-      else printChatLatency(result);
+      else {
+        printChatLatency(result.chat);
+        const { printActionLatency } = await import('./action-latency');
+        if (result.actions) printActionLatency(result.actions);
+        else console.log(`Decision engine bench failed: ${result.actionsError}`);
+      }
     })
     .catch((error: unknown) => {
       console.error(error);

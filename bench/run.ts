@@ -2,7 +2,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { APPROVAL_STEP_FUNCTION } from '../lambdas/handlers/workflow/approval-definition';
 import { HTTP_LAMBDAS } from '../lambdas/http/route-table';
+import { type ActionLatencyResult, printActionLatency } from './action-latency';
 import { MEASURED_ROUTES, measureApiLatency, type RouteLatency } from './api-latency';
 import { type BillingBenchResult, billingFindings, measureBilling, printBilling } from './billing';
 import { type Bundle, bundleEntry, bundleFloor } from './bundles';
@@ -36,6 +38,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '30' },
     'chat-turns': { type: 'string', default: '200' },
     'chat-warmup': { type: 'string', default: '20' },
+    'action-turns': { type: 'string', default: '100' },
+    approvals: { type: 'string', default: '30' },
   },
 });
 
@@ -51,6 +55,8 @@ const requests = positiveInt('requests', args.requests);
 const warmup = positiveInt('warmup', args.warmup);
 const chatTurns = positiveInt('chat-turns', args['chat-turns']);
 const chatWarmup = positiveInt('chat-warmup', args['chat-warmup']);
+const actionTurns = positiveInt('action-turns', args['action-turns']);
+const approvals = positiveInt('approvals', args.approvals);
 
 // Progress goes to stderr so stdout is only the report.
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -75,9 +81,27 @@ interface LambdaResult {
   error?: string;
 }
 
+/**
+ * The Lambdas measured: every HTTP one, and the approval workflow's step Lambda. The step Lambda
+ * builds its clients on its first invocation, not at import; its floor is the clients it then
+ * builds (DynamoDB for the records, EventBridge for billing events, Step Functions to resume).
+ */
+const MEASURED_LAMBDAS: Record<string, { readonly entry: string; readonly sdkClients: readonly string[] }> = {
+  ...HTTP_LAMBDAS,
+  [APPROVAL_STEP_FUNCTION.name]: {
+    entry: APPROVAL_STEP_FUNCTION.entry,
+    sdkClients: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-eventbridge',
+      '@aws-sdk/client-sfn',
+    ],
+  },
+};
+
 async function bundleAll(): Promise<LambdaResult[]> {
   const results: LambdaResult[] = [];
-  for (const [name, spec] of Object.entries(HTTP_LAMBDAS)) {
+  for (const [name, spec] of Object.entries(MEASURED_LAMBDAS)) {
     progress(`bundling ${name} (${spec.entry}) and its floor…`);
     const result: LambdaResult = { name, entry: spec.entry, sdkClients: spec.sdkClients };
     try {
@@ -242,10 +266,22 @@ async function main(): Promise<void> {
 
   let chat: ChatLatencyResult | undefined;
   let chatError: string | undefined;
+  let actions: ActionLatencyResult | undefined;
+  let actionsError: string | undefined;
   try {
-    chat = await measureChatLatencyIsolated({ turns: chatTurns, warmup: chatWarmup, progress });
+    const turns = await measureChatLatencyIsolated({
+      turns: chatTurns,
+      warmup: chatWarmup,
+      actionTurns,
+      approvals,
+      progress,
+    });
+    chat = turns.chat;
+    actions = turns.actions;
+    actionsError = turns.actionsError;
   } catch (error) {
     chatError = errorText(error);
+    actionsError = 'not measured: the chat bench process failed';
   }
 
   let memory: MemoryRetrievalResult | undefined;
@@ -269,6 +305,8 @@ async function main(): Promise<void> {
   else printApi(routes);
   if (chat) printChatLatency(chat);
   else console.log(`${heading('Chat turn latency')}\nERROR: ${chatError}`);
+  if (actions) printActionLatency(actions);
+  else console.log(`${heading('Decision engine')}\nERROR: ${actionsError}`);
   if (memory) printMemoryRetrieval(memory);
   else console.log(`${heading('Memory retrieval')}\nERROR: ${memoryError}`);
   if (billing) printBilling(billing);
@@ -295,6 +333,7 @@ async function main(): Promise<void> {
     ]),
     ...(chatError ? [`ERROR chat latency: ${chatError}`] : []),
     ...(chat ? chatFindings(chat) : []),
+    ...(actionsError ? [`ERROR decision engine: ${actionsError}`] : []),
     ...(memoryError ? [`ERROR memory retrieval: ${memoryError}`] : []),
     ...(memory && !memory.pass
       ? [
@@ -322,7 +361,7 @@ async function main(): Promise<void> {
     generatedAt: new Date().toISOString(),
     node: process.version,
     cpus: cpus().length,
-    options: { rounds, requests, warmup, chatTurns, chatWarmup },
+    options: { rounds, requests, warmup, chatTurns, chatWarmup, actionTurns, approvals },
     targets: {
       importRatio: IMPORT_RATIO_TARGET,
       overheadMs: OVERHEAD_TARGET_MS,
@@ -345,6 +384,7 @@ async function main(): Promise<void> {
           })),
         },
     chatLatency: chat ?? { error: chatError },
+    actionLatency: actions ?? { error: actionsError },
     memoryRetrieval: memory ?? { error: memoryError },
     billing: billing ?? { error: billingError },
     failures,

@@ -18,4 +18,9 @@ export const LAMBDA_ESBUILD_OPTIONS = {
   // Deployed functions always use Cognito, and never the offline stand-ins (scripted model,
   // hashing embedder): these constants let esbuild drop the local-only code from every bundle.
   define: { 'process.env.IDENTITY_PROVIDER': '"cognito"', 'process.env.PLATFORM_BUILD': '"lambda"' },
+  // The exception to bundling the SDK: the clients only outbound actions use (Connect alone is
+  // ~280 KB of schemas for one call), which would otherwise be parsed at every cold start of every
+  // Lambda that can run actions. They are required on the first send only, from the SDK the Lambda
+  // runtime provides; the adapters use one long-stable command each.
+  external: ['@aws-sdk/client-connect', '@aws-sdk/client-sesv2', '@aws-sdk/client-secrets-manager'],
 } as const;

@@ -39,12 +39,14 @@ export function actionDeps(client?: DynamoDBDocumentClient): ActionDeps {
 function approvalWorkflow(region: string): ApprovalWorkflowPort {
   const arn = process.env.APPROVAL_STATE_MACHINE_ARN?.trim();
   if (arn) return new SfnApprovalWorkflow(arn, { region });
-  if (process.env.PLATFORM_BUILD === 'lambda') {
-    throw new Error('APPROVAL_STATE_MACHINE_ARN is required in Lambda');
+  // Local mode and tests only. The require sits inside the branch esbuild removes for Lambda
+  // (PLATFORM_BUILD is defined as "lambda" there), so the local runner and its library never ship.
+  if (process.env.PLATFORM_BUILD !== 'lambda') {
+    return (
+      require('../../local/approval-workflow') as typeof import('../../local/approval-workflow')
+    ).localApprovalWorkflow();
   }
-  // Local mode and tests only; Lambda bundles leave the local runner (and its library) out.
-  const local = require('../../local/approval-workflow') as typeof import('../../local/approval-workflow');
-  return local.localApprovalWorkflow();
+  throw new Error('APPROVAL_STATE_MACHINE_ARN is required in Lambda');
 }
 
 function build(shared: DynamoDBDocumentClient | undefined): ActionDeps {

@@ -35,11 +35,14 @@ export function loadEmbedderConfig(env: NodeJS.ProcessEnv = process.env): Embedd
 
 export function createEmbedder(config: EmbedderConfig): Embedder {
   if (config.EMBEDDER === 'hash') {
-    // The offline stand-in; Lambda bundles (PLATFORM_BUILD=lambda) leave it out.
-    if (process.env.PLATFORM_BUILD === 'lambda')
-      throw new Error('EMBEDDER=hash is for local mode and tests only');
-    const { HashEmbedder } = require('./scripted/hash-embedder') as typeof import('./scripted/hash-embedder');
-    return new HashEmbedder(config.EMBEDDING_DIMENSIONS);
+    // The offline stand-in. The require sits inside the branch esbuild removes for Lambda
+    // bundles (PLATFORM_BUILD=lambda): a require after an early throw would still be bundled.
+    if (process.env.PLATFORM_BUILD !== 'lambda') {
+      const { HashEmbedder } =
+        require('./scripted/hash-embedder') as typeof import('./scripted/hash-embedder');
+      return new HashEmbedder(config.EMBEDDING_DIMENSIONS);
+    }
+    throw new Error('EMBEDDER=hash is for local mode and tests only');
   }
   // Required here, not imported above: local mode never loads the Bedrock client. The SDK itself
   // is imported (not required) by the adapter, so bundles keep only the command it sends.

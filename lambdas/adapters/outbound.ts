@@ -114,10 +114,9 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
 
   const credentials = lazyValue((): CredentialsPort => {
     if (options.credentials) return options.credentials;
-    const sm = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-    const { SecretsManagerCredentials } =
+    const { SecretsManagerCredentials, secretsManagerClient } =
       require('./secrets/secrets-manager-credentials') as typeof import('./secrets/secrets-manager-credentials');
-    const client = options.clients?.secretsManager?.() ?? new sm.SecretsManagerClient(clientConfig);
+    const client = options.clients?.secretsManager?.() ?? secretsManagerClient(clientConfig);
     return new SecretsManagerCredentials(client, {
       prefix: env.TENANT_SECRETS_PREFIX ?? `agent-platform/${env.STAGE}`,
       retry,
@@ -131,9 +130,8 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
   });
 
   const ses = lazyValue(() => {
-    const sdk = require('@aws-sdk/client-sesv2') as typeof import('@aws-sdk/client-sesv2');
-    const { SesEmail } = require('./ses/ses-email') as typeof import('./ses/ses-email');
-    return new SesEmail(options.clients?.ses?.() ?? new sdk.SESv2Client(clientConfig), {
+    const { SesEmail, sesClient } = require('./ses/ses-email') as typeof import('./ses/ses-email');
+    return new SesEmail(options.clients?.ses?.() ?? sesClient(clientConfig), {
       credentials: credentials(),
       ...(env.SES_FROM_ADDRESS ? { defaultFromAddress: env.SES_FROM_ADDRESS } : {}),
       ...(env.SES_CONFIGURATION_SET ? { configurationSetName: env.SES_CONFIGURATION_SET } : {}),
@@ -150,9 +148,9 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
         },
       };
     }
-    const sdk = require('@aws-sdk/client-connect') as typeof import('@aws-sdk/client-connect');
-    const { ConnectVoice } = require('./connect/connect-voice') as typeof import('./connect/connect-voice');
-    return new ConnectVoice(options.clients?.connect?.() ?? new sdk.ConnectClient(clientConfig), {
+    const { ConnectVoice, connectClient } =
+      require('./connect/connect-voice') as typeof import('./connect/connect-voice');
+    return new ConnectVoice(options.clients?.connect?.() ?? connectClient(clientConfig), {
       instanceId,
       ...(env.CONNECT_CONTACT_FLOW_ID ? { contactFlowId: env.CONNECT_CONTACT_FLOW_ID } : {}),
       ...(env.CONNECT_SOURCE_PHONE_NUMBER ? { sourcePhoneNumber: env.CONNECT_SOURCE_PHONE_NUMBER } : {}),

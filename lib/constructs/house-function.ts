@@ -106,7 +106,8 @@ export class HouseFunction extends Construct {
     }
     Object.assign(environment, props.environment);
 
-    const { minify, target, format, mainFields, sourcemap, legalComments, define } = LAMBDA_ESBUILD_OPTIONS;
+    const { minify, target, format, mainFields, sourcemap, legalComments, define, external } =
+      LAMBDA_ESBUILD_OPTIONS;
     this.function = new NodejsFunction(this, 'Function', {
       entry: path.join(REPO_ROOT, props.entry),
       handler: 'handler',
@@ -135,8 +136,10 @@ export class HouseFunction extends Construct {
         esbuildArgs: { '--legal-comments': legalComments },
         define: { ...define },
         // The SDK is bundled (tree-shaken, at the version in package-lock.json) rather than taken
-        // from the runtime, so the deployed code is the code that was tested and benchmarked.
+        // from the runtime, so the deployed code is the code that was tested and benchmarked;
+        // lib/bundling.ts names the clients left to the runtime, and why.
         bundleAwsSDK: true,
+        externalModules: [...external],
         forceDockerBundling: false,
         // Sizes are what `npm run bench` reports; synth output keeps to problems.
         logLevel: LogLevel.WARNING,

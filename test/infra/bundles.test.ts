@@ -1,22 +1,67 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { build } from 'esbuild';
+import { APPROVAL_STEP_FUNCTION } from '../../lambdas/handlers/workflow/approval-definition';
+import { MONTHLY_BILLING_STEPS } from '../../lambdas/handlers/workflow/monthly-billing-definition';
 import { HTTP_LAMBDAS } from '../../lambdas/http/route-table';
 import { LAMBDA_ESBUILD_OPTIONS } from '../../lib/bundling';
 import { EXECUTION_WORKER_ENTRY } from '../../lib/constructs/execution-queue';
 
-/** Every deployed Lambda entry: the HTTP ones and the execution worker. */
+const REPO_ROOT = join(__dirname, '..', '..');
+
+/** Every deployed Lambda entry: the HTTP ones, the execution worker, the workflows' steps, housekeeping. */
 const ENTRIES: [string, { entry: string }][] = [
   ...Object.entries(HTTP_LAMBDAS),
   ['execution-worker', { entry: EXECUTION_WORKER_ENTRY }],
+  [APPROVAL_STEP_FUNCTION.name, { entry: APPROVAL_STEP_FUNCTION.entry }],
+  ...Object.values(MONTHLY_BILLING_STEPS).map((step): [string, { entry: string }] => [
+    step.name,
+    { entry: step.entry },
+  ]),
+  // The one entry lib/constructs/reservation-housekeeping.ts names inline.
+  ['release-expired-reservations', { entry: 'lambdas/handlers/events/release-expired-reservations.ts' }],
 ];
 
-/** What the deployed bundles must not carry: the local identity issuer exists for local mode only. */
+/**
+ * Inputs no deployed bundle may hold: local mode's own code (its approval workflow runner, Step
+ * Functions emulator, HTTP server, DynamoDB Local), the library that runner uses, the offline
+ * stand-ins (scripted model, hashing embedder, local identity issuer) and the issuer's JWT
+ * library. The local outbox may ship: it is live mode's placeholder payment provider.
+ */
+const LOCAL_ONLY: readonly [string, RegExp][] = [
+  ['local mode (local/)', /^local\//],
+  ['aws-local-stepfunctions', /node_modules\/aws-local-stepfunctions\//],
+  ['the scripted model', /lambdas\/adapters\/scripted\/scripted-model\.ts$/],
+  ['the hashing embedder', /lambdas\/adapters\/scripted\/hash-embedder\.ts$/],
+  ['the local identity issuer', /lambdas\/adapters\/local-identity\//],
+  ['jose', /node_modules\/jose\//],
+];
+
+function handlerFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((item) => {
+    const path = join(dir, item.name);
+    if (item.isDirectory()) return handlerFiles(path);
+    if (!item.name.endsWith('.ts') || item.name.endsWith('.test.ts')) return [];
+    return /^export (const|async function|function) handler\b/m.test(readFileSync(path, 'utf8'))
+      ? [relative(REPO_ROOT, path)]
+      : [];
+  });
+}
+
 describe('Lambda bundles', () => {
-  it.each(ENTRIES)('%s leaves the local issuer and its JWT library out', async (_name, lambda) => {
+  it('cover every handler under lambdas/handlers', () => {
+    const listed = new Set(ENTRIES.map(([, lambda]) => lambda.entry));
+    expect(handlerFiles(join(REPO_ROOT, 'lambdas/handlers')).filter((file) => !listed.has(file))).toEqual([]);
+  });
+
+  it.each(ENTRIES)('%s leaves local-only code out', async (_name, lambda) => {
     const result = await build({
       ...LAMBDA_ESBUILD_OPTIONS,
       mainFields: [...LAMBDA_ESBUILD_OPTIONS.mainFields],
+      external: [...LAMBDA_ESBUILD_OPTIONS.external],
       define: { ...LAMBDA_ESBUILD_OPTIONS.define },
       entryPoints: [lambda.entry],
+      absWorkingDir: REPO_ROOT,
       write: false,
       metafile: true,
     });
@@ -24,7 +69,11 @@ describe('Lambda bundles', () => {
     const inputs = Object.keys(result.metafile?.inputs ?? {});
     expect(code.length).toBeGreaterThan(100_000);
     expect(code).not.toContain('LOCALID#');
-    expect(inputs.filter((input) => /node_modules\/jose\//.test(input))).toEqual([]);
+    // Named, so a failure says what leaked and through which file.
+    const leaked = LOCAL_ONLY.flatMap(([what, pattern]) =>
+      inputs.filter((input) => pattern.test(input)).map((input) => `${what}: ${input}`),
+    );
+    expect(leaked).toEqual([]);
     // zod/mini only: classic zod's method-laden schemas cost cold-start time.
     expect(inputs.filter((input) => /node_modules\/zod\/v4\/classic\//.test(input))).toEqual([]);
   });

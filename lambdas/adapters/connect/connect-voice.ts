@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type ConnectClient,
+  ConnectClient,
+  type ConnectClientConfig,
   ConnectServiceException,
   StartOutboundVoiceContactCommand,
 } from '@aws-sdk/client-connect';
@@ -132,3 +133,9 @@ export class ConnectVoice implements VoicePort {
     return { sourcePhoneNumber, contactFlowId };
   }
 }
+
+/**
+ * The client, built here rather than by whoever requires this module: a `require` of the SDK
+ * package itself would bundle every Connect command, while this named import keeps one.
+ */
+export const connectClient = (config: ConnectClientConfig): ConnectClient => new ConnectClient(config);

@@ -1,6 +1,7 @@
 import {
   GetSecretValueCommand,
-  type SecretsManagerClient,
+  SecretsManagerClient,
+  type SecretsManagerClientConfig,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
@@ -169,3 +170,7 @@ function failure(secretName: string, error: unknown): ProviderError {
     errorName(error),
   );
 }
+
+/** The client, built here so that bundles keep only the one command this adapter sends. */
+export const secretsManagerClient = (config: SecretsManagerClientConfig): SecretsManagerClient =>
+  new SecretsManagerClient(config);

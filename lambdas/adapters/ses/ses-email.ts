@@ -1,4 +1,9 @@
-import { type SESv2Client, SESv2ServiceException, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import {
+  SESv2Client,
+  type SESv2ClientConfig,
+  SESv2ServiceException,
+  SendEmailCommand,
+} from '@aws-sdk/client-sesv2';
 import * as z from 'zod/mini';
 import {
   type CredentialsPort,
@@ -124,3 +129,6 @@ export class SesEmail implements EmailPort {
     return this.defaultFromAddress;
   }
 }
+
+/** The client, built here so that bundles keep only the one command this adapter sends. */
+export const sesClient = (config: SESv2ClientConfig): SESv2Client => new SESv2Client(config);
