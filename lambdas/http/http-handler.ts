@@ -7,7 +7,7 @@ import type {
 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { AuditLog } from '../domain/audit/model';
-import { AppError, ForbiddenError, ValidationError } from '../domain/shared/errors';
+import { AppError, ForbiddenError, messageOf, ValidationError } from '../domain/shared/errors';
 import { newId } from '../domain/shared/ids';
 import type { Principal } from '../domain/shared/principal';
 import { lazySchema } from '../domain/shared/zod';
@@ -105,7 +105,7 @@ async function recordAdminChange(
   } catch (error) {
     logger.error('Could not record an admin change in the audit log', {
       route: event.routeKey,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
     });
   }
 }

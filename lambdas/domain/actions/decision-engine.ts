@@ -2,7 +2,7 @@ import type { Agent } from '../agents/schemas';
 import type { Approval } from '../approvals/model';
 import { MAX_HOLD_SECONDS, reserve } from '../billing/billing';
 import { InsufficientBalanceError, TenantSuspendedError } from '../billing/errors';
-import { AppError } from '../shared/errors';
+import { AppError, messageOf } from '../shared/errors';
 import { newId } from '../shared/ids';
 import { type ActingUser, userMay } from '../tenants/rbac';
 import { findAction } from './catalog';
@@ -289,7 +289,7 @@ async function requestApproval(
     // Without a running workflow nobody could ever approve it: close it now and give the tokens back.
     deps.log?.error('Could not start the approval workflow', {
       approvalId,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
     });
     await deps.approvals.decide(record.tenantId, approvalId, 'cancelled', {
       userId: SYSTEM_ACTOR,

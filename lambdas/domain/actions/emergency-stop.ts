@@ -4,7 +4,7 @@ import { NotFoundError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import type { ActionDeps } from './deps';
-import { appendAudit, closeAction } from './execute';
+import { appendAudit, closeAction, publishEvents } from './execute';
 import type { EmergencyStop } from './model';
 
 /**
@@ -93,25 +93,19 @@ async function record(deps: ActionDeps, result: EmergencyStopResult): Promise<vo
       },
     },
   ]);
-  try {
-    await deps.billing.events.publish([
-      domainEvent(
-        'emergency.stopped',
-        {
-          tenantId: stop.tenantId,
-          ...(stop.agentId ? { agentId: stop.agentId } : {}),
-          reason: stop.reason,
-          stoppedBy: stop.stoppedBy,
-          cancelledApprovals: result.cancelledApprovals,
-        },
-        deps.now(),
-      ),
-    ]);
-  } catch (error) {
-    deps.log?.error('Could not publish emergency.stopped', {
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
+  await publishEvents(deps, [
+    domainEvent(
+      'emergency.stopped',
+      {
+        tenantId: stop.tenantId,
+        ...(stop.agentId ? { agentId: stop.agentId } : {}),
+        reason: stop.reason,
+        stoppedBy: stop.stoppedBy,
+        cancelledApprovals: result.cancelledApprovals,
+      },
+      deps.now(),
+    ),
+  ]);
 }
 
 export async function stopAgent(

@@ -1,8 +1,8 @@
 import type { Agent } from '../agents/schemas';
 import type { AuditEntry, AuditType } from '../audit/model';
 import { debit, release, settle } from '../billing/billing';
-import { domainEvent } from '../events/events';
-import { AppError, ConflictError } from '../shared/errors';
+import { type DomainEvent, domainEvent } from '../events/events';
+import { AppError, ConflictError, messageOf } from '../shared/errors';
 import { newId } from '../shared/ids';
 import { findAction } from './catalog';
 import type { ActionDefinition } from './definition';
@@ -50,18 +50,18 @@ export async function appendAudit(deps: ActionDeps, entries: readonly AuditEntry
   } catch (error) {
     deps.log?.error('Could not append to the audit log', {
       types: entries.map((e) => e.type),
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
     });
   }
 }
 
-async function publish(deps: ActionDeps, events: Parameters<ActionDeps['billing']['events']['publish']>[0]) {
+/** Events go out best effort, like every event of the platform: a failure is logged, not thrown. */
+export async function publishEvents(deps: ActionDeps, events: readonly DomainEvent[]): Promise<void> {
   try {
     await deps.billing.events.publish(events);
   } catch (error) {
-    deps.log?.error('Could not publish action events', {
-      error: error instanceof Error ? error.message : String(error),
-    });
+    const types = [...new Set(events.map((e) => e.type))].join(', ');
+    deps.log?.error(`Could not publish ${types}`, { error: messageOf(error) });
   }
 }
 
@@ -103,7 +103,7 @@ async function charge(deps: ActionDeps, record: ActionRecord): Promise<void> {
     } catch (debitError) {
       deps.log?.error('An executed action could not be charged', {
         actionId: record.id,
-        error: debitError instanceof Error ? debitError.message : String(debitError),
+        error: messageOf(debitError),
       });
     }
   }
@@ -119,7 +119,7 @@ export async function releaseHold(deps: ActionDeps, record: ActionRecord): Promi
     deps.log?.error('Could not release an action reservation', {
       actionId: record.id,
       reservationId: record.reservationId,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
     });
   }
 }
@@ -150,7 +150,7 @@ export async function carryOut(deps: ActionDeps, record: ActionRecord, agent: Ag
       deps.log?.error('An action executor failed unexpectedly', {
         actionId: record.id,
         action: record.action,
-        error: error instanceof Error ? error.message : String(error),
+        error: messageOf(error),
       });
     }
   }
@@ -165,7 +165,7 @@ export async function carryOut(deps: ActionDeps, record: ActionRecord, agent: Ag
     await appendAudit(deps, [
       auditEntry(done, 'action.executed', at, actorOf(record), 'executed', { cost: record.cost }),
     ]);
-    await publish(deps, [
+    await publishEvents(deps, [
       domainEvent(
         'action.executed',
         { tenantId: record.tenantId, agentId: record.agentId, actionId: record.id, action: record.action },
@@ -178,7 +178,7 @@ export async function carryOut(deps: ActionDeps, record: ActionRecord, agent: Ag
   await releaseHold(deps, record);
   const failed = await finalTransition(deps, record, { status: 'failed', updatedAt: at, error });
   await appendAudit(deps, [auditEntry(failed, 'action.failed', at, actorOf(record), 'failed', { error })]);
-  await publish(deps, [
+  await publishEvents(deps, [
     domainEvent(
       'action.failed',
       {

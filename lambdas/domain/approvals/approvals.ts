@@ -1,5 +1,5 @@
 import type { ActionDeps } from '../actions/deps';
-import { appendAudit } from '../actions/execute';
+import { appendAudit, publishEvents } from '../actions/execute';
 import { domainEvent } from '../events/events';
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { newId } from '../shared/ids';
@@ -86,28 +86,21 @@ export async function publishApprovalDecided(
   outcome: Exclude<ApprovalStatus, 'pending'>,
   decidedBy: string,
 ): Promise<void> {
-  try {
-    await deps.billing.events.publish([
-      domainEvent(
-        'approval.decided',
-        {
-          tenantId: approval.tenantId,
-          agentId: approval.agentId,
-          actionId: approval.actionId,
-          action: approval.action,
-          approvalId: approval.id,
-          outcome,
-          decidedBy,
-        },
-        deps.now(),
-      ),
-    ]);
-  } catch (error) {
-    deps.log?.error('Could not publish approval.decided', {
-      approvalId: approval.id,
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
+  await publishEvents(deps, [
+    domainEvent(
+      'approval.decided',
+      {
+        tenantId: approval.tenantId,
+        agentId: approval.agentId,
+        actionId: approval.actionId,
+        action: approval.action,
+        approvalId: approval.id,
+        outcome,
+        decidedBy,
+      },
+      deps.now(),
+    ),
+  ]);
 }
 
 /**

@@ -17,6 +17,8 @@ import {
 // The action side (executing, closing, tokens) is execute.ts's, with its own tests: here only
 // what the workflow steps hand it is checked.
 jest.mock('../actions/execute', () => ({
+  // The audit and event helpers are the real ones: only running and closing actions is faked.
+  ...jest.requireActual('../actions/execute'),
   executeApprovedAction: jest.fn(async () => ({ outcome: 'executed' })),
   closeAction: jest.fn(async (_deps: unknown, _t: string, _a: string, outcome: string) => ({ outcome })),
 }));

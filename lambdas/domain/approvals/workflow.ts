@@ -1,5 +1,5 @@
 import type { ActionDeps } from '../actions/deps';
-import { type ActionStepOutcome, closeAction, executeApprovedAction } from '../actions/execute';
+import { type ActionStepOutcome, appendAudit, closeAction, executeApprovedAction } from '../actions/execute';
 import type { AuditEntry } from '../audit/model';
 import { domainEvent } from '../events/events';
 import { newId } from '../shared/ids';
@@ -270,17 +270,8 @@ async function recordSystemDecision(
 ): Promise<void> {
   // The decision is made; its record and event must not fail the step (a retry would find the
   // approval decided and skip them), so they are logged instead.
-  try {
-    await deps.audit.append([
-      approvalAudit(approval, outcome === 'expired' ? 'approval.expired' : 'approval.decided', at, outcome),
-    ]);
-  } catch (error) {
-    deps.log?.error('Could not append to the audit log', {
-      approvalId: approval.id,
-      error: messageOf(error),
-    });
-  }
+  await appendAudit(deps, [
+    approvalAudit(approval, outcome === 'expired' ? 'approval.expired' : 'approval.decided', at, outcome),
+  ]);
   await publishApprovalDecided(deps, approval, outcome, APPROVALS_ACTOR);
 }
-
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -12,7 +12,14 @@ import {
   type CustomerRepository,
   normaliseAddress,
 } from '../conversations/customers';
-import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors';
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  messageOf,
+  NotFoundError,
+  ValidationError,
+} from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import type { HttpGetPort, MemorySearchPort, ToolRunResult } from '../tools/registry';
@@ -281,7 +288,7 @@ async function settleModelCalls(
     deps.log?.error('Could not settle the model-call reservation', {
       executionId: execution.id,
       reservationId: reservation.id,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
     });
   }
 }

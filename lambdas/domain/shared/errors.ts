@@ -70,3 +70,6 @@ export class UnsupportedMediaTypeError extends AppError {
     super(415, 'UNSUPPORTED_MEDIA_TYPE', 'content-type: must be application/json');
   }
 }
+
+/** An error's message for a log line; never shown to callers. */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
