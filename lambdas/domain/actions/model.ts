@@ -1,3 +1,4 @@
+import type { ToolName } from '../agents/schemas';
 import type { Page, PageRequest } from '../shared/pagination';
 
 /**
@@ -20,7 +21,8 @@ export const ACTION_NAMES = [
   'notify_coordinator',
   'escalate',
   'request_approval',
-] as const;
+  // Every action is also a tool name an agent can enable: the two lists cannot drift apart.
+] as const satisfies readonly ToolName[];
 export type ActionName = (typeof ACTION_NAMES)[number];
 
 export const ACTION_CATEGORIES = ['communication', 'resource', 'external_service', 'coordination'] as const;
