@@ -3,7 +3,7 @@ import type { Agent } from '../agents/schemas';
 import type { ToolSpec } from '../runtime/model';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { idSchema, newId } from '../shared/ids';
-import { e164Phone, lazySchema, text } from '../shared/zod';
+import { e164Phone, lazySchema, storableNumber, storableRecord, text } from '../shared/zod';
 import ACTION_INPUT_SCHEMAS from './action-input-schemas.json';
 import type { ActionContext, ActionDefinition } from './definition';
 import { ACTION_NAMES, type ActionName } from './model';
@@ -92,15 +92,7 @@ const recordIdParam = () =>
   z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, dashes or underscores'));
 /** A record's data: a JSON object of at most 16 KB, so a record stays one small item. */
 const RECORD_DATA_MAX_CHARS = 16_384;
-const recordDataParam = () =>
-  z
-    .record(z.string().check(z.minLength(1), z.maxLength(100)), z.unknown())
-    .check(
-      z.refine(
-        (data) => JSON.stringify(data).length <= RECORD_DATA_MAX_CHARS,
-        `must be at most ${RECORD_DATA_MAX_CHARS} characters as JSON`,
-      ),
-    );
+const recordDataParam = () => storableRecord({ maxChars: RECORD_DATA_MAX_CHARS });
 
 const createResourceInput = lazySchema(() =>
   z.strictObject({ collection: collectionParam(), data: recordDataParam(), locationId: locationIdParam() }),
@@ -138,7 +130,7 @@ const bookingInput = lazySchema(() =>
 const paymentInput = lazySchema(() =>
   z.strictObject({
     /** Major units (49.99), at most two decimals. */
-    amount: z.number().check(z.gt(0), z.lte(1_000_000), z.multipleOf(0.01)),
+    amount: storableNumber().check(z.gt(0), z.lte(1_000_000), z.multipleOf(0.01)),
     currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')),
     description: text(1, 500),
   }),

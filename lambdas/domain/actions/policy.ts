@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { boundedArray, integer, lazySchema, text } from '../shared/zod';
+import { boundedArray, integer, lazySchema, storableNumber, text } from '../shared/zod';
 import { findAction } from './catalog';
 import type { ActionDefinition } from './definition';
 import {
@@ -37,10 +37,10 @@ export const policyConditionSchema = lazySchema(() =>
     .strictObject({
       /** A numeric parameter of the action, e.g. `amount`. */
       param: z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be a parameter name')),
-      gt: z.optional(z.number()),
-      gte: z.optional(z.number()),
-      lt: z.optional(z.number()),
-      lte: z.optional(z.number()),
+      gt: z.optional(storableNumber()),
+      gte: z.optional(storableNumber()),
+      lt: z.optional(storableNumber()),
+      lte: z.optional(storableNumber()),
     })
     .check(
       z.refine((when) => BOUNDS.some((bound) => when[bound] !== undefined), {

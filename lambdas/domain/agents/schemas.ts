@@ -1,7 +1,16 @@
 import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
 import { pageQueryFields } from '../shared/pagination';
-import { boundedArray, e164Phone, integer, lazySchema, lazyValue, rawText, text } from '../shared/zod';
+import {
+  boundedArray,
+  e164Phone,
+  integer,
+  lazySchema,
+  lazyValue,
+  rawText,
+  storableNumber,
+  text,
+} from '../shared/zod';
 
 export const AGENT_STATUSES = ['draft', 'provisioning', 'active', 'paused', 'stopped', 'error'] as const;
 export const agentStatusSchema = z.enum(AGENT_STATUSES);
@@ -37,6 +46,9 @@ export type ToolName = (typeof TOOL_NAMES)[number];
  * The configuration schemas are built on first use, all together (they share their parts):
  * a Lambda instance that only ever reads agents never pays for building them.
  */
+/** A price in major units; beyond it a typo is more likely than a product. */
+export const MAX_PRICE = 1_000_000_000;
+
 const configSchemas = lazyValue(() => {
   const shortText = text(1, 200);
   const clock = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'));
@@ -44,9 +56,9 @@ const configSchemas = lazyValue(() => {
   const modelConfigSchema = z.strictObject({
     provider: z.enum(MODEL_PROVIDERS),
     modelId: text(1, 200),
-    temperature: z._default(z.number().check(z.gte(0), z.lte(2)), 0.7),
+    temperature: z._default(storableNumber().check(z.gte(0), z.lte(2)), 0.7),
     maxTokens: z._default(integer(1, 64_000), 1024),
-    topP: z._default(z.number().check(z.gt(0), z.lte(1)), 1),
+    topP: z._default(storableNumber().check(z.gt(0), z.lte(1)), 1),
   });
 
   const personalitySchema = z.strictObject({
@@ -82,7 +94,7 @@ const configSchemas = lazyValue(() => {
         z.strictObject({
           name: shortText,
           description: z.optional(rawText(2000)),
-          price: z.optional(z.number().check(z.gte(0))),
+          price: z.optional(storableNumber().check(z.gte(0), z.lte(MAX_PRICE))),
           currency: z.optional(z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'))),
         }),
         200,

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
 import { pageQueryFields } from '../shared/pagination';
-import { boundedArray, integer, lazySchema, lazyValue, rawText, text } from '../shared/zod';
+import { boundedArray, integer, lazySchema, lazyValue, rawText, storableNumber, text } from '../shared/zod';
 
 /**
  * Long-term memory kinds: what happened (episodic), facts (semantic), how to do things
@@ -48,7 +48,7 @@ export type MemoryRecord = Omit<Memory, 'embedding'>;
 const schemas = lazyValue(() => {
   const memoryType = z.enum(MEMORY_TYPES);
   const content = text(1, MEMORY_CONTENT_MAX);
-  const importance = z.number().check(z.gte(0), z.lte(1));
+  const importance = storableNumber().check(z.gte(0), z.lte(1));
   const tag = text(1, 50);
   const tags = boundedArray(tag, 20).check(
     z.refine((list) => new Set(list).size === list.length, 'must not repeat a tag'),
@@ -84,7 +84,7 @@ const schemas = lazyValue(() => {
       ),
       createdAfter: z.optional(timestamp),
       createdBefore: z.optional(timestamp),
-      minSimilarity: z.optional(z.number().check(z.gte(-1), z.lte(1))),
+      minSimilarity: z.optional(storableNumber().check(z.gte(-1), z.lte(1))),
       customerId: z.optional(idSchema('customer')),
     })
     .check(

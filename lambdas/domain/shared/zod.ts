@@ -46,3 +46,143 @@ export const integer = (min: number, max: number, options: { coerce?: boolean } 
 
 export const boundedArray = <T extends z.ZodMiniType>(item: T, max: number, min = 0) =>
   z.array(item).check(z.minLength(min), z.maxLength(max));
+
+// ── What the table can store ─────────────────────────────────────────────────────────────────
+//
+// Every number and free-form JSON value a request can carry into storage passes these checks, so
+// that what the table (DynamoDB, through the document client) cannot hold is a 400 naming the
+// field instead of a failed write:
+//  - numbers: the document client refuses integers beyond ±(2^53 − 1) (it would lose digits), and
+//    DynamoDB refuses magnitudes below 1e-130 (other than 0). Every JavaScript number within those
+//    bounds has at most 17 significant digits, well inside DynamoDB's 38. `1e400` is already
+//    Infinity after JSON.parse and fails as "not a number".
+//  - map keys: DynamoDB refuses empty attribute names; `__proto__` cannot be copied into a plain
+//    object without replacing its prototype (zod drops it silently, the document client fails on
+//    what is left), so it is refused rather than lost.
+//  - nesting: DynamoDB allows 32 levels; free-form values get half of that, because they are
+//    stored inside an item's own maps (an execution's input, a record's data).
+
+export const STORABLE_NUMBER_MAX = Number.MAX_SAFE_INTEGER;
+export const STORABLE_NUMBER_MIN_MAGNITUDE = 1e-130;
+export const STORABLE_JSON_MAX_DEPTH = 16;
+export const STORABLE_KEY_MAX_CHARS = 100;
+
+const NUMBER_RULE = `must be 0 or between ${STORABLE_NUMBER_MIN_MAGNITUDE} and ${STORABLE_NUMBER_MAX} in magnitude`;
+
+/** Whether the table can store `value` as a number exactly. */
+export function isStorableNumber(value: number): boolean {
+  const magnitude = Math.abs(value);
+  return (
+    Number.isFinite(value) &&
+    magnitude <= STORABLE_NUMBER_MAX &&
+    (magnitude === 0 || magnitude >= STORABLE_NUMBER_MIN_MAGNITUDE)
+  );
+}
+
+/** A number the table can store; add range checks with `.check(...)`. Use instead of `z.number()` in every input. */
+export const storableNumber = () => z.number().check(z.refine(isStorableNumber, NUMBER_RULE));
+
+export interface JsonProblem {
+  /** Path inside the value, e.g. `['items', 3, 'price']`. */
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * Everything in a JSON value the table cannot store, each with its path (at most `limit`
+ * problems). `depth` is the nesting level of `value` itself (a top-level object is 1).
+ */
+export function storableJsonProblems(value: unknown, depth = 1, limit = 10): JsonProblem[] {
+  const problems: JsonProblem[] = [];
+  const visit = (node: unknown, level: number, path: (string | number)[]): void => {
+    if (problems.length >= limit) return;
+    if (node === null || typeof node === 'string' || typeof node === 'boolean') return;
+    if (typeof node === 'number') {
+      if (!isStorableNumber(node)) problems.push({ path, message: NUMBER_RULE });
+      return;
+    }
+    const isArray = Array.isArray(node);
+    if (!isArray && !isJsonObject(node)) {
+      problems.push({ path, message: 'must be JSON: an object, array, string, number, boolean or null' });
+      return;
+    }
+    if (level > STORABLE_JSON_MAX_DEPTH) {
+      problems.push({
+        path,
+        message: `nests deeper than ${STORABLE_JSON_MAX_DEPTH} levels of objects and arrays`,
+      });
+      return;
+    }
+    if (isArray) {
+      for (const [index, item] of node.entries()) visit(item, level + 1, [...path, index]);
+      return;
+    }
+    for (const key of Object.keys(node)) {
+      if (key === '') problems.push({ path: [...path, key], message: 'an object key must not be empty' });
+      else if (key === '__proto__')
+        problems.push({ path: [...path, key], message: 'the key __proto__ is not allowed' });
+      else if (key.length > STORABLE_KEY_MAX_CHARS)
+        problems.push({
+          path,
+          message: `an object key must be at most ${STORABLE_KEY_MAX_CHARS} characters`,
+        });
+      else visit(node[key], level + 1, [...path, key]);
+      if (problems.length >= limit) return;
+    }
+  };
+  visit(value, depth, []);
+  return problems;
+}
+
+const reportJsonProblems = (depth: number) =>
+  z.superRefine<unknown>((value, ctx) => {
+    for (const problem of storableJsonProblems(value, depth)) {
+      ctx.addIssue({ code: 'custom', message: problem.message, path: [...problem.path], input: value });
+    }
+  });
+
+/**
+ * Any JSON value the table can store: THE schema for free-form input (turn context, resource
+ * records, metadata). The value passes through as sent (no copy), so nothing is dropped unseen.
+ */
+export const storableJson = () => z.unknown().check(reportJsonProblems(1));
+
+/**
+ * A JSON object the table can store (free-form fields that must be objects), optionally bounded
+ * in size as JSON. Documented in OpenAPI as an object with any properties.
+ */
+export function storableRecord(options: { maxChars?: number } = {}) {
+  const { maxChars } = options;
+  // `z.unknown()` rather than `z.record()`: a record copies the object and silently drops a
+  // `__proto__` key before any check could see it. The object is passed on as sent.
+  const schema = z.unknown().check(
+    z.superRefine((value, ctx) => {
+      if (!isJsonObject(value)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object', input: value });
+        return;
+      }
+      for (const problem of storableJsonProblems(value)) {
+        ctx.addIssue({ code: 'custom', message: problem.message, path: [...problem.path], input: value });
+      }
+      if (maxChars !== undefined && JSON.stringify(value).length > maxChars) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be at most ${maxChars} characters as JSON`,
+          input: value,
+        });
+      }
+    }),
+  );
+  z.globalRegistry.add(schema, {
+    type: 'object',
+    propertyNames: { minLength: 1, maxLength: STORABLE_KEY_MAX_CHARS, not: { const: '__proto__' } },
+    additionalProperties: {},
+  } as Record<string, unknown>);
+  return schema as unknown as z.ZodMiniType<Record<string, unknown>, Record<string, unknown>>;
+}

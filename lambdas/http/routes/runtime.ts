@@ -4,7 +4,7 @@ import { CONVERSATION_STATUSES } from '../../domain/conversations/conversations'
 import { EXECUTION_STATUSES } from '../../domain/runtime/executions';
 import { idSchema } from '../../domain/shared/ids';
 import { pageQueryFields } from '../../domain/shared/pagination';
-import { e164Phone, lazySchema, text } from '../../domain/shared/zod';
+import { e164Phone, lazySchema, storableRecord, text } from '../../domain/shared/zod';
 import type { RouteGroup } from '../route-spec';
 import { actionOutcomeResponse } from './actions';
 import { agentParams, pageOf } from './shared';
@@ -24,7 +24,8 @@ const chatBody = lazySchema(() =>
     ),
   }),
 );
-const turnContext = () => z.record(z.string().check(z.maxLength(100)), z.unknown());
+/** Free-form facts for the turn (an order number, a page the customer is on). */
+const turnContext = () => storableRecord();
 const processBody = lazySchema(() =>
   z.strictObject({
     agentId: idSchema('agent'),
@@ -39,7 +40,7 @@ const processBody = lazySchema(() =>
 const executeBody = lazySchema(() =>
   z.strictObject({
     task: text(1, 8000),
-    context: z.optional(z.record(z.string().check(z.maxLength(100)), z.unknown())),
+    context: z.optional(turnContext()),
     async: z._default(z.boolean(), false),
   }),
 );
