@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
@@ -26,6 +27,9 @@ import {
 import { BUNDLE_DIR, OUT_DIR, REPO_ROOT } from './paths';
 import { heading, kb, ms, table, times, verdict } from './report';
 import { round, type Summary, summarize } from './stats';
+
+// Listing cursors are signed (lambdas/adapters/cursor-codec.ts): a key for this run and its children.
+process.env.CURSOR_SIGNING_KEY ??= randomBytes(32).toString('base64url');
 
 const IMPORT_RATIO_TARGET = 1.3;
 const OVERHEAD_TARGET_MS = 5;

@@ -16,6 +16,7 @@
  * Running it again for the same period charges nobody twice.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -131,6 +132,8 @@ async function main(): Promise<number> {
       STAGE: 'local',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_SERVICE_NAME: 'billing-monthly-local',
+      // The tenant listing's cursors are signed; they live only as long as this run.
+      CURSOR_SIGNING_KEY: process.env.CURSOR_SIGNING_KEY ?? randomBytes(32).toString('base64url'),
       ...(values['page-size'] ? { TENANT_PAGE_SIZE: values['page-size'] } : {}),
     });
     // Local mode publishes to the in-process bus (no EventBridge), whose events are listed below.

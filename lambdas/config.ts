@@ -52,6 +52,28 @@ export type IdentityConfig =
   | z.infer<ReturnType<typeof cognitoIdentitySchema>>
   | z.infer<ReturnType<typeof localIdentitySchema>>;
 
+/**
+ * The key cursors are signed with (see `adapters/cursor-codec.ts`): on AWS the ARN of the Secrets
+ * Manager secret the stack generates, read once per Lambda instance; in local mode and tests the
+ * key itself. Never logged: a failure names the variable, never its value.
+ */
+const cursorKeySchema = () =>
+  z.object({
+    CURSOR_KEY_SECRET_ARN: z.optional(nonEmpty()),
+    CURSOR_SIGNING_KEY: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
+  });
+
+export type CursorKeyConfig = { readonly secretArn: string } | { readonly key: string };
+
+export function loadCursorKeyConfig(): CursorKeyConfig {
+  const vars = parse(cursorKeySchema(), 'cursor signing key');
+  if (vars.CURSOR_KEY_SECRET_ARN) return { secretArn: vars.CURSOR_KEY_SECRET_ARN };
+  if (vars.CURSOR_SIGNING_KEY) return { key: vars.CURSOR_SIGNING_KEY };
+  throw new Error(
+    'Invalid cursor signing key configuration: set CURSOR_KEY_SECRET_ARN (AWS) or CURSOR_SIGNING_KEY (local mode, tests)',
+  );
+}
+
 export const loadRuntimeConfig = (): RuntimeConfig => parse(runtimeSchema(), 'runtime');
 /** Lambda bundles define IDENTITY_PROVIDER as "cognito" at build time (lib/bundling.ts). */
 export const loadIdentityConfig = (): IdentityConfig =>

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -101,6 +102,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       POWERTOOLS_SERVICE_NAME: 'agent-platform-local',
       // The offline hashing embedder unless Titan is asked for (EMBEDDER=titan with AWS credentials).
       EMBEDDER: process.env.EMBEDDER ?? 'hash',
+      // Listing cursors are signed; without a configured key, one per process (cursors then last
+      // until the platform restarts, as the in-memory state behind some of them does).
+      CURSOR_SIGNING_KEY: process.env.CURSOR_SIGNING_KEY ?? randomBytes(32).toString('base64url'),
     });
     // Imported only now: each handler reads its configuration once, at module load, as in Lambda.
     resolveHandlers({

@@ -91,6 +91,8 @@ export class BillingWorkflow extends Construct {
       environment: { TABLE_NAME: data.table.tableName },
     });
     this.grantTenantListing(listTenants, data);
+    // The tenant listing's cursor travels in the execution's state between pages.
+    listTenants.grantCursorKey(data);
 
     const chargeMonthlyFee = new HouseFunction(this, 'ChargeMonthlyFeeFunction', {
       entry: MONTHLY_BILLING_STEPS.ChargeMonthlyFeeFunctionArn.entry,

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AttributeType,
   Billing,
@@ -8,6 +8,7 @@ import {
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { TABLE_DEFINITION } from '../../lambdas/adapters/dynamodb/table-definition';
 
@@ -18,6 +19,11 @@ export interface DataTableResources {
   readonly encryptionKey: IKey;
   /** Names of the global secondary indexes, so grants can name each index instead of `index/*`. */
   readonly indexNames: readonly string[];
+  /**
+   * The key listing cursors (positions in this table) are signed with; every function that reads
+   * the table pages through it with cursors, so `HouseFunction` hands it to each (never logged).
+   */
+  readonly cursorKey: ISecret;
 }
 
 export interface DataTableProps {
@@ -39,6 +45,7 @@ export class DataTable extends Construct implements DataTableResources {
   public readonly encryptionKey: Key;
   /** Names of the table's global secondary indexes, for index-scoped IAM statements. */
   public readonly indexNames: readonly string[];
+  public readonly cursorKey: Secret;
 
   constructor(scope: Construct, id: string, props: DataTableProps) {
     super(scope, id);
@@ -70,5 +77,17 @@ export class DataTable extends Construct implements DataTableResources {
       removalPolicy: props.removalPolicy,
     });
     this.indexNames = globalSecondaryIndexes.map((gsi) => gsi.indexName);
+
+    // Generated here, read once per Lambda instance (lambdas/adapters/cursor-codec.ts).
+    this.cursorKey = new Secret(this, 'CursorKey', {
+      description: 'Signs the API listing cursors (HMAC-SHA256) of the agent platform data table',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: props.removalPolicy,
+    });
+    Validations.of(this.cursorKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The cursor signing key protects only the integrity of listing cursors, which live for minutes; it grants no access. Regenerating it (replace the secret) invalidates the cursors in flight and nothing else, so a rotation Lambda would add a moving part for no protection.',
+    });
   }
 }

@@ -148,6 +148,7 @@ export class HouseFunction extends Construct {
 
     if (props.table) {
       this.grantTable(props.table);
+      this.grantCursorKey(props.table.resources);
     }
 
     Validations.of(this.role).acknowledge({
@@ -160,6 +161,21 @@ export class HouseFunction extends Construct {
       reason:
         'Node.js 22 is pinned on purpose: the esbuild target (lib/bundling.ts), the cold-start benchmark and local mode all assume it; moving to a newer runtime is a deliberate change of all three together.',
     });
+  }
+
+  /**
+   * The listing cursors' signing key: its ARN in `CURSOR_KEY_SECRET_ARN` and GetSecretValue on it.
+   * Every function given `table` gets it; one that reads the table otherwise calls this itself.
+   */
+  public grantCursorKey(resources: DataTableResources): void {
+    this.function.addEnvironment('CURSOR_KEY_SECRET_ARN', resources.cursorKey.secretArn);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [resources.cursorKey.secretArn],
+      }),
+    );
   }
 
   private grantTable({ resources, access }: TableAccess): void {

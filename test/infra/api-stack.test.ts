@@ -455,6 +455,29 @@ describe('api stack', () => {
       }
     });
 
+    it('hands every function the listing cursors’ signing key: its secret’s ARN, and GetSecretValue on that secret alone', () => {
+      const billingListing = fixture.api.billing.functions['list-tenants'];
+      const listingVariables = (
+        propertiesOf(logicalIdOf(fixture.api, billingListing.function)).Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      const arn = listingVariables.CURSOR_KEY_SECRET_ARN;
+      expect(JSON.stringify(arn)).toContain('CursorKey');
+      for (const name of FUNCTION_NAMES) {
+        expect(variablesOf(name).CURSOR_KEY_SECRET_ARN).toEqual(arn);
+        // Outbound Lambdas also read the tenants' secrets: IAM may merge both into one statement.
+        const secrets = statementsOf(name).filter((s) =>
+          JSON.stringify(s.Action).includes('secretsmanager:'),
+        );
+        expect(secrets.map((s) => s.Action)).toEqual(secrets.map(() => 'secretsmanager:GetSecretValue'));
+        const secretArns = secrets.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
+        expect(secretArns.filter((resource) => !JSON.stringify(resource).includes('/tenants/*'))).toEqual([
+          arn,
+        ]);
+      }
+    });
+
     it('lets DynamoDB use the key only on the caller’s behalf', () => {
       const region = Stack.of(fixture.api).region;
       for (const name of FUNCTION_NAMES) {

@@ -57,6 +57,14 @@ describe('stateful stack', () => {
       });
     });
 
+    it('generates the listing cursors’ signing key as a secret, kept like the data in prod', () => {
+      devTemplate.resourceCountIs('AWS::SecretsManager::Secret', 1);
+      devTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+        GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+      });
+      prodTemplate.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    });
+
     it('takes PITR, deletion protection and removal policy from config', () => {
       prodTemplate.hasResource('AWS::DynamoDB::GlobalTable', {
         DeletionPolicy: 'Retain',

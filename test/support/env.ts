@@ -3,3 +3,5 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'test';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+// Cursors are signed (lambdas/adapters/cursor-codec.ts); a fixed key for every test process.
+process.env.CURSOR_SIGNING_KEY ??= 'test-cursor-signing-key-0123456789abcdef';

@@ -3,36 +3,25 @@ import * as z from 'zod/mini';
 import { ValidationError } from '../../domain/shared/errors';
 import type { Page } from '../../domain/shared/pagination';
 import { lazySchema } from '../../domain/shared/zod';
+import { decodeCursor, encodeCursor } from '../cursor-codec';
 
 /**
- * Cursors are the query's LastEvaluatedKey, wrapped with the scope they belong to. A cursor
- * is accepted only for the same scope (tenant partition and listing), so a cursor crafted or
- * copied from another tenant's listing is a 400, never a way into that tenant's partition.
+ * Cursors are the query's LastEvaluatedKey, signed for the scope they belong to by the one cursor
+ * codec (`../cursor-codec`). `scope` names the tenant partition, the listing and its filters, so a
+ * cursor crafted, altered or copied from another tenant's listing is a 400, never a way into that
+ * tenant's partition nor a start key DynamoDB would refuse.
  */
-const cursorSchema = lazySchema(() =>
-  z.strictObject({
-    s: z.string(),
-    k: z.record(z.string(), z.union([z.string(), z.number()])),
-  }),
-);
+const startKeySchema = lazySchema(() => z.record(z.string(), z.union([z.string(), z.number()])));
 
-export function encodeCursor(scope: string, key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify({ s: scope, k: key })).toString('base64url');
-}
-
-export function decodeCursor(scope: string, cursor: string | undefined): Record<string, unknown> | undefined {
+async function startKeyOf(
+  scope: string,
+  cursor: string | undefined,
+): Promise<Record<string, unknown> | undefined> {
   if (cursor === undefined) return undefined;
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
+  const parsed = startKeySchema().safeParse(await decodeCursor(scope, cursor));
+  if (!parsed.success)
     throw ValidationError.forField('query.cursor', 'is not a cursor returned by this listing');
-  }
-  const parsed = cursorSchema().safeParse(decoded);
-  if (!parsed.success || parsed.data.s !== scope) {
-    throw ValidationError.forField('query.cursor', 'is not a cursor returned by this listing');
-  }
-  return parsed.data.k;
+  return parsed.data;
 }
 
 export interface QueryPageOptions<T> {
@@ -50,7 +39,7 @@ export interface QueryPageOptions<T> {
 /** Reads one page, following LastEvaluatedKey while a FilterExpression leaves the page short. */
 export async function queryPage<T>(options: QueryPageOptions<T>): Promise<Page<T>> {
   const items: T[] = [];
-  let startKey = decodeCursor(options.scope, options.cursor);
+  let startKey = await startKeyOf(options.scope, options.cursor);
   const maxRounds = options.maxRounds ?? 10;
   for (let round = 0; round < maxRounds; round++) {
     const result = await options.client.send(
@@ -64,7 +53,7 @@ export async function queryPage<T>(options: QueryPageOptions<T>): Promise<Page<T
     startKey = result.LastEvaluatedKey;
     if (!startKey || items.length >= options.limit) break;
   }
-  return startKey ? { items, nextCursor: encodeCursor(options.scope, startKey) } : { items };
+  return startKey ? { items, nextCursor: await encodeCursor(options.scope, startKey) } : { items };
 }
 
 /**

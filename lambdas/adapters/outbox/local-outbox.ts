@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import {
   type DeliveryReceipt,
@@ -11,6 +12,7 @@ import { ValidationError } from '../../domain/shared/errors';
 import { newId } from '../../domain/shared/ids';
 import type { Page, PageRequest } from '../../domain/shared/pagination';
 import { lazySchema } from '../../domain/shared/zod';
+import { openCursor, signCursor } from '../cursor-codec';
 
 export const OUTBOX_KINDS = ['sms', 'whatsapp', 'email', 'call', 'payment'] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
@@ -74,9 +76,11 @@ interface TenantBox {
   readonly charges: Map<string, Charge>;
 }
 
-const cursorSchema = lazySchema(() =>
-  z.strictObject({ t: z.string(), k: z.optional(z.enum(OUTBOX_KINDS)), s: z.int() }),
-);
+const positionSchema = lazySchema(() => z.int());
+
+/** The listing a cursor belongs to: the tenant and the kind filter. */
+const listingOf = (tenantId: string, kind: OutboxKind | undefined) =>
+  JSON.stringify(['outbox', tenantId, kind]);
 
 /**
  * The stand-in for every outbound provider in local mode and tests: it records what would have
@@ -91,6 +95,8 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
   private readonly now: () => Date;
   readonly #tenants = new Map<string, TenantBox>();
   readonly #faults = new Map<OutboxKind, unknown[]>();
+  /** The records live in this process only, and so do their cursors: a key of its own suffices. */
+  readonly #cursorKey = randomBytes(32);
 
   constructor(options: LocalOutboxOptions = {}) {
     this.maxPerTenant = Math.max(1, options.maxPerTenant ?? 1000);
@@ -191,7 +197,7 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
   list(tenantId: string, request: OutboxListRequest): Page<OutboxRecord> {
     const limit = Math.max(1, Math.floor(request.limit));
     const before =
-      request.cursor === undefined ? undefined : decodeCursor(request.cursor, tenantId, request.kind);
+      request.cursor === undefined ? undefined : this.positionOf(tenantId, request.kind, request.cursor);
     const stored = this.#tenants.get(tenantId)?.stored ?? [];
     const items: OutboxRecord[] = [];
     let last: Stored | undefined;
@@ -207,7 +213,20 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
       items.push(entry.record);
       last = entry;
     }
-    return more && last ? { items, nextCursor: encodeCursor(tenantId, request.kind, last.seq) } : { items };
+    return more && last
+      ? { items, nextCursor: signCursor(this.#cursorKey, listingOf(tenantId, request.kind), last.seq) }
+      : { items };
+  }
+
+  /**
+   * Records carry a per-tenant sequence, so a cursor keeps its place even when older records are
+   * evicted meanwhile (ids are ULIDs, which do not order records created in the same millisecond).
+   */
+  private positionOf(tenantId: string, kind: OutboxKind | undefined, cursor: string): number {
+    const parsed = positionSchema().safeParse(openCursor(this.#cursorKey, listingOf(tenantId, kind), cursor));
+    if (!parsed.success)
+      throw ValidationError.forField('query.cursor', 'is not a cursor returned by this listing');
+    return parsed.data;
   }
 
   /**
@@ -258,30 +277,6 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
     }
     return box;
   }
-}
-
-/**
- * Records carry a per-tenant sequence, so a cursor keeps its place even when older records are
- * evicted meanwhile (ids are ULIDs, which do not order records created in the same millisecond).
- */
-function encodeCursor(tenantId: string, kind: OutboxKind | undefined, seq: number): string {
-  return Buffer.from(JSON.stringify({ t: tenantId, ...(kind ? { k: kind } : {}), s: seq })).toString(
-    'base64url',
-  );
-}
-
-function decodeCursor(cursor: string, tenantId: string, kind: OutboxKind | undefined): number {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    decoded = undefined;
-  }
-  const parsed = cursorSchema().safeParse(decoded);
-  if (!parsed.success || parsed.data.t !== tenantId || parsed.data.k !== kind) {
-    throw ValidationError.forField('query.cursor', 'is not a cursor returned by this listing');
-  }
-  return parsed.data.s;
 }
 
 /**
