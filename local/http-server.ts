@@ -60,6 +60,23 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Whether every percent-escape in the raw path and query decodes (to UTF-8): API Gateway answers
+ * 400 to a request whose target does not, before any route or Lambda sees it.
+ */
+function isWellEncoded(target: string): boolean {
+  const queryAt = target.indexOf('?');
+  const path = queryAt === -1 ? target : target.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : target.slice(queryAt + 1);
+  try {
+    decodeURIComponent(path);
+    for (const part of query.split(/[&=]/)) decodeURIComponent(part.replace(/\+/g, ' '));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface LocalHttpServerOptions {
   readonly handlers: Promise<Record<HttpLambdaName, HttpHandler>>;
   /** The local issuer's public keys: tokens are checked against them as the JWT authorizer checks Cognito's. */
@@ -71,14 +88,16 @@ export interface LocalHttpServerOptions {
 
 /**
  * Plays API Gateway (HTTP API, payload 2.0) for the local mode: the same route table, the same
- * event shape, JWT verification like the JWT authorizer (issuer, audience, expiry, signature),
- * and the gateway's own 401/404/413 answers.
+ * event shape, JWT verification like the JWT authorizer (issuer, audience, signature, and an
+ * expiry that must be there and not passed), and the gateway's own 400/401/404/413 answers.
  */
 export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
   const routes = compileRoutes();
   const keySet = createLocalJWKSet(options.jwks);
   return createServer(async (req, res) => {
     const started = performance.now();
+    // Kept: reading stops early on an oversize body, which detaches the socket from the request.
+    const { socket } = req;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
     res.on('finish', () => {
@@ -89,6 +108,7 @@ export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
       }
     });
     try {
+      if (!isWellEncoded(req.url ?? '/')) return send(res, 400, JSON.stringify({ message: 'Bad Request' }));
       if (method === 'GET' && url.pathname === '/local-issuer/.well-known/jwks.json') {
         return send(res, 200, JSON.stringify(options.jwks));
       }
@@ -117,6 +137,8 @@ export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
             issuer: options.issuer(),
             audience: options.audience,
             algorithms: ['RS256'],
+            // The JWT authorizer refuses a token that never expires, however well signed.
+            requiredClaims: ['exp'],
           });
           claims = gatewayClaims(payload);
         } catch {
@@ -127,8 +149,18 @@ export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
       }
 
       const body = await readBody(req);
-      if (body === 'too-large')
-        return send(res, 413, JSON.stringify({ message: 'Request Entity Too Large' }));
+      if (body === 'too-large') {
+        // Answered before the rest of the body is read, so the connection cannot carry another
+        // request: say so and close it, as the gateway does (kept open, the next request on it
+        // would wait behind the unread bytes until the keep-alive timeout).
+        res.on('finish', () => {
+          socket.end();
+          setTimeout(() => socket.destroy(), 1000).unref();
+        });
+        return send(res, 413, JSON.stringify({ message: 'Request Entity Too Large' }), {
+          connection: 'close',
+        });
+      }
       const headers: Record<string, string> = { 'x-forwarded-proto': 'http' };
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
