@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { AppError, type FieldIssue, ValidationError } from '../domain/shared/errors';
+import { AppError, type FieldIssue, ValidationError, withoutInfrastructure } from '../domain/shared/errors';
 
 /** The only place errors become HTTP responses. */
 export function errorResponse(
@@ -17,7 +17,8 @@ export function errorResponse(
   const body = {
     error: {
       code: appError.code,
-      message: appError.expose ? appError.message : 'Internal error',
+      // The last guard: whatever an error quotes from a provider, no ARN, URL or address leaves.
+      message: appError.expose ? withoutInfrastructure(appError.message) : 'Internal error',
       ...(appError.expose && appError.details ? { details: appError.details } : {}),
     },
   };

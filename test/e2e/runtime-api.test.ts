@@ -182,7 +182,8 @@ describe('chat', () => {
     const agentId = await activeAgent({ model: { provider: 'openai-compatible', modelId: 'gpt-4o-mini' } });
     const failed = await chat(agentId, { message: 'hello there' });
     expect({ status: failed.status, body: failed.body }).toMatchObject({ status: 502 });
-    expect(failed.body.error.message).toContain('model not found');
+    // In product terms: the provider, the model and what went wrong (test/e2e/error-exposure.test.ts).
+    expect(failed.body.error.message).toContain('openai-compatible: gpt-4o-mini: HTTP 400');
     const executionId = failed.body.error.details.executionId;
     const execution = await api.request('GET', `/v1/executions/${executionId}`, { token: owner.token });
     expect(execution.body).toMatchObject({ status: 'FAILED', error: { code: 'MODEL_FAILED' } });

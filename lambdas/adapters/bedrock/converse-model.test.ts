@@ -277,6 +277,19 @@ describe('BedrockConverseModel', () => {
     expect(failure.message).toContain('enable the model in the Bedrock console');
   });
 
+  it('never repeats the service’s message: an access denial names the account, role and model ARNs', async () => {
+    const arnMessage =
+      'User: arn:aws:sts::123456789012:assumed-role/AgentPlatform-dev-Runtime/fn is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:eu-west-1::foundation-model/x because no identity-based policy allows it (https://bedrock-runtime.eu-west-1.amazonaws.com)';
+    bedrock.on(ConverseCommand).rejects(new AccessDeniedException({ message: arnMessage, $metadata: {} }));
+    const failure = (await model.converse(request([question])).catch((e: unknown) => e)) as ModelError;
+    expect(failure.message).toBe(
+      `bedrock: ${MODEL_ID}: AccessDeniedException: the platform may not use this model (enable the model in the Bedrock console and allow bedrock:InvokeModel on it)`,
+    );
+    for (const leak of ['arn:', '123456789012', 'AgentPlatform-dev', 'amazonaws.com', 'https://']) {
+      expect(failure.message).not.toContain(leak);
+    }
+  });
+
   it('gives up after four attempts with a retryable error', async () => {
     bedrock
       .on(ConverseCommand)

@@ -1,5 +1,4 @@
 import {
-  AccessDeniedException,
   type ContentBlock as BedrockContentBlock,
   type BedrockRuntimeClient,
   BedrockRuntimeServiceException,
@@ -10,7 +9,6 @@ import {
   type Message,
   ModelNotReadyException,
   ModelTimeoutException,
-  ResourceNotFoundException,
   ServiceUnavailableException,
   ThrottlingException,
   type ToolUseBlock,
@@ -24,6 +22,7 @@ import {
   type ModelResponse,
   type StopReason,
 } from '../../domain/runtime/model';
+import { logger } from '../../observability';
 import {
   errorLike,
   errorName,
@@ -82,22 +81,17 @@ export class BedrockConverseModel implements ModelProvider {
     };
   }
 
+  /**
+   * The failure in product terms: the model, the service's error name and what it means. The
+   * service's own message (an access denial names the account and role ARNs) goes to the log only.
+   */
   private failure(modelId: string, error: unknown): ModelError {
     if (error instanceof ModelError) return error;
-    if (error instanceof RetriesExhaustedError) {
-      return new ModelError(
-        this.name,
-        `${modelId}: ${describe(error.lastError)} (${error.message})`,
-        true,
-        errorName(error.lastError),
-      );
-    }
-    return new ModelError(
-      this.name,
-      `${modelId}: ${describe(error)}${hintFor(error)}`,
-      false,
-      errorName(error),
-    );
+    const exhausted = error instanceof RetriesExhaustedError;
+    const last = exhausted ? error.lastError : error;
+    const reason = `${reasonOf(last)}${exhausted ? ` (${error.message})` : ''}`;
+    logger.warn('Model call failed', { provider: this.name, modelId, reason, detail: describe(last) });
+    return new ModelError(this.name, `${modelId}: ${reason}`, exhausted, errorName(last));
   }
 }
 
@@ -201,15 +195,29 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The two failures a new deployment meets first, with what fixes them. */
-function hintFor(error: unknown): string {
-  if (error instanceof AccessDeniedException) {
-    return ' (enable the model in the Bedrock console and allow bedrock:InvokeModel on it)';
-  }
-  if (error instanceof ResourceNotFoundException) return ' (unknown model id, or not offered in this region)';
-  return '';
+/** What each Bedrock error means, in the platform's words (and what fixes the first two). */
+const MEANINGS: Readonly<Record<string, string>> = {
+  AccessDeniedException:
+    'the platform may not use this model (enable the model in the Bedrock console and allow bedrock:InvokeModel on it)',
+  ResourceNotFoundException: 'unknown model id, or not offered in this region',
+  ValidationException: 'the provider rejected the request',
+  ThrottlingException: 'the provider is limiting requests',
+  ServiceQuotaExceededException: 'a quota of the provider is exhausted',
+  ModelTimeoutException: 'the model took too long to answer',
+  ModelNotReadyException: 'the model is not ready yet',
+  ModelErrorException: 'the model failed while answering',
+  ServiceUnavailableException: 'the provider failed to answer',
+  InternalServerException: 'the provider failed to answer',
+};
+
+function reasonOf(error: unknown): string {
+  const name = errorName(error);
+  if (name !== undefined && MEANINGS[name]) return `${name}: ${MEANINGS[name]}`;
+  if (isNetworkError(error)) return 'the provider could not be reached';
+  return `${name ?? 'Error'}: the provider failed`;
 }
 
+/** For the log only: the service's own message. */
 function describe(error: unknown): string {
   const like = errorLike(error);
   return typeof like?.message === 'string'

@@ -280,7 +280,7 @@ describe('OpenAiCompatibleModel', () => {
     expect(received).toHaveLength(1);
   });
 
-  it('fails at once, not retryable, on 400 with the server reason and without the key', async () => {
+  it('fails at once, not retryable, on 400, in product terms: no server words, address or key', async () => {
     replies.push({
       status: 400,
       body: {
@@ -294,9 +294,9 @@ describe('OpenAiCompatibleModel', () => {
     expect(failure).toBeInstanceOf(ModelError);
     expect(failure).toMatchObject({ retryable: false, statusCode: 502 });
     const { message } = failure as ModelError;
-    expect(message).toContain(
-      `openai-compatible: llama3.1:8b at ${new URL(baseUrl).origin}: HTTP 400: model 'llama9' not found`,
-    );
+    expect(message).toBe('openai-compatible: llama3.1:8b: HTTP 400: the provider rejected the request');
+    expect(message).not.toContain(new URL(baseUrl).host);
+    expect(message).not.toContain('llama9');
     expect(message).not.toContain(API_KEY);
     expect(received).toHaveLength(1);
   });
@@ -322,8 +322,8 @@ describe('OpenAiCompatibleModel', () => {
     for (let i = 0; i < 4; i++) replies.push({ status: 503, body: 'upstream overloaded' });
     const failure = await failureOf(model().converse(request([question])));
     expect(failure).toMatchObject({ retryable: true });
-    expect((failure as ModelError).message).toContain(
-      'HTTP 503: upstream overloaded (gave up after 4 attempts)',
+    expect((failure as ModelError).message).toBe(
+      'openai-compatible: llama3.1:8b: HTTP 503: the provider failed to answer (gave up after 4 attempts)',
     );
     expect(received).toHaveLength(4);
     expect(sleeps).toEqual([125, 250, 500]);
@@ -348,7 +348,10 @@ describe('OpenAiCompatibleModel', () => {
       model({ baseUrl: `http://127.0.0.1:${port}/v1` }).converse(request([question])),
     );
     expect(failure).toMatchObject({ retryable: true });
-    expect((failure as ModelError).message).toContain('cannot reach the server');
+    expect((failure as ModelError).message).toBe(
+      'openai-compatible: llama3.1:8b: the provider could not be reached (gave up after 4 attempts)',
+    );
+    expect((failure as ModelError).message).not.toContain(String(port));
     expect(sleeps).toHaveLength(3);
   });
 });

@@ -9,6 +9,7 @@ import {
   type StopReason,
 } from '../../domain/runtime/model';
 import { lazySchema } from '../../domain/shared/zod';
+import { logger } from '../../observability';
 import {
   errorLike,
   errorName,
@@ -91,29 +92,36 @@ export class OpenAiCompatibleModel implements ModelProvider {
     try {
       return JSON.parse(text);
     } catch {
-      throw new ModelError(PROVIDER, `${this.origin} answered with a body that is not JSON`, false);
+      throw new ModelError(PROVIDER, 'the provider answered with a body that is not JSON', false);
     }
   }
 
+  /**
+   * The failure in product terms (the model, the HTTP status, what it means); the server's own
+   * words and address, which can name hosts, accounts or the key, go to the log only.
+   */
   private failure(modelId: string, error: unknown): ModelError {
     if (error instanceof ModelError) return error;
-    const where = `${modelId} at ${this.origin}`;
-    if (error instanceof RetriesExhaustedError) {
-      return new ModelError(
-        PROVIDER,
-        this.redact(`${where}: ${this.describe(error.lastError)} (${error.message})`),
-        true,
-        errorName(error.lastError),
-      );
-    }
-    return new ModelError(
-      PROVIDER,
-      this.redact(`${where}: ${this.describe(error)}`),
-      false,
-      errorName(error),
-    );
+    const exhausted = error instanceof RetriesExhaustedError;
+    const last = exhausted ? error.lastError : error;
+    const reason = `${this.reasonOf(last)}${exhausted ? ` (${error.message})` : ''}`;
+    logger.warn('Model call failed', {
+      provider: PROVIDER,
+      modelId,
+      reason,
+      detail: this.redact(`${this.origin}: ${this.describe(last)}`),
+    });
+    return new ModelError(PROVIDER, `${modelId}: ${reason}`, exhausted, errorName(last));
   }
 
+  private reasonOf(error: unknown): string {
+    if (error instanceof HttpStatusError)
+      return `HTTP ${error.status}: ${statusMeaning(error.status, error.code)}`;
+    if (errorLike(error)?.name === 'TimeoutError') return `no answer within ${this.timeoutMs} ms`;
+    return 'the provider could not be reached';
+  }
+
+  /** For the log: what the server said, or why it could not be reached. */
   private describe(error: unknown): string {
     if (error instanceof HttpStatusError) return error.message;
     const like = errorLike(error);
@@ -150,6 +158,19 @@ class HttpStatusError extends Error {
         : message;
     return new HttpStatusError(response.status, detail, code, retryAfterMs(response.headers));
   }
+}
+
+/** What an HTTP status from the provider means, in the platform's words. */
+function statusMeaning(status: number, code: string | undefined): string {
+  if (status === 401 || status === 403) return 'the API key was rejected or lacks access';
+  if (status === 404) return 'the provider does not offer this model or endpoint';
+  if (status === 429) {
+    return code === 'insufficient_quota'
+      ? 'the provider account is out of credit'
+      : 'the provider is limiting requests';
+  }
+  if (status === 408 || status >= 500) return 'the provider failed to answer';
+  return 'the provider rejected the request';
 }
 
 function verdict(error: unknown): RetryVerdict {

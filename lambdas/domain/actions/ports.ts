@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors';
+import { AppError, withoutInfrastructure } from '../shared/errors';
 import type { Page, PageRequest } from '../shared/pagination';
 
 /**
@@ -65,11 +65,16 @@ export class ProviderError extends AppError {
     message: string,
     readonly providerCode?: string,
   ) {
-    super(502, retryable ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_REJECTED', `${provider}: ${message}`, {
-      provider,
-      retryable,
-      ...(providerCode ? { providerCode } : {}),
-    });
+    super(
+      502,
+      retryable ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_REJECTED',
+      withoutInfrastructure(`${provider}: ${message}`),
+      {
+        provider,
+        retryable,
+        ...(providerCode ? { providerCode } : {}),
+      },
+    );
   }
 }
 

@@ -33,6 +33,18 @@ export interface Approval {
   readonly updatedAt: string;
 }
 
+/** An approval as the API shows it: the workflow execution waiting on it is the platform's business. */
+export type ApprovalView = Omit<Approval, 'workflowExecutionId'>;
+
+export function approvalView(approval: Approval): ApprovalView {
+  const { workflowExecutionId: _execution, ...view } = approval;
+  return view;
+}
+
+export function approvalPageView(page: Page<Approval>): Page<ApprovalView> {
+  return { ...page, items: page.items.map(approvalView) };
+}
+
 export interface ApprovalListFilter extends PageRequest {
   readonly status?: ApprovalStatus;
 }

@@ -196,7 +196,8 @@ describe('recordApprovalRequest', () => {
       approvalId: approval().id,
       actionId: approval().actionId,
       outcome: 'pending',
-      details: { action: 'take_payment', workflowExecutionId: input.executionId },
+      // The execution's name, not its ARN (account, region): tenants read the audit log.
+      details: { action: 'take_payment', workflowExecutionId: 'apr_1' },
     });
     expect(audit.entries[0]?.id).toMatch(/^aud_/);
   });

@@ -122,8 +122,9 @@ export async function recordApprovalRequest(
       level: approval.level,
       reason: approval.reason,
       expiresAt: approval.expiresAt,
-      // Which execution waits on it, so the audit log leads to the execution history.
-      workflowExecutionId: input.executionId,
+      // Which execution waits on it, so the audit log leads to the execution history: its name
+      // only (the last part of the ARN), since tenants read the audit log.
+      workflowExecutionId: input.executionId.slice(input.executionId.lastIndexOf(':') + 1),
     }),
   ]);
   return { outcome: 'recorded' };

@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors';
+import { AppError, withoutInfrastructure } from '../shared/errors';
 
 /**
  * The model port: one conversation turn against an LLM, with tool use. Bedrock (Converse),
@@ -69,7 +69,9 @@ export interface ModelProvider {
 /**
  * A model call that failed after the provider's own retries. `retryable` says whether trying
  * again later could succeed (throttling, timeouts, 5xx) or not (bad request, access denied,
- * unknown model). Exposed to callers as 502 with the reason.
+ * unknown model). Exposed to callers as 502 with the reason, in product terms: the provider as
+ * agents name it, the model id, and what went wrong; never the provider's own words (they go to
+ * the logs), nor a host, URL or ARN.
  */
 export class ModelError extends AppError {
   constructor(
@@ -78,7 +80,7 @@ export class ModelError extends AppError {
     readonly retryable: boolean,
     readonly causeName?: string,
   ) {
-    super(502, 'MODEL_FAILED', `${provider}: ${message}`, { provider, retryable });
+    super(502, 'MODEL_FAILED', withoutInfrastructure(`${provider}: ${message}`), { provider, retryable });
   }
 }
 

@@ -73,3 +73,24 @@ export class UnsupportedMediaTypeError extends AppError {
 
 /** An error's message for a log line; never shown to callers. */
 export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+const INFRASTRUCTURE: readonly [RegExp, string][] = [
+  [/\barn:aws[a-z-]*:[^\s"'`,;()<>]+/gi, '[resource]'],
+  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`,;()<>]+/gi, '[url]'],
+  [/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g, '[address]'],
+  [/\b(?:[a-z0-9-]+\.)+[a-z]{2,}:\d{1,5}\b/gi, '[address]'],
+  [/\b\d{12}\b/g, '[account]'],
+];
+
+/**
+ * `text` (an upstream service's words, typically) without what names infrastructure: ARNs, URLs,
+ * IP addresses, host:port pairs and AWS account ids. Errors that reach a tenant go through it
+ * (`AppError` subclasses that carry provider messages, and `errorResponse`), so that a provider's
+ * message cannot show the platform's accounts, roles, endpoints or internal addresses.
+ */
+export function withoutInfrastructure(text: string): string {
+  return INFRASTRUCTURE.reduce(
+    (result, [pattern, replacement]) => result.replace(pattern, replacement),
+    text,
+  );
+}

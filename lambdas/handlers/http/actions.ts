@@ -10,6 +10,7 @@ import {
   listActions,
 } from '../../domain/actions/suggestions';
 import { decideApproval, getApproval, listApprovals } from '../../domain/approvals/approvals';
+import { approvalPageView, approvalView } from '../../domain/approvals/model';
 import { AppError, NotFoundError } from '../../domain/shared/errors';
 import { createHttpHandler, etag } from '../../http/http-handler';
 import { ACTION_ROUTES } from '../../http/routes/actions';
@@ -48,16 +49,16 @@ export const handler = createHttpHandler(
       return { body: policy, headers: etag(policy) };
     },
     'GET /v1/approvals': async ({ principal, query }) => ({
-      body: await listApprovals(deps, principal, query),
+      body: approvalPageView(await listApprovals(deps, principal, query)),
     }),
     'GET /v1/approvals/{id}': async ({ principal, params }) => ({
-      body: await getApproval(deps, principal, params.id),
+      body: approvalView(await getApproval(deps, principal, params.id)),
     }),
     'POST /v1/approvals/{id}/approve': async ({ principal, params, body }) => ({
-      body: await decideApproval(deps, principal, params.id, 'approved', body?.comment),
+      body: approvalView(await decideApproval(deps, principal, params.id, 'approved', body?.comment)),
     }),
     'POST /v1/approvals/{id}/reject': async ({ principal, params, body }) => ({
-      body: await decideApproval(deps, principal, params.id, 'rejected', body?.comment),
+      body: approvalView(await decideApproval(deps, principal, params.id, 'rejected', body?.comment)),
     }),
     'GET /v1/audit': async ({ principal, query }) => ({
       body: await deps.audit.list(principal.tenantId, query),
