@@ -147,13 +147,18 @@ export async function rollbackAgent(
   const current = await getAgent(deps, actor, agentId);
   const target = await deps.agents.getVersion(actor.tenantId, agentId, toVersion);
   if (!target) throw new NotFoundError(`Version ${toVersion} of agent`, agentId);
-  await assertLocation(deps, actor.tenantId, target.config.locationId);
+  // A version from before its location was deleted: restored without it, and the version says so,
+  // rather than refusing a rollback over a field the caller never sent.
+  const { locationId, ...config } = target.config;
+  const locationGone = locationId !== undefined && !(await deps.locations.get(actor.tenantId, locationId));
   return saveNewConfig(
     deps,
     actor,
     current,
-    target.config,
-    `rolled back to ${toVersion}`,
+    locationGone ? config : target.config,
+    locationGone
+      ? `rolled back to ${toVersion} (its location ${locationId} no longer exists and was left out)`
+      : `rolled back to ${toVersion}`,
     expectedVersion ?? current.version,
   );
 }
@@ -165,13 +170,16 @@ export async function cloneAgent(
   name?: string,
 ): Promise<Agent> {
   const source = await getAgent(deps, actor, agentId);
-  const config = configOf(source);
+  const { locationId, ...config } = configOf(source);
+  // The clone copies the location; one deleted since (a reference from before deletions checked for
+  // users) is dropped rather than failing a request that never named it.
+  const location = locationId && (await deps.locations.get(actor.tenantId, locationId)) ? { locationId } : {};
   // Channel addresses belong to one agent; the clone gets its own when it is provisioned.
   const channels = config.channels.map(({ address: _address, ...channel }) => channel);
   return createFromConfig(
     deps,
     actor,
-    { ...config, channels, name: name ?? `${source.name} (copy)`.slice(0, 100) },
+    { ...config, ...location, channels, name: name ?? `${source.name} (copy)`.slice(0, 100) },
     `cloned from ${source.id} v${source.version}`,
   );
 }

@@ -1,3 +1,4 @@
+import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
@@ -23,6 +24,8 @@ const deps = {
   tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
   users: new DynamoUserRepository(client, config.TABLE_NAME),
   locations: new DynamoLocationRepository(client, config.TABLE_NAME),
+  // Read only, when a location is deleted: the agents placed at it.
+  agents: new DynamoAgentRepository(client, config.TABLE_NAME),
   identity: createIdentityProvider(loadIdentityConfig(), {
     client,
     tableName: config.TABLE_NAME,

@@ -111,7 +111,7 @@ export const TENANCY_ROUTES = {
   'DELETE /v1/locations/{id}': {
     lambda: 'tenancy',
     permission: 'locations:write',
-    summary: 'Delete a location',
+    summary: 'Delete a location nobody uses: 409 naming the users and agents that still refer to it',
     params: locationParams,
     status: 204,
   },
