@@ -1,5 +1,5 @@
 /** Bad input gets a 4xx that names the problem, never a 500, and writes nothing. */
-import { type ApiClient, agentBody, registerTenant, startApi } from '../support/api';
+import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../support/api';
 
 let api: ApiClient;
 let token: string;
@@ -243,5 +243,273 @@ describe.each(cases)('%s', (_name, send, status, field) => {
     expect(response.status).toBe(status);
     if (field) expect(JSON.stringify(response.body)).toContain(field);
     expect(await snapshot()).toBe(before);
+  });
+});
+
+/**
+ * Numbers and keys the table cannot store (DynamoDB through the document client) are refused at
+ * validation, naming the field, by the one `storableNumber` / `storableJson` / `storableRecord`
+ * helper set (lambdas/domain/shared/zod.ts): `1e400` is Infinity after JSON.parse, `1e-300` is below
+ * DynamoDB's 1e-130, `1e16` (any integer past 2^53 - 1) is refused by the document client, `{"":1}`
+ * is an empty attribute name, `__proto__` cannot be copied into a plain object, and free-form JSON
+ * nests at most 16 levels (DynamoDB allows 32, and it is stored inside an item's own maps).
+ */
+describe('what the table cannot store', () => {
+  let memoryId: string;
+
+  beforeAll(async () => {
+    const memory = await api.request('POST', `/v1/agents/${agentId}/memories`, {
+      token,
+      body: { type: 'semantic', content: 'Prefers mornings' },
+    });
+    expect(memory.status).toBe(201);
+    memoryId = memory.body.id;
+  });
+
+  /** JSON as written (JSON.stringify cannot write 1e400 or a `__proto__` key). */
+  const raw = (method: string, path: string, json: string) =>
+    api.request(method, path, { token, rawBody: json, headers: { 'content-type': 'application/json' } });
+  const agentJson = (extra: string) => `${JSON.stringify(agentBody('Edge')).slice(0, -1)},${extra}}`;
+  const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+
+  const storableCases: [string, () => Promise<{ status: number; body: any }>, string][] = [
+    [
+      'a price of 1e16',
+      () => raw('POST', '/v1/agents', agentJson('"knowledgeBase":{"products":[{"name":"a","price":1e16}]}')),
+      'body.knowledgeBase.products.0.price',
+    ],
+    [
+      'a price of 1e400',
+      () => raw('POST', '/v1/agents', agentJson('"knowledgeBase":{"products":[{"name":"a","price":1e400}]}')),
+      'body.knowledgeBase.products.0.price',
+    ],
+    [
+      'a price of 1e-300',
+      () =>
+        raw('POST', '/v1/agents', agentJson('"knowledgeBase":{"products":[{"name":"a","price":1e-300}]}')),
+      'body.knowledgeBase.products.0.price',
+    ],
+    [
+      'a patched price of 1e126',
+      () =>
+        raw('PATCH', `/v1/agents/${agentId}`, '{"knowledgeBase":{"products":[{"name":"a","price":1e126}]}}'),
+      'body.knowledgeBase.products.0.price',
+    ],
+    [
+      'a temperature of 1e-300',
+      () =>
+        raw(
+          'POST',
+          '/v1/agents',
+          agentJson('"model":{"provider":"scripted","modelId":"m","temperature":1e-300}'),
+        ),
+      'body.model.temperature',
+    ],
+    [
+      'a topP of 1e-300',
+      () =>
+        raw('POST', '/v1/agents', agentJson('"model":{"provider":"scripted","modelId":"m","topP":1e-300}')),
+      'body.model.topP',
+    ],
+    [
+      'a memory importance of 1e-300',
+      () =>
+        raw(
+          'POST',
+          `/v1/agents/${agentId}/memories`,
+          '{"type":"semantic","content":"x","importance":1e-300}',
+        ),
+      'body.importance',
+    ],
+    [
+      'an updated memory importance of 1e-300',
+      () => raw('PUT', `/v1/memories/${memoryId}`, '{"importance":1e-300}'),
+      'body.importance',
+    ],
+    [
+      'a policy bound of 1e-300',
+      () =>
+        raw(
+          'PUT',
+          '/v1/policies',
+          '{"rules":[{"action":"take_payment","when":{"param":"amount","gt":1e-300},"level":"approval"}]}',
+        ),
+      'body.rules.0.when.gt',
+    ],
+    [
+      'a policy bound of 1e200',
+      () =>
+        raw(
+          'PUT',
+          '/v1/policies',
+          '{"rules":[{"action":"take_payment","when":{"param":"amount","lte":1e200},"level":"approval"}]}',
+        ),
+      'body.rules.0.when.lte',
+    ],
+    [
+      'a policy bound of 1e400',
+      () =>
+        raw(
+          'PUT',
+          '/v1/policies',
+          '{"rules":[{"action":"take_payment","when":{"param":"amount","gte":1e400},"level":"approval"}]}',
+        ),
+      'body.rules.0.when.gte',
+    ],
+    [
+      'process context with an empty key',
+      () => raw('POST', '/v1/agent/process', `{"agentId":"${agentId}","message":"hi","context":{"":1}}`),
+      'body.context.',
+    ],
+    [
+      'process context with a nested empty key',
+      () =>
+        raw(
+          'POST',
+          '/v1/agent/process',
+          `{"agentId":"${agentId}","message":"hi","context":{"order":{"":1}}}`,
+        ),
+      'body.context.order.',
+    ],
+    [
+      'process context with 1e400',
+      () => raw('POST', '/v1/agent/process', `{"agentId":"${agentId}","message":"hi","context":{"n":1e400}}`),
+      'body.context.n',
+    ],
+    [
+      'process context with 1e-300',
+      () =>
+        raw('POST', '/v1/agent/process', `{"agentId":"${agentId}","message":"hi","context":{"n":[1e-300]}}`),
+      'body.context.n.0',
+    ],
+    [
+      'process context with 1e16',
+      () => raw('POST', '/v1/agent/process', `{"agentId":"${agentId}","message":"hi","context":{"n":1e16}}`),
+      'body.context.n',
+    ],
+    [
+      'process context with a __proto__ key',
+      () =>
+        raw(
+          'POST',
+          '/v1/agent/process',
+          `{"agentId":"${agentId}","message":"hi","context":{"__proto__":{"admin":true}}}`,
+        ),
+      'body.context.__proto__',
+    ],
+    [
+      'process context with a nested __proto__ key',
+      () =>
+        raw(
+          'POST',
+          '/v1/agent/process',
+          `{"agentId":"${agentId}","message":"hi","context":{"a":{"__proto__":{"admin":true}}}}`,
+        ),
+      'body.context.a.__proto__',
+    ],
+    [
+      'process context nesting 33 levels',
+      () =>
+        raw('POST', '/v1/agent/process', `{"agentId":"${agentId}","message":"hi","context":${nested(33)}}`),
+      'nests deeper than 16 levels',
+    ],
+    [
+      'process context nesting 17 levels',
+      () =>
+        raw('POST', '/v1/agent/process', `{"agentId":"${agentId}","message":"hi","context":${nested(17)}}`),
+      'body.context.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a',
+    ],
+    [
+      'process context that is not an object',
+      () => raw('POST', '/v1/agent/process', `{"agentId":"${agentId}","message":"hi","context":[1]}`),
+      'body.context',
+    ],
+    [
+      'execute context with an empty key',
+      () => raw('POST', `/v1/agents/${agentId}/execute`, '{"task":"hi","context":{"":1}}'),
+      'body.context.',
+    ],
+    [
+      'execute context with 1e400',
+      () => raw('POST', `/v1/agents/${agentId}/execute`, '{"task":"hi","context":{"n":1e400}}'),
+      'body.context.n',
+    ],
+    [
+      'execute context with 1e-300',
+      () => raw('POST', `/v1/agents/${agentId}/execute`, '{"task":"hi","context":{"n":1e-300}}'),
+      'body.context.n',
+    ],
+    [
+      'execute context with a __proto__ key',
+      () => raw('POST', `/v1/agents/${agentId}/execute`, '{"task":"hi","context":{"__proto__":{"x":1}}}'),
+      'body.context.__proto__',
+    ],
+    [
+      'execute context nesting 33 levels',
+      () => raw('POST', `/v1/agents/${agentId}/execute`, `{"task":"hi","context":${nested(33)}}`),
+      'nests deeper than 16 levels',
+    ],
+  ];
+
+  describe.each(storableCases)('%s', (_name, send, field) => {
+    it(`is a 400 naming ${field} and writes nothing`, async () => {
+      const before = await snapshot();
+      const response = await send();
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(response.body.error)).toContain(field);
+      expect(await snapshot()).toBe(before);
+    });
+  });
+
+  it('keeps what the table can store, exactly', async () => {
+    const agent = await raw(
+      'POST',
+      '/v1/agents',
+      agentJson(
+        '"knowledgeBase":{"products":[{"name":"a","price":0.30000000000000004},{"name":"b","price":1000000000}]}',
+      ),
+    );
+    expect(agent.status).toBe(201);
+    expect(agent.body.knowledgeBase.products.map((p: { price: number }) => p.price)).toEqual([
+      0.30000000000000004, 1e9,
+    ]);
+    const memory = await raw(
+      'POST',
+      `/v1/agents/${agentId}/memories`,
+      '{"type":"semantic","content":"tiny","importance":1e-130}',
+    );
+    expect(memory.status).toBe(201);
+    const read = await api.request('GET', `/v1/memories/${memory.body.id}`, { token });
+    expect(read.body.importance).toBe(1e-130);
+  });
+
+  it('turns a model’s tool input it cannot store into a refused action, not a 500 (a `__proto__` record)', async () => {
+    await topUp(api, token, 1000);
+    const created = await api.request('POST', '/v1/agents', {
+      token,
+      body: { ...agentBody('Records'), tools: ['create_resource'] },
+    });
+    await api.request('POST', `/v1/agents/${created.body.id}/start`, { token });
+    for (const data of [
+      '{"__proto__": {"admin": true}}',
+      '{"": 1}',
+      '{"n": 1e-300}',
+      '{"n": 12345678901234567890}',
+    ]) {
+      const turn = await api.request('POST', '/v1/agent/process', {
+        token,
+        body: { agentId: created.body.id, message: `create an orders record with ${data}` },
+      });
+      expect(turn.status).toBe(200);
+      expect(turn.body.actions).toEqual([
+        expect.objectContaining({
+          action: 'create_resource',
+          status: 'denied',
+          reason: expect.stringContaining('data.'),
+        }),
+      ]);
+      const runs = await api.request('GET', `/v1/tools/executions?agentId=${created.body.id}`, { token });
+      expect(runs.status).toBe(200);
+    }
   });
 });

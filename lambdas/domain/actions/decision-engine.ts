@@ -4,6 +4,7 @@ import { MAX_HOLD_SECONDS, reserve } from '../billing/billing';
 import { InsufficientBalanceError, TenantSuspendedError } from '../billing/errors';
 import { AppError, messageOf } from '../shared/errors';
 import { newId } from '../shared/ids';
+import { toStorableJson } from '../shared/zod';
 import { type ActingUser, userMay } from '../tenants/rbac';
 import { findAction } from './catalog';
 import type { ActionDefinition } from './definition';
@@ -133,10 +134,12 @@ export async function propose(
   const at = deps.now().toISOString();
   const id = newId('action');
   const parsed = definition.input().safeParse(rawParams);
+  // Refused parameters are recorded as the model sent them, made storable (a `__proto__` key, an
+  // out-of-range number): the refusal must be recorded, not fail the turn.
   const params = parsed.success
     ? parsed.data
-    : rawParams && typeof rawParams === 'object'
-      ? (rawParams as Record<string, unknown>)
+    : rawParams && typeof rawParams === 'object' && !Array.isArray(rawParams)
+      ? (toStorableJson(rawParams) as Record<string, unknown>)
       : {};
   const locationId =
     (parsed.success ? definition.locationOf?.(parsed.data) : undefined) ?? context.locationId;

@@ -22,6 +22,7 @@ import {
 } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
+import { toStorableJson } from '../shared/zod';
 import type { HttpGetPort, MemorySearchPort, ToolRunResult } from '../tools/registry';
 import type { Execution, ExecutionQueue, ExecutionRepository, ExecutionStatus, ToolRun } from './executions';
 import type { ModelProvider } from './model';
@@ -162,6 +163,8 @@ function withStatus(
 function toolRunsOf(execution: Execution, runs: TurnResult['toolRuns'], at: string): ToolRun[] {
   return runs.map((run) => ({
     ...run,
+    // What the model sent, as it sent it where the table can hold it (see `toStorableJson`).
+    input: toStorableJson(run.input),
     id: newId('toolRun'),
     tenantId: execution.tenantId,
     agentId: execution.agentId,

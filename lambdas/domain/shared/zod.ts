@@ -186,3 +186,26 @@ export function storableRecord(options: { maxChars?: number } = {}) {
   } as Record<string, unknown>);
   return schema as unknown as z.ZodMiniType<Record<string, unknown>, Record<string, unknown>>;
 }
+
+/**
+ * `value` made storable, for JSON the platform must record but did not validate (a model's tool
+ * input, say, kept beside the refusal it earned): numbers out of range become their text, keys the
+ * table refuses are renamed `(empty)` and `(__proto__)`, and what nests too deep is kept as JSON
+ * text. Storable values come back unchanged (the same object).
+ */
+export function toStorableJson(value: unknown, depth = 1): unknown {
+  if (storableJsonProblems(value, depth, 1).length === 0) return value;
+  if (typeof value === 'number') return String(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > STORABLE_JSON_MAX_DEPTH || (!Array.isArray(value) && !isJsonObject(value))) {
+    return JSON.stringify(value) ?? String(value);
+  }
+  if (Array.isArray(value)) return value.map((item) => toStorableJson(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const name =
+      key === '' ? '(empty)' : key === '__proto__' ? '(__proto__)' : key.slice(0, STORABLE_KEY_MAX_CHARS);
+    copy[name] = toStorableJson((value as Record<string, unknown>)[key], depth + 1);
+  }
+  return copy;
+}
