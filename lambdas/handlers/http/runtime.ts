@@ -8,6 +8,7 @@ import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoExecutionRepository } from '../../adapters/dynamodb/execution-repository';
 import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
 import { DynamoMemoryRepository } from '../../adapters/dynamodb/memory-repository';
+import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { processEmbedder } from '../../adapters/embedders';
 import { FetchHttpGet } from '../../adapters/http/fetch-http-get';
 import { getModelProvider } from '../../adapters/model-providers';
@@ -168,5 +169,9 @@ export const handler = createHttpHandler(
       body: await runtimeDeps.executions.listToolRuns(principal.tenantId, query),
     }),
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
+  {
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    users: new DynamoUserRepository(client, config.TABLE_NAME),
+    audit: new DynamoAuditLog(client, config.TABLE_NAME),
+  },
 );
