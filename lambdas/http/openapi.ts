@@ -69,6 +69,19 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
         description: 'Not enough tokens (`details.available`, `details.required`) or the tenant is suspended',
       };
     }
+    if (route.rateLimited) {
+      responses['429'] = {
+        description:
+          'Over the tenant’s or the agent’s turn rate limit (`details.limit`: tenant or agent); nothing was run or charged',
+        headers: {
+          'Retry-After': {
+            description: 'Seconds until the current rate window ends',
+            schema: { type: 'integer', minimum: 1 },
+          },
+        },
+        content: { 'application/json': { schema: schemaOf(errorSchema(), 'output') } },
+      };
+    }
     if (route.params) responses['404'] = { description: 'Not found (or belongs to another tenant)' };
     if (method === 'PATCH' || method === 'POST')
       responses['409'] = { description: 'Conflict (stale version, invalid state or duplicate)' };

@@ -212,6 +212,9 @@ export class PlatformHttpApi extends Construct {
         environment.APPROVAL_STATE_MACHINE_ARN = props.approvalWorkflow.stateMachine.stateMachineArn;
       }
       if (actsOutside) Object.assign(environment, outboundEnvironment(config));
+      if ('turnRateLimits' in spec && spec.turnRateLimits === true) {
+        environment.TURN_RATE_LIMITS = JSON.stringify(config.turnRateLimits);
+      }
       const fn = new HouseFunction(this, `${pascalCase(name)}Function`, {
         entry: spec.entry,
         description: `${spec.description} (${config.stageName})`,
