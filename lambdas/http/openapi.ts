@@ -61,7 +61,9 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
       },
     };
     if (!isPublic) {
-      responses['401'] = { description: 'Missing or invalid token' };
+      responses['401'] = {
+        description: 'Missing or invalid token, or its user no longer exists or is disabled',
+      };
       responses['403'] = { description: `Role lacks ${route.permission}` };
     }
     if (route.costed) {

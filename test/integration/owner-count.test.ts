@@ -22,15 +22,17 @@ beforeAll(async () => {
   tenants = new DynamoTenantRepository(table.client, table.tableName);
 });
 
+/** What the use cases asked of the identity provider, in order. */
+const identityCalls: string[] = [];
 const identity: IdentityProvider = {
   createUser: async () => undefined,
   authenticate: async () => {
     throw new Error('not used');
   },
-  setRole: async () => undefined,
-  disableUser: async () => undefined,
-  enableUser: async () => undefined,
-  deleteUser: async () => undefined,
+  setRole: async (email, role) => void identityCalls.push(`setRole ${email} ${role}`),
+  disableUser: async (email) => void identityCalls.push(`disable ${email}`),
+  enableUser: async (email) => void identityCalls.push(`enable ${email}`),
+  deleteUser: async (email) => void identityCalls.push(`delete ${email}`),
 };
 
 async function counter(tenantId: string): Promise<number | undefined> {
@@ -71,10 +73,17 @@ describe('the owner counter', () => {
     expect(await counter(tenantId)).toBe(3);
     const [first, second, third] = owners as [User, User, User];
     const deps = { users, identity, locations: new DynamoLocationRepository(table.client, table.tableName) };
+    identityCalls.length = 0;
     await updateUser(deps, asPrincipal(first), second.id, { status: 'disabled' });
     expect(await counter(tenantId)).toBe(2);
     await deleteUser(deps, asPrincipal(first), second.id); // disabled: not counted, so no change
     expect(await counter(tenantId)).toBe(2);
+    // Disabling, and deleting, each disable the identity (which signs it out everywhere) first.
+    expect(identityCalls).toEqual([
+      `disable ${second.email}`,
+      `disable ${second.email}`,
+      `delete ${second.email}`,
+    ]);
     const demoted = await updateUser(deps, asPrincipal(first), third.id, { role: 'member' });
     expect(demoted).toMatchObject({ role: 'member', version: 2 });
     expect(await counter(tenantId)).toBe(1);
