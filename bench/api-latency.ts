@@ -3,6 +3,7 @@ import { type ClientRequest, Agent as HttpAgent, type IncomingMessage, request }
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { agentKey } from '../lambdas/adapters/dynamodb/agent-repository';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-client';
+import { userKey } from '../lambdas/adapters/dynamodb/user-repository';
 import { newId } from '../lambdas/domain/shared/ids';
 import type { LocalPlatform } from '../local/platform';
 import { withLocalPlatform } from './local-stack';
@@ -49,6 +50,11 @@ export interface RouteLatency {
   readonly apiMs: Summary & { readonly samples: readonly number[] };
   readonly rawMs: Summary & { readonly samples: readonly number[] };
   readonly overheadP50Ms: number;
+  /**
+   * The per-request read of the caller's user record (one consistent GetItem), timed inside this
+   * route's raw floor: what authorising each request by the user's current record costs.
+   */
+  readonly userReadMs: Summary;
 }
 
 export interface ApiLatencyOptions {
@@ -218,8 +224,9 @@ async function measureAgainst(
       tenant: { name: 'Bench Co' },
       owner: { email: 'bench@example.test', password: 'Correct-Horse-9', name: 'Bench' },
     });
-    const { tenant, auth } = JSON.parse(registered.text) as {
+    const { tenant, user, auth } = JSON.parse(registered.text) as {
       tenant: { id: string };
+      user: { id: string };
       auth: { token: string };
     };
     api.token = auth.token;
@@ -250,6 +257,18 @@ async function measureAgainst(
     const auditItem = auditItems?.[0];
     if (!auditItem) throw new Error('Could not read back the audit entry of the seed agent');
 
+    // Every authenticated request first reads its caller's record, strongly consistent
+    // (lambdas/http/request.ts principalFrom); each raw floor starts with the same read, timed apart.
+    const userReadSamples: number[][] = [[], [], []];
+    const readUser = async (route: number) => {
+      const ms = await timed(() =>
+        documents.send(
+          new GetCommand({ TableName: table, Key: userKey(tenant.id, user.id), ConsistentRead: true }),
+        ),
+      );
+      userReadSamples[route]?.push(ms);
+    };
+
     // Mirrors DynamoAgentRepository: create = one TransactWrite of the agent and its first
     // version, each conditional, then the audit log's conditional PutItem of the admin change;
     // get = one GetItem; list = one Query, newest first, deleted filtered out.
@@ -279,16 +298,22 @@ async function measureAgainst(
       });
       const audit = { ...auditItem, sk: `${now}#${newId('audit')}`, id: newId('audit'), at: now };
       return timed(async () => {
+        await readUser(0);
         await documents.send(new TransactWriteCommand({ TransactItems: [put(agent), put(version)] }));
         await documents.send(
           new PutCommand({ TableName: table, Item: audit, ConditionExpression: 'attribute_not_exists(pk)' }),
         );
       });
     };
-    const rawGet = () => timed(() => documents.send(new GetCommand({ TableName: table, Key: key })));
+    const rawGet = () =>
+      timed(async () => {
+        await readUser(1);
+        await documents.send(new GetCommand({ TableName: table, Key: key }));
+      });
     const rawList = () =>
-      timed(() =>
-        documents.send(
+      timed(async () => {
+        await readUser(2);
+        await documents.send(
           new QueryCommand({
             TableName: table,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :agentPrefix)',
@@ -297,8 +322,8 @@ async function measureAgainst(
             ScanIndexForward: false,
             Limit: 25,
           }),
-        ),
-      );
+        );
+      });
 
     const routes: RouteBench[] = [
       {
@@ -345,6 +370,7 @@ async function measureAgainst(
       traced.push({ api: apiCalls, raw: rawCalls, match: ops(apiCalls) === ops(rawCalls) });
     }
 
+    for (const samples of userReadSamples) samples.length = 0;
     options.progress(`API vs raw DynamoDB: ${options.requests} rounds of ${routes.length * 2} requests…`);
     for (let i = 0; i < options.requests; i++) await iteration(options.warmup + i, true);
 
@@ -352,7 +378,14 @@ async function measureAgainst(
       const apiMs = { ...summarize(apiSamples[r] ?? []), samples: apiSamples[r] ?? [] };
       const rawMs = { ...summarize(rawSamples[r] ?? []), samples: rawSamples[r] ?? [] };
       const calls = traced[r] ?? { api: [], raw: [], match: false };
-      return { route: route.route, calls, apiMs, rawMs, overheadP50Ms: apiMs.p50 - rawMs.p50 };
+      return {
+        route: route.route,
+        calls,
+        apiMs,
+        rawMs,
+        overheadP50Ms: apiMs.p50 - rawMs.p50,
+        userReadMs: summarize(userReadSamples[r] ?? []),
+      };
     });
   } finally {
     api.close();

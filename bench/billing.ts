@@ -123,6 +123,7 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
           email: `${owner}@bench.test`,
           name: 'B',
           role: 'owner',
+          status: 'active',
           grants: [],
           locationIds: [],
           createdAt: now,

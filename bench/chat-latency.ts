@@ -8,12 +8,14 @@ import {
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { agentCountersKey, agentKey } from '../lambdas/adapters/dynamodb/agent-repository';
 import { conversationKey, messageKey } from '../lambdas/adapters/dynamodb/conversation-repository';
 import { customerKey } from '../lambdas/adapters/dynamodb/customer-repository';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-client';
 import { memoryGenerationKey } from '../lambdas/adapters/dynamodb/memory-repository';
+import { userKey } from '../lambdas/adapters/dynamodb/user-repository';
 import { DEFAULT_COST_TABLE } from '../lambdas/domain/billing/costs';
 import { newId } from '../lambdas/domain/shared/ids';
 import type { LocalPlatform } from '../local/platform';
@@ -60,6 +62,8 @@ const TURNS: Record<
 
 /** The raw floor's requests, in the order the turn makes them (the API runs steps 6 and 7 in parallel). */
 const RAW_STEPS = [
+  'GetItem user (consistent: authorisation)',
+  'UpdateItem turn window (rate limit)',
   'GetItem agent',
   'GetItem address claim',
   'GetItem customer',
@@ -197,12 +201,16 @@ export async function measureChatLatency(
       tenant: { name: 'Chat Bench Co' },
       owner: { email: 'chat-bench@example.test', password: 'Correct-Horse-9', name: 'Bench' },
     });
-    const { tenant, auth } = JSON.parse(registered.text) as {
+    const { tenant, user, auth } = JSON.parse(registered.text) as {
       tenant: { id: string };
+      user: { id: string };
       auth: { token: string };
     };
     api.token = auth.token;
     const tenantId = tenant.id;
+    // The raw floor counts its turns in another tenant's window item (same shape), so that only the
+    // API's turns count against the bench tenant's limits.
+    const rawRateTenant = newId('tenant');
     const agent = JSON.parse((await api.expect(201, 'POST', '/v1/agents', AGENT_BODY)).text) as {
       id: string;
     };
@@ -334,6 +342,32 @@ export async function measureChatLatency(
         updatedAt: at,
       };
 
+      // The HTTP pipeline's read of the caller's record (lambdas/http/request.ts).
+      await step(() =>
+        documents.send(new GetCommand({ TableName, Key: userKey(tenantId, user.id), ConsistentRead: true })),
+      );
+      // Turn admission (DynamoRateLimitRepository.countTurn): one conditional UpdateItem.
+      await step(() =>
+        documents.send(
+          new UpdateCommand({
+            TableName,
+            Key: { pk: `T#${rawRateTenant}`, sk: `TURNS#${new Date().toISOString().slice(0, 16)}` },
+            UpdateExpression:
+              'ADD turns :one, #agent :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+            ConditionExpression:
+              '(attribute_not_exists(turns) OR turns < :tenantLimit) AND ' +
+              '(attribute_not_exists(#agent) OR #agent < :agentLimit)',
+            ExpressionAttributeNames: { '#agent': `agent#${agent.id}` },
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':tenantLimit': 1_000_000,
+              ':agentLimit': 1_000_000,
+              ':expiresAt': Math.floor(Date.now() / 1000) + 360,
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
       await step(() => documents.send(new GetCommand({ TableName, Key: agentKey(tenantId, agent.id) })));
       await step(() => documents.send(new GetCommand({ TableName, Key: block.addressClaim })));
       await step(() =>
@@ -589,7 +623,15 @@ export async function measureChatLatencyIsolated(options: TurnBenchOptions): Pro
         out,
       ],
       // Progress and errors on stderr, as the parent's; stdout stays the parent's report.
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } },
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        // Limits the benches never reach: every turn still pays its admission write, none is refused.
+        env: {
+          ...process.env,
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          TURN_RATE_LIMITS: JSON.stringify({ turnsPerMinute: 100_000, agentTurnsPerMinute: 100_000 }),
+        },
+      },
     );
     child.on('error', reject);
     child.on('exit', (code, signal) =>

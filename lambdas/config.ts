@@ -1,4 +1,10 @@
 import * as z from 'zod/mini';
+import {
+  LOCAL_TURN_RATE_LIMITS,
+  type TurnRateLimits,
+  turnRateLimitsSchema,
+} from './domain/runtime/rate-limits';
+import { messageOf } from './domain/shared/errors';
 import { integer } from './domain/shared/zod';
 
 /**
@@ -80,3 +86,34 @@ export const loadIdentityConfig = (): IdentityConfig =>
   process.env.IDENTITY_PROVIDER === 'local'
     ? parse(localIdentitySchema(), 'identity')
     : parse(cognitoIdentitySchema(), 'identity');
+
+const turnRateLimitsEnvSchema = () =>
+  z.object({
+    /**
+     * The environment's per-tenant and per-agent turn limits as JSON (the CDK passes cdk.json's
+     * `turnRateLimits`); unset in local mode and tests, which get `LOCAL_TURN_RATE_LIMITS`.
+     */
+    TURN_RATE_LIMITS: z.optional(nonEmpty()),
+  });
+
+/** Only the Lambdas that run turns are given `TURN_RATE_LIMITS`; the others never load it. */
+export function loadTurnRateLimits(): TurnRateLimits {
+  const { TURN_RATE_LIMITS } = parse(turnRateLimitsEnvSchema(), 'turn rate limit');
+  if (TURN_RATE_LIMITS === undefined) return LOCAL_TURN_RATE_LIMITS;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(TURN_RATE_LIMITS);
+  } catch (error) {
+    throw new Error(
+      `Invalid turn rate limit configuration: TURN_RATE_LIMITS: not JSON (${messageOf(error)})`,
+    );
+  }
+  const result = turnRateLimitsSchema().safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((i) => `TURN_RATE_LIMITS.${i.path.join('.') || '(value)'}: ${i.message}`)
+      .join('; ');
+    throw new Error(`Invalid turn rate limit configuration: ${problems}`);
+  }
+  return result.data;
+}

@@ -46,6 +46,22 @@ export const outboundConfigSchema = z.strictObject({
 });
 export type OutboundConfig = z.infer<typeof outboundConfigSchema>;
 
+/**
+ * Turns (chat, process, execute, inbound messages) a tenant may start per minute, over all its
+ * agents and per agent. The platform operator can set a tenant's own; the runtime Lambda
+ * receives these as `TURN_RATE_LIMITS` and checks them again with the runtime's zod schema.
+ */
+export const turnRateLimitsConfigSchema = z
+  .strictObject({
+    turnsPerMinute: z.number().int().min(1).max(100_000),
+    agentTurnsPerMinute: z.number().int().min(1).max(100_000),
+  })
+  .refine((limits) => limits.agentTurnsPerMinute <= limits.turnsPerMinute, {
+    message: 'must not exceed turnsPerMinute',
+    path: ['agentTurnsPerMinute'],
+  });
+export type TurnRateLimitsConfig = z.infer<typeof turnRateLimitsConfigSchema>;
+
 export const environmentConfigSchema = z.strictObject({
   /** Omitted: the stacks are account-agnostic and deploy to whichever account the CLI credentials name. */
   account: z
@@ -82,6 +98,7 @@ export const environmentConfigSchema = z.strictObject({
   outbound: outboundConfigSchema.optional(),
   eventArchiveRetentionDays: z.number().int().min(1).max(3650),
   tokenCosts: tokenCostsSchema,
+  turnRateLimits: turnRateLimitsConfigSchema,
   cognito: z.strictObject({
     accessTokenValidityMinutes: z.number().int().min(5).max(1440),
     idTokenValidityMinutes: z.number().int().min(5).max(1440),

@@ -1,6 +1,12 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { AppError, type FieldIssue, ValidationError, withoutInfrastructure } from '../domain/shared/errors';
+import {
+  AppError,
+  type FieldIssue,
+  RateLimitedError,
+  ValidationError,
+  withoutInfrastructure,
+} from '../domain/shared/errors';
 
 /** The only place errors become HTTP responses. */
 export function errorResponse(
@@ -22,7 +28,9 @@ export function errorResponse(
       ...(appError.expose && appError.details ? { details: appError.details } : {}),
     },
   };
-  return jsonResult(appError.statusCode, body);
+  const headers: Record<string, string> =
+    appError instanceof RateLimitedError ? { 'retry-after': String(appError.retryAfterSeconds) } : {};
+  return jsonResult(appError.statusCode, body, headers);
 }
 
 /** Every parse goes through `parseWith`, which reports zod's issues with the field each is about. */

@@ -14,7 +14,7 @@ import { lazySchema } from '../domain/shared/zod';
 import { type ApiPermission, roleAllows } from '../domain/tenants/rbac';
 import { logger } from '../observability';
 import { errorResponse, jsonResult } from './error-response';
-import { expectedVersion, jsonBody, parseWith, principalFrom } from './request';
+import { type CurrentUsers, expectedVersion, jsonBody, parseWith, principalFrom } from './request';
 import type { RouteSpec } from './route-spec';
 
 type Parsed<S, F extends string> = S extends { readonly [P in F]: () => infer T }
@@ -53,6 +53,11 @@ export type HttpHandler = (
 
 export interface HttpHandlerOptions {
   readonly maxBodyBytes: number;
+  /**
+   * Where each request's caller is looked up (one consistent GetItem): required as soon as the
+   * group has a route that is not public.
+   */
+  readonly users?: CurrentUsers;
   /** Where admin changes are recorded (see `ADMIN_PERMISSIONS`); every Lambda with such routes passes it. */
   readonly audit?: AuditLog;
 }
@@ -124,6 +129,10 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
   implementations: RouteImplementations<G>,
   options: HttpHandlerOptions,
 ): HttpHandler {
+  const { users } = options;
+  if (!users && Object.values(routes).some((spec) => spec.permission !== 'public')) {
+    throw new Error('createHttpHandler: routes that need a caller need options.users to read them with');
+  }
   const dispatch = async (
     event: APIGatewayProxyEventV2WithJWTAuthorizer,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -136,7 +145,7 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
     }
     let principal: Principal | undefined;
     if (spec.permission !== 'public') {
-      principal = principalFrom(event);
+      principal = await principalFrom(event, users as CurrentUsers);
       logger.appendKeys({ tenantId: principal.tenantId, userId: principal.userId });
       if (!roleAllows(principal.role, spec.permission)) {
         throw new ForbiddenError(`Role ${principal.role} lacks ${spec.permission}`);

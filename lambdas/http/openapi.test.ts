@@ -36,6 +36,27 @@ describe('OpenAPI document', () => {
     expect(doc.paths['/v1/agents/{id}']?.get.responses['402']).toBeUndefined();
   });
 
+  it('documents the 429 and its Retry-After on every route that runs a turn, and only there', () => {
+    for (const [path, method] of [
+      ['/v1/agents/{id}/chat', 'post'],
+      ['/v1/agent/process', 'post'],
+      ['/v1/agents/{id}/execute', 'post'],
+    ] as const) {
+      const limited = doc.paths[path]?.[method].responses['429'];
+      expect(limited?.headers['Retry-After'].schema).toEqual({ type: 'integer', minimum: 1 });
+    }
+    expect(doc.paths['/v1/agents']?.post.responses['429']).toBeUndefined();
+  });
+
+  it('documents a user’s status, and that it can be changed', () => {
+    const patch = doc.paths['/v1/users/{id}']?.patch;
+    expect(patch.requestBody.content['application/json'].schema.properties.status.enum).toEqual([
+      'active',
+      'disabled',
+    ]);
+    expect(patch.responses['200'].content['application/json'].schema.required).toContain('status');
+  });
+
   it('marks public routes and documents path and query parameters', () => {
     expect(doc.paths['/v1/auth/login']?.post.security).toEqual([]);
     const get = doc.paths['/v1/agents/{id}']?.get;

@@ -61,12 +61,27 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
       },
     };
     if (!isPublic) {
-      responses['401'] = { description: 'Missing or invalid token' };
+      responses['401'] = {
+        description: 'Missing or invalid token, or its user no longer exists or is disabled',
+      };
       responses['403'] = { description: `Role lacks ${route.permission}` };
     }
     if (route.costed) {
       responses['402'] = {
         description: 'Not enough tokens (`details.available`, `details.required`) or the tenant is suspended',
+      };
+    }
+    if (route.rateLimited) {
+      responses['429'] = {
+        description:
+          'Over the tenant’s or the agent’s turn rate limit (`details.limit`: tenant or agent); nothing was run or charged',
+        headers: {
+          'Retry-After': {
+            description: 'Seconds until the current rate window ends',
+            schema: { type: 'integer', minimum: 1 },
+          },
+        },
+        content: { 'application/json': { schema: schemaOf(errorSchema(), 'output') } },
       };
     }
     if (route.params) responses['404'] = { description: 'Not found (or belongs to another tenant)' };

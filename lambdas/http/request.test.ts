@@ -5,6 +5,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../domain/shared/errors';
+import type { User } from '../domain/tenants/schemas';
 import { expectedVersion, jsonBody, principalFrom } from './request';
 
 const USER = 'usr_01ARZ3NDEKTSV4RRFFQ69G5FAV';
@@ -24,35 +25,67 @@ function event(partial: {
 }
 
 describe('principalFrom', () => {
-  it('reads the API Gateway claim format, where a group list is "[a b]"', () => {
-    const principal = principalFrom(
-      event({
-        claims: { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[member]' },
-      }),
-    );
-    expect(principal).toEqual({ userId: USER, tenantId: TENANT, role: 'member' });
+  const record = (overrides: Partial<User> = {}): User => ({
+    id: USER,
+    tenantId: TENANT,
+    email: 'a@example.test',
+    name: 'A',
+    role: 'admin',
+    status: 'active',
+    grants: [{ permission: 'sms:send' }],
+    locationIds: [],
+    createdAt: '',
+    updatedAt: '',
+    version: 1,
+    ...overrides,
+  });
+  const usersWith = (user: User | undefined) => {
+    const reads: string[] = [];
+    return {
+      reads,
+      getCurrent: async (tenantId: string, userId: string) => {
+        reads.push(`${tenantId}/${userId}`);
+        return user;
+      },
+    };
+  };
+  const claims = { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[owner]' };
+
+  it('takes the role, grants and locations from the record read now, not from the token', async () => {
+    const users = usersWith(record({ role: 'member' }));
+    const principal = await principalFrom(event({ claims }), users);
+    expect(principal).toEqual({
+      userId: USER,
+      tenantId: TENANT,
+      role: 'member',
+      email: 'a@example.test',
+      acting: { role: 'member', grants: [{ permission: 'sms:send' }], locationIds: [] },
+    });
+    expect(users.reads).toEqual([`${TENANT}/${USER}`]);
   });
 
-  it('acts with the least privileged of several groups', () => {
-    const principal = principalFrom(
-      event({
-        claims: { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[owner member]' },
-      }),
-    );
-    expect(principal.role).toBe('member');
+  it('refuses a user who no longer exists with 401', async () => {
+    await expect(principalFrom(event({ claims }), usersWith(undefined))).rejects.toThrow(/no longer exists/);
+  });
+
+  it('refuses a disabled user with 401', async () => {
+    const refused = principalFrom(event({ claims }), usersWith(record({ status: 'disabled' })));
+    await expect(refused).rejects.toThrow(UnauthorizedError);
+    await expect(refused).rejects.toThrow(/disabled/);
   });
 
   it.each([
     ['no authorizer context', undefined],
     ['no tenant', { 'cognito:username': USER, 'cognito:groups': '[owner]' }],
-    ['no role', { 'cognito:username': USER, 'custom:tenantId': TENANT }],
-    ['unknown role', { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[root]' }],
+    ['no user', { 'custom:tenantId': TENANT, 'cognito:groups': '[owner]' }],
     [
       'malformed tenant',
       { 'cognito:username': USER, 'custom:tenantId': 'T#other', 'cognito:groups': '[owner]' },
     ],
-  ])('refuses %s with 401', (_name, claims) => {
-    expect(() => principalFrom(event(claims ? { claims } : {}))).toThrow(UnauthorizedError);
+  ])('refuses %s with 401, without a read', async (_name, claims) => {
+    const users = usersWith(record());
+    await expect(principalFrom(event(claims ? { claims } : {}), users)).rejects.toThrow(UnauthorizedError);
+    expect(users.reads).toEqual([]);
   });
 });
 

@@ -9,44 +9,42 @@ import {
 import { idSchema } from '../domain/shared/ids';
 import type { Principal } from '../domain/shared/principal';
 import { lazySchema } from '../domain/shared/zod';
-import { ROLES, type Role } from '../domain/tenants/rbac';
+import type { UserRepository } from '../domain/tenants/ports';
 import { fromZod } from './error-response';
-
-/** API Gateway passes claims as strings; a list claim arrives as "[a b]". Local tokens may carry arrays. */
-function rolesFromClaim(claim: unknown): Role[] {
-  const values = Array.isArray(claim)
-    ? claim.map(String)
-    : typeof claim === 'string'
-      ? claim.replace(/^\[|\]$/g, '').split(/[\s,]+/)
-      : [];
-  return values.filter((value): value is Role => (ROLES as readonly string[]).includes(value));
-}
 
 const claimsSchema = lazySchema(() =>
   z.object({
     'cognito:username': idSchema('user'),
     'custom:tenantId': idSchema('tenant'),
-    email: z.optional(z.string()),
   }),
 );
 
+/** What the pipeline reads the caller's record with: one strongly consistent GetItem. */
+export type CurrentUsers = Pick<UserRepository, 'getCurrent'>;
+
 /**
- * The caller, from the claims the JWT authorizer verified. The tenant comes from here and
- * nowhere else. A user in several groups acts with the least privileged of them: the role
- * change in the identity provider adds the new group before removing the old one.
+ * The caller. The token (verified by the JWT authorizer) says who they are and in which tenant,
+ * and nothing else is trusted from it: the user's record, read now, says whether they still
+ * exist and are enabled, and gives their role, grants and locations. So deleting, disabling or
+ * demoting a user takes effect on their next request, not when their token expires.
  */
-export function principalFrom(event: APIGatewayProxyEventV2WithJWTAuthorizer): Principal {
+export async function principalFrom(
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  users: CurrentUsers,
+): Promise<Principal> {
   const claims = event.requestContext.authorizer?.jwt?.claims;
   const parsed = claimsSchema().safeParse(claims ?? {});
-  const roles = rolesFromClaim(claims?.['cognito:groups']);
-  const role = [...ROLES].reverse().find((candidate) => roles.includes(candidate));
-  if (!parsed.success || role === undefined)
-    throw new UnauthorizedError('token: lacks the user, tenant or role claim');
+  if (!parsed.success) throw new UnauthorizedError('token: lacks the user or tenant claim');
+  const tenantId = parsed.data['custom:tenantId'];
+  const user = await users.getCurrent(tenantId, parsed.data['cognito:username']);
+  if (!user) throw new UnauthorizedError('token: this user no longer exists; sign in again');
+  if (user.status === 'disabled') throw new UnauthorizedError('token: this user is disabled');
   return {
-    userId: parsed.data['cognito:username'],
-    tenantId: parsed.data['custom:tenantId'],
-    role,
-    ...(parsed.data.email ? { email: parsed.data.email } : {}),
+    userId: user.id,
+    tenantId,
+    role: user.role,
+    email: user.email,
+    acting: { role: user.role, grants: user.grants, locationIds: user.locationIds },
   };
 }
 

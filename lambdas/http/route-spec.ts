@@ -25,6 +25,8 @@ export interface RouteSpec {
   readonly localOnly?: boolean;
   /** The route spends tokens: it can answer 402 (balance short, tenant suspended). */
   readonly costed?: boolean;
+  /** The route runs a turn: it is admitted by the tenant's turn rate limits (429 with Retry-After). */
+  readonly rateLimited?: boolean;
   /** The success body's shape, for the OpenAPI document; built only when it is. */
   readonly response?: () => z.ZodMiniType;
 }

@@ -92,6 +92,8 @@ export const HTTP_LAMBDAS = {
     events: true,
     // Chat and process go through the decision engine: automatic actions run here, others wait.
     approvalWorkflow: true,
+    // Chat, process and execute are admitted by the turn rate limits (TURN_RATE_LIMITS).
+    turnRateLimits: true,
     outbound: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
@@ -151,6 +153,8 @@ export const HTTP_LAMBDAS = {
      * provider secrets (read only), OUTBOUND_MODE=live and the outbound settings.
      */
     outbound?: boolean;
+    /** Admits turns under the environment's turn rate limits: TURN_RATE_LIMITS (cdk.json `turnRateLimits`). */
+    turnRateLimits?: boolean;
     sdkClients: readonly string[];
   }
 >;

@@ -33,17 +33,21 @@ import { HouseFunction } from './house-function';
 import { grantOutbound, outboundEnvironment } from './outbound-access';
 
 /**
- * What the identity Lambdas may do to the user pool: create and remove users, set their password
- * and move them between role groups. Nothing that lists or searches the pool.
+ * What the identity Lambdas may do to the user pool: create, disable, enable and remove users,
+ * sign them out everywhere, set their password and move them between role groups. Nothing that
+ * lists or searches the pool.
  */
 export const IDENTITY_ACTIONS = [
   'cognito-idp:AdminAddUserToGroup',
   'cognito-idp:AdminCreateUser',
   'cognito-idp:AdminDeleteUser',
+  'cognito-idp:AdminDisableUser',
+  'cognito-idp:AdminEnableUser',
   'cognito-idp:AdminGetUser',
   'cognito-idp:AdminListGroupsForUser',
   'cognito-idp:AdminRemoveUserFromGroup',
   'cognito-idp:AdminSetUserPassword',
+  'cognito-idp:AdminUserGlobalSignOut',
 ] as const;
 
 export interface PlatformHttpApiProps {
@@ -208,6 +212,9 @@ export class PlatformHttpApi extends Construct {
         environment.APPROVAL_STATE_MACHINE_ARN = props.approvalWorkflow.stateMachine.stateMachineArn;
       }
       if (actsOutside) Object.assign(environment, outboundEnvironment(config));
+      if ('turnRateLimits' in spec && spec.turnRateLimits === true) {
+        environment.TURN_RATE_LIMITS = JSON.stringify(config.turnRateLimits);
+      }
       const fn = new HouseFunction(this, `${pascalCase(name)}Function`, {
         entry: spec.entry,
         description: `${spec.description} (${config.stageName})`,

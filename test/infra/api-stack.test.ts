@@ -181,6 +181,12 @@ describe('api stack', () => {
       });
       expect(variables.TABLE_NAME).toBeDefined();
       expect(JSON.parse(variables.TOKEN_COSTS as string)).toEqual(fixture.config.tokenCosts);
+      // Only the Lambda that runs turns admits them under the environment's limits.
+      if (name === 'runtime') {
+        expect(JSON.parse(variables.TURN_RATE_LIMITS as string)).toEqual(fixture.config.turnRateLimits);
+      } else {
+        expect(variables.TURN_RATE_LIMITS).toBeUndefined();
+      }
       if (specOf(name).identity) {
         expect(variables).toMatchObject({ IDENTITY_PROVIDER: 'cognito' });
         expect(variables.USER_POOL_ID).toBeDefined();

@@ -35,6 +35,22 @@ describe('environment config', () => {
     expect(config.tokenCosts).toEqual(SPEC_TOKEN_COSTS);
   });
 
+  it('sets per-environment turn rate limits, an agent’s never above its tenant’s', () => {
+    expect(devConfig().turnRateLimits).toEqual({ turnsPerMinute: 120, agentTurnsPerMinute: 60 });
+    expect(() =>
+      parseEnvironmentConfig('dev', {
+        ...devConfig(),
+        turnRateLimits: { turnsPerMinute: 10, agentTurnsPerMinute: 20 },
+      }),
+    ).toThrow(/turnRateLimits\.agentTurnsPerMinute/);
+    expect(() =>
+      parseEnvironmentConfig('dev', {
+        ...devConfig(),
+        turnRateLimits: { turnsPerMinute: 0, agentTurnsPerMinute: 0 },
+      }),
+    ).toThrow(/turnRateLimits\.turnsPerMinute/);
+  });
+
   it('keeps prod data and dev disposable', () => {
     const prod = loadEnvironmentConfig(appWith({ ...cdkJsonContext(), env: 'prod' }));
     expect(prod).toMatchObject({

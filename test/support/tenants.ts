@@ -24,6 +24,7 @@ export function tenantAndOwner(name = 'Tenant', slug?: string): { tenant: Tenant
       email: `${ownerId}@example.test`,
       name: 'Owner',
       role: 'owner',
+      status: 'active',
       grants: [],
       locationIds: [],
       createdAt: now,

@@ -2,9 +2,12 @@ import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
   AdminDeleteUserCommand,
+  AdminDisableUserCommand,
+  AdminEnableUserCommand,
   AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
   AdminSetUserPasswordCommand,
+  AdminUserGlobalSignOutCommand,
   AliasExistsException,
   type CognitoIdentityProviderClient,
   InitiateAuthCommand,
@@ -93,6 +96,10 @@ export class CognitoIdentityProvider implements IdentityProvider {
         expiresIn: AuthenticationResult.ExpiresIn ?? 3600,
       };
     } catch (error) {
+      // Cognito checks the password before it reports a disabled user, so this reveals nothing new.
+      if (error instanceof NotAuthorizedException && /disabled/i.test(error.message)) {
+        throw new UnauthorizedError('this user is disabled');
+      }
       if (error instanceof NotAuthorizedException || error instanceof UserNotFoundException) {
         throw new UnauthorizedError('email or password is incorrect');
       }
@@ -118,6 +125,26 @@ export class CognitoIdentityProvider implements IdentityProvider {
         );
       }
     }
+  }
+
+  /**
+   * Every session ended (refresh tokens revoked), then sign-in refused. A sign-in between the two
+   * gets tokens the API refuses (the record already says disabled) and a refresh token Cognito
+   * will not honour for a disabled user.
+   */
+  async disableUser(email: string): Promise<void> {
+    try {
+      await this.client.send(
+        new AdminUserGlobalSignOutCommand({ UserPoolId: this.userPoolId, Username: email }),
+      );
+      await this.client.send(new AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: email }));
+    } catch (error) {
+      if (!(error instanceof UserNotFoundException)) throw error;
+    }
+  }
+
+  async enableUser(email: string): Promise<void> {
+    await this.client.send(new AdminEnableUserCommand({ UserPoolId: this.userPoolId, Username: email }));
   }
 
   async deleteUser(email: string): Promise<void> {

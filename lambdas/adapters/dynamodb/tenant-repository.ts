@@ -11,20 +11,29 @@ import type { Tenant, User } from '../../domain/tenants/schemas';
 import { isConditionFailure, transactionItemAtFailure, versionConflict, withoutKeys } from './conditions';
 import { queryPage } from './pagination';
 import { GSI1 } from './table-definition';
+import { tenantKey } from './tenant-key';
 import { userItem, userKey } from './user-repository';
 
 /**
  * Tenant entity.
  *   tenant      pk = T#<tenantId>   sk = TENANT
+ *               ownerCount = the tenant's active owners (kept by the user repository, in the same
+ *               transaction as each owner change; never leaves the adapter)
  *               gsi1pk = TENANTS  gsi1sk = <tenantId>   (platform-level listing of every tenant, read by
  *                                                       the monthly billing run only)
  *   slug claim  pk = SLUG#<slug>    sk = SLUG      (global: makes slugs unique; read by platform code only)
  */
-export const tenantKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'TENANT' });
+export { tenantKey };
+
 /** The GSI partition that lists every tenant; tenant ids are ULIDs, so it is in creation order. */
 const TENANT_LIST_PARTITION = 'TENANTS';
 const tenantListKey = (tenantId: string) => ({ gsi1pk: TENANT_LIST_PARTITION, gsi1sk: tenantId });
 const slugKey = (slug: string) => ({ pk: `SLUG#${slug}`, sk: 'SLUG' });
+
+function tenantOf(item: Record<string, unknown>): Tenant {
+  const { ownerCount: _ownerCount, ...tenant } = withoutKeys<Tenant & { ownerCount?: number }>(item);
+  return tenant;
+}
 
 export class DynamoTenantRepository implements TenantRepository {
   constructor(
@@ -40,7 +49,13 @@ export class DynamoTenantRepository implements TenantRepository {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...tenantKey(tenant.id), ...tenantListKey(tenant.id), entity: 'tenant', ...tenant },
+                Item: {
+                  ...tenantKey(tenant.id),
+                  ...tenantListKey(tenant.id),
+                  entity: 'tenant',
+                  ...tenant,
+                  ownerCount: 1,
+                },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -94,7 +109,7 @@ export class DynamoTenantRepository implements TenantRepository {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: tenantKey(tenantId) }),
     );
-    return Item ? withoutKeys<Tenant>(Item) : undefined;
+    return Item ? tenantOf(Item) : undefined;
   }
 
   async listTenantIds(page: PageRequest, filter: TenantListFilter = {}): Promise<Page<string>> {
@@ -144,7 +159,7 @@ export class DynamoTenantRepository implements TenantRepository {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return withoutKeys<Tenant>(Attributes ?? {});
+      return tenantOf(Attributes ?? {});
     } catch (error) {
       if (isConditionFailure(error)) throw versionConflict('Tenant', tenantId, error);
       throw error;

@@ -89,6 +89,8 @@ export class LocalIdentityProvider implements IdentityProvider {
     if (!Item || !timingSafeEqual(actual, expected)) {
       throw new UnauthorizedError('email or password is incorrect');
     }
+    // As Cognito: a disabled user is told so, and only once the password was right.
+    if (Item.disabled === true) throw new UnauthorizedError('this user is disabled');
     const ttl = this.options.tokenTtlSeconds;
     const token = await new SignJWT({
       'cognito:username': String(Item.userId),
@@ -118,6 +120,35 @@ export class LocalIdentityProvider implements IdentityProvider {
         ExpressionAttributeValues: { ':role': role },
       }),
     );
+  }
+
+  /**
+   * Local tokens are stateless, so there is nothing to sign out: tokens already issued are
+   * refused by the API's per-request check of the user record, as on AWS.
+   */
+  async disableUser(email: string): Promise<void> {
+    await this.setDisabled(email, true);
+  }
+
+  async enableUser(email: string): Promise<void> {
+    await this.setDisabled(email, false);
+  }
+
+  private async setDisabled(email: string, disabled: boolean): Promise<void> {
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: this.key(email),
+          UpdateExpression: 'SET disabled = :disabled',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':disabled': disabled },
+        }),
+      );
+    } catch (error) {
+      // Like Cognito's UserNotFoundException on disable: an identity already gone stays gone.
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async deleteUser(email: string): Promise<void> {

@@ -7,13 +7,19 @@ const LOC_A = 'loc_01J0000000000000000000000A';
 const LOC_B = 'loc_01J0000000000000000000000B';
 const NOW = new Date('2026-03-10T12:00:00Z');
 
-function user(id: string, role: User['role'], locationIds: string[] = []): User {
+function user(
+  id: string,
+  role: User['role'],
+  locationIds: string[] = [],
+  status: User['status'] = 'active',
+): User {
   return {
     id,
     tenantId: 'ten_x',
     email: `${id}@acme.test`,
     name: id,
     role,
+    status,
     grants: [],
     locationIds,
     createdAt: '',
@@ -76,6 +82,11 @@ describe('recipientsOf', () => {
   it('tells only the coordinators of the location, its own before tenant-wide ones', () => {
     expect(recipientsOf(STAFF, LOC_A).map((u) => u.id)).toEqual(['coordA', 'coordAll', 'admin', 'owner']);
     expect(recipientsOf(STAFF, LOC_B).map((u) => u.id)).toEqual(['coordB', 'coordAll', 'admin', 'owner']);
+  });
+
+  it('leaves disabled users out: they could not act on it', () => {
+    const disabled = user('coordOff', 'coordinator', [], 'disabled');
+    expect(recipientsOf([...STAFF, disabled]).map((u) => u.id)).not.toContain('coordOff');
   });
 
   it('sends one email per address', () => {

@@ -25,8 +25,9 @@ export const MAX_RECIPIENTS = 20;
 const ROLE_ORDER = { coordinator: 0, admin: 1, owner: 2 } as const;
 type NotifiedRole = keyof typeof ROLE_ORDER;
 
+/** Disabled users are not told: they could not act on it. */
 function isNotified(user: User): user is User & { role: NotifiedRole } {
-  return user.role in ROLE_ORDER;
+  return user.role in ROLE_ORDER && user.status !== 'disabled';
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
 import type { Principal } from '../shared/principal';
+import { actingUserOf } from '../tenants/acting-user';
 import type { ActingUser } from '../tenants/rbac';
 import { userMay } from '../tenants/rbac';
 import { type ActionOutcome, outcomeOf, SUGGESTION_HOLD_SECONDS } from './decision-engine';
@@ -32,7 +33,7 @@ async function suggestion(deps: ActionDeps, principal: Principal, actionId: stri
 }
 
 async function actingUser(deps: ActionDeps, principal: Principal): Promise<ActingUser> {
-  const user = await deps.users.get(principal.tenantId, principal.userId);
+  const user = await actingUserOf(deps.users, principal);
   if (!user) throw new ForbiddenError('Your user no longer exists in this tenant');
   return user;
 }

@@ -4,6 +4,7 @@ import { domainEvent } from '../events/events';
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
+import { actingUserOf } from '../tenants/acting-user';
 import { userMay } from '../tenants/rbac';
 import type { Approval, ApprovalListFilter, ApprovalStatus } from './model';
 
@@ -35,7 +36,7 @@ export async function decideApproval(
   comment: string | undefined,
 ): Promise<Approval> {
   const existing = await getApproval(deps, principal, approvalId);
-  const user = await deps.users.get(principal.tenantId, principal.userId);
+  const user = await actingUserOf(deps.users, principal);
   // The route lets coordinators and admins in; their location decides which approvals are theirs.
   if (!user || !userMay(user, 'approval:decide', existing.locationId)) {
     throw new ForbiddenError(

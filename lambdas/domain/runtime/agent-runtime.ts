@@ -23,6 +23,7 @@ import {
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import { toStorableJson } from '../shared/zod';
+import { actingUserOf } from '../tenants/acting-user';
 import type { HttpGetPort, MemorySearchPort, ToolRunResult } from '../tools/registry';
 import type { Execution, ExecutionQueue, ExecutionRepository, ExecutionStatus, ToolRun } from './executions';
 import type { ModelProvider } from './model';
@@ -321,7 +322,7 @@ async function actionsForTurn(
   const none = { outcomes: () => [] };
   const actionDeps = deps.actions;
   if (!actionDeps || !agent.tools.some(isActionName)) return none;
-  const user = await actionDeps.users.get(principal.tenantId, principal.userId);
+  const user = await actingUserOf(actionDeps.users, principal);
   if (!user) throw new ForbiddenError('Your user no longer exists in this tenant');
   if (
     turn.locationId !== undefined &&

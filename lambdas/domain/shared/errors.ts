@@ -71,6 +71,17 @@ export class UnsupportedMediaTypeError extends AppError {
   }
 }
 
+/** Over a rate limit: answered 429 with `Retry-After` (seconds). */
+export class RateLimitedError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details?: Record<string, unknown>,
+  ) {
+    super(429, 'RATE_LIMITED', message, { ...details, retryAfterSeconds });
+  }
+}
+
 /** An error's message for a log line; never shown to callers. */
 export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 

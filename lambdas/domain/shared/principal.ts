@@ -1,9 +1,19 @@
-import type { Role } from '../tenants/rbac';
+import type { ActingUser, Role } from '../tenants/rbac';
 
-/** The verified caller: always taken from the token's claims, never from a request body. */
+/**
+ * The verified caller. Who they are (user, tenant) comes from the token's claims, never from a
+ * request body; what they may do (role, grants, locations) comes from their user record as read
+ * at the start of this request, so a deleted, disabled or demoted user loses it at once.
+ */
 export interface Principal {
   readonly userId: string;
   readonly tenantId: string;
   readonly role: Role;
   readonly email?: string;
+  /**
+   * The user's record as the HTTP pipeline read it for this request. Use cases that act for the
+   * user (the decision engine) take it from here instead of reading it again; principals built
+   * elsewhere (workflows, tests) leave it out and the record is read when needed.
+   */
+  readonly acting?: ActingUser;
 }

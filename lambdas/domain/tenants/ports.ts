@@ -21,14 +21,37 @@ export interface TenantRepository {
   listTenantIds(page: PageRequest, filter?: TenantListFilter): Promise<Page<string>>;
 }
 
+/**
+ * Users. The tenant keeps a count of its active owners; every write that changes it (creating,
+ * promoting, demoting, disabling, enabling or deleting an owner) moves the count in the same
+ * transaction, under the condition that it stays at least 1, so concurrent changes can never
+ * leave a tenant without an owner. `ownerDelta` is that change (-1, 0 or +1), worked out by the
+ * domain from the record it read; the version condition makes sure that record is still current.
+ */
 export interface UserRepository {
+  /** ConflictError if the counted owners would drop below one (never for a create). */
   create(user: User): Promise<void>;
   get(tenantId: string, userId: string): Promise<User | undefined>;
+  /**
+   * A strongly consistent read, for authorisation: a change committed before this request
+   * began is always seen.
+   */
+  getCurrent(tenantId: string, userId: string): Promise<User | undefined>;
   list(tenantId: string, page: PageRequest): Promise<Page<User>>;
+  /** Active owners, counted from the user records (the tenant's counter must equal it). */
   countOwners(tenantId: string): Promise<number>;
-  update(tenantId: string, userId: string, patch: UserPatch, expectedVersion: number): Promise<User>;
-  delete(tenantId: string, userId: string, expectedVersion: number): Promise<void>;
+  /** ConflictError (last owner) when `ownerDelta` < 0 would leave no active owner. */
+  update(
+    tenantId: string,
+    userId: string,
+    patch: UserPatch,
+    expectedVersion: number,
+    ownerDelta?: OwnerDelta,
+  ): Promise<User>;
+  delete(tenantId: string, userId: string, expectedVersion: number, ownerDelta?: OwnerDelta): Promise<void>;
 }
+
+export type OwnerDelta = -1 | 0 | 1;
 
 export interface LocationRepository {
   create(location: Location): Promise<void>;
@@ -58,5 +81,12 @@ export interface IdentityProvider {
   /** UnauthorizedError for an unknown email or a wrong password (indistinguishably). */
   authenticate(email: string, password: string): Promise<AuthToken>;
   setRole(email: string, role: Role): Promise<void>;
+  /**
+   * The user can no longer sign in, and every session they hold is ended (Cognito:
+   * AdminDisableUser + AdminUserGlobalSignOut). Tokens already issued are refused by the API's
+   * per-request check of the user record.
+   */
+  disableUser(email: string): Promise<void>;
+  enableUser(email: string): Promise<void>;
   deleteUser(email: string): Promise<void>;
 }

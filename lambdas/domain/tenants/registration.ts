@@ -49,6 +49,7 @@ export async function registerTenant(
     email: input.owner.email,
     name: input.owner.name,
     role: 'owner',
+    status: 'active',
     grants: [],
     locationIds: [],
     createdAt: now,

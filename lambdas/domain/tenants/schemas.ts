@@ -58,11 +58,17 @@ export const userCreateBody = lazySchema(() =>
 );
 export type UserCreateInput = z.infer<ReturnType<typeof userCreateBody>>;
 
+/** A disabled user keeps their record but can neither sign in nor use a token they already hold. */
+export const USER_STATUSES = ['active', 'disabled'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+const userStatus = () => z.enum(USER_STATUSES);
+
 export const userPatchBody = lazySchema(() =>
   z
     .strictObject({
       name: z.optional(personName()),
       role: z.optional(roleSchema()),
+      status: z.optional(userStatus()),
       grants: z.optional(grants()),
       locationIds: z.optional(locationIds()),
     })
@@ -123,6 +129,7 @@ export const userResponse = lazySchema(() =>
     email: z.string(),
     name: z.string(),
     role: roleSchema(),
+    status: userStatus(),
     grants: z.array(permissionGrantSchema()),
     locationIds: z.array(z.string()),
     ...entityFields(),

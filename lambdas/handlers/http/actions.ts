@@ -1,5 +1,6 @@
 import { actionDeps } from '../../adapters/action-composition';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
+import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { loadRuntimeConfig } from '../../config';
 import { getTenantStop, liftTenantStop, stopAgent, stopTenant } from '../../domain/actions/emergency-stop';
 import { getPolicy, putPolicy } from '../../domain/actions/policies';
@@ -84,5 +85,8 @@ export const handler = createHttpHandler(
       return { body: outbox.list(principal.tenantId, query) };
     },
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES },
+  {
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    users: new DynamoUserRepository(client, config.TABLE_NAME),
+  },
 );

@@ -2,6 +2,7 @@ import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository'
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
+import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { loadRuntimeConfig } from '../../config';
 import {
   cloneAgent,
@@ -63,5 +64,9 @@ export const handler = createHttpHandler(
       body: await getAgentStats(deps, principal, params.id),
     }),
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
+  {
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    users: new DynamoUserRepository(client, config.TABLE_NAME),
+    audit: new DynamoAuditLog(client, config.TABLE_NAME),
+  },
 );

@@ -1,6 +1,7 @@
 import { billingDeps } from '../../adapters/billing-composition';
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
+import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { loadRuntimeConfig } from '../../config';
 import { credit, getBalance, getUsage, setLowBalanceThreshold } from '../../domain/billing/billing';
 import { ValidationError } from '../../domain/shared/errors';
@@ -43,5 +44,9 @@ export const handler = createHttpHandler(
       return { body: result, ...(result.replayed ? { headers: { 'idempotent-replayed': 'true' } } : {}) };
     },
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
+  {
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    users: new DynamoUserRepository(client, config.TABLE_NAME),
+    audit: new DynamoAuditLog(client, config.TABLE_NAME),
+  },
 );

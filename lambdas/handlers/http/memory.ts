@@ -2,6 +2,7 @@ import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository'
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoMemoryRepository } from '../../adapters/dynamodb/memory-repository';
+import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { loadEmbedderConfig, processEmbedder } from '../../adapters/embedders';
 import { loadRuntimeConfig } from '../../config';
 import {
@@ -51,5 +52,9 @@ export const handler = createHttpHandler(
       return {};
     },
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
+  {
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    users: new DynamoUserRepository(client, config.TABLE_NAME),
+    audit: new DynamoAuditLog(client, config.TABLE_NAME),
+  },
 );

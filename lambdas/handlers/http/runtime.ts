@@ -8,11 +8,13 @@ import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoExecutionRepository } from '../../adapters/dynamodb/execution-repository';
 import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
 import { DynamoMemoryRepository } from '../../adapters/dynamodb/memory-repository';
+import { DynamoRateLimitRepository } from '../../adapters/dynamodb/rate-limit-repository';
+import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { processEmbedder } from '../../adapters/embedders';
 import { FetchHttpGet } from '../../adapters/http/fetch-http-get';
 import { getModelProvider } from '../../adapters/model-providers';
 import { executionQueue } from '../../adapters/queue/execution-queue';
-import { loadRuntimeConfig } from '../../config';
+import { loadRuntimeConfig, loadTurnRateLimits } from '../../config';
 import { actionSpecOf, listActions as listActionDefinitions } from '../../domain/actions/catalog';
 import { actionsOf } from '../../domain/actions/decision-engine';
 import { updateAgent } from '../../domain/agents/agents';
@@ -33,6 +35,7 @@ import {
   processQueuedExecution,
   type RuntimeDeps,
 } from '../../domain/runtime/agent-runtime';
+import { admitTurn, type RateLimitDeps } from '../../domain/runtime/rate-limits';
 import { NotFoundError } from '../../domain/shared/errors';
 import { listTools, specOf, toolsFor } from '../../domain/tools/registry';
 import { createHttpHandler } from '../../http/http-handler';
@@ -69,6 +72,12 @@ export const runtimeDeps: RuntimeDeps = {
   now: () => new Date(),
   log: { error: (message, extra) => logger.error(message, extra) },
 };
+/** Every turn is admitted here first, before anything is reserved, charged or run. */
+const turnAdmission: RateLimitDeps = {
+  rateLimits: new DynamoRateLimitRepository(client, config.TABLE_NAME),
+  defaults: loadTurnRateLimits(),
+  now: () => new Date(),
+};
 const agentDeps = { agents, locations: new DynamoLocationRepository(client, config.TABLE_NAME) };
 
 async function agentTools(tenantId: string, agentId: string) {
@@ -88,26 +97,34 @@ async function agentTools(tenantId: string, agentId: string) {
 export const handler = createHttpHandler(
   RUNTIME_ROUTES,
   {
-    'POST /v1/agents/{id}/chat': async ({ principal, params, body, event }) => ({
-      body: await chat(runtimeDeps, principal, params.id, body, idempotencyKey(event)),
-    }),
-    'POST /v1/agent/process': async ({ principal, body, event }) => ({
-      body: await chat(
-        runtimeDeps,
-        principal,
-        body.agentId,
-        {
-          message: body.message,
-          channel: 'web',
-          ...(body.context ? { context: body.context } : {}),
-          ...(body.conversationId ? { conversationId: body.conversationId } : {}),
-          ...(body.locationId ? { locationId: body.locationId } : {}),
-        },
-        idempotencyKey(event),
-      ),
-    }),
+    'POST /v1/agents/{id}/chat': async ({ principal, params, body, event }) => {
+      const key = idempotencyKey(event);
+      await admitTurn(turnAdmission, principal.tenantId, params.id);
+      return { body: await chat(runtimeDeps, principal, params.id, body, key) };
+    },
+    'POST /v1/agent/process': async ({ principal, body, event }) => {
+      const key = idempotencyKey(event);
+      await admitTurn(turnAdmission, principal.tenantId, body.agentId);
+      return {
+        body: await chat(
+          runtimeDeps,
+          principal,
+          body.agentId,
+          {
+            message: body.message,
+            channel: 'web',
+            ...(body.context ? { context: body.context } : {}),
+            ...(body.conversationId ? { conversationId: body.conversationId } : {}),
+            ...(body.locationId ? { locationId: body.locationId } : {}),
+          },
+          key,
+        ),
+      };
+    },
     'POST /v1/agents/{id}/execute': async ({ principal, params, body, event }) => {
-      const execution = await executeTask(runtimeDeps, principal, params.id, body, idempotencyKey(event));
+      const key = idempotencyKey(event);
+      await admitTurn(turnAdmission, principal.tenantId, params.id);
+      const execution = await executeTask(runtimeDeps, principal, params.id, body, key);
       return { body: execution, ...(execution.status === 'PENDING' ? { status: 202 } : {}) };
     },
     'GET /v1/agents/{id}/executions': async ({ principal, params, query }) => ({
@@ -168,5 +185,9 @@ export const handler = createHttpHandler(
       body: await runtimeDeps.executions.listToolRuns(principal.tenantId, query),
     }),
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
+  {
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    users: new DynamoUserRepository(client, config.TABLE_NAME),
+    audit: new DynamoAuditLog(client, config.TABLE_NAME),
+  },
 );

@@ -66,5 +66,9 @@ export const handler = createHttpHandler(
       return {};
     },
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES, audit: new DynamoAuditLog(client, config.TABLE_NAME) },
+  {
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    users: deps.users,
+    audit: new DynamoAuditLog(client, config.TABLE_NAME),
+  },
 );

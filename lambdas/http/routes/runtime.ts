@@ -165,6 +165,7 @@ export const RUNTIME_ROUTES = {
   'POST /v1/agents/{id}/chat': {
     lambda: 'runtime',
     costed: true,
+    rateLimited: true,
     permission: 'agents:run',
     summary: 'One chat turn with an active agent (send Idempotency-Key to make retries safe)',
     params: agentParams,
@@ -175,6 +176,7 @@ export const RUNTIME_ROUTES = {
   'POST /v1/agent/process': {
     lambda: 'runtime',
     costed: true,
+    rateLimited: true,
     permission: 'agents:run',
     summary:
       'Process a message as the signed-in user: the agent replies and proposes actions, each decided by the engine (permission, policy, tokens) and reported',
@@ -185,6 +187,7 @@ export const RUNTIME_ROUTES = {
   'POST /v1/agents/{id}/execute': {
     lambda: 'runtime',
     costed: true,
+    rateLimited: true,
     permission: 'agents:run',
     summary: 'Run a task: synchronously (200, the finished execution) or with async=true (202, queued)',
     params: agentParams,
