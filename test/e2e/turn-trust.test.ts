@@ -206,3 +206,208 @@ describe('the same Idempotency-Key with a different request', () => {
     expect((await execute({ task: 'what is 1+1', async: false }, 'task-key-2')).status).toBe(409);
   });
 });
+
+describe('the emergency stop is final', () => {
+  /** Everything the tenant's turns delivered (SMS and calls), with when. */
+  function deliveries(tenantId: string) {
+    return [
+      ...localOutbox.list(tenantId, { kind: 'sms', limit: 100 }).items,
+      ...localOutbox.list(tenantId, { kind: 'call', limit: 100 }).items,
+    ];
+  }
+
+  /** Lets anything still under way land in the outbox before it is read. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+  async function executedActions(token: string) {
+    const response = await api.request('GET', '/v1/actions?status=executed&limit=100', { token });
+    expect(response.status).toBe(200);
+    return response.body.items as { id: string }[];
+  }
+
+  it('delivers nothing after stoppedAt when 20 turns are in flight as the tenant stops', async () => {
+    const { owner, agentId } = await tenantWithAgent(['send_sms', 'place_call']);
+    const turns = Array.from({ length: 20 }, (_, n) =>
+      api.request('POST', '/v1/agent/process', {
+        token: owner.token,
+        body: {
+          agentId,
+          message:
+            n % 2 === 0 ? `send an SMS to ${PHONE} saying Message ${n}` : `call ${PHONE} about order ${n}`,
+        },
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stop = await api.request('POST', '/v1/tenant/emergency-stop', {
+      token: owner.token,
+      body: { reason: 'runaway agent' },
+    });
+    const returnedAt = new Date().toISOString();
+    expect(stop.status).toBe(200);
+    const { stoppedAt } = stop.body.stop;
+    expect(stoppedAt <= returnedAt).toBe(true);
+    const answered = await Promise.all(turns);
+    await settle();
+
+    const delivered = deliveries(owner.tenantId);
+    expect(delivered.filter((record) => record.createdAt > stoppedAt)).toEqual([]);
+    // Every delivery is an executed action and every executed action was delivered.
+    expect((await executedActions(owner.token)).length).toBe(delivered.length);
+    // The turns refused after the stop say why.
+    const refused = answered
+      .flatMap((response) => (response.status === 200 ? response.body.actions : []))
+      .filter((action: { status: string }) => action.status !== 'executed');
+    for (const action of refused) expect(['denied', 'cancelled']).toContain(action.status);
+    const stored = await api.request('GET', '/v1/tenant/emergency-stop', { token: owner.token });
+    expect(stored.body.stoppedAt).toBe(stoppedAt);
+  });
+
+  /**
+   * Holds every decision-engine/approval step of `tenantId` right after it has read the stop or
+   * the agent — the moment a stop landing next is hardest to see — until `release()`.
+   */
+  async function holdAfterChecks(tenantId: string) {
+    const deps = (await import('../../lambdas/adapters/action-composition')).actionDeps();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let held = 0;
+    let holding = true;
+    const getStop = deps.stops.getTenantStop.bind(deps.stops);
+    const getAgent = deps.agents.get.bind(deps.agents);
+    jest.spyOn(deps.stops, 'getTenantStop').mockImplementation(async (id) => {
+      const stop = await getStop(id);
+      if (holding && id === tenantId) {
+        held += 1;
+        await gate;
+      }
+      return stop;
+    });
+    jest.spyOn(deps.agents, 'get').mockImplementation(async (id, agentId) => {
+      const agent = await getAgent(id, agentId);
+      if (holding && id === tenantId) {
+        held += 1;
+        await gate;
+      }
+      return agent;
+    });
+    return {
+      /** Resolves once `min` steps are held and no more arrive for a while. */
+      async waitForHeld(min: number) {
+        let last = -1;
+        for (let attempt = 0; attempt < 400; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          if (held >= min && held === last) return;
+          last = held;
+        }
+        throw new Error(`only ${held} steps were held`);
+      },
+      /** Holds no more steps (those held stay held): the stop's own reads go through. */
+      stopHolding: () => {
+        holding = false;
+      },
+      release: () => {
+        jest.restoreAllMocks();
+        open();
+      },
+    };
+  }
+
+  it.each(['tenant', 'agent'] as const)(
+    'runs nothing after a %s stop returns: not an automatic action, a confirmed suggestion or an approved action that had passed its checks',
+    async (scope) => {
+      const { owner, agentId } = await tenantWithAgent(['send_sms', 'send_email', 'place_call']);
+      const policy = await api.request('PUT', '/v1/policies', {
+        token: owner.token,
+        body: {
+          rules: [
+            { action: 'send_email', level: 'suggestion' },
+            { action: 'place_call', level: 'approval' },
+          ],
+        },
+      });
+      expect(policy.status).toBe(200);
+      const suggestions: string[] = [];
+      const approvals: string[] = [];
+      for (let n = 0; n < 3; n++) {
+        const email = await api.request('POST', '/v1/agent/process', {
+          token: owner.token,
+          body: { agentId, message: `email ana@example.test about Order ${n} saying It shipped` },
+        });
+        expect(email.body.actions[0].status).toBe('awaiting_confirmation');
+        suggestions.push(email.body.actions[0].actionId);
+        const call = await api.request('POST', '/v1/agent/process', {
+          token: owner.token,
+          body: { agentId, message: `call ${PHONE} about booking ${n}` },
+        });
+        expect(call.body.actions[0].status).toBe('awaiting_approval');
+        approvals.push(call.body.actions[0].approvalId);
+      }
+
+      const hold = await holdAfterChecks(owner.tenantId);
+      const inFlight = [
+        ...Array.from({ length: 5 }, (_, n) =>
+          api.request('POST', '/v1/agent/process', {
+            token: owner.token,
+            body: { agentId, message: `send an SMS to ${PHONE} saying Message ${n}` },
+          }),
+        ),
+        ...suggestions.map((id) =>
+          api.request('POST', `/v1/suggestions/${id}/confirm`, { token: owner.token }),
+        ),
+        ...approvals.map((id) => api.request('POST', `/v1/approvals/${id}/approve`, { token: owner.token })),
+      ];
+      try {
+        // Every turn and confirmation has read the stop and the agent (2 each), every approved
+        // action its agent (1 each), and waits.
+        await hold.waitForHeld(5 * 2 + 3 * 2 + 3);
+      } catch (error) {
+        hold.release();
+        throw error;
+      }
+      hold.stopHolding();
+      const stop = await api.request(
+        'POST',
+        scope === 'tenant' ? '/v1/tenant/emergency-stop' : `/v1/agents/${agentId}/emergency-stop`,
+        { token: owner.token },
+      );
+      hold.release();
+      expect(stop.status).toBe(200);
+      const answers = await Promise.all(inFlight);
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const waiting = await api.request('GET', '/v1/actions?status=awaiting_approval&limit=100', {
+          token: owner.token,
+        });
+        if (waiting.body.items.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await settle();
+
+      const { stoppedAt } = stop.body.stop;
+      const delivered = [
+        ...deliveries(owner.tenantId),
+        // Not the coordinators' approval notices: the customer's email.
+        ...localOutbox
+          .list(owner.tenantId, { kind: 'email', limit: 100 })
+          .items.filter((email) => email.to === 'ana@example.test'),
+      ];
+      expect(delivered.filter((record) => record.createdAt > stoppedAt)).toEqual([]);
+      expect(delivered).toEqual([]);
+      expect(await executedActions(owner.token)).toEqual([]);
+      // The turns' SMS were decided, then refused by the stop when they went to run.
+      const sms = answers.slice(0, 5).flatMap((answer) => answer.body.actions);
+      expect(sms).toHaveLength(5);
+      for (const action of sms) {
+        expect(action).toMatchObject({ status: 'cancelled', error: { code: 'AGENT_STOPPED' } });
+      }
+      for (const confirm of answers.slice(5, 8)) expect(confirm.status).toBe(409);
+      for (const approval of approvals) {
+        const found = await api.request('GET', `/v1/approvals/${approval}`, { token: owner.token });
+        const action = await api.request('GET', `/v1/actions/${found.body.actionId}`, { token: owner.token });
+        expect(action.body).toMatchObject({ status: 'cancelled', error: { code: 'AGENT_STOPPED' } });
+      }
+      expect((await api.request('GET', '/v1/tokens/balance', { token: owner.token })).body.reserved).toBe(0);
+    },
+  );
+});
