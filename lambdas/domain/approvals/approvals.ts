@@ -5,6 +5,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import { userMay } from '../tenants/rbac';
+import type { User } from '../tenants/schemas';
 import type { Approval, ApprovalListFilter, ApprovalStatus } from './model';
 
 /**
@@ -13,18 +14,50 @@ import type { Approval, ApprovalListFilter, ApprovalStatus } from './model';
  * resumes the waiting workflow, which then executes or releases the action.
  */
 
+/**
+ * The caller's current record: who may see and decide approvals is their role, grants and
+ * locations as they are now. A user limited to some locations sees and decides only the
+ * approvals at those; an approval without a location takes a tenant-wide right.
+ */
+async function approver(deps: ActionDeps, principal: Principal): Promise<User> {
+  const user = await deps.users.get(principal.tenantId, principal.userId);
+  if (!user) throw new ForbiddenError('Your user no longer exists in this tenant');
+  return user;
+}
+
+function mayView(user: User, approval: Approval): boolean {
+  if (user.locationIds.length === 0) return true;
+  return approval.locationId !== undefined && user.locationIds.includes(approval.locationId);
+}
+
+function mayDecide(user: User, approval: Approval): boolean {
+  if (approval.locationId === undefined) {
+    return user.locationIds.length === 0 && userMay(user, 'approval:decide');
+  }
+  return userMay(user, 'approval:decide', approval.locationId);
+}
+
+/** One approval; outside the caller's locations it does not exist for them (404). */
 export async function getApproval(
   deps: ActionDeps,
   principal: Principal,
   approvalId: string,
+  known?: User,
 ): Promise<Approval> {
-  const approval = await deps.approvals.get(principal.tenantId, approvalId);
-  if (!approval) throw new NotFoundError('Approval', approvalId);
+  const [approval, user] = await Promise.all([
+    deps.approvals.get(principal.tenantId, approvalId),
+    known ?? approver(deps, principal),
+  ]);
+  if (!approval || !mayView(user, approval)) throw new NotFoundError('Approval', approvalId);
   return approval;
 }
 
-export function listApprovals(deps: ActionDeps, principal: Principal, filter: ApprovalListFilter) {
-  return deps.approvals.list(principal.tenantId, filter);
+export async function listApprovals(deps: ActionDeps, principal: Principal, filter: ApprovalListFilter) {
+  const user = await approver(deps, principal);
+  return deps.approvals.list(principal.tenantId, {
+    ...filter,
+    ...(user.locationIds.length > 0 ? { locationIds: user.locationIds } : {}),
+  });
 }
 
 export async function decideApproval(
@@ -34,12 +67,14 @@ export async function decideApproval(
   decision: 'approved' | 'rejected',
   comment: string | undefined,
 ): Promise<Approval> {
-  const existing = await getApproval(deps, principal, approvalId);
-  const user = await deps.users.get(principal.tenantId, principal.userId);
-  // The route lets coordinators and admins in; their location decides which approvals are theirs.
-  if (!user || !userMay(user, 'approval:decide', existing.locationId)) {
+  const user = await approver(deps, principal);
+  const existing = await getApproval(deps, principal, approvalId, user);
+  // The route lets coordinators and admins in; their locations and grants decide which are theirs.
+  if (!mayDecide(user, existing)) {
     throw new ForbiddenError(
-      `You may not decide approvals${existing.locationId ? ` at location ${existing.locationId}` : ''}`,
+      existing.locationId
+        ? `You may not decide approvals at location ${existing.locationId}`
+        : 'An approval without a location takes a tenant-wide right to decide approvals',
     );
   }
   const now = deps.now();

@@ -35,6 +35,8 @@ export interface Approval {
 
 export interface ApprovalListFilter extends PageRequest {
   readonly status?: ApprovalStatus;
+  /** Only approvals at one of these locations (a location-limited reader); absent: all. */
+  readonly locationIds?: readonly string[];
 }
 
 export interface ApprovalRepository {
