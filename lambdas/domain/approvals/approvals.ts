@@ -37,19 +37,26 @@ function mayDecide(user: User, approval: Approval): boolean {
   return userMay(user, 'approval:decide', approval.locationId);
 }
 
-/** One approval; outside the caller's locations it does not exist for them (404). */
+/** The approval and its reader, read together; outside the reader's locations it does not exist for them (404). */
+async function approvalFor(
+  deps: ActionDeps,
+  principal: Principal,
+  approvalId: string,
+): Promise<{ approval: Approval; user: User }> {
+  const [approval, user] = await Promise.all([
+    deps.approvals.get(principal.tenantId, approvalId),
+    approver(deps, principal),
+  ]);
+  if (!approval || !mayView(user, approval)) throw new NotFoundError('Approval', approvalId);
+  return { approval, user };
+}
+
 export async function getApproval(
   deps: ActionDeps,
   principal: Principal,
   approvalId: string,
-  known?: User,
 ): Promise<Approval> {
-  const [approval, user] = await Promise.all([
-    deps.approvals.get(principal.tenantId, approvalId),
-    known ?? approver(deps, principal),
-  ]);
-  if (!approval || !mayView(user, approval)) throw new NotFoundError('Approval', approvalId);
-  return approval;
+  return (await approvalFor(deps, principal, approvalId)).approval;
 }
 
 export async function listApprovals(deps: ActionDeps, principal: Principal, filter: ApprovalListFilter) {
@@ -67,8 +74,7 @@ export async function decideApproval(
   decision: 'approved' | 'rejected',
   comment: string | undefined,
 ): Promise<Approval> {
-  const user = await approver(deps, principal);
-  const existing = await getApproval(deps, principal, approvalId, user);
+  const { approval: existing, user } = await approvalFor(deps, principal, approvalId);
   // The route lets coordinators and admins in; their locations and grants decide which are theirs.
   if (!mayDecide(user, existing)) {
     throw new ForbiddenError(
