@@ -152,6 +152,31 @@ describe('a turn that fails after its actions ran', () => {
   });
 });
 
+describe('a turn whose failure itself will not store', () => {
+  it('records a plainer failed execution (actions without results), and replays that', async () => {
+    const { owner, agentId } = await tenantWithAgent();
+    const deps = await runtimeDeps();
+    jest.spyOn(deps.executions, 'complete').mockRejectedValueOnce(new Error('injected: item too large'));
+    const fail = jest.spyOn(deps.executions, 'fail').mockRejectedValueOnce(new Error('injected: again'));
+    const body = { message: `send an SMS to ${PHONE} saying Plain` };
+    const first = await chat(owner.token, agentId, body, 'plain-1');
+    expect(fail).toHaveBeenCalledTimes(2);
+    expect(first.status).toBe(500);
+    const retry = await chat(owner.token, agentId, body, 'plain-1');
+    expect(retry.status).toBe(500);
+    expect(retry.body).toEqual(first.body);
+    expect(first.body.error.details.actions).toEqual([
+      expect.objectContaining({ action: 'send_sms', status: 'executed' }),
+    ]);
+    expect(first.body.error.details.actions[0].result).toBeUndefined();
+    const tools = await api.request('GET', `/v1/tools/executions?agentId=${agentId}`, { token: owner.token });
+    expect(tools.body.items).toEqual([
+      expect.objectContaining({ name: 'send_sms', input: expect.any(String) }),
+    ]);
+    expect(smsSentTo(owner.tenantId)).toHaveLength(1);
+  });
+});
+
 describe('the same Idempotency-Key with a different request', () => {
   it('is a 409 on chat and process; the same request (fields in any order) replays', async () => {
     const { owner, agentId } = await tenantWithAgent();

@@ -261,9 +261,10 @@ async function finish(
       latencyMs: Math.round(performance.now() - started),
       error: { code: failure.code, message: failure.message },
     });
-    await recordFailure(deps, failed, toolRunsOf(failed, toolRuns, at));
+    // What was stored is what every answer says, the first and the replays alike.
+    const recorded = await recordFailure(deps, failed, toolRunsOf(failed, toolRuns, at));
     await settleModelCalls(deps, execution, reservation, usage.modelCalls, cost.usd);
-    return { execution: failed, failure };
+    return { execution: recorded, failure };
   }
 }
 
@@ -291,10 +292,10 @@ async function recordFailure(
   deps: RuntimeDeps,
   failed: Execution,
   toolRuns: readonly ToolRun[],
-): Promise<void> {
+): Promise<Execution> {
   try {
     await deps.executions.fail(failed, toolRuns);
-    return;
+    return failed;
   } catch (error) {
     deps.log?.error('Could not record a failed execution; recording a plainer one', {
       executionId: failed.id,
@@ -321,12 +322,14 @@ async function recordFailure(
         ...(run.output === undefined ? {} : { output: asText(run.output) }),
       })),
     );
+    return plain;
   } catch (error) {
     deps.log?.error('Could not record a failed execution', {
       executionId: failed.id,
       actions: (failed.output?.actions ?? []).map((a) => `${a.actionId} ${a.action} ${a.status}`),
       error: messageOf(error),
     });
+    return failed;
   }
 }
 
