@@ -57,6 +57,20 @@ describe('OpenAPI document', () => {
     expect(patch.responses['200'].content['application/json'].schema.required).toContain('status');
   });
 
+  it('documents the 409 of an Idempotency-Key reused for a different request on every turn route', () => {
+    const paths = buildOpenApiDocument().paths as Record<string, Record<string, any>>;
+    for (const [path, method] of [
+      ['/v1/agents/{id}/chat', 'post'],
+      ['/v1/agent/process', 'post'],
+      ['/v1/agents/{id}/execute', 'post'],
+    ] as const) {
+      const conflict = paths[path]?.[method]?.responses['409'];
+      expect(conflict.description).toContain('Idempotency-Key was already used for a different request');
+      expect(conflict.content['application/json'].schema).toBeDefined();
+    }
+    expect(paths['/v1/agents/{id}/chat']?.post.responses['500'].description).toContain('details.actions');
+  });
+
   it('marks public routes and documents path and query parameters', () => {
     expect(doc.paths['/v1/auth/login']?.post.security).toEqual([]);
     const get = doc.paths['/v1/agents/{id}']?.get;

@@ -87,6 +87,12 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
     if (route.params) responses['404'] = { description: 'Not found (or belongs to another tenant)' };
     if (method === 'PATCH' || method === 'POST')
       responses['409'] = { description: 'Conflict (stale version, invalid state or duplicate)' };
+    for (const [status, description] of Object.entries(route.errors ?? {})) {
+      responses[status] = {
+        description,
+        content: { 'application/json': { schema: schemaOf(errorSchema(), 'output') } },
+      };
+    }
     paths[path] ??= {};
     paths[path][method.toLowerCase()] = {
       operationId: key.replace(/[^a-zA-Z0-9]+/g, '_').replace(/^_|_$/g, ''),

@@ -29,6 +29,8 @@ export interface RouteSpec {
   readonly rateLimited?: boolean;
   /** The success body's shape, for the OpenAPI document; built only when it is. */
   readonly response?: () => z.ZodMiniType;
+  /** Error statuses this route answers with, described for the OpenAPI document (beyond the defaults). */
+  readonly errors?: Readonly<Record<number, string>>;
 }
 
 /** The routes one Lambda serves, keyed by API Gateway route key (`METHOD /path`). */

@@ -1,5 +1,6 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoActionRepository } from '../../lambdas/adapters/dynamodb/action-repository';
+import { agentKey } from '../../lambdas/adapters/dynamodb/agent-repository';
 import { DynamoApprovalRepository } from '../../lambdas/adapters/dynamodb/approval-repository';
 import { AUDIT_RETENTION_DAYS, DynamoAuditLog } from '../../lambdas/adapters/dynamodb/audit-repository';
 import { DynamoBookingRepository } from '../../lambdas/adapters/dynamodb/booking-repository';
@@ -398,6 +399,90 @@ describe('policy and emergency stop on DynamoDB Local', () => {
     expect(await stops.getTenantStop(tenantId)).toBeUndefined();
     await stops.clearTenantStop(tenantId);
     await expect(stops.setTenantStop({ ...stop, agentId: 'agt_1' })).rejects.toThrow(/no agentId/);
+    await stops.setTenantStop(stop);
+    const later = new Date(Date.now() + 1000).toISOString();
+    expect(await stops.stampTenantStop(tenantId, later)).toBe(true);
+    expect((await stops.getTenantStop(tenantId))?.stoppedAt).toBe(later);
+    await stops.clearTenantStop(tenantId);
+    // Lifted meanwhile: stamping does not bring the stop back.
+    expect(await stops.stampTenantStop(tenantId, later)).toBe(false);
+    expect(await stops.getTenantStop(tenantId)).toBeUndefined();
+  });
+
+  describe('starting an execution', () => {
+    async function agentIn(tenantId: string, status: string) {
+      const agentId = newId('agent');
+      await table.client.send(
+        new PutCommand({
+          TableName: table.tableName,
+          Item: { ...agentKey(tenantId, agentId), entity: 'agent', id: agentId, tenantId, status },
+        }),
+      );
+      return agentId;
+    }
+
+    it('moves an open action, or creates an automatic one, executing while nothing stops it', async () => {
+      const tenantId = newId('tenant');
+      const agentId = await agentIn(tenantId, 'active');
+      const open = action(tenantId, { agentId });
+      await actions.create(open);
+      const at = now();
+      const started = await actions.startExecution(open, ['awaiting_confirmation'], at);
+      expect(started).toEqual({ record: { ...open, status: 'executing', updatedAt: at } });
+      expect(await actions.get(tenantId, open.id)).toEqual({ ...open, status: 'executing', updatedAt: at });
+      expect(await actions.startExecution(open, ['awaiting_confirmation'], at)).toEqual({
+        refusedFrom: 'executing',
+      });
+      const automatic = action(tenantId, { agentId, status: 'executing' });
+      expect(await actions.startExecution(automatic, 'new', at)).toEqual({
+        record: { ...automatic, updatedAt: at },
+      });
+      await expect(actions.startExecution(automatic, 'new', at)).rejects.toBeInstanceOf(ConflictError);
+      expect((await actions.listAllInStatus(tenantId, 'executing')).map((a) => a.id).sort()).toEqual(
+        [open.id, automatic.id].sort(),
+      );
+    });
+
+    it('refuses under a tenant stop, and for a paused or deleted agent, writing nothing', async () => {
+      const tenantId = newId('tenant');
+      const agentId = await agentIn(tenantId, 'active');
+      const open = action(tenantId, { agentId });
+      await actions.create(open);
+      await stops.setTenantStop({ tenantId, reason: 'halt', stoppedBy: 'usr_admin', stoppedAt: now() });
+      expect(await actions.startExecution(open, ['awaiting_confirmation'], now())).toEqual({
+        stopped: 'tenant',
+      });
+      const automatic = action(tenantId, { agentId, status: 'executing' });
+      expect(await actions.startExecution(automatic, 'new', now())).toEqual({ stopped: 'tenant' });
+      expect(await actions.get(tenantId, automatic.id)).toBeUndefined();
+      await stops.clearTenantStop(tenantId);
+
+      const paused = await agentIn(tenantId, 'paused');
+      const ofPaused = action(tenantId, { agentId: paused });
+      await actions.create(ofPaused);
+      expect(await actions.startExecution(ofPaused, ['awaiting_confirmation'], now())).toEqual({
+        stopped: 'agent',
+        agentStatus: 'paused',
+      });
+      expect((await actions.get(tenantId, ofPaused.id))?.status).toBe('awaiting_confirmation');
+      const missing = action(tenantId, { agentId: 'agt_gone', status: 'executing' });
+      expect(await actions.startExecution(missing, 'new', now())).toEqual({
+        stopped: 'agent',
+        agentStatus: 'deleted',
+      });
+      // The stop came after: the open action is still there to be started.
+      expect(await actions.startExecution(open, ['awaiting_confirmation'], now())).toMatchObject({
+        record: { status: 'executing' },
+      });
+    });
+
+    it('lets 20 concurrent starts of one tenant through', async () => {
+      const tenantId = newId('tenant');
+      const agentId = await agentIn(tenantId, 'active');
+      const many = Array.from({ length: 20 }, () => action(tenantId, { agentId, status: 'executing' }));
+      const started = await Promise.all(many.map((a) => actions.startExecution(a, 'new', now())));
+      expect(started.every((s) => 'record' in s)).toBe(true);
+    });
   });
 });
 

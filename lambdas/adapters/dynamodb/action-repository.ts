@@ -1,13 +1,23 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type {
   ActionListFilter,
   ActionRecord,
   ActionRepository,
   ActionStatus,
+  ExecutionStart,
 } from '../../domain/actions/model';
 import { ConflictError } from '../../domain/shared/errors';
 import type { Page } from '../../domain/shared/pagination';
-import { isConditionFailure, withoutKeys } from './conditions';
+import { agentKey } from './agent-repository';
+import { isConditionFailure, transactionItemAtFailure, withoutKeys } from './conditions';
+import { stopKey } from './emergency-stop-repository';
 import { queryAll, queryPage } from './pagination';
 import { newestFirstQuery, refusedStatus } from './status-index';
 
@@ -22,12 +32,29 @@ import { newestFirstQuery, refusedStatus } from './status-index';
  * those items rather than a filter over the tenant's history. A transition rewrites `gsi1pk` in
  * the same conditional UpdateItem that moves `status`, so the index can never disagree with the
  * item for longer than the index's propagation delay.
+ *
+ * Nothing moves into `executing` but `startExecution`, whose transaction checks the tenant's
+ * emergency-stop item (emergency-stop-repository) and the agent's status (agent-repository).
  */
 const actionsPartition = (tenantId: string) => `T#${tenantId}#ACTIONS`;
 export const actionKey = (tenantId: string, actionId: string) => ({
   pk: actionsPartition(tenantId),
   sk: actionId,
 });
+type ActionPatch = Partial<Omit<ActionRecord, 'id' | 'tenantId' | 'createdAt'>> & {
+  readonly status: ActionStatus;
+  readonly updatedAt: string;
+};
+/** Transactions cancelled by a concurrent one on the same stop or agent item are tried again. */
+const MAX_CONFLICT_RETRIES = 8;
+
+function isTransactionConflict(error: unknown): boolean {
+  return (
+    error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict')
+  );
+}
+
 const statusIndexPk = (tenantId: string, status: ActionStatus) => `T#${tenantId}#ACTIONS#${status}`;
 const statusIndex = (tenantId: string, actionId: string, status: ActionStatus) => ({
   gsi1pk: statusIndexPk(tenantId, status),
@@ -73,20 +100,13 @@ export class DynamoActionRepository implements ActionRepository {
     return Item ? toAction(Item) : undefined;
   }
 
-  async transition(
+  /** The conditional update that moves an action from one of `from` to `patch.status`. */
+  private transitionUpdate(
     tenantId: string,
     actionId: string,
     from: readonly ActionStatus[],
-    patch: Partial<Omit<ActionRecord, 'id' | 'tenantId' | 'createdAt'>> & {
-      readonly status: ActionStatus;
-      readonly updatedAt: string;
-    },
-  ): Promise<{ record: ActionRecord } | { refusedFrom: ActionStatus | 'missing' }> {
-    if (from.length === 0) {
-      // `IN ()` is not an expression; allowing no status means refusing whatever is there.
-      const current = await this.get(tenantId, actionId);
-      return { refusedFrom: current?.status ?? 'missing' };
-    }
+    patch: ActionPatch,
+  ) {
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = {
       ':gsi1pk': statusIndexPk(tenantId, patch.status),
@@ -105,23 +125,117 @@ export class DynamoActionRepository implements ActionRepository {
       values[`:from${n}`] = status;
     });
     const fromList = from.map((_, n) => `:from${n}`).join(', ');
+    return {
+      TableName: this.tableName,
+      Key: actionKey(tenantId, actionId),
+      UpdateExpression: `SET ${set.join(', ')}`,
+      ConditionExpression: `attribute_exists(pk) AND #status IN (${fromList})`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      // The item as the winner left it, in the same round trip: the loser reports its status.
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+  }
+
+  async transition(
+    tenantId: string,
+    actionId: string,
+    from: readonly ActionStatus[],
+    patch: ActionPatch,
+  ): Promise<{ record: ActionRecord } | { refusedFrom: ActionStatus | 'missing' }> {
+    if (from.length === 0) {
+      // `IN ()` is not an expression; allowing no status means refusing whatever is there.
+      const current = await this.get(tenantId, actionId);
+      return { refusedFrom: current?.status ?? 'missing' };
+    }
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
-          TableName: this.tableName,
-          Key: actionKey(tenantId, actionId),
-          UpdateExpression: `SET ${set.join(', ')}`,
-          ConditionExpression: `attribute_exists(pk) AND #status IN (${fromList})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...this.transitionUpdate(tenantId, actionId, from, patch),
           ReturnValues: 'ALL_NEW',
-          // The item as the winner left it, in the same round trip: the loser reports its status.
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return { record: toAction(Attributes ?? {}) };
     } catch (error) {
       return { refusedFrom: refusedStatus<ActionStatus>(error) };
+    }
+  }
+
+  /**
+   * One transaction: the action's write (a Put of a new executing action, or the move from
+   * `from`), a ConditionCheck that the tenant's emergency-stop item is absent and one that the
+   * agent is active. A stop written (or an agent paused) before it commits makes it fail, so
+   * after the stop call returns nothing starts executing. Concurrent transactions on the same
+   * stop and agent items can be cancelled with TransactionConflict: those are retried.
+   */
+  async startExecution(
+    record: ActionRecord,
+    from: 'new' | readonly ActionStatus[],
+    at: string,
+  ): Promise<ExecutionStart> {
+    const { tenantId, id } = record;
+    if (from !== 'new' && from.length === 0) {
+      const current = await this.get(tenantId, id);
+      return { refusedFrom: current?.status ?? 'missing' };
+    }
+    const started: ActionRecord = { ...record, status: 'executing', updatedAt: at };
+    const write =
+      from === 'new'
+        ? {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                ...actionKey(tenantId, id),
+                ...statusIndex(tenantId, id, 'executing'),
+                entity: 'action',
+                ...started,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          }
+        : {
+            Update: this.transitionUpdate(tenantId, id, from, { status: 'executing', updatedAt: at }),
+          };
+    const items = [
+      write,
+      {
+        ConditionCheck: {
+          TableName: this.tableName,
+          Key: stopKey(tenantId),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        ConditionCheck: {
+          TableName: this.tableName,
+          Key: agentKey(tenantId, record.agentId),
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(deletedAt) AND #status = :active',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':active': 'active' },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+        },
+      },
+    ];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        return { record: started };
+      } catch (error) {
+        const action = transactionItemAtFailure(error, 0);
+        if (action.failed) {
+          if (from === 'new') throw new ConflictError(`Action ${id} already exists`);
+          return { refusedFrom: (action.item?.status as ActionStatus | undefined) ?? 'missing' };
+        }
+        if (transactionItemAtFailure(error, 1).failed) return { stopped: 'tenant' };
+        const agent = transactionItemAtFailure(error, 2);
+        if (agent.failed) {
+          const status = agent.item && agent.item.deletedAt === undefined ? agent.item.status : 'deleted';
+          return { stopped: 'agent', agentStatus: String(status ?? 'deleted') };
+        }
+        if (!isTransactionConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+      }
     }
   }
 

@@ -87,15 +87,27 @@ export class DynamoApprovalRepository implements ApprovalRepository {
   }
 
   list(tenantId: string, filter: ApprovalListFilter): Promise<Page<Approval>> {
+    const query = newestFirstQuery(
+      this.tableName,
+      filter.status
+        ? { gsi1pk: statusIndexPk(tenantId, filter.status) }
+        : { pk: approvalsPartition(tenantId) },
+    );
+    const locations = filter.locationIds;
     return queryPage<Approval>({
       client: this.client,
-      input: newestFirstQuery(
-        this.tableName,
-        filter.status
-          ? { gsi1pk: statusIndexPk(tenantId, filter.status) }
-          : { pk: approvalsPartition(tenantId) },
-      ),
-      scope: JSON.stringify(['approvals', tenantId, filter.status]),
+      input: locations
+        ? {
+            ...query,
+            // A location-limited reader sees the approvals at their locations only (none without one).
+            FilterExpression: `locationId IN (${locations.map((_, n) => `:loc${n}`).join(', ')})`,
+            ExpressionAttributeValues: {
+              ...query.ExpressionAttributeValues,
+              ...Object.fromEntries(locations.map((id, n) => [`:loc${n}`, id])),
+            },
+          }
+        : query,
+      scope: JSON.stringify(['approvals', tenantId, filter.status, locations]),
       limit: filter.limit,
       ...(filter.cursor ? { cursor: filter.cursor } : {}),
       map: toApproval,

@@ -1,14 +1,22 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { EmergencyStop, EmergencyStopRepository } from '../../domain/actions/model';
-import { withoutKeys } from './conditions';
+import { isConditionFailure, withoutKeys } from './conditions';
 
 /**
  * The tenant-wide emergency stop.
  *   stop  pk = T#<tenantId>  sk = EMERGENCY_STOP   (present = in force)
  * Read (consistently) before every action is decided, so it sits in the tenant's own partition
  * next to the tenant item. Stopping one agent is the agent's lifecycle (paused), not this item.
+ * The action repository's `startExecution` checks this item in the transaction that moves an
+ * action to executing, so the key is exported for it.
  */
-const stopKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'EMERGENCY_STOP' });
+export const stopKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'EMERGENCY_STOP' });
 
 export class DynamoEmergencyStopRepository implements EmergencyStopRepository {
   constructor(
@@ -35,6 +43,24 @@ export class DynamoEmergencyStopRepository implements EmergencyStopRepository {
         Item: { ...stopKey(stop.tenantId), entity: 'emergencyStop', ...stop },
       }),
     );
+  }
+
+  async stampTenantStop(tenantId: string, stoppedAt: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: stopKey(tenantId),
+          UpdateExpression: 'SET stoppedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': stoppedAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   /** Idempotent: lifting a stop that is not in force does nothing. */

@@ -11,6 +11,7 @@ import type {
   Execution,
   ExecutionRepository,
   ExecutionStatus,
+  IdempotencyClaim,
   ToolRun,
 } from '../../domain/runtime/executions';
 import { ConflictError } from '../../domain/shared/errors';
@@ -103,13 +104,16 @@ export class DynamoExecutionRepository implements ExecutionRepository {
     };
   }
 
-  async create(execution: Execution, key?: string): Promise<{ execution: Execution; created: boolean }> {
+  async create(
+    execution: Execution,
+    idempotency?: IdempotencyClaim,
+  ): Promise<{ execution: Execution; created: boolean; fingerprint?: string }> {
     const put = {
       TableName: this.tableName,
       Item: this.executionItem(execution),
       ConditionExpression: 'attribute_not_exists(pk)',
     };
-    if (!key) {
+    if (!idempotency) {
       await this.client.send(new TransactWriteCommand({ TransactItems: [{ Put: put }] }));
       return { execution, created: true };
     }
@@ -121,9 +125,10 @@ export class DynamoExecutionRepository implements ExecutionRepository {
               Put: {
                 TableName: this.tableName,
                 Item: {
-                  ...idempotencyKey(execution.tenantId, execution.agentId, key),
+                  ...idempotencyKey(execution.tenantId, execution.agentId, idempotency.key),
                   entity: 'idempotencyKey',
                   executionId: execution.id,
+                  fingerprint: idempotency.fingerprint,
                   expiresAt: Math.floor(Date.now() / 1000) + IDEMPOTENCY_TTL_SECONDS,
                 },
                 ConditionExpression: 'attribute_not_exists(pk)',
@@ -140,19 +145,29 @@ export class DynamoExecutionRepository implements ExecutionRepository {
       const { Item } = await this.client.send(
         new GetCommand({
           TableName: this.tableName,
-          Key: idempotencyKey(execution.tenantId, execution.agentId, key),
+          Key: idempotencyKey(execution.tenantId, execution.agentId, idempotency.key),
+          ConsistentRead: true,
         }),
       );
-      const first = Item ? await this.get(execution.tenantId, String(Item.executionId)) : undefined;
+      // Consistent: a retry must see the first request's final status (and so its outcome).
+      const first = Item ? await this.get(execution.tenantId, String(Item.executionId), true) : undefined;
       if (!first)
         throw new ConflictError('idempotency-key: a request with this key is being recorded; retry shortly');
-      return { execution: first, created: false };
+      return {
+        execution: first,
+        created: false,
+        ...(typeof Item?.fingerprint === 'string' ? { fingerprint: Item.fingerprint } : {}),
+      };
     }
   }
 
-  async get(tenantId: string, executionId: string): Promise<Execution | undefined> {
+  async get(tenantId: string, executionId: string, consistent = false): Promise<Execution | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: executionKey(tenantId, executionId) }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: executionKey(tenantId, executionId),
+        ...(consistent ? { ConsistentRead: true } : {}),
+      }),
     );
     return Item ? toExecution(Item) : undefined;
   }

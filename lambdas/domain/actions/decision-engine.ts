@@ -9,7 +9,15 @@ import { type ActingUser, userMay } from '../tenants/rbac';
 import { findAction } from './catalog';
 import type { ActionDefinition } from './definition';
 import type { ActionDeps } from './deps';
-import { appendAudit, auditEntry, carryOut, closeAction, SYSTEM_ACTOR } from './execute';
+import {
+  appendAudit,
+  auditEntry,
+  carryOut,
+  closeAction,
+  releaseHold,
+  SYSTEM_ACTOR,
+  stopErrorOf,
+} from './execute';
 import type { ActionRecord, ActionStatus, Decision, DecisionLevel, Policy } from './model';
 import { DEFAULT_POLICY, resolveLevel } from './policy';
 
@@ -244,16 +252,33 @@ export async function propose(
     ...(reservationId ? { reservationId } : {}),
     ...(approvalId ? { approvalId } : {}),
   };
+  const decided = auditEntry(record, 'action.decided', at, { kind: 'system', id: SYSTEM_ACTOR }, level, {
+    reason: decision.reason,
+    cost,
+  });
+  if (level === 'automatic') {
+    // Created executing only if no emergency stop came in since the check above (one transaction).
+    const started = await deps.actions.startExecution(record, 'new', at);
+    if ('record' in started) {
+      await appendAudit(deps, [proposed, decided]);
+      return outcomeOf(await carryOut(deps, started.record, agent));
+    }
+    if (!('stopped' in started)) throw new Error(`Action ${id} was created twice`);
+    const error = stopErrorOf(started, record.agentId);
+    const cancelled: ActionRecord = { ...record, status: 'cancelled', error };
+    await deps.actions.create(cancelled);
+    await releaseHold(deps, cancelled);
+    await appendAudit(deps, [
+      proposed,
+      decided,
+      auditEntry(cancelled, 'action.cancelled', at, { kind: 'system', id: SYSTEM_ACTOR }, 'cancelled', {
+        error,
+      }),
+    ]);
+    return outcomeOf(cancelled);
+  }
   await deps.actions.create(record);
-  await appendAudit(deps, [
-    proposed,
-    auditEntry(record, 'action.decided', at, { kind: 'system', id: SYSTEM_ACTOR }, level, {
-      reason: decision.reason,
-      cost,
-    }),
-  ]);
-
-  if (level === 'automatic') return outcomeOf(await carryOut(deps, record, agent));
+  await appendAudit(deps, [proposed, decided]);
   if (approvalId && (level === 'consultation' || level === 'approval')) {
     return outcomeOf(await requestApproval(deps, record, approvalId, level, policy));
   }

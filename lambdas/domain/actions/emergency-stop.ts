@@ -10,7 +10,10 @@ import type { EmergencyStop } from './model';
 /**
  * Emergency stop (DESIGN §3.10): one call pauses an agent — or every agent of the tenant — at
  * once, cancels what is waiting for a person (approvals and suggestions, their tokens given back)
- * and makes the decision engine refuse new actions (tenant-wide: until the stop is lifted).
+ * and makes the decision engine refuse new actions (tenant-wide: until the stop is lifted). It is
+ * final: no action moves to executing once the stop item is written or the agent paused (the
+ * move checks both in its transaction), and the call returns once the actions already executing
+ * have finished — `stoppedAt` is that moment, and nothing is delivered after it.
  * Agents are paused one conditional write each; an agent someone else stopped or deleted meanwhile
  * keeps that state.
  */
@@ -22,6 +25,38 @@ export interface EmergencyStopResult {
 }
 
 const AGENT_PAGE = 100;
+/** A stop waits this long, at most, for the actions that were already executing to finish. */
+const DRAIN_TIMEOUT_MS = 10_000;
+const DRAIN_POLL_MS = 20;
+/** An action executing for longer is taken as abandoned (its process died), not waited for. */
+const ABANDONED_AFTER_MS = 120_000;
+
+/**
+ * Waits until no action of the tenant (or agent) is executing: the ones that moved to executing
+ * before the stop took hold finish (or fail) first, so that once the stop call returns nothing
+ * more is delivered. New ones cannot start (`startExecution` checks the stop and the agent).
+ * Reads the status index (gsi1): on AWS an action that started in the last instant may show up
+ * there a little late, within the index's propagation delay.
+ */
+async function drainExecuting(deps: ActionDeps, tenantId: string, agentId?: string): Promise<void> {
+  const deadline = performance.now() + DRAIN_TIMEOUT_MS;
+  for (;;) {
+    const now = deps.now().getTime();
+    const running = (await deps.actions.listAllInStatus(tenantId, 'executing', agentId)).filter(
+      (action) => now - Date.parse(action.updatedAt) < ABANDONED_AFTER_MS,
+    );
+    if (running.length === 0) return;
+    if (performance.now() >= deadline) {
+      deps.log?.error('An emergency stop returned while actions were still executing', {
+        tenantId,
+        ...(agentId ? { agentId } : {}),
+        actionIds: running.map((action) => action.id),
+      });
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+  }
+}
 /** Stopping moves these to paused; stopped, draft and deleted agents stay as they are. */
 const PAUSABLE = ['active', 'provisioning', 'error'] as const;
 
@@ -125,8 +160,10 @@ export async function stopAgent(
   };
   const paused = await pauseAgent(deps, principal.tenantId, agentId, principal.userId);
   const cancelled = await cancelWaiting(deps, principal.tenantId, principal.userId, agentId);
+  await drainExecuting(deps, principal.tenantId, agentId);
   const result = {
-    stop,
+    // From here on the agent delivers nothing more: what was under way has finished.
+    stop: { ...stop, stoppedAt: deps.now().toISOString() },
     pausedAgents: paused ? 1 : 0,
     cancelledApprovals: cancelled.approvals,
     cancelledSuggestions: cancelled.suggestions,
@@ -166,8 +203,12 @@ export async function stopTenant(
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   const cancelled = await cancelWaiting(deps, principal.tenantId, principal.userId);
+  await drainExecuting(deps, principal.tenantId);
+  // `stoppedAt` is when the stop took full effect: nothing is delivered after it.
+  const stoppedAt = deps.now().toISOString();
+  await deps.stops.stampTenantStop(principal.tenantId, stoppedAt);
   const result = {
-    stop,
+    stop: { ...stop, stoppedAt },
     pausedAgents,
     cancelledApprovals: cancelled.approvals,
     cancelledSuggestions: cancelled.suggestions,

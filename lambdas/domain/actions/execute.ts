@@ -7,7 +7,8 @@ import { newId } from '../shared/ids';
 import { findAction } from './catalog';
 import type { ActionDefinition } from './definition';
 import type { ActionDeps } from './deps';
-import type { ActionRecord, ActionStatus } from './model';
+import type { ActionRecord, ActionStatus, ExecutionStart } from './model';
+import { requesterRefusal } from './requester';
 
 /**
  * Carrying out an action that has been decided, and closing one that will not run. Whoever runs
@@ -16,7 +17,8 @@ import type { ActionRecord, ActionStatus } from './model';
  * whenever it does not run.
  */
 export type ActionStepOutcome = {
-  readonly outcome: 'executed' | 'failed' | 'rejected' | 'expired' | 'cancelled' | 'skipped';
+  /** `refused`: approved, but its requester may no longer have it run (see requester.ts). */
+  readonly outcome: 'executed' | 'failed' | 'rejected' | 'expired' | 'cancelled' | 'skipped' | 'refused';
   readonly error?: { readonly code: string; readonly message: string };
 };
 
@@ -63,6 +65,20 @@ export async function publishEvents(deps: ActionDeps, events: readonly DomainEve
     const types = [...new Set(events.map((e) => e.type))].join(', ');
     deps.log?.error(`Could not publish ${types}`, { error: messageOf(error) });
   }
+}
+
+/** Why `startExecution` found the action may not run: the tenant's stop or the agent's state. */
+export function stopErrorOf(
+  started: Extract<ExecutionStart, { stopped: unknown }>,
+  agentId: string,
+): { code: string; message: string } {
+  return {
+    code: 'AGENT_STOPPED',
+    message:
+      started.stopped === 'tenant'
+        ? 'The tenant is under an emergency stop'
+        : `Agent ${agentId} is ${started.agentStatus ?? 'deleted'}`,
+  };
 }
 
 function errorOf(error: unknown): { code: string; message: string } {
@@ -213,41 +229,75 @@ async function finalTransition(
   return { ...record, ...patch };
 }
 
-/** The approval workflow's execute step: runs the action a coordinator approved. */
+/**
+ * Closes an action that was decided but may not run now (its requester lost the right to it, or a
+ * stop came in): `denied` or `cancelled` with the reason, its tokens released, audited.
+ */
+export async function refuseDecided(
+  deps: ActionDeps,
+  record: ActionRecord,
+  status: 'denied' | 'cancelled',
+  error: { code: string; message: string },
+): Promise<ActionRecord | undefined> {
+  const at = deps.now().toISOString();
+  const moved = await deps.actions.transition(record.tenantId, record.id, [record.status], {
+    status,
+    updatedAt: at,
+    error,
+  });
+  if (!('record' in moved)) return undefined;
+  await releaseHold(deps, moved.record);
+  await appendAudit(deps, [
+    auditEntry(
+      moved.record,
+      status === 'denied' ? 'action.denied' : 'action.cancelled',
+      at,
+      { kind: 'system', id: SYSTEM_ACTOR },
+      status,
+      { error },
+    ),
+  ]);
+  return moved.record;
+}
+
+/**
+ * The approval workflow's execute step: runs the action a coordinator approved — if its requester
+ * may still have it run (their current record), and no emergency stop is in force and the agent
+ * is active when it moves to executing (checked in that same transaction).
+ */
 export async function executeApprovedAction(
   deps: ActionDeps,
   tenantId: string,
   actionId: string,
 ): Promise<ActionStepOutcome> {
-  const at = deps.now().toISOString();
-  const moved = await deps.actions.transition(tenantId, actionId, ['awaiting_approval'], {
-    status: 'executing',
-    updatedAt: at,
-  });
-  if (!('record' in moved)) {
+  const record = await deps.actions.get(tenantId, actionId);
+  if (record?.status !== 'awaiting_approval') {
     // A retried step whose first attempt already ran it, or an action closed meanwhile.
-    const found = moved.refusedFrom;
+    const found = record?.status;
     return { outcome: found === 'executed' || found === 'failed' ? found : 'skipped' };
   }
-  const record = moved.record;
-  const agent = await deps.agents.get(tenantId, record.agentId);
-  const stop = await deps.stops.getTenantStop(tenantId);
-  if (agent?.status !== 'active' || stop) {
-    // Approved, but the agent was stopped (or the tenant halted) while it waited: it must not act.
-    const error = {
-      code: 'AGENT_STOPPED',
-      message: stop
-        ? 'The tenant is under an emergency stop'
-        : `Agent ${record.agentId} is ${agent ? agent.status : 'deleted'}`,
-    };
-    await releaseHold(deps, record);
-    const failed = await finalTransition(deps, record, { status: 'cancelled', updatedAt: at, error });
-    await appendAudit(deps, [
-      auditEntry(failed, 'action.cancelled', at, actorOf(record), 'cancelled', { error }),
-    ]);
-    return { outcome: 'cancelled', error };
+  const [refusal, agent] = await Promise.all([
+    requesterRefusal(deps, record),
+    deps.agents.get(tenantId, record.agentId),
+  ]);
+  if (refusal) {
+    const refused = await refuseDecided(deps, record, 'denied', refusal);
+    return refused ? { outcome: 'refused', error: refusal } : { outcome: 'skipped' };
   }
-  const done = await carryOut(deps, record, agent);
+  const started = agent
+    ? await deps.actions.startExecution(record, ['awaiting_approval'], deps.now().toISOString())
+    : ({ stopped: 'agent', agentStatus: 'deleted' } as const);
+  if ('refusedFrom' in started) {
+    const found = started.refusedFrom;
+    return { outcome: found === 'executed' || found === 'failed' ? found : 'skipped' };
+  }
+  if ('stopped' in started || !agent) {
+    // Approved, but the agent was stopped (or the tenant halted) while it waited: it must not act.
+    const error = stopErrorOf('stopped' in started ? started : { stopped: 'agent' }, record.agentId);
+    const cancelled = await refuseDecided(deps, record, 'cancelled', error);
+    return cancelled ? { outcome: 'cancelled', error } : { outcome: 'skipped' };
+  }
+  const done = await carryOut(deps, started.record, agent);
   return done.status === 'executed'
     ? { outcome: 'executed' }
     : { outcome: 'failed', ...(done.error ? { error: done.error } : {}) };

@@ -105,11 +105,28 @@ export interface ActionRepository {
       readonly updatedAt: string;
     },
   ): Promise<{ record: ActionRecord } | { refusedFrom: ActionStatus | 'missing' }>;
+  /**
+   * The one way into `executing`: creates `record` as executing (`from: 'new'`, an automatic
+   * action) or moves it there from one of `from`, in one transaction with a check that no
+   * tenant-wide emergency stop is in force and the agent is active (so not stopped, paused or
+   * deleted). Once a stop is written, or the agent paused, no action starts executing.
+   */
+  startExecution(
+    record: ActionRecord,
+    from: 'new' | readonly ActionStatus[],
+    at: string,
+  ): Promise<ExecutionStart>;
   /** Newest first. */
   list(tenantId: string, filter: ActionListFilter): Promise<Page<ActionRecord>>;
   /** Every action of the tenant (optionally of one agent) in `status`, for the emergency stop. */
   listAllInStatus(tenantId: string, status: ActionStatus, agentId?: string): Promise<ActionRecord[]>;
 }
+
+/** What `startExecution` did: started it, found it moved already, or found a stop in force. */
+export type ExecutionStart =
+  | { readonly record: ActionRecord }
+  | { readonly refusedFrom: ActionStatus | 'missing' }
+  | { readonly stopped: 'tenant' | 'agent'; readonly agentStatus?: string };
 
 // ---------------------------------------------------------------------------------------------
 // The tenant's policy.
@@ -167,5 +184,10 @@ export interface EmergencyStopRepository {
   /** The tenant-wide stop, if one is in force. */
   getTenantStop(tenantId: string): Promise<EmergencyStop | undefined>;
   setTenantStop(stop: EmergencyStop): Promise<void>;
+  /**
+   * Sets the stop's `stoppedAt` to when it took full effect (the actions under way when it was
+   * written have finished); false when the stop was lifted meanwhile (nothing is written then).
+   */
+  stampTenantStop(tenantId: string, stoppedAt: string): Promise<boolean>;
   clearTenantStop(tenantId: string): Promise<void>;
 }

@@ -1,12 +1,20 @@
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
 import type { Principal } from '../shared/principal';
-import { actingUserOf } from '../tenants/acting-user';
-import type { ActingUser } from '../tenants/rbac';
 import { userMay } from '../tenants/rbac';
+import type { User } from '../tenants/schemas';
 import { type ActionOutcome, outcomeOf, SUGGESTION_HOLD_SECONDS } from './decision-engine';
 import type { ActionDeps } from './deps';
-import { appendAudit, auditEntry, carryOut, closeAction, definitionOf } from './execute';
+import {
+  appendAudit,
+  auditEntry,
+  carryOut,
+  closeAction,
+  definitionOf,
+  refuseDecided,
+  stopErrorOf,
+} from './execute';
 import type { ActionListFilter, ActionRecord } from './model';
+import { requesterRefusal } from './requester';
 
 /**
  * Suggestions: actions the engine proposed to the user instead of running. The user who ran the
@@ -32,8 +40,8 @@ async function suggestion(deps: ActionDeps, principal: Principal, actionId: stri
   return record;
 }
 
-async function actingUser(deps: ActionDeps, principal: Principal): Promise<ActingUser> {
-  const user = await actingUserOf(deps.users, principal);
+async function actingUser(deps: ActionDeps, principal: Principal): Promise<User> {
+  const user = await deps.users.get(principal.tenantId, principal.userId);
   if (!user) throw new ForbiddenError('Your user no longer exists in this tenant');
   return user;
 }
@@ -58,6 +66,19 @@ export async function confirmSuggestion(
     deps.agents.get(principal.tenantId, record.agentId),
     deps.stops.getTenantStop(principal.tenantId),
   ]);
+  // The user it was suggested to must still be allowed to have it run, whoever confirms it.
+  const refusal = await requesterRefusal(
+    deps,
+    record,
+    record.actorUserId === principal.userId ? user : undefined,
+  );
+  if (refusal) {
+    const refused = await refuseDecided(deps, record, 'denied', refusal);
+    throw new ConflictError(`${refusal.message}; the suggestion is closed`, {
+      status: refused?.status ?? 'denied',
+      error: refusal,
+    });
+  }
   if (!userMay(user, definition.permission, record.locationId)) {
     throw new ForbiddenError(
       `You lack ${definition.permission}; the suggestion stays open for someone who has it`,
@@ -72,19 +93,20 @@ export async function confirmSuggestion(
     );
   }
   const at = now.toISOString();
-  const moved = await deps.actions.transition(principal.tenantId, actionId, ['awaiting_confirmation'], {
-    status: 'executing',
-    updatedAt: at,
-  });
-  if (!('record' in moved)) {
-    throw new ConflictError(`Action ${actionId} is ${moved.refusedFrom}, not awaiting confirmation`, {
-      status: moved.refusedFrom,
+  // Into executing only while no stop is in force and the agent is active (one transaction).
+  const started = await deps.actions.startExecution(record, ['awaiting_confirmation'], at);
+  if ('refusedFrom' in started) {
+    throw new ConflictError(`Action ${actionId} is ${started.refusedFrom}, not awaiting confirmation`, {
+      status: started.refusedFrom,
     });
   }
+  if ('stopped' in started) {
+    throw new ConflictError(stopErrorOf(started, record.agentId).message, { status: record.status });
+  }
   await appendAudit(deps, [
-    auditEntry(moved.record, 'action.confirmed', at, { kind: 'user', id: principal.userId }, 'confirmed'),
+    auditEntry(started.record, 'action.confirmed', at, { kind: 'user', id: principal.userId }, 'confirmed'),
   ]);
-  return outcomeOf(await carryOut(deps, moved.record, agent));
+  return outcomeOf(await carryOut(deps, started.record, agent));
 }
 
 export async function declineSuggestion(

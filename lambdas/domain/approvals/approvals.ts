@@ -5,7 +5,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import { actingUserOf } from '../tenants/acting-user';
-import { userMay } from '../tenants/rbac';
+import { type ActingUser, userMay } from '../tenants/rbac';
 import type { Approval, ApprovalListFilter, ApprovalStatus } from './model';
 
 /**
@@ -14,18 +14,57 @@ import type { Approval, ApprovalListFilter, ApprovalStatus } from './model';
  * resumes the waiting workflow, which then executes or releases the action.
  */
 
+/**
+ * The caller's current record: who may see and decide approvals is their role, grants and
+ * locations as they are now. A user limited to some locations sees and decides only the
+ * approvals at those; an approval without a location takes a tenant-wide right.
+ */
+async function approver(deps: ActionDeps, principal: Principal): Promise<ActingUser> {
+  const user = await actingUserOf(deps.users, principal);
+  if (!user) throw new ForbiddenError('Your user no longer exists in this tenant');
+  return user;
+}
+
+function mayView(user: ActingUser, approval: Approval): boolean {
+  if (user.locationIds.length === 0) return true;
+  return approval.locationId !== undefined && user.locationIds.includes(approval.locationId);
+}
+
+function mayDecide(user: ActingUser, approval: Approval): boolean {
+  if (approval.locationId === undefined) {
+    return user.locationIds.length === 0 && userMay(user, 'approval:decide');
+  }
+  return userMay(user, 'approval:decide', approval.locationId);
+}
+
+/** The approval and its reader, read together; outside the reader's locations it does not exist for them (404). */
+async function approvalFor(
+  deps: ActionDeps,
+  principal: Principal,
+  approvalId: string,
+): Promise<{ approval: Approval; user: ActingUser }> {
+  const [approval, user] = await Promise.all([
+    deps.approvals.get(principal.tenantId, approvalId),
+    approver(deps, principal),
+  ]);
+  if (!approval || !mayView(user, approval)) throw new NotFoundError('Approval', approvalId);
+  return { approval, user };
+}
+
 export async function getApproval(
   deps: ActionDeps,
   principal: Principal,
   approvalId: string,
 ): Promise<Approval> {
-  const approval = await deps.approvals.get(principal.tenantId, approvalId);
-  if (!approval) throw new NotFoundError('Approval', approvalId);
-  return approval;
+  return (await approvalFor(deps, principal, approvalId)).approval;
 }
 
-export function listApprovals(deps: ActionDeps, principal: Principal, filter: ApprovalListFilter) {
-  return deps.approvals.list(principal.tenantId, filter);
+export async function listApprovals(deps: ActionDeps, principal: Principal, filter: ApprovalListFilter) {
+  const user = await approver(deps, principal);
+  return deps.approvals.list(principal.tenantId, {
+    ...filter,
+    ...(user.locationIds.length > 0 ? { locationIds: user.locationIds } : {}),
+  });
 }
 
 export async function decideApproval(
@@ -35,12 +74,13 @@ export async function decideApproval(
   decision: 'approved' | 'rejected',
   comment: string | undefined,
 ): Promise<Approval> {
-  const existing = await getApproval(deps, principal, approvalId);
-  const user = await actingUserOf(deps.users, principal);
-  // The route lets coordinators and admins in; their location decides which approvals are theirs.
-  if (!user || !userMay(user, 'approval:decide', existing.locationId)) {
+  const { approval: existing, user } = await approvalFor(deps, principal, approvalId);
+  // The route lets coordinators and admins in; their locations and grants decide which are theirs.
+  if (!mayDecide(user, existing)) {
     throw new ForbiddenError(
-      `You may not decide approvals${existing.locationId ? ` at location ${existing.locationId}` : ''}`,
+      existing.locationId
+        ? `You may not decide approvals at location ${existing.locationId}`
+        : 'An approval without a location takes a tenant-wide right to decide approvals',
     );
   }
   const now = deps.now();

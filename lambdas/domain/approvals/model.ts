@@ -47,6 +47,8 @@ export function approvalPageView(page: Page<Approval>): Page<ApprovalView> {
 
 export interface ApprovalListFilter extends PageRequest {
   readonly status?: ApprovalStatus;
+  /** Only approvals at one of these locations (a location-limited reader); absent: all. */
+  readonly locationIds?: readonly string[];
 }
 
 export interface ApprovalRepository {

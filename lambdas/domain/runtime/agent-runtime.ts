@@ -20,15 +20,23 @@ import {
   NotFoundError,
   ValidationError,
 } from '../shared/errors';
+import { requestFingerprint } from '../shared/fingerprint';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import { toStorableJson } from '../shared/zod';
 import { actingUserOf } from '../tenants/acting-user';
 import type { HttpGetPort, MemorySearchPort, ToolRunResult } from '../tools/registry';
-import type { Execution, ExecutionQueue, ExecutionRepository, ExecutionStatus, ToolRun } from './executions';
+import type {
+  Execution,
+  ExecutionQueue,
+  ExecutionRepository,
+  ExecutionStatus,
+  IdempotencyClaim,
+  ToolRun,
+} from './executions';
 import type { ModelProvider } from './model';
 import { costOf } from './pricing';
-import { MAX_TOOL_ROUNDS, runTurn, type TurnActions, type TurnFailure, type TurnResult } from './turn';
+import { MAX_TOOL_ROUNDS, runTurn, type TurnActions, TurnFailure, type TurnResult } from './turn';
 
 export interface RuntimeDeps {
   readonly agents: AgentRepository;
@@ -183,7 +191,13 @@ function summaries(runs: TurnResult['toolRuns']): Execution['toolCalls'] {
   }));
 }
 
-/** Runs the turn of a RUNNING execution and records the outcome, success or failure. */
+/**
+ * Runs the turn of a RUNNING execution and records the outcome, success or failure. Whatever
+ * fails — the model, a tool, a port after an action ran, the completing write itself — the
+ * execution is recorded FAILED with what the turn did (tool runs, the outcome of every action,
+ * the model usage, which is charged), so the error can name it and a retry with the same
+ * idempotency key replays it instead of running anything again.
+ */
 async function finish(
   deps: RuntimeDeps,
   agent: Agent,
@@ -194,9 +208,10 @@ async function finish(
 ): Promise<{ execution: Execution; failure?: AppError }> {
   const started = performance.now();
   let reservation: Reservation | undefined;
+  let result: TurnResult | undefined;
   try {
     reservation = await reserveModelCalls(deps, agent, execution);
-    const result = await turn();
+    result = await turn();
     const at = deps.now().toISOString();
     const cost = costOf(agent.model.modelId, result.usage.inputTokens, result.usage.outputTokens);
     const done = withStatus(execution, 'COMPLETED', at, {
@@ -214,35 +229,147 @@ async function finish(
     await settleModelCalls(deps, execution, reservation, result.usage.modelCalls, cost.usd);
     return { execution: done };
   } catch (error) {
-    const failure = error as TurnFailure;
-    const reason = failure.reason ?? error;
+    // What the turn did: all of it when only its recording failed, or as far as it got.
+    const partial = error instanceof TurnFailure ? error : undefined;
+    const reason = partial ? partial.reason : error;
+    const toolRuns = result?.toolRuns ?? partial?.toolRuns ?? [];
+    const usage = result?.usage ?? partial?.usage ?? execution.usage;
+    const actions = actionOutcomes();
     const at = deps.now().toISOString();
-    const cost = costOf(
-      agent.model.modelId,
-      failure.usage?.inputTokens ?? 0,
-      failure.usage?.outputTokens ?? 0,
-    );
+    const cost = costOf(agent.model.modelId, usage.inputTokens, usage.outputTokens);
+    if (!(reason instanceof AppError)) {
+      deps.log?.error('A turn failed unexpectedly', {
+        executionId: execution.id,
+        error: messageOf(reason),
+        actionsDecided: actions.length,
+      });
+    }
+    const failure =
+      reason instanceof AppError
+        ? reason
+        : new AppError(
+            500,
+            TURN_FAILED,
+            actions.length > 0
+              ? 'The turn failed unexpectedly after its actions were decided; a retry with the same Idempotency-Key runs none of them again'
+              : 'The turn failed unexpectedly',
+          );
     const failed = withStatus(execution, 'FAILED', at, {
-      toolCalls: summaries(failure.toolRuns ?? []),
-      usage: failure.usage ?? execution.usage,
+      ...(actions.length > 0 || result
+        ? { output: { reply: result?.reply ?? '', actions: [...actions] } }
+        : {}),
+      toolCalls: summaries(toolRuns),
+      usage,
       costUsd: cost.usd,
       priced: cost.priced,
       latencyMs: Math.round(performance.now() - started),
-      error:
-        reason instanceof AppError
-          ? { code: reason.code, message: reason.message }
-          : { code: 'INTERNAL', message: 'The execution failed unexpectedly' },
+      error: { code: failure.code, message: failure.message },
     });
-    await deps.executions.fail(failed, toolRunsOf(failed, failure.toolRuns ?? [], at));
-    await settleModelCalls(deps, execution, reservation, failure.usage?.modelCalls ?? 0, cost.usd);
-    if (!(reason instanceof AppError)) throw reason;
-    return { execution: failed, failure: reason };
+    // What was stored is what every answer says, the first and the replays alike.
+    const recorded = await recordFailure(deps, failed, toolRunsOf(failed, toolRuns, at));
+    await settleModelCalls(deps, execution, reservation, usage.modelCalls, cost.usd);
+    return { execution: recorded, failure };
   }
 }
 
-/** A refusal for want of tokens (402), naming the execution it left FAILED. */
-function refusal(failure: AppError, executionId: string): AppError {
-  return new AppError(402, failure.code, failure.message, { ...failure.details, executionId });
+/** The code of a turn that failed on something unexpected (a bug, an unreachable store). */
+const TURN_FAILED = 'TURN_FAILED';
+/** Tool input and output kept in a failure's plainer record, as JSON text. */
+const PLAIN_TOOL_JSON_CHARS = 2_000;
+
+function asText(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? '';
+  } catch {
+    text = String(value);
+  }
+  return text.length > PLAIN_TOOL_JSON_CHARS ? `${text.slice(0, PLAIN_TOOL_JSON_CHARS)}…` : text;
+}
+
+/**
+ * Records a FAILED execution. Should the full record not store (the failure may well be the data
+ * itself), a plainer one is stored instead: tool input and output as JSON text, actions without
+ * their results. Only when that fails too (the store is down) is it left to the log.
+ */
+async function recordFailure(
+  deps: RuntimeDeps,
+  failed: Execution,
+  toolRuns: readonly ToolRun[],
+): Promise<Execution> {
+  try {
+    await deps.executions.fail(failed, toolRuns);
+    return failed;
+  } catch (error) {
+    deps.log?.error('Could not record a failed execution; recording a plainer one', {
+      executionId: failed.id,
+      error: messageOf(error),
+    });
+  }
+  const plain: Execution = {
+    ...failed,
+    ...(failed.output
+      ? {
+          output: {
+            reply: failed.output.reply,
+            actions: (failed.output.actions ?? []).map(({ result: _result, ...outcome }) => outcome),
+          },
+        }
+      : {}),
+  };
+  try {
+    await deps.executions.fail(
+      plain,
+      toolRuns.map((run) => ({
+        ...run,
+        input: asText(run.input),
+        ...(run.output === undefined ? {} : { output: asText(run.output) }),
+      })),
+    );
+    return plain;
+  } catch (error) {
+    deps.log?.error('Could not record a failed execution', {
+      executionId: failed.id,
+      actions: (failed.output?.actions ?? []).map((a) => `${a.actionId} ${a.action} ${a.status}`),
+      error: messageOf(error),
+    });
+    return failed;
+  }
+}
+
+/** The status a failed turn answers with, from its recorded code, so that a replay answers the same. */
+const STATUS_OF_FAILURE: Readonly<Record<string, number>> = {
+  INSUFFICIENT_BALANCE: 402,
+  TENANT_SUSPENDED: 402,
+  FORBIDDEN: 403,
+  VALIDATION_FAILED: 400,
+  BALANCE_BUSY: 503,
+  [TURN_FAILED]: 500,
+};
+
+/**
+ * The error a failed turn answers with, the first time and on every replay: its status, what
+ * failed, the execution, and every action the turn decided (executed ones with their results),
+ * so the caller knows what happened and that a retry runs none of it again. Anything else (a
+ * model or provider failure) is a bad gateway.
+ */
+function failedTurnError(execution: Execution, first?: AppError): AppError {
+  const code = execution.error?.code ?? TURN_FAILED;
+  const message = execution.error?.message ?? 'The turn failed';
+  const status = STATUS_OF_FAILURE[code] ?? 502;
+  const actions = execution.output?.actions ?? [];
+  const details = {
+    // Refusals keep what they said the first time (available, required, ...).
+    ...(status < 500 && first?.details ? first.details : {}),
+    executionId: execution.id,
+    ...(actions.length > 0 ? { actions } : {}),
+  };
+  return new AppError(
+    status,
+    code,
+    status < 500 ? message : `Execution ${execution.id} failed: ${message}`,
+    details,
+  );
 }
 
 /** Enough tokens for the most model calls a turn can make: every tool round, plus a summary. */
@@ -432,9 +559,10 @@ export async function chat(
     });
   }
   const at = deps.now().toISOString();
+  const claim = claimOf(idempotencyKey, 'chat', { agentId, input });
   // A synchronous turn starts the moment it is recorded: it is stored RUNNING (its history
   // still shows PENDING → RUNNING), which saves a round trip; queued tasks start separately.
-  const [{ execution, created }, history] = await Promise.all([
+  const [{ execution, created, fingerprint }, history] = await Promise.all([
     deps.executions.create(
       withStatus(
         newExecution(
@@ -452,7 +580,7 @@ export async function chat(
         'RUNNING',
         at,
       ),
-      idempotencyKey,
+      claim,
     ),
     deps.conversations.recentMessages(
       principal.tenantId,
@@ -461,20 +589,23 @@ export async function chat(
       conversation.summarizedThrough,
     ),
   ]);
-  if (!created) return replay(execution, conversation);
+  if (!created) return replay(execution, conversation, claim, fingerprint);
   const running = execution;
-  const actions = await actionsForTurn(deps, principal, agent, {
-    conversationId: conversation.id,
-    customerId: customer.id,
-    executionId: running.id,
-    ...(input.locationId ? { locationId: input.locationId } : {}),
-  });
+  // Set once the acting user is read, inside the turn: whatever fails from there on is recorded.
+  let actionOutcomes: () => readonly ActionOutcome[] = () => [];
   const { execution: done, failure } = await finish(
     deps,
     agent,
     running,
-    () =>
-      runTurn(
+    async () => {
+      const actions = await actionsForTurn(deps, principal, agent, {
+        conversationId: conversation.id,
+        customerId: customer.id,
+        executionId: running.id,
+        ...(input.locationId ? { locationId: input.locationId } : {}),
+      });
+      actionOutcomes = actions.outcomes;
+      return runTurn(
         {
           model: deps.models.get(agent.model.provider),
           tools: toolDeps(deps),
@@ -488,7 +619,8 @@ export async function chat(
           userText: input.message,
           ...(input.context ? { taskContext: input.context } : {}),
         },
-      ),
+      );
+    },
     async (completed, result, doneAt) => {
       const userMessage: Message = {
         id: `${completed.id}#1`,
@@ -519,20 +651,41 @@ export async function chat(
         toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
       });
     },
-    actions.outcomes,
+    () => actionOutcomes(),
   );
-  if (failure) {
-    // Refusals (no tokens, suspended tenant) keep their status; a failed model is a bad gateway.
-    if (failure.statusCode === 402) throw refusal(failure, done.id);
-    throw new AppError(502, failure.code, `Execution ${done.id} failed: ${failure.message}`, {
-      executionId: done.id,
-    });
-  }
+  if (failure) throw failedTurnError(done, failure);
   return chatResult(done, conversation);
 }
+/** The idempotency claim of a request: its key, and the fingerprint of what it asks. */
+function claimOf(key: string | undefined, operation: string, request: unknown): IdempotencyClaim | undefined {
+  return key === undefined ? undefined : { key, fingerprint: requestFingerprint(operation, request) };
+}
 
-function replay(execution: Execution, conversation: Conversation): ChatResult {
+/**
+ * A key sent again with a different request is a client bug: refused (409), never answered with
+ * the first request's outcome. Claims stored before fingerprints were are taken as the same.
+ */
+function checkSameRequest(claimed: IdempotencyClaim | undefined, stored: string | undefined): void {
+  if (claimed && stored !== undefined && stored !== claimed.fingerprint) {
+    throw new ConflictError(`idempotency-key: ${claimed.key} was already used for a different request`, {
+      reason: 'IDEMPOTENCY_KEY_REUSED',
+    });
+  }
+}
+
+/**
+ * The same key again: the first turn's outcome, success or failure, and nothing run again; a
+ * first turn still running is a 409.
+ */
+function replay(
+  execution: Execution,
+  conversation: Conversation,
+  claimed: IdempotencyClaim | undefined,
+  storedFingerprint: string | undefined,
+): ChatResult {
+  checkSameRequest(claimed, storedFingerprint);
   if (execution.status === 'COMPLETED') return chatResult(execution, conversation);
+  if (execution.status === 'FAILED') throw failedTurnError(execution);
   throw new ConflictError(
     `A request with this idempotency key is ${execution.status.toLowerCase()} (execution ${execution.id})`,
     {
@@ -568,9 +721,18 @@ async function runTask(deps: RuntimeDeps, agent: Agent, execution: Execution): P
         toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
       }),
   );
-  // A synchronous task that was refused for want of tokens answers 402, like chat.
-  if (failure?.statusCode === 402) throw refusal(failure, finished.id);
-  return finished;
+  return taskOutcome(finished, failure);
+}
+
+/**
+ * A task refused (for want of tokens: 402, like chat) answers with that error, the first time
+ * and on a replay; any other task is answered with its execution, FAILED ones included.
+ */
+function taskOutcome(execution: Execution, first?: AppError): Execution {
+  if (execution.status !== 'FAILED') return execution;
+  const refused = failedTurnError(execution, first);
+  if (refused.statusCode < 500) throw refused;
+  return execution;
 }
 
 /**
@@ -586,16 +748,20 @@ export async function executeTask(
 ): Promise<Execution> {
   const agent = await answeringAgent(deps, principal.tenantId, agentId);
   const at = deps.now().toISOString();
-  const { execution, created } = await deps.executions.create(
+  const claim = claimOf(idempotencyKey, 'task', { agentId, input });
+  const { execution, created, fingerprint } = await deps.executions.create(
     newExecution(
       principal,
       agent,
       { kind: 'task', input: { task: input.task, ...(input.context ? { context: input.context } : {}) } },
       at,
     ),
-    idempotencyKey,
+    claim,
   );
-  if (!created) return execution;
+  if (!created) {
+    checkSameRequest(claim, fingerprint);
+    return taskOutcome(execution);
+  }
   if (input.async) {
     await deps.queue.enqueue({ tenantId: principal.tenantId, executionId: execution.id });
     return execution;

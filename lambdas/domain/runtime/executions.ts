@@ -64,12 +64,24 @@ export interface CompletedTurn {
   readonly toolRuns: readonly ToolRun[];
 }
 
+export interface IdempotencyClaim {
+  readonly key: string;
+  /** `requestFingerprint` of what was asked: the same key with another request is a 409. */
+  readonly fingerprint: string;
+}
+
 export interface ExecutionRepository {
   /**
-   * Stores a new execution (PENDING, or RUNNING for a synchronous turn). With an idempotency key already used for this agent, stores
-   * nothing and returns the execution that key created.
+   * Stores a new execution (PENDING, or RUNNING for a synchronous turn), claiming the idempotency
+   * key (with the request's fingerprint) in the same transaction. With a key already used for this
+   * agent, stores nothing and returns the execution that key created and the fingerprint stored
+   * with it (absent for claims older than fingerprints), for the caller to tell a retry from a
+   * different request.
    */
-  create(execution: Execution, idempotencyKey?: string): Promise<{ execution: Execution; created: boolean }>;
+  create(
+    execution: Execution,
+    idempotency?: IdempotencyClaim,
+  ): Promise<{ execution: Execution; created: boolean; fingerprint?: string }>;
   get(tenantId: string, executionId: string): Promise<Execution | undefined>;
   listByAgent(
     tenantId: string,

@@ -161,6 +161,13 @@ const agentToolsResponse = lazySchema(() =>
   }),
 );
 
+/** What a turn answers besides success: idempotency (409) and a turn that failed part-way (5xx). */
+const TURN_ERRORS = {
+  409: 'The Idempotency-Key was already used for a different request (`idempotency-key: … different request`), its first request is still running, the agent is not active, or the conversation is paused',
+  500: 'The turn failed unexpectedly; `details.executionId` names the FAILED execution and `details.actions` every action it decided (executed ones included). A retry with the same Idempotency-Key returns this again and runs nothing',
+  502: 'The model provider failed; `details.executionId` and `details.actions` as for 500',
+} as const;
+
 export const RUNTIME_ROUTES = {
   'POST /v1/agents/{id}/chat': {
     lambda: 'runtime',
@@ -172,6 +179,7 @@ export const RUNTIME_ROUTES = {
     body: chatBody,
     status: 200,
     response: chatResponse,
+    errors: TURN_ERRORS,
   },
   'POST /v1/agent/process': {
     lambda: 'runtime',
@@ -183,6 +191,7 @@ export const RUNTIME_ROUTES = {
     body: processBody,
     status: 200,
     response: chatResponse,
+    errors: TURN_ERRORS,
   },
   'POST /v1/agents/{id}/execute': {
     lambda: 'runtime',
@@ -194,6 +203,9 @@ export const RUNTIME_ROUTES = {
     body: executeBody,
     status: 200,
     response: executionResponse,
+    errors: {
+      409: 'The Idempotency-Key was already used for a different request, or the agent is not active',
+    },
   },
   'GET /v1/agents/{id}/executions': {
     lambda: 'runtime',
