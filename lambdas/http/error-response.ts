@@ -21,7 +21,11 @@ export function errorResponse(
       ...(appError.expose && appError.details ? { details: appError.details } : {}),
     },
   };
-  return jsonResult(appError.statusCode, body);
+  const headers: Record<string, string> = {};
+  if (appError.retryAfterSeconds !== undefined) {
+    headers['retry-after'] = String(Math.max(0, Math.ceil(appError.retryAfterSeconds)));
+  }
+  return jsonResult(appError.statusCode, body, headers);
 }
 
 /** Every parse goes through `parseWith`, which reports zod's issues with the field each is about. */

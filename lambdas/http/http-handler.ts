@@ -144,11 +144,11 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
     }
     const params = spec.params ? parseWith(spec.params(), event.pathParameters ?? {}, 'path') : undefined;
     const query = parseWith(spec.query?.() ?? noQuery(), event.queryStringParameters ?? {}, 'query');
-    const rawBody = jsonBody(event, options.maxBodyBytes);
     let body: unknown;
     if (spec.body) {
-      body = parseWith(spec.body(), rawBody, 'body');
-    } else if (rawBody !== undefined && !isEmptyObject(rawBody)) {
+      body = parseWith(spec.body(), jsonBody(event, options.maxBodyBytes), 'body');
+    } else if (!isEmptyBody(event)) {
+      // Whatever its size or media type: a route without a body answers 400 to one, never 413/415.
       throw ValidationError.forField('body', 'this endpoint takes no body');
     }
     const reply = await implementation({
@@ -192,8 +192,9 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
 
 const noQuery = lazySchema(() => z.strictObject({}));
 
-function isEmptyObject(value: unknown): boolean {
-  return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0
-  );
+/** No body, or `{}` (clients that always send a JSON object). */
+function isEmptyBody(event: APIGatewayProxyEventV2WithJWTAuthorizer): boolean {
+  if (!event.body) return true;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return /^\s*(\{\s*\})?\s*$/.test(raw);
 }

@@ -169,7 +169,12 @@ const cases: [string, () => Promise<{ status: number; body: any }>, number, stri
     400,
     'body',
   ],
-  ['unknown route', () => api.request('GET', '/v1/nothing-here', { token }), 404, ''],
+  [
+    'unknown route',
+    () => api.requestUndocumented('the gateway’s own 404', 'GET', '/v1/nothing-here', { token }),
+    404,
+    '',
+  ],
   [
     'process without an agent',
     () => api.request('POST', '/v1/agent/process', { token, body: { message: 'hi' } }),

@@ -10,6 +10,9 @@ export interface FieldIssue {
 }
 
 export class AppError extends Error {
+  /** For 429 and 503: how long the caller should wait before trying again (sent as Retry-After). */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly statusCode: number,
     readonly code: string,

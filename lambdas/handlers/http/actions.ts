@@ -10,6 +10,7 @@ import {
   listActions,
 } from '../../domain/actions/suggestions';
 import { decideApproval, getApproval, listApprovals } from '../../domain/approvals/approvals';
+import type { Approval } from '../../domain/approvals/model';
 import { AppError, NotFoundError } from '../../domain/shared/errors';
 import { createHttpHandler, etag } from '../../http/http-handler';
 import { ACTION_ROUTES } from '../../http/routes/actions';
@@ -24,6 +25,11 @@ function localOutbox() {
   if (process.env.PLATFORM_BUILD === 'lambda') return undefined;
   return (require('../../adapters/outbound') as typeof import('../../adapters/outbound')).outboundAdapters()
     .outbox;
+}
+
+/** What callers see of an approval: the waiting workflow's execution is infrastructure (issue 9, item 11). */
+function approvalView({ workflowExecutionId: _internal, ...view }: Approval) {
+  return view;
 }
 
 export const handler = createHttpHandler(
@@ -47,17 +53,18 @@ export const handler = createHttpHandler(
       const policy = await putPolicy(deps, principal, body, expectedVersion);
       return { body: policy, headers: etag(policy) };
     },
-    'GET /v1/approvals': async ({ principal, query }) => ({
-      body: await listApprovals(deps, principal, query),
-    }),
+    'GET /v1/approvals': async ({ principal, query }) => {
+      const page = await listApprovals(deps, principal, query);
+      return { body: { ...page, items: page.items.map(approvalView) } };
+    },
     'GET /v1/approvals/{id}': async ({ principal, params }) => ({
-      body: await getApproval(deps, principal, params.id),
+      body: approvalView(await getApproval(deps, principal, params.id)),
     }),
     'POST /v1/approvals/{id}/approve': async ({ principal, params, body }) => ({
-      body: await decideApproval(deps, principal, params.id, 'approved', body?.comment),
+      body: approvalView(await decideApproval(deps, principal, params.id, 'approved', body?.comment)),
     }),
     'POST /v1/approvals/{id}/reject': async ({ principal, params, body }) => ({
-      body: await decideApproval(deps, principal, params.id, 'rejected', body?.comment),
+      body: approvalView(await decideApproval(deps, principal, params.id, 'rejected', body?.comment)),
     }),
     'GET /v1/audit': async ({ principal, query }) => ({
       body: await deps.audit.list(principal.tenantId, query),

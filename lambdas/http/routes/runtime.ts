@@ -80,6 +80,7 @@ const toolCall = () =>
 const executionResponse = lazySchema(() =>
   z.object({
     id: z.string(),
+    tenantId: z.string(),
     agentId: z.string(),
     kind: z.enum(['chat', 'task']),
     status: z.enum(EXECUTION_STATUSES),
@@ -88,6 +89,12 @@ const executionResponse = lazySchema(() =>
       task: z.optional(z.string()),
       context: z.optional(z.record(z.string(), z.unknown())),
     }),
+    channel: z.optional(z.enum(CHANNEL_TYPES)),
+    conversationId: z.optional(z.string()),
+    customerId: z.optional(z.string()),
+    /** The model that ran it, as configured on the agent then. */
+    provider: z.string(),
+    modelId: z.string(),
     output: z.optional(
       z.object({ reply: z.string(), actions: z.optional(z.array(actionOutcomeResponse())) }),
     ),
@@ -98,7 +105,9 @@ const executionResponse = lazySchema(() =>
     latencyMs: z.optional(z.number()),
     error: z.optional(z.object({ code: z.string(), message: z.string() })),
     statusHistory: z.array(z.object({ status: z.enum(EXECUTION_STATUSES), at: z.string() })),
+    createdBy: z.string(),
     createdAt: z.string(),
+    updatedAt: z.string(),
   }),
 );
 const chatResponse = lazySchema(() =>
@@ -117,6 +126,7 @@ const chatResponse = lazySchema(() =>
 const conversationResponse = lazySchema(() =>
   z.object({
     id: z.string(),
+    tenantId: z.string(),
     agentId: z.string(),
     channel: z.enum(CHANNEL_TYPES),
     customerId: z.string(),
@@ -128,14 +138,41 @@ const conversationResponse = lazySchema(() =>
     lastMessageAt: z.optional(z.string()),
   }),
 );
+const toolCallSummary = () => z.object({ name: z.string(), status: z.enum(['succeeded', 'failed']) });
 const messageResponse = lazySchema(() =>
   z.object({
     id: z.string(),
+    conversationId: z.string(),
     role: z.enum(['user', 'assistant']),
     content: z.string(),
+    /** Tool calls the assistant made while producing this message. */
+    toolCalls: z.optional(z.array(toolCallSummary())),
     executionId: z.string(),
     inputTokens: z.optional(z.int()),
     outputTokens: z.optional(z.int()),
+    createdAt: z.string(),
+  }),
+);
+const conversationExportResponse = lazySchema(() =>
+  z.object({
+    conversation: conversationResponse(),
+    messages: z.array(messageResponse()),
+    /** More messages than an export holds (the oldest are in it). */
+    truncated: z.boolean(),
+  }),
+);
+const toolRunResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    tenantId: z.string(),
+    agentId: z.string(),
+    executionId: z.string(),
+    name: z.string(),
+    input: z.unknown(),
+    status: z.enum(['succeeded', 'failed']),
+    output: z.optional(z.unknown()),
+    error: z.optional(z.string()),
+    durationMs: z.number(),
     createdAt: z.string(),
   }),
 );
@@ -170,6 +207,9 @@ export const RUNTIME_ROUTES = {
     body: chatBody,
     status: 200,
     response: chatResponse,
+    idempotencyKey: 'optional',
+    callsModel: true,
+    errors: { 409: 'The agent is not active or was deleted, the channel is not enabled on it, the conversation is paused, or its model provider is not configured here' },
   },
   'POST /v1/agent/process': {
     lambda: 'runtime',
@@ -180,6 +220,12 @@ export const RUNTIME_ROUTES = {
     body: processBody,
     status: 200,
     response: chatResponse,
+    idempotencyKey: 'optional',
+    callsModel: true,
+    errors: {
+      404: 'The agent or conversation named in the body does not exist',
+      409: 'The agent is not active or was deleted, the channel is not enabled on it, the conversation is paused, or its model provider is not configured here',
+    },
   },
   'POST /v1/agents/{id}/execute': {
     lambda: 'runtime',
@@ -190,6 +236,10 @@ export const RUNTIME_ROUTES = {
     body: executeBody,
     status: 200,
     response: executionResponse,
+    idempotencyKey: 'optional',
+    // A failing model is recorded in the execution (status FAILED, `error`), not answered as 502.
+    otherResponses: { 202: { description: 'Queued (async=true): poll GET /v1/executions/{id}', response: executionResponse } },
+    errors: { 409: 'The agent is not active or was deleted, the channel is not enabled on it, the conversation is paused, or its model provider is not configured here' },
   },
   'GET /v1/agents/{id}/executions': {
     lambda: 'runtime',
@@ -240,6 +290,8 @@ export const RUNTIME_ROUTES = {
     params: conversationParams,
     query: exportQuery,
     status: 200,
+    response: conversationExportResponse,
+    alsoAs: ['text/csv'],
   },
   'POST /v1/conversations/{id}/pause': {
     lambda: 'runtime',
@@ -288,6 +340,7 @@ export const RUNTIME_ROUTES = {
     body: lazySchema(() => z.strictObject({ tools: z.array(z.enum(TOOL_NAMES)) })),
     status: 200,
     response: agentToolsResponse,
+    ifMatch: true,
   },
   'GET /v1/tools/executions': {
     lambda: 'runtime',
@@ -295,5 +348,6 @@ export const RUNTIME_ROUTES = {
     summary: 'Tool runs, newest first: input, output, status, duration',
     query: toolRunsQuery,
     status: 200,
+    response: pageOf(toolRunResponse),
   },
 } as const satisfies RouteGroup<'runtime'>;
