@@ -137,7 +137,8 @@ function parametersOf(spec: RouteSpec, path: string): JsonSchema[] {
       name: 'If-Match',
       in: 'header',
       required: false,
-      description: 'The version you read (its ETag, e.g. "3"): the write is refused with 409 if it changed since',
+      description:
+        'The version you read (its ETag, e.g. "3"): the write is refused with 409 if it changed since',
       schema: { type: 'string', pattern: '^(W/)?"?\\d{1,10}"?$' },
     });
   }

@@ -234,6 +234,28 @@ const cases: [string, () => Promise<{ status: number; body: any }>, number, stri
     'query.from',
   ],
   [
+    'text body on a body-less route (400, not 415: the route takes no body at all)',
+    () =>
+      api.request('POST', `/v1/agents/${agentId}/start`, {
+        token,
+        rawBody: 'start please',
+        headers: { 'content-type': 'text/plain' },
+      }),
+    400,
+    'body',
+  ],
+  [
+    'a tool named twice',
+    () =>
+      api.request('PUT', `/v1/agents/${agentId}/tools`, {
+        token,
+        body: { tools: ['calculator', 'calculator'] },
+      }),
+    400,
+    'body.tools',
+  ],
+  ['a fractional limit', () => api.request('GET', '/v1/agents?limit=2.5', { token }), 400, 'query.limit'],
+  [
     'unknown suggestion',
     () => api.request('POST', '/v1/suggestions/act_01ARZ3NDEKTSV4RRFFQ69G5FAV/confirm', { token }),
     404,

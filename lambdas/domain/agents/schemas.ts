@@ -1,7 +1,16 @@
 import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
 import { pageQueryFields } from '../shared/pagination';
-import { boundedArray, e164Phone, integer, lazySchema, lazyValue, rawText, text } from '../shared/zod';
+import {
+  boundedArray,
+  e164Phone,
+  integer,
+  lazySchema,
+  lazyValue,
+  rawText,
+  text,
+  unique,
+} from '../shared/zod';
 
 export const AGENT_STATUSES = ['draft', 'provisioning', 'active', 'paused', 'stopped', 'error'] as const;
 export const agentStatusSchema = z.enum(AGENT_STATUSES);
@@ -138,13 +147,11 @@ const configSchemas = lazyValue(() => {
     httpAllowedHosts: z._default(boundedArray(hostname, 20), []),
   });
   const toolListSchema = boundedArray(z.enum(TOOL_NAMES), TOOL_NAMES.length).check(
-    z.refine((tools) => new Set(tools).size === tools.length, 'must not repeat a tool'),
+    ...unique<ToolName>('must not repeat a tool'),
   );
   const channelListSchema = boundedArray(channelSchema, CHANNEL_TYPES.length).check(
-    z.refine(
-      (channels) => new Set(channels.map((c) => c.type)).size === channels.length,
-      'one entry per channel type',
-    ),
+    ...unique<{ type: ChannelType }>('one entry per channel type', (channel) => channel.type),
+    z.meta({ description: 'At most one entry per channel type' }),
   );
   const agentName = text(1, 100);
   const description = rawText(1000);

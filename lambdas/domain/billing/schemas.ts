@@ -5,7 +5,14 @@ import { isDay } from './calendar';
 import { COSTED_ACTIONS, LEDGER_ENTRY_TYPES } from './ports';
 
 /** Request and response shapes of the billing routes (responses: for the OpenAPI document). */
-const day = () => z.string().check(z.refine(isDay, 'must be a date, YYYY-MM-DD'));
+const DAY_DOCUMENTATION = {
+  format: 'date',
+  pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+  description: 'A UTC day, YYYY-MM-DD',
+};
+const day = () => z.string().check(z.refine(isDay, 'must be a date, YYYY-MM-DD'), z.meta(DAY_DOCUMENTATION));
+/** A day the server wrote (documented as the same format as the days it reads). */
+const dayOut = () => z.string().check(z.meta(DAY_DOCUMENTATION));
 
 export const addTokensBody = lazySchema(() =>
   z.strictObject({
@@ -89,14 +96,14 @@ export const addTokensResponse = lazySchema(() =>
 
 export const usageResponse = lazySchema(() =>
   z.object({
-    from: z.string(),
-    to: z.string(),
+    from: dayOut(),
+    to: dayOut(),
     totals: z.object({
       charged: z.int(),
       credited: z.int(),
       byAgent: z.record(z.string(), z.int()),
       byAction: z.record(z.string(), z.int()),
-      byDay: z.array(z.object({ day: z.string(), charged: z.int(), credited: z.int() })),
+      byDay: z.array(z.object({ day: dayOut(), charged: z.int(), credited: z.int() })),
     }),
     items: z.array(ledgerEntryResponse()),
     nextCursor: z.optional(z.string()),

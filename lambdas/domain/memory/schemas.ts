@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
 import { pageQueryFields } from '../shared/pagination';
-import { boundedArray, integer, lazySchema, lazyValue, rawText, text } from '../shared/zod';
+import { boundedArray, integer, lazySchema, lazyValue, rawText, text, unique } from '../shared/zod';
 
 /**
  * Long-term memory kinds: what happened (episodic), facts (semantic), how to do things
@@ -50,9 +50,7 @@ const schemas = lazyValue(() => {
   const content = text(1, MEMORY_CONTENT_MAX);
   const importance = z.number().check(z.gte(0), z.lte(1));
   const tag = text(1, 50);
-  const tags = boundedArray(tag, 20).check(
-    z.refine((list) => new Set(list).size === list.length, 'must not repeat a tag'),
-  );
+  const tags = boundedArray(tag, 20).check(...unique<string>('must not repeat a tag'));
   const timestamp = z.iso.datetime({ offset: true });
 
   const memoryCreateBody = z.strictObject({
@@ -79,7 +77,7 @@ const schemas = lazyValue(() => {
       k: z._default(integer(1, SEARCH_K_MAX), SEARCH_K_DEFAULT),
       types: z.optional(
         boundedArray(memoryType, MEMORY_TYPES.length, 1).check(
-          z.refine((list) => new Set(list).size === list.length, 'must not repeat a type'),
+          ...unique<MemoryType>('must not repeat a type'),
         ),
       ),
       createdAfter: z.optional(timestamp),

@@ -70,6 +70,10 @@ export const userPatchBody = lazySchema(() =>
 );
 export type UserPatch = z.infer<ReturnType<typeof userPatchBody>>;
 
+const TIME_ZONE_DOCUMENTATION = {
+  description: 'An IANA time zone name, e.g. Europe/Paris, or UTC',
+  examples: ['Europe/Paris', 'UTC'],
+};
 const timezone = () =>
   z.string().check(
     z.maxLength(64),
@@ -77,6 +81,7 @@ const timezone = () =>
       (tz) => tz === 'UTC' || Intl.supportedValuesOf('timeZone').includes(tz),
       'must be an IANA time zone',
     ),
+    z.meta(TIME_ZONE_DOCUMENTATION),
   );
 const address = () => z.string().check(z.maxLength(500));
 
@@ -135,7 +140,7 @@ export const locationResponse = lazySchema(() =>
     id: z.string(),
     tenantId: z.string(),
     name: z.string(),
-    timezone: z.string(),
+    timezone: z.string().check(z.meta(TIME_ZONE_DOCUMENTATION)),
     address: z.optional(z.string()),
     phone: z.optional(z.string()),
     ...entityFields(),

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
+import type { OutboxKind } from '../../adapters/outbox/local-outbox';
 import { ACTION_NAMES, ACTION_STATUSES, DECISION_LEVELS } from '../../domain/actions/model';
 import { policyBody, policyRuleSchema } from '../../domain/actions/policy';
-import type { OutboxKind } from '../../adapters/outbox/local-outbox';
 import { APPROVAL_STATUSES } from '../../domain/approvals/model';
 import { AUDIT_TYPES } from '../../domain/audit/model';
 import { idSchema } from '../../domain/shared/ids';

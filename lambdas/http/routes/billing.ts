@@ -51,6 +51,8 @@ export const BILLING_ROUTES = {
     status: 201,
     response: addTokensResponse,
     idempotencyKey: 'required',
-    errors: { 503: 'The token balance is busy with other writers; nothing was done, retry with the same key' },
+    errors: {
+      503: 'The token balance is busy with other writers; nothing was done, retry with the same key',
+    },
   },
 } as const satisfies RouteGroup<'billing'>;

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CHANNEL_TYPES, TOOL_NAMES } from '../../domain/agents/schemas';
+import { agentToolsBody, CHANNEL_TYPES, TOOL_NAMES } from '../../domain/agents/schemas';
 import { CONVERSATION_STATUSES } from '../../domain/conversations/conversations';
 import { EXECUTION_STATUSES } from '../../domain/runtime/executions';
 import { idSchema } from '../../domain/shared/ids';
@@ -193,7 +193,7 @@ const agentToolsResponse = lazySchema(() =>
   z.object({
     tools: z.array(z.enum(TOOL_NAMES)),
     available: z.array(z.string()),
-    toolSettings: z.record(z.string(), z.unknown()),
+    toolSettings: z.object({ httpAllowedHosts: z.array(z.string()) }),
   }),
 );
 
@@ -209,7 +209,9 @@ export const RUNTIME_ROUTES = {
     response: chatResponse,
     idempotencyKey: 'optional',
     callsModel: true,
-    errors: { 409: 'The agent is not active or was deleted, the channel is not enabled on it, the conversation is paused, or its model provider is not configured here' },
+    errors: {
+      409: 'The agent is not active or was deleted, the channel is not enabled on it, the conversation is paused, or its model provider is not configured here',
+    },
   },
   'POST /v1/agent/process': {
     lambda: 'runtime',
@@ -238,8 +240,12 @@ export const RUNTIME_ROUTES = {
     response: executionResponse,
     idempotencyKey: 'optional',
     // A failing model is recorded in the execution (status FAILED, `error`), not answered as 502.
-    otherResponses: { 202: { description: 'Queued (async=true): poll GET /v1/executions/{id}', response: executionResponse } },
-    errors: { 409: 'The agent is not active or was deleted, the channel is not enabled on it, the conversation is paused, or its model provider is not configured here' },
+    otherResponses: {
+      202: { description: 'Queued (async=true): poll GET /v1/executions/{id}', response: executionResponse },
+    },
+    errors: {
+      409: 'The agent is not active or was deleted, the channel is not enabled on it, the conversation is paused, or its model provider is not configured here',
+    },
   },
   'GET /v1/agents/{id}/executions': {
     lambda: 'runtime',
@@ -335,9 +341,9 @@ export const RUNTIME_ROUTES = {
   'PUT /v1/agents/{id}/tools': {
     lambda: 'runtime',
     permission: 'agents:write',
-    summary: "Replace an agent's enabled tools (a new configuration version)",
+    summary: "Replace an agent's enabled tools, and their settings when given (a new configuration version)",
     params: agentParams,
-    body: lazySchema(() => z.strictObject({ tools: z.array(z.enum(TOOL_NAMES)) })),
+    body: agentToolsBody,
     status: 200,
     response: agentToolsResponse,
     ifMatch: true,
