@@ -33,17 +33,22 @@ export interface HttpRequest<S extends RouteSpec> {
   readonly event: APIGatewayProxyEventV2WithJWTAuthorizer;
 }
 
-export interface HttpReply {
+/** The statuses a route's reply may set: its own and its `otherResponses` (what the document lists). */
+type ReplyStatus<S extends RouteSpec> =
+  | S['status']
+  | (S extends { readonly otherResponses: infer O } ? Extract<keyof O, number> : never);
+
+export interface HttpReply<S extends RouteSpec = RouteSpec> {
   readonly body?: unknown;
   /** A non-JSON body (exports): sent as is with its content type. */
   readonly raw?: { readonly contentType: string; readonly body: string };
   readonly headers?: Record<string, string>;
-  /** Overrides the route's status (rarely needed). */
-  readonly status?: number;
+  /** Overrides the route's status: only with one its `otherResponses` documents. */
+  readonly status?: ReplyStatus<S>;
 }
 
 export type RouteImplementations<G extends Record<string, RouteSpec>> = {
-  readonly [K in keyof G]: (request: HttpRequest<G[K]>) => Promise<HttpReply>;
+  readonly [K in keyof G]: (request: HttpRequest<G[K]>) => Promise<HttpReply<G[K]>>;
 };
 
 export type HttpHandler = (

@@ -4,6 +4,8 @@
  * answers from local mode checked against a document that has drifted from them, and that the e2e
  * client cannot skip it.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildOpenApiDocument } from '../../lambdas/http/openapi';
 import { type ApiClient, type ApiResponse, agentBody, registerTenant, startApi, topUp } from '../support/api';
 import { apiContract, Contract, ContractViolation, type Exchange } from '../support/contract';
@@ -178,6 +180,16 @@ describe('the e2e client', () => {
     } finally {
       check.mockRestore();
     }
+  });
+
+  it('is the only way the e2e suites speak HTTP (no suite sends a request around it)', () => {
+    // HTTP clients only: a suite may serve HTTP (a fake model provider, say), not call the API around the client.
+    const around =
+      /\bfetch\(|\bhttps?\.(request|get)\(|import\s*\{[^}]*\b(request|get)\b[^}]*\}\s*from\s*['"]node:https?['"]|['"](undici|axios|got|supertest)['"]/;
+    const suites = readdirSync(__dirname).filter((name) => name.endsWith('.ts'));
+    expect(suites.length).toBeGreaterThan(5);
+    const offenders = suites.filter((name) => around.test(readFileSync(join(__dirname, name), 'utf8')));
+    expect(offenders).toEqual([]);
   });
 
   it('leaves unchecked only requests to operations the API does not have, and only with a reason', async () => {
