@@ -56,7 +56,7 @@ const outboxQuery = lazySchema(() =>
 
 // Response shapes, for the OpenAPI document.
 const actionError = () => z.object({ code: z.string(), message: z.string() });
-const actionResponse = lazySchema(() =>
+export const actionResponse = lazySchema(() =>
   z.object({
     id: z.string(),
     tenantId: z.string(),
@@ -96,7 +96,7 @@ export const actionOutcomeResponse = lazySchema(() =>
     error: z.optional(actionError()),
   }),
 );
-const approvalResponse = lazySchema(() =>
+export const approvalResponse = lazySchema(() =>
   z.object({
     id: z.string(),
     tenantId: z.string(),
@@ -117,7 +117,7 @@ const approvalResponse = lazySchema(() =>
     updatedAt: z.string(),
   }),
 );
-const policyResponse = lazySchema(() =>
+export const policyResponse = lazySchema(() =>
   z.object({
     tenantId: z.string(),
     rules: z.array(policyRuleSchema()),
@@ -128,7 +128,7 @@ const policyResponse = lazySchema(() =>
     updatedBy: z.string(),
   }),
 );
-const auditResponse = lazySchema(() =>
+export const auditResponse = lazySchema(() =>
   z.object({
     id: z.string(),
     tenantId: z.string(),
@@ -142,7 +142,7 @@ const auditResponse = lazySchema(() =>
     details: z.optional(z.record(z.string(), z.unknown())),
   }),
 );
-const emergencyStopResponse = lazySchema(() =>
+export const emergencyStopResponse = lazySchema(() =>
   z.object({
     tenantId: z.string(),
     /** Absent: the whole tenant is stopped. */
@@ -160,7 +160,7 @@ const stopResponse = lazySchema(() =>
     cancelledSuggestions: z.int(),
   }),
 );
-const outboxResponse = lazySchema(() =>
+export const outboxResponse = lazySchema(() =>
   z.object({
     id: z.string(),
     tenantId: z.string(),

@@ -77,7 +77,7 @@ const toolCall = () =>
     durationMs: z.number(),
     error: z.optional(z.string()),
   });
-const executionResponse = lazySchema(() =>
+export const executionResponse = lazySchema(() =>
   z.object({
     id: z.string(),
     tenantId: z.string(),
@@ -110,7 +110,7 @@ const executionResponse = lazySchema(() =>
     updatedAt: z.string(),
   }),
 );
-const chatResponse = lazySchema(() =>
+export const chatResponse = lazySchema(() =>
   z.object({
     executionId: z.string(),
     conversationId: z.string(),
@@ -123,7 +123,7 @@ const chatResponse = lazySchema(() =>
     actions: z.array(actionOutcomeResponse()),
   }),
 );
-const conversationResponse = lazySchema(() =>
+export const conversationResponse = lazySchema(() =>
   z.object({
     id: z.string(),
     tenantId: z.string(),
@@ -139,7 +139,7 @@ const conversationResponse = lazySchema(() =>
   }),
 );
 const toolCallSummary = () => z.object({ name: z.string(), status: z.enum(['succeeded', 'failed']) });
-const messageResponse = lazySchema(() =>
+export const messageResponse = lazySchema(() =>
   z.object({
     id: z.string(),
     conversationId: z.string(),
@@ -161,7 +161,7 @@ const conversationExportResponse = lazySchema(() =>
     truncated: z.boolean(),
   }),
 );
-const toolRunResponse = lazySchema(() =>
+export const toolRunResponse = lazySchema(() =>
   z.object({
     id: z.string(),
     tenantId: z.string(),
