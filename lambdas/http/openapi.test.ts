@@ -130,6 +130,8 @@ describe('OpenAPI document', () => {
     const search =
       doc.paths['/v1/agents/{id}/memories/search']?.post.requestBody.content['application/json'].schema;
     expect(search.properties.types.uniqueItems).toBe(true);
+    expect(successSchemaOf('/v1/agents/{id}', 'get').properties.createdAt.format).toBe('date-time');
+    expect(itemSchemaOf('/v1/audit').properties.at.format).toBe('date-time');
     const location = doc.paths['/v1/locations']?.post.requestBody.content['application/json'].schema;
     expect(location.properties.timezone.description).toMatch(/IANA time zone/);
     expect(parameterOf('/v1/tokens/usage', 'get', 'from').schema).toMatchObject({

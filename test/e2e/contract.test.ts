@@ -195,6 +195,15 @@ describe('the e2e client', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('checks the document itself as served, with the server it is served from', async () => {
+    const served = await api.request('GET', '/v1/openapi.json');
+    expect(served.status).toBe(200);
+    expect(served.body.servers).toEqual([{ url: expect.stringMatching(/^http:\/\//) }]);
+    expect(Object.keys(served.body.paths).sort()).toEqual(
+      Object.keys((buildOpenApiDocument() as any).paths).sort(),
+    );
+  });
+
   it('checks local-only routes against their route-table schemas, though the served document leaves them out', async () => {
     const served = buildOpenApiDocument() as { paths: Record<string, unknown> };
     expect(served.paths['/v1/dev/outbox']).toBeUndefined();

@@ -4,6 +4,7 @@ import { pageQueryFields } from '../shared/pagination';
 import {
   boundedArray,
   e164Phone,
+  instant,
   integer,
   lazySchema,
   lazyValue,
@@ -274,8 +275,8 @@ export const agentResponse = lazySchema(() =>
     status: agentStatusSchema,
     statusReason: z.optional(z.string()),
     version: z.int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: instant(),
+    updatedAt: instant(),
     createdBy: z.string(),
     updatedBy: z.string(),
   }),
@@ -287,7 +288,7 @@ export const agentVersionResponse = lazySchema(() =>
     agentId: z.string(),
     version: z.int(),
     config: agentCreateBody(),
-    createdAt: z.string(),
+    createdAt: instant(),
     createdBy: z.string(),
     /** Why the version exists: created, updated, cloned from another agent, or rolled back to N. */
     reason: z.string(),

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { pageQueryFields } from '../shared/pagination';
-import { integer, lazySchema, text } from '../shared/zod';
+import { instant, integer, lazySchema, text } from '../shared/zod';
 import { isDay } from './calendar';
 import { COSTED_ACTIONS, LEDGER_ENTRY_TYPES } from './ports';
 
@@ -44,7 +44,7 @@ const balanceFields = () => ({
   available: z.int(),
   reserved: z.int(),
   lowBalanceThreshold: z.int(),
-  updatedAt: z.string(),
+  updatedAt: instant(),
 });
 const tenantStatus = () => z.enum(['active', 'suspended']);
 
@@ -79,7 +79,7 @@ export const ledgerEntryResponse = lazySchema(() =>
     reference: z.optional(z.string()),
     idempotencyKey: z.string(),
     actor: z.string(),
-    createdAt: z.string(),
+    createdAt: instant(),
     seq: z.optional(z.int()),
   }),
 );

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
 import { pageQueryFields } from '../shared/pagination';
-import { boundedArray, integer, lazySchema, lazyValue, rawText, text, unique } from '../shared/zod';
+import { boundedArray, instant, integer, lazySchema, lazyValue, rawText, text, unique } from '../shared/zod';
 
 /**
  * Long-term memory kinds: what happened (episodic), facts (semantic), how to do things
@@ -126,14 +126,14 @@ export const memoryResponse = lazySchema(() =>
     /** Importance after decay and the access boost, now (see `effectiveImportance`). */
     effectiveImportance: z.number(),
     accessCount: z.int(),
-    lastAccessedAt: z.optional(z.string()),
+    lastAccessedAt: z.optional(instant()),
     customerId: z.optional(z.string()),
     tags: z.array(z.string()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: instant(),
+    updatedAt: instant(),
     version: z.int(),
     /** When retention removes it (ISO time). */
-    expiresAt: z.string(),
+    expiresAt: instant(),
   }),
 );
 export type MemoryView = z.infer<ReturnType<typeof memoryResponse>>;

@@ -28,6 +28,9 @@ export function lazyValue<T>(build: () => T): () => T {
  */
 export const lazySchema = <T extends z.ZodMiniType>(build: () => T): (() => T) => lazyValue(build);
 
+/** An instant the server wrote (`toISOString()`), documented as `date-time`; responses only. */
+export const instant = () => z.string().check(z.meta({ format: 'date-time' }));
+
 /** Trimmed string of bounded length. */
 export const text = (min: number, max: number) =>
   z.string().check(z.trim(), z.minLength(min), z.maxLength(max));

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
-import { boundedArray, e164Phone, lazySchema, text } from '../shared/zod';
+import { boundedArray, e164Phone, instant, lazySchema, text } from '../shared/zod';
 import { permissionGrantSchema, roleSchema } from './rbac';
 
 const email = () => z.email().check(z.maxLength(254), z.toLowerCase());
@@ -108,7 +108,7 @@ export const locationPatchBody = lazySchema(() =>
 export type LocationPatch = z.infer<ReturnType<typeof locationPatchBody>>;
 
 // Response shapes: built only when the OpenAPI document is (the types are what the code uses).
-const entityFields = () => ({ createdAt: z.string(), updatedAt: z.string(), version: z.int() });
+const entityFields = () => ({ createdAt: instant(), updatedAt: instant(), version: z.int() });
 
 export const tenantResponse = lazySchema(() =>
   z.object({

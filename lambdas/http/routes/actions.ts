@@ -6,7 +6,7 @@ import { APPROVAL_STATUSES } from '../../domain/approvals/model';
 import { AUDIT_TYPES } from '../../domain/audit/model';
 import { idSchema } from '../../domain/shared/ids';
 import { pageQueryFields } from '../../domain/shared/pagination';
-import { lazySchema, text } from '../../domain/shared/zod';
+import { instant, lazySchema, text } from '../../domain/shared/zod';
 import type { RouteGroup } from '../route-spec';
 import { agentParams, pageOf } from './shared';
 
@@ -79,8 +79,8 @@ export const actionResponse = lazySchema(() =>
     approvalId: z.optional(z.string()),
     result: z.optional(z.record(z.string(), z.unknown())),
     error: z.optional(actionError()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: instant(),
+    updatedAt: instant(),
   }),
 );
 export const actionOutcomeResponse = lazySchema(() =>
@@ -109,12 +109,12 @@ export const approvalResponse = lazySchema(() =>
     status: z.enum(APPROVAL_STATUSES),
     requestedBy: z.string(),
     locationId: z.optional(z.string()),
-    createdAt: z.string(),
-    expiresAt: z.string(),
+    createdAt: instant(),
+    expiresAt: instant(),
     decidedBy: z.optional(z.string()),
-    decidedAt: z.optional(z.string()),
+    decidedAt: z.optional(instant()),
     comment: z.optional(z.string()),
-    updatedAt: z.string(),
+    updatedAt: instant(),
   }),
 );
 export const policyResponse = lazySchema(() =>
@@ -124,7 +124,7 @@ export const policyResponse = lazySchema(() =>
     maxActionsPerTurn: z.int(),
     approvalTimeoutSeconds: z.int(),
     version: z.int(),
-    updatedAt: z.string(),
+    updatedAt: instant(),
     updatedBy: z.string(),
   }),
 );
@@ -133,7 +133,7 @@ export const auditResponse = lazySchema(() =>
     id: z.string(),
     tenantId: z.string(),
     type: z.enum(AUDIT_TYPES),
-    at: z.string(),
+    at: instant(),
     actor: z.object({ kind: z.enum(['user', 'agent', 'system']), id: z.string() }),
     agentId: z.optional(z.string()),
     actionId: z.optional(z.string()),
@@ -149,7 +149,7 @@ export const emergencyStopResponse = lazySchema(() =>
     agentId: z.optional(z.string()),
     reason: z.string(),
     stoppedBy: z.string(),
-    stoppedAt: z.string(),
+    stoppedAt: instant(),
   }),
 );
 const stopResponse = lazySchema(() =>
@@ -174,7 +174,7 @@ export const outboxResponse = lazySchema(() =>
     customerId: z.optional(z.string()),
     agentId: z.optional(z.string()),
     purpose: z.optional(z.string()),
-    createdAt: z.string(),
+    createdAt: instant(),
   }),
 );
 

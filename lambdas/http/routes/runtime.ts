@@ -4,7 +4,7 @@ import { CONVERSATION_STATUSES } from '../../domain/conversations/conversations'
 import { EXECUTION_STATUSES } from '../../domain/runtime/executions';
 import { idSchema } from '../../domain/shared/ids';
 import { pageQueryFields } from '../../domain/shared/pagination';
-import { e164Phone, lazySchema, text } from '../../domain/shared/zod';
+import { e164Phone, instant, lazySchema, text } from '../../domain/shared/zod';
 import type { RouteGroup } from '../route-spec';
 import { actionOutcomeResponse } from './actions';
 import { agentParams, pageOf } from './shared';
@@ -104,10 +104,10 @@ export const executionResponse = lazySchema(() =>
     priced: z.boolean(),
     latencyMs: z.optional(z.number()),
     error: z.optional(z.object({ code: z.string(), message: z.string() })),
-    statusHistory: z.array(z.object({ status: z.enum(EXECUTION_STATUSES), at: z.string() })),
+    statusHistory: z.array(z.object({ status: z.enum(EXECUTION_STATUSES), at: instant() })),
     createdBy: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: instant(),
+    updatedAt: instant(),
   }),
 );
 export const chatResponse = lazySchema(() =>
@@ -133,9 +133,9 @@ export const conversationResponse = lazySchema(() =>
     status: z.enum(CONVERSATION_STATUSES),
     messageCount: z.int(),
     summary: z.optional(z.string()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    lastMessageAt: z.optional(z.string()),
+    createdAt: instant(),
+    updatedAt: instant(),
+    lastMessageAt: z.optional(instant()),
   }),
 );
 const toolCallSummary = () => z.object({ name: z.string(), status: z.enum(['succeeded', 'failed']) });
@@ -150,7 +150,7 @@ export const messageResponse = lazySchema(() =>
     executionId: z.string(),
     inputTokens: z.optional(z.int()),
     outputTokens: z.optional(z.int()),
-    createdAt: z.string(),
+    createdAt: instant(),
   }),
 );
 const conversationExportResponse = lazySchema(() =>
@@ -173,7 +173,7 @@ export const toolRunResponse = lazySchema(() =>
     output: z.optional(z.unknown()),
     error: z.optional(z.string()),
     durationMs: z.number(),
-    createdAt: z.string(),
+    createdAt: instant(),
   }),
 );
 const toolResponse = lazySchema(() =>
