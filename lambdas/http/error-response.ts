@@ -1,12 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import {
-  AppError,
-  type FieldIssue,
-  RateLimitedError,
-  ValidationError,
-  withoutInfrastructure,
-} from '../domain/shared/errors';
+import { AppError, type FieldIssue, ValidationError, withoutInfrastructure } from '../domain/shared/errors';
 
 /** The only place errors become HTTP responses. */
 export function errorResponse(
@@ -28,8 +22,10 @@ export function errorResponse(
       ...(appError.expose && appError.details ? { details: appError.details } : {}),
     },
   };
-  const headers: Record<string, string> =
-    appError instanceof RateLimitedError ? { 'retry-after': String(appError.retryAfterSeconds) } : {};
+  const headers: Record<string, string> = {};
+  if (appError.retryAfterSeconds !== undefined) {
+    headers['retry-after'] = String(Math.max(1, Math.ceil(appError.retryAfterSeconds)));
+  }
   return jsonResult(appError.statusCode, body, headers);
 }
 

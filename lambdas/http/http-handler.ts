@@ -33,17 +33,22 @@ export interface HttpRequest<S extends RouteSpec> {
   readonly event: APIGatewayProxyEventV2WithJWTAuthorizer;
 }
 
-export interface HttpReply {
+/** The statuses a route's reply may set: its own and its `otherResponses` (what the document lists). */
+type ReplyStatus<S extends RouteSpec> =
+  | S['status']
+  | (S extends { readonly otherResponses: infer O } ? Extract<keyof O, number> : never);
+
+export interface HttpReply<S extends RouteSpec = RouteSpec> {
   readonly body?: unknown;
   /** A non-JSON body (exports): sent as is with its content type. */
   readonly raw?: { readonly contentType: string; readonly body: string };
   readonly headers?: Record<string, string>;
-  /** Overrides the route's status (rarely needed). */
-  readonly status?: number;
+  /** Overrides the route's status: only with one its `otherResponses` documents. */
+  readonly status?: ReplyStatus<S>;
 }
 
 export type RouteImplementations<G extends Record<string, RouteSpec>> = {
-  readonly [K in keyof G]: (request: HttpRequest<G[K]>) => Promise<HttpReply>;
+  readonly [K in keyof G]: (request: HttpRequest<G[K]>) => Promise<HttpReply<G[K]>>;
 };
 
 export type HttpHandler = (
@@ -153,11 +158,11 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
     }
     const params = spec.params ? parseWith(spec.params(), event.pathParameters ?? {}, 'path') : undefined;
     const query = parseWith(spec.query?.() ?? noQuery(), event.queryStringParameters ?? {}, 'query');
-    const rawBody = jsonBody(event, options.maxBodyBytes);
     let body: unknown;
     if (spec.body) {
-      body = parseWith(spec.body(), rawBody, 'body');
-    } else if (rawBody !== undefined && !isEmptyObject(rawBody)) {
+      body = parseWith(spec.body(), jsonBody(event, options.maxBodyBytes), 'body');
+    } else if (!isEmptyBody(event)) {
+      // Whatever its size or media type: a route without a body answers 400 to one, never 413/415.
       throw ValidationError.forField('body', 'this endpoint takes no body');
     }
     const reply = await implementation({
@@ -201,8 +206,9 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
 
 const noQuery = lazySchema(() => z.strictObject({}));
 
-function isEmptyObject(value: unknown): boolean {
-  return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0
-  );
+/** No body, or `{}` (clients that always send a JSON object). */
+function isEmptyBody(event: APIGatewayProxyEventV2WithJWTAuthorizer): boolean {
+  if (!event.body) return true;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return /^\s*(\{\s*\})?\s*$/.test(raw);
 }

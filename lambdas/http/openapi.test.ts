@@ -1,6 +1,6 @@
-import { buildOpenApiDocument } from './openapi';
+import { buildOpenApiDocument, documentedErrors } from './openapi';
 import { OPENAPI_JSON } from './openapi.generated';
-import { DEPLOYED_ROUTE_KEYS, splitRouteKey } from './route-table';
+import { DEPLOYED_ROUTE_KEYS, ROUTES, type RouteSpec, splitRouteKey } from './route-table';
 
 describe('OpenAPI document', () => {
   it('is served as generated from the current route table (run npm run generate:openapi if this fails)', () => {
@@ -29,6 +29,123 @@ describe('OpenAPI document', () => {
       'openai-compatible',
       'scripted',
     ]);
+  });
+
+  const responsesOf = (path: string, method: string) =>
+    doc.paths[path]?.[method]?.responses as Record<string, any>;
+  const successSchemaOf = (path: string, method: string, status = '200') =>
+    responsesOf(path, method)[status].content['application/json'].schema;
+  const itemSchemaOf = (path: string) => successSchemaOf(path, 'get').properties.items.items;
+  const parameterOf = (path: string, method: string, name: string) =>
+    doc.paths[path]?.[method]?.parameters.find((p: { name: string }) => p.name === name);
+
+  it('documents the fields the server returns (tenantId and the execution’s model, channel and authorship)', () => {
+    for (const path of ['/v1/actions', '/v1/approvals', '/v1/audit', '/v1/conversations']) {
+      expect(itemSchemaOf(path).required).toContain('tenantId');
+    }
+    expect(successSchemaOf('/v1/policies', 'get').required).toContain('tenantId');
+    expect(successSchemaOf('/v1/tenant/emergency-stop', 'post').properties.stop.required).toContain(
+      'tenantId',
+    );
+    const execution = successSchemaOf('/v1/executions/{id}', 'get');
+    expect(Object.keys(execution.properties)).toEqual(
+      expect.arrayContaining([
+        'channel',
+        'conversationId',
+        'customerId',
+        'provider',
+        'modelId',
+        'createdBy',
+        'updatedAt',
+      ]),
+    );
+    expect(execution.additionalProperties).toBe(false);
+    // Internals stay out: the approval workflow's execution id, the summary's bookmark.
+    expect(itemSchemaOf('/v1/approvals').properties.workflowExecutionId).toBeUndefined();
+    expect(itemSchemaOf('/v1/conversations').properties.summarizedThrough).toBeUndefined();
+  });
+
+  it('types limits and versions as integers', () => {
+    expect(parameterOf('/v1/agents', 'get', 'limit').schema).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+    });
+    expect(parameterOf('/v1/agents/{id}/versions/{version}', 'get', 'version').schema.type).toBe('integer');
+  });
+
+  it('documents Idempotency-Key (required on top-ups, optional on turns) and If-Match', () => {
+    expect(parameterOf('/v1/tokens/add', 'post', 'Idempotency-Key')).toMatchObject({
+      in: 'header',
+      required: true,
+    });
+    expect(parameterOf('/v1/agents/{id}/chat', 'post', 'Idempotency-Key')).toMatchObject({ required: false });
+    expect(parameterOf('/v1/agent/process', 'post', 'Idempotency-Key')).toBeDefined();
+    expect(parameterOf('/v1/agents/{id}/execute', 'post', 'Idempotency-Key')).toBeDefined();
+    expect(parameterOf('/v1/agents/{id}', 'patch', 'If-Match')).toMatchObject({
+      in: 'header',
+      required: false,
+    });
+    expect(parameterOf('/v1/agents/{id}', 'get', 'If-Match')).toBeUndefined();
+  });
+
+  it('documents the statuses the server answers beyond the defaults', () => {
+    expect(responsesOf('/v1/auth/login', 'post')['401']).toBeDefined();
+    expect(responsesOf('/v1/tenant/emergency-stop', 'get')['404']).toBeDefined();
+    expect(responsesOf('/v1/agent/process', 'post')['404']).toBeDefined();
+    expect(responsesOf('/v1/agents/{id}/chat', 'post')['502']).toBeDefined();
+    expect(responsesOf('/v1/agent/process', 'post')['502']).toBeDefined();
+    expect(responsesOf('/v1/agents/{id}/execute', 'post')['202']).toBeDefined();
+    expect(responsesOf('/v1/health', 'get')['503']).toBeDefined();
+    expect(Object.keys(responsesOf('/v1/conversations/{id}/export', 'get')['200'].content)).toEqual([
+      'application/json',
+      'text/csv',
+    ]);
+    // 409 only where something can conflict, 415 only where there is a body.
+    expect(responsesOf('/v1/agents', 'post')['409']).toBeUndefined();
+    expect(responsesOf('/v1/agents/{id}/start', 'post')['409']).toBeDefined();
+    expect(responsesOf('/v1/agents/{id}/start', 'post')['415']).toBeUndefined();
+    expect(responsesOf('/v1/agents', 'post')['415']).toBeDefined();
+  });
+
+  it('gives every error the shared error body, and API Gateway’s own shape where the gateway answers', () => {
+    expect(responsesOf('/v1/agents/{id}', 'get')['404'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Error',
+    });
+    expect(responsesOf('/v1/agents/{id}', 'get')['401'].content['application/json'].schema.anyOf).toEqual([
+      { $ref: '#/components/schemas/Error' },
+      { $ref: '#/components/schemas/GatewayError' },
+    ]);
+    expect(responsesOf('/v1/agents/{id}/chat', 'post')['503'].headers['Retry-After']).toMatchObject({
+      required: true,
+    });
+  });
+
+  it('states the rules the server enforces: unique lists, IANA time zones, YYYY-MM-DD days', () => {
+    const tools =
+      doc.paths['/v1/agents']?.post.requestBody.content['application/json'].schema.properties.tools;
+    expect(tools.uniqueItems).toBe(true);
+    const memory = doc.paths['/v1/agents/{id}/memories']?.post.requestBody.content['application/json'].schema;
+    expect(memory.properties.tags.uniqueItems).toBe(true);
+    const search =
+      doc.paths['/v1/agents/{id}/memories/search']?.post.requestBody.content['application/json'].schema;
+    expect(search.properties.types.uniqueItems).toBe(true);
+    expect(successSchemaOf('/v1/agents/{id}', 'get').properties.createdAt.format).toBe('date-time');
+    expect(itemSchemaOf('/v1/audit').properties.at.format).toBe('date-time');
+    const location = doc.paths['/v1/locations']?.post.requestBody.content['application/json'].schema;
+    expect(location.properties.timezone.description).toMatch(/IANA time zone/);
+    expect(parameterOf('/v1/tokens/usage', 'get', 'from').schema).toMatchObject({
+      format: 'date',
+      pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+    });
+  });
+
+  it('derives a route’s errors from its shape and adds those it declares', () => {
+    const spec = ROUTES['POST /v1/agents/{id}/execute'] as RouteSpec;
+    const errors = documentedErrors(spec);
+    expect([...errors.keys()].sort()).toEqual([400, 401, 402, 403, 404, 409, 413, 415, 503]);
+    expect(errors.get(409)).toMatch(/Idempotency-Key.*; or: The agent is not active/);
+    expect(documentedErrors({ ...spec, errors: { 429: 'Too many turns' } }).get(429)).toBe('Too many turns');
   });
 
   it('documents the 402 of the routes that spend tokens', () => {

@@ -29,9 +29,42 @@ export interface RouteSpec {
   readonly rateLimited?: boolean;
   /** The success body's shape, for the OpenAPI document; built only when it is. */
   readonly response?: () => z.ZodMiniType;
-  /** Error statuses this route answers with, described for the OpenAPI document (beyond the defaults). */
-  readonly errors?: Readonly<Record<number, string>>;
+  /**
+   * Success bodies in other media types than JSON (e.g. `text/csv` for an export). The OpenAPI
+   * document lists them beside `response` and the e2e harness accepts them.
+   */
+  readonly alsoAs?: readonly string[];
+  /**
+   * Other answers than `status` that are not errors, by status: e.g. 202 for a queued execution,
+   * 503 for a degraded health check. A handler's `HttpReply.status` must be one of these.
+   */
+  readonly otherResponses?: Readonly<Record<number, OtherResponse>>;
+  /**
+   * Error statuses the route answers that its shape does not already imply, each with when it
+   * does. Implied (see `documentedErrors` in openapi.ts): 400 always; 401 and 403 unless public;
+   * 402 and 503 when `costed`; 404 with `params`; 409 with `idempotencyKey` or `ifMatch`;
+   * 413 always, 415 with a `body`; 502 with `callsModel`; 429 and 503 carry `Retry-After`.
+   */
+  readonly errors?: Readonly<Partial<Record<DeclaredErrorStatus, string>>>;
+  /**
+   * The route reads `Idempotency-Key` (documented as a header; 409 for the same key with a
+   * different request, or one still being recorded). `required`: 400 without it.
+   */
+  readonly idempotencyKey?: 'required' | 'optional';
+  /** The route honours `If-Match: "<version>"` (409 when stale). */
+  readonly ifMatch?: boolean;
+  /** The route calls a chat model: 502 when the provider fails. */
+  readonly callsModel?: boolean;
 }
+
+/** An answer documented besides a route's main success. */
+export interface OtherResponse {
+  readonly description: string;
+  readonly response?: () => z.ZodMiniType;
+}
+
+/** Error statuses a route may declare in `errors` (the others are implied by its shape). */
+export type DeclaredErrorStatus = 401 | 402 | 404 | 409 | 422 | 429 | 500 | 502 | 503 | 504;
 
 /** The routes one Lambda serves, keyed by API Gateway route key (`METHOD /path`). */
 export type RouteGroup<L extends HttpLambdaName> = Record<string, RouteSpec & { readonly lambda: L }>;

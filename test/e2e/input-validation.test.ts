@@ -169,7 +169,12 @@ const cases: [string, () => Promise<{ status: number; body: any }>, number, stri
     400,
     'body',
   ],
-  ['unknown route', () => api.request('GET', '/v1/nothing-here', { token }), 404, ''],
+  [
+    'unknown route',
+    () => api.requestUndocumented('the gateway’s own 404', 'GET', '/v1/nothing-here', { token }),
+    404,
+    '',
+  ],
   [
     'process without an agent',
     () => api.request('POST', '/v1/agent/process', { token, body: { message: 'hi' } }),
@@ -228,6 +233,28 @@ const cases: [string, () => Promise<{ status: number; body: any }>, number, stri
     400,
     'query.from',
   ],
+  [
+    'text body on a body-less route (400, not 415: the route takes no body at all)',
+    () =>
+      api.request('POST', `/v1/agents/${agentId}/start`, {
+        token,
+        rawBody: 'start please',
+        headers: { 'content-type': 'text/plain' },
+      }),
+    400,
+    'body',
+  ],
+  [
+    'a tool named twice',
+    () =>
+      api.request('PUT', `/v1/agents/${agentId}/tools`, {
+        token,
+        body: { tools: ['calculator', 'calculator'] },
+      }),
+    400,
+    'body.tools',
+  ],
+  ['a fractional limit', () => api.request('GET', '/v1/agents?limit=2.5', { token }), 400, 'query.limit'],
   [
     'unknown suggestion',
     () => api.request('POST', '/v1/suggestions/act_01ARZ3NDEKTSV4RRFFQ69G5FAV/confirm', { token }),

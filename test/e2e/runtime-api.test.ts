@@ -333,6 +333,12 @@ describe('tools', () => {
     expect(agent.body.version).toBe(2);
     const noCalc = await chat(agentId, { message: 'what is 3*3' });
     expect(noCalc.body.toolCalls).toEqual([]);
+    const withSettings = await api.request('PUT', `/v1/agents/${agentId}/tools`, {
+      token: owner.token,
+      body: { tools: ['http_request'], toolSettings: { httpAllowedHosts: ['api.example.com'] } },
+    });
+    expect(withSettings.status).toBe(200);
+    expect(withSettings.body.toolSettings).toEqual({ httpAllowedHosts: ['api.example.com'] });
   });
 });
 

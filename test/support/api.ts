@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type LocalPlatform, startLocalPlatform } from '../../local/platform';
+import { apiContract } from './contract';
 import { dynamoEndpoint } from './dynamodb';
 
 export interface ApiResponse<T = any> {
@@ -9,12 +10,30 @@ export interface ApiResponse<T = any> {
   readonly text: string;
 }
 
+export interface RequestOptions {
+  readonly token?: string;
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+}
+
 export interface ApiClient {
   readonly platform: LocalPlatform;
-  request<T = any>(
+  /**
+   * One request to local mode. Every answer is checked against the OpenAPI document
+   * (test/support/contract.ts): an answer it does not describe throws a `ContractViolation`.
+   */
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  /**
+   * A request to a path and method the API does not have (to test the gateway's own 404, say):
+   * the only request left unchecked, and only when no documented operation matches it — a
+   * documented operation is always checked. `why` says what the test is probing.
+   */
+  requestUndocumented<T = any>(
+    why: string,
     method: string,
     path: string,
-    options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+    options?: RequestOptions,
   ): Promise<ApiResponse<T>>;
 }
 
@@ -24,29 +43,45 @@ export async function startApi(): Promise<ApiClient> {
     dynamoEndpoint: dynamoEndpoint(),
     tableName: `e2e-${randomUUID()}`,
   });
+  const contract = apiContract();
+  const send = async (method: string, path: string, options: RequestOptions) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${platform.url}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    const answer = { status: response.status, headers: response.headers, body: parsed as never, text };
+    return { answer, requestHeaders: headers };
+  };
   return {
     platform,
     async request(method, path, options = {}) {
-      const headers: Record<string, string> = { ...options.headers };
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      let body: string | undefined = options.rawBody;
-      if (options.body !== undefined) {
-        body = JSON.stringify(options.body);
-        headers['content-type'] ??= 'application/json';
+      const { answer, requestHeaders } = await send(method, path, options);
+      contract.check({ method, path, requestHeaders, ...answer });
+      return answer;
+    },
+    async requestUndocumented(why, method, path, options = {}) {
+      const documented = contract.operationKeyFor(method, path);
+      if (documented || !why.trim()) {
+        throw new Error(
+          `requestUndocumented(${JSON.stringify(why)}, ${method} ${path}): ${documented ? `${documented} is documented; use request, which checks it` : 'say why'}`,
+        );
       }
-      const response = await fetch(`${platform.url}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-      });
-      const text = await response.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: response.status, headers: response.headers, body: parsed as never, text };
+      return (await send(method, path, options)).answer;
     },
   };
 }

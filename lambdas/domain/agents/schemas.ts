@@ -4,12 +4,14 @@ import { pageQueryFields } from '../shared/pagination';
 import {
   boundedArray,
   e164Phone,
+  instant,
   integer,
   lazySchema,
   lazyValue,
   rawText,
   storableNumber,
   text,
+  unique,
 } from '../shared/zod';
 
 export const AGENT_STATUSES = ['draft', 'provisioning', 'active', 'paused', 'stopped', 'error'] as const;
@@ -150,13 +152,11 @@ const configSchemas = lazyValue(() => {
     httpAllowedHosts: z._default(boundedArray(hostname, 20), []),
   });
   const toolListSchema = boundedArray(z.enum(TOOL_NAMES), TOOL_NAMES.length).check(
-    z.refine((tools) => new Set(tools).size === tools.length, 'must not repeat a tool'),
+    ...unique<ToolName>('must not repeat a tool'),
   );
   const channelListSchema = boundedArray(channelSchema, CHANNEL_TYPES.length).check(
-    z.refine(
-      (channels) => new Set(channels.map((c) => c.type)).size === channels.length,
-      'one entry per channel type',
-    ),
+    ...unique<{ type: ChannelType }>('one entry per channel type', (channel) => channel.type),
+    z.meta({ description: 'At most one entry per channel type' }),
   );
   const agentName = text(1, 100);
   const description = rawText(1000);
@@ -279,8 +279,8 @@ export const agentResponse = lazySchema(() =>
     status: agentStatusSchema,
     statusReason: z.optional(z.string()),
     version: z.int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: instant(),
+    updatedAt: instant(),
     createdBy: z.string(),
     updatedBy: z.string(),
   }),
@@ -292,7 +292,7 @@ export const agentVersionResponse = lazySchema(() =>
     agentId: z.string(),
     version: z.int(),
     config: agentCreateBody(),
-    createdAt: z.string(),
+    createdAt: instant(),
     createdBy: z.string(),
     /** Why the version exists: created, updated, cloned from another agent, or rolled back to N. */
     reason: z.string(),

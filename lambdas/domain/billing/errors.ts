@@ -40,5 +40,6 @@ export class BalanceBusyError extends AppError {
     super(503, 'BALANCE_BUSY', `The token balance is busy (${attempts} attempts); retry shortly`, {
       attempts,
     });
+    this.retryAfterSeconds = 1;
   }
 }

@@ -1,11 +1,18 @@
 import * as z from 'zod/mini';
 import { pageQueryFields } from '../shared/pagination';
-import { integer, lazySchema, text } from '../shared/zod';
+import { instant, integer, lazySchema, text } from '../shared/zod';
 import { isDay } from './calendar';
 import { COSTED_ACTIONS, LEDGER_ENTRY_TYPES } from './ports';
 
 /** Request and response shapes of the billing routes (responses: for the OpenAPI document). */
-const day = () => z.string().check(z.refine(isDay, 'must be a date, YYYY-MM-DD'));
+const DAY_DOCUMENTATION = {
+  format: 'date',
+  pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+  description: 'A UTC day, YYYY-MM-DD',
+};
+const day = () => z.string().check(z.refine(isDay, 'must be a date, YYYY-MM-DD'), z.meta(DAY_DOCUMENTATION));
+/** A day the server wrote (documented as the same format as the days it reads). */
+const dayOut = () => z.string().check(z.meta(DAY_DOCUMENTATION));
 
 export const addTokensBody = lazySchema(() =>
   z.strictObject({
@@ -37,7 +44,7 @@ const balanceFields = () => ({
   available: z.int(),
   reserved: z.int(),
   lowBalanceThreshold: z.int(),
-  updatedAt: z.string(),
+  updatedAt: instant(),
 });
 const tenantStatus = () => z.enum(['active', 'suspended']);
 
@@ -72,7 +79,7 @@ export const ledgerEntryResponse = lazySchema(() =>
     reference: z.optional(z.string()),
     idempotencyKey: z.string(),
     actor: z.string(),
-    createdAt: z.string(),
+    createdAt: instant(),
     seq: z.optional(z.int()),
   }),
 );
@@ -89,14 +96,14 @@ export const addTokensResponse = lazySchema(() =>
 
 export const usageResponse = lazySchema(() =>
   z.object({
-    from: z.string(),
-    to: z.string(),
+    from: dayOut(),
+    to: dayOut(),
     totals: z.object({
       charged: z.int(),
       credited: z.int(),
       byAgent: z.record(z.string(), z.int()),
       byAction: z.record(z.string(), z.int()),
-      byDay: z.array(z.object({ day: z.string(), charged: z.int(), credited: z.int() })),
+      byDay: z.array(z.object({ day: dayOut(), charged: z.int(), credited: z.int() })),
     }),
     items: z.array(ledgerEntryResponse()),
     nextCursor: z.optional(z.string()),

@@ -1,4 +1,5 @@
 import { NotFoundError } from '../shared/errors';
+import type { Page } from '../shared/pagination';
 import type { Principal } from '../shared/principal';
 import type {
   Conversation,
@@ -12,18 +13,35 @@ export interface ConversationDeps {
   readonly conversations: ConversationRepository;
 }
 
-export async function getConversation(
-  deps: ConversationDeps,
-  principal: Principal,
-  id: string,
-): Promise<Conversation> {
+/** A conversation as callers see it: where the summary ends is the runtime's bookkeeping. */
+export type ConversationView = Omit<Conversation, 'summarizedThrough'>;
+
+export function conversationView(conversation: Conversation): ConversationView {
+  const { summarizedThrough: _internal, ...view } = conversation;
+  return view;
+}
+
+async function findConversation(deps: ConversationDeps, principal: Principal, id: string) {
   const conversation = await deps.conversations.get(principal.tenantId, id);
   if (!conversation) throw new NotFoundError('Conversation', id);
   return conversation;
 }
 
-export function listConversations(deps: ConversationDeps, principal: Principal, filter: ConversationFilter) {
-  return deps.conversations.list(principal.tenantId, filter);
+export async function getConversation(
+  deps: ConversationDeps,
+  principal: Principal,
+  id: string,
+): Promise<ConversationView> {
+  return conversationView(await findConversation(deps, principal, id));
+}
+
+export async function listConversations(
+  deps: ConversationDeps,
+  principal: Principal,
+  filter: ConversationFilter,
+): Promise<Page<ConversationView>> {
+  const page = await deps.conversations.list(principal.tenantId, filter);
+  return { ...page, items: page.items.map(conversationView) };
 }
 
 export async function listMessages(
@@ -32,7 +50,7 @@ export async function listMessages(
   id: string,
   page: { limit: number; cursor?: string; order: 'asc' | 'desc' },
 ) {
-  await getConversation(deps, principal, id);
+  await findConversation(deps, principal, id);
   return deps.conversations.messages(principal.tenantId, id, page);
 }
 
@@ -42,9 +60,9 @@ export async function setConversationStatus(
   principal: Principal,
   id: string,
   status: ConversationStatus,
-): Promise<Conversation> {
-  await getConversation(deps, principal, id);
-  return deps.conversations.setStatus(principal.tenantId, id, status);
+): Promise<ConversationView> {
+  await findConversation(deps, principal, id);
+  return conversationView(await deps.conversations.setStatus(principal.tenantId, id, status));
 }
 
 /** Upper bound of an export, so one request cannot read a conversation without end. */
@@ -54,7 +72,7 @@ export async function exportConversation(
   deps: ConversationDeps,
   principal: Principal,
   id: string,
-): Promise<{ conversation: Conversation; messages: Message[]; truncated: boolean }> {
+): Promise<{ conversation: ConversationView; messages: Message[]; truncated: boolean }> {
   const conversation = await getConversation(deps, principal, id);
   const messages: Message[] = [];
   let cursor: string | undefined;

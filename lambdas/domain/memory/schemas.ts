@@ -1,7 +1,17 @@
 import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
 import { pageQueryFields } from '../shared/pagination';
-import { boundedArray, integer, lazySchema, lazyValue, rawText, storableNumber, text } from '../shared/zod';
+import {
+  boundedArray,
+  instant,
+  integer,
+  lazySchema,
+  lazyValue,
+  rawText,
+  storableNumber,
+  text,
+  unique,
+} from '../shared/zod';
 
 /**
  * Long-term memory kinds: what happened (episodic), facts (semantic), how to do things
@@ -50,9 +60,7 @@ const schemas = lazyValue(() => {
   const content = text(1, MEMORY_CONTENT_MAX);
   const importance = storableNumber().check(z.gte(0), z.lte(1));
   const tag = text(1, 50);
-  const tags = boundedArray(tag, 20).check(
-    z.refine((list) => new Set(list).size === list.length, 'must not repeat a tag'),
-  );
+  const tags = boundedArray(tag, 20).check(...unique<string>('must not repeat a tag'));
   const timestamp = z.iso.datetime({ offset: true });
 
   const memoryCreateBody = z.strictObject({
@@ -79,7 +87,7 @@ const schemas = lazyValue(() => {
       k: z._default(integer(1, SEARCH_K_MAX), SEARCH_K_DEFAULT),
       types: z.optional(
         boundedArray(memoryType, MEMORY_TYPES.length, 1).check(
-          z.refine((list) => new Set(list).size === list.length, 'must not repeat a type'),
+          ...unique<MemoryType>('must not repeat a type'),
         ),
       ),
       createdAfter: z.optional(timestamp),
@@ -128,14 +136,14 @@ export const memoryResponse = lazySchema(() =>
     /** Importance after decay and the access boost, now (see `effectiveImportance`). */
     effectiveImportance: z.number(),
     accessCount: z.int(),
-    lastAccessedAt: z.optional(z.string()),
+    lastAccessedAt: z.optional(instant()),
     customerId: z.optional(z.string()),
     tags: z.array(z.string()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: instant(),
+    updatedAt: instant(),
     version: z.int(),
     /** When retention removes it (ISO time). */
-    expiresAt: z.string(),
+    expiresAt: instant(),
   }),
 );
 export type MemoryView = z.infer<ReturnType<typeof memoryResponse>>;

@@ -10,6 +10,9 @@ export interface FieldIssue {
 }
 
 export class AppError extends Error {
+  /** For 429 and 503: how long the caller should wait before trying again (sent as Retry-After). */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly statusCode: number,
     readonly code: string,
@@ -75,7 +78,7 @@ export class UnsupportedMediaTypeError extends AppError {
 export class RateLimitedError extends AppError {
   constructor(
     message: string,
-    readonly retryAfterSeconds: number,
+    override readonly retryAfterSeconds: number,
     details?: Record<string, unknown>,
   ) {
     super(429, 'RATE_LIMITED', message, { ...details, retryAfterSeconds });

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
-import { boundedArray, e164Phone, lazySchema, text } from '../shared/zod';
+import { boundedArray, e164Phone, instant, lazySchema, text } from '../shared/zod';
 import { permissionGrantSchema, roleSchema } from './rbac';
 
 const email = () => z.email().check(z.maxLength(254), z.toLowerCase());
@@ -76,6 +76,10 @@ export const userPatchBody = lazySchema(() =>
 );
 export type UserPatch = z.infer<ReturnType<typeof userPatchBody>>;
 
+const TIME_ZONE_DOCUMENTATION = {
+  description: 'An IANA time zone name, e.g. Europe/Paris, or UTC',
+  examples: ['Europe/Paris', 'UTC'],
+};
 const timezone = () =>
   z.string().check(
     z.maxLength(64),
@@ -83,6 +87,7 @@ const timezone = () =>
       (tz) => tz === 'UTC' || Intl.supportedValuesOf('timeZone').includes(tz),
       'must be an IANA time zone',
     ),
+    z.meta(TIME_ZONE_DOCUMENTATION),
   );
 const address = () => z.string().check(z.maxLength(500));
 
@@ -109,7 +114,7 @@ export const locationPatchBody = lazySchema(() =>
 export type LocationPatch = z.infer<ReturnType<typeof locationPatchBody>>;
 
 // Response shapes: built only when the OpenAPI document is (the types are what the code uses).
-const entityFields = () => ({ createdAt: z.string(), updatedAt: z.string(), version: z.int() });
+const entityFields = () => ({ createdAt: instant(), updatedAt: instant(), version: z.int() });
 
 export const tenantResponse = lazySchema(() =>
   z.object({
@@ -142,7 +147,7 @@ export const locationResponse = lazySchema(() =>
     id: z.string(),
     tenantId: z.string(),
     name: z.string(),
-    timezone: z.string(),
+    timezone: z.string().check(z.meta(TIME_ZONE_DOCUMENTATION)),
     address: z.optional(z.string()),
     phone: z.optional(z.string()),
     ...entityFields(),

@@ -178,7 +178,8 @@ export const handler = createHttpHandler(
       body: await agentTools(principal.tenantId, params.id),
     }),
     'PUT /v1/agents/{id}/tools': async ({ principal, params, body, expectedVersion }) => {
-      await updateAgent(agentDeps, principal, params.id, { tools: body.tools }, expectedVersion);
+      const patch = { tools: body.tools, ...(body.toolSettings ? { toolSettings: body.toolSettings } : {}) };
+      await updateAgent(agentDeps, principal, params.id, patch, expectedVersion);
       return { body: await agentTools(principal.tenantId, params.id) };
     },
     'GET /v1/tools/executions': async ({ principal, query }) => ({

@@ -1,13 +1,17 @@
 import * as z from 'zod/mini';
+import type { OutboxKind } from '../../adapters/outbox/local-outbox';
 import { ACTION_NAMES, ACTION_STATUSES, DECISION_LEVELS } from '../../domain/actions/model';
-import { policyBody } from '../../domain/actions/policy';
+import { policyBody, policyRuleSchema } from '../../domain/actions/policy';
 import { APPROVAL_STATUSES } from '../../domain/approvals/model';
 import { AUDIT_TYPES } from '../../domain/audit/model';
 import { idSchema } from '../../domain/shared/ids';
 import { pageQueryFields } from '../../domain/shared/pagination';
-import { lazySchema, text } from '../../domain/shared/zod';
+import { instant, lazySchema, text } from '../../domain/shared/zod';
 import type { RouteGroup } from '../route-spec';
 import { agentParams, pageOf } from './shared';
+
+// The local outbox's kinds (a type-only import: the route table never loads the adapter).
+const OUTBOX_KINDS = ['sms', 'whatsapp', 'email', 'call', 'payment'] as const satisfies readonly OutboxKind[];
 
 const actionParams = lazySchema(() => z.strictObject({ id: idSchema('action') }));
 const approvalParams = lazySchema(() => z.strictObject({ id: idSchema('approval') }));
@@ -46,15 +50,16 @@ const stopBody = lazySchema(() => z.optional(z.strictObject({ reason: z.optional
 const outboxQuery = lazySchema(() =>
   z.strictObject({
     ...pageQueryFields(),
-    kind: z.optional(z.enum(['sms', 'whatsapp', 'email', 'call', 'payment'])),
+    kind: z.optional(z.enum(OUTBOX_KINDS)),
   }),
 );
 
 // Response shapes, for the OpenAPI document.
 const actionError = () => z.object({ code: z.string(), message: z.string() });
-const actionResponse = lazySchema(() =>
+export const actionResponse = lazySchema(() =>
   z.object({
     id: z.string(),
+    tenantId: z.string(),
     agentId: z.string(),
     action: z.enum(ACTION_NAMES),
     category: z.string(),
@@ -74,8 +79,8 @@ const actionResponse = lazySchema(() =>
     approvalId: z.optional(z.string()),
     result: z.optional(z.record(z.string(), z.unknown())),
     error: z.optional(actionError()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: instant(),
+    updatedAt: instant(),
   }),
 );
 export const actionOutcomeResponse = lazySchema(() =>
@@ -91,9 +96,10 @@ export const actionOutcomeResponse = lazySchema(() =>
     error: z.optional(actionError()),
   }),
 );
-const approvalResponse = lazySchema(() =>
+export const approvalResponse = lazySchema(() =>
   z.object({
     id: z.string(),
+    tenantId: z.string(),
     actionId: z.string(),
     agentId: z.string(),
     action: z.enum(ACTION_NAMES),
@@ -103,29 +109,31 @@ const approvalResponse = lazySchema(() =>
     status: z.enum(APPROVAL_STATUSES),
     requestedBy: z.string(),
     locationId: z.optional(z.string()),
-    createdAt: z.string(),
-    expiresAt: z.string(),
+    createdAt: instant(),
+    expiresAt: instant(),
     decidedBy: z.optional(z.string()),
-    decidedAt: z.optional(z.string()),
+    decidedAt: z.optional(instant()),
     comment: z.optional(z.string()),
-    updatedAt: z.string(),
+    updatedAt: instant(),
   }),
 );
-const policyResponse = lazySchema(() =>
+export const policyResponse = lazySchema(() =>
   z.object({
-    rules: z.array(z.record(z.string(), z.unknown())),
+    tenantId: z.string(),
+    rules: z.array(policyRuleSchema()),
     maxActionsPerTurn: z.int(),
     approvalTimeoutSeconds: z.int(),
     version: z.int(),
-    updatedAt: z.string(),
+    updatedAt: instant(),
     updatedBy: z.string(),
   }),
 );
-const auditResponse = lazySchema(() =>
+export const auditResponse = lazySchema(() =>
   z.object({
     id: z.string(),
+    tenantId: z.string(),
     type: z.enum(AUDIT_TYPES),
-    at: z.string(),
+    at: instant(),
     actor: z.object({ kind: z.enum(['user', 'agent', 'system']), id: z.string() }),
     agentId: z.optional(z.string()),
     actionId: z.optional(z.string()),
@@ -134,27 +142,39 @@ const auditResponse = lazySchema(() =>
     details: z.optional(z.record(z.string(), z.unknown())),
   }),
 );
+export const emergencyStopResponse = lazySchema(() =>
+  z.object({
+    tenantId: z.string(),
+    /** Absent: the whole tenant is stopped. */
+    agentId: z.optional(z.string()),
+    reason: z.string(),
+    stoppedBy: z.string(),
+    stoppedAt: instant(),
+  }),
+);
 const stopResponse = lazySchema(() =>
   z.object({
-    stop: z.object({
-      agentId: z.optional(z.string()),
-      reason: z.string(),
-      stoppedBy: z.string(),
-      stoppedAt: z.string(),
-    }),
+    stop: emergencyStopResponse(),
     pausedAgents: z.int(),
     cancelledApprovals: z.int(),
     cancelledSuggestions: z.int(),
   }),
 );
-const outboxResponse = lazySchema(() =>
+export const outboxResponse = lazySchema(() =>
   z.object({
     id: z.string(),
-    kind: z.string(),
+    tenantId: z.string(),
+    kind: z.enum(OUTBOX_KINDS),
     to: z.optional(z.string()),
     subject: z.optional(z.string()),
     body: z.optional(z.string()),
-    createdAt: z.string(),
+    amountMinor: z.optional(z.int()),
+    currency: z.optional(z.string()),
+    description: z.optional(z.string()),
+    customerId: z.optional(z.string()),
+    agentId: z.optional(z.string()),
+    purpose: z.optional(z.string()),
+    createdAt: instant(),
   }),
 );
 
@@ -183,6 +203,7 @@ export const ACTION_ROUTES = {
     params: actionParams,
     status: 200,
     response: actionOutcomeResponse,
+    errors: { 409: 'The suggestion is no longer awaiting confirmation (decided, expired or stopped)' },
   },
   'POST /v1/suggestions/{id}/decline': {
     lambda: 'actions',
@@ -191,6 +212,10 @@ export const ACTION_ROUTES = {
     params: actionParams,
     status: 200,
     response: actionOutcomeResponse,
+    errors: {
+      503: 'The token balance is busy (giving the tokens back); retry',
+      409: 'The suggestion is no longer awaiting confirmation',
+    },
   },
   'GET /v1/policies': {
     lambda: 'actions',
@@ -206,6 +231,7 @@ export const ACTION_ROUTES = {
     body: policyBody,
     status: 200,
     response: policyResponse,
+    ifMatch: true,
   },
   'GET /v1/approvals': {
     lambda: 'actions',
@@ -231,6 +257,7 @@ export const ACTION_ROUTES = {
     body: decisionBody,
     status: 200,
     response: approvalResponse,
+    errors: { 409: 'The approval was already decided, or expired' },
   },
   'POST /v1/approvals/{id}/reject': {
     lambda: 'actions',
@@ -240,6 +267,10 @@ export const ACTION_ROUTES = {
     body: decisionBody,
     status: 200,
     response: approvalResponse,
+    errors: {
+      503: 'The token balance is busy (giving the tokens back); retry',
+      409: 'The approval was already decided, or expired',
+    },
   },
   'GET /v1/audit': {
     lambda: 'actions',
@@ -272,6 +303,8 @@ export const ACTION_ROUTES = {
     permission: 'tenant:read',
     summary: 'Whether a tenant-wide emergency stop is in force (404 when none)',
     status: 200,
+    response: emergencyStopResponse,
+    errors: { 404: 'No tenant-wide stop is in force' },
   },
   'DELETE /v1/tenant/emergency-stop': {
     lambda: 'actions',
@@ -287,5 +320,6 @@ export const ACTION_ROUTES = {
     query: outboxQuery,
     status: 200,
     response: pageOf(outboxResponse),
+    errors: { 404: 'Outside local mode' },
   },
 } as const satisfies RouteGroup<'actions'>;

@@ -19,6 +19,7 @@ const lifecycle = (summary: string) =>
     params: agentParams,
     status: 200,
     response: agentResponse,
+    errors: { 409: 'The agent’s status does not allow this move (`details.status` says which it is in)' },
   }) as const;
 
 export const AGENT_ROUTES = {
@@ -54,6 +55,7 @@ export const AGENT_ROUTES = {
     body: agentPatchBody,
     status: 200,
     response: agentResponse,
+    ifMatch: true,
   },
   'DELETE /v1/agents/{id}': {
     lambda: 'agents',
@@ -99,6 +101,7 @@ export const AGENT_ROUTES = {
     params: versionParams,
     status: 200,
     response: agentResponse,
+    ifMatch: true,
   },
   'GET /v1/agents/{id}/stats': {
     lambda: 'agents',

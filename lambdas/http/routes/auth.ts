@@ -19,6 +19,7 @@ export const AUTH_ROUTES = {
     response: lazySchema(() =>
       z.object({ tenant: tenantResponse(), user: userResponse(), auth: authTokenResponse() }),
     ),
+    errors: { 409: 'The slug or the email is already taken' },
   },
   'POST /v1/auth/login': {
     lambda: 'auth',
@@ -27,5 +28,6 @@ export const AUTH_ROUTES = {
     body: loginBody,
     status: 200,
     response: authTokenResponse,
+    errors: { 401: 'Wrong email or password' },
   },
 } as const satisfies RouteGroup<'auth'>;

@@ -50,5 +50,9 @@ export const BILLING_ROUTES = {
     body: addTokensBody,
     status: 201,
     response: addTokensResponse,
+    idempotencyKey: 'required',
+    errors: {
+      503: 'The token balance is busy with other writers; nothing was done, retry with the same key',
+    },
   },
 } as const satisfies RouteGroup<'billing'>;

@@ -64,6 +64,7 @@ export const MEMORY_ROUTES = {
     body: memoryUpdateBody,
     status: 200,
     response: memoryResponse,
+    ifMatch: true,
   },
   'DELETE /v1/memories/{id}': {
     lambda: 'memory',

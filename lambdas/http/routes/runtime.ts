@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
-import { CHANNEL_TYPES, TOOL_NAMES } from '../../domain/agents/schemas';
+import { agentToolsBody, CHANNEL_TYPES, TOOL_NAMES } from '../../domain/agents/schemas';
 import { CONVERSATION_STATUSES } from '../../domain/conversations/conversations';
 import { EXECUTION_STATUSES } from '../../domain/runtime/executions';
 import { idSchema } from '../../domain/shared/ids';
 import { pageQueryFields } from '../../domain/shared/pagination';
-import { e164Phone, lazySchema, storableRecord, text } from '../../domain/shared/zod';
+import { e164Phone, instant, lazySchema, storableRecord, text } from '../../domain/shared/zod';
 import type { RouteGroup } from '../route-spec';
 import { actionOutcomeResponse } from './actions';
 import { agentParams, pageOf } from './shared';
@@ -78,9 +78,10 @@ const toolCall = () =>
     durationMs: z.number(),
     error: z.optional(z.string()),
   });
-const executionResponse = lazySchema(() =>
+export const executionResponse = lazySchema(() =>
   z.object({
     id: z.string(),
+    tenantId: z.string(),
     agentId: z.string(),
     kind: z.enum(['chat', 'task']),
     status: z.enum(EXECUTION_STATUSES),
@@ -89,6 +90,12 @@ const executionResponse = lazySchema(() =>
       task: z.optional(z.string()),
       context: z.optional(z.record(z.string(), z.unknown())),
     }),
+    channel: z.optional(z.enum(CHANNEL_TYPES)),
+    conversationId: z.optional(z.string()),
+    customerId: z.optional(z.string()),
+    /** The model that ran it, as configured on the agent then. */
+    provider: z.string(),
+    modelId: z.string(),
     output: z.optional(
       z.object({ reply: z.string(), actions: z.optional(z.array(actionOutcomeResponse())) }),
     ),
@@ -98,11 +105,13 @@ const executionResponse = lazySchema(() =>
     priced: z.boolean(),
     latencyMs: z.optional(z.number()),
     error: z.optional(z.object({ code: z.string(), message: z.string() })),
-    statusHistory: z.array(z.object({ status: z.enum(EXECUTION_STATUSES), at: z.string() })),
-    createdAt: z.string(),
+    statusHistory: z.array(z.object({ status: z.enum(EXECUTION_STATUSES), at: instant() })),
+    createdBy: z.string(),
+    createdAt: instant(),
+    updatedAt: instant(),
   }),
 );
-const chatResponse = lazySchema(() =>
+export const chatResponse = lazySchema(() =>
   z.object({
     executionId: z.string(),
     conversationId: z.string(),
@@ -115,29 +124,57 @@ const chatResponse = lazySchema(() =>
     actions: z.array(actionOutcomeResponse()),
   }),
 );
-const conversationResponse = lazySchema(() =>
+export const conversationResponse = lazySchema(() =>
   z.object({
     id: z.string(),
+    tenantId: z.string(),
     agentId: z.string(),
     channel: z.enum(CHANNEL_TYPES),
     customerId: z.string(),
     status: z.enum(CONVERSATION_STATUSES),
     messageCount: z.int(),
     summary: z.optional(z.string()),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    lastMessageAt: z.optional(z.string()),
+    createdAt: instant(),
+    updatedAt: instant(),
+    lastMessageAt: z.optional(instant()),
   }),
 );
-const messageResponse = lazySchema(() =>
+const toolCallSummary = () => z.object({ name: z.string(), status: z.enum(['succeeded', 'failed']) });
+export const messageResponse = lazySchema(() =>
   z.object({
     id: z.string(),
+    conversationId: z.string(),
     role: z.enum(['user', 'assistant']),
     content: z.string(),
+    /** Tool calls the assistant made while producing this message. */
+    toolCalls: z.optional(z.array(toolCallSummary())),
     executionId: z.string(),
     inputTokens: z.optional(z.int()),
     outputTokens: z.optional(z.int()),
-    createdAt: z.string(),
+    createdAt: instant(),
+  }),
+);
+const conversationExportResponse = lazySchema(() =>
+  z.object({
+    conversation: conversationResponse(),
+    messages: z.array(messageResponse()),
+    /** More messages than an export holds (the oldest are in it). */
+    truncated: z.boolean(),
+  }),
+);
+export const toolRunResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    tenantId: z.string(),
+    agentId: z.string(),
+    executionId: z.string(),
+    name: z.string(),
+    input: z.unknown(),
+    status: z.enum(['succeeded', 'failed']),
+    output: z.optional(z.unknown()),
+    error: z.optional(z.string()),
+    durationMs: z.number(),
+    createdAt: instant(),
   }),
 );
 const toolResponse = lazySchema(() =>
@@ -157,13 +194,13 @@ const agentToolsResponse = lazySchema(() =>
   z.object({
     tools: z.array(z.enum(TOOL_NAMES)),
     available: z.array(z.string()),
-    toolSettings: z.record(z.string(), z.unknown()),
+    toolSettings: z.object({ httpAllowedHosts: z.array(z.string()) }),
   }),
 );
 
 /** What a turn answers besides success: idempotency (409) and a turn that failed part-way (5xx). */
 const TURN_ERRORS = {
-  409: 'The Idempotency-Key was already used for a different request (`idempotency-key: … different request`), its first request is still running, the agent is not active, or the conversation is paused',
+  409: 'The agent is not active or was deleted, the channel is not enabled on it, the conversation is paused, or its model provider is not configured here',
   500: 'The turn failed unexpectedly; `details.executionId` names the FAILED execution and `details.actions` every action it decided (executed ones included). A retry with the same Idempotency-Key returns this again and runs nothing',
   502: 'The model provider failed; `details.executionId` and `details.actions` as for 500',
 } as const;
@@ -179,6 +216,8 @@ export const RUNTIME_ROUTES = {
     body: chatBody,
     status: 200,
     response: chatResponse,
+    idempotencyKey: 'optional',
+    callsModel: true,
     errors: TURN_ERRORS,
   },
   'POST /v1/agent/process': {
@@ -191,7 +230,9 @@ export const RUNTIME_ROUTES = {
     body: processBody,
     status: 200,
     response: chatResponse,
-    errors: TURN_ERRORS,
+    idempotencyKey: 'optional',
+    callsModel: true,
+    errors: { ...TURN_ERRORS, 404: 'The agent or conversation named in the body does not exist' },
   },
   'POST /v1/agents/{id}/execute': {
     lambda: 'runtime',
@@ -203,8 +244,13 @@ export const RUNTIME_ROUTES = {
     body: executeBody,
     status: 200,
     response: executionResponse,
+    idempotencyKey: 'optional',
+    // A failing model is recorded in the execution (status FAILED, `error`), not answered as 502.
+    otherResponses: {
+      202: { description: 'Queued (async=true): poll GET /v1/executions/{id}', response: executionResponse },
+    },
     errors: {
-      409: 'The Idempotency-Key was already used for a different request, or the agent is not active',
+      409: 'The agent is not active or was deleted, the channel is not enabled on it, the conversation is paused, or its model provider is not configured here',
     },
   },
   'GET /v1/agents/{id}/executions': {
@@ -256,6 +302,8 @@ export const RUNTIME_ROUTES = {
     params: conversationParams,
     query: exportQuery,
     status: 200,
+    response: conversationExportResponse,
+    alsoAs: ['text/csv'],
   },
   'POST /v1/conversations/{id}/pause': {
     lambda: 'runtime',
@@ -299,11 +347,12 @@ export const RUNTIME_ROUTES = {
   'PUT /v1/agents/{id}/tools': {
     lambda: 'runtime',
     permission: 'agents:write',
-    summary: "Replace an agent's enabled tools (a new configuration version)",
+    summary: "Replace an agent's enabled tools, and their settings when given (a new configuration version)",
     params: agentParams,
-    body: lazySchema(() => z.strictObject({ tools: z.array(z.enum(TOOL_NAMES)) })),
+    body: agentToolsBody,
     status: 200,
     response: agentToolsResponse,
+    ifMatch: true,
   },
   'GET /v1/tools/executions': {
     lambda: 'runtime',
@@ -311,5 +360,6 @@ export const RUNTIME_ROUTES = {
     summary: 'Tool runs, newest first: input, output, status, duration',
     query: toolRunsQuery,
     status: 200,
+    response: pageOf(toolRunResponse),
   },
 } as const satisfies RouteGroup<'runtime'>;

@@ -34,6 +34,7 @@ export const TENANCY_ROUTES = {
     body: tenantPatchBody,
     status: 200,
     response: tenantResponse,
+    ifMatch: true,
   },
   'GET /v1/users': {
     lambda: 'tenancy',
@@ -50,6 +51,7 @@ export const TENANCY_ROUTES = {
     body: userCreateBody,
     status: 201,
     response: userResponse,
+    errors: { 409: 'The email is already registered' },
   },
   'GET /v1/users/{id}': {
     lambda: 'tenancy',
@@ -67,6 +69,8 @@ export const TENANCY_ROUTES = {
     body: userPatchBody,
     status: 200,
     response: userResponse,
+    ifMatch: true,
+    errors: { 409: 'The change would leave the tenant without an owner' },
   },
   'DELETE /v1/users/{id}': {
     lambda: 'tenancy',
@@ -74,6 +78,7 @@ export const TENANCY_ROUTES = {
     summary: 'Delete a user',
     params: userParams,
     status: 204,
+    errors: { 409: 'The tenant would be left without an owner' },
   },
   'GET /v1/locations': {
     lambda: 'tenancy',
@@ -107,6 +112,7 @@ export const TENANCY_ROUTES = {
     body: locationPatchBody,
     status: 200,
     response: locationResponse,
+    ifMatch: true,
   },
   'DELETE /v1/locations/{id}': {
     lambda: 'tenancy',
