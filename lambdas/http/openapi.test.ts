@@ -143,7 +143,7 @@ describe('OpenAPI document', () => {
   it('derives a route’s errors from its shape and adds those it declares', () => {
     const spec = ROUTES['POST /v1/agents/{id}/execute'] as RouteSpec;
     const errors = documentedErrors(spec);
-    expect([...errors.keys()].sort()).toEqual([400, 401, 402, 403, 404, 409, 413, 415, 503]);
+    expect([...errors.keys()].sort()).toEqual([400, 401, 402, 403, 404, 409, 413, 415, 429, 503]);
     expect(errors.get(409)).toMatch(/Idempotency-Key.*; or: The agent is not active/);
     expect(documentedErrors({ ...spec, errors: { 429: 'Too many turns' } }).get(429)).toBe('Too many turns');
   });

@@ -61,7 +61,7 @@ export function documentedErrors(spec: RouteSpec): Map<number, string> {
   }
   if (spec.params) add(404, 'Not found (or belongs to another tenant)');
   if (spec.idempotencyKey) {
-    add(409, 'The Idempotency-Key was used for a different request, or its first request is still running');
+    add(409, 'The Idempotency-Key was already used for a different request, or its first request is still running');
   }
   if (spec.ifMatch) add(409, 'If-Match names a version that is no longer current');
   add(413, 'The body is larger than the limit');
@@ -72,8 +72,8 @@ export function documentedErrors(spec: RouteSpec): Map<number, string> {
 }
 
 function errorResponseOf(status: number, description: string): JsonSchema {
-  // API Gateway answers 401 (JWT authorizer) and 413 (payload limit) before the Lambda runs.
-  const schema = status === 401 || status === 413 ? APP_OR_GATEWAY_ERROR : APP_ERROR;
+  // API Gateway answers 400 (a malformed request line), 401 (JWT authorizer) and 413 (payload limit) before the Lambda runs.
+  const schema = status === 400 || status === 401 || status === 413 ? APP_OR_GATEWAY_ERROR : APP_ERROR;
   return {
     description,
     ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),

@@ -182,7 +182,14 @@ describe('the e2e client', () => {
       /\bfetch\(|\bhttps?\.(request|get)\(|import\s*\{[^}]*\b(request|get)\b[^}]*\}\s*from\s*['"]node:https?['"]|['"](undici|axios|got|supertest)['"]/;
     const suites = readdirSync(__dirname).filter((name) => name.endsWith('.ts'));
     expect(suites.length).toBeGreaterThan(5);
-    const offenders = suites.filter((name) => around.test(readFileSync(join(__dirname, name), 'utf8')));
+    // Suites that must put bytes on the wire no well-formed client sends, each with why.
+    const rawWire: Record<string, string> = {
+      'local-gateway.test.ts':
+        'sends requests the gateway must refuse before any route (broken percent-escapes, an oversize body on a kept-alive socket)',
+    };
+    const offenders = suites.filter(
+      (name) => !(name in rawWire) && around.test(readFileSync(join(__dirname, name), 'utf8')),
+    );
     expect(offenders).toEqual([]);
   });
 

@@ -120,5 +120,8 @@ export const TENANCY_ROUTES = {
     summary: 'Delete a location nobody uses: 409 naming the users and agents that still refer to it',
     params: locationParams,
     status: 204,
+    errors: {
+      409: 'Users or agents still refer to the location (`details.users`, `details.agents`); detach them first',
+    },
   },
 } as const satisfies RouteGroup<'tenancy'>;
