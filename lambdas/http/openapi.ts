@@ -60,9 +60,14 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
         content: { 'application/json': { schema: schemaOf(errorSchema(), 'output') } },
       },
     };
-    if (!isPublic) {
+    if (route.permission === 'operator') {
       responses['401'] = { description: 'Missing or invalid token' };
-      responses['403'] = { description: `Role lacks ${route.permission}` };
+      responses['403'] = { description: 'Not a platform operator (every tenant role is refused)' };
+    } else if (!isPublic) {
+      responses['401'] = { description: 'Missing or invalid token' };
+      responses['403'] = {
+        description: `Role lacks ${route.permission}, or the caller is a platform operator (no tenant)`,
+      };
     }
     if (route.costed) {
       responses['402'] = {
@@ -72,6 +77,14 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
     if (route.params) responses['404'] = { description: 'Not found (or belongs to another tenant)' };
     if (method === 'PATCH' || method === 'POST')
       responses['409'] = { description: 'Conflict (stale version, invalid state or duplicate)' };
+    for (const [status, other] of Object.entries(route.otherResponses ?? {})) {
+      responses[status] = {
+        description: other.description,
+        ...(other.response
+          ? { content: { 'application/json': { schema: schemaOf(other.response(), 'output') } } }
+          : {}),
+      };
+    }
     paths[path] ??= {};
     paths[path][method.toLowerCase()] = {
       operationId: key.replace(/[^a-zA-Z0-9]+/g, '_').replace(/^_|_$/g, ''),
@@ -79,14 +92,22 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
       tags: [route.lambda],
       ...(isPublic ? { security: [] } : { 'x-permission': route.permission }),
       parameters: parametersOf(route, path),
-      ...(route.body
+      ...(route.rawBody
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: schemaOf(route.body(), 'input') } },
+              description: 'Checked byte for byte against its signature header, then read',
+              content: { 'application/json': { schema: { type: 'object' } } },
             },
           }
-        : {}),
+        : route.body
+          ? {
+              requestBody: {
+                required: true,
+                content: { 'application/json': { schema: schemaOf(route.body(), 'input') } },
+              },
+            }
+          : {}),
       responses,
     };
   }

@@ -8,6 +8,7 @@ import {
   type CreditType,
   change,
   claim,
+  label,
   tokens,
   usage,
 } from './ledger';
@@ -28,19 +29,23 @@ export interface CreditResult {
 }
 
 /**
- * Adds tokens (a purchase, a grant, a refund, an adjustment). A suspended tenant whose balance
- * now covers the monthly fee is reactivated: see `reactivateIfPaid`. A repeat of the key credits
- * nothing, returns the first entry, and still finishes a reactivation a crash interrupted.
+ * Adds tokens (a purchase once paid, an operator's grant or adjustment, a refund). Only an
+ * adjustment may be negative (an operator correcting a balance), and never below zero: a 400 on
+ * `body.amount` says how much there is. A suspended tenant whose balance now covers the monthly
+ * fee is reactivated: see `reactivateIfPaid`. A repeat of the key credits nothing, returns the
+ * first entry, and still finishes a reactivation a crash interrupted.
  */
 export async function credit(
   deps: BillingDeps,
   tenantId: string,
   amount: number,
-  details: { readonly type: CreditType; readonly reference?: string },
+  details: { readonly type: CreditType; readonly reference?: string; readonly reason?: string },
   key: string,
   actor: string,
 ): Promise<CreditResult> {
-  tokens('amount', amount);
+  if (details.type === 'adjustment' && amount < 0) tokens('amount', -amount);
+  else tokens('amount', amount);
+  if (details.reason !== undefined) label('reason', details.reason, 500);
   if (!(CREDIT_TYPES as readonly string[]).includes(details.type)) {
     throw ValidationError.forField('type', `must be one of ${CREDIT_TYPES.join(', ')}`);
   }
@@ -50,16 +55,27 @@ export async function credit(
     {
       tenantId,
       readTenant: true,
-      claim: claim('credit', key, { amount, type: details.type, reference: details.reference }),
+      claim: claim('credit', key, {
+        amount,
+        type: details.type,
+        reference: details.reference,
+        reason: details.reason,
+      }),
     },
     (s) => {
       if (s.tenantStatus === undefined) throw new NotFoundError('Tenant', tenantId);
+      if (s.balance.available + amount < 0) {
+        throw ValidationError.forField(
+          'body.amount',
+          `would take the available balance (${s.balance.available}) below zero`,
+        );
+      }
       const at = deps.now();
       return change(
         s,
         { tenantId, entryId, key, actor, at },
         { available: amount, reserved: 0 },
-        { type: details.type, reference: details.reference },
+        { type: details.type, reference: details.reference, reason: details.reason },
         { usage: usage(at, 0, amount) },
       );
     },

@@ -82,9 +82,9 @@ export function tokens(field: string, value: number, min = 1): number {
   return value;
 }
 
-export function label(field: string, value: string): string {
-  if (value.length < 1 || value.length > 100)
-    throw ValidationError.forField(field, 'must be 1-100 characters');
+export function label(field: string, value: string, max = 100): string {
+  if (value.length < 1 || value.length > max)
+    throw ValidationError.forField(field, `must be 1-${max} characters`);
   return value;
 }
 
@@ -130,7 +130,15 @@ type EntryFields = Pick<LedgerEntry, 'type'> &
   Partial<
     Pick<
       LedgerEntry,
-      'charged' | 'action' | 'agentId' | 'executionId' | 'reservationId' | 'usd' | 'period' | 'reference'
+      | 'charged'
+      | 'action'
+      | 'agentId'
+      | 'executionId'
+      | 'reservationId'
+      | 'usd'
+      | 'period'
+      | 'reference'
+      | 'reason'
     >
   >;
 

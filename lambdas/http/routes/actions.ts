@@ -126,7 +126,7 @@ const auditResponse = lazySchema(() =>
     id: z.string(),
     type: z.enum(AUDIT_TYPES),
     at: z.string(),
-    actor: z.object({ kind: z.enum(['user', 'agent', 'system']), id: z.string() }),
+    actor: z.object({ kind: z.enum(['user', 'agent', 'system', 'operator']), id: z.string() }),
     agentId: z.optional(z.string()),
     actionId: z.optional(z.string()),
     approvalId: z.optional(z.string()),
