@@ -91,6 +91,17 @@ describe('nobody mints tokens (issue 9, item 3)', () => {
   });
 });
 
+describe('POST /v1/webhooks/stripe', () => {
+  it('is not there while Stripe is not the payment provider (local mode)', async () => {
+    const body = JSON.stringify({ type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } });
+    const response = await api.request('POST', '/v1/webhooks/stripe', {
+      rawBody: body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' },
+    });
+    expect(response.status).toBe(404);
+  });
+});
+
 describe('POST /v1/tokens/purchase', () => {
   it('charges the local payment provider, credits once it succeeded, once per Idempotency-Key', async () => {
     const first = await buy(owner.token, 500, 'buy-1');

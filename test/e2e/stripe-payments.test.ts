@@ -98,10 +98,11 @@ describe('a purchase the buyer still has to pay', () => {
     const first = await webhook(body, stripeSignature(body, WEBHOOK_SECRET, now()));
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ received: true, outcome: 'recorded' });
-    for (let i = 0; i < 3; i++) {
-      const again = await webhook(body, stripeSignature(body, WEBHOOK_SECRET, now()));
-      expect(again.status).toBe(200);
-    }
+    // Stripe retries, and may deliver the same event several times at once.
+    const again = await Promise.all(
+      Array.from({ length: 5 }, () => webhook(body, stripeSignature(body, WEBHOOK_SECRET, now()))),
+    );
+    expect(again.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
     expect(await available(tenant.token)).toBe(1000);
     const read = await api.request('GET', `/v1/tokens/purchases/${purchase.id}`, { token: tenant.token });
     expect(read.body).toMatchObject({ status: 'succeeded' });

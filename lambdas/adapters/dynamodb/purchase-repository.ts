@@ -120,6 +120,9 @@ export class DynamoPurchaseRepository implements PurchaseRepository {
       );
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
+      // Two deliveries attaching the same payment at once: the winner's write is this one's too.
+      const current = await this.get(tenantId, purchaseId);
+      if (current?.paymentId === paymentId && current.provider === provider) return current;
       const purchase = transactionItemAtFailure(error, 0);
       if (purchase.failed) {
         if (!purchase.item) throw new NotFoundError('Purchase', purchaseId);

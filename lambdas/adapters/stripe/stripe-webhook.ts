@@ -53,12 +53,18 @@ export function paymentIntentEvent(
   const { type, data } = (event ?? {}) as { type?: unknown; data?: { object?: Record<string, unknown> } };
   const intent = data?.object;
   if (typeof intent?.id !== 'string' || intent.object !== 'payment_intent') return undefined;
-  if (type === 'payment_intent.succeeded') return { paymentId: intent.id, status: 'succeeded' };
+  const metadata = (intent.metadata ?? {}) as Record<string, unknown>;
+  const about = {
+    ...(typeof metadata.tenantId === 'string' ? { tenantId: metadata.tenantId } : {}),
+    ...(typeof metadata.purchaseId === 'string' ? { purchaseId: metadata.purchaseId } : {}),
+  };
+  if (type === 'payment_intent.succeeded') return { paymentId: intent.id, status: 'succeeded', ...about };
   if (type === 'payment_intent.payment_failed' || type === 'payment_intent.canceled') {
     const error = intent.last_payment_error as { message?: unknown } | null | undefined;
     return {
       paymentId: intent.id,
       status: 'failed',
+      ...about,
       ...(typeof error?.message === 'string' ? { failureReason: error.message.slice(0, 300) } : {}),
     };
   }

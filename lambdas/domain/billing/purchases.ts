@@ -143,23 +143,40 @@ export async function startPurchase(
 }
 
 /**
- * What the provider's webhook reports about one of its payments. A payment that pays for no
- * purchase (e.g. a `take_payment` charge) is `ignored`; a repeat changes nothing.
+ * What the provider's webhook reports about one of its payments. The payment is found by its id,
+ * or — when the webhook outran the create call's answer — by the purchase the payment's metadata
+ * names (trusted: the webhook's signature was checked). A payment that pays for no purchase (e.g.
+ * a `take_payment` charge) is `ignored`; a repeat changes nothing.
  */
 export async function paymentSettled(
   deps: PurchaseDeps,
   provider: string,
   paymentId: string,
   status: 'succeeded' | 'failed',
-  failureReason?: string,
+  details: { readonly failureReason?: string; readonly tenantId?: string; readonly purchaseId?: string } = {},
 ): Promise<{ readonly outcome: 'ignored' } | { readonly outcome: 'recorded'; readonly purchase: Purchase }> {
-  const found = await deps.purchases.findByPayment(provider, paymentId);
+  const found =
+    (await deps.purchases.findByPayment(provider, paymentId)) ??
+    (details.tenantId && details.purchaseId
+      ? { tenantId: details.tenantId, purchaseId: details.purchaseId }
+      : undefined);
   if (!found) return { outcome: 'ignored' };
-  const purchase = await deps.purchases.get(found.tenantId, found.purchaseId);
+  let purchase = await deps.purchases.get(found.tenantId, found.purchaseId);
   if (!purchase) return { outcome: 'ignored' };
+  if (purchase.paymentId === undefined) {
+    purchase = await deps.purchases.attachPayment(
+      purchase.tenantId,
+      purchase.id,
+      provider,
+      paymentId,
+      deps.now().toISOString(),
+    );
+  } else if (purchase.paymentId !== paymentId || purchase.provider !== provider) {
+    return { outcome: 'ignored' };
+  }
   return {
     outcome: 'recorded',
-    purchase: await settle(deps, purchase, status, failureReason, PAYMENTS_ACTOR),
+    purchase: await settle(deps, purchase, status, details.failureReason, PAYMENTS_ACTOR),
   };
 }
 

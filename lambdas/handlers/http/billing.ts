@@ -65,13 +65,8 @@ export const handler = createHttpHandler(
       }
       const payment = paymentIntentEvent(rawBody);
       if (!payment) return { body: { received: true, outcome: 'ignored' } };
-      const settled = await paymentSettled(
-        deps,
-        STRIPE_PROVIDER,
-        payment.paymentId,
-        payment.status,
-        payment.failureReason,
-      );
+      const { paymentId, status, ...details } = payment;
+      const settled = await paymentSettled(deps, STRIPE_PROVIDER, paymentId, status, details);
       return { body: { received: true, outcome: settled.outcome } };
     },
     'POST /v1/operator/tenants/{tenantId}/tokens': async ({ operator, params, body, event }) => {
