@@ -125,8 +125,8 @@ export async function measureActionLatency(
     await api.expect(
       201,
       'POST',
-      '/v1/tokens/add',
-      { amount: 1_000_000, type: 'grant' },
+      '/v1/tokens/purchase',
+      { amount: 1_000_000 },
       { 'idempotency-key': `action-bench-${Date.now()}` },
     );
     const agent = JSON.parse(

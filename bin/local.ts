@@ -30,6 +30,8 @@ async function main() {
 Agent platform (local mode) is up in ${seconds}s at ${platform.url}
   data:   ${values['data-dir'] ? `DynamoDB Local in ${values['data-dir']}` : 'DynamoDB Local in memory (pass --data-dir DIR to keep it)'}
   API:    ${platform.url}/v1/openapi.json
+  operator (outside every tenant; /v1/operator routes only), log in with POST /v1/auth/login:
+          email ${platform.operator.email}   password ${platform.operator.password}
 
 Try it:
   curl -s -X POST ${platform.url}/v1/auth/register -H 'content-type: application/json' \\

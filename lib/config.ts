@@ -62,6 +62,26 @@ export const turnRateLimitsConfigSchema = z
   });
 export type TurnRateLimitsConfig = z.infer<typeof turnRateLimitsConfigSchema>;
 
+/**
+ * Token purchases. The platform's own Stripe account: a Secrets Manager secret (created outside
+ * the stack, never in cdk.json) holding {"secretKey":"sk_…","webhookSecret":"whsec_…"}; without
+ * it, purchases are refused in this environment (operators can still grant). The price of a token
+ * in minor units of a currency (default: 1 US cent).
+ */
+export const paymentsConfigSchema = z.strictObject({
+  stripeSecretName: z
+    .string()
+    .regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, 'must be a Secrets Manager secret name')
+    .optional(),
+  tokenPrice: z
+    .strictObject({
+      currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+      minorUnitsPerToken: z.number().int().min(1).max(1_000_000),
+    })
+    .optional(),
+});
+export type PaymentsConfig = z.infer<typeof paymentsConfigSchema>;
+
 export const environmentConfigSchema = z.strictObject({
   /** Omitted: the stacks are account-agnostic and deploy to whichever account the CLI credentials name. */
   account: z
@@ -96,6 +116,7 @@ export const environmentConfigSchema = z.strictObject({
   }),
   alarmEmail: z.email().optional(),
   outbound: outboundConfigSchema.optional(),
+  payments: paymentsConfigSchema.optional(),
   eventArchiveRetentionDays: z.number().int().min(1).max(3650),
   tokenCosts: tokenCostsSchema,
   turnRateLimits: turnRateLimitsConfigSchema,

@@ -22,6 +22,11 @@ export interface LocalPlatformOptions {
 
 export interface LocalPlatform {
   readonly url: string;
+  /**
+   * The platform operator's login (POST /v1/auth/login): outside every tenant, it may call only
+   * the /v1/operator routes. The password is new at each start unless LOCAL_OPERATOR_PASSWORD is set.
+   */
+  readonly operator: { readonly email: string; readonly password: string };
   readonly tableName: string;
   readonly dynamoEndpoint: string;
   stop(): Promise<void>;
@@ -117,6 +122,23 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       billing: (await import('../lambdas/handlers/http/billing')).handler,
       actions: (await import('../lambdas/handlers/http/actions')).handler,
     });
+    const operator = {
+      email: process.env.LOCAL_OPERATOR_EMAIL ?? 'operator@platform.local',
+      password: process.env.LOCAL_OPERATOR_PASSWORD ?? `op-${randomBytes(12).toString('base64url')}`,
+    };
+    const { LocalIdentityProvider } = await import('../lambdas/adapters/local-identity/local-identity');
+    const { createDocumentClient } = await import('../lambdas/adapters/dynamodb/document-client');
+    await new LocalIdentityProvider({
+      client: createDocumentClient({
+        region: process.env.AWS_REGION ?? 'us-east-1',
+        endpoint: dynamoEndpoint,
+      }),
+      tableName,
+      issuer,
+      audience: LOCAL_AUDIENCE,
+      signingJwk: JSON.stringify(keys.privateJwk),
+      tokenTtlSeconds: 3600,
+    }).ensureOperator(operator.email, operator.password);
     // What the AWS housekeeping schedule does: give back the tokens of reservations whose hold ran out.
     const { handler: sweepExpiredReservations } = await import(
       '../lambdas/handlers/events/release-expired-reservations'
@@ -130,6 +152,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
 
     return {
       url,
+      operator,
       tableName,
       dynamoEndpoint,
       stop: async () => {

@@ -3,14 +3,17 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadRuntimeConfig } from '../config';
 import type { BillingDeps } from '../domain/billing/billing';
 import { parseCostTable } from '../domain/billing/costs';
+import type { PurchaseDeps } from '../domain/billing/purchases';
 import type { EventPublisher } from '../domain/events/events';
 import { logger } from '../observability';
 import { DynamoAgentRepository } from './dynamodb/agent-repository';
 import { DynamoBillingRepository } from './dynamodb/billing-repository';
 import { createDocumentClient } from './dynamodb/document-client';
+import { DynamoPurchaseRepository } from './dynamodb/purchase-repository';
 import { DynamoTenantRepository } from './dynamodb/tenant-repository';
 import { EventBridgePublisher } from './events/eventbridge-publisher';
 import { InProcessEventBus } from './events/in-process-bus';
+import { type PlatformPayments, platformPayments } from './payments';
 
 /**
  * Billing's dependencies, built once per process from the runtime configuration, on first use
@@ -25,6 +28,35 @@ import { InProcessEventBus } from './events/in-process-bus';
 export const localEventBus = new InProcessEventBus();
 
 let deps: BillingDeps | undefined;
+let purchases: { deps: PurchaseDeps; payments: PlatformPayments } | undefined;
+
+/**
+ * Billing's dependencies plus what purchases need: the purchase records and the platform's payment
+ * account (see adapters/payments.ts for its configuration). `deps.payments` is a port that
+ * refuses when no provider is configured; `payments.provider` says which one it is.
+ */
+export function purchaseDeps(client?: DynamoDBDocumentClient): {
+  deps: PurchaseDeps;
+  payments: PlatformPayments;
+} {
+  if (!purchases) {
+    const billing = billingDeps(client);
+    const config = loadRuntimeConfig();
+    const payments = platformPayments();
+    const shared =
+      client ?? createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+    purchases = {
+      deps: {
+        ...billing,
+        purchases: new DynamoPurchaseRepository(shared, config.TABLE_NAME),
+        ...(payments.port ? { payments: payments.port } : {}),
+        tokenPrice: payments.tokenPrice,
+      },
+      payments,
+    };
+  }
+  return purchases;
+}
 
 /** `client`: a handler's own document client, so one process does not build two at cold start. */
 export function billingDeps(client?: DynamoDBDocumentClient): BillingDeps {

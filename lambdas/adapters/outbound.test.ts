@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { StripeStub } from '../../test/support/stripe-stub';
 import { type CredentialsPort, ProviderError } from '../domain/actions/ports';
 import { outboundAdapters } from './outbound';
 import { localOutbox } from './outbox/local-outbox';
@@ -231,13 +232,30 @@ describe('outboundAdapters: live mode', () => {
     expect(connect.calls()).toHaveLength(0);
   });
 
-  it('charges through the local payment provider, and its receipts say so', async () => {
-    const payments = outboundAdapters({ env: LIVE_ENV }).payments;
-    const payment = { amountMinor: 2500, currency: 'USD', description: 'deposit', idempotencyKey: 'act_9' };
-    const first = await payments.charge(TENANT, payment);
-    const again = await payments.charge(TENANT, payment);
-    expect(first.provider).toBe('local-payments');
-    expect(again).toEqual(first);
-    expect(localOutbox.list(TENANT, { limit: 10, kind: 'payment' }).items).toHaveLength(1);
+  it("takes payments through Stripe with the tenant's own key, and refuses a tenant without one", async () => {
+    fetchSpy.mockRestore(); // This one talks to a local stand-in for api.stripe.com.
+    const stripe = new StripeStub('sk_test_tenant777');
+    const env = { ...LIVE_ENV, STRIPE_API_BASE: await stripe.start() };
+    try {
+      const credentials: CredentialsPort = {
+        get: async <T extends Record<string, string>>(tenantId: string, provider: string) =>
+          (tenantId === TENANT && provider === 'stripe' ? { secretKey: 'sk_test_tenant777' } : undefined) as
+            | T
+            | undefined,
+      };
+      const payments = outboundAdapters({ env, credentials, retry: noRetry }).payments;
+      const payment = { amountMinor: 2500, currency: 'USD', description: 'deposit', idempotencyKey: 'act_9' };
+      const first = await payments.charge(TENANT, payment);
+      const again = await payments.charge(TENANT, payment);
+      expect(first).toMatchObject({ provider: 'stripe', status: 'pending' });
+      expect(again.providerId).toBe(first.providerId);
+      expect(stripe.requests.map((r) => r.headers['idempotency-key'])).toEqual(['act_9', 'act_9']);
+      expect(stripe.intents.size).toBe(1);
+      const refused = await payments.charge('ten_without_stripe', payment).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ provider: 'stripe', retryable: false });
+      expect(localOutbox.list(TENANT, { limit: 10, kind: 'payment' }).items).toHaveLength(0);
+    } finally {
+      await stripe.stop();
+    }
   });
 });

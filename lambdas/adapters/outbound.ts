@@ -61,6 +61,8 @@ const envSchema = () =>
     CONNECT_SOURCE_PHONE_NUMBER: z.optional(z.string().check(z.regex(/^\+[1-9]\d{6,14}$/))),
     /** Tenants' secrets are `${prefix}/tenants/${tenantId}/${provider}`. */
     TENANT_SECRETS_PREFIX: z.optional(z.string().check(z.regex(/^[A-Za-z0-9/_+=.@-]+$/))),
+    /** Tests: a local stand-in for https://api.stripe.com. */
+    STRIPE_API_BASE: z.optional(z.url()),
   });
 
 type OutboundEnv = z.infer<ReturnType<typeof envSchema>>;
@@ -84,7 +86,7 @@ function parseEnv(env: NodeJS.ProcessEnv): OutboundEnv {
 /**
  * The adapters actions send through. `outbox` (the default when `STAGE` is `local`): everything is
  * recorded in this process's local outbox and nothing leaves the machine. `live` (the default
- * elsewhere): Twilio for SMS and WhatsApp, SES for email, Connect for calls, each with the tenant's
+ * elsewhere): Twilio for SMS and WhatsApp, SES for email, Connect for calls, Stripe for payments, each with the tenant's
  * credentials from Secrets Manager.
  *
  * Nothing is built until it is first used: the SDK modules are required and the clients
@@ -159,15 +161,25 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
     });
   });
 
+  const stripe = lazyValue(() => {
+    const { StripePayments } =
+      require('./stripe/stripe-payments') as typeof import('./stripe/stripe-payments');
+    return new StripePayments({
+      secretKey: async (tenantId) =>
+        (await credentials().get<{ secretKey: string }>(tenantId, 'stripe'))?.secretKey,
+      ...(env.STRIPE_API_BASE ? { baseUrl: env.STRIPE_API_BASE } : {}),
+      retry,
+    });
+  });
+
   return {
     mode: 'live',
     messaging: { send: (tenantId, message) => twilio().send(tenantId, message) },
     email: { send: (tenantId, email) => ses().send(tenantId, email) },
     voice: { placeCall: (tenantId, call) => connect().placeCall(tenantId, call) },
-    // THERE IS NO REAL PAYMENT PROVIDER YET. Live mode still charges through the local outbox's
-    // payment provider: it records the charge in this process's memory and moves no money. Its
-    // receipts say `local-payments`, so no execution record or audit entry passes for a real
-    // charge. Replace this line when a payment provider adapter exists.
-    payments: { charge: (tenantId, payment) => localOutbox.charge(tenantId, payment) },
+    // `take_payment`: the tenant's customer pays the tenant, so through the tenant's own Stripe
+    // account (its secret `stripe`: {"secretKey"}); a tenant without one cannot take payments.
+    // Token purchases go to the platform's account instead (adapters/payments.ts).
+    payments: { charge: (tenantId, payment) => stripe().charge(tenantId, payment) },
   };
 }

@@ -6,15 +6,23 @@ import type {
   Context,
 } from 'aws-lambda';
 import * as z from 'zod/mini';
-import type { AuditLog } from '../domain/audit/model';
+import type { AuditEntry, AuditLog } from '../domain/audit/model';
 import { AppError, ForbiddenError, messageOf, ValidationError } from '../domain/shared/errors';
 import { newId } from '../domain/shared/ids';
-import type { Principal } from '../domain/shared/principal';
+import { type OperatorPrincipal, operatorActor, type Principal } from '../domain/shared/principal';
 import { lazySchema } from '../domain/shared/zod';
 import { type ApiPermission, roleAllows } from '../domain/tenants/rbac';
 import { logger } from '../observability';
 import { errorResponse, jsonResult } from './error-response';
-import { type CurrentUsers, expectedVersion, jsonBody, parseWith, principalFrom } from './request';
+import {
+  type CurrentUsers,
+  expectedVersion,
+  jsonBody,
+  operatorFrom,
+  parseWith,
+  principalFrom,
+  rawBodyOf,
+} from './request';
 import type { RouteSpec } from './route-spec';
 
 type Parsed<S, F extends string> = S extends { readonly [P in F]: () => infer T }
@@ -24,7 +32,11 @@ type Parsed<S, F extends string> = S extends { readonly [P in F]: () => infer T 
   : undefined;
 
 export interface HttpRequest<S extends RouteSpec> {
-  readonly principal: S['permission'] extends 'public' ? undefined : Principal;
+  readonly principal: S['permission'] extends 'public' | 'operator' ? undefined : Principal;
+  /** On `operator` routes: the platform operator calling. */
+  readonly operator: S['permission'] extends 'operator' ? OperatorPrincipal : undefined;
+  /** On `rawBody` routes: the body exactly as it came (decoded from base64 if it was). */
+  readonly rawBody: S extends { readonly rawBody: true } ? string : undefined;
   readonly params: Parsed<S, 'params'>;
   readonly query: Parsed<S, 'query'>;
   readonly body: Parsed<S, 'body'>;
@@ -87,6 +99,7 @@ function isAdminChange(routeKey: string, spec: RouteSpec): boolean {
     !routeKey.startsWith('GET ') &&
     spec.lambda !== 'actions' &&
     spec.permission !== 'public' &&
+    spec.permission !== 'operator' &&
     ADMIN_PERMISSIONS.has(spec.permission)
   );
 }
@@ -94,7 +107,7 @@ function isAdminChange(routeKey: string, spec: RouteSpec): boolean {
 async function recordAdminChange(
   audit: AuditLog,
   event: APIGatewayProxyEventV2WithJWTAuthorizer,
-  principal: Principal,
+  caller: { readonly tenantId: string; readonly actor: AuditEntry['actor'] },
   status: number,
 ): Promise<void> {
   const path = event.pathParameters ?? {};
@@ -103,10 +116,10 @@ async function recordAdminChange(
     await audit.append([
       {
         id: newId('audit'),
-        tenantId: principal.tenantId,
+        tenantId: caller.tenantId,
         type: 'admin.change',
         at: new Date().toISOString(),
-        actor: { kind: 'user', id: principal.userId },
+        actor: caller.actor,
         ...(agentId ? { agentId } : {}),
         outcome: String(status),
         details: { route: event.routeKey, ...path },
@@ -135,7 +148,10 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
   options: HttpHandlerOptions,
 ): HttpHandler {
   const { users } = options;
-  if (!users && Object.values(routes).some((spec) => spec.permission !== 'public')) {
+  if (
+    !users &&
+    Object.values(routes).some((spec) => spec.permission !== 'public' && spec.permission !== 'operator')
+  ) {
     throw new Error('createHttpHandler: routes that need a caller need options.users to read them with');
   }
   const dispatch = async (
@@ -149,7 +165,11 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
       throw new AppError(404, 'ROUTE_NOT_FOUND', `No route ${event.routeKey}`);
     }
     let principal: Principal | undefined;
-    if (spec.permission !== 'public') {
+    let operator: OperatorPrincipal | undefined;
+    if (spec.permission === 'operator') {
+      operator = operatorFrom(event);
+      logger.appendKeys({ operatorId: operator.userId });
+    } else if (spec.permission !== 'public') {
       principal = await principalFrom(event, users as CurrentUsers);
       logger.appendKeys({ tenantId: principal.tenantId, userId: principal.userId });
       if (!roleAllows(principal.role, spec.permission)) {
@@ -159,7 +179,9 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
     const params = spec.params ? parseWith(spec.params(), event.pathParameters ?? {}, 'path') : undefined;
     const query = parseWith(spec.query?.() ?? noQuery(), event.queryStringParameters ?? {}, 'query');
     let body: unknown;
-    if (spec.body) {
+    if (spec.rawBody) {
+      // Checked by the route itself (e.g. a signature over these exact bytes).
+    } else if (spec.body) {
       body = parseWith(spec.body(), jsonBody(event, options.maxBodyBytes), 'body');
     } else if (!isEmptyBody(event)) {
       // Whatever its size or media type: a route without a body answers 400 to one, never 413/415.
@@ -167,6 +189,8 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
     }
     const reply = await implementation({
       principal,
+      operator,
+      rawBody: spec.rawBody ? rawBodyOf(event, options.maxBodyBytes) : undefined,
       params,
       query: spec.query ? query : undefined,
       body,
@@ -175,7 +199,22 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
     } as HttpRequest<RouteSpec>);
     const status = reply.status ?? spec.status;
     if (options.audit && principal && isAdminChange(event.routeKey, spec)) {
-      await recordAdminChange(options.audit, event, principal, status);
+      await recordAdminChange(
+        options.audit,
+        event,
+        { tenantId: principal.tenantId, actor: { kind: 'user', id: principal.userId } },
+        status,
+      );
+    }
+    // An operator's change to a tenant is in that tenant's audit log, under the operator's name.
+    const targetTenant = event.pathParameters?.tenantId;
+    if (options.audit && operator && targetTenant && !event.routeKey.startsWith('GET ')) {
+      await recordAdminChange(
+        options.audit,
+        event,
+        { tenantId: targetTenant, actor: { kind: 'operator', id: operatorActor(operator) } },
+        status,
+      );
     }
     const headers = { 'x-request-id': event.requestContext.requestId, ...reply.headers };
     if (reply.raw) {

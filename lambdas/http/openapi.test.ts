@@ -74,8 +74,8 @@ describe('OpenAPI document', () => {
     expect(parameterOf('/v1/agents/{id}/versions/{version}', 'get', 'version').schema.type).toBe('integer');
   });
 
-  it('documents Idempotency-Key (required on top-ups, optional on turns) and If-Match', () => {
-    expect(parameterOf('/v1/tokens/add', 'post', 'Idempotency-Key')).toMatchObject({
+  it('documents Idempotency-Key (required on purchases and grants, optional on turns) and If-Match', () => {
+    expect(parameterOf('/v1/tokens/purchase', 'post', 'Idempotency-Key')).toMatchObject({
       in: 'header',
       required: true,
     });

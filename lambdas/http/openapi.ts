@@ -45,9 +45,15 @@ export function documentedErrors(spec: RouteSpec): Map<number, string> {
     errors.set(status, before ? `${before}; or: ${why}` : why);
   };
   add(400, 'Invalid input (path, query, body or headers); `details.issues` names each field');
-  if (spec.permission !== 'public') {
+  if (spec.permission === 'operator') {
+    add(401, 'Missing, invalid or expired token');
+    add(403, 'Not a platform operator (every tenant role is refused)');
+  } else if (spec.permission !== 'public') {
     add(401, 'Missing, invalid or expired token, or its user no longer exists or is disabled');
-    add(403, `Not allowed: the role lacks ${spec.permission}, or the operation is outside your rights`);
+    add(
+      403,
+      `Not allowed: the role lacks ${spec.permission}, the operation is outside your rights, or the caller is a platform operator (no tenant)`,
+    );
   }
   if (spec.costed) {
     add(402, 'Not enough tokens (`details.available`, `details.required`) or the tenant is suspended');
@@ -61,7 +67,10 @@ export function documentedErrors(spec: RouteSpec): Map<number, string> {
   }
   if (spec.params) add(404, 'Not found (or belongs to another tenant)');
   if (spec.idempotencyKey) {
-    add(409, 'The Idempotency-Key was already used for a different request, or its first request is still running');
+    add(
+      409,
+      'The Idempotency-Key was already used for a different request, or its first request is still running',
+    );
   }
   if (spec.ifMatch) add(409, 'If-Match names a version that is no longer current');
   add(413, 'The body is larger than the limit');
@@ -161,15 +170,23 @@ function operationOf(key: string, spec: RouteSpec): JsonSchema {
     ...(isPublic ? { security: [] } : { 'x-permission': spec.permission }),
     ...(spec.localOnly ? { 'x-local-only': true } : {}),
     parameters: parametersOf(spec, path),
-    ...(spec.body
+    ...(spec.rawBody
       ? {
           requestBody: {
-            // Optional bodies (`z.optional(...)`) may be left out altogether.
-            required: !spec.body().safeParse(undefined).success,
-            content: { 'application/json': { schema: schemaOf(spec.body(), 'input') } },
+            required: true,
+            description: 'Checked byte for byte against its signature header, then read',
+            content: { 'application/json': { schema: { type: 'object' } } },
           },
         }
-      : {}),
+      : spec.body
+        ? {
+            requestBody: {
+              // Optional bodies (`z.optional(...)`) may be left out altogether.
+              required: !spec.body().safeParse(undefined).success,
+              content: { 'application/json': { schema: schemaOf(spec.body(), 'input') } },
+            },
+          }
+        : {}),
     responses: responsesOf(key, spec),
   };
 }

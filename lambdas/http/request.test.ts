@@ -1,12 +1,13 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import {
+  ForbiddenError,
   PayloadTooLargeError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../domain/shared/errors';
 import type { User } from '../domain/tenants/schemas';
-import { expectedVersion, jsonBody, principalFrom } from './request';
+import { expectedVersion, jsonBody, operatorFrom, principalFrom } from './request';
 
 const USER = 'usr_01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const TENANT = 'ten_01ARZ3NDEKTSV4RRFFQ69G5FAV';
@@ -86,6 +87,39 @@ describe('principalFrom', () => {
     const users = usersWith(record());
     await expect(principalFrom(event(claims ? { claims } : {}), users)).rejects.toThrow(UnauthorizedError);
     expect(users.reads).toEqual([]);
+  });
+});
+
+describe('platform operators', () => {
+  const operator = { 'cognito:username': 'op-1', 'cognito:groups': '[platform-operators]' };
+
+  it('reads an operator from a token with the operators group and no tenant', () => {
+    expect(operatorFrom(event({ claims: { ...operator, email: 'op@x.test' } }))).toEqual({
+      kind: 'operator',
+      userId: 'op-1',
+      email: 'op@x.test',
+    });
+  });
+
+  it.each([
+    ['a tenant owner', { 'cognito:username': USER, 'custom:tenantId': TENANT, 'cognito:groups': '[owner]' }],
+    ['an operator who also has a tenant', { ...operator, 'custom:tenantId': TENANT }],
+    ['a token with no group', { 'cognito:username': USER }],
+  ])('refuses %s on operator routes with 403', (_name, claims) => {
+    expect(() => operatorFrom(event({ claims }))).toThrow(ForbiddenError);
+  });
+
+  it('refuses operators on tenant routes with 403, even with a tenant and a role beside', async () => {
+    const users = { getCurrent: async () => undefined };
+    await expect(principalFrom(event({ claims: operator }), users)).rejects.toThrow(ForbiddenError);
+    await expect(
+      principalFrom(
+        event({
+          claims: { ...operator, 'custom:tenantId': TENANT, 'cognito:groups': '[owner platform-operators]' },
+        }),
+        users,
+      ),
+    ).rejects.toThrow(ForbiddenError);
   });
 });
 

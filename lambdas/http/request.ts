@@ -1,16 +1,52 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import * as z from 'zod/mini';
 import {
+  ForbiddenError,
   PayloadTooLargeError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../domain/shared/errors';
 import { idSchema } from '../domain/shared/ids';
-import type { Principal } from '../domain/shared/principal';
+import { OPERATOR_GROUP, type OperatorPrincipal, type Principal } from '../domain/shared/principal';
 import { lazySchema } from '../domain/shared/zod';
 import type { UserRepository } from '../domain/tenants/ports';
 import { fromZod } from './error-response';
+
+/** API Gateway passes claims as strings; a list claim arrives as "[a b]". Local tokens may carry arrays. */
+function groupsFromClaim(claim: unknown): string[] {
+  return Array.isArray(claim)
+    ? claim.map(String)
+    : typeof claim === 'string'
+      ? claim.replace(/^\[|\]$/g, '').split(/[\s,]+/)
+      : [];
+}
+
+const operatorClaimsSchema = lazySchema(() =>
+  z.object({
+    'cognito:username': z.string().check(z.minLength(1), z.maxLength(128)),
+    email: z.optional(z.string()),
+  }),
+);
+
+/**
+ * A platform operator, from the claims: a member of `platform-operators` with no tenant. Anyone
+ * else — every tenant role, and an operator account that was (wrongly) also given a tenant — is
+ * refused with 403.
+ */
+export function operatorFrom(event: APIGatewayProxyEventV2WithJWTAuthorizer): OperatorPrincipal {
+  const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
+  const parsed = operatorClaimsSchema().safeParse(claims);
+  if (!parsed.success) throw new UnauthorizedError('token: lacks the user claim');
+  if (!groupsFromClaim(claims['cognito:groups']).includes(OPERATOR_GROUP) || claims['custom:tenantId']) {
+    throw new ForbiddenError('Only platform operators may use this route');
+  }
+  return {
+    kind: 'operator',
+    userId: parsed.data['cognito:username'],
+    ...(parsed.data.email ? { email: parsed.data.email } : {}),
+  };
+}
 
 const claimsSchema = lazySchema(() =>
   z.object({
@@ -33,6 +69,9 @@ export async function principalFrom(
   users: CurrentUsers,
 ): Promise<Principal> {
   const claims = event.requestContext.authorizer?.jwt?.claims;
+  if (groupsFromClaim(claims?.['cognito:groups']).includes(OPERATOR_GROUP)) {
+    throw new ForbiddenError('Platform operators belong to no tenant: use the /v1/operator routes');
+  }
   const parsed = claimsSchema().safeParse(claims ?? {});
   if (!parsed.success) throw new UnauthorizedError('token: lacks the user or tenant claim');
   const tenantId = parsed.data['custom:tenantId'];
@@ -63,6 +102,19 @@ function header(event: APIGatewayProxyEventV2WithJWTAuthorizer, name: string): s
     event.headers?.[name] ??
     Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1]
   );
+}
+
+/** The body as it came, for routes that check it byte for byte (webhook signatures). */
+export function rawBodyOf(event: APIGatewayProxyEventV2WithJWTAuthorizer, maxBytes: number): string {
+  if (event.body === undefined || event.body === null) return '';
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  return raw;
+}
+
+/** A request header, by name in any case. */
+export function headerOf(event: APIGatewayProxyEventV2WithJWTAuthorizer, name: string): string | undefined {
+  return header(event, name.toLowerCase());
 }
 
 /** Reads the JSON body: media type, size limit and syntax are each reported as such. */

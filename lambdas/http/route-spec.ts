@@ -13,8 +13,13 @@ export type HttpLambdaName =
 
 export interface RouteSpec {
   readonly lambda: HttpLambdaName;
-  /** `public` routes have no authorizer; all others need a valid token and this permission. */
-  readonly permission: ApiPermission | 'public';
+  /**
+   * `public` routes have no authorizer (their handler checks whatever proof the caller brings, e.g.
+   * a webhook signature); `operator` routes need a platform operator's token (see
+   * `OPERATOR_GROUP`) and refuse every tenant role; all others need a tenant user's token whose
+   * role grants this permission (and refuse operators).
+   */
+  readonly permission: ApiPermission | 'public' | 'operator';
   readonly summary: string;
   // Schemas are thunks (built once, on first use): see `lazySchema`.
   readonly params?: () => z.ZodMiniType<Record<string, unknown>>;
@@ -55,6 +60,11 @@ export interface RouteSpec {
   readonly ifMatch?: boolean;
   /** The route calls a chat model: 502 when the provider fails. */
   readonly callsModel?: boolean;
+  /**
+   * The body is not JSON for the handler to parse but bytes to check as they came (a webhook's
+   * signature covers the raw body): the implementation reads `rawBody`.
+   */
+  readonly rawBody?: boolean;
 }
 
 /** An answer documented besides a route's main success. */

@@ -106,10 +106,11 @@ export const HTTP_LAMBDAS = {
   },
   billing: {
     entry: 'lambdas/handlers/http/billing.ts',
-    description: 'Token balance, costs, usage and top-ups',
+    description: 'Token balance, costs, usage, purchases, the payment webhook and operator grants',
     table: 'readWrite',
     identity: false,
     events: true,
+    payments: true,
     sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-eventbridge'],
   },
   actions: {
@@ -155,6 +156,8 @@ export const HTTP_LAMBDAS = {
     outbound?: boolean;
     /** Admits turns under the environment's turn rate limits: TURN_RATE_LIMITS (cdk.json `turnRateLimits`). */
     turnRateLimits?: boolean;
+    /** Token purchases: the platform's Stripe secret (read only) and PAYMENTS_PROVIDER / TOKEN_PRICE. */
+    payments?: boolean;
     sdkClients: readonly string[];
   }
 >;

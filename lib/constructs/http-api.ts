@@ -31,6 +31,7 @@ import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
 import { grantOutbound, outboundEnvironment } from './outbound-access';
+import { grantPayments, paymentsEnvironment } from './payments-access';
 
 /**
  * What the identity Lambdas may do to the user pool: create, disable, enable and remove users,
@@ -202,6 +203,7 @@ export class PlatformHttpApi extends Construct {
       const publishesEvents = 'events' in spec && spec.events === true;
       const runsApprovals = 'approvalWorkflow' in spec && spec.approvalWorkflow === true;
       const actsOutside = 'outbound' in spec && spec.outbound === true;
+      const sellsTokens = 'payments' in spec && spec.payments === true;
       if (runsApprovals && !props.approvalWorkflow) {
         throw new Error(`HTTP Lambda ${name} runs approval workflows, but no approval workflow was given`);
       }
@@ -215,6 +217,7 @@ export class PlatformHttpApi extends Construct {
       if ('turnRateLimits' in spec && spec.turnRateLimits === true) {
         environment.TURN_RATE_LIMITS = JSON.stringify(config.turnRateLimits);
       }
+      if (sellsTokens) Object.assign(environment, paymentsEnvironment(config));
       const fn = new HouseFunction(this, `${pascalCase(name)}Function`, {
         entry: spec.entry,
         description: `${spec.description} (${config.stageName})`,
@@ -244,6 +247,7 @@ export class PlatformHttpApi extends Construct {
         props.approvalWorkflow.grantTaskResponse(fn.role);
       }
       if (actsOutside) grantOutbound(fn.role, config);
+      if (sellsTokens) grantPayments(fn.role, config);
       functions[name] = fn;
     }
     return functions;

@@ -11,6 +11,7 @@ import {
   UserPoolGroup,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { OPERATOR_GROUP } from '../../lambdas/domain/shared/principal';
 import { ROLES } from '../../lambdas/domain/tenants/rbac';
 
 /** Name of the immutable custom attribute; tokens carry it as the `custom:tenantId` claim. */
@@ -96,6 +97,16 @@ export class Identity extends Construct {
         // ROLES is ordered from most to least privileged; Cognito ranks 0 highest.
         precedence,
       });
+    });
+
+    // Platform operators: members have no tenant (no custom:tenantId) and reach only the
+    // /v1/operator routes; every tenant route refuses them. Created by hand (admin-create-user
+    // without a tenant, then admin-add-user-to-group), never through the API.
+    new UserPoolGroup(this, 'Group-platform-operators', {
+      userPool: this.userPool,
+      groupName: OPERATOR_GROUP,
+      description: 'Platform operators (outside every tenant): token grants and tenant settings',
+      precedence: ROLES.length,
     });
 
     this.userPoolClient = this.userPool.addClient('ApiClient', {

@@ -2,17 +2,29 @@
  * Every route in the route table, over HTTP against local mode:
  *  - without a valid token → 401 (missing, malformed, wrong signature, expired, wrong audience);
  *  - with a role that lacks the route's permission → 403;
- *  - with tenant B's token on tenant A's ids → 404, and nothing of A's in the answer.
+ *  - with tenant B's token on tenant A's ids → 404, and nothing of A's in the answer;
+ *  - operator routes refuse every tenant role, and tenant routes refuse platform operators (403).
  * The route list is read from the route table, so a new route is covered the day it is added.
  */
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { ROLES, roleAllows } from '../../lambdas/domain/tenants/rbac';
 import { ROUTES, type RouteSpec, splitRouteKey } from '../../lambdas/http/route-table';
-import { type ApiClient, agentBody, registerTenant, startApi, topUp, userWithRole } from '../support/api';
+import {
+  type ApiClient,
+  agentBody,
+  operatorToken,
+  registerTenant,
+  startApi,
+  topUp,
+  userWithRole,
+} from '../support/api';
 
 const PROTECTED = (Object.entries(ROUTES) as [string, RouteSpec][]).filter(
   ([, spec]) => spec.permission !== 'public',
 );
+/** Tenant routes: a tenant user's token with the permission; operators are refused. */
+const TENANT_ROUTES = PROTECTED.filter(([, spec]) => spec.permission !== 'operator');
+const OPERATOR_ROUTES = PROTECTED.filter(([, spec]) => spec.permission === 'operator');
 
 /** A valid request body for each route that takes one, so only auth decides the outcome. */
 function bodyFor(key: string): unknown {
@@ -52,8 +64,10 @@ function bodyFor(key: string): unknown {
       return { name: 'Renamed branch' };
     case 'PUT /v1/tokens/settings':
       return { lowBalanceThreshold: 10 };
-    case 'POST /v1/tokens/add':
-      return { amount: 10, type: 'grant' };
+    case 'POST /v1/tokens/purchase':
+      return { amount: 10 };
+    case 'POST /v1/operator/tenants/{tenantId}/tokens':
+      return { type: 'grant', amount: 10, reason: 'Matrix grant' };
     case 'POST /v1/agent/process':
       return { agentId: idsA.agents, message: 'Matrix hello' };
     case 'PUT /v1/policies':
@@ -80,7 +94,10 @@ function pathFor(key: string, ids: Record<string, string | undefined>): { method
   const resource = path.split('/')[2] ?? '';
   return {
     method,
-    path: path.replace('{id}', ids[resource] ?? 'missing').replace('{version}', '1'),
+    path: path
+      .replace('{id}', ids[resource] ?? 'missing')
+      .replace('{version}', '1')
+      .replace('{tenantId}', ids.tenant ?? 'missing'),
   };
 }
 
@@ -100,6 +117,7 @@ beforeAll(async () => {
     token: tenantA.token,
     body: { name: 'A HQ' },
   });
+  idsA.tenant = tenantA.tenantId;
   idsA.agents = agent.body.id;
   idsA.users = member.userId;
   idsA.locations = location.body.id;
@@ -109,6 +127,12 @@ beforeAll(async () => {
   });
   idsA.memories = memory.body.id;
   await topUp(api, tenantA.token);
+  const purchase = await api.request('POST', '/v1/tokens/purchase', {
+    token: tenantA.token,
+    body: { amount: 5 },
+    headers: { 'idempotency-key': 'matrix-purchase' },
+  });
+  idsA.tokens = purchase.body.purchase.id;
   await api.request('POST', `/v1/agents/${idsA.agents}/start`, { token: tenantA.token });
   const turn = await api.request('POST', `/v1/agents/${idsA.agents}/chat`, {
     token: tenantA.token,
@@ -200,9 +224,17 @@ describe('401 without a valid token', () => {
 });
 
 describe('403 for a role without the permission', () => {
+  // Operator routes refuse every tenant role (roleAllows knows no `operator` permission).
   const cases = PROTECTED.flatMap(([key, spec]) =>
     ROLES.filter((role) => !roleAllows(role, spec.permission as never)).map((role) => [key, role] as const),
   );
+
+  it('covers every operator route for every tenant role, owners included', () => {
+    expect(OPERATOR_ROUTES.length).toBeGreaterThan(0);
+    for (const [key] of OPERATOR_ROUTES) {
+      expect(cases.filter(([k]) => k === key).map(([, role]) => role)).toEqual([...ROLES]);
+    }
+  });
 
   it('some role is refused somewhere (the matrix is not empty)', () => {
     expect(cases.length).toBeGreaterThan(10);
@@ -218,6 +250,55 @@ describe('403 for a role without the permission', () => {
     });
     expect(response.status).toBe(403);
     expect(response.body.error.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('platform operators', () => {
+  let operator: string;
+  beforeAll(async () => {
+    operator = await operatorToken(api);
+  });
+
+  it.each(TENANT_ROUTES.map(([key]) => key))('are refused on %s (403)', async (key) => {
+    const { method, path } = pathFor(key, idsA);
+    const body = bodyFor(key);
+    const response = await api.request(method, path, {
+      token: operator,
+      ...(body === undefined ? {} : { body }),
+    });
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('FORBIDDEN');
+    expect(response.text).not.toContain('A secret');
+  });
+
+  it('reach operator routes for any tenant, and a tenant owner on its own tenant does not', async () => {
+    const read = await api.request('GET', `/v1/operator/tenants/${tenantA.tenantId}/tokens/balance`, {
+      token: operator,
+    });
+    expect(read.status).toBe(200);
+    expect(read.body.tenantId).toBe(tenantA.tenantId);
+    const own = await api.request('GET', `/v1/operator/tenants/${tenantA.tenantId}/tokens/balance`, {
+      token: tenantA.token,
+    });
+    expect(own.status).toBe(403);
+  });
+
+  it('cannot be forged: a tenant token that also claims the operator group is refused everywhere', async () => {
+    const { importJWK } = await import('jose');
+    const jwk = JSON.parse(process.env.LOCAL_SIGNING_JWK ?? '{}') as import('jose').JWK;
+    const both = await new SignJWT({
+      'cognito:username': tenantA.ownerId,
+      'custom:tenantId': tenantA.tenantId,
+      'cognito:groups': ['owner', 'platform-operators'],
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid })
+      .setIssuer(`${api.platform.url}/local-issuer`)
+      .setAudience('agent-platform-local')
+      .setExpirationTime('1h')
+      .sign(await importJWK(jwk, 'RS256'));
+    for (const path of ['/v1/tokens/balance', `/v1/operator/tenants/${tenantA.tenantId}/tokens/balance`]) {
+      expect((await api.request('GET', path, { token: both })).status).toBe(403);
+    }
   });
 });
 

@@ -373,7 +373,7 @@ describe('model calls are paid in tokens', () => {
     expect(balance.body).toMatchObject({ available: 48, reserved: 0 });
     const usage = await api.request('GET', '/v1/tokens/usage', { token: broke.token });
     const types = usage.body.items.map((entry: { type: string }) => entry.type);
-    expect(types).toEqual(expect.arrayContaining(['grant', 'reservation', 'settlement']));
+    expect(types).toEqual(expect.arrayContaining(['purchase', 'reservation', 'settlement']));
     const settlement = usage.body.items.find(
       (entry: { type: string; executionId?: string }) =>
         entry.type === 'settlement' && entry.executionId === turn.body.executionId,

@@ -26,7 +26,7 @@ const ENTRIES: [string, { entry: string }][] = [
  * Inputs no deployed bundle may hold: local mode's own code (its approval workflow runner, Step
  * Functions emulator, HTTP server, DynamoDB Local), the library that runner uses, the offline
  * stand-ins (scripted model, hashing embedder, local identity issuer) and the issuer's JWT
- * library. The local outbox may ship: it is live mode's placeholder payment provider.
+ * library. The local outbox may ship: outbox mode and the `local` payments provider are picked at run time.
  */
 const LOCAL_ONLY: readonly [string, RegExp][] = [
   ['local mode (local/)', /^local\//],

@@ -118,11 +118,12 @@ describe('stateful stack', () => {
       });
     });
 
-    it('has one group per role', () => {
-      devTemplate.resourceCountIs('AWS::Cognito::UserPoolGroup', ROLES.length);
+    it('has one group per role, and the platform operators group outside them', () => {
+      devTemplate.resourceCountIs('AWS::Cognito::UserPoolGroup', ROLES.length + 1);
       for (const role of ROLES) {
         devTemplate.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: role });
       }
+      devTemplate.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'platform-operators' });
     });
 
     it('has a secretless client with password and refresh flows that cannot write custom:tenantId', () => {

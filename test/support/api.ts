@@ -123,14 +123,24 @@ export const agentBody = (name = 'Front desk') => ({
 });
 
 let topUps = 0;
-/** Grants a tenant tokens through the API (owner or admin token): agents' model calls cost tokens. */
+/**
+ * Buys a tenant tokens through the API (owner or admin token) with the local payment provider,
+ * which succeeds at once: agents' model calls cost tokens.
+ */
 export async function topUp(api: ApiClient, token: string, amount = 1000) {
-  const response = await api.request('POST', '/v1/tokens/add', {
+  const response = await api.request('POST', '/v1/tokens/purchase', {
     token,
-    body: { amount, type: 'grant' },
+    body: { amount },
     headers: { 'idempotency-key': `test-top-up-${++topUps}-${Date.now()}` },
   });
   if (response.status !== 200 && response.status !== 201) {
     throw new Error(`top-up failed: ${response.status} ${response.text}`);
   }
+}
+
+/** Logs in as the local platform operator (outside every tenant; /v1/operator routes only). */
+export async function operatorToken(api: ApiClient): Promise<string> {
+  const login = await api.request('POST', '/v1/auth/login', { body: api.platform.operator });
+  if (login.status !== 200) throw new Error(`operator login failed: ${login.status} ${login.text}`);
+  return login.body.token as string;
 }

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import { ConflictError, UnauthorizedError } from '../../domain/shared/errors';
+import { OPERATOR_GROUP } from '../../domain/shared/principal';
 import type { IdentityProvider, NewIdentity } from '../../domain/tenants/ports';
 import type { Role } from '../../domain/tenants/rbac';
 import type { AuthToken } from '../../domain/tenants/schemas';
@@ -19,6 +20,8 @@ const scrypt = promisify(scryptCallback) as (
   salt: Buffer,
   keylen: number,
 ) => Promise<Buffer>;
+
+const OPERATOR_ROLE = 'platform-operator';
 
 export interface LocalIdentityOptions {
   readonly client: DynamoDBDocumentClient;
@@ -78,6 +81,31 @@ export class LocalIdentityProvider implements IdentityProvider {
     }
   }
 
+  /**
+   * The local platform operator (what the `platform-operators` Cognito group is on AWS): an
+   * account outside every tenant, its password set anew at each start. Returns its user id.
+   */
+  async ensureOperator(email: string, password: string): Promise<string> {
+    const salt = randomBytes(16);
+    const hash = await scrypt(password, salt, 32);
+    const userId = 'local-operator';
+    await this.options.client.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: {
+          ...this.key(email),
+          entity: 'localIdentity',
+          userId,
+          email: email.toLowerCase(),
+          role: OPERATOR_ROLE,
+          passwordHash: hash.toString('base64'),
+          passwordSalt: salt.toString('base64'),
+        },
+      }),
+    );
+    return userId;
+  }
+
   async authenticate(email: string, password: string): Promise<AuthToken> {
     const { Item } = await this.options.client.send(
       new GetCommand({ TableName: this.options.tableName, Key: this.key(email) }),
@@ -92,10 +120,14 @@ export class LocalIdentityProvider implements IdentityProvider {
     // As Cognito: a disabled user is told so, and only once the password was right.
     if (Item.disabled === true) throw new UnauthorizedError('this user is disabled');
     const ttl = this.options.tokenTtlSeconds;
+    // An operator's token carries the operators' group and no tenant, as Cognito's would.
+    const claims =
+      Item.role === OPERATOR_ROLE
+        ? { 'cognito:groups': [OPERATOR_GROUP] }
+        : { 'custom:tenantId': String(Item.tenantId), 'cognito:groups': [String(Item.role)] };
     const token = await new SignJWT({
       'cognito:username': String(Item.userId),
-      'custom:tenantId': String(Item.tenantId),
-      'cognito:groups': [String(Item.role)],
+      ...claims,
       email: String(Item.email),
       token_use: 'id',
     })

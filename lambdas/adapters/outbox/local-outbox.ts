@@ -5,6 +5,7 @@ import {
   type EmailPort,
   type MessagingPort,
   type PaymentPort,
+  type PaymentReceipt,
   ProviderError,
   type VoicePort,
 } from '../../domain/actions/ports';
@@ -63,7 +64,7 @@ interface Stored {
 }
 
 interface Charge {
-  readonly receipt: DeliveryReceipt;
+  readonly receipt: PaymentReceipt;
   /** What was charged, to tell a retry (same payment) from a reused key (another payment). */
   readonly fingerprint: string;
 }
@@ -132,11 +133,12 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
   }
 
   /**
-   * The local payment provider: records the charge and answers `succeeded`. The same idempotency
-   * key (per tenant) answers the first receipt again and records nothing; reused for a different
-   * payment it is refused, as real providers do.
+   * The local payment provider: records the charge and answers `succeeded` at once (a fault queued
+   * with `failNext('payment', …)` fails it instead). The same idempotency key (per tenant) answers
+   * the first receipt again and records nothing; reused for a different payment it is refused, as
+   * real providers do.
    */
-  async charge(tenantId: string, payment: Payment): Promise<DeliveryReceipt> {
+  async charge(tenantId: string, payment: Payment): Promise<PaymentReceipt> {
     this.injectedFault('payment');
     if (!Number.isSafeInteger(payment.amountMinor) || payment.amountMinor <= 0) {
       throw new ProviderError(
@@ -180,10 +182,10 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
       description: payment.description,
       ...(payment.customerId !== undefined ? { customerId: payment.customerId } : {}),
     });
-    const receipt: DeliveryReceipt = Object.freeze({
+    const receipt: PaymentReceipt = Object.freeze({
       provider: LOCAL_PAYMENTS_PROVIDER,
       providerId: record.id,
-      status: 'succeeded',
+      status: 'succeeded' as const,
     });
     box.charges.set(payment.idempotencyKey, { receipt, fingerprint });
     if (box.charges.size > this.maxPerTenant) {

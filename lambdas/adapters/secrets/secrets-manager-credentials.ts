@@ -82,12 +82,22 @@ export class SecretsManagerCredentials implements CredentialsPort {
     if (!SEGMENT.test(tenantId) || !SEGMENT.test(provider)) {
       throw new ProviderError(PROVIDER, false, 'tenant id and provider must be plain identifiers');
     }
-    const key = `${tenantId}/${provider}`;
+    return this.cached(`${tenantId}/${provider}`, `${this.prefix}/tenants/${tenantId}/${provider}`);
+  }
+
+  /**
+   * A platform-level secret by its full name or ARN (e.g. the platform's own Stripe account), with
+   * the same caching and the same care never to show its value.
+   */
+  async getPlatformSecret<T extends Record<string, string>>(secretId: string): Promise<T | undefined> {
+    return this.cached(`platform:${secretId}`, secretId);
+  }
+
+  private async cached<T>(key: string, name: string): Promise<T | undefined> {
     const now = this.now();
     const cached = this.#cache.get(key);
     if (cached && cached.expiresAt > now) return (await cached.value) as T | undefined;
 
-    const name = `${this.prefix}/tenants/${key}`;
     const value = this.load(name);
     // Until it settles, concurrent callers share this request.
     const entry: CacheEntry = { value, expiresAt: Number.POSITIVE_INFINITY };

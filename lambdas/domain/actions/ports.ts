@@ -39,6 +39,28 @@ export interface VoicePort {
   ): Promise<DeliveryReceipt>;
 }
 
+/**
+ * What a payment provider made of a charge. `succeeded`: the money is taken; `pending`: the
+ * customer still has to act (e.g. a Stripe PaymentIntent awaiting a card or 3-D Secure; the
+ * provider's webhook says how it ends); `failed`: declined, nothing taken.
+ */
+export interface PaymentReceipt extends DeliveryReceipt {
+  readonly status: 'succeeded' | 'pending' | 'failed';
+  /**
+   * For `pending`: what the customer's browser needs to finish paying (Stripe's `client_secret`).
+   * Given to the caller once, never stored or logged.
+   */
+  readonly clientSecret?: string;
+  /** For `failed`: the provider's reason, safe to show. */
+  readonly failureReason?: string;
+}
+
+/**
+ * The payment-provider port. It serves both token purchases (the tenant pays the platform) and
+ * the `take_payment` action (a tenant's customer pays the tenant); each is wired to its own
+ * account. Adapters: the local provider (lambdas/adapters/outbox, local mode and tests) and
+ * Stripe (lambdas/adapters/stripe).
+ */
 export interface PaymentPort {
   /** `idempotencyKey` makes a retried charge charge once. Amount in minor units (cents). */
   charge(
@@ -49,8 +71,10 @@ export interface PaymentPort {
       readonly description: string;
       readonly customerId?: string;
       readonly idempotencyKey: string;
+      /** Carried to the provider and back in its webhook (e.g. the purchase id). */
+      readonly metadata?: Readonly<Record<string, string>>;
     },
-  ): Promise<DeliveryReceipt>;
+  ): Promise<PaymentReceipt>;
 }
 
 /**

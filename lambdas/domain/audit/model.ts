@@ -26,7 +26,8 @@ export const AUDIT_TYPES = [
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
 export interface AuditActor {
-  readonly kind: 'user' | 'agent' | 'system';
+  /** `operator`: a platform operator (outside every tenant) acting on this tenant. */
+  readonly kind: 'user' | 'agent' | 'system' | 'operator';
   readonly id: string;
 }
 

@@ -65,11 +65,13 @@ export interface LedgerEntry {
   /** Billing period of a monthly fee, `YYYY-MM`. */
   readonly period?: string;
   readonly idempotencyKey: string;
-  /** User id, or `system:<component>`. */
+  /** User id, `operator:<operator's user id>` (grants, adjustments), or `system:<component>`. */
   readonly actor: string;
   readonly createdAt: string;
-  /** Credits: the caller's reference (a payment id, a ticket). */
+  /** Credits: the caller's reference (a purchase's payment id, an operator's ticket). */
   readonly reference?: string;
+  /** Operator grants and adjustments: why, in the operator's words. */
+  readonly reason?: string;
   /**
    * Position in the tenant's ledger: the n-th change of its balance. Consecutive, so a gap or a
    * repeat would show; `availableAfter` of entry n is `availableAfter` of n−1 plus `amount`.
@@ -253,4 +255,63 @@ export interface BillingRepository {
   /** Hours before this one (`YYYY-MM-DDTHH`) hold no expired reservation any more. */
   getSweepMark(): Promise<string | undefined>;
   setSweepMark(hour: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Purchases: tokens bought through the payment provider, credited once the payment succeeded.
+
+export type PurchaseStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface Purchase {
+  readonly id: string;
+  readonly tenantId: string;
+  /** Tokens bought. */
+  readonly tokens: number;
+  /** What they cost, in minor units of `currency` (the environment's price per token × tokens). */
+  readonly amountMinor: number;
+  readonly currency: string;
+  /**
+   * `pending`: no payment yet, or the customer still has to complete it (the provider's webhook
+   * settles it); `succeeded`: paid and credited (`entryId`); `failed`: declined, nothing credited.
+   */
+  readonly status: PurchaseStatus;
+  /** The payment provider (`local-payments`, `stripe`) and its payment id, once it has one. */
+  readonly provider?: string;
+  readonly paymentId?: string;
+  /** The ledger entry that credited the tokens. */
+  readonly entryId?: string;
+  readonly failureReason?: string;
+  readonly idempotencyKey: string;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface PurchaseRepository {
+  /**
+   * Records a new purchase under its idempotency key, or returns the one the key already made
+   * (`created: false`), with no write.
+   */
+  create(purchase: Purchase): Promise<{ readonly purchase: Purchase; readonly created: boolean }>;
+  get(tenantId: string, purchaseId: string): Promise<Purchase | undefined>;
+  /**
+   * Notes the provider's payment on a pending purchase and the platform-level lookup from the
+   * payment to it (the webhook's way in). Idempotent for the same payment.
+   */
+  attachPayment(
+    tenantId: string,
+    purchaseId: string,
+    provider: string,
+    paymentId: string,
+    at: string,
+  ): Promise<Purchase>;
+  /** The purchase a provider's payment pays for (platform-level; the webhook reads it). */
+  findByPayment(
+    provider: string,
+    paymentId: string,
+  ): Promise<{ tenantId: string; purchaseId: string } | undefined>;
+  /** pending → succeeded with the entry that credited it; a purchase already succeeded is returned as is. */
+  markSucceeded(tenantId: string, purchaseId: string, entryId: string, at: string): Promise<Purchase>;
+  /** pending → failed; a purchase no longer pending is returned as is. */
+  markFailed(tenantId: string, purchaseId: string, reason: string, at: string): Promise<Purchase>;
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { idSchema } from '../shared/ids';
 import { pageQueryFields } from '../shared/pagination';
 import { instant, integer, lazySchema, text } from '../shared/zod';
 import { isDay } from './calendar';
@@ -14,16 +15,28 @@ const day = () => z.string().check(z.refine(isDay, 'must be a date, YYYY-MM-DD')
 /** A day the server wrote (documented as the same format as the days it reads). */
 const dayOut = () => z.string().check(z.meta(DAY_DOCUMENTATION));
 
-export const addTokensBody = lazySchema(() =>
-  z.strictObject({
-    amount: integer(1, 10_000_000),
-    /** Only purchases and grants come in through the API; refunds and adjustments are internal. */
-    type: z.enum(['purchase', 'grant']),
-    /** The caller's reference: a payment id, an order number, a ticket. */
-    reference: z.optional(text(1, 200)),
-  }),
+/** A tenant buys tokens: charged through the payment provider, credited once paid. */
+export const purchaseBody = lazySchema(() => z.strictObject({ amount: integer(1, 10_000_000) }));
+
+/**
+ * A platform operator changes a tenant's balance: a `grant` adds tokens (positive), an
+ * `adjustment` corrects the balance either way (never below zero). `reason` goes in the ledger.
+ */
+export const operatorTokensBody = lazySchema(() =>
+  z
+    .strictObject({
+      type: z.enum(['grant', 'adjustment']),
+      amount: integer(-10_000_000, 10_000_000).check(z.refine((value) => value !== 0, 'must not be 0')),
+      reason: text(1, 500),
+    })
+    .check(
+      z.refine((body) => body.type !== 'grant' || body.amount > 0, {
+        message: 'a grant must be positive (an adjustment may be negative)',
+        path: ['amount'],
+      }),
+    ),
 );
-export type AddTokensInput = z.infer<ReturnType<typeof addTokensBody>>;
+export type OperatorTokensInput = z.infer<ReturnType<typeof operatorTokensBody>>;
 
 export const billingSettingsBody = lazySchema(() =>
   z.strictObject({ lowBalanceThreshold: integer(0, 10_000_000) }),
@@ -77,6 +90,7 @@ export const ledgerEntryResponse = lazySchema(() =>
     usd: z.optional(z.number()),
     period: z.optional(z.string()),
     reference: z.optional(z.string()),
+    reason: z.optional(z.string()),
     idempotencyKey: z.string(),
     actor: z.string(),
     createdAt: instant(),
@@ -84,7 +98,8 @@ export const ledgerEntryResponse = lazySchema(() =>
   }),
 );
 
-export const addTokensResponse = lazySchema(() =>
+/** What a credit answers: the entry, the balance after it, and whether it lifted a suspension. */
+export const creditResponse = lazySchema(() =>
   z.object({
     entry: ledgerEntryResponse(),
     balance: z.object(balanceFields()),
@@ -108,4 +123,41 @@ export const usageResponse = lazySchema(() =>
     items: z.array(ledgerEntryResponse()),
     nextCursor: z.optional(z.string()),
   }),
+);
+
+export const purchaseParams = lazySchema(() => z.strictObject({ id: idSchema('purchase') }));
+export const operatorTenantParams = lazySchema(() => z.strictObject({ tenantId: idSchema('tenant') }));
+
+export const purchaseResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    tenantId: z.string(),
+    tokens: z.int(),
+    amountMinor: z.int(),
+    currency: z.string(),
+    status: z.enum(['pending', 'succeeded', 'failed']),
+    provider: z.optional(z.string()),
+    paymentId: z.optional(z.string()),
+    entryId: z.optional(z.string()),
+    failureReason: z.optional(z.string()),
+    idempotencyKey: z.string(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  }),
+);
+
+export const purchaseResultResponse = lazySchema(() =>
+  z.object({
+    purchase: purchaseResponse(),
+    balance: z.object(balanceFields()),
+    tenantStatus: tenantStatus(),
+    replayed: z.boolean(),
+    /** Pending purchases: what the buyer's browser confirms the payment with (Stripe.js). */
+    payment: z.optional(z.object({ provider: z.string(), clientSecret: z.string() })),
+  }),
+);
+
+export const webhookResponse = lazySchema(() =>
+  z.object({ received: z.literal(true), outcome: z.enum(['recorded', 'ignored']) }),
 );

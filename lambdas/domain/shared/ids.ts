@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
   resource: 'res',
   booking: 'bkg',
   outbox: 'obx',
+  purchase: 'pur',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -1,17 +1,33 @@
-import { billingDeps } from '../../adapters/billing-composition';
+import { purchaseDeps } from '../../adapters/billing-composition';
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
+import { STRIPE_PROVIDER } from '../../adapters/stripe/stripe-payments';
+import { paymentIntentEvent, verifyStripeSignature } from '../../adapters/stripe/stripe-webhook';
 import { loadRuntimeConfig } from '../../config';
 import { credit, getBalance, getUsage, setLowBalanceThreshold } from '../../domain/billing/billing';
-import { ValidationError } from '../../domain/shared/errors';
+import { getPurchase, paymentSettled, startPurchase } from '../../domain/billing/purchases';
+import { AppError, UnauthorizedError, ValidationError } from '../../domain/shared/errors';
+import { operatorActor } from '../../domain/shared/principal';
 import { createHttpHandler } from '../../http/http-handler';
-import { idempotencyKey } from '../../http/request';
+import { headerOf, idempotencyKey } from '../../http/request';
 import { BILLING_ROUTES } from '../../http/routes/billing';
 
 const config = loadRuntimeConfig();
 const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
-const deps = billingDeps(client);
+const { deps, payments } = purchaseDeps(client);
+
+/** Money moves here and clients retry: without a key a timeout could charge or credit twice. */
+function requiredKey(event: Parameters<typeof idempotencyKey>[0], what: string): string {
+  const key = idempotencyKey(event);
+  if (key === undefined) {
+    throw ValidationError.forField('header.idempotency-key', `is required to ${what} (retries reuse it)`);
+  }
+  return key;
+}
+
+const replayedHeader = (replayed: boolean) =>
+  replayed ? { headers: { 'idempotent-replayed': 'true' } } : {};
 
 export const handler = createHttpHandler(
   BILLING_ROUTES,
@@ -24,25 +40,50 @@ export const handler = createHttpHandler(
     'GET /v1/tokens/usage': async ({ principal, query }) => ({
       body: await getUsage(deps, principal.tenantId, query),
     }),
-    'POST /v1/tokens/add': async ({ principal, body, event }) => {
-      // Money-like and retried by clients: without a key a timeout could credit twice.
-      const key = idempotencyKey(event);
-      if (key === undefined) {
-        throw ValidationError.forField(
-          'header.idempotency-key',
-          'is required to add tokens (retries reuse it)',
-        );
-      }
-      const result = await credit(
+    'POST /v1/tokens/purchase': async ({ principal, body, event }) => {
+      const result = await startPurchase(
         deps,
         principal.tenantId,
         body.amount,
-        { type: body.type, ...(body.reference === undefined ? {} : { reference: body.reference }) },
-        key,
+        requiredKey(event, 'buy tokens'),
         principal.userId,
       );
-      return { body: result, ...(result.replayed ? { headers: { 'idempotent-replayed': 'true' } } : {}) };
+      return {
+        body: result,
+        ...(result.purchase.status === 'pending' ? { status: 202 } : {}),
+        ...replayedHeader(result.replayed),
+      };
     },
+    'GET /v1/tokens/purchases/{id}': async ({ principal, params }) => ({
+      body: await getPurchase(deps, principal.tenantId, params.id),
+    }),
+    'POST /v1/webhooks/stripe': async ({ rawBody, event }) => {
+      const secret = payments.provider === 'stripe' ? await payments.stripeWebhookSecret?.() : undefined;
+      if (!secret) throw new AppError(404, 'NOT_CONFIGURED', 'Stripe is not the payment provider here');
+      const signature = headerOf(event, 'stripe-signature');
+      if (!verifyStripeSignature(rawBody, signature, secret, Math.floor(deps.now().getTime() / 1000))) {
+        throw new UnauthorizedError('stripe-signature: missing, stale or not valid for this body');
+      }
+      const payment = paymentIntentEvent(rawBody);
+      if (!payment) return { body: { received: true, outcome: 'ignored' } };
+      const { paymentId, status, ...details } = payment;
+      const settled = await paymentSettled(deps, STRIPE_PROVIDER, paymentId, status, details);
+      return { body: { received: true, outcome: settled.outcome } };
+    },
+    'POST /v1/operator/tenants/{tenantId}/tokens': async ({ operator, params, body, event }) => {
+      const result = await credit(
+        deps,
+        params.tenantId,
+        body.amount,
+        { type: body.type, reason: body.reason },
+        requiredKey(event, 'grant or adjust tokens'),
+        operatorActor(operator),
+      );
+      return { body: result, ...replayedHeader(result.replayed) };
+    },
+    'GET /v1/operator/tenants/{tenantId}/tokens/balance': async ({ params }) => ({
+      body: await getBalance(deps, params.tenantId),
+    }),
   },
   {
     maxBodyBytes: config.MAX_BODY_BYTES,

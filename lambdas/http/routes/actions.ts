@@ -134,7 +134,7 @@ export const auditResponse = lazySchema(() =>
     tenantId: z.string(),
     type: z.enum(AUDIT_TYPES),
     at: instant(),
-    actor: z.object({ kind: z.enum(['user', 'agent', 'system']), id: z.string() }),
+    actor: z.object({ kind: z.enum(['user', 'agent', 'system', 'operator']), id: z.string() }),
     agentId: z.optional(z.string()),
     actionId: z.optional(z.string()),
     approvalId: z.optional(z.string()),

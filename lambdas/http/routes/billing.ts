@@ -1,11 +1,17 @@
 import {
-  addTokensBody,
-  addTokensResponse,
   balanceResponse,
   billingSettingsBody,
   costsResponse,
+  creditResponse,
+  operatorTenantParams,
+  operatorTokensBody,
+  purchaseBody,
+  purchaseParams,
+  purchaseResponse,
+  purchaseResultResponse,
   usageQuery,
   usageResponse,
+  webhookResponse,
 } from '../../domain/billing/schemas';
 import type { RouteGroup } from '../route-spec';
 
@@ -42,17 +48,69 @@ export const BILLING_ROUTES = {
     status: 200,
     response: usageResponse,
   },
-  'POST /v1/tokens/add': {
+  'POST /v1/tokens/purchase': {
     lambda: 'billing',
     permission: 'billing:write',
     summary:
-      'Add tokens (a purchase or a grant). Idempotency-Key is required: the same key again returns the first result and adds nothing. Reactivates a suspended tenant once its balance covers the monthly fee.',
-    body: addTokensBody,
+      "Buy tokens: charged through the environment's payment provider at its price per token, credited once the payment succeeds. Idempotency-Key is required: the same key again returns the same purchase and charges nothing more. 201 when paid at once (the local provider always is), 202 with `payment.clientSecret` when the buyer still has to confirm (Stripe); the provider's webhook then credits it. Reactivates a suspended tenant once its balance covers the monthly fee.",
+    body: purchaseBody,
     status: 201,
-    response: addTokensResponse,
+    response: purchaseResultResponse,
+    idempotencyKey: 'required',
+    otherResponses: {
+      202: {
+        description: 'Pending: the buyer confirms the payment with `payment.clientSecret`',
+        response: purchaseResultResponse,
+      },
+    },
+    errors: {
+      402: 'PAYMENT_FAILED: the payment was declined; nothing was added (`details.purchaseId`)',
+      502: 'The payment provider could not be reached; retry with the same Idempotency-Key',
+      503: 'PURCHASES_UNAVAILABLE: no payment provider is configured in this environment; or the token balance is busy with other writers (retry with the same key)',
+    },
+  },
+  'GET /v1/tokens/purchases/{id}': {
+    lambda: 'billing',
+    permission: 'billing:read',
+    summary: 'A purchase: pending, succeeded (with the ledger entry that credited it) or failed',
+    params: purchaseParams,
+    status: 200,
+    response: purchaseResponse,
+  },
+  'POST /v1/webhooks/stripe': {
+    lambda: 'billing',
+    // Stripe has no token: the Stripe-Signature header (HMAC of the raw body) is the proof.
+    permission: 'public',
+    rawBody: true,
+    summary:
+      "Stripe's webhook: checks Stripe-Signature (HMAC-SHA256 over the raw body, 5-minute tolerance), then credits the purchase a payment_intent.succeeded pays for — once, however often it is delivered — or marks it failed on payment_intent.payment_failed. Other events are acknowledged and ignored.",
+    status: 200,
+    response: webhookResponse,
+    errors: {
+      401: 'Missing, malformed, stale or wrong Stripe-Signature; nothing was recorded',
+      404: 'Stripe is not the payment provider of this environment',
+    },
+  },
+  'POST /v1/operator/tenants/{tenantId}/tokens': {
+    lambda: 'billing',
+    permission: 'operator',
+    summary:
+      "Platform operators only: grant tokens to a tenant, or adjust its balance (negative allowed, never below zero), with a reason; recorded in the tenant's ledger and audit log with the operator as actor. Idempotency-Key is required.",
+    params: operatorTenantParams,
+    body: operatorTokensBody,
+    status: 201,
+    response: creditResponse,
     idempotencyKey: 'required',
     errors: {
       503: 'The token balance is busy with other writers; nothing was done, retry with the same key',
     },
+  },
+  'GET /v1/operator/tenants/{tenantId}/tokens/balance': {
+    lambda: 'billing',
+    permission: 'operator',
+    summary: "Platform operators only: a tenant's token balance and status",
+    params: operatorTenantParams,
+    status: 200,
+    response: balanceResponse,
   },
 } as const satisfies RouteGroup<'billing'>;

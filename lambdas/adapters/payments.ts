@@ -1,0 +1,125 @@
+import * as z from 'zod/mini';
+import type { PaymentPort } from '../domain/actions/ports';
+import { DEFAULT_TOKEN_PRICE, type TokenPrice } from '../domain/billing/purchases';
+import { integer, lazyValue } from '../domain/shared/zod';
+import { localOutbox } from './outbox/local-outbox';
+
+export const PAYMENT_PROVIDERS = ['local', 'stripe', 'none'] as const;
+export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
+
+/**
+ * The platform's own payment account, which token purchases are charged to, from the environment:
+ *   PAYMENTS_PROVIDER      `local` (the local provider: records, succeeds at once, moves no money),
+ *                          `stripe`, or `none` (purchases refused). Default: `stripe` when Stripe
+ *                          keys are configured, else `local` in local mode (STAGE=local), else `none`
+ *                          — a deployed stage never hands out tokens without a real payment.
+ *   STRIPE_SECRET_ID       Secrets Manager secret (name or ARN) holding {"secretKey","webhookSecret"}
+ *                          (AWS); or, for a developer's own test account,
+ *   STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET directly.
+ *   STRIPE_API_BASE        tests: a local stand-in for https://api.stripe.com.
+ *   TOKEN_PRICE            {"currency":"USD","minorUnitsPerToken":1} (the default: 1 cent a token).
+ * Key values are only ever read here and handed to the adapter: never logged, never returned.
+ */
+export interface PlatformPayments {
+  readonly provider: PaymentProviderName;
+  /** Undefined with `none`. */
+  readonly port?: PaymentPort;
+  readonly tokenPrice: TokenPrice;
+  /** Stripe's webhook signing secret (`whsec_…`); undefined unless the provider is Stripe. */
+  readonly stripeWebhookSecret?: () => Promise<string | undefined>;
+}
+
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+const envSchema = () =>
+  z.object({
+    STAGE: z._default(nonEmpty(), 'local'),
+    AWS_REGION: z.optional(nonEmpty()),
+    PAYMENTS_PROVIDER: z.optional(z.enum(PAYMENT_PROVIDERS)),
+    STRIPE_SECRET_ID: z.optional(nonEmpty()),
+    STRIPE_SECRET_KEY: z.optional(
+      z.string().check(z.regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key')),
+    ),
+    STRIPE_WEBHOOK_SECRET: z.optional(
+      z.string().check(z.regex(/^whsec_\w+$/, 'must be a Stripe webhook secret')),
+    ),
+    STRIPE_API_BASE: z.optional(z.url()),
+    TOKEN_PRICE: z.optional(nonEmpty()),
+  });
+
+const tokenPriceSchema = () =>
+  z.strictObject({
+    currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')),
+    minorUnitsPerToken: integer(1, 1_000_000),
+  });
+
+function fail(problem: string): never {
+  // Names and the rule only: never the value, which may be a key.
+  throw new Error(`Invalid payments configuration: ${problem}`);
+}
+
+export function parseTokenPrice(json: string | undefined): TokenPrice {
+  if (json === undefined) return DEFAULT_TOKEN_PRICE;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    fail('TOKEN_PRICE: not JSON');
+  }
+  const parsed = tokenPriceSchema().safeParse(raw);
+  if (!parsed.success) {
+    fail(`TOKEN_PRICE: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export function platformPayments(env: NodeJS.ProcessEnv = process.env): PlatformPayments {
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = envSchema().safeParse(set);
+  if (!parsed.success) fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const config = parsed.data;
+  const tokenPrice = parseTokenPrice(config.TOKEN_PRICE);
+  const hasStripe = config.STRIPE_SECRET_ID !== undefined || config.STRIPE_SECRET_KEY !== undefined;
+  const provider =
+    config.PAYMENTS_PROVIDER ?? (hasStripe ? 'stripe' : config.STAGE === 'local' ? 'local' : 'none');
+  if (provider === 'none') return { provider, tokenPrice };
+  if (provider === 'local') return { provider, port: localOutbox, tokenPrice };
+  if (!hasStripe)
+    fail('PAYMENTS_PROVIDER is stripe but neither STRIPE_SECRET_ID nor STRIPE_SECRET_KEY is set');
+
+  const keys = lazyValue(() => {
+    const secretId = config.STRIPE_SECRET_ID;
+    if (secretId === undefined) {
+      return async () => ({
+        secretKey: config.STRIPE_SECRET_KEY,
+        webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+      });
+    }
+    const { SecretsManagerCredentials, secretsManagerClient } =
+      require('./secrets/secrets-manager-credentials') as typeof import('./secrets/secrets-manager-credentials');
+    const secrets = new SecretsManagerCredentials(
+      secretsManagerClient({ region: config.AWS_REGION, maxAttempts: 1 }),
+      { prefix: `agent-platform/${config.STAGE}` },
+    );
+    return async () => {
+      const found = await secrets.getPlatformSecret<{ secretKey?: string; webhookSecret?: string }>(secretId);
+      return { secretKey: found?.secretKey, webhookSecret: found?.webhookSecret };
+    };
+  });
+  const stripe = lazyValue(() => {
+    const { StripePayments } =
+      require('./stripe/stripe-payments') as typeof import('./stripe/stripe-payments');
+    return new StripePayments({
+      secretKey: async () => (await keys()()).secretKey,
+      ...(config.STRIPE_API_BASE ? { baseUrl: config.STRIPE_API_BASE } : {}),
+    });
+  });
+  return {
+    provider,
+    port: { charge: (tenantId, payment) => stripe().charge(tenantId, payment) },
+    tokenPrice,
+    stripeWebhookSecret: async () => (await keys()()).webhookSecret,
+  };
+}

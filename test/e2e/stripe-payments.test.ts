@@ -1,0 +1,162 @@
+/**
+ * Token purchases with Stripe as the platform's payment provider, over HTTP against local mode,
+ * with a local server standing in for api.stripe.com and webhooks signed as Stripe signs them.
+ */
+import { localEventBus } from '../../lambdas/adapters/billing-composition';
+import { stripeSignature } from '../../lambdas/adapters/stripe/stripe-webhook';
+import { type ApiClient, registerTenant, startApi } from '../support/api';
+import { StripeStub } from '../support/stripe-stub';
+
+const SECRET_KEY = 'sk_test_e2e4242';
+const WEBHOOK_SECRET = 'whsec_e2e4242';
+let api: ApiClient;
+let stripe: StripeStub;
+
+beforeAll(async () => {
+  stripe = new StripeStub(SECRET_KEY);
+  // Read when the billing handler loads, as a Lambda reads its environment.
+  Object.assign(process.env, {
+    STRIPE_SECRET_KEY: SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    STRIPE_API_BASE: await stripe.start(),
+    TOKEN_PRICE: JSON.stringify({ currency: 'EUR', minorUnitsPerToken: 2 }),
+  });
+  api = await startApi();
+}, 60_000);
+afterAll(async () => {
+  await api.platform.stop();
+  await stripe.stop();
+});
+
+const buy = (token: string, amount: number, key: string) =>
+  api.request('POST', '/v1/tokens/purchase', {
+    token,
+    body: { amount },
+    headers: { 'idempotency-key': key },
+  });
+
+const webhook = (body: string, signature?: string) =>
+  api.request('POST', '/v1/webhooks/stripe', {
+    rawBody: body,
+    headers: {
+      'content-type': 'application/json',
+      ...(signature === undefined ? {} : { 'stripe-signature': signature }),
+    },
+  });
+const now = () => Math.floor(Date.now() / 1000);
+const available = async (token: string) =>
+  (await api.request('GET', '/v1/tokens/balance', { token })).body.available as number;
+
+describe('a purchase the buyer still has to pay', () => {
+  let tenant: Awaited<ReturnType<typeof registerTenant>>;
+  let purchase: { id: string; paymentId: string };
+
+  beforeAll(async () => {
+    tenant = await registerTenant(api, 'Stripe buyer');
+  });
+
+  it('creates a PaymentIntent at the configured price and answers 202 with the client secret, crediting nothing', async () => {
+    const started = await buy(tenant.token, 1000, 'stripe-buy-1');
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({
+      purchase: { status: 'pending', provider: 'stripe', tokens: 1000, amountMinor: 2000, currency: 'EUR' },
+      balance: { available: 0 },
+      payment: { provider: 'stripe' },
+    });
+    purchase = started.body.purchase;
+    expect(started.body.payment.clientSecret).toBe(`${purchase.paymentId}_secret_stub`);
+    const [request] = stripe.requests;
+    expect(request?.headers.authorization).toBe(`Bearer ${SECRET_KEY}`);
+    expect(request?.headers['idempotency-key']).toBe(`purchase-${purchase.id}`);
+    expect(request?.form.get('amount')).toBe('2000');
+    expect(request?.form.get('currency')).toBe('eur');
+    expect(request?.form.get('metadata[purchaseId]')).toBe(purchase.id);
+    expect(request?.form.get('metadata[tenantId]')).toBe(tenant.tenantId);
+    // Never stored: a read of the purchase has no client secret.
+    const read = await api.request('GET', `/v1/tokens/purchases/${purchase.id}`, { token: tenant.token });
+    expect(read.text).not.toContain('secret');
+    expect(await available(tenant.token)).toBe(0);
+  });
+
+  it('refuses a webhook without a valid signature and records nothing', async () => {
+    const body = stripe.event('payment_intent.succeeded', purchase.paymentId);
+    for (const signature of [
+      undefined,
+      'garbage',
+      stripeSignature(body, 'whsec_someone_else', now()),
+      stripeSignature(body, WEBHOOK_SECRET, now() - 600),
+      stripeSignature(body.replace('succeeded', 'succeeded '), WEBHOOK_SECRET, now()),
+    ]) {
+      const response = await webhook(body, signature);
+      expect({ signature, status: response.status }).toEqual({ signature, status: 401 });
+    }
+    expect(await available(tenant.token)).toBe(0);
+  });
+
+  it('credits the tokens on payment_intent.succeeded, once however often Stripe delivers it', async () => {
+    const body = stripe.event('payment_intent.succeeded', purchase.paymentId, { status: 'succeeded' });
+    const first = await webhook(body, stripeSignature(body, WEBHOOK_SECRET, now()));
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ received: true, outcome: 'recorded' });
+    // Stripe retries, and may deliver the same event several times at once.
+    const again = await Promise.all(
+      Array.from({ length: 5 }, () => webhook(body, stripeSignature(body, WEBHOOK_SECRET, now()))),
+    );
+    expect(again.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(await available(tenant.token)).toBe(1000);
+    const read = await api.request('GET', `/v1/tokens/purchases/${purchase.id}`, { token: tenant.token });
+    expect(read.body).toMatchObject({ status: 'succeeded' });
+    const usage = await api.request('GET', '/v1/tokens/usage', { token: tenant.token });
+    expect(usage.body.items).toEqual([
+      expect.objectContaining({
+        id: read.body.entryId,
+        type: 'purchase',
+        amount: 1000,
+        reference: purchase.paymentId,
+        actor: 'system:payments',
+      }),
+    ]);
+    const credited = localEventBus.recent.filter(
+      (e) => e.type === 'tokens.credited' && e.detail.tenantId === tenant.tenantId,
+    );
+    expect(credited).toHaveLength(1);
+    // A retry of the purchase call itself does not credit again either.
+    const replay = await buy(tenant.token, 1000, 'stripe-buy-1');
+    expect(replay.body).toMatchObject({ replayed: true, purchase: { status: 'succeeded' } });
+    expect(await available(tenant.token)).toBe(1000);
+  });
+
+  it('marks a purchase failed on payment_intent.payment_failed and credits nothing', async () => {
+    const started = await buy(tenant.token, 300, 'stripe-buy-2');
+    const { paymentId, id } = started.body.purchase;
+    const body = stripe.event('payment_intent.payment_failed', paymentId, {
+      last_payment_error: { message: 'Your card was declined.' },
+    });
+    const response = await webhook(body, stripeSignature(body, WEBHOOK_SECRET, now()));
+    expect(response.body).toEqual({ received: true, outcome: 'recorded' });
+    const read = await api.request('GET', `/v1/tokens/purchases/${id}`, { token: tenant.token });
+    expect(read.body).toMatchObject({ status: 'failed', failureReason: 'Your card was declined.' });
+    expect(await available(tenant.token)).toBe(1000);
+  });
+
+  it('acknowledges events about other payments and other objects, changing nothing', async () => {
+    for (const body of [
+      stripe.event('payment_intent.succeeded', 'pi_not_a_purchase'),
+      JSON.stringify({ type: 'customer.created', data: { object: { id: 'cus_1', object: 'customer' } } }),
+    ]) {
+      const response = await webhook(body, stripeSignature(body, WEBHOOK_SECRET, now()));
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ received: true, outcome: 'ignored' });
+    }
+    expect(await available(tenant.token)).toBe(1000);
+  });
+
+  it('answers 402 when Stripe declines at creation, and nothing is credited', async () => {
+    stripe.failNext(402, { type: 'card_error', code: 'card_declined', message: 'Your card was declined.' });
+    const declined = await buy(tenant.token, 50, 'stripe-buy-3');
+    expect(declined.status).toBe(402);
+    expect(declined.body.error.code).toBe('PAYMENT_FAILED');
+    expect(declined.text).not.toContain(SECRET_KEY);
+    expect(await available(tenant.token)).toBe(1000);
+  });
+});
