@@ -106,11 +106,14 @@ export const HTTP_LAMBDAS = {
   },
   billing: {
     entry: 'lambdas/handlers/http/billing.ts',
-    description: 'Token balance, costs, usage, purchases, the payment webhook and operator grants',
+    description:
+      'Token balance, costs, usage, purchases, the payment webhook, operator grants and rate limits',
     table: 'readWrite',
     identity: false,
     events: true,
     payments: true,
+    // The operator's rate-limit routes show the environment's defaults beside a tenant's own.
+    turnRateLimits: true,
     sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-eventbridge'],
   },
   actions: {

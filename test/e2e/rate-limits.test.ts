@@ -1,6 +1,4 @@
-import { createDocumentClient } from '../../lambdas/adapters/dynamodb/document-client';
-import { DynamoRateLimitRepository } from '../../lambdas/adapters/dynamodb/rate-limit-repository';
-import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../support/api';
+import { type ApiClient, agentBody, operatorToken, registerTenant, startApi, topUp } from '../support/api';
 
 /** Issue 9, item 14: over a turn limit → 429 with Retry-After, and nothing run or charged. */
 let api: ApiClient;
@@ -9,19 +7,14 @@ beforeAll(async () => {
 });
 afterAll(() => api.platform.stop());
 
-/** What the operator route does (its wiring is the operator's work): a tenant's own limits. */
+/** A tenant's own limits, set by the platform operator over the API. */
 async function setLimits(tenantId: string, turnsPerMinute: number, agentTurnsPerMinute: number) {
-  const client = createDocumentClient({ region: 'us-east-1', endpoint: api.platform.dynamoEndpoint });
-  try {
-    await new DynamoRateLimitRepository(client, api.platform.tableName).setOverride(tenantId, {
-      turnsPerMinute,
-      agentTurnsPerMinute,
-      updatedAt: new Date().toISOString(),
-      updatedBy: 'test-operator',
-    });
-  } finally {
-    client.destroy();
-  }
+  const set = await api.request('PUT', `/v1/operator/tenants/${tenantId}/rate-limits`, {
+    token: await operatorToken(api),
+    body: { turnsPerMinute, agentTurnsPerMinute },
+  });
+  expect(set.status).toBe(200);
+  expect(set.body).toMatchObject({ tenantId, turnsPerMinute, agentTurnsPerMinute, source: 'override' });
 }
 
 async function activeAgent(token: string, name: string) {
@@ -101,4 +94,43 @@ it('leaves other tenants alone', async () => {
     });
     expect(response.status).toBe(200);
   }
+});
+
+it('lets the platform operator read, set and clear a tenant’s limits, and nobody else', async () => {
+  const tenant = await registerTenant(api, 'Operator-limited');
+  const operator = await operatorToken(api);
+  const path = `/v1/operator/tenants/${tenant.tenantId}/rate-limits`;
+  const before = await api.request('GET', path, { token: operator });
+  expect(before.status).toBe(200);
+  expect(before.body).toMatchObject({ tenantId: tenant.tenantId, source: 'default' });
+  expect(
+    (
+      await api.request('PUT', path, {
+        token: tenant.token,
+        body: { turnsPerMinute: 1, agentTurnsPerMinute: 1 },
+      })
+    ).status,
+  ).toBe(403);
+  const refused = await api.request('PUT', path, {
+    token: operator,
+    body: { turnsPerMinute: 5, agentTurnsPerMinute: 10 },
+  });
+  expect(refused.status).toBe(400);
+  expect(JSON.stringify(refused.body)).toContain('agentTurnsPerMinute');
+  await setLimits(tenant.tenantId, 7, 3);
+  const audit = await api.request('GET', '/v1/audit', { token: tenant.token });
+  expect(audit.body.items.some((entry: { actor: { kind: string } }) => entry.actor.kind === 'operator')).toBe(
+    true,
+  );
+  const cleared = await api.request('DELETE', path, { token: operator });
+  expect(cleared.status).toBe(200);
+  expect(cleared.body).toEqual({ ...before.body });
+  const unknown = await api.request(
+    'GET',
+    '/v1/operator/tenants/ten_01ARZ3NDEKTSV4RRFFQ69G5FAV/rate-limits',
+    {
+      token: operator,
+    },
+  );
+  expect(unknown.status).toBe(404);
 });

@@ -68,6 +68,8 @@ function bodyFor(key: string): unknown {
       return { amount: 10 };
     case 'POST /v1/operator/tenants/{tenantId}/tokens':
       return { type: 'grant', amount: 10, reason: 'Matrix grant' };
+    case 'PUT /v1/operator/tenants/{tenantId}/rate-limits':
+      return { turnsPerMinute: 100, agentTurnsPerMinute: 50 };
     case 'POST /v1/agent/process':
       return { agentId: idsA.agents, message: 'Matrix hello' };
     case 'PUT /v1/policies':

@@ -1,12 +1,19 @@
 import { purchaseDeps } from '../../adapters/billing-composition';
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
+import { DynamoRateLimitRepository } from '../../adapters/dynamodb/rate-limit-repository';
+import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { STRIPE_PROVIDER } from '../../adapters/stripe/stripe-payments';
 import { paymentIntentEvent, verifyStripeSignature } from '../../adapters/stripe/stripe-webhook';
-import { loadRuntimeConfig } from '../../config';
+import { loadRuntimeConfig, loadTurnRateLimits } from '../../config';
 import { credit, getBalance, getUsage, setLowBalanceThreshold } from '../../domain/billing/billing';
 import { getPurchase, paymentSettled, startPurchase } from '../../domain/billing/purchases';
+import {
+  clearTenantRateLimits,
+  getTenantRateLimits,
+  setTenantRateLimits,
+} from '../../domain/runtime/rate-limits';
 import { AppError, UnauthorizedError, ValidationError } from '../../domain/shared/errors';
 import { operatorActor } from '../../domain/shared/principal';
 import { createHttpHandler } from '../../http/http-handler';
@@ -16,6 +23,13 @@ import { BILLING_ROUTES } from '../../http/routes/billing';
 const config = loadRuntimeConfig();
 const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
 const { deps, payments } = purchaseDeps(client);
+/** The operator's view of a tenant's turn rate limits (the runtime admits turns under them). */
+const rateLimitDeps = {
+  rateLimits: new DynamoRateLimitRepository(client, config.TABLE_NAME),
+  defaults: loadTurnRateLimits(),
+  now: () => new Date(),
+  tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
+};
 
 /** Money moves here and clients retry: without a key a timeout could charge or credit twice. */
 function requiredKey(event: Parameters<typeof idempotencyKey>[0], what: string): string {
@@ -83,6 +97,15 @@ export const handler = createHttpHandler(
     },
     'GET /v1/operator/tenants/{tenantId}/tokens/balance': async ({ params }) => ({
       body: await getBalance(deps, params.tenantId),
+    }),
+    'GET /v1/operator/tenants/{tenantId}/rate-limits': async ({ params }) => ({
+      body: await getTenantRateLimits(rateLimitDeps, params.tenantId),
+    }),
+    'PUT /v1/operator/tenants/{tenantId}/rate-limits': async ({ operator, params, body }) => ({
+      body: await setTenantRateLimits(rateLimitDeps, { id: operatorActor(operator) }, params.tenantId, body),
+    }),
+    'DELETE /v1/operator/tenants/{tenantId}/rate-limits': async ({ params }) => ({
+      body: await clearTenantRateLimits(rateLimitDeps, params.tenantId),
     }),
   },
   {

@@ -13,6 +13,7 @@ import {
   usageResponse,
   webhookResponse,
 } from '../../domain/billing/schemas';
+import { effectiveRateLimitsResponse, turnRateLimitsSchema } from '../../domain/runtime/rate-limits';
 import type { RouteGroup } from '../route-spec';
 
 export const BILLING_ROUTES = {
@@ -112,5 +113,32 @@ export const BILLING_ROUTES = {
     params: operatorTenantParams,
     status: 200,
     response: balanceResponse,
+  },
+  'GET /v1/operator/tenants/{tenantId}/rate-limits': {
+    lambda: 'billing',
+    permission: 'operator',
+    summary:
+      "Platform operators only: the turn rate limits a tenant is held to — its own, or the environment's defaults (`source`)",
+    params: operatorTenantParams,
+    status: 200,
+    response: effectiveRateLimitsResponse,
+  },
+  'PUT /v1/operator/tenants/{tenantId}/rate-limits': {
+    lambda: 'billing',
+    permission: 'operator',
+    summary:
+      "Platform operators only: set a tenant's own turn rate limits (per minute, over all its agents and per agent); recorded in the tenant's audit log. Other containers see it within 30 s",
+    params: operatorTenantParams,
+    body: turnRateLimitsSchema,
+    status: 200,
+    response: effectiveRateLimitsResponse,
+  },
+  'DELETE /v1/operator/tenants/{tenantId}/rate-limits': {
+    lambda: 'billing',
+    permission: 'operator',
+    summary: "Platform operators only: put a tenant back on the environment's default turn rate limits",
+    params: operatorTenantParams,
+    status: 200,
+    response: effectiveRateLimitsResponse,
   },
 } as const satisfies RouteGroup<'billing'>;
