@@ -107,7 +107,9 @@ describe('approval workflow (workflow stack)', () => {
           ],
         },
       });
-      expect(resources[logicalIdOf(fixture.workflows, fixture.workflows.approvals.logGroup)]?.Properties).toEqual({
+      expect(
+        resources[logicalIdOf(fixture.workflows, fixture.workflows.approvals.logGroup)]?.Properties,
+      ).toEqual({
         LogGroupName: '/aws/vendedlogs/states/agent-platform-dev-approval',
         RetentionInDays: fixture.config.logRetentionDays,
       });
@@ -186,7 +188,9 @@ describe('approval workflow (workflow stack)', () => {
     });
 
     it('may invoke exactly the step Lambda, unqualified, and nothing else but logs and X-Ray', () => {
-      const statements = statementsOfRole(logicalIdOf(fixture.workflows, fixture.workflows.approvals.stateMachine.role));
+      const statements = statementsOfRole(
+        logicalIdOf(fixture.workflows, fixture.workflows.approvals.stateMachine.role),
+      );
       const invoke = statements.filter((s) => JSON.stringify(s.Action).includes('lambda:'));
       expect(invoke).toEqual([
         { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [stepId, 'Arn'] } },

@@ -9,7 +9,13 @@ import {
   type MonthlyBillingStep,
 } from '../../lambdas/handlers/workflow/monthly-billing-definition';
 import { STEP_TIMEOUTS } from '../../lib/constructs/billing-workflow';
-import { alarmTopicReference, buildPlatform, logicalIdOf, type PlatformFixture, REPO_ROOT } from './platform-fixture';
+import {
+  alarmTopicReference,
+  buildPlatform,
+  logicalIdOf,
+  type PlatformFixture,
+  REPO_ROOT,
+} from './platform-fixture';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
@@ -110,7 +116,9 @@ describe('monthly billing workflow (workflow stack)', () => {
           ],
         },
       });
-      expect(resources[logicalIdOf(fixture.workflows, fixture.workflows.billing.logGroup)]?.Properties).toEqual({
+      expect(
+        resources[logicalIdOf(fixture.workflows, fixture.workflows.billing.logGroup)]?.Properties,
+      ).toEqual({
         LogGroupName: '/aws/vendedlogs/states/agent-platform-dev-monthly-billing',
         RetentionInDays: fixture.config.logRetentionDays,
       });

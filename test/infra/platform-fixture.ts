@@ -67,7 +67,11 @@ export function alarmTopicReference(fixture: PlatformFixture): unknown {
   const { stateful } = fixture;
   const topicRef = JSON.stringify({ Ref: logicalIdOf(stateful, stateful.alarms.topic) });
   const outputs = (Template.fromStack(stateful).toJSON().Outputs ?? {}) as Record<string, { Value: unknown }>;
-  const outputName = Object.entries(outputs).find(([, output]) => JSON.stringify(output.Value) === topicRef)?.[0];
+  const outputName = Object.entries(outputs).find(
+    ([, output]) => JSON.stringify(output.Value) === topicRef,
+  )?.[0];
   if (!outputName) throw new Error('the stateful stack does not output the alarm topic');
-  return { 'Fn::GetStackOutput': { StackName: stateful.stackName, Region: stateful.region, OutputName: outputName } };
+  return {
+    'Fn::GetStackOutput': { StackName: stateful.stackName, Region: stateful.region, OutputName: outputName },
+  };
 }
