@@ -1,4 +1,5 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
@@ -30,6 +31,8 @@ export class WorkflowStack extends Stack {
   public readonly approvals: ApprovalWorkflow;
   /** The monthly fee run: state machine, step Lambdas, schedule. */
   public readonly billing: BillingWorkflow;
+  /** The workflows' alarms: executions failed or timed out, the schedule dropped, step Lambda errors. */
+  public readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: WorkflowStackProps) {
     // Deleting this stack ends every waiting approval: protected wherever the data is.
@@ -43,7 +46,8 @@ export class WorkflowStack extends Stack {
     const stepErrors = Object.entries(this.stepFunctions()).map(([name, fn]) =>
       functionErrorsAlarm(this, name, fn.function, config.stageName),
     );
-    props.notifications.notify([...this.billing.alarms, ...this.approvals.alarms, ...stepErrors]);
+    this.alarms = [...this.billing.alarms, ...this.approvals.alarms, ...stepErrors];
+    props.notifications.notify(this.alarms);
   }
 
   /** The step Lambdas by display name (`approval-step`, `billing-<step>`), as the dashboard shows them. */

@@ -124,6 +124,16 @@ describe('redeployable stacks', () => {
     expect(named.map((r) => r.name)).toEqual(expect.arrayContaining(['agent-platform-prod-approval']));
   });
 
+  it('retains a resource under a fixed name only where it keeps history: the workflows’ log groups', () => {
+    // A retained schedule group (or any other fixed-name resource holding nothing) would only make
+    // the next deploy of its stack fail with "already exists".
+    const retainedNamed = namedResources(prod).filter((r) => r.retained);
+    expect(retainedNamed.map((r) => `${r.stack} ${r.type} ${r.name}`).sort()).toEqual([
+      `${prod.workflows.stackName} AWS::Logs::LogGroup /aws/vendedlogs/states/agent-platform-prod-approval`,
+      `${prod.workflows.stackName} AWS::Logs::LogGroup /aws/vendedlogs/states/agent-platform-prod-monthly-billing`,
+    ]);
+  });
+
   it('protects the long-lived stacks from deletion where the data is protected', () => {
     expect(prod.stateful.terminationProtection).toBe(true);
     expect(prod.workflows.terminationProtection).toBe(true);
