@@ -165,7 +165,8 @@ function howToGive(path: string): string {
 /** Domains reserved for documentation (RFC 2606, RFC 6761) and account ids only ever seen in examples. */
 const PLACEHOLDER_HOST = /(^|\.)(example\.(com|org|net)|example|test|invalid|localhost)$/i;
 const PLACEHOLDER_ACCOUNT = /^(\d)\1{11}$|^123456789012$/;
-const PLACEHOLDER_WORD = /changeme|change-me|replace-?me|placeholder|\bxxx+\b|\btodo\b|\btbd\b|[<>{}]/i;
+const PLACEHOLDER_WORD =
+  /changeme|change-me|replace-?me|placeholder|\byour-?(company|domain|org|team|console)\b|\bxxx+\b|\btodo\b|\btbd\b|[<>{}]/i;
 
 /** Why a configured value looks like a placeholder, or undefined when it does not. */
 export function placeholderReason(value: string): string | undefined {

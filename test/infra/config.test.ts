@@ -172,6 +172,7 @@ describe('operator settings', () => {
       'api.corsAllowedOrigins.0',
       /reads like a placeholder/,
     ],
+    ['alarmEmail', 'oncall@yourcompany.com', 'alarms.emails.0', /reads like a placeholder/],
   ])('refuses the placeholder -c %s=%s, naming %s', (key, value, where, reason) => {
     const message = refusal('prod', { ...PROD_OPERATOR_CONTEXT, [key]: value });
     const line = message.split('\n').find((l) => l.startsWith(`  - ${where}:`)) ?? '';

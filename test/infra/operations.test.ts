@@ -1,9 +1,12 @@
-import type { Stack } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { ConfigError } from '../../lib/config';
 import { EXECUTION_WORKER_SERVICE } from '../../lib/constructs/execution-queue';
 import { houseFunctionsIn } from '../../lib/constructs/house-function';
-import { buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
+import { buildPlatform, logicalIdOf, type PlatformFixture, REPO_ROOT } from './platform-fixture';
 
 type Resource = {
   Type: string;
@@ -381,5 +384,33 @@ describe('reserved concurrency', () => {
         configOverrides: { lambda: { ...lambda, reservedConcurrency: { [EXECUTION_WORKER_SERVICE]: 1 } } },
       }),
     ).toThrow(/reservedConcurrency\.execution-worker is 1: it must be at least 2/);
+  });
+});
+
+describe('README', () => {
+  it('says what every alarm of the app means', () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Alarms'), readme.indexOf('## Configuration'));
+    const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+    const fixture = buildPlatform('prod');
+    const alarms = fixture.app.node.findAll().filter((c): c is Alarm => c instanceof Alarm);
+    expect(alarms.length).toBeGreaterThan(20);
+    const missing = alarms
+      .map((alarm) => {
+        const parent = alarm.node.scope;
+        if (alarm.node.id.endsWith('-ErrorsAlarm')) {
+          const fn = alarm.node.id.slice(0, -'-ErrorsAlarm'.length);
+          return rows.some((row) => row.startsWith('| `<function>-ErrorsAlarm`') && row.includes(`\`${fn}\``))
+            ? undefined
+            : alarm.node.path;
+        }
+        const scoped =
+          parent === undefined || Stack.isStack(parent) || parent.node.id === 'Observability'
+            ? alarm.node.id
+            : `${parent.node.id}/${alarm.node.id}`;
+        return rows.some((row) => row.startsWith(`| \`${scoped}\``)) ? undefined : alarm.node.path;
+      })
+      .filter((missingPath) => missingPath !== undefined);
+    expect(missing).toEqual([]);
   });
 });
