@@ -61,6 +61,19 @@ export const alarmSubscribersSchema = z.strictObject({
   emails: z.array(z.email()).default([]),
   /** At most four: an alarm takes five actions per state, one of which is the platform's topic. */
   snsTopicArns: z.array(snsTopicArn).max(4).default([]),
+  /**
+   * A Slack channel that gets every alarm through AWS Chatbot (Amazon Q Developer in chat
+   * applications): the stack creates the channel configuration, subscribed to the alarm topic.
+   * The workspace must have been authorized once in that service's console.
+   */
+  slackChannel: z
+    .strictObject({
+      /** The Slack workspace (team) id, e.g. T07ABCDEF12. */
+      workspaceId: z.string().regex(/^T[A-Z0-9]{8,}$/, 'must be a Slack workspace id such as T07ABCDEF12'),
+      /** The channel id (not its name), e.g. C07ABCDEF12; the Chatbot app must be invited to it. */
+      channelId: z.string().regex(/^[CG][A-Z0-9]{8,}$/, 'must be a Slack channel id such as C07ABCDEF12'),
+    })
+    .optional(),
 });
 export type AlarmSubscribers = z.infer<typeof alarmSubscribersSchema>;
 
@@ -149,6 +162,8 @@ export const OPERATOR_CONTEXT_KEYS = {
   alarmEmail: 'alarms.emails',
   /** Every alarm also publishes to this existing SNS topic (e.g. one an AWS Chatbot channel watches). */
   alarmTopicArn: 'alarms.snsTopicArns',
+  /** `<workspace id>/<channel id>`: alarms go to this Slack channel through AWS Chatbot. */
+  alarmSlackChannel: 'alarms.slackChannel',
   /** Replaces api.corsAllowedOrigins: the browser origins of the console or web chat. */
   corsAllowedOrigins: 'api.corsAllowedOrigins',
 } as const;
@@ -229,11 +244,12 @@ function operatorSettingIssues(config: {
     });
   }
   if (!config.production) return issues;
-  if (config.alarms.emails.length + config.alarms.snsTopicArns.length === 0) {
+  const { emails, snsTopicArns, slackChannel } = config.alarms;
+  if (emails.length + snsTopicArns.length === 0 && !slackChannel) {
     issues.push({
       path: ['alarms'],
       message:
-        'a production environment needs at least one alarm subscriber, or no alarm reaches anyone: give -c alarmEmail=<on-call address> and/or -c alarmTopicArn=<SNS topic ARN, e.g. the one your AWS Chatbot channel watches>',
+        'a production environment needs at least one alarm subscriber, or no alarm reaches anyone: give -c alarmEmail=<on-call address>, -c alarmTopicArn=<SNS topic ARN, e.g. one your AWS Chatbot channel watches> and/or -c alarmSlackChannel=<Slack workspace id>/<channel id>',
     });
   }
   if (origins.includes('*')) {
@@ -270,6 +286,13 @@ export function withOperatorContext(raw: unknown, context: Readonly<Record<strin
     if (emails) alarms.emails = [...existing('emails'), ...emails];
     if (topics) alarms.snsTopicArns = [...existing('snsTopicArns'), ...topics];
     merged.alarms = alarms;
+  }
+  const slack = context.alarmSlackChannel;
+  if (typeof slack === 'string') {
+    const parts = slack.split('/').map((part) => part.trim());
+    // Anything but two parts leaves channelId empty, and the schema's message asks for it.
+    const [workspaceId, channelId] = parts.length === 2 ? parts : [slack, ''];
+    merged.alarms = { ...record(merged.alarms), slackChannel: { workspaceId, channelId } };
   }
   const origins = given('corsAllowedOrigins');
   if (origins) merged.api = { ...record(merged.api), corsAllowedOrigins: origins };

@@ -135,6 +135,17 @@ describe('operator settings', () => {
     expect(refusal('prod', { ...origins, alarmTopicArn: PROD_OPERATOR_CONTEXT.alarmTopicArn })).toBe('');
   });
 
+  it('takes a Slack channel as <workspace id>/<channel id>, which is enough of a subscriber for prod', () => {
+    const origins = { corsAllowedOrigins: PROD_OPERATOR_CONTEXT.corsAllowedOrigins };
+    const prod = loadEnvironmentConfig(
+      appWith({ ...cdkJsonContext(), ...origins, alarmSlackChannel: 'T07ABCDEF12/C07ABCDEF12', env: 'prod' }),
+    );
+    expect(prod.alarms.slackChannel).toEqual({ workspaceId: 'T07ABCDEF12', channelId: 'C07ABCDEF12' });
+    expect(refusal('prod', { ...origins, alarmSlackChannel: '#ops-alerts' })).toMatch(
+      /alarms\.slackChannel\.workspaceId: must be a Slack workspace id[^\n]*\n[^\n]*alarms\.slackChannel\.channelId: must be a Slack channel id/,
+    );
+  });
+
   it('refuses "*" as a production CORS origin, and allows it in dev', () => {
     const message = refusal('prod', {
       ...PROD_OPERATOR_CONTEXT,

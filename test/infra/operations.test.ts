@@ -27,6 +27,7 @@ const PHYSICAL_NAME_PROPERTIES: Readonly<Record<string, string | null>> = {
   'AWS::ApiGatewayV2::Integration': null,
   'AWS::ApiGatewayV2::Route': null,
   'AWS::ApiGatewayV2::Stage': null, // $default, scoped to its API
+  'AWS::Chatbot::SlackChannelConfiguration': 'ConfigurationName',
   'AWS::CloudWatch::Alarm': 'AlarmName',
   'AWS::CloudWatch::Dashboard': 'DashboardName',
   'AWS::Cognito::UserPool': null, // names need not be unique

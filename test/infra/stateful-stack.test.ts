@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { TABLE_DEFINITION } from '../../lambdas/adapters/dynamodb/table-definition';
 import { ROLES } from '../../lambdas/domain/tenants/rbac';
 import {
@@ -188,6 +189,36 @@ describe('stateful stack', () => {
         Endpoint: PROD_OPERATOR_CONTEXT.alarmEmail,
         TopicArn: { Ref: logicalIdOf(prod.stateful, prod.stateful.alarms.topic) },
       });
+    });
+
+    it('relays the topic to a Slack channel through AWS Chatbot when one is configured, notifications only', () => {
+      devTemplate.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 0);
+      const withSlack = buildPlatform('dev', {
+        operatorContext: { alarmSlackChannel: 'T07ABCDEF12/C07ABCDEF12' },
+      });
+      const template = Template.fromStack(withSlack.stateful);
+      template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+        ConfigurationName: 'agent-platform-dev-alarms',
+        SlackWorkspaceId: 'T07ABCDEF12',
+        SlackChannelId: 'C07ABCDEF12',
+        SnsTopicArns: [{ Ref: logicalIdOf(withSlack.stateful, withSlack.stateful.alarms.topic) }],
+        GuardrailPolicies: [
+          Match.objectLike({
+            'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::aws:policy/CloudWatchReadOnlyAccess'])]),
+          }),
+        ],
+      });
+      // The channel's role may do nothing.
+      const roleId = logicalIdOf(
+        withSlack.stateful,
+        withSlack.stateful.alarms.slackChannel?.role ?? withSlack.stateful,
+      );
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes(roleId),
+      );
+      expect(policies).toEqual([]);
+      expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+      expect(new AwsSolutionsChecks().validateScope(withSlack.stateful).violations).toEqual([]);
     });
 
     it('makes every alarm of prod notify the topic and the operator’s topic, on ALARM and on OK', () => {
