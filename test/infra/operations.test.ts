@@ -206,6 +206,15 @@ function functionRef(value: unknown): string | undefined {
   return v?.Ref;
 }
 
+/** Whether the policy is attached to a role that Lambda assumes (not Step Functions', which waits). */
+function invokedByLambdaRole(resources: Resources, policy: Record<string, unknown>): boolean {
+  return ((policy.Roles ?? []) as { Ref?: string }[]).some((role) =>
+    JSON.stringify(resources[role.Ref ?? '']?.Properties?.AssumeRolePolicyDocument ?? '').includes(
+      'lambda.amazonaws.com',
+    ),
+  );
+}
+
 function asyncInvokedFunctions(resources: Resources): Set<string> {
   const functions = new Set(
     Object.entries(resources)
@@ -232,6 +241,18 @@ function asyncInvokedFunctions(resources: Resources): Set<string> {
     if (resource.Type === 'AWS::SNS::Subscription' && props.Protocol === 'lambda') {
       const fn = functionRef(props.Endpoint);
       if (fn && functions.has(fn)) found.add(fn);
+    }
+    // A Lambda that may invoke another may do so with InvocationType Event: counted as asynchronous.
+    if (resource.Type === 'AWS::IAM::Policy' && invokedByLambdaRole(resources, props)) {
+      for (const statement of (
+        props.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }
+      ).Statement) {
+        if (![statement.Action].flat().includes('lambda:InvokeFunction')) continue;
+        for (const resourceArn of [statement.Resource].flat()) {
+          const fn = functionRef(resourceArn);
+          if (fn && functions.has(fn)) found.add(fn);
+        }
+      }
     }
     if (resource.Type === 'AWS::Scheduler::Schedule') {
       const fn = functionRef((props.Target as { Arn: unknown }).Arn);
