@@ -4,8 +4,8 @@ import {
   type EnvironmentConfig,
   loadEnvironmentConfig,
   parseEnvironmentConfig,
-  placeholderReason,
 } from '../../lib/config';
+import { placeholderReason } from '../../lib/operator-settings';
 import { cdkJsonContext, PROD_OPERATOR_CONTEXT } from './platform-fixture';
 
 const SPEC_TOKEN_COSTS = {
