@@ -3,7 +3,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config';
+import { ConfigError, type EnvironmentConfig } from '../config';
 import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
@@ -69,7 +69,7 @@ export class ExecutionQueue extends Construct {
     // after the visibility timeout and may be dead-lettered without ever having failed.
     const maxConcurrency = props.maxConcurrency ?? reserved ?? 10;
     if (reserved !== undefined && (reserved < 2 || maxConcurrency > reserved)) {
-      throw new Error(
+      throw new ConfigError(
         `lambda.reservedConcurrency.${EXECUTION_WORKER_SERVICE} is ${reserved}: it must be at least 2 (the SQS event source's least maximum concurrency) and at least the queue's maximum concurrency (${maxConcurrency})`,
       );
     }

@@ -56,7 +56,8 @@ export interface ObservabilityProps {
 
 /**
  * One dashboard and the alarms worth waking up for: API 5xx, Lambda errors per function, DynamoDB
- * throttling, dead-lettered executions and executions left waiting, all notifying one SNS topic.
+ * throttling, dead-lettered executions, executions left waiting and asynchronous invocations that
+ * failed every attempt, all notifying the stateful stack's alarm topic (and the operator's topics).
  */
 export class Observability extends Construct {
   public readonly dashboard: Dashboard;
