@@ -1,5 +1,6 @@
 import type { App } from 'aws-cdk-lib';
 import * as z from 'zod';
+import { OPERATOR_CONTEXT_KEYS, operatorSettingIssues, withOperatorContext } from './operator-settings';
 
 /** Retention periods CloudWatch Logs accepts; anything else fails only at deploy time. */
 export const LOG_RETENTION_DAYS = [
@@ -82,56 +83,111 @@ export const paymentsConfigSchema = z.strictObject({
 });
 export type PaymentsConfig = z.infer<typeof paymentsConfigSchema>;
 
-export const environmentConfigSchema = z.strictObject({
-  /** Omitted: the stacks are account-agnostic and deploy to whichever account the CLI credentials name. */
-  account: z
-    .string()
-    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+/** An SNS topic ARN in any partition, e.g. arn:aws:sns:eu-west-1:111122223333:ops-alerts. */
+const snsTopicArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN');
+
+/**
+ * Who hears the alarms. Every alarm notifies the platform's alarm topic (in the stateful stack,
+ * so subscriptions survive any redeploy of the compute); `emails` are subscribed to it, and every
+ * alarm also publishes to each of `snsTopicArns` — e.g. the topic an AWS Chatbot / Amazon Q
+ * Developer Slack or Teams channel configuration already watches, or a pager's integration topic.
+ */
+export const alarmSubscribersSchema = z.strictObject({
+  emails: z.array(z.email()).default([]),
+  /** At most four: an alarm takes five actions per state, one of which is the platform's topic. */
+  snsTopicArns: z.array(snsTopicArn).max(4).default([]),
+  /**
+   * A Slack channel that gets every alarm through AWS Chatbot (Amazon Q Developer in chat
+   * applications): the stack creates the channel configuration, subscribed to the alarm topic.
+   * The workspace must have been authorized once in that service's console.
+   */
+  slackChannel: z
+    .strictObject({
+      /** The Slack workspace (team) id, e.g. T07ABCDEF12. */
+      workspaceId: z.string().regex(/^T[A-Z0-9]{8,}$/, 'must be a Slack workspace id such as T07ABCDEF12'),
+      /** The channel id (not its name), e.g. C07ABCDEF12; the Chatbot app must be invited to it. */
+      channelId: z.string().regex(/^[CG][A-Z0-9]{8,}$/, 'must be a Slack channel id such as C07ABCDEF12'),
+    })
     .optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
-  /** Goes into stack, bus and pool names, so it is kept short and DNS-safe. */
-  stageName: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/, 'must be 2-16 lower-case letters, digits or dashes'),
-  removalPolicy: z.enum(['retain', 'destroy']),
-  logRetentionDays: z
-    .number()
-    .int()
-    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
-    }),
-  lambda: z.strictObject({
-    memoryMb: z.number().int().min(128).max(10_240),
-    /** HTTP API integrations give up after 30 s, so a longer Lambda timeout would only burn money. */
-    timeoutSeconds: z.number().int().min(1).max(29),
-    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
-  }),
-  api: z.strictObject({
-    throttling: z.strictObject({
-      rateLimit: z.number().positive().max(100_000),
-      burstLimit: z.number().int().positive().max(100_000),
-    }),
-    /** Browser origins allowed by CORS; `*` only where no cookie or credential is ever involved. */
-    corsAllowedOrigins: z.array(z.union([z.literal('*'), z.url()])).min(1),
-  }),
-  alarmEmail: z.email().optional(),
-  outbound: outboundConfigSchema.optional(),
-  payments: paymentsConfigSchema.optional(),
-  eventArchiveRetentionDays: z.number().int().min(1).max(3650),
-  tokenCosts: tokenCostsSchema,
-  turnRateLimits: turnRateLimitsConfigSchema,
-  cognito: z.strictObject({
-    accessTokenValidityMinutes: z.number().int().min(5).max(1440),
-    idTokenValidityMinutes: z.number().int().min(5).max(1440),
-    refreshTokenValidityDays: z.number().int().min(1).max(3650),
-    mfa: z.enum(['off', 'optional']),
-    /** `audit` and `enforced` need the Cognito Plus feature plan, which is billed per active user. */
-    threatProtection: z.enum(['off', 'audit', 'enforced']),
-  }),
-  pointInTimeRecovery: z.boolean(),
-  /** Table and user pool deletion protection, and termination protection of the stateful stack. */
-  deletionProtection: z.boolean(),
 });
+export type AlarmSubscribers = z.infer<typeof alarmSubscribersSchema>;
+
+/** Lambdas by service name (`execution-worker`, `billing-charge-monthly-fee`, ...) and their reserved concurrency. */
+const reservedConcurrencySchema = z.record(
+  z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a function (service) name such as execution-worker'),
+  z.number().int().min(1).max(10_000),
+);
+
+export const environmentConfigSchema = z
+  .strictObject({
+    /** Omitted: the stacks are account-agnostic and deploy to whichever account the CLI credentials name. */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
+    /** Goes into stack, bus and pool names, so it is kept short and DNS-safe. */
+    stageName: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,15}$/, 'must be 2-16 lower-case letters, digits or dashes'),
+    /**
+     * A production environment refuses to synthesize without an alarm subscriber, with `*` among
+     * the CORS origins, or with a placeholder value: those are the operator's to give.
+     */
+    production: z.boolean(),
+    removalPolicy: z.enum(['retain', 'destroy']),
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      }),
+    lambda: z.strictObject({
+      memoryMb: z.number().int().min(128).max(10_240),
+      /** HTTP API integrations give up after 30 s, so a longer Lambda timeout would only burn money. */
+      timeoutSeconds: z.number().int().min(1).max(29),
+      logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+      /**
+       * Reserved concurrency by function name, for the functions that must neither starve the
+       * others of the account's concurrency nor be starved by them (queue workers, webhooks).
+       * Every name must be a function of the app. Reserving needs an account whose concurrency
+       * quota leaves 100 unreserved (new accounts may start at 10: keep such an environment's map empty).
+       */
+      reservedConcurrency: reservedConcurrencySchema.default({}),
+    }),
+    api: z.strictObject({
+      throttling: z.strictObject({
+        rateLimit: z.number().positive().max(100_000),
+        burstLimit: z.number().int().positive().max(100_000),
+      }),
+      /** Browser origins allowed by CORS; `*` only where no cookie or credential is ever involved. */
+      corsAllowedOrigins: z.array(z.union([z.literal('*'), z.url()])).default([]),
+    }),
+    alarms: alarmSubscribersSchema.default({ emails: [], snsTopicArns: [] }),
+    outbound: outboundConfigSchema.optional(),
+    payments: paymentsConfigSchema.optional(),
+    eventArchiveRetentionDays: z.number().int().min(1).max(3650),
+    tokenCosts: tokenCostsSchema,
+    turnRateLimits: turnRateLimitsConfigSchema,
+    cognito: z.strictObject({
+      accessTokenValidityMinutes: z.number().int().min(5).max(1440),
+      idTokenValidityMinutes: z.number().int().min(5).max(1440),
+      refreshTokenValidityDays: z.number().int().min(1).max(3650),
+      mfa: z.enum(['off', 'optional']),
+      /** `audit` and `enforced` need the Cognito Plus feature plan, which is billed per active user. */
+      threatProtection: z.enum(['off', 'audit', 'enforced']),
+    }),
+    pointInTimeRecovery: z.boolean(),
+    /** Table and user pool deletion protection, and termination protection of the long-lived stacks. */
+    deletionProtection: z.boolean(),
+  })
+  .superRefine((config, ctx) => {
+    for (const issue of operatorSettingIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
 
@@ -148,7 +204,7 @@ export function parseEnvironmentConfig(envName: string, raw: unknown): Environme
       return `  - ${where}: ${issue.message}`;
     });
     throw new ConfigError(
-      `Invalid configuration for environment "${envName}" (cdk.json context environments.${envName}):\n${problems.join('\n')}`,
+      `Invalid configuration for environment "${envName}" (cdk.json context environments.${envName}, with any -c ${Object.keys(OPERATOR_CONTEXT_KEYS).join('/')} given):\n${problems.join('\n')}`,
     );
   }
   return result.data;
@@ -172,5 +228,13 @@ export function loadEnvironmentConfig(app: App): EnvironmentConfig {
   if (!Object.hasOwn(environments, envName)) {
     throw new ConfigError(`Unknown environment "${envName}". Known environments: ${listing}`);
   }
-  return parseEnvironmentConfig(envName, (environments as Record<string, unknown>)[envName]);
+  const operatorContext: Record<string, unknown> = {};
+  for (const key of Object.keys(OPERATOR_CONTEXT_KEYS)) {
+    const value: unknown = app.node.tryGetContext(key);
+    if (value !== undefined) operatorContext[key] = value;
+  }
+  return parseEnvironmentConfig(
+    envName,
+    withOperatorContext((environments as Record<string, unknown>)[envName], operatorContext),
+  );
 }

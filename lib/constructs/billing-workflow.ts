@@ -72,7 +72,6 @@ export class BillingWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: BillingWorkflowProps) {
     super(scope, id);
     const { config, data, eventBus } = props;
-    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const name = `agent-platform-${config.stageName}-monthly-billing`;
 
     // The billing Lambdas: the composition (lambdas/adapters/billing-composition.ts) reads these.
@@ -145,7 +144,9 @@ export class BillingWorkflow extends Construct {
 
     this.scheduleGroup = new ScheduleGroup(this, 'ScheduleGroup', {
       scheduleGroupName: `agent-platform-${config.stageName}-billing`,
-      removalPolicy,
+      // Holds nothing but the schedule deleted with it: a retained, named group would only make the
+      // next deploy of the stack fail with "already exists".
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.schedule = new Schedule(this, 'MonthlySchedule', {
       scheduleGroup: this.scheduleGroup,

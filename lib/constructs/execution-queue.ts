@@ -3,7 +3,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config';
+import { ConfigError, type EnvironmentConfig } from '../config';
 import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
@@ -18,6 +18,8 @@ export const EXECUTION_MAX_RECEIVE_COUNT = 3;
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** The worker's handler module, relative to the repository root. */
 export const EXECUTION_WORKER_ENTRY = 'lambdas/handlers/queue/execution-worker.ts';
+/** The worker's service name, and its key in `lambda.reservedConcurrency`. */
+export const EXECUTION_WORKER_SERVICE = 'execution-worker';
 
 export interface ExecutionQueueProps {
   /** Stage, log settings, memory and the token costs the worker bills with come from here. */
@@ -40,7 +42,7 @@ export interface ExecutionQueueProps {
   /**
    * The most worker instances the queue may keep busy, which bounds the load that async
    * executions put on Bedrock quotas and the table however many are queued.
-   * @default 10
+   * @default the worker's reserved concurrency (`lambda.reservedConcurrency['execution-worker']`), else 10
    */
   readonly maxConcurrency?: number;
 }
@@ -62,6 +64,15 @@ export class ExecutionQueue extends Construct {
     super(scope, id);
     const { config } = props;
     const workerTimeout = props.workerTimeout ?? Duration.minutes(5);
+    const reserved = config.lambda.reservedConcurrency[EXECUTION_WORKER_SERVICE];
+    // Never above the reservation: Lambda would throttle the polled batches, which then come back
+    // after the visibility timeout and may be dead-lettered without ever having failed.
+    const maxConcurrency = props.maxConcurrency ?? reserved ?? 10;
+    if (reserved !== undefined && (reserved < 2 || maxConcurrency > reserved)) {
+      throw new ConfigError(
+        `lambda.reservedConcurrency.${EXECUTION_WORKER_SERVICE} is ${reserved}: it must be at least 2 (the SQS event source's least maximum concurrency) and at least the queue's maximum concurrency (${maxConcurrency})`,
+      );
+    }
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -79,7 +90,7 @@ export class ExecutionQueue extends Construct {
     this.worker = new HouseFunction(this, 'Worker', {
       entry: EXECUTION_WORKER_ENTRY,
       description: `Runs queued agent task executions (${config.stageName})`,
-      serviceName: 'execution-worker',
+      serviceName: EXECUTION_WORKER_SERVICE,
       config,
       timeout: workerTimeout,
       // The worker runs the same runtime code as the runtime Lambda: Titan for memory search,
@@ -100,7 +111,7 @@ export class ExecutionQueue extends Construct {
       new SqsEventSource(this.queue, {
         batchSize: props.batchSize ?? 5,
         reportBatchItemFailures: true,
-        maxConcurrency: props.maxConcurrency ?? 10,
+        maxConcurrency,
       }),
     );
   }

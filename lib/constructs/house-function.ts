@@ -9,9 +9,11 @@ import {
   SystemLogLevel,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct, type IConstruct } from 'constructs';
 import { LAMBDA_ESBUILD_OPTIONS } from '../bundling';
 import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
@@ -48,7 +50,23 @@ export interface HouseFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** The data table and the access the function gets to it; also sets `TABLE_NAME`. */
   readonly table?: TableAccess;
+  /**
+   * Set for a function that anything invokes asynchronously (EventBridge rules and schedules,
+   * S3, SNS, SES, an `Event` invoke): what failed every attempt lands in its own on-failure queue
+   * (`failedInvocations`, alarmed on by the observability construct) instead of vanishing.
+   */
+  readonly asyncInvocation?: AsyncInvocation;
 }
+
+export interface AsyncInvocation {
+  /** Lambda's retries after a failed attempt (0-2). @default 2 */
+  readonly retryAttempts?: number;
+  /** How long Lambda keeps trying an event before it goes to the failure queue. @default 6 hours */
+  readonly maxEventAge?: Duration;
+}
+
+/** How long an event that failed every attempt is kept for inspection and redrive. */
+export const FAILED_INVOCATION_RETENTION = Duration.days(14);
 
 const DYNAMODB_READ_ACTIONS = [
   'dynamodb:BatchGetItem',
@@ -77,10 +95,15 @@ export class HouseFunction extends Construct {
   public readonly function: NodejsFunction;
   public readonly role: Role;
   public readonly logGroup: LogGroup;
+  /** The Powertools service name, which is also this function's key in `lambda.reservedConcurrency`. */
+  public readonly serviceName: string;
+  /** Where asynchronous invocations that failed every attempt go; only with `asyncInvocation`. */
+  public readonly failedInvocations?: Queue;
 
   constructor(scope: Construct, id: string, props: HouseFunctionProps) {
     super(scope, id);
     const { config } = props;
+    this.serviceName = props.serviceName;
 
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: config.logRetentionDays,
@@ -126,6 +149,9 @@ export class HouseFunction extends Construct {
       applicationLogLevelV2: ApplicationLogLevel[config.lambda.logLevel],
       systemLogLevelV2: SystemLogLevel.INFO,
       tracing: Tracing.ACTIVE,
+      // From config by service name: a cap that keeps this function from starving the others, and
+      // a floor the others cannot take from it.
+      reservedConcurrentExecutions: config.lambda.reservedConcurrency[props.serviceName],
       environment,
       bundling: {
         minify,
@@ -149,6 +175,25 @@ export class HouseFunction extends Construct {
     if (props.table) {
       this.grantTable(props.table);
       this.grantCursorKey(props.table.resources);
+    }
+
+    if (props.asyncInvocation) {
+      this.failedInvocations = new Queue(this, 'FailedInvocations', {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: FAILED_INVOCATION_RETENTION,
+      });
+      // Grants the role sqs:SendMessage on this queue.
+      this.function.configureAsyncInvoke({
+        onFailure: new SqsDestination(this.failedInvocations),
+        retryAttempts: props.asyncInvocation.retryAttempts ?? 2,
+        maxEventAge: props.asyncInvocation.maxEventAge ?? Duration.hours(6),
+      });
+      Validations.of(this.failedInvocations).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason:
+          'This queue is itself the end of the line: it is the on-failure destination of the function’s asynchronous invocations (and the dead-letter queue of the rule or subscription that invokes it), alarmed on by the observability construct and kept 14 days for inspection and redrive.',
+      });
     }
 
     Validations.of(this.role).acknowledge({
@@ -206,4 +251,9 @@ export class HouseFunction extends Construct {
       }),
     );
   }
+}
+
+/** Every house Lambda below a scope (the app: every one of the environment). */
+export function houseFunctionsIn(scope: IConstruct): HouseFunction[] {
+  return scope.node.findAll().filter((c): c is HouseFunction => c instanceof HouseFunction);
 }

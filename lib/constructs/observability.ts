@@ -11,13 +11,11 @@ import {
   type Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { AlarmNotifications } from './alarm-notifications';
 
 const PERIOD = Duration.minutes(5);
 /** A handful of 5xx in five minutes is an incident; a single one is usually a client racing a deploy. */
@@ -38,39 +36,35 @@ export interface ObservabilityProps {
   /** Short environment name, used in the dashboard name and alarm descriptions. */
   readonly stageName: string;
   readonly httpApi: IHttpApi;
-  /** Functions by a short display name (`agents`, `auth`, ...), each getting an error alarm. */
+  /** Functions by a short display name (`agents`, `auth`, ...), each getting an error alarm and a dashboard line. */
   readonly functions: Readonly<Record<string, IFunction>>;
+  /** Names among `functions` whose error alarm lives in their own stack: dashboard lines only. */
+  readonly functionsAlarmedElsewhere?: readonly string[];
   readonly table: ITableV2;
   /** The table's global secondary indexes, whose throttling is reported separately from the table's. */
   readonly indexNames: readonly string[];
   /** The async execution queue: alarms on dead-lettered messages and on messages left waiting. */
   readonly executionQueue: WorkQueue;
-  /** Subscribed to the alarm topic when given. */
-  readonly alarmEmail?: string;
+  /**
+   * On-failure queues of asynchronously invoked functions, by the function's display name: any
+   * message in one is an event that failed every attempt.
+   */
+  readonly failedInvocationQueues?: Readonly<Record<string, IQueue>>;
+  /** Where every alarm goes (the stateful stack's alarm topic and the operator's topics). */
+  readonly notifications: Pick<AlarmNotifications, 'notify'>;
 }
 
 /**
  * One dashboard and the alarms worth waking up for: API 5xx, Lambda errors per function, DynamoDB
- * throttling, dead-lettered executions and executions left waiting, all notifying one SNS topic.
+ * throttling, dead-lettered executions, executions left waiting and asynchronous invocations that
+ * failed every attempt, all notifying the stateful stack's alarm topic (and the operator's topics).
  */
 export class Observability extends Construct {
   public readonly dashboard: Dashboard;
-  public readonly alarmTopic: Topic;
   public readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-
-    // Encrypted in transit only: CloudWatch alarms cannot publish to a topic whose KMS key policy
-    // does not name cloudwatch.amazonaws.com, and a silent alarm is worse than a plaintext one.
-    this.alarmTopic = new Topic(this, 'AlarmTopic', {
-      displayName: `Agent platform alarms (${props.stageName})`,
-      enforceSSL: true,
-    });
-    if (props.alarmEmail) {
-      this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
-    }
-    const notify = new SnsAction(this.alarmTopic);
 
     const api5xx = props.httpApi.metricServerError({ period: PERIOD, statistic: 'Sum' });
     const api4xx = props.httpApi.metricClientError({ period: PERIOD, statistic: 'Sum' });
@@ -123,17 +117,9 @@ export class Observability extends Construct {
       }),
     );
     for (const [name, fn] of functions) {
-      alarms.push(
-        new Alarm(this, `${name}-ErrorsAlarm`, {
-          alarmDescription: `Lambda ${name} failed an invocation (${props.stageName})`,
-          // Unlabelled, so the alarm is a plain metric alarm rather than a one-metric expression.
-          metric: fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-        }),
-      );
+      if (!props.functionsAlarmedElsewhere?.includes(name)) {
+        alarms.push(functionErrorsAlarm(this, name, fn, props.stageName));
+      }
     }
     alarms.push(
       new Alarm(this, 'TableThrottleAlarm', {
@@ -164,10 +150,25 @@ export class Observability extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     );
-    for (const alarm of alarms) {
-      alarm.addAlarmAction(notify);
-      alarm.addOkAction(notify);
-    }
+    const failedInvocations = Object.entries(props.failedInvocationQueues ?? {}).map(([name, failures]) => {
+      const waiting = failures.metricApproximateNumberOfMessagesVisible({
+        period: PERIOD,
+        statistic: 'Maximum',
+        label: name,
+      });
+      alarms.push(
+        new Alarm(this, `${name}-FailedInvocationsAlarm`, {
+          alarmDescription: `An asynchronous invocation of Lambda ${name} failed every attempt and is in its on-failure queue (${props.stageName})`,
+          metric: failures.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+      return waiting;
+    });
+    props.notifications.notify(alarms);
     this.alarms = alarms;
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -199,6 +200,9 @@ export class Observability extends Construct {
       graph('Execution queue oldest message age (s)', [queueOldestAge]),
       graph('Dead-lettered executions', [deadLettered]),
     );
+    if (failedInvocations.length > 0) {
+      this.dashboard.addWidgets(graph('Failed asynchronous invocations', failedInvocations));
+    }
   }
 
   /**
@@ -231,6 +235,19 @@ export class Observability extends Construct {
       label: 'Throttle events',
     });
   }
+}
+
+/** `<name>-ErrorsAlarm`: any failed invocation of the function within five minutes. */
+export function functionErrorsAlarm(scope: Construct, name: string, fn: IFunction, stageName: string): Alarm {
+  return new Alarm(scope, `${name}-ErrorsAlarm`, {
+    alarmDescription: `Lambda ${name} failed an invocation (${stageName})`,
+    // Unlabelled, so the alarm is a plain metric alarm rather than a one-metric expression.
+    metric: fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
 }
 
 function graph(title: string, left: IMetric[]): GraphWidget {

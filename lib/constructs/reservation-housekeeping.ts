@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
@@ -45,14 +46,23 @@ export class ReservationHousekeeping extends Construct {
         EVENT_BUS_NAME: props.eventBus.eventBusName,
       },
       table: { resources: props.data, access: 'readWrite' },
+      // A missed sweep is harmless (the next one catches up): no long retry tail, but a sweep that
+      // fails every attempt is kept and alarmed on.
+      asyncInvocation: { retryAttempts: 2, maxEventAge: Duration.minutes(10) },
     });
+    const failedInvocations = this.function.failedInvocations as Queue;
     props.eventBus.grantPutEventsTo(this.function.role);
     this.rule = new Rule(this, 'Schedule', {
       description: `Every ${HOUSEKEEPING_RATE.toMinutes()} minutes: release expired token reservations (${config.stageName})`,
       schedule: Schedule.rate(HOUSEKEEPING_RATE),
-      // A missed sweep is harmless (the next one catches up): no long retry tail.
+      // Events the rule could not deliver at all (the function gone, throttled past the event age)
+      // join the function's failed invocations.
       targets: [
-        new LambdaFunction(this.function.function, { retryAttempts: 2, maxEventAge: Duration.minutes(10) }),
+        new LambdaFunction(this.function.function, {
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(10),
+          deadLetterQueue: failedInvocations,
+        }),
       ],
     });
   }

@@ -1,16 +1,17 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
-import { ApprovalWorkflow } from '../constructs/approval-workflow';
-import { BillingWorkflow } from '../constructs/billing-workflow';
+import type { AlarmNotifications } from '../constructs/alarm-notifications';
 import type { DataTableResources } from '../constructs/data-table';
 import { ExecutionQueue } from '../constructs/execution-queue';
+import { houseFunctionsIn } from '../constructs/house-function';
 import { PlatformHttpApi } from '../constructs/http-api';
 import { Observability } from '../constructs/observability';
 import { ReservationHousekeeping } from '../constructs/reservation-housekeeping';
+import type { WorkflowStack } from './workflow-stack';
 
 export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -22,36 +23,32 @@ export interface ApiStackProps extends StackProps {
   readonly issuerUrl: string;
   /** The stateful stack's domain event bus. */
   readonly eventBus: IEventBus;
+  /** The stateful stack's alarm topic and the operator's topics. */
+  readonly notifications: Pick<AlarmNotifications, 'notify'>;
+  /** The workflow stack: its approvals, which the decision Lambdas start and resume, and the rows it adds to the dashboard. */
+  readonly workflows: WorkflowStack;
 }
 
 /**
- * The compute side: HTTP Lambdas and the HTTP API in front of them, the async execution queue and
- * its worker, and their dashboard and alarms.
+ * The compute side that may be destroyed and redeployed at any time: HTTP Lambdas and the HTTP
+ * API in front of them, the async execution queue and its worker, housekeeping, the dashboard and
+ * the alarms on them. Nothing here has a fixed name and a retain policy both, and no state machine
+ * lives here (see the workflow stack).
  */
 export class ApiStack extends Stack {
   /** The async execution queue, its dead-letter queue and the worker Lambda. */
   public readonly executions: ExecutionQueue;
   public readonly api: PlatformHttpApi;
-  /** Action approvals: state machine and its step Lambda. */
-  public readonly approvals: ApprovalWorkflow;
-  /** The monthly fee run: state machine, step Lambdas, schedule. */
-  public readonly billing: BillingWorkflow;
   /** The scheduled release of token reservations whose hold ran out. */
   public readonly housekeeping: ReservationHousekeeping;
   public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { config } = props;
+    const { config, workflows } = props;
+    const { approvals, billing } = workflows;
 
     this.executions = new ExecutionQueue(this, 'Executions', {
-      config,
-      data: props.data,
-      eventBus: props.eventBus,
-    });
-
-    // Before the HTTP API: the Lambdas that decide actions start it and resume it.
-    this.approvals = new ApprovalWorkflow(this, 'Approvals', {
       config,
       data: props.data,
       eventBus: props.eventBus,
@@ -65,7 +62,7 @@ export class ApiStack extends Stack {
       issuerUrl: props.issuerUrl,
       executionQueue: this.executions.queue,
       eventBus: props.eventBus,
-      approvalWorkflow: this.approvals,
+      approvalWorkflow: approvals,
     });
 
     this.housekeeping = new ReservationHousekeeping(this, 'ReservationHousekeeping', {
@@ -74,11 +71,11 @@ export class ApiStack extends Stack {
       eventBus: props.eventBus,
     });
 
-    this.billing = new BillingWorkflow(this, 'MonthlyBilling', {
-      config,
-      data: props.data,
-      eventBus: props.eventBus,
-    });
+    // Every house Lambda of this stack and of the workflows, for the on-failure queue alarms.
+    const failedInvocationQueues: Record<string, IQueue> = {};
+    for (const fn of [...houseFunctionsIn(this), ...houseFunctionsIn(workflows)]) {
+      if (fn.failedInvocations) failedInvocationQueues[fn.serviceName] = fn.failedInvocations;
+    }
 
     this.observability = new Observability(this, 'Observability', {
       stageName: config.stageName,
@@ -87,24 +84,20 @@ export class ApiStack extends Stack {
         ...Object.fromEntries(Object.entries(this.api.functions).map(([name, fn]) => [name, fn.function])),
         'execution-worker': this.executions.worker.function,
         'reservation-housekeeping': this.housekeeping.function.function,
-        'approval-step': this.approvals.stepFunction.function,
         ...Object.fromEntries(
-          Object.entries(this.billing.functions).map(([name, fn]) => [`billing-${name}`, fn.function]),
+          Object.entries(workflows.stepFunctions()).map(([name, fn]) => [name, fn.function]),
         ),
       },
+      functionsAlarmedElsewhere: Object.keys(workflows.stepFunctions()),
       executionQueue: this.executions,
+      failedInvocationQueues,
       table: props.data.table,
       indexNames: props.data.indexNames,
-      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+      notifications: props.notifications,
     });
 
-    // The billing run's and the approvals' alarms notify the same topic, and their rows join the dashboard.
-    const notify = new SnsAction(this.observability.alarmTopic);
-    for (const alarm of [...this.billing.alarms, ...this.approvals.alarms]) {
-      alarm.addAlarmAction(notify);
-      alarm.addOkAction(notify);
-    }
-    this.observability.dashboard.addWidgets(...this.billing.widgets());
-    this.observability.dashboard.addWidgets(...this.approvals.widgets());
+    // The workflows' rows join the one dashboard (their alarms live, and notify, in their own stack).
+    this.observability.dashboard.addWidgets(...billing.widgets());
+    this.observability.dashboard.addWidgets(...approvals.widgets());
   }
 }

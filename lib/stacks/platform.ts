@@ -1,12 +1,16 @@
 import type { App, Environment } from 'aws-cdk-lib';
-import type { EnvironmentConfig } from '../config';
+import { ConfigError, type EnvironmentConfig } from '../config';
+import { houseFunctionsIn } from '../constructs/house-function';
 import { ApiStack } from './api-stack';
 import { StatefulStack } from './stateful-stack';
+import { WorkflowStack } from './workflow-stack';
 
 export const PROJECT_TAG = 'agent-platform';
 
 export interface Platform {
   readonly stateful: StatefulStack;
+  /** The state machines: long-lived, because approvals wait in them for up to 23 h. */
+  readonly workflows: WorkflowStack;
   readonly api: ApiStack;
 }
 
@@ -31,16 +35,39 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
     description: `Agent platform (${config.stageName}): data table, user pool, event bus`,
     config,
   });
+  const workflows = new WorkflowStack(app, `${prefix}-Workflows`, {
+    env,
+    tags,
+    description: `Agent platform (${config.stageName}): approval and monthly billing state machines, their Lambdas, logs and schedule`,
+    config,
+    data: stateful.data,
+    eventBus: stateful.events.bus,
+    notifications: stateful.alarms,
+  });
   const api = new ApiStack(app, `${prefix}-Api`, {
     env,
     tags,
-    description: `Agent platform (${config.stageName}): HTTP API, Lambdas, dashboard and alarms`,
+    description: `Agent platform (${config.stageName}): HTTP API, Lambdas, execution queue, dashboard and alarms`,
     config,
     data: stateful.data,
     userPool: stateful.identity.userPool,
     userPoolClient: stateful.identity.userPoolClient,
     issuerUrl: stateful.identity.issuerUrl,
     eventBus: stateful.events.bus,
+    notifications: stateful.alarms,
+    workflows,
   });
-  return { stateful, api };
+  checkReservedConcurrencyNames(app, config);
+  return { stateful, workflows, api };
+}
+
+/** A reservation for a function that does not exist is a typo, not a no-op. */
+function checkReservedConcurrencyNames(app: App, config: EnvironmentConfig): void {
+  const known = new Set(houseFunctionsIn(app).map((fn) => fn.serviceName));
+  const unknown = Object.keys(config.lambda.reservedConcurrency).filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration for environment "${config.stageName}": lambda.reservedConcurrency names no function called ${unknown.join(', ')}. Functions: ${[...known].sort().join(', ')}`,
+    );
+  }
 }

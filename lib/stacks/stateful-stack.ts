@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
+import { AlarmNotifications } from '../constructs/alarm-notifications';
 import { DataTable } from '../constructs/data-table';
 import { PlatformEventBus } from '../constructs/event-bus';
 import { Identity } from '../constructs/identity';
@@ -11,12 +12,15 @@ export interface StatefulStackProps extends StackProps {
 
 /**
  * Everything that holds data or identity and must outlive any redeploy of the code: the table,
- * the user pool and the event bus. Kept apart so the API stack can be destroyed and rebuilt freely.
+ * the user pool, the event bus and the alarm topic with its subscriptions. Kept apart so the API
+ * stack can be destroyed and rebuilt freely.
  */
 export class StatefulStack extends Stack {
   public readonly data: DataTable;
   public readonly identity: Identity;
   public readonly events: PlatformEventBus;
+  /** Where every alarm of the environment goes; its subscribers come from config. */
+  public readonly alarms: AlarmNotifications;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
@@ -43,6 +47,11 @@ export class StatefulStack extends Stack {
     this.events = new PlatformEventBus(this, 'Events', {
       stageName: config.stageName,
       archiveRetention: Duration.days(config.eventArchiveRetentionDays),
+    });
+
+    this.alarms = new AlarmNotifications(this, 'Alarms', {
+      stageName: config.stageName,
+      subscribers: config.alarms,
     });
   }
 }

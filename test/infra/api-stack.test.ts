@@ -10,7 +10,7 @@ import {
 import type { HouseFunction } from '../../lib/constructs/house-function';
 import { IDENTITY_ACTIONS } from '../../lib/constructs/http-api';
 import { EXECUTION_QUEUE_AGE_THRESHOLD_SECONDS } from '../../lib/constructs/observability';
-import { buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
+import { alarmTopicReference, buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
@@ -141,12 +141,8 @@ describe('api stack', () => {
   });
 
   describe('lambdas', () => {
-    it('creates one function per HTTP_LAMBDAS entry, the execution worker, housekeeping and the billing run steps', () => {
-      template.resourceCountIs(
-        'AWS::Lambda::Function',
-        // + the approval workflow's step Lambda.
-        LAMBDA_NAMES.length + 2 + Object.keys(fixture.api.billing.functions).length + 1,
-      );
+    it('creates one function per HTTP_LAMBDAS entry, the execution worker and housekeeping (the workflow steps live in the workflow stack)', () => {
+      template.resourceCountIs('AWS::Lambda::Function', LAMBDA_NAMES.length + 2);
     });
 
     it.each(FUNCTION_NAMES)(
@@ -214,7 +210,8 @@ describe('api stack', () => {
     const deadLetterId = () => logicalIdOf(fixture.api, fixture.api.executions.deadLetterQueue);
 
     it('encrypts both queues with SQS-managed keys and keeps messages 4 and 14 days', () => {
-      template.resourceCountIs('AWS::SQS::Queue', 2);
+      // + housekeeping's on-failure queue.
+      template.resourceCountIs('AWS::SQS::Queue', 3);
       expect(queueProperties()).toMatchObject({
         SqsManagedSseEnabled: true,
         MessageRetentionPeriod: 4 * 86_400,
@@ -462,13 +459,7 @@ describe('api stack', () => {
     });
 
     it('hands every function the listing cursors’ signing key: its secret’s ARN, and GetSecretValue on that secret alone', () => {
-      const billingListing = fixture.api.billing.functions['list-tenants'];
-      const listingVariables = (
-        propertiesOf(logicalIdOf(fixture.api, billingListing.function)).Environment as {
-          Variables: Record<string, unknown>;
-        }
-      ).Variables;
-      const arn = listingVariables.CURSOR_KEY_SECRET_ARN;
+      const arn = variablesOf(FUNCTION_NAMES[0] as (typeof FUNCTION_NAMES)[number]).CURSOR_KEY_SECRET_ARN;
       expect(JSON.stringify(arn)).toContain('CursorKey');
       for (const name of FUNCTION_NAMES) {
         expect(variablesOf(name).CURSOR_KEY_SECRET_ARN).toEqual(arn);
@@ -531,22 +522,10 @@ describe('api stack', () => {
   });
 
   describe('observability', () => {
-    it('alarms on API 5xx, on each Lambda’s errors, on table throttling and on the execution queue, notifying the topic', () => {
-      // API 5xx, each HTTP Lambda and the worker, table throttling, the queue's two, the billing
-      // run's step Lambdas and the billing run's own alarms.
-      template.resourceCountIs(
-        'AWS::CloudWatch::Alarm',
-        1 +
-          FUNCTION_NAMES.length +
-          1 + // reservation housekeeping
-          1 +
-          2 +
-          Object.keys(fixture.api.billing.functions).length +
-          fixture.api.billing.alarms.length +
-          // the approval step Lambda's errors and the approval workflow's own alarms
-          1 +
-          fixture.api.approvals.alarms.length,
-      );
+    it('alarms on API 5xx, on each Lambda’s errors, on table throttling, on the execution queue and on failed async invocations, notifying the topic', () => {
+      // API 5xx, each HTTP Lambda and the worker, housekeeping, table throttling, the queue's two,
+      // housekeeping's failed invocations. The workflow steps' alarms live in the workflow stack.
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + FUNCTION_NAMES.length + 1 + 1 + 2 + 1);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: '5xx',
         Namespace: 'AWS/ApiGateway',
@@ -565,21 +544,15 @@ describe('api stack', () => {
           }),
         ]),
       });
-      const topicId = logicalIdOf(fixture.api, fixture.api.observability.alarmTopic);
+      const topic = alarmTopicReference(fixture);
       for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
-        expect((alarm as Resource).Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+        expect((alarm as Resource).Properties.AlarmActions).toEqual([topic]);
+        expect((alarm as Resource).Properties.OKActions).toEqual([topic]);
       }
     });
 
-    it('sends alarms to a topic that refuses plain HTTP publishers', () => {
-      template.resourceCountIs('AWS::SNS::Topic', 1);
-      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
-        },
-      });
+    it('creates no topic of its own: the alarm topic lives in the stateful stack', () => {
+      template.resourceCountIs('AWS::SNS::Topic', 0);
     });
 
     it('alarms as soon as the dead-letter queue holds a message', () => {

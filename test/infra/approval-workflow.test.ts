@@ -48,7 +48,7 @@ const LAMBDA_TRANSIENT_ERRORS = [
 const actionsOf = (statements: Statement[]) =>
   statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
-describe('approval workflow (api stack)', () => {
+describe('approval workflow (workflow stack)', () => {
   let fixture: PlatformFixture;
   let resources: Record<string, Resource>;
   let machineId: string;
@@ -56,9 +56,9 @@ describe('approval workflow (api stack)', () => {
 
   beforeAll(() => {
     fixture = buildPlatform('dev');
-    resources = Template.fromStack(fixture.api).toJSON().Resources as Record<string, Resource>;
-    machineId = logicalIdOf(fixture.api, fixture.api.approvals.stateMachine);
-    stepId = logicalIdOf(fixture.api, fixture.api.approvals.stepFunction.function);
+    resources = Template.fromStack(fixture.workflows).toJSON().Resources as Record<string, Resource>;
+    machineId = logicalIdOf(fixture.workflows, fixture.workflows.approvals.stateMachine);
+    stepId = logicalIdOf(fixture.workflows, fixture.workflows.approvals.stepFunction.function);
   });
 
   const machine = () => resources[machineId] as Resource;
@@ -73,7 +73,7 @@ describe('approval workflow (api stack)', () => {
       .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
   }
   const stepStatements = () =>
-    statementsOfRole(logicalIdOf(fixture.api, fixture.api.approvals.stepFunction.role));
+    statementsOfRole(logicalIdOf(fixture.workflows, fixture.workflows.approvals.stepFunction.role));
 
   /** The definition as Step Functions will run it: the file with the template's substitutions. */
   function resolvedDefinition(): AslMachine {
@@ -100,14 +100,16 @@ describe('approval workflow (api stack)', () => {
             {
               CloudWatchLogsLogGroup: {
                 LogGroupArn: {
-                  'Fn::GetAtt': [logicalIdOf(fixture.api, fixture.api.approvals.logGroup), 'Arn'],
+                  'Fn::GetAtt': [logicalIdOf(fixture.workflows, fixture.workflows.approvals.logGroup), 'Arn'],
                 },
               },
             },
           ],
         },
       });
-      expect(resources[logicalIdOf(fixture.api, fixture.api.approvals.logGroup)]?.Properties).toEqual({
+      expect(
+        resources[logicalIdOf(fixture.workflows, fixture.workflows.approvals.logGroup)]?.Properties,
+      ).toEqual({
         LogGroupName: '/aws/vendedlogs/states/agent-platform-dev-approval',
         RetentionInDays: fixture.config.logRetentionDays,
       });
@@ -186,7 +188,9 @@ describe('approval workflow (api stack)', () => {
     });
 
     it('may invoke exactly the step Lambda, unqualified, and nothing else but logs and X-Ray', () => {
-      const statements = statementsOfRole(logicalIdOf(fixture.api, fixture.api.approvals.stateMachine.role));
+      const statements = statementsOfRole(
+        logicalIdOf(fixture.workflows, fixture.workflows.approvals.stateMachine.role),
+      );
       const invoke = statements.filter((s) => JSON.stringify(s.Action).includes('lambda:'));
       expect(invoke).toEqual([
         { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [stepId, 'Arn'] } },
@@ -240,14 +244,14 @@ describe('approval workflow (api stack)', () => {
 
   describe('cdk-nag', () => {
     it('finds nothing unacknowledged in the workflow', () => {
-      const violations = new AwsSolutionsChecks().validateScope(fixture.api.approvals).violations;
+      const violations = new AwsSolutionsChecks().validateScope(fixture.workflows.approvals).violations;
       expect(
         violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath)}`),
       ).toEqual([]);
     });
 
     it('acknowledges only exact findings, each with a reason', () => {
-      const acks = fixture.api.approvals.node.findAll().flatMap((construct) =>
+      const acks = fixture.workflows.approvals.node.findAll().flatMap((construct) =>
         construct.node.metadata
           .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
           .flatMap((entry) =>

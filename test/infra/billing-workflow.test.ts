@@ -9,7 +9,13 @@ import {
   type MonthlyBillingStep,
 } from '../../lambdas/handlers/workflow/monthly-billing-definition';
 import { STEP_TIMEOUTS } from '../../lib/constructs/billing-workflow';
-import { buildPlatform, logicalIdOf, type PlatformFixture, REPO_ROOT } from './platform-fixture';
+import {
+  alarmTopicReference,
+  buildPlatform,
+  logicalIdOf,
+  type PlatformFixture,
+  REPO_ROOT,
+} from './platform-fixture';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
@@ -50,7 +56,7 @@ function tasksOf(machine: AslMachine, inMap?: string): { name: string; state: As
   ]);
 }
 
-describe('monthly billing workflow (api stack)', () => {
+describe('monthly billing workflow (workflow stack)', () => {
   let fixture: PlatformFixture;
   let template: Template;
   let resources: Record<string, Resource>;
@@ -58,14 +64,14 @@ describe('monthly billing workflow (api stack)', () => {
 
   beforeAll(() => {
     fixture = buildPlatform('dev');
-    template = Template.fromStack(fixture.api);
+    template = Template.fromStack(fixture.workflows);
     resources = template.toJSON().Resources as Record<string, Resource>;
-    machineId = logicalIdOf(fixture.api, fixture.api.billing.stateMachine);
+    machineId = logicalIdOf(fixture.workflows, fixture.workflows.billing.stateMachine);
   });
 
   const machine = () => resources[machineId] as Resource;
   const functionId = (step: MonthlyBillingStep) =>
-    logicalIdOf(fixture.api, fixture.api.billing.functions[step].function);
+    logicalIdOf(fixture.workflows, fixture.workflows.billing.functions[step].function);
   function statementsOfRole(roleId: string): Statement[] {
     return Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
@@ -73,7 +79,7 @@ describe('monthly billing workflow (api stack)', () => {
       .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
   }
   const statementsOf = (step: MonthlyBillingStep) =>
-    statementsOfRole(logicalIdOf(fixture.api, fixture.api.billing.functions[step].role));
+    statementsOfRole(logicalIdOf(fixture.workflows, fixture.workflows.billing.functions[step].role));
   const actionsOf = (statements: Statement[]) =>
     statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
@@ -103,14 +109,16 @@ describe('monthly billing workflow (api stack)', () => {
             {
               CloudWatchLogsLogGroup: {
                 LogGroupArn: {
-                  'Fn::GetAtt': [logicalIdOf(fixture.api, fixture.api.billing.logGroup), 'Arn'],
+                  'Fn::GetAtt': [logicalIdOf(fixture.workflows, fixture.workflows.billing.logGroup), 'Arn'],
                 },
               },
             },
           ],
         },
       });
-      expect(resources[logicalIdOf(fixture.api, fixture.api.billing.logGroup)]?.Properties).toEqual({
+      expect(
+        resources[logicalIdOf(fixture.workflows, fixture.workflows.billing.logGroup)]?.Properties,
+      ).toEqual({
         LogGroupName: '/aws/vendedlogs/states/agent-platform-dev-monthly-billing',
         RetentionInDays: fixture.config.logRetentionDays,
       });
@@ -189,7 +197,7 @@ describe('monthly billing workflow (api stack)', () => {
     });
 
     it('may invoke exactly the three step Lambdas, unqualified, and nothing else but logs and X-Ray', () => {
-      const roleId = logicalIdOf(fixture.api, fixture.api.billing.stateMachine.role);
+      const roleId = logicalIdOf(fixture.workflows, fixture.workflows.billing.stateMachine.role);
       const statements = statementsOfRole(roleId);
       const invoke = statements.filter((s) => JSON.stringify(s.Action).includes('lambda:'));
       expect(invoke).toEqual([
@@ -224,7 +232,7 @@ describe('monthly billing workflow (api stack)', () => {
       });
       const [scheduleId] = Object.keys(template.findResources('AWS::Scheduler::Schedule'));
       expect(resources[scheduleId as string]?.DependsOn).toContain(
-        logicalIdOf(fixture.api, fixture.api.billing.scheduleGroup),
+        logicalIdOf(fixture.workflows, fixture.workflows.billing.scheduleGroup),
       );
     });
 
@@ -293,7 +301,7 @@ describe('monthly billing workflow (api stack)', () => {
   });
 
   describe('alarms', () => {
-    const topicRef = () => ({ Ref: logicalIdOf(fixture.api, fixture.api.observability.alarmTopic) });
+    const topicRef = () => alarmTopicReference(fixture);
 
     it.each([
       ['ExecutionsFailed', 'AWS/States'],
@@ -325,14 +333,14 @@ describe('monthly billing workflow (api stack)', () => {
 
   describe('cdk-nag', () => {
     it('finds nothing unacknowledged in the workflow', () => {
-      const violations = new AwsSolutionsChecks().validateScope(fixture.api.billing).violations;
+      const violations = new AwsSolutionsChecks().validateScope(fixture.workflows.billing).violations;
       expect(
         violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath)}`),
       ).toEqual([]);
     });
 
     it('acknowledges only the wildcard that logging and X-Ray need, on the state machine role, with a reason', () => {
-      const acks = fixture.api.billing.node.findAll().flatMap((construct) =>
+      const acks = fixture.workflows.billing.node.findAll().flatMap((construct) =>
         construct.node.metadata
           .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
           .flatMap((entry) =>
@@ -343,17 +351,17 @@ describe('monthly billing workflow (api stack)', () => {
             })),
           ),
       );
-      const machineRole = fixture.api.billing.stateMachine.role.node.path;
+      const machineRole = fixture.workflows.billing.stateMachine.role.node.path;
       const onMachine = acks.filter((ack) => ack.path === machineRole);
       expect(onMachine).toEqual([
         { path: machineRole, id: 'AwsSolutions-IAM5[Resource::*]', reason: expect.stringMatching(/X-Ray/) },
       ]);
       // The rest are the house Lambda's own (X-Ray on its role, the pinned runtime).
-      const houseFunctions = Object.values(fixture.api.billing.functions).map((fn) => fn.node.path);
+      const houseFunctions = Object.values(fixture.workflows.billing.functions).map((fn) => fn.node.path);
       for (const ack of acks.filter((a) => a.path !== machineRole)) {
         expect(houseFunctions.some((p) => ack.path.startsWith(`${p}/`))).toBe(true);
       }
-      expect(Stack.of(fixture.api.billing).stackName).toBe(fixture.api.stackName);
+      expect(Stack.of(fixture.workflows.billing).stackName).toBe(fixture.workflows.stackName);
     });
   });
 });

@@ -5,7 +5,8 @@ import {
   loadEnvironmentConfig,
   parseEnvironmentConfig,
 } from '../../lib/config';
-import { cdkJsonContext } from './platform-fixture';
+import { placeholderReason } from '../../lib/operator-settings';
+import { cdkJsonContext, PROD_OPERATOR_CONTEXT } from './platform-fixture';
 
 const SPEC_TOKEN_COSTS = {
   whatsappConversation: 10,
@@ -30,7 +31,7 @@ function devConfig(): EnvironmentConfig {
 
 describe('environment config', () => {
   it.each(['dev', 'prod'])('loads the %s environment from cdk.json with the specified token costs', (env) => {
-    const config = loadEnvironmentConfig(appWith({ ...cdkJsonContext(), env }));
+    const config = loadEnvironmentConfig(appWith({ ...cdkJsonContext(), ...PROD_OPERATOR_CONTEXT, env }));
     expect(config.stageName).toBe(env);
     expect(config.tokenCosts).toEqual(SPEC_TOKEN_COSTS);
   });
@@ -52,7 +53,9 @@ describe('environment config', () => {
   });
 
   it('keeps prod data and dev disposable', () => {
-    const prod = loadEnvironmentConfig(appWith({ ...cdkJsonContext(), env: 'prod' }));
+    const prod = loadEnvironmentConfig(
+      appWith({ ...cdkJsonContext(), ...PROD_OPERATOR_CONTEXT, env: 'prod' }),
+    );
     expect(prod).toMatchObject({
       removalPolicy: 'retain',
       pointInTimeRecovery: true,
@@ -83,7 +86,7 @@ describe('environment config', () => {
       region: 'mars-1',
       logRetentionDays: 10,
       lambda: { memoryMb: 64, timeoutSeconds: 60, logLevel: 'DEBUG' },
-      alarmEmail: 'not-an-email',
+      alarms: { emails: ['not-an-email'] },
     };
     let message = '';
     try {
@@ -93,13 +96,13 @@ describe('environment config', () => {
       message = (error as Error).message;
     }
     expect(message).toContain(
-      'Invalid configuration for environment "dev" (cdk.json context environments.dev)',
+      'Invalid configuration for environment "dev" (cdk.json context environments.dev',
     );
     expect(message).toContain('region: must be an AWS region');
     expect(message).toContain('logRetentionDays: must be one of 1, 3, 5');
     expect(message).toContain('lambda.memoryMb:');
     expect(message).toContain('lambda.timeoutSeconds:');
-    expect(message).toContain('alarmEmail:');
+    expect(message).toContain('alarms.emails.0:');
   });
 
   it('refuses unknown keys, so a typo cannot silently fall back to a default', () => {
@@ -116,5 +119,175 @@ describe('environment config', () => {
     expect(() =>
       parseEnvironmentConfig('dev', { ...devConfig(), tokenCosts: { ...SPEC_TOKEN_COSTS, call: -1 } }),
     ).toThrow(/tokenCosts\.call/);
+  });
+});
+
+/** The message of the ConfigError that loading `env` with these `-c` settings throws ('' if none). */
+function refusal(env: string, operatorContext: Record<string, unknown>): string {
+  try {
+    loadEnvironmentConfig(appWith({ ...cdkJsonContext(), ...operatorContext, env }));
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  return '';
+}
+
+describe('operator settings', () => {
+  it('refuses a production synth without alarm subscribers or origins, saying which -c settings to give', () => {
+    const message = refusal('prod', {});
+    expect(message).toContain('Invalid configuration for environment "prod"');
+    expect(message).toMatch(
+      /- alarms: a production environment needs at least one alarm subscriber.*-c alarmEmail=.*-c alarmTopicArn=/,
+    );
+    expect(message).toMatch(
+      /- api\.corsAllowedOrigins: no browser origin is allowed.*-c corsAllowedOrigins=https:\/\//,
+    );
+  });
+
+  it('accepts a production synth with one subscriber of either kind', () => {
+    const origins = { corsAllowedOrigins: PROD_OPERATOR_CONTEXT.corsAllowedOrigins };
+    expect(refusal('prod', { ...origins, alarmEmail: PROD_OPERATOR_CONTEXT.alarmEmail })).toBe('');
+    expect(refusal('prod', { ...origins, alarmTopicArn: PROD_OPERATOR_CONTEXT.alarmTopicArn })).toBe('');
+  });
+
+  it('takes a Slack channel as <workspace id>/<channel id>, which is enough of a subscriber for prod', () => {
+    const origins = { corsAllowedOrigins: PROD_OPERATOR_CONTEXT.corsAllowedOrigins };
+    const prod = loadEnvironmentConfig(
+      appWith({ ...cdkJsonContext(), ...origins, alarmSlackChannel: 'T07ABCDEF12/C07ABCDEF12', env: 'prod' }),
+    );
+    expect(prod.alarms.slackChannel).toEqual({ workspaceId: 'T07ABCDEF12', channelId: 'C07ABCDEF12' });
+    expect(refusal('prod', { ...origins, alarmSlackChannel: '#ops-alerts' })).toMatch(
+      /alarms\.slackChannel\.workspaceId: must be a Slack workspace id[^\n]*\n[^\n]*alarms\.slackChannel\.channelId: must be a Slack channel id/,
+    );
+  });
+
+  it('refuses "*" as a production CORS origin, and allows it in dev', () => {
+    const message = refusal('prod', {
+      ...PROD_OPERATOR_CONTEXT,
+      corsAllowedOrigins: 'https://console.acme-agents.io,*',
+    });
+    expect(message).toMatch(
+      /- api\.corsAllowedOrigins: "\*" lets any web page call the production API.*-c corsAllowedOrigins=/,
+    );
+    expect(devConfig().api.corsAllowedOrigins).toEqual(['*']);
+  });
+
+  it.each([
+    [
+      'alarmEmail',
+      'ops@example.com',
+      'alarms.emails.0',
+      /example\.com is a reserved example domain.*-c alarmEmail=/,
+    ],
+    ['alarmEmail', 'oncall@acme.test', 'alarms.emails.0', /acme\.test is a reserved example domain/],
+    [
+      'alarmTopicArn',
+      'arn:aws:sns:eu-west-1:123456789012:alerts',
+      'alarms.snsTopicArns.0',
+      /123456789012 is an example account id.*-c alarmTopicArn=/,
+    ],
+    [
+      'corsAllowedOrigins',
+      'https://app.example.com',
+      'api.corsAllowedOrigins.0',
+      /example\.com.*-c corsAllowedOrigins=/,
+    ],
+    [
+      'corsAllowedOrigins',
+      'https://changeme.acme-agents.io',
+      'api.corsAllowedOrigins.0',
+      /reads like a placeholder/,
+    ],
+    ['alarmEmail', 'oncall@yourcompany.com', 'alarms.emails.0', /reads like a placeholder/],
+  ])('refuses the placeholder -c %s=%s, naming %s', (key, value, where, reason) => {
+    const message = refusal('prod', { ...PROD_OPERATOR_CONTEXT, [key]: value });
+    const line = message.split('\n').find((l) => l.startsWith(`  - ${where}:`)) ?? '';
+    expect(line).toContain(`"${value}" is a placeholder`);
+    expect(line).toMatch(reason);
+  });
+
+  it('refuses placeholders in dev too, and in cdk.json settings (naming the cdk.json key)', () => {
+    expect(refusal('dev', { alarmEmail: 'me@example.org' })).toContain(
+      'alarms.emails.0: "me@example.org" is a placeholder',
+    );
+    const message = refusal('dev', {
+      environments: {
+        dev: {
+          ...(cdkJsonContext().environments as Record<string, object>).dev,
+          outbound: { sesFromAddress: 'noreply@example.net' },
+        },
+      },
+    });
+    expect(message).toContain('outbound.sesFromAddress: "noreply@example.net" is a placeholder');
+    expect(message).toContain('outbound.sesFromAddress in cdk.json');
+  });
+
+  it('adds comma-separated subscribers to those of cdk.json and replaces the origins', () => {
+    const base = cdkJsonContext();
+    const environments = base.environments as Record<string, Record<string, unknown>>;
+    const prod = loadEnvironmentConfig(
+      appWith({
+        ...base,
+        environments: {
+          ...environments,
+          prod: {
+            ...environments.prod,
+            alarms: { emails: ['pager@acme-agents.io'] },
+            api: {
+              ...(environments.prod?.api as object),
+              corsAllowedOrigins: ['https://old.acme-agents.io'],
+            },
+          },
+        },
+        env: 'prod',
+        alarmEmail: 'a@acme-agents.io, b@acme-agents.io',
+        alarmTopicArn: PROD_OPERATOR_CONTEXT.alarmTopicArn,
+        corsAllowedOrigins: 'https://console.acme-agents.io,https://chat.acme-agents.io',
+      }),
+    );
+    expect(prod.alarms).toEqual({
+      emails: ['pager@acme-agents.io', 'a@acme-agents.io', 'b@acme-agents.io'],
+      snsTopicArns: [PROD_OPERATOR_CONTEXT.alarmTopicArn],
+    });
+    expect(prod.api.corsAllowedOrigins).toEqual([
+      'https://console.acme-agents.io',
+      'https://chat.acme-agents.io',
+    ]);
+  });
+
+  it('refuses more than four operator topics (an alarm takes five actions, one is the platform topic)', () => {
+    const arns = [1, 2, 3, 4, 5].map((n) => `arn:aws:sns:eu-west-1:210987654321:team-${n}`).join(',');
+    expect(refusal('prod', { ...PROD_OPERATOR_CONTEXT, alarmTopicArn: arns })).toContain(
+      'alarms.snsTopicArns:',
+    );
+  });
+
+  it('ships no placeholder and no subscriber in cdk.json', () => {
+    const strings: string[] = [];
+    const collect = (value: unknown): void => {
+      if (typeof value === 'string') strings.push(value);
+      else if (Array.isArray(value)) value.forEach(collect);
+      else if (typeof value === 'object' && value !== null) Object.values(value).forEach(collect);
+    };
+    collect(cdkJsonContext().environments);
+    expect(strings.filter((value) => placeholderReason(value) !== undefined)).toEqual([]);
+    for (const env of Object.values(cdkJsonContext().environments as Record<string, { alarms?: unknown }>)) {
+      expect(env.alarms).toBeUndefined();
+    }
+  });
+
+  it('takes reserved concurrency by function name, and none by default', () => {
+    expect(devConfig().lambda.reservedConcurrency).toEqual({});
+    const prod = loadEnvironmentConfig(
+      appWith({ ...cdkJsonContext(), ...PROD_OPERATOR_CONTEXT, env: 'prod' }),
+    );
+    expect(prod.lambda.reservedConcurrency).toEqual({ 'execution-worker': 10 });
+    expect(() =>
+      parseEnvironmentConfig('dev', {
+        ...devConfig(),
+        lambda: { ...devConfig().lambda, reservedConcurrency: { 'execution-worker': 0 } },
+      }),
+    ).toThrow(/lambda\.reservedConcurrency\.execution-worker/);
   });
 });

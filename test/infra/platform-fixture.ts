@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, CfnResource, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { type EnvironmentConfig, loadEnvironmentConfig } from '../../lib/config';
 import { createPlatform, type Platform } from '../../lib/stacks/platform';
 
@@ -22,7 +23,19 @@ export interface FixtureOptions {
   readonly bundle?: boolean;
   /** Replaces top-level settings of the cdk.json environment, to exercise the other branch of a flag. */
   readonly configOverrides?: Partial<EnvironmentConfig>;
+  /**
+   * The operator's `-c` settings. @default {@link PROD_OPERATOR_CONTEXT} for prod (which refuses
+   * to synthesize without them), none for other environments.
+   */
+  readonly operatorContext?: Readonly<Record<string, string>>;
 }
+
+/** What an operator passes to synthesize prod, as the README's deploy section shows it. */
+export const PROD_OPERATOR_CONTEXT: Readonly<Record<string, string>> = {
+  alarmEmail: 'oncall@acme-agents.io',
+  alarmTopicArn: 'arn:aws:sns:eu-west-1:210987654321:ops-alerts',
+  corsAllowedOrigins: 'https://console.acme-agents.io',
+};
 
 export interface PlatformFixture extends Platform {
   readonly app: App;
@@ -31,7 +44,8 @@ export interface PlatformFixture extends Platform {
 
 /** Builds the app exactly as bin/app.ts does, for one environment of cdk.json. */
 export function buildPlatform(envName: string, options: FixtureOptions = {}): PlatformFixture {
-  const context: Record<string, unknown> = { ...cdkJsonContext(), env: envName };
+  const operatorContext = options.operatorContext ?? (envName === 'prod' ? PROD_OPERATOR_CONTEXT : {});
+  const context: Record<string, unknown> = { ...cdkJsonContext(), ...operatorContext, env: envName };
   // The CLI's --exclusively switch uses this context key to skip asset bundling.
   if (!options.bundle) context['aws:cdk:bundling-stacks'] = [];
   const app = new App({ context });
@@ -46,4 +60,18 @@ export function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: un
     throw new Error('construct has no CloudFormation resource as default child');
   }
   return stack.getLogicalId(resource as CfnResource);
+}
+
+/** How a stack's template refers to the stateful stack's alarm topic (a weak cross-stack reference). */
+export function alarmTopicReference(fixture: PlatformFixture): unknown {
+  const { stateful } = fixture;
+  const topicRef = JSON.stringify({ Ref: logicalIdOf(stateful, stateful.alarms.topic) });
+  const outputs = (Template.fromStack(stateful).toJSON().Outputs ?? {}) as Record<string, { Value: unknown }>;
+  const outputName = Object.entries(outputs).find(
+    ([, output]) => JSON.stringify(output.Value) === topicRef,
+  )?.[0];
+  if (!outputName) throw new Error('the stateful stack does not output the alarm topic');
+  return {
+    'Fn::GetStackOutput': { StackName: stateful.stackName, Region: stateful.region, OutputName: outputName },
+  };
 }

@@ -1,7 +1,14 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { TABLE_DEFINITION } from '../../lambdas/adapters/dynamodb/table-definition';
 import { ROLES } from '../../lambdas/domain/tenants/rbac';
-import { buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
+import {
+  alarmTopicReference,
+  buildPlatform,
+  logicalIdOf,
+  type PlatformFixture,
+  PROD_OPERATOR_CONTEXT,
+} from './platform-fixture';
 
 describe('stateful stack', () => {
   let dev: PlatformFixture;
@@ -168,6 +175,75 @@ describe('stateful stack', () => {
       devTemplate.hasResourceProperties('AWS::Events::Archive', {
         RetentionDays: dev.config.eventArchiveRetentionDays,
       });
+    });
+  });
+
+  describe('alarm topic', () => {
+    it('is the one topic, refusing plain HTTP publishers', () => {
+      devTemplate.resourceCountIs('AWS::SNS::Topic', 1);
+      devTemplate.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it('subscribes the configured addresses (none in dev, the -c alarmEmail one in prod)', () => {
+      devTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
+      prodTemplate.resourceCountIs('AWS::SNS::Subscription', 1);
+      prodTemplate.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: PROD_OPERATOR_CONTEXT.alarmEmail,
+        TopicArn: { Ref: logicalIdOf(prod.stateful, prod.stateful.alarms.topic) },
+      });
+    });
+
+    it('relays the topic to a Slack channel through AWS Chatbot when one is configured, notifications only', () => {
+      devTemplate.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 0);
+      const withSlack = buildPlatform('dev', {
+        operatorContext: { alarmSlackChannel: 'T07ABCDEF12/C07ABCDEF12' },
+      });
+      const template = Template.fromStack(withSlack.stateful);
+      template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+        ConfigurationName: 'agent-platform-dev-alarms',
+        SlackWorkspaceId: 'T07ABCDEF12',
+        SlackChannelId: 'C07ABCDEF12',
+        SnsTopicArns: [{ Ref: logicalIdOf(withSlack.stateful, withSlack.stateful.alarms.topic) }],
+        GuardrailPolicies: [
+          Match.objectLike({
+            'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::aws:policy/CloudWatchReadOnlyAccess'])]),
+          }),
+        ],
+      });
+      // The channel's role may do nothing.
+      const roleId = logicalIdOf(
+        withSlack.stateful,
+        withSlack.stateful.alarms.slackChannel?.role ?? withSlack.stateful,
+      );
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes(roleId),
+      );
+      expect(policies).toEqual([]);
+      expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+      expect(new AwsSolutionsChecks().validateScope(withSlack.stateful).violations).toEqual([]);
+    });
+
+    it('makes every alarm of prod notify the topic and the operator’s topic, on ALARM and on OK', () => {
+      const topic = alarmTopicReference(prod);
+      let alarms = 0;
+      for (const stack of [prod.workflows, prod.api]) {
+        for (const alarm of Object.values(
+          Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'),
+        )) {
+          alarms += 1;
+          const actions = [topic, PROD_OPERATOR_CONTEXT.alarmTopicArn];
+          expect(alarm.Properties.AlarmActions).toEqual(actions);
+          expect(alarm.Properties.OKActions).toEqual(actions);
+        }
+      }
+      expect(alarms).toBe(prod.api.observability.alarms.length + prod.workflows.alarms.length);
     });
   });
 

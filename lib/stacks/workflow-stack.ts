@@ -1,0 +1,62 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config';
+import type { AlarmNotifications } from '../constructs/alarm-notifications';
+import { ApprovalWorkflow } from '../constructs/approval-workflow';
+import { BillingWorkflow } from '../constructs/billing-workflow';
+import type { DataTableResources } from '../constructs/data-table';
+import type { HouseFunction } from '../constructs/house-function';
+import { functionErrorsAlarm } from '../constructs/observability';
+
+export interface WorkflowStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly data: DataTableResources;
+  /** The stateful stack's domain event bus. */
+  readonly eventBus: IEventBus;
+  /** The stateful stack's alarm topic and the operator's topics. */
+  readonly notifications: Pick<AlarmNotifications, 'notify'>;
+}
+
+/**
+ * The state machines and what they own: the approval workflow (whose executions wait up to 23 h
+ * for a decision) and the monthly billing run, with their step Lambdas, their named and retained
+ * log groups, the billing schedule and the workflows' own alarms. Kept out of the API stack so that
+ * destroying and redeploying the HTTP side neither kills a waiting approval nor collides with a
+ * retained log group; the API stack references these machines, never the other way round.
+ */
+export class WorkflowStack extends Stack {
+  /** Action approvals: state machine, its log group and its step Lambda. */
+  public readonly approvals: ApprovalWorkflow;
+  /** The monthly fee run: state machine, step Lambdas, schedule. */
+  public readonly billing: BillingWorkflow;
+  /** The workflows' alarms: executions failed or timed out, the schedule dropped, step Lambda errors. */
+  public readonly alarms: readonly Alarm[];
+
+  constructor(scope: Construct, id: string, props: WorkflowStackProps) {
+    // Deleting this stack ends every waiting approval: protected wherever the data is.
+    super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
+    const { config, data, eventBus } = props;
+
+    this.approvals = new ApprovalWorkflow(this, 'Approvals', { config, data, eventBus });
+    this.billing = new BillingWorkflow(this, 'MonthlyBilling', { config, data, eventBus });
+    // The step Lambdas' error alarms live beside them, so the workflows stay watched while the
+    // API stack (whose dashboard still shows them) is away.
+    const stepErrors = Object.entries(this.stepFunctions()).map(([name, fn]) =>
+      functionErrorsAlarm(this, name, fn.function, config.stageName),
+    );
+    this.alarms = [...this.billing.alarms, ...this.approvals.alarms, ...stepErrors];
+    props.notifications.notify(this.alarms);
+  }
+
+  /** The step Lambdas by display name (`approval-step`, `billing-<step>`), as the dashboard shows them. */
+  public stepFunctions(): Record<string, HouseFunction> {
+    return {
+      'approval-step': this.approvals.stepFunction,
+      ...Object.fromEntries(
+        Object.entries(this.billing.functions).map(([name, fn]) => [`billing-${name}`, fn]),
+      ),
+    };
+  }
+}
