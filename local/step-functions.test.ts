@@ -58,6 +58,8 @@ function billingMachine(options: {
   tenants: string[];
   pageSize?: number;
   pagesPerExecution?: number;
+  /** Tenants the listing's filter drops after the Limit, as DynamoDB's FilterExpression does: pages can be empty. */
+  filteredOut?: string[];
   charge?: Charge;
   suspend?: (tenantId: string) => void;
 }) {
@@ -69,7 +71,7 @@ function billingMachine(options: {
       async listTenantIds(page) {
         const start = page.cursor ? Number(page.cursor) : 0;
         const end = start + page.limit;
-        const items = options.tenants.slice(start, end);
+        const items = options.tenants.slice(start, end).filter((t) => !options.filteredOut?.includes(t));
         return end < options.tenants.length ? { items, nextCursor: String(end) } : { items };
       },
     },
@@ -342,6 +344,23 @@ describe('the monthly billing run’s executions (a page execution each, continu
     expect(large.max).toBeLessThanOrEqual(small.max);
     for (const run of large.runs) expect(run.events).toBeLessThanOrEqual(15 * 3 + 17);
     for (const page of [...small.pages, ...large.pages]) expect(page.events).toBe(11 * 5 + 6);
+  });
+
+  it('starts no page execution for an empty page, and still continues as new on time', async () => {
+    const { machine, service, calls } = billingMachine({
+      tenants: tenants(6),
+      pageSize: 2,
+      pagesPerExecution: 2,
+      filteredOut: ['ten_002', 'ten_003'],
+    });
+    const tally = (await machine.run({ period: '2026-12' }).result) as BillingRunTally;
+    expect(tally).toMatchObject({ pages: 3, tenants: 4, charged: 4, failed: 0 });
+    expect(calls.charge.sort()).toEqual(['ten_000', 'ten_001', 'ten_004', 'ten_005']);
+    // Pages 1 and 3 only...
+    expect(await executionsOf(service, LOCAL_MONTHLY_BILLING_ARNS.page)).toHaveLength(2);
+    // ...and the empty page 2 counts towards the pages per execution: page 3 is read by the second.
+    const runs = await executionsOf(service, LOCAL_MONTHLY_BILLING_ARNS.run);
+    expect(runs.map((r) => r.name.replace(/^.*-/, ''))).toEqual([expect.any(String), 'p3']);
   });
 
   it('stops the page execution it waits for when it is stopped', async () => {

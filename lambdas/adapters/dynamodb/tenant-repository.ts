@@ -26,6 +26,14 @@ const TENANT_LIST_PARTITION = 'TENANTS';
 const tenantListKey = (tenantId: string) => ({ gsi1pk: TENANT_LIST_PARTITION, gsi1sk: tenantId });
 const slugKey = (slug: string) => ({ pk: `SLUG#${slug}`, sk: 'SLUG' });
 
+/** A tenant's item: the tenant, keyed by its id and listed on the tenant index (access pattern 18). */
+export const tenantItem = (tenant: Tenant) => ({
+  ...tenantKey(tenant.id),
+  ...tenantListKey(tenant.id),
+  entity: 'tenant',
+  ...tenant,
+});
+
 export class DynamoTenantRepository implements TenantRepository {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -40,7 +48,7 @@ export class DynamoTenantRepository implements TenantRepository {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...tenantKey(tenant.id), ...tenantListKey(tenant.id), entity: 'tenant', ...tenant },
+                Item: tenantItem(tenant),
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
