@@ -31,7 +31,7 @@ const USAGE = `Usage: npm run billing:monthly -- --data-dir DIR [--period YYYY-M
   --period YYYY-MM          the month to bill (default: the current month, UTC)
   --table NAME              the platform's table (default: agent-platform-local)
   --page-size N             tenants per page, each charged in its own execution (default: 100, at most 300)
-  --pages-per-execution N   pages before the run continues as a new execution (default: 100, at most 500)`;
+  --pages-per-execution N   pages before the run continues as a new execution (default: 100, at most 400)`;
 
 class UsageError extends Error {}
 
@@ -100,7 +100,7 @@ async function main(): Promise<number> {
   // the log configuration when imported, which is set below).
   for (const [option, most] of [
     ['page-size', 300],
-    ['pages-per-execution', 500],
+    ['pages-per-execution', 400],
   ] as const) {
     const value = values[option];
     if (value !== undefined && !(/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= most)) {

@@ -224,17 +224,19 @@ export function foldResults(tally: BillingRunTally, results: readonly TenantResu
 /** Tenants per page, so per page execution: bounds the state's size (a result is ~100 bytes). */
 export const DEFAULT_TENANT_PAGE_SIZE = 100;
 /**
- * The largest page: a page execution's history is at most ~80 events per tenant when every step
- * of every tenant exhausts its retries (14 without retries), 300 × 80 + 6 < 25,000.
+ * The largest page: a page execution records 11 events per tenant that pays, 14 per tenant
+ * suspended, and 6; at most 80 per tenant when every step exhausts its retries (the charge's and
+ * the suspension's 11 retries × 3 each): 300 × 80 + 6 < 25,000.
  */
 export const MAX_TENANT_PAGE_SIZE = 300;
 /** Pages one execution of the run reads before it continues as a new execution. */
 export const DEFAULT_PAGES_PER_EXECUTION = 100;
 /**
- * The most: the run's execution records 15 events a page (at most 42 with every retry used) and
- * ~25 of its own, 500 × 42 + 25 < 25,000.
+ * The most: the run's execution records 15 events a page (ListTenants 5, a Choice 2, ChargePage 6,
+ * a Choice 2), at most 57 with every retry used (ListTenants 6 × 3, ChargePage 6 × 4), and at most
+ * 17 of its own: 400 × 57 + 17 < 25,000.
  */
-export const MAX_PAGES_PER_EXECUTION = 500;
+export const MAX_PAGES_PER_EXECUTION = 400;
 
 export interface ListTenantsDeps {
   readonly tenants: Pick<TenantRepository, 'listTenantIds'>;
