@@ -324,11 +324,11 @@ describe('monthly billing workflow (api stack)', () => {
         },
       ]);
       const text = (value: unknown) => JSON.stringify(value).replace(/"/g, '');
-      expect((nested[0]?.Resource as unknown[]).map(text).sort()).toEqual([
+      expect(((nested[0]?.Resource ?? []) as unknown[]).map(text).sort()).toEqual([
         expect.stringMatching(/:stateMachine:agent-platform-dev-monthly-billing-page\]\]\}$/),
         expect.stringMatching(/:stateMachine:agent-platform-dev-monthly-billing\]\]\}$/),
       ]);
-      expect((nested[1]?.Resource as unknown[]).map(text).sort()).toEqual([
+      expect(((nested[1]?.Resource ?? []) as unknown[]).map(text).sort()).toEqual([
         expect.stringMatching(/:execution:agent-platform-dev-monthly-billing-page:\*\]\]\}$/),
         expect.stringMatching(/:execution:agent-platform-dev-monthly-billing:\*\]\]\}$/),
       ]);
