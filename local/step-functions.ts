@@ -27,7 +27,10 @@ import {
  * object; Lambda's JSON boundary (inputs and outputs are serialised, undefined dropped, 256 KB
  * limit) and its error shape (Error = the error's name, Cause = `{errorType, errorMessage, trace}`).
  * Like a stopped execution on AWS, an aborted one starts no further task, but lets the handlers
- * already running finish (`idle()` waits for them). JSONata is not supported (nor used here).
+ * already running finish (`idle()` waits for them). Nested executions
+ * (`states:startExecution[.sync[:2]]`) run in-process on a `LocalStepFunctions` service, which
+ * also counts each execution's history events as the service would write them
+ * (`historyEventsOf`). JSONata is not supported (nor used here).
  */
 
 // aws-local-stepfunctions 3 targets Node 22 and calls Promise.withResolvers (Node 22+) for every
