@@ -1,8 +1,9 @@
 /**
  * Local mode's monthly fee run: `npm run billing:monthly -- --data-dir DIR [--period YYYY-MM]`.
  *
- * Runs statemachines/monthly-billing.asl.json — the definition deployed on AWS — with the local
- * Step Functions runner and the three step handlers, against the local platform's data. Without
+ * Runs statemachines/monthly-billing.asl.json and the page machine each page of tenants runs in
+ * (monthly-billing-page.asl.json) — the definitions deployed on AWS — with the local Step
+ * Functions runner and the three step handlers, against the local platform's data. Without
  * `--period` it bills the current month (UTC), as the monthly schedule does on the 1st.
  *
  * Which data: `npm start` keeps DynamoDB Local in the memory of its own process unless it is
@@ -23,14 +24,15 @@ import { parseArgs } from 'node:util';
 import { DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from '../local/dynamodb-local';
 
-const USAGE = `Usage: npm run billing:monthly -- --data-dir DIR [--period YYYY-MM] [--table NAME] [--page-size N]
-       npm run billing:monthly -- --dynamodb-endpoint URL [--period YYYY-MM] [--table NAME] [--page-size N]
+const USAGE = `Usage: npm run billing:monthly -- --data-dir DIR [--period YYYY-MM] [--table NAME] [--page-size N] [--pages-per-execution N]
+       npm run billing:monthly -- --dynamodb-endpoint URL [--period YYYY-MM] [--table NAME] [--page-size N] [--pages-per-execution N]
 
   --data-dir DIR            the directory \`npm start -- --data-dir DIR\` keeps its data in
   --dynamodb-endpoint URL   a DynamoDB Local you started yourself, instead of --data-dir
   --period YYYY-MM          the month to bill (default: the current month, UTC)
   --table NAME              the platform's table (default: agent-platform-local)
-  --page-size N             tenants per page of the run (default: 100)`;
+  --page-size N             tenants per page, each charged in its own execution (default: 100, at most 300)
+  --pages-per-execution N   pages before the run continues as a new execution (default: 100, at most 400)`;
 
 class UsageError extends Error {}
 
@@ -84,6 +86,7 @@ async function main(): Promise<number> {
       'dynamodb-endpoint': { type: 'string' },
       table: { type: 'string', default: 'agent-platform-local' },
       'page-size': { type: 'string' },
+      'pages-per-execution': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -93,6 +96,17 @@ async function main(): Promise<number> {
   }
   if (values.period !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(values.period)) {
     throw new UsageError(`--period: ${values.period} is not a month (YYYY-MM)`);
+  }
+  // billing-run.ts's MAX_TENANT_PAGE_SIZE and MAX_PAGES_PER_EXECUTION (not imported here: it reads
+  // the log configuration when imported, which is set below).
+  for (const [option, most] of [
+    ['page-size', 300],
+    ['pages-per-execution', 400],
+  ] as const) {
+    const value = values[option];
+    if (value !== undefined && !(/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= most)) {
+      throw new UsageError(`--${option}: ${value} is not a whole number from 1 to ${most}`);
+    }
   }
   if (values['data-dir'] && values['dynamodb-endpoint']) {
     throw new UsageError('Give --data-dir or --dynamodb-endpoint, not both');
@@ -135,14 +149,16 @@ async function main(): Promise<number> {
       // The tenant listing's cursors are signed; they live only as long as this run.
       CURSOR_SIGNING_KEY: process.env.CURSOR_SIGNING_KEY ?? randomBytes(32).toString('base64url'),
       ...(values['page-size'] ? { TENANT_PAGE_SIZE: values['page-size'] } : {}),
+      ...(values['pages-per-execution'] ? { PAGES_PER_EXECUTION: values['pages-per-execution'] } : {}),
     });
     // Local mode publishes to the in-process bus (no EventBridge), whose events are listed below.
     delete process.env.EVENT_BUS_NAME;
     // Imported only now: the step handlers read their configuration at import, as in Lambda.
-    const { monthlyBillingMachine } = await import('../local/step-functions');
+    const { LocalStepFunctions, monthlyBillingMachine } = await import('../local/step-functions');
     const { localEventBus } = await import('../lambdas/adapters/billing-composition');
 
-    const machine = await monthlyBillingMachine();
+    const service = new LocalStepFunctions();
+    const machine = await monthlyBillingMachine({ service });
     const input: Record<string, string> = values.period ? { period: values.period } : {};
     console.log(`Monthly billing run for ${values.period ?? 'the current month (UTC)'} on ${where}`);
     const execution = machine.run(input);
@@ -158,6 +174,11 @@ async function main(): Promise<number> {
     try {
       const tally = await execution.result;
       console.log(JSON.stringify(tally, null, 2));
+      const sizes = await Promise.all(service.executions.map((r) => r.execution.historyEvents));
+      const pageRuns = service.executions.filter((r) => r.stateMachineArn.endsWith(':monthly-billing-page'));
+      console.log(
+        `Executions: ${service.executions.length - pageRuns.length} of the run, ${pageRuns.length} of its pages; the longest history: ${Math.max(...sizes)} events (Step Functions' limit: 25,000)`,
+      );
       const counts = new Map<string, number>();
       for (const event of localEventBus.recent) counts.set(event.type, (counts.get(event.type) ?? 0) + 1);
       if (counts.size > 0) {

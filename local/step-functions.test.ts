@@ -13,6 +13,7 @@ import {
 } from '../lambdas/handlers/workflow/billing-run';
 import {
   MONTHLY_BILLING_DEFINITION,
+  MONTHLY_BILLING_PAGE_DEFINITION,
   MONTHLY_BILLING_STEPS,
 } from '../lambdas/handlers/workflow/monthly-billing-definition';
 import {
@@ -20,29 +21,35 @@ import {
   ExecutionAbortedError,
   ExecutionError,
   functionOf,
+  LOCAL_MONTHLY_BILLING_ARNS,
+  LocalStepFunctions,
   loadDefinition,
   localFunctionArn,
+  localMonthlyBilling,
   type TaskHandler,
   taskStates,
   waitsForTaskToken,
 } from './step-functions';
 
 /**
- * The monthly billing ASL on the local runner with the real paging step over an in-memory tenant
- * list and scripted charge/suspend steps: the state machine's own behaviour (periods, paging,
- * Map, Choice, Retry, Catch, abort), independent of the billing domain. The run against
- * DynamoDB Local with the real steps is test/integration/monthly-billing.test.ts.
+ * The monthly billing ASL files (the run and its page machine) on the local runner with the real
+ * paging step over an in-memory tenant list and scripted charge/suspend steps: the state
+ * machines' own behaviour (periods, paging, a page execution per page, continuing as a new
+ * execution, Map, Choice, Retry, Catch, abort), independent of the billing domain. The run
+ * against DynamoDB Local with the real steps is test/integration/monthly-billing.test.ts.
  */
 const FILE = join(__dirname, '..', MONTHLY_BILLING_DEFINITION);
+const PAGE_FILE = join(__dirname, '..', MONTHLY_BILLING_PAGE_DEFINITION);
 const ARN = {
-  list: localFunctionArn('list'),
-  charge: localFunctionArn('charge'),
-  suspend: localFunctionArn('suspend'),
+  list: localFunctionArn('monthly-billing-list-tenants'),
+  charge: localFunctionArn('monthly-billing-charge-monthly-fee'),
+  suspend: localFunctionArn('monthly-billing-suspend-tenant'),
 };
 const SUBSTITUTIONS = {
   ListTenantsFunctionArn: ARN.list,
   ChargeMonthlyFeeFunctionArn: ARN.charge,
   SuspendTenantFunctionArn: ARN.suspend,
+  ChargePageStateMachineArn: LOCAL_MONTHLY_BILLING_ARNS.page,
 };
 
 type Charge = (tenantId: string, period: string) => unknown;
@@ -50,46 +57,60 @@ type Charge = (tenantId: string, period: string) => unknown;
 function billingMachine(options: {
   tenants: string[];
   pageSize?: number;
+  pagesPerExecution?: number;
+  /** Tenants the listing's filter drops after the Limit, as DynamoDB's FilterExpression does: pages can be empty. */
+  filteredOut?: string[];
   charge?: Charge;
   suspend?: (tenantId: string) => void;
 }) {
   const calls = { list: 0, charge: [] as string[], suspend: [] as string[], periods: new Set<string>() };
   const listStep = listTenantsStep({
     pageSize: options.pageSize ?? 2,
+    pagesPerExecution: options.pagesPerExecution ?? 100,
     tenants: {
       async listTenantIds(page) {
         const start = page.cursor ? Number(page.cursor) : 0;
         const end = start + page.limit;
-        const items = options.tenants.slice(start, end);
+        const items = options.tenants.slice(start, end).filter((t) => !options.filteredOut?.includes(t));
         return end < options.tenants.length ? { items, nextCursor: String(end) } : { items };
       },
     },
   });
   const charge =
     options.charge ?? ((tenantId: string) => ({ tenantId, outcome: 'charged', entryId: `e-${tenantId}` }));
-  const handlers: Record<string, TaskHandler> = {
-    [ARN.list]: (input) => {
+  const handlers = {
+    'list-tenants': (input: unknown) => {
       calls.list++;
       return listStep(input);
     },
-    [ARN.charge]: async (input) => {
+    'charge-monthly-fee': async (input: unknown) => {
       const { tenantId, period } = input as { tenantId: string; period: string };
       calls.charge.push(tenantId);
       calls.periods.add(period);
       const result = await charge(tenantId, period);
       return { period, ...(result as object) };
     },
-    [ARN.suspend]: (input) => {
+    'suspend-tenant': (input: unknown) => {
       const { tenantId, period } = input as { tenantId: string; period: string };
       calls.suspend.push(tenantId);
       options.suspend?.(tenantId);
       return { tenantId, period, outcome: 'suspended' };
     },
   };
-  return {
-    machine: createLocalStateMachine({ definitionFile: FILE, substitutions: SUBSTITUTIONS, handlers }),
-    calls,
-  };
+  const service = new LocalStepFunctions();
+  return { machine: localMonthlyBilling({ handlers, service }), calls, service };
+}
+
+/** The executions of one machine, with their history sizes, in start order. */
+async function executionsOf(service: LocalStepFunctions, stateMachineArn: string) {
+  const records = service.executions.filter((r) => r.stateMachineArn === stateMachineArn);
+  return Promise.all(
+    records.map(async (r) => ({
+      name: r.name,
+      parentArn: r.parentArn,
+      events: await r.execution.historyEvents,
+    })),
+  );
 }
 
 const tenants = (n: number) => Array.from({ length: n }, (_, i) => `ten_${String(i).padStart(3, '0')}`);
@@ -248,23 +269,209 @@ describe('the monthly billing ASL, run locally', () => {
   });
 });
 
+describe('the monthly billing run’s executions (a page execution each, continued as new)', () => {
+  it('charges each page in its own execution, named after the run and the page', async () => {
+    const { machine, service } = billingMachine({ tenants: tenants(5), pageSize: 2 });
+    const root = machine.run(
+      { period: '2026-12' },
+      { executionId: 'arn:aws:states:us-east-1:000000000000:execution:monthly-billing:first' },
+    );
+    await root.result;
+    const pages = await executionsOf(service, LOCAL_MONTHLY_BILLING_ARNS.page);
+    expect(pages.map((p) => p.name)).toEqual(
+      [1, 2, 3].map((n) => expect.stringMatching(new RegExp(`^2026-12-[0-9a-f]{24}-p${n}$`))),
+    );
+    expect(
+      pages.every(
+        (p) => p.parentArn === 'arn:aws:states:us-east-1:000000000000:execution:monthly-billing:first',
+      ),
+    ).toBe(true);
+    expect(new Set(pages.map((p) => p.name.split('-')[2])).size).toBe(1);
+  });
+
+  it('continues as a new execution every PAGES_PER_EXECUTION pages, handing the tally over', async () => {
+    const { machine, service, calls } = billingMachine({
+      tenants: tenants(11),
+      pageSize: 2,
+      pagesPerExecution: 2,
+    });
+    const tally = (await machine.run({ period: '2026-12' }).result) as BillingRunTally;
+    // The first execution's output is the run's tally, however many executions it took.
+    expect(tally).toEqual({
+      period: '2026-12',
+      pages: 6,
+      tenants: 11,
+      charged: 11,
+      alreadyCharged: 0,
+      suspended: 0,
+      failed: 0,
+      failures: [],
+    });
+    expect([...calls.charge].sort()).toEqual(tenants(11));
+    const runs = await executionsOf(service, LOCAL_MONTHLY_BILLING_ARNS.run);
+    // Six pages, two per execution.
+    expect(runs).toHaveLength(3);
+    expect(runs.slice(1).map((r) => r.name)).toEqual([
+      expect.stringMatching(/-from-p3$/),
+      expect.stringMatching(/-from-p5$/),
+    ]);
+    // Each continuation was started by the one before it.
+    const arns = service.executions.filter((r) => r.stateMachineArn === LOCAL_MONTHLY_BILLING_ARNS.run);
+    expect(arns[1]?.parentArn).toBe(arns[0]?.executionArn);
+    expect(arns[2]?.parentArn).toBe(arns[1]?.executionArn);
+  });
+
+  it('keeps every execution’s history bounded: the run’s by pages per execution, a page’s by its size', async () => {
+    const historyOf = async (count: number) => {
+      const { machine, service } = billingMachine({
+        tenants: tenants(count),
+        pageSize: 5,
+        pagesPerExecution: 3,
+      });
+      await machine.run({ period: '2026-12' }).result;
+      const runs = await executionsOf(service, LOCAL_MONTHLY_BILLING_ARNS.run);
+      const pages = await executionsOf(service, LOCAL_MONTHLY_BILLING_ARNS.page);
+      return { runs, pages, max: Math.max(...[...runs, ...pages].map((e) => e.events)) };
+    };
+    const small = await historyOf(15);
+    const large = await historyOf(90);
+    // 3 pages of 5 tenants per run execution: six times the tenants, six times the executions...
+    expect(small.runs).toHaveLength(1);
+    expect(large.runs).toHaveLength(6);
+    // ...and no execution any longer: a run execution records 15 events a page and at most 17 of
+    // its own (start, period, the last ListTenants, Done, end); a page 11 per tenant that pays, and 6.
+    expect(small.max).toBe(15 * 3 + 17);
+    expect(large.max).toBeLessThanOrEqual(small.max);
+    for (const run of large.runs) expect(run.events).toBeLessThanOrEqual(15 * 3 + 17);
+    for (const page of [...small.pages, ...large.pages]) expect(page.events).toBe(11 * 5 + 6);
+  });
+
+  it('starts no page execution for an empty page, and still continues as new on time', async () => {
+    const { machine, service, calls } = billingMachine({
+      tenants: tenants(6),
+      pageSize: 2,
+      pagesPerExecution: 2,
+      filteredOut: ['ten_002', 'ten_003'],
+    });
+    const tally = (await machine.run({ period: '2026-12' }).result) as BillingRunTally;
+    expect(tally).toMatchObject({ pages: 3, tenants: 4, charged: 4, failed: 0 });
+    expect(calls.charge.sort()).toEqual(['ten_000', 'ten_001', 'ten_004', 'ten_005']);
+    // Pages 1 and 3 only...
+    expect(await executionsOf(service, LOCAL_MONTHLY_BILLING_ARNS.page)).toHaveLength(2);
+    // ...and the empty page 2 counts towards the pages per execution: page 3 is read by the second.
+    const runs = await executionsOf(service, LOCAL_MONTHLY_BILLING_ARNS.run);
+    expect(runs.map((r) => r.name.replace(/^.*-/, ''))).toEqual([expect.any(String), 'p3']);
+  });
+
+  it('stops the page execution it waits for when it is stopped', async () => {
+    let execution: ReturnType<ReturnType<typeof billingMachine>['machine']['run']> | undefined;
+    const { machine, calls, service } = billingMachine({
+      tenants: tenants(40),
+      pageSize: 20,
+      charge: async (tenantId) => {
+        if (calls.charge.length === 5) execution?.abort();
+        await new Promise((r) => setTimeout(r, 5));
+        return { tenantId, outcome: 'charged', entryId: 'e' };
+      },
+    });
+    execution = machine.run({ period: '2026-12' });
+    await expect(execution.result).rejects.toBeInstanceOf(ExecutionAbortedError);
+    await execution.idle();
+    expect(calls.charge.length).toBeLessThan(20);
+    const [page] = service.executions.filter((r) => r.stateMachineArn === LOCAL_MONTHLY_BILLING_ARNS.page);
+    expect(page?.execution.status).toBe('ABORTED');
+  });
+});
+
+describe('the local Step Functions service', () => {
+  const probe = () => {
+    const file = join(tmpdir(), `echo-${process.pid}.asl.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        StartAt: 'Echo',
+        TimeoutSeconds: 10,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ASL placeholder syntax
+        States: { Echo: { Type: 'Task', Resource: '${Fn}', TimeoutSeconds: 5, End: true } },
+      }),
+    );
+    const service = new LocalStepFunctions();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const arn = 'arn:aws:states:us-east-1:000000000000:stateMachine:echo';
+    const machine = createLocalStateMachine({
+      definitionFile: file,
+      stateMachineArn: arn,
+      substitutions: { Fn: ARN.list },
+      handlers: {
+        [ARN.list]: async (input) => {
+          await gate;
+          return input;
+        },
+      },
+      service,
+    });
+    service.register(arn, machine);
+    return { service, arn, release };
+  };
+
+  it('joins a running execution started again with the same name and input, and refuses a reused name otherwise', async () => {
+    const { service, arn, release } = probe();
+    const first = service.start(arn, { a: 1 }, { name: 'same' });
+    expect(service.start(arn, { a: 1 }, { name: 'same' })).toBe(first);
+    expect(() => service.start(arn, { a: 2 }, { name: 'same' })).toThrow(
+      expect.objectContaining({ name: 'StepFunctions.ExecutionAlreadyExistsException' }),
+    );
+    release();
+    expect(await first.execution.result).toEqual({ a: 1 });
+    expect(first.execution.status).toBe('SUCCEEDED');
+    expect(() => service.start(arn, { a: 1 }, { name: 'same' })).toThrow(
+      expect.objectContaining({ name: 'StepFunctions.ExecutionAlreadyExistsException' }),
+    );
+    expect(() => service.start(arn, {}, { name: 'not a valid name!' })).toThrow(
+      expect.objectContaining({ name: 'StepFunctions.InvalidNameException' }),
+    );
+    expect(first.executionArn).toBe('arn:aws:states:us-east-1:000000000000:execution:echo:same');
+    // ExecutionStarted, TaskStateEntered, 3 for the Lambda's attempt, TaskStateExited, ExecutionSucceeded.
+    expect(await first.execution.historyEvents).toBe(7);
+  });
+
+  it('refuses a Task that starts an execution when there is no service to run it', () => {
+    expect(() =>
+      createLocalStateMachine({
+        definitionFile: FILE,
+        substitutions: SUBSTITUTIONS,
+        handlers: { [ARN.list]: () => ({}) },
+      }),
+    ).toThrow(/ChargePage starts an execution/);
+  });
+});
+
 describe('the local runner', () => {
   it('applies DefinitionSubstitutions and finds the Task states, nested ones included', () => {
-    const definition = loadDefinition(FILE, SUBSTITUTIONS);
-    const resources = Object.fromEntries([...taskStates(definition)].map(([name, s]) => [name, s.Resource]));
-    expect(resources).toEqual({
+    const resourcesOf = (file: string) =>
+      Object.fromEntries(
+        [...taskStates(loadDefinition(file, SUBSTITUTIONS))].map(([name, s]) => [name, s.Resource]),
+      );
+    expect(resourcesOf(FILE)).toEqual({
       ListTenants: ARN.list,
-      ChargeMonthlyFee: ARN.charge,
-      SuspendTenant: ARN.suspend,
+      ChargePage: 'arn:aws:states:::states:startExecution.sync:2',
+      ContinueAsNew: 'arn:aws:states:::states:startExecution.sync:2',
     });
-    expect(Object.keys(SUBSTITUTIONS).sort()).toEqual(Object.keys(MONTHLY_BILLING_STEPS).sort());
+    expect(resourcesOf(PAGE_FILE)).toEqual({ ChargeMonthlyFee: ARN.charge, SuspendTenant: ARN.suspend });
+    expect(loadDefinition(FILE, SUBSTITUTIONS).States.ChargePage?.Parameters?.StateMachineArn).toBe(
+      LOCAL_MONTHLY_BILLING_ARNS.page,
+    );
+    expect(Object.keys(MONTHLY_BILLING_STEPS).every((p) => p in SUBSTITUTIONS)).toBe(true);
   });
 
   it('refuses a placeholder without a substitution and a Task without a handler', () => {
     expect(() => loadDefinition(FILE, {})).toThrow(/no substitution for \$\{ListTenantsFunctionArn\}/);
     expect(() =>
-      createLocalStateMachine({ definitionFile: FILE, substitutions: SUBSTITUTIONS, handlers: {} }),
-    ).toThrow(/Task state ListTenants: no local handler/);
+      createLocalStateMachine({ definitionFile: PAGE_FILE, substitutions: SUBSTITUTIONS, handlers: {} }),
+    ).toThrow(/Task state ChargeMonthlyFee: no local handler/);
   });
 
   it('hands a Lambda’s error to the machine as Lambda does, and enforces the payload limit', async () => {

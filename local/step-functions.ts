@@ -11,8 +11,10 @@ import {
 } from 'aws-local-stepfunctions';
 import {
   MONTHLY_BILLING_DEFINITION,
+  MONTHLY_BILLING_PAGE_DEFINITION,
   MONTHLY_BILLING_STEPS,
   type MonthlyBillingStep,
+  PAGE_STATE_MACHINE_PLACEHOLDER,
 } from '../lambdas/handlers/workflow/monthly-billing-definition';
 
 /**
@@ -25,7 +27,10 @@ import {
  * object; Lambda's JSON boundary (inputs and outputs are serialised, undefined dropped, 256 KB
  * limit) and its error shape (Error = the error's name, Cause = `{errorType, errorMessage, trace}`).
  * Like a stopped execution on AWS, an aborted one starts no further task, but lets the handlers
- * already running finish (`idle()` waits for them). JSONata is not supported (nor used here).
+ * already running finish (`idle()` waits for them). Nested executions
+ * (`states:startExecution[.sync[:2]]`) run in-process on a `LocalStepFunctions` service, which
+ * also counts each execution's history events as the service would write them
+ * (`historyEventsOf`). JSONata is not supported (nor used here).
  */
 
 // aws-local-stepfunctions 3 targets Node 22 and calls Promise.withResolvers (Node 22+) for every
@@ -51,6 +56,9 @@ function installPromiseWithResolvers(): void {
 }
 
 export { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError };
+
+/** One event of the local runner's execution log (the library does not export the type). */
+type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -134,6 +142,52 @@ export function functionOf(state: AslState): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
+/** Step Functions' own integration: StartExecution, `.sync` (output as a string) or `.sync:2` (as JSON). */
+const START_EXECUTION = 'arn:aws:states:::states:startExecution';
+
+/** Whether a Task starts an execution of a state machine (a nested workflow). */
+export function startsExecution(state: AslState): boolean {
+  return state.Resource?.startsWith(START_EXECUTION) ?? false;
+}
+
+/** What a Task records in an execution's history per attempt, as Step Functions does. */
+function eventsPerAttempt(state: AslState | undefined): number {
+  if (!state) return 0;
+  // TaskScheduled, TaskStarted, TaskSubmitted, TaskSucceeded|TaskFailed.
+  if (startsExecution(state) && state.Resource?.includes('.sync')) return 4;
+  // LambdaFunctionScheduled, LambdaFunctionStarted, LambdaFunctionSucceeded|Failed|TimedOut (or the
+  // integration's TaskScheduled, TaskStarted, TaskSucceeded|TaskFailed).
+  return 3;
+}
+
+/**
+ * How many events Step Functions would write to a Standard execution's history for one event of
+ * the local runner's log: the runner logs state entries and exits, retries, Map iterations and the
+ * execution's start and end; the service also records each Task attempt's scheduling, start and
+ * end (three events; four for `.sync`, with TaskSubmitted), and a Map state's start and end.
+ * Errors and catches add nothing of their own: the attempt's end is the failure.
+ */
+export function historyEventsOf(event: EventLog, tasks: ReadonlyMap<string, AslState>): number {
+  switch (event.type) {
+    case 'StateEntered':
+      return (
+        1 +
+        (event.state.type === 'Map' ? 1 : 0) +
+        (event.state.type === 'Task' ? eventsPerAttempt(tasks.get(event.state.name)) : 0)
+      );
+    case 'StateExited':
+      return 1 + (event.state.type === 'Map' ? 1 : 0);
+    case 'StateRetried':
+      return event.state.type === 'Task' ? eventsPerAttempt(tasks.get(event.state.name)) : 0;
+    case 'StateFailed':
+    case 'StateCaught':
+      return 0;
+    default:
+      // Execution started/succeeded/failed/aborted/timed out, Map iterations, Parallel branches.
+      return 1;
+  }
+}
+
 export interface LocalStateMachineOptions {
   /** The ASL file, e.g. `statemachines/monthly-billing.asl.json`. */
   readonly definitionFile: string;
@@ -141,6 +195,93 @@ export interface LocalStateMachineOptions {
   readonly substitutions: Readonly<Record<string, string>>;
   /** The function behind each Task Resource (after substitution): Lambda ARN → handler. */
   readonly handlers: Readonly<Record<string, TaskHandler>>;
+  /** The machine's ARN (`$$.StateMachine.Id`); a local one from the file's name by default. */
+  readonly stateMachineArn?: string;
+  /**
+   * Where its executions are recorded, and where Tasks that start an execution
+   * (`states:startExecution`, `.sync`, `.sync:2`) find the machine to run, in this process.
+   */
+  readonly service?: LocalStepFunctions;
+}
+
+/** One execution as the local service keeps it. */
+export interface LocalExecutionRecord {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  /** The execution that started it, for a nested one. */
+  readonly parentArn?: string;
+  readonly execution: LocalExecution;
+}
+
+/**
+ * A local Step Functions service: the machines by ARN, and every execution they ran, by name. A
+ * Task that starts an execution (`arn:aws:states:::states:startExecution[.sync[:2]]`) runs the
+ * named machine here, in-process, as the service would: a name already used for that machine
+ * joins the running execution when the input is the same (StartExecution is idempotent for
+ * Standard machines), and is refused with `StepFunctions.ExecutionAlreadyExistsException`
+ * otherwise; stopping the parent stops the executions its `.sync` Tasks wait for.
+ */
+export class LocalStepFunctions {
+  private readonly machines = new Map<string, LocalStateMachine>();
+  private readonly byName = new Map<
+    string,
+    { readonly input: string; readonly record: LocalExecutionRecord }
+  >();
+  /** Every execution, in the order they started. */
+  readonly executions: LocalExecutionRecord[] = [];
+
+  register(stateMachineArn: string, machine: LocalStateMachine): void {
+    this.machines.set(stateMachineArn, machine);
+  }
+
+  /** StartExecution. */
+  start(
+    stateMachineArn: string,
+    input: JsonValue,
+    options: {
+      readonly name?: string;
+      readonly parentArn?: string;
+      readonly runOptions?: LocalRunOptions;
+    } = {},
+  ): LocalExecutionRecord {
+    const machine = this.machines.get(stateMachineArn);
+    if (!machine) {
+      throw statesError(
+        'StepFunctions.StateMachineDoesNotExistException',
+        `No state machine ${stateMachineArn}`,
+      );
+    }
+    const name = options.name ?? randomUUID();
+    if (!/^[0-9A-Za-z_-]{1,80}$/.test(name)) {
+      throw statesError('StepFunctions.InvalidNameException', `Invalid execution name ${name}`);
+    }
+    const key = `${stateMachineArn}\n${name}`;
+    const text = JSON.stringify(input);
+    const existing = this.byName.get(key);
+    if (existing) {
+      if (existing.input === text && existing.record.execution.status === 'RUNNING') return existing.record;
+      throw statesError(
+        'StepFunctions.ExecutionAlreadyExistsException',
+        `Execution already exists: ${existing.record.executionArn}`,
+      );
+    }
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const execution = machine.run(input, {
+      ...options.runOptions,
+      executionId: executionArn,
+      parentArn: options.parentArn,
+    });
+    // run() records it (every run of a machine given this service is recorded there).
+    const record = this.executions.find((r) => r.execution === execution) as LocalExecutionRecord;
+    this.byName.set(key, { input: text, record });
+    return record;
+  }
+
+  /** @internal: run() records each execution of a machine given this service. */
+  record(record: LocalExecutionRecord): void {
+    this.executions.push(record);
+  }
 }
 
 export interface LocalRunOptions {
@@ -155,6 +296,8 @@ export interface LocalRunOptions {
   readonly timeoutOverridesMs?: Readonly<Record<string, number>>;
   /** Test-only: named `.waitForTaskToken` states' HeartbeatSeconds, in milliseconds. */
   readonly heartbeatOverridesMs?: Readonly<Record<string, number>>;
+  /** The execution whose Task started this one (set by the local service). */
+  readonly parentArn?: string;
 }
 
 export interface LocalExecution {
@@ -162,8 +305,15 @@ export interface LocalExecution {
   readonly result: Promise<JsonValue>;
   /** Stops the execution, as StopExecution does: no further state or task starts. */
   abort(): void;
-  /** Resolves once no task handler of this execution is running. */
+  /** Resolves once no task handler of this execution, or of an execution it started, is running. */
   idle(): Promise<void>;
+  /** RUNNING until the execution ends. */
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  /**
+   * The number of events Step Functions would have written to this execution's history (see
+   * `historyEventsOf`), once the execution has ended and its event log is closed.
+   */
+  readonly historyEvents: Promise<number>;
 }
 
 export interface LocalStateMachine {
@@ -267,6 +417,10 @@ export function createLocalStateMachine(options: LocalStateMachineOptions): Loca
   const asl = loadDefinition(options.definitionFile, options.substitutions);
   const tasks = taskStates(asl);
   for (const [name, state] of tasks) {
+    if (startsExecution(state)) {
+      if (!options.service) throw new Error(`Task state ${name} starts an execution: give a local service`);
+      continue;
+    }
     const fn = functionOf(state);
     if (!fn || !options.handlers[fn]) {
       throw new Error(
@@ -281,9 +435,17 @@ export function createLocalStateMachine(options: LocalStateMachineOptions): Loca
   const issued = new Set<string>();
   const waiters = new Map<string, Waiter>();
 
+  const stateMachineArn =
+    options.stateMachineArn ??
+    `arn:aws:states:us-east-1:000000000000:stateMachine:${options.definitionFile.replace(/^.*\/|\.asl\.json$/g, '')}`;
+
   function run(input: JsonValue, runOptions: LocalRunOptions = {}): LocalExecution {
     let aborted = false;
     const running = new Set<Promise<unknown>>();
+    /** Executions this one's Tasks started: stopped with it. */
+    const children = new Set<LocalExecution>();
+    const executionArn =
+      runOptions.executionId ?? `arn:aws:states:us-east-1:000000000000:execution:local:${randomUUID()}`;
     const ownTokens = new Set<string>();
     const timeouts = runOptions.timeoutOverridesMs ?? {};
     const heartbeats = runOptions.heartbeatOverridesMs ?? {};
@@ -380,11 +542,70 @@ export function createLocalStateMachine(options: LocalStateMachineOptions): Loca
       return promise;
     };
 
+    /**
+     * `states:startExecution[.sync[:2]]`: starts the named machine's execution on the local service;
+     * `.sync` waits for it and ends with DescribeExecution's answer (Output as text, or as JSON
+     * with `:2`), or fails with States.TaskFailed when it does not succeed.
+     */
+    const startExecution = async (
+      name: string,
+      state: AslState,
+      taskInput: JsonValue,
+    ): Promise<JsonValue> => {
+      if (aborted) throw new LocalAbortError(`${name} not started: the execution was stopped`);
+      const service = options.service as LocalStepFunctions;
+      const request = acrossTheWire(taskInput, `${name} input`) as {
+        StateMachineArn?: string;
+        Name?: string;
+        Input?: JsonValue;
+      };
+      const { StateMachineArn: target, Name: childName, Input: childInput = {} } = request;
+      if (typeof target !== 'string') throw statesError('States.Runtime', `${name}: no StateMachineArn`);
+      // Inherits the test-only run options (retry waits, shortened timeouts), not the execution id.
+      const { executionId: _id, parentArn: _parent, ...inherited } = runOptions;
+      const child = service.start(target, childInput, {
+        ...(childName === undefined ? {} : { name: childName }),
+        parentArn: executionArn,
+        runOptions: inherited,
+      });
+      const startDate = new Date().toISOString();
+      if (!state.Resource?.includes('.sync'))
+        return { ExecutionArn: child.executionArn, StartDate: startDate };
+      children.add(child.execution);
+      let output: JsonValue;
+      try {
+        output = await child.execution.result;
+      } catch (error) {
+        if (aborted) throw new LocalAbortError(`${name}: the execution was stopped`);
+        throw statesError(
+          'States.TaskFailed',
+          JSON.stringify({
+            ExecutionArn: child.executionArn,
+            Status: child.execution.status,
+            Error: ((error as Error).cause as Error | undefined)?.name ?? (error as Error).name,
+            Cause: ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message,
+          }),
+        );
+      }
+      return {
+        ExecutionArn: child.executionArn,
+        StateMachineArn: target,
+        Name: child.name,
+        Status: 'SUCCEEDED',
+        StartDate: startDate,
+        StopDate: new Date().toISOString(),
+        Input: JSON.stringify(childInput),
+        Output: state.Resource.endsWith(':2') ? output : JSON.stringify(output),
+      };
+    };
+
     const taskResourceLocalHandlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
     const retryIntervalOverrides: Record<string, number> = {};
     for (const [name, state] of effectiveTasks) {
       const handler = options.handlers[functionOf(state) as string] as TaskHandler;
-      if (waitsForTaskToken(state)) {
+      if (startsExecution(state)) {
+        taskResourceLocalHandlers[name] = (taskInput) => startExecution(name, state, taskInput);
+      } else if (waitsForTaskToken(state)) {
         taskResourceLocalHandlers[name] = (taskInput) => waitForToken(name, state, handler, taskInput);
       } else if (isLambdaInvoke(state)) {
         // The integration's result: the function's output is its Payload.
@@ -418,8 +639,10 @@ export function createLocalStateMachine(options: LocalStateMachineOptions): Loca
       },
     });
     const context: NonNullable<RunOptions['context']> = {
-      Execution: {
-        Id: runOptions.executionId ?? `arn:aws:states:us-east-1:000000000000:execution:local:${randomUUID()}`,
+      Execution: { Id: executionArn, Name: executionArn.slice(executionArn.lastIndexOf(':') + 1) },
+      StateMachine: {
+        Id: stateMachineArn,
+        Name: stateMachineArn.slice(stateMachineArn.lastIndexOf(':') + 1),
       },
       Task: task,
     };
@@ -438,16 +661,49 @@ export function createLocalStateMachine(options: LocalStateMachineOptions): Loca
       }
     };
     execution.result.then(settle, settle);
-    return {
+    let status: LocalExecution['status'] = 'RUNNING';
+    execution.result.then(
+      () => {
+        status = 'SUCCEEDED';
+      },
+      (error: unknown) => {
+        status =
+          error instanceof ExecutionAbortedError
+            ? 'ABORTED'
+            : error instanceof ExecutionTimeoutError
+              ? 'TIMED_OUT'
+              : 'FAILED';
+      },
+    );
+    const historyEvents = (async () => {
+      let events = 0;
+      for await (const event of execution.eventLogs) events += historyEventsOf(event, effectiveTasks);
+      return events;
+    })();
+    const local: LocalExecution = {
       result: execution.result as Promise<JsonValue>,
       abort: () => {
         aborted = true;
         execution.abort();
+        for (const child of children) child.abort();
       },
       idle: async () => {
         while (running.size > 0) await Promise.allSettled([...running]);
+        for (const child of children) await child.idle();
       },
+      get status() {
+        return status;
+      },
+      historyEvents,
     };
+    options.service?.record({
+      executionArn,
+      stateMachineArn,
+      name: executionArn.slice(executionArn.lastIndexOf(':') + 1),
+      ...(runOptions.parentArn ? { parentArn: runOptions.parentArn } : {}),
+      execution: local,
+    });
+    return local;
   }
 
   return {
@@ -487,17 +743,65 @@ export function localFunctionArn(functionName: string): string {
   return `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`;
 }
 
+/** The monthly billing machines' local ARNs. */
+export const LOCAL_MONTHLY_BILLING_ARNS = {
+  run: 'arn:aws:states:us-east-1:000000000000:stateMachine:monthly-billing',
+  page: 'arn:aws:states:us-east-1:000000000000:stateMachine:monthly-billing-page',
+} as const;
+
+/**
+ * statemachines/monthly-billing.asl.json and monthly-billing-page.asl.json on one local service,
+ * each Task mapped to its step's handler: the run machine, whose executions start the page
+ * machine's (and continue as new executions of the run machine) in this process.
+ */
+export function localMonthlyBilling(options: {
+  readonly handlers: Readonly<Record<MonthlyBillingStep, TaskHandler>>;
+  /** Where the executions are recorded; a new service by default. */
+  readonly service?: LocalStepFunctions;
+}): LocalStateMachine {
+  const service = options.service ?? new LocalStepFunctions();
+  const substitutions: Record<string, string> = {
+    [PAGE_STATE_MACHINE_PLACEHOLDER]: LOCAL_MONTHLY_BILLING_ARNS.page,
+  };
+  const handlers: Record<string, TaskHandler> = {};
+  for (const [placeholder, step] of Object.entries(MONTHLY_BILLING_STEPS)) {
+    const arn = localFunctionArn(`monthly-billing-${step.name}`);
+    substitutions[placeholder] = arn;
+    handlers[arn] = options.handlers[step.name];
+  }
+  const page = createLocalStateMachine({
+    definitionFile: join(REPO_ROOT, MONTHLY_BILLING_PAGE_DEFINITION),
+    stateMachineArn: LOCAL_MONTHLY_BILLING_ARNS.page,
+    substitutions,
+    handlers,
+    service,
+  });
+  const run = createLocalStateMachine({
+    definitionFile: join(REPO_ROOT, MONTHLY_BILLING_DEFINITION),
+    stateMachineArn: LOCAL_MONTHLY_BILLING_ARNS.run,
+    substitutions,
+    handlers,
+    service,
+  });
+  service.register(LOCAL_MONTHLY_BILLING_ARNS.page, page);
+  service.register(LOCAL_MONTHLY_BILLING_ARNS.run, run);
+  return run;
+}
+
 export interface MonthlyBillingMachineOptions {
   /**
    * Wraps a step's handler (fault injection, observation). The step handlers are imported on the
    * first call, so the table and the billing configuration must be in the environment by then.
    */
   readonly wrap?: (step: MonthlyBillingStep, handler: TaskHandler) => TaskHandler;
+  /** Where the executions are recorded (to count their history events); a new service by default. */
+  readonly service?: LocalStepFunctions;
 }
 
 /**
- * statemachines/monthly-billing.asl.json with the three step Lambdas' handlers, in this process.
- * The handlers read their configuration (TABLE_NAME, DYNAMODB_ENDPOINT, ...) when first imported.
+ * The monthly billing run (both machines, see `localMonthlyBilling`) with the three step Lambdas'
+ * handlers, in this process. The handlers read their configuration (TABLE_NAME,
+ * DYNAMODB_ENDPOINT, TENANT_PAGE_SIZE, PAGES_PER_EXECUTION, ...) when first imported.
  */
 export async function monthlyBillingMachine(
   options: MonthlyBillingMachineOptions = {},
@@ -507,16 +811,9 @@ export async function monthlyBillingMachine(
     'charge-monthly-fee': (await import('../lambdas/handlers/workflow/charge-monthly-fee')).handler,
     'suspend-tenant': (await import('../lambdas/handlers/workflow/suspend-tenant')).handler,
   };
-  const substitutions: Record<string, string> = {};
-  const handlers: Record<string, TaskHandler> = {};
-  for (const [placeholder, step] of Object.entries(MONTHLY_BILLING_STEPS)) {
-    const arn = localFunctionArn(`monthly-billing-${step.name}`);
-    substitutions[placeholder] = arn;
-    handlers[arn] = options.wrap ? options.wrap(step.name, imported[step.name]) : imported[step.name];
+  const handlers = {} as Record<MonthlyBillingStep, TaskHandler>;
+  for (const step of Object.keys(imported) as MonthlyBillingStep[]) {
+    handlers[step] = options.wrap ? options.wrap(step, imported[step]) : imported[step];
   }
-  return createLocalStateMachine({
-    definitionFile: join(REPO_ROOT, MONTHLY_BILLING_DEFINITION),
-    substitutions,
-    handlers,
-  });
+  return localMonthlyBilling({ handlers, ...(options.service ? { service: options.service } : {}) });
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { type Alarm, GraphWidget, type IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -16,8 +16,13 @@ import { Construct } from 'constructs';
 import { GSI1 } from '../../lambdas/adapters/dynamodb/table-definition';
 import {
   MONTHLY_BILLING_DEFINITION,
+  MONTHLY_BILLING_PAGE_DEFINITION,
   MONTHLY_BILLING_STEPS,
+  type MonthlyBillingPlaceholder,
   type MonthlyBillingStep,
+  PAGE_STATE_MACHINE_PLACEHOLDER,
+  PAGE_STEP_PLACEHOLDERS,
+  RUN_STEP_PLACEHOLDERS,
 } from '../../lambdas/handlers/workflow/monthly-billing-definition';
 import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
@@ -54,15 +59,28 @@ export interface BillingWorkflowProps {
 }
 
 /**
- * The monthly fee run (issue 4): the Standard state machine defined by
- * statemachines/monthly-billing.asl.json, its three step Lambdas, the EventBridge Scheduler
- * schedule that starts it on the 1st of each month, and alarms for a run that fails, times out
- * or never starts. The period comes from the schedule's time (see the ASL's ResolvePeriod);
- * to re-run a month by hand, start an execution with `{"period": "YYYY-MM"}`.
+ * Step Functions' managed EventBridge rule, through which a `.sync` Task learns that the
+ * execution it started has ended.
+ */
+export const SYNC_EXECUTION_EVENTS_RULE = 'StepFunctionsGetEventsForStepFunctionsExecutionRule';
+
+/**
+ * The monthly fee run (issues 4 and 10): two Standard state machines — the run
+ * (statemachines/monthly-billing.asl.json), which pages through the tenants, starts one execution
+ * of the page machine (statemachines/monthly-billing-page.asl.json) per page and continues as a
+ * new execution of itself every PAGES_PER_EXECUTION pages, so that no execution's history grows
+ * with the number of tenants — their three step Lambdas, the EventBridge Scheduler schedule that
+ * starts the run on the 1st of each month, and alarms for a run that fails, times out or never
+ * starts. The period comes from the schedule's time (see the ASL's ResolvePeriod); to re-run a
+ * month by hand, start an execution of the run with `{"period": "YYYY-MM"}`.
  */
 export class BillingWorkflow extends Construct {
+  /** The run: the machine the schedule starts. */
   public readonly stateMachine: StateMachine;
   public readonly logGroup: LogGroup;
+  /** The page machine: one execution per page of tenants, started by the run. */
+  public readonly pageStateMachine: StateMachine;
+  public readonly pageLogGroup: LogGroup;
   public readonly functions: Readonly<Record<MonthlyBillingStep, HouseFunction>>;
   public readonly schedule: Schedule;
   public readonly scheduleGroup: ScheduleGroup;
@@ -127,20 +145,30 @@ export class BillingWorkflow extends Construct {
       'suspend-tenant': suspendTenant,
     };
 
-    const steps: Record<string, HouseFunction> = {};
-    for (const [placeholder, step] of Object.entries(MONTHLY_BILLING_STEPS)) {
-      steps[placeholder] = this.functions[step.name];
-    }
-    // The very file local mode runs (npm run billing:monthly); the ARNs go in by substitution.
+    const stepsOf = (placeholders: readonly MonthlyBillingPlaceholder[]) =>
+      Object.fromEntries(placeholders.map((p) => [p, this.functions[MONTHLY_BILLING_STEPS[p].name]]));
+    // The very files local mode runs (npm run billing:monthly); the ARNs go in by substitution.
+    const pageName = `${name}-page`;
+    const page = workflowStateMachine(new Construct(this, 'Page'), {
+      config,
+      stateMachineName: pageName,
+      definitionFile: MONTHLY_BILLING_PAGE_DEFINITION,
+      steps: stepsOf(PAGE_STEP_PLACEHOLDERS),
+      stepsDescription: 'the charge and suspend step functions',
+    });
+    this.pageStateMachine = page.stateMachine;
+    this.pageLogGroup = page.logGroup;
     const workflow = workflowStateMachine(this, {
       config,
       stateMachineName: name,
       definitionFile: MONTHLY_BILLING_DEFINITION,
-      steps,
-      stepsDescription: 'the three step functions',
+      steps: stepsOf(RUN_STEP_PLACEHOLDERS),
+      stepsDescription: 'the list-tenants step function',
+      substitutions: { [PAGE_STATE_MACHINE_PLACEHOLDER]: page.stateMachine.stateMachineArn },
     });
     this.stateMachine = workflow.stateMachine;
     this.logGroup = workflow.logGroup;
+    this.grantNestedExecutions(this.stateMachine, [pageName, name]);
 
     this.scheduleGroup = new ScheduleGroup(this, 'ScheduleGroup', {
       scheduleGroupName: `agent-platform-${config.stageName}-billing`,
@@ -199,6 +227,61 @@ export class BillingWorkflow extends Construct {
         height: 6,
       }),
     ];
+  }
+
+  /**
+   * What `states:startExecution.sync:2` needs (as CDK's StepFunctionsStartExecution task grants
+   * it): start the named machines — the page machine, and the run itself to continue as new —,
+   * describe and stop their executions, and the managed rule that reports their end. The run's own
+   * ARN is built from its name: a reference to the machine would make its role depend on it.
+   */
+  private grantNestedExecutions(run: StateMachine, machineNames: readonly string[]): void {
+    const stack = Stack.of(this);
+    const arnOf = (resource: string, resourceName: string) =>
+      stack.formatArn({
+        service: 'states',
+        resource,
+        resourceName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    run.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['states:StartExecution'],
+        resources: machineNames.map((machineName) => arnOf('stateMachine', machineName)),
+      }),
+    );
+    run.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: machineNames.map((machineName) => arnOf('execution', `${machineName}:*`)),
+      }),
+    );
+    run.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [
+          stack.formatArn({
+            service: 'events',
+            resource: 'rule',
+            resourceName: SYNC_EXECUTION_EVENTS_RULE,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    // cdk-nag names the resource as the template has it: pseudo parameters where not resolved.
+    const asNagSees = (value: string, pseudo: string) =>
+      Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;
+    const arnPrefix = `arn:${asNagSees(stack.partition, 'Partition')}:states:${asNagSees(stack.region, 'Region')}:${asNagSees(stack.account, 'AccountId')}`;
+    Validations.of(run.role).acknowledge(
+      ...machineNames.map((machineName) => ({
+        id: `AwsSolutions-IAM5[Resource::${arnPrefix}:execution:${machineName}:*]`,
+        reason: `DescribeExecution and StopExecution on the executions of ${machineName} only, which the run starts under names it derives at run time (the period, the run and the page); .sync:2 needs them to follow and stop the execution it waits for.`,
+      })),
+    );
   }
 
   /** Query on the index that holds the tenant listing, and the key to read it: nothing else. */

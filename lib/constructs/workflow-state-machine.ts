@@ -28,6 +28,8 @@ export interface WorkflowStateMachineProps {
   readonly steps: Readonly<Record<string, HouseFunction>>;
   /** The step Lambdas as the cdk-nag acknowledgement names them ("the approval step function"). */
   readonly stepsDescription: string;
+  /** Other DefinitionSubstitutions (e.g. the ARN of a machine it starts); the grants are the caller's. */
+  readonly substitutions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -48,7 +50,7 @@ export function workflowStateMachine(
     removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
   });
 
-  const definitionSubstitutions: Record<string, string> = {};
+  const definitionSubstitutions: Record<string, string> = { ...props.substitutions };
   for (const [placeholder, step] of Object.entries(props.steps)) {
     definitionSubstitutions[placeholder] = step.function.functionArn;
   }

@@ -5,10 +5,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   MONTHLY_BILLING_DEFINITION,
+  MONTHLY_BILLING_PAGE_DEFINITION,
   MONTHLY_BILLING_STEPS,
   type MonthlyBillingStep,
+  PAGE_STATE_MACHINE_PLACEHOLDER,
 } from '../../lambdas/handlers/workflow/monthly-billing-definition';
-import { STEP_TIMEOUTS } from '../../lib/constructs/billing-workflow';
+import { STEP_TIMEOUTS, SYNC_EXECUTION_EVENTS_RULE } from '../../lib/constructs/billing-workflow';
 import {
   alarmTopicReference,
   buildPlatform,
@@ -22,6 +24,11 @@ type Statement = { Action: string | string[]; Resource: unknown; Effect: string;
 interface AslState {
   Type: string;
   Resource?: string;
+  Parameters?: Record<string, any>;
+  ResultSelector?: Record<string, string>;
+  ResultPath?: string;
+  OutputPath?: string;
+  Next?: string;
   TimeoutSeconds?: number;
   MaxConcurrency?: number;
   Retry?: { ErrorEquals: string[]; MaxAttempts?: number; BackoffRate?: number; IntervalSeconds?: number }[];
@@ -35,8 +42,9 @@ interface AslMachine {
   States: Record<string, AslState>;
 }
 
-const ASL_FILE = path.join(REPO_ROOT, MONTHLY_BILLING_DEFINITION);
-const ASL_TEXT = readFileSync(ASL_FILE, 'utf8');
+const ASL_TEXT = readFileSync(path.join(REPO_ROOT, MONTHLY_BILLING_DEFINITION), 'utf8');
+const PAGE_ASL_TEXT = readFileSync(path.join(REPO_ROOT, MONTHLY_BILLING_PAGE_DEFINITION), 'utf8');
+const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 const STEPS = Object.entries(MONTHLY_BILLING_STEPS) as [
   keyof typeof MONTHLY_BILLING_STEPS,
   { name: MonthlyBillingStep; entry: string },
@@ -61,15 +69,18 @@ describe('monthly billing workflow (workflow stack)', () => {
   let template: Template;
   let resources: Record<string, Resource>;
   let machineId: string;
+  let pageMachineId: string;
 
   beforeAll(() => {
     fixture = buildPlatform('dev');
     template = Template.fromStack(fixture.workflows);
     resources = template.toJSON().Resources as Record<string, Resource>;
     machineId = logicalIdOf(fixture.workflows, fixture.workflows.billing.stateMachine);
+    pageMachineId = logicalIdOf(fixture.workflows, fixture.workflows.billing.pageStateMachine);
   });
 
   const machine = () => resources[machineId] as Resource;
+  const pageMachine = () => resources[pageMachineId] as Resource;
   const functionId = (step: MonthlyBillingStep) =>
     logicalIdOf(fixture.workflows, fixture.workflows.billing.functions[step].function);
   function statementsOfRole(roleId: string): Statement[] {
@@ -84,20 +95,22 @@ describe('monthly billing workflow (workflow stack)', () => {
     statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
   /** The definition as Step Functions will run it: the file with the template's substitutions. */
-  function resolvedDefinition(): AslMachine {
-    const substitutions = machine().Properties.DefinitionSubstitutions as Record<string, unknown>;
-    const text = ASL_TEXT.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
+  function resolvedDefinition(of: Resource = machine(), file = ASL_TEXT): AslMachine {
+    const substitutions = of.Properties.DefinitionSubstitutions as Record<string, unknown>;
+    const text = file.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
       const value = substitutions[name];
       if (value === undefined) throw new Error(`no substitution for ${name}`);
       return JSON.stringify(JSON.stringify(value)).slice(1, -1);
     });
     return JSON.parse(text) as AslMachine;
   }
+  const resolvedPage = () => resolvedDefinition(pageMachine(), PAGE_ASL_TEXT);
+  const allTasks = () => [...tasksOf(resolvedDefinition()), ...tasksOf(resolvedPage())];
 
   describe('state machine', () => {
     it('is a STANDARD machine, logging ALL with execution data to a group with retention, traced', () => {
-      // The monthly billing run and the action approvals.
-      template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+      // The monthly billing run, its page machine and the action approvals.
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
       expect(machine().Properties).toMatchObject({
         StateMachineType: 'STANDARD',
         StateMachineName: 'agent-platform-dev-monthly-billing',
@@ -122,41 +135,123 @@ describe('monthly billing workflow (workflow stack)', () => {
         LogGroupName: '/aws/vendedlogs/states/agent-platform-dev-monthly-billing',
         RetentionInDays: fixture.config.logRetentionDays,
       });
+      expect(pageMachine().Properties).toMatchObject({
+        StateMachineType: 'STANDARD',
+        StateMachineName: 'agent-platform-dev-monthly-billing-page',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      });
+      expect(
+        resources[logicalIdOf(fixture.workflows, fixture.workflows.billing.pageLogGroup)]?.Properties,
+      ).toEqual({
+        LogGroupName: '/aws/vendedlogs/states/agent-platform-dev-monthly-billing-page',
+        RetentionInDays: fixture.config.logRetentionDays,
+      });
     });
 
-    it('deploys the ASL file as it is, from an asset', () => {
-      const location = machine().Properties.DefinitionS3Location as { Key: string };
-      expect(machine().Properties.DefinitionString).toBeUndefined();
-      const hash = location.Key.replace(/\.json$/, '');
-      const staged = path.join(fixture.app.synth().directory, `asset.${hash}.json`);
-      expect(readFileSync(staged, 'utf8')).toBe(ASL_TEXT);
+    it('deploys the ASL files as they are, from assets', () => {
+      for (const [of, text] of [
+        [machine(), ASL_TEXT],
+        [pageMachine(), PAGE_ASL_TEXT],
+      ] as const) {
+        const location = of.Properties.DefinitionS3Location as { Key: string };
+        expect(of.Properties.DefinitionString).toBeUndefined();
+        const hash = location.Key.replace(/\.json$/, '');
+        const staged = path.join(fixture.app.synth().directory, `asset.${hash}.json`);
+        expect(readFileSync(staged, 'utf8')).toBe(text);
+      }
     });
 
-    it('substitutes every placeholder of the file, each with its step Lambda’s ARN', () => {
-      const placeholders = [...ASL_TEXT.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
-      expect([...new Set(placeholders)].sort()).toEqual(STEPS.map(([p]) => p).sort());
-      expect(machine().Properties.DefinitionSubstitutions).toEqual(
-        Object.fromEntries(STEPS.map(([p, step]) => [p, { 'Fn::GetAtt': [functionId(step.name), 'Arn'] }])),
+    it('substitutes every placeholder of the files: step Lambdas’ ARNs, and the page machine’s in the run', () => {
+      const placeholdersOf = (text: string) =>
+        [...new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))].sort();
+      expect(placeholdersOf(ASL_TEXT)).toEqual(
+        [PAGE_STATE_MACHINE_PLACEHOLDER, 'ListTenantsFunctionArn'].sort(),
       );
-      const tasks = tasksOf(resolvedDefinition());
-      expect(Object.fromEntries(tasks.map((t) => [t.name, JSON.parse(t.state.Resource ?? '')]))).toEqual({
-        ListTenants: { 'Fn::GetAtt': [functionId('list-tenants'), 'Arn'] },
-        ChargeMonthlyFee: { 'Fn::GetAtt': [functionId('charge-monthly-fee'), 'Arn'] },
-        SuspendTenant: { 'Fn::GetAtt': [functionId('suspend-tenant'), 'Arn'] },
+      expect(placeholdersOf(PAGE_ASL_TEXT)).toEqual([
+        'ChargeMonthlyFeeFunctionArn',
+        'SuspendTenantFunctionArn',
+      ]);
+      const arnOf = (step: MonthlyBillingStep) => ({ 'Fn::GetAtt': [functionId(step), 'Arn'] });
+      expect(machine().Properties.DefinitionSubstitutions).toEqual({
+        ListTenantsFunctionArn: arnOf('list-tenants'),
+        [PAGE_STATE_MACHINE_PLACEHOLDER]: { Ref: pageMachineId },
+      });
+      expect(pageMachine().Properties.DefinitionSubstitutions).toEqual({
+        ChargeMonthlyFeeFunctionArn: arnOf('charge-monthly-fee'),
+        SuspendTenantFunctionArn: arnOf('suspend-tenant'),
+      });
+      const resourceOf = (state: AslState) =>
+        state.Resource?.startsWith('{') ? JSON.parse(state.Resource) : state.Resource;
+      expect(Object.fromEntries(allTasks().map((t) => [t.name, resourceOf(t.state)]))).toEqual({
+        ListTenants: arnOf('list-tenants'),
+        ChargePage: START_EXECUTION_SYNC,
+        ContinueAsNew: START_EXECUTION_SYNC,
+        ChargeMonthlyFee: arnOf('charge-monthly-fee'),
+        SuspendTenant: arnOf('suspend-tenant'),
       });
       expect(JSON.stringify(resolvedDefinition())).not.toContain('${');
+      expect(JSON.stringify(resolvedPage())).not.toContain('${');
+      expect(STEPS.every(([p]) => ASL_TEXT.includes(`\${${p}}`) || PAGE_ASL_TEXT.includes(`\${${p}}`))).toBe(
+        true,
+      );
+    });
+
+    it('charges each page in an execution of the page machine, and continues the run as a new execution of itself', () => {
+      const states = resolvedDefinition().States;
+      const chargePage = states.ChargePage as AslState;
+      expect(chargePage.Resource).toBe(START_EXECUTION_SYNC);
+      expect(JSON.parse(chargePage.Parameters?.StateMachineArn)).toEqual({ Ref: pageMachineId });
+      // Named by the run and the page (ListTenants derives it), so a retried start cannot start a second one.
+      expect(chargePage.Parameters).toMatchObject({
+        'Name.$': '$.pageExecutionName',
+        Input: { 'period.$': '$.period', 'tenantIds.$': '$.tenantIds' },
+      });
+      expect(chargePage.ResultSelector).toEqual({
+        'executionArn.$': '$.ExecutionArn',
+        'results.$': '$.Output',
+      });
+      expect(chargePage.ResultPath).toBe('$.lastPage');
+      const continueAsNew = states.ContinueAsNew as AslState;
+      expect(continueAsNew.Resource).toBe(START_EXECUTION_SYNC);
+      expect(continueAsNew.Parameters).toMatchObject({
+        'StateMachineArn.$': '$$.StateMachine.Id',
+        'Name.$': '$.continuationName',
+        Input: {
+          'runId.$': '$.runId',
+          'cursor.$': '$.cursor',
+          'tally.$': '$.tally',
+          'lastPage.$': '$.lastPage',
+        },
+      });
+      // The first execution's output is the run's tally.
+      expect(continueAsNew.OutputPath).toBe('$.Output');
+      for (const state of [chargePage, continueAsNew]) {
+        expect(state.TimeoutSeconds).toBeGreaterThan(0);
+        for (const retrier of state.Retry ?? []) {
+          expect(retrier.ErrorEquals.every((e) => e.startsWith('StepFunctions.'))).toBe(true);
+          expect(retrier.MaxAttempts).toBeLessThanOrEqual(10);
+        }
+      }
+      // The page execution outlives neither its Task's timeout nor the run's.
+      expect(resolvedPage().TimeoutSeconds).toBeLessThan(chargePage.TimeoutSeconds as number);
     });
 
     it('uses JSONPath only and bounds the whole run with TimeoutSeconds', () => {
-      const definition = resolvedDefinition();
-      expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
-      expect(ASL_TEXT).not.toMatch(/\{%|JSONata/);
-      expect(definition.TimeoutSeconds).toBeGreaterThan(0);
-      expect(definition.TimeoutSeconds).toBeLessThanOrEqual(24 * 3600);
+      for (const [definition, text] of [
+        [resolvedDefinition(), ASL_TEXT],
+        [resolvedPage(), PAGE_ASL_TEXT],
+      ] as const) {
+        expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+        expect(text).not.toMatch(/\{%|JSONata/);
+        expect(definition.TimeoutSeconds).toBeGreaterThan(0);
+        expect(definition.TimeoutSeconds).toBeLessThanOrEqual(24 * 3600);
+      }
     });
 
     it('maps over each page of tenants with a bounded MaxConcurrency', () => {
-      const maps = Object.entries(resolvedDefinition().States).filter(([, s]) => s.Type === 'Map');
+      expect(Object.values(resolvedDefinition().States).filter((s) => s.Type === 'Map')).toEqual([]);
+      const maps = Object.entries(resolvedPage().States).filter(([, s]) => s.Type === 'Map');
       expect(maps).toHaveLength(1);
       const [, map] = maps[0] as [string, AslState];
       expect(map).toMatchObject({
@@ -170,7 +265,7 @@ describe('monthly billing workflow (workflow stack)', () => {
     it.each(['ListTenants', 'ChargeMonthlyFee', 'SuspendTenant'])(
       '%s retries Lambda’s transient errors with backoff, and times out after its Lambda would',
       (name) => {
-        const task = tasksOf(resolvedDefinition()).find((t) => t.name === name);
+        const task = allTasks().find((t) => t.name === name);
         const retry = task?.state.Retry ?? [];
         const covered = retry.flatMap((r) => r.ErrorEquals);
         expect(covered).toEqual(expect.arrayContaining(LAMBDA_TRANSIENT_ERRORS));
@@ -179,8 +274,10 @@ describe('monthly billing workflow (workflow stack)', () => {
           expect(retrier.MaxAttempts).toBeLessThanOrEqual(10);
           expect(retrier.ErrorEquals).not.toContain('States.ALL');
         }
-        const placeholder = tasksOf(JSON.parse(ASL_TEXT) as AslMachine).find((t) => t.name === name)?.state
-          .Resource;
+        const placeholder = [
+          ...tasksOf(JSON.parse(ASL_TEXT) as AslMachine),
+          ...tasksOf(JSON.parse(PAGE_ASL_TEXT) as AslMachine),
+        ].find((t) => t.name === name)?.state.Resource;
         const step = STEPS.find(([p]) => placeholder === `\${${p}}`)?.[1].name as MonthlyBillingStep;
         const lambdaTimeout = resources[functionId(step)]?.Properties.Timeout as number;
         expect(lambdaTimeout).toBe(STEP_TIMEOUTS[step].toSeconds());
@@ -189,29 +286,78 @@ describe('monthly billing workflow (workflow stack)', () => {
     );
 
     it('catches every error of a tenant’s steps inside the Map, so one tenant cannot fail the run', () => {
-      const inMap = tasksOf(resolvedDefinition()).filter((t) => t.inMap);
+      const inMap = allTasks().filter((t) => t.inMap);
       expect(inMap.map((t) => t.name).sort()).toEqual(['ChargeMonthlyFee', 'SuspendTenant']);
       for (const { state } of inMap) {
         expect(state.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'] })]);
       }
     });
 
-    it('may invoke exactly the three step Lambdas, unqualified, and nothing else but logs and X-Ray', () => {
-      const roleId = logicalIdOf(fixture.workflows, fixture.workflows.billing.stateMachine.role);
-      const statements = statementsOfRole(roleId);
-      const invoke = statements.filter((s) => JSON.stringify(s.Action).includes('lambda:'));
-      expect(invoke).toEqual([
+    it('each machine may invoke exactly its step Lambdas, unqualified', () => {
+      const invokeOf = (roleId: string) =>
+        statementsOfRole(roleId).filter((s) => JSON.stringify(s.Action).includes('lambda:'));
+      const arnOf = (step: MonthlyBillingStep) => ({ 'Fn::GetAtt': [functionId(step), 'Arn'] });
+      expect(invokeOf(logicalIdOf(fixture.workflows, fixture.workflows.billing.stateMachine.role))).toEqual([
+        { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf('list-tenants') },
+      ]);
+      const page = invokeOf(logicalIdOf(fixture.workflows, fixture.workflows.billing.pageStateMachine.role));
+      expect(page).toEqual([
         {
           Effect: 'Allow',
           Action: 'lambda:InvokeFunction',
-          Resource: expect.arrayContaining(
-            STEPS.map(([, step]) => ({ 'Fn::GetAtt': [functionId(step.name), 'Arn'] })),
-          ),
+          Resource: [arnOf('charge-monthly-fee'), arnOf('suspend-tenant')],
         },
       ]);
-      expect(invoke[0]!.Resource as unknown[]).toHaveLength(3);
-      const others = actionsOf(statements).filter((a) => a !== 'lambda:InvokeFunction');
+    });
+
+    it('the run may start, follow and stop only the page machine’s executions and its own (startExecution.sync:2)', () => {
+      const statements = statementsOfRole(
+        logicalIdOf(fixture.workflows, fixture.workflows.billing.stateMachine.role),
+      );
+      const nested = statements.filter((s) => JSON.stringify(s.Action).match(/states:|events:/));
+      expect(nested).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'states:StartExecution',
+          Resource: [
+            expect.objectContaining({ 'Fn::Join': expect.anything() }),
+            expect.objectContaining({ 'Fn::Join': expect.anything() }),
+          ],
+        },
+        {
+          Effect: 'Allow',
+          Action: ['states:DescribeExecution', 'states:StopExecution'],
+          Resource: expect.any(Array),
+        },
+        {
+          Effect: 'Allow',
+          Action: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
+          Resource: expect.anything(),
+        },
+      ]);
+      const text = (value: unknown) => JSON.stringify(value).replace(/"/g, '');
+      expect(((nested[0]?.Resource ?? []) as unknown[]).map(text).sort()).toEqual([
+        expect.stringMatching(/:stateMachine:agent-platform-dev-monthly-billing-page\]\]\}$/),
+        expect.stringMatching(/:stateMachine:agent-platform-dev-monthly-billing\]\]\}$/),
+      ]);
+      expect(((nested[1]?.Resource ?? []) as unknown[]).map(text).sort()).toEqual([
+        expect.stringMatching(/:execution:agent-platform-dev-monthly-billing-page:\*\]\]\}$/),
+        expect.stringMatching(/:execution:agent-platform-dev-monthly-billing:\*\]\]\}$/),
+      ]);
+      expect(text(nested[2]?.Resource)).toContain(`:rule/${SYNC_EXECUTION_EVENTS_RULE}`);
+      // Nothing else but logs and X-Ray.
+      const others = actionsOf(statements).filter(
+        (a) => a !== 'lambda:InvokeFunction' && !a.startsWith('states:') && !a.startsWith('events:'),
+      );
       expect(others.every((a) => a.startsWith('logs:') || a.startsWith('xray:'))).toBe(true);
+      const pageActions = actionsOf(
+        statementsOfRole(logicalIdOf(fixture.workflows, fixture.workflows.billing.pageStateMachine.role)),
+      );
+      expect(
+        pageActions.every(
+          (a) => a === 'lambda:InvokeFunction' || a.startsWith('logs:') || a.startsWith('xray:'),
+        ),
+      ).toBe(true);
     });
   });
 
@@ -339,7 +485,7 @@ describe('monthly billing workflow (workflow stack)', () => {
       ).toEqual([]);
     });
 
-    it('acknowledges only the wildcard that logging and X-Ray need, on the state machine role, with a reason', () => {
+    it('acknowledges only the wildcards that logging, X-Ray and following the nested executions need, with reasons', () => {
       const acks = fixture.workflows.billing.node.findAll().flatMap((construct) =>
         construct.node.metadata
           .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
@@ -352,13 +498,22 @@ describe('monthly billing workflow (workflow stack)', () => {
           ),
       );
       const machineRole = fixture.workflows.billing.stateMachine.role.node.path;
-      const onMachine = acks.filter((ack) => ack.path === machineRole);
-      expect(onMachine).toEqual([
-        { path: machineRole, id: 'AwsSolutions-IAM5[Resource::*]', reason: expect.stringMatching(/X-Ray/) },
+      const pageRole = fixture.workflows.billing.pageStateMachine.role.node.path;
+      const xRay = { id: 'AwsSolutions-IAM5[Resource::*]', reason: expect.stringMatching(/X-Ray/) };
+      const executionsOf = (machineName: string) => ({
+        path: machineRole,
+        id: `AwsSolutions-IAM5[Resource::arn:aws:states:eu-west-1:<AWS::AccountId>:execution:${machineName}:*]`,
+        reason: expect.stringMatching(/DescribeExecution and StopExecution/),
+      });
+      expect(acks.filter((ack) => ack.path === machineRole)).toEqual([
+        { path: machineRole, ...xRay },
+        executionsOf('agent-platform-dev-monthly-billing-page'),
+        executionsOf('agent-platform-dev-monthly-billing'),
       ]);
+      expect(acks.filter((ack) => ack.path === pageRole)).toEqual([{ path: pageRole, ...xRay }]);
       // The rest are the house Lambda's own (X-Ray on its role, the pinned runtime).
       const houseFunctions = Object.values(fixture.workflows.billing.functions).map((fn) => fn.node.path);
-      for (const ack of acks.filter((a) => a.path !== machineRole)) {
+      for (const ack of acks.filter((a) => a.path !== machineRole && a.path !== pageRole)) {
         expect(houseFunctions.some((p) => ack.path.startsWith(`${p}/`))).toBe(true);
       }
       expect(Stack.of(fixture.workflows.billing).stackName).toBe(fixture.workflows.stackName);

@@ -274,7 +274,10 @@ describe('the approval workflow (local Step Functions on DynamoDB Local)', () =>
 
   it('check-in: the wait checks the approval each HeartbeatSeconds and expires it at its own expiresAt', async () => {
     const before = await available();
-    const { action, approval } = await seedApproval(checkingDeps, 2000);
+    // Five seconds: the request and the notification must be done, and a check-in have come, before
+    // it expires; on a loaded machine (npm test's two workers share one DynamoDB Local) two were
+    // not always enough.
+    const { action, approval } = await seedApproval(checkingDeps, 5000);
     const { executionId } = await checkingIn.start({
       tenantId: owner.tenantId,
       approvalId: approval.id,

@@ -22,8 +22,9 @@ import { dynamoEndpoint, freshTable } from '../support/dynamodb';
 import { seedTenant } from '../support/tenants';
 
 /**
- * The monthly fee run as local mode runs it: statemachines/monthly-billing.asl.json executed by
- * aws-local-stepfunctions, its Tasks mapped to the three step handlers, on DynamoDB Local, with
+ * The monthly fee run as local mode runs it: statemachines/monthly-billing.asl.json (and the page
+ * machine each page runs in) executed by aws-local-stepfunctions, its Tasks mapped to the three
+ * step handlers, on DynamoDB Local, with
  * tenants registered and funded through the tenant and billing code. The step handlers read their
  * configuration at import, so the whole file shares one table and the tests run as one story,
  * each with its own period.
@@ -119,8 +120,10 @@ beforeAll(async () => {
   Object.assign(process.env, {
     TABLE_NAME: table.tableName,
     DYNAMODB_ENDPOINT: dynamoEndpoint(),
-    // Three tenants a page, so a run reads several pages (and a page is interrupted below).
+    // Three tenants a page, so a run reads several pages (and a page is interrupted below); two
+    // pages per execution, so a run continues as a new execution.
     TENANT_PAGE_SIZE: '3',
+    PAGES_PER_EXECUTION: '2',
   });
   delete process.env.EVENT_BUS_NAME;
   delete process.env.TOKEN_COSTS;

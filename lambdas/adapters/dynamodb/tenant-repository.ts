@@ -35,6 +35,14 @@ function tenantOf(item: Record<string, unknown>): Tenant {
   return tenant;
 }
 
+/** A tenant's item: the tenant, keyed by its id and listed on the tenant index (access pattern 18). */
+export const tenantItem = (tenant: Tenant) => ({
+  ...tenantKey(tenant.id),
+  ...tenantListKey(tenant.id),
+  entity: 'tenant',
+  ...tenant,
+});
+
 export class DynamoTenantRepository implements TenantRepository {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -49,13 +57,7 @@ export class DynamoTenantRepository implements TenantRepository {
             {
               Put: {
                 TableName: this.tableName,
-                Item: {
-                  ...tenantKey(tenant.id),
-                  ...tenantListKey(tenant.id),
-                  entity: 'tenant',
-                  ...tenant,
-                  ownerCount: 1,
-                },
+                Item: { ...tenantItem(tenant), ownerCount: 1 },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { AppError } from '../../domain/shared/errors';
 import { lazySchema } from '../../domain/shared/zod';
@@ -92,21 +93,34 @@ const tenantResult = () =>
   ]);
 export type TenantResult = z.output<ReturnType<typeof tenantResult>>;
 
-/** ListTenants gets the whole state: nothing but the period on the first page. */
+/** The page execution's output: one result per tenant of the page, as its Map ends them. */
+const pageRun = () => z.object({ executionArn: z.optional(z.string()), results: z.array(tenantResult()) });
+
+/**
+ * ListTenants gets the whole state: nothing but the period and the run's id on the first page of
+ * a run; a continuation (a new execution of the run, see `continueAsNew`) starts with the state its
+ * predecessor handed over, without `pagesInExecution`.
+ */
 export const listTenantsInput = lazySchema(() =>
   z.object({
     period: period(),
+    /** The first execution's id: the run's identity, from which its executions' names derive. */
+    runId: z.string().check(z.minLength(1), z.maxLength(2048)),
     cursor: z.optional(z.nullable(z.string())),
     hasMore: z.optional(z.boolean()),
     tally: z.optional(tallySchema()),
-    results: z.optional(z.array(tenantResult())),
+    /** The previous page's execution, whose results are folded into the tally. */
+    lastPage: z.optional(pageRun()),
+    /** Pages this execution has read so far (absent in a new execution). */
+    pagesInExecution: z.optional(z.int().check(z.gte(0))),
   }),
 );
 export type ListTenantsInput = z.input<ReturnType<typeof listTenantsInput>>;
 
 export interface ListTenantsOutput {
   readonly period: string;
-  /** This page's active tenants; the Map iterates over them. */
+  readonly runId: string;
+  /** This page's active tenants; the page execution maps over them. */
   readonly tenantIds: string[];
   /** Where the next page starts; null on the last page. */
   readonly cursor: string | null;
@@ -115,6 +129,14 @@ export interface ListTenantsOutput {
   /** Nothing left to charge: the run ends with the tally. */
   readonly done: boolean;
   readonly tally: BillingRunTally;
+  /** Pages this execution has read, this one included. */
+  readonly pagesInExecution: number;
+  /** The name of the execution that charges this page: the same on a retry of its start. */
+  readonly pageExecutionName: string;
+  /** After this page, the run goes on in a new execution (its history would grow past the bound). */
+  readonly continueAsNew: boolean;
+  /** The name of that new execution. */
+  readonly continuationName: string;
 }
 
 export const chargeMonthlyFeeInput = lazySchema(() => z.object({ tenantId: tenantId(), period: period() }));
@@ -199,39 +221,88 @@ export function foldResults(tally: BillingRunTally, results: readonly TenantResu
   };
 }
 
-/** Tenants per page, so per Map state: bounds the state's size (a result is ~100 bytes). */
+/** Tenants per page, so per page execution: bounds the state's size (a result is ~100 bytes). */
 export const DEFAULT_TENANT_PAGE_SIZE = 100;
+/**
+ * The largest page: a page execution records 11 events per tenant that pays, 14 per tenant
+ * suspended, and 6; at most 80 per tenant when every step exhausts its retries (the charge's and
+ * the suspension's 11 retries × 3 each): 300 × 80 + 6 < 25,000.
+ */
+export const MAX_TENANT_PAGE_SIZE = 300;
+/** Pages one execution of the run reads before it continues as a new execution. */
+export const DEFAULT_PAGES_PER_EXECUTION = 100;
+/**
+ * The most: the run's execution records 15 events a page (ListTenants 5, a Choice 2, ChargePage 6,
+ * a Choice 2), at most 57 with every retry used (ListTenants 6 × 3, ChargePage 6 × 4), and at most
+ * 17 of its own: 400 × 57 + 17 < 25,000.
+ */
+export const MAX_PAGES_PER_EXECUTION = 400;
 
 export interface ListTenantsDeps {
   readonly tenants: Pick<TenantRepository, 'listTenantIds'>;
   readonly pageSize: number;
+  readonly pagesPerExecution: number;
+}
+
+/**
+ * A Step Functions execution name for the run: the period, a digest of the run's id (which can be
+ * a long ARN) and a suffix; at most 80 characters of [0-9A-Za-z-], as StartExecution requires.
+ * The same run, page and suffix always give the same name, so a retried StartExecution joins the
+ * execution it already started (the service answers with it) instead of starting a second one.
+ */
+export function runExecutionName(forPeriod: string, runId: string, suffix: string): string {
+  const digest = createHash('sha256').update(runId).digest('hex').slice(0, 24);
+  return `${forPeriod}-${digest}-${suffix}`;
 }
 
 /**
  * The billing run's paging step: folds the previous page's outcomes into the tally, then reads the
  * next page of active tenant ids. Called once more after the last page (`hasMore: false`) to fold
- * that page, which ends the run.
+ * that page, which ends the run. After `pagesPerExecution` pages, if more follow, it tells the
+ * state machine to continue as a new execution, so no execution's history grows with the number
+ * of tenants.
  */
 export function listTenantsStep(deps: ListTenantsDeps) {
   return async (event: unknown): Promise<ListTenantsOutput> => {
     const input = parseStepInput(listTenantsInput(), event, 'ListTenants');
-    const tally = foldResults(input.tally ?? emptyTally(input.period), input.results ?? []);
+    const { period: forPeriod, runId } = input;
+    const tally = foldResults(input.tally ?? emptyTally(forPeriod), input.lastPage?.results ?? []);
+    const pagesInExecution = input.pagesInExecution ?? 0;
     if (input.hasMore === false) {
       logger.info('Monthly billing run tallied', { ...tally, failures: tally.failures.length });
-      return { period: input.period, tenantIds: [], cursor: null, hasMore: false, done: true, tally };
+      return {
+        period: forPeriod,
+        runId,
+        tenantIds: [],
+        cursor: null,
+        hasMore: false,
+        done: true,
+        tally,
+        pagesInExecution,
+        pageExecutionName: '',
+        continueAsNew: false,
+        continuationName: '',
+      };
     }
     const page = await deps.tenants.listTenantIds(
       { limit: deps.pageSize, ...(input.cursor ? { cursor: input.cursor } : {}) },
       { status: 'active' },
     );
     const hasMore = page.nextCursor !== undefined;
+    const pageNumber = tally.pages + 1;
+    const readHere = pagesInExecution + 1;
     return {
-      period: input.period,
+      period: forPeriod,
+      runId,
       tenantIds: page.items,
       cursor: page.nextCursor ?? null,
       hasMore,
       done: page.items.length === 0 && !hasMore,
-      tally: { ...tally, pages: tally.pages + 1 },
+      tally: { ...tally, pages: pageNumber },
+      pagesInExecution: readHere,
+      pageExecutionName: runExecutionName(forPeriod, runId, `p${pageNumber}`),
+      continueAsNew: hasMore && readHere >= deps.pagesPerExecution,
+      continuationName: runExecutionName(forPeriod, runId, `from-p${pageNumber + 1}`),
     };
   };
 }

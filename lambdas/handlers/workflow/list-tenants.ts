@@ -3,16 +3,27 @@ import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { loadRuntimeConfig } from '../../config';
 import { integer } from '../../domain/shared/zod';
-import { DEFAULT_TENANT_PAGE_SIZE, listTenantsStep } from './billing-run';
+import {
+  DEFAULT_PAGES_PER_EXECUTION,
+  DEFAULT_TENANT_PAGE_SIZE,
+  listTenantsStep,
+  MAX_PAGES_PER_EXECUTION,
+  MAX_TENANT_PAGE_SIZE,
+} from './billing-run';
 
 /**
  * The billing run's paging step (statemachines/monthly-billing.asl.json, ListTenants): reads the
- * active tenants a page at a time (`TENANT_PAGE_SIZE`, default 100) and keeps the run's tally.
+ * active tenants a page at a time (`TENANT_PAGE_SIZE`, default 100, at most 300), keeps the run's
+ * tally, and after `PAGES_PER_EXECUTION` pages (default 100, at most 400) has the run continue as
+ * a new execution. Both maxima keep every execution's history under Step Functions' 25,000 events.
  */
 const config = loadRuntimeConfig();
 const pageSize = z
-  ._default(integer(1, 1000, { coerce: true }), DEFAULT_TENANT_PAGE_SIZE)
+  ._default(integer(1, MAX_TENANT_PAGE_SIZE, { coerce: true }), DEFAULT_TENANT_PAGE_SIZE)
   .parse(process.env.TENANT_PAGE_SIZE);
+const pagesPerExecution = z
+  ._default(integer(1, MAX_PAGES_PER_EXECUTION, { coerce: true }), DEFAULT_PAGES_PER_EXECUTION)
+  .parse(process.env.PAGES_PER_EXECUTION);
 
 export const handler = listTenantsStep({
   tenants: new DynamoTenantRepository(
@@ -20,4 +31,5 @@ export const handler = listTenantsStep({
     config.TABLE_NAME,
   ),
   pageSize,
+  pagesPerExecution,
 });
