@@ -145,7 +145,12 @@ describe('OpenAPI document', () => {
     const errors = documentedErrors(spec);
     expect([...errors.keys()].sort()).toEqual([400, 401, 402, 403, 404, 409, 413, 415, 429, 503]);
     expect(errors.get(409)).toMatch(/Idempotency-Key.*; or: The agent is not active/);
-    expect(documentedErrors({ ...spec, errors: { 429: 'Too many turns' } }).get(429)).toBe('Too many turns');
+    expect(documentedErrors({ ...spec, errors: { 429: 'Too many turns' } }).get(429)).toMatch(
+      /; or: Too many turns$/,
+    );
+    expect(
+      documentedErrors({ ...spec, rateLimited: false, errors: { 429: 'Too many turns' } }).get(429),
+    ).toBe('Too many turns');
   });
 
   it('documents the 402 of the routes that spend tokens', () => {

@@ -48,6 +48,7 @@ const PHYSICAL_NAME_PROPERTIES: Readonly<Record<string, string | null>> = {
   'AWS::Logs::LogGroup': 'LogGroupName',
   'AWS::Scheduler::Schedule': 'Name',
   'AWS::Scheduler::ScheduleGroup': 'Name',
+  'AWS::SecretsManager::Secret': 'Name',
   'AWS::SNS::Subscription': null,
   'AWS::SNS::Topic': 'TopicName',
   'AWS::SNS::TopicPolicy': null,
@@ -135,6 +136,7 @@ describe('redeployable stacks', () => {
     expect(retainedNamed.map((r) => `${r.stack} ${r.type} ${r.name}`).sort()).toEqual([
       `${prod.workflows.stackName} AWS::Logs::LogGroup /aws/vendedlogs/states/agent-platform-prod-approval`,
       `${prod.workflows.stackName} AWS::Logs::LogGroup /aws/vendedlogs/states/agent-platform-prod-monthly-billing`,
+      `${prod.workflows.stackName} AWS::Logs::LogGroup /aws/vendedlogs/states/agent-platform-prod-monthly-billing-page`,
     ]);
   });
 
