@@ -3,8 +3,7 @@ import { type ActingContext, type ActionOutcome, openActionGate } from '../actio
 import type { ActionDeps } from '../actions/deps';
 import type { AgentRepository } from '../agents/ports';
 import type { Agent, ChannelType } from '../agents/schemas';
-import { type BillingDeps, release, reserve, settle } from '../billing/billing';
-import type { Reservation } from '../billing/ports';
+import type { BillingDeps } from '../billing/billing';
 import type { Conversation, ConversationRepository, Message } from '../conversations/conversations';
 import {
   CHANNEL_ADDRESS_KIND,
@@ -12,18 +11,9 @@ import {
   type CustomerRepository,
   normaliseAddress,
 } from '../conversations/customers';
-import {
-  AppError,
-  ConflictError,
-  ForbiddenError,
-  messageOf,
-  NotFoundError,
-  ValidationError,
-} from '../shared/errors';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors';
 import { requestFingerprint } from '../shared/fingerprint';
-import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
-import { toStorableJson } from '../shared/zod';
 import { actingUserOf } from '../tenants/acting-user';
 import type { HttpGetPort, MemorySearchPort, ToolRunResult } from '../tools/registry';
 import type {
@@ -32,11 +22,10 @@ import type {
   ExecutionRepository,
   ExecutionStatus,
   IdempotencyClaim,
-  ToolRun,
 } from './executions';
 import type { ModelProvider } from './model';
-import { costOf } from './pricing';
-import { MAX_TOOL_ROUNDS, runTurn, type TurnActions, TurnFailure, type TurnResult } from './turn';
+import { runTurn, type TurnActions } from './turn';
+import { failedTurnError, finish, newExecution, toolRunsOf, withStatus } from './turn-records';
 
 export interface RuntimeDeps {
   readonly agents: AgentRepository;
@@ -126,302 +115,6 @@ async function customerFor(deps: RuntimeDeps, principal: Principal, input: ChatI
     throw ValidationError.forField(`body.customer.${field}`, `is required on the ${input.channel} channel`);
   }
   return deps.customers.resolve(principal.tenantId, { kind, value: normaliseAddress(kind, raw) }, given.name);
-}
-
-function newExecution(
-  principal: Principal,
-  agent: Agent,
-  fields: Pick<Execution, 'kind' | 'input'> &
-    Partial<Pick<Execution, 'channel' | 'conversationId' | 'customerId'>>,
-  at: string,
-): Execution {
-  return {
-    id: newId('execution'),
-    tenantId: principal.tenantId,
-    agentId: agent.id,
-    status: 'PENDING',
-    provider: agent.model.provider,
-    modelId: agent.model.modelId,
-    toolCalls: [],
-    usage: { inputTokens: 0, outputTokens: 0, modelCalls: 0 },
-    costUsd: 0,
-    priced: true,
-    statusHistory: [{ status: 'PENDING', at }],
-    createdBy: principal.userId,
-    createdAt: at,
-    updatedAt: at,
-    ...fields,
-  };
-}
-
-function withStatus(
-  execution: Execution,
-  status: ExecutionStatus,
-  at: string,
-  extra: Partial<Execution> = {},
-): Execution {
-  return {
-    ...execution,
-    ...extra,
-    status,
-    updatedAt: at,
-    statusHistory: [...execution.statusHistory, { status, at }],
-  };
-}
-
-function toolRunsOf(execution: Execution, runs: TurnResult['toolRuns'], at: string): ToolRun[] {
-  return runs.map((run) => ({
-    ...run,
-    // What the model sent, as it sent it where the table can hold it (see `toStorableJson`).
-    input: toStorableJson(run.input),
-    id: newId('toolRun'),
-    tenantId: execution.tenantId,
-    agentId: execution.agentId,
-    executionId: execution.id,
-    createdAt: at,
-  }));
-}
-
-function summaries(runs: TurnResult['toolRuns']): Execution['toolCalls'] {
-  return runs.map((run) => ({
-    name: run.name,
-    status: run.status,
-    durationMs: run.durationMs,
-    ...(run.error ? { error: run.error } : {}),
-  }));
-}
-
-/**
- * Runs the turn of a RUNNING execution and records the outcome, success or failure. Whatever
- * fails — the model, a tool, a port after an action ran, the completing write itself — the
- * execution is recorded FAILED with what the turn did (tool runs, the outcome of every action,
- * the model usage, which is charged), so the error can name it and a retry with the same
- * idempotency key replays it instead of running anything again.
- */
-async function finish(
-  deps: RuntimeDeps,
-  agent: Agent,
-  execution: Execution,
-  turn: () => Promise<TurnResult>,
-  record: (done: Execution, result: TurnResult, at: string) => Promise<void>,
-  actionOutcomes: () => readonly ActionOutcome[] = () => [],
-): Promise<{ execution: Execution; failure?: AppError }> {
-  const started = performance.now();
-  let reservation: Reservation | undefined;
-  let result: TurnResult | undefined;
-  try {
-    reservation = await reserveModelCalls(deps, agent, execution);
-    result = await turn();
-    const at = deps.now().toISOString();
-    const cost = costOf(agent.model.modelId, result.usage.inputTokens, result.usage.outputTokens);
-    const done = withStatus(execution, 'COMPLETED', at, {
-      output: {
-        reply: result.reply,
-        ...(actionOutcomes().length > 0 ? { actions: [...actionOutcomes()] } : {}),
-      },
-      toolCalls: summaries(result.toolRuns),
-      usage: result.usage,
-      costUsd: cost.usd,
-      priced: cost.priced,
-      latencyMs: Math.round(performance.now() - started),
-    });
-    await record(done, result, at);
-    await settleModelCalls(deps, execution, reservation, result.usage.modelCalls, cost.usd);
-    return { execution: done };
-  } catch (error) {
-    // What the turn did: all of it when only its recording failed, or as far as it got.
-    const partial = error instanceof TurnFailure ? error : undefined;
-    const reason = partial ? partial.reason : error;
-    const toolRuns = result?.toolRuns ?? partial?.toolRuns ?? [];
-    const usage = result?.usage ?? partial?.usage ?? execution.usage;
-    const actions = actionOutcomes();
-    const at = deps.now().toISOString();
-    const cost = costOf(agent.model.modelId, usage.inputTokens, usage.outputTokens);
-    if (!(reason instanceof AppError)) {
-      deps.log?.error('A turn failed unexpectedly', {
-        executionId: execution.id,
-        error: messageOf(reason),
-        actionsDecided: actions.length,
-      });
-    }
-    const failure =
-      reason instanceof AppError
-        ? reason
-        : new AppError(
-            500,
-            TURN_FAILED,
-            actions.length > 0
-              ? 'The turn failed unexpectedly after its actions were decided; a retry with the same Idempotency-Key runs none of them again'
-              : 'The turn failed unexpectedly',
-          );
-    const failed = withStatus(execution, 'FAILED', at, {
-      ...(actions.length > 0 || result
-        ? { output: { reply: result?.reply ?? '', actions: [...actions] } }
-        : {}),
-      toolCalls: summaries(toolRuns),
-      usage,
-      costUsd: cost.usd,
-      priced: cost.priced,
-      latencyMs: Math.round(performance.now() - started),
-      error: { code: failure.code, message: failure.message },
-    });
-    // What was stored is what every answer says, the first and the replays alike.
-    const recorded = await recordFailure(deps, failed, toolRunsOf(failed, toolRuns, at));
-    await settleModelCalls(deps, execution, reservation, usage.modelCalls, cost.usd);
-    return { execution: recorded, failure };
-  }
-}
-
-/** The code of a turn that failed on something unexpected (a bug, an unreachable store). */
-const TURN_FAILED = 'TURN_FAILED';
-/** Tool input and output kept in a failure's plainer record, as JSON text. */
-const PLAIN_TOOL_JSON_CHARS = 2_000;
-
-function asText(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? '';
-  } catch {
-    text = String(value);
-  }
-  return text.length > PLAIN_TOOL_JSON_CHARS ? `${text.slice(0, PLAIN_TOOL_JSON_CHARS)}…` : text;
-}
-
-/**
- * Records a FAILED execution. Should the full record not store (the failure may well be the data
- * itself), a plainer one is stored instead: tool input and output as JSON text, actions without
- * their results. Only when that fails too (the store is down) is it left to the log.
- */
-async function recordFailure(
-  deps: RuntimeDeps,
-  failed: Execution,
-  toolRuns: readonly ToolRun[],
-): Promise<Execution> {
-  try {
-    await deps.executions.fail(failed, toolRuns);
-    return failed;
-  } catch (error) {
-    deps.log?.error('Could not record a failed execution; recording a plainer one', {
-      executionId: failed.id,
-      error: messageOf(error),
-    });
-  }
-  const plain: Execution = {
-    ...failed,
-    ...(failed.output
-      ? {
-          output: {
-            reply: failed.output.reply,
-            actions: (failed.output.actions ?? []).map(({ result: _result, ...outcome }) => outcome),
-          },
-        }
-      : {}),
-  };
-  try {
-    await deps.executions.fail(
-      plain,
-      toolRuns.map((run) => ({
-        ...run,
-        input: asText(run.input),
-        ...(run.output === undefined ? {} : { output: asText(run.output) }),
-      })),
-    );
-    return plain;
-  } catch (error) {
-    deps.log?.error('Could not record a failed execution', {
-      executionId: failed.id,
-      actions: (failed.output?.actions ?? []).map((a) => `${a.actionId} ${a.action} ${a.status}`),
-      error: messageOf(error),
-    });
-    return failed;
-  }
-}
-
-/** The status a failed turn answers with, from its recorded code, so that a replay answers the same. */
-const STATUS_OF_FAILURE: Readonly<Record<string, number>> = {
-  INSUFFICIENT_BALANCE: 402,
-  TENANT_SUSPENDED: 402,
-  FORBIDDEN: 403,
-  VALIDATION_FAILED: 400,
-  BALANCE_BUSY: 503,
-  [TURN_FAILED]: 500,
-};
-
-/**
- * The error a failed turn answers with, the first time and on every replay: its status, what
- * failed, the execution, and every action the turn decided (executed ones with their results),
- * so the caller knows what happened and that a retry runs none of it again. Anything else (a
- * model or provider failure) is a bad gateway.
- */
-function failedTurnError(execution: Execution, first?: AppError): AppError {
-  const code = execution.error?.code ?? TURN_FAILED;
-  const message = execution.error?.message ?? 'The turn failed';
-  const status = STATUS_OF_FAILURE[code] ?? 502;
-  const actions = execution.output?.actions ?? [];
-  const details = {
-    // Refusals keep what they said the first time (available, required, ...).
-    ...(status < 500 && first?.details ? first.details : {}),
-    executionId: execution.id,
-    ...(actions.length > 0 ? { actions } : {}),
-  };
-  return new AppError(
-    status,
-    code,
-    status < 500 ? message : `Execution ${execution.id} failed: ${message}`,
-    details,
-  );
-}
-
-/** Enough tokens for the most model calls a turn can make: every tool round, plus a summary. */
-const MAX_MODEL_CALLS_PER_TURN = MAX_TOOL_ROUNDS + 1;
-
-async function reserveModelCalls(
-  deps: RuntimeDeps,
-  agent: Agent,
-  execution: Execution,
-): Promise<Reservation | undefined> {
-  const perCall = deps.billing.costs.llmCall;
-  if (perCall === 0) return undefined;
-  return reserve(
-    deps.billing,
-    execution.tenantId,
-    perCall * MAX_MODEL_CALLS_PER_TURN,
-    { action: 'llmCall', agentId: agent.id, executionId: execution.id },
-    `${execution.id}:llm`,
-    execution.createdBy,
-  );
-}
-
-/**
- * Charges the calls the turn made (a failed turn pays for the calls that did happen) with their
- * USD cost beside them, and gives the rest back. A settlement that fails is logged; housekeeping
- * releases the reservation when its hold ends, so an error can undercharge but never charge twice.
- */
-async function settleModelCalls(
-  deps: RuntimeDeps,
-  execution: Execution,
-  reservation: Reservation | undefined,
-  modelCalls: number,
-  usd: number,
-): Promise<void> {
-  if (!reservation) return;
-  const key = `${execution.id}:llm:done`;
-  try {
-    const charged = Math.min(reservation.amount, modelCalls * deps.billing.costs.llmCall);
-    if (charged > 0) {
-      await settle(deps.billing, execution.tenantId, reservation.id, charged, key, execution.createdBy, {
-        usd,
-      });
-    } else {
-      await release(deps.billing, execution.tenantId, reservation.id, key, execution.createdBy);
-    }
-  } catch (error) {
-    deps.log?.error('Could not settle the model-call reservation', {
-      executionId: execution.id,
-      reservationId: reservation.id,
-      error: messageOf(error),
-    });
-  }
 }
 
 function toolDeps(deps: RuntimeDeps) {
