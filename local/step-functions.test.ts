@@ -16,19 +16,15 @@ import {
   MONTHLY_BILLING_PAGE_DEFINITION,
   MONTHLY_BILLING_STEPS,
 } from '../lambdas/handlers/workflow/monthly-billing-definition';
+import { functionOf, loadDefinition, taskStates, waitsForTaskToken } from './asl-definition';
+import { LOCAL_MONTHLY_BILLING_ARNS, localMonthlyBilling } from './monthly-billing-machine';
 import {
   createLocalStateMachine,
   ExecutionAbortedError,
   ExecutionError,
-  functionOf,
-  LOCAL_MONTHLY_BILLING_ARNS,
   LocalStepFunctions,
-  loadDefinition,
   localFunctionArn,
-  localMonthlyBilling,
   type TaskHandler,
-  taskStates,
-  waitsForTaskToken,
 } from './step-functions';
 
 /**

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -10,12 +8,16 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import {
-  MONTHLY_BILLING_DEFINITION,
-  MONTHLY_BILLING_PAGE_DEFINITION,
-  MONTHLY_BILLING_STEPS,
-  type MonthlyBillingStep,
-  PAGE_STATE_MACHINE_PLACEHOLDER,
-} from '../lambdas/handlers/workflow/monthly-billing-definition';
+  type AslState,
+  type AslStates,
+  functionOf,
+  historyEventsOf,
+  isLambdaInvoke,
+  loadDefinition,
+  startsExecution,
+  taskStates,
+  waitsForTaskToken,
+} from './asl-definition';
 
 /**
  * Local mode's Step Functions: runs a state machine from its `statemachines/*.asl.json` file — the
@@ -57,9 +59,6 @@ function installPromiseWithResolvers(): void {
 
 export { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError };
 
-/** One event of the local runner's execution log (the library does not export the type). */
-type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
-
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** What a Lambda runs: JSON in; whatever it returns is serialised as Lambda would. */
@@ -67,126 +66,6 @@ export type TaskHandler = (input: JsonValue) => unknown;
 
 /** Step Functions' limit on a state's input or output (and so on a Lambda task's payload). */
 export const MAX_PAYLOAD_BYTES = 262_144;
-
-const REPO_ROOT = join(__dirname, '..');
-
-interface AslStates {
-  readonly StartAt: string;
-  readonly States: Record<string, AslState>;
-}
-interface AslState {
-  readonly Type: string;
-  readonly Resource?: string;
-  readonly Parameters?: Record<string, unknown>;
-  readonly TimeoutSeconds?: number;
-  readonly HeartbeatSeconds?: number;
-  readonly Retry?: readonly unknown[];
-  readonly ItemProcessor?: AslStates;
-  readonly Iterator?: AslStates;
-  readonly Branches?: readonly AslStates[];
-}
-
-/**
- * Reads an ASL file and applies DefinitionSubstitutions as CloudFormation does (`${Name}`
- * replaced by its value, anywhere in the text). A placeholder without a value is an error here,
- * where CloudFormation would fail the deploy.
- */
-export function loadDefinition(file: string, substitutions: Readonly<Record<string, string>>): AslStates {
-  const text = readFileSync(file, 'utf8').replace(/\$\{([A-Za-z0-9_]+)\}/g, (placeholder, name: string) => {
-    const value = substitutions[name];
-    if (value === undefined) throw new Error(`${file}: no substitution for ${placeholder}`);
-    // Inside a JSON string: escaped as JSON would escape it.
-    return JSON.stringify(value).slice(1, -1);
-  });
-  return JSON.parse(text) as AslStates;
-}
-
-/** Every Task state of a definition, nested Map and Parallel states included, by name. */
-export function taskStates(definition: AslStates, into = new Map<string, AslState>()): Map<string, AslState> {
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type === 'Task') {
-      const seen = into.get(name);
-      // aws-local-stepfunctions overrides Tasks by state name, nested machines included.
-      if (seen && (seen.Resource !== state.Resource || functionOf(seen) !== functionOf(state))) {
-        throw new Error(`Two Task states are named ${name}; local execution needs unique Task names`);
-      }
-      into.set(name, state);
-    }
-    const processor = state.ItemProcessor ?? state.Iterator;
-    if (processor) taskStates(processor, into);
-    for (const branch of state.Branches ?? []) taskStates(branch, into);
-  }
-  return into;
-}
-
-/** Step Functions' Lambda integration: the function is the `FunctionName` parameter, not the Resource. */
-const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
-const WAIT_FOR_TASK_TOKEN = '.waitForTaskToken';
-
-/** Whether a Task hands out a task token and waits for SendTaskSuccess/Failure. */
-export function waitsForTaskToken(state: AslState): boolean {
-  return state.Resource?.endsWith(WAIT_FOR_TASK_TOKEN) ?? false;
-}
-
-const isLambdaInvoke = (state: AslState) =>
-  state.Resource === LAMBDA_INVOKE || state.Resource === `${LAMBDA_INVOKE}${WAIT_FOR_TASK_TOKEN}`;
-
-/**
- * The Lambda a Task runs: its Resource (a function ARN) or, for the `lambda:invoke` integration,
- * its static `FunctionName` parameter. Undefined when there is neither (a dynamic
- * `FunctionName.$`, another service), which local mode cannot map.
- */
-export function functionOf(state: AslState): string | undefined {
-  if (!isLambdaInvoke(state)) return state.Resource;
-  const name = state.Parameters?.FunctionName;
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** Step Functions' own integration: StartExecution, `.sync` (output as a string) or `.sync:2` (as JSON). */
-const START_EXECUTION = 'arn:aws:states:::states:startExecution';
-
-/** Whether a Task starts an execution of a state machine (a nested workflow). */
-export function startsExecution(state: AslState): boolean {
-  return state.Resource?.startsWith(START_EXECUTION) ?? false;
-}
-
-/** What a Task records in an execution's history per attempt, as Step Functions does. */
-function eventsPerAttempt(state: AslState | undefined): number {
-  if (!state) return 0;
-  // TaskScheduled, TaskStarted, TaskSubmitted, TaskSucceeded|TaskFailed.
-  if (startsExecution(state) && state.Resource?.includes('.sync')) return 4;
-  // LambdaFunctionScheduled, LambdaFunctionStarted, LambdaFunctionSucceeded|Failed|TimedOut (or the
-  // integration's TaskScheduled, TaskStarted, TaskSucceeded|TaskFailed).
-  return 3;
-}
-
-/**
- * How many events Step Functions would write to a Standard execution's history for one event of
- * the local runner's log: the runner logs state entries and exits, retries, Map iterations and the
- * execution's start and end; the service also records each Task attempt's scheduling, start and
- * end (three events; four for `.sync`, with TaskSubmitted), and a Map state's start and end.
- * Errors and catches add nothing of their own: the attempt's end is the failure.
- */
-export function historyEventsOf(event: EventLog, tasks: ReadonlyMap<string, AslState>): number {
-  switch (event.type) {
-    case 'StateEntered':
-      return (
-        1 +
-        (event.state.type === 'Map' ? 1 : 0) +
-        (event.state.type === 'Task' ? eventsPerAttempt(tasks.get(event.state.name)) : 0)
-      );
-    case 'StateExited':
-      return 1 + (event.state.type === 'Map' ? 1 : 0);
-    case 'StateRetried':
-      return event.state.type === 'Task' ? eventsPerAttempt(tasks.get(event.state.name)) : 0;
-    case 'StateFailed':
-    case 'StateCaught':
-      return 0;
-    default:
-      // Execution started/succeeded/failed/aborted/timed out, Map iterations, Parallel branches.
-      return 1;
-  }
-}
 
 export interface LocalStateMachineOptions {
   /** The ASL file, e.g. `statemachines/monthly-billing.asl.json`. */
@@ -741,79 +620,4 @@ export function createLocalStateMachine(options: LocalStateMachineOptions): Loca
 /** The Lambda ARN a step has in local mode (the CDK substitutes the deployed function's ARN). */
 export function localFunctionArn(functionName: string): string {
   return `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`;
-}
-
-/** The monthly billing machines' local ARNs. */
-export const LOCAL_MONTHLY_BILLING_ARNS = {
-  run: 'arn:aws:states:us-east-1:000000000000:stateMachine:monthly-billing',
-  page: 'arn:aws:states:us-east-1:000000000000:stateMachine:monthly-billing-page',
-} as const;
-
-/**
- * statemachines/monthly-billing.asl.json and monthly-billing-page.asl.json on one local service,
- * each Task mapped to its step's handler: the run machine, whose executions start the page
- * machine's (and continue as new executions of the run machine) in this process.
- */
-export function localMonthlyBilling(options: {
-  readonly handlers: Readonly<Record<MonthlyBillingStep, TaskHandler>>;
-  /** Where the executions are recorded; a new service by default. */
-  readonly service?: LocalStepFunctions;
-}): LocalStateMachine {
-  const service = options.service ?? new LocalStepFunctions();
-  const substitutions: Record<string, string> = {
-    [PAGE_STATE_MACHINE_PLACEHOLDER]: LOCAL_MONTHLY_BILLING_ARNS.page,
-  };
-  const handlers: Record<string, TaskHandler> = {};
-  for (const [placeholder, step] of Object.entries(MONTHLY_BILLING_STEPS)) {
-    const arn = localFunctionArn(`monthly-billing-${step.name}`);
-    substitutions[placeholder] = arn;
-    handlers[arn] = options.handlers[step.name];
-  }
-  const page = createLocalStateMachine({
-    definitionFile: join(REPO_ROOT, MONTHLY_BILLING_PAGE_DEFINITION),
-    stateMachineArn: LOCAL_MONTHLY_BILLING_ARNS.page,
-    substitutions,
-    handlers,
-    service,
-  });
-  const run = createLocalStateMachine({
-    definitionFile: join(REPO_ROOT, MONTHLY_BILLING_DEFINITION),
-    stateMachineArn: LOCAL_MONTHLY_BILLING_ARNS.run,
-    substitutions,
-    handlers,
-    service,
-  });
-  service.register(LOCAL_MONTHLY_BILLING_ARNS.page, page);
-  service.register(LOCAL_MONTHLY_BILLING_ARNS.run, run);
-  return run;
-}
-
-export interface MonthlyBillingMachineOptions {
-  /**
-   * Wraps a step's handler (fault injection, observation). The step handlers are imported on the
-   * first call, so the table and the billing configuration must be in the environment by then.
-   */
-  readonly wrap?: (step: MonthlyBillingStep, handler: TaskHandler) => TaskHandler;
-  /** Where the executions are recorded (to count their history events); a new service by default. */
-  readonly service?: LocalStepFunctions;
-}
-
-/**
- * The monthly billing run (both machines, see `localMonthlyBilling`) with the three step Lambdas'
- * handlers, in this process. The handlers read their configuration (TABLE_NAME,
- * DYNAMODB_ENDPOINT, TENANT_PAGE_SIZE, PAGES_PER_EXECUTION, ...) when first imported.
- */
-export async function monthlyBillingMachine(
-  options: MonthlyBillingMachineOptions = {},
-): Promise<LocalStateMachine> {
-  const imported: Record<MonthlyBillingStep, TaskHandler> = {
-    'list-tenants': (await import('../lambdas/handlers/workflow/list-tenants')).handler,
-    'charge-monthly-fee': (await import('../lambdas/handlers/workflow/charge-monthly-fee')).handler,
-    'suspend-tenant': (await import('../lambdas/handlers/workflow/suspend-tenant')).handler,
-  };
-  const handlers = {} as Record<MonthlyBillingStep, TaskHandler>;
-  for (const step of Object.keys(imported) as MonthlyBillingStep[]) {
-    handlers[step] = options.wrap ? options.wrap(step, imported[step]) : imported[step];
-  }
-  return localMonthlyBilling({ handlers, ...(options.service ? { service: options.service } : {}) });
 }

@@ -3,13 +3,12 @@ import { credit } from '../../lambdas/domain/billing/billing';
 import { DEFAULT_COST_TABLE } from '../../lambdas/domain/billing/costs';
 import type { BillingRunTally } from '../../lambdas/handlers/workflow/billing-run';
 import type { MonthlyBillingStep } from '../../lambdas/handlers/workflow/monthly-billing-definition';
+import { LOCAL_MONTHLY_BILLING_ARNS, monthlyBillingMachine } from '../../local/monthly-billing-machine';
 import {
   ExecutionAbortedError,
-  LOCAL_MONTHLY_BILLING_ARNS,
   type LocalExecution,
   type LocalStateMachine,
   LocalStepFunctions,
-  monthlyBillingMachine,
   type TaskHandler,
 } from '../../local/step-functions';
 import { dynamoEndpoint, freshTable } from '../support/dynamodb';

@@ -12,12 +12,8 @@ import type { DomainEvent } from '../../lambdas/domain/events/events';
 import type { Principal } from '../../lambdas/domain/shared/principal';
 import type { BillingRunTally } from '../../lambdas/handlers/workflow/billing-run';
 import type { MonthlyBillingStep } from '../../lambdas/handlers/workflow/monthly-billing-definition';
-import {
-  ExecutionAbortedError,
-  type LocalStateMachine,
-  monthlyBillingMachine,
-  type TaskHandler,
-} from '../../local/step-functions';
+import { monthlyBillingMachine } from '../../local/monthly-billing-machine';
+import { ExecutionAbortedError, type LocalStateMachine, type TaskHandler } from '../../local/step-functions';
 import { dynamoEndpoint, freshTable } from '../support/dynamodb';
 import { seedTenant } from '../support/tenants';
 
