@@ -1,5 +1,6 @@
 import { newId } from '../shared/ids';
 import type { IdentityProvider, TenantRepository } from './ports';
+import { tokenOf } from './sign-in';
 import type { AuthToken, RegisterTenantInput, Tenant, User } from './schemas';
 
 export interface RegistrationDeps {
@@ -69,6 +70,6 @@ export async function registerTenant(
     await deps.tenants.deleteRegistration(tenant, owner.id);
     throw error;
   }
-  const auth = await deps.identity.authenticate(owner.email, input.owner.password);
+  const auth = tokenOf(await deps.identity.authenticate(owner.email, input.owner.password));
   return { tenant, owner, auth };
 }
