@@ -242,7 +242,7 @@ describe('CognitoIdentityProvider', () => {
       .on(VerifySoftwareTokenCommand)
       .rejects(new EnableSoftwareTokenMFAException({ message: 'Code mismatch', ...meta }));
     await expect(provider.confirmTotpEnrolment('ada@example.test', 'pw', '000000')).rejects.toThrow(
-      ValidationError.forField('code', 'does not match the authenticator'),
+      ValidationError.forField('body.code', 'does not match the authenticator'),
     );
     expect(cognito.commandCalls(SetUserMFAPreferenceCommand)).toHaveLength(0);
   });

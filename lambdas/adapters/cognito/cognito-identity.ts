@@ -204,7 +204,7 @@ export class CognitoIdentityProvider implements IdentityProvider {
     const { u: username, s: session } = unpackSession(answer.session);
     const value = answer.challenge === 'NEW_PASSWORD_REQUIRED' ? answer.newPassword : answer.code;
     if (value === undefined) {
-      const field = answer.challenge === 'NEW_PASSWORD_REQUIRED' ? 'newPassword' : 'code';
+      const field = answer.challenge === 'NEW_PASSWORD_REQUIRED' ? 'body.newPassword' : 'body.code';
       throw ValidationError.forField(field, `is required to answer ${answer.challenge}`);
     }
     try {
@@ -228,7 +228,7 @@ export class CognitoIdentityProvider implements IdentityProvider {
         throw new UnauthorizedError('the code has expired: sign in again');
       }
       if (error instanceof InvalidPasswordException) {
-        throw ValidationError.forField('newPassword', error.message);
+        throw ValidationError.forField('body.newPassword', error.message);
       }
       if (error instanceof NotAuthorizedException || error instanceof UserNotFoundException) {
         throw sessionExpired();
@@ -278,7 +278,7 @@ export class CognitoIdentityProvider implements IdentityProvider {
       const { Status } = await this.client.send(
         new VerifySoftwareTokenCommand({ AccessToken: accessToken, UserCode: code }),
       );
-      if (Status !== 'SUCCESS') throw ValidationError.forField('code', 'does not match the authenticator');
+      if (Status !== 'SUCCESS') throw ValidationError.forField('body.code', 'does not match the authenticator');
       await this.client.send(
         new SetUserMFAPreferenceCommand({
           AccessToken: accessToken,
@@ -287,7 +287,7 @@ export class CognitoIdentityProvider implements IdentityProvider {
       );
     } catch (error) {
       if (error instanceof CodeMismatchException || error instanceof EnableSoftwareTokenMFAException) {
-        throw ValidationError.forField('code', 'does not match the authenticator');
+        throw ValidationError.forField('body.code', 'does not match the authenticator');
       }
       if (error instanceof SoftwareTokenMFANotFoundException) {
         throw new ConflictError('no TOTP enrolment is pending: start one with POST /v1/auth/mfa/totp');

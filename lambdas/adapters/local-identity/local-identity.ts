@@ -192,7 +192,7 @@ export class LocalIdentityProvider implements IdentityProvider {
       throw sessionExpired();
     }
     if (answer.code === undefined)
-      throw ValidationError.forField('code', `is required to answer ${answer.challenge}`);
+      throw ValidationError.forField('body.code', `is required to answer ${answer.challenge}`);
     const { Item } = await this.options.client.send(
       new GetCommand({
         TableName: this.options.tableName,
@@ -256,7 +256,7 @@ export class LocalIdentityProvider implements IdentityProvider {
       throw new ConflictError('no TOTP enrolment is pending: start one with POST /v1/auth/mfa/totp');
     }
     const counter = matchingCounter(pending, code);
-    if (counter === undefined) throw ValidationError.forField('code', 'does not match the authenticator');
+    if (counter === undefined) throw ValidationError.forField('body.code', 'does not match the authenticator');
     try {
       await this.options.client.send(
         new UpdateCommand({
