@@ -278,7 +278,8 @@ export class CognitoIdentityProvider implements IdentityProvider {
       const { Status } = await this.client.send(
         new VerifySoftwareTokenCommand({ AccessToken: accessToken, UserCode: code }),
       );
-      if (Status !== 'SUCCESS') throw ValidationError.forField('body.code', 'does not match the authenticator');
+      if (Status !== 'SUCCESS')
+        throw ValidationError.forField('body.code', 'does not match the authenticator');
       await this.client.send(
         new SetUserMFAPreferenceCommand({
           AccessToken: accessToken,

@@ -256,7 +256,8 @@ export class LocalIdentityProvider implements IdentityProvider {
       throw new ConflictError('no TOTP enrolment is pending: start one with POST /v1/auth/mfa/totp');
     }
     const counter = matchingCounter(pending, code);
-    if (counter === undefined) throw ValidationError.forField('body.code', 'does not match the authenticator');
+    if (counter === undefined)
+      throw ValidationError.forField('body.code', 'does not match the authenticator');
     try {
       await this.options.client.send(
         new UpdateCommand({
