@@ -1,7 +1,7 @@
 import { newId } from '../shared/ids';
 import type { IdentityProvider, TenantRepository } from './ports';
-import { tokenOf } from './sign-in';
 import type { AuthToken, RegisterTenantInput, Tenant, User } from './schemas';
+import { tokenOf } from './sign-in';
 
 export interface RegistrationDeps {
   readonly tenants: TenantRepository;
