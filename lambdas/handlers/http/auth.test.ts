@@ -1,10 +1,14 @@
 import {
+  AdminAddUserToGroupCommand,
+  AdminCreateUserCommand,
   AdminInitiateAuthCommand,
   AdminRespondToAuthChallengeCommand,
+  AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { dynamoEndpoint, freshTable } from '../../../test/support/dynamodb';
 
 /**
  * The auth Lambda as API Gateway invokes it, with Cognito mocked: the sign-in carries the caller's
@@ -14,15 +18,17 @@ const cognito = mockClient(CognitoIdentityProviderClient);
 let handler: typeof import('./auth').handler;
 
 const ENV = {
-  TABLE_NAME: 'unused-table',
+  TABLE_NAME: '',
+  DYNAMODB_ENDPOINT: '',
   IDENTITY_PROVIDER: 'cognito',
   USER_POOL_ID: 'pool-1',
   USER_POOL_CLIENT_ID: 'client-1',
 };
 const saved = Object.fromEntries(Object.keys(ENV).map((name) => [name, process.env[name]]));
 
-beforeAll(() => {
-  Object.assign(process.env, ENV);
+beforeAll(async () => {
+  const table = await freshTable();
+  Object.assign(process.env, { ...ENV, TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: dynamoEndpoint() });
   ({ handler } = require('./auth') as typeof import('./auth'));
 });
 // Test files share the worker's environment: leave it as found.
@@ -108,6 +114,26 @@ describe('auth Lambda', () => {
     const headerNames = sent?.ContextData?.HttpHeaders?.map((h) => h.headerName);
     expect(headerNames).not.toContain('authorization');
     expect(headerNames).not.toContain('cookie');
+  });
+
+  it("signs a newly registered owner in with the caller's context too", async () => {
+    cognito.on(AdminCreateUserCommand).resolves({});
+    cognito.on(AdminSetUserPasswordCommand).resolves({});
+    cognito.on(AdminAddUserToGroupCommand).resolves({});
+    cognito
+      .on(AdminInitiateAuthCommand)
+      .resolves({ AuthenticationResult: { IdToken: 'id-token', ExpiresIn: 3600 } });
+    const result = await handler(
+      httpEvent('/v1/auth/register', {
+        tenant: { name: 'Context Clinic' },
+        owner: { email: 'owner@context.test', password: 'Correct-Horse-9', name: 'Owner' },
+      }),
+      context,
+    );
+    expect(result.statusCode).toBe(201);
+    const sent = cognito.commandCalls(AdminInitiateAuthCommand)[0]?.args[0].input;
+    expect(sent?.ContextData?.IpAddress).toBe('198.51.100.23');
+    expect(sent?.ContextData?.ServerPath).toBe('/v1/auth/register');
   });
 
   it('answers the challenge with the context too, and a code Cognito refuses with a 401 and no token', async () => {

@@ -27,8 +27,8 @@ const deps = {
 export const handler = createHttpHandler(
   AUTH_ROUTES,
   {
-    'POST /v1/auth/register': async ({ body }) => {
-      const { tenant, owner, auth } = await registerTenant(deps, body);
+    'POST /v1/auth/register': async ({ body, event }) => {
+      const { tenant, owner, auth } = await registerTenant(deps, body, signInContextFrom(event, undefined));
       return { body: { tenant, user: owner, auth } };
     },
     'POST /v1/auth/login': async ({ body, event }) => ({
