@@ -7,7 +7,7 @@ import {
   ValidationError,
 } from '../domain/shared/errors';
 import type { User } from '../domain/tenants/schemas';
-import { expectedVersion, jsonBody, operatorFrom, principalFrom } from './request';
+import { expectedVersion, jsonBody, operatorFrom, principalFrom, signInContextFrom } from './request';
 
 const USER = 'usr_01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const TENANT = 'ten_01ARZ3NDEKTSV4RRFFQ69G5FAV';
@@ -158,5 +158,29 @@ describe('expectedVersion', () => {
   it('is undefined without the header and a 400 for junk', () => {
     expect(expectedVersion(event({}))).toBeUndefined();
     expect(() => expectedVersion(event({ headers: { 'if-match': '*' } }))).toThrow(ValidationError);
+  });
+});
+
+describe('signInContextFrom', () => {
+  const login = {
+    headers: {
+      'user-agent': 'curl/8',
+      authorization: 'Bearer t',
+      cookie: 'a=b',
+      'x-api-key': 'k',
+      'x-amz-security-token': 's',
+    },
+    rawPath: '/v1/auth/login',
+    requestContext: { domainName: 'api.example.test', http: { sourceIp: '203.0.113.9' } },
+  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+
+  it("is the caller's address and request, without a header that carries credentials", () => {
+    expect(signInContextFrom(login, undefined)).toEqual({
+      ipAddress: '203.0.113.9',
+      serverName: 'api.example.test',
+      serverPath: '/v1/auth/login',
+      headers: { 'user-agent': 'curl/8' },
+    });
+    expect(signInContextFrom(login, 'fp').encodedData).toBe('fp');
   });
 });

@@ -10,7 +10,7 @@ import {
 import { idSchema } from '../domain/shared/ids';
 import { OPERATOR_GROUP, type OperatorPrincipal, type Principal } from '../domain/shared/principal';
 import { lazySchema } from '../domain/shared/zod';
-import type { UserRepository } from '../domain/tenants/ports';
+import type { SignInContext, UserRepository } from '../domain/tenants/ports';
 import { fromZod } from './error-response';
 
 /** API Gateway passes claims as strings; a list claim arrives as "[a b]". Local tokens may carry arrays. */
@@ -148,4 +148,28 @@ export function idempotencyKey(event: APIGatewayProxyEventV2WithJWTAuthorizer): 
     throw ValidationError.forField('header.idempotency-key', 'must be 1-200 letters, digits or _ . : -');
   }
   return value;
+}
+
+/** Headers that carry credentials: never passed on, whatever the caller sent. */
+const CREDENTIAL_HEADER = /authorization|cookie|token|secret|api-key|signature/i;
+
+/**
+ * The caller's side of a sign-in, for Cognito threat protection: the address API Gateway saw
+ * (not the Lambda's), the host and path called, and the request's headers minus credentials.
+ */
+export function signInContextFrom(
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  encodedData: string | undefined,
+): SignInContext {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined && !CREDENTIAL_HEADER.test(name)) headers[name] = value;
+  }
+  return {
+    ipAddress: event.requestContext.http.sourceIp,
+    serverName: event.requestContext.domainName,
+    serverPath: event.rawPath,
+    headers,
+    ...(encodedData ? { encodedData } : {}),
+  };
 }

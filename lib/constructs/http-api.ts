@@ -35,8 +35,9 @@ import { grantPayments, paymentsEnvironment } from './payments-access';
 
 /**
  * What the identity Lambdas may do to the user pool: create, disable, enable and remove users,
- * sign them out everywhere, set their password and move them between role groups. Nothing that
- * lists or searches the pool.
+ * sign them out everywhere, set their password, move them between role groups, and sign them in
+ * with the caller's context for threat protection (the admin auth calls). Nothing that lists or
+ * searches the pool. (TOTP enrolment uses the user's own access token: no IAM.)
  */
 export const IDENTITY_ACTIONS = [
   'cognito-idp:AdminAddUserToGroup',
@@ -45,8 +46,10 @@ export const IDENTITY_ACTIONS = [
   'cognito-idp:AdminDisableUser',
   'cognito-idp:AdminEnableUser',
   'cognito-idp:AdminGetUser',
+  'cognito-idp:AdminInitiateAuth',
   'cognito-idp:AdminListGroupsForUser',
   'cognito-idp:AdminRemoveUserFromGroup',
+  'cognito-idp:AdminRespondToAuthChallenge',
   'cognito-idp:AdminSetUserPassword',
   'cognito-idp:AdminUserGlobalSignOut',
 ] as const;

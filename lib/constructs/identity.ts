@@ -38,7 +38,10 @@ export interface IdentityProps {
  */
 export class Identity extends Construct {
   public readonly userPool: UserPool;
-  /** The API's public client: no secret, username/password and refresh-token flows only. */
+  /**
+   * The API's client: no secret; sign-in only through the API (admin password flow, which carries
+   * the caller's context to threat protection) and refresh tokens.
+   */
   public readonly userPoolClient: UserPoolClient;
   /** JWT issuer of the pool's tokens, as the HTTP API authorizer expects it. */
   public readonly issuerUrl: string;
@@ -112,7 +115,8 @@ export class Identity extends Construct {
     this.userPoolClient = this.userPool.addClient('ApiClient', {
       userPoolClientName: `agent-platform-${props.stageName}-api`,
       generateSecret: false,
-      authFlows: { userPassword: true },
+      // Not USER_PASSWORD_AUTH: a sign-in straight to Cognito would bypass the API's context passing.
+      authFlows: { adminUserPassword: true },
       disableOAuth: true,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
@@ -137,7 +141,7 @@ export class Identity extends Construct {
     Validations.of(this.userPool).acknowledge({
       id: 'AwsSolutions-COG2',
       reason:
-        'MFA is optional (TOTP) or off per environment config: tenants’ API users sign in programmatically through the username/password flow, which cannot complete an MFA challenge unattended.',
+        'MFA is optional (TOTP) or off per environment config: users enrol an authenticator through POST /v1/auth/mfa/totp and answer the challenge at POST /v1/auth/login/challenge, but tenants’ programmatic API users sign in unattended and cannot be made to answer one.',
     });
     if (!plus) {
       Validations.of(this.userPool).acknowledge({

@@ -13,6 +13,7 @@ import {
   type ApiClient,
   agentBody,
   operatorToken,
+  PASSWORD,
   registerTenant,
   startApi,
   topUp,
@@ -363,5 +364,55 @@ describe("404 for another tenant's ids", () => {
     }
     const tenant = await api.request('GET', '/v1/tenant', { token: tenantB.token });
     expect(tenant.body.id).toBe(tenantB.tenantId);
+  });
+});
+
+describe('public routes', () => {
+  it('are exactly the ones that check a proof of their own (a password, a session, a signature)', () => {
+    const publicRoutes = (Object.entries(ROUTES) as [string, RouteSpec][])
+      .filter(([, spec]) => spec.permission === 'public')
+      .map(([key]) => key);
+    expect(publicRoutes).toEqual(
+      expect.arrayContaining([
+        'POST /v1/auth/login',
+        'POST /v1/auth/login/challenge',
+        'POST /v1/auth/mfa/totp',
+        'POST /v1/auth/mfa/totp/verify',
+      ]),
+    );
+  });
+
+  it("do not let tenant B's token act on tenant A's user: MFA enrolment needs A's own password", async () => {
+    for (const path of ['/v1/auth/mfa/totp', '/v1/auth/mfa/totp/verify']) {
+      const response = await api.request('POST', path, {
+        token: tokensB.owner,
+        body: {
+          email: tenantA.email,
+          password: 'Not-A-Password-1',
+          ...(path.endsWith('verify') ? { code: '123456' } : {}),
+        },
+      });
+      expect(response.status).toBe(401);
+      expect(response.text).not.toMatch(/secretCode|otpauth/);
+    }
+    // A stays without MFA: its login still answers with a token, not a challenge.
+    const login = await api.request('POST', '/v1/auth/login', {
+      body: { email: tenantA.email, password: PASSWORD },
+    });
+    expect(login.body.token).toEqual(expect.any(String));
+  });
+
+  it("do not let a session started by tenant B's user answer for tenant A's user", async () => {
+    const answer = await api.request('POST', '/v1/auth/login/challenge', {
+      token: tokensB.owner,
+      body: {
+        email: tenantA.email,
+        challenge: 'SOFTWARE_TOKEN_MFA',
+        session: 'b'.repeat(43),
+        code: '123456',
+      },
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.body.token).toBeUndefined();
   });
 });

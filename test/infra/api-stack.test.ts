@@ -289,6 +289,13 @@ describe('api stack', () => {
       },
     );
 
+    it('lets the auth Lambda sign users in with their context and answer their challenges', () => {
+      const actions = statementsOf('auth').flatMap((s) => [s.Action].flat());
+      expect(actions).toEqual(
+        expect.arrayContaining(['cognito-idp:AdminInitiateAuth', 'cognito-idp:AdminRespondToAuthChallenge']),
+      );
+    });
+
     it.each(FUNCTION_NAMES)(
       '%s may invoke the Titan embedding model, and is told to use it, only if it embeds',
       (name) => {

@@ -133,13 +133,14 @@ describe('stateful stack', () => {
       devTemplate.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'platform-operators' });
     });
 
-    it('has a secretless client with password and refresh flows that cannot write custom:tenantId', () => {
+    it('has a secretless client with the admin password and refresh flows that cannot write custom:tenantId', () => {
       const clients = devTemplate.findResources('AWS::Cognito::UserPoolClient');
       expect(Object.keys(clients)).toHaveLength(1);
       const [client] = Object.values(clients) as { Properties: Record<string, unknown> }[];
       const props = client?.Properties ?? {};
       expect(props.GenerateSecret).toBe(false);
-      expect(props.ExplicitAuthFlows).toEqual(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
+      // Only the API signs users in (AdminInitiateAuth with their context), never the client directly.
+      expect(props.ExplicitAuthFlows).toEqual(['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
       expect(props.AllowedOAuthFlowsUserPoolClient).toBe(false);
       // An absent list would let the client write every writable attribute.
       expect(Array.isArray(props.WriteAttributes)).toBe(true);

@@ -29,6 +29,15 @@ const identity: IdentityProvider = {
   authenticate: async () => {
     throw new Error('not used');
   },
+  respondToChallenge: async () => {
+    throw new Error('not used');
+  },
+  beginTotpEnrolment: async () => {
+    throw new Error('not used');
+  },
+  confirmTotpEnrolment: async () => {
+    throw new Error('not used');
+  },
   setRole: async (email, role) => void identityCalls.push(`setRole ${email} ${role}`),
   disableUser: async (email) => void identityCalls.push(`disable ${email}`),
   enableUser: async (email) => void identityCalls.push(`enable ${email}`),

@@ -4,22 +4,90 @@ import {
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
+  AdminInitiateAuthCommand,
+  type AdminInitiateAuthCommandOutput,
   AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
+  AdminRespondToAuthChallengeCommand,
   AdminSetUserPasswordCommand,
   AdminUserGlobalSignOutCommand,
   AliasExistsException,
+  AssociateSoftwareTokenCommand,
+  CodeMismatchException,
   type CognitoIdentityProviderClient,
-  InitiateAuthCommand,
+  type ContextDataType,
+  EnableSoftwareTokenMFAException,
+  ExpiredCodeException,
+  InvalidParameterException,
   InvalidPasswordException,
   NotAuthorizedException,
+  SetUserMFAPreferenceCommand,
+  SoftwareTokenMFANotFoundException,
   UserNotFoundException,
   UsernameExistsException,
+  VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ConflictError, UnauthorizedError, ValidationError } from '../../domain/shared/errors';
-import type { IdentityProvider, NewIdentity } from '../../domain/tenants/ports';
+import type {
+  ChallengeAnswer,
+  IdentityProvider,
+  NewIdentity,
+  SignInContext,
+} from '../../domain/tenants/ports';
 import type { Role } from '../../domain/tenants/rbac';
-import type { AuthToken } from '../../domain/tenants/schemas';
+import {
+  SIGN_IN_CHALLENGES,
+  type SignInChallengeName,
+  type SignInStep,
+  type TotpEnrolment,
+} from '../../domain/tenants/schemas';
+import { otpauthUri } from '../../domain/tenants/sign-in';
+
+/**
+ * What we hand the client as `session`: Cognito's session and the user's real username, which
+ * the answer must name (Cognito refuses an alias there). Tampering gains nothing: Cognito binds
+ * its session to the user.
+ */
+interface PackedSession {
+  readonly u: string;
+  readonly s: string;
+}
+
+const packSession = (session: PackedSession) => Buffer.from(JSON.stringify(session)).toString('base64url');
+
+function unpackSession(packed: string): PackedSession {
+  try {
+    const value = JSON.parse(Buffer.from(packed, 'base64url').toString('utf8')) as Partial<PackedSession>;
+    if (typeof value.u === 'string' && typeof value.s === 'string') return { u: value.u, s: value.s };
+  } catch {
+    // fall through: not one of ours
+  }
+  throw sessionExpired();
+}
+
+const sessionExpired = () =>
+  new UnauthorizedError('the sign-in session has expired, was used already or is unknown: sign in again');
+
+const CHALLENGE_RESPONSE_KEY: Record<SignInChallengeName, string> = {
+  SOFTWARE_TOKEN_MFA: 'SOFTWARE_TOKEN_MFA_CODE',
+  SMS_MFA: 'SMS_MFA_CODE',
+  NEW_PASSWORD_REQUIRED: 'NEW_PASSWORD',
+};
+
+/** Cognito's ContextData: what threat protection judges the sign-in by. */
+function contextData(context: SignInContext | undefined): ContextDataType | undefined {
+  if (!context) return undefined;
+  return {
+    IpAddress: context.ipAddress,
+    ServerName: context.serverName,
+    ServerPath: context.serverPath,
+    HttpHeaders: Object.entries(context.headers).map(([headerName, headerValue]) => ({
+      headerName,
+      headerValue,
+    })),
+    ...(context.encodedData ? { EncodedData: context.encodedData } : {}),
+  };
+}
 
 /**
  * Cognito user pool as the identity provider. The Cognito username is our user id and the
@@ -80,21 +148,18 @@ export class CognitoIdentityProvider implements IdentityProvider {
     }
   }
 
-  async authenticate(email: string, password: string): Promise<AuthToken> {
+  /** ADMIN_USER_PASSWORD_AUTH: the only flow that lets us pass the caller's context on. */
+  private async initiate(email: string, password: string, context?: SignInContext) {
     try {
-      const { AuthenticationResult } = await this.client.send(
-        new InitiateAuthCommand({
+      return await this.client.send(
+        new AdminInitiateAuthCommand({
+          UserPoolId: this.userPoolId,
           ClientId: this.clientId,
-          AuthFlow: 'USER_PASSWORD_AUTH',
+          AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
           AuthParameters: { USERNAME: email, PASSWORD: password },
+          ContextData: contextData(context),
         }),
       );
-      if (!AuthenticationResult?.IdToken) throw new UnauthorizedError('sign-in needs a further challenge');
-      return {
-        token: AuthenticationResult.IdToken,
-        tokenType: 'Bearer',
-        expiresIn: AuthenticationResult.ExpiresIn ?? 3600,
-      };
     } catch (error) {
       // Cognito checks the password before it reports a disabled user, so this reveals nothing new.
       if (error instanceof NotAuthorizedException && /disabled/i.test(error.message)) {
@@ -104,6 +169,131 @@ export class CognitoIdentityProvider implements IdentityProvider {
         throw new UnauthorizedError('email or password is incorrect');
       }
       throw error;
+    }
+  }
+
+  private step(
+    output: Pick<
+      AdminInitiateAuthCommandOutput,
+      'AuthenticationResult' | 'ChallengeName' | 'ChallengeParameters' | 'Session'
+    >,
+  ): SignInStep {
+    const { AuthenticationResult, ChallengeName, ChallengeParameters, Session } = output;
+    if (AuthenticationResult?.IdToken) {
+      return {
+        token: AuthenticationResult.IdToken,
+        tokenType: 'Bearer',
+        expiresIn: AuthenticationResult.ExpiresIn ?? 3600,
+      };
+    }
+    const challenge = SIGN_IN_CHALLENGES.find((name) => name === ChallengeName);
+    const username = ChallengeParameters?.USER_ID_FOR_SRP ?? ChallengeParameters?.USERNAME;
+    if (!challenge || !Session || !username) {
+      throw new UnauthorizedError(
+        `sign-in needs a step this API does not offer: ${ChallengeName ?? 'unknown'}`,
+      );
+    }
+    return { challenge, session: packSession({ u: username, s: Session }) };
+  }
+
+  async authenticate(email: string, password: string, context?: SignInContext): Promise<SignInStep> {
+    return this.step(await this.initiate(email, password, context));
+  }
+
+  async respondToChallenge(answer: ChallengeAnswer, context?: SignInContext): Promise<SignInStep> {
+    const { u: username, s: session } = unpackSession(answer.session);
+    const value = answer.challenge === 'NEW_PASSWORD_REQUIRED' ? answer.newPassword : answer.code;
+    if (value === undefined) {
+      const field = answer.challenge === 'NEW_PASSWORD_REQUIRED' ? 'body.newPassword' : 'body.code';
+      throw ValidationError.forField(field, `is required to answer ${answer.challenge}`);
+    }
+    try {
+      return this.step(
+        await this.client.send(
+          new AdminRespondToAuthChallengeCommand({
+            UserPoolId: this.userPoolId,
+            ClientId: this.clientId,
+            ChallengeName: answer.challenge,
+            Session: session,
+            ChallengeResponses: { USERNAME: username, [CHALLENGE_RESPONSE_KEY[answer.challenge]]: value },
+            ContextData: contextData(context),
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof CodeMismatchException) {
+        throw new UnauthorizedError('the code is incorrect: sign in again for a new attempt');
+      }
+      if (error instanceof ExpiredCodeException) {
+        throw new UnauthorizedError('the code has expired: sign in again');
+      }
+      if (error instanceof InvalidPasswordException) {
+        throw ValidationError.forField('body.newPassword', error.message);
+      }
+      if (error instanceof NotAuthorizedException || error instanceof UserNotFoundException) {
+        throw sessionExpired();
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The API's tokens are ID tokens, and Cognito changes MFA settings only with an access token;
+   * so the user proves it is them with their password, and the access token this sign-in yields
+   * is used once, here, and never leaves the function.
+   */
+  private async accessTokenFor(email: string, password: string, context?: SignInContext): Promise<string> {
+    const output = await this.initiate(email, password, context);
+    if (output.ChallengeName === 'SOFTWARE_TOKEN_MFA') {
+      throw new ConflictError('TOTP MFA is already enabled for this user');
+    }
+    const accessToken = output.AuthenticationResult?.AccessToken;
+    if (!accessToken) {
+      throw new UnauthorizedError(`sign-in needs a further step first: ${output.ChallengeName ?? 'unknown'}`);
+    }
+    return accessToken;
+  }
+
+  async beginTotpEnrolment(email: string, password: string, context?: SignInContext): Promise<TotpEnrolment> {
+    const accessToken = await this.accessTokenFor(email, password, context);
+    try {
+      const { SecretCode } = await this.client.send(
+        new AssociateSoftwareTokenCommand({ AccessToken: accessToken }),
+      );
+      if (!SecretCode) throw new Error('Cognito returned no TOTP secret');
+      return { secretCode: SecretCode, otpauthUri: otpauthUri(email, SecretCode) };
+    } catch (error) {
+      throw mfaNotOffered(error);
+    }
+  }
+
+  async confirmTotpEnrolment(
+    email: string,
+    password: string,
+    code: string,
+    context?: SignInContext,
+  ): Promise<void> {
+    const accessToken = await this.accessTokenFor(email, password, context);
+    try {
+      const { Status } = await this.client.send(
+        new VerifySoftwareTokenCommand({ AccessToken: accessToken, UserCode: code }),
+      );
+      if (Status !== 'SUCCESS')
+        throw ValidationError.forField('body.code', 'does not match the authenticator');
+      await this.client.send(
+        new SetUserMFAPreferenceCommand({
+          AccessToken: accessToken,
+          SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof CodeMismatchException || error instanceof EnableSoftwareTokenMFAException) {
+        throw ValidationError.forField('body.code', 'does not match the authenticator');
+      }
+      if (error instanceof SoftwareTokenMFANotFoundException) {
+        throw new ConflictError('no TOTP enrolment is pending: start one with POST /v1/auth/mfa/totp');
+      }
+      throw mfaNotOffered(error);
     }
   }
 
@@ -154,4 +344,12 @@ export class CognitoIdentityProvider implements IdentityProvider {
       if (!(error instanceof UserNotFoundException)) throw error;
     }
   }
+}
+
+/** A pool with MFA off refuses TOTP settings with InvalidParameterException. */
+function mfaNotOffered(error: unknown): unknown {
+  if (error instanceof InvalidParameterException) {
+    return new ConflictError('this environment does not offer MFA (cognito.mfa is off)');
+  }
+  return error;
 }

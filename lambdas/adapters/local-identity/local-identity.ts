@@ -1,4 +1,4 @@
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import {
   DeleteCommand,
@@ -8,11 +8,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { importJWK, type JWK, SignJWT } from 'jose';
-import { ConflictError, UnauthorizedError } from '../../domain/shared/errors';
+import { Secret, TOTP } from 'otpauth';
+import { ConflictError, UnauthorizedError, ValidationError } from '../../domain/shared/errors';
 import { OPERATOR_GROUP } from '../../domain/shared/principal';
-import type { IdentityProvider, NewIdentity } from '../../domain/tenants/ports';
+import type { ChallengeAnswer, IdentityProvider, NewIdentity } from '../../domain/tenants/ports';
 import type { Role } from '../../domain/tenants/rbac';
-import type { AuthToken } from '../../domain/tenants/schemas';
+import type { AuthToken, SignInStep, TotpEnrolment } from '../../domain/tenants/schemas';
+import { otpauthUri } from '../../domain/tenants/sign-in';
 import { isConditionFailure } from '../dynamodb/conditions';
 
 const scrypt = promisify(scryptCallback) as (
@@ -22,6 +24,24 @@ const scrypt = promisify(scryptCallback) as (
 ) => Promise<Buffer>;
 
 const OPERATOR_ROLE = 'platform-operator';
+
+/** As Cognito's default: a challenge session lives three minutes. */
+const CHALLENGE_SECONDS = 180;
+
+const sessionExpired = () =>
+  new UnauthorizedError('the sign-in session has expired, was used already or is unknown: sign in again');
+
+/** Codes from the step before and after now are accepted, as authenticator clocks drift. */
+const totpFor = (secretBase32: string) => new TOTP({ secret: Secret.fromBase32(secretBase32) });
+
+/** The time step a code belongs to, or undefined when it matches none near now. */
+function matchingCounter(secretBase32: string, code: string): number | undefined {
+  const totp = totpFor(secretBase32);
+  const delta = totp.validate({ token: code, window: 1 });
+  return delta === null ? undefined : totp.counter() + delta;
+}
+
+type IdentityItem = Record<string, unknown>;
 
 export interface LocalIdentityOptions {
   readonly client: DynamoDBDocumentClient;
@@ -106,9 +126,10 @@ export class LocalIdentityProvider implements IdentityProvider {
     return userId;
   }
 
-  async authenticate(email: string, password: string): Promise<AuthToken> {
+  /** The identity item when the password is right; UnauthorizedError as Cognito's otherwise. */
+  private async checkPassword(email: string, password: string): Promise<IdentityItem> {
     const { Item } = await this.options.client.send(
-      new GetCommand({ TableName: this.options.tableName, Key: this.key(email) }),
+      new GetCommand({ TableName: this.options.tableName, Key: this.key(email), ConsistentRead: true }),
     );
     // Hash even for unknown emails so response time does not reveal which emails exist.
     const salt = Item ? Buffer.from(String(Item.passwordSalt), 'base64') : randomBytes(16);
@@ -119,6 +140,142 @@ export class LocalIdentityProvider implements IdentityProvider {
     }
     // As Cognito: a disabled user is told so, and only once the password was right.
     if (Item.disabled === true) throw new UnauthorizedError('this user is disabled');
+    return Item;
+  }
+
+  /**
+   * As Cognito with TOTP enabled: the right password yields a single-use session, not a token.
+   * Only the session's hash is stored (local-only item, expiring with the session).
+   */
+  async authenticate(email: string, password: string): Promise<SignInStep> {
+    const item = await this.checkPassword(email, password);
+    if (typeof item.totpSecret !== 'string') return this.issueToken(item);
+    const session = randomBytes(32).toString('base64url');
+    const expiresAt = Math.floor(Date.now() / 1000) + CHALLENGE_SECONDS;
+    await this.options.client.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: {
+          ...this.challengeKey(session),
+          entity: 'localSignInChallenge',
+          email: String(item.email),
+          challenge: 'SOFTWARE_TOKEN_MFA',
+          expiresAt,
+        },
+      }),
+    );
+    return { challenge: 'SOFTWARE_TOKEN_MFA', session };
+  }
+
+  private challengeKey(session: string) {
+    return {
+      pk: `LOCALCHALLENGE#${createHash('sha256').update(session).digest('base64url')}`,
+      sk: 'CHALLENGE',
+    };
+  }
+
+  async respondToChallenge(answer: ChallengeAnswer): Promise<SignInStep> {
+    // Taken, whatever the outcome: a session answers once, so each guess costs a password.
+    const { Attributes: pending } = await this.options.client.send(
+      new DeleteCommand({
+        TableName: this.options.tableName,
+        Key: this.challengeKey(answer.session),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    if (
+      !pending ||
+      Number(pending.expiresAt) <= Date.now() / 1000 ||
+      pending.email !== answer.email.toLowerCase() ||
+      pending.challenge !== answer.challenge
+    ) {
+      throw sessionExpired();
+    }
+    if (answer.code === undefined)
+      throw ValidationError.forField('body.code', `is required to answer ${answer.challenge}`);
+    const { Item } = await this.options.client.send(
+      new GetCommand({
+        TableName: this.options.tableName,
+        Key: this.key(answer.email),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item || typeof Item.totpSecret !== 'string') throw sessionExpired();
+    if (Item.disabled === true) throw new UnauthorizedError('this user is disabled');
+    const counter = matchingCounter(Item.totpSecret, answer.code);
+    if (counter === undefined) {
+      throw new UnauthorizedError('the code is incorrect: sign in again for a new attempt');
+    }
+    await this.spendCode(answer.email, counter);
+    return this.issueToken(Item);
+  }
+
+  /** A code signs in once: as Cognito, a code already used is refused. */
+  private async spendCode(email: string, counter: number): Promise<void> {
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: this.key(email),
+          UpdateExpression: 'SET totpLastCounter = :counter',
+          ConditionExpression: 'attribute_not_exists(totpLastCounter) OR totpLastCounter < :counter',
+          ExpressionAttributeValues: { ':counter': counter },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new UnauthorizedError('this code was used already: wait for the next one and sign in again');
+      }
+      throw error;
+    }
+  }
+
+  async beginTotpEnrolment(email: string, password: string): Promise<TotpEnrolment> {
+    const item = await this.checkPassword(email, password);
+    if (typeof item.totpSecret === 'string')
+      throw new ConflictError('TOTP MFA is already enabled for this user');
+    const secretCode = new Secret({ size: 20 }).base32;
+    await this.options.client.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: this.key(email),
+        UpdateExpression: 'SET totpPendingSecret = :secret',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':secret': secretCode },
+      }),
+    );
+    return { secretCode, otpauthUri: otpauthUri(String(item.email), secretCode) };
+  }
+
+  async confirmTotpEnrolment(email: string, password: string, code: string): Promise<void> {
+    const item = await this.checkPassword(email, password);
+    if (typeof item.totpSecret === 'string')
+      throw new ConflictError('TOTP MFA is already enabled for this user');
+    const pending = item.totpPendingSecret;
+    if (typeof pending !== 'string') {
+      throw new ConflictError('no TOTP enrolment is pending: start one with POST /v1/auth/mfa/totp');
+    }
+    const counter = matchingCounter(pending, code);
+    if (counter === undefined)
+      throw ValidationError.forField('body.code', 'does not match the authenticator');
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: this.key(email),
+          UpdateExpression: 'SET totpSecret = :secret, totpLastCounter = :counter REMOVE totpPendingSecret',
+          ConditionExpression: 'totpPendingSecret = :secret',
+          ExpressionAttributeValues: { ':secret': pending, ':counter': counter },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error))
+        throw new ConflictError('the TOTP enrolment changed meanwhile: start again');
+      throw error;
+    }
+  }
+
+  private async issueToken(Item: IdentityItem): Promise<AuthToken> {
     const ttl = this.options.tokenTtlSeconds;
     // An operator's token carries the operators' group and no tenant, as Cognito's would.
     const claims =

@@ -1,6 +1,15 @@
 import type { Page, PageRequest } from '../shared/pagination';
 import type { Role } from './rbac';
-import type { AuthToken, Location, LocationPatch, Tenant, User, UserPatch } from './schemas';
+import type {
+  Location,
+  LocationPatch,
+  SignInChallengeName,
+  SignInStep,
+  Tenant,
+  TotpEnrolment,
+  User,
+  UserPatch,
+} from './schemas';
 
 export interface TenantListFilter {
   /** Only tenants in this status (e.g. `active` for the monthly billing run); every tenant otherwise. */
@@ -74,12 +83,51 @@ export interface NewIdentity {
   readonly role: Role;
 }
 
+/**
+ * Where a sign-in comes from, for Cognito threat protection (`ContextData`): the caller's
+ * address and request, not the Lambda's. Headers carry no credentials (see `signInContextFrom`).
+ */
+export interface SignInContext {
+  readonly ipAddress: string;
+  readonly serverName: string;
+  readonly serverPath: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The advanced-security script's device fingerprint, if the client sent one. */
+  readonly encodedData?: string;
+}
+
+export interface ChallengeAnswer {
+  readonly email: string;
+  readonly challenge: SignInChallengeName;
+  readonly session: string;
+  /** For the MFA challenges. */
+  readonly code?: string;
+  /** For NEW_PASSWORD_REQUIRED. */
+  readonly newPassword?: string;
+}
+
 /** Who can sign in: Cognito on AWS, the local issuer in local mode and tests. */
 export interface IdentityProvider {
   /** ConflictError when the email is already registered. */
   createUser(identity: NewIdentity): Promise<void>;
-  /** UnauthorizedError for an unknown email or a wrong password (indistinguishably). */
-  authenticate(email: string, password: string): Promise<AuthToken>;
+  /**
+   * UnauthorizedError for an unknown email or a wrong password (indistinguishably). A user with
+   * MFA (or a temporary password) gets a challenge to answer with `respondToChallenge`.
+   */
+  authenticate(email: string, password: string, context?: SignInContext): Promise<SignInStep>;
+  /**
+   * UnauthorizedError for a wrong code or an expired, used or unknown session (sessions are
+   * single use: after a wrong code the user signs in again). May ask for a further step.
+   */
+  respondToChallenge(answer: ChallengeAnswer, context?: SignInContext): Promise<SignInStep>;
+  /**
+   * Step-up: the password again (the API's tokens cannot act on the user's MFA settings), then a
+   * new TOTP secret, pending until confirmed. ConflictError when TOTP is already on or the
+   * environment offers no MFA.
+   */
+  beginTotpEnrolment(email: string, password: string, context?: SignInContext): Promise<TotpEnrolment>;
+  /** The password and a code from the authenticator; from then on, sign-in asks for a code. */
+  confirmTotpEnrolment(email: string, password: string, code: string, context?: SignInContext): Promise<void>;
   setRole(email: string, role: Role): Promise<void>;
   /**
    * The user can no longer sign in, and every session they hold is ended (Cognito:

@@ -1,6 +1,7 @@
 import { newId } from '../shared/ids';
-import type { IdentityProvider, TenantRepository } from './ports';
+import type { IdentityProvider, SignInContext, TenantRepository } from './ports';
 import type { AuthToken, RegisterTenantInput, Tenant, User } from './schemas';
+import { tokenOf } from './sign-in';
 
 export interface RegistrationDeps {
   readonly tenants: TenantRepository;
@@ -28,9 +29,11 @@ function slugify(name: string): string {
  * if the identity provider then refuses the owner (email taken), the records are removed
  * again so a failed registration leaves nothing behind.
  */
+/** `context`: where the request came from, for the owner's first sign-in (threat protection). */
 export async function registerTenant(
   deps: RegistrationDeps,
   input: RegisterTenantInput,
+  context?: SignInContext,
 ): Promise<Registration> {
   const now = new Date().toISOString();
   const tenantId = newId('tenant');
@@ -69,6 +72,6 @@ export async function registerTenant(
     await deps.tenants.deleteRegistration(tenant, owner.id);
     throw error;
   }
-  const auth = await deps.identity.authenticate(owner.email, input.owner.password);
+  const auth = tokenOf(await deps.identity.authenticate(owner.email, input.owner.password, context));
   return { tenant, owner, auth };
 }

@@ -34,10 +34,77 @@ export const registerTenantBody = lazySchema(() =>
 );
 export type RegisterTenantInput = z.infer<ReturnType<typeof registerTenantBody>>;
 
+/**
+ * What the Amazon Cognito advanced-security script (`AmazonCognitoAdvancedSecurityData.getData`)
+ * collected in the user's browser, passed on to threat protection as `EncodedData`.
+ */
+const userContextData = () =>
+  z.optional(
+    z.string().check(
+      z.minLength(1),
+      z.maxLength(8192),
+      z.meta({
+        description: 'Device fingerprint from the Cognito advanced-security script, if the client runs it',
+      }),
+    ),
+  );
+
 export const loginBody = lazySchema(() =>
   z.strictObject({
     email: email(),
     password: z.string().check(z.minLength(1), z.maxLength(128)),
+    userContextData: userContextData(),
+  }),
+);
+
+/** The further steps a sign-in can ask for; the pool offers TOTP, never SMS, but a client must handle every one. */
+export const SIGN_IN_CHALLENGES = ['SOFTWARE_TOKEN_MFA', 'SMS_MFA', 'NEW_PASSWORD_REQUIRED'] as const;
+export type SignInChallengeName = (typeof SIGN_IN_CHALLENGES)[number];
+
+const oneTimeCode = () => z.string().check(z.regex(/^\d{6}$/, 'must be the 6-digit code'));
+/** Opaque, short-lived (Cognito: 3 minutes), single use. */
+const challengeSession = () => z.string().check(z.minLength(20), z.maxLength(4096));
+
+export const challengeAnswerBody = lazySchema(() =>
+  z
+    .strictObject({
+      email: email(),
+      challenge: z.enum(SIGN_IN_CHALLENGES),
+      session: challengeSession(),
+      code: z.optional(oneTimeCode()),
+      newPassword: z.optional(password()),
+      userContextData: userContextData(),
+    })
+    .check(
+      z.superRefine((answer, ctx) => {
+        const needed = answer.challenge === 'NEW_PASSWORD_REQUIRED' ? 'newPassword' : 'code';
+        if (answer[needed] === undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            input: answer,
+            path: [needed],
+            message: `is required to answer ${answer.challenge}`,
+          });
+        }
+      }),
+    ),
+);
+export type ChallengeAnswerInput = z.infer<ReturnType<typeof challengeAnswerBody>>;
+
+export const totpEnrolmentBody = lazySchema(() =>
+  z.strictObject({
+    email: email(),
+    password: z.string().check(z.minLength(1), z.maxLength(128)),
+    userContextData: userContextData(),
+  }),
+);
+
+export const totpConfirmationBody = lazySchema(() =>
+  z.strictObject({
+    email: email(),
+    password: z.string().check(z.minLength(1), z.maxLength(128)),
+    code: oneTimeCode(),
+    userContextData: userContextData(),
   }),
 );
 
@@ -159,3 +226,29 @@ export const authTokenResponse = lazySchema(() =>
   z.object({ token: z.string(), tokenType: z.literal('Bearer'), expiresIn: z.int() }),
 );
 export type AuthToken = z.infer<ReturnType<typeof authTokenResponse>>;
+
+export const signInChallengeResponse = lazySchema(() =>
+  z.object({
+    challenge: z.enum(SIGN_IN_CHALLENGES),
+    session: z.string().check(
+      z.meta({
+        description: 'Send back with the answer to POST /v1/auth/login/challenge; expires in minutes',
+      }),
+    ),
+  }),
+);
+export type SignInChallenge = z.infer<ReturnType<typeof signInChallengeResponse>>;
+
+/** A sign-in either ends with a token or asks for one more step. */
+export const signInResponse = lazySchema(() => z.union([authTokenResponse(), signInChallengeResponse()]));
+export type SignInStep = AuthToken | SignInChallenge;
+
+export const totpEnrolmentResponse = lazySchema(() =>
+  z.object({
+    secretCode: z
+      .string()
+      .check(z.meta({ description: 'Base32 TOTP secret, for authenticators without a camera' })),
+    otpauthUri: z.string().check(z.meta({ description: 'otpauth://totp/… URI, to show as a QR code' })),
+  }),
+);
+export type TotpEnrolment = z.infer<ReturnType<typeof totpEnrolmentResponse>>;

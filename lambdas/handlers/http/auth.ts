@@ -3,7 +3,14 @@ import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repositor
 import { createIdentityProvider } from '../../adapters/identity';
 import { loadIdentityConfig, loadRuntimeConfig } from '../../config';
 import { registerTenant } from '../../domain/tenants/registration';
+import {
+  answerChallenge,
+  beginTotpEnrolment,
+  confirmTotpEnrolment,
+  signIn,
+} from '../../domain/tenants/sign-in';
 import { createHttpHandler } from '../../http/http-handler';
+import { signInContextFrom } from '../../http/request';
 import { AUTH_ROUTES } from '../../http/routes/auth';
 
 const config = loadRuntimeConfig();
@@ -20,13 +27,23 @@ const deps = {
 export const handler = createHttpHandler(
   AUTH_ROUTES,
   {
-    'POST /v1/auth/register': async ({ body }) => {
-      const { tenant, owner, auth } = await registerTenant(deps, body);
+    'POST /v1/auth/register': async ({ body, event }) => {
+      const { tenant, owner, auth } = await registerTenant(deps, body, signInContextFrom(event, undefined));
       return { body: { tenant, user: owner, auth } };
     },
-    'POST /v1/auth/login': async ({ body }) => ({
-      body: await deps.identity.authenticate(body.email, body.password),
+    'POST /v1/auth/login': async ({ body, event }) => ({
+      body: await signIn(deps, body, signInContextFrom(event, body.userContextData)),
     }),
+    'POST /v1/auth/login/challenge': async ({ body, event }) => ({
+      body: await answerChallenge(deps, body, signInContextFrom(event, body.userContextData)),
+    }),
+    'POST /v1/auth/mfa/totp': async ({ body, event }) => ({
+      body: await beginTotpEnrolment(deps, body, signInContextFrom(event, body.userContextData)),
+    }),
+    'POST /v1/auth/mfa/totp/verify': async ({ body, event }) => {
+      await confirmTotpEnrolment(deps, body, signInContextFrom(event, body.userContextData));
+      return {};
+    },
   },
   { maxBodyBytes: config.MAX_BODY_BYTES },
 );
