@@ -97,6 +97,8 @@ export interface ContentionCounters {
   stale: number;
   /** Cancelled by DynamoDB because another transaction was on the same item at the same moment. */
   conflicts: number;
+  /** A delta change whose condition failed at commit (balance short, tenant suspended, reservation closed). */
+  refusedAtCommit: number;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -123,7 +125,7 @@ export class Backoff {
  * that make them idempotent, and the balance and reservations themselves.
  */
 export class DynamoLedgerStore {
-  readonly contention: ContentionCounters = { attempts: 0, stale: 0, conflicts: 0 };
+  readonly contention: ContentionCounters = { attempts: 0, stale: 0, conflicts: 0, refusedAtCommit: 0 };
   /** Each tenant's queue of changes in this process, while it has any. */
   private readonly lanes = new Map<string, Lane>();
   private readonly maxAttempts: number;
@@ -153,6 +155,7 @@ export class DynamoLedgerStore {
    * fresh read, which also finds a repeated key's first result.
    */
   record(request: LedgerRequest, plan: (snapshot: LedgerSnapshot) => LedgerChange): Promise<LedgerOutcome> {
+    if (request.concurrent) return this.recordDelta(request, plan);
     const { tenantId } = request;
     let lane = this.lanes.get(tenantId);
     if (!lane) {
@@ -242,6 +245,65 @@ export class DynamoLedgerStore {
         // What the failed conditions returned is current, but the rest of the snapshot may not
         // be: good enough to try again, not to refuse on.
         state = learnt ? { snapshot: learnt, fresh: false } : await this.read(request);
+      }
+    }
+  }
+
+  /**
+   * A costed operation: planned from one consistent read and written as a delta (see
+   * `balanceDelta`), in parallel with every other writer of the tenant, in this process or
+   * another. Nothing is compared, so nothing is lost to a race: a failed condition means the
+   * balance really was short at commit (or the tenant stopped being active, or the reservation was
+   * closed), and the plan is made again from a fresh read, which refuses with the right error or,
+   * if tokens came in meanwhile, goes through. `after` is the snapshot plus the delta: other
+   * writers may have moved the balance too (it feeds only the best-effort `balance.low` event).
+   */
+  private async recordDelta(
+    request: LedgerRequest,
+    plan: (snapshot: LedgerSnapshot) => LedgerChange,
+  ): Promise<LedgerOutcome> {
+    const started = Date.now();
+    let state = await this.read(request);
+    for (let attempt = 1; ; attempt++) {
+      if (state.claim) return { kind: 'replayed', ...state.claim };
+      const { snapshot } = state;
+      const change = plan(snapshot);
+      if (!change.delta) throw new Error('A concurrent ledger request must plan a delta change');
+      const { items, at } = transaction(this.tableName, request, snapshot, change);
+      try {
+        this.contention.attempts++;
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        const after: Balance = {
+          ...snapshot.balance,
+          available: change.available,
+          reserved: change.reserved,
+          updatedAt: change.entry.createdAt,
+        };
+        return { kind: 'applied', change: recorded(change), before: snapshot.balance, after };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const claimed = transactionItemAtFailure(error, at.claim);
+        if (claimed.failed) {
+          state = claimed.item
+            ? { snapshot, fresh: true, claim: storedClaim(claimed.item) }
+            : await this.read(request);
+          continue;
+        }
+        if (attempt >= this.maxAttempts || Date.now() - started > this.maxWaitMs) {
+          throw new BalanceBusyError(attempt);
+        }
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
+          // DynamoDB itself refused two transactions on one item at the same instant: not a
+          // lost compare-and-set, nothing to re-plan; wait a little and send it again.
+          this.contention.conflicts++;
+          await this.backoff(attempt);
+          state = await this.read(request);
+          continue;
+        }
+        if (!reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) throw error;
+        this.contention.refusedAtCommit++;
+        state = await this.read(request);
       }
     }
   }

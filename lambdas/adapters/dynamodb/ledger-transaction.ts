@@ -41,30 +41,31 @@ export function transaction(
 ): { items: TransactItem[]; at: TransactionIndex } {
   const { tenantId } = request;
   const { entry } = change;
-  const items: TransactItem[] = [
-    {
-      Update: {
-        TableName: tableName,
-        Key: balanceKey(tenantId),
-        UpdateExpression:
-          'SET available = :available, reserved = :reserved, seq = :next, updatedAt = :at, ' +
-          'tenantId = :tenantId, entity = :entity, ' +
-          'lowBalanceThreshold = if_not_exists(lowBalanceThreshold, :threshold)',
-        // Compare-and-set: only from the state the plan was made from. 0 = never written.
-        ConditionExpression: snapshot.seq === 0 ? 'attribute_not_exists(seq)' : 'seq = :seq',
-        ExpressionAttributeValues: {
-          ':available': change.available,
-          ':reserved': change.reserved,
-          ':next': snapshot.seq + 1,
-          ':at': entry.createdAt,
-          ':tenantId': tenantId,
-          ':entity': 'balance',
-          ':threshold': DEFAULT_LOW_BALANCE_THRESHOLD,
-          ...(snapshot.seq === 0 ? {} : { ':seq': snapshot.seq }),
-        },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  const balanceSet = (): TransactItem => ({
+    Update: {
+      TableName: tableName,
+      Key: balanceKey(tenantId),
+      UpdateExpression:
+        'SET available = :available, reserved = :reserved, seq = :next, updatedAt = :at, ' +
+        'tenantId = :tenantId, entity = :entity, ' +
+        'lowBalanceThreshold = if_not_exists(lowBalanceThreshold, :threshold)',
+      // Compare-and-set: only from the state the plan was made from. 0 = never written.
+      ConditionExpression: snapshot.seq === 0 ? 'attribute_not_exists(seq)' : 'seq = :seq',
+      ExpressionAttributeValues: {
+        ':available': change.available,
+        ':reserved': change.reserved,
+        ':next': snapshot.seq + 1,
+        ':at': entry.createdAt,
+        ':tenantId': tenantId,
+        ':entity': 'balance',
+        ':threshold': DEFAULT_LOW_BALANCE_THRESHOLD,
+        ...(snapshot.seq === 0 ? {} : { ':seq': snapshot.seq }),
       },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
+  });
+  const items: TransactItem[] = [
+    change.delta ? balanceDelta(tableName, tenantId, change.delta, entry.createdAt) : balanceSet(),
     claimPut(tableName, tenantId, request.claim, recorded(change), entry.createdAt),
     {
       Put: {
@@ -98,6 +99,51 @@ export function transaction(
     });
   }
   return { items, at };
+}
+
+/**
+ * A delta change: `ADD` to the balance, on the condition only that what it takes is there (a
+ * taking part below zero fails), and one more on the change counter, so a compare-and-set writer
+ * that planned before it re-plans. Concurrent deltas never fail each other: they commit in any
+ * order and the balance is their sum.
+ */
+export function balanceDelta(
+  tableName: string,
+  tenantId: string,
+  delta: { readonly available: number; readonly reserved: number },
+  at: string,
+): TransactItem {
+  const guards: string[] = [];
+  const values: Record<string, unknown> = {
+    ':available': delta.available,
+    ':reserved': delta.reserved,
+    ':one': 1,
+    ':at': at,
+    ':tenantId': tenantId,
+    ':entity': 'balance',
+    ':threshold': DEFAULT_LOW_BALANCE_THRESHOLD,
+  };
+  if (delta.available < 0) {
+    guards.push('available >= :takeAvailable');
+    values[':takeAvailable'] = -delta.available;
+  }
+  if (delta.reserved < 0) {
+    guards.push('reserved >= :takeReserved');
+    values[':takeReserved'] = -delta.reserved;
+  }
+  return {
+    Update: {
+      TableName: tableName,
+      Key: balanceKey(tenantId),
+      UpdateExpression:
+        'ADD available :available, reserved :reserved, seq :one ' +
+        'SET updatedAt = :at, tenantId = :tenantId, entity = :entity, ' +
+        'lowBalanceThreshold = if_not_exists(lowBalanceThreshold, :threshold)',
+      ...(guards.length > 0 ? { ConditionExpression: guards.join(' AND ') } : {}),
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
 }
 
 export function claimPut(
