@@ -1,5 +1,6 @@
 import { DEFAULT_LOW_BALANCE_THRESHOLD } from '../../domain/billing/billing';
 import type {
+  Balance,
   IdempotencyClaim,
   LedgerChange,
   LedgerRequest,
@@ -65,7 +66,9 @@ export function transaction(
     },
   });
   const items: TransactItem[] = [
-    change.delta ? balanceDelta(tableName, tenantId, change.delta, entry.createdAt) : balanceSet(),
+    change.delta
+      ? balanceDelta(tableName, tenantId, change.delta, entry.createdAt, snapshot.balance)
+      : balanceSet(),
     claimPut(tableName, tenantId, request.claim, recorded(change), entry.createdAt),
     {
       Put: {
@@ -104,14 +107,23 @@ export function transaction(
 /**
  * A delta change: `ADD` to the balance, on the condition only that what it takes is there (a
  * taking part below zero fails), and one more on the change counter, so a compare-and-set writer
- * that planned before it re-plans. Concurrent deltas never fail each other: they commit in any
+ * that planned before it re-plans. Concurrent deltas do not fail each other: they commit in any
  * order and the balance is their sum.
+ *
+ * A change that takes from `available` also names which side of the tenant's `balance.low`
+ * threshold the balance is on before it, as the snapshot it was planned from says: at least
+ * threshold + take (stays above), from threshold up to that (crosses below: this change is the one
+ * that sends `balance.low`), or below the threshold (already low). If the balance is not where the
+ * snapshot put it, the condition fails and returns the balance as it is (ALL_OLD) to plan again
+ * from, so exactly one change crosses the threshold, as with compare-and-set, but without
+ * conflicting with the others that stay on one side of it.
  */
 export function balanceDelta(
   tableName: string,
   tenantId: string,
   delta: { readonly available: number; readonly reserved: number },
   at: string,
+  before: Pick<Balance, 'available' | 'lowBalanceThreshold'>,
 ): TransactItem {
   const guards: string[] = [];
   const values: Record<string, unknown> = {
@@ -124,8 +136,21 @@ export function balanceDelta(
     ':threshold': DEFAULT_LOW_BALANCE_THRESHOLD,
   };
   if (delta.available < 0) {
-    guards.push('available >= :takeAvailable');
-    values[':takeAvailable'] = -delta.available;
+    const take = -delta.available;
+    const low = before.lowBalanceThreshold;
+    if (low <= 0) {
+      guards.push('available >= :take');
+      values[':take'] = take;
+    } else if (before.available >= low + take) {
+      guards.push('available >= :staysAbove');
+      values[':staysAbove'] = low + take;
+    } else if (before.available >= low) {
+      guards.push('available >= :take AND available >= :low AND available < :staysAbove');
+      Object.assign(values, { ':take': take, ':low': low, ':staysAbove': low + take });
+    } else {
+      guards.push('available >= :take AND available < :low');
+      Object.assign(values, { ':take': take, ':low': low });
+    }
   }
   if (delta.reserved < 0) {
     guards.push('reserved >= :takeReserved');
