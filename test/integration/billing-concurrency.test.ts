@@ -152,6 +152,53 @@ describe('1,000 concurrent debits of 1 token against a balance of 500, from 10 p
   }, 180_000);
 });
 
+describe("a process's last knowledge of the balance (debits plan from it without a read)", () => {
+  const processes = () => [0, 1].map(() => new DynamoBillingRepository(table.client, table.tableName));
+
+  it('refuses from a fresh read when another process spent the balance, and spends what another credited', async () => {
+    const tenantId = await fundedTenant(10);
+    const [a, b] = processes() as [DynamoBillingRepository, DynamoBillingRepository];
+    const on = (billing: DynamoBillingRepository) => ({ ...deps, billing });
+    await debit(on(a), tenantId, 1, { action: 'sms' }, 'a-1', 'system:test'); // a knows: 9 left
+    await debit(on(b), tenantId, 9, { action: 'sms' }, 'b-1', 'system:test');
+    await expect(debit(on(a), tenantId, 1, { action: 'sms' }, 'a-2', 'system:test')).rejects.toMatchObject({
+      statusCode: 402,
+      details: { available: 0, required: 1 },
+    });
+    // a now knows 0; b's credit makes a's next debit go through all the same.
+    await credit(on(b), tenantId, 5, { type: 'grant' }, 'b-top-up', 'system:test');
+    await debit(on(a), tenantId, 3, { action: 'sms' }, 'a-3', 'system:test');
+    expect(await repository.getBalance(tenantId)).toMatchObject({ available: 2 });
+    // A repeated key replays its first result, hint or not.
+    const again = await debit(on(a), tenantId, 1, { action: 'sms' }, 'a-1', 'system:test');
+    expect(again.amount).toBe(-1);
+    expect(await repository.getBalance(tenantId)).toMatchObject({ available: 2 });
+    const entries = await ledgerOf(tenantId);
+    expect(entries.reduce((sum, entry) => sum + entry.amount, 0)).toBe(2);
+    expect(await changeCounter(tenantId)).toBe(entries.length);
+  });
+
+  it('sends balance.low exactly once when 10 processes debit across the threshold', async () => {
+    const tenantId = await fundedTenant(150);
+    const many = Array.from({ length: 10 }, () => new DynamoBillingRepository(table.client, table.tableName));
+    const outcomes = await bounded(200, 40, (i) =>
+      debit(
+        { ...deps, billing: many[i % many.length] as DynamoBillingRepository },
+        tenantId,
+        1,
+        { action: 'sms' },
+        `low-${i}`,
+        'system:test',
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(150);
+    const low = bus.recent.filter((e) => e.type === 'balance.low' && e.detail.tenantId === tenantId);
+    expect(low).toHaveLength(1);
+    expect(low[0]?.detail).toMatchObject({ threshold: 20 });
+    expect(await repository.getBalance(tenantId)).toMatchObject({ available: 0 });
+  }, 60_000);
+});
+
 describe('reserve → settle under contention', () => {
   it('holds and settles 100 concurrent operations against 60 tokens: 60 settle, 40 are refused', async () => {
     const tenantId = await fundedTenant(60);

@@ -107,6 +107,12 @@ export interface ContentionCounters {
 }
 
 const MAX_HINTS = 1000;
+/**
+ * A hint older than this (since it was last read or learnt from DynamoDB) is read again: what a
+ * condition cannot check (a new low-balance threshold, a repeated key's first result) is at most
+ * this stale, and a busy tenant costs one read per second per container.
+ */
+const HINT_MAX_AGE_MS = 1000;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -134,7 +140,7 @@ export class Backoff {
 export class DynamoLedgerStore {
   readonly contention: ContentionCounters = { attempts: 0, stale: 0, conflicts: 0, replanned: 0 };
   /** Per tenant, this process's last knowledge of the balance: see `recordDelta`. */
-  private readonly hints = new Map<string, Known>();
+  private readonly hints = new Map<string, Known & { readonly learntAt: number }>();
   /** Each tenant's queue of changes in this process, while it has any. */
   private readonly lanes = new Map<string, Lane>();
   private readonly maxAttempts: number;
@@ -300,7 +306,8 @@ export class DynamoLedgerStore {
           reserved: change.reserved,
           updatedAt: change.entry.createdAt,
         };
-        this.hint(tenantId, { balance: after, seq: snapshot.seq + 1, tenantStatus: 'active' });
+        const learntAt = this.hints.get(tenantId)?.learntAt ?? 0;
+        this.hint(tenantId, { balance: after, seq: snapshot.seq + 1, tenantStatus: 'active' }, learntAt);
         return { kind: 'applied', change: recorded(change), before: snapshot.balance, after };
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
@@ -345,6 +352,7 @@ export class DynamoLedgerStore {
     if (request.reservationId !== undefined) return undefined;
     const known = this.hints.get(request.tenantId);
     if (!known || (request.readTenant && known.tenantStatus !== 'active')) return undefined;
+    if (Date.now() - known.learntAt > HINT_MAX_AGE_MS) return undefined;
     return {
       snapshot: { balance: known.balance, seq: known.seq, tenantStatus: known.tenantStatus },
       fresh: false,
@@ -366,9 +374,9 @@ export class DynamoLedgerStore {
   }
 
   /** Most recently used last; the oldest goes past `MAX_HINTS` (a container serves few tenants at once). */
-  private hint(tenantId: string, known: Known): void {
+  private hint(tenantId: string, known: Known, learntAt = Date.now()): void {
     this.hints.delete(tenantId);
-    this.hints.set(tenantId, known);
+    this.hints.set(tenantId, { ...known, learntAt });
     if (this.hints.size > MAX_HINTS) {
       const oldest = this.hints.keys().next().value;
       if (oldest !== undefined) this.hints.delete(oldest);

@@ -20,9 +20,11 @@ import type {
 /**
  * Tokens and billing (DESIGN §3.7). Every change to a tenant's balance is planned here, from the
  * balance as it is, and written by the repository in one transaction with its ledger entry and
- * its idempotency claim; when another writer got there first the repository plans again from
- * the new balance (compare-and-set on the balance's change counter). So the ledger is exact:
- * entries are numbered, each says the balance it left, and they sum to the balance.
+ * its idempotency claim. Costed operations (reserve, settle, release, debit) are planned as deltas,
+ * which the repository applies on the condition that the balance stays at or above zero, so many
+ * at once on one tenant never make each other retry; credits and fees are compare-and-set on the
+ * balance's change counter and their entries record the balance they left. Either way the ledger
+ * is exact: the entries sum to the balance, and the change counter counts them.
  *
  * Events go out after the transaction commits, best effort: a failure is logged, never undoes
  * the change. EventBridge delivers at least once, so token events carry the ledger entry's id
