@@ -170,7 +170,6 @@ export class DynamoLedgerStore {
    * fresh read, which also finds a repeated key's first result.
    */
   record(request: LedgerRequest, plan: (snapshot: LedgerSnapshot) => LedgerChange): Promise<LedgerOutcome> {
-    if (request.concurrent) return this.recordDelta(request, plan);
     const { tenantId } = request;
     let lane = this.lanes.get(tenantId);
     if (!lane) {
@@ -178,7 +177,12 @@ export class DynamoLedgerStore {
       this.lanes.set(tenantId, lane);
     }
     const queued = lane;
-    const run = queued.tail.then(() => this.recordNow(request, plan, queued));
+    const run = queued.tail.then(() => {
+      if (!request.concurrent) return this.recordNow(request, plan, queued);
+      // A delta does not leave a state a compare-and-set could plan from.
+      queued.known = undefined;
+      return this.recordDelta(request, plan);
+    });
     const tail = run.then(
       () => undefined,
       () => undefined,
@@ -265,9 +269,11 @@ export class DynamoLedgerStore {
   }
 
   /**
-   * A costed operation, written as a delta (see `balanceDelta`) in parallel with every other
-   * writer of the tenant, in this process or another: nothing is compared, so nothing is lost to a
-   * race. It is planned from this process's last knowledge of the balance when it has some (a
+   * A costed operation, written as a delta (see `balanceDelta`) alongside the tenant's writers in
+   * other processes: nothing is compared, so nothing is lost to a race. In this process it still
+   * waits its turn in the tenant's lane: DynamoDB cancels transactions that meet on one item at the
+   * same instant (TransactionConflict), and DynamoDB Local runs them slower side by side than one
+   * after another; waiting costs no read (the hint is what the previous change left). It is planned from this process's last knowledge of the balance when it has some (a
    * hint: what it last read, learnt from a failed condition, or left with its own last change) and
    * from one consistent read otherwise; settlements and releases always read (they need the
    * reservation). A condition that fails at commit returns the balance as it is, to plan again
