@@ -22,11 +22,14 @@ import { type Summary, summarize } from './stats';
  * Debits on DynamoDB Local: one tenant's balance under contention (one process with 50 in flight,
  * and 10 processes racing), 100 tenants at once, and one at a time; each beside the raw
  * round trip it cannot beat — a conditional UpdateItem (`ADD available -1` if `available >= 1`)
- * on one item, under the same load. A debit is a consistent BatchGetItem and a 4–5 item
- * TransactWriteItems (balance compare-and-set, ledger entry, idempotency claim, usage day,
- * tenant check); the raw update is one request on one item and cannot say what the balance was
- * after it. Every scenario then checks the ledger is exact: balance = funded − debits, and the
+ * on one item, under the same load. A debit is a TransactWriteItems of 5 items (balance `ADD` if
+ * enough, ledger entry, idempotency claim, usage day, tenant check), planned from what the process
+ * last knew of the balance, or from a consistent BatchGetItem when it knew nothing or a condition
+ * failed; the raw update is one request on one item and cannot say what the balance was after
+ * it. Every scenario then checks the ledger is exact: balance = funded − debits, and the
  * balance's change counter = the number of ledger entries.
+ *
+ * Only this section: `npm run bench:billing` (or `npx tsx bench/billing.ts --debits 600`).
  */
 export interface BillingBenchOptions {
   /** Debits per contended scenario. */
@@ -365,14 +368,14 @@ export function printBilling(result: BillingBenchResult): void {
   );
   console.log(
     [
-      'Times in ms. A debit = consistent BatchGetItem + TransactWriteItems of balance (compare-and-set on its change',
-      'counter), ledger entry, idempotency claim, usage day and a tenant-active check; queued behind another debit of',
-      'the same tenant in the same process it skips the read. Raw = UpdateItem ADD available -1 if available >= 1, one',
-      'request, on the same number of items (one per tenant) with the same number in flight. "10 processes" = ten',
-      'repositories (as ten Lambda containers): they race, and losers of the compare-and-set retry (Tx/debit > 1).',
-      'Floor = the requests of a debit (BatchGetItem of 2 keys + TransactWriteItems of the same 5 items, delta updates,',
-      'no compare-and-set) without the billing code: what DynamoDB Local itself allows; it serialises transactions.',
-      'Exact = afterwards each balance is funding − debits and its change counter equals its ledger entries.',
+      'Times in ms. A debit = TransactWriteItems of balance (ADD -1 if enough: a conditional delta, no compare-and-set),',
+      'ledger entry, idempotency claim, usage day and a tenant-active check, planned from what the process last knew of',
+      'the balance (a consistent BatchGetItem when it knew nothing, or when a condition failed). Raw = UpdateItem ADD',
+      'available -1 if available >= 1, one request, on the same number of items (one per tenant) with the same number',
+      'in flight. "10 processes" = ten repositories (as ten Lambda containers) on one tenant; Tx/debit > 1 would mean',
+      're-planned debits. Floor = the requests of a debit with a read (BatchGetItem of 2 keys + TransactWriteItems of',
+      'the same 5 items, delta updates) without the billing code: what DynamoDB Local itself allows; it serialises',
+      'transactions. Exact = afterwards each balance is funding − debits and its change counter equals its ledger entries.',
     ].join('\n'),
   );
 }

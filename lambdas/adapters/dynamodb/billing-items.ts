@@ -16,7 +16,7 @@ import { withoutKeys } from './conditions';
 
 /**
  * Balance, ledger, reservations, idempotency claims, daily usage and suspensions.
- *   balance       pk = T#<tenantId>           sk = BALANCE        available, reserved, seq (changes so far)
+ *   balance       pk = T#<tenantId>           sk = BALANCE        available, reserved, seq (changes so far = ledger entries)
  *   ledger entry  pk = T#<tenantId>#LEDGER    sk = <createdAt ISO>#<entryId>   (time order, date ranges)
  *   reservation   pk = T#<tenantId>#RSV       sk = <reservationId>
  *                 while held: gsi1pk = RSVHELD#<hour the hold ends, YYYY-MM-DDTHH>
@@ -27,11 +27,13 @@ import { withoutKeys } from './conditions';
  *   suspension    pk = T#<tenantId>           sk = SUSPENSION     reason, period, pausedAgentIds
  *   sweep mark    pk = BILLING#HOUSEKEEPING   sk = RESERVATIONS   (platform-level)
  *
- * Every balance change is one TransactWriteItems: the balance, set to the values the domain's plan
- * computed, on the condition that its `seq` is still the one the plan was made from; the ledger
- * entry; the claim (`attribute_not_exists`); and, as the change needs, the reservation, the day's
- * usage (`ADD`) and a ConditionCheck that the tenant is active. A failed condition returns the
- * item as it is now (ALL_OLD), so a race costs no extra read before planning again.
+ * Every balance change is one TransactWriteItems: the balance; the ledger entry; the claim
+ * (`attribute_not_exists`); and, as the change needs, the reservation, the day's usage (`ADD`) and
+ * a ConditionCheck that the tenant is active. Costed operations update the balance by `ADD` on the
+ * condition that it stays at or above zero (ledger-transaction.ts `balanceDelta`); credits and
+ * fees set it to the values their plan computed, on the condition that its `seq` is still the one
+ * the plan was made from. A failed condition returns the item as it is now (ALL_OLD), so a retry
+ * costs no extra read before planning again.
  */
 export const balanceKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'BALANCE' });
 export const suspensionKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'SUSPENSION' });

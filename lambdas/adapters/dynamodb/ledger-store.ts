@@ -97,7 +97,22 @@ export interface ContentionCounters {
   stale: number;
   /** Cancelled by DynamoDB because another transaction was on the same item at the same moment. */
   conflicts: number;
+  /**
+   * A delta change planned again because a condition failed at commit: the balance was short or
+   * not on the side of the low-balance threshold its snapshot said, the tenant was suspended, or
+   * the reservation was closed. Not a lost race: other deltas cause it only where the balance
+   * crosses the threshold or runs out.
+   */
+  replanned: number;
 }
+
+const MAX_HINTS = 1000;
+/**
+ * A hint older than this (since it was last read or learnt from DynamoDB) is read again: what a
+ * condition cannot check (a new low-balance threshold, a repeated key's first result) is at most
+ * this stale, and a busy tenant costs one read per second per container.
+ */
+const HINT_MAX_AGE_MS = 1000;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -123,7 +138,9 @@ export class Backoff {
  * that make them idempotent, and the balance and reservations themselves.
  */
 export class DynamoLedgerStore {
-  readonly contention: ContentionCounters = { attempts: 0, stale: 0, conflicts: 0 };
+  readonly contention: ContentionCounters = { attempts: 0, stale: 0, conflicts: 0, replanned: 0 };
+  /** Per tenant, this process's last knowledge of the balance: see `recordDelta`. */
+  private readonly hints = new Map<string, Known & { readonly learntAt: number }>();
   /** Each tenant's queue of changes in this process, while it has any. */
   private readonly lanes = new Map<string, Lane>();
   private readonly maxAttempts: number;
@@ -160,7 +177,12 @@ export class DynamoLedgerStore {
       this.lanes.set(tenantId, lane);
     }
     const queued = lane;
-    const run = queued.tail.then(() => this.recordNow(request, plan, queued));
+    const run = queued.tail.then(() => {
+      if (!request.concurrent) return this.recordNow(request, plan, queued);
+      // A delta does not leave a state a compare-and-set could plan from.
+      queued.known = undefined;
+      return this.recordDelta(request, plan);
+    });
     const tail = run.then(
       () => undefined,
       () => undefined,
@@ -243,6 +265,127 @@ export class DynamoLedgerStore {
         // be: good enough to try again, not to refuse on.
         state = learnt ? { snapshot: learnt, fresh: false } : await this.read(request);
       }
+    }
+  }
+
+  /**
+   * A costed operation, written as a delta (see `balanceDelta`) alongside the tenant's writers in
+   * other processes: nothing is compared, so nothing is lost to a race. In this process it still
+   * waits its turn in the tenant's lane: DynamoDB cancels transactions that meet on one item at the
+   * same instant (TransactionConflict), and DynamoDB Local runs them slower side by side than one
+   * after another; waiting costs no read (the hint is what the previous change left). It is planned from this process's last knowledge of the balance when it has some (a
+   * hint: what it last read, learnt from a failed condition, or left with its own last change) and
+   * from one consistent read otherwise; settlements and releases always read (they need the
+   * reservation). A condition that fails at commit returns the balance as it is, to plan again
+   * from; a refusal (402, 404, 409) is only ever made from a fresh read. `before`/`after` are the
+   * snapshot's and the snapshot plus the delta: on the same side of the low-balance threshold as
+   * the real ones (the condition made sure), but other writers may have moved them.
+   */
+  private async recordDelta(
+    request: LedgerRequest,
+    plan: (snapshot: LedgerSnapshot) => LedgerChange,
+  ): Promise<LedgerOutcome> {
+    const { tenantId } = request;
+    const started = Date.now();
+    let state = this.fromHint(request) ?? (await this.readAndHint(request));
+    for (let attempt = 1; ; attempt++) {
+      if (state.claim) return { kind: 'replayed', ...state.claim };
+      const { snapshot } = state;
+      let change: LedgerChange;
+      try {
+        change = plan(snapshot);
+      } catch (refusal) {
+        if (!state.fresh) {
+          state = await this.readAndHint(request);
+          continue;
+        }
+        throw refusal;
+      }
+      if (!change.delta) throw new Error('A concurrent ledger request must plan a delta change');
+      const { items, at } = transaction(this.tableName, request, snapshot, change);
+      try {
+        this.contention.attempts++;
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        const after: Balance = {
+          ...snapshot.balance,
+          available: change.available,
+          reserved: change.reserved,
+          updatedAt: change.entry.createdAt,
+        };
+        const learntAt = this.hints.get(tenantId)?.learntAt ?? 0;
+        this.hint(tenantId, { balance: after, seq: snapshot.seq + 1, tenantStatus: 'active' }, learntAt);
+        return { kind: 'applied', change: recorded(change), before: snapshot.balance, after };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const claimed = transactionItemAtFailure(error, at.claim);
+        if (claimed.failed) {
+          state = claimed.item
+            ? { snapshot, fresh: true, claim: storedClaim(claimed.item) }
+            : await this.readAndHint(request);
+          continue;
+        }
+        if (attempt >= this.maxAttempts || Date.now() - started > this.maxWaitMs) {
+          throw new BalanceBusyError(attempt);
+        }
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
+          // DynamoDB refused two transactions on one item at the same instant: not a lost
+          // compare-and-set, nothing to re-plan from; wait a little and send it again.
+          this.contention.conflicts++;
+          await this.backoff(attempt);
+          state = await this.readAndHint(request);
+          continue;
+        }
+        if (!reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) throw error;
+        this.contention.replanned++;
+        // Only the balance failed, and it says where it is: plan again from that (no read), or
+        // refuse after a fresh read. Anything else (tenant, reservation) is read again.
+        const balance = transactionItemAtFailure(error, at.balance);
+        const onlyBalance = reasons.filter((reason) => reason.Code === 'ConditionalCheckFailed').length === 1;
+        if (balance.failed && balance.item && onlyBalance) {
+          const learnt: LedgerSnapshot = { ...snapshot, ...toBalance(tenantId, balance.item) };
+          this.hint(tenantId, knownFrom(learnt));
+          state = { snapshot: learnt, fresh: false };
+        } else {
+          state = await this.readAndHint(request);
+        }
+      }
+    }
+  }
+
+  /** A snapshot to plan a costed operation from without a read, when this process has one. */
+  private fromHint(request: LedgerRequest): ReadState | undefined {
+    if (request.reservationId !== undefined) return undefined;
+    const known = this.hints.get(request.tenantId);
+    if (!known || (request.readTenant && known.tenantStatus !== 'active')) return undefined;
+    if (Date.now() - known.learntAt > HINT_MAX_AGE_MS) return undefined;
+    return {
+      snapshot: { balance: known.balance, seq: known.seq, tenantStatus: known.tenantStatus },
+      fresh: false,
+    };
+  }
+
+  private async readAndHint(request: LedgerRequest): Promise<ReadState> {
+    const state = await this.read(request);
+    const { snapshot } = state;
+    const status = request.readTenant
+      ? snapshot.tenantStatus
+      : this.hints.get(request.tenantId)?.tenantStatus;
+    this.hint(request.tenantId, {
+      balance: snapshot.balance,
+      seq: snapshot.seq,
+      ...(status === undefined ? {} : { tenantStatus: status }),
+    });
+    return state;
+  }
+
+  /** Most recently used last; the oldest goes past `MAX_HINTS` (a container serves few tenants at once). */
+  private hint(tenantId: string, known: Known, learntAt = Date.now()): void {
+    this.hints.delete(tenantId);
+    this.hints.set(tenantId, { ...known, learntAt });
+    if (this.hints.size > MAX_HINTS) {
+      const oldest = this.hints.keys().next().value;
+      if (oldest !== undefined) this.hints.delete(oldest);
     }
   }
 

@@ -1,5 +1,6 @@
 import { DEFAULT_LOW_BALANCE_THRESHOLD } from '../../domain/billing/billing';
 import type {
+  Balance,
   IdempotencyClaim,
   LedgerChange,
   LedgerRequest,
@@ -41,30 +42,33 @@ export function transaction(
 ): { items: TransactItem[]; at: TransactionIndex } {
   const { tenantId } = request;
   const { entry } = change;
-  const items: TransactItem[] = [
-    {
-      Update: {
-        TableName: tableName,
-        Key: balanceKey(tenantId),
-        UpdateExpression:
-          'SET available = :available, reserved = :reserved, seq = :next, updatedAt = :at, ' +
-          'tenantId = :tenantId, entity = :entity, ' +
-          'lowBalanceThreshold = if_not_exists(lowBalanceThreshold, :threshold)',
-        // Compare-and-set: only from the state the plan was made from. 0 = never written.
-        ConditionExpression: snapshot.seq === 0 ? 'attribute_not_exists(seq)' : 'seq = :seq',
-        ExpressionAttributeValues: {
-          ':available': change.available,
-          ':reserved': change.reserved,
-          ':next': snapshot.seq + 1,
-          ':at': entry.createdAt,
-          ':tenantId': tenantId,
-          ':entity': 'balance',
-          ':threshold': DEFAULT_LOW_BALANCE_THRESHOLD,
-          ...(snapshot.seq === 0 ? {} : { ':seq': snapshot.seq }),
-        },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  const balanceSet = (): TransactItem => ({
+    Update: {
+      TableName: tableName,
+      Key: balanceKey(tenantId),
+      UpdateExpression:
+        'SET available = :available, reserved = :reserved, seq = :next, updatedAt = :at, ' +
+        'tenantId = :tenantId, entity = :entity, ' +
+        'lowBalanceThreshold = if_not_exists(lowBalanceThreshold, :threshold)',
+      // Compare-and-set: only from the state the plan was made from. 0 = never written.
+      ConditionExpression: snapshot.seq === 0 ? 'attribute_not_exists(seq)' : 'seq = :seq',
+      ExpressionAttributeValues: {
+        ':available': change.available,
+        ':reserved': change.reserved,
+        ':next': snapshot.seq + 1,
+        ':at': entry.createdAt,
+        ':tenantId': tenantId,
+        ':entity': 'balance',
+        ':threshold': DEFAULT_LOW_BALANCE_THRESHOLD,
+        ...(snapshot.seq === 0 ? {} : { ':seq': snapshot.seq }),
       },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
+  });
+  const items: TransactItem[] = [
+    change.delta
+      ? balanceDelta(tableName, tenantId, change.delta, entry.createdAt, snapshot.balance)
+      : balanceSet(),
     claimPut(tableName, tenantId, request.claim, recorded(change), entry.createdAt),
     {
       Put: {
@@ -98,6 +102,73 @@ export function transaction(
     });
   }
   return { items, at };
+}
+
+/**
+ * A delta change: `ADD` to the balance, on the condition only that what it takes is there (a
+ * taking part below zero fails), and one more on the change counter, so a compare-and-set writer
+ * that planned before it re-plans. Concurrent deltas do not fail each other: they commit in any
+ * order and the balance is their sum.
+ *
+ * A change that takes from `available` also names which side of the tenant's `balance.low`
+ * threshold the balance is on before it, as the snapshot it was planned from says: at least
+ * threshold + take (stays above), from threshold up to that (crosses below: this change is the one
+ * that sends `balance.low`), or below the threshold (already low). If the balance is not where the
+ * snapshot put it, the condition fails and returns the balance as it is (ALL_OLD) to plan again
+ * from, so exactly one change crosses the threshold, as with compare-and-set, but without
+ * conflicting with the others that stay on one side of it.
+ */
+export function balanceDelta(
+  tableName: string,
+  tenantId: string,
+  delta: { readonly available: number; readonly reserved: number },
+  at: string,
+  before: Pick<Balance, 'available' | 'lowBalanceThreshold'>,
+): TransactItem {
+  const guards: string[] = [];
+  const values: Record<string, unknown> = {
+    ':available': delta.available,
+    ':reserved': delta.reserved,
+    ':one': 1,
+    ':at': at,
+    ':tenantId': tenantId,
+    ':entity': 'balance',
+    ':threshold': DEFAULT_LOW_BALANCE_THRESHOLD,
+  };
+  if (delta.available < 0) {
+    const take = -delta.available;
+    const low = before.lowBalanceThreshold;
+    if (low <= 0) {
+      guards.push('available >= :take');
+      values[':take'] = take;
+    } else if (before.available >= low + take) {
+      guards.push('available >= :staysAbove');
+      values[':staysAbove'] = low + take;
+    } else if (before.available >= low) {
+      guards.push('available >= :take AND available >= :low AND available < :staysAbove');
+      Object.assign(values, { ':take': take, ':low': low, ':staysAbove': low + take });
+    } else {
+      guards.push('available >= :take AND available < :low');
+      Object.assign(values, { ':take': take, ':low': low });
+    }
+  }
+  if (delta.reserved < 0) {
+    guards.push('reserved >= :takeReserved');
+    values[':takeReserved'] = -delta.reserved;
+  }
+  return {
+    Update: {
+      TableName: tableName,
+      Key: balanceKey(tenantId),
+      UpdateExpression:
+        'ADD available :available, reserved :reserved, seq :one ' +
+        'SET updatedAt = :at, tenantId = :tenantId, entity = :entity, ' +
+        'lowBalanceThreshold = if_not_exists(lowBalanceThreshold, :threshold)',
+      ...(guards.length > 0 ? { ConditionExpression: guards.join(' AND ') } : {}),
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
 }
 
 export function claimPut(

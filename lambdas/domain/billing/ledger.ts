@@ -20,9 +20,11 @@ import type {
 /**
  * Tokens and billing (DESIGN §3.7). Every change to a tenant's balance is planned here, from the
  * balance as it is, and written by the repository in one transaction with its ledger entry and
- * its idempotency claim; when another writer got there first the repository plans again from
- * the new balance (compare-and-set on the balance's change counter). So the ledger is exact:
- * entries are numbered, each says the balance it left, and they sum to the balance.
+ * its idempotency claim. Costed operations (reserve, settle, release, debit) are planned as deltas,
+ * which the repository applies on the condition that the balance stays at or above zero, so many
+ * at once on one tenant never make each other retry; credits and fees are compare-and-set on the
+ * balance's change counter and their entries record the balance they left. Either way the ledger
+ * is exact: the entries sum to the balance, and the change counter counts them.
  *
  * Events go out after the transaction commits, best effort: a failure is logged, never undoes
  * the change. EventBridge delivers at least once, so token events carry the ledger entry's id
@@ -145,6 +147,12 @@ type EntryFields = Pick<LedgerEntry, 'type'> &
 /**
  * The change that moves `available` and `reserved` by the deltas, with its ledger entry. Never
  * below zero: the plans refuse before that, so reaching it here is a bug, not a 402.
+ *
+ * `exact` changes are written by compare-and-set on the balance's change counter, so their entry
+ * records the balance it left and its position in the ledger. `delta` changes (the costed
+ * operations, many at once on a busy tenant) are written as conditional deltas: the store refuses
+ * one only if the balance would go below zero, whatever else committed since the snapshot, so the
+ * entry records only its amount.
  */
 export function change(
   s: LedgerSnapshot,
@@ -152,6 +160,7 @@ export function change(
   delta: { readonly available: number; readonly reserved: number },
   fields: EntryFields,
   extra: Pick<LedgerChange, 'reservation' | 'usage' | 'requireActiveTenant'> = {},
+  mode: 'exact' | 'delta' = 'exact',
 ): LedgerChange {
   const available = s.balance.available + delta.available;
   const reserved = s.balance.reserved + delta.reserved;
@@ -163,14 +172,19 @@ export function change(
     tenantId: stamp.tenantId,
     ...withoutUndefined(fields),
     amount: delta.available,
-    availableAfter: available,
-    reservedAfter: reserved,
+    ...(mode === 'exact' ? { availableAfter: available, reservedAfter: reserved } : {}),
     idempotencyKey: stamp.key,
     actor: stamp.actor,
     createdAt: stamp.at.toISOString(),
-    seq: s.seq + 1,
+    ...(mode === 'exact' ? { seq: s.seq + 1 } : {}),
   };
-  return { available, reserved, entry, ...extra };
+  return {
+    available,
+    reserved,
+    entry,
+    ...(mode === 'delta' ? { delta: { available: delta.available, reserved: delta.reserved } } : {}),
+    ...extra,
+  };
 }
 
 function withoutUndefined<T extends object>(value: T): T {
@@ -243,7 +257,7 @@ export function eventsOf(outcome: Applied, at: Date): DomainEvent[] {
   const events: DomainEvent[] = [];
   const about = {
     tenantId: entry.tenantId,
-    availableAfter: entry.availableAfter,
+    ...(entry.availableAfter === undefined ? {} : { availableAfter: entry.availableAfter }),
     entryId: entry.id,
     entryType: entry.type,
     ...(entry.agentId === undefined ? {} : { agentId: entry.agentId }),
@@ -260,7 +274,7 @@ export function eventsOf(outcome: Applied, at: Date): DomainEvent[] {
     events.push(
       domainEvent(
         'balance.low',
-        { tenantId: entry.tenantId, available: entry.availableAfter, threshold },
+        { tenantId: entry.tenantId, available: outcome.after.available, threshold },
         at,
       ),
     );

@@ -52,8 +52,13 @@ export interface LedgerEntry {
   readonly type: LedgerEntryType;
   /** Effect on `available`: negative for reservations and fees, positive for credits and releases. */
   readonly amount: number;
-  readonly availableAfter: number;
-  readonly reservedAfter: number;
+  /**
+   * The balance this entry left, on entries written by compare-and-set (credits, fees). Costed
+   * operations (reserve, settle, release, debit) are written as deltas, concurrently with other
+   * writers, and cannot know it: theirs is absent (the balance is the sum of the amounts).
+   */
+  readonly availableAfter?: number;
+  readonly reservedAfter?: number;
   /** For settlements: what the operation finally cost (the reservation minus what came back). */
   readonly charged?: number;
   readonly action?: string;
@@ -73,8 +78,9 @@ export interface LedgerEntry {
   /** Operator grants and adjustments: why, in the operator's words. */
   readonly reason?: string;
   /**
-   * Position in the tenant's ledger: the n-th change of its balance. Consecutive, so a gap or a
-   * repeat would show; `availableAfter` of entry n is `availableAfter` of n−1 plus `amount`.
+   * On compare-and-set entries: position in the tenant's ledger (the n-th change of its balance,
+   * counting every change). Delta entries have none: the ledger is ordered by time (its sort key
+   * is `<createdAt>#<ULID>`), and the balance's change counter still counts every entry.
    */
   readonly seq?: number;
 }
@@ -143,8 +149,14 @@ export interface UsageIncrement {
 
 /** One change of the balance, as the domain planned it: written all together or not at all. */
 export interface LedgerChange {
+  /** The balance after the change, as seen from the snapshot (exact for compare-and-set changes). */
   readonly available: number;
   readonly reserved: number;
+  /**
+   * Present on delta changes: written as `ADD` to the balance on the condition that neither part
+   * goes below zero, whatever other writers did meanwhile (no compare-and-set, so no lost races).
+   */
+  readonly delta?: { readonly available: number; readonly reserved: number };
   readonly entry: LedgerEntry;
   readonly reservation?: { readonly open: Reservation } | { readonly close: Reservation };
   readonly usage?: UsageIncrement;
@@ -159,6 +171,11 @@ export interface LedgerRequest {
   readonly reservationId?: string;
   /** Read the tenant's status. */
   readonly readTenant?: boolean;
+  /**
+   * Costed operations: the plan returns a delta change, which the store writes without comparing
+   * the balance's change counter and without queueing behind this process's other changes.
+   */
+  readonly concurrent?: boolean;
 }
 
 /** What a change recorded, and what a repeat of its idempotency key returns. */

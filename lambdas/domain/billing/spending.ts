@@ -44,7 +44,12 @@ export async function reserve(
   const entryId = newId('ledgerEntry');
   const outcome = await apply(
     deps,
-    { tenantId, readTenant: true, claim: claim('reserve', key, { amount, ...context, holdSeconds }) },
+    {
+      tenantId,
+      readTenant: true,
+      concurrent: true,
+      claim: claim('reserve', key, { amount, ...context, holdSeconds }),
+    },
     (s) => {
       requireSpendable(s, tenantId, amount);
       const at = deps.now();
@@ -63,6 +68,7 @@ export async function reserve(
         { available: -amount, reserved: amount },
         { type: 'reservation', ...context, reservationId },
         { reservation: { open: reservation }, requireActiveTenant: true },
+        'delta',
       );
     },
   );
@@ -92,6 +98,7 @@ export async function settle(
     {
       tenantId,
       reservationId,
+      concurrent: true,
       claim: claim('settle', key, { reservationId, actualAmount, usd: options.usd }),
     },
     (s) => {
@@ -112,6 +119,7 @@ export async function settle(
           },
           ...(actualAmount > 0 ? { usage: usage(at, actualAmount, 0, context) } : {}),
         },
+        'delta',
       );
     },
   );
@@ -139,7 +147,7 @@ export async function releaseReservation(
   const entryId = newId('ledgerEntry');
   const outcome = await apply(
     deps,
-    { tenantId, reservationId, claim: claim('release', key, { reservationId }) },
+    { tenantId, reservationId, concurrent: true, claim: claim('release', key, { reservationId }) },
     (s) => {
       const reservation = openReservation(s, reservationId);
       const at = deps.now();
@@ -149,6 +157,7 @@ export async function releaseReservation(
         { available: reservation.amount, reserved: -reservation.amount },
         { type: 'release', ...chargeOf(reservation), reservationId },
         { reservation: { close: { ...reservation, status: 'released', closedAt: at.toISOString() } } },
+        'delta',
       );
     },
   );
@@ -172,7 +181,12 @@ export async function debit(
   const entryId = newId('ledgerEntry');
   const outcome = await apply(
     deps,
-    { tenantId, readTenant: true, claim: claim('debit', key, { amount, ...charge, usd: context.usd }) },
+    {
+      tenantId,
+      readTenant: true,
+      concurrent: true,
+      claim: claim('debit', key, { amount, ...charge, usd: context.usd }),
+    },
     (s) => {
       requireSpendable(s, tenantId, amount);
       const at = deps.now();
@@ -182,6 +196,7 @@ export async function debit(
         { available: -amount, reserved: 0 },
         { type: 'settlement', charged: amount, ...charge, usd: context.usd },
         { usage: usage(at, amount, 0, charge), requireActiveTenant: true },
+        'delta',
       );
     },
   );

@@ -10,7 +10,8 @@ export const EVENT_SOURCE = 'agent-platform';
 const tokenFields = () => ({
   tenantId: z.string(),
   amount: z.int(),
-  availableAfter: z.int(),
+  /** On compare-and-set entries (credits, fees); costed operations are deltas and carry none. */
+  availableAfter: z.optional(z.int()),
   entryId: z.string(),
   entryType: z.string(),
   agentId: z.optional(z.string()),
