@@ -155,7 +155,7 @@ async function main(): Promise<number> {
     delete process.env.EVENT_BUS_NAME;
     // Imported only now: the step handlers read their configuration at import, as in Lambda.
     const { LocalStepFunctions, monthlyBillingMachine } = await import('../local/step-functions');
-    const { localEventBus } = await import('../lambdas/adapters/billing-composition');
+    const { localEventBus } = await import('../lambdas/composition/billing');
 
     const service = new LocalStepFunctions();
     const machine = await monthlyBillingMachine({ service });

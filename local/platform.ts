@@ -126,7 +126,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       email: process.env.LOCAL_OPERATOR_EMAIL ?? 'operator@platform.local',
       password: process.env.LOCAL_OPERATOR_PASSWORD ?? `op-${randomBytes(12).toString('base64url')}`,
     };
-    const { LocalIdentityProvider } = await import('../lambdas/adapters/local-identity/local-identity');
+    const { LocalIdentityProvider } = await import('../lambdas/adapters/local/local-identity');
     const { createDocumentClient } = await import('../lambdas/adapters/dynamodb/document-client');
     await new LocalIdentityProvider({
       client: createDocumentClient({

@@ -1,6 +1,6 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IdentityConfig } from '../config';
+import type { IdentityConfig } from '../composition/environment';
 import type { IdentityProvider } from '../domain/tenants/ports';
 import { CognitoIdentityProvider } from './cognito/cognito-identity';
 
@@ -20,7 +20,7 @@ export function createIdentityProvider(
   // branch, the local issuer and its JWT library are left out of every deployed function.
   if (process.env.IDENTITY_PROVIDER === 'local') {
     const { LocalIdentityProvider } =
-      require('./local-identity/local-identity') as typeof import('./local-identity/local-identity');
+      require('./local/local-identity') as typeof import('./local/local-identity');
     return new LocalIdentityProvider({
       client: deps.client,
       tableName: deps.tableName,

@@ -92,7 +92,7 @@ export class BillingWorkflow extends Construct {
     const { config, data, eventBus } = props;
     const name = `agent-platform-${config.stageName}-monthly-billing`;
 
-    // The billing Lambdas: the composition (lambdas/adapters/billing-composition.ts) reads these.
+    // The billing Lambdas: the composition (lambdas/composition/billing.ts) reads these.
     const billingEnvironment = {
       TOKEN_COSTS: JSON.stringify(config.tokenCosts),
       EVENT_BUS_NAME: eventBus.eventBusName,

@@ -4,7 +4,7 @@ import type { IConstruct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 
 /**
- * What a Lambda that runs outbound actions live (lambdas/adapters/outbound.ts, OUTBOUND_MODE=live)
+ * What a Lambda that runs outbound actions live (lambdas/composition/outbound.ts, OUTBOUND_MODE=live)
  * is told and may do: send email through SES, start outbound calls on the shared Connect instance,
  * and read the tenants' provider secrets (Twilio, SES senders, ...). Used for every Lambda that
  * executes actions: the HTTP Lambdas whose HTTP_LAMBDAS entry sets `outbound`, and the approval
@@ -16,7 +16,7 @@ export function tenantSecretsPrefix(stageName: string): string {
   return `agent-platform/${stageName}`;
 }
 
-/** The outbound adapters' variables (lambdas/adapters/outbound.ts reads them). */
+/** The outbound adapters' variables (lambdas/composition/outbound.ts reads them). */
 export function outboundEnvironment(config: EnvironmentConfig): Record<string, string> {
   const outbound = config.outbound ?? {};
   return {

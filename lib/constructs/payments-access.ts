@@ -3,7 +3,7 @@ import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { EnvironmentConfig } from '../config';
 
 /**
- * What the billing Lambda needs to sell tokens (lambdas/adapters/payments.ts reads it): Stripe as
+ * What the billing Lambda needs to sell tokens (lambdas/composition/payments.ts reads it): Stripe as
  * the provider when the environment names the platform's Stripe secret, else none (purchases are
  * refused: a deployed stage never falls back to the local provider); the price of a token.
  */

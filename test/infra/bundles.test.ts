@@ -31,9 +31,9 @@ const ENTRIES: [string, { entry: string }][] = [
 const LOCAL_ONLY: readonly [string, RegExp][] = [
   ['local mode (local/)', /^local\//],
   ['aws-local-stepfunctions', /node_modules\/aws-local-stepfunctions\//],
-  ['the scripted model', /lambdas\/adapters\/scripted\/scripted-model\.ts$/],
-  ['the hashing embedder', /lambdas\/adapters\/scripted\/hash-embedder\.ts$/],
-  ['the local identity issuer', /lambdas\/adapters\/local-identity\//],
+  ['the scripted model', /lambdas\/adapters\/local\/scripted-model\.ts$/],
+  ['the hashing embedder', /lambdas\/adapters\/local\/hash-embedder\.ts$/],
+  ['the local identity issuer', /lambdas\/adapters\/local\/local-identity\.ts$/],
   ['jose', /node_modules\/jose\//],
 ];
 

@@ -1,7 +1,7 @@
-import { actionDeps } from '../../adapters/action-composition';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { loadRuntimeConfig } from '../../config';
+import { actionDeps } from '../../composition/actions';
+import { loadRuntimeConfig } from '../../composition/environment';
 import { getTenantStop, liftTenantStop, stopAgent, stopTenant } from '../../domain/actions/emergency-stop';
 import { getPolicy, putPolicy } from '../../domain/actions/policies';
 import {
@@ -24,8 +24,9 @@ const deps = actionDeps(client);
 /** The local outbox, when this process has one (local mode); the route is never deployed. */
 function localOutbox() {
   if (process.env.PLATFORM_BUILD === 'lambda') return undefined;
-  return (require('../../adapters/outbound') as typeof import('../../adapters/outbound')).outboundAdapters()
-    .outbox;
+  return (
+    require('../../composition/outbound') as typeof import('../../composition/outbound')
+  ).outboundAdapters().outbox;
 }
 
 export const handler = createHttpHandler(

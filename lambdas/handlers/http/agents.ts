@@ -3,7 +3,7 @@ import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { loadRuntimeConfig } from '../../config';
+import { loadRuntimeConfig } from '../../composition/environment';
 import {
   cloneAgent,
   createAgent,

@@ -1,4 +1,3 @@
-import { purchaseDeps } from '../../adapters/billing-composition';
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoRateLimitRepository } from '../../adapters/dynamodb/rate-limit-repository';
@@ -6,7 +5,8 @@ import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repositor
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { STRIPE_PROVIDER } from '../../adapters/stripe/stripe-payments';
 import { paymentIntentEvent, verifyStripeSignature } from '../../adapters/stripe/stripe-webhook';
-import { loadRuntimeConfig, loadTurnRateLimits } from '../../config';
+import { purchaseDeps } from '../../composition/billing';
+import { loadRuntimeConfig, loadTurnRateLimits } from '../../composition/environment';
 import { credit, getBalance, getUsage, setLowBalanceThreshold } from '../../domain/billing/billing';
 import { getPurchase, paymentSettled, startPurchase } from '../../domain/billing/purchases';
 import {

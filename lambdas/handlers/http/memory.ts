@@ -3,8 +3,8 @@ import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoMemoryRepository } from '../../adapters/dynamodb/memory-repository';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { loadEmbedderConfig, processEmbedder } from '../../adapters/embedders';
-import { loadRuntimeConfig } from '../../config';
+import { loadEmbedderConfig, processEmbedder } from '../../composition/embedders';
+import { loadRuntimeConfig } from '../../composition/environment';
 import {
   createMemory,
   deleteMemory,

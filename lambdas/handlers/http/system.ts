@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
-import { loadRuntimeConfig } from '../../config';
+import { loadRuntimeConfig } from '../../composition/environment';
 import { createHttpHandler } from '../../http/http-handler';
 import { OPENAPI_JSON } from '../../http/openapi.generated';
 import { SYSTEM_ROUTES } from '../../http/routes/system';

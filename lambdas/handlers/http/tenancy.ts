@@ -5,7 +5,7 @@ import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repos
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { createIdentityProvider } from '../../adapters/identity';
-import { loadIdentityConfig, loadRuntimeConfig } from '../../config';
+import { loadIdentityConfig, loadRuntimeConfig } from '../../composition/environment';
 import {
   createLocation,
   deleteLocation,

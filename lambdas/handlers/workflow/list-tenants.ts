@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
-import { loadRuntimeConfig } from '../../config';
+import { loadRuntimeConfig } from '../../composition/environment';
 import { integer } from '../../domain/shared/zod';
 import {
   DEFAULT_PAGES_PER_EXECUTION,

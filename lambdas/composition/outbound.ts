@@ -2,6 +2,8 @@ import type { ConnectClient } from '@aws-sdk/client-connect';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import * as z from 'zod/mini';
+import { type LocalOutbox, localOutbox } from '../adapters/local/local-outbox';
+import type { RetryOptions } from '../adapters/retry';
 import {
   type CredentialsPort,
   type EmailPort,
@@ -11,8 +13,6 @@ import {
   type VoicePort,
 } from '../domain/actions/ports';
 import { lazyValue } from '../domain/shared/zod';
-import { type LocalOutbox, localOutbox } from './outbox/local-outbox';
-import type { RetryOptions } from './retry';
 
 export const OUTBOUND_MODES = ['outbox', 'live'] as const;
 export type OutboundMode = (typeof OUTBOUND_MODES)[number];
@@ -117,7 +117,7 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
   const credentials = lazyValue((): CredentialsPort => {
     if (options.credentials) return options.credentials;
     const { SecretsManagerCredentials, secretsManagerClient } =
-      require('./secrets/secrets-manager-credentials') as typeof import('./secrets/secrets-manager-credentials');
+      require('../adapters/secrets/secrets-manager-credentials') as typeof import('../adapters/secrets/secrets-manager-credentials');
     const client = options.clients?.secretsManager?.() ?? secretsManagerClient(clientConfig);
     return new SecretsManagerCredentials(client, {
       prefix: env.TENANT_SECRETS_PREFIX ?? `agent-platform/${env.STAGE}`,
@@ -127,12 +127,13 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
 
   const twilio = lazyValue(() => {
     const { TwilioMessaging } =
-      require('./twilio/twilio-messaging') as typeof import('./twilio/twilio-messaging');
+      require('../adapters/twilio/twilio-messaging') as typeof import('../adapters/twilio/twilio-messaging');
     return new TwilioMessaging({ credentials: credentials(), retry });
   });
 
   const ses = lazyValue(() => {
-    const { SesEmail, sesClient } = require('./ses/ses-email') as typeof import('./ses/ses-email');
+    const { SesEmail, sesClient } =
+      require('../adapters/ses/ses-email') as typeof import('../adapters/ses/ses-email');
     return new SesEmail(options.clients?.ses?.() ?? sesClient(clientConfig), {
       credentials: credentials(),
       ...(env.SES_FROM_ADDRESS ? { defaultFromAddress: env.SES_FROM_ADDRESS } : {}),
@@ -151,7 +152,7 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
       };
     }
     const { ConnectVoice, connectClient } =
-      require('./connect/connect-voice') as typeof import('./connect/connect-voice');
+      require('../adapters/connect/connect-voice') as typeof import('../adapters/connect/connect-voice');
     return new ConnectVoice(options.clients?.connect?.() ?? connectClient(clientConfig), {
       instanceId,
       ...(env.CONNECT_CONTACT_FLOW_ID ? { contactFlowId: env.CONNECT_CONTACT_FLOW_ID } : {}),
@@ -163,7 +164,7 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
 
   const stripe = lazyValue(() => {
     const { StripePayments } =
-      require('./stripe/stripe-payments') as typeof import('./stripe/stripe-payments');
+      require('../adapters/stripe/stripe-payments') as typeof import('../adapters/stripe/stripe-payments');
     return new StripePayments({
       secretKey: async (tenantId) =>
         (await credentials().get<{ secretKey: string }>(tenantId, 'stripe'))?.secretKey,
@@ -179,7 +180,7 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
     voice: { placeCall: (tenantId, call) => connect().placeCall(tenantId, call) },
     // `take_payment`: the tenant's customer pays the tenant, so through the tenant's own Stripe
     // account (its secret `stripe`: {"secretKey"}); a tenant without one cannot take payments.
-    // Token purchases go to the platform's account instead (adapters/payments.ts).
+    // Token purchases go to the platform's account instead (composition/payments.ts).
     payments: { charge: (tenantId, payment) => stripe().charge(tenantId, payment) },
   };
 }

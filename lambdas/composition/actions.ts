@@ -1,24 +1,24 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadRuntimeConfig } from '../config';
+import { DynamoActionRepository } from '../adapters/dynamodb/action-repository';
+import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
+import { DynamoApprovalRepository } from '../adapters/dynamodb/approval-repository';
+import { DynamoAuditLog } from '../adapters/dynamodb/audit-repository';
+import { DynamoBookingRepository } from '../adapters/dynamodb/booking-repository';
+import { DynamoConversationRepository } from '../adapters/dynamodb/conversation-repository';
+import { createDocumentClient } from '../adapters/dynamodb/document-client';
+import { DynamoEmergencyStopRepository } from '../adapters/dynamodb/emergency-stop-repository';
+import { DynamoPolicyRepository } from '../adapters/dynamodb/policy-repository';
+import { DynamoResourceRepository } from '../adapters/dynamodb/resource-repository';
+import { DynamoUserRepository } from '../adapters/dynamodb/user-repository';
+import { SfnApprovalWorkflow } from '../adapters/stepfunctions/sfn-approval-workflow';
 import { createCoordinatorNotifier } from '../domain/actions/coordinators';
 import type { ActionPorts } from '../domain/actions/definition';
 import type { ActionDeps } from '../domain/actions/deps';
 import type { ApprovalWorkflowPort } from '../domain/approvals/model';
 import { logger } from '../observability';
-import { billingDeps } from './billing-composition';
-import { DynamoActionRepository } from './dynamodb/action-repository';
-import { DynamoAgentRepository } from './dynamodb/agent-repository';
-import { DynamoApprovalRepository } from './dynamodb/approval-repository';
-import { DynamoAuditLog } from './dynamodb/audit-repository';
-import { DynamoBookingRepository } from './dynamodb/booking-repository';
-import { DynamoConversationRepository } from './dynamodb/conversation-repository';
-import { createDocumentClient } from './dynamodb/document-client';
-import { DynamoEmergencyStopRepository } from './dynamodb/emergency-stop-repository';
-import { DynamoPolicyRepository } from './dynamodb/policy-repository';
-import { DynamoResourceRepository } from './dynamodb/resource-repository';
-import { DynamoUserRepository } from './dynamodb/user-repository';
+import { billingDeps } from './billing';
+import { loadRuntimeConfig } from './environment';
 import { outboundAdapters } from './outbound';
-import { SfnApprovalWorkflow } from './stepfunctions/sfn-approval-workflow';
 
 /**
  * The decision engine's dependencies, built once per process on first use, for every entry point

@@ -1,11 +1,11 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import * as z from 'zod/mini';
+import { BedrockConverseModel } from '../adapters/bedrock/converse-model';
+import type { RetryOptions } from '../adapters/retry';
 import type { MODEL_PROVIDERS } from '../domain/agents/schemas';
 import type { ModelProvider } from '../domain/runtime/model';
 import { AppError, ValidationError } from '../domain/shared/errors';
 import { integer, lazyValue } from '../domain/shared/zod';
-import { BedrockConverseModel } from './bedrock/converse-model';
-import type { RetryOptions } from './retry';
 
 export type ModelProviderName = (typeof MODEL_PROVIDERS)[number];
 
@@ -122,7 +122,7 @@ export function createModelProviders(
       ? lazyValue(() => {
           // Required on first use: most deployments never load the OpenAI adapter at cold start.
           const { OpenAiCompatibleModel } =
-            require('./openai-compatible/openai-model') as typeof import('./openai-compatible/openai-model');
+            require('../adapters/openai-compatible/openai-model') as typeof import('../adapters/openai-compatible/openai-model');
           return new OpenAiCompatibleModel({ ...openAi, retry });
         })
       : undefined,
@@ -132,7 +132,7 @@ export function createModelProviders(
         ? undefined
         : lazyValue(() => {
             const { ScriptedModel } =
-              require('./scripted/scripted-model') as typeof import('./scripted/scripted-model');
+              require('../adapters/local/scripted-model') as typeof import('../adapters/local/scripted-model');
             return new ScriptedModel();
           }),
   };

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
+import { localOutbox } from '../adapters/local/local-outbox';
 import type { PaymentPort } from '../domain/actions/ports';
 import { DEFAULT_TOKEN_PRICE, type TokenPrice } from '../domain/billing/purchases';
 import { integer, lazyValue } from '../domain/shared/zod';
-import { localOutbox } from './outbox/local-outbox';
 
 export const PAYMENT_PROVIDERS = ['local', 'stripe', 'none'] as const;
 export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
@@ -98,7 +98,7 @@ export function platformPayments(env: NodeJS.ProcessEnv = process.env): Platform
       });
     }
     const { SecretsManagerCredentials, secretsManagerClient } =
-      require('./secrets/secrets-manager-credentials') as typeof import('./secrets/secrets-manager-credentials');
+      require('../adapters/secrets/secrets-manager-credentials') as typeof import('../adapters/secrets/secrets-manager-credentials');
     const secrets = new SecretsManagerCredentials(
       secretsManagerClient({ region: config.AWS_REGION, maxAttempts: 1 }),
       { prefix: `agent-platform/${config.STAGE}` },
@@ -110,7 +110,7 @@ export function platformPayments(env: NodeJS.ProcessEnv = process.env): Platform
   });
   const stripe = lazyValue(() => {
     const { StripePayments } =
-      require('./stripe/stripe-payments') as typeof import('./stripe/stripe-payments');
+      require('../adapters/stripe/stripe-payments') as typeof import('../adapters/stripe/stripe-payments');
     return new StripePayments({
       secretKey: async () => (await keys()()).secretKey,
       ...(config.STRIPE_API_BASE ? { baseUrl: config.STRIPE_API_BASE } : {}),

@@ -3,9 +3,9 @@ import {
   LOCAL_TURN_RATE_LIMITS,
   type TurnRateLimits,
   turnRateLimitsSchema,
-} from './domain/runtime/rate-limits';
-import { messageOf } from './domain/shared/errors';
-import { integer } from './domain/shared/zod';
+} from '../domain/runtime/rate-limits';
+import { messageOf } from '../domain/shared/errors';
+import { integer } from '../domain/shared/zod';
 
 /**
  * Runtime configuration, parsed once at module load: a Lambda with a missing or malformed

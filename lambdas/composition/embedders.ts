@@ -39,14 +39,15 @@ export function createEmbedder(config: EmbedderConfig): Embedder {
     // bundles (PLATFORM_BUILD=lambda): a require after an early throw would still be bundled.
     if (process.env.PLATFORM_BUILD !== 'lambda') {
       const { HashEmbedder } =
-        require('./scripted/hash-embedder') as typeof import('./scripted/hash-embedder');
+        require('../adapters/local/hash-embedder') as typeof import('../adapters/local/hash-embedder');
       return new HashEmbedder(config.EMBEDDING_DIMENSIONS);
     }
     throw new Error('EMBEDDER=hash is for local mode and tests only');
   }
   // Required here, not imported above: local mode never loads the Bedrock client. The SDK itself
   // is imported (not required) by the adapter, so bundles keep only the command it sends.
-  const { TitanEmbedder } = require('./bedrock/titan-embedder') as typeof import('./bedrock/titan-embedder');
+  const { TitanEmbedder } =
+    require('../adapters/bedrock/titan-embedder') as typeof import('../adapters/bedrock/titan-embedder');
   return TitanEmbedder.inRegion(config.AWS_REGION, {
     modelId: TITAN_EMBEDDING_MODEL_ID,
     dimensions: config.EMBEDDING_DIMENSIONS as 256 | 512 | 1024,

@@ -1,18 +1,18 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadRuntimeConfig } from '../config';
+import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
+import { DynamoBillingRepository } from '../adapters/dynamodb/billing-repository';
+import { createDocumentClient } from '../adapters/dynamodb/document-client';
+import { DynamoPurchaseRepository } from '../adapters/dynamodb/purchase-repository';
+import { DynamoTenantRepository } from '../adapters/dynamodb/tenant-repository';
+import { EventBridgePublisher } from '../adapters/events/eventbridge-publisher';
+import { InProcessEventBus } from '../adapters/events/in-process-bus';
 import type { BillingDeps } from '../domain/billing/billing';
 import { parseCostTable } from '../domain/billing/costs';
 import type { PurchaseDeps } from '../domain/billing/purchases';
 import type { EventPublisher } from '../domain/events/events';
 import { logger } from '../observability';
-import { DynamoAgentRepository } from './dynamodb/agent-repository';
-import { DynamoBillingRepository } from './dynamodb/billing-repository';
-import { createDocumentClient } from './dynamodb/document-client';
-import { DynamoPurchaseRepository } from './dynamodb/purchase-repository';
-import { DynamoTenantRepository } from './dynamodb/tenant-repository';
-import { EventBridgePublisher } from './events/eventbridge-publisher';
-import { InProcessEventBus } from './events/in-process-bus';
+import { loadRuntimeConfig } from './environment';
 import { type PlatformPayments, platformPayments } from './payments';
 
 /**
@@ -32,7 +32,7 @@ let purchases: { deps: PurchaseDeps; payments: PlatformPayments } | undefined;
 
 /**
  * Billing's dependencies plus what purchases need: the purchase records and the platform's payment
- * account (see adapters/payments.ts for its configuration). `deps.payments` is a port that
+ * account (see composition/payments.ts for its configuration). `deps.payments` is a port that
  * refuses when no provider is configured; `payments.provider` says which one it is.
  */
 export function purchaseDeps(client?: DynamoDBDocumentClient): {
