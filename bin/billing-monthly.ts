@@ -153,6 +153,7 @@ async function main(): Promise<number> {
     });
     // Local mode publishes to the in-process bus (no EventBridge), whose events are listed below.
     delete process.env.EVENT_BUS_NAME;
+    (await import('../local/stand-ins')).useLocalStandIns();
     // Imported only now: the step handlers read their configuration at import, as in Lambda.
     const { LocalStepFunctions, monthlyBillingMachine } = await import('../local/step-functions');
     const { localEventBus } = await import('../lambdas/composition/billing');

@@ -19,6 +19,7 @@ import { logger } from '../observability';
 import { billingDeps } from './billing';
 import { loadRuntimeConfig } from './environment';
 import { outboundAdapters } from './outbound';
+import { localStandIns } from './stand-ins';
 
 /**
  * The decision engine's dependencies, built once per process on first use, for every entry point
@@ -39,13 +40,10 @@ export function actionDeps(client?: DynamoDBDocumentClient): ActionDeps {
 function approvalWorkflow(region: string): ApprovalWorkflowPort {
   const arn = process.env.APPROVAL_STATE_MACHINE_ARN?.trim();
   if (arn) return new SfnApprovalWorkflow(arn, { region });
-  // Local mode and tests only. The require sits inside the branch esbuild removes for Lambda
-  // (PLATFORM_BUILD is defined as "lambda" there), so the local runner and its library never ship.
-  if (process.env.PLATFORM_BUILD !== 'lambda') {
-    return (
-      require('../../local/approval-workflow') as typeof import('../../local/approval-workflow')
-    ).localApprovalWorkflow();
-  }
+  // Local mode and tests: the same ASL file run in this process, given by local mode
+  // (composition/stand-ins.ts); a Lambda has no stand-ins, so there the ARN is required.
+  const local = localStandIns();
+  if (local) return local.approvalWorkflow();
   throw new Error('APPROVAL_STATE_MACHINE_ARN is required in Lambda');
 }
 

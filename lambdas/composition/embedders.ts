@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { Embedder } from '../domain/runtime/model';
 import { lazyValue } from '../domain/shared/zod';
+import { requireLocalStandIn } from './stand-ins';
 
 /** The embedding model on AWS; the CDK grants `bedrock:InvokeModel` on exactly this one. */
 export const TITAN_EMBEDDING_MODEL_ID = 'amazon.titan-embed-text-v2:0';
@@ -35,14 +36,8 @@ export function loadEmbedderConfig(env: NodeJS.ProcessEnv = process.env): Embedd
 
 export function createEmbedder(config: EmbedderConfig): Embedder {
   if (config.EMBEDDER === 'hash') {
-    // The offline stand-in. The require sits inside the branch esbuild removes for Lambda
-    // bundles (PLATFORM_BUILD=lambda): a require after an early throw would still be bundled.
-    if (process.env.PLATFORM_BUILD !== 'lambda') {
-      const { HashEmbedder } =
-        require('../adapters/local/hash-embedder') as typeof import('../adapters/local/hash-embedder');
-      return new HashEmbedder(config.EMBEDDING_DIMENSIONS);
-    }
-    throw new Error('EMBEDDER=hash is for local mode and tests only');
+    // The offline stand-in, given by local mode (composition/stand-ins.ts); no Lambda has it.
+    return requireLocalStandIn('hashEmbedder', 'EMBEDDER=hash')(config.EMBEDDING_DIMENSIONS);
   }
   // Required here, not imported above: local mode never loads the Bedrock client. The SDK itself
   // is imported (not required) by the adapter, so bundles keep only the command it sends.

@@ -6,6 +6,7 @@ import type { MODEL_PROVIDERS } from '../domain/agents/schemas';
 import type { ModelProvider } from '../domain/runtime/model';
 import { AppError, ValidationError } from '../domain/shared/errors';
 import { integer, lazyValue } from '../domain/shared/zod';
+import { localStandIns } from './stand-ins';
 
 export type ModelProviderName = (typeof MODEL_PROVIDERS)[number];
 
@@ -109,6 +110,7 @@ export function createModelProviders(
   overrides: ModelProviderOverrides = {},
 ): ModelProviders {
   const { openAi } = config;
+  const scriptedModel = localStandIns()?.scriptedModel;
   const retry = overrides.retry ?? {};
   const builders: Record<ModelProviderName, (() => ModelProvider) | undefined> = {
     bedrock: lazyValue(() => {
@@ -126,15 +128,8 @@ export function createModelProviders(
           return new OpenAiCompatibleModel({ ...openAi, retry });
         })
       : undefined,
-    // The scripted stand-in exists for local mode and tests; Lambda bundles leave it out.
-    scripted:
-      process.env.PLATFORM_BUILD === 'lambda'
-        ? undefined
-        : lazyValue(() => {
-            const { ScriptedModel } =
-              require('../adapters/local/scripted-model') as typeof import('../adapters/local/scripted-model');
-            return new ScriptedModel();
-          }),
+    // The scripted stand-in exists for local mode and tests, which give it (composition/stand-ins.ts).
+    scripted: scriptedModel ? lazyValue(scriptedModel) : undefined,
   };
   const configured = (Object.keys(builders) as ModelProviderName[]).filter((name) => builders[name]);
   return {

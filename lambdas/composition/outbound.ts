@@ -2,7 +2,7 @@ import type { ConnectClient } from '@aws-sdk/client-connect';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import * as z from 'zod/mini';
-import { type LocalOutbox, localOutbox } from '../adapters/local/local-outbox';
+import type { LocalOutbox } from '../adapters/local/local-outbox';
 import type { RetryOptions } from '../adapters/retry';
 import {
   type CredentialsPort,
@@ -13,6 +13,7 @@ import {
   type VoicePort,
 } from '../domain/actions/ports';
 import { lazyValue } from '../domain/shared/zod';
+import { requireLocalStandIn } from './stand-ins';
 
 export const OUTBOUND_MODES = ['outbox', 'live'] as const;
 export type OutboundMode = (typeof OUTBOUND_MODES)[number];
@@ -96,6 +97,7 @@ export function outboundAdapters(options: OutboundOptions = {}): OutboundAdapter
   const env = parseEnv(options.env ?? process.env);
   const mode = env.OUTBOUND_MODE ?? (env.STAGE === 'local' ? 'outbox' : 'live');
   if (mode === 'outbox') {
+    const localOutbox = requireLocalStandIn('outbox', 'OUTBOUND_MODE=outbox')();
     return {
       mode,
       messaging: localOutbox,

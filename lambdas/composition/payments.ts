@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { localOutbox } from '../adapters/local/local-outbox';
 import type { PaymentPort } from '../domain/actions/ports';
 import { DEFAULT_TOKEN_PRICE, type TokenPrice } from '../domain/billing/purchases';
 import { integer, lazyValue } from '../domain/shared/zod';
+import { requireLocalStandIn } from './stand-ins';
 
 export const PAYMENT_PROVIDERS = ['local', 'stripe', 'none'] as const;
 export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
@@ -85,7 +85,9 @@ export function platformPayments(env: NodeJS.ProcessEnv = process.env): Platform
   const provider =
     config.PAYMENTS_PROVIDER ?? (hasStripe ? 'stripe' : config.STAGE === 'local' ? 'local' : 'none');
   if (provider === 'none') return { provider, tokenPrice };
-  if (provider === 'local') return { provider, port: localOutbox, tokenPrice };
+  if (provider === 'local') {
+    return { provider, port: requireLocalStandIn('outbox', 'PAYMENTS_PROVIDER=local')(), tokenPrice };
+  }
   if (!hasStripe)
     fail('PAYMENTS_PROVIDER is stripe but neither STRIPE_SECRET_ID nor STRIPE_SECRET_KEY is set');
 

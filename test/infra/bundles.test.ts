@@ -25,8 +25,8 @@ const ENTRIES: [string, { entry: string }][] = [
 /**
  * Inputs no deployed bundle may hold: local mode's own code (its approval workflow runner, Step
  * Functions emulator, HTTP server, DynamoDB Local), the library that runner uses, the offline
- * stand-ins (scripted model, hashing embedder, local identity issuer) and the issuer's JWT
- * library. The local outbox may ship: outbox mode and the `local` payments provider are picked at run time.
+ * stand-ins (lambdas/adapters/local: scripted model, hashing embedder, local outbox, local identity
+ * issuer), which local mode injects into the composition, and the issuer's JWT library.
  */
 const LOCAL_ONLY: readonly [string, RegExp][] = [
   ['local mode (local/)', /^local\//],
@@ -34,6 +34,8 @@ const LOCAL_ONLY: readonly [string, RegExp][] = [
   ['the scripted model', /lambdas\/adapters\/local\/scripted-model\.ts$/],
   ['the hashing embedder', /lambdas\/adapters\/local\/hash-embedder\.ts$/],
   ['the local identity issuer', /lambdas\/adapters\/local\/local-identity\.ts$/],
+  ['the local outbox', /lambdas\/adapters\/local\/local-outbox\.ts$/],
+  ['a local stand-in', /lambdas\/adapters\/local\//],
   ['jose', /node_modules\/jose\//],
 ];
 

@@ -1,7 +1,7 @@
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
-import { createIdentityProvider } from '../../adapters/identity';
 import { loadIdentityConfig, loadRuntimeConfig } from '../../composition/environment';
+import { createIdentityProvider } from '../../composition/identity';
 import { registerTenant } from '../../domain/tenants/registration';
 import { createHttpHandler } from '../../http/http-handler';
 import { AUTH_ROUTES } from '../../http/routes/auth';

@@ -4,8 +4,8 @@ import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { createIdentityProvider } from '../../adapters/identity';
 import { loadIdentityConfig, loadRuntimeConfig } from '../../composition/environment';
+import { createIdentityProvider } from '../../composition/identity';
 import {
   createLocation,
   deleteLocation,
