@@ -17,7 +17,8 @@ import type { ActionDeps } from '../domain/actions/deps';
 import type { ApprovalWorkflowPort } from '../domain/approvals/model';
 import { logger } from '../observability';
 import { billingDeps } from './billing';
-import { loadRuntimeConfig } from './environment';
+import { ENV } from './env-names';
+import { environmentSlice, loadRuntimeConfig, parseEnvironment } from './environment';
 import { outboundAdapters } from './outbound';
 import { localStandIns } from './stand-ins';
 
@@ -38,7 +39,10 @@ export function actionDeps(client?: DynamoDBDocumentClient): ActionDeps {
 }
 
 function approvalWorkflow(region: string): ApprovalWorkflowPort {
-  const arn = process.env.APPROVAL_STATE_MACHINE_ARN?.trim();
+  const arn = parseEnvironment(
+    environmentSlice(ENV.APPROVAL_STATE_MACHINE_ARN),
+    'approval workflow',
+  ).APPROVAL_STATE_MACHINE_ARN?.trim();
   if (arn) return new SfnApprovalWorkflow(arn, { region });
   // Local mode and tests: the same ASL file run in this process, given by local mode
   // (composition/stand-ins.ts); a Lambda has no stand-ins, so there the ARN is required.

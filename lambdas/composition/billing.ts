@@ -12,7 +12,8 @@ import { parseCostTable } from '../domain/billing/costs';
 import type { PurchaseDeps } from '../domain/billing/purchases';
 import type { EventPublisher } from '../domain/events/events';
 import { logger } from '../observability';
-import { loadRuntimeConfig } from './environment';
+import { ENV } from './env-names';
+import { environmentSlice, loadRuntimeConfig, parseEnvironment } from './environment';
 import { type PlatformPayments, platformPayments } from './payments';
 
 /**
@@ -66,9 +67,10 @@ export function billingDeps(client?: DynamoDBDocumentClient): BillingDeps {
 
 function build(shared: DynamoDBDocumentClient | undefined): BillingDeps {
   const config = loadRuntimeConfig();
-  // Read here, not in the shared runtime schema: only billing's Lambdas are given these. An
-  // empty bus name counts as unset; the cost table is checked by its own zod schema.
-  const busName = process.env.EVENT_BUS_NAME?.trim() || undefined;
+  // Only billing's Lambdas are given these. An empty bus name counts as unset; the cost table is
+  // checked by its own zod schema.
+  const vars = parseEnvironment(environmentSlice(ENV.EVENT_BUS_NAME, ENV.TOKEN_COSTS), 'billing');
+  const busName = vars.EVENT_BUS_NAME?.trim() || undefined;
   const client =
     shared ?? createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
   const events: EventPublisher = busName
@@ -79,7 +81,7 @@ function build(shared: DynamoDBDocumentClient | undefined): BillingDeps {
     tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
     agents: new DynamoAgentRepository(client, config.TABLE_NAME),
     events,
-    costs: parseCostTable(process.env.TOKEN_COSTS),
+    costs: parseCostTable(vars.TOKEN_COSTS),
     now: () => new Date(),
     log: { error: (message, extra) => logger.error(message, extra) },
   };

@@ -1,37 +1,23 @@
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import type { Embedder } from '../domain/runtime/model';
 import { lazyValue } from '../domain/shared/zod';
+import { ENV } from './env-names';
+import { EMBEDDERS, environmentSlice, parseEnvironment } from './environment';
 import { requireLocalStandIn } from './stand-ins';
 
 /** The embedding model on AWS; the CDK grants `bedrock:InvokeModel` on exactly this one. */
 export const TITAN_EMBEDDING_MODEL_ID = 'amazon.titan-embed-text-v2:0';
 
-export const EMBEDDERS = ['titan', 'hash'] as const;
+export { EMBEDDERS };
 export type EmbedderKind = (typeof EMBEDDERS)[number];
 
-const embedderConfigSchema = () =>
-  z.object({
-    /** `titan` on AWS (the default); local mode sets `hash`. */
-    EMBEDDER: z._default(z.enum(EMBEDDERS), 'titan'),
-    EMBEDDING_DIMENSIONS: z._default(
-      z.coerce
-        .number()
-        .check(z.refine((n) => n === 256 || n === 512 || n === 1024, 'must be 256, 512 or 1024')),
-      512,
-    ),
-    AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1'),
-  });
+const embedderConfigSchema = () => environmentSlice(ENV.EMBEDDER, ENV.EMBEDDING_DIMENSIONS, ENV.AWS_REGION);
 
 export type EmbedderConfig = z.infer<ReturnType<typeof embedderConfigSchema>>;
 
 /** Parsed from the environment; fails with the variable's name, like `loadRuntimeConfig`. */
 export function loadEmbedderConfig(env: NodeJS.ProcessEnv = process.env): EmbedderConfig {
-  const result = embedderConfigSchema().safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid embedder configuration: ${problems}`);
-  }
-  return result.data;
+  return parseEnvironment(embedderConfigSchema(), 'embedder', env);
 }
 
 export function createEmbedder(config: EmbedderConfig): Embedder {

@@ -1,7 +1,7 @@
 import type { ConnectClient } from '@aws-sdk/client-connect';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import type { LocalOutbox } from '../adapters/local/local-outbox';
 import type { RetryOptions } from '../adapters/retry';
 import {
@@ -13,9 +13,11 @@ import {
   type VoicePort,
 } from '../domain/actions/ports';
 import { lazyValue } from '../domain/shared/zod';
+import { ENV } from './env-names';
+import { environmentSlice, OUTBOUND_MODES, parseEnvironment } from './environment';
 import { requireLocalStandIn } from './stand-ins';
 
-export const OUTBOUND_MODES = ['outbox', 'live'] as const;
+export { OUTBOUND_MODES };
 export type OutboundMode = (typeof OUTBOUND_MODES)[number];
 
 export interface OutboundAdapters {
@@ -42,29 +44,19 @@ export interface OutboundOptions {
   };
 }
 
-const nonEmpty = () => z.string().check(z.minLength(1));
-
 const envSchema = () =>
-  z.object({
-    /** `outbox` records every send locally; `live` reaches Twilio, SES and Connect. */
-    OUTBOUND_MODE: z.optional(z.enum(OUTBOUND_MODES)),
-    STAGE: z._default(nonEmpty(), 'local'),
-    AWS_REGION: z.optional(nonEmpty()),
-    /**
-     * The platform's verified SES sender, for tenants without one of their own; a display name is
-     * allowed (`Acme <no-reply@acme.example>`), so only the `@` is checked.
-     */
-    SES_FROM_ADDRESS: z.optional(z.string().check(z.includes('@'))),
-    SES_CONFIGURATION_SET: z.optional(nonEmpty()),
-    /** The shared Connect instance; without it, calls are refused (not every stage has voice). */
-    CONNECT_INSTANCE_ID: z.optional(nonEmpty()),
-    CONNECT_CONTACT_FLOW_ID: z.optional(nonEmpty()),
-    CONNECT_SOURCE_PHONE_NUMBER: z.optional(z.string().check(z.regex(/^\+[1-9]\d{6,14}$/))),
-    /** Tenants' secrets are `${prefix}/tenants/${tenantId}/${provider}`. */
-    TENANT_SECRETS_PREFIX: z.optional(z.string().check(z.regex(/^[A-Za-z0-9/_+=.@-]+$/))),
-    /** Tests: a local stand-in for https://api.stripe.com. */
-    STRIPE_API_BASE: z.optional(z.url()),
-  });
+  environmentSlice(
+    ENV.OUTBOUND_MODE,
+    ENV.STAGE,
+    ENV.AWS_REGION,
+    ENV.SES_FROM_ADDRESS,
+    ENV.SES_CONFIGURATION_SET,
+    ENV.CONNECT_INSTANCE_ID,
+    ENV.CONNECT_CONTACT_FLOW_ID,
+    ENV.CONNECT_SOURCE_PHONE_NUMBER,
+    ENV.TENANT_SECRETS_PREFIX,
+    ENV.STRIPE_API_BASE,
+  );
 
 type OutboundEnv = z.infer<ReturnType<typeof envSchema>>;
 
@@ -73,15 +65,7 @@ type OutboundEnv = z.infer<ReturnType<typeof envSchema>>;
  * fails with the variable's name.
  */
 function parseEnv(env: NodeJS.ProcessEnv): OutboundEnv {
-  const set = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const result = envSchema().safeParse(set);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid outbound configuration: ${problems}`);
-  }
-  return result.data;
+  return parseEnvironment(envSchema(), 'outbound', env, { emptyIsUnset: true });
 }
 
 /**

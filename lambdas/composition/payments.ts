@@ -2,9 +2,11 @@ import * as z from 'zod/mini';
 import type { PaymentPort } from '../domain/actions/ports';
 import { DEFAULT_TOKEN_PRICE, type TokenPrice } from '../domain/billing/purchases';
 import { integer, lazyValue } from '../domain/shared/zod';
+import { ENV } from './env-names';
+import { environmentSlice, PAYMENT_PROVIDERS } from './environment';
 import { requireLocalStandIn } from './stand-ins';
 
-export const PAYMENT_PROVIDERS = ['local', 'stripe', 'none'] as const;
+export { PAYMENT_PROVIDERS };
 export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
 
 /**
@@ -29,23 +31,17 @@ export interface PlatformPayments {
   readonly stripeWebhookSecret?: () => Promise<string | undefined>;
 }
 
-const nonEmpty = () => z.string().check(z.minLength(1));
-
 const envSchema = () =>
-  z.object({
-    STAGE: z._default(nonEmpty(), 'local'),
-    AWS_REGION: z.optional(nonEmpty()),
-    PAYMENTS_PROVIDER: z.optional(z.enum(PAYMENT_PROVIDERS)),
-    STRIPE_SECRET_ID: z.optional(nonEmpty()),
-    STRIPE_SECRET_KEY: z.optional(
-      z.string().check(z.regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key')),
-    ),
-    STRIPE_WEBHOOK_SECRET: z.optional(
-      z.string().check(z.regex(/^whsec_\w+$/, 'must be a Stripe webhook secret')),
-    ),
-    STRIPE_API_BASE: z.optional(z.url()),
-    TOKEN_PRICE: z.optional(nonEmpty()),
-  });
+  environmentSlice(
+    ENV.STAGE,
+    ENV.AWS_REGION,
+    ENV.PAYMENTS_PROVIDER,
+    ENV.STRIPE_SECRET_ID,
+    ENV.STRIPE_SECRET_KEY,
+    ENV.STRIPE_WEBHOOK_SECRET,
+    ENV.STRIPE_API_BASE,
+    ENV.TOKEN_PRICE,
+  );
 
 const tokenPriceSchema = () =>
   z.strictObject({

@@ -1,6 +1,7 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import type { EnvironmentConfig } from '../config';
 
 /**
@@ -17,16 +18,18 @@ export function tenantSecretsPrefix(stageName: string): string {
 }
 
 /** The outbound adapters' variables (lambdas/composition/outbound.ts reads them). */
-export function outboundEnvironment(config: EnvironmentConfig): Record<string, string> {
+export function outboundEnvironment(config: EnvironmentConfig): EnvironmentVariables {
   const outbound = config.outbound ?? {};
   return {
-    OUTBOUND_MODE: 'live',
-    TENANT_SECRETS_PREFIX: tenantSecretsPrefix(config.stageName),
-    ...(outbound.sesFromAddress ? { SES_FROM_ADDRESS: outbound.sesFromAddress } : {}),
-    ...(outbound.connectInstanceId ? { CONNECT_INSTANCE_ID: outbound.connectInstanceId } : {}),
-    ...(outbound.connectContactFlowId ? { CONNECT_CONTACT_FLOW_ID: outbound.connectContactFlowId } : {}),
+    [ENV.OUTBOUND_MODE]: 'live',
+    [ENV.TENANT_SECRETS_PREFIX]: tenantSecretsPrefix(config.stageName),
+    ...(outbound.sesFromAddress ? { [ENV.SES_FROM_ADDRESS]: outbound.sesFromAddress } : {}),
+    ...(outbound.connectInstanceId ? { [ENV.CONNECT_INSTANCE_ID]: outbound.connectInstanceId } : {}),
+    ...(outbound.connectContactFlowId
+      ? { [ENV.CONNECT_CONTACT_FLOW_ID]: outbound.connectContactFlowId }
+      : {}),
     ...(outbound.connectSourcePhoneNumber
-      ? { CONNECT_SOURCE_PHONE_NUMBER: outbound.connectSourcePhoneNumber }
+      ? { [ENV.CONNECT_SOURCE_PHONE_NUMBER]: outbound.connectSourcePhoneNumber }
       : {}),
   };
 }

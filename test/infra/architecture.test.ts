@@ -19,7 +19,7 @@ interface Import {
 }
 
 /** Every relative module a file imports, requires or dynamically imports, resolved to a path. */
-export function importsOf(file: string): Import[] {
+function importsOf(file: string): Import[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const found: Import[] = [];
   const add = (specifier: string, typeOnly: boolean) => {
@@ -31,12 +31,17 @@ export function importsOf(file: string): Import[] {
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       add(node.moduleSpecifier.text, node.importClause?.isTypeOnly ?? false);
-    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    } else if (
+      ts.isExportDeclaration(node) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       add(node.moduleSpecifier.text, node.isTypeOnly);
     } else if (ts.isImportTypeNode(node)) {
       // `typeof import('…')`: a type position, erased.
       const literal = node.argument;
-      if (ts.isLiteralTypeNode(literal) && ts.isStringLiteral(literal.literal)) add(literal.literal.text, true);
+      if (ts.isLiteralTypeNode(literal) && ts.isStringLiteral(literal.literal))
+        add(literal.literal.text, true);
     } else if (
       ts.isCallExpression(node) &&
       (node.expression.kind === ts.SyntaxKind.ImportKeyword ||
