@@ -21,12 +21,12 @@ import { Construct } from 'constructs';
 import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import {
   DEPLOYED_ROUTE_KEYS,
-  HTTP_LAMBDAS,
   type HttpLambdaName,
   ROUTES,
   splitRouteKey,
 } from '../../lambdas/http/route-table';
 import type { EnvironmentConfig } from '../config';
+import { HTTP_LAMBDAS } from '../http-lambdas';
 import type { ApprovalWorkflow } from './approval-workflow';
 import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';

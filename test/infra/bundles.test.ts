@@ -3,9 +3,9 @@ import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { APPROVAL_STEP_FUNCTION } from '../../lambdas/handlers/workflow/approval-definition';
 import { MONTHLY_BILLING_STEPS } from '../../lambdas/handlers/workflow/monthly-billing-definition';
-import { HTTP_LAMBDAS } from '../../lambdas/http/route-table';
 import { LAMBDA_ESBUILD_OPTIONS } from '../../lib/bundling';
 import { EXECUTION_WORKER_ENTRY } from '../../lib/constructs/execution-queue';
+import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 

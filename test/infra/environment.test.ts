@@ -17,7 +17,8 @@ function variablesOf(envName: string, options: Parameters<typeof buildPlatform>[
     for (const [id, resource] of Object.entries(functions)) {
       const variables = Object.keys(resource.Properties.Environment?.Variables ?? {});
       // House functions only: CDK's own helper functions (custom resources) are not ours to parse.
-      if (variables.includes(ENV.POWERTOOLS_SERVICE_NAME)) byFunction.set(`${stack.stackName}/${id}`, variables);
+      if (variables.includes(ENV.POWERTOOLS_SERVICE_NAME))
+        byFunction.set(`${stack.stackName}/${id}`, variables);
     }
   }
   return byFunction;
