@@ -5,7 +5,6 @@ import { DynamoApprovalRepository } from '../adapters/dynamodb/approval-reposito
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-repository';
 import { DynamoBookingRepository } from '../adapters/dynamodb/booking-repository';
 import { DynamoConversationRepository } from '../adapters/dynamodb/conversation-repository';
-import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoEmergencyStopRepository } from '../adapters/dynamodb/emergency-stop-repository';
 import { DynamoPolicyRepository } from '../adapters/dynamodb/policy-repository';
 import { DynamoResourceRepository } from '../adapters/dynamodb/resource-repository';
@@ -21,6 +20,7 @@ import { ENV } from './env-names';
 import { environmentSlice, loadRuntimeConfig, parseEnvironment } from './environment';
 import { outboundAdapters } from './outbound';
 import { localStandIns } from './stand-ins';
+import { tableClient } from './table';
 
 /**
  * The decision engine's dependencies, built once per process on first use, for every entry point
@@ -54,8 +54,7 @@ function approvalWorkflow(region: string): ApprovalWorkflowPort {
 function build(shared: DynamoDBDocumentClient | undefined): ActionDeps {
   const config = loadRuntimeConfig();
   const billing = billingDeps(shared);
-  const client =
-    shared ?? createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+  const client = shared ?? tableClient(config);
   const table = config.TABLE_NAME;
   const users = new DynamoUserRepository(client, table);
   const outbound = outboundAdapters();

@@ -2,7 +2,6 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
 import { DynamoBillingRepository } from '../adapters/dynamodb/billing-repository';
-import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoPurchaseRepository } from '../adapters/dynamodb/purchase-repository';
 import { DynamoTenantRepository } from '../adapters/dynamodb/tenant-repository';
 import { EventBridgePublisher } from '../adapters/events/eventbridge-publisher';
@@ -15,6 +14,7 @@ import { logger } from '../observability';
 import { ENV } from './env-names';
 import { environmentSlice, loadRuntimeConfig, parseEnvironment } from './environment';
 import { type PlatformPayments, platformPayments } from './payments';
+import { tableClient } from './table';
 
 /**
  * Billing's dependencies, built once per process from the runtime configuration, on first use
@@ -44,8 +44,7 @@ export function purchaseDeps(client?: DynamoDBDocumentClient): {
     const billing = billingDeps(client);
     const config = loadRuntimeConfig();
     const payments = platformPayments();
-    const shared =
-      client ?? createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+    const shared = client ?? tableClient(config);
     purchases = {
       deps: {
         ...billing,
@@ -71,8 +70,7 @@ function build(shared: DynamoDBDocumentClient | undefined): BillingDeps {
   // checked by its own zod schema.
   const vars = parseEnvironment(environmentSlice(ENV.EVENT_BUS_NAME, ENV.TOKEN_COSTS), 'billing');
   const busName = vars.EVENT_BUS_NAME?.trim() || undefined;
-  const client =
-    shared ?? createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+  const client = shared ?? tableClient(config);
   const events: EventPublisher = busName
     ? new EventBridgePublisher(new EventBridgeClient({ region: config.AWS_REGION }), busName)
     : localEventBus;

@@ -1,7 +1,6 @@
 import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
 import { DynamoConversationRepository } from '../adapters/dynamodb/conversation-repository';
 import { DynamoCustomerRepository } from '../adapters/dynamodb/customer-repository';
-import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoExecutionRepository } from '../adapters/dynamodb/execution-repository';
 import { DynamoLocationRepository } from '../adapters/dynamodb/location-repository';
 import { DynamoMemoryRepository } from '../adapters/dynamodb/memory-repository';
@@ -17,16 +16,14 @@ import { billingDeps } from './billing';
 import { processEmbedder } from './embedders';
 import { loadRuntimeConfig, loadTurnRateLimits } from './environment';
 import { getModelProvider } from './model-providers';
+import { tableClient } from './table';
 
 /**
  * The runtime's dependencies, built once per process at module load, for the two entry points
  * that run turns: the runtime HTTP Lambda (chat, process, execute) and the execution queue's worker.
  */
 export const runtimeConfig = loadRuntimeConfig();
-export const runtimeClient = createDocumentClient({
-  region: runtimeConfig.AWS_REGION,
-  endpoint: runtimeConfig.DYNAMODB_ENDPOINT,
-});
+export const runtimeClient = tableClient(runtimeConfig);
 const agents = new DynamoAgentRepository(runtimeClient, runtimeConfig.TABLE_NAME);
 const memories = new DynamoMemoryRepository(runtimeClient, runtimeConfig.TABLE_NAME);
 

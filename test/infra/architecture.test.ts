@@ -85,6 +85,14 @@ describe('the runtime code under lambdas/', () => {
     expect(offending).toEqual([]);
   });
 
+  it('builds table clients in one place, composition/table.ts (where tenant-scoped credentials plug in)', () => {
+    const documentClient = join(REPO_ROOT, 'lambdas/adapters/dynamodb/document-client.ts');
+    const importers = PRODUCTION.filter((file) =>
+      importsOf(file).some((edge) => !edge.typeOnly && edge.target === documentClient),
+    ).map((file) => relative(REPO_ROOT, file));
+    expect(importers).toEqual(['lambdas/composition/table.ts']);
+  });
+
   it('has no import cycle (value imports), local mode included', () => {
     const graph = new Map(
       [...PRODUCTION, ...sourceFiles(join(REPO_ROOT, 'local'))].map((file) => [

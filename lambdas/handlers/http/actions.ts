@@ -1,7 +1,7 @@
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { actionDeps } from '../../composition/actions';
 import { loadRuntimeConfig } from '../../composition/environment';
+import { tableClient } from '../../composition/table';
 import { getTenantStop, liftTenantStop, stopAgent, stopTenant } from '../../domain/actions/emergency-stop';
 import { getPolicy, putPolicy } from '../../domain/actions/policies';
 import {
@@ -18,7 +18,7 @@ import { ACTION_ROUTES } from '../../http/routes/actions';
 
 const config = loadRuntimeConfig();
 const DEFAULT_STOP_REASON = 'emergency stop';
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const client = tableClient(config);
 const deps = actionDeps(client);
 
 /** The local outbox, when this process has one (local mode); the route is never deployed. */

@@ -1,9 +1,9 @@
 import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { loadRuntimeConfig } from '../../composition/environment';
+import { tableClient } from '../../composition/table';
 import {
   cloneAgent,
   createAgent,
@@ -21,7 +21,7 @@ import { createHttpHandler, etag } from '../../http/http-handler';
 import { AGENT_ROUTES } from '../../http/routes/agents';
 
 const config = loadRuntimeConfig();
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const client = tableClient(config);
 const deps = {
   agents: new DynamoAgentRepository(client, config.TABLE_NAME),
   locations: new DynamoLocationRepository(client, config.TABLE_NAME),

@@ -1,13 +1,13 @@
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { loadIdentityConfig, loadRuntimeConfig } from '../../composition/environment';
 import { createIdentityProvider } from '../../composition/identity';
+import { tableClient } from '../../composition/table';
 import { registerTenant } from '../../domain/tenants/registration';
 import { createHttpHandler } from '../../http/http-handler';
 import { AUTH_ROUTES } from '../../http/routes/auth';
 
 const config = loadRuntimeConfig();
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const client = tableClient(config);
 const deps = {
   tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
   identity: createIdentityProvider(loadIdentityConfig(), {

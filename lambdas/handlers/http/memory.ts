@@ -1,10 +1,10 @@
 import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoMemoryRepository } from '../../adapters/dynamodb/memory-repository';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { loadEmbedderConfig, processEmbedder } from '../../composition/embedders';
 import { loadRuntimeConfig } from '../../composition/environment';
+import { tableClient } from '../../composition/table';
 import {
   createMemory,
   deleteMemory,
@@ -20,7 +20,7 @@ const config = loadRuntimeConfig();
 // Checked now, so a bad variable fails the cold start; the client is made on first use (list,
 // get and delete never embed).
 loadEmbedderConfig();
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const client = tableClient(config);
 const deps = {
   agents: new DynamoAgentRepository(client, config.TABLE_NAME),
   // Vectors stay cached in this process between invocations (see VectorCache).

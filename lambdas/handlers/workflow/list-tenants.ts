@@ -1,7 +1,7 @@
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { ENV } from '../../composition/env-names';
 import { environmentSlice, loadRuntimeConfig, parseEnvironment } from '../../composition/environment';
+import { tableClient } from '../../composition/table';
 import { listTenantsStep } from './billing-run';
 
 /**
@@ -17,10 +17,7 @@ const { TENANT_PAGE_SIZE: pageSize, PAGES_PER_EXECUTION: pagesPerExecution } = p
 );
 
 export const handler = listTenantsStep({
-  tenants: new DynamoTenantRepository(
-    createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT }),
-    config.TABLE_NAME,
-  ),
+  tenants: new DynamoTenantRepository(tableClient(config), config.TABLE_NAME),
   pageSize,
   pagesPerExecution,
 });
