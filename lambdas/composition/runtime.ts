@@ -15,6 +15,7 @@ import { actionDeps } from './actions';
 import { billingDeps } from './billing';
 import { processEmbedder } from './embedders';
 import { loadRuntimeConfig, loadTurnRateLimits } from './environment';
+import { httpHandlerDeps } from './http';
 import { getModelProvider } from './model-providers';
 import { tableClient } from './table';
 
@@ -63,3 +64,6 @@ export const agentDeps = {
   agents,
   locations: new DynamoLocationRepository(runtimeClient, runtimeConfig.TABLE_NAME),
 };
+
+/** What the runtime HTTP Lambda's handler is given besides its routes. */
+export const runtimeHttpDeps = httpHandlerDeps(runtimeClient, runtimeConfig);

@@ -1,12 +1,4 @@
-import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
-import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import {
-  agentDeps,
-  runtimeClient,
-  runtimeConfig,
-  runtimeDeps,
-  turnAdmission,
-} from '../../composition/runtime';
+import { agentDeps, runtimeDeps, runtimeHttpDeps, turnAdmission } from '../../composition/runtime';
 import { actionSpecOf, listActions as listActionDefinitions } from '../../domain/actions/catalog';
 import { actionsOf } from '../../domain/actions/decision-engine';
 import { updateAgent } from '../../domain/agents/agents';
@@ -26,8 +18,6 @@ import { createHttpHandler } from '../../http/http-handler';
 import { idempotencyKey } from '../../http/request';
 import { RUNTIME_ROUTES } from '../../http/routes/runtime';
 
-const config = runtimeConfig;
-const client = runtimeClient;
 const agents = runtimeDeps.agents;
 
 async function agentTools(tenantId: string, agentId: string) {
@@ -136,9 +126,5 @@ export const handler = createHttpHandler(
       body: await runtimeDeps.executions.listToolRuns(principal.tenantId, query),
     }),
   },
-  {
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    users: new DynamoUserRepository(client, config.TABLE_NAME),
-    audit: new DynamoAuditLog(client, config.TABLE_NAME),
-  },
+  runtimeHttpDeps,
 );
