@@ -1,7 +1,7 @@
 import { DynamoActionRepository } from '../lambdas/adapters/dynamodb/action-repository';
 import { DynamoApprovalRepository } from '../lambdas/adapters/dynamodb/approval-repository';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-client';
-import { localOutbox } from '../lambdas/adapters/outbox/local-outbox';
+import { localOutbox } from '../lambdas/adapters/local/local-outbox';
 import type { LocalPlatform } from '../local/platform';
 import {
   ApiClient,

@@ -1,5 +1,5 @@
-import { loadEmbedderConfig } from '../lambdas/adapters/embedders';
-import { HashEmbedder } from '../lambdas/adapters/scripted/hash-embedder';
+import { HashEmbedder } from '../lambdas/adapters/local/hash-embedder';
+import { loadEmbedderConfig } from '../lambdas/composition/embedders';
 import { MEMORY_TYPES } from '../lambdas/domain/memory/schemas';
 import { MemoryIndex } from '../lambdas/domain/memory/vector-index';
 import { encodeVector } from '../lambdas/domain/memory/vectors';

@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { APPROVAL_STEP_FUNCTION } from '../lambdas/handlers/workflow/approval-definition';
-import { HTTP_LAMBDAS } from '../lambdas/http/route-table';
+import { HTTP_LAMBDAS } from '../lib/http-lambdas';
 import { type ActionLatencyResult, printActionLatency } from './action-latency';
 import { MEASURED_ROUTES, measureApiLatency, type RouteLatency } from './api-latency';
 import { type BillingBenchResult, billingFindings, measureBilling, printBilling } from './billing';

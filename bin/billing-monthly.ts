@@ -153,10 +153,11 @@ async function main(): Promise<number> {
     });
     // Local mode publishes to the in-process bus (no EventBridge), whose events are listed below.
     delete process.env.EVENT_BUS_NAME;
+    (await import('../local/stand-ins')).useLocalStandIns();
     // Imported only now: the step handlers read their configuration at import, as in Lambda.
     const { LocalStepFunctions } = await import('../local/step-functions');
     const { monthlyBillingMachine } = await import('../local/monthly-billing-machine');
-    const { localEventBus } = await import('../lambdas/adapters/billing-composition');
+    const { localEventBus } = await import('../lambdas/composition/billing');
 
     const service = new LocalStepFunctions();
     const machine = await monthlyBillingMachine({ service });

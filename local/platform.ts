@@ -7,6 +7,7 @@ import type { HttpHandler } from '../lambdas/http/http-handler';
 import type { HttpLambdaName } from '../lambdas/http/route-table';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local';
 import { createLocalHttpServer } from './http-server';
+import { useLocalStandIns } from './stand-ins';
 
 export interface LocalPlatformOptions {
   /** 0 (the default) picks a free port. */
@@ -111,6 +112,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       // until the platform restarts, as the in-memory state behind some of them does).
       CURSOR_SIGNING_KEY: process.env.CURSOR_SIGNING_KEY ?? randomBytes(32).toString('base64url'),
     });
+    useLocalStandIns();
     // Imported only now: each handler reads its configuration once, at module load, as in Lambda.
     resolveHandlers({
       auth: (await import('../lambdas/handlers/http/auth')).handler,
@@ -126,7 +128,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       email: process.env.LOCAL_OPERATOR_EMAIL ?? 'operator@platform.local',
       password: process.env.LOCAL_OPERATOR_PASSWORD ?? `op-${randomBytes(12).toString('base64url')}`,
     };
-    const { LocalIdentityProvider } = await import('../lambdas/adapters/local-identity/local-identity');
+    const { LocalIdentityProvider } = await import('../lambdas/adapters/local/local-identity');
     const { createDocumentClient } = await import('../lambdas/adapters/dynamodb/document-client');
     await new LocalIdentityProvider({
       client: createDocumentClient({

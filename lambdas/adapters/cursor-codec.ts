@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type CursorKeyConfig, loadCursorKeyConfig } from '../config';
+import { type CursorKeyConfig, loadCursorKeyConfig } from '../composition/environment';
 import { ValidationError } from '../domain/shared/errors';
 
 /**

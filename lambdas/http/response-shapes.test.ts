@@ -4,7 +4,7 @@
  * e2e test sees it. (The e2e harness, test/support/contract.ts, checks the answers themselves.)
  */
 import type * as z from 'zod/mini';
-import type { OutboxRecord } from '../adapters/outbox/local-outbox';
+import type { OutboxRecord } from '../adapters/local/local-outbox';
 import type { ActionOutcome } from '../domain/actions/decision-engine';
 import type { ActionRecord, EmergencyStop, Policy } from '../domain/actions/model';
 import type { Approval } from '../domain/approvals/model';

@@ -5,6 +5,7 @@ import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/composition/env-names';
 import {
   APPROVAL_DEFINITION,
   APPROVAL_STEP_FUNCTION,
@@ -81,9 +82,9 @@ export class ApprovalWorkflow extends Construct {
       config,
       timeout: APPROVAL_STEP_TIMEOUT,
       environment: {
-        TOKEN_COSTS: JSON.stringify(config.tokenCosts),
-        EVENT_BUS_NAME: eventBus.eventBusName,
-        APPROVAL_STATE_MACHINE_ARN: machineArn,
+        [ENV.TOKEN_COSTS]: JSON.stringify(config.tokenCosts),
+        [ENV.EVENT_BUS_NAME]: eventBus.eventBusName,
+        [ENV.APPROVAL_STATE_MACHINE_ARN]: machineArn,
         ...outboundEnvironment(config),
       },
       table: { resources: data, access: 'readWrite' },

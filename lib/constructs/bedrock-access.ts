@@ -1,7 +1,7 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
-import { TITAN_EMBEDDING_MODEL_ID } from '../../lambdas/adapters/embedders';
+import { TITAN_EMBEDDING_MODEL_ID } from '../../lambdas/composition/embedders';
 
 /**
  * The only Bedrock action model calls need: Converse authorizes as `bedrock:InvokeModel` (as

@@ -14,6 +14,7 @@ import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { GSI1 } from '../../lambdas/adapters/dynamodb/table-definition';
+import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import {
   MONTHLY_BILLING_DEFINITION,
   MONTHLY_BILLING_PAGE_DEFINITION,
@@ -92,10 +93,10 @@ export class BillingWorkflow extends Construct {
     const { config, data, eventBus } = props;
     const name = `agent-platform-${config.stageName}-monthly-billing`;
 
-    // The billing Lambdas: the composition (lambdas/adapters/billing-composition.ts) reads these.
-    const billingEnvironment = {
-      TOKEN_COSTS: JSON.stringify(config.tokenCosts),
-      EVENT_BUS_NAME: eventBus.eventBusName,
+    // The billing Lambdas: the composition (lambdas/composition/billing.ts) reads these.
+    const billingEnvironment: EnvironmentVariables = {
+      [ENV.TOKEN_COSTS]: JSON.stringify(config.tokenCosts),
+      [ENV.EVENT_BUS_NAME]: eventBus.eventBusName,
     };
 
     const listTenants = new HouseFunction(this, 'ListTenantsFunction', {
@@ -105,7 +106,7 @@ export class BillingWorkflow extends Construct {
       config,
       timeout: STEP_TIMEOUTS['list-tenants'],
       // No `table` grant: the listing is one Query on the tenant index, which is all it may do.
-      environment: { TABLE_NAME: data.table.tableName },
+      environment: { [ENV.TABLE_NAME]: data.table.tableName },
     });
     this.grantTenantListing(listTenants, data);
     // The tenant listing's cursor travels in the execution's state between pages.

@@ -3,6 +3,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/composition/env-names';
 import { ConfigError, type EnvironmentConfig } from '../config';
 import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';
@@ -96,9 +97,9 @@ export class ExecutionQueue extends Construct {
       // The worker runs the same runtime code as the runtime Lambda: Titan for memory search,
       // the token prices for billing model calls.
       environment: {
-        EMBEDDER: 'titan',
-        TOKEN_COSTS: JSON.stringify(config.tokenCosts),
-        EVENT_BUS_NAME: props.eventBus.eventBusName,
+        [ENV.EMBEDDER]: 'titan',
+        [ENV.TOKEN_COSTS]: JSON.stringify(config.tokenCosts),
+        [ENV.EVENT_BUS_NAME]: props.eventBus.eventBusName,
       },
       table: { resources: props.data, access: 'readWrite' },
     });

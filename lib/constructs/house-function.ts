@@ -14,6 +14,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
+import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import { LAMBDA_ESBUILD_OPTIONS } from '../bundling';
 import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
@@ -47,7 +48,7 @@ export interface HouseFunctionProps {
   /** @default config.lambda.timeoutSeconds */
   readonly timeout?: Duration;
   /** Merged over the house variables (STAGE, TABLE_NAME, POWERTOOLS_*); a key given here wins. */
-  readonly environment?: Readonly<Record<string, string>>;
+  readonly environment?: Readonly<EnvironmentVariables>;
   /** The data table and the access the function gets to it; also sets `TABLE_NAME`. */
   readonly table?: TableAccess;
   /**
@@ -118,14 +119,14 @@ export class HouseFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    const environment: Record<string, string> = {
-      STAGE: config.stageName,
-      POWERTOOLS_SERVICE_NAME: props.serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(config.stageName),
-      POWERTOOLS_LOG_LEVEL: config.lambda.logLevel,
+    const environment: EnvironmentVariables = {
+      [ENV.STAGE]: config.stageName,
+      [ENV.POWERTOOLS_SERVICE_NAME]: props.serviceName,
+      [ENV.POWERTOOLS_METRICS_NAMESPACE]: metricsNamespace(config.stageName),
+      [ENV.POWERTOOLS_LOG_LEVEL]: config.lambda.logLevel,
     };
     if (props.table) {
-      environment.TABLE_NAME = props.table.resources.table.tableName;
+      environment[ENV.TABLE_NAME] = props.table.resources.table.tableName;
     }
     Object.assign(environment, props.environment);
 
@@ -213,7 +214,7 @@ export class HouseFunction extends Construct {
    * Every function given `table` gets it; one that reads the table otherwise calls this itself.
    */
   public grantCursorKey(resources: DataTableResources): void {
-    this.function.addEnvironment('CURSOR_KEY_SECRET_ARN', resources.cursorKey.secretArn);
+    this.function.addEnvironment(ENV.CURSOR_KEY_SECRET_ARN, resources.cursorKey.secretArn);
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,

@@ -18,14 +18,15 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import {
   DEPLOYED_ROUTE_KEYS,
-  HTTP_LAMBDAS,
   type HttpLambdaName,
   ROUTES,
   splitRouteKey,
 } from '../../lambdas/http/route-table';
 import type { EnvironmentConfig } from '../config';
+import { HTTP_LAMBDAS } from '../http-lambdas';
 import type { ApprovalWorkflow } from './approval-workflow';
 import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';
@@ -194,11 +195,11 @@ export class PlatformHttpApi extends Construct {
       HttpLambdaName,
       (typeof HTTP_LAMBDAS)[HttpLambdaName],
     ][]) {
-      const environment: Record<string, string> = { TOKEN_COSTS: JSON.stringify(config.tokenCosts) };
+      const environment: EnvironmentVariables = { [ENV.TOKEN_COSTS]: JSON.stringify(config.tokenCosts) };
       if (spec.identity) {
-        environment.IDENTITY_PROVIDER = 'cognito';
-        environment.USER_POOL_ID = props.userPool.userPoolId;
-        environment.USER_POOL_CLIENT_ID = props.userPoolClient.userPoolClientId;
+        environment[ENV.IDENTITY_PROVIDER] = 'cognito';
+        environment[ENV.USER_POOL_ID] = props.userPool.userPoolId;
+        environment[ENV.USER_POOL_CLIENT_ID] = props.userPoolClient.userPoolClientId;
       }
       const embeds = 'bedrock' in spec && spec.bedrock === true;
       const callsModels = 'models' in spec && spec.models === true;
@@ -210,15 +211,15 @@ export class PlatformHttpApi extends Construct {
       if (runsApprovals && !props.approvalWorkflow) {
         throw new Error(`HTTP Lambda ${name} runs approval workflows, but no approval workflow was given`);
       }
-      if (embeds) environment.EMBEDDER = 'titan';
-      if (queuesExecutions) environment.EXECUTION_QUEUE_URL = props.executionQueue.queueUrl;
-      if (publishesEvents) environment.EVENT_BUS_NAME = props.eventBus.eventBusName;
+      if (embeds) environment[ENV.EMBEDDER] = 'titan';
+      if (queuesExecutions) environment[ENV.EXECUTION_QUEUE_URL] = props.executionQueue.queueUrl;
+      if (publishesEvents) environment[ENV.EVENT_BUS_NAME] = props.eventBus.eventBusName;
       if (runsApprovals && props.approvalWorkflow) {
-        environment.APPROVAL_STATE_MACHINE_ARN = props.approvalWorkflow.stateMachine.stateMachineArn;
+        environment[ENV.APPROVAL_STATE_MACHINE_ARN] = props.approvalWorkflow.stateMachine.stateMachineArn;
       }
       if (actsOutside) Object.assign(environment, outboundEnvironment(config));
       if ('turnRateLimits' in spec && spec.turnRateLimits === true) {
-        environment.TURN_RATE_LIMITS = JSON.stringify(config.turnRateLimits);
+        environment[ENV.TURN_RATE_LIMITS] = JSON.stringify(config.turnRateLimits);
       }
       if (sellsTokens) Object.assign(environment, paymentsEnvironment(config));
       const fn = new HouseFunction(this, `${pascalCase(name)}Function`, {

@@ -1,10 +1,11 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import type { EnvironmentConfig } from '../config';
 
 /**
- * What a Lambda that runs outbound actions live (lambdas/adapters/outbound.ts, OUTBOUND_MODE=live)
+ * What a Lambda that runs outbound actions live (lambdas/composition/outbound.ts, OUTBOUND_MODE=live)
  * is told and may do: send email through SES, start outbound calls on the shared Connect instance,
  * and read the tenants' provider secrets (Twilio, SES senders, ...). Used for every Lambda that
  * executes actions: the HTTP Lambdas whose HTTP_LAMBDAS entry sets `outbound`, and the approval
@@ -16,17 +17,19 @@ export function tenantSecretsPrefix(stageName: string): string {
   return `agent-platform/${stageName}`;
 }
 
-/** The outbound adapters' variables (lambdas/adapters/outbound.ts reads them). */
-export function outboundEnvironment(config: EnvironmentConfig): Record<string, string> {
+/** The outbound adapters' variables (lambdas/composition/outbound.ts reads them). */
+export function outboundEnvironment(config: EnvironmentConfig): EnvironmentVariables {
   const outbound = config.outbound ?? {};
   return {
-    OUTBOUND_MODE: 'live',
-    TENANT_SECRETS_PREFIX: tenantSecretsPrefix(config.stageName),
-    ...(outbound.sesFromAddress ? { SES_FROM_ADDRESS: outbound.sesFromAddress } : {}),
-    ...(outbound.connectInstanceId ? { CONNECT_INSTANCE_ID: outbound.connectInstanceId } : {}),
-    ...(outbound.connectContactFlowId ? { CONNECT_CONTACT_FLOW_ID: outbound.connectContactFlowId } : {}),
+    [ENV.OUTBOUND_MODE]: 'live',
+    [ENV.TENANT_SECRETS_PREFIX]: tenantSecretsPrefix(config.stageName),
+    ...(outbound.sesFromAddress ? { [ENV.SES_FROM_ADDRESS]: outbound.sesFromAddress } : {}),
+    ...(outbound.connectInstanceId ? { [ENV.CONNECT_INSTANCE_ID]: outbound.connectInstanceId } : {}),
+    ...(outbound.connectContactFlowId
+      ? { [ENV.CONNECT_CONTACT_FLOW_ID]: outbound.connectContactFlowId }
+      : {}),
     ...(outbound.connectSourcePhoneNumber
-      ? { CONNECT_SOURCE_PHONE_NUMBER: outbound.connectSourcePhoneNumber }
+      ? { [ENV.CONNECT_SOURCE_PHONE_NUMBER]: outbound.connectSourcePhoneNumber }
       : {}),
   };
 }

@@ -1,18 +1,19 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import type { EnvironmentConfig } from '../config';
 
 /**
- * What the billing Lambda needs to sell tokens (lambdas/adapters/payments.ts reads it): Stripe as
+ * What the billing Lambda needs to sell tokens (lambdas/composition/payments.ts reads it): Stripe as
  * the provider when the environment names the platform's Stripe secret, else none (purchases are
  * refused: a deployed stage never falls back to the local provider); the price of a token.
  */
-export function paymentsEnvironment(config: EnvironmentConfig): Record<string, string> {
+export function paymentsEnvironment(config: EnvironmentConfig): EnvironmentVariables {
   const payments = config.payments ?? {};
   return {
-    PAYMENTS_PROVIDER: payments.stripeSecretName ? 'stripe' : 'none',
-    ...(payments.stripeSecretName ? { STRIPE_SECRET_ID: payments.stripeSecretName } : {}),
-    ...(payments.tokenPrice ? { TOKEN_PRICE: JSON.stringify(payments.tokenPrice) } : {}),
+    [ENV.PAYMENTS_PROVIDER]: payments.stripeSecretName ? 'stripe' : 'none',
+    ...(payments.stripeSecretName ? { [ENV.STRIPE_SECRET_ID]: payments.stripeSecretName } : {}),
+    ...(payments.tokenPrice ? { [ENV.TOKEN_PRICE]: JSON.stringify(payments.tokenPrice) } : {}),
   };
 }
 

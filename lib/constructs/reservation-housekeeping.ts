@@ -3,6 +3,7 @@ import { type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/composition/env-names';
 import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
@@ -42,8 +43,8 @@ export class ReservationHousekeeping extends Construct {
       config,
       timeout: Duration.minutes(2),
       environment: {
-        TOKEN_COSTS: JSON.stringify(config.tokenCosts),
-        EVENT_BUS_NAME: props.eventBus.eventBusName,
+        [ENV.TOKEN_COSTS]: JSON.stringify(config.tokenCosts),
+        [ENV.EVENT_BUS_NAME]: props.eventBus.eventBusName,
       },
       table: { resources: props.data, access: 'readWrite' },
       // A missed sweep is harmless (the next one catches up): no long retry tail, but a sweep that

@@ -4,7 +4,7 @@
  * runs from statemachines/approval.asl.json in-process, and sends land in the local outbox.
  */
 
-import { localOutbox } from '../../lambdas/adapters/outbox/local-outbox';
+import { localOutbox } from '../../lambdas/adapters/local/local-outbox';
 import { ProviderError } from '../../lambdas/domain/actions/ports';
 import { type ApiClient, agentBody, registerTenant, startApi, topUp, userWithRole } from '../support/api';
 

@@ -4,7 +4,7 @@
  * workflow runs from statemachines/approval.asl.json in-process, sends land in the local outbox.
  */
 
-import { localOutbox } from '../../lambdas/adapters/outbox/local-outbox';
+import { localOutbox } from '../../lambdas/adapters/local/local-outbox';
 import { type ApiClient, agentBody, PASSWORD, registerTenant, startApi, topUp } from '../support/api';
 
 let api: ApiClient;

@@ -1,5 +1,5 @@
-import { billingDeps, localEventBus } from '../../lambdas/adapters/billing-composition';
-import { localOutbox } from '../../lambdas/adapters/outbox/local-outbox';
+import { localOutbox } from '../../lambdas/adapters/local/local-outbox';
+import { billingDeps, localEventBus } from '../../lambdas/composition/billing';
 import { ProviderError } from '../../lambdas/domain/actions/ports';
 import { debit, suspendTenant } from '../../lambdas/domain/billing/billing';
 import { dayOf, periodOf } from '../../lambdas/domain/billing/calendar';

@@ -2,8 +2,9 @@
  * Token purchases with Stripe as the platform's payment provider, over HTTP against local mode,
  * with a local server standing in for api.stripe.com and webhooks signed as Stripe signs them.
  */
-import { localEventBus } from '../../lambdas/adapters/billing-composition';
+
 import { stripeSignature } from '../../lambdas/adapters/stripe/stripe-webhook';
+import { localEventBus } from '../../lambdas/composition/billing';
 import { type ApiClient, registerTenant, startApi } from '../support/api';
 import { StripeStub } from '../support/stripe-stub';
 

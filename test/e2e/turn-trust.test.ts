@@ -5,7 +5,7 @@
  * request is a 409; and once an emergency stop returns, nothing more is delivered.
  */
 
-import { localOutbox } from '../../lambdas/adapters/outbox/local-outbox';
+import { localOutbox } from '../../lambdas/adapters/local/local-outbox';
 import type { ModelProvider } from '../../lambdas/domain/runtime/model';
 import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../support/api';
 
@@ -26,7 +26,7 @@ const PHONE = '+15551234567';
 
 /** The runtime Lambda's dependencies, as the local platform loaded them (same process). */
 async function runtimeDeps() {
-  return (await import('../../lambdas/handlers/http/runtime')).runtimeDeps;
+  return (await import('../../lambdas/composition/runtime')).runtimeDeps;
 }
 
 async function tenantWithAgent(tools = ['send_sms', 'calculator']) {
@@ -292,7 +292,7 @@ describe('the emergency stop is final', () => {
    * the agent — the moment a stop landing next is hardest to see — until `release()`.
    */
   async function holdAfterChecks(tenantId: string) {
-    const deps = (await import('../../lambdas/adapters/action-composition')).actionDeps();
+    const deps = (await import('../../lambdas/composition/actions')).actionDeps();
     let open!: () => void;
     const gate = new Promise<void>((resolve) => {
       open = resolve;

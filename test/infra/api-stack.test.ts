@@ -2,7 +2,6 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
   DEPLOYED_ROUTE_KEYS,
-  HTTP_LAMBDAS,
   type HttpLambdaName,
   ROUTES,
   type RouteKey,
@@ -10,6 +9,7 @@ import {
 import type { HouseFunction } from '../../lib/constructs/house-function';
 import { IDENTITY_ACTIONS } from '../../lib/constructs/http-api';
 import { EXECUTION_QUEUE_AGE_THRESHOLD_SECONDS } from '../../lib/constructs/observability';
+import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 import { alarmTopicReference, buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };

@@ -11,11 +11,11 @@ import {
   APPROVAL_STEP_FUNCTION,
   WAIT_FOR_DECISION_STATE,
 } from '../../lambdas/handlers/workflow/approval-definition';
-import { HTTP_LAMBDAS } from '../../lambdas/http/route-table';
 import type { EnvironmentConfig } from '../../lib/config';
 import { APPROVAL_STEP_TIMEOUT, ApprovalWorkflow } from '../../lib/constructs/approval-workflow';
 import { DataTable } from '../../lib/constructs/data-table';
 import { PlatformHttpApi } from '../../lib/constructs/http-api';
+import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 import { buildPlatform, logicalIdOf, type PlatformFixture, REPO_ROOT } from './platform-fixture';
 
 type Resource = { Type: string; Properties: Record<string, any> };

@@ -3,9 +3,9 @@ import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { APPROVAL_STEP_FUNCTION } from '../../lambdas/handlers/workflow/approval-definition';
 import { MONTHLY_BILLING_STEPS } from '../../lambdas/handlers/workflow/monthly-billing-definition';
-import { HTTP_LAMBDAS } from '../../lambdas/http/route-table';
 import { LAMBDA_ESBUILD_OPTIONS } from '../../lib/bundling';
 import { EXECUTION_WORKER_ENTRY } from '../../lib/constructs/execution-queue';
+import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -25,15 +25,17 @@ const ENTRIES: [string, { entry: string }][] = [
 /**
  * Inputs no deployed bundle may hold: local mode's own code (its approval workflow runner, Step
  * Functions emulator, HTTP server, DynamoDB Local), the library that runner uses, the offline
- * stand-ins (scripted model, hashing embedder, local identity issuer) and the issuer's JWT
- * library. The local outbox may ship: outbox mode and the `local` payments provider are picked at run time.
+ * stand-ins (lambdas/adapters/local: scripted model, hashing embedder, local outbox, local identity
+ * issuer), which local mode injects into the composition, and the issuer's JWT library.
  */
 const LOCAL_ONLY: readonly [string, RegExp][] = [
   ['local mode (local/)', /^local\//],
   ['aws-local-stepfunctions', /node_modules\/aws-local-stepfunctions\//],
-  ['the scripted model', /lambdas\/adapters\/scripted\/scripted-model\.ts$/],
-  ['the hashing embedder', /lambdas\/adapters\/scripted\/hash-embedder\.ts$/],
-  ['the local identity issuer', /lambdas\/adapters\/local-identity\//],
+  ['the scripted model', /lambdas\/adapters\/local\/scripted-model\.ts$/],
+  ['the hashing embedder', /lambdas\/adapters\/local\/hash-embedder\.ts$/],
+  ['the local identity issuer', /lambdas\/adapters\/local\/local-identity\.ts$/],
+  ['the local outbox', /lambdas\/adapters\/local\/local-outbox\.ts$/],
+  ['a local stand-in', /lambdas\/adapters\/local\//],
   ['jose', /node_modules\/jose\//],
 ];
 

@@ -7,7 +7,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { HTTP_LAMBDAS, type HttpLambdaName } from '../../lambdas/http/route-table';
+import type { HttpLambdaName } from '../../lambdas/http/route-table';
+import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 import { buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
 
 interface ReportViolation {

@@ -1,9 +1,9 @@
-import { actionDeps } from '../../lambdas/adapters/action-composition';
-import { billingDeps, localEventBus } from '../../lambdas/adapters/billing-composition';
 import { DynamoAgentRepository } from '../../lambdas/adapters/dynamodb/agent-repository';
 import { DynamoLocationRepository } from '../../lambdas/adapters/dynamodb/location-repository';
 import { DynamoTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
-import { localOutbox } from '../../lambdas/adapters/outbox/local-outbox';
+import { localOutbox } from '../../lambdas/adapters/local/local-outbox';
+import { actionDeps } from '../../lambdas/composition/actions';
+import { billingDeps, localEventBus } from '../../lambdas/composition/billing';
 import type { ActionDeps } from '../../lambdas/domain/actions/deps';
 import type { ActionRecord } from '../../lambdas/domain/actions/model';
 import { ProviderError } from '../../lambdas/domain/actions/ports';

@@ -9,7 +9,7 @@ import {
   memoryRefKey,
   VectorCache,
 } from '../../lambdas/adapters/dynamodb/memory-repository';
-import { HashEmbedder } from '../../lambdas/adapters/scripted/hash-embedder';
+import { HashEmbedder } from '../../lambdas/adapters/local/hash-embedder';
 import { createAgent, deleteAgent } from '../../lambdas/domain/agents/agents';
 import { agentCreateBody } from '../../lambdas/domain/agents/schemas';
 import {

@@ -1,4 +1,4 @@
-import { billingDeps } from '../../lambdas/adapters/billing-composition';
+import { billingDeps } from '../../lambdas/composition/billing';
 import { credit } from '../../lambdas/domain/billing/billing';
 import { DEFAULT_COST_TABLE } from '../../lambdas/domain/billing/costs';
 import type { BillingRunTally } from '../../lambdas/handlers/workflow/billing-run';

@@ -1,7 +1,7 @@
-import { billingDeps, localEventBus } from '../../lambdas/adapters/billing-composition';
 import { DynamoAgentRepository } from '../../lambdas/adapters/dynamodb/agent-repository';
 import { DynamoLocationRepository } from '../../lambdas/adapters/dynamodb/location-repository';
 import { DynamoTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
+import { billingDeps, localEventBus } from '../../lambdas/composition/billing';
 import { createAgent, runLifecycleCommand } from '../../lambdas/domain/agents/agents';
 import { agentCreateBody } from '../../lambdas/domain/agents/schemas';
 import { credit, suspendTenant } from '../../lambdas/domain/billing/billing';

@@ -5,8 +5,8 @@ import {
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
+import { TITAN_EMBEDDING_MODEL_ID } from '../../composition/embedders';
 import { ModelError } from '../../domain/runtime/model';
-import { TITAN_EMBEDDING_MODEL_ID } from '../embedders';
 import { TitanEmbedder } from './titan-embedder';
 
 const bedrock = mockClient(BedrockRuntimeClient);

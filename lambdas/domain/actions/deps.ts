@@ -8,7 +8,7 @@ import type { ActionRepository, EmergencyStopRepository, PolicyRepository } from
 
 /**
  * What the decision engine, the approval workflow's steps and the approvals API share. Built
- * once per process by `adapters/action-composition.ts`.
+ * once per process by `composition/actions.ts`.
  */
 export interface ActionDeps {
   readonly actions: ActionRepository;

@@ -58,7 +58,7 @@ export interface PaymentReceipt extends DeliveryReceipt {
 /**
  * The payment-provider port. It serves both token purchases (the tenant pays the platform) and
  * the `take_payment` action (a tenant's customer pays the tenant); each is wired to its own
- * account. Adapters: the local provider (lambdas/adapters/outbox, local mode and tests) and
+ * account. Adapters: the local provider (lambdas/adapters/local, local mode and tests) and
  * Stripe (lambdas/adapters/stripe).
  */
 export interface PaymentPort {

@@ -1,4 +1,4 @@
-import { HashEmbedder } from '../../adapters/scripted/hash-embedder';
+import { HashEmbedder } from '../../adapters/local/hash-embedder';
 import type { MemoryType } from './schemas';
 import { type IndexedMemory, MemoryIndex } from './vector-index';
 import { decodeVector, encodeVector, normalize } from './vectors';

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BedrockConverseModel } from '../../adapters/bedrock/converse-model';
-import { ScriptedModel } from '../../adapters/scripted/scripted-model';
+import { ScriptedModel } from '../../adapters/local/scripted-model';
 import { type Agent, agentCreateBody } from '../agents/schemas';
 import type { Message } from '../conversations/conversations';
 import type { HttpGetPort, MemorySearchPort } from '../tools/registry';

@@ -1,4 +1,4 @@
-import { billingDeps } from '../../adapters/billing-composition';
+import { billingDeps } from '../../composition/billing';
 import { releaseExpiredReservations } from '../../domain/billing/billing';
 import { logger } from '../../observability';
 

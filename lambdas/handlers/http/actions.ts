@@ -1,7 +1,7 @@
-import { actionDeps } from '../../adapters/action-composition';
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { loadRuntimeConfig } from '../../config';
+import { actionDeps } from '../../composition/actions';
+import { loadRuntimeConfig } from '../../composition/environment';
+import { tableClient } from '../../composition/table';
 import { getTenantStop, liftTenantStop, stopAgent, stopTenant } from '../../domain/actions/emergency-stop';
 import { getPolicy, putPolicy } from '../../domain/actions/policies';
 import {
@@ -18,14 +18,15 @@ import { ACTION_ROUTES } from '../../http/routes/actions';
 
 const config = loadRuntimeConfig();
 const DEFAULT_STOP_REASON = 'emergency stop';
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const client = tableClient(config);
 const deps = actionDeps(client);
 
 /** The local outbox, when this process has one (local mode); the route is never deployed. */
 function localOutbox() {
   if (process.env.PLATFORM_BUILD === 'lambda') return undefined;
-  return (require('../../adapters/outbound') as typeof import('../../adapters/outbound')).outboundAdapters()
-    .outbox;
+  return (
+    require('../../composition/outbound') as typeof import('../../composition/outbound')
+  ).outboundAdapters().outbox;
 }
 
 export const handler = createHttpHandler(

@@ -1,9 +1,4 @@
-import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
-import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
-import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
-import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { loadRuntimeConfig } from '../../config';
+import { agentDeps, agentHttpDeps } from '../../composition/agents';
 import {
   cloneAgent,
   createAgent,
@@ -20,12 +15,7 @@ import {
 import { createHttpHandler, etag } from '../../http/http-handler';
 import { AGENT_ROUTES } from '../../http/routes/agents';
 
-const config = loadRuntimeConfig();
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
-const deps = {
-  agents: new DynamoAgentRepository(client, config.TABLE_NAME),
-  locations: new DynamoLocationRepository(client, config.TABLE_NAME),
-};
+const deps = agentDeps;
 
 const withEtag = <T extends { version: number }>(agent: T) => ({ body: agent, headers: etag(agent) });
 
@@ -64,9 +54,5 @@ export const handler = createHttpHandler(
       body: await getAgentStats(deps, principal, params.id),
     }),
   },
-  {
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    users: new DynamoUserRepository(client, config.TABLE_NAME),
-    audit: new DynamoAuditLog(client, config.TABLE_NAME),
-  },
+  agentHttpDeps,
 );

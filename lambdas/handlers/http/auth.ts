@@ -1,7 +1,7 @@
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
-import { createIdentityProvider } from '../../adapters/identity';
-import { loadIdentityConfig, loadRuntimeConfig } from '../../config';
+import { loadIdentityConfig, loadRuntimeConfig } from '../../composition/environment';
+import { createIdentityProvider } from '../../composition/identity';
+import { tableClient } from '../../composition/table';
 import { registerTenant } from '../../domain/tenants/registration';
 import {
   answerChallenge,
@@ -14,7 +14,7 @@ import { signInContextFrom } from '../../http/request';
 import { AUTH_ROUTES } from '../../http/routes/auth';
 
 const config = loadRuntimeConfig();
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const client = tableClient(config);
 const deps = {
   tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
   identity: createIdentityProvider(loadIdentityConfig(), {

@@ -1,12 +1,12 @@
-import { purchaseDeps } from '../../adapters/billing-composition';
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoRateLimitRepository } from '../../adapters/dynamodb/rate-limit-repository';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { STRIPE_PROVIDER } from '../../adapters/stripe/stripe-payments';
 import { paymentIntentEvent, verifyStripeSignature } from '../../adapters/stripe/stripe-webhook';
-import { loadRuntimeConfig, loadTurnRateLimits } from '../../config';
+import { purchaseDeps } from '../../composition/billing';
+import { loadRuntimeConfig, loadTurnRateLimits } from '../../composition/environment';
+import { tableClient } from '../../composition/table';
 import { credit, getBalance, getUsage, setLowBalanceThreshold } from '../../domain/billing/billing';
 import { getPurchase, paymentSettled, startPurchase } from '../../domain/billing/purchases';
 import {
@@ -21,7 +21,7 @@ import { headerOf, idempotencyKey } from '../../http/request';
 import { BILLING_ROUTES } from '../../http/routes/billing';
 
 const config = loadRuntimeConfig();
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const client = tableClient(config);
 const { deps, payments } = purchaseDeps(client);
 /** The operator's view of a tenant's turn rate limits (the runtime admits turns under them). */
 const rateLimitDeps = {

@@ -1,10 +1,4 @@
-import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
-import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
-import { DynamoMemoryRepository } from '../../adapters/dynamodb/memory-repository';
-import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { loadEmbedderConfig, processEmbedder } from '../../adapters/embedders';
-import { loadRuntimeConfig } from '../../config';
+import { memoryDeps, memoryHttpDeps } from '../../composition/memory';
 import {
   createMemory,
   deleteMemory,
@@ -16,19 +10,7 @@ import {
 import { createHttpHandler, etag } from '../../http/http-handler';
 import { MEMORY_ROUTES } from '../../http/routes/memory';
 
-const config = loadRuntimeConfig();
-// Checked now, so a bad variable fails the cold start; the client is made on first use (list,
-// get and delete never embed).
-loadEmbedderConfig();
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
-const deps = {
-  agents: new DynamoAgentRepository(client, config.TABLE_NAME),
-  // Vectors stay cached in this process between invocations (see VectorCache).
-  memories: new DynamoMemoryRepository(client, config.TABLE_NAME),
-  get embedder() {
-    return processEmbedder();
-  },
-};
+const deps = memoryDeps;
 
 const withEtag = <T extends { version: number }>(memory: T) => ({ body: memory, headers: etag(memory) });
 
@@ -52,9 +34,5 @@ export const handler = createHttpHandler(
       return {};
     },
   },
-  {
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    users: new DynamoUserRepository(client, config.TABLE_NAME),
-    audit: new DynamoAuditLog(client, config.TABLE_NAME),
-  },
+  memoryHttpDeps,
 );

@@ -1,20 +1,4 @@
-import { actionDeps } from '../../adapters/action-composition';
-import { billingDeps } from '../../adapters/billing-composition';
-import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
-import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
-import { DynamoConversationRepository } from '../../adapters/dynamodb/conversation-repository';
-import { DynamoCustomerRepository } from '../../adapters/dynamodb/customer-repository';
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
-import { DynamoExecutionRepository } from '../../adapters/dynamodb/execution-repository';
-import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
-import { DynamoMemoryRepository } from '../../adapters/dynamodb/memory-repository';
-import { DynamoRateLimitRepository } from '../../adapters/dynamodb/rate-limit-repository';
-import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { processEmbedder } from '../../adapters/embedders';
-import { FetchHttpGet } from '../../adapters/http/fetch-http-get';
-import { getModelProvider } from '../../adapters/model-providers';
-import { executionQueue } from '../../adapters/queue/execution-queue';
-import { loadRuntimeConfig, loadTurnRateLimits } from '../../config';
+import { agentDeps, runtimeDeps, runtimeHttpDeps, turnAdmission } from '../../composition/runtime';
 import { actionSpecOf, listActions as listActionDefinitions } from '../../domain/actions/catalog';
 import { actionsOf } from '../../domain/actions/decision-engine';
 import { updateAgent } from '../../domain/agents/agents';
@@ -26,59 +10,15 @@ import {
   messagesToCsv,
   setConversationStatus,
 } from '../../domain/conversations/manage';
-import { memorySearch } from '../../domain/memory/memories';
-import {
-  chat,
-  executeTask,
-  getExecution,
-  listExecutions,
-  processQueuedExecution,
-  type RuntimeDeps,
-} from '../../domain/runtime/agent-runtime';
-import { admitTurn, type RateLimitDeps } from '../../domain/runtime/rate-limits';
+import { chat, executeTask, getExecution, listExecutions } from '../../domain/runtime/agent-runtime';
+import { admitTurn } from '../../domain/runtime/rate-limits';
 import { NotFoundError } from '../../domain/shared/errors';
 import { listTools, specOf, toolsFor } from '../../domain/tools/registry';
 import { createHttpHandler } from '../../http/http-handler';
 import { idempotencyKey } from '../../http/request';
 import { RUNTIME_ROUTES } from '../../http/routes/runtime';
-import { logger } from '../../observability';
 
-const config = loadRuntimeConfig();
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
-const agents = new DynamoAgentRepository(client, config.TABLE_NAME);
-const memories = new DynamoMemoryRepository(client, config.TABLE_NAME);
-
-export const runtimeDeps: RuntimeDeps = {
-  agents,
-  customers: new DynamoCustomerRepository(client, config.TABLE_NAME),
-  conversations: new DynamoConversationRepository(client, config.TABLE_NAME),
-  executions: new DynamoExecutionRepository(client, config.TABLE_NAME),
-  models: { get: getModelProvider },
-  memory: memorySearch({
-    agents,
-    memories,
-    get embedder() {
-      return processEmbedder();
-    },
-  }),
-  http: new FetchHttpGet(),
-  queue: executionQueue(
-    config,
-    (message) => processQueuedExecution(runtimeDeps, message.tenantId, message.executionId),
-    (error) => logger.error('Queued execution failed', error as Error),
-  ),
-  billing: billingDeps(client),
-  actions: actionDeps(client),
-  now: () => new Date(),
-  log: { error: (message, extra) => logger.error(message, extra) },
-};
-/** Every turn is admitted here first, before anything is reserved, charged or run. */
-const turnAdmission: RateLimitDeps = {
-  rateLimits: new DynamoRateLimitRepository(client, config.TABLE_NAME),
-  defaults: loadTurnRateLimits(),
-  now: () => new Date(),
-};
-const agentDeps = { agents, locations: new DynamoLocationRepository(client, config.TABLE_NAME) };
+const agents = runtimeDeps.agents;
 
 async function agentTools(tenantId: string, agentId: string) {
   const agent = await agents.get(tenantId, agentId);
@@ -186,9 +126,5 @@ export const handler = createHttpHandler(
       body: await runtimeDeps.executions.listToolRuns(principal.tenantId, query),
     }),
   },
-  {
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    users: new DynamoUserRepository(client, config.TABLE_NAME),
-    audit: new DynamoAuditLog(client, config.TABLE_NAME),
-  },
+  runtimeHttpDeps,
 );

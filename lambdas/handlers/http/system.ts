@@ -1,13 +1,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
-import { loadRuntimeConfig } from '../../config';
+import { loadRuntimeConfig } from '../../composition/environment';
+import { tableClient } from '../../composition/table';
 import { createHttpHandler } from '../../http/http-handler';
 import { OPENAPI_JSON } from '../../http/openapi.generated';
 import { SYSTEM_ROUTES } from '../../http/routes/system';
 import { logger } from '../../observability';
 
 const config = loadRuntimeConfig();
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const client = tableClient(config);
 let openApi: Record<string, unknown> | undefined;
 
 export const handler = createHttpHandler(

@@ -1,11 +1,11 @@
 import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { createIdentityProvider } from '../../adapters/identity';
-import { loadIdentityConfig, loadRuntimeConfig } from '../../config';
+import { loadIdentityConfig, loadRuntimeConfig } from '../../composition/environment';
+import { createIdentityProvider } from '../../composition/identity';
+import { tableClient } from '../../composition/table';
 import {
   createLocation,
   deleteLocation,
@@ -19,7 +19,7 @@ import { createHttpHandler, etag } from '../../http/http-handler';
 import { TENANCY_ROUTES } from '../../http/routes/tenancy';
 
 const config = loadRuntimeConfig();
-const client = createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+const client = tableClient(config);
 const deps = {
   tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
   users: new DynamoUserRepository(client, config.TABLE_NAME),

@@ -1,8 +1,8 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { runtimeDeps } from '../../composition/runtime';
 import { processQueuedExecution } from '../../domain/runtime/agent-runtime';
 import { logger } from '../../observability';
-import { runtimeDeps } from '../http/runtime';
 
 const messageSchema = z.strictObject({ tenantId: z.string(), executionId: z.string() });
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { actionDeps } from '../../adapters/action-composition';
+import { actionDeps } from '../../composition/actions';
 import type { ActionDeps } from '../../domain/actions/deps';
 import {
   attachDecisionToken,

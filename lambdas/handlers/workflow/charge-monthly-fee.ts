@@ -1,4 +1,4 @@
-import { billingDeps } from '../../adapters/billing-composition';
+import { billingDeps } from '../../composition/billing';
 import { type BillingDeps, chargeMonthlyFee } from '../../domain/billing/billing';
 import { logger } from '../../observability';
 import {

@@ -1,15 +1,8 @@
-import * as z from 'zod/mini';
-import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
-import { loadRuntimeConfig } from '../../config';
-import { integer } from '../../domain/shared/zod';
-import {
-  DEFAULT_PAGES_PER_EXECUTION,
-  DEFAULT_TENANT_PAGE_SIZE,
-  listTenantsStep,
-  MAX_PAGES_PER_EXECUTION,
-  MAX_TENANT_PAGE_SIZE,
-} from './billing-run';
+import { ENV } from '../../composition/env-names';
+import { environmentSlice, loadRuntimeConfig, parseEnvironment } from '../../composition/environment';
+import { tableClient } from '../../composition/table';
+import { listTenantsStep } from './billing-run';
 
 /**
  * The billing run's paging step (statemachines/monthly-billing.asl.json, ListTenants): reads the
@@ -18,18 +11,13 @@ import {
  * a new execution. Both maxima keep every execution's history under Step Functions' 25,000 events.
  */
 const config = loadRuntimeConfig();
-const pageSize = z
-  ._default(integer(1, MAX_TENANT_PAGE_SIZE, { coerce: true }), DEFAULT_TENANT_PAGE_SIZE)
-  .parse(process.env.TENANT_PAGE_SIZE);
-const pagesPerExecution = z
-  ._default(integer(1, MAX_PAGES_PER_EXECUTION, { coerce: true }), DEFAULT_PAGES_PER_EXECUTION)
-  .parse(process.env.PAGES_PER_EXECUTION);
+const { TENANT_PAGE_SIZE: pageSize, PAGES_PER_EXECUTION: pagesPerExecution } = parseEnvironment(
+  environmentSlice(ENV.TENANT_PAGE_SIZE, ENV.PAGES_PER_EXECUTION),
+  'billing run paging',
+);
 
 export const handler = listTenantsStep({
-  tenants: new DynamoTenantRepository(
-    createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT }),
-    config.TABLE_NAME,
-  ),
+  tenants: new DynamoTenantRepository(tableClient(config), config.TABLE_NAME),
   pageSize,
   pagesPerExecution,
 });

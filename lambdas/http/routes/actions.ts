@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { OutboxKind } from '../../adapters/outbox/local-outbox';
+import type { OutboxKind } from '../../adapters/local/local-outbox';
 import { ACTION_NAMES, ACTION_STATUSES, DECISION_LEVELS } from '../../domain/actions/model';
 import { policyBody, policyRuleSchema } from '../../domain/actions/policy';
 import { APPROVAL_STATUSES } from '../../domain/approvals/model';

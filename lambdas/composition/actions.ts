@@ -1,24 +1,26 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadRuntimeConfig } from '../config';
+import { DynamoActionRepository } from '../adapters/dynamodb/action-repository';
+import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
+import { DynamoApprovalRepository } from '../adapters/dynamodb/approval-repository';
+import { DynamoAuditLog } from '../adapters/dynamodb/audit-repository';
+import { DynamoBookingRepository } from '../adapters/dynamodb/booking-repository';
+import { DynamoConversationRepository } from '../adapters/dynamodb/conversation-repository';
+import { DynamoEmergencyStopRepository } from '../adapters/dynamodb/emergency-stop-repository';
+import { DynamoPolicyRepository } from '../adapters/dynamodb/policy-repository';
+import { DynamoResourceRepository } from '../adapters/dynamodb/resource-repository';
+import { DynamoUserRepository } from '../adapters/dynamodb/user-repository';
+import { SfnApprovalWorkflow } from '../adapters/stepfunctions/sfn-approval-workflow';
 import { createCoordinatorNotifier } from '../domain/actions/coordinators';
 import type { ActionPorts } from '../domain/actions/definition';
 import type { ActionDeps } from '../domain/actions/deps';
 import type { ApprovalWorkflowPort } from '../domain/approvals/model';
 import { logger } from '../observability';
-import { billingDeps } from './billing-composition';
-import { DynamoActionRepository } from './dynamodb/action-repository';
-import { DynamoAgentRepository } from './dynamodb/agent-repository';
-import { DynamoApprovalRepository } from './dynamodb/approval-repository';
-import { DynamoAuditLog } from './dynamodb/audit-repository';
-import { DynamoBookingRepository } from './dynamodb/booking-repository';
-import { DynamoConversationRepository } from './dynamodb/conversation-repository';
-import { createDocumentClient } from './dynamodb/document-client';
-import { DynamoEmergencyStopRepository } from './dynamodb/emergency-stop-repository';
-import { DynamoPolicyRepository } from './dynamodb/policy-repository';
-import { DynamoResourceRepository } from './dynamodb/resource-repository';
-import { DynamoUserRepository } from './dynamodb/user-repository';
+import { billingDeps } from './billing';
+import { ENV } from './env-names';
+import { environmentSlice, loadRuntimeConfig, parseEnvironment } from './environment';
 import { outboundAdapters } from './outbound';
-import { SfnApprovalWorkflow } from './stepfunctions/sfn-approval-workflow';
+import { localStandIns } from './stand-ins';
+import { tableClient } from './table';
 
 /**
  * The decision engine's dependencies, built once per process on first use, for every entry point
@@ -37,23 +39,22 @@ export function actionDeps(client?: DynamoDBDocumentClient): ActionDeps {
 }
 
 function approvalWorkflow(region: string): ApprovalWorkflowPort {
-  const arn = process.env.APPROVAL_STATE_MACHINE_ARN?.trim();
+  const arn = parseEnvironment(
+    environmentSlice(ENV.APPROVAL_STATE_MACHINE_ARN),
+    'approval workflow',
+  ).APPROVAL_STATE_MACHINE_ARN?.trim();
   if (arn) return new SfnApprovalWorkflow(arn, { region });
-  // Local mode and tests only. The require sits inside the branch esbuild removes for Lambda
-  // (PLATFORM_BUILD is defined as "lambda" there), so the local runner and its library never ship.
-  if (process.env.PLATFORM_BUILD !== 'lambda') {
-    return (
-      require('../../local/approval-workflow') as typeof import('../../local/approval-workflow')
-    ).localApprovalWorkflow();
-  }
+  // Local mode and tests: the same ASL file run in this process, given by local mode
+  // (composition/stand-ins.ts); a Lambda has no stand-ins, so there the ARN is required.
+  const local = localStandIns();
+  if (local) return local.approvalWorkflow();
   throw new Error('APPROVAL_STATE_MACHINE_ARN is required in Lambda');
 }
 
 function build(shared: DynamoDBDocumentClient | undefined): ActionDeps {
   const config = loadRuntimeConfig();
   const billing = billingDeps(shared);
-  const client =
-    shared ?? createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+  const client = shared ?? tableClient(config);
   const table = config.TABLE_NAME;
   const users = new DynamoUserRepository(client, table);
   const outbound = outboundAdapters();

@@ -1,8 +1,9 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IdentityConfig } from '../config';
+import { CognitoIdentityProvider } from '../adapters/cognito/cognito-identity';
 import type { IdentityProvider } from '../domain/tenants/ports';
-import { CognitoIdentityProvider } from './cognito/cognito-identity';
+import type { IdentityConfig } from './environment';
+import { requireLocalStandIn } from './stand-ins';
 
 /** Picks the identity adapter for this environment: Cognito on AWS, the local issuer in local mode. */
 export function createIdentityProvider(
@@ -16,12 +17,12 @@ export function createIdentityProvider(
       config.USER_POOL_CLIENT_ID,
     );
   }
-  // Lambda bundles define IDENTITY_PROVIDER as "cognito" at build time (lib/bundling.ts), so this
-  // branch, the local issuer and its JWT library are left out of every deployed function.
+  // The local issuer is given by local mode (composition/stand-ins.ts): no deployed function has it.
   if (process.env.IDENTITY_PROVIDER === 'local') {
-    const { LocalIdentityProvider } =
-      require('./local-identity/local-identity') as typeof import('./local-identity/local-identity');
-    return new LocalIdentityProvider({
+    return requireLocalStandIn(
+      'identity',
+      'IDENTITY_PROVIDER=local',
+    )({
       client: deps.client,
       tableName: deps.tableName,
       issuer: config.LOCAL_ISSUER,

@@ -2,9 +2,11 @@ import * as z from 'zod/mini';
 import type { PaymentPort } from '../domain/actions/ports';
 import { DEFAULT_TOKEN_PRICE, type TokenPrice } from '../domain/billing/purchases';
 import { integer, lazyValue } from '../domain/shared/zod';
-import { localOutbox } from './outbox/local-outbox';
+import { ENV } from './env-names';
+import { environmentSlice, PAYMENT_PROVIDERS } from './environment';
+import { requireLocalStandIn } from './stand-ins';
 
-export const PAYMENT_PROVIDERS = ['local', 'stripe', 'none'] as const;
+export { PAYMENT_PROVIDERS };
 export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
 
 /**
@@ -29,23 +31,17 @@ export interface PlatformPayments {
   readonly stripeWebhookSecret?: () => Promise<string | undefined>;
 }
 
-const nonEmpty = () => z.string().check(z.minLength(1));
-
 const envSchema = () =>
-  z.object({
-    STAGE: z._default(nonEmpty(), 'local'),
-    AWS_REGION: z.optional(nonEmpty()),
-    PAYMENTS_PROVIDER: z.optional(z.enum(PAYMENT_PROVIDERS)),
-    STRIPE_SECRET_ID: z.optional(nonEmpty()),
-    STRIPE_SECRET_KEY: z.optional(
-      z.string().check(z.regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key')),
-    ),
-    STRIPE_WEBHOOK_SECRET: z.optional(
-      z.string().check(z.regex(/^whsec_\w+$/, 'must be a Stripe webhook secret')),
-    ),
-    STRIPE_API_BASE: z.optional(z.url()),
-    TOKEN_PRICE: z.optional(nonEmpty()),
-  });
+  environmentSlice(
+    ENV.STAGE,
+    ENV.AWS_REGION,
+    ENV.PAYMENTS_PROVIDER,
+    ENV.STRIPE_SECRET_ID,
+    ENV.STRIPE_SECRET_KEY,
+    ENV.STRIPE_WEBHOOK_SECRET,
+    ENV.STRIPE_API_BASE,
+    ENV.TOKEN_PRICE,
+  );
 
 const tokenPriceSchema = () =>
   z.strictObject({
@@ -85,7 +81,9 @@ export function platformPayments(env: NodeJS.ProcessEnv = process.env): Platform
   const provider =
     config.PAYMENTS_PROVIDER ?? (hasStripe ? 'stripe' : config.STAGE === 'local' ? 'local' : 'none');
   if (provider === 'none') return { provider, tokenPrice };
-  if (provider === 'local') return { provider, port: localOutbox, tokenPrice };
+  if (provider === 'local') {
+    return { provider, port: requireLocalStandIn('outbox', 'PAYMENTS_PROVIDER=local')(), tokenPrice };
+  }
   if (!hasStripe)
     fail('PAYMENTS_PROVIDER is stripe but neither STRIPE_SECRET_ID nor STRIPE_SECRET_KEY is set');
 
@@ -98,7 +96,7 @@ export function platformPayments(env: NodeJS.ProcessEnv = process.env): Platform
       });
     }
     const { SecretsManagerCredentials, secretsManagerClient } =
-      require('./secrets/secrets-manager-credentials') as typeof import('./secrets/secrets-manager-credentials');
+      require('../adapters/secrets/secrets-manager-credentials') as typeof import('../adapters/secrets/secrets-manager-credentials');
     const secrets = new SecretsManagerCredentials(
       secretsManagerClient({ region: config.AWS_REGION, maxAttempts: 1 }),
       { prefix: `agent-platform/${config.STAGE}` },
@@ -110,7 +108,7 @@ export function platformPayments(env: NodeJS.ProcessEnv = process.env): Platform
   });
   const stripe = lazyValue(() => {
     const { StripePayments } =
-      require('./stripe/stripe-payments') as typeof import('./stripe/stripe-payments');
+      require('../adapters/stripe/stripe-payments') as typeof import('../adapters/stripe/stripe-payments');
     return new StripePayments({
       secretKey: async () => (await keys()()).secretKey,
       ...(config.STRIPE_API_BASE ? { baseUrl: config.STRIPE_API_BASE } : {}),

@@ -1,19 +1,20 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadRuntimeConfig } from '../config';
+import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
+import { DynamoBillingRepository } from '../adapters/dynamodb/billing-repository';
+import { DynamoPurchaseRepository } from '../adapters/dynamodb/purchase-repository';
+import { DynamoTenantRepository } from '../adapters/dynamodb/tenant-repository';
+import { EventBridgePublisher } from '../adapters/events/eventbridge-publisher';
+import { InProcessEventBus } from '../adapters/events/in-process-bus';
 import type { BillingDeps } from '../domain/billing/billing';
 import { parseCostTable } from '../domain/billing/costs';
 import type { PurchaseDeps } from '../domain/billing/purchases';
 import type { EventPublisher } from '../domain/events/events';
 import { logger } from '../observability';
-import { DynamoAgentRepository } from './dynamodb/agent-repository';
-import { DynamoBillingRepository } from './dynamodb/billing-repository';
-import { createDocumentClient } from './dynamodb/document-client';
-import { DynamoPurchaseRepository } from './dynamodb/purchase-repository';
-import { DynamoTenantRepository } from './dynamodb/tenant-repository';
-import { EventBridgePublisher } from './events/eventbridge-publisher';
-import { InProcessEventBus } from './events/in-process-bus';
+import { ENV } from './env-names';
+import { environmentSlice, loadRuntimeConfig, parseEnvironment } from './environment';
 import { type PlatformPayments, platformPayments } from './payments';
+import { tableClient } from './table';
 
 /**
  * Billing's dependencies, built once per process from the runtime configuration, on first use
@@ -32,7 +33,7 @@ let purchases: { deps: PurchaseDeps; payments: PlatformPayments } | undefined;
 
 /**
  * Billing's dependencies plus what purchases need: the purchase records and the platform's payment
- * account (see adapters/payments.ts for its configuration). `deps.payments` is a port that
+ * account (see composition/payments.ts for its configuration). `deps.payments` is a port that
  * refuses when no provider is configured; `payments.provider` says which one it is.
  */
 export function purchaseDeps(client?: DynamoDBDocumentClient): {
@@ -43,8 +44,7 @@ export function purchaseDeps(client?: DynamoDBDocumentClient): {
     const billing = billingDeps(client);
     const config = loadRuntimeConfig();
     const payments = platformPayments();
-    const shared =
-      client ?? createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+    const shared = client ?? tableClient(config);
     purchases = {
       deps: {
         ...billing,
@@ -66,11 +66,11 @@ export function billingDeps(client?: DynamoDBDocumentClient): BillingDeps {
 
 function build(shared: DynamoDBDocumentClient | undefined): BillingDeps {
   const config = loadRuntimeConfig();
-  // Read here, not in the shared runtime schema: only billing's Lambdas are given these. An
-  // empty bus name counts as unset; the cost table is checked by its own zod schema.
-  const busName = process.env.EVENT_BUS_NAME?.trim() || undefined;
-  const client =
-    shared ?? createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT });
+  // Only billing's Lambdas are given these. An empty bus name counts as unset; the cost table is
+  // checked by its own zod schema.
+  const vars = parseEnvironment(environmentSlice(ENV.EVENT_BUS_NAME, ENV.TOKEN_COSTS), 'billing');
+  const busName = vars.EVENT_BUS_NAME?.trim() || undefined;
+  const client = shared ?? tableClient(config);
   const events: EventPublisher = busName
     ? new EventBridgePublisher(new EventBridgeClient({ region: config.AWS_REGION }), busName)
     : localEventBus;
@@ -79,7 +79,7 @@ function build(shared: DynamoDBDocumentClient | undefined): BillingDeps {
     tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
     agents: new DynamoAgentRepository(client, config.TABLE_NAME),
     events,
-    costs: parseCostTable(process.env.TOKEN_COSTS),
+    costs: parseCostTable(vars.TOKEN_COSTS),
     now: () => new Date(),
     log: { error: (message, extra) => logger.error(message, extra) },
   };

@@ -1,14 +1,14 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockConverseModel } from '../adapters/bedrock/converse-model';
+import { ScriptedModel } from '../adapters/local/scripted-model';
+import { OpenAiCompatibleModel } from '../adapters/openai-compatible/openai-model';
 import { AppError, ValidationError } from '../domain/shared/errors';
-import { BedrockConverseModel } from './bedrock/converse-model';
 import {
   createModelProviders,
   getModelProvider,
   loadModelProviderConfig,
   ModelProviderUnavailableError,
 } from './model-providers';
-import { OpenAiCompatibleModel } from './openai-compatible/openai-model';
-import { ScriptedModel } from './scripted/scripted-model';
 
 describe('loadModelProviderConfig', () => {
   it('defaults Bedrock to the Lambda region and leaves OpenAI-compatible unconfigured', () => {

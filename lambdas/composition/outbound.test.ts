@@ -7,9 +7,9 @@ import {
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { StripeStub } from '../../test/support/stripe-stub';
+import { localOutbox } from '../adapters/local/local-outbox';
 import { type CredentialsPort, ProviderError } from '../domain/actions/ports';
 import { outboundAdapters } from './outbound';
-import { localOutbox } from './outbox/local-outbox';
 
 const TENANT = 'ten_01J0000000000000000000000A';
 const AGENT = 'agt_01J0000000000000000000000C';

@@ -1,6 +1,6 @@
-import { TitanEmbedder } from './bedrock/titan-embedder';
+import { TitanEmbedder } from '../adapters/bedrock/titan-embedder';
+import { HashEmbedder } from '../adapters/local/hash-embedder';
 import { createEmbedder, loadEmbedderConfig, TITAN_EMBEDDING_MODEL_ID } from './embedders';
-import { HashEmbedder } from './scripted/hash-embedder';
 
 describe('embedder factory', () => {
   it('defaults to Titan V2 at 512 dimensions', () => {

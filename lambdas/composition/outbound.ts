@@ -1,7 +1,9 @@
 import type { ConnectClient } from '@aws-sdk/client-connect';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
+import type { LocalOutbox } from '../adapters/local/local-outbox';
+import type { RetryOptions } from '../adapters/retry';
 import {
   type CredentialsPort,
   type EmailPort,
@@ -11,10 +13,11 @@ import {
   type VoicePort,
 } from '../domain/actions/ports';
 import { lazyValue } from '../domain/shared/zod';
-import { type LocalOutbox, localOutbox } from './outbox/local-outbox';
-import type { RetryOptions } from './retry';
+import { ENV } from './env-names';
+import { environmentSlice, OUTBOUND_MODES, parseEnvironment } from './environment';
+import { requireLocalStandIn } from './stand-ins';
 
-export const OUTBOUND_MODES = ['outbox', 'live'] as const;
+export { OUTBOUND_MODES };
 export type OutboundMode = (typeof OUTBOUND_MODES)[number];
 
 export interface OutboundAdapters {
@@ -41,29 +44,19 @@ export interface OutboundOptions {
   };
 }
 
-const nonEmpty = () => z.string().check(z.minLength(1));
-
 const envSchema = () =>
-  z.object({
-    /** `outbox` records every send locally; `live` reaches Twilio, SES and Connect. */
-    OUTBOUND_MODE: z.optional(z.enum(OUTBOUND_MODES)),
-    STAGE: z._default(nonEmpty(), 'local'),
-    AWS_REGION: z.optional(nonEmpty()),
-    /**
-     * The platform's verified SES sender, for tenants without one of their own; a display name is
-     * allowed (`Acme <no-reply@acme.example>`), so only the `@` is checked.
-     */
-    SES_FROM_ADDRESS: z.optional(z.string().check(z.includes('@'))),
-    SES_CONFIGURATION_SET: z.optional(nonEmpty()),
-    /** The shared Connect instance; without it, calls are refused (not every stage has voice). */
-    CONNECT_INSTANCE_ID: z.optional(nonEmpty()),
-    CONNECT_CONTACT_FLOW_ID: z.optional(nonEmpty()),
-    CONNECT_SOURCE_PHONE_NUMBER: z.optional(z.string().check(z.regex(/^\+[1-9]\d{6,14}$/))),
-    /** Tenants' secrets are `${prefix}/tenants/${tenantId}/${provider}`. */
-    TENANT_SECRETS_PREFIX: z.optional(z.string().check(z.regex(/^[A-Za-z0-9/_+=.@-]+$/))),
-    /** Tests: a local stand-in for https://api.stripe.com. */
-    STRIPE_API_BASE: z.optional(z.url()),
-  });
+  environmentSlice(
+    ENV.OUTBOUND_MODE,
+    ENV.STAGE,
+    ENV.AWS_REGION,
+    ENV.SES_FROM_ADDRESS,
+    ENV.SES_CONFIGURATION_SET,
+    ENV.CONNECT_INSTANCE_ID,
+    ENV.CONNECT_CONTACT_FLOW_ID,
+    ENV.CONNECT_SOURCE_PHONE_NUMBER,
+    ENV.TENANT_SECRETS_PREFIX,
+    ENV.STRIPE_API_BASE,
+  );
 
 type OutboundEnv = z.infer<ReturnType<typeof envSchema>>;
 
@@ -72,15 +65,7 @@ type OutboundEnv = z.infer<ReturnType<typeof envSchema>>;
  * fails with the variable's name.
  */
 function parseEnv(env: NodeJS.ProcessEnv): OutboundEnv {
-  const set = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const result = envSchema().safeParse(set);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid outbound configuration: ${problems}`);
-  }
-  return result.data;
+  return parseEnvironment(envSchema(), 'outbound', env, { emptyIsUnset: true });
 }
 
 /**
@@ -96,6 +81,7 @@ export function outboundAdapters(options: OutboundOptions = {}): OutboundAdapter
   const env = parseEnv(options.env ?? process.env);
   const mode = env.OUTBOUND_MODE ?? (env.STAGE === 'local' ? 'outbox' : 'live');
   if (mode === 'outbox') {
+    const localOutbox = requireLocalStandIn('outbox', 'OUTBOUND_MODE=outbox')();
     return {
       mode,
       messaging: localOutbox,
@@ -117,7 +103,7 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
   const credentials = lazyValue((): CredentialsPort => {
     if (options.credentials) return options.credentials;
     const { SecretsManagerCredentials, secretsManagerClient } =
-      require('./secrets/secrets-manager-credentials') as typeof import('./secrets/secrets-manager-credentials');
+      require('../adapters/secrets/secrets-manager-credentials') as typeof import('../adapters/secrets/secrets-manager-credentials');
     const client = options.clients?.secretsManager?.() ?? secretsManagerClient(clientConfig);
     return new SecretsManagerCredentials(client, {
       prefix: env.TENANT_SECRETS_PREFIX ?? `agent-platform/${env.STAGE}`,
@@ -127,12 +113,13 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
 
   const twilio = lazyValue(() => {
     const { TwilioMessaging } =
-      require('./twilio/twilio-messaging') as typeof import('./twilio/twilio-messaging');
+      require('../adapters/twilio/twilio-messaging') as typeof import('../adapters/twilio/twilio-messaging');
     return new TwilioMessaging({ credentials: credentials(), retry });
   });
 
   const ses = lazyValue(() => {
-    const { SesEmail, sesClient } = require('./ses/ses-email') as typeof import('./ses/ses-email');
+    const { SesEmail, sesClient } =
+      require('../adapters/ses/ses-email') as typeof import('../adapters/ses/ses-email');
     return new SesEmail(options.clients?.ses?.() ?? sesClient(clientConfig), {
       credentials: credentials(),
       ...(env.SES_FROM_ADDRESS ? { defaultFromAddress: env.SES_FROM_ADDRESS } : {}),
@@ -151,7 +138,7 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
       };
     }
     const { ConnectVoice, connectClient } =
-      require('./connect/connect-voice') as typeof import('./connect/connect-voice');
+      require('../adapters/connect/connect-voice') as typeof import('../adapters/connect/connect-voice');
     return new ConnectVoice(options.clients?.connect?.() ?? connectClient(clientConfig), {
       instanceId,
       ...(env.CONNECT_CONTACT_FLOW_ID ? { contactFlowId: env.CONNECT_CONTACT_FLOW_ID } : {}),
@@ -163,7 +150,7 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
 
   const stripe = lazyValue(() => {
     const { StripePayments } =
-      require('./stripe/stripe-payments') as typeof import('./stripe/stripe-payments');
+      require('../adapters/stripe/stripe-payments') as typeof import('../adapters/stripe/stripe-payments');
     return new StripePayments({
       secretKey: async (tenantId) =>
         (await credentials().get<{ secretKey: string }>(tenantId, 'stripe'))?.secretKey,
@@ -179,7 +166,7 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
     voice: { placeCall: (tenantId, call) => connect().placeCall(tenantId, call) },
     // `take_payment`: the tenant's customer pays the tenant, so through the tenant's own Stripe
     // account (its secret `stripe`: {"secretKey"}); a tenant without one cannot take payments.
-    // Token purchases go to the platform's account instead (adapters/payments.ts).
+    // Token purchases go to the platform's account instead (composition/payments.ts).
     payments: { charge: (tenantId, payment) => stripe().charge(tenantId, payment) },
   };
 }

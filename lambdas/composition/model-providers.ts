@@ -1,11 +1,13 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import * as z from 'zod/mini';
+import { BedrockConverseModel } from '../adapters/bedrock/converse-model';
+import type { RetryOptions } from '../adapters/retry';
 import type { MODEL_PROVIDERS } from '../domain/agents/schemas';
 import type { ModelProvider } from '../domain/runtime/model';
 import { AppError, ValidationError } from '../domain/shared/errors';
-import { integer, lazyValue } from '../domain/shared/zod';
-import { BedrockConverseModel } from './bedrock/converse-model';
-import type { RetryOptions } from './retry';
+import { lazyValue } from '../domain/shared/zod';
+import { ENV } from './env-names';
+import { environmentSlice, parseEnvironment } from './environment';
+import { localStandIns } from './stand-ins';
 
 export type ModelProviderName = (typeof MODEL_PROVIDERS)[number];
 
@@ -15,22 +17,14 @@ export interface ModelProviderConfig {
   readonly openAi?: { readonly baseUrl: string; readonly apiKey?: string; readonly timeoutMs: number };
 }
 
-const nonEmpty = () => z.string().check(z.minLength(1));
-
 const envSchema = () =>
-  z.object({
-    AWS_REGION: z._default(nonEmpty(), 'us-east-1'),
-    /** Bedrock's region when it differs from the Lambda's (model availability varies by region). */
-    BEDROCK_REGION: z.optional(nonEmpty()),
-    /** e.g. https://api.openai.com/v1, https://api.groq.com/openai/v1, http://localhost:11434/v1 (Ollama). */
-    OPENAI_BASE_URL: z.optional(z.url({ protocol: /^https?$/ })),
-    /**
-     * The key itself, already resolved by whoever starts the process: local mode reads it from the
-     * environment; on AWS the deployment resolves it from Secrets Manager before this is parsed.
-     */
-    OPENAI_API_KEY: z.optional(nonEmpty()),
-    OPENAI_TIMEOUT_MS: z._default(integer(1000, 600_000, { coerce: true }), 30_000),
-  });
+  environmentSlice(
+    ENV.AWS_REGION,
+    ENV.BEDROCK_REGION,
+    ENV.OPENAI_BASE_URL,
+    ENV.OPENAI_API_KEY,
+    ENV.OPENAI_TIMEOUT_MS,
+  );
 
 /**
  * Reads the providers' configuration from the environment; a bad value fails with the variable's
@@ -38,15 +32,7 @@ const envSchema = () =>
  * `OPENAI_BASE_URL=` in a shell or a `.env` file is meant.
  */
 export function loadModelProviderConfig(env: NodeJS.ProcessEnv = process.env): ModelProviderConfig {
-  const set = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const result = envSchema().safeParse(set);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid model provider configuration: ${problems}`);
-  }
-  const vars = result.data;
+  const vars = parseEnvironment(envSchema(), 'model provider', env, { emptyIsUnset: true });
   if (vars.OPENAI_API_KEY && !vars.OPENAI_BASE_URL) {
     // A key alone most likely means OpenAI, but sending a secret to a guessed host is not a default.
     throw new Error(
@@ -109,6 +95,7 @@ export function createModelProviders(
   overrides: ModelProviderOverrides = {},
 ): ModelProviders {
   const { openAi } = config;
+  const scriptedModel = localStandIns()?.scriptedModel;
   const retry = overrides.retry ?? {};
   const builders: Record<ModelProviderName, (() => ModelProvider) | undefined> = {
     bedrock: lazyValue(() => {
@@ -122,19 +109,12 @@ export function createModelProviders(
       ? lazyValue(() => {
           // Required on first use: most deployments never load the OpenAI adapter at cold start.
           const { OpenAiCompatibleModel } =
-            require('./openai-compatible/openai-model') as typeof import('./openai-compatible/openai-model');
+            require('../adapters/openai-compatible/openai-model') as typeof import('../adapters/openai-compatible/openai-model');
           return new OpenAiCompatibleModel({ ...openAi, retry });
         })
       : undefined,
-    // The scripted stand-in exists for local mode and tests; Lambda bundles leave it out.
-    scripted:
-      process.env.PLATFORM_BUILD === 'lambda'
-        ? undefined
-        : lazyValue(() => {
-            const { ScriptedModel } =
-              require('./scripted/scripted-model') as typeof import('./scripted/scripted-model');
-            return new ScriptedModel();
-          }),
+    // The scripted stand-in exists for local mode and tests, which give it (composition/stand-ins.ts).
+    scripted: scriptedModel ? lazyValue(scriptedModel) : undefined,
   };
   const configured = (Object.keys(builders) as ModelProviderName[]).filter((name) => builders[name]);
   return {

@@ -1,0 +1,42 @@
+import type { LocalIdentityOptions } from '../adapters/local/local-identity';
+import type { LocalOutbox } from '../adapters/local/local-outbox';
+import type { ApprovalWorkflowPort } from '../domain/approvals/model';
+import type { Embedder, ModelProvider } from '../domain/runtime/model';
+import type { IdentityProvider } from '../domain/tenants/ports';
+
+/**
+ * Local mode's stand-ins for what AWS provides: the approval workflow run in-process from the ASL
+ * file, the scripted model, the hashing embedder, the local outbox (outbound sends and the `local`
+ * payments provider) and the local identity issuer. The composition never requires them: local
+ * mode (local/stand-ins.ts, called by local/platform.ts, the jest setup, the bench and the billing
+ * CLI) gives them here before any handler loads. A Lambda never does, so no deployed bundle holds
+ * them, and asking for one there fails with a clear message instead.
+ */
+export interface LocalStandIns {
+  readonly approvalWorkflow: () => ApprovalWorkflowPort;
+  readonly scriptedModel: () => ModelProvider;
+  readonly hashEmbedder: (dimensions: number) => Embedder;
+  readonly outbox: () => LocalOutbox;
+  readonly identity: (options: LocalIdentityOptions) => IdentityProvider;
+}
+
+let provided: LocalStandIns | undefined;
+
+export function provideLocalStandIns(standIns: LocalStandIns): void {
+  provided = standIns;
+}
+
+/** The stand-ins local mode gave, or undefined (every Lambda). */
+export function localStandIns(): LocalStandIns | undefined {
+  return provided;
+}
+
+/** The stand-in `what` needs; throws, naming the setting that asked for it, when there is none. */
+export function requireLocalStandIn<K extends keyof LocalStandIns>(
+  name: K,
+  setting: string,
+): LocalStandIns[K] {
+  const standIns = provided;
+  if (!standIns) throw new Error(`${setting} is for local mode and tests only`);
+  return standIns[name];
+}

@@ -1,0 +1,31 @@
+import { provideLocalStandIns } from '../lambdas/composition/stand-ins';
+
+/**
+ * Gives the composition (lambdas/composition/stand-ins.ts) local mode's stand-ins. Each is required
+ * on first use, so a process that never asks for one (most test files) does not load it.
+ */
+export function useLocalStandIns(): void {
+  provideLocalStandIns({
+    approvalWorkflow: () =>
+      (require('./approval-workflow') as typeof import('./approval-workflow')).localApprovalWorkflow(),
+    scriptedModel: () => {
+      const { ScriptedModel } =
+        require('../lambdas/adapters/local/scripted-model') as typeof import('../lambdas/adapters/local/scripted-model');
+      return new ScriptedModel();
+    },
+    hashEmbedder: (dimensions) => {
+      const { HashEmbedder } =
+        require('../lambdas/adapters/local/hash-embedder') as typeof import('../lambdas/adapters/local/hash-embedder');
+      return new HashEmbedder(dimensions);
+    },
+    outbox: () =>
+      (
+        require('../lambdas/adapters/local/local-outbox') as typeof import('../lambdas/adapters/local/local-outbox')
+      ).localOutbox,
+    identity: (options) => {
+      const { LocalIdentityProvider } =
+        require('../lambdas/adapters/local/local-identity') as typeof import('../lambdas/adapters/local/local-identity');
+      return new LocalIdentityProvider(options);
+    },
+  });
+}
