@@ -126,30 +126,46 @@ describe('the last owner, under concurrency', () => {
     }
   }
 
-  it('two owners demoting or deleting each other at once: exactly one succeeds, 20 times over', async () => {
-    const outcomes: number[][] = [];
+  it('two owners demoting or disabling each other at once: exactly one succeeds, 20 times over', async () => {
+    const first = await registerTenant(api);
+    const second = await userWithRole(api, first.token, 'owner');
+    const owners = [
+      { id: first.ownerId, token: first.token },
+      { id: second.userId, token: second.token },
+    ] as const;
     for (let round = 0; round < 20; round++) {
-      const first = await registerTenant(api);
-      const second = await userWithRole(api, first.token, 'owner');
+      // Even rounds demote, odd rounds disable: both take an owner away.
+      const change = round % 2 === 0 ? { role: 'admin' } : { status: 'disabled' };
       const [a, b] = await Promise.all([
-        round % 2 === 0
-          ? api.request('PATCH', `/v1/users/${second.userId}`, {
-              token: first.token,
-              body: { role: 'admin' },
-            })
-          : api.request('DELETE', `/v1/users/${second.userId}`, { token: first.token }),
-        api.request('PATCH', `/v1/users/${first.ownerId}`, { token: second.token, body: { role: 'member' } }),
+        api.request('PATCH', `/v1/users/${owners[1].id}`, { token: owners[0].token, body: change }),
+        api.request('PATCH', `/v1/users/${owners[0].id}`, { token: owners[1].token, body: change }),
       ]);
-      outcomes.push([a.status, b.status]);
-      // The loser is refused as a conflict (the counter) or, if it was demoted before its request
-      // was read, as the admin or member it has become — or, deleted before it was read, as a
-      // user who no longer exists.
-      const refusals = round % 2 === 0 ? [409, 403] : [409, 403, 401];
-      expect([a.status, b.status].filter((status) => status === 200 || status === 204)).toHaveLength(1);
-      expect([a.status, b.status].filter((status) => refusals.includes(status))).toHaveLength(1);
-      const counts = await ownerCounts(first.tenantId);
-      expect(counts).toEqual({ counter: 1, counted: 1 });
+      const statuses = [a.status, b.status];
+      // The loser is refused as a conflict (the counter) or, if it was demoted or disabled before
+      // its request was read, as the admin it has become (403) or as a disabled user (401).
+      expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+      expect(statuses.filter((status) => [401, 403, 409].includes(status))).toHaveLength(1);
+      expect(await ownerCounts(first.tenantId)).toEqual({ counter: 1, counted: 1 });
+      // The winner restores the other for the next round.
+      const [winner, loser] = a.status === 200 ? [owners[0], owners[1]] : [owners[1], owners[0]];
+      const restore = round % 2 === 0 ? { role: 'owner' } : { status: 'active' };
+      const restored = await api.request('PATCH', `/v1/users/${loser.id}`, {
+        token: winner.token,
+        body: restore,
+      });
+      expect(restored.status).toBe(200);
+      expect(await ownerCounts(first.tenantId)).toEqual({ counter: 2, counted: 2 });
     }
-    expect(outcomes).toHaveLength(20);
+  }, 60_000);
+
+  it('an owner deleting the other while being demoted by them: one of the two wins', async () => {
+    const first = await registerTenant(api);
+    const second = await userWithRole(api, first.token, 'owner');
+    const [deleted, demoted] = await Promise.all([
+      api.request('DELETE', `/v1/users/${second.userId}`, { token: first.token }),
+      api.request('PATCH', `/v1/users/${first.ownerId}`, { token: second.token, body: { role: 'member' } }),
+    ]);
+    expect([deleted.status === 204, demoted.status === 200].filter(Boolean)).toHaveLength(1);
+    expect(await ownerCounts(first.tenantId)).toEqual({ counter: 1, counted: 1 });
   });
 });
