@@ -274,14 +274,18 @@ export class DynamoExecutionRepository implements ExecutionRepository {
         Update: {
           TableName: this.tableName,
           Key: conversationKey(execution.tenantId, conversation.id),
-          UpdateExpression: `SET #status = :active, updatedAt = :at, lastMessageAt = :at, gsi1sk = :activity${
+          // A turn that handed over to a person paused the conversation itself: it stays paused.
+          UpdateExpression: `SET ${turn.handedOver ? '' : '#status = :active, '}updatedAt = :at, lastMessageAt = :at, gsi1sk = :activity${
             turn.summary ? ', summary = :summary, summarizedThrough = :through' : ''
           } ADD messageCount :count`,
-          ConditionExpression: 'attribute_exists(pk) AND #status <> :paused',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ...(turn.handedOver
+            ? { ConditionExpression: 'attribute_exists(pk)' }
+            : {
+                ConditionExpression: 'attribute_exists(pk) AND #status <> :paused',
+                ExpressionAttributeNames: { '#status': 'status' },
+              }),
           ExpressionAttributeValues: {
-            ':active': 'active',
-            ':paused': 'paused',
+            ...(turn.handedOver ? {} : { ':active': 'active', ':paused': 'paused' }),
             ':at': at,
             ':activity': conversationActivityIndex(execution.tenantId, conversation.id, at).gsi1sk,
             ':count': turn.messages.length,

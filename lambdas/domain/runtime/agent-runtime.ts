@@ -643,6 +643,9 @@ export async function chat(
         execution: completed,
         messages: [userMessage, reply],
         conversation,
+        ...(actionOutcomes().some((a) => a.action === 'escalate' && a.status === 'executed')
+          ? { handedOver: true }
+          : {}),
         ...(result.summary ? { summary: result.summary } : {}),
         toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
       });

@@ -60,6 +60,11 @@ export interface CompletedTurn {
   /** Present for chat turns: the user's message and the reply, stored with the completion. */
   readonly messages?: readonly [Message, Message];
   readonly conversation?: Conversation;
+  /**
+   * The turn handed the conversation to a person (an executed `escalate` paused it): its messages
+   * are stored all the same and the conversation stays paused.
+   */
+  readonly handedOver?: boolean;
   readonly summary?: { readonly text: string; readonly through: string };
   readonly toolRuns: readonly ToolRun[];
 }
