@@ -87,6 +87,12 @@ export interface ExecutionRepository {
     execution: Execution,
     idempotency?: IdempotencyClaim,
   ): Promise<{ execution: Execution; created: boolean; fingerprint?: string }>;
+  /** The execution an idempotency key of the agent created, with its request's fingerprint. */
+  findByIdempotencyKey(
+    tenantId: string,
+    agentId: string,
+    key: string,
+  ): Promise<{ execution: Execution; fingerprint?: string } | undefined>;
   get(tenantId: string, executionId: string): Promise<Execution | undefined>;
   listByAgent(
     tenantId: string,
