@@ -152,6 +152,33 @@ describe('a turn that fails after its actions ran', () => {
   });
 });
 
+describe('a turn that hands the conversation over', () => {
+  // It pauses its own conversation mid-turn: its completion used to be refused (paused), a 500.
+  it('is stored whole, answers 200, and leaves the conversation paused', async () => {
+    const { owner, agentId } = await tenantWithAgent(['escalate']);
+    const body = { message: 'I want to talk to a human' };
+    const escalated = await chat(owner.token, agentId, body, 'handover-1');
+    expect(escalated.status).toBe(200);
+    // A retry finds the conversation paused by the first request itself: it gets that answer.
+    const retry = await chat(owner.token, agentId, body, 'handover-1');
+    expect({ status: retry.status, body: retry.body }).toEqual({ status: 200, body: escalated.body });
+    expect(escalated.body.actions).toEqual([
+      expect.objectContaining({ action: 'escalate', status: 'executed' }),
+    ]);
+    const conversation = await api.request('GET', `/v1/conversations/${escalated.body.conversationId}`, {
+      token: owner.token,
+    });
+    expect(conversation.body).toMatchObject({ status: 'paused', messageCount: 2 });
+    const messages = await api.request('GET', `/v1/conversations/${escalated.body.conversationId}/messages`, {
+      token: owner.token,
+    });
+    expect(messages.body.items).toHaveLength(2);
+    const next = await chat(owner.token, agentId, { message: 'hello?' });
+    expect(next.status).toBe(409);
+    expect((await chat(owner.token, agentId, { message: 'hello?' }, 'handover-2')).status).toBe(409);
+  });
+});
+
 describe('a turn whose failure itself will not store', () => {
   it('records a plainer failed execution (actions without results), and replays that', async () => {
     const { owner, agentId } = await tenantWithAgent();

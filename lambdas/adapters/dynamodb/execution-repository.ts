@@ -142,23 +142,30 @@ export class DynamoExecutionRepository implements ExecutionRepository {
     } catch (error) {
       const claim = transactionItemAtFailure(error, 0);
       if (!claim.failed) throw error;
-      const { Item } = await this.client.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: idempotencyKey(execution.tenantId, execution.agentId, idempotency.key),
-          ConsistentRead: true,
-        }),
-      );
-      // Consistent: a retry must see the first request's final status (and so its outcome).
-      const first = Item ? await this.get(execution.tenantId, String(Item.executionId), true) : undefined;
+      const first = await this.findByIdempotencyKey(execution.tenantId, execution.agentId, idempotency.key);
       if (!first)
         throw new ConflictError('idempotency-key: a request with this key is being recorded; retry shortly');
-      return {
-        execution: first,
-        created: false,
-        ...(typeof Item?.fingerprint === 'string' ? { fingerprint: Item.fingerprint } : {}),
-      };
+      return { ...first, created: false };
     }
+  }
+
+  async findByIdempotencyKey(
+    tenantId: string,
+    agentId: string,
+    key: string,
+  ): Promise<{ execution: Execution; fingerprint?: string } | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: idempotencyKey(tenantId, agentId, key),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return undefined;
+    // Consistent: a retry must see the first request's final status (and so its outcome).
+    const execution = await this.get(tenantId, String(Item.executionId), true);
+    if (!execution) return undefined;
+    return { execution, ...(typeof Item.fingerprint === 'string' ? { fingerprint: Item.fingerprint } : {}) };
   }
 
   async get(tenantId: string, executionId: string, consistent = false): Promise<Execution | undefined> {
@@ -274,14 +281,18 @@ export class DynamoExecutionRepository implements ExecutionRepository {
         Update: {
           TableName: this.tableName,
           Key: conversationKey(execution.tenantId, conversation.id),
-          UpdateExpression: `SET #status = :active, updatedAt = :at, lastMessageAt = :at, gsi1sk = :activity${
+          // A turn that handed over to a person paused the conversation itself: it stays paused.
+          UpdateExpression: `SET ${turn.handedOver ? '' : '#status = :active, '}updatedAt = :at, lastMessageAt = :at, gsi1sk = :activity${
             turn.summary ? ', summary = :summary, summarizedThrough = :through' : ''
           } ADD messageCount :count`,
-          ConditionExpression: 'attribute_exists(pk) AND #status <> :paused',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ...(turn.handedOver
+            ? { ConditionExpression: 'attribute_exists(pk)' }
+            : {
+                ConditionExpression: 'attribute_exists(pk) AND #status <> :paused',
+                ExpressionAttributeNames: { '#status': 'status' },
+              }),
           ExpressionAttributeValues: {
-            ':active': 'active',
-            ':paused': 'paused',
+            ...(turn.handedOver ? {} : { ':active': 'active', ':paused': 'paused' }),
             ':at': at,
             ':activity': conversationActivityIndex(execution.tenantId, conversation.id, at).gsi1sk,
             ':count': turn.messages.length,

@@ -186,11 +186,11 @@ async function actionsForTurn(
   };
 }
 
-function chatResult(execution: Execution, conversation: Conversation): ChatResult {
+function chatResult(execution: Execution): ChatResult {
   return {
     executionId: execution.id,
-    conversationId: conversation.id,
-    customerId: conversation.customerId,
+    conversationId: execution.conversationId ?? '',
+    customerId: execution.customerId ?? '',
     reply: execution.output?.reply ?? '',
     toolCalls: execution.toolCalls,
     usage: execution.usage,
@@ -244,15 +244,20 @@ export async function chat(
   input: ChatInput,
   idempotencyKey?: string,
 ): Promise<ChatResult> {
-  const agent = await answeringAgent(deps, principal.tenantId, agentId);
-  const { conversation, customer } = await conversationFor(deps, principal, agent, input);
-  if (conversation.status === 'paused') {
-    throw new ConflictError(`Conversation ${conversation.id} is paused; a person is handling it`, {
-      status: 'paused',
-    });
-  }
-  const at = deps.now().toISOString();
   const claim = claimOf(idempotencyKey, 'chat', { agentId, input });
+  const checked = await checkedOrEarlier(deps, principal, agentId, claim, async () => {
+    const agent = await answeringAgent(deps, principal.tenantId, agentId);
+    const { conversation, customer } = await conversationFor(deps, principal, agent, input);
+    if (conversation.status === 'paused') {
+      throw new ConflictError(`Conversation ${conversation.id} is paused; a person is handling it`, {
+        status: 'paused',
+      });
+    }
+    return { agent, conversation, customer };
+  });
+  if ('earlier' in checked) return replay(checked.earlier.execution, claim, checked.earlier.fingerprint);
+  const { agent, conversation, customer } = checked.checked;
+  const at = deps.now().toISOString();
   // A synchronous turn starts the moment it is recorded: it is stored RUNNING (its history
   // still shows PENDING → RUNNING), which saves a round trip; queued tasks start separately.
   const [{ execution, created, fingerprint }, history] = await Promise.all([
@@ -282,7 +287,7 @@ export async function chat(
       conversation.summarizedThrough,
     ),
   ]);
-  if (!created) return replay(execution, conversation, claim, fingerprint);
+  if (!created) return replay(execution, claim, fingerprint);
   const running = execution;
   // Set once the acting user is read, inside the turn: whatever fails from there on is recorded.
   let actionOutcomes: () => readonly ActionOutcome[] = () => [];
@@ -340,6 +345,9 @@ export async function chat(
         execution: completed,
         messages: [userMessage, reply],
         conversation,
+        ...(actionOutcomes().some((a) => a.action === 'escalate' && a.status === 'executed')
+          ? { handedOver: true }
+          : {}),
         ...(result.summary ? { summary: result.summary } : {}),
         toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
       });
@@ -347,7 +355,7 @@ export async function chat(
     () => actionOutcomes(),
   );
   if (failure) throw failedTurnError(done, failure);
-  return chatResult(done, conversation);
+  return chatResult(done);
 }
 /** The idempotency claim of a request: its key, and the fingerprint of what it asks. */
 function claimOf(key: string | undefined, operation: string, request: unknown): IdempotencyClaim | undefined {
@@ -366,18 +374,45 @@ function checkSameRequest(claimed: IdempotencyClaim | undefined, stored: string 
   }
 }
 
+/** A request already answered under an idempotency key: its execution and the fingerprint stored. */
+interface Earlier {
+  readonly execution: Execution;
+  readonly fingerprint?: string;
+}
+
+/**
+ * A retry may find the agent paused or the conversation handed over since its first request (an
+ * emergency stop, an escalation in that very turn): a 409 for a new request, but a request already
+ * answered under this key gets its recorded outcome instead.
+ */
+async function checkedOrEarlier<T>(
+  deps: RuntimeDeps,
+  principal: Principal,
+  agentId: string,
+  claim: IdempotencyClaim | undefined,
+  checks: () => Promise<T>,
+): Promise<{ checked: T } | { earlier: Earlier }> {
+  try {
+    return { checked: await checks() };
+  } catch (error) {
+    if (!claim || !(error instanceof ConflictError)) throw error;
+    const earlier = await deps.executions.findByIdempotencyKey(principal.tenantId, agentId, claim.key);
+    if (!earlier) throw error;
+    return { earlier };
+  }
+}
+
 /**
  * The same key again: the first turn's outcome, success or failure, and nothing run again; a
  * first turn still running is a 409.
  */
 function replay(
   execution: Execution,
-  conversation: Conversation,
   claimed: IdempotencyClaim | undefined,
   storedFingerprint: string | undefined,
 ): ChatResult {
   checkSameRequest(claimed, storedFingerprint);
-  if (execution.status === 'COMPLETED') return chatResult(execution, conversation);
+  if (execution.status === 'COMPLETED') return chatResult(execution);
   if (execution.status === 'FAILED') throw failedTurnError(execution);
   throw new ConflictError(
     `A request with this idempotency key is ${execution.status.toLowerCase()} (execution ${execution.id})`,
@@ -439,9 +474,16 @@ export async function executeTask(
   input: TaskInput,
   idempotencyKey?: string,
 ): Promise<Execution> {
-  const agent = await answeringAgent(deps, principal.tenantId, agentId);
-  const at = deps.now().toISOString();
   const claim = claimOf(idempotencyKey, 'task', { agentId, input });
+  const checked = await checkedOrEarlier(deps, principal, agentId, claim, () =>
+    answeringAgent(deps, principal.tenantId, agentId),
+  );
+  if ('earlier' in checked) {
+    checkSameRequest(claim, checked.earlier.fingerprint);
+    return taskOutcome(checked.earlier.execution);
+  }
+  const agent = checked.checked;
+  const at = deps.now().toISOString();
   const { execution, created, fingerprint } = await deps.executions.create(
     newExecution(
       principal,

@@ -60,6 +60,11 @@ export interface CompletedTurn {
   /** Present for chat turns: the user's message and the reply, stored with the completion. */
   readonly messages?: readonly [Message, Message];
   readonly conversation?: Conversation;
+  /**
+   * The turn handed the conversation to a person (an executed `escalate` paused it): its messages
+   * are stored all the same and the conversation stays paused.
+   */
+  readonly handedOver?: boolean;
   readonly summary?: { readonly text: string; readonly through: string };
   readonly toolRuns: readonly ToolRun[];
 }
@@ -82,6 +87,12 @@ export interface ExecutionRepository {
     execution: Execution,
     idempotency?: IdempotencyClaim,
   ): Promise<{ execution: Execution; created: boolean; fingerprint?: string }>;
+  /** The execution an idempotency key of the agent created, with its request's fingerprint. */
+  findByIdempotencyKey(
+    tenantId: string,
+    agentId: string,
+    key: string,
+  ): Promise<{ execution: Execution; fingerprint?: string } | undefined>;
   get(tenantId: string, executionId: string): Promise<Execution | undefined>;
   listByAgent(
     tenantId: string,
