@@ -16,9 +16,9 @@ describe('withoutInfrastructure', () => {
     expect(withoutInfrastructure(text)).toBe(expected);
   });
 
-  it('leaves product words, ids and model ids alone', () => {
+  it('leaves product words, ids, model ids and phone numbers alone', () => {
     const text =
-      'bedrock: anthropic.claude-3-5-sonnet-20240620-v1:0: ThrottlingException: limited; agt_01ARZ3';
+      'bedrock: anthropic.claude-3-5-sonnet-20240620-v1:0: ThrottlingException: limited; agt_01ARZ3; +441234567890';
     expect(withoutInfrastructure(text)).toBe(text);
   });
 

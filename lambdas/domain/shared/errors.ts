@@ -93,7 +93,8 @@ const INFRASTRUCTURE: readonly [RegExp, string][] = [
   [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`,;()<>]+/gi, '[url]'],
   [/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g, '[address]'],
   [/\b(?:[a-z0-9-]+\.)+[a-z]{2,}:\d{1,5}\b/gi, '[address]'],
-  [/\b\d{12}\b/g, '[account]'],
+  // Not after a `+`: an E.164 phone number can have 12 digits too.
+  [/(?<![+\d])\b\d{12}\b/g, '[account]'],
 ];
 
 /**

@@ -199,7 +199,9 @@ export function storableRecord(options: { maxChars?: number } = {}) {
   );
   z.globalRegistry.add(schema, {
     type: 'object',
-    propertyNames: { minLength: 1, maxLength: STORABLE_KEY_MAX_CHARS, not: { const: '__proto__' } },
+    // Kept to what every model provider's tool-schema dialect accepts (no `not`): `__proto__` is
+    // refused by the check, and said so in the 400 or the tool error.
+    propertyNames: { type: 'string', minLength: 1, maxLength: STORABLE_KEY_MAX_CHARS },
     additionalProperties: {},
   } as Record<string, unknown>);
   return schema as unknown as z.ZodMiniType<Record<string, unknown>, Record<string, unknown>>;
