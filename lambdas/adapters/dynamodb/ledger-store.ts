@@ -238,26 +238,17 @@ export class DynamoLedgerStore {
         return { kind: 'applied', change: recorded(change), before: snapshot.balance, after };
       } catch (error) {
         lane.known = undefined;
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const claimed = transactionItemAtFailure(error, at.claim);
-        if (claimed.failed) {
-          // Someone recorded this key first (a concurrent repeat): theirs is the result.
-          state = claimed.item
-            ? { snapshot, fresh: true, claim: storedClaim(claimed.item) }
+        const failure = await this.cancellationOf(error, at, attempt, started);
+        if (failure.kind === 'claimed') {
+          state = failure.item
+            ? { snapshot, fresh: true, claim: storedClaim(failure.item) }
             : await this.read(request);
           continue;
         }
-        if (attempt >= this.maxAttempts || Date.now() - started > this.maxWaitMs) {
-          throw new BalanceBusyError(attempt);
-        }
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
-          this.contention.conflicts++;
-          await this.backoff(attempt);
+        if (failure.kind === 'conflict') {
           state = await this.read(request);
           continue;
         }
-        if (!reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) throw error;
         this.contention.stale++;
         const learnt = this.learn(request, snapshot, error, at);
         await this.backoff(attempt);
@@ -316,27 +307,18 @@ export class DynamoLedgerStore {
         this.hint(tenantId, { balance: after, seq: snapshot.seq + 1, tenantStatus: 'active' }, learntAt);
         return { kind: 'applied', change: recorded(change), before: snapshot.balance, after };
       } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const claimed = transactionItemAtFailure(error, at.claim);
-        if (claimed.failed) {
-          state = claimed.item
-            ? { snapshot, fresh: true, claim: storedClaim(claimed.item) }
+        const failure = await this.cancellationOf(error, at, attempt, started);
+        if (failure.kind === 'claimed') {
+          state = failure.item
+            ? { snapshot, fresh: true, claim: storedClaim(failure.item) }
             : await this.readAndHint(request);
           continue;
         }
-        if (attempt >= this.maxAttempts || Date.now() - started > this.maxWaitMs) {
-          throw new BalanceBusyError(attempt);
-        }
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
-          // DynamoDB refused two transactions on one item at the same instant: not a lost
-          // compare-and-set, nothing to re-plan from; wait a little and send it again.
-          this.contention.conflicts++;
-          await this.backoff(attempt);
+        if (failure.kind === 'conflict') {
           state = await this.readAndHint(request);
           continue;
         }
-        if (!reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) throw error;
+        const reasons = failure.reasons;
         this.contention.replanned++;
         // Only the balance failed, and it says where it is: plan again from that (no read), or
         // refuse after a fresh read. Anything else (tenant, reservation) is read again.
@@ -351,6 +333,39 @@ export class DynamoLedgerStore {
         }
       }
     }
+  }
+
+  /**
+   * Why a ledger transaction was cancelled, for both ways of writing (compare-and-set, delta):
+   * someone recorded the same key first (`claimed`: theirs is the result); DynamoDB refused two
+   * transactions on one item at the same instant (`conflict`: counted and waited out here, nothing
+   * to re-plan from); or a condition failed (`condition`). Anything else is rethrown, and a change
+   * that has tried long enough is refused as busy.
+   */
+  private async cancellationOf(
+    error: unknown,
+    at: TransactionIndex,
+    attempt: number,
+    started: number,
+  ): Promise<
+    | { readonly kind: 'claimed'; readonly item?: Record<string, unknown> }
+    | { readonly kind: 'conflict' }
+    | { readonly kind: 'condition'; readonly reasons: readonly { readonly Code?: string }[] }
+  > {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const claimed = transactionItemAtFailure(error, at.claim);
+    if (claimed.failed) return { kind: 'claimed', ...(claimed.item ? { item: claimed.item } : {}) };
+    if (attempt >= this.maxAttempts || Date.now() - started > this.maxWaitMs) {
+      throw new BalanceBusyError(attempt);
+    }
+    const reasons = error.CancellationReasons ?? [];
+    if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
+      this.contention.conflicts++;
+      await this.backoff(attempt);
+      return { kind: 'conflict' };
+    }
+    if (!reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) throw error;
+    return { kind: 'condition', reasons };
   }
 
   /** A snapshot to plan a costed operation from without a read, when this process has one. */
