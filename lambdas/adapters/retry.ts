@@ -115,3 +115,19 @@ export function errorName(error: unknown): string | undefined {
   const name = errorLike(error)?.name;
   return typeof name === 'string' ? name : undefined;
 }
+
+/** `Retry-After`, as providers send it (seconds or an HTTP date), in milliseconds from now. */
+export function retryAfterMs(headers: Headers): number | undefined {
+  const value = headers.get('retry-after');
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** A provider's error text on one line and clipped: enough to say what failed, never a whole page. */
+export function oneLineDetail(text: string, maxChars = 300): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > maxChars ? `${line.slice(0, maxChars)}…` : line;
+}

@@ -14,9 +14,11 @@ import {
   errorLike,
   errorName,
   isNetworkError,
+  oneLineDetail,
   RetriesExhaustedError,
   type RetryOptions,
   type RetryVerdict,
+  retryAfterMs,
   withRetries,
 } from '../retry';
 
@@ -31,7 +33,6 @@ export interface OpenAiCompatibleOptions {
 }
 
 const PROVIDER = 'openai-compatible';
-const DETAIL_MAX_CHARS = 300;
 
 /**
  * Any server speaking OpenAI's Chat Completions API (OpenAI, Groq, OpenRouter, Ollama, vLLM),
@@ -156,7 +157,7 @@ class HttpStatusError extends Error {
       response.status === 401 || response.status === 403
         ? 'the API key was rejected or lacks access'
         : message;
-    return new HttpStatusError(response.status, detail, code, retryAfterMs(response.headers));
+    return new HttpStatusError(response.status, detail, code, openAiRetryAfterMs(response.headers));
   }
 }
 
@@ -187,15 +188,10 @@ function verdict(error: unknown): RetryVerdict {
 }
 
 /** OpenAI sends `retry-after-ms` beside `retry-after`; the latter is seconds or an HTTP date. */
-function retryAfterMs(headers: Headers): number | undefined {
+function openAiRetryAfterMs(headers: Headers): number | undefined {
   const ms = headers.get('retry-after-ms');
   if (ms !== null && ms.trim() !== '' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
-  const value = headers.get('retry-after');
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return retryAfterMs(headers);
 }
 
 /** `{"error":{"message","code"}}` (OpenAI, Groq, vLLM), `{"error":"..."}` (Ollama) or plain text. */
@@ -213,11 +209,7 @@ function errorBodyOf(body: string): { message: string; code: string | undefined 
   } catch {
     // Not JSON: a proxy's HTML or plain text, kept as is (shortened).
   }
-  message = message.replace(/\s+/g, ' ').trim();
-  return {
-    message: message.length > DETAIL_MAX_CHARS ? `${message.slice(0, DETAIL_MAX_CHARS)}…` : message,
-    code,
-  };
+  return { message: oneLineDetail(message), code };
 }
 
 type ChatMessage =

@@ -2,16 +2,17 @@ import { type PaymentPort, type PaymentReceipt, ProviderError } from '../../doma
 import {
   errorLike,
   isNetworkError,
+  oneLineDetail,
   RetriesExhaustedError,
   type RetryOptions,
   type RetryVerdict,
+  retryAfterMs,
   withRetries,
 } from '../retry';
 
 export const STRIPE_PROVIDER = 'stripe';
 /** Pinned, so that a change of the account's default API version cannot change these shapes. */
 export const STRIPE_API_VERSION = '2024-06-20';
-const DETAIL_MAX_CHARS = 300;
 
 export interface StripePaymentsOptions {
   /**
@@ -172,17 +173,9 @@ class StripeHttpError extends Error {
     } catch {
       // Not Stripe's JSON (a proxy's page): nothing in it a caller can use.
     }
-    message = message.replace(/\s+/g, ' ').trim();
-    if (message.length > DETAIL_MAX_CHARS) message = `${message.slice(0, DETAIL_MAX_CHARS)}…`;
+    message = oneLineDetail(message);
     const detail = `HTTP ${response.status}${code ? ` (${code})` : ''}${message ? `: ${message}` : ''}`;
-    const retryAfter = Number(response.headers.get('retry-after'));
-    return new StripeHttpError(
-      response.status,
-      type,
-      code,
-      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-      detail,
-    );
+    return new StripeHttpError(response.status, type, code, retryAfterMs(response.headers), detail);
   }
 }
 

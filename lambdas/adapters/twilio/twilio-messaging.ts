@@ -10,14 +10,15 @@ import { lazySchema } from '../../domain/shared/zod';
 import {
   errorLike,
   isNetworkError,
+  oneLineDetail,
   RetriesExhaustedError,
   type RetryOptions,
   type RetryVerdict,
+  retryAfterMs,
   withRetries,
 } from '../retry';
 
 const PROVIDER = 'twilio';
-const DETAIL_MAX_CHARS = 300;
 
 /**
  * The tenant's secret `twilio`. `smsFrom` is an E.164 number or a Messaging Service SID (`MG…`),
@@ -192,8 +193,7 @@ class TwilioHttpError extends Error {
     } catch {
       // A proxy's HTML page: its text says nothing a caller can use.
     }
-    message = message.replace(/\s+/g, ' ').trim();
-    if (message.length > DETAIL_MAX_CHARS) message = `${message.slice(0, DETAIL_MAX_CHARS)}…`;
+    message = oneLineDetail(message);
     const detail = `HTTP ${response.status}${code ? ` (code ${code})` : ''}${message ? `: ${message}` : ''}`;
     return new TwilioHttpError(response.status, code, retryAfterMs(response.headers), detail);
   }
@@ -205,16 +205,6 @@ function verdict(error: unknown): RetryVerdict {
     return error.retryAfterMs === undefined ? { retry: true } : { retry: true, afterMs: error.retryAfterMs };
   }
   return { retry: isNetworkError(error) };
-}
-
-/** `Retry-After` is either seconds or an HTTP date. */
-function retryAfterMs(headers: Headers): number | undefined {
-  const value = headers.get('retry-after');
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** Twilio does not echo the token, but a proxy or a future error might: it never travels on. */
