@@ -65,8 +65,19 @@ async function auditTypes(token: string, actionId: string) {
   return audit.body.items.map((entry: { type: string }) => entry.type) as string[];
 }
 
-const reserved = async (token: string) =>
-  (await api.request('GET', '/v1/tokens/balance', { token })).body.reserved as number;
+/**
+ * The tenant's reserved tokens once the refused action's hold is gone: the workflow step releases
+ * the hold just after it moves the action, so a poll can land between the two writes.
+ */
+async function reserved(token: string) {
+  let held = -1;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    held = (await api.request('GET', '/v1/tokens/balance', { token })).body.reserved as number;
+    if (held === 0) return held;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return held;
+}
 
 describe('an approved action re-checks its requester when it runs', () => {
   it('does not run when the requester was deleted while it waited', async () => {
