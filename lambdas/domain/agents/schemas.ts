@@ -19,7 +19,17 @@ export const agentStatusSchema = z.enum(AGENT_STATUSES);
 export type AgentStatus = z.infer<typeof agentStatusSchema>;
 
 export const MODEL_PROVIDERS = ['bedrock', 'openai-compatible', 'scripted'] as const;
-export const CHANNEL_TYPES = ['web', 'sms', 'whatsapp', 'voice', 'slack', 'telegram', 'email'] as const;
+export const CHANNEL_TYPES = [
+  'web',
+  'sms',
+  'whatsapp',
+  'voice',
+  'slack',
+  'telegram',
+  'messenger',
+  'instagram',
+  'email',
+] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 /** The built-in tools an agent may enable (the registry that runs them arrives with the runtime). */
 export const TOOL_NAMES = [

@@ -4,7 +4,7 @@ import type { ChannelType } from '../agents/schemas';
  * A customer is the person on the other end, recognised across channels by their addresses:
  * the same phone number on SMS, WhatsApp and voice is one customer with one shared context.
  */
-export type AddressKind = 'phone' | 'email' | 'slack' | 'telegram' | 'web';
+export type AddressKind = 'phone' | 'email' | 'slack' | 'telegram' | 'messenger' | 'instagram' | 'web';
 
 export interface CustomerAddress {
   readonly kind: AddressKind;
@@ -31,6 +31,9 @@ export const CHANNEL_ADDRESS_KIND: Readonly<Record<ChannelType, AddressKind>> = 
   email: 'email',
   slack: 'slack',
   telegram: 'telegram',
+  // Meta's page-scoped ids: a customer's Messenger id and Instagram id are different numbers.
+  messenger: 'messenger',
+  instagram: 'instagram',
   web: 'web',
 };
 

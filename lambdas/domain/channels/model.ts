@@ -1,0 +1,113 @@
+import type { ChannelType } from '../agents/schemas';
+
+/**
+ * The messaging channels a customer reaches an agent on through a provider webhook (voice has
+ * its own path through Amazon Connect; web is the authenticated API and, later, the WebSocket).
+ */
+export const MESSAGING_CHANNELS = [
+  'sms',
+  'whatsapp',
+  'slack',
+  'telegram',
+  'messenger',
+  'instagram',
+  'email',
+] as const satisfies readonly ChannelType[];
+export type MessagingChannel = (typeof MESSAGING_CHANNELS)[number];
+
+export function isMessagingChannel(value: string): value is MessagingChannel {
+  return (MESSAGING_CHANNELS as readonly string[]).includes(value);
+}
+
+/** A file the customer sent, kept where the provider keeps it: fetched only if a tool needs it. */
+export interface InboundAttachment {
+  /** The provider's reference: a media URL (Twilio, Meta), a file id (Telegram, Slack), an S3 key (email). */
+  readonly ref: string;
+  readonly contentType?: string;
+  readonly name?: string;
+  readonly sizeBytes?: number;
+}
+
+/**
+ * One message a customer sent on a messaging channel, whichever provider carried it. Every
+ * webhook adapter maps its provider's payload to this and nothing else reaches the domain.
+ */
+export interface InboundMessage {
+  readonly channel: MessagingChannel;
+  /** The address the customer wrote to, normalised (`channelAddress`): it routes to tenant and agent. */
+  readonly agentAddress: string;
+  /** Who wrote, normalised: E.164 phone, lower-case email, Slack user id, Telegram chat id, Meta PSID/IGSID. */
+  readonly customerAddress: string;
+  readonly customerName?: string;
+  readonly text: string;
+  readonly attachments: readonly InboundAttachment[];
+  /** The provider's id of this delivery: a redelivered webhook carries the same one (dedup key). */
+  readonly providerMessageId: string;
+  /** When the provider says it was sent (ISO 8601). */
+  readonly sentAt: string;
+  /**
+   * What the reply needs to land in the same place, opaque to the domain: Slack channel and
+   * thread_ts, email Message-ID / References / Subject, Telegram chat id. Strings only: it is
+   * queued and stored.
+   */
+  readonly replyContext?: Readonly<Record<string, string>>;
+}
+
+/** Where a channel address leads: one global lookup item per (channel, address), platform-level. */
+export interface ChannelRoute {
+  readonly channel: MessagingChannel | 'voice';
+  readonly address: string;
+  readonly tenantId: string;
+  readonly agentId: string;
+}
+
+/**
+ * The global (channel, address) → (tenant, agent) lookup. Written when a channel is configured,
+ * read by the webhooks before any tenant is known: platform-level code only, outside any tenant
+ * scope (composition/tenant-scope.ts).
+ */
+export interface ChannelDirectory {
+  /** Claims `address` for the agent; false when another agent (of any tenant) holds it. Re-claiming one's own is true. */
+  claim(route: ChannelRoute): Promise<boolean>;
+  /** Releases the claim if this agent holds it; another agent's claim is left alone. */
+  release(route: ChannelRoute): Promise<void>;
+  resolve(channel: ChannelRoute['channel'], address: string): Promise<ChannelRoute | undefined>;
+}
+
+/**
+ * An agent's channel credentials (Twilio auth token, Slack signing secret, Meta app secret, ...):
+ * Secrets Manager on AWS under the tenant's own path, the local secret store in local mode.
+ * Never in the table, a response or a log.
+ */
+export interface ChannelSecrets {
+  get(
+    tenantId: string,
+    agentId: string,
+    channel: ChannelRoute['channel'],
+  ): Promise<Readonly<Record<string, string>> | undefined>;
+  put(
+    tenantId: string,
+    agentId: string,
+    channel: ChannelRoute['channel'],
+    credentials: Readonly<Record<string, string>>,
+  ): Promise<void>;
+  delete(tenantId: string, agentId: string, channel: ChannelRoute['channel']): Promise<void>;
+}
+
+/**
+ * An address as the directory keys it, so that `+1 (415) 555-0100`, `whatsapp:+14155550100` and
+ * `+14155550100` are one number and `Info@Shop.example` one mailbox.
+ */
+export function channelAddress(channel: ChannelRoute['channel'], raw: string): string {
+  const value = raw.trim();
+  switch (channel) {
+    case 'sms':
+    case 'whatsapp':
+    case 'voice':
+      return value.replace(/^whatsapp:/i, '').replace(/[\s().-]/g, '');
+    case 'email':
+      return value.toLowerCase();
+    default:
+      return value;
+  }
+}
