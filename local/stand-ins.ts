@@ -27,5 +27,9 @@ export function useLocalStandIns(): void {
         require('../lambdas/adapters/local/local-identity') as typeof import('../lambdas/adapters/local/local-identity');
       return new LocalIdentityProvider(options);
     },
+    tenantCredentials: () =>
+      (
+        require('../lambdas/adapters/local/local-tenant-credentials') as typeof import('../lambdas/adapters/local/local-tenant-credentials')
+      ).localTenantCredentials(),
   });
 }

@@ -1,10 +1,10 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoActionRepository } from '../adapters/dynamodb/action-repository';
 import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
 import { DynamoApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-repository';
 import { DynamoBookingRepository } from '../adapters/dynamodb/booking-repository';
 import { DynamoConversationRepository } from '../adapters/dynamodb/conversation-repository';
+import type { TableClient } from '../adapters/dynamodb/document-client';
 import { DynamoEmergencyStopRepository } from '../adapters/dynamodb/emergency-stop-repository';
 import { DynamoPolicyRepository } from '../adapters/dynamodb/policy-repository';
 import { DynamoResourceRepository } from '../adapters/dynamodb/resource-repository';
@@ -33,7 +33,7 @@ import { tableClient } from './table';
  */
 let deps: ActionDeps | undefined;
 
-export function actionDeps(client?: DynamoDBDocumentClient): ActionDeps {
+export function actionDeps(client?: TableClient): ActionDeps {
   deps ??= build(client);
   return deps;
 }
@@ -51,7 +51,7 @@ function approvalWorkflow(region: string): ApprovalWorkflowPort {
   throw new Error('APPROVAL_STATE_MACHINE_ARN is required in Lambda');
 }
 
-function build(shared: DynamoDBDocumentClient | undefined): ActionDeps {
+function build(shared: TableClient | undefined): ActionDeps {
   const config = loadRuntimeConfig();
   const billing = billingDeps(shared);
   const client = shared ?? tableClient(config);

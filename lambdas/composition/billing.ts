@@ -1,7 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
 import { DynamoBillingRepository } from '../adapters/dynamodb/billing-repository';
+import type { TableClient } from '../adapters/dynamodb/document-client';
 import { DynamoPurchaseRepository } from '../adapters/dynamodb/purchase-repository';
 import { DynamoTenantRepository } from '../adapters/dynamodb/tenant-repository';
 import { EventBridgePublisher } from '../adapters/events/eventbridge-publisher';
@@ -36,7 +36,7 @@ let purchases: { deps: PurchaseDeps; payments: PlatformPayments } | undefined;
  * account (see composition/payments.ts for its configuration). `deps.payments` is a port that
  * refuses when no provider is configured; `payments.provider` says which one it is.
  */
-export function purchaseDeps(client?: DynamoDBDocumentClient): {
+export function purchaseDeps(client?: TableClient): {
   deps: PurchaseDeps;
   payments: PlatformPayments;
 } {
@@ -59,12 +59,12 @@ export function purchaseDeps(client?: DynamoDBDocumentClient): {
 }
 
 /** `client`: a handler's own document client, so one process does not build two at cold start. */
-export function billingDeps(client?: DynamoDBDocumentClient): BillingDeps {
+export function billingDeps(client?: TableClient): BillingDeps {
   deps ??= build(client);
   return deps;
 }
 
-function build(shared: DynamoDBDocumentClient | undefined): BillingDeps {
+function build(shared: TableClient | undefined): BillingDeps {
   const config = loadRuntimeConfig();
   // Only billing's Lambdas are given these. An empty bus name counts as unset; the cost table is
   // checked by its own zod schema.

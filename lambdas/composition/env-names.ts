@@ -10,6 +10,8 @@ export const ENV = {
   /** Set by Lambda itself. */
   AWS_REGION: 'AWS_REGION',
   CURSOR_KEY_SECRET_ARN: 'CURSOR_KEY_SECRET_ARN',
+  /** Every function serving a tenant: the role assumed per tenant (tenant-scoped credentials). */
+  TENANT_ACCESS_ROLE_ARN: 'TENANT_ACCESS_ROLE_ARN',
   POWERTOOLS_SERVICE_NAME: 'POWERTOOLS_SERVICE_NAME',
   POWERTOOLS_METRICS_NAMESPACE: 'POWERTOOLS_METRICS_NAMESPACE',
   POWERTOOLS_LOG_LEVEL: 'POWERTOOLS_LOG_LEVEL',

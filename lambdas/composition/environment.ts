@@ -32,6 +32,15 @@ const ENVIRONMENT = {
   [ENV.AWS_REGION]: () => z._default(nonEmpty(), 'us-east-1'),
   [ENV.STAGE]: () => z._default(nonEmpty(), 'local'),
   [ENV.CURSOR_KEY_SECRET_ARN]: () => z.optional(nonEmpty()),
+  /**
+   * The tenant-access role assumed (tagged `tenant`) for every tenant's table and secret calls
+   * (composition/table.ts). Unset only in local mode and tests, where the local credential
+   * provider (a stand-in) checks the same policy instead.
+   */
+  [ENV.TENANT_ACCESS_ROLE_ARN]: () =>
+    z.optional(
+      z.string().check(z.regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')),
+    ),
   // Read by Powertools itself (observability.ts names the service when it is unset).
   [ENV.POWERTOOLS_SERVICE_NAME]: () => z.optional(nonEmpty()),
   [ENV.POWERTOOLS_METRICS_NAMESPACE]: () => z.optional(nonEmpty()),

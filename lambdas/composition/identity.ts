@@ -1,6 +1,6 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CognitoIdentityProvider } from '../adapters/cognito/cognito-identity';
+import type { TableClient } from '../adapters/dynamodb/document-client';
 import type { IdentityProvider } from '../domain/tenants/ports';
 import type { IdentityConfig } from './environment';
 import { requireLocalStandIn } from './stand-ins';
@@ -8,7 +8,7 @@ import { requireLocalStandIn } from './stand-ins';
 /** Picks the identity adapter for this environment: Cognito on AWS, the local issuer in local mode. */
 export function createIdentityProvider(
   config: IdentityConfig,
-  deps: { client: DynamoDBDocumentClient; tableName: string; region: string },
+  deps: { client: TableClient; tableName: string; region: string },
 ): IdentityProvider {
   if (config.IDENTITY_PROVIDER === 'cognito') {
     return new CognitoIdentityProvider(

@@ -6,6 +6,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { inPlatformScope, inTenantScope, isTenantId } from '../composition/tenant-scope';
 import type { AuditEntry, AuditLog } from '../domain/audit/model';
 import { AppError, ForbiddenError, messageOf, ValidationError } from '../domain/shared/errors';
 import { newId } from '../domain/shared/ids';
@@ -22,6 +23,7 @@ import {
   parseWith,
   principalFrom,
   rawBodyOf,
+  tokenCaller,
 } from './request';
 import type { RouteSpec } from './route-spec';
 
@@ -164,11 +166,33 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
     if (!spec || !implementation) {
       throw new AppError(404, 'ROUTE_NOT_FOUND', `No route ${event.routeKey}`);
     }
-    let principal: Principal | undefined;
+    // Whose data this request may touch, set once here where the tenant is proven: the verified
+    // token's tenant (before the caller's record is read), an operator route's path tenant (after
+    // the operator is), or, for public routes, none (they enter a tenant's scope once they know it).
     let operator: OperatorPrincipal | undefined;
+    let scopeTenant: string | undefined;
     if (spec.permission === 'operator') {
       operator = operatorFrom(event);
-      logger.appendKeys({ operatorId: operator.userId });
+      const pathTenant = event.pathParameters?.tenantId;
+      // A malformed id stays outside any scope (its path parameter is then refused with a 400).
+      if (pathTenant && isTenantId(pathTenant)) scopeTenant = pathTenant;
+    } else if (spec.permission !== 'public') {
+      scopeTenant = tokenCaller(event).tenantId;
+    }
+    return scopeTenant
+      ? inTenantScope(scopeTenant, () => serve(event, spec, implementation, operator))
+      : inPlatformScope(() => serve(event, spec, implementation, operator));
+  };
+
+  const serve = async (
+    event: APIGatewayProxyEventV2WithJWTAuthorizer,
+    spec: RouteSpec,
+    implementation: (request: HttpRequest<RouteSpec>) => Promise<HttpReply>,
+    operator: OperatorPrincipal | undefined,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
+    let principal: Principal | undefined;
+    if (spec.permission === 'operator') {
+      logger.appendKeys({ operatorId: (operator as OperatorPrincipal).userId });
     } else if (spec.permission !== 'public') {
       principal = await principalFrom(event, users as CurrentUsers);
       logger.appendKeys({ tenantId: principal.tenantId, userId: principal.userId });

@@ -59,6 +59,23 @@ const claimsSchema = lazySchema(() =>
 export type CurrentUsers = Pick<UserRepository, 'getCurrent'>;
 
 /**
+ * Who the verified token says is calling, and in which tenant: read before anything else, so the
+ * pipeline can enter that tenant's scope (composition/tenant-scope.ts) before its first read.
+ */
+export function tokenCaller(event: APIGatewayProxyEventV2WithJWTAuthorizer): {
+  readonly tenantId: string;
+  readonly userId: string;
+} {
+  const claims = event.requestContext.authorizer?.jwt?.claims;
+  if (groupsFromClaim(claims?.['cognito:groups']).includes(OPERATOR_GROUP)) {
+    throw new ForbiddenError('Platform operators belong to no tenant: use the /v1/operator routes');
+  }
+  const parsed = claimsSchema().safeParse(claims ?? {});
+  if (!parsed.success) throw new UnauthorizedError('token: lacks the user or tenant claim');
+  return { tenantId: parsed.data['custom:tenantId'], userId: parsed.data['cognito:username'] };
+}
+
+/**
  * The caller. The token (verified by the JWT authorizer) says who they are and in which tenant,
  * and nothing else is trusted from it: the user's record, read now, says whether they still
  * exist and are enabled, and gives their role, grants and locations. So deleting, disabling or
@@ -68,14 +85,8 @@ export async function principalFrom(
   event: APIGatewayProxyEventV2WithJWTAuthorizer,
   users: CurrentUsers,
 ): Promise<Principal> {
-  const claims = event.requestContext.authorizer?.jwt?.claims;
-  if (groupsFromClaim(claims?.['cognito:groups']).includes(OPERATOR_GROUP)) {
-    throw new ForbiddenError('Platform operators belong to no tenant: use the /v1/operator routes');
-  }
-  const parsed = claimsSchema().safeParse(claims ?? {});
-  if (!parsed.success) throw new UnauthorizedError('token: lacks the user or tenant claim');
-  const tenantId = parsed.data['custom:tenantId'];
-  const user = await users.getCurrent(tenantId, parsed.data['cognito:username']);
+  const { tenantId, userId } = tokenCaller(event);
+  const user = await users.getCurrent(tenantId, userId);
   if (!user) throw new UnauthorizedError('token: this user no longer exists; sign in again');
   if (user.status === 'disabled') throw new UnauthorizedError('token: this user is disabled');
   return {

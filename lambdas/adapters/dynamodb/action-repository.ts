@@ -1,11 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   ActionListFilter,
   ActionRecord,
@@ -17,6 +11,7 @@ import { ConflictError } from '../../domain/shared/errors';
 import type { Page } from '../../domain/shared/pagination';
 import { agentKey } from './agent-repository';
 import { isConditionFailure, transactionItemAtFailure, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 import { stopKey } from './emergency-stop-repository';
 import { queryAll, queryPage } from './pagination';
 import { newestFirstQuery, refusedStatus } from './status-index';
@@ -69,7 +64,7 @@ function toAction(item: Record<string, unknown>): ActionRecord {
 
 export class DynamoActionRepository implements ActionRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

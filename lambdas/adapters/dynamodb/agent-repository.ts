@@ -1,6 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  type DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -17,6 +16,7 @@ import {
 import { ConflictError, NotFoundError } from '../../domain/shared/errors';
 import type { PageRequest } from '../../domain/shared/pagination';
 import { isConditionFailure, itemAtFailure, transactionItemAtFailure, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 import { GSI1 } from './table-definition';
 import { versionedUpdate } from './update-expression';
@@ -65,7 +65,7 @@ function toVersion(item: Record<string, unknown>): AgentVersion {
 
 export class DynamoAgentRepository implements AgentRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   Approval,
   ApprovalListFilter,
@@ -8,6 +8,7 @@ import type {
 import { ConflictError } from '../../domain/shared/errors';
 import type { Page } from '../../domain/shared/pagination';
 import { isConditionFailure, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 import { queryAll, queryPage } from './pagination';
 import { newestFirstQuery, refusedStatus } from './status-index';
 
@@ -48,7 +49,7 @@ function toApproval(item: Record<string, unknown>): Approval {
 
 export class DynamoApprovalRepository implements ApprovalRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

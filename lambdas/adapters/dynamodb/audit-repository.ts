@@ -1,9 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, AuditLog, AuditQuery } from '../../domain/audit/model';
 import { ConflictError, ValidationError } from '../../domain/shared/errors';
 import type { Page } from '../../domain/shared/pagination';
 import { isConditionFailure } from './conditions';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 import { GSI1 } from './table-definition';
 
@@ -56,7 +57,7 @@ const TRANSACTION_LIMIT = 100;
 
 export class DynamoAuditLog implements AuditLog {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

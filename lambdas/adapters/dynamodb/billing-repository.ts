@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
   Balance,
   BillingOperation,
@@ -15,6 +14,7 @@ import type {
   UsageDay,
 } from '../../domain/billing/ports';
 import type { Page, PageRequest } from '../../domain/shared/pagination';
+import type { TableClient } from './document-client';
 import { DynamoHousekeepingStore } from './housekeeping-store';
 import {
   Backoff,
@@ -40,7 +40,7 @@ export class DynamoBillingRepository implements BillingRepository {
   private readonly suspensions: DynamoSuspensionStore;
   private readonly housekeeping: DynamoHousekeepingStore;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string, options: BillingRepositoryOptions = {}) {
+  constructor(client: TableClient, tableName: string, options: BillingRepositoryOptions = {}) {
     const backoff = new Backoff(options);
     this.ledger = new DynamoLedgerStore(client, tableName, options, backoff);
     this.usage = new DynamoUsageStore(client, tableName);

@@ -1,8 +1,9 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Booking, BookingRepository } from '../../domain/actions/ports';
 import { ConflictError, ValidationError } from '../../domain/shared/errors';
 import { transactionItemAtFailure } from './conditions';
+import type { TableClient } from './document-client';
 import { queryAll } from './pagination';
 
 /**
@@ -52,7 +53,7 @@ function toBooking(item: Record<string, unknown>): Booking {
 
 export class DynamoBookingRepository implements BookingRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

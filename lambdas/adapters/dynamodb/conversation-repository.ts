@@ -1,10 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChannelType } from '../../domain/agents/schemas';
 import type {
   Conversation,
@@ -16,6 +10,7 @@ import type {
 import { NotFoundError } from '../../domain/shared/errors';
 import { newId } from '../../domain/shared/ids';
 import { isConditionFailure, transactionItemAtFailure, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 import { GSI1 } from './table-definition';
 
@@ -53,7 +48,7 @@ const toMessage = (item: Record<string, unknown>) => withoutKeys<Message>(item);
 
 export class DynamoConversationRepository implements ConversationRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,7 +1,8 @@
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Customer, CustomerAddress, CustomerRepository } from '../../domain/conversations/customers';
 import { newId } from '../../domain/shared/ids';
 import { transactionItemAtFailure, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 
 /**
  * Customer entity and its address claims.
@@ -21,7 +22,7 @@ const claimKey = (tenantId: string, address: CustomerAddress) => ({
 
 export class DynamoCustomerRepository implements CustomerRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

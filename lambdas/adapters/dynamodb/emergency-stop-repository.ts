@@ -1,12 +1,7 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EmergencyStop, EmergencyStopRepository } from '../../domain/actions/model';
 import { isConditionFailure, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 
 /**
  * The tenant-wide emergency stop.
@@ -20,7 +15,7 @@ export const stopKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'EMERGE
 
 export class DynamoEmergencyStopRepository implements EmergencyStopRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,6 +1,5 @@
 import {
   BatchWriteCommand,
-  type DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -18,6 +17,7 @@ import { ConflictError } from '../../domain/shared/errors';
 import { agentCountersKey } from './agent-repository';
 import { isConditionFailure, transactionItemAtFailure, withoutKeys } from './conditions';
 import { conversationActivityIndex, conversationKey, messageKey } from './conversation-repository';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 import { GSI1 } from './table-definition';
 
@@ -50,7 +50,7 @@ const toToolRun = (item: Record<string, unknown>) => withoutKeys<ToolRun>(item);
 
 export class DynamoExecutionRepository implements ExecutionRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,15 +1,16 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ExpiredHold } from '../../domain/billing/ports';
 import type { Page, PageRequest } from '../../domain/shared/pagination';
 import { epochKey, HELD_PREFIX, number, SWEEP_KEY } from './billing-items';
 import { isConditionFailure } from './conditions';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 import { GSI1 } from './table-definition';
 
 /** Housekeeping's platform-level items: the index of held reservations and the sweep mark. */
 export class DynamoHousekeepingStore {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,11 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BalanceBusyError } from '../../domain/billing/errors';
 import type {
   Balance,
@@ -30,6 +24,7 @@ import {
   toReservation,
 } from './billing-items';
 import { transactionItemAtFailure } from './conditions';
+import type { TableClient } from './document-client';
 import { type TransactionIndex, transaction } from './ledger-transaction';
 import { tenantKey } from './tenant-repository';
 
@@ -147,7 +142,7 @@ export class DynamoLedgerStore {
   private readonly maxWaitMs: number;
 
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
     options: BillingRepositoryOptions,
     private readonly backoffs: Backoff,

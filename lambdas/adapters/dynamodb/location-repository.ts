@@ -1,15 +1,10 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../domain/shared/errors';
 import type { PageRequest } from '../../domain/shared/pagination';
 import type { LocationRepository } from '../../domain/tenants/ports';
 import type { Location, LocationPatch } from '../../domain/tenants/schemas';
 import { isConditionFailure, versionConflict, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 import { versionedUpdate } from './update-expression';
 
@@ -24,7 +19,7 @@ export const locationKey = (tenantId: string, locationId: string) => ({
 
 export class DynamoLocationRepository implements LocationRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

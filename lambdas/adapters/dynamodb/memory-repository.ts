@@ -1,6 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -14,6 +13,7 @@ import { decodeVector, encodeVector } from '../../domain/memory/vectors';
 import { ConflictError, NotFoundError } from '../../domain/shared/errors';
 import type { Page } from '../../domain/shared/pagination';
 import { isConditionFailure, transactionItemAtFailure } from './conditions';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 import { versionedUpdate } from './update-expression';
 
@@ -158,7 +158,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class DynamoMemoryRepository implements MemoryRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
     private readonly cache: VectorCache = processVectorCache,
   ) {}

@@ -1,9 +1,10 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { ValidationError } from '../../domain/shared/errors';
 import type { Page } from '../../domain/shared/pagination';
 import { lazySchema } from '../../domain/shared/zod';
 import { decodeCursor, encodeCursor } from '../cursor-codec';
+import type { TableClient } from './document-client';
 
 /**
  * Cursors are the query's LastEvaluatedKey, signed for the scope they belong to by the one cursor
@@ -25,7 +26,7 @@ async function startKeyOf(
 }
 
 export interface QueryPageOptions<T> {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: TableClient;
   /** The Query without Limit/ExclusiveStartKey. */
   readonly input: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>;
   readonly scope: string;
@@ -61,7 +62,7 @@ export async function queryPage<T>(options: QueryPageOptions<T>): Promise<Page<T
  * are small by construction (open actions, pending approvals): nothing here bounds the reads.
  */
 export async function queryAll(
-  client: DynamoDBDocumentClient,
+  client: TableClient,
   input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
 ): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];

@@ -1,7 +1,8 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Policy, PolicyRepository } from '../../domain/actions/model';
 import { ConflictError, ValidationError } from '../../domain/shared/errors';
 import { isConditionFailure, itemAtFailure, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 
 /**
  * The tenant's action policy: one item per tenant, replaced whole on every change.
@@ -13,7 +14,7 @@ const policyKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'POLICY' });
 
 export class DynamoPolicyRepository implements PolicyRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

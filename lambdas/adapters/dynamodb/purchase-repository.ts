@@ -1,13 +1,9 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Purchase, PurchaseRepository } from '../../domain/billing/ports';
 import { NotFoundError } from '../../domain/shared/errors';
 import { isConditionFailure, itemAtFailure, transactionItemAtFailure, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 
 /**
  * Token purchases.
@@ -31,7 +27,7 @@ const toPurchase = (item: Record<string, unknown>) => withoutKeys<Purchase>(item
 
 export class DynamoPurchaseRepository implements PurchaseRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

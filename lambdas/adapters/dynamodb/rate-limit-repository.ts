@@ -1,10 +1,4 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   RateLimitOverride,
   RateLimitRepository,
@@ -12,6 +6,7 @@ import type {
   TurnRateLimits,
 } from '../../domain/runtime/rate-limits';
 import { isConditionFailure, itemAtFailure } from './conditions';
+import type { TableClient } from './document-client';
 
 /**
  * Turn rate limits.
@@ -47,7 +42,7 @@ export class DynamoRateLimitRepository implements RateLimitRepository {
   private readonly now: () => number;
 
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
     options: RateLimitRepositoryOptions = {},
   ) {

@@ -1,14 +1,9 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceRecord, ResourceRepository } from '../../domain/actions/ports';
 import { ConflictError, NotFoundError } from '../../domain/shared/errors';
 import type { Page, PageRequest } from '../../domain/shared/pagination';
 import { isConditionFailure, versionConflict, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 
 /**
@@ -30,7 +25,7 @@ function toResource(item: Record<string, unknown>): ResourceRecord {
 
 export class DynamoResourceRepository implements ResourceRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

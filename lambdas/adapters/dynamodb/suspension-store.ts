@@ -1,21 +1,17 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SuspendResult, Suspension } from '../../domain/billing/ports';
 import { NotFoundError } from '../../domain/shared/errors';
 import { balanceKey, suspensionKey, type TransactItem, toSuspension } from './billing-items';
 import { isConditionFailure, transactionItemAtFailure } from './conditions';
+import type { TableClient } from './document-client';
 import type { Backoff } from './ledger-store';
 import { tenantKey } from './tenant-repository';
 
 /** A suspension: the tenant's status and the record of what it paused, changed together. */
 export class DynamoSuspensionStore {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
     private readonly backoffs: Backoff,
   ) {}

@@ -1,14 +1,10 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../domain/shared/errors';
 import type { Page, PageRequest } from '../../domain/shared/pagination';
 import type { TenantListFilter, TenantRepository } from '../../domain/tenants/ports';
 import type { Tenant, User } from '../../domain/tenants/schemas';
 import { isConditionFailure, transactionItemAtFailure, versionConflict, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 import { GSI1 } from './table-definition';
 import { tenantKey } from './tenant-key';
@@ -45,7 +41,7 @@ export const tenantItem = (tenant: Tenant) => ({
 
 export class DynamoTenantRepository implements TenantRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

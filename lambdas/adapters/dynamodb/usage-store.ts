@@ -1,14 +1,15 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LedgerEntry, UsageDay } from '../../domain/billing/ports';
 import type { Page, PageRequest } from '../../domain/shared/pagination';
 import { type Item, ledgerPartition, toUsageDay, usagePartition } from './billing-items';
 import { withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 
 /** Ledger entries by date range and the per-day usage kept beside them. */
 export class DynamoUsageStore {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,7 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
-  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -14,6 +13,7 @@ import type { PageRequest } from '../../domain/shared/pagination';
 import type { OwnerDelta, UserRepository } from '../../domain/tenants/ports';
 import type { User, UserPatch } from '../../domain/tenants/schemas';
 import { isConditionFailure, transactionItemAtFailure, versionConflict, withoutKeys } from './conditions';
+import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 import { tenantKey } from './tenant-key';
 import { versionedUpdate } from './update-expression';
@@ -46,7 +46,7 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 export class DynamoUserRepository implements UserRepository {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: TableClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,12 +1,6 @@
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { ConflictError, UnauthorizedError, ValidationError } from '../../domain/shared/errors';
@@ -16,6 +10,7 @@ import type { Role } from '../../domain/tenants/rbac';
 import type { AuthToken, SignInStep, TotpEnrolment } from '../../domain/tenants/schemas';
 import { otpauthUri } from '../../domain/tenants/sign-in';
 import { isConditionFailure } from '../dynamodb/conditions';
+import type { TableClient } from '../dynamodb/document-client';
 
 const scrypt = promisify(scryptCallback) as (
   password: string,
@@ -44,7 +39,7 @@ function matchingCounter(secretBase32: string, code: string): number | undefined
 type IdentityItem = Record<string, unknown>;
 
 export interface LocalIdentityOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: TableClient;
   readonly tableName: string;
   readonly issuer: string;
   readonly audience: string;
