@@ -15,6 +15,7 @@ import { ENV } from './env-names';
 import { environmentSlice, loadRuntimeConfig, parseEnvironment } from './environment';
 import { type PlatformPayments, platformPayments } from './payments';
 import { tableClient } from './table';
+import { DATA_SCOPES } from './tenant-scope';
 
 /**
  * Billing's dependencies, built once per process from the runtime configuration, on first use
@@ -82,5 +83,6 @@ function build(shared: TableClient | undefined): BillingDeps {
     costs: parseCostTable(vars.TOKEN_COSTS),
     now: () => new Date(),
     log: { error: (message, extra) => logger.error(message, extra) },
+    scopes: DATA_SCOPES,
   };
 }

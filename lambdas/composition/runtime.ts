@@ -18,6 +18,7 @@ import { loadRuntimeConfig, loadTurnRateLimits } from './environment';
 import { httpHandlerDeps } from './http';
 import { getModelProvider } from './model-providers';
 import { tableClient } from './table';
+import { inTenantScope } from './tenant-scope';
 
 /**
  * The runtime's dependencies, built once per process at module load, for the two entry points
@@ -44,7 +45,11 @@ export const runtimeDeps: RuntimeDeps = {
   http: new FetchHttpGet(),
   queue: executionQueue(
     runtimeConfig,
-    (message) => processQueuedExecution(runtimeDeps, message.tenantId, message.executionId),
+    // In-process (local mode, tests) as the worker does on AWS: each message in its tenant's scope.
+    (message) =>
+      inTenantScope(message.tenantId, () =>
+        processQueuedExecution(runtimeDeps, message.tenantId, message.executionId),
+      ),
     (error) => logger.error('Queued execution failed', error as Error),
   ),
   billing: billingDeps(runtimeClient),

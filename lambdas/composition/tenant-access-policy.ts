@@ -129,6 +129,8 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
   'billing-list-tenants': ['TENANTS'],
   /** Held reservations by the hour their hold ends (gsi1 `RSVHELD#<hour>`) and the sweep mark. */
   'reservation-housekeeping': ['RSVHELD#', 'BILLING#HOUSEKEEPING'],
+  /** The health check's point read of a key that never exists (GET /v1/health). */
+  system: ['HEALTH'],
 };
 
 /**

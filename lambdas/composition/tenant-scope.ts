@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DataScopes } from '../domain/shared/scopes';
 
 /**
  * Whose data the work in progress may touch. An entry point sets it once, where the tenant is
@@ -35,3 +36,6 @@ export function inPlatformScope<T>(work: () => Promise<T>): Promise<T> {
 export function currentTenant(): string | undefined {
   return scope.getStore();
 }
+
+/** The scopes as the domain's port (domain/shared/scopes.ts). */
+export const DATA_SCOPES: DataScopes = { tenant: inTenantScope, platform: inPlatformScope };

@@ -1,5 +1,4 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Purchase, PurchaseRepository } from '../../domain/billing/ports';
 import { NotFoundError } from '../../domain/shared/errors';
 import { isConditionFailure, itemAtFailure, transactionItemAtFailure, withoutKeys } from './conditions';
@@ -90,45 +89,43 @@ export class DynamoPurchaseRepository implements PurchaseRepository {
     at: string,
   ): Promise<Purchase> {
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: purchaseKey(tenantId, purchaseId),
-                UpdateExpression: 'SET provider = :provider, paymentId = :paymentId, updatedAt = :at',
-                // The provider's idempotency key is the purchase's, so a retry gets the same payment.
-                ConditionExpression:
-                  'attribute_exists(pk) AND (attribute_not_exists(paymentId) OR (paymentId = :paymentId AND provider = :provider))',
-                ExpressionAttributeValues: { ':provider': provider, ':paymentId': paymentId, ':at': at },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...paymentKey(provider, paymentId), entity: 'paymentLookup', tenantId, purchaseId },
-              },
-            },
-          ],
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: purchaseKey(tenantId, purchaseId),
+          UpdateExpression: 'SET provider = :provider, paymentId = :paymentId, updatedAt = :at',
+          // The provider's idempotency key is the purchase's, so a retry gets the same payment.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(paymentId) OR (paymentId = :paymentId AND provider = :provider))',
+          ExpressionAttributeValues: { ':provider': provider, ':paymentId': paymentId, ':at': at },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      return toPurchase(Attributes ?? {});
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      // Two deliveries attaching the same payment at once: the winner's write is this one's too.
-      const current = await this.get(tenantId, purchaseId);
-      if (current?.paymentId === paymentId && current.provider === provider) return current;
-      const purchase = transactionItemAtFailure(error, 0);
-      if (purchase.failed) {
-        if (!purchase.item) throw new NotFoundError('Purchase', purchaseId);
-        throw new Error(
-          `Purchase ${purchaseId} is already paid by ${String(purchase.item.provider)} payment ${String(purchase.item.paymentId)}`,
-        );
-      }
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const item = itemAtFailure(error);
+      if (!item) throw new NotFoundError('Purchase', purchaseId);
+      throw new Error(
+        `Purchase ${purchaseId} is already paid by ${String(item.provider)} payment ${String(item.paymentId)}`,
+      );
     }
-    return this.required(tenantId, purchaseId);
+  }
+
+  /** Platform-level, written before the payment is attached to its purchase (the webhook's way in). */
+  async recordPayment(
+    provider: string,
+    paymentId: string,
+    tenantId: string,
+    purchaseId: string,
+  ): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...paymentKey(provider, paymentId), entity: 'paymentLookup', tenantId, purchaseId },
+      }),
+    );
   }
 
   async findByPayment(provider: string, paymentId: string) {
@@ -185,11 +182,5 @@ export class DynamoPurchaseRepository implements PurchaseRepository {
       if (!current) throw new NotFoundError('Purchase', purchaseId);
       return toPurchase(current);
     }
-  }
-
-  private async required(tenantId: string, purchaseId: string): Promise<Purchase> {
-    const purchase = await this.get(tenantId, purchaseId);
-    if (!purchase) throw new NotFoundError('Purchase', purchaseId);
-    return purchase;
   }
 }

@@ -1,9 +1,15 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../domain/shared/errors';
 import type { Page, PageRequest } from '../../domain/shared/pagination';
 import type { TenantListFilter, TenantRepository } from '../../domain/tenants/ports';
 import type { Tenant, User } from '../../domain/tenants/schemas';
-import { isConditionFailure, transactionItemAtFailure, versionConflict, withoutKeys } from './conditions';
+import { isConditionFailure, versionConflict, withoutKeys } from './conditions';
 import type { TableClient } from './document-client';
 import { queryPage } from './pagination';
 import { GSI1 } from './table-definition';
@@ -17,7 +23,8 @@ import { userItem, userKey } from './user-repository';
  *               transaction as each owner change; never leaves the adapter)
  *               gsi1pk = TENANTS  gsi1sk = <tenantId>   (platform-level listing of every tenant, read by
  *                                                       the monthly billing run only)
- *   slug claim  pk = SLUG#<slug>    sk = SLUG      (global: makes slugs unique; read by platform code only)
+ *   slug claim  pk = SLUG#<slug>    sk = SLUG      (global: makes slugs unique; platform-level, written
+ *                                                  apart from the tenant's items, in no tenant's scope)
  */
 export { tenantKey };
 
@@ -45,58 +52,70 @@ export class DynamoTenantRepository implements TenantRepository {
     private readonly tableName: string,
   ) {}
 
-  async createWithOwner(tenant: Tenant, owner: User): Promise<void> {
+  /** Platform-level (no tenant in the key): makes the slug the new tenant's, or 409. */
+  async claimSlug(slug: string, tenantId: string): Promise<void> {
     try {
       await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...tenantItem(tenant), ownerCount: 1 },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...slugKey(tenant.slug), entity: 'slug', tenantId: tenant.id },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: userItem(owner),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...slugKey(slug), entity: 'slug', tenantId },
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
     } catch (error) {
-      if (transactionItemAtFailure(error, 1).failed) {
-        throw new ConflictError(`tenant.slug: ${tenant.slug} is already taken`, {
-          field: 'body.tenant.slug',
-        });
+      if (isConditionFailure(error)) {
+        throw new ConflictError(`tenant.slug: ${slug} is already taken`, { field: 'body.tenant.slug' });
       }
       throw error;
     }
   }
 
+  /** Platform-level: gives the slug back, if it is still this tenant's. */
+  async releaseSlug(slug: string, tenantId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: slugKey(slug),
+          ConditionExpression: 'tenantId = :t',
+          ExpressionAttributeValues: { ':t': tenantId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** The tenant's own items, in its scope: the tenant and its first owner, atomically. */
+  async createWithOwner(tenant: Tenant, owner: User): Promise<void> {
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...tenantItem(tenant), ownerCount: 1 },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: userItem(owner),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  /** Undoes `createWithOwner` (the slug is released separately, at platform level). */
   async deleteRegistration(tenant: Tenant, ownerId: string): Promise<void> {
     await this.client.send(
       new TransactWriteCommand({
         TransactItems: [
           { Delete: { TableName: this.tableName, Key: tenantKey(tenant.id) } },
-          {
-            Delete: {
-              TableName: this.tableName,
-              Key: slugKey(tenant.slug),
-              ConditionExpression: 'tenantId = :t',
-              ExpressionAttributeValues: { ':t': tenant.id },
-            },
-          },
           { Delete: { TableName: this.tableName, Key: userKey(tenant.id, ownerId) } },
         ],
       }),

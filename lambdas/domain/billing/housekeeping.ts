@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError } from '../shared/errors';
+import { UNSCOPED } from '../shared/scopes';
 import { epochSeconds, hourOf, hoursBefore, nextHour } from './calendar';
 import { type BillingDeps, HOUSEKEEPING_ACTOR } from './ledger';
 import { releaseReservation } from './spending';
@@ -32,11 +33,14 @@ export async function releaseExpiredReservations(
     readonly concurrency?: number;
   } = {},
 ): Promise<HousekeepingResult> {
+  const scopes = deps.scopes ?? UNSCOPED;
   const maxReleases = options.maxReleases ?? 1000;
   const concurrency = options.concurrency ?? 8;
   const nowEpoch = epochSeconds(now);
   const currentHour = hourOf(now);
-  const mark = (await deps.billing.getSweepMark()) ?? hoursBefore(now, options.lookbackHours ?? 24);
+  const mark =
+    (await scopes.platform(() => deps.billing.getSweepMark())) ??
+    hoursBefore(now, options.lookbackHours ?? 24);
   let released = 0;
   let alreadyClosed = 0;
   let failed = 0;
@@ -46,20 +50,25 @@ export async function releaseExpiredReservations(
     hours++;
     let cursor: string | undefined;
     do {
-      const page = await deps.billing.listExpiredHolds(hour, nowEpoch, {
-        limit: 100,
-        ...(cursor === undefined ? {} : { cursor }),
-      });
+      const page = await scopes.platform(() =>
+        deps.billing.listExpiredHolds(hour, nowEpoch, {
+          limit: 100,
+          ...(cursor === undefined ? {} : { cursor }),
+        }),
+      );
       for (let i = 0; i < page.items.length; i += concurrency) {
         await Promise.all(
           page.items.slice(i, i + concurrency).map(async (hold) => {
             try {
-              const { replayed } = await releaseReservation(
-                deps,
-                hold.tenantId,
-                hold.reservationId,
-                `expired:${hold.reservationId}`,
-                HOUSEKEEPING_ACTOR,
+              // The index is platform-level; the release is the tenant's, under its credentials.
+              const { replayed } = await scopes.tenant(hold.tenantId, () =>
+                releaseReservation(
+                  deps,
+                  hold.tenantId,
+                  hold.reservationId,
+                  `expired:${hold.reservationId}`,
+                  HOUSEKEEPING_ACTOR,
+                ),
               );
               if (replayed) alreadyClosed++;
               else released++;
@@ -86,6 +95,6 @@ export async function releaseExpiredReservations(
     } while (cursor !== undefined);
   }
   if (failed > 0) complete = false;
-  if (complete && currentHour > mark) await deps.billing.setSweepMark(currentHour);
+  if (complete && currentHour > mark) await scopes.platform(() => deps.billing.setSweepMark(currentHour));
   return { released, alreadyClosed, failed, hours, complete };
 }

@@ -1,6 +1,7 @@
 import type { AgentRepository } from '../agents/ports';
 import { type DomainEvent, domainEvent, type EventPublisher } from '../events/events';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import type { DataScopes } from '../shared/scopes';
 import type { TenantRepository } from '../tenants/ports';
 import { dayOf, PERIOD_PATTERN } from './calendar';
 import { InsufficientBalanceError, TenantSuspendedError } from './errors';
@@ -43,6 +44,11 @@ export interface BillingDeps {
   readonly now: () => Date;
   /** Where events that could not be published are reported (they are not retried). */
   readonly log?: BillingLog;
+  /**
+   * Where platform-level work (the payment lookup, the held-reservation index) hands over to a
+   * tenant's credentials and back; unset: the clients are not routed by scope (tests' own clients).
+   */
+  readonly scopes?: DataScopes;
 }
 
 /**

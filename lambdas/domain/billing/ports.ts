@@ -312,8 +312,8 @@ export interface PurchaseRepository {
   create(purchase: Purchase): Promise<{ readonly purchase: Purchase; readonly created: boolean }>;
   get(tenantId: string, purchaseId: string): Promise<Purchase | undefined>;
   /**
-   * Notes the provider's payment on a pending purchase and the platform-level lookup from the
-   * payment to it (the webhook's way in). Idempotent for the same payment.
+   * Notes the provider's payment on a pending purchase (in the tenant's scope). Idempotent for the
+   * same payment.
    */
   attachPayment(
     tenantId: string,
@@ -322,6 +322,11 @@ export interface PurchaseRepository {
     paymentId: string,
     at: string,
   ): Promise<Purchase>;
+  /**
+   * Platform-level: the lookup from a provider's payment to its purchase (the webhook's way in),
+   * written before the payment is attached, so a webhook that outruns the attach still finds it.
+   */
+  recordPayment(provider: string, paymentId: string, tenantId: string, purchaseId: string): Promise<void>;
   /** The purchase a provider's payment pays for (platform-level; the webhook reads it). */
   findByPayment(
     provider: string,

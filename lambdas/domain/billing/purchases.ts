@@ -1,6 +1,7 @@
 import { type PaymentPort, type PaymentReceipt, ProviderError } from '../actions/ports';
 import { AppError, ConflictError, NotFoundError } from '../shared/errors';
 import { newId } from '../shared/ids';
+import { type DataScopes, UNSCOPED } from '../shared/scopes';
 import { getBalance } from './balance';
 import { credit } from './credits';
 import { type BillingDeps, idempotencyKey, tokens } from './ledger';
@@ -120,6 +121,11 @@ export async function startPurchase(
       }
       throw error;
     }
+    const { provider, providerId } = receipt;
+    const purchaseId = purchase.id;
+    await scopesOf(deps).platform(() =>
+      deps.purchases.recordPayment(provider, providerId, tenantId, purchaseId),
+    );
     purchase = await deps.purchases.attachPayment(
       tenantId,
       purchase.id,
@@ -156,11 +162,25 @@ export async function paymentSettled(
   details: { readonly failureReason?: string; readonly tenantId?: string; readonly purchaseId?: string } = {},
 ): Promise<{ readonly outcome: 'ignored' } | { readonly outcome: 'recorded'; readonly purchase: Purchase }> {
   const found =
-    (await deps.purchases.findByPayment(provider, paymentId)) ??
+    (await scopesOf(deps).platform(() => deps.purchases.findByPayment(provider, paymentId))) ??
     (details.tenantId && details.purchaseId
       ? { tenantId: details.tenantId, purchaseId: details.purchaseId }
       : undefined);
   if (!found) return { outcome: 'ignored' };
+  // From here on, the purchase's tenant's own items only, with its credentials.
+  return scopesOf(deps).tenant(found.tenantId, () =>
+    settlePayment(deps, found, provider, paymentId, status, details),
+  );
+}
+
+async function settlePayment(
+  deps: PurchaseDeps,
+  found: { readonly tenantId: string; readonly purchaseId: string },
+  provider: string,
+  paymentId: string,
+  status: 'succeeded' | 'failed',
+  details: { readonly failureReason?: string },
+): Promise<{ readonly outcome: 'ignored' } | { readonly outcome: 'recorded'; readonly purchase: Purchase }> {
   let purchase = await deps.purchases.get(found.tenantId, found.purchaseId);
   if (!purchase) return { outcome: 'ignored' };
   if (purchase.paymentId === undefined) {
@@ -219,3 +239,5 @@ export async function getPurchase(
   if (!purchase) throw new NotFoundError('Purchase', purchaseId);
   return purchase;
 }
+
+const scopesOf = (deps: { readonly scopes?: DataScopes }): DataScopes => deps.scopes ?? UNSCOPED;

@@ -17,7 +17,11 @@ export interface TenantListFilter {
 }
 
 export interface TenantRepository {
-  /** Writes tenant, slug claim and owner user atomically; ConflictError when the slug is taken. */
+  /** Platform-level: claims a globally unique slug for `tenantId`; ConflictError when it is taken. */
+  claimSlug(slug: string, tenantId: string): Promise<void>;
+  /** Platform-level: releases the slug if `tenantId` still holds it (a registration's compensation). */
+  releaseSlug(slug: string, tenantId: string): Promise<void>;
+  /** In the tenant's scope: writes the tenant and its owner user atomically. */
   createWithOwner(tenant: Tenant, owner: User): Promise<void>;
   /** Undoes `createWithOwner` (used when the identity provider refuses the owner). */
   deleteRegistration(tenant: Tenant, ownerId: string): Promise<void>;

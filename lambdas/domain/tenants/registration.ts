@@ -1,4 +1,5 @@
 import { newId } from '../shared/ids';
+import type { DataScopes } from '../shared/scopes';
 import type { IdentityProvider, SignInContext, TenantRepository } from './ports';
 import type { AuthToken, RegisterTenantInput, Tenant, User } from './schemas';
 import { tokenOf } from './sign-in';
@@ -6,6 +7,7 @@ import { tokenOf } from './sign-in';
 export interface RegistrationDeps {
   readonly tenants: TenantRepository;
   readonly identity: IdentityProvider;
+  readonly scopes: DataScopes;
 }
 
 export interface Registration {
@@ -25,9 +27,10 @@ function slugify(name: string): string {
 }
 
 /**
- * Creates a tenant with its first owner. The records are written first (claiming the slug);
- * if the identity provider then refuses the owner (email taken), the records are removed
- * again so a failed registration leaves nothing behind.
+ * Creates a tenant with its first owner. The records are written first (the slug claimed at
+ * platform level, then the tenant and owner in the new tenant's scope); if a later step fails
+ * (the identity provider refuses the owner: email taken), what was written is removed again, so a
+ * failed registration leaves nothing behind.
  */
 /** `context`: where the request came from, for the owner's first sign-in (threat protection). */
 export async function registerTenant(
@@ -59,7 +62,15 @@ export async function registerTenant(
     updatedAt: now,
     version: 1,
   };
-  await deps.tenants.createWithOwner(tenant, owner);
+  // The slug is global (platform-level), the tenant and its owner are the new tenant's own: two
+  // writes under two credentials, the slug first so that a taken slug costs nothing to undo.
+  await deps.scopes.platform(() => deps.tenants.claimSlug(tenant.slug, tenantId));
+  try {
+    await deps.scopes.tenant(tenantId, () => deps.tenants.createWithOwner(tenant, owner));
+  } catch (error) {
+    await deps.scopes.platform(() => deps.tenants.releaseSlug(tenant.slug, tenantId));
+    throw error;
+  }
   try {
     await deps.identity.createUser({
       userId: owner.id,
@@ -69,7 +80,8 @@ export async function registerTenant(
       role: 'owner',
     });
   } catch (error) {
-    await deps.tenants.deleteRegistration(tenant, owner.id);
+    await deps.scopes.tenant(tenantId, () => deps.tenants.deleteRegistration(tenant, owner.id));
+    await deps.scopes.platform(() => deps.tenants.releaseSlug(tenant.slug, tenantId));
     throw error;
   }
   const auth = tokenOf(await deps.identity.authenticate(owner.email, input.owner.password, context));

@@ -1,7 +1,4 @@
-import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { actionDeps } from '../../composition/actions';
-import { loadRuntimeConfig } from '../../composition/environment';
-import { tableClient } from '../../composition/table';
+import { actionsHttpDeps, actionsApiDeps as deps } from '../../composition/actions-api';
 import { getTenantStop, liftTenantStop, stopAgent, stopTenant } from '../../domain/actions/emergency-stop';
 import { getPolicy, putPolicy } from '../../domain/actions/policies';
 import {
@@ -16,10 +13,7 @@ import { AppError, NotFoundError } from '../../domain/shared/errors';
 import { createHttpHandler, etag } from '../../http/http-handler';
 import { ACTION_ROUTES } from '../../http/routes/actions';
 
-const config = loadRuntimeConfig();
 const DEFAULT_STOP_REASON = 'emergency stop';
-const client = tableClient(config);
-const deps = actionDeps(client);
 
 /** The local outbox, when this process has one (local mode); the route is never deployed. */
 function localOutbox() {
@@ -86,8 +80,5 @@ export const handler = createHttpHandler(
       return { body: outbox.list(principal.tenantId, query) };
     },
   },
-  {
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    users: new DynamoUserRepository(client, config.TABLE_NAME),
-  },
+  actionsHttpDeps,
 );

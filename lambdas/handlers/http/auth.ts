@@ -1,7 +1,4 @@
-import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
-import { loadIdentityConfig, loadRuntimeConfig } from '../../composition/environment';
-import { createIdentityProvider } from '../../composition/identity';
-import { tableClient } from '../../composition/table';
+import { authHttpDeps, authDeps as deps } from '../../composition/auth';
 import { registerTenant } from '../../domain/tenants/registration';
 import {
   answerChallenge,
@@ -12,17 +9,6 @@ import {
 import { createHttpHandler } from '../../http/http-handler';
 import { signInContextFrom } from '../../http/request';
 import { AUTH_ROUTES } from '../../http/routes/auth';
-
-const config = loadRuntimeConfig();
-const client = tableClient(config);
-const deps = {
-  tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
-  identity: createIdentityProvider(loadIdentityConfig(), {
-    client,
-    tableName: config.TABLE_NAME,
-    region: config.AWS_REGION,
-  }),
-};
 
 export const handler = createHttpHandler(
   AUTH_ROUTES,
@@ -45,5 +31,5 @@ export const handler = createHttpHandler(
       return {};
     },
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES },
+  authHttpDeps,
 );

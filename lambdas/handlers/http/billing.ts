@@ -1,12 +1,11 @@
-import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
-import { DynamoRateLimitRepository } from '../../adapters/dynamodb/rate-limit-repository';
-import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
-import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
 import { STRIPE_PROVIDER } from '../../adapters/stripe/stripe-payments';
 import { paymentIntentEvent, verifyStripeSignature } from '../../adapters/stripe/stripe-webhook';
-import { purchaseDeps } from '../../composition/billing';
-import { loadRuntimeConfig, loadTurnRateLimits } from '../../composition/environment';
-import { tableClient } from '../../composition/table';
+import {
+  billingHttpDeps,
+  billingApiDeps as deps,
+  billingPayments as payments,
+  operatorRateLimitDeps as rateLimitDeps,
+} from '../../composition/billing-api';
 import { credit, getBalance, getUsage, setLowBalanceThreshold } from '../../domain/billing/billing';
 import { getPurchase, paymentSettled, startPurchase } from '../../domain/billing/purchases';
 import {
@@ -19,17 +18,6 @@ import { operatorActor } from '../../domain/shared/principal';
 import { createHttpHandler } from '../../http/http-handler';
 import { headerOf, idempotencyKey } from '../../http/request';
 import { BILLING_ROUTES } from '../../http/routes/billing';
-
-const config = loadRuntimeConfig();
-const client = tableClient(config);
-const { deps, payments } = purchaseDeps(client);
-/** The operator's view of a tenant's turn rate limits (the runtime admits turns under them). */
-const rateLimitDeps = {
-  rateLimits: new DynamoRateLimitRepository(client, config.TABLE_NAME),
-  defaults: loadTurnRateLimits(),
-  now: () => new Date(),
-  tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
-};
 
 /** Money moves here and clients retry: without a key a timeout could charge or credit twice. */
 function requiredKey(event: Parameters<typeof idempotencyKey>[0], what: string): string {
@@ -108,9 +96,5 @@ export const handler = createHttpHandler(
       body: await clearTenantRateLimits(rateLimitDeps, params.tenantId),
     }),
   },
-  {
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    users: new DynamoUserRepository(client, config.TABLE_NAME),
-    audit: new DynamoAuditLog(client, config.TABLE_NAME),
-  },
+  billingHttpDeps,
 );

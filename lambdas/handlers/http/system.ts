@@ -1,13 +1,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { loadRuntimeConfig } from '../../composition/environment';
-import { tableClient } from '../../composition/table';
+import { systemDeps, systemHttpDeps } from '../../composition/system';
 import { createHttpHandler } from '../../http/http-handler';
 import { OPENAPI_JSON } from '../../http/openapi.generated';
 import { SYSTEM_ROUTES } from '../../http/routes/system';
 import { logger } from '../../observability';
 
-const config = loadRuntimeConfig();
-const client = tableClient(config);
 let openApi: Record<string, unknown> | undefined;
 
 export const handler = createHttpHandler(
@@ -17,8 +14,8 @@ export const handler = createHttpHandler(
       const started = performance.now();
       try {
         // A point read of a key that never exists: proves the table answers, costs half a read unit.
-        await client.send(
-          new GetCommand({ TableName: config.TABLE_NAME, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
+        await systemDeps.table.send(
+          new GetCommand({ TableName: systemDeps.tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
         );
         return {
           body: { status: 'ok', checks: { table: `ok (${Math.round(performance.now() - started)} ms)` } },
@@ -35,5 +32,5 @@ export const handler = createHttpHandler(
       return { body: { ...openApi, servers: [{ url: server }] } };
     },
   },
-  { maxBodyBytes: config.MAX_BODY_BYTES },
+  systemHttpDeps,
 );

@@ -1,11 +1,4 @@
-import { DynamoAgentRepository } from '../../adapters/dynamodb/agent-repository';
-import { DynamoAuditLog } from '../../adapters/dynamodb/audit-repository';
-import { DynamoLocationRepository } from '../../adapters/dynamodb/location-repository';
-import { DynamoTenantRepository } from '../../adapters/dynamodb/tenant-repository';
-import { DynamoUserRepository } from '../../adapters/dynamodb/user-repository';
-import { loadIdentityConfig, loadRuntimeConfig } from '../../composition/environment';
-import { createIdentityProvider } from '../../composition/identity';
-import { tableClient } from '../../composition/table';
+import { tenancyDeps as deps, tenancyHttpDeps } from '../../composition/tenancy';
 import {
   createLocation,
   deleteLocation,
@@ -17,21 +10,6 @@ import { getOwnTenant, renameTenant } from '../../domain/tenants/tenant';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from '../../domain/tenants/users';
 import { createHttpHandler, etag } from '../../http/http-handler';
 import { TENANCY_ROUTES } from '../../http/routes/tenancy';
-
-const config = loadRuntimeConfig();
-const client = tableClient(config);
-const deps = {
-  tenants: new DynamoTenantRepository(client, config.TABLE_NAME),
-  users: new DynamoUserRepository(client, config.TABLE_NAME),
-  locations: new DynamoLocationRepository(client, config.TABLE_NAME),
-  // Read only, when a location is deleted: the agents placed at it.
-  agents: new DynamoAgentRepository(client, config.TABLE_NAME),
-  identity: createIdentityProvider(loadIdentityConfig(), {
-    client,
-    tableName: config.TABLE_NAME,
-    region: config.AWS_REGION,
-  }),
-};
 
 const withEtag = <T extends { version: number }>(entity: T) => ({ body: entity, headers: etag(entity) });
 
@@ -66,9 +44,5 @@ export const handler = createHttpHandler(
       return {};
     },
   },
-  {
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    users: deps.users,
-    audit: new DynamoAuditLog(client, config.TABLE_NAME),
-  },
+  tenancyHttpDeps,
 );

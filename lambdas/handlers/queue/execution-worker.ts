@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { runtimeDeps } from '../../composition/runtime';
+import { inTenantScope, isTenantId } from '../../composition/tenant-scope';
 import { processQueuedExecution } from '../../domain/runtime/agent-runtime';
 import { logger } from '../../observability';
 
@@ -14,13 +15,15 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     const parsed = messageSchema.safeParse(JSON.parse(record.body));
-    if (!parsed.success) {
+    if (!parsed.success || !isTenantId(parsed.data.tenantId)) {
       logger.error('Dropping a malformed execution message', { messageId: record.messageId });
       continue;
     }
     try {
       logger.appendKeys({ tenantId: parsed.data.tenantId, executionId: parsed.data.executionId });
-      await processQueuedExecution(runtimeDeps, parsed.data.tenantId, parsed.data.executionId);
+      const { tenantId, executionId } = parsed.data;
+      // Each message is one tenant's execution: its credentials, and only its.
+      await inTenantScope(tenantId, () => processQueuedExecution(runtimeDeps, tenantId, executionId));
     } catch (error) {
       logger.error('Execution failed', error as Error);
       batchItemFailures.push({ itemIdentifier: record.messageId });

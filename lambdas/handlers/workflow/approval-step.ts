@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { actionDeps } from '../../composition/actions';
+import { inTenantScope } from '../../composition/tenant-scope';
 import type { ActionDeps } from '../../domain/actions/deps';
 import {
   attachDecisionToken,
@@ -10,6 +11,7 @@ import {
   recordApprovalRequest,
 } from '../../domain/approvals/workflow';
 import { AppError } from '../../domain/shared/errors';
+import { idSchema } from '../../domain/shared/ids';
 import { lazySchema } from '../../domain/shared/zod';
 import { logger } from '../../observability';
 
@@ -21,7 +23,7 @@ import { logger } from '../../observability';
  */
 
 const id = () => z.string().check(z.minLength(1), z.maxLength(64));
-const ids = () => ({ tenantId: id(), approvalId: id(), actionId: id() });
+const ids = () => ({ tenantId: idSchema('tenant'), approvalId: id(), actionId: id() });
 
 export const approvalStepEvent = lazySchema(() =>
   z.discriminatedUnion('step', [
@@ -105,7 +107,8 @@ export function approvalStepHandler(deps: () => ActionDeps) {
     const parsed = parseApprovalStepEvent(event);
     const { step, tenantId, approvalId, actionId } = parsed;
     try {
-      const result = await run(deps(), parsed);
+      // Every step is one tenant's work: its credentials, and only its.
+      const result = await inTenantScope(tenantId, () => run(deps(), parsed));
       // Never the task token: whoever holds it can resume the workflow.
       logger.info('Approval step', { step, tenantId, approvalId, actionId, outcome: result.outcome });
       return result;

@@ -1,5 +1,6 @@
 import { billingDeps } from '../../composition/billing';
 import { type BillingDeps, chargeMonthlyFee } from '../../domain/billing/billing';
+import { UNSCOPED } from '../../domain/shared/scopes';
 import { logger } from '../../observability';
 import {
   asStepError,
@@ -19,7 +20,10 @@ export function chargeMonthlyFeeStep(deps: BillingDeps) {
   return async (event: unknown): Promise<ChargeMonthlyFeeOutput> => {
     const { tenantId, period } = parseStepInput(chargeMonthlyFeeInput(), event, 'ChargeMonthlyFee');
     try {
-      const result = await chargeMonthlyFee(deps, tenantId, period, BILLING_RUN_ACTOR);
+      // One tenant per invocation: its credentials, and only its.
+      const result = await (deps.scopes ?? UNSCOPED).tenant(tenantId, () =>
+        chargeMonthlyFee(deps, tenantId, period, BILLING_RUN_ACTOR),
+      );
       logger.info('Monthly fee', { tenantId, period, outcome: result.outcome });
       if (result.outcome === 'insufficient') {
         const { available, required } = result;

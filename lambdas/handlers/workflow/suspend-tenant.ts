@@ -1,5 +1,6 @@
 import { billingDeps } from '../../composition/billing';
 import { type BillingDeps, suspendTenant } from '../../domain/billing/billing';
+import { UNSCOPED } from '../../domain/shared/scopes';
 import { logger } from '../../observability';
 import {
   asStepError,
@@ -24,8 +25,11 @@ export function suspendTenantStep(deps: BillingDeps) {
       'SuspendTenant',
     );
     try {
-      await suspendTenant(deps, tenantId, UNPAID_MONTHLY_FEE, period);
-      const tenant = await deps.tenants.get(tenantId);
+      // One tenant per invocation: its credentials, and only its.
+      const tenant = await (deps.scopes ?? UNSCOPED).tenant(tenantId, async () => {
+        await suspendTenant(deps, tenantId, UNPAID_MONTHLY_FEE, period);
+        return deps.tenants.get(tenantId);
+      });
       const outcome = tenant?.status === 'suspended' ? 'suspended' : 'charged';
       logger.info('Monthly fee unpaid', { tenantId, period, available, required, outcome });
       return { tenantId, period, outcome };
