@@ -4,6 +4,7 @@ import type { TableClient } from '../adapters/dynamodb/document-client';
 import type { IdentityProvider } from '../domain/tenants/ports';
 import type { IdentityConfig } from './environment';
 import { requireLocalStandIn } from './stand-ins';
+import { inPlatformScope } from './tenant-scope';
 
 /** Picks the identity adapter for this environment: Cognito on AWS, the local issuer in local mode. */
 export function createIdentityProvider(
@@ -19,17 +20,32 @@ export function createIdentityProvider(
   }
   // The local issuer is given by local mode (composition/stand-ins.ts): no deployed function has it.
   if (process.env.IDENTITY_PROVIDER === 'local') {
-    return requireLocalStandIn(
-      'identity',
-      'IDENTITY_PROVIDER=local',
-    )({
-      client: deps.client,
-      tableName: deps.tableName,
-      issuer: config.LOCAL_ISSUER,
-      audience: config.LOCAL_AUDIENCE,
-      signingJwk: config.LOCAL_SIGNING_JWK,
-      tokenTtlSeconds: config.LOCAL_TOKEN_TTL_SECONDS,
-    });
+    // Its users (`LOCALID#<email>`) are platform-level, like Cognito's user pool: every call runs
+    // outside the tenant scope of the request that makes it.
+    return platformLevel(
+      requireLocalStandIn(
+        'identity',
+        'IDENTITY_PROVIDER=local',
+      )({
+        client: deps.client,
+        tableName: deps.tableName,
+        issuer: config.LOCAL_ISSUER,
+        audience: config.LOCAL_AUDIENCE,
+        signingJwk: config.LOCAL_SIGNING_JWK,
+        tokenTtlSeconds: config.LOCAL_TOKEN_TTL_SECONDS,
+      }),
+    );
   }
   throw new Error('The local identity provider is not part of this build');
+}
+
+/** Every method of `provider`, run in the platform scope (its store is no tenant's). */
+function platformLevel(provider: IdentityProvider): IdentityProvider {
+  return new Proxy(provider, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => inPlatformScope(async () => value.apply(target, args));
+    },
+  });
 }

@@ -1,5 +1,6 @@
 import { localOutbox } from '../../lambdas/adapters/local/local-outbox';
 import { billingDeps, localEventBus } from '../../lambdas/composition/billing';
+import { inTenantScope } from '../../lambdas/composition/tenant-scope';
 import { ProviderError } from '../../lambdas/domain/actions/ports';
 import { debit, suspendTenant } from '../../lambdas/domain/billing/billing';
 import { dayOf, periodOf } from '../../lambdas/domain/billing/calendar';
@@ -331,9 +332,12 @@ describe('GET /v1/tokens/usage', () => {
     const tenant = await registerTenant(api, 'Usage');
     await buy(tenant.token, 100, 'seed');
     const deps = billingDeps();
-    await debit(deps, tenant.tenantId, 10, { action: 'whatsappConversation', agentId: 'agt_a' }, 'u1', 'x');
-    await debit(deps, tenant.tenantId, 1, { action: 'sms', agentId: 'agt_a' }, 'u2', 'x');
-    await debit(deps, tenant.tenantId, 1, { action: 'llmCall', agentId: 'agt_b' }, 'u3', 'x');
+    // As the runtime debits: in the tenant's scope.
+    await inTenantScope(tenant.tenantId, async () => {
+      await debit(deps, tenant.tenantId, 10, { action: 'whatsappConversation', agentId: 'agt_a' }, 'u1', 'x');
+      await debit(deps, tenant.tenantId, 1, { action: 'sms', agentId: 'agt_a' }, 'u2', 'x');
+      await debit(deps, tenant.tenantId, 1, { action: 'llmCall', agentId: 'agt_b' }, 'u3', 'x');
+    });
 
     const page = await api.request('GET', '/v1/tokens/usage?limit=2', { token: tenant.token });
     expect(page.status).toBe(200);
@@ -405,7 +409,9 @@ describe('suspension over the API', () => {
   it('shows a suspended tenant, and a top-up that covers the fee reactivates it', async () => {
     const tenant = await registerTenant(api, 'Late payer');
     await buy(tenant.token, 50, 'first');
-    await suspendTenant(billingDeps(), tenant.tenantId, 'monthly_fee_unpaid', periodOf(new Date()));
+    await inTenantScope(tenant.tenantId, () =>
+      suspendTenant(billingDeps(), tenant.tenantId, 'monthly_fee_unpaid', periodOf(new Date())),
+    );
     const suspended = await api.request('GET', '/v1/tokens/balance', { token: tenant.token });
     expect(suspended.body).toMatchObject({ available: 50, tenantStatus: 'suspended' });
     expect((await api.request('GET', '/v1/tenant', { token: tenant.token })).body.status).toBe('suspended');
@@ -432,7 +438,9 @@ describe('PUT /v1/tokens/settings', () => {
     });
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({ available: 150, lowBalanceThreshold: 100 });
-    await debit(billingDeps(), tenant.tenantId, 60, { action: 'call' }, 'threshold-debit', 'test');
+    await inTenantScope(tenant.tenantId, () =>
+      debit(billingDeps(), tenant.tenantId, 60, { action: 'call' }, 'threshold-debit', 'test'),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     const low = localEventBus.recent.filter(
       (event) => event.type === 'balance.low' && event.detail.tenantId === tenant.tenantId,
