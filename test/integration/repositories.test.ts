@@ -134,28 +134,32 @@ describe('agents on DynamoDB Local', () => {
 });
 
 describe('tenants and users on DynamoDB Local', () => {
-  it('claims a slug once: the losing registration writes nothing', async () => {
+  it('claims a slug once (platform-level): the second claim is a 409 naming the field', async () => {
     const first = tenantAndOwnerWithSlug('unique-slug');
     const second = tenantAndOwnerWithSlug('unique-slug');
     const outcomes = await Promise.allSettled([
-      tenants.createWithOwner(first.tenant, first.owner),
-      tenants.createWithOwner(second.tenant, second.owner),
+      tenants.claimSlug('unique-slug', first.tenant.id),
+      tenants.claimSlug('unique-slug', second.tenant.id),
     ]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-    const loser = outcomes[0]?.status === 'rejected' ? first : second;
-    expect((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(
-      ConflictError,
-    );
-    expect(await tenants.get(loser.tenant.id)).toBeUndefined();
-    expect(await users.get(loser.tenant.id, loser.owner.id)).toBeUndefined();
+    const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(ConflictError);
+    expect(refused.reason).toMatchObject({ details: { field: 'body.tenant.slug' } });
   });
 
-  it('undoes a registration completely, releasing the slug', async () => {
+  it('undoes a registration completely, and releases a slug only for the tenant holding it', async () => {
     const { tenant, owner } = tenantAndOwnerWithSlug('undo-me');
+    await tenants.claimSlug(tenant.slug, tenant.id);
     await tenants.createWithOwner(tenant, owner);
+    await tenants.releaseSlug(tenant.slug, newId('tenant'));
+    const thief = tenantAndOwnerWithSlug('undo-me');
+    await expect(tenants.claimSlug('undo-me', thief.tenant.id)).rejects.toBeInstanceOf(ConflictError);
     await tenants.deleteRegistration(tenant, owner.id);
+    await tenants.releaseSlug(tenant.slug, tenant.id);
     expect(await tenants.get(tenant.id)).toBeUndefined();
+    expect(await users.get(tenant.id, owner.id)).toBeUndefined();
     const again = tenantAndOwnerWithSlug('undo-me');
+    await expect(tenants.claimSlug('undo-me', again.tenant.id)).resolves.toBeUndefined();
     await expect(tenants.createWithOwner(again.tenant, again.owner)).resolves.toBeUndefined();
   });
 

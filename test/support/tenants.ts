@@ -38,6 +38,7 @@ export function tenantAndOwner(name = 'Tenant', slug?: string): { tenant: Tenant
 /** Stores a registered tenant (tenant item, slug claim, owner) and returns its owner as a principal. */
 export async function seedTenant(tenants: DynamoTenantRepository, name = 'Tenant'): Promise<Principal> {
   const { tenant, owner } = tenantAndOwner(name);
+  await tenants.claimSlug(tenant.slug, tenant.id);
   await tenants.createWithOwner(tenant, owner);
   return { tenantId: tenant.id, userId: owner.id, role: 'owner' };
 }
