@@ -4,6 +4,7 @@ import { DynamoTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-r
 import { localOutbox } from '../../lambdas/adapters/local/local-outbox';
 import { actionDeps } from '../../lambdas/composition/actions';
 import { billingDeps, localEventBus } from '../../lambdas/composition/billing';
+import { inTenantScope } from '../../lambdas/composition/tenant-scope';
 import type { ActionDeps } from '../../lambdas/domain/actions/deps';
 import type { ActionRecord } from '../../lambdas/domain/actions/model';
 import { ProviderError } from '../../lambdas/domain/actions/ports';
@@ -85,8 +86,18 @@ beforeAll(async () => {
   );
   await runLifecycleCommand(agentDeps, owner, agent.id, 'start');
   agentId = agent.id;
-  await credit(billingDeps(), owner.tenantId, FUNDED, { type: 'grant' }, `seed-${owner.tenantId}`, ACTOR);
+  await inTenantScope(owner.tenantId, () =>
+    credit(billingDeps(), owner.tenantId, FUNDED, { type: 'grant' }, `seed-${owner.tenantId}`, ACTOR),
+  );
 }, 60_000);
+
+/**
+ * Each test acts as the tenant's own code does (seeding actions, reading balances): in the
+ * owner's tenant scope. The workflow's steps set their own scope, as on AWS.
+ */
+function ownerIt(name: string, test: () => Promise<unknown>, timeout?: number): void {
+  it(name, () => inTenantScope(owner.tenantId, test) as Promise<void>, timeout);
+}
 
 beforeEach(() => {
   localOutbox.clear();
@@ -176,7 +187,7 @@ const auditTypes = async (using: ActionDeps, actionId: string) =>
   (await using.audit.list(owner.tenantId, { actionId, limit: 50 })).items.map((e) => e.type).sort();
 
 describe('the approval workflow (local Step Functions on DynamoDB Local)', () => {
-  it('approve: records, notifies, waits, then executes the action and settles its tokens', async () => {
+  ownerIt('approve: records, notifies, waits, then executes the action and settles its tokens', async () => {
     const before = await available();
     const { action, approval } = await seedApproval();
     const { executionId } = await workflow.start({
@@ -216,7 +227,7 @@ describe('the approval workflow (local Step Functions on DynamoDB Local)', () =>
     await expectLedgerBalances();
   });
 
-  it('reject: closes the action as rejected and releases its tokens; nothing is sent', async () => {
+  ownerIt('reject: closes the action as rejected and releases its tokens; nothing is sent', async () => {
     const before = await available();
     const { action, approval } = await seedApproval();
     const { executionId } = await workflow.start({
@@ -240,7 +251,7 @@ describe('the approval workflow (local Step Functions on DynamoDB Local)', () =>
     await expectLedgerBalances();
   });
 
-  it('timeout: expires the approval, closes the action as expired and releases its tokens', async () => {
+  ownerIt('timeout: expires the approval, closes the action as expired and releases its tokens', async () => {
     const before = await available();
     const { action, approval } = await seedApproval(fastDeps);
     const { executionId } = await fastTimeout.start({
@@ -272,93 +283,105 @@ describe('the approval workflow (local Step Functions on DynamoDB Local)', () =>
     await expectLedgerBalances();
   });
 
-  it('check-in: the wait checks the approval each HeartbeatSeconds and expires it at its own expiresAt', async () => {
-    const before = await available();
-    // Five seconds: the request and the notification must be done, and a check-in have come, before
-    // it expires; on a loaded machine (npm test's two workers share one DynamoDB Local) two were
-    // not always enough.
-    const { action, approval } = await seedApproval(checkingDeps, 5000);
-    const { executionId } = await checkingIn.start({
-      tenantId: owner.tenantId,
-      approvalId: approval.id,
-      actionId: action.id,
-    });
-    const firstToken = await waitForToken(approval, checkingDeps);
-    await checkingIn.idle();
-    expect(checkingIn.describe(executionId)).toMatchObject({
-      status: 'SUCCEEDED',
-      output: { decision: { outcome: 'expired' }, result: { outcome: 'expired' } },
-    });
-    // It waited again after each check-in, with a new token each time.
-    expect(await checkingDeps.approvals.taskToken(owner.tenantId, approval.id)).not.toBe(firstToken);
-    expect(await checkingDeps.actions.get(owner.tenantId, action.id)).toMatchObject({ status: 'expired' });
-    expect(await available()).toBe(before);
-    await expectLedgerBalances();
-  });
+  ownerIt(
+    'check-in: the wait checks the approval each HeartbeatSeconds and expires it at its own expiresAt',
+    async () => {
+      const before = await available();
+      // Five seconds: the request and the notification must be done, and a check-in have come, before
+      // it expires; on a loaded machine (npm test's two workers share one DynamoDB Local) two were
+      // not always enough.
+      const { action, approval } = await seedApproval(checkingDeps, 5000);
+      const { executionId } = await checkingIn.start({
+        tenantId: owner.tenantId,
+        approvalId: approval.id,
+        actionId: action.id,
+      });
+      const firstToken = await waitForToken(approval, checkingDeps);
+      await checkingIn.idle();
+      expect(checkingIn.describe(executionId)).toMatchObject({
+        status: 'SUCCEEDED',
+        output: { decision: { outcome: 'expired' }, result: { outcome: 'expired' } },
+      });
+      // It waited again after each check-in, with a new token each time.
+      expect(await checkingDeps.approvals.taskToken(owner.tenantId, approval.id)).not.toBe(firstToken);
+      expect(await checkingDeps.actions.get(owner.tenantId, action.id)).toMatchObject({ status: 'expired' });
+      expect(await available()).toBe(before);
+      await expectLedgerBalances();
+    },
+  );
 
-  it('a decision after expiresAt is refused, even before the check-in expires the approval', async () => {
-    const { approval } = await seedApproval(deps, -1000);
-    await expect(decideApproval(deps, owner, approval.id, 'approved', undefined)).rejects.toMatchObject({
-      statusCode: 409,
-      details: { status: 'expired' },
-    });
-    expect(await deps.approvals.get(owner.tenantId, approval.id)).toMatchObject({ status: 'pending' });
-  });
+  ownerIt(
+    'a decision after expiresAt is refused, even before the check-in expires the approval',
+    async () => {
+      const { approval } = await seedApproval(deps, -1000);
+      await expect(decideApproval(deps, owner, approval.id, 'approved', undefined)).rejects.toMatchObject({
+        statusCode: 409,
+        details: { status: 'expired' },
+      });
+      expect(await deps.approvals.get(owner.tenantId, approval.id)).toMatchObject({ status: 'pending' });
+    },
+  );
 
-  it('executor failure: a provider that fails marks the action failed and releases its tokens', async () => {
-    const before = await available();
-    const { action, approval } = await seedApproval();
-    const { executionId } = await workflow.start({
-      tenantId: owner.tenantId,
-      approvalId: approval.id,
-      actionId: action.id,
-    });
-    await waitForToken(approval);
-    localOutbox.failNext(
-      'sms',
-      new ProviderError('twilio', false, 'The number is not a mobile number', '21614'),
-    );
+  ownerIt(
+    'executor failure: a provider that fails marks the action failed and releases its tokens',
+    async () => {
+      const before = await available();
+      const { action, approval } = await seedApproval();
+      const { executionId } = await workflow.start({
+        tenantId: owner.tenantId,
+        approvalId: approval.id,
+        actionId: action.id,
+      });
+      await waitForToken(approval);
+      localOutbox.failNext(
+        'sms',
+        new ProviderError('twilio', false, 'The number is not a mobile number', '21614'),
+      );
 
-    await decideApproval(deps, owner, approval.id, 'approved', undefined);
-    await workflow.idle();
+      await decideApproval(deps, owner, approval.id, 'approved', undefined);
+      await workflow.idle();
 
-    expect(workflow.describe(executionId)).toMatchObject({
-      status: 'SUCCEEDED',
-      output: { result: { outcome: 'failed' } },
-    });
-    expect(await deps.actions.get(owner.tenantId, action.id)).toMatchObject({
-      status: 'failed',
-      error: { code: 'PROVIDER_REJECTED' },
-    });
-    expect(localOutbox.list(owner.tenantId, { limit: 10, kind: 'sms' }).items).toEqual([]);
-    expect(await available()).toBe(before);
-    expect(localEventBus.recent.map((e) => e.type)).toContain('action.failed');
-    await expectLedgerBalances();
-  });
+      expect(workflow.describe(executionId)).toMatchObject({
+        status: 'SUCCEEDED',
+        output: { result: { outcome: 'failed' } },
+      });
+      expect(await deps.actions.get(owner.tenantId, action.id)).toMatchObject({
+        status: 'failed',
+        error: { code: 'PROVIDER_REJECTED' },
+      });
+      expect(localOutbox.list(owner.tenantId, { limit: 10, kind: 'sms' }).items).toEqual([]);
+      expect(await available()).toBe(before);
+      expect(localEventBus.recent.map((e) => e.type)).toContain('action.failed');
+      await expectLedgerBalances();
+    },
+  );
 
-  it('decided before the wait (an emergency stop): the wait step resumes at once and the action is cancelled', async () => {
-    const before = await available();
-    const { action, approval } = await seedApproval();
-    await deps.approvals.decide(owner.tenantId, approval.id, 'cancelled', {
-      userId: owner.userId,
-      at: new Date().toISOString(),
-    });
-    const { executionId } = await workflow.start({
-      tenantId: owner.tenantId,
-      approvalId: approval.id,
-      actionId: action.id,
-    });
-    await workflow.idle();
-    expect(workflow.describe(executionId)).toMatchObject({
-      status: 'SUCCEEDED',
-      output: { decision: { outcome: 'cancelled' }, result: { outcome: 'cancelled' } },
-    });
-    expect(await deps.actions.get(owner.tenantId, action.id)).toMatchObject({ status: 'cancelled' });
-    expect(await available()).toBe(before);
-    await expectLedgerBalances();
-  });
+  ownerIt(
+    'decided before the wait (an emergency stop): the wait step resumes at once and the action is cancelled',
+    async () => {
+      const before = await available();
+      const { action, approval } = await seedApproval();
+      await deps.approvals.decide(owner.tenantId, approval.id, 'cancelled', {
+        userId: owner.userId,
+        at: new Date().toISOString(),
+      });
+      const { executionId } = await workflow.start({
+        tenantId: owner.tenantId,
+        approvalId: approval.id,
+        actionId: action.id,
+      });
+      await workflow.idle();
+      expect(workflow.describe(executionId)).toMatchObject({
+        status: 'SUCCEEDED',
+        output: { decision: { outcome: 'cancelled' }, result: { outcome: 'cancelled' } },
+      });
+      expect(await deps.actions.get(owner.tenantId, action.id)).toMatchObject({ status: 'cancelled' });
+      expect(await available()).toBe(before);
+      await expectLedgerBalances();
+    },
+  );
 
-  it('starts one workflow per approval, however often it is started', async () => {
+  ownerIt('starts one workflow per approval, however often it is started', async () => {
     const { action, approval } = await seedApproval();
     const input = { tenantId: owner.tenantId, approvalId: approval.id, actionId: action.id };
     const [first, second] = await Promise.all([workflow.start(input), workflow.start(input)]);

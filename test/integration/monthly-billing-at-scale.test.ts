@@ -1,4 +1,5 @@
 import { billingDeps } from '../../lambdas/composition/billing';
+import { inTenantScope } from '../../lambdas/composition/tenant-scope';
 import { credit } from '../../lambdas/domain/billing/billing';
 import { DEFAULT_COST_TABLE } from '../../lambdas/domain/billing/costs';
 import type { BillingRunTally } from '../../lambdas/handlers/workflow/billing-run';
@@ -59,16 +60,18 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
 /** Every tenant's available balance, by id. */
 /** The tenant's fee entries for the period; its ledger adds up to its balance. */
 async function feesOf(tenantId: string, period: string) {
-  const entries = await ledgerOf(billingDeps().billing, tenantId);
+  const entries = await inTenantScope(tenantId, () => ledgerOf(billingDeps().billing, tenantId));
   const sum = entries.reduce((total, entry) => total + entry.amount, 0);
-  expect(sum).toBe((await billingDeps().billing.getBalance(tenantId))?.available);
+  expect(sum).toBe(
+    (await inTenantScope(tenantId, () => billingDeps().billing.getBalance(tenantId)))?.available,
+  );
   return entries.filter((e) => e.type === 'monthly_fee' && e.period === period);
 }
 
 async function balances(ids: readonly string[]): Promise<Map<string, number>> {
   const byId = new Map<string, number>();
   await inParallel(ids, 8, async (id) => {
-    byId.set(id, (await billingDeps().billing.getBalance(id))?.available ?? 0);
+    byId.set(id, (await inTenantScope(id, () => billingDeps().billing.getBalance(id)))?.available ?? 0);
   });
   return byId;
 }
@@ -114,7 +117,9 @@ beforeAll(async () => {
   // Eight at a time: more does not go faster on two cores, and keeps the other worker's tests waiting.
   await timed('fund tenants (credit, 8 at a time)', () =>
     inParallel(funded, 8, (id) =>
-      credit(billingDeps(), id, FUNDED_WITH, { type: 'grant' }, `seed-${id}`, 'test:at-scale'),
+      inTenantScope(id, () =>
+        credit(billingDeps(), id, FUNDED_WITH, { type: 'grant' }, `seed-${id}`, 'test:at-scale'),
+      ),
     ),
   );
 
@@ -159,7 +164,9 @@ describe(`the monthly billing run over ${TENANTS} tenants (DynamoDB Local)`, () 
     const after = await balances(tenantIds);
     for (const id of funded) expect(after.get(id)).toBe(FUNDED_WITH - FEE);
     for (const id of unfunded) expect(after.get(id)).toBe(0);
-    for (const id of unfunded) expect((await billingDeps().tenants.get(id))?.status).toBe('suspended');
+    for (const id of unfunded) {
+      expect((await inTenantScope(id, () => billingDeps().tenants.get(id)))?.status).toBe('suspended');
+    }
     // The ledger of a sample: one fee entry for the period, summing to the balance.
     for (const id of funded.filter((_, i) => i % 250 === 0)) {
       expect(await feesOf(id, PERIOD)).toHaveLength(1);

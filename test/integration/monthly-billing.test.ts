@@ -2,6 +2,7 @@ import { DynamoAgentRepository } from '../../lambdas/adapters/dynamodb/agent-rep
 import { DynamoLocationRepository } from '../../lambdas/adapters/dynamodb/location-repository';
 import { DynamoTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
 import { billingDeps, localEventBus } from '../../lambdas/composition/billing';
+import { inTenantScope } from '../../lambdas/composition/tenant-scope';
 import { createAgent, runLifecycleCommand } from '../../lambdas/domain/agents/agents';
 import { agentCreateBody } from '../../lambdas/domain/agents/schemas';
 import { credit, suspendTenant } from '../../lambdas/domain/billing/billing';
@@ -53,7 +54,9 @@ const registerTenant = (): Promise<Principal> => seedTenant(tenantRepository, 'B
 async function seed(tokens: number, agents = 0): Promise<Seeded> {
   const actor = await registerTenant();
   if (tokens > 0) {
-    await credit(billingDeps(), actor.tenantId, tokens, { type: 'grant' }, `seed-${actor.tenantId}`, ACTOR);
+    await inTenantScope(actor.tenantId, () =>
+      credit(billingDeps(), actor.tenantId, tokens, { type: 'grant' }, `seed-${actor.tenantId}`, ACTOR),
+    );
   }
   const agentIds: string[] = [];
   for (let i = 0; i < agents; i++) {
@@ -80,10 +83,10 @@ async function ledgerOf(tenantId: string): Promise<LedgerEntry[]> {
   const entries: LedgerEntry[] = [];
   let cursor: string | undefined;
   do {
-    const page = await billingDeps().billing.listLedger(tenantId, days, {
-      limit: 100,
-      ...(cursor ? { cursor } : {}),
-    });
+    const from = cursor;
+    const page = await inTenantScope(tenantId, () =>
+      billingDeps().billing.listLedger(tenantId, days, { limit: 100, ...(from ? { cursor: from } : {}) }),
+    );
     entries.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
@@ -94,7 +97,7 @@ const feesOf = async (tenantId: string, period: string) =>
   (await ledgerOf(tenantId)).filter((e) => e.type === 'monthly_fee' && e.period === period);
 
 async function available(tenantId: string): Promise<number> {
-  return (await billingDeps().billing.getBalance(tenantId))?.available ?? 0;
+  return (await inTenantScope(tenantId, () => billingDeps().billing.getBalance(tenantId)))?.available ?? 0;
 }
 
 /** Every ledger entry of the tenant adds up to its balance. */
@@ -142,7 +145,8 @@ beforeAll(async () => {
   for (const tokens of [1000, 1000, 450, FEE, 5000]) payers.push(await seed(tokens));
   nonPayers = [await seed(50, 2), await seed(0, 2)];
   suspendedBefore = await seed(10, 1);
-  await suspendTenant(billingDeps(), suspendedBefore.actor.tenantId, 'manual_review');
+  const suspended = suspendedBefore.actor.tenantId;
+  await inTenantScope(suspended, () => suspendTenant(billingDeps(), suspended, 'manual_review'));
 }, 60_000);
 
 beforeEach(() => {

@@ -29,7 +29,11 @@ describe('TenantRoleCredentials', () => {
   it('assumes the role with the tenant as session tag, and caches until 5 minutes before expiry', async () => {
     const clock = { now: Date.UTC(2026, 0, 1) };
     const { sts, calls } = fakeSts(clock);
-    const roles = new TenantRoleCredentials(sts, { roleArn: ROLE, sessionTag: 'tenant', now: () => clock.now });
+    const roles = new TenantRoleCredentials(sts, {
+      roleArn: ROLE,
+      sessionTag: 'tenant',
+      now: () => clock.now,
+    });
 
     const first = await roles.get('ten_A1');
     expect(calls).toEqual([
@@ -53,7 +57,11 @@ describe('TenantRoleCredentials', () => {
   it('has concurrent first calls for one tenant share one AssumeRole, and keeps tenants apart', async () => {
     const clock = { now: Date.now() };
     const { sts, calls } = fakeSts(clock, { delayMs: 20 });
-    const roles = new TenantRoleCredentials(sts, { roleArn: ROLE, sessionTag: 'tenant', now: () => clock.now });
+    const roles = new TenantRoleCredentials(sts, {
+      roleArn: ROLE,
+      sessionTag: 'tenant',
+      now: () => clock.now,
+    });
 
     const results = await Promise.all([
       roles.get('ten_A1'),

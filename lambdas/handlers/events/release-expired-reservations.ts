@@ -1,4 +1,5 @@
 import { billingDeps } from '../../composition/billing';
+import { inPlatformScope } from '../../composition/tenant-scope';
 import { releaseExpiredReservations } from '../../domain/billing/billing';
 import { logger } from '../../observability';
 
@@ -10,7 +11,8 @@ import { logger } from '../../observability';
  * so the next run picks up the rest; a failure is thrown so the schedule's retry and alarms see it.
  */
 export async function handler() {
-  const result = await releaseExpiredReservations(billingDeps(), new Date());
+  // Platform-level (the held-reservation index); each release enters its tenant's scope.
+  const result = await inPlatformScope(() => releaseExpiredReservations(billingDeps(), new Date()));
   logger.info('Expired reservations swept', { ...result });
   if (result.failed > 0) throw new Error(`${result.failed} expired reservation(s) could not be released`);
   return result;

@@ -1,4 +1,5 @@
 import { listTenantsDeps } from '../../composition/billing-run';
+import { inPlatformScope } from '../../composition/tenant-scope';
 import { listTenantsStep } from './billing-run';
 
 /**
@@ -8,4 +9,6 @@ import { listTenantsStep } from './billing-run';
  * a new execution. Both maxima keep every execution's history under Step Functions' 25,000 events.
  * Platform-level: the listing names no tenant; each tenant is charged in its own scope by the next steps.
  */
-export const handler = listTenantsStep(listTenantsDeps);
+const step = listTenantsStep(listTenantsDeps);
+
+export const handler = (event: unknown) => inPlatformScope(() => step(event));
