@@ -301,18 +301,31 @@ export function conditionHolds(
   });
 }
 
-// Placeholders: the conditions do not depend on the resources.
-const TENANT_ITEMS_CONDITION = tenantAccessStatements({
-  tableArn: 'table',
-  indexArn: 'table/index/*',
-  secretArnPrefix: 'secret',
-}).find((statement) => statement.Sid === 'TenantItems')?.Condition;
+// Placeholders: the conditions do not depend on the resources. Built on first use, so a Lambda
+// bundle that takes only TENANT_SESSION_TAG from this file (composition/tenant-clients.ts) drops
+// the rest, local-only key prefixes included.
+let conditions:
+  | {
+      readonly tenantItems: PolicyStatementJson['Condition'];
+      readonly platform: PolicyStatementJson['Condition'];
+    }
+  | undefined;
 
-const PLATFORM_CONDITION = leadingKeysCondition(
-  platformKeyPatterns([
-    ...new Set([...Object.values(PLATFORM_KEY_PREFIXES).flat(), ...LOCAL_ONLY_KEY_PREFIXES]),
-  ]),
-);
+function evaluatedConditions() {
+  conditions ??= {
+    tenantItems: tenantAccessStatements({
+      tableArn: 'table',
+      indexArn: 'table/index/*',
+      secretArnPrefix: 'secret',
+    }).find((statement) => statement.Sid === 'TenantItems')?.Condition,
+    platform: leadingKeysCondition(
+      platformKeyPatterns([
+        ...new Set([...Object.values(PLATFORM_KEY_PREFIXES).flat(), ...LOCAL_ONLY_KEY_PREFIXES]),
+      ]),
+    ),
+  };
+  return conditions;
+}
 
 /**
  * May a request naming `leadingKeys` be made with tenant `tenantId`'s credentials (the deployed
@@ -321,8 +334,9 @@ const PLATFORM_CONDITION = leadingKeysCondition(
  * An empty key set (a Scan) is never allowed.
  */
 export function leadingKeysAllowed(tenantId: string | undefined, leadingKeys: readonly string[]): boolean {
-  if (tenantId === undefined) return conditionHolds(PLATFORM_CONDITION, { principalTags: {}, leadingKeys });
-  return conditionHolds(TENANT_ITEMS_CONDITION, {
+  const { tenantItems, platform } = evaluatedConditions();
+  if (tenantId === undefined) return conditionHolds(platform, { principalTags: {}, leadingKeys });
+  return conditionHolds(tenantItems, {
     principalTags: { [TENANT_SESSION_TAG]: tenantId },
     leadingKeys,
   });
