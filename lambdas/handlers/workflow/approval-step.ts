@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { actionDeps } from '../../composition/actions';
-import { inTenantScope } from '../../composition/tenant-scope';
+import { inTenantScope, isTenantId } from '../../composition/tenant-scope';
 import type { ActionDeps } from '../../domain/actions/deps';
 import {
   attachDecisionToken,
@@ -11,7 +11,6 @@ import {
   recordApprovalRequest,
 } from '../../domain/approvals/workflow';
 import { AppError } from '../../domain/shared/errors';
-import { idSchema } from '../../domain/shared/ids';
 import { lazySchema } from '../../domain/shared/zod';
 import { logger } from '../../observability';
 
@@ -23,7 +22,8 @@ import { logger } from '../../observability';
  */
 
 const id = () => z.string().check(z.minLength(1), z.maxLength(64));
-const ids = () => ({ tenantId: idSchema('tenant'), approvalId: id(), actionId: id() });
+const tenantId = () => id().check(z.refine(isTenantId, 'must be a tenant id'));
+const ids = () => ({ tenantId: tenantId(), approvalId: id(), actionId: id() });
 
 export const approvalStepEvent = lazySchema(() =>
   z.discriminatedUnion('step', [
