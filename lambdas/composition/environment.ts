@@ -32,6 +32,7 @@ const ENVIRONMENT = {
   [ENV.AWS_REGION]: () => z._default(nonEmpty(), 'us-east-1'),
   [ENV.STAGE]: () => z._default(nonEmpty(), 'local'),
   [ENV.CURSOR_KEY_SECRET_ARN]: () => z.optional(nonEmpty()),
+  [ENV.TENANT_ACCESS_ROLE_ARN]: () => z.optional(nonEmpty()),
   // Read by Powertools itself (observability.ts names the service when it is unset).
   [ENV.POWERTOOLS_SERVICE_NAME]: () => z.optional(nonEmpty()),
   [ENV.POWERTOOLS_METRICS_NAMESPACE]: () => z.optional(nonEmpty()),

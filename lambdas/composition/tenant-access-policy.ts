@@ -119,6 +119,8 @@ export function tenantAccessStatements(resources: {
 export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> = {
   /** Registration claims (and on failure releases) the global slug. */
   auth: ['SLUG#'],
+  /** The health check's point read of a key that never exists. */
+  system: ['HEALTH'],
   /** Configuring an agent's channel claims / releases the global (channel, address) route. */
   agents: ['CHADDR#'],
   /** The payment webhook's payment → purchase lookup (and its write when a purchase starts). */
@@ -299,19 +301,6 @@ export function conditionHolds(
   });
 }
 
-// Placeholders: the conditions do not depend on the resources.
-const TENANT_ITEMS_CONDITION = tenantAccessStatements({
-  tableArn: 'table',
-  indexArn: 'table/index/*',
-  secretArnPrefix: 'secret',
-}).find((statement) => statement.Sid === 'TenantItems')?.Condition;
-
-const PLATFORM_CONDITION = leadingKeysCondition(
-  platformKeyPatterns([
-    ...new Set([...Object.values(PLATFORM_KEY_PREFIXES).flat(), ...LOCAL_ONLY_KEY_PREFIXES]),
-  ]),
-);
-
 /**
  * May a request naming `leadingKeys` be made with tenant `tenantId`'s credentials (the deployed
  * tenant-access condition, with the tenant as session tag), or, when `tenantId` is undefined, with
@@ -319,9 +308,34 @@ const PLATFORM_CONDITION = leadingKeysCondition(
  * An empty key set (a Scan) is never allowed.
  */
 export function leadingKeysAllowed(tenantId: string | undefined, leadingKeys: readonly string[]): boolean {
-  if (tenantId === undefined) return conditionHolds(PLATFORM_CONDITION, { principalTags: {}, leadingKeys });
-  return conditionHolds(TENANT_ITEMS_CONDITION, {
+  if (tenantId === undefined) return conditionHolds(platformCondition(), { principalTags: {}, leadingKeys });
+  return conditionHolds(tenantItemsCondition(), {
     principalTags: { [TENANT_SESSION_TAG]: tenantId },
     leadingKeys,
   });
+}
+
+// Built on first use, not at module load: a bundle that imports only the constants above leaves
+// the evaluator (and the local-only key names) out.
+let tenantItems: PolicyStatementJson['Condition'];
+let platform: PolicyStatementJson['Condition'];
+
+function tenantItemsCondition(): PolicyStatementJson['Condition'] {
+  // Placeholder resources: the conditions do not depend on them.
+  tenantItems ??= tenantAccessStatements({
+    tableArn: 'table',
+    indexArn: 'index',
+    secretArnPrefix: 'secret',
+  }).find((statement) => statement.Sid === 'TenantItems')?.Condition;
+  if (!tenantItems) throw new Error('The tenant-access statements lost their item condition');
+  return tenantItems;
+}
+
+function platformCondition(): PolicyStatementJson['Condition'] {
+  platform ??= leadingKeysCondition(
+    platformKeyPatterns([
+      ...new Set([...Object.values(PLATFORM_KEY_PREFIXES).flat(), ...LOCAL_ONLY_KEY_PREFIXES]),
+    ]),
+  );
+  return platform;
 }

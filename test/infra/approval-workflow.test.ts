@@ -15,6 +15,7 @@ import type { EnvironmentConfig } from '../../lib/config';
 import { APPROVAL_STEP_TIMEOUT, ApprovalWorkflow } from '../../lib/constructs/approval-workflow';
 import { DataTable } from '../../lib/constructs/data-table';
 import { PlatformHttpApi } from '../../lib/constructs/http-api';
+import { TenantAccess } from '../../lib/constructs/tenant-access';
 import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 import { buildPlatform, logicalIdOf, type PlatformFixture, REPO_ROOT } from './platform-fixture';
 
@@ -327,7 +328,8 @@ describe('the HTTP_LAMBDAS approvalWorkflow and outbound flags', () => {
       deletionProtection: false,
     });
     const eventBus = new EventBus(stack, 'Bus');
-    const approvals = new ApprovalWorkflow(stack, 'Approvals', { config, data, eventBus });
+    const tenantAccess = new TenantAccess(stack, 'TenantAccess', { stageName: config.stageName, data });
+    const approvals = new ApprovalWorkflow(stack, 'Approvals', { config, data, eventBus, tenantAccess });
     const build = () =>
       new PlatformHttpApi(stack, 'Http', {
         config,
@@ -337,6 +339,7 @@ describe('the HTTP_LAMBDAS approvalWorkflow and outbound flags', () => {
         issuerUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abcdefghi',
         executionQueue: Queue.fromQueueArn(stack, 'Queue', 'arn:aws:sqs:eu-west-1:123456789012:executions'),
         eventBus,
+        tenantAccess,
         ...(withWorkflow ? { approvalWorkflow: approvals } : {}),
       });
     return { build, stack, approvals };
