@@ -105,6 +105,8 @@ export function tenantAccessStatements(resources: {
       Effect: 'Allow',
       Action: [...TABLE_KEY_ACTIONS],
       Resource: [resources.tableKeyArn],
+      // Only as DynamoDB uses it on the session's behalf, never to decrypt anything directly.
+      Condition: { StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } },
     });
   }
   return statements;

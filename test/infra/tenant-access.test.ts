@@ -160,6 +160,9 @@ describe.each(['dev', 'prod'])('tenant-scoped credentials (%s)', (envName) => {
       expect(actionsOf(secrets[0] as Statement).filter((a) => /List|Policy|\*/.test(a))).toEqual([]);
       const kms = tenantRoleStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
       const { stateful } = fixture;
+      expect(kms.map((s) => s.Condition)).toEqual([
+        { StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } },
+      ]);
       expect(kms.map((s) => s.Resource)).toEqual([
         { 'Fn::GetAtt': [logicalIdOf(stateful, stateful.data.encryptionKey), 'Arn'] },
       ]);
