@@ -99,6 +99,7 @@ const MEASURED_LAMBDAS: Record<string, { readonly entry: string; readonly sdkCli
       '@aws-sdk/lib-dynamodb',
       '@aws-sdk/client-eventbridge',
       '@aws-sdk/client-sfn',
+      '@aws-sdk/client-sts',
     ],
   },
 };

@@ -11,10 +11,12 @@ export const HTTP_LAMBDAS = {
     description: 'Tenant registration and login',
     table: 'readWrite',
     identity: true,
+    tenantAccess: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
       '@aws-sdk/client-cognito-identity-provider',
+      '@aws-sdk/client-sts',
     ],
   },
   tenancy: {
@@ -22,10 +24,12 @@ export const HTTP_LAMBDAS = {
     description: 'Tenant profile, users, roles and locations',
     table: 'readWrite',
     identity: true,
+    tenantAccess: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
       '@aws-sdk/client-cognito-identity-provider',
+      '@aws-sdk/client-sts',
     ],
   },
   agents: {
@@ -33,13 +37,16 @@ export const HTTP_LAMBDAS = {
     description: 'Agents: configuration, lifecycle, versions and stats',
     table: 'readWrite',
     identity: false,
-    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
+    tenantAccess: true,
+    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sts'],
   },
   system: {
     entry: 'lambdas/handlers/http/system.ts',
     description: 'Health and the OpenAPI document',
     table: 'read',
     identity: false,
+    // Health and the API description: platform-level only (the health check's `HEALTH` key).
+    tenantAccess: false,
     sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
   },
   memory: {
@@ -48,7 +55,13 @@ export const HTTP_LAMBDAS = {
     table: 'readWrite',
     identity: false,
     bedrock: true,
-    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-bedrock-runtime'],
+    tenantAccess: true,
+    sdkClients: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-bedrock-runtime',
+      '@aws-sdk/client-sts',
+    ],
   },
   runtime: {
     entry: 'lambdas/handlers/http/runtime.ts',
@@ -65,6 +78,7 @@ export const HTTP_LAMBDAS = {
     // Chat, process and execute are admitted by the turn rate limits (TURN_RATE_LIMITS).
     turnRateLimits: true,
     outbound: true,
+    tenantAccess: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
@@ -72,6 +86,7 @@ export const HTTP_LAMBDAS = {
       '@aws-sdk/client-sqs',
       '@aws-sdk/client-eventbridge',
       '@aws-sdk/client-sfn',
+      '@aws-sdk/client-sts',
     ],
   },
   billing: {
@@ -84,7 +99,13 @@ export const HTTP_LAMBDAS = {
     payments: true,
     // The operator's rate-limit routes show the environment's defaults beside a tenant's own.
     turnRateLimits: true,
-    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-eventbridge'],
+    tenantAccess: true,
+    sdkClients: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-eventbridge',
+      '@aws-sdk/client-sts',
+    ],
   },
   actions: {
     entry: 'lambdas/handlers/http/actions.ts',
@@ -95,11 +116,13 @@ export const HTTP_LAMBDAS = {
     // Confirming a suggestion runs it; deciding an approval resumes its workflow.
     approvalWorkflow: true,
     outbound: true,
+    tenantAccess: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
       '@aws-sdk/client-eventbridge',
       '@aws-sdk/client-sfn',
+      '@aws-sdk/client-sts',
     ],
   },
 } as const satisfies Record<
@@ -131,6 +154,12 @@ export const HTTP_LAMBDAS = {
     turnRateLimits?: boolean;
     /** Token purchases: the platform's Stripe secret (read only) and PAYMENTS_PROVIDER / TOKEN_PRICE. */
     payments?: boolean;
+    /**
+     * Serves tenants: TENANT_ACCESS_ROLE_ARN and `sts:AssumeRole` + `sts:TagSession` on the
+     * tenant-access role only (then `@aws-sdk/client-sts` is in `sdkClients`). Its own role
+     * reaches only its platform-level keys (PLATFORM_KEY_PREFIXES).
+     */
+    tenantAccess: boolean;
     sdkClients: readonly string[];
   }
 >;

@@ -105,6 +105,8 @@ export function tenantAccessStatements(resources: {
       Effect: 'Allow',
       Action: [...TABLE_KEY_ACTIONS],
       Resource: [resources.tableKeyArn],
+      // Only as DynamoDB uses it on the session's behalf, never to decrypt anything directly.
+      Condition: { StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } },
     });
   }
   return statements;
@@ -119,6 +121,8 @@ export function tenantAccessStatements(resources: {
 export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> = {
   /** Registration claims (and on failure releases) the global slug. */
   auth: ['SLUG#'],
+  /** The health check's point read of a key that never exists. */
+  system: ['HEALTH'],
   /** Configuring an agent's channel claims / releases the global (channel, address) route. */
   agents: ['CHADDR#'],
   /** The payment webhook's payment → purchase lookup (and its write when a purchase starts). */
@@ -129,8 +133,6 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
   'billing-list-tenants': ['TENANTS'],
   /** Held reservations by the hour their hold ends (gsi1 `RSVHELD#<hour>`) and the sweep mark. */
   'reservation-housekeeping': ['RSVHELD#', 'BILLING#HOUSEKEEPING'],
-  /** The health check's point read of a key that never exists (GET /v1/health). */
-  system: ['HEALTH'],
 };
 
 /**
@@ -301,32 +303,6 @@ export function conditionHolds(
   });
 }
 
-// Placeholders: the conditions do not depend on the resources. Built on first use, so a Lambda
-// bundle that takes only TENANT_SESSION_TAG from this file (composition/tenant-clients.ts) drops
-// the rest, local-only key prefixes included.
-let conditions:
-  | {
-      readonly tenantItems: PolicyStatementJson['Condition'];
-      readonly platform: PolicyStatementJson['Condition'];
-    }
-  | undefined;
-
-function evaluatedConditions() {
-  conditions ??= {
-    tenantItems: tenantAccessStatements({
-      tableArn: 'table',
-      indexArn: 'table/index/*',
-      secretArnPrefix: 'secret',
-    }).find((statement) => statement.Sid === 'TenantItems')?.Condition,
-    platform: leadingKeysCondition(
-      platformKeyPatterns([
-        ...new Set([...Object.values(PLATFORM_KEY_PREFIXES).flat(), ...LOCAL_ONLY_KEY_PREFIXES]),
-      ]),
-    ),
-  };
-  return conditions;
-}
-
 /**
  * May a request naming `leadingKeys` be made with tenant `tenantId`'s credentials (the deployed
  * tenant-access condition, with the tenant as session tag), or, when `tenantId` is undefined, with
@@ -334,10 +310,34 @@ function evaluatedConditions() {
  * An empty key set (a Scan) is never allowed.
  */
 export function leadingKeysAllowed(tenantId: string | undefined, leadingKeys: readonly string[]): boolean {
-  const { tenantItems, platform } = evaluatedConditions();
-  if (tenantId === undefined) return conditionHolds(platform, { principalTags: {}, leadingKeys });
-  return conditionHolds(tenantItems, {
+  if (tenantId === undefined) return conditionHolds(platformCondition(), { principalTags: {}, leadingKeys });
+  return conditionHolds(tenantItemsCondition(), {
     principalTags: { [TENANT_SESSION_TAG]: tenantId },
     leadingKeys,
   });
+}
+
+// Built on first use, not at module load: a bundle that imports only the constants above leaves
+// the evaluator (and the local-only key names) out.
+let tenantItems: PolicyStatementJson['Condition'];
+let platform: PolicyStatementJson['Condition'];
+
+function tenantItemsCondition(): PolicyStatementJson['Condition'] {
+  // Placeholder resources: the conditions do not depend on them.
+  tenantItems ??= tenantAccessStatements({
+    tableArn: 'table',
+    indexArn: 'index',
+    secretArnPrefix: 'secret',
+  }).find((statement) => statement.Sid === 'TenantItems')?.Condition;
+  if (!tenantItems) throw new Error('The tenant-access statements lost their item condition');
+  return tenantItems;
+}
+
+function platformCondition(): PolicyStatementJson['Condition'] {
+  platform ??= leadingKeysCondition(
+    platformKeyPatterns([
+      ...new Set([...Object.values(PLATFORM_KEY_PREFIXES).flat(), ...LOCAL_ONLY_KEY_PREFIXES]),
+    ]),
+  );
+  return platform;
 }

@@ -14,6 +14,7 @@ import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
 import { grantOutbound, outboundEnvironment } from './outbound-access';
+import type { TenantAccess } from './tenant-access';
 import {
   executionAlarms,
   executionsWidget,
@@ -44,6 +45,8 @@ export interface ApprovalWorkflowProps {
   readonly data: DataTableResources;
   /** Where `approval.*`, `action.*`, `tokens.*` and `coordinator.notified` go. */
   readonly eventBus: IEventBus;
+  /** The environment's tenant-access role, which the step Lambda may assume to serve a tenant. */
+  readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
 }
 
 /**
@@ -88,6 +91,7 @@ export class ApprovalWorkflow extends Construct {
         ...outboundEnvironment(config),
       },
       table: { resources: data, access: 'readWrite' },
+      tenantAccess: props.tenantAccess,
     });
     const stepRole = this.stepFunction.role;
     // PutEvents on this bus only (not grantPutEventsTo's wider reach).

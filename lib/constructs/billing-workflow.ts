@@ -13,8 +13,8 @@ import {
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { GSI1 } from '../../lambdas/adapters/dynamodb/table-definition';
 import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
+import { PLATFORM_KEY_PREFIXES } from '../../lambdas/composition/tenant-access-policy';
 import {
   MONTHLY_BILLING_DEFINITION,
   MONTHLY_BILLING_PAGE_DEFINITION,
@@ -27,7 +27,8 @@ import {
 } from '../../lambdas/handlers/workflow/monthly-billing-definition';
 import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
-import { HouseFunction } from './house-function';
+import { grantPlatformKeys, HouseFunction } from './house-function';
+import type { TenantAccess } from './tenant-access';
 import {
   executionAlarms,
   executionsWidget,
@@ -57,6 +58,8 @@ export interface BillingWorkflowProps {
   readonly data: DataTableResources;
   /** Where `tokens.debited`, `balance.low` and `tenant.suspended` go. */
   readonly eventBus: IEventBus;
+  /** The environment's tenant-access role, which the charge and suspend steps assume to serve a tenant. */
+  readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
 }
 
 /**
@@ -120,6 +123,7 @@ export class BillingWorkflow extends Construct {
       timeout: STEP_TIMEOUTS['charge-monthly-fee'],
       environment: billingEnvironment,
       table: { resources: data, access: 'readWrite' },
+      tenantAccess: props.tenantAccess,
     });
     const suspendTenant = new HouseFunction(this, 'SuspendTenantFunction', {
       entry: MONTHLY_BILLING_STEPS.SuspendTenantFunctionArn.entry,
@@ -129,6 +133,7 @@ export class BillingWorkflow extends Construct {
       timeout: STEP_TIMEOUTS['suspend-tenant'],
       environment: billingEnvironment,
       table: { resources: data, access: 'readWrite' },
+      tenantAccess: props.tenantAccess,
     });
     for (const fn of [chargeMonthlyFee, suspendTenant]) {
       // PutEvents on this bus only (not grantPutEventsTo's wider reach).
@@ -285,22 +290,11 @@ export class BillingWorkflow extends Construct {
     );
   }
 
-  /** Query on the index that holds the tenant listing, and the key to read it: nothing else. */
+  /**
+   * Query on the index that holds the tenant listing, under the `TENANTS` key alone
+   * (PLATFORM_KEY_PREFIXES), and the key to read it: nothing else.
+   */
   private grantTenantListing(fn: HouseFunction, data: DataTableResources): void {
-    fn.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:Query'],
-        resources: [`${data.table.tableArn}/index/${GSI1}`],
-      }),
-    );
-    fn.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['kms:Decrypt'],
-        resources: [data.encryptionKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
-      }),
-    );
+    grantPlatformKeys(fn.role, data, PLATFORM_KEY_PREFIXES[fn.serviceName] ?? [], 'indexQuery');
   }
 }

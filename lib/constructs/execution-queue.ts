@@ -8,6 +8,7 @@ import { ConfigError, type EnvironmentConfig } from '../config';
 import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
+import type { TenantAccess } from './tenant-access';
 
 /** Receives before a message is dead-lettered: the first try and two retries. */
 export const EXECUTION_MAX_RECEIVE_COUNT = 3;
@@ -29,6 +30,8 @@ export interface ExecutionQueueProps {
   readonly data: DataTableResources;
   /** Where the worker publishes the billing events of the model calls it pays for. */
   readonly eventBus: IEventBus;
+  /** The environment's tenant-access role, which the worker may assume to serve a tenant. */
+  readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
   /**
    * How long one invocation of the worker may run. An execution may take several model calls and
    * tool rounds, and no HTTP integration waits for it, so it is not bound by the API's 29 s.
@@ -102,6 +105,7 @@ export class ExecutionQueue extends Construct {
         [ENV.EVENT_BUS_NAME]: props.eventBus.eventBusName,
       },
       table: { resources: props.data, access: 'readWrite' },
+      tenantAccess: props.tenantAccess,
     });
     grantTitanEmbeddings(this.worker.role);
     grantChatModels(this.worker.role);

@@ -15,9 +15,17 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
+import {
+  leadingKeysCondition,
+  PLATFORM_KEY_PREFIXES,
+  platformKeyPatterns,
+  TABLE_ITEM_READ_ACTIONS,
+  TABLE_ITEM_WRITE_ACTIONS,
+} from '../../lambdas/composition/tenant-access-policy';
 import { LAMBDA_ESBUILD_OPTIONS } from '../bundling';
 import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
+import type { TenantAccess } from './tenant-access';
 
 const REPO_ROOT = path.join(__dirname, '../..');
 
@@ -28,7 +36,13 @@ export function metricsNamespace(stageName: string): string {
 
 export type TableAccessLevel = 'read' | 'readWrite';
 
-/** A table grant, expressed as data so that the level is visible where the function is declared. */
+/**
+ * A table grant, expressed as data so that the level is visible where the function is declared.
+ * The function's own role reaches only its platform-level keys (PLATFORM_KEY_PREFIXES under its
+ * service name, in lambdas/composition/tenant-access-policy.ts), under a `dynamodb:LeadingKeys`
+ * condition; a function without platform keys gets no item access at all. Tenants' items are
+ * reached through the tenant-access role (`tenantAccess`).
+ */
 export interface TableAccess {
   readonly resources: DataTableResources;
   /** `read` never includes a write action; neither level includes `Scan`, which runtime code never uses. */
@@ -52,6 +66,11 @@ export interface HouseFunctionProps {
   /** The data table and the access the function gets to it; also sets `TABLE_NAME`. */
   readonly table?: TableAccess;
   /**
+   * Set for a function that serves tenants: it gets TENANT_ACCESS_ROLE_ARN and may assume that role
+   * (with the tenant as session tag), and nothing else of it.
+   */
+  readonly tenantAccess?: Pick<TenantAccess, 'grantAssume'>;
+  /**
    * Set for a function that anything invokes asynchronously (EventBridge rules and schedules,
    * S3, SNS, SES, an `Event` invoke): what failed every attempt lands in its own on-failure queue
    * (`failedInvocations`, alarmed on by the observability construct) instead of vanishing.
@@ -69,19 +88,6 @@ export interface AsyncInvocation {
 /** How long an event that failed every attempt is kept for inspection and redrive. */
 export const FAILED_INVOCATION_RETENTION = Duration.days(14);
 
-const DYNAMODB_READ_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-  'dynamodb:GetItem',
-  'dynamodb:Query',
-];
-const DYNAMODB_WRITE_ACTIONS = [
-  'dynamodb:BatchWriteItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-];
 // DynamoDB calls KMS with the caller's credentials; the expanded names replace the `ReEncrypt*`
 // and `GenerateDataKey*` wildcards a generic grant would use.
 const KMS_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
@@ -177,6 +183,7 @@ export class HouseFunction extends Construct {
       this.grantTable(props.table);
       this.grantCursorKey(props.table.resources);
     }
+    props.tenantAccess?.grantAssume(this);
 
     if (props.asyncInvocation) {
       this.failedInvocations = new Queue(this, 'FailedInvocations', {
@@ -225,33 +232,60 @@ export class HouseFunction extends Construct {
   }
 
   private grantTable({ resources, access }: TableAccess): void {
-    const { table, encryptionKey, indexNames } = resources;
-    const write = access === 'readWrite';
-    this.role.addToPrincipalPolicy(
+    const prefixes = PLATFORM_KEY_PREFIXES[this.serviceName] ?? [];
+    // Nothing platform-level to touch: every item this function reads or writes is a tenant's,
+    // reached through the tenant-access role.
+    if (prefixes.length === 0) return;
+    grantPlatformKeys(this.role, resources, prefixes, access);
+  }
+}
+
+/**
+ * Item access for a function's own role, limited to its platform-level keys: every request must
+ * name leading keys, and every one of them must match a prefix (the same condition style as the
+ * tenant-access role). Also the table key, which DynamoDB uses with the caller's credentials.
+ */
+export function grantPlatformKeys(
+  role: Role,
+  resources: DataTableResources,
+  prefixes: readonly string[],
+  access: TableAccessLevel | 'indexQuery',
+): void {
+  const { table, encryptionKey, indexNames } = resources;
+  const condition = leadingKeysCondition(platformKeyPatterns(prefixes));
+  const indexArns = indexNames.map((name) => `${table.tableArn}/index/${name}`);
+  if (access !== 'indexQuery') {
+    role.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: write ? [...DYNAMODB_READ_ACTIONS, ...DYNAMODB_WRITE_ACTIONS] : DYNAMODB_READ_ACTIONS,
+        actions:
+          access === 'readWrite'
+            ? [...TABLE_ITEM_READ_ACTIONS, ...TABLE_ITEM_WRITE_ACTIONS]
+            : [...TABLE_ITEM_READ_ACTIONS],
         resources: [table.tableArn],
-      }),
-    );
-    if (indexNames.length > 0) {
-      this.role.addToPrincipalPolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: ['dynamodb:Query'],
-          resources: indexNames.map((name) => `${table.tableArn}/index/${name}`),
-        }),
-      );
-    }
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: write ? [...KMS_READ_ACTIONS, ...KMS_WRITE_ACTIONS] : KMS_READ_ACTIONS,
-        resources: [encryptionKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+        conditions: condition,
       }),
     );
   }
+  if (indexArns.length > 0) {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:Query'],
+        resources: indexArns,
+        conditions: condition,
+      }),
+    );
+  }
+  const write = access === 'readWrite';
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: write ? [...KMS_READ_ACTIONS, ...KMS_WRITE_ACTIONS] : KMS_READ_ACTIONS,
+      resources: [encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(role).region}.amazonaws.com` } },
+    }),
+  );
 }
 
 /** Every house Lambda below a scope (the app: every one of the environment). */

@@ -33,6 +33,7 @@ import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
 import { grantOutbound, outboundEnvironment } from './outbound-access';
 import { grantPayments, paymentsEnvironment } from './payments-access';
+import type { TenantAccess } from './tenant-access';
 
 /**
  * What the identity Lambdas may do to the user pool: create, disable, enable and remove users,
@@ -80,6 +81,11 @@ export interface PlatformHttpApiProps {
    * Heartbeat on its tasks. Required as soon as an entry sets the flag.
    */
   readonly approvalWorkflow?: Pick<ApprovalWorkflow, 'stateMachine' | 'grantStart' | 'grantTaskResponse'>;
+  /**
+   * The tenant-access role. Lambdas whose HTTP_LAMBDAS entry sets `tenantAccess` get its ARN as
+   * TENANT_ACCESS_ROLE_ARN and may assume it (with a tenant session tag), nothing else of it.
+   */
+  readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
 }
 
 /**
@@ -229,6 +235,7 @@ export class PlatformHttpApi extends Construct {
         config,
         environment,
         table: { resources: props.data, access: spec.table },
+        ...(spec.tenantAccess ? { tenantAccess: props.tenantAccess } : {}),
       });
       if (spec.identity) {
         fn.role.addToPrincipalPolicy(

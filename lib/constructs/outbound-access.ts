@@ -7,7 +7,8 @@ import type { EnvironmentConfig } from '../config';
 /**
  * What a Lambda that runs outbound actions live (lambdas/composition/outbound.ts, OUTBOUND_MODE=live)
  * is told and may do: send email through SES, start outbound calls on the shared Connect instance,
- * and read the tenants' provider secrets (Twilio, SES senders, ...). Used for every Lambda that
+ * (the tenants' provider secrets are read with the tenant's own credentials: the tenant-access
+ * role, lib/constructs/tenant-access.ts, never the function's role). Used for every Lambda that
  * executes actions: the HTTP Lambdas whose HTTP_LAMBDAS entry sets `outbound`, and the approval
  * workflow's step Lambda.
  */
@@ -38,8 +39,6 @@ export function outboundEnvironment(config: EnvironmentConfig): EnvironmentVaria
 export interface OutboundResources {
   /** SES identities (addresses and domains) of the account, in the stack's region. */
   readonly sesIdentities: string;
-  /** The tenants' provider secrets of this stage (Secrets Manager appends a random suffix to each name). */
-  readonly tenantSecrets: string;
   /** Contacts of the configured Connect instance; absent without one (calls are then refused). */
   readonly connectContacts?: string;
 }
@@ -53,12 +52,6 @@ export function outboundResources(scope: IConstruct, config: EnvironmentConfig):
       resource: 'identity',
       resourceName: '*',
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    }),
-    tenantSecrets: stack.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${tenantSecretsPrefix(config.stageName)}/tenants/*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     }),
     ...(instanceId
       ? {
@@ -86,13 +79,6 @@ export function grantOutbound(role: IRole, config: EnvironmentConfig): void {
       resources: [arns.sesIdentities],
     }),
   );
-  role.addToPrincipalPolicy(
-    new PolicyStatement({
-      effect: Effect.ALLOW,
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: [arns.tenantSecrets],
-    }),
-  );
   if (arns.connectContacts) {
     role.addToPrincipalPolicy(
       new PolicyStatement({
@@ -105,8 +91,6 @@ export function grantOutbound(role: IRole, config: EnvironmentConfig): void {
   const reasons: Record<keyof OutboundResources, string> = {
     sesIdentities:
       'Email actions send from the platform sender or from a tenant’s own verified identity, chosen at runtime, so ses:SendEmail covers the account’s SES identities in the stack region; the action is SendEmail only.',
-    tenantSecrets:
-      'Each tenant’s provider credentials are a secret named agent-platform/<stage>/tenants/<tenantId>/<provider>, created when the tenant connects a provider; GetSecretValue is limited to this stage’s tenant secrets (the wildcard also covers the random suffix Secrets Manager appends).',
     connectContacts:
       'StartOutboundVoiceContact authorizes on the contact it creates, whose id does not exist before the call; the statement is limited to contacts of the configured Connect instance.',
   };
@@ -125,7 +109,7 @@ export function grantOutbound(role: IRole, config: EnvironmentConfig): void {
  * to one string, `<AWS::Partition>` for `{ Ref: 'AWS::Partition' }`. Anything else throws rather
  * than acknowledging a finding that does not exist.
  */
-function nagFinding(scope: IConstruct, arn: string): string {
+export function nagFinding(scope: IConstruct, arn: string): string {
   const visit = (node: unknown): string => {
     if (typeof node === 'string') return node;
     if (typeof node === 'object' && node !== null) {

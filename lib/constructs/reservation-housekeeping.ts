@@ -7,6 +7,7 @@ import { ENV } from '../../lambdas/composition/env-names';
 import type { EnvironmentConfig } from '../config';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
+import type { TenantAccess } from './tenant-access';
 
 /** How often held reservations past their hold are given back. */
 export const HOUSEKEEPING_RATE = Duration.minutes(5);
@@ -18,6 +19,8 @@ export interface ReservationHousekeepingProps {
   readonly data: DataTableResources;
   /** Where `tokens.credited`-style events of the releases go. */
   readonly eventBus: IEventBus;
+  /** The environment's tenant-access role, which the sweeper may (each release is the reservation's tenant's) assume to serve a tenant. */
+  readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
 }
 
 /**
@@ -47,6 +50,7 @@ export class ReservationHousekeeping extends Construct {
         [ENV.EVENT_BUS_NAME]: props.eventBus.eventBusName,
       },
       table: { resources: props.data, access: 'readWrite' },
+      tenantAccess: props.tenantAccess,
       // A missed sweep is harmless (the next one catches up): no long retry tail, but a sweep that
       // fails every attempt is kept and alarmed on.
       asyncInvocation: { retryAttempts: 2, maxEventAge: Duration.minutes(10) },

@@ -11,12 +11,15 @@ import { houseFunctionsIn } from '../constructs/house-function';
 import { PlatformHttpApi } from '../constructs/http-api';
 import { Observability } from '../constructs/observability';
 import { ReservationHousekeeping } from '../constructs/reservation-housekeeping';
+import type { TenantAccess } from '../constructs/tenant-access';
 import type { WorkflowStack } from './workflow-stack';
 
 export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   /** The stateful stack's table; the API stack only ever receives grants on it. */
   readonly data: DataTableResources;
+  /** The stateful stack's tenant-access role, which every function serving a tenant assumes. */
+  readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
   readonly userPool: IUserPool;
   readonly userPoolClient: IUserPoolClient;
   /** JWT issuer of the user pool's tokens. */
@@ -52,6 +55,7 @@ export class ApiStack extends Stack {
       config,
       data: props.data,
       eventBus: props.eventBus,
+      tenantAccess: props.tenantAccess,
     });
 
     this.api = new PlatformHttpApi(this, 'Http', {
@@ -63,12 +67,14 @@ export class ApiStack extends Stack {
       executionQueue: this.executions.queue,
       eventBus: props.eventBus,
       approvalWorkflow: approvals,
+      tenantAccess: props.tenantAccess,
     });
 
     this.housekeeping = new ReservationHousekeeping(this, 'ReservationHousekeeping', {
       config,
       data: props.data,
       eventBus: props.eventBus,
+      tenantAccess: props.tenantAccess,
     });
 
     // Every house Lambda of this stack and of the workflows, for the on-failure queue alarms.

@@ -41,6 +41,7 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
     description: `Agent platform (${config.stageName}): approval and monthly billing state machines, their Lambdas, logs and schedule`,
     config,
     data: stateful.data,
+    tenantAccess: stateful.tenantAccess,
     eventBus: stateful.events.bus,
     notifications: stateful.alarms,
   });
@@ -50,6 +51,7 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
     description: `Agent platform (${config.stageName}): HTTP API, Lambdas, execution queue, dashboard and alarms`,
     config,
     data: stateful.data,
+    tenantAccess: stateful.tenantAccess,
     userPool: stateful.identity.userPool,
     userPoolClient: stateful.identity.userPoolClient,
     issuerUrl: stateful.identity.issuerUrl,

@@ -5,6 +5,7 @@ import { AlarmNotifications } from '../constructs/alarm-notifications';
 import { DataTable } from '../constructs/data-table';
 import { PlatformEventBus } from '../constructs/event-bus';
 import { Identity } from '../constructs/identity';
+import { TenantAccess } from '../constructs/tenant-access';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -21,6 +22,8 @@ export class StatefulStack extends Stack {
   public readonly events: PlatformEventBus;
   /** Where every alarm of the environment goes; its subscribers come from config. */
   public readonly alarms: AlarmNotifications;
+  /** The one role whose sessions, tagged with a tenant, reach that tenant's items and secrets only. */
+  public readonly tenantAccess: TenantAccess;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
@@ -31,6 +34,13 @@ export class StatefulStack extends Stack {
       removalPolicy,
       pointInTimeRecovery: config.pointInTimeRecovery,
       deletionProtection: config.deletionProtection,
+    });
+
+    // Beside the table it guards; the functions of the other stacks receive its ARN, never the
+    // other way round.
+    this.tenantAccess = new TenantAccess(this, 'TenantAccess', {
+      stageName: config.stageName,
+      data: this.data,
     });
 
     this.identity = new Identity(this, 'Identity', {

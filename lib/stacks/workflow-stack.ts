@@ -9,10 +9,13 @@ import { BillingWorkflow } from '../constructs/billing-workflow';
 import type { DataTableResources } from '../constructs/data-table';
 import type { HouseFunction } from '../constructs/house-function';
 import { functionErrorsAlarm } from '../constructs/observability';
+import type { TenantAccess } from '../constructs/tenant-access';
 
 export interface WorkflowStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly data: DataTableResources;
+  /** The stateful stack's tenant-access role, which the steps serving a tenant assume. */
+  readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
   /** The stateful stack's domain event bus. */
   readonly eventBus: IEventBus;
   /** The stateful stack's alarm topic and the operator's topics. */
@@ -37,10 +40,10 @@ export class WorkflowStack extends Stack {
   constructor(scope: Construct, id: string, props: WorkflowStackProps) {
     // Deleting this stack ends every waiting approval: protected wherever the data is.
     super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
-    const { config, data, eventBus } = props;
+    const { config, data, eventBus, tenantAccess } = props;
 
-    this.approvals = new ApprovalWorkflow(this, 'Approvals', { config, data, eventBus });
-    this.billing = new BillingWorkflow(this, 'MonthlyBilling', { config, data, eventBus });
+    this.approvals = new ApprovalWorkflow(this, 'Approvals', { config, data, eventBus, tenantAccess });
+    this.billing = new BillingWorkflow(this, 'MonthlyBilling', { config, data, eventBus, tenantAccess });
     // The step Lambdas' error alarms live beside them, so the workflows stay watched while the
     // API stack (whose dashboard still shows them) is away.
     const stepErrors = Object.entries(this.stepFunctions()).map(([name, fn]) =>

@@ -1,6 +1,11 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
+  leadingKeysCondition,
+  PLATFORM_KEY_PREFIXES,
+  platformKeyPatterns,
+} from '../../lambdas/composition/tenant-access-policy';
+import {
   DEPLOYED_ROUTE_KEYS,
   type HttpLambdaName,
   ROUTES,
@@ -401,38 +406,56 @@ describe('api stack', () => {
       expect(sqs).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn() }]);
     });
 
-    it.each(FUNCTION_NAMES)('%s gets the table access its declaration asks for, never Scan', (name) => {
-      const actions = actionsOf(name);
-      const writes = [
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:BatchWriteItem',
-      ];
-      expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt']));
-      if (specOf(name).table === 'readWrite') {
-        expect(actions).toEqual(expect.arrayContaining([...writes, 'kms:Encrypt', 'kms:GenerateDataKey']));
-      } else {
+    it.each(FUNCTION_NAMES)(
+      '%s touches the table with its own role only under its platform prefixes, writes only if declared, never Scan',
+      (name) => {
+        const actions = actionsOf(name);
+        const dynamodb = statementsOf(name).filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+        const prefixes = PLATFORM_KEY_PREFIXES[name] ?? [];
+        // Tenants' items go through the tenant-access role (test/infra/tenant-access.test.ts).
+        for (const statement of dynamodb) {
+          expect(statement.Condition).toEqual(leadingKeysCondition(platformKeyPatterns(prefixes)));
+        }
+        expect(dynamodb.length > 0).toBe(prefixes.length > 0);
+        const writes = [
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+        ];
+        if (specOf(name).table === 'read') {
+          expect(
+            actions.filter(
+              (a) => writes.includes(a) || a === 'kms:Encrypt' || a.startsWith('kms:GenerateDataKey'),
+            ),
+          ).toEqual([]);
+        }
         expect(
-          actions.filter(
-            (a) => writes.includes(a) || a === 'kms:Encrypt' || a.startsWith('kms:GenerateDataKey'),
-          ),
+          actions.filter((a) => a === 'dynamodb:Scan' || a === 'dynamodb:DescribeTable' || a.includes('*')),
         ).toEqual([]);
-      }
-      expect(actions.filter((a) => a === 'dynamodb:Scan' || a.includes('*'))).toEqual([]);
-    });
+      },
+    );
 
-    it('gives the system Lambda read-only access to the table', () => {
+    it('gives the system Lambda one read of its health key, nothing else of the table', () => {
       const actions = actionsOf('system').filter((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'));
       expect([...new Set(actions)].sort()).toEqual([
         'dynamodb:BatchGetItem',
         'dynamodb:ConditionCheckItem',
-        'dynamodb:DescribeTable',
         'dynamodb:GetItem',
         'dynamodb:Query',
         'kms:Decrypt',
         'kms:DescribeKey',
       ]);
+      const conditions = statementsOf('system')
+        .filter((s) => JSON.stringify(s.Action).includes('dynamodb:'))
+        .map((s) => s.Condition);
+      expect(conditions.length).toBeGreaterThan(0);
+      for (const condition of conditions) {
+        expect(condition).toEqual({
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HEALTH'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        });
+      }
     });
 
     it('uses Resource "*" only for X-Ray, and other wildcards only for the chat-model statements', () => {
@@ -447,13 +470,12 @@ describe('api stack', () => {
         // The chat-model statements (checked resource by resource above): a wildcard over one kind
         // of Bedrock resource, never over the service or the action.
         const others = wildcard.filter((s) => s !== wildcard.find((w) => w.Resource === '*'));
-        // Outbound actions: SES identities and the tenants' own secrets, each a wildcard over one prefix.
-        const outbound = others.filter((s) =>
-          /"(ses|secretsmanager|connect):/.test(JSON.stringify(s.Action)),
-        );
+        // Outbound actions: SES identities and Connect contacts, each a wildcard over one prefix (the
+        // tenants' secrets are read with the tenant's credentials, never the function's).
+        const outbound = others.filter((s) => /"(ses|connect):/.test(JSON.stringify(s.Action)));
         expect(outbound.length > 0).toBe(specOf(name).outbound === true);
         for (const statement of outbound) {
-          expect(JSON.stringify(statement.Resource)).toMatch(/(identity\/\*|\/tenants\/\*|\/contact\/\*)"/);
+          expect(JSON.stringify(statement.Resource)).toMatch(/(identity\/\*|\/contact\/\*)"/);
         }
         const models = others.filter((s) => !outbound.includes(s));
         expect(models).toHaveLength(specOf(name).models ? 3 : 0);
@@ -471,15 +493,14 @@ describe('api stack', () => {
       expect(JSON.stringify(arn)).toContain('CursorKey');
       for (const name of FUNCTION_NAMES) {
         expect(variablesOf(name).CURSOR_KEY_SECRET_ARN).toEqual(arn);
-        // Outbound Lambdas also read the tenants' secrets: IAM may merge both into one statement.
+        // The cursor key is the only secret a function's own role reads (payments: the platform's
+        // Stripe secret, which is not configured in this environment).
         const secrets = statementsOf(name).filter((s) =>
           JSON.stringify(s.Action).includes('secretsmanager:'),
         );
         expect(secrets.map((s) => s.Action)).toEqual(secrets.map(() => 'secretsmanager:GetSecretValue'));
         const secretArns = secrets.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
-        expect(secretArns.filter((resource) => !JSON.stringify(resource).includes('/tenants/*'))).toEqual([
-          arn,
-        ]);
+        expect(secretArns).toEqual([arn]);
       }
     });
 
@@ -487,6 +508,11 @@ describe('api stack', () => {
       const region = Stack.of(fixture.api).region;
       for (const name of FUNCTION_NAMES) {
         const kms = statementsOf(name).filter((s) => JSON.stringify(s.Action).includes('kms:'));
+        // Only a function with platform-level keys touches the table with its own role.
+        if ((PLATFORM_KEY_PREFIXES[name] ?? []).length === 0) {
+          expect(kms).toEqual([]);
+          continue;
+        }
         expect(kms).toEqual([
           expect.objectContaining({
             Condition: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },

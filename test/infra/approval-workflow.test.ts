@@ -15,6 +15,7 @@ import type { EnvironmentConfig } from '../../lib/config';
 import { APPROVAL_STEP_TIMEOUT, ApprovalWorkflow } from '../../lib/constructs/approval-workflow';
 import { DataTable } from '../../lib/constructs/data-table';
 import { PlatformHttpApi } from '../../lib/constructs/http-api';
+import { TenantAccess } from '../../lib/constructs/tenant-access';
 import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 import { buildPlatform, logicalIdOf, type PlatformFixture, REPO_ROOT } from './platform-fixture';
 
@@ -222,11 +223,13 @@ describe('approval workflow (workflow stack)', () => {
       );
     });
 
-    it('writes the table, publishes to the bus, answers its own machine’s tasks and sends outbound, nothing more', () => {
+    it('reaches the table as the tenant, publishes to the bus, answers its own machine’s tasks and sends outbound, nothing more', () => {
       const statements = stepStatements();
       const actions = actionsOf(statements);
-      expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
-      expect(actions.filter((a) => a === 'dynamodb:Scan' || a.includes('*'))).toEqual([]);
+      // Every item it touches is a tenant's: through the tenant-access role, none with its own.
+      expect(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'))).toEqual([]);
+      expect(actions).toEqual(expect.arrayContaining(['sts:AssumeRole', 'sts:TagSession']));
+      expect(actions.filter((a) => a.includes('*'))).toEqual([]);
       const events = statements.filter((s) => JSON.stringify(s.Action).includes('events:'));
       expect(events).toEqual([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: expect.anything() }]);
       const states = statements.filter((s) => JSON.stringify(s.Action).includes('states:'));
@@ -266,7 +269,6 @@ describe('approval workflow (workflow stack)', () => {
           'AwsSolutions-IAM5[Resource::*]',
           'AwsSolutions-IAM5[Resource::*]',
           'AwsSolutions-L1',
-          `AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:eu-west-1:<AWS::AccountId>:secret:agent-platform/dev/tenants/*]`,
           'AwsSolutions-IAM5[Resource::arn:aws:ses:eu-west-1:<AWS::AccountId>:identity/*]',
         ].sort(),
       );
@@ -275,18 +277,21 @@ describe('approval workflow (workflow stack)', () => {
   });
 });
 
-/** SES on the account's identities, the stage's tenant secrets, Connect only on the configured instance. */
+/**
+ * SES on the account's identities, Connect only on the configured instance; never the tenants'
+ * secrets, which are read with the tenant's own credentials (the tenant-access role).
+ */
 function expectOutboundGrants(statements: Statement[], connect: boolean | string): void {
   const of = (action: string) => statements.filter((s) => JSON.stringify(s.Action).includes(action));
   const flat = (value: unknown) => JSON.stringify(value);
   expect(of('ses:')).toHaveLength(1);
   expect(of('ses:')[0]?.Action).toBe('ses:SendEmail');
   expect(flat(of('ses:')[0]?.Resource)).toMatch(/:ses:eu-west-1:.*:identity\/\*/);
-  // The other secret statement is the listing cursors' signing key, which every table reader gets.
-  const tenantSecrets = of('secretsmanager:').filter((s) => flat(s.Resource).includes(':secret:'));
-  expect(tenantSecrets).toHaveLength(1);
-  expect(tenantSecrets[0]?.Action).toBe('secretsmanager:GetSecretValue');
-  expect(flat(tenantSecrets[0]?.Resource)).toContain(':secret:agent-platform/dev/tenants/*');
+  // The one secret statement left is the listing cursors' signing key, which every table reader gets.
+  expect(flat(of('secretsmanager:'))).not.toContain('/tenants/');
+  expect(of('secretsmanager:').filter((s) => flat(s.Resource).includes(':secret:agent-platform/'))).toEqual(
+    [],
+  );
   if (!connect) {
     expect(of('connect:')).toEqual([]);
   } else {
@@ -327,7 +332,8 @@ describe('the HTTP_LAMBDAS approvalWorkflow and outbound flags', () => {
       deletionProtection: false,
     });
     const eventBus = new EventBus(stack, 'Bus');
-    const approvals = new ApprovalWorkflow(stack, 'Approvals', { config, data, eventBus });
+    const tenantAccess = new TenantAccess(stack, 'TenantAccess', { stageName: config.stageName, data });
+    const approvals = new ApprovalWorkflow(stack, 'Approvals', { config, data, eventBus, tenantAccess });
     const build = () =>
       new PlatformHttpApi(stack, 'Http', {
         config,
@@ -337,6 +343,7 @@ describe('the HTTP_LAMBDAS approvalWorkflow and outbound flags', () => {
         issuerUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abcdefghi',
         executionQueue: Queue.fromQueueArn(stack, 'Queue', 'arn:aws:sqs:eu-west-1:123456789012:executions'),
         eventBus,
+        tenantAccess,
         ...(withWorkflow ? { approvalWorkflow: approvals } : {}),
       });
     return { build, stack, approvals };

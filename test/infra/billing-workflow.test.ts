@@ -405,7 +405,7 @@ describe('monthly billing workflow (workflow stack)', () => {
       }
     });
 
-    it('list-tenants may only Query the index that holds the tenant listing', () => {
+    it('list-tenants may only Query the index that holds the tenant listing, under its TENANTS key', () => {
       const statements = statementsOf('list-tenants');
       const data = statements.filter((s) => JSON.stringify(s.Action).match(/dynamodb:|kms:/));
       expect(data).toEqual([
@@ -413,19 +413,28 @@ describe('monthly billing workflow (workflow stack)', () => {
           Effect: 'Allow',
           Action: 'dynamodb:Query',
           Resource: { 'Fn::Join': ['', [expect.anything(), '/index/gsi1']] },
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANTS'] },
+            Null: { 'dynamodb:LeadingKeys': 'false' },
+          },
         },
-        expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt', Condition: expect.anything() }),
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:DescribeKey'],
+          Condition: expect.anything(),
+        }),
       ]);
       expect(actionsOf(statements).filter((a) => a.startsWith('events:'))).toEqual([]);
     });
 
     it.each(['charge-monthly-fee', 'suspend-tenant'] as const)(
-      '%s writes the table and publishes to the platform bus only, never Scan',
+      '%s reaches the table only as the tenant (the tenant-access role), and publishes to the platform bus only',
       (step) => {
         const statements = statementsOf(step);
         const actions = actionsOf(statements);
-        expect(actions).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:PutItem']));
-        expect(actions.filter((a) => a === 'dynamodb:Scan' || a.includes('*'))).toEqual([]);
+        // No platform-level keys: every item it touches is the tenant's.
+        expect(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'))).toEqual([]);
+        expect(actions).toEqual(expect.arrayContaining(['sts:AssumeRole', 'sts:TagSession']));
         const events = statements.filter((s) => JSON.stringify(s.Action).includes('events:'));
         expect(events).toEqual([
           {
@@ -441,6 +450,7 @@ describe('monthly billing workflow (workflow stack)', () => {
           TOKEN_COSTS: JSON.stringify(fixture.config.tokenCosts),
           EVENT_BUS_NAME: expect.anything(),
           TABLE_NAME: expect.anything(),
+          TENANT_ACCESS_ROLE_ARN: expect.anything(),
         });
       },
     );

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
-import { CfnPolicy } from 'aws-cdk-lib/aws-iam';
+import { CfnPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
@@ -52,19 +52,27 @@ function flattenArn(node: unknown): string {
   return JSON.stringify(node);
 }
 
-/** Every resource of every IAM policy below a construct, flattened as cdk-nag flattens them. */
+/**
+ * Every resource of every IAM policy below a construct (policies and roles' inline policies),
+ * flattened as cdk-nag flattens them (a policy variable `${name}` becomes `<name>`).
+ */
 function policyResourcesUnder(construct: IConstruct): string[] {
-  return construct.node
-    .findAll()
-    .filter((c): c is CfnPolicy => CfnResource.isCfnResource(c) && c instanceof CfnPolicy)
-    .flatMap((policy) => {
-      const document = Stack.of(policy).resolve(policy.policyDocument) as {
-        Statement: { Effect: string; Resource: unknown }[];
-      };
-      return document.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) =>
-        (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map(flattenArn),
-      );
-    });
+  const documents = construct.node.findAll().flatMap((c) => {
+    if (!CfnResource.isCfnResource(c)) return [];
+    if (c instanceof CfnPolicy) return [Stack.of(c).resolve(c.policyDocument)];
+    if (c instanceof CfnRole) {
+      const inline = (Stack.of(c).resolve(c.policies) ?? []) as { policyDocument: unknown }[];
+      return inline.map((policy) => policy.policyDocument);
+    }
+    return [];
+  }) as { Statement: { Effect: string; Resource: unknown }[] }[];
+  return documents.flatMap((document) =>
+    document.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) =>
+      (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map((resource) =>
+        flattenArn(resource).replace(/\$\{([^}]+)\}/g, '<$1>'),
+      ),
+    ),
+  );
 }
 
 function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
