@@ -27,6 +27,11 @@ import {
 import { BUNDLE_DIR, OUT_DIR, REPO_ROOT } from './paths';
 import { heading, kb, ms, table, times, verdict } from './report';
 import { round, type Summary, summarize } from './stats';
+import {
+  measureTenantCredentials,
+  printTenantCredentials,
+  type TenantCredentialsResult,
+} from './tenant-credentials';
 
 // Listing cursors are signed (lambdas/adapters/cursor-codec.ts): a key for this run and its children.
 process.env.CURSOR_SIGNING_KEY ??= randomBytes(32).toString('base64url');
@@ -311,6 +316,14 @@ async function main(): Promise<void> {
     billingError = errorText(error);
   }
 
+  let tenantCredentials: TenantCredentialsResult | undefined;
+  let tenantCredentialsError: string | undefined;
+  try {
+    tenantCredentials = await measureTenantCredentials({ progress });
+  } catch (error) {
+    tenantCredentialsError = errorText(error);
+  }
+
   printLambdas(lambdas);
   if (apiError) console.log(`${heading('API latency')}\nERROR: ${apiError}`);
   else printApi(routes);
@@ -322,6 +335,8 @@ async function main(): Promise<void> {
   else console.log(`${heading('Memory retrieval')}\nERROR: ${memoryError}`);
   if (billing) printBilling(billing);
   else console.log(`${heading('Token debits')}\nERROR: ${billingError}`);
+  if (tenantCredentials) printTenantCredentials(tenantCredentials);
+  else console.log(`${heading('Tenant credentials')}\nERROR: ${tenantCredentialsError}`);
   if (args.verbose) printVerbose(lambdas);
 
   const failures = [
