@@ -16,6 +16,7 @@ import { lazyValue } from '../domain/shared/zod';
 import { ENV } from './env-names';
 import { environmentSlice, OUTBOUND_MODES, parseEnvironment } from './environment';
 import { requireLocalStandIn } from './stand-ins';
+import { tenantSecretsClient } from './table';
 
 export { OUTBOUND_MODES };
 export type OutboundMode = (typeof OUTBOUND_MODES)[number];
@@ -104,7 +105,9 @@ function liveAdapters(env: OutboundEnv, options: OutboundOptions): OutboundAdapt
     if (options.credentials) return options.credentials;
     const { SecretsManagerCredentials, secretsManagerClient } =
       require('../adapters/secrets/secrets-manager-credentials') as typeof import('../adapters/secrets/secrets-manager-credentials');
-    const client = options.clients?.secretsManager?.() ?? secretsManagerClient(clientConfig);
+    // A tenant's secrets are read with that tenant's credentials (routed by the scope in force).
+    const client =
+      options.clients?.secretsManager?.() ?? tenantSecretsClient(clientConfig, secretsManagerClient);
     return new SecretsManagerCredentials(client, {
       prefix: env.TENANT_SECRETS_PREFIX ?? `agent-platform/${env.STAGE}`,
       retry,

@@ -67,7 +67,8 @@ export class SecretsManagerCredentials implements CredentialsPort {
   readonly #cache = new Map<string, CacheEntry>();
 
   constructor(
-    private readonly client: SecretsManagerClient,
+    /** Routed by tenant scope in the composition (composition/table.ts `tenantSecretsClient`). */
+    private readonly client: Pick<SecretsManagerClient, 'send'>,
     options: SecretsManagerCredentialsOptions,
   ) {
     this.prefix = options.prefix.replace(/\/+$/, '');
