@@ -37,7 +37,7 @@ describe('stripQuotedHistory', () => {
       [
         'Could we move it to 11?',
         '',
-        'Get Outlook for iOS',
+        'Get Outlook for iOS<https://aka.ms/o0ukef>',
         '________________________________',
         'From: Acme Dental <help@acme-dental.example>',
         'Sent: Tuesday, December 1, 2026 10:00 AM',

@@ -30,7 +30,7 @@ const SIGNATURE_DELIMITER = /^-- ?$/;
 
 /** The one-line footers mobile clients append (nothing the customer typed). */
 const CLIENT_FOOTER =
-  /^\s*(?:Sent from my \w+(?: \w+)?|Sent from (?:Mail|Outlook) for \w+|Get Outlook for \w+(?: \w+)?|Sent from Yahoo Mail[^\n]*|Envoyé de mon \w+|Von meinem \w+ gesendet)\.?\s*$/i;
+  /^\s*(?:Sent from my \w+(?: \w+)?|Sent from (?:Mail|Outlook) for \w+|Get Outlook for \w+(?: \w+)?|Sent from Yahoo Mail[^\n]*|Envoyé de mon \w+|Von meinem \w+ gesendet)\.?\s*(?:<https?:\/\/[^\s>]*>)?\s*$/i;
 
 /** How many lines an attribution may be wrapped over. */
 const ATTRIBUTION_MAX_LINES = 3;
