@@ -38,7 +38,7 @@ export interface Drop {
 
 const STATUSES: readonly VerdictStatus[] = ['PASS', 'FAIL', 'GRAY', 'PROCESSING_FAILED'];
 
-function valueOf(line: HeaderLine): string {
+function headerValue(line: HeaderLine): string {
   const colon = line.line.indexOf(':');
   return line.line
     .slice(colon + 1)
@@ -52,7 +52,7 @@ function valueOf(line: HeaderLine): string {
  */
 function first(headers: readonly HeaderLine[], key: string): string | undefined {
   const found = headers.find((header) => header.key === key);
-  return found ? valueOf(found) : undefined;
+  return found ? headerValue(found) : undefined;
 }
 
 function status(value: string | undefined): VerdictStatus | undefined {
@@ -63,7 +63,7 @@ function status(value: string | undefined): VerdictStatus | undefined {
 export function sesVerdictsOf(headers: readonly HeaderLine[]): SesVerdicts {
   const results = headers
     .filter((header) => header.key === 'authentication-results')
-    .map(valueOf)
+    .map(headerValue)
     .find((value) => /^amazonses\.com\s*;/i.test(value));
   const result = (method: string) =>
     results?.match(new RegExp(`(?:^|;)\\s*${method}=([a-z]+)`, 'i'))?.[1]?.toLowerCase();

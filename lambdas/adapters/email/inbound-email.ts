@@ -65,8 +65,9 @@ export async function readInboundEmail(
   }
   const headerLines: readonly HeaderLine[] = parsed.headerLines;
   const from = parsed.from?.value.find((mailbox) => mailbox.address);
-  if (!from?.address || !from.address.includes('@')) return dropped('malformed', 'no From address');
-  const customerAddress = channelAddress('email', from.address);
+  const fromAddress = from?.address;
+  if (!from || !fromAddress?.includes('@')) return dropped('malformed', 'no From address');
+  const customerAddress = channelAddress('email', fromAddress);
 
   const verdict = verdictDrop(sesVerdictsOf(headerLines), { required: options.requireSesVerdicts });
   if (verdict) return { kind: 'dropped', drop: verdict };
