@@ -1,3 +1,4 @@
+import { emailReplyOf } from '../adapters/email/email-reply';
 import type { LocalOutbox } from '../adapters/local/local-outbox';
 import type { RetryOptions } from '../adapters/retry';
 import type {
@@ -24,12 +25,34 @@ export interface LiveSenderOptions {
 const LIVE_SENDERS: Partial<Record<MessagingChannel, (options: LiveSenderOptions) => ChannelSender>> = {
   sms: (options) => twilioSender(options),
   whatsapp: (options) => twilioSender(options),
+  email: (options) => sesSender(options),
 };
 
 function twilioSender(options: LiveSenderOptions): ChannelSender {
   const { TwilioChannelSender } =
     require('../adapters/twilio/twilio-channel-sender') as typeof import('../adapters/twilio/twilio-channel-sender');
   return new TwilioChannelSender(options.retry ? { retry: options.retry } : {});
+}
+
+/** SES in the function's region, from the agent's mailbox (the verified receiving domain). */
+function sesSender(options: LiveSenderOptions): ChannelSender {
+  const env = parseEnvironment(
+    environmentSlice(ENV.AWS_REGION, ENV.SES_CONFIGURATION_SET),
+    'email sender',
+    process.env,
+    { emptyIsUnset: true },
+  );
+  const { SesEmail, sesClient } =
+    require('../adapters/ses/ses-email') as typeof import('../adapters/ses/ses-email');
+  const { SesChannelSender } =
+    require('../adapters/ses/ses-channel-sender') as typeof import('../adapters/ses/ses-channel-sender');
+  const email = new SesEmail(sesClient({ region: env.AWS_REGION, maxAttempts: 1 }), {
+    // Replies name their sender (the agent's mailbox): no tenant sender secret is read.
+    credentials: { get: async () => undefined },
+    ...(env.SES_CONFIGURATION_SET ? { configurationSetName: env.SES_CONFIGURATION_SET } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  return new SesChannelSender(email);
 }
 
 /**
@@ -40,6 +63,8 @@ export class OutboxChannelSender implements ChannelSender {
   constructor(private readonly outbox: LocalOutbox) {}
 
   async send(message: OutboundChannelMessage): Promise<ChannelDeliveryReceipt> {
+    // An email is recorded as SES would send it: the reply subject and the threading headers.
+    const email = message.channel === 'email' ? emailReplyOf(message) : undefined;
     const receipt = await this.outbox.sendOnChannel(message.tenantId, {
       channel: message.channel,
       from: message.from,
@@ -47,7 +72,15 @@ export class OutboxChannelSender implements ChannelSender {
       body: message.template ? `[template ${message.template.contentSid}] ${message.text}` : message.text,
       agentId: message.agentId,
       ...(message.template ? { contentSid: message.template.contentSid } : {}),
-      ...(message.replyContext?.subject ? { subject: message.replyContext.subject } : {}),
+      ...(email
+        ? {
+            subject: email.subject,
+            ...(email.inReplyTo ? { inReplyTo: email.inReplyTo } : {}),
+            ...(email.references ? { references: email.references } : {}),
+          }
+        : message.replyContext?.subject
+          ? { subject: message.replyContext.subject }
+          : {}),
     });
     return { provider: receipt.provider, providerMessageId: receipt.providerId, status: receipt.status };
   }

@@ -46,6 +46,9 @@ export interface OutboxRecord {
   readonly from?: string;
   /** A WhatsApp template sent instead of free text. */
   readonly contentSid?: string;
+  /** Email replies: the message they answer and the thread's chain (RFC 5322 threading headers). */
+  readonly inReplyTo?: string;
+  readonly references?: string;
   readonly createdAt: string;
 }
 
@@ -149,6 +152,8 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
       readonly subject?: string;
       readonly agentId?: string;
       readonly contentSid?: string;
+      readonly inReplyTo?: string;
+      readonly references?: string;
     },
   ): Promise<DeliveryReceipt> {
     this.injectedFault(message.channel);

@@ -186,6 +186,8 @@ export const outboxResponse = lazySchema(() =>
     purpose: z.optional(z.string()),
     from: z.optional(z.string()),
     contentSid: z.optional(z.string()),
+    inReplyTo: z.optional(z.string()),
+    references: z.optional(z.string()),
     createdAt: instant(),
   }),
 );
