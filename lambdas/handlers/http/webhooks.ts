@@ -10,6 +10,7 @@ import {
 import { inboundConfig, receiveDeps } from '../../composition/inbound';
 import { tableClient } from '../../composition/table';
 import { receive, routeOf, verifiedSecrets } from '../../domain/channels/receive';
+import { AppError, ValidationError } from '../../domain/shared/errors';
 import { createHttpHandler } from '../../http/http-handler';
 import { headerOf } from '../../http/request';
 import { WEBHOOK_ROUTES } from '../../http/routes/webhooks';
@@ -60,6 +61,27 @@ export const handler = createHttpHandler(
   {
     'POST /v1/webhooks/twilio/sms': ({ rawBody, event }) => twilioInbound('sms', rawBody, event),
     'POST /v1/webhooks/twilio/whatsapp': ({ rawBody, event }) => twilioInbound('whatsapp', rawBody, event),
+    'POST /v1/dev/email/inbound': async ({ rawBody }) => {
+      // Never deployed: in a Lambda bundle this branch (and the MIME parser) is compiled away.
+      if (process.env.PLATFORM_BUILD !== 'lambda') {
+        const { takeInEmail } =
+          require('../../composition/email-intake') as typeof import('../../composition/email-intake');
+        const outcome = await takeInEmail(rawBody, { source: 'dev-inbound', requireSesVerdicts: false });
+        if (outcome.status === 'dropped') {
+          if (outcome.reason === 'malformed' || outcome.reason === 'empty') {
+            throw ValidationError.forField(
+              'body',
+              outcome.reason === 'malformed'
+                ? 'is not an RFC 5322 message with a From address'
+                : 'has no text, subject or attachment',
+            );
+          }
+          return { body: { status: 'dropped', reason: outcome.reason } };
+        }
+        return { body: { status: outcome.status } };
+      }
+      throw new AppError(404, 'ROUTE_NOT_FOUND', 'The email intake route exists in local mode only');
+    },
     'POST /v1/webhooks/twilio/status': async ({ rawBody, event }) => {
       const form = parseTwilioForm(rawBody);
       const status = twilioStatus(form);

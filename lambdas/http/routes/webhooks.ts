@@ -1,3 +1,5 @@
+import * as z from 'zod/mini';
+import { lazySchema } from '../../domain/shared/zod';
 import type { RouteGroup } from '../route-spec';
 
 /**
@@ -21,6 +23,16 @@ const twilioInbound = (channel: 'SMS' | 'WhatsApp') =>
     },
   }) as const;
 
+/** What became of a message posted to the local email intake. */
+export const emailIntakeResponse = lazySchema(() =>
+  z.object({
+    /** `queued` for the agent's turn, `duplicate` (that Message-ID was taken before) or `dropped`. */
+    status: z.enum(['queued', 'duplicate', 'dropped']),
+    /** Why it was dropped: an automatic message (auto-reply, bounce), or SES's verdicts on AWS. */
+    reason: z.optional(z.string()),
+  }),
+);
+
 export const WEBHOOK_ROUTES = {
   'POST /v1/webhooks/twilio/sms': twilioInbound('SMS'),
   'POST /v1/webhooks/twilio/whatsapp': twilioInbound('WhatsApp'),
@@ -35,6 +47,21 @@ export const WEBHOOK_ROUTES = {
     alsoAs: ['text/xml'],
     errors: {
       404: 'No agent sends from the From number; nothing was stored',
+    },
+  },
+  'POST /v1/dev/email/inbound': {
+    lambda: 'webhooks',
+    localOnly: true,
+    // Stands in for SES writing to the bucket, whose proof is the bucket policy: local mode only.
+    permission: 'public',
+    rawBody: true,
+    rawBodyMediaType: 'message/rfc822',
+    summary:
+      "Local mode only: takes a raw RFC 5322 email (the body, as SES would have stored it) and runs the same intake as SES → S3 → Lambda on AWS: routes by the mailbox it was sent to, drops auto-replies and repeated Message-IDs, queues it for the agent's turn; the reply, threaded with In-Reply-To and References, lands in the local outbox.",
+    status: 202,
+    response: emailIntakeResponse,
+    errors: {
+      404: 'No agent answers any mailbox the message was sent to (or outside local mode); nothing was stored',
     },
   },
 } as const satisfies RouteGroup<'webhooks'>;
