@@ -111,7 +111,9 @@ export async function sendToCustomer(deps: ChannelSendDeps, send: CustomerSend):
     chargeWindow = !(Number.isFinite(charged) && now.getTime() - charged < WHATSAPP_WINDOW_MS);
   }
   const sender = deps.senders.senderFor(channel);
-  const credentials = await deps.secrets.get(tenantId, send.agentId, channel);
+  // Email keeps no credentials (the mailbox is an identity of the platform's receiving domain):
+  // there is no secret to read, and none to miss.
+  const credentials = channel === 'email' ? {} : await deps.secrets.get(tenantId, send.agentId, channel);
   if (!sender || !credentials) {
     return refuse('CHANNEL_NOT_CONFIGURED', `no ${channel} sender or credentials for this agent`);
   }
