@@ -17,6 +17,7 @@ const twilioInbound = (channel: 'SMS' | 'WhatsApp') =>
     status: 200,
     alsoAs: ['text/xml'],
     errors: {
+      403: 'Missing or wrong X-Twilio-Signature (or the channel has no credentials); nothing was stored',
       404: 'No agent answers on the To number on this channel; nothing was stored',
     },
   }) as const;
@@ -34,7 +35,8 @@ export const WEBHOOK_ROUTES = {
     status: 200,
     alsoAs: ['text/xml'],
     errors: {
-      404: 'No agent sends from the From number; nothing was stored',
+      403: 'Missing or wrong X-Twilio-Signature; nothing was recorded',
+      404: 'No agent sends from the From number; nothing was recorded',
     },
   },
 } as const satisfies RouteGroup<'webhooks'>;
