@@ -159,13 +159,8 @@ async function respondInScope(deps: RespondDeps, item: QueuedInbound): Promise<R
       channelPrincipal(tenantId, channel),
       agentId,
       { message: message.text, channel, conversationId: conversation.id },
-<<<<<<< HEAD
-      // Hashed: provider ids may hold what idempotency keys may not (an email's Message-ID has `@`, `+`, `=`).
-      `inbound:${channel}:${createHash('sha256').update(message.providerMessageId).digest('hex').slice(0, 40)}`,
-=======
       // The same delivery queued again replays its turn; provider ids may hold any character.
       `inbound:${inboundTurnId(item).slice(4)}`,
->>>>>>> inbound
     );
     reply = { executionId: result.executionId, text: result.reply };
   } catch (error) {
