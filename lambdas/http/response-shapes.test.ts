@@ -5,6 +5,7 @@
  */
 import type * as z from 'zod/mini';
 import type { OutboxRecord } from '../adapters/local/local-outbox';
+import type { EmailIntakeOutcome } from '../composition/email-intake';
 import type { ActionOutcome } from '../domain/actions/decision-engine';
 import type { ActionRecord, EmergencyStop, Policy } from '../domain/actions/model';
 import type { Approval } from '../domain/approvals/model';
@@ -31,6 +32,7 @@ import type {
   messageResponse,
   toolRunResponse,
 } from './routes/runtime';
+import type { emailIntakeResponse } from './routes/webhooks';
 
 type Documented<S extends () => z.ZodMiniType> = z.output<ReturnType<S>>;
 type Keys<T> = keyof T & string;
@@ -54,6 +56,11 @@ const checked = {
   policy: true satisfies SameFields<Documented<typeof policyResponse>, Policy>,
   emergencyStop: true satisfies SameFields<Documented<typeof emergencyStopResponse>, EmergencyStop>,
   outbox: true satisfies SameFields<Documented<typeof outboxResponse>, OutboxRecord>,
+  // The dev email intake answers what became of the message, never whose agent took it.
+  emailIntake: true satisfies SameFields<
+    Documented<typeof emailIntakeResponse>,
+    Extract<EmailIntakeOutcome, { status: 'dropped' }>
+  >,
   execution: true satisfies SameFields<Documented<typeof executionResponse>, Execution>,
   chat: true satisfies SameFields<Documented<typeof chatResponse>, ChatResult>,
   conversation: true satisfies SameFields<Documented<typeof conversationResponse>, ConversationView>,

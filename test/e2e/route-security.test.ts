@@ -343,7 +343,11 @@ describe("404 for another tenant's ids", () => {
     });
     const channels = await api.request('GET', `/v1/agents/${idsA.agents}/channels`, { token: tenantA.token });
     expect(channels.body.items).toEqual([
-      expect.objectContaining({ type: 'sms', address: '+14155550123', credentialsSet: ['accountSid', 'authToken'] }),
+      expect.objectContaining({
+        type: 'sms',
+        address: '+14155550123',
+        credentialsSet: ['accountSid', 'authToken'],
+      }),
     ]);
     const user = await api.request('GET', `/v1/users/${idsA.users}`, { token: tenantA.token });
     expect(user.status).toBe(200);
@@ -382,6 +386,35 @@ describe("404 for another tenant's ids", () => {
     }
     const tenant = await api.request('GET', '/v1/tenant', { token: tenantB.token });
     expect(tenant.body.id).toBe(tenantB.tenantId);
+  });
+});
+
+describe('the local email intake (POST /v1/dev/email/inbound)', () => {
+  it("routes by mailbox only: a caller's token does not matter, and the answer names no tenant or agent", async () => {
+    const mailbox = `security-${Date.now()}@acme-dental.example`;
+    const setUp = await api.request('PUT', `/v1/agents/${idsA.agents}/channels/email`, {
+      token: tenantA.token,
+      body: { address: mailbox },
+    });
+    expect(setUp.status).toBe(200);
+    const raw = [
+      'From: outsider@example.com',
+      `To: ${mailbox}`,
+      'Subject: Hello',
+      `Message-ID: <security-${Date.now()}@example.com>`,
+      '',
+      'Hello',
+    ].join('\r\n');
+    const posted = await api.request('POST', '/v1/dev/email/inbound', {
+      token: tokensB.owner,
+      rawBody: raw,
+      headers: { 'content-type': 'message/rfc822' },
+    });
+    expect(posted.status).toBe(202);
+    expect(posted.text).not.toContain(tenantA.tenantId);
+    expect(posted.text).not.toContain(String(idsA.agents));
+    const outboxB = await api.request('GET', '/v1/dev/outbox?kind=email', { token: tenantB.token });
+    expect(outboxB.body.items).toEqual([]);
   });
 });
 
