@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import type { AlarmNotifications } from '../constructs/alarm-notifications';
 import type { DataTableResources } from '../constructs/data-table';
+import { EmailReceiving } from '../constructs/email-receiving';
 import { ExecutionQueue } from '../constructs/execution-queue';
 import { houseFunctionsIn } from '../constructs/house-function';
 import { PlatformHttpApi } from '../constructs/http-api';
@@ -41,6 +42,8 @@ export class ApiStack extends Stack {
   public readonly executions: ExecutionQueue;
   /** Customer messages from the channels' webhooks, and the worker that answers them. */
   public readonly inbound: InboundQueue;
+  /** Email in through SES, when the environment's config has `email.receiving`. */
+  public readonly emailReceiving?: EmailReceiving;
   public readonly api: PlatformHttpApi;
   /** The scheduled release of token reservations whose hold ran out. */
   public readonly housekeeping: ReservationHousekeeping;
@@ -63,6 +66,16 @@ export class ApiStack extends Stack {
       eventBus: props.eventBus,
       approvalWorkflow: approvals,
     });
+
+    const receiving = config.email?.receiving;
+    if (receiving) {
+      this.emailReceiving = new EmailReceiving(this, 'EmailReceiving', {
+        config,
+        receiving,
+        data: props.data,
+        inboundQueue: this.inbound.queue,
+      });
+    }
 
     this.api = new PlatformHttpApi(this, 'Http', {
       config,
@@ -95,6 +108,7 @@ export class ApiStack extends Stack {
         ...Object.fromEntries(Object.entries(this.api.functions).map(([name, fn]) => [name, fn.function])),
         'execution-worker': this.executions.worker.function,
         'inbound-worker': this.inbound.worker.function,
+        ...(this.emailReceiving ? { 'email-intake': this.emailReceiving.intake.function } : {}),
         'reservation-housekeeping': this.housekeeping.function.function,
         ...Object.fromEntries(
           Object.entries(workflows.stepFunctions()).map(([name, fn]) => [name, fn.function]),
