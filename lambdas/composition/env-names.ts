@@ -80,6 +80,8 @@ export const NOT_SET_BY_THE_STACKS: Readonly<Partial<Record<EnvName, string>>> =
   STRIPE_WEBHOOK_SECRET: 'local mode and tests: on AWS the secret is in the STRIPE_SECRET_ID secret',
   STRIPE_API_BASE: 'tests only: a stand-in for api.stripe.com',
   SES_CONFIGURATION_SET: 'no configuration set is deployed yet',
+  EMAIL_RECEIVING_DOMAIN:
+    'set on the email intake only where config email.receiving is given (test/infra/email-receiving.test.ts)',
   PUBLIC_BASE_URL:
     'optional config `publicBaseUrl`: unset, the webhooks check the URL as API Gateway received it',
   DYNAMODB_ENDPOINT: 'local mode and tests only (DynamoDB Local)',
