@@ -343,7 +343,11 @@ describe("404 for another tenant's ids", () => {
     });
     const channels = await api.request('GET', `/v1/agents/${idsA.agents}/channels`, { token: tenantA.token });
     expect(channels.body.items).toEqual([
-      expect.objectContaining({ type: 'sms', address: '+14155550123', credentialsSet: ['accountSid', 'authToken'] }),
+      expect.objectContaining({
+        type: 'sms',
+        address: '+14155550123',
+        credentialsSet: ['accountSid', 'authToken'],
+      }),
     ]);
     const user = await api.request('GET', `/v1/users/${idsA.users}`, { token: tenantA.token });
     expect(user.status).toBe(200);
