@@ -41,7 +41,11 @@ async function api(platform: LocalPlatform, method: string, path: string, body?:
   });
   const text = await response.text();
   if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? (JSON.parse(text) as Record<string, any>) : {};
+  return (text ? JSON.parse(text) : {}) as {
+    readonly id: string;
+    readonly auth: { readonly token: string };
+    readonly items: readonly unknown[];
+  };
 }
 
 async function measure(
@@ -53,7 +57,7 @@ async function measure(
     tenant: { name: 'Inbound bench' },
     owner: { email: `bench-${Date.now()}@example.test`, password: 'Correct-Horse-9', name: 'Bench' },
   });
-  const token = registered.auth.token as string;
+  const token = registered.auth.token;
   await api(platform, 'POST', '/v1/tokens/purchase', { amount: 1_000_000 }, token);
   const agent = await api(
     platform,
@@ -156,7 +160,7 @@ async function measure(
     reply.push(replied - started);
   }
   const outbox = await api(platform, 'GET', '/v1/dev/outbox?kind=sms&limit=5', undefined, token);
-  if ((outbox.items as unknown[]).length === 0) throw new Error('no reply reached the outbox');
+  if (outbox.items.length === 0) throw new Error('no reply reached the outbox');
   const ackMs = summarize(ack);
   const floorMs = summarize(raw);
   return {
