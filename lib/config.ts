@@ -83,6 +83,29 @@ export const paymentsConfigSchema = z.strictObject({
 });
 export type PaymentsConfig = z.infer<typeof paymentsConfigSchema>;
 
+/**
+ * Email in (optional per environment): SES receives the agents' mail for `domain` (a domain verified
+ * in SES in this region, its MX record pointing at `inbound-smtp.<region>.amazonaws.com`) and
+ * stores it for the intake function. Agents' mailboxes are addresses at this domain; replies are sent
+ * from them, so the same domain is the sending identity.
+ */
+export const emailReceivingConfigSchema = z.strictObject({
+  domain: z
+    .string()
+    .regex(
+      /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+      'must be a lower-case domain such as mail.example.com',
+    ),
+  /** The receipt rule set created for it (activated by the operator). @default agent-platform-<stage>-inbound-email */
+  ruleSetName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+    .optional(),
+  /** Days a received message (and so its attachments) is kept in the bucket. */
+  retentionDays: z.number().int().min(1).max(3650).default(30),
+});
+export type EmailReceivingConfig = z.infer<typeof emailReceivingConfigSchema>;
+
 /** An SNS topic ARN in any partition, e.g. arn:aws:sns:eu-west-1:111122223333:ops-alerts. */
 const snsTopicArn = z
   .string()
@@ -168,7 +191,20 @@ export const environmentConfigSchema = z
       corsAllowedOrigins: z.array(z.union([z.literal('*'), z.url()])).default([]),
     }),
     alarms: alarmSubscribersSchema.default({ emails: [], snsTopicArns: [] }),
+    /**
+     * The API's public address as messaging providers call it (a custom domain, no trailing path):
+     * Twilio signs the URL it called, so the webhooks check signatures against this, and delivery
+     * statuses are asked for here. Unset: the URL as API Gateway received it.
+     */
+    publicBaseUrl: z
+      .url()
+      .refine(
+        (url) => url.startsWith('https://') && !/\/$/.test(url),
+        'an https:// URL without a trailing slash',
+      )
+      .optional(),
     outbound: outboundConfigSchema.optional(),
+    email: z.strictObject({ receiving: emailReceivingConfigSchema.optional() }).optional(),
     payments: paymentsConfigSchema.optional(),
     eventArchiveRetentionDays: z.number().int().min(1).max(3650),
     tokenCosts: tokenCostsSchema,

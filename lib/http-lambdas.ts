@@ -34,11 +34,20 @@ export const HTTP_LAMBDAS = {
   },
   agents: {
     entry: 'lambdas/handlers/http/agents.ts',
-    description: 'Agents: configuration, lifecycle, versions and stats',
+    description: 'Agents: configuration, lifecycle, versions, stats and channel settings',
     table: 'readWrite',
     identity: false,
     tenantAccess: true,
-    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sts'],
+    // Channel settings write the channel credentials (create, put, restore, delete) under the
+    // tenant's secret path (with the tenant's credentials), and claim addresses in the channel
+    // directory (`CHADDR#`, its own role).
+    channelSecrets: true,
+    sdkClients: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-sts',
+    ],
   },
   system: {
     entry: 'lambdas/handlers/http/system.ts',
@@ -79,9 +88,12 @@ export const HTTP_LAMBDAS = {
     turnRateLimits: true,
     outbound: true,
     tenantAccess: true,
+    // Staff messages of a handed-off conversation go out on its channel with the agent's credentials.
+    channelSecrets: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-secrets-manager',
       '@aws-sdk/client-bedrock-runtime',
       '@aws-sdk/client-sqs',
       '@aws-sdk/client-eventbridge',
@@ -125,6 +137,25 @@ export const HTTP_LAMBDAS = {
       '@aws-sdk/client-sts',
     ],
   },
+  webhooks: {
+    entry: 'lambdas/handlers/http/webhooks.ts',
+    description:
+      "Messaging providers' webhooks (Twilio, Slack, Telegram, Meta): proof checked, routed, deduplicated, queued",
+    table: 'readWrite',
+    identity: false,
+    // Routes and deduplicates with its own role (CHADDR#, INBOUND#), verifies with the channel's
+    // secrets read with the routed tenant's credentials, and queues on the inbound FIFO queue.
+    tenantAccess: true,
+    inboundQueue: true,
+    channelSecrets: true,
+    sdkClients: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-sqs',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-sts',
+    ],
+  },
 } as const satisfies Record<
   HttpLambdaName,
   {
@@ -150,6 +181,13 @@ export const HTTP_LAMBDAS = {
      * provider secrets (read only), OUTBOUND_MODE=live and the outbound settings.
      */
     outbound?: boolean;
+    /** Queues inbound channel messages: `sqs:SendMessage` on the inbound FIFO queue, INBOUND_QUEUE_URL, PUBLIC_BASE_URL. */
+    inboundQueue?: boolean;
+    /**
+     * Uses agents' channel secrets (`<prefix>/tenants/<tenantId>/channels/...`): TENANT_SECRETS_PREFIX.
+     * No grant of its own: they are read and written with the tenant's credentials (`tenantAccess`).
+     */
+    channelSecrets?: boolean;
     /** Admits turns under the environment's turn rate limits: TURN_RATE_LIMITS (cdk.json `turnRateLimits`). */
     turnRateLimits?: boolean;
     /** Token purchases: the platform's Stripe secret (read only) and PAYMENTS_PROVIDER / TOKEN_PRICE. */

@@ -22,6 +22,9 @@ export const ENV = {
   USER_POOL_CLIENT_ID: 'USER_POOL_CLIENT_ID',
   // Runtime: turns, models, memory.
   EXECUTION_QUEUE_URL: 'EXECUTION_QUEUE_URL',
+  INBOUND_QUEUE_URL: 'INBOUND_QUEUE_URL',
+  PUBLIC_BASE_URL: 'PUBLIC_BASE_URL',
+  EMAIL_RECEIVING_DOMAIN: 'EMAIL_RECEIVING_DOMAIN',
   TURN_RATE_LIMITS: 'TURN_RATE_LIMITS',
   EMBEDDER: 'EMBEDDER',
   EMBEDDING_DIMENSIONS: 'EMBEDDING_DIMENSIONS',
@@ -79,6 +82,10 @@ export const NOT_SET_BY_THE_STACKS: Readonly<Partial<Record<EnvName, string>>> =
   STRIPE_WEBHOOK_SECRET: 'local mode and tests: on AWS the secret is in the STRIPE_SECRET_ID secret',
   STRIPE_API_BASE: 'tests only: a stand-in for api.stripe.com',
   SES_CONFIGURATION_SET: 'no configuration set is deployed yet',
+  EMAIL_RECEIVING_DOMAIN:
+    'set on the email intake only where config email.receiving is given (test/infra/email-receiving.test.ts)',
+  PUBLIC_BASE_URL:
+    'optional config `publicBaseUrl`: unset, the webhooks check the URL as API Gateway received it',
   DYNAMODB_ENDPOINT: 'local mode and tests only (DynamoDB Local)',
   CURSOR_SIGNING_KEY: 'local mode and tests only: on AWS the key is the CURSOR_KEY_SECRET_ARN secret',
   LOCAL_ISSUER: 'local mode only (the local identity issuer)',

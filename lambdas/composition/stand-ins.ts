@@ -1,6 +1,7 @@
 import type { LocalIdentityOptions } from '../adapters/local/local-identity';
 import type { LocalOutbox } from '../adapters/local/local-outbox';
 import type { ApprovalWorkflowPort } from '../domain/approvals/model';
+import type { ChannelSecrets } from '../domain/channels/model';
 import type { Embedder, ModelProvider } from '../domain/runtime/model';
 import type { IdentityProvider } from '../domain/tenants/ports';
 import type { TenantCredentialProvider } from './tenant-clients';
@@ -8,7 +9,8 @@ import type { TenantCredentialProvider } from './tenant-clients';
 /**
  * Local mode's stand-ins for what AWS provides: the approval workflow run in-process from the ASL
  * file, the scripted model, the hashing embedder, the local outbox (outbound sends and the `local`
- * payments provider), the local identity issuer and the local credential provider. The composition never requires them: local
+ * payments provider), the local identity issuer, the local credential provider and the local
+ * channel secret store. The composition never requires them: local
  * mode (local/stand-ins.ts, called by local/platform.ts, the jest setup, the bench and the billing
  * CLI) gives them here before any handler loads. A Lambda never does, so no deployed bundle holds
  * them, and asking for one there fails with a clear message instead.
@@ -21,6 +23,8 @@ export interface LocalStandIns {
   readonly identity: (options: LocalIdentityOptions) => IdentityProvider;
   /** The local credential provider: its clients check every request against the tenant-access policy. */
   readonly tenantCredentials: () => TenantCredentialProvider;
+  /** The local channel secret store (one per process, shared by every handler, like the outbox). */
+  readonly channelSecrets: () => ChannelSecrets;
 }
 
 let provided: LocalStandIns | undefined;

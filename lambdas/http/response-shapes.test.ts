@@ -5,12 +5,14 @@
  */
 import type * as z from 'zod/mini';
 import type { OutboxRecord } from '../adapters/local/local-outbox';
+import type { EmailIntakeOutcome } from '../composition/email-intake';
 import type { ActionOutcome } from '../domain/actions/decision-engine';
 import type { ActionRecord, EmergencyStop, Policy } from '../domain/actions/model';
 import type { Approval } from '../domain/approvals/model';
 import type { AuditEntry } from '../domain/audit/model';
 import type { Balance, LedgerEntry } from '../domain/billing/ports';
 import type { balanceResponse, ledgerEntryResponse } from '../domain/billing/schemas';
+import type { ChannelSetting, channelResponse } from '../domain/channels/settings';
 import type { Message } from '../domain/conversations/conversations';
 import type { ConversationView } from '../domain/conversations/manage';
 import type { ChatResult } from '../domain/runtime/agent-runtime';
@@ -31,6 +33,7 @@ import type {
   messageResponse,
   toolRunResponse,
 } from './routes/runtime';
+import type { emailIntakeResponse } from './routes/webhooks';
 
 type Documented<S extends () => z.ZodMiniType> = z.output<ReturnType<S>>;
 type Keys<T> = keyof T & string;
@@ -44,6 +47,11 @@ type SameFields<Doc, Returned> = [
 
 const checked = {
   action: true satisfies SameFields<Documented<typeof actionResponse>, ActionRecord>,
+  // A channel as shown: the stored setting without its agent (in the path), with its webhook path.
+  channel: true satisfies SameFields<
+    Documented<typeof channelResponse>,
+    Omit<ChannelSetting, 'agentId'> & { webhookPath?: string }
+  >,
   actionOutcome: true satisfies SameFields<Documented<typeof actionOutcomeResponse>, ActionOutcome>,
   // The workflow's execution id is infrastructure: the handler leaves it out.
   approval: true satisfies SameFields<
@@ -54,6 +62,11 @@ const checked = {
   policy: true satisfies SameFields<Documented<typeof policyResponse>, Policy>,
   emergencyStop: true satisfies SameFields<Documented<typeof emergencyStopResponse>, EmergencyStop>,
   outbox: true satisfies SameFields<Documented<typeof outboxResponse>, OutboxRecord>,
+  // The dev email intake answers what became of the message, never whose agent took it.
+  emailIntake: true satisfies SameFields<
+    Documented<typeof emailIntakeResponse>,
+    Extract<EmailIntakeOutcome, { status: 'dropped' }>
+  >,
   execution: true satisfies SameFields<Documented<typeof executionResponse>, Execution>,
   chat: true satisfies SameFields<Documented<typeof chatResponse>, ChatResult>,
   conversation: true satisfies SameFields<Documented<typeof conversationResponse>, ConversationView>,

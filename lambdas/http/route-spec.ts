@@ -9,7 +9,8 @@ export type HttpLambdaName =
   | 'runtime'
   | 'memory'
   | 'billing'
-  | 'actions';
+  | 'actions'
+  | 'webhooks';
 
 export interface RouteSpec {
   readonly lambda: HttpLambdaName;
@@ -65,6 +66,8 @@ export interface RouteSpec {
    * signature covers the raw body): the implementation reads `rawBody`.
    */
   readonly rawBody?: boolean;
+  /** The media type a `rawBody` route takes (JSON unless said): Twilio posts form-encoded bodies. */
+  readonly rawBodyMediaType?: string;
 }
 
 /** An answer documented besides a route's main success. */
@@ -74,7 +77,7 @@ export interface OtherResponse {
 }
 
 /** Error statuses a route may declare in `errors` (the others are implied by its shape). */
-export type DeclaredErrorStatus = 401 | 402 | 404 | 409 | 422 | 429 | 500 | 502 | 503 | 504;
+export type DeclaredErrorStatus = 401 | 402 | 403 | 404 | 409 | 422 | 429 | 500 | 502 | 503 | 504;
 
 /** The routes one Lambda serves, keyed by API Gateway route key (`METHOD /path`). */
 export type RouteGroup<L extends HttpLambdaName> = Record<string, RouteSpec & { readonly lambda: L }>;

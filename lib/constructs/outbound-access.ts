@@ -123,3 +123,4 @@ export function nagFinding(scope: IConstruct, arn: string): string {
   };
   return visit(Stack.of(scope).resolve(arn));
 }
+

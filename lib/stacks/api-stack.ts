@@ -6,9 +6,11 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import type { AlarmNotifications } from '../constructs/alarm-notifications';
 import type { DataTableResources } from '../constructs/data-table';
+import { EmailReceiving } from '../constructs/email-receiving';
 import { ExecutionQueue } from '../constructs/execution-queue';
 import { houseFunctionsIn } from '../constructs/house-function';
 import { PlatformHttpApi } from '../constructs/http-api';
+import { InboundQueue } from '../constructs/inbound-queue';
 import { Observability } from '../constructs/observability';
 import { ReservationHousekeeping } from '../constructs/reservation-housekeeping';
 import type { TenantAccess } from '../constructs/tenant-access';
@@ -41,6 +43,10 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   /** The async execution queue, its dead-letter queue and the worker Lambda. */
   public readonly executions: ExecutionQueue;
+  /** Customer messages from the channels' webhooks, and the worker that answers them. */
+  public readonly inbound: InboundQueue;
+  /** Email in through SES, when the environment's config has `email.receiving`. */
+  public readonly emailReceiving?: EmailReceiving;
   public readonly api: PlatformHttpApi;
   /** The scheduled release of token reservations whose hold ran out. */
   public readonly housekeeping: ReservationHousekeeping;
@@ -58,6 +64,23 @@ export class ApiStack extends Stack {
       tenantAccess: props.tenantAccess,
     });
 
+    this.inbound = new InboundQueue(this, 'Inbound', {
+      config,
+      data: props.data,
+      eventBus: props.eventBus,
+      approvalWorkflow: approvals,
+    });
+
+    const receiving = config.email?.receiving;
+    if (receiving) {
+      this.emailReceiving = new EmailReceiving(this, 'EmailReceiving', {
+        config,
+        receiving,
+        data: props.data,
+        inboundQueue: this.inbound.queue,
+      });
+    }
+
     this.api = new PlatformHttpApi(this, 'Http', {
       config,
       data: props.data,
@@ -65,6 +88,7 @@ export class ApiStack extends Stack {
       userPoolClient: props.userPoolClient,
       issuerUrl: props.issuerUrl,
       executionQueue: this.executions.queue,
+      inboundQueue: this.inbound.queue,
       eventBus: props.eventBus,
       approvalWorkflow: approvals,
       tenantAccess: props.tenantAccess,
@@ -89,6 +113,8 @@ export class ApiStack extends Stack {
       functions: {
         ...Object.fromEntries(Object.entries(this.api.functions).map(([name, fn]) => [name, fn.function])),
         'execution-worker': this.executions.worker.function,
+        'inbound-worker': this.inbound.worker.function,
+        ...(this.emailReceiving ? { 'email-intake': this.emailReceiving.intake.function } : {}),
         'reservation-housekeeping': this.housekeeping.function.function,
         ...Object.fromEntries(
           Object.entries(workflows.stepFunctions()).map(([name, fn]) => [name, fn.function]),
@@ -96,6 +122,7 @@ export class ApiStack extends Stack {
       },
       functionsAlarmedElsewhere: Object.keys(workflows.stepFunctions()),
       executionQueue: this.executions,
+      inboundQueue: this.inbound,
       failedInvocationQueues,
       table: props.data.table,
       indexNames: props.data.indexNames,

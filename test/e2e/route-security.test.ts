@@ -59,6 +59,12 @@ function bodyFor(key: string): unknown {
       return { task: 'Matrix task' };
     case 'PUT /v1/agents/{id}/tools':
       return { tools: ['calculator'] };
+    case 'POST /v1/conversations/{id}/handoff':
+      return { reason: 'Matrix handoff' };
+    case 'POST /v1/conversations/{id}/messages':
+      return { text: 'Matrix staff message' };
+    case 'PUT /v1/agents/{id}/channels/{type}':
+      return { address: '+14155550199', credentials: { accountSid: 'ACmatrix', authToken: 'matrix-token' } };
     case 'POST /v1/locations':
       return { name: 'Branch' };
     case 'PATCH /v1/locations/{id}':
@@ -100,6 +106,7 @@ function pathFor(key: string, ids: Record<string, string | undefined>): { method
     path: path
       .replace('{id}', ids[resource] ?? 'missing')
       .replace('{version}', '1')
+      .replace('{type}', 'sms')
       .replace('{tenantId}', ids.tenant ?? 'missing'),
   };
 }
@@ -124,6 +131,11 @@ beforeAll(async () => {
   idsA.agents = agent.body.id;
   idsA.users = member.userId;
   idsA.locations = location.body.id;
+  const channel = await api.request('PUT', `/v1/agents/${idsA.agents}/channels/sms`, {
+    token: tenantA.token,
+    body: { address: '+14155550123', credentials: { accountSid: 'ACa', authToken: 'A secret token' } },
+  });
+  expect(channel.status).toBe(200);
   const memory = await api.request('POST', `/v1/agents/${idsA.agents}/memories`, {
     token: tenantA.token,
     body: { type: 'semantic', content: 'A secret memory' },
@@ -320,13 +332,27 @@ describe("404 for another tenant's ids", () => {
     expect(response.text).not.toContain('A HQ');
     expect(response.text).not.toContain('A secret memory');
     expect(response.text).not.toContain('A secret question');
+    expect(response.text).not.toContain('+14155550123');
     expect(response.text).not.toContain(tenantA.tenantId);
   });
 
   it("leaves tenant A's records untouched", async () => {
     const agent = await api.request('GET', `/v1/agents/${idsA.agents}`, { token: tenantA.token });
     expect(agent.status).toBe(200);
-    expect(agent.body).toMatchObject({ name: 'A secret agent', version: 1, status: 'active' });
+    expect(agent.body).toMatchObject({
+      name: 'A secret agent',
+      version: 2,
+      status: 'active',
+      channels: [{ type: 'sms', enabled: true, address: '+14155550123' }],
+    });
+    const channels = await api.request('GET', `/v1/agents/${idsA.agents}/channels`, { token: tenantA.token });
+    expect(channels.body.items).toEqual([
+      expect.objectContaining({
+        type: 'sms',
+        address: '+14155550123',
+        credentialsSet: ['accountSid', 'authToken'],
+      }),
+    ]);
     const user = await api.request('GET', `/v1/users/${idsA.users}`, { token: tenantA.token });
     expect(user.status).toBe(200);
     const location = await api.request('GET', `/v1/locations/${idsA.locations}`, { token: tenantA.token });
@@ -364,6 +390,35 @@ describe("404 for another tenant's ids", () => {
     }
     const tenant = await api.request('GET', '/v1/tenant', { token: tenantB.token });
     expect(tenant.body.id).toBe(tenantB.tenantId);
+  });
+});
+
+describe('the local email intake (POST /v1/dev/email/inbound)', () => {
+  it("routes by mailbox only: a caller's token does not matter, and the answer names no tenant or agent", async () => {
+    const mailbox = `security-${Date.now()}@acme-dental.example`;
+    const setUp = await api.request('PUT', `/v1/agents/${idsA.agents}/channels/email`, {
+      token: tenantA.token,
+      body: { address: mailbox },
+    });
+    expect(setUp.status).toBe(200);
+    const raw = [
+      'From: outsider@example.com',
+      `To: ${mailbox}`,
+      'Subject: Hello',
+      `Message-ID: <security-${Date.now()}@example.com>`,
+      '',
+      'Hello',
+    ].join('\r\n');
+    const posted = await api.request('POST', '/v1/dev/email/inbound', {
+      token: tokensB.owner,
+      rawBody: raw,
+      headers: { 'content-type': 'message/rfc822' },
+    });
+    expect(posted.status).toBe(202);
+    expect(posted.text).not.toContain(tenantA.tenantId);
+    expect(posted.text).not.toContain(String(idsA.agents));
+    const outboxB = await api.request('GET', '/v1/dev/outbox?kind=email', { token: tenantB.token });
+    expect(outboxB.body.items).toEqual([]);
   });
 });
 

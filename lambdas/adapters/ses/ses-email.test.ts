@@ -86,6 +86,34 @@ describe('SesEmail', () => {
     expect(credentials.calls).toEqual([`${TENANT}/ses`, `${OTHER_TENANT}/ses`]);
   });
 
+  it('sends a reply from the given mailbox with In-Reply-To and References headers', async () => {
+    ses.on(SendEmailCommand).resolves(SENT);
+    const receipt = await email().sendReply(TENANT, {
+      from: 'help@acme-dental.example',
+      to: 'jane@example.com',
+      subject: 'Re: Booking',
+      text: 'Thursday 10:00 is yours.',
+      inReplyTo: '<c2@mail.example>',
+      references: '<c1@mail.example> <c2@mail.example>',
+    });
+    expect(receipt.providerId).toBe(SENT.MessageId);
+    expect(ses.commandCalls(SendEmailCommand)[0]?.args[0].input).toEqual({
+      FromEmailAddress: 'help@acme-dental.example',
+      Destination: { ToAddresses: ['jane@example.com'] },
+      Content: {
+        Simple: {
+          Subject: { Data: 'Re: Booking', Charset: 'UTF-8' },
+          Body: { Text: { Data: 'Thursday 10:00 is yours.', Charset: 'UTF-8' } },
+          Headers: [
+            { Name: 'In-Reply-To', Value: '<c2@mail.example>' },
+            { Name: 'References', Value: '<c1@mail.example> <c2@mail.example>' },
+          ],
+        },
+      },
+      EmailTags: [{ Name: 'tenantId', Value: TENANT }],
+    });
+  });
+
   it('passes the configuration set when one is configured', async () => {
     ses.on(SendEmailCommand).resolves(SENT);
     await email({ configurationSetName: 'platform-events' }).send(TENANT, EMAIL);

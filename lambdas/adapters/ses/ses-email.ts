@@ -13,6 +13,7 @@ import {
 } from '../../domain/actions/ports';
 import { lazySchema } from '../../domain/shared/zod';
 import { awsProviderFailure, awsRetryVerdict } from '../aws-errors';
+import type { EmailReply } from '../email/email-reply';
 import { type RetryOptions, withRetries } from '../retry';
 
 const PROVIDER = 'ses';
@@ -84,13 +85,31 @@ export class SesEmail implements EmailPort {
     email: { readonly to: string; readonly subject: string; readonly body: string },
   ): Promise<DeliveryReceipt> {
     const from = await this.fromAddressOf(tenantId);
+    return this.sendSimple(tenantId, { from, to: email.to, subject: email.subject, text: email.body });
+  }
+
+  /**
+   * An agent's reply on its email channel: from the agent's mailbox (which must be a verified SES
+   * identity: the receiving domain), threaded with `In-Reply-To` / `References` so that the
+   * customer's client shows it under their message. SES replaces any Message-ID we would set.
+   */
+  async sendReply(tenantId: string, reply: EmailReply): Promise<DeliveryReceipt> {
+    return this.sendSimple(tenantId, reply);
+  }
+
+  private async sendSimple(tenantId: string, email: EmailReply): Promise<DeliveryReceipt> {
+    const headers = [
+      ...(email.inReplyTo ? [{ Name: 'In-Reply-To', Value: email.inReplyTo }] : []),
+      ...(email.references ? [{ Name: 'References', Value: email.references }] : []),
+    ];
     const command = new SendEmailCommand({
-      FromEmailAddress: from,
+      FromEmailAddress: email.from,
       Destination: { ToAddresses: [email.to] },
       Content: {
         Simple: {
           Subject: { Data: email.subject, Charset: 'UTF-8' },
-          Body: { Text: { Data: email.body, Charset: 'UTF-8' } },
+          Body: { Text: { Data: email.text, Charset: 'UTF-8' } },
+          ...(headers.length > 0 ? { Headers: headers } : {}),
         },
       },
       // Lets bounces and complaints be traced back to the tenant in SES's event stream.
