@@ -93,6 +93,27 @@ describe('the runtime code under lambdas/', () => {
     expect(importers).toEqual(['lambdas/composition/table.ts']);
   });
 
+  it('lets no handler build its own dependencies: no table client, repository or environment parsing outside composition/', () => {
+    const handlers = PRODUCTION.filter(
+      (file) => inside('lambdas/handlers', file) && !file.endsWith('.test.ts'),
+    );
+    expect(handlers.length).toBeGreaterThan(10);
+    const building = [
+      join(REPO_ROOT, 'lambdas/composition/table.ts'),
+      join(REPO_ROOT, 'lambdas/composition/environment.ts'),
+    ];
+    const offending = handlers.flatMap((file) =>
+      importsOf(file)
+        .filter(
+          (edge) =>
+            !edge.typeOnly &&
+            (building.includes(edge.target) || inside('lambdas/adapters/dynamodb', edge.target)),
+        )
+        .map((edge) => `${relative(REPO_ROOT, file)} -> ${relative(REPO_ROOT, edge.target)}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
   it('has no import cycle (value imports), local mode included', () => {
     const graph = new Map(
       [...PRODUCTION, ...sourceFiles(join(REPO_ROOT, 'local'))].map((file) => [
