@@ -24,7 +24,8 @@ const options = {
   },
 };
 const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined).catch((e: unknown) => e);
-const sentBody = (index = 0) => JSON.parse(String((fetchSpy.mock.calls[index]?.[1] as RequestInit | undefined)?.body));
+const sentBody = (index = 0) =>
+  JSON.parse(String((fetchSpy.mock.calls[index]?.[1] as RequestInit | undefined)?.body));
 const ok = (id: number) =>
   json(200, { ok: true, result: { message_id: id, chat: { id: 1089347521 }, date: 1765000001, text: '…' } });
 
