@@ -102,6 +102,22 @@ export const HTTP_LAMBDAS = {
       '@aws-sdk/client-sfn',
     ],
   },
+  webhooks: {
+    entry: 'lambdas/handlers/http/webhooks.ts',
+    description:
+      "Messaging providers' webhooks (Twilio, Slack, Telegram, Meta): proof checked, routed, deduplicated, queued",
+    table: 'readWrite',
+    identity: false,
+    // Verifies with the channel's secrets (tenant path, read only) and queues on the inbound FIFO queue.
+    inboundQueue: true,
+    channelSecrets: true,
+    sdkClients: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-sqs',
+      '@aws-sdk/client-secrets-manager',
+    ],
+  },
 } as const satisfies Record<
   HttpLambdaName,
   {
@@ -127,6 +143,10 @@ export const HTTP_LAMBDAS = {
      * provider secrets (read only), OUTBOUND_MODE=live and the outbound settings.
      */
     outbound?: boolean;
+    /** Queues inbound channel messages: `sqs:SendMessage` on the inbound FIFO queue, INBOUND_QUEUE_URL, PUBLIC_BASE_URL. */
+    inboundQueue?: boolean;
+    /** Reads agents' channel secrets (under the tenant's own secret path, read only). */
+    channelSecrets?: boolean;
     /** Admits turns under the environment's turn rate limits: TURN_RATE_LIMITS (cdk.json `turnRateLimits`). */
     turnRateLimits?: boolean;
     /** Token purchases: the platform's Stripe secret (read only) and PAYMENTS_PROVIDER / TOKEN_PRICE. */

@@ -123,6 +123,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       runtime: (await import('../lambdas/handlers/http/runtime')).handler,
       billing: (await import('../lambdas/handlers/http/billing')).handler,
       actions: (await import('../lambdas/handlers/http/actions')).handler,
+      webhooks: (await import('../lambdas/handlers/http/webhooks')).handler,
     });
     const operator = {
       email: process.env.LOCAL_OPERATOR_EMAIL ?? 'operator@platform.local',

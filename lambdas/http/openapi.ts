@@ -175,7 +175,7 @@ function operationOf(key: string, spec: RouteSpec): JsonSchema {
           requestBody: {
             required: true,
             description: 'Checked byte for byte against its signature header, then read',
-            content: { 'application/json': { schema: { type: 'object' } } },
+            content: { [spec.rawBodyMediaType ?? 'application/json']: { schema: { type: 'object' } } },
           },
         }
       : spec.body

@@ -9,7 +9,8 @@ export type HttpLambdaName =
   | 'runtime'
   | 'memory'
   | 'billing'
-  | 'actions';
+  | 'actions'
+  | 'webhooks';
 
 export interface RouteSpec {
   readonly lambda: HttpLambdaName;
@@ -65,6 +66,8 @@ export interface RouteSpec {
    * signature covers the raw body): the implementation reads `rawBody`.
    */
   readonly rawBody?: boolean;
+  /** The media type a `rawBody` route takes (JSON unless said): Twilio posts form-encoded bodies. */
+  readonly rawBodyMediaType?: string;
 }
 
 /** An answer documented besides a route's main success. */

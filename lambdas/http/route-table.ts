@@ -7,6 +7,7 @@ import { MEMORY_ROUTES } from './routes/memory';
 import { RUNTIME_ROUTES } from './routes/runtime';
 import { SYSTEM_ROUTES } from './routes/system';
 import { TENANCY_ROUTES } from './routes/tenancy';
+import { WEBHOOK_ROUTES } from './routes/webhooks';
 
 export { type HttpLambdaName, type RouteSpec, splitRouteKey } from './route-spec';
 
@@ -26,6 +27,7 @@ export const ROUTES = {
   ...RUNTIME_ROUTES,
   ...BILLING_ROUTES,
   ...ACTION_ROUTES,
+  ...WEBHOOK_ROUTES,
 } as const satisfies Record<string, RouteSpec>;
 export type RouteKey = keyof typeof ROUTES;
 

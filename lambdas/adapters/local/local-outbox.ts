@@ -15,7 +15,17 @@ import type { Page, PageRequest } from '../../domain/shared/pagination';
 import { lazySchema } from '../../domain/shared/zod';
 import { openCursor, signCursor } from '../cursor-codec';
 
-export const OUTBOX_KINDS = ['sms', 'whatsapp', 'email', 'call', 'payment'] as const;
+export const OUTBOX_KINDS = [
+  'sms',
+  'whatsapp',
+  'email',
+  'call',
+  'payment',
+  'slack',
+  'telegram',
+  'messenger',
+  'instagram',
+] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 
 /** What would have been sent (or charged), as the local outbox keeps it. */
@@ -32,6 +42,10 @@ export interface OutboxRecord {
   readonly customerId?: string;
   readonly agentId?: string;
   readonly purpose?: string;
+  /** Channel replies: the agent's address they were sent from. */
+  readonly from?: string;
+  /** A WhatsApp template sent instead of free text. */
+  readonly contentSid?: string;
   readonly createdAt: string;
 }
 
@@ -118,6 +132,28 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
       subject: message.subject,
       body: message.body,
     });
+    return { provider: OUTBOX_PROVIDER, providerId: record.id, status: 'recorded' };
+  }
+
+  /** A message on any messaging channel (the inbound pipeline's replies, staff messages). */
+  async sendOnChannel(
+    tenantId: string,
+    message: {
+      readonly channel: Extract<
+        OutboxKind,
+        'sms' | 'whatsapp' | 'email' | 'slack' | 'telegram' | 'messenger' | 'instagram'
+      >;
+      readonly from: string;
+      readonly to: string;
+      readonly body: string;
+      readonly subject?: string;
+      readonly agentId?: string;
+      readonly contentSid?: string;
+    },
+  ): Promise<DeliveryReceipt> {
+    this.injectedFault(message.channel);
+    const { channel, ...fields } = message;
+    const record = this.append(tenantId, { kind: channel, ...fields });
     return { provider: OUTBOX_PROVIDER, providerId: record.id, status: 'recorded' };
   }
 

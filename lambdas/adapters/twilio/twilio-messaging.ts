@@ -72,10 +72,26 @@ export class TwilioMessaging implements MessagingPort {
 
   async send(
     tenantId: string,
-    message: { readonly channel: MessagingChannel; readonly to: string; readonly body: string },
+    message: {
+      readonly channel: MessagingChannel;
+      readonly to: string;
+      readonly body: string;
+      /** An approved template (WhatsApp outside the 24-hour window) sent instead of `body`. */
+      readonly contentSid?: string;
+      readonly contentVariables?: Readonly<Record<string, string>>;
+      /** Where Twilio posts the delivery status (`/v1/webhooks/twilio/status`). */
+      readonly statusCallback?: string;
+    },
   ): Promise<DeliveryReceipt> {
     const credentials = await this.credentialsOf(tenantId);
-    const form = new URLSearchParams({ To: address(message.channel, message.to), Body: message.body });
+    const form = new URLSearchParams({ To: address(message.channel, message.to) });
+    if (message.contentSid) {
+      form.set('ContentSid', message.contentSid);
+      if (message.contentVariables) form.set('ContentVariables', JSON.stringify(message.contentVariables));
+    } else {
+      form.set('Body', message.body);
+    }
+    if (message.statusCallback) form.set('StatusCallback', message.statusCallback);
     if (message.channel === 'whatsapp') {
       if (!credentials.whatsappFrom) {
         throw new ProviderError(PROVIDER, false, 'this tenant has no WhatsApp sender configured');

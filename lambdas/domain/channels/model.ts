@@ -111,3 +111,54 @@ export function channelAddress(channel: ChannelRoute['channel'], raw: string): s
       return value;
   }
 }
+
+/**
+ * A WhatsApp template (Twilio Content API): the only thing WhatsApp delivers outside 24 hours of
+ * the customer's last message.
+ */
+export interface ChannelTemplate {
+  /** Twilio's `ContentSid` (`HX…`) of an approved template. */
+  readonly contentSid: string;
+  /** The template's variables by position (`{"1": "Ana"}`). */
+  readonly variables?: Readonly<Record<string, string>>;
+}
+
+/** One message the platform sends a customer on a messaging channel (a reply, a staff message, an action). */
+export interface OutboundChannelMessage {
+  readonly tenantId: string;
+  readonly agentId: string;
+  readonly channel: MessagingChannel;
+  /** The agent's address on the channel (the directory's address): the sender. */
+  readonly from: string;
+  /** The customer's address (InboundMessage.customerAddress). */
+  readonly to: string;
+  readonly text: string;
+  /** Where the reply lands, as the inbound message gave it (Slack thread, email threading headers, ...). */
+  readonly replyContext?: Readonly<Record<string, string>>;
+  /** WhatsApp outside the 24-hour window: the approved template to send instead of `text`. */
+  readonly template?: ChannelTemplate;
+  /** The channel's secrets, read by the caller in the tenant's scope (ChannelSecrets.get). Never logged. */
+  readonly credentials: Readonly<Record<string, string>>;
+}
+
+/** What a provider made of a send: its own message id, which its delivery-status callbacks name. */
+export interface ChannelDeliveryReceipt {
+  /** `twilio`, `slack`, `telegram`, `meta`, `ses`, or `outbox` in local mode. */
+  readonly provider: string;
+  readonly providerMessageId: string;
+  readonly status: string;
+}
+
+/**
+ * Sends on one channel. Throws `ProviderError` (domain/actions/ports.ts) when the provider
+ * refuses; `retryable` says whether trying again may help.
+ */
+export interface ChannelSender {
+  send(message: OutboundChannelMessage): Promise<ChannelDeliveryReceipt>;
+}
+
+/** The sender of each channel (lambdas/composition/channel-senders.ts builds it). */
+export interface ChannelSenders {
+  /** Undefined when this environment cannot send on `channel`. */
+  senderFor(channel: MessagingChannel): ChannelSender | undefined;
+}

@@ -11,7 +11,17 @@ import type { RouteGroup } from '../route-spec';
 import { agentParams, pageOf } from './shared';
 
 // The local outbox's kinds (a type-only import: the route table never loads the adapter).
-const OUTBOX_KINDS = ['sms', 'whatsapp', 'email', 'call', 'payment'] as const satisfies readonly OutboxKind[];
+const OUTBOX_KINDS = [
+  'sms',
+  'whatsapp',
+  'email',
+  'call',
+  'payment',
+  'slack',
+  'telegram',
+  'messenger',
+  'instagram',
+] as const satisfies readonly OutboxKind[];
 
 const actionParams = lazySchema(() => z.strictObject({ id: idSchema('action') }));
 const approvalParams = lazySchema(() => z.strictObject({ id: idSchema('approval') }));
@@ -174,6 +184,8 @@ export const outboxResponse = lazySchema(() =>
     customerId: z.optional(z.string()),
     agentId: z.optional(z.string()),
     purpose: z.optional(z.string()),
+    from: z.optional(z.string()),
+    contentSid: z.optional(z.string()),
     createdAt: instant(),
   }),
 );

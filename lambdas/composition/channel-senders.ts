@@ -1,0 +1,96 @@
+import type { LocalOutbox } from '../adapters/local/local-outbox';
+import type { RetryOptions } from '../adapters/retry';
+import type {
+  ChannelDeliveryReceipt,
+  ChannelSender,
+  ChannelSenders,
+  MessagingChannel,
+  OutboundChannelMessage,
+} from '../domain/channels/model';
+import { lazyValue } from '../domain/shared/zod';
+import { ENV } from './env-names';
+import { environmentSlice, parseEnvironment } from './environment';
+import { requireLocalStandIn } from './stand-ins';
+
+export interface LiveSenderOptions {
+  readonly retry?: RetryOptions;
+}
+
+/**
+ * THE registry of live senders, one per channel: a channel engineer adds their line here (the
+ * module is required on first send, so a Lambda that never sends on a channel never loads it).
+ * A channel missing here cannot be answered on AWS (the worker records why).
+ */
+const LIVE_SENDERS: Partial<Record<MessagingChannel, (options: LiveSenderOptions) => ChannelSender>> = {
+  sms: (options) => twilioSender(options),
+  whatsapp: (options) => twilioSender(options),
+};
+
+function twilioSender(options: LiveSenderOptions): ChannelSender {
+  const { TwilioChannelSender } =
+    require('../adapters/twilio/twilio-channel-sender') as typeof import('../adapters/twilio/twilio-channel-sender');
+  return new TwilioChannelSender(options.retry ? { retry: options.retry } : {});
+}
+
+/**
+ * Local mode's sender for every channel: the reply lands in the local outbox (`GET /v1/dev/outbox`)
+ * with the channel as its kind, and nothing leaves the machine.
+ */
+export class OutboxChannelSender implements ChannelSender {
+  constructor(private readonly outbox: LocalOutbox) {}
+
+  async send(message: OutboundChannelMessage): Promise<ChannelDeliveryReceipt> {
+    const receipt = await this.outbox.sendOnChannel(message.tenantId, {
+      channel: message.channel,
+      from: message.from,
+      to: message.to,
+      body: message.template ? `[template ${message.template.contentSid}] ${message.text}` : message.text,
+      agentId: message.agentId,
+      ...(message.template ? { contentSid: message.template.contentSid } : {}),
+      ...(message.replyContext?.subject ? { subject: message.replyContext.subject } : {}),
+    });
+    return { provider: receipt.provider, providerMessageId: receipt.providerId, status: receipt.status };
+  }
+}
+
+const envSchema = () => environmentSlice(ENV.OUTBOUND_MODE, ENV.STAGE);
+
+export interface ChannelSenderOptions extends LiveSenderOptions {
+  /** Defaults to `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Tests replace a channel's sender. */
+  readonly overrides?: Partial<Record<MessagingChannel, ChannelSender>>;
+}
+
+/**
+ * The sender of each channel: the local outbox in `outbox` mode (the default when `STAGE` is
+ * `local`), the provider's own API otherwise (`OUTBOUND_MODE=live`), as for actions
+ * (composition/outbound.ts).
+ */
+export function channelSenders(options: ChannelSenderOptions = {}): ChannelSenders {
+  const env = parseEnvironment(envSchema(), 'channel senders', options.env ?? process.env, {
+    emptyIsUnset: true,
+  });
+  const mode = env.OUTBOUND_MODE ?? (env.STAGE === 'local' ? 'outbox' : 'live');
+  const overrides = options.overrides ?? {};
+  if (mode === 'outbox') {
+    const outbox = lazyValue(
+      () => new OutboxChannelSender(requireLocalStandIn('outbox', 'OUTBOUND_MODE=outbox')()),
+    );
+    return { senderFor: (channel) => overrides[channel] ?? outbox() };
+  }
+  const built = new Map<MessagingChannel, ChannelSender>();
+  return {
+    senderFor: (channel) => {
+      const override = overrides[channel];
+      if (override) return override;
+      const existing = built.get(channel);
+      if (existing) return existing;
+      const factory = LIVE_SENDERS[channel];
+      if (!factory) return undefined;
+      const sender = factory(options.retry ? { retry: options.retry } : {});
+      built.set(channel, sender);
+      return sender;
+    },
+  };
+}
