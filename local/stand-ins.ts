@@ -1,4 +1,7 @@
 import { provideLocalStandIns } from '../lambdas/composition/stand-ins';
+import type { ChannelSecrets } from '../lambdas/domain/channels/model';
+
+let channelSecrets: ChannelSecrets | undefined;
 
 /**
  * Gives the composition (lambdas/composition/stand-ins.ts) local mode's stand-ins. Each is required
@@ -26,6 +29,16 @@ export function useLocalStandIns(): void {
       const { LocalIdentityProvider } =
         require('../lambdas/adapters/local/local-identity') as typeof import('../lambdas/adapters/local/local-identity');
       return new LocalIdentityProvider(options);
+    },
+    channelSecrets: () => {
+      if (!channelSecrets) {
+        const { LocalChannelSecrets } =
+          require('../lambdas/adapters/local/local-channel-secrets') as typeof import('../lambdas/adapters/local/local-channel-secrets');
+        const { currentTenant } =
+          require('../lambdas/composition/tenant-scope') as typeof import('../lambdas/composition/tenant-scope');
+        channelSecrets = new LocalChannelSecrets({ currentTenant });
+      }
+      return channelSecrets;
     },
   });
 }

@@ -1,13 +1,15 @@
 import type { LocalIdentityOptions } from '../adapters/local/local-identity';
 import type { LocalOutbox } from '../adapters/local/local-outbox';
 import type { ApprovalWorkflowPort } from '../domain/approvals/model';
+import type { ChannelSecrets } from '../domain/channels/model';
 import type { Embedder, ModelProvider } from '../domain/runtime/model';
 import type { IdentityProvider } from '../domain/tenants/ports';
 
 /**
  * Local mode's stand-ins for what AWS provides: the approval workflow run in-process from the ASL
  * file, the scripted model, the hashing embedder, the local outbox (outbound sends and the `local`
- * payments provider) and the local identity issuer. The composition never requires them: local
+ * payments provider), the local identity issuer and the
+ * local channel secret store. The composition never requires them: local
  * mode (local/stand-ins.ts, called by local/platform.ts, the jest setup, the bench and the billing
  * CLI) gives them here before any handler loads. A Lambda never does, so no deployed bundle holds
  * them, and asking for one there fails with a clear message instead.
@@ -18,6 +20,8 @@ export interface LocalStandIns {
   readonly hashEmbedder: (dimensions: number) => Embedder;
   readonly outbox: () => LocalOutbox;
   readonly identity: (options: LocalIdentityOptions) => IdentityProvider;
+  /** The local channel secret store (one per process, shared by every handler, like the outbox). */
+  readonly channelSecrets: () => ChannelSecrets;
 }
 
 let provided: LocalStandIns | undefined;

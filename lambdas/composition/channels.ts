@@ -1,0 +1,55 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoChannelDirectory } from '../adapters/dynamodb/channel-directory';
+import type { ChannelDirectory, ChannelSecrets } from '../domain/channels/model';
+import { lazyValue } from '../domain/shared/zod';
+import { ENV } from './env-names';
+import { environmentSlice, parseEnvironment } from './environment';
+import { requireLocalStandIn } from './stand-ins';
+
+export interface ChannelStores {
+  /** Platform-level: call it outside any tenant scope (`inPlatformScope`). */
+  readonly directory: ChannelDirectory;
+  /** Tenant-level: call it inside the tenant's scope (`inTenantScope`). */
+  readonly secrets: ChannelSecrets;
+}
+
+const envSchema = () => environmentSlice(ENV.STAGE, ENV.AWS_REGION, ENV.TENANT_SECRETS_PREFIX);
+
+/**
+ * The channel directory (the data table) and the channel secret store: Secrets Manager under
+ * `${TENANT_SECRETS_PREFIX}/tenants/<tenantId>/channels/<agentId>/<channel>` on AWS, the local
+ * store (a stand-in, never in a Lambda bundle) when STAGE is `local`. The Secrets Manager client
+ * is built on first use, so a Lambda that never touches a channel secret never loads it.
+ */
+export function channelStores(
+  client: Pick<DynamoDBDocumentClient, 'send'>,
+  tableName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ChannelStores {
+  const vars = parseEnvironment(envSchema(), 'channel secrets', env, { emptyIsUnset: true });
+  const directory = new DynamoChannelDirectory(client, tableName);
+  if (vars.STAGE === 'local') {
+    return { directory, secrets: requireLocalStandIn('channelSecrets', 'STAGE=local')() };
+  }
+  const live = lazyValue((): ChannelSecrets => {
+    const { SecretsManagerChannelSecrets } =
+      require('../adapters/secrets/secrets-manager-channel-secrets') as typeof import('../adapters/secrets/secrets-manager-channel-secrets');
+    const { secretsManagerClient } =
+      require('../adapters/secrets/secrets-manager-credentials') as typeof import('../adapters/secrets/secrets-manager-credentials');
+    // One attempt per SDK call: the adapter counts attempts (`withRetries`).
+    return new SecretsManagerChannelSecrets(
+      secretsManagerClient({ region: vars.AWS_REGION, maxAttempts: 1 }),
+      {
+        prefix: vars.TENANT_SECRETS_PREFIX ?? `agent-platform/${vars.STAGE}`,
+      },
+    );
+  });
+  return {
+    directory,
+    secrets: {
+      get: (tenantId, agentId, channel) => live().get(tenantId, agentId, channel),
+      put: (tenantId, agentId, channel, credentials) => live().put(tenantId, agentId, channel, credentials),
+      delete: (tenantId, agentId, channel) => live().delete(tenantId, agentId, channel),
+    },
+  };
+}
