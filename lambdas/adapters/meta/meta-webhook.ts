@@ -1,4 +1,5 @@
 import type { InboundAttachment, InboundMessage } from '../../domain/channels/model';
+import type { InboundDelivery } from '../../domain/channels/receive';
 import {
   constantTimeEqual,
   headerValue,
@@ -196,3 +197,28 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   audio: 'audio/*',
   file: 'application/octet-stream',
 };
+
+/**
+ * A Meta POST as the pipeline takes it: one delivery per entry (page or Instagram account),
+ * each proven by the whole body's signature with that channel's `appSecret` (a Meta app signs
+ * the batch once; every page it carries belongs to that app). `receiveBatch` checks every entry
+ * before storing any.
+ */
+export function metaWebhook(request: {
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly rawBody: string;
+}):
+  | { readonly kind: 'invalid'; readonly reason: string }
+  | { readonly kind: 'deliveries'; readonly deliveries: readonly InboundDelivery[] } {
+  const parsed = parseMetaDelivery(request.rawBody);
+  if (parsed.kind === 'invalid') return parsed;
+  return {
+    kind: 'deliveries',
+    deliveries: parsed.entries.map((entry) => ({
+      channel: entry.channel,
+      agentAddress: entry.address,
+      messages: entry.messages,
+      verify: (secrets) => verifyMetaRequest(request, secrets.appSecret ?? ''),
+    })),
+  };
+}

@@ -1,4 +1,5 @@
 import type { InboundAttachment, InboundMessage } from '../../domain/channels/model';
+import type { InboundDelivery } from '../../domain/channels/receive';
 import {
   constantTimeEqual,
   headerValue,
@@ -192,4 +193,37 @@ function slackTime(ts: string, eventTime: unknown): string {
   if (Number.isFinite(seconds) && seconds > 0) return new Date(Math.floor(seconds * 1000)).toISOString();
   if (typeof eventTime === 'number') return new Date(eventTime * 1000).toISOString();
   return new Date().toISOString();
+}
+
+export interface WebhookRequest {
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly rawBody: string;
+}
+
+/**
+ * A Slack POST as the pipeline takes it: the url_verification handshake to answer (it names no
+ * team, so no signing secret can be chosen to check it: the challenge is echoed and nothing is
+ * stored), or a delivery routed by team id whose proof is the v0 signature with the channel's
+ * `signingSecret`.
+ */
+export function slackWebhook(
+  request: WebhookRequest,
+  nowSeconds: number,
+):
+  | { readonly kind: 'challenge'; readonly challenge: string }
+  | { readonly kind: 'invalid'; readonly reason: string }
+  | { readonly kind: 'delivery'; readonly delivery: InboundDelivery; readonly ignored?: string } {
+  const parsed = parseSlackDelivery(request.rawBody);
+  if (parsed.kind === 'invalid') return parsed;
+  if (parsed.kind === 'url_verification') return { kind: 'challenge', challenge: parsed.challenge };
+  return {
+    kind: 'delivery',
+    ...(parsed.ignored ? { ignored: parsed.ignored } : {}),
+    delivery: {
+      channel: 'slack',
+      agentAddress: parsed.teamId,
+      messages: parsed.messages,
+      verify: (secrets) => verifySlackRequest(request, secrets.signingSecret ?? '', nowSeconds),
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import type { InboundAttachment, InboundMessage } from '../../domain/channels/model';
+import type { InboundDelivery } from '../../domain/channels/receive';
 import { constantTimeEqual, headerValue, refused, VERIFIED, type Verification } from '../chat/signatures';
 
 /**
@@ -165,5 +166,29 @@ function fileOf(file: TelegramFile, defaultType?: string): InboundAttachment {
     ...(contentType ? { contentType } : {}),
     ...(typeof file.file_name === 'string' ? { name: file.file_name } : {}),
     ...(typeof file.file_size === 'number' ? { sizeBytes: file.file_size } : {}),
+  };
+}
+
+/**
+ * A Telegram POST to `/v1/webhooks/telegram/{channelKey}` as the pipeline takes it: routed by the
+ * channel key, proven by the secret token kept with the bot token (`secretToken`).
+ */
+export function telegramWebhook(
+  channelKey: string,
+  request: { readonly headers: Readonly<Record<string, string | undefined>>; readonly rawBody: string },
+):
+  | { readonly kind: 'invalid'; readonly reason: string }
+  | { readonly kind: 'delivery'; readonly delivery: InboundDelivery; readonly ignored?: string } {
+  const parsed = parseTelegramUpdate(channelKey, request.rawBody);
+  if (parsed.kind === 'invalid') return parsed;
+  return {
+    kind: 'delivery',
+    ...(parsed.ignored ? { ignored: parsed.ignored } : {}),
+    delivery: {
+      channel: 'telegram',
+      agentAddress: channelKey,
+      messages: parsed.messages,
+      verify: (secrets) => verifyTelegramRequest(request, secrets.secretToken ?? ''),
+    },
   };
 }
