@@ -35,6 +35,23 @@ export interface Message {
   readonly outputTokens?: number;
   readonly executionId: string;
   readonly createdAt: string;
+  /** A customer message that came in on a messaging channel: the provider's id of it. */
+  readonly providerMessageId?: string;
+  /** A customer message the agent did not answer, and why (opted out, paused agent, no tokens, ...). */
+  readonly unanswered?: { readonly code: string; readonly reason: string };
+  /** A message sent on a messaging channel: the provider's id and its latest delivery status. */
+  readonly delivery?: MessageDelivery;
+}
+
+export interface MessageDelivery {
+  readonly channel: ChannelType;
+  readonly provider: string;
+  readonly providerMessageId: string;
+  /** queued, sent, delivered, undelivered, failed, read (Twilio's), or `recorded` (local outbox); `refused` when not sent. */
+  readonly status: string;
+  readonly updatedAt: string;
+  /** Why a message was not sent or not delivered. */
+  readonly error?: string;
 }
 
 export interface ConversationFilter {

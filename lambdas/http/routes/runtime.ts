@@ -152,6 +152,21 @@ export const messageResponse = lazySchema(() =>
     inputTokens: z.optional(z.int()),
     outputTokens: z.optional(z.int()),
     createdAt: instant(),
+    /** A customer message that came in on a messaging channel: the provider's id of it. */
+    providerMessageId: z.optional(z.string()),
+    /** The agent did not answer this customer message, and why. */
+    unanswered: z.optional(z.object({ code: z.string(), reason: z.string() })),
+    /** Sent on a messaging channel: the provider's message id and the latest delivery status. */
+    delivery: z.optional(
+      z.object({
+        channel: z.string(),
+        provider: z.string(),
+        providerMessageId: z.string(),
+        status: z.string(),
+        updatedAt: instant(),
+        error: z.optional(z.string()),
+      }),
+    ),
   }),
 );
 const conversationExportResponse = lazySchema(() =>
