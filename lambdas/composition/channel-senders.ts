@@ -24,7 +24,17 @@ export interface LiveSenderOptions {
 const LIVE_SENDERS: Partial<Record<MessagingChannel, (options: LiveSenderOptions) => ChannelSender>> = {
   sms: (options) => twilioSender(options),
   whatsapp: (options) => twilioSender(options),
+  slack: (options) => new (chatSenders().SlackChannelSender)(options.retry ? { retry: options.retry } : {}),
+  telegram: (options) =>
+    new (chatSenders().TelegramChannelSender)(options.retry ? { retry: options.retry } : {}),
+  messenger: (options) =>
+    new (chatSenders().MetaChannelSender)(options.retry ? { retry: options.retry } : {}),
+  instagram: (options) =>
+    new (chatSenders().MetaChannelSender)(options.retry ? { retry: options.retry } : {}),
 };
+
+const chatSenders = () =>
+  require('../adapters/chat/chat-channel-senders') as typeof import('../adapters/chat/chat-channel-senders');
 
 function twilioSender(options: LiveSenderOptions): ChannelSender {
   const { TwilioChannelSender } =
