@@ -77,7 +77,7 @@ export interface OtherResponse {
 }
 
 /** Error statuses a route may declare in `errors` (the others are implied by its shape). */
-export type DeclaredErrorStatus = 401 | 402 | 404 | 409 | 422 | 429 | 500 | 502 | 503 | 504;
+export type DeclaredErrorStatus = 401 | 402 | 403 | 404 | 409 | 422 | 429 | 500 | 502 | 503 | 504;
 
 /** The routes one Lambda serves, keyed by API Gateway route key (`METHOD /path`). */
 export type RouteGroup<L extends HttpLambdaName> = Record<string, RouteSpec & { readonly lambda: L }>;

@@ -31,13 +31,27 @@ export interface ChannelConversationStore {
   /** The customer wrote at `at` (kept only if later than what is stored). */
   touchInbound(tenantId: string, customerId: string, channel: MessagingChannel, at: string): Promise<void>;
   /** Marks the WhatsApp conversation (24 h) charged at `at`. */
-  markWindowCharged(tenantId: string, customerId: string, channel: MessagingChannel, at: string): Promise<void>;
+  markWindowCharged(
+    tenantId: string,
+    customerId: string,
+    channel: MessagingChannel,
+    at: string,
+  ): Promise<void>;
   /** Stores a message outside a turn (idempotent per message id) and counts it on the conversation. */
   append(tenantId: string, message: Message): Promise<void>;
   /** Records what the provider made of a sent message on it, and indexes its provider id. */
-  setDelivery(tenantId: string, conversationId: string, messageId: string, delivery: MessageDelivery): Promise<void>;
+  setDelivery(
+    tenantId: string,
+    conversationId: string,
+    messageId: string,
+    delivery: MessageDelivery,
+  ): Promise<void>;
   /** The delivery recorded on a message, if any (a retried reply is not sent twice). */
-  deliveryOf(tenantId: string, conversationId: string, messageId: string): Promise<MessageDelivery | undefined>;
+  deliveryOf(
+    tenantId: string,
+    conversationId: string,
+    messageId: string,
+  ): Promise<MessageDelivery | undefined>;
   /** A provider's status callback; false when no message of this tenant has that provider id. */
   updateDeliveryStatus(
     tenantId: string,

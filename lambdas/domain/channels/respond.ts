@@ -26,7 +26,11 @@ export interface RespondDeps extends ChannelSendDeps {
 export type RespondOutcome =
   | { readonly outcome: 'answered'; readonly conversationId: string; readonly send: SendOutcome }
   | { readonly outcome: 'unanswered'; readonly conversationId: string; readonly code: string }
-  | { readonly outcome: 'opted-out' | 'opted-in'; readonly conversationId: string; readonly confirmed: boolean };
+  | {
+      readonly outcome: 'opted-out' | 'opted-in';
+      readonly conversationId: string;
+      readonly confirmed: boolean;
+    };
 
 /** Carriers' and Twilio's opt-out and opt-in keywords (the whole message, any case). */
 const STOP_WORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE']);
@@ -35,7 +39,10 @@ const OPT_OUT_CHANNELS: ReadonlySet<MessagingChannel> = new Set(['sms', 'whatsap
 
 function keywordOf(channel: MessagingChannel, text: string): 'stop' | 'start' | undefined {
   if (!OPT_OUT_CHANNELS.has(channel)) return undefined;
-  const word = text.trim().toUpperCase().replace(/[.!]+$/, '');
+  const word = text
+    .trim()
+    .toUpperCase()
+    .replace(/[.!]+$/, '');
   if (STOP_WORDS.has(word)) return 'stop';
   if (START_WORDS.has(word)) return 'start';
   return undefined;
@@ -133,7 +140,10 @@ async function respondInScope(deps: RespondDeps, item: QueuedInbound): Promise<R
   }
   if (!agent) return unanswered('AGENT_UNAVAILABLE', `agent ${agentId} no longer exists`);
   if (agent.status !== 'active') {
-    return unanswered('AGENT_UNAVAILABLE', `agent ${agentId} is ${agent.status}; only an active agent answers`);
+    return unanswered(
+      'AGENT_UNAVAILABLE',
+      `agent ${agentId} is ${agent.status}; only an active agent answers`,
+    );
   }
   if (conversation.status !== 'active') {
     // `paused` or `handoff`: a person is handling it; `archived`: closed.
@@ -163,7 +173,11 @@ async function respondInScope(deps: RespondDeps, item: QueuedInbound): Promise<R
   return { outcome: 'answered', conversationId: conversation.id, send };
 }
 
-const noReply: SendOutcome = { sent: false, code: 'PROVIDER_REFUSED', reason: 'the agent had nothing to say' };
+const noReply: SendOutcome = {
+  sent: false,
+  code: 'PROVIDER_REFUSED',
+  reason: 'the agent had nothing to say',
+};
 
 function sendReply(
   deps: RespondDeps,
