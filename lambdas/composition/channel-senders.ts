@@ -14,6 +14,8 @@ import { requireLocalStandIn } from './stand-ins';
 
 export interface LiveSenderOptions {
   readonly retry?: RetryOptions;
+  /** The API's public address (PUBLIC_BASE_URL): where providers post delivery statuses. */
+  readonly publicBaseUrl?: string;
 }
 
 /**
@@ -39,7 +41,10 @@ const chatSenders = () =>
 function twilioSender(options: LiveSenderOptions): ChannelSender {
   const { TwilioChannelSender } =
     require('../adapters/twilio/twilio-channel-sender') as typeof import('../adapters/twilio/twilio-channel-sender');
-  return new TwilioChannelSender(options.retry ? { retry: options.retry } : {});
+  return new TwilioChannelSender({
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
+  });
 }
 
 /**
@@ -98,7 +103,10 @@ export function channelSenders(options: ChannelSenderOptions = {}): ChannelSende
       if (existing) return existing;
       const factory = LIVE_SENDERS[channel];
       if (!factory) return undefined;
-      const sender = factory(options.retry ? { retry: options.retry } : {});
+      const sender = factory({
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.publicBaseUrl ? { publicBaseUrl: options.publicBaseUrl } : {}),
+      });
       built.set(channel, sender);
       return sender;
     },

@@ -43,6 +43,13 @@ const ENVIRONMENT = {
   [ENV.USER_POOL_CLIENT_ID]: nonEmpty,
   /** SQS queue of async executions; unset (local mode, tests) runs them in-process. */
   [ENV.EXECUTION_QUEUE_URL]: () => z.optional(z.url()),
+  /** The inbound messages' FIFO queue; unset (local mode, tests) runs them in-process, in order per conversation. */
+  [ENV.INBOUND_QUEUE_URL]: () => z.optional(z.url()),
+  /**
+   * The API's public address as providers call it (config `publicBaseUrl`): Twilio signs the URL it
+   * called, and status callbacks are asked for there. Unset (local mode): the URL as requested.
+   */
+  [ENV.PUBLIC_BASE_URL]: () => z.optional(z.url()),
   /**
    * The environment's per-tenant and per-agent turn limits as JSON (the CDK passes cdk.json's
    * `turnRateLimits`); unset in local mode and tests, which get `LOCAL_TURN_RATE_LIMITS`.

@@ -4,8 +4,8 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ChannelConversationStore, CustomerChannelState } from '../../domain/channels/ports';
 import type { MessagingChannel } from '../../domain/channels/model';
+import type { ChannelConversationStore, CustomerChannelState } from '../../domain/channels/ports';
 import type { Message, MessageDelivery } from '../../domain/conversations/conversations';
 import { isConditionFailure, transactionItemAtFailure, withoutKeys } from './conditions';
 import { conversationActivityIndex, conversationKey, messageKey } from './conversation-repository';
@@ -32,7 +32,11 @@ export class DynamoChannelConversationStore implements ChannelConversationStore 
     private readonly tableName: string,
   ) {}
 
-  async state(tenantId: string, customerId: string, channel: MessagingChannel): Promise<CustomerChannelState> {
+  async state(
+    tenantId: string,
+    customerId: string,
+    channel: MessagingChannel,
+  ): Promise<CustomerChannelState> {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
@@ -82,7 +86,12 @@ export class DynamoChannelConversationStore implements ChannelConversationStore 
     }
   }
 
-  async touchInbound(tenantId: string, customerId: string, channel: MessagingChannel, at: string): Promise<void> {
+  async touchInbound(
+    tenantId: string,
+    customerId: string,
+    channel: MessagingChannel,
+    at: string,
+  ): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
@@ -131,7 +140,8 @@ export class DynamoChannelConversationStore implements ChannelConversationStore 
               Update: {
                 TableName: this.tableName,
                 Key: conversationKey(tenantId, message.conversationId),
-                UpdateExpression: 'SET updatedAt = :at, lastMessageAt = :at, gsi1sk = :activity ADD messageCount :one',
+                UpdateExpression:
+                  'SET updatedAt = :at, lastMessageAt = :at, gsi1sk = :activity ADD messageCount :one',
                 ConditionExpression: 'attribute_exists(pk)',
                 ExpressionAttributeValues: {
                   ':at': at,

@@ -1,17 +1,84 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer as ApiEvent } from 'aws-lambda';
+import { DynamoChannelConversationStore } from '../../adapters/dynamodb/channel-conversation-store';
+import {
+  parseTwilioForm,
+  type TwilioRequestProof,
+  twilioInboundDelivery,
+  twilioStatus,
+  verifyTwilio,
+} from '../../adapters/twilio/twilio-webhook';
+import { inboundConfig, receiveDeps } from '../../composition/inbound';
+import { tableClient } from '../../composition/table';
+import { receive, routeOf, verifiedSecrets } from '../../domain/channels/receive';
 import { createHttpHandler } from '../../http/http-handler';
+import { headerOf } from '../../http/request';
 import { WEBHOOK_ROUTES } from '../../http/routes/webhooks';
+import { logger } from '../../observability';
 
 /** An empty TwiML document: Twilio sends nothing itself; the agent's reply follows through the API. */
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 const twiml = () => ({ raw: { contentType: 'text/xml', body: EMPTY_TWIML } });
 
-// TODO(inbound): wired to the pipeline in the next commits (composition/inbound.ts).
+const channelStore = new DynamoChannelConversationStore(tableClient(inboundConfig), inboundConfig.TABLE_NAME);
+
+/**
+ * The URL the provider called, as it signed it: `PUBLIC_BASE_URL` (config `publicBaseUrl`) + the
+ * path and query when set; else the URL as requested (local mode, or an API without a custom domain).
+ */
+export function calledUrl(event: ApiEvent, publicBaseUrl = inboundConfig.PUBLIC_BASE_URL): string {
+  const pathAndQuery = `${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
+  if (publicBaseUrl) return `${publicBaseUrl.replace(/\/+$/, '')}${pathAndQuery}`;
+  const scheme = headerOf(event, 'x-forwarded-proto') ?? (inboundConfig.STAGE === 'local' ? 'http' : 'https');
+  const host = headerOf(event, 'host') ?? event.requestContext.domainName;
+  return `${scheme}://${host}${pathAndQuery}`;
+}
+
+function twilioProof(event: ApiEvent): TwilioRequestProof {
+  return {
+    url: calledUrl(event),
+    signature: headerOf(event, 'x-twilio-signature'),
+    signatureSettings: headerOf(event, 'x-twilio-webhooks-signature-settings'),
+  };
+}
+
+async function twilioInbound(channel: 'sms' | 'whatsapp', rawBody: string, event: ApiEvent) {
+  const form = parseTwilioForm(rawBody);
+  const delivery = twilioInboundDelivery(channel, form, twilioProof(event), receiveDeps.now);
+  const outcome = await receive(receiveDeps, delivery);
+  logger.info('Inbound message received', {
+    channel,
+    tenantId: outcome.route.tenantId,
+    agentId: outcome.route.agentId,
+    queued: outcome.queued,
+    duplicates: outcome.duplicates,
+  });
+  return twiml();
+}
+
 export const handler = createHttpHandler(
   WEBHOOK_ROUTES,
   {
-    'POST /v1/webhooks/twilio/sms': async () => twiml(),
-    'POST /v1/webhooks/twilio/whatsapp': async () => twiml(),
-    'POST /v1/webhooks/twilio/status': async () => twiml(),
+    'POST /v1/webhooks/twilio/sms': ({ rawBody, event }) => twilioInbound('sms', rawBody, event),
+    'POST /v1/webhooks/twilio/whatsapp': ({ rawBody, event }) => twilioInbound('whatsapp', rawBody, event),
+    'POST /v1/webhooks/twilio/status': async ({ rawBody, event }) => {
+      const form = parseTwilioForm(rawBody);
+      const status = twilioStatus(form);
+      const route = await routeOf(receiveDeps, status.channel, status.agentAddress);
+      const proof = twilioProof(event);
+      await verifiedSecrets(receiveDeps, route, (secrets) => verifyTwilio(form, proof, secrets));
+      const known = await receiveDeps.inTenantScope(route.tenantId, () =>
+        channelStore.updateDeliveryStatus(
+          route.tenantId,
+          'twilio',
+          status.providerMessageId,
+          status.status,
+          receiveDeps.now().toISOString(),
+          status.error,
+        ),
+      );
+      if (!known) logger.info('Status of an unknown message ignored', { tenantId: route.tenantId });
+      return twiml();
+    },
   },
-  { maxBodyBytes: 256 * 1024 },
+  { maxBodyBytes: inboundConfig.MAX_BODY_BYTES },
 );
