@@ -1,5 +1,9 @@
 import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
+import { DynamoChannelSettingsRepository } from '../adapters/dynamodb/channel-settings-repository';
 import { DynamoLocationRepository } from '../adapters/dynamodb/location-repository';
+import type { ChannelSettingsDeps } from '../domain/channels/configure';
+import { logger } from '../observability';
+import { channelStores } from './channels';
 import { loadRuntimeConfig } from './environment';
 import { httpHandlerDeps } from './http';
 import { tableClient } from './table';
@@ -8,9 +12,21 @@ import { tableClient } from './table';
 const config = loadRuntimeConfig();
 const client = tableClient(config);
 
+const agents = new DynamoAgentRepository(client, config.TABLE_NAME);
+
 export const agentDeps = {
-  agents: new DynamoAgentRepository(client, config.TABLE_NAME),
+  agents,
   locations: new DynamoLocationRepository(client, config.TABLE_NAME),
+};
+
+const stores = channelStores(client, config.TABLE_NAME);
+
+export const channelSettingsDeps: ChannelSettingsDeps = {
+  agents,
+  settings: new DynamoChannelSettingsRepository(agents, client, config.TABLE_NAME),
+  directory: stores.directory,
+  secrets: stores.secrets,
+  log: logger,
 };
 
 export const agentHttpDeps = httpHandlerDeps(client, config);

@@ -5,9 +5,22 @@ import { lazyValue } from '../domain/shared/zod';
 import { ENV } from './env-names';
 import { environmentSlice, parseEnvironment } from './environment';
 import { requireLocalStandIn } from './stand-ins';
+import { inPlatformScope } from './tenant-scope';
+
+/**
+ * The directory is platform-level whoever calls it: a channel route runs in its tenant's scope,
+ * and the claim must not (the tenant's credentials cannot reach `CHADDR#` items, by design).
+ */
+export function platformScoped(directory: ChannelDirectory): ChannelDirectory {
+  return {
+    claim: (route) => inPlatformScope(() => directory.claim(route)),
+    release: (route) => inPlatformScope(() => directory.release(route)),
+    resolve: (channel, address) => inPlatformScope(() => directory.resolve(channel, address)),
+  };
+}
 
 export interface ChannelStores {
-  /** Platform-level: call it outside any tenant scope (`inPlatformScope`). */
+  /** Platform-level: each call runs in `inPlatformScope`, wherever it is made from. */
   readonly directory: ChannelDirectory;
   /** Tenant-level: call it inside the tenant's scope (`inTenantScope`). */
   readonly secrets: ChannelSecrets;
@@ -27,7 +40,7 @@ export function channelStores(
   env: NodeJS.ProcessEnv = process.env,
 ): ChannelStores {
   const vars = parseEnvironment(envSchema(), 'channel secrets', env, { emptyIsUnset: true });
-  const directory = new DynamoChannelDirectory(client, tableName);
+  const directory = platformScoped(new DynamoChannelDirectory(client, tableName));
   if (vars.STAGE === 'local') {
     return { directory, secrets: requireLocalStandIn('channelSecrets', 'STAGE=local')() };
   }

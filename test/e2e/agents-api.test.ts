@@ -140,10 +140,12 @@ describe('agent CRUD', () => {
   });
 
   it('clones into a new draft without channel addresses, and soft-deletes', async () => {
-    const { body: source } = await create({
-      ...agentBody('Original'),
-      channels: [{ type: 'sms', address: '+14155550111' }],
+    const { body: source } = await create(agentBody('Original'));
+    const channel = await api.request('PUT', `/v1/agents/${source.id}/channels/sms`, {
+      token: owner.token,
+      body: { address: '+14155550111', credentials: { accountSid: 'AC123', authToken: 'clone-test-token' } },
     });
+    expect(channel.status).toBe(200);
     await api.request('POST', `/v1/agents/${source.id}/start`, { token: owner.token });
     const clone = await api.request('POST', `/v1/agents/${source.id}/clone`, {
       token: owner.token,

@@ -59,6 +59,8 @@ function bodyFor(key: string): unknown {
       return { task: 'Matrix task' };
     case 'PUT /v1/agents/{id}/tools':
       return { tools: ['calculator'] };
+    case 'PUT /v1/agents/{id}/channels/{type}':
+      return { address: '+14155550199', credentials: { accountSid: 'ACmatrix', authToken: 'matrix-token' } };
     case 'POST /v1/locations':
       return { name: 'Branch' };
     case 'PATCH /v1/locations/{id}':
@@ -100,6 +102,7 @@ function pathFor(key: string, ids: Record<string, string | undefined>): { method
     path: path
       .replace('{id}', ids[resource] ?? 'missing')
       .replace('{version}', '1')
+      .replace('{type}', 'sms')
       .replace('{tenantId}', ids.tenant ?? 'missing'),
   };
 }
@@ -124,6 +127,11 @@ beforeAll(async () => {
   idsA.agents = agent.body.id;
   idsA.users = member.userId;
   idsA.locations = location.body.id;
+  const channel = await api.request('PUT', `/v1/agents/${idsA.agents}/channels/sms`, {
+    token: tenantA.token,
+    body: { address: '+14155550123', credentials: { accountSid: 'ACa', authToken: 'A secret token' } },
+  });
+  expect(channel.status).toBe(200);
   const memory = await api.request('POST', `/v1/agents/${idsA.agents}/memories`, {
     token: tenantA.token,
     body: { type: 'semantic', content: 'A secret memory' },
@@ -320,13 +328,23 @@ describe("404 for another tenant's ids", () => {
     expect(response.text).not.toContain('A HQ');
     expect(response.text).not.toContain('A secret memory');
     expect(response.text).not.toContain('A secret question');
+    expect(response.text).not.toContain('+14155550123');
     expect(response.text).not.toContain(tenantA.tenantId);
   });
 
   it("leaves tenant A's records untouched", async () => {
     const agent = await api.request('GET', `/v1/agents/${idsA.agents}`, { token: tenantA.token });
     expect(agent.status).toBe(200);
-    expect(agent.body).toMatchObject({ name: 'A secret agent', version: 1, status: 'active' });
+    expect(agent.body).toMatchObject({
+      name: 'A secret agent',
+      version: 2,
+      status: 'active',
+      channels: [{ type: 'sms', enabled: true, address: '+14155550123' }],
+    });
+    const channels = await api.request('GET', `/v1/agents/${idsA.agents}/channels`, { token: tenantA.token });
+    expect(channels.body.items).toEqual([
+      expect.objectContaining({ type: 'sms', address: '+14155550123', credentialsSet: ['accountSid', 'authToken'] }),
+    ]);
     const user = await api.request('GET', `/v1/users/${idsA.users}`, { token: tenantA.token });
     expect(user.status).toBe(200);
     const location = await api.request('GET', `/v1/locations/${idsA.locations}`, { token: tenantA.token });

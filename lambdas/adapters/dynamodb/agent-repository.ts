@@ -33,7 +33,7 @@ export const agentKey = (tenantId: string, agentId: string) => ({
   pk: `T#${tenantId}`,
   sk: `AGENT#${agentId}`,
 });
-const agentPartition = (tenantId: string, agentId: string) => `T#${tenantId}#AGENT#${agentId}`;
+export const agentPartition = (tenantId: string, agentId: string) => `T#${tenantId}#AGENT#${agentId}`;
 const versionKey = (tenantId: string, agentId: string, version: number) => ({
   pk: agentPartition(tenantId, agentId),
   sk: `V#${String(version).padStart(10, '0')}`,
@@ -172,6 +172,19 @@ export class DynamoAgentRepository implements AgentRepository {
   }
 
   async saveConfig(next: Agent, version: AgentVersion, expectedVersion: number): Promise<void> {
+    await this.saveConfigWith(next, version, expectedVersion, []);
+  }
+
+  /**
+   * `saveConfig` with more items written in the same transaction (after the agent and its
+   * version, so a failure of those two still reads as a conflict): e.g. a channel setting.
+   */
+  async saveConfigWith(
+    next: Agent,
+    version: AgentVersion,
+    expectedVersion: number,
+    also: NonNullable<TransactWriteCommandInput['TransactItems']>,
+  ): Promise<void> {
     const config: Record<string, unknown> = {};
     for (const field of AGENT_CONFIG_FIELDS) {
       config[field] = (next as Record<string, unknown>)[field] ?? null;
@@ -194,6 +207,7 @@ export class DynamoAgentRepository implements AgentRepository {
           },
         },
         this.versionPut(next.tenantId, version),
+        ...also,
       ],
     };
     try {

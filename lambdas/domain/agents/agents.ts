@@ -1,3 +1,8 @@
+import {
+  checkChannelsPatch,
+  refuseNewChannelAddresses,
+  withCurrentChannelSetup,
+} from '../channels/agent-channels';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Page, PageRequest } from '../shared/pagination';
@@ -57,6 +62,7 @@ async function createFromConfig(deps: AgentDeps, actor: Principal, config: Agent
 }
 
 export function createAgent(deps: AgentDeps, actor: Principal, input: AgentCreateInput): Promise<Agent> {
+  refuseNewChannelAddresses(input.channels);
   return createFromConfig(deps, actor, input, 'created');
 }
 
@@ -83,20 +89,16 @@ function applyPatch(config: AgentConfig, patch: AgentPatch): AgentConfig {
   return next as AgentConfig;
 }
 
-async function saveNewConfig(
-  deps: AgentDeps,
+/**
+ * The agent as `config` makes it, one version on from `current`, and that version's record: what
+ * `saveConfig` (or a write that adds to its transaction, e.g. a channel setting) stores.
+ */
+export function nextConfigVersion(
   actor: Principal,
   current: Agent,
   config: AgentConfig,
   reason: string,
-  expectedVersion: number,
-): Promise<Agent> {
-  if (expectedVersion !== current.version) {
-    throw new ConflictError(
-      `if-match: agent is at version ${current.version}, not ${expectedVersion}; re-read it and retry`,
-      { currentVersion: current.version },
-    );
-  }
+): { next: Agent; version: AgentVersion } {
   const next: Agent = {
     ...config,
     id: current.id,
@@ -109,7 +111,29 @@ async function saveNewConfig(
     updatedAt: new Date().toISOString(),
     updatedBy: actor.userId,
   };
-  await deps.agents.saveConfig(next, versionRecord(next, reason), current.version);
+  return { next, version: versionRecord(next, reason) };
+}
+
+export function assertExpectedVersion(current: Agent, expectedVersion: number): void {
+  if (expectedVersion !== current.version) {
+    throw new ConflictError(
+      `if-match: agent is at version ${current.version}, not ${expectedVersion}; re-read it and retry`,
+      { currentVersion: current.version },
+    );
+  }
+}
+
+async function saveNewConfig(
+  deps: AgentDeps,
+  actor: Principal,
+  current: Agent,
+  config: AgentConfig,
+  reason: string,
+  expectedVersion: number,
+): Promise<Agent> {
+  assertExpectedVersion(current, expectedVersion);
+  const { next, version } = nextConfigVersion(actor, current, config, reason);
+  await deps.agents.saveConfig(next, version, current.version);
   return next;
 }
 
@@ -126,6 +150,7 @@ export async function updateAgent(
   expectedVersion?: number,
 ): Promise<Agent> {
   const current = await getAgent(deps, actor, agentId);
+  if (patch.channels) checkChannelsPatch(current.channels, patch.channels);
   await assertLocation(deps, actor.tenantId, patch.locationId);
   return saveNewConfig(
     deps,
@@ -149,13 +174,14 @@ export async function rollbackAgent(
   if (!target) throw new NotFoundError(`Version ${toVersion} of agent`, agentId);
   // A version from before its location was deleted: restored without it, and the version says so,
   // rather than refusing a rollback over a field the caller never sent.
-  const { locationId, ...config } = target.config;
+  const { locationId, ...restored } = target.config;
+  const config = { ...restored, channels: withCurrentChannelSetup(current.channels, restored.channels) };
   const locationGone = locationId !== undefined && !(await deps.locations.get(actor.tenantId, locationId));
   return saveNewConfig(
     deps,
     actor,
     current,
-    locationGone ? config : target.config,
+    locationGone || locationId === undefined ? config : { ...config, locationId },
     locationGone
       ? `rolled back to ${toVersion} (its location ${locationId} no longer exists and was left out)`
       : `rolled back to ${toVersion}`,

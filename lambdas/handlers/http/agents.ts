@@ -1,4 +1,5 @@
-import { agentDeps, agentHttpDeps } from '../../composition/agents';
+import { agentDeps, agentHttpDeps, channelSettingsDeps } from '../../composition/agents';
+import { inTenantScope } from '../../composition/tenant-scope';
 import {
   cloneAgent,
   createAgent,
@@ -12,10 +13,13 @@ import {
   runLifecycleCommand,
   updateAgent,
 } from '../../domain/agents/agents';
+import { configureChannel } from '../../domain/channels/configure';
+import { listChannels, releaseAgentChannels, removeChannel } from '../../domain/channels/manage';
 import { createHttpHandler, etag } from '../../http/http-handler';
 import { AGENT_ROUTES } from '../../http/routes/agents';
 
 const deps = agentDeps;
+const channels = channelSettingsDeps;
 
 const withEtag = <T extends { version: number }>(agent: T) => ({ body: agent, headers: etag(agent) });
 
@@ -29,6 +33,8 @@ export const handler = createHttpHandler(
     'PATCH /v1/agents/{id}': async ({ principal, params, body, expectedVersion }) =>
       withEtag(await updateAgent(deps, principal, params.id, body, expectedVersion)),
     'DELETE /v1/agents/{id}': async ({ principal, params }) => {
+      await getAgent(deps, principal, params.id);
+      await inTenantScope(principal.tenantId, () => releaseAgentChannels(channels, principal, params.id));
       await deleteAgent(deps, principal, params.id);
       return {};
     },
@@ -53,6 +59,22 @@ export const handler = createHttpHandler(
     'GET /v1/agents/{id}/stats': async ({ principal, params }) => ({
       body: await getAgentStats(deps, principal, params.id),
     }),
+    // Channel credentials are the tenant's secrets: read and written in its scope (the directory
+    // claim inside leaves it for the platform's, composition/channels.ts).
+    'GET /v1/agents/{id}/channels': async ({ principal, params }) => ({
+      body: await inTenantScope(principal.tenantId, () => listChannels(channels, principal, params.id)),
+    }),
+    'PUT /v1/agents/{id}/channels/{type}': async ({ principal, params, body, expectedVersion }) => ({
+      body: await inTenantScope(principal.tenantId, () =>
+        configureChannel(channels, principal, params.id, params.type, body, expectedVersion),
+      ),
+    }),
+    'DELETE /v1/agents/{id}/channels/{type}': async ({ principal, params, expectedVersion }) => {
+      await inTenantScope(principal.tenantId, () =>
+        removeChannel(channels, principal, params.id, params.type, expectedVersion),
+      );
+      return {};
+    },
   },
   agentHttpDeps,
 );

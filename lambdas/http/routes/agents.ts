@@ -7,6 +7,12 @@ import {
   agentStatsResponse,
   agentVersionResponse,
 } from '../../domain/agents/schemas';
+import {
+  channelListResponse,
+  channelPutBody,
+  channelResponse,
+  channelTypeParams,
+} from '../../domain/channels/settings';
 import { pageQuerySchema } from '../../domain/shared/pagination';
 import type { RouteGroup } from '../route-spec';
 import { agentParams, pageOf, versionParams } from './shared';
@@ -110,5 +116,36 @@ export const AGENT_ROUTES = {
     params: agentParams,
     status: 200,
     response: agentStatsResponse,
+  },
+  'GET /v1/agents/{id}/channels': {
+    lambda: 'agents',
+    permission: 'agents:read',
+    summary:
+      'The agent’s messaging channels: address, on or off, which credentials are set (never their values), the webhook path to give the provider',
+    params: agentParams,
+    status: 200,
+    response: channelListResponse,
+  },
+  'PUT /v1/agents/{id}/channels/{type}': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary:
+      'Set up or change one messaging channel: claims its address for this agent, stores its credentials as secrets (a new configuration version)',
+    params: channelTypeParams,
+    body: channelPutBody,
+    status: 200,
+    response: channelResponse,
+    ifMatch: true,
+    errors: {
+      409: 'The address is in use by another agent (of this or another tenant), or the agent changed meanwhile (with If-Match)',
+    },
+  },
+  'DELETE /v1/agents/{id}/channels/{type}': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary: 'Remove one messaging channel: releases its address and deletes its credentials',
+    params: channelTypeParams,
+    status: 204,
+    ifMatch: true,
   },
 } as const satisfies RouteGroup<'agents'>;
