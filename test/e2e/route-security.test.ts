@@ -343,7 +343,11 @@ describe("404 for another tenant's ids", () => {
     });
     const channels = await api.request('GET', `/v1/agents/${idsA.agents}/channels`, { token: tenantA.token });
     expect(channels.body.items).toEqual([
-      expect.objectContaining({ type: 'sms', address: '+14155550123', credentialsSet: ['accountSid', 'authToken'] }),
+      expect.objectContaining({
+        type: 'sms',
+        address: '+14155550123',
+        credentialsSet: ['accountSid', 'authToken'],
+      }),
     ]);
     const user = await api.request('GET', `/v1/users/${idsA.users}`, { token: tenantA.token });
     expect(user.status).toBe(200);
@@ -396,6 +400,11 @@ describe('public routes', () => {
         'POST /v1/auth/login/challenge',
         'POST /v1/auth/mfa/totp',
         'POST /v1/auth/mfa/totp/verify',
+        // Provider webhooks: the provider's signature or secret token (test/e2e/chat-webhooks.test.ts).
+        'POST /v1/webhooks/slack',
+        'POST /v1/webhooks/telegram/{channelKey}',
+        'GET /v1/webhooks/meta',
+        'POST /v1/webhooks/meta',
       ]),
     );
   });

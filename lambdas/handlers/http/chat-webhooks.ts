@@ -32,6 +32,24 @@ class UnknownVerifyTokenError extends AppError {
   }
 }
 
+/** What a chat webhook answers (the provider only needs the 200). */
+export interface ChatWebhookAnswer {
+  readonly received: true;
+  readonly queued: number;
+  readonly duplicates: number;
+}
+
+/** Slack's answer: the challenge of a url_verification, or a delivery's counts. */
+export type SlackWebhookAnswer = { readonly received: true; readonly challenge?: string } & Partial<
+  Omit<ChatWebhookAnswer, 'received'>
+>;
+
+const answer = (outcomes: readonly ReceiveOutcome[]): ChatWebhookAnswer => ({
+  received: true,
+  queued: outcomes.reduce((sum, o) => sum + o.queued, 0),
+  duplicates: outcomes.reduce((sum, o) => sum + o.duplicates, 0),
+});
+
 const headersOf = (event: ApiEvent) => event.headers ?? {};
 
 function logged(channel: string, outcome: ReceiveOutcome, ignored?: string): void {
@@ -56,10 +74,14 @@ export function chatWebhookRoutes(deps: ChatWebhookDeps): ChatRoutes {
       const nowSeconds = Math.floor(deps.receive.now().getTime() / 1000);
       const parsed = slackWebhook({ headers: headersOf(event), rawBody }, nowSeconds);
       if (parsed.kind === 'invalid') throw ValidationError.forField('body', parsed.reason);
-      if (parsed.kind === 'challenge') return { body: { received: true, challenge: parsed.challenge } };
+      if (parsed.kind === 'challenge') {
+        const body: SlackWebhookAnswer = { received: true, challenge: parsed.challenge };
+        return { body };
+      }
       const outcome = await receive(deps.receive, parsed.delivery);
       logged('slack', outcome, parsed.ignored);
-      return { body: { received: true, queued: outcome.queued, duplicates: outcome.duplicates } };
+      const body: SlackWebhookAnswer = answer([outcome]);
+      return { body };
     },
 
     'POST /v1/webhooks/telegram/{channelKey}': async ({ rawBody, event, params }) => {
@@ -68,7 +90,7 @@ export function chatWebhookRoutes(deps: ChatWebhookDeps): ChatRoutes {
       const outcome = await receive(deps.receive, parsed.delivery);
       logged('telegram', outcome, parsed.ignored);
       // Never a `method` field: Telegram would run an answer shaped like a Bot API call.
-      return { body: { received: true, queued: outcome.queued, duplicates: outcome.duplicates } };
+      return { body: answer([outcome]) };
     },
 
     'GET /v1/webhooks/meta': async ({ query }) => {
@@ -88,13 +110,7 @@ export function chatWebhookRoutes(deps: ChatWebhookDeps): ChatRoutes {
       const { outcomes, unknown } = await receiveBatch(deps.receive, parsed.deliveries);
       for (const outcome of outcomes) logged(outcome.route.channel, outcome);
       if (unknown > 0) deps.receive.log.warn('Meta entries for unknown pages skipped', { unknown });
-      return {
-        body: {
-          received: true,
-          queued: outcomes.reduce((sum, o) => sum + o.queued, 0),
-          duplicates: outcomes.reduce((sum, o) => sum + o.duplicates, 0),
-        },
-      };
+      return { body: answer(outcomes) };
     },
   };
 }
