@@ -159,7 +159,8 @@ async function respondInScope(deps: RespondDeps, item: QueuedInbound): Promise<R
       channelPrincipal(tenantId, channel),
       agentId,
       { message: message.text, channel, conversationId: conversation.id },
-      `inbound:${channel}:${message.providerMessageId}`,
+      // The same delivery queued again replays its turn; provider ids may hold any character.
+      `inbound:${inboundTurnId(item).slice(4)}`,
     );
     reply = { executionId: result.executionId, text: result.reply };
   } catch (error) {

@@ -116,7 +116,8 @@ export async function sendToCustomer(deps: ChannelSendDeps, send: CustomerSend):
     return refuse('CHANNEL_NOT_CONFIGURED', `no ${channel} sender or credentials for this agent`);
   }
   const cost = channel === 'whatsapp' && !chargeWindow ? 0 : messageCost(deps.billing.costs, channel);
-  const key = `channel-send:${send.messageId}`;
+  // Ledger keys take letters, digits and `_ . : -` only.
+  const key = `channel-send:${send.messageId.replace(/[^\w.:-]/g, '.')}`;
   let reservationId: string | undefined;
   if (cost > 0) {
     try {

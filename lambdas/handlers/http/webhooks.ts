@@ -22,6 +22,9 @@ import { chatWebhookRoutes } from './chat-webhooks';
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 const twiml = () => ({ raw: { contentType: 'text/xml', body: EMPTY_TWIML } });
 
+/** In local mode the outbox stands in for Twilio, so its messages' statuses can be posted too. */
+const STATUS_PROVIDERS = inboundConfig.STAGE === 'local' ? ['twilio', 'outbox'] : ['twilio'];
+
 const channelStore = new DynamoChannelConversationStore(tableClient(inboundConfig), inboundConfig.TABLE_NAME);
 
 /**
@@ -74,16 +77,20 @@ export const handler = createHttpHandler(
       const route = await routeOf(receiveDeps, status.channel, status.agentAddress);
       const proof = twilioProof(event);
       await verifiedSecrets(receiveDeps, route, (secrets) => verifyTwilio(form, proof, secrets));
-      const known = await receiveDeps.inTenantScope(route.tenantId, () =>
-        channelStore.updateDeliveryStatus(
-          route.tenantId,
-          'twilio',
-          status.providerMessageId,
-          status.status,
-          receiveDeps.now().toISOString(),
-          status.error,
-        ),
-      );
+      const known = await receiveDeps.inTenantScope(route.tenantId, async () => {
+        for (const provider of STATUS_PROVIDERS) {
+          const updated = await channelStore.updateDeliveryStatus(
+            route.tenantId,
+            provider,
+            status.providerMessageId,
+            status.status,
+            receiveDeps.now().toISOString(),
+            status.error,
+          );
+          if (updated) return true;
+        }
+        return false;
+      });
       if (!known) logger.info('Status of an unknown message ignored', { tenantId: route.tenantId });
       return twiml();
     },

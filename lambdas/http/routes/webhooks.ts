@@ -23,6 +23,7 @@ const twilioInbound = (channel: 'SMS' | 'WhatsApp') =>
     status: 200,
     alsoAs: ['text/xml'],
     errors: {
+      403: 'Missing or wrong X-Twilio-Signature (or the channel has no credentials); nothing was stored',
       404: 'No agent answers on the To number on this channel; nothing was stored',
     },
   }) as const;
@@ -40,7 +41,8 @@ export const WEBHOOK_ROUTES = {
     status: 200,
     alsoAs: ['text/xml'],
     errors: {
-      404: 'No agent sends from the From number; nothing was stored',
+      403: 'Missing or wrong X-Twilio-Signature; nothing was recorded',
+      404: 'No agent sends from the From number; nothing was recorded',
     },
   },
   'POST /v1/webhooks/slack': {
