@@ -11,6 +11,7 @@ import type { Approval } from '../domain/approvals/model';
 import type { AuditEntry } from '../domain/audit/model';
 import type { Balance, LedgerEntry } from '../domain/billing/ports';
 import type { balanceResponse, ledgerEntryResponse } from '../domain/billing/schemas';
+import type { ChannelSetting, channelResponse } from '../domain/channels/settings';
 import type { chatWebhookResponse, slackWebhookResponse } from '../domain/channels/webhook-schemas';
 import type { Message } from '../domain/conversations/conversations';
 import type { ConversationView } from '../domain/conversations/manage';
@@ -46,6 +47,11 @@ type SameFields<Doc, Returned> = [
 
 const checked = {
   action: true satisfies SameFields<Documented<typeof actionResponse>, ActionRecord>,
+  // A channel as shown: the stored setting without its agent (in the path), with its webhook path.
+  channel: true satisfies SameFields<
+    Documented<typeof channelResponse>,
+    Omit<ChannelSetting, 'agentId'> & { webhookPath?: string }
+  >,
   actionOutcome: true satisfies SameFields<Documented<typeof actionOutcomeResponse>, ActionOutcome>,
   // The workflow's execution id is infrastructure: the handler leaves it out.
   approval: true satisfies SameFields<

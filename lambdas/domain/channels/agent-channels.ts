@@ -12,7 +12,7 @@ type Channels = AgentConfig['channels'];
  * as the channel routes left them.
  */
 const useChannelRoute = (type: string) =>
-  `a ${type} address is set with PUT /v1/agents/{id}/channels/${type} (which claims it for this agent)`;
+  `the ${type} address is set with PUT /v1/agents/{id}/channels/${type} (which claims it for this agent)`;
 
 /** `POST /v1/agents`: messaging entries may say whether the channel is on, not where it answers. */
 export function refuseNewChannelAddresses(channels: Channels): void {

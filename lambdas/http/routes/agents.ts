@@ -138,6 +138,7 @@ export const AGENT_ROUTES = {
     ifMatch: true,
     errors: {
       409: 'The address is in use by another agent (of this or another tenant), or the agent changed meanwhile (with If-Match)',
+      502: 'The secret store failed: nothing changed (a new address is given back); safe to send again',
     },
   },
   'DELETE /v1/agents/{id}/channels/{type}': {
@@ -147,5 +148,6 @@ export const AGENT_ROUTES = {
     params: channelTypeParams,
     status: 204,
     ifMatch: true,
+    errors: { 502: 'The secret store failed; the channel is still listed: send the DELETE again' },
   },
 } as const satisfies RouteGroup<'agents'>;
