@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { sendTelegramMessage, TELEGRAM_MAX_TEXT } from './telegram-sender';
+import { sendTelegramMessage, setTelegramWebhook, TELEGRAM_MAX_TEXT } from './telegram-sender';
 
 const BOT_TOKEN = '7123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
 
@@ -106,6 +106,54 @@ describe('sendTelegramMessage', () => {
       sendTelegramMessage({ botToken: '1/../evil', chatId: '1', text: 'hi' }, options),
     );
     expect(error).toMatchObject({ retryable: false });
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+});
+
+describe('setTelegramWebhook', () => {
+  it('points the bot at the channel URL with the secret token, asking for messages only', async () => {
+    fetchSpy.mockResolvedValueOnce(json(200, { ok: true, result: true, description: 'Webhook was set' }));
+    await setTelegramWebhook(
+      {
+        botToken: BOT_TOKEN,
+        url: 'https://api.example.com/v1/webhooks/telegram/tgk_key',
+        secretToken: 'sec_TOKEN-1',
+      },
+      options,
+    );
+    expect(String(fetchSpy.mock.calls[0]?.[0])).toBe(`https://api.telegram.org/bot${BOT_TOKEN}/setWebhook`);
+    expect(sentBody()).toEqual({
+      url: 'https://api.example.com/v1/webhooks/telegram/tgk_key',
+      secret_token: 'sec_TOKEN-1',
+      allowed_updates: ['message'],
+    });
+  });
+
+  it("reports Telegram's refusal without the token or the secret", async () => {
+    fetchSpy.mockResolvedValueOnce(
+      json(400, {
+        ok: false,
+        error_code: 400,
+        description: 'Bad Request: bad webhook: sec_TOKEN-1 rejected',
+      }),
+    );
+    const error = await failureOf(
+      setTelegramWebhook(
+        { botToken: BOT_TOKEN, url: 'https://x.example/v1/webhooks/telegram/k', secretToken: 'sec_TOKEN-1' },
+        options,
+      ),
+    );
+    expect(error).toMatchObject({ provider: 'telegram', retryable: false });
+    expect(inspect(error, { depth: 5 })).not.toMatch(/sec_TOKEN-1|AAHdqTcv/);
+  });
+
+  it('refuses a plain-http URL without calling Telegram', async () => {
+    await expect(
+      setTelegramWebhook(
+        { botToken: BOT_TOKEN, url: 'http://localhost:3000/v1/webhooks/telegram/k', secretToken: 's' },
+        options,
+      ),
+    ).rejects.toMatchObject({ retryable: false });
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 });

@@ -87,3 +87,40 @@ function readTelegramAnswer(response: Response, text: string): string {
     waitMs,
   );
 }
+
+/**
+ * `setWebhook` (https://core.telegram.org/bots/api#setwebhook): points the bot at the platform's
+ * `/v1/webhooks/telegram/{channelKey}` with the channel's secret token, which Telegram then sends
+ * back in `X-Telegram-Bot-Api-Secret-Token` on every update. Only new messages are asked for.
+ * The secret token is never shown to the tenant, so the platform must make this call itself when
+ * a Telegram channel is configured (with the public base URL of the environment).
+ */
+export async function setTelegramWebhook(
+  request: { readonly botToken: string; readonly url: string; readonly secretToken: string },
+  options: ProviderPostOptions & { readonly baseUrl?: string } = {},
+): Promise<void> {
+  if (!/^\d+:[A-Za-z0-9_-]+$/.test(request.botToken)) {
+    throw new ProviderError(PROVIDER, false, 'the bot token is missing or malformed');
+  }
+  if (!request.url.startsWith('https://')) {
+    throw new ProviderError(PROVIDER, false, 'Telegram only calls https webhook URLs');
+  }
+  const baseUrl = (options.baseUrl ?? 'https://api.telegram.org').replace(/\/+$/, '');
+  await postToProvider(
+    {
+      provider: PROVIDER,
+      url: `${baseUrl}/bot${request.botToken}/setWebhook`,
+      headers: {},
+      body: JSON.stringify({
+        url: request.url,
+        secret_token: request.secretToken,
+        allowed_updates: ['message'],
+      }),
+      secrets: [request.botToken, request.secretToken],
+      read: (response, text) => {
+        readTelegramAnswer(response, text);
+      },
+    },
+    options,
+  );
+}
