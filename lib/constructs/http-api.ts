@@ -257,7 +257,8 @@ export class PlatformHttpApi extends Construct {
       // encrypted with an SQS-managed key, so there is no KMS key to grant either.
       if (queuesExecutions) props.executionQueue.grant(fn.role, 'sqs:SendMessage');
       if (queuesInbound) props.inboundQueue.grant(fn.role, 'sqs:SendMessage');
-      if (readsChannelSecrets) grantChannelSecrets(fn.role, config);
+      // Outbound Lambdas read every tenant secret already (channel secrets included).
+      if (readsChannelSecrets && !actsOutside) grantChannelSecrets(fn.role, config);
       if (publishesEvents) props.eventBus.grantPutEventsTo(fn.role);
       if (runsApprovals && props.approvalWorkflow) {
         props.approvalWorkflow.grantStart(fn.role);

@@ -59,6 +59,10 @@ function bodyFor(key: string): unknown {
       return { task: 'Matrix task' };
     case 'PUT /v1/agents/{id}/tools':
       return { tools: ['calculator'] };
+    case 'POST /v1/conversations/{id}/handoff':
+      return { reason: 'Matrix handoff' };
+    case 'POST /v1/conversations/{id}/messages':
+      return { text: 'Matrix staff message' };
     case 'PUT /v1/agents/{id}/channels/{type}':
       return { address: '+14155550199', credentials: { accountSid: 'ACmatrix', authToken: 'matrix-token' } };
     case 'POST /v1/locations':

@@ -154,12 +154,12 @@ describe('a turn that fails after its actions ran', () => {
 
 describe('a turn that hands the conversation over', () => {
   // It pauses its own conversation mid-turn: its completion used to be refused (paused), a 500.
-  it('is stored whole, answers 200, and leaves the conversation paused', async () => {
+  it('is stored whole, answers 200, and leaves the conversation handed off', async () => {
     const { owner, agentId } = await tenantWithAgent(['escalate']);
     const body = { message: 'I want to talk to a human' };
     const escalated = await chat(owner.token, agentId, body, 'handover-1');
     expect(escalated.status).toBe(200);
-    // A retry finds the conversation paused by the first request itself: it gets that answer.
+    // A retry finds the conversation handed off by the first request itself: it gets that answer.
     const retry = await chat(owner.token, agentId, body, 'handover-1');
     expect({ status: retry.status, body: retry.body }).toEqual({ status: 200, body: escalated.body });
     expect(escalated.body.actions).toEqual([
@@ -168,7 +168,7 @@ describe('a turn that hands the conversation over', () => {
     const conversation = await api.request('GET', `/v1/conversations/${escalated.body.conversationId}`, {
       token: owner.token,
     });
-    expect(conversation.body).toMatchObject({ status: 'paused', messageCount: 2 });
+    expect(conversation.body).toMatchObject({ status: 'handoff', messageCount: 2 });
     const messages = await api.request('GET', `/v1/conversations/${escalated.body.conversationId}/messages`, {
       token: owner.token,
     });

@@ -281,18 +281,18 @@ export class DynamoExecutionRepository implements ExecutionRepository {
         Update: {
           TableName: this.tableName,
           Key: conversationKey(execution.tenantId, conversation.id),
-          // A turn that handed over to a person paused the conversation itself: it stays paused.
+          // A turn that handed over to a person (escalate) put the conversation in handoff itself: it stays so.
           UpdateExpression: `SET ${turn.handedOver ? '' : '#status = :active, '}updatedAt = :at, lastMessageAt = :at, gsi1sk = :activity${
             turn.summary ? ', summary = :summary, summarizedThrough = :through' : ''
           } ADD messageCount :count`,
           ...(turn.handedOver
             ? { ConditionExpression: 'attribute_exists(pk)' }
             : {
-                ConditionExpression: 'attribute_exists(pk) AND #status <> :paused',
+                ConditionExpression: 'attribute_exists(pk) AND #status <> :paused AND #status <> :handoff',
                 ExpressionAttributeNames: { '#status': 'status' },
               }),
           ExpressionAttributeValues: {
-            ...(turn.handedOver ? {} : { ':active': 'active', ':paused': 'paused' }),
+            ...(turn.handedOver ? {} : { ':active': 'active', ':paused': 'paused', ':handoff': 'handoff' }),
             ':at': at,
             ':activity': conversationActivityIndex(execution.tenantId, conversation.id, at).gsi1sk,
             ':count': turn.messages.length,

@@ -124,10 +124,16 @@ function fakePorts() {
     resources,
     bookings: bookingRepo,
     conversations: {
-      get: async () => undefined,
+      get: async (_tenantId, conversationId) =>
+        ({
+          id: conversationId,
+          status: statuses.at(-1)?.status ?? 'active',
+          agentId: 'agt_x',
+          channel: 'sms',
+        }) as unknown as Conversation,
       setStatus: async (_tenantId, conversationId, status) => {
         statuses.push({ conversationId, status });
-        return { id: conversationId, status } as unknown as Conversation;
+        return { id: conversationId, status, agentId: 'agt_x', channel: 'sms' } as unknown as Conversation;
       },
     },
     coordinators: {
@@ -142,7 +148,7 @@ function fakePorts() {
       },
     },
   };
-  return { ports, sent, records, bookings, statuses, notified };
+  return { ports, sent, records, bookings, statuses, notified, events };
 }
 
 function contextWith(
@@ -533,20 +539,36 @@ describe('executors: coordination', () => {
     ]);
   });
 
-  it('escalates by pausing the conversation, then telling coordinators', async () => {
-    const { ports, notified, statuses } = fakePorts();
+  it('escalates by handing the conversation off, then telling coordinators and the bus, once', async () => {
+    const { ports, notified, statuses, events } = fakePorts();
     const result = await run(
       'escalate',
       { reason: 'wants a human' },
       contextWith(ports, { conversationId: 'cnv_1' }),
     );
-    expect(result).toEqual({ conversationPaused: true, recipients: 2, status: 'escalated' });
-    expect(statuses).toEqual([{ conversationId: 'cnv_1', status: 'paused' }]);
-    expect(notified[0]?.[1]).toMatchObject({ body: 'Reason: wants a human', conversationId: 'cnv_1' });
+    expect(result).toEqual({ conversationHandedOff: true, recipients: 2, status: 'escalated' });
+    expect(statuses).toEqual([{ conversationId: 'cnv_1', status: 'handoff' }]);
+    expect(notified[0]?.[1]).toMatchObject({
+      body: expect.stringContaining('Reason: wants a human'),
+      conversationId: 'cnv_1',
+    });
+    expect(events.filter((e) => e.type === 'conversation.handoff').map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        conversationId: 'cnv_1',
+        by: 'agent:agt_x',
+        reason: 'wants a human',
+        recipients: 2,
+      }),
+    ]);
+    // Again on a conversation already handed off: nobody is told twice.
+    expect(
+      await run('escalate', { reason: 'again' }, contextWith(ports, { conversationId: 'cnv_1' })),
+    ).toMatchObject({ status: 'already_handed_off', recipients: 0 });
+    expect(notified).toHaveLength(1);
 
     const noConversation = fakePorts();
     expect(await run('escalate', { reason: 'x' }, contextWith(noConversation.ports))).toMatchObject({
-      conversationPaused: false,
+      conversationHandedOff: false,
     });
     expect(noConversation.statuses).toEqual([]);
   });

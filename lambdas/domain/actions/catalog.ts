@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { Agent } from '../agents/schemas';
+import { handOffConversation } from '../conversations/handoff';
 import type { ToolSpec } from '../runtime/model';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { idSchema, newId } from '../shared/ids';
@@ -449,15 +450,32 @@ const ACTIONS: readonly ActionDefinition[] = [
     name: 'escalate',
     category: 'coordination',
     description:
-      'Hand the conversation over to a person: pauses the agent in this conversation and alerts coordinators.',
+      'Hand the conversation over to a person: you stop answering in it, coordinators are alerted and staff answer the customer.',
     input: escalateInput,
     permission: 'coordinator:notify',
     cost: 'coordination',
     defaultLevel: 'automatic',
     execute: async ({ reason }, context) => {
-      // Paused first: once a person is called, the agent must stop answering in their place.
+      // The same handoff as `POST /v1/conversations/{id}/handoff`: the conversation is a person's
+      // first (the agent must stop answering in their place), then coordinators and the bus hear.
       if (context.conversationId) {
-        await context.ports.conversations.setStatus(context.tenantId, context.conversationId, 'paused');
+        const { recipients, alreadyHandedOff } = await handOffConversation(
+          { ...context.ports, now: context.now },
+          context.tenantId,
+          context.conversationId,
+          { kind: 'agent', id: context.agent.id },
+          reason,
+          context.agent.name,
+        );
+        return {
+          conversationHandedOff: true,
+          recipients,
+          status: alreadyHandedOff
+            ? 'already_handed_off'
+            : recipients > 0
+              ? 'escalated'
+              : 'no_recipient_reached',
+        };
       }
       const { recipients } = await context.ports.coordinators.notify(context.tenantId, {
         subject: `${context.agent.name} escalated a conversation`,
@@ -465,7 +483,7 @@ const ACTIONS: readonly ActionDefinition[] = [
         ...references(context),
       });
       return {
-        conversationPaused: context.conversationId !== undefined,
+        conversationHandedOff: false,
         recipients,
         status: recipients > 0 ? 'escalated' : 'no_recipient_reached',
       };

@@ -2,7 +2,11 @@ import type { ChannelType } from '../agents/schemas';
 import type { ContentBlock } from '../runtime/model';
 import type { Page } from '../shared/pagination';
 
-export const CONVERSATION_STATUSES = ['active', 'paused', 'archived'] as const;
+/**
+ * `paused`: the agent is held back in it (a colleague's decision, nothing else happens);
+ * `handoff`: handed to a person (coordinators told), who answers with staff messages.
+ */
+export const CONVERSATION_STATUSES = ['active', 'paused', 'handoff', 'archived'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 
 /** One per (agent, channel, customer). */
@@ -35,6 +39,8 @@ export interface Message {
   readonly outputTokens?: number;
   readonly executionId: string;
   readonly createdAt: string;
+  /** A person's message (human handoff): the user who wrote it; absent for the agent's own. */
+  readonly sentBy?: string;
   /** A customer message that came in on a messaging channel: the provider's id of it. */
   readonly providerMessageId?: string;
   /** A customer message the agent did not answer, and why (opted out, paused agent, no tokens, ...). */

@@ -62,6 +62,22 @@ export const EVENT_DETAILS = {
       conversationId: z.optional(z.string()),
     }),
   ),
+  'conversation.handoff': lazySchema(() =>
+    z.object({
+      tenantId: z.string(),
+      conversationId: z.string(),
+      agentId: z.string(),
+      channel: z.string(),
+      /** `user:<userId>` or `agent:<agentId>` (the escalate action). */
+      by: z.string(),
+      reason: z.optional(z.string()),
+      /** Coordinators reached by email. */
+      recipients: z.int(),
+    }),
+  ),
+  'conversation.resumed': lazySchema(() =>
+    z.object({ tenantId: z.string(), conversationId: z.string(), agentId: z.string(), by: z.string() }),
+  ),
   'emergency.stopped': lazySchema(() =>
     z.object({
       tenantId: z.string(),

@@ -248,10 +248,13 @@ export async function chat(
   const checked = await checkedOrEarlier(deps, principal, agentId, claim, async () => {
     const agent = await answeringAgent(deps, principal.tenantId, agentId);
     const { conversation, customer } = await conversationFor(deps, principal, agent, input);
-    if (conversation.status === 'paused') {
-      throw new ConflictError(`Conversation ${conversation.id} is paused; a person is handling it`, {
-        status: 'paused',
-      });
+    if (conversation.status === 'paused' || conversation.status === 'handoff') {
+      throw new ConflictError(
+        conversation.status === 'handoff'
+          ? `Conversation ${conversation.id} is handed off to a person, who answers it; POST /v1/conversations/${conversation.id}/resume-agent hands it back to the agent`
+          : `Conversation ${conversation.id} is paused; a person is handling it`,
+        { status: conversation.status },
+      );
     }
     return { agent, conversation, customer };
   });

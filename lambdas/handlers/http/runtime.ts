@@ -1,8 +1,17 @@
+import { respondDeps } from '../../composition/inbound-worker';
 import { agentDeps, runtimeDeps, runtimeHttpDeps, turnAdmission } from '../../composition/runtime';
+import { inTenantScope } from '../../composition/tenant-scope';
 import { actionSpecOf, listActions as listActionDefinitions } from '../../domain/actions/catalog';
 import { actionsOf } from '../../domain/actions/decision-engine';
 import { updateAgent } from '../../domain/agents/agents';
+import { type StaffMessageDeps, sendStaffMessage } from '../../domain/channels/staff-message';
 import {
+  type HandoffDeps,
+  handOffConversation,
+  resumeAgentInConversation,
+} from '../../domain/conversations/handoff';
+import {
+  conversationView,
   exportConversation,
   getConversation,
   listConversations,
@@ -19,6 +28,24 @@ import { idempotencyKey } from '../../http/request';
 import { RUNTIME_ROUTES } from '../../http/routes/runtime';
 
 const agents = runtimeDeps.agents;
+
+/** Human handoff tells coordinators the way approvals do (email and the bus). */
+const handoffDeps = (): HandoffDeps => {
+  if (!runtimeDeps.actions) throw new Error('human handoff needs the decision engine’s coordinator notifier');
+  return {
+    conversations: runtimeDeps.conversations,
+    coordinators: runtimeDeps.actions.ports.coordinators,
+    events: runtimeDeps.billing.events,
+    now: runtimeDeps.now,
+  };
+};
+/** Staff messages go out with the inbound worker's senders, secrets and channel rules. */
+const staffDeps: StaffMessageDeps = {
+  ...respondDeps,
+  conversations: runtimeDeps.conversations,
+  customers: runtimeDeps.customers,
+  agents: runtimeDeps.agents,
+};
 
 async function agentTools(tenantId: string, agentId: string) {
   const agent = await agents.get(tenantId, agentId);
@@ -95,6 +122,25 @@ export const handler = createHttpHandler(
     }),
     'POST /v1/conversations/{id}/resume': async ({ principal, params }) => ({
       body: await setConversationStatus(runtimeDeps, principal, params.id, 'active'),
+    }),
+    'POST /v1/conversations/{id}/handoff': async ({ principal, params, body }) => {
+      const { conversation } = await handOffConversation(
+        handoffDeps(),
+        principal.tenantId,
+        params.id,
+        { kind: 'user', id: principal.userId },
+        body.reason,
+      );
+      return { body: conversationView(conversation) };
+    },
+    // The channel's credentials are the tenant's secrets: read in its scope.
+    'POST /v1/conversations/{id}/messages': async ({ principal, params, body }) => ({
+      body: await inTenantScope(principal.tenantId, () =>
+        sendStaffMessage(staffDeps, principal, params.id, body.text),
+      ),
+    }),
+    'POST /v1/conversations/{id}/resume-agent': async ({ principal, params }) => ({
+      body: await resumeAgentInConversation(handoffDeps(), principal.tenantId, params.id, principal.userId),
     }),
     'POST /v1/conversations/{id}/archive': async ({ principal, params }) => ({
       body: await setConversationStatus(runtimeDeps, principal, params.id, 'archived'),

@@ -46,6 +46,8 @@ const executeBody = lazySchema(() =>
 );
 const executionParams = lazySchema(() => z.strictObject({ id: idSchema('execution') }));
 const conversationParams = lazySchema(() => z.strictObject({ id: idSchema('conversation') }));
+const handoffBody = lazySchema(() => z._default(z.strictObject({ reason: z.optional(text(1, 500)) }), {}));
+const staffMessageBody = lazySchema(() => z.strictObject({ text: text(1, 4000) }));
 const executionsQuery = lazySchema(() =>
   z.strictObject({ ...pageQueryFields(), status: z.optional(z.enum(EXECUTION_STATUSES)) }),
 );
@@ -152,6 +154,8 @@ export const messageResponse = lazySchema(() =>
     inputTokens: z.optional(z.int()),
     outputTokens: z.optional(z.int()),
     createdAt: instant(),
+    /** A person's message (human handoff): the user who wrote it. */
+    sentBy: z.optional(z.string()),
     /** A customer message that came in on a messaging channel: the provider's id of it. */
     providerMessageId: z.optional(z.string()),
     /** The agent did not answer this customer message, and why. */
@@ -335,6 +339,40 @@ export const RUNTIME_ROUTES = {
     params: conversationParams,
     status: 200,
     response: conversationResponse,
+  },
+  'POST /v1/conversations/{id}/handoff': {
+    lambda: 'runtime',
+    permission: 'conversations:write',
+    summary:
+      'Hand the conversation to a person: the agent stops answering it, coordinators are notified; staff answer with POST …/messages',
+    params: conversationParams,
+    body: handoffBody,
+    status: 200,
+    response: conversationResponse,
+    errors: { 409: 'The conversation is archived' },
+  },
+  'POST /v1/conversations/{id}/messages': {
+    lambda: 'runtime',
+    permission: 'conversations:write',
+    summary:
+      "A person's message in a handed-off conversation: stored in the transcript and sent on the conversation's channel (`delivery` says how it went)",
+    params: conversationParams,
+    body: staffMessageBody,
+    status: 201,
+    response: messageResponse,
+    errors: {
+      409: 'The conversation is not handed off (the agent answers it): POST …/handoff first',
+      502: 'The channel provider failed; the message is stored, its delivery not recorded: send it again',
+    },
+  },
+  'POST /v1/conversations/{id}/resume-agent': {
+    lambda: 'runtime',
+    permission: 'conversations:write',
+    summary: 'Hand a handed-off (or paused) conversation back to the agent',
+    params: conversationParams,
+    status: 200,
+    response: conversationResponse,
+    errors: { 409: 'The conversation is archived' },
   },
   'POST /v1/conversations/{id}/archive': {
     lambda: 'runtime',
