@@ -19,6 +19,13 @@ import {
 } from './chat-latency';
 import { coldImportMs } from './cold-import';
 import {
+  INBOUND_ACK_RATIO_TARGET,
+  type InboundLatencyResult,
+  inboundFindings,
+  measureInboundLatencyIsolated,
+  printInboundLatency,
+} from './inbound-latency';
+import {
   MEMORY_P50_TARGET_MS,
   type MemoryRetrievalResult,
   measureMemoryRetrieval,
@@ -44,6 +51,7 @@ const { values: args } = parseArgs({
     'chat-warmup': { type: 'string', default: '20' },
     'action-turns': { type: 'string', default: '100' },
     approvals: { type: 'string', default: '30' },
+    'inbound-messages': { type: 'string', default: '200' },
   },
 });
 
@@ -61,6 +69,7 @@ const chatTurns = positiveInt('chat-turns', args['chat-turns']);
 const chatWarmup = positiveInt('chat-warmup', args['chat-warmup']);
 const actionTurns = positiveInt('action-turns', args['action-turns']);
 const approvals = positiveInt('approvals', args.approvals);
+const inboundMessages = positiveInt('inbound-messages', args['inbound-messages']);
 
 // Progress goes to stderr so stdout is only the report.
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -310,6 +319,14 @@ async function main(): Promise<void> {
     billingError = errorText(error);
   }
 
+  let inbound: InboundLatencyResult | undefined;
+  let inboundError: string | undefined;
+  try {
+    inbound = await measureInboundLatencyIsolated({ messages: inboundMessages, warmup: 20, progress });
+  } catch (error) {
+    inboundError = errorText(error);
+  }
+
   printLambdas(lambdas);
   if (apiError) console.log(`${heading('API latency')}\nERROR: ${apiError}`);
   else printApi(routes);
@@ -321,6 +338,8 @@ async function main(): Promise<void> {
   else console.log(`${heading('Memory retrieval')}\nERROR: ${memoryError}`);
   if (billing) printBilling(billing);
   else console.log(`${heading('Token debits')}\nERROR: ${billingError}`);
+  if (inbound) printInboundLatency(inbound);
+  else console.log(`${heading('Inbound messages')}\nERROR: ${inboundError}`);
   if (args.verbose) printVerbose(lambdas);
 
   const failures = [
@@ -352,16 +371,19 @@ async function main(): Promise<void> {
       : []),
     ...(billingError ? [`ERROR billing: ${billingError}`] : []),
     ...(billing ? billingFindings(billing) : []),
+    ...(inboundError ? [`ERROR inbound messages: ${inboundError}`] : []),
+    ...(inbound ? inboundFindings(inbound) : []),
   ];
   const checks =
-    lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + chatChecks(chat).checks + 2;
+    lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + chatChecks(chat).checks + 3;
   const passed =
     lambdas.filter((l) => l.coldImport?.pass).length +
     routes.filter((r) => r.overheadP50Ms <= OVERHEAD_TARGET_MS).length +
     chatChecks(chat).passed +
     (memory?.pass ? 1 : 0) +
     // The billing figures have no target; what is checked is that the ledger stayed exact.
-    (billing?.exact ? 1 : 0);
+    (billing?.exact ? 1 : 0) +
+    (inbound && inbound.ratioP50 <= INBOUND_ACK_RATIO_TARGET ? 1 : 0);
   console.log(heading('Summary'));
   console.log(failures.length === 0 ? `All ${checks} targets met.` : failures.join('\n'));
   console.log(`${passed}/${checks} targets met; ${((performance.now() - started) / 1000).toFixed(0)} s.`);
@@ -377,6 +399,7 @@ async function main(): Promise<void> {
       overheadMs: OVERHEAD_TARGET_MS,
       memoryP50Ms: MEMORY_P50_TARGET_MS,
       chatRatio: CHAT_RATIO_TARGET,
+      inboundAckRatio: INBOUND_ACK_RATIO_TARGET,
     },
     lambdas: lambdas.map(({ bundle, floor, ...rest }) => ({
       ...rest,
@@ -397,6 +420,7 @@ async function main(): Promise<void> {
     actionLatency: actions ?? { error: actionsError },
     memoryRetrieval: memory ?? { error: memoryError },
     billing: billing ?? { error: billingError },
+    inboundLatency: inbound ?? { error: inboundError },
     failures,
   };
   await writeFile(resultsFile, `${JSON.stringify(json, null, 2)}\n`);

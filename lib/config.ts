@@ -168,6 +168,18 @@ export const environmentConfigSchema = z
       corsAllowedOrigins: z.array(z.union([z.literal('*'), z.url()])).default([]),
     }),
     alarms: alarmSubscribersSchema.default({ emails: [], snsTopicArns: [] }),
+    /**
+     * The API's public address as messaging providers call it (a custom domain, no trailing path):
+     * Twilio signs the URL it called, so the webhooks check signatures against this, and delivery
+     * statuses are asked for here. Unset: the URL as API Gateway received it.
+     */
+    publicBaseUrl: z
+      .url()
+      .refine(
+        (url) => url.startsWith('https://') && !/\/$/.test(url),
+        'an https:// URL without a trailing slash',
+      )
+      .optional(),
     outbound: outboundConfigSchema.optional(),
     payments: paymentsConfigSchema.optional(),
     eventArchiveRetentionDays: z.number().int().min(1).max(3650),

@@ -79,6 +79,8 @@ export const NOT_SET_BY_THE_STACKS: Readonly<Partial<Record<EnvName, string>>> =
   STRIPE_WEBHOOK_SECRET: 'local mode and tests: on AWS the secret is in the STRIPE_SECRET_ID secret',
   STRIPE_API_BASE: 'tests only: a stand-in for api.stripe.com',
   SES_CONFIGURATION_SET: 'no configuration set is deployed yet',
+  PUBLIC_BASE_URL:
+    'optional config `publicBaseUrl`: unset, the webhooks check the URL as API Gateway received it',
   DYNAMODB_ENDPOINT: 'local mode and tests only (DynamoDB Local)',
   CURSOR_SIGNING_KEY: 'local mode and tests only: on AWS the key is the CURSOR_KEY_SECRET_ARN secret',
   LOCAL_ISSUER: 'local mode only (the local identity issuer)',

@@ -31,7 +31,7 @@ import type { ApprovalWorkflow } from './approval-workflow';
 import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
-import { grantOutbound, outboundEnvironment } from './outbound-access';
+import { grantChannelSecrets, grantOutbound, outboundEnvironment } from './outbound-access';
 import { grantPayments, paymentsEnvironment } from './payments-access';
 
 /**
@@ -69,6 +69,11 @@ export interface PlatformHttpApiProps {
    * its URL as EXECUTION_QUEUE_URL and `sqs:SendMessage` on it, nothing else of it.
    */
   readonly executionQueue: IQueue;
+  /**
+   * Where Lambdas whose HTTP_LAMBDAS entry sets `inboundQueue` queue customer messages: they get
+   * INBOUND_QUEUE_URL (and PUBLIC_BASE_URL) and `sqs:SendMessage` on it.
+   */
+  readonly inboundQueue: IQueue;
   /**
    * The domain event bus. Lambdas whose HTTP_LAMBDAS entry sets `events` get its name as
    * EVENT_BUS_NAME and `events:PutEvents` on it alone.
@@ -208,11 +213,17 @@ export class PlatformHttpApi extends Construct {
       const runsApprovals = 'approvalWorkflow' in spec && spec.approvalWorkflow === true;
       const actsOutside = 'outbound' in spec && spec.outbound === true;
       const sellsTokens = 'payments' in spec && spec.payments === true;
+      const queuesInbound = 'inboundQueue' in spec && spec.inboundQueue === true;
+      const readsChannelSecrets = 'channelSecrets' in spec && spec.channelSecrets === true;
       if (runsApprovals && !props.approvalWorkflow) {
         throw new Error(`HTTP Lambda ${name} runs approval workflows, but no approval workflow was given`);
       }
       if (embeds) environment[ENV.EMBEDDER] = 'titan';
       if (queuesExecutions) environment[ENV.EXECUTION_QUEUE_URL] = props.executionQueue.queueUrl;
+      if (queuesInbound) {
+        environment[ENV.INBOUND_QUEUE_URL] = props.inboundQueue.queueUrl;
+        if (config.publicBaseUrl) environment[ENV.PUBLIC_BASE_URL] = config.publicBaseUrl;
+      }
       if (publishesEvents) environment[ENV.EVENT_BUS_NAME] = props.eventBus.eventBusName;
       if (runsApprovals && props.approvalWorkflow) {
         environment[ENV.APPROVAL_STATE_MACHINE_ARN] = props.approvalWorkflow.stateMachine.stateMachineArn;
@@ -245,6 +256,9 @@ export class PlatformHttpApi extends Construct {
       // GetQueueAttributes and GetQueueUrl (the URL comes from the environment). The queue is
       // encrypted with an SQS-managed key, so there is no KMS key to grant either.
       if (queuesExecutions) props.executionQueue.grant(fn.role, 'sqs:SendMessage');
+      if (queuesInbound) props.inboundQueue.grant(fn.role, 'sqs:SendMessage');
+      // Outbound Lambdas read every tenant secret already (channel secrets included).
+      if (readsChannelSecrets && !actsOutside) grantChannelSecrets(fn.role, config);
       if (publishesEvents) props.eventBus.grantPutEventsTo(fn.role);
       if (runsApprovals && props.approvalWorkflow) {
         props.approvalWorkflow.grantStart(fn.role);

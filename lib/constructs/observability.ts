@@ -27,6 +27,9 @@ const API_5XX_THRESHOLD = 5;
 export const EXECUTION_QUEUE_AGE_THRESHOLD_SECONDS = 300;
 
 /** A queue that feeds a worker and the dead-letter queue its failed messages end up in. */
+/** A customer is waiting on the other end: a minute is already long. */
+export const INBOUND_QUEUE_AGE_THRESHOLD_SECONDS = 60;
+
 export interface WorkQueue {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
@@ -45,6 +48,8 @@ export interface ObservabilityProps {
   readonly indexNames: readonly string[];
   /** The async execution queue: alarms on dead-lettered messages and on messages left waiting. */
   readonly executionQueue: WorkQueue;
+  /** The inbound messages' FIFO queue: alarms on dead-lettered messages and on customers left waiting. */
+  readonly inboundQueue?: WorkQueue;
   /**
    * On-failure queues of asynchronously invoked functions, by the function's display name: any
    * message in one is an event that failed every attempt.
@@ -150,6 +155,32 @@ export class Observability extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     );
+    if (props.inboundQueue) {
+      alarms.push(
+        new Alarm(this, 'InboundDeadLetterAlarm', {
+          alarmDescription: `Customer messages failed every attempt and are in the inbound dead-letter queue: their senders got no answer (${props.stageName})`,
+          metric: props.inboundQueue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: 'Maximum',
+          }),
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        new Alarm(this, 'InboundQueueAgeAlarm', {
+          alarmDescription: `A customer message has waited more than ${INBOUND_QUEUE_AGE_THRESHOLD_SECONDS} s for its turn (${props.stageName})`,
+          metric: props.inboundQueue.queue.metricApproximateAgeOfOldestMessage({
+            period: PERIOD,
+            statistic: 'Maximum',
+          }),
+          threshold: INBOUND_QUEUE_AGE_THRESHOLD_SECONDS,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
     const failedInvocations = Object.entries(props.failedInvocationQueues ?? {}).map(([name, failures]) => {
       const waiting = failures.metricApproximateNumberOfMessagesVisible({
         period: PERIOD,

@@ -139,3 +139,29 @@ function nagFinding(scope: IConstruct, arn: string): string {
   };
   return visit(Stack.of(scope).resolve(arn));
 }
+
+/**
+ * Read access to the agents' channel credentials only (`<prefix>/tenants/<tenantId>/channels/...`):
+ * the webhooks Lambda checks providers' signatures with them. Acknowledges cdk-nag's IAM5 for
+ * exactly that pattern.
+ */
+export function grantChannelSecrets(role: IRole, config: EnvironmentConfig): void {
+  const arn = Stack.of(role).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${tenantSecretsPrefix(config.stageName)}/tenants/*/channels/*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [arn],
+    }),
+  );
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagFinding(role, arn)}]`,
+    reason:
+      'Each agent’s channel credentials are a secret named agent-platform/<stage>/tenants/<tenantId>/channels/<agentId>/<channel>, created when the channel is configured; the webhooks read them (GetSecretValue only) to check a provider’s signature before the tenant is otherwise known.',
+  });
+}

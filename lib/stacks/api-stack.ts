@@ -9,6 +9,7 @@ import type { DataTableResources } from '../constructs/data-table';
 import { ExecutionQueue } from '../constructs/execution-queue';
 import { houseFunctionsIn } from '../constructs/house-function';
 import { PlatformHttpApi } from '../constructs/http-api';
+import { InboundQueue } from '../constructs/inbound-queue';
 import { Observability } from '../constructs/observability';
 import { ReservationHousekeeping } from '../constructs/reservation-housekeeping';
 import type { WorkflowStack } from './workflow-stack';
@@ -38,6 +39,8 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   /** The async execution queue, its dead-letter queue and the worker Lambda. */
   public readonly executions: ExecutionQueue;
+  /** Customer messages from the channels' webhooks, and the worker that answers them. */
+  public readonly inbound: InboundQueue;
   public readonly api: PlatformHttpApi;
   /** The scheduled release of token reservations whose hold ran out. */
   public readonly housekeeping: ReservationHousekeeping;
@@ -54,6 +57,13 @@ export class ApiStack extends Stack {
       eventBus: props.eventBus,
     });
 
+    this.inbound = new InboundQueue(this, 'Inbound', {
+      config,
+      data: props.data,
+      eventBus: props.eventBus,
+      approvalWorkflow: approvals,
+    });
+
     this.api = new PlatformHttpApi(this, 'Http', {
       config,
       data: props.data,
@@ -61,6 +71,7 @@ export class ApiStack extends Stack {
       userPoolClient: props.userPoolClient,
       issuerUrl: props.issuerUrl,
       executionQueue: this.executions.queue,
+      inboundQueue: this.inbound.queue,
       eventBus: props.eventBus,
       approvalWorkflow: approvals,
     });
@@ -83,6 +94,7 @@ export class ApiStack extends Stack {
       functions: {
         ...Object.fromEntries(Object.entries(this.api.functions).map(([name, fn]) => [name, fn.function])),
         'execution-worker': this.executions.worker.function,
+        'inbound-worker': this.inbound.worker.function,
         'reservation-housekeeping': this.housekeeping.function.function,
         ...Object.fromEntries(
           Object.entries(workflows.stepFunctions()).map(([name, fn]) => [name, fn.function]),
@@ -90,6 +102,7 @@ export class ApiStack extends Stack {
       },
       functionsAlarmedElsewhere: Object.keys(workflows.stepFunctions()),
       executionQueue: this.executions,
+      inboundQueue: this.inbound,
       failedInvocationQueues,
       table: props.data.table,
       indexNames: props.data.indexNames,

@@ -56,6 +56,9 @@ describe('api stack', () => {
     name === WORKER ? fixture.api.executions.worker : fixture.api.api.functions[name];
   const functionId = (name: FunctionName) => logicalIdOf(fixture.api, houseFunction(name).function);
   const queueArn = () => ({ 'Fn::GetAtt': [logicalIdOf(fixture.api, fixture.api.executions.queue), 'Arn'] });
+  const inboundQueueArn = () => ({
+    'Fn::GetAtt': [logicalIdOf(fixture.api, fixture.api.inbound.queue), 'Arn'],
+  });
   const variablesOf = (name: FunctionName) =>
     (propertiesOf(functionId(name)).Environment as { Variables: Record<string, unknown> }).Variables;
 
@@ -141,8 +144,8 @@ describe('api stack', () => {
   });
 
   describe('lambdas', () => {
-    it('creates one function per HTTP_LAMBDAS entry, the execution worker and housekeeping (the workflow steps live in the workflow stack)', () => {
-      template.resourceCountIs('AWS::Lambda::Function', LAMBDA_NAMES.length + 2);
+    it('creates one function per HTTP_LAMBDAS entry, the execution worker, the inbound worker and housekeeping (the workflow steps live in the workflow stack)', () => {
+      template.resourceCountIs('AWS::Lambda::Function', LAMBDA_NAMES.length + 3);
     });
 
     it.each(FUNCTION_NAMES)(
@@ -211,8 +214,8 @@ describe('api stack', () => {
     const deadLetterId = () => logicalIdOf(fixture.api, fixture.api.executions.deadLetterQueue);
 
     it('encrypts both queues with SQS-managed keys and keeps messages 4 and 14 days', () => {
-      // + housekeeping's on-failure queue.
-      template.resourceCountIs('AWS::SQS::Queue', 3);
+      // + housekeeping's on-failure queue and the inbound queue with its dead-letter queue.
+      template.resourceCountIs('AWS::SQS::Queue', 5);
       expect(queueProperties()).toMatchObject({
         SqsManagedSseEnabled: true,
         MessageRetentionPeriod: 4 * 86_400,
@@ -254,7 +257,8 @@ describe('api stack', () => {
     });
 
     it('feeds the worker in small batches, per-message failures, bounded concurrency', () => {
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+      // This one and the inbound worker's.
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: queueArn(),
         FunctionName: { Ref: functionId(WORKER) },
@@ -269,6 +273,63 @@ describe('api stack', () => {
       expect(variablesOf(WORKER)).toMatchObject({
         EMBEDDER: 'titan',
         POWERTOOLS_SERVICE_NAME: WORKER,
+      });
+    });
+  });
+
+  describe('inbound queue', () => {
+    const inboundId = () => logicalIdOf(fixture.api, fixture.api.inbound.queue);
+    const inboundDeadLetterId = () => logicalIdOf(fixture.api, fixture.api.inbound.deadLetterQueue);
+    const inboundWorkerId = () => logicalIdOf(fixture.api, fixture.api.inbound.worker.function);
+
+    it('is a FIFO queue with a FIFO dead-letter queue after three receives, both SQS-encrypted', () => {
+      expect(propertiesOf(inboundId())).toMatchObject({
+        FifoQueue: true,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [inboundDeadLetterId(), 'Arn'] },
+          maxReceiveCount: 3,
+        },
+      });
+      expect(propertiesOf(inboundDeadLetterId())).toMatchObject({
+        FifoQueue: true,
+        SqsManagedSseEnabled: true,
+      });
+      const workerTimeout = propertiesOf(inboundWorkerId()).Timeout as number;
+      expect(propertiesOf(inboundId()).VisibilityTimeout).toBeGreaterThanOrEqual(6 * workerTimeout);
+    });
+
+    it('feeds the inbound worker with per-message failures reported', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: inboundQueueArn(),
+        FunctionName: { Ref: inboundWorkerId() },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+
+    it('gives the webhooks Lambda the queue URL and SendMessage on it only, and the worker the runtime’s settings', () => {
+      expect(variablesOf('webhooks')).toMatchObject({ INBOUND_QUEUE_URL: { Ref: inboundId() } });
+      const worker = (propertiesOf(inboundWorkerId()).Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      expect(worker).toMatchObject({
+        EMBEDDER: 'titan',
+        POWERTOOLS_SERVICE_NAME: 'inbound-worker',
+        OUTBOUND_MODE: 'live',
+        APPROVAL_STATE_MACHINE_ARN: expect.anything(),
+      });
+      expect(worker.INBOUND_QUEUE_URL).toBeUndefined();
+    });
+
+    it('alarms on dead-lettered customer messages and on customers left waiting', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [inboundDeadLetterId(), 'QueueName'] } }],
+        Threshold: 0,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [inboundId(), 'QueueName'] } }],
+        Threshold: 60,
       });
     });
   });
@@ -394,11 +455,15 @@ describe('api stack', () => {
         ]);
         return;
       }
-      if (!specOf(name).executionQueue) {
-        expect(sqs).toEqual([]);
-        return;
-      }
-      expect(sqs).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn() }]);
+      const spec = specOf(name) as FunctionSpec & { inboundQueue?: boolean };
+      expect(sqs).toEqual([
+        ...(spec.executionQueue
+          ? [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn() }]
+          : []),
+        ...(spec.inboundQueue
+          ? [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: inboundQueueArn() }]
+          : []),
+      ]);
     });
 
     it.each(FUNCTION_NAMES)('%s gets the table access its declaration asks for, never Scan', (name) => {
@@ -451,9 +516,12 @@ describe('api stack', () => {
         const outbound = others.filter((s) =>
           /"(ses|secretsmanager|connect):/.test(JSON.stringify(s.Action)),
         );
-        expect(outbound.length > 0).toBe(specOf(name).outbound === true);
+        const spec = specOf(name) as FunctionSpec & { outbound?: boolean; channelSecrets?: boolean };
+        expect(outbound.length > 0).toBe(spec.outbound === true || spec.channelSecrets === true);
         for (const statement of outbound) {
-          expect(JSON.stringify(statement.Resource)).toMatch(/(identity\/\*|\/tenants\/\*|\/contact\/\*)"/);
+          expect(JSON.stringify(statement.Resource)).toMatch(
+            spec.outbound ? /(identity\/\*|\/tenants\/\*|\/contact\/\*)"/ : /\/tenants\/\*\/channels\/\*"/,
+          );
         }
         const models = others.filter((s) => !outbound.includes(s));
         expect(models).toHaveLength(specOf(name).models ? 3 : 0);
@@ -533,7 +601,8 @@ describe('api stack', () => {
     it('alarms on API 5xx, on each Lambda’s errors, on table throttling, on the execution queue and on failed async invocations, notifying the topic', () => {
       // API 5xx, each HTTP Lambda and the worker, housekeeping, table throttling, the queue's two,
       // housekeeping's failed invocations. The workflow steps' alarms live in the workflow stack.
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + FUNCTION_NAMES.length + 1 + 1 + 2 + 1);
+      // + the inbound worker's errors and the inbound queue's two.
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + FUNCTION_NAMES.length + 1 + 1 + 2 + 1 + 3);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: '5xx',
         Namespace: 'AWS/ApiGateway',

@@ -336,6 +336,7 @@ describe('the HTTP_LAMBDAS approvalWorkflow and outbound flags', () => {
         userPoolClient: UserPoolClient.fromUserPoolClientId(stack, 'Client', 'client'),
         issuerUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abcdefghi',
         executionQueue: Queue.fromQueueArn(stack, 'Queue', 'arn:aws:sqs:eu-west-1:123456789012:executions'),
+        inboundQueue: Queue.fromQueueArn(stack, 'Inbound', 'arn:aws:sqs:eu-west-1:123456789012:inbound.fifo'),
         eventBus,
         ...(withWorkflow ? { approvalWorkflow: approvals } : {}),
       });

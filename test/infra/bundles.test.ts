@@ -5,6 +5,7 @@ import { APPROVAL_STEP_FUNCTION } from '../../lambdas/handlers/workflow/approval
 import { MONTHLY_BILLING_STEPS } from '../../lambdas/handlers/workflow/monthly-billing-definition';
 import { LAMBDA_ESBUILD_OPTIONS } from '../../lib/bundling';
 import { EXECUTION_WORKER_ENTRY } from '../../lib/constructs/execution-queue';
+import { INBOUND_WORKER_ENTRY, INBOUND_WORKER_SERVICE } from '../../lib/constructs/inbound-queue';
 import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 
 const REPO_ROOT = join(__dirname, '..', '..');
@@ -13,6 +14,7 @@ const REPO_ROOT = join(__dirname, '..', '..');
 const ENTRIES: [string, { entry: string }][] = [
   ...Object.entries(HTTP_LAMBDAS),
   ['execution-worker', { entry: EXECUTION_WORKER_ENTRY }],
+  [INBOUND_WORKER_SERVICE, { entry: INBOUND_WORKER_ENTRY }],
   [APPROVAL_STEP_FUNCTION.name, { entry: APPROVAL_STEP_FUNCTION.entry }],
   ...Object.values(MONTHLY_BILLING_STEPS).map((step): [string, { entry: string }] => [
     step.name,

@@ -153,7 +153,11 @@ describe('cdk-nag (AwsSolutions) as wired in bin/app.ts', () => {
       const chatModelAcks = acknowledgements(fixture.app).filter((ack) => /bedrock:.*\*\]$/.test(ack.id));
       const roles = [...new Set(chatModelAcks.map((ack) => ack.path))].sort();
       expect(roles).toEqual(
-        [fixture.api.api.functions.runtime.role, fixture.api.executions.worker.role]
+        [
+          fixture.api.api.functions.runtime.role,
+          fixture.api.executions.worker.role,
+          fixture.api.inbound.worker.role,
+        ]
           .map((role) => role.node.path)
           .sort(),
       );

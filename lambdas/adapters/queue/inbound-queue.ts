@@ -35,6 +35,7 @@ export class SqsInboundQueue implements InboundQueue {
  */
 export class InProcessInboundQueue implements InboundQueue {
   private readonly tails = new Map<string, Promise<void>>();
+  private held: Promise<void> | undefined;
 
   constructor(
     private readonly run: (item: QueuedInbound) => Promise<unknown>,
@@ -44,7 +45,9 @@ export class InProcessInboundQueue implements InboundQueue {
   async enqueue(item: QueuedInbound): Promise<void> {
     const group = conversationGroup(item);
     const previous = this.tails.get(group) ?? new Promise<void>((resolve) => setImmediate(resolve));
+    const held = this.held;
     const next = previous
+      .then(() => held)
       .then(() => this.run(item))
       .then(
         () => undefined,
@@ -54,6 +57,21 @@ export class InProcessInboundQueue implements InboundQueue {
     void next.finally(() => {
       if (this.tails.get(group) === next) this.tails.delete(group);
     });
+  }
+
+  /**
+   * Holds every message queued from now on until the returned release is called (the bench times a
+   * webhook's acknowledgement without the turn it queued running beside it in this process).
+   */
+  hold(): () => void {
+    let release: () => void = () => undefined;
+    this.held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.held = undefined;
+      release();
+    };
   }
 
   /** Resolves when every queued message has been processed (tests, the bench, shutdown). */

@@ -1,0 +1,286 @@
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-client';
+import type { LocalPlatform } from '../local/platform';
+import { withLocalPlatform } from './local-stack';
+import { OUT_DIR } from './paths';
+import { heading, ms, table, times } from './report';
+import { round, type Summary, summarize } from './stats';
+
+/** The webhook's acknowledgement against its own DynamoDB round trips (route read + dedup put). */
+export const INBOUND_ACK_RATIO_TARGET = 1.5;
+
+export interface InboundLatencyResult {
+  readonly messages: number;
+  /** POST /v1/webhooks/twilio/sms until its answer: route, secrets, signature, dedup, queue. */
+  readonly ackMs: Summary;
+  /** The same DynamoDB requests made directly: GetItem of the route, conditional PutItem of the dedup claim. */
+  readonly floorMs: Summary;
+  readonly ratioP50: number;
+  readonly ratioP99: number;
+  /** From the POST until the reply is in the outbox (the turn with the scripted model, billing, send). */
+  readonly replyMs: Summary;
+}
+
+const AUTH_TOKEN = 'bench-twilio-token';
+const AGENT_NUMBER = '+15550199';
+
+async function api(platform: LocalPlatform, method: string, path: string, body?: unknown, token?: string) {
+  const response = await fetch(`${platform.url}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      'idempotency-key': `bench-${Date.now()}-${Math.random()}`,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : {}) as {
+    readonly id: string;
+    readonly auth: { readonly token: string };
+    readonly items: readonly unknown[];
+  };
+}
+
+async function measure(
+  platform: LocalPlatform,
+  assertRunning: () => void,
+  options: { messages: number; warmup: number; progress: (message: string) => void },
+): Promise<InboundLatencyResult> {
+  const registered = await api(platform, 'POST', '/v1/auth/register', {
+    tenant: { name: 'Inbound bench' },
+    owner: { email: `bench-${Date.now()}@example.test`, password: 'Correct-Horse-9', name: 'Bench' },
+  });
+  const token = registered.auth.token;
+  await api(platform, 'POST', '/v1/tokens/purchase', { amount: 1_000_000 }, token);
+  const agent = await api(
+    platform,
+    'POST',
+    '/v1/agents',
+    {
+      name: 'Bench desk',
+      businessType: 'dental',
+      model: { provider: 'scripted', modelId: 'scripted-v1' },
+      tools: ['calculator'],
+    },
+    token,
+  );
+  await api(platform, 'POST', `/v1/agents/${agent.id}/start`, undefined, token);
+  await api(
+    platform,
+    'PUT',
+    `/v1/agents/${agent.id}/channels/sms`,
+    {
+      address: AGENT_NUMBER,
+      enabled: true,
+      credentials: { accountSid: `AC${'0'.repeat(32)}`, authToken: AUTH_TOKEN },
+    },
+    token,
+  );
+  const { localInboundQueue } = await import('../lambdas/composition/inbound');
+  const client = createDocumentClient({ region: 'us-east-1', endpoint: platform.dynamoEndpoint });
+  const url = `${platform.url}/v1/webhooks/twilio/sms`;
+  let sequence = 0;
+
+  const post = async (): Promise<number> => {
+    const sid = `SM${(++sequence).toString(16).padStart(32, '0')}`;
+    const form = {
+      MessageSid: sid,
+      SmsMessageSid: sid,
+      AccountSid: `AC${'0'.repeat(32)}`,
+      From: `+1555${String(1_000_000 + sequence).slice(-7)}`,
+      To: AGENT_NUMBER,
+      Body: `What is ${sequence}+1?`,
+      NumMedia: '0',
+      ApiVersion: '2010-04-01',
+    };
+    const body = new URLSearchParams(form).toString();
+    const signature = getExpectedTwilioSignature(AUTH_TOKEN, url, form);
+    const started = performance.now();
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      body,
+    });
+    await response.text();
+    if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
+    return started;
+  };
+  const floor = async (): Promise<number> => {
+    const started = performance.now();
+    await client.send(
+      new GetCommand({
+        TableName: platform.tableName,
+        Key: { pk: `CHADDR#sms#${AGENT_NUMBER}`, sk: 'ROUTE' },
+        ConsistentRead: true,
+      }),
+    );
+    await client.send(
+      new PutCommand({
+        TableName: platform.tableName,
+        Item: {
+          pk: `INBOUND#bench#${++sequence}`,
+          sk: 'DEDUP',
+          entity: 'inboundDedup',
+          expiresAt: Math.floor(Date.now() / 1000) + 3600,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+        ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+      }),
+    );
+    return performance.now() - started;
+  };
+
+  const ack: number[] = [];
+  const raw: number[] = [];
+  const reply: number[] = [];
+  for (let index = -options.warmup; index < options.messages; index++) {
+    assertRunning();
+    if (index === 0) options.progress(`inbound bench: ${options.messages} messages…`);
+    // Interleaved with the floor, and the turn held until the webhook has answered (on AWS it runs
+    // in another Lambda): the acknowledgement is timed on its own; the reply from the same start.
+    const floorFirst = index % 2 === 0;
+    const floorMs = floorFirst ? await floor() : undefined;
+    const release = localInboundQueue?.hold();
+    const started = await post();
+    const acked = performance.now();
+    release?.();
+    await localInboundQueue?.drain();
+    const replied = performance.now();
+    const floorAfter = floorFirst ? floorMs : await floor();
+    if (index < 0) continue;
+    ack.push(acked - started);
+    raw.push(floorAfter ?? Number.NaN);
+    reply.push(replied - started);
+  }
+  const outbox = await api(platform, 'GET', '/v1/dev/outbox?kind=sms&limit=5', undefined, token);
+  if (outbox.items.length === 0) throw new Error('no reply reached the outbox');
+  const ackMs = summarize(ack);
+  const floorMs = summarize(raw);
+  return {
+    messages: options.messages,
+    ackMs,
+    floorMs,
+    ratioP50: round(ackMs.p50 / floorMs.p50),
+    ratioP99: round(ackMs.p99 / floorMs.p99),
+    replyMs: summarize(reply),
+  };
+}
+
+export function printInboundLatency(result: InboundLatencyResult): void {
+  console.log(
+    heading(
+      `Inbound messages (${result.messages} Twilio SMS webhooks, signed, one customer each; scripted model)`,
+    ),
+  );
+  console.log(
+    table(
+      ['Measure', 'p50 ms', 'p99 ms', 'Floor p50', 'Floor p99', '× p50', '× p99', 'Target'],
+      [
+        [
+          'webhook acknowledgement',
+          ms(result.ackMs.p50),
+          ms(result.ackMs.p99),
+          ms(result.floorMs.p50),
+          ms(result.floorMs.p99),
+          times(result.ratioP50),
+          times(result.ratioP99),
+          `≤ ${INBOUND_ACK_RATIO_TARGET}×`,
+        ],
+        [
+          'inbound → reply in the outbox',
+          ms(result.replyMs.p50),
+          ms(result.replyMs.p99),
+          '-',
+          '-',
+          '-',
+          '-',
+          '-',
+        ],
+      ],
+    ),
+  );
+  console.log(
+    'Floor = the acknowledgement’s own DynamoDB round trips made directly (route GetItem + conditional dedup PutItem).',
+  );
+}
+
+export function inboundFindings(result: InboundLatencyResult): string[] {
+  return result.ratioP50 <= INBOUND_ACK_RATIO_TARGET
+    ? []
+    : [
+        `FAIL  inbound webhook acknowledgement: ${times(result.ratioP50)} its DynamoDB floor at p50 (target ≤ ${INBOUND_ACK_RATIO_TARGET}×)`,
+      ];
+}
+
+/** In a child process: one local platform per process, and the other benches have theirs. */
+export async function measureInboundLatencyIsolated(options: {
+  messages: number;
+  warmup: number;
+  progress: (message: string) => void;
+}): Promise<InboundLatencyResult> {
+  await mkdir(OUT_DIR, { recursive: true });
+  const out = join(OUT_DIR, 'inbound-latency.child.json');
+  await rm(out, { force: true });
+  options.progress('inbound bench: starting a child process with its own DynamoDB Local and local platform…');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        ...process.execArgv,
+        __filename,
+        '--messages',
+        String(options.messages),
+        '--warmup',
+        String(options.warmup),
+        '--out',
+        out,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: {
+          ...process.env,
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          TURN_RATE_LIMITS: JSON.stringify({ turnsPerMinute: 100_000, agentTurnsPerMinute: 100_000 }),
+        },
+      },
+    );
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`the inbound bench exited with ${signal ?? `code ${code}`}`)),
+    );
+  });
+  return JSON.parse(await readFile(out, 'utf8')) as InboundLatencyResult;
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({
+    options: {
+      messages: { type: 'string', default: '200' },
+      warmup: { type: 'string', default: '20' },
+      out: { type: 'string' },
+    },
+  });
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  withLocalPlatform((platform, assertRunning) =>
+    measure(platform, assertRunning, {
+      messages: Number(values.messages),
+      warmup: Number(values.warmup),
+      progress: (message) => process.stderr.write(`[bench] ${message}\n`),
+    }),
+  )
+    .then(async (result) => {
+      if (values.out) await writeFile(values.out, JSON.stringify(result));
+      else printInboundLatency(result);
+    })
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
+}
