@@ -3,6 +3,7 @@ import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
 import { DynamoApprovalRepository } from '../adapters/dynamodb/approval-repository';
 import { DynamoAuditLog } from '../adapters/dynamodb/audit-repository';
 import { DynamoBookingRepository } from '../adapters/dynamodb/booking-repository';
+import { DynamoChannelConversationStore } from '../adapters/dynamodb/channel-conversation-store';
 import { DynamoConversationRepository } from '../adapters/dynamodb/conversation-repository';
 import type { TableClient } from '../adapters/dynamodb/document-client';
 import { DynamoEmergencyStopRepository } from '../adapters/dynamodb/emergency-stop-repository';
@@ -69,6 +70,7 @@ function build(shared: TableClient | undefined): ActionDeps {
     conversations: new DynamoConversationRepository(client, table),
     coordinators: createCoordinatorNotifier({ users, email: outbound.email, events: billing.events, now }),
     events: billing.events,
+    optOuts: new DynamoChannelConversationStore(client, table),
   };
   let workflow: ApprovalWorkflowPort | undefined;
   return {

@@ -28,7 +28,17 @@ const LIVE_SENDERS: Partial<Record<MessagingChannel, (options: LiveSenderOptions
   sms: (options) => twilioSender(options),
   whatsapp: (options) => twilioSender(options),
   email: (options) => sesSender(options),
+  slack: (options) => new (chatSenders().SlackChannelSender)(options.retry ? { retry: options.retry } : {}),
+  telegram: (options) =>
+    new (chatSenders().TelegramChannelSender)(options.retry ? { retry: options.retry } : {}),
+  messenger: (options) =>
+    new (chatSenders().MetaChannelSender)(options.retry ? { retry: options.retry } : {}),
+  instagram: (options) =>
+    new (chatSenders().MetaChannelSender)(options.retry ? { retry: options.retry } : {}),
 };
+
+const chatSenders = () =>
+  require('../adapters/chat/chat-channel-senders') as typeof import('../adapters/chat/chat-channel-senders');
 
 function twilioSender(options: LiveSenderOptions): ChannelSender {
   const { TwilioChannelSender } =

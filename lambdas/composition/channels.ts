@@ -1,5 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoChannelDirectory } from '../adapters/dynamodb/channel-directory';
+import { DynamoMetaVerifyTokens } from '../adapters/dynamodb/meta-verify-tokens';
+import { type MetaVerifyTokens, withMetaVerifyTokenIndex } from '../domain/channels/meta-verify-tokens';
 import type { ChannelDirectory, ChannelSecrets } from '../domain/channels/model';
 import { lazyValue } from '../domain/shared/zod';
 import { ENV } from './env-names';
@@ -24,6 +26,8 @@ export interface ChannelStores {
   readonly directory: ChannelDirectory;
   /** Tenant-level: call it inside the tenant's scope (`inTenantScope`). */
   readonly secrets: ChannelSecrets;
+  /** Platform-level: the hashes of Meta channels' verify tokens (kept in step by `secrets`). */
+  readonly metaVerifyTokens: MetaVerifyTokens;
 }
 
 const envSchema = () => environmentSlice(ENV.STAGE, ENV.AWS_REGION, ENV.TENANT_SECRETS_PREFIX);
@@ -41,8 +45,15 @@ export function channelStores(
 ): ChannelStores {
   const vars = parseEnvironment(envSchema(), 'channel secrets', env, { emptyIsUnset: true });
   const directory = platformScoped(new DynamoChannelDirectory(client, tableName));
+  const metaVerifyTokens = new DynamoMetaVerifyTokens(client, tableName);
+  const indexed = (secrets: ChannelSecrets) =>
+    withMetaVerifyTokenIndex(secrets, metaVerifyTokens, inPlatformScope);
   if (vars.STAGE === 'local') {
-    return { directory, secrets: requireLocalStandIn('channelSecrets', 'STAGE=local')() };
+    return {
+      directory,
+      secrets: indexed(requireLocalStandIn('channelSecrets', 'STAGE=local')()),
+      metaVerifyTokens,
+    };
   }
   const live = lazyValue((): ChannelSecrets => {
     const { SecretsManagerChannelSecrets } =
@@ -59,10 +70,11 @@ export function channelStores(
   });
   return {
     directory,
-    secrets: {
+    secrets: indexed({
       get: (tenantId, agentId, channel) => live().get(tenantId, agentId, channel),
       put: (tenantId, agentId, channel, credentials) => live().put(tenantId, agentId, channel, credentials),
       delete: (tenantId, agentId, channel) => live().delete(tenantId, agentId, channel),
-    },
+    }),
+    metaVerifyTokens,
   };
 }

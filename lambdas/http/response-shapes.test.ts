@@ -13,10 +13,12 @@ import type { AuditEntry } from '../domain/audit/model';
 import type { Balance, LedgerEntry } from '../domain/billing/ports';
 import type { balanceResponse, ledgerEntryResponse } from '../domain/billing/schemas';
 import type { ChannelSetting, channelResponse } from '../domain/channels/settings';
+import type { chatWebhookResponse, slackWebhookResponse } from '../domain/channels/webhook-schemas';
 import type { Message } from '../domain/conversations/conversations';
 import type { ConversationView } from '../domain/conversations/manage';
 import type { ChatResult } from '../domain/runtime/agent-runtime';
 import type { Execution, ToolRun } from '../domain/runtime/executions';
+import type { ChatWebhookAnswer, SlackWebhookAnswer } from '../handlers/http/chat-webhooks';
 import type {
   actionOutcomeResponse,
   actionResponse,
@@ -74,6 +76,8 @@ const checked = {
   toolRun: true satisfies SameFields<Documented<typeof toolRunResponse>, ToolRun>,
   ledgerEntry: true satisfies SameFields<Documented<typeof ledgerEntryResponse>, LedgerEntry>,
   balance: true satisfies SameFields<Omit<Documented<typeof balanceResponse>, 'tenantStatus'>, Balance>,
+  chatWebhook: true satisfies SameFields<Documented<typeof chatWebhookResponse>, ChatWebhookAnswer>,
+  slackWebhook: true satisfies SameFields<Documented<typeof slackWebhookResponse>, SlackWebhookAnswer>,
 };
 
 describe('response schemas', () => {

@@ -219,6 +219,22 @@ describe('the rules customers expect', () => {
       (c) => c.channel === 'sms' && c.customerId && true,
     );
     expect(conversation).toBeDefined();
+    // The agent cannot reach them by SMS through an action either, and says why.
+    const sender = await api.request('POST', '/v1/agents', {
+      token: owner.token,
+      body: { ...agentBody('Outreach'), tools: ['send_sms'] },
+    });
+    await api.request('POST', `/v1/agents/${sender.body.id}/start`, { token: owner.token });
+    const refused = await api.request('POST', '/v1/agent/process', {
+      token: owner.token,
+      body: { agentId: sender.body.id, message: `Send an SMS to ${customer} saying hi` },
+    });
+    expect(refused.status).toBe(200);
+    expect(refused.body.actions[0]).toMatchObject({
+      action: 'send_sms',
+      status: 'failed',
+      error: { message: expect.stringContaining('opted out') },
+    });
     // Still answered on WhatsApp: the opt-out is per channel.
     expect((await text('whatsapp', customer, 'What is 5+6?')).status).toBe(200);
     expect((await text('sms', customer, 'START')).status).toBe(200);

@@ -433,6 +433,11 @@ describe('public routes', () => {
         'POST /v1/auth/login/challenge',
         'POST /v1/auth/mfa/totp',
         'POST /v1/auth/mfa/totp/verify',
+        // Provider webhooks: the provider's signature or secret token (test/e2e/chat-webhooks.test.ts).
+        'POST /v1/webhooks/slack',
+        'POST /v1/webhooks/telegram/{channelKey}',
+        'GET /v1/webhooks/meta',
+        'POST /v1/webhooks/meta',
       ]),
     );
   });

@@ -7,6 +7,7 @@ import {
 import type { MessagingChannel } from '../../domain/channels/model';
 import type { ChannelConversationStore, CustomerChannelState } from '../../domain/channels/ports';
 import type { Message, MessageDelivery } from '../../domain/conversations/conversations';
+import { normaliseAddress } from '../../domain/conversations/customers';
 import { isConditionFailure, transactionItemAtFailure, withoutKeys } from './conditions';
 import { conversationActivityIndex, conversationKey, messageKey } from './conversation-repository';
 
@@ -50,6 +51,18 @@ export class DynamoChannelConversationStore implements ChannelConversationStore 
       ...(typeof Item?.lastInboundAt === 'string' ? { lastInboundAt: Item.lastInboundAt } : {}),
       ...(typeof Item?.windowChargedAt === 'string' ? { windowChargedAt: Item.windowChargedAt } : {}),
     };
+  }
+
+  /** Has the customer owning this phone number opted out of `channel`? (No customer: no.) */
+  async isOptedOut(tenantId: string, channel: 'sms' | 'whatsapp', phone: string): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `T#${tenantId}#ADDR`, sk: `phone#${normaliseAddress('phone', phone)}` },
+      }),
+    );
+    if (typeof Item?.customerId !== 'string') return false;
+    return (await this.state(tenantId, Item.customerId, channel)).optedOut;
   }
 
   async setOptedOut(

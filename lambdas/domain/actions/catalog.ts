@@ -8,7 +8,7 @@ import { e164Phone, lazySchema, storableNumber, storableRecord, text } from '../
 import ACTION_INPUT_SCHEMAS from './action-input-schemas.json';
 import type { ActionContext, ActionDefinition } from './definition';
 import { ACTION_NAMES, type ActionName } from './model';
-import type { DeliveryReceipt } from './ports';
+import { type DeliveryReceipt, ProviderError } from './ports';
 
 /**
  * The action registry (DESIGN §3.5): every action an agent may propose, with its parameter
@@ -217,6 +217,22 @@ function toMinorUnits(amount: number, currency: string): number {
   return minor;
 }
 
+/** A customer who sent STOP on a channel is never messaged there again until START. */
+async function refuseOptedOut(
+  ports: ActionContext['ports'],
+  tenantId: string,
+  channel: 'sms' | 'whatsapp',
+  to: string,
+): Promise<void> {
+  if (ports.optOuts && (await ports.optOuts.isOptedOut(tenantId, channel, to))) {
+    throw new ProviderError(
+      'opt-out',
+      false,
+      `the customer at this number opted out of ${channel} (STOP); nothing is sent there until they reply START`,
+    );
+  }
+}
+
 // ── The registry ──────────────────────────────────────────────────────────────────────────────
 
 const ACTIONS: readonly ActionDefinition[] = [
@@ -228,8 +244,10 @@ const ACTIONS: readonly ActionDefinition[] = [
     permission: 'sms:send',
     cost: 'sms',
     defaultLevel: 'automatic',
-    execute: async ({ to, body }, { tenantId, ports }) =>
-      receipt(await ports.messaging.send(tenantId, { channel: 'sms', to, body })),
+    execute: async ({ to, body }, { tenantId, ports }) => {
+      await refuseOptedOut(ports, tenantId, 'sms', to);
+      return receipt(await ports.messaging.send(tenantId, { channel: 'sms', to, body }));
+    },
   }),
   define({
     name: 'send_whatsapp',
@@ -239,8 +257,10 @@ const ACTIONS: readonly ActionDefinition[] = [
     permission: 'whatsapp:send',
     cost: 'whatsappConversation',
     defaultLevel: 'automatic',
-    execute: async ({ to, body }, { tenantId, ports }) =>
-      receipt(await ports.messaging.send(tenantId, { channel: 'whatsapp', to, body })),
+    execute: async ({ to, body }, { tenantId, ports }) => {
+      await refuseOptedOut(ports, tenantId, 'whatsapp', to);
+      return receipt(await ports.messaging.send(tenantId, { channel: 'whatsapp', to, body }));
+    },
   }),
   define({
     name: 'send_email',

@@ -40,6 +40,10 @@ export interface ActionPorts {
   readonly conversations: Pick<ConversationRepository, 'get' | 'setStatus'>;
   readonly coordinators: CoordinatorNotifier;
   readonly events: EventPublisher;
+  /** Customers who sent STOP on a channel: `send_sms` / `send_whatsapp` refuse to reach them there. */
+  readonly optOuts?: {
+    isOptedOut(tenantId: string, channel: 'sms' | 'whatsapp', phone: string): Promise<boolean>;
+  };
 }
 
 export interface ActionContext {

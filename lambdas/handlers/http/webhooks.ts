@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer as ApiEvent } from 'aws-lambda';
 import { DynamoChannelConversationStore } from '../../adapters/dynamodb/channel-conversation-store';
+import { DynamoMetaVerifyTokens } from '../../adapters/dynamodb/meta-verify-tokens';
 import {
   parseTwilioForm,
   type TwilioRequestProof,
@@ -9,12 +10,14 @@ import {
 } from '../../adapters/twilio/twilio-webhook';
 import { inboundConfig, receiveDeps } from '../../composition/inbound';
 import { tableClient } from '../../composition/table';
+import { inPlatformScope } from '../../composition/tenant-scope';
 import { receive, routeOf, verifiedSecrets } from '../../domain/channels/receive';
 import { AppError, ValidationError } from '../../domain/shared/errors';
 import { createHttpHandler } from '../../http/http-handler';
 import { headerOf } from '../../http/request';
 import { WEBHOOK_ROUTES } from '../../http/routes/webhooks';
 import { logger } from '../../observability';
+import { chatWebhookRoutes } from './chat-webhooks';
 
 /** An empty TwiML document: Twilio sends nothing itself; the agent's reply follows through the API. */
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
@@ -62,6 +65,11 @@ async function twilioInbound(channel: 'sms' | 'whatsapp', rawBody: string, event
 export const handler = createHttpHandler(
   WEBHOOK_ROUTES,
   {
+    ...chatWebhookRoutes({
+      receive: receiveDeps,
+      metaVerifyTokens: new DynamoMetaVerifyTokens(tableClient(inboundConfig), inboundConfig.TABLE_NAME),
+      inPlatformScope,
+    }),
     'POST /v1/webhooks/twilio/sms': ({ rawBody, event }) => twilioInbound('sms', rawBody, event),
     'POST /v1/webhooks/twilio/whatsapp': ({ rawBody, event }) => twilioInbound('whatsapp', rawBody, event),
     'POST /v1/dev/email/inbound': async ({ rawBody }) => {

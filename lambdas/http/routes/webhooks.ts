@@ -1,5 +1,11 @@
 import * as z from 'zod/mini';
 import { lazySchema } from '../../domain/shared/zod';
+import {
+  chatWebhookResponse,
+  metaSubscriptionQuery,
+  slackWebhookResponse,
+  telegramWebhookParams,
+} from '../../domain/channels/webhook-schemas';
 import type { RouteGroup } from '../route-spec';
 
 /**
@@ -64,6 +70,59 @@ export const WEBHOOK_ROUTES = {
     response: emailIntakeResponse,
     errors: {
       404: 'No agent answers any mailbox the message was sent to (or outside local mode); nothing was stored',
+  'POST /v1/webhooks/slack': {
+    lambda: 'webhooks',
+    // Slack has no token: X-Slack-Signature (v0 HMAC-SHA256 over v0:timestamp:body with the app's signing secret) is the proof.
+    permission: 'public',
+    rawBody: true,
+    summary:
+      "Slack's Events API: answers url_verification with its challenge; for event_callback, routes by team_id, checks X-Slack-Signature with the channel's signing secret (refusing timestamps more than 5 minutes off), drops retries (X-Slack-Retry-Num, same event_id), ignores the bot's own messages, queues direct messages and mentions for the agent's turn and answers at once; the reply follows with chat.postMessage in the same channel/thread.",
+    status: 200,
+    response: slackWebhookResponse,
+    errors: {
+      403: 'Missing, stale or wrong X-Slack-Signature, or the channel has no signing secret; nothing was stored',
+      404: 'No agent answers this Slack team; nothing was stored',
+    },
+  },
+  'POST /v1/webhooks/telegram/{channelKey}': {
+    lambda: 'webhooks',
+    // Telegram has no token: X-Telegram-Bot-Api-Secret-Token (the secret given to setWebhook) is the proof.
+    permission: 'public',
+    rawBody: true,
+    params: telegramWebhookParams,
+    summary:
+      "Telegram's webhook for the bot behind channelKey: X-Telegram-Bot-Api-Secret-Token must equal the channel's secret token; new messages are queued for the agent's turn (edits, channel posts and bots' messages are ignored), redeliveries (same update_id) dropped, and the reply follows with sendMessage in the same chat.",
+    status: 200,
+    response: chatWebhookResponse,
+    errors: {
+      403: 'Missing or wrong X-Telegram-Bot-Api-Secret-Token; nothing was stored',
+      404: 'No agent answers on this channelKey; nothing was stored',
+    },
+  },
+  'GET /v1/webhooks/meta': {
+    lambda: 'webhooks',
+    permission: 'public',
+    query: metaSubscriptionQuery,
+    summary:
+      "Meta's subscription handshake for Messenger and Instagram: with hub.mode=subscribe and a hub.verify_token that some configured Messenger or Instagram channel holds, answers hub.challenge as text/plain.",
+    status: 200,
+    alsoAs: ['text/plain'],
+    errors: {
+      403: 'hub.verify_token is not the verify token of any configured Messenger or Instagram channel',
+    },
+  },
+  'POST /v1/webhooks/meta': {
+    lambda: 'webhooks',
+    // Meta has no token: X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the app secret) is the proof.
+    permission: 'public',
+    rawBody: true,
+    summary:
+      "Meta's webhook for Messenger (object page) and Instagram (object instagram): every entry is routed by its page or Instagram account id and X-Hub-Signature-256 checked with that channel's app secret before anything is stored; then every message of every entry is queued for its agent's turn (echoes, reads and reactions ignored; redeliveries, same mid, dropped). Entries for ids no agent answers are skipped. Replies follow through the Graph Send API.",
+    status: 200,
+    response: chatWebhookResponse,
+    errors: {
+      403: "Missing or wrong X-Hub-Signature-256 for an entry's channel; nothing was stored",
+      404: 'No agent answers on any page or account of the delivery; nothing was stored',
     },
   },
 } as const satisfies RouteGroup<'webhooks'>;
