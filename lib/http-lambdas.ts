@@ -30,10 +30,13 @@ export const HTTP_LAMBDAS = {
   },
   agents: {
     entry: 'lambdas/handlers/http/agents.ts',
-    description: 'Agents: configuration, lifecycle, versions and stats',
+    description: 'Agents: configuration, lifecycle, versions, stats and channel settings',
     table: 'readWrite',
     identity: false,
-    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
+    // Channel settings write the channel credentials (create, put, restore, delete) under the
+    // tenant's secret path, and claim addresses in the channel directory (`CHADDR#`).
+    channelSecrets: 'readWrite',
+    sdkClients: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-secrets-manager'],
   },
   system: {
     entry: 'lambdas/handlers/http/system.ts',
@@ -65,9 +68,12 @@ export const HTTP_LAMBDAS = {
     // Chat, process and execute are admitted by the turn rate limits (TURN_RATE_LIMITS).
     turnRateLimits: true,
     outbound: true,
+    // Staff messages of a handed-off conversation go out on its channel with the agent's credentials.
+    channelSecrets: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-secrets-manager',
       '@aws-sdk/client-bedrock-runtime',
       '@aws-sdk/client-sqs',
       '@aws-sdk/client-eventbridge',
@@ -145,8 +151,11 @@ export const HTTP_LAMBDAS = {
     outbound?: boolean;
     /** Queues inbound channel messages: `sqs:SendMessage` on the inbound FIFO queue, INBOUND_QUEUE_URL, PUBLIC_BASE_URL. */
     inboundQueue?: boolean;
-    /** Reads agents' channel secrets (under the tenant's own secret path, read only). */
-    channelSecrets?: boolean;
+    /**
+     * Agents' channel secrets under the tenant's own secret path: `true` reads them;
+     * `'readWrite'` also creates, writes, restores and deletes them (channel settings).
+     */
+    channelSecrets?: boolean | 'readWrite';
     /** Admits turns under the environment's turn rate limits: TURN_RATE_LIMITS (cdk.json `turnRateLimits`). */
     turnRateLimits?: boolean;
     /** Token purchases: the platform's Stripe secret (read only) and PAYMENTS_PROVIDER / TOKEN_PRICE. */

@@ -160,6 +160,31 @@ describe('PUT /v1/agents/{id}/channels/{type}', () => {
     });
   });
 
+  it('of five agents asking for one number at once, exactly one gets it', async () => {
+    const agents = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) => newAgent(n % 2 ? owner.token : other.token, `Racer ${n}`)),
+    );
+    const answers = await Promise.all(
+      agents.map((agentId, n) =>
+        call(
+          'PUT',
+          `/v1/agents/${agentId}/channels/sms`,
+          n % 2 ? other.token : owner.token,
+          sms('+14155550120'),
+        ),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409]);
+    const withChannel = await Promise.all(
+      agents.map(
+        async (agentId, n) =>
+          (await call('GET', `/v1/agents/${agentId}/channels`, n % 2 ? other.token : owner.token)).body.items
+            .length,
+      ),
+    );
+    expect(withChannel.reduce((a, b) => a + b, 0)).toBe(1);
+  });
+
   it('moves to a new address and gives the old one back', async () => {
     const agentId = await newAgent();
     await call('PUT', `/v1/agents/${agentId}/channels/sms`, owner.token, sms('+14155550102'));
