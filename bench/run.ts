@@ -331,6 +331,8 @@ async function main(): Promise<void> {
     tenantCredentials = await measureTenantCredentials({ progress });
   } catch (error) {
     tenantCredentialsError = errorText(error);
+  }
+
   let inbound: InboundLatencyResult | undefined;
   let inboundError: string | undefined;
   try {

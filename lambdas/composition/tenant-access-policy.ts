@@ -123,12 +123,20 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
   auth: ['SLUG#'],
   /** The health check's point read of a key that never exists. */
   system: ['HEALTH'],
-  /** Configuring an agent's channel claims / releases the global (channel, address) route. */
-  agents: ['CHADDR#'],
+  /**
+   * Configuring an agent's channel claims / releases the global (channel, address) route, and
+   * indexes a Meta channel's verify token by its hash (the handshake has no page id to route by).
+   */
+  agents: ['CHADDR#', 'METAVERIFY#'],
   /** The payment webhook's payment → purchase lookup (and its write when a purchase starts). */
   billing: ['PAYMENT#'],
-  /** The inbound webhooks (to come): route a channel address, drop a provider's redelivery. */
-  inbound: ['CHADDR#', 'INBOUND#'],
+  /**
+   * The messaging webhooks: route a channel address, drop a provider's redelivery, answer Meta's
+   * handshake by the verify token's hash; everything else in the routed tenant's scope.
+   */
+  webhooks: ['CHADDR#', 'INBOUND#', 'METAVERIFY#'],
+  /** Email in (SES → S3 → Lambda): route by mailbox and drop a repeated Message-ID; no secrets. */
+  'email-intake': ['CHADDR#', 'INBOUND#'],
   /** The monthly run's tenant listing: a Query on gsi1 `TENANTS`. */
   'billing-list-tenants': ['TENANTS'],
   /** Held reservations by the hour their hold ends (gsi1 `RSVHELD#<hour>`) and the sweep mark. */

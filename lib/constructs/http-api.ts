@@ -266,7 +266,8 @@ export class PlatformHttpApi extends Construct {
       if (queuesInbound) props.inboundQueue.grant(fn.role, 'sqs:SendMessage');
       // Channel secrets are read and written with the tenant's credentials: only the prefix here.
       if (readsChannelSecrets) {
-        if (!spec.tenantAccess) throw new Error(`HTTP Lambda ${name} uses channel secrets without tenant access`);
+        if (!spec.tenantAccess)
+          throw new Error(`HTTP Lambda ${name} uses channel secrets without tenant access`);
         fn.function.addEnvironment(ENV.TENANT_SECRETS_PREFIX, tenantSecretsPrefix(config.stageName));
       }
       if (publishesEvents) props.eventBus.grantPutEventsTo(fn.role);

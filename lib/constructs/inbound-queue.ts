@@ -12,6 +12,7 @@ import type { DataTableResources } from './data-table';
 import { VISIBILITY_TIMEOUT_FACTOR } from './execution-queue';
 import { HouseFunction } from './house-function';
 import { grantOutbound, outboundEnvironment } from './outbound-access';
+import type { TenantAccess } from './tenant-access';
 
 /** Receives before an inbound message is dead-lettered: the first try and two retries. */
 export const INBOUND_MAX_RECEIVE_COUNT = 3;
@@ -25,6 +26,8 @@ export interface InboundQueueProps {
   readonly eventBus: IEventBus;
   /** The decision engine starts approvals for actions the agent proposes in a channel turn. */
   readonly approvalWorkflow: Pick<ApprovalWorkflow, 'stateMachine' | 'grantStart'>;
+  /** The environment's tenant-access role: each turn runs with its tenant's credentials. */
+  readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
   /**
    * A customer waits for the answer: one turn (model calls, tools) and one send.
    * @default 2 minutes
@@ -79,9 +82,10 @@ export class InboundQueue extends Construct {
       timeout: workerTimeout,
       environment,
       table: { resources: props.data, access: 'readWrite' },
+      tenantAccess: props.tenantAccess,
     });
-    // The same runtime as chat: Titan for memory search, chat models, billing events, and the
-    // channel credentials (tenant secrets, read only) to reply with.
+    // The same runtime as chat: Titan for memory search, chat models, billing events, outbound
+    // actions; the channel credentials it replies with are read with the tenant's credentials.
     grantTitanEmbeddings(this.worker.role);
     grantChatModels(this.worker.role);
     props.eventBus.grantPutEventsTo(this.worker.role);

@@ -123,4 +123,3 @@ export function nagFinding(scope: IConstruct, arn: string): string {
   };
   return visit(Stack.of(scope).resolve(arn));
 }
-

@@ -69,6 +69,7 @@ export class ApiStack extends Stack {
       data: props.data,
       eventBus: props.eventBus,
       approvalWorkflow: approvals,
+      tenantAccess: props.tenantAccess,
     });
 
     const receiving = config.email?.receiving;

@@ -1,11 +1,11 @@
 import * as z from 'zod/mini';
-import { lazySchema } from '../../domain/shared/zod';
 import {
   chatWebhookResponse,
   metaSubscriptionQuery,
   slackWebhookResponse,
   telegramWebhookParams,
 } from '../../domain/channels/webhook-schemas';
+import { lazySchema } from '../../domain/shared/zod';
 import type { RouteGroup } from '../route-spec';
 
 /**
@@ -70,6 +70,8 @@ export const WEBHOOK_ROUTES = {
     response: emailIntakeResponse,
     errors: {
       404: 'No agent answers any mailbox the message was sent to (or outside local mode); nothing was stored',
+    },
+  },
   'POST /v1/webhooks/slack': {
     lambda: 'webhooks',
     // Slack has no token: X-Slack-Signature (v0 HMAC-SHA256 over v0:timestamp:body with the app's signing secret) is the proof.
