@@ -1,5 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoChannelConversationStore } from '../adapters/dynamodb/channel-conversation-store';
 import { DynamoInboundDedup } from '../adapters/dynamodb/inbound-dedup';
+import { DynamoMetaVerifyTokens } from '../adapters/dynamodb/meta-verify-tokens';
 import { InProcessInboundQueue, SqsInboundQueue } from '../adapters/queue/inbound-queue';
 import type { InboundQueue, ReceiveDeps } from '../domain/channels/receive';
 import { messageOf } from '../domain/shared/errors';
@@ -61,3 +63,9 @@ export const receiveDeps: ReceiveDeps = {
   now: () => new Date(),
   log: { warn: (message, extra) => logger.warn(message, extra) },
 };
+
+/** Delivery statuses of sent messages (Twilio's status callback), in the routed tenant's scope. */
+export const channelConversationStore = new DynamoChannelConversationStore(client, inboundConfig.TABLE_NAME);
+
+/** Meta's handshake: verify tokens by their hash (platform-level). */
+export const metaVerifyTokens = new DynamoMetaVerifyTokens(client, inboundConfig.TABLE_NAME);

@@ -1,6 +1,4 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer as ApiEvent } from 'aws-lambda';
-import { DynamoChannelConversationStore } from '../../adapters/dynamodb/channel-conversation-store';
-import { DynamoMetaVerifyTokens } from '../../adapters/dynamodb/meta-verify-tokens';
 import {
   parseTwilioForm,
   type TwilioRequestProof,
@@ -8,8 +6,12 @@ import {
   twilioStatus,
   verifyTwilio,
 } from '../../adapters/twilio/twilio-webhook';
-import { inboundConfig, receiveDeps } from '../../composition/inbound';
-import { tableClient } from '../../composition/table';
+import {
+  channelConversationStore as channelStore,
+  inboundConfig,
+  metaVerifyTokens,
+  receiveDeps,
+} from '../../composition/inbound';
 import { inPlatformScope } from '../../composition/tenant-scope';
 import { receive, routeOf, verifiedSecrets } from '../../domain/channels/receive';
 import { AppError, ValidationError } from '../../domain/shared/errors';
@@ -25,8 +27,6 @@ const twiml = () => ({ raw: { contentType: 'text/xml', body: EMPTY_TWIML } });
 
 /** In local mode the outbox stands in for Twilio, so its messages' statuses can be posted too. */
 const STATUS_PROVIDERS = inboundConfig.STAGE === 'local' ? ['twilio', 'outbox'] : ['twilio'];
-
-const channelStore = new DynamoChannelConversationStore(tableClient(inboundConfig), inboundConfig.TABLE_NAME);
 
 /**
  * The URL the provider called, as it signed it: `PUBLIC_BASE_URL` (config `publicBaseUrl`) + the
@@ -67,7 +67,7 @@ export const handler = createHttpHandler(
   {
     ...chatWebhookRoutes({
       receive: receiveDeps,
-      metaVerifyTokens: new DynamoMetaVerifyTokens(tableClient(inboundConfig), inboundConfig.TABLE_NAME),
+      metaVerifyTokens,
       inPlatformScope,
     }),
     'POST /v1/webhooks/twilio/sms': ({ rawBody, event }) => twilioInbound('sms', rawBody, event),
