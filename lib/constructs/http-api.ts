@@ -214,7 +214,7 @@ export class PlatformHttpApi extends Construct {
       const actsOutside = 'outbound' in spec && spec.outbound === true;
       const sellsTokens = 'payments' in spec && spec.payments === true;
       const queuesInbound = 'inboundQueue' in spec && spec.inboundQueue === true;
-      const readsChannelSecrets = 'channelSecrets' in spec && spec.channelSecrets === true;
+      const channelSecrets = 'channelSecrets' in spec ? spec.channelSecrets : undefined;
       if (runsApprovals && !props.approvalWorkflow) {
         throw new Error(`HTTP Lambda ${name} runs approval workflows, but no approval workflow was given`);
       }
@@ -258,7 +258,8 @@ export class PlatformHttpApi extends Construct {
       if (queuesExecutions) props.executionQueue.grant(fn.role, 'sqs:SendMessage');
       if (queuesInbound) props.inboundQueue.grant(fn.role, 'sqs:SendMessage');
       // Outbound Lambdas read every tenant secret already (channel secrets included).
-      if (readsChannelSecrets && !actsOutside) grantChannelSecrets(fn.role, config);
+      if (channelSecrets === 'readWrite') grantChannelSecrets(fn.role, config, { write: true });
+      else if (channelSecrets && !actsOutside) grantChannelSecrets(fn.role, config);
       if (publishesEvents) props.eventBus.grantPutEventsTo(fn.role);
       if (runsApprovals && props.approvalWorkflow) {
         props.approvalWorkflow.grantStart(fn.role);

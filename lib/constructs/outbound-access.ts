@@ -145,7 +145,11 @@ function nagFinding(scope: IConstruct, arn: string): string {
  * the webhooks Lambda checks providers' signatures with them. Acknowledges cdk-nag's IAM5 for
  * exactly that pattern.
  */
-export function grantChannelSecrets(role: IRole, config: EnvironmentConfig): void {
+export function grantChannelSecrets(
+  role: IRole,
+  config: EnvironmentConfig,
+  options: { readonly write?: boolean } = {},
+): void {
   const arn = Stack.of(role).formatArn({
     service: 'secretsmanager',
     resource: 'secret',
@@ -155,7 +159,18 @@ export function grantChannelSecrets(role: IRole, config: EnvironmentConfig): voi
   role.addToPrincipalPolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,
-      actions: ['secretsmanager:GetSecretValue'],
+      // Channel settings create, change, restore and delete them; everyone else only reads.
+      actions: options.write
+        ? [
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:CreateSecret',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:DescribeSecret',
+            'secretsmanager:DeleteSecret',
+            'secretsmanager:RestoreSecret',
+            'secretsmanager:TagResource',
+          ]
+        : ['secretsmanager:GetSecretValue'],
       resources: [arn],
     }),
   );

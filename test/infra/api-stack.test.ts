@@ -516,8 +516,11 @@ describe('api stack', () => {
         const outbound = others.filter((s) =>
           /"(ses|secretsmanager|connect):/.test(JSON.stringify(s.Action)),
         );
-        const spec = specOf(name) as FunctionSpec & { outbound?: boolean; channelSecrets?: boolean };
-        expect(outbound.length > 0).toBe(spec.outbound === true || spec.channelSecrets === true);
+        const spec = specOf(name) as FunctionSpec & {
+          outbound?: boolean;
+          channelSecrets?: boolean | 'readWrite';
+        };
+        expect(outbound.length > 0).toBe(spec.outbound === true || Boolean(spec.channelSecrets));
         for (const statement of outbound) {
           expect(JSON.stringify(statement.Resource)).toMatch(
             spec.outbound ? /(identity\/\*|\/tenants\/\*|\/contact\/\*)"/ : /\/tenants\/\*\/channels\/\*"/,
@@ -543,7 +546,14 @@ describe('api stack', () => {
         const secrets = statementsOf(name).filter((s) =>
           JSON.stringify(s.Action).includes('secretsmanager:'),
         );
-        expect(secrets.map((s) => s.Action)).toEqual(secrets.map(() => 'secretsmanager:GetSecretValue'));
+        // Channel settings (the agents Lambda) also write its channel secrets, and only those.
+        const writes = secrets.filter((s) => Array.isArray(s.Action));
+        for (const statement of writes) expect(JSON.stringify(statement.Resource)).toContain('/channels/*"');
+        expect(writes.length > 0).toBe(
+          (specOf(name) as { channelSecrets?: unknown }).channelSecrets === 'readWrite',
+        );
+        const reads = secrets.filter((s) => !writes.includes(s));
+        expect(reads.map((s) => s.Action)).toEqual(reads.map(() => 'secretsmanager:GetSecretValue'));
         const secretArns = secrets.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
         expect(secretArns.filter((resource) => !JSON.stringify(resource).includes('/tenants/*'))).toEqual([
           arn,
