@@ -7,6 +7,7 @@ import { lazyValue } from '../domain/shared/zod';
 import { ENV } from './env-names';
 import { environmentSlice, parseEnvironment } from './environment';
 import { requireLocalStandIn } from './stand-ins';
+import { tenantSecretsClient } from './table';
 import { inPlatformScope } from './tenant-scope';
 
 /**
@@ -60,9 +61,10 @@ export function channelStores(
       require('../adapters/secrets/secrets-manager-channel-secrets') as typeof import('../adapters/secrets/secrets-manager-channel-secrets');
     const { secretsManagerClient } =
       require('../adapters/secrets/secrets-manager-credentials') as typeof import('../adapters/secrets/secrets-manager-credentials');
-    // One attempt per SDK call: the adapter counts attempts (`withRetries`).
+    // One attempt per SDK call: the adapter counts attempts (`withRetries`). A tenant's channel
+    // secrets are read and written with that tenant's credentials (routed by the scope in force).
     return new SecretsManagerChannelSecrets(
-      secretsManagerClient({ region: vars.AWS_REGION, maxAttempts: 1 }),
+      tenantSecretsClient({ region: vars.AWS_REGION, maxAttempts: 1 }, secretsManagerClient),
       {
         prefix: vars.TENANT_SECRETS_PREFIX ?? `agent-platform/${vars.STAGE}`,
       },

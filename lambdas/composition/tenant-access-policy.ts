@@ -56,6 +56,8 @@ export const TENANT_SECRET_ACTIONS = [
   'secretsmanager:PutSecretValue',
   'secretsmanager:DeleteSecret',
   'secretsmanager:TagResource',
+  // Re-adding a channel within the recovery window of its deleted secret.
+  'secretsmanager:RestoreSecret',
 ] as const;
 
 /**
