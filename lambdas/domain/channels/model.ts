@@ -1,4 +1,5 @@
 import type { ChannelType } from '../agents/schemas';
+import { CHANNEL_ADDRESS_KIND, normaliseAddress } from '../conversations/customers';
 
 /**
  * The messaging channels a customer reaches an agent on through a provider webhook (voice has
@@ -99,17 +100,7 @@ export interface ChannelSecrets {
  * `+14155550100` are one number and `Info@Shop.example` one mailbox.
  */
 export function channelAddress(channel: ChannelRoute['channel'], raw: string): string {
-  const value = raw.trim();
-  switch (channel) {
-    case 'sms':
-    case 'whatsapp':
-    case 'voice':
-      return value.replace(/^whatsapp:/i, '').replace(/[\s().-]/g, '');
-    case 'email':
-      return value.toLowerCase();
-    default:
-      return value;
-  }
+  return normaliseAddress(CHANNEL_ADDRESS_KIND[channel], raw);
 }
 
 /**
