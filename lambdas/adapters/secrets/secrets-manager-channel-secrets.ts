@@ -12,6 +12,7 @@ import { ProviderError } from '../../domain/actions/ports';
 import type { ChannelRoute, ChannelSecrets } from '../../domain/channels/model';
 import { lazySchema } from '../../domain/shared/zod';
 import { awsRetryVerdict } from '../aws-errors';
+import { ExpiringCache } from '../expiring-cache';
 import { errorLike, errorName, RetriesExhaustedError, type RetryOptions, withRetries } from '../retry';
 
 const PROVIDER = 'secrets-manager';
@@ -53,11 +54,6 @@ export interface SecretsManagerChannelSecretsOptions {
   readonly now?: () => number;
 }
 
-interface CacheEntry {
-  readonly value: Promise<Readonly<Record<string, string>> | undefined>;
-  expiresAt: number;
-}
-
 /**
  * An agent's channel credentials in Secrets Manager, one JSON object of strings per (tenant,
  * agent, channel), under the tenant's own path so that the tenant-access role (which may only
@@ -70,11 +66,9 @@ export class SecretsManagerChannelSecrets implements ChannelSecrets {
   private readonly prefix: string;
   private readonly deletion: ChannelSecretDeletion;
   private readonly ttlMs: number;
-  private readonly maxEntries: number;
   private readonly retry: RetryOptions;
-  private readonly now: () => number;
   /** #private: left out of util.inspect and JSON.stringify, so logging the adapter shows no secret. */
-  readonly #cache = new Map<string, CacheEntry>();
+  readonly #cache: ExpiringCache<Readonly<Record<string, string>> | undefined>;
 
   constructor(
     private readonly client: Pick<SecretsManagerClient, 'send'>,
@@ -87,9 +81,11 @@ export class SecretsManagerChannelSecrets implements ChannelSecrets {
     }
     this.deletion = deletion;
     this.ttlMs = options.ttlMs ?? 60_000;
-    this.maxEntries = options.maxEntries ?? 1000;
+    this.#cache = new ExpiringCache({
+      maxEntries: options.maxEntries ?? 1000,
+      ...(options.now ? { now: options.now } : {}),
+    });
     this.retry = options.retry ?? {};
-    this.now = options.now ?? Date.now;
   }
 
   /** The secret's name; exported through the class for the IAM tests and operators. */
@@ -111,26 +107,12 @@ export class SecretsManagerChannelSecrets implements ChannelSecrets {
     channel: ChannelRoute['channel'],
   ): Promise<Readonly<Record<string, string>> | undefined> {
     const name = this.secretName(tenantId, agentId, channel);
-    const cached = this.#cache.get(name);
-    if (cached && cached.expiresAt > this.now()) return cached.value;
-    const value = this.load(name);
-    const entry: CacheEntry = { value, expiresAt: Number.POSITIVE_INFINITY };
-    this.#cache.delete(name);
-    this.#cache.set(name, entry);
-    for (const key of this.#cache.keys()) {
-      if (this.#cache.size <= this.maxEntries) break;
-      this.#cache.delete(key);
-    }
-    try {
-      const found = await value;
-      // "None" is not kept: a channel configured a moment later must verify at once.
-      if (found) entry.expiresAt = this.now() + this.ttlMs;
-      else if (this.#cache.get(name) === entry) this.#cache.delete(name);
-      return found;
-    } catch (error) {
-      if (this.#cache.get(name) === entry) this.#cache.delete(name);
-      throw error;
-    }
+    // "None" is not kept: a channel configured a moment later must verify at once.
+    return this.#cache.get(
+      name,
+      () => this.load(name),
+      (found) => (found ? this.ttlMs : 0),
+    );
   }
 
   /**

@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { type CredentialsPort, ProviderError } from '../../domain/actions/ports';
 import { lazySchema } from '../../domain/shared/zod';
 import { awsRetryVerdict } from '../aws-errors';
+import { ExpiringCache } from '../expiring-cache';
 import { errorLike, errorName, RetriesExhaustedError, type RetryOptions, withRetries } from '../retry';
 
 const PROVIDER = 'secrets-manager';
@@ -43,11 +44,6 @@ export interface SecretsManagerCredentialsOptions {
   readonly now?: () => number;
 }
 
-interface CacheEntry {
-  readonly value: Promise<Readonly<Record<string, string>> | undefined>;
-  expiresAt: number;
-}
-
 /**
  * Per-tenant provider credentials from Secrets Manager, one JSON object of strings per (tenant,
  * provider). Cached per Lambda instance: a GetSecretValue per message would cost latency and
@@ -60,11 +56,9 @@ export class SecretsManagerCredentials implements CredentialsPort {
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
-  private readonly maxEntries: number;
   private readonly retry: RetryOptions;
-  private readonly now: () => number;
   /** A #private field: left out of util.inspect and JSON.stringify, so logging the adapter shows no secret. */
-  readonly #cache = new Map<string, CacheEntry>();
+  readonly #cache: ExpiringCache<Readonly<Record<string, string>> | undefined>;
 
   constructor(
     /** Routed by tenant scope in the composition (composition/table.ts `tenantSecretsClient`). */
@@ -74,9 +68,11 @@ export class SecretsManagerCredentials implements CredentialsPort {
     this.prefix = options.prefix.replace(/\/+$/, '');
     this.ttlMs = options.ttlMs ?? 5 * 60_000;
     this.negativeTtlMs = options.negativeTtlMs ?? 60_000;
-    this.maxEntries = options.maxEntries ?? 1000;
     this.retry = options.retry ?? {};
-    this.now = options.now ?? Date.now;
+    this.#cache = new ExpiringCache({
+      maxEntries: options.maxEntries ?? 1000,
+      ...(options.now ? { now: options.now } : {}),
+    });
   }
 
   async get<T extends Record<string, string>>(tenantId: string, provider: string): Promise<T | undefined> {
@@ -95,24 +91,12 @@ export class SecretsManagerCredentials implements CredentialsPort {
   }
 
   private async cached<T>(key: string, name: string): Promise<T | undefined> {
-    const now = this.now();
-    const cached = this.#cache.get(key);
-    if (cached && cached.expiresAt > now) return (await cached.value) as T | undefined;
-
-    const value = this.load(name);
-    // Until it settles, concurrent callers share this request.
-    const entry: CacheEntry = { value, expiresAt: Number.POSITIVE_INFINITY };
-    this.#cache.delete(key);
-    this.#cache.set(key, entry);
-    this.evictOverflow();
-    try {
-      const found = await value;
-      entry.expiresAt = this.now() + (found ? this.ttlMs : this.negativeTtlMs);
-      return found as T | undefined;
-    } catch (error) {
-      if (this.#cache.get(key) === entry) this.#cache.delete(key);
-      throw error;
-    }
+    const found = await this.#cache.get(
+      key,
+      () => this.load(name),
+      (value) => (value ? this.ttlMs : this.negativeTtlMs),
+    );
+    return found as T | undefined;
   }
 
   /** Forgets every cached secret (tests; a rotation that must take effect at once). */
@@ -152,14 +136,6 @@ export class SecretsManagerCredentials implements CredentialsPort {
     }
     // Frozen: every caller of the next five minutes shares this object.
     return Object.freeze({ ...record.data });
-  }
-
-  /** Oldest first: a Map iterates in insertion order, and a refreshed entry is re-inserted. */
-  private evictOverflow(): void {
-    for (const key of this.#cache.keys()) {
-      if (this.#cache.size <= this.maxEntries) return;
-      this.#cache.delete(key);
-    }
   }
 }
 

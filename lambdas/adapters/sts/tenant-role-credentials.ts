@@ -1,4 +1,5 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { ExpiringCache } from '../expiring-cache';
 
 /** What a client is given as `credentials`: the SDK calls it whenever it needs to sign. */
 export interface TenantCredentials {
@@ -22,12 +23,6 @@ export interface TenantRoleCredentialsOptions {
   readonly now?: () => number;
 }
 
-interface Entry {
-  readonly credentials: Promise<TenantCredentials>;
-  /** Until the credentials arrive: +Infinity, so concurrent callers share the one AssumeRole. */
-  refreshAt: number;
-}
-
 /**
  * Each tenant's credentials for the tenant-access role, assumed with the tenant as session tag so
  * that the role's policy (`dynamodb:LeadingKeys` `T#${aws:PrincipalTag/tenant}`...) lets them touch
@@ -35,10 +30,9 @@ interface Entry {
  * they expire; concurrent first calls for one tenant share one AssumeRole; a failure is not cached.
  */
 export class TenantRoleCredentials {
-  readonly #cache = new Map<string, Entry>();
+  readonly #cache: ExpiringCache<TenantCredentials>;
   readonly #durationSeconds: number;
   readonly #refreshBeforeMs: number;
-  readonly #maxTenants: number;
   readonly #now: () => number;
   /** AssumeRole calls made (the bench and the tests read it). */
   assumed = 0;
@@ -49,33 +43,20 @@ export class TenantRoleCredentials {
   ) {
     this.#durationSeconds = options.durationSeconds ?? 900;
     this.#refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
-    this.#maxTenants = options.maxTenants ?? 500;
     this.#now = options.now ?? Date.now;
+    this.#cache = new ExpiringCache({ maxEntries: options.maxTenants ?? 500, now: this.#now });
   }
 
   /** The tenant's credentials: from the cache, or from one AssumeRole shared by every caller waiting. */
   get(tenantId: string): Promise<TenantCredentials> {
-    const cached = this.#cache.get(tenantId);
-    if (cached && this.#now() < cached.refreshAt) {
-      // Most recently used last: a Map iterates in insertion order.
-      this.#cache.delete(tenantId);
-      this.#cache.set(tenantId, cached);
-      return cached.credentials;
-    }
-    const entry: Entry = { credentials: this.#assume(tenantId), refreshAt: Number.POSITIVE_INFINITY };
-    this.#cache.delete(tenantId);
-    this.#cache.set(tenantId, entry);
-    this.#evictOverflow();
-    entry.credentials.then(
+    return this.#cache.get(
+      tenantId,
+      () => this.#assume(tenantId),
       (credentials) => {
         const expires = credentials.expiration?.getTime() ?? this.#now() + this.#durationSeconds * 1000;
-        entry.refreshAt = expires - this.#refreshBeforeMs;
-      },
-      () => {
-        if (this.#cache.get(tenantId) === entry) this.#cache.delete(tenantId);
+        return expires - this.#refreshBeforeMs - this.#now();
       },
     );
-    return entry.credentials;
   }
 
   /** The provider a client of this tenant is built with. */
@@ -108,12 +89,5 @@ export class TenantRoleCredentials {
       ...(credentials.SessionToken ? { sessionToken: credentials.SessionToken } : {}),
       ...(credentials.Expiration ? { expiration: credentials.Expiration } : {}),
     };
-  }
-
-  #evictOverflow(): void {
-    for (const key of this.#cache.keys()) {
-      if (this.#cache.size <= this.#maxTenants) return;
-      this.#cache.delete(key);
-    }
   }
 }
