@@ -161,7 +161,9 @@ async function measure(
       new GetCommand({
         TableName: platform.tableName,
         Key: { pk: `CHADDR#sms#${AGENT_NUMBER}`, sk: 'ROUTE' },
+        // The request the directory makes (adapters/dynamodb/channel-directory.ts), exactly.
         ConsistentRead: true,
+        ProjectionExpression: 'tenantId, agentId',
       }),
     );
     await client.send(
