@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -16,8 +17,13 @@ export const INBOUND_ACK_RATIO_TARGET = 1.5;
 
 export interface InboundLatencyResult {
   readonly messages: number;
-  /** POST /v1/webhooks/twilio/sms until its answer: route, secrets, signature, dedup, queue. */
+  /**
+   * POST /v1/webhooks/twilio/sms until its answer (route, secrets, signature, dedup, queue), sent
+   * with node:http and a keep-alive agent: the HTTP stack the floor's SDK calls use.
+   */
   readonly ackMs: Summary;
+  /** The same webhook sent with `fetch` (undici): shown for comparison, not held to the target. */
+  readonly ackFetchMs: Summary;
   /** The same DynamoDB requests made directly: GetItem of the route, conditional PutItem of the dedup claim. */
   readonly floorMs: Summary;
   readonly ratioP50: number;
@@ -46,6 +52,40 @@ async function api(platform: LocalPlatform, method: string, path: string, body?:
     readonly auth: { readonly token: string };
     readonly items: readonly unknown[];
   };
+}
+
+/**
+ * The provider's side of the webhook. node:http with a keep-alive agent, as the AWS SDK's own
+ * handler sends the floor's DynamoDB requests: the ratio then compares the platform's work, not two
+ * HTTP client libraries (undici's `fetch` alone adds ~0.4 ms a request on this machine, which no
+ * provider's sender would pay the platform for).
+ */
+const providerAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+function postWithNodeHttp(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const sent = request(
+      url,
+      {
+        method: 'POST',
+        agent: providerAgent,
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
+    sent.on('error', reject);
+    sent.end(body);
+  });
 }
 
 async function measure(
@@ -88,7 +128,7 @@ async function measure(
   const url = `${platform.url}/v1/webhooks/twilio/sms`;
   let sequence = 0;
 
-  const post = async (): Promise<number> => {
+  const post = async (client: 'node:http' | 'fetch'): Promise<number> => {
     const sid = `SM${(++sequence).toString(16).padStart(32, '0')}`;
     const form = {
       MessageSid: sid,
@@ -102,14 +142,17 @@ async function measure(
     };
     const body = new URLSearchParams(form).toString();
     const signature = getExpectedTwilioSignature(AUTH_TOKEN, url, form);
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature };
     const started = performance.now();
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-      body,
-    });
-    await response.text();
-    if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
+    let status: number;
+    if (client === 'fetch') {
+      const response = await fetch(url, { method: 'POST', headers, body });
+      await response.text();
+      status = response.status;
+    } else {
+      status = (await postWithNodeHttp(url, headers, body)).status;
+    }
+    if (status !== 200) throw new Error(`webhook answered ${status}`);
     return started;
   };
   const floor = async (): Promise<number> => {
@@ -118,7 +161,9 @@ async function measure(
       new GetCommand({
         TableName: platform.tableName,
         Key: { pk: `CHADDR#sms#${AGENT_NUMBER}`, sk: 'ROUTE' },
+        // The request the directory makes (adapters/dynamodb/channel-directory.ts), exactly.
         ConsistentRead: true,
+        ProjectionExpression: 'tenantId, agentId',
       }),
     );
     await client.send(
@@ -138,6 +183,7 @@ async function measure(
   };
 
   const ack: number[] = [];
+  const ackFetch: number[] = [];
   const raw: number[] = [];
   const reply: number[] = [];
   for (let index = -options.warmup; index < options.messages; index++) {
@@ -148,14 +194,21 @@ async function measure(
     const floorFirst = index % 2 === 0;
     const floorMs = floorFirst ? await floor() : undefined;
     const release = localInboundQueue?.hold();
-    const started = await post();
+    const started = await post('node:http');
     const acked = performance.now();
     release?.();
     await localInboundQueue?.drain();
     const replied = performance.now();
     const floorAfter = floorFirst ? floorMs : await floor();
+    // The same webhook through fetch, for comparison (another customer, its turn held likewise).
+    const releaseFetch = localInboundQueue?.hold();
+    const startedFetch = await post('fetch');
+    const ackedFetch = performance.now();
+    releaseFetch?.();
+    await localInboundQueue?.drain();
     if (index < 0) continue;
     ack.push(acked - started);
+    ackFetch.push(ackedFetch - startedFetch);
     raw.push(floorAfter ?? Number.NaN);
     reply.push(replied - started);
   }
@@ -166,6 +219,7 @@ async function measure(
   return {
     messages: options.messages,
     ackMs,
+    ackFetchMs: summarize(ackFetch),
     floorMs,
     ratioP50: round(ackMs.p50 / floorMs.p50),
     ratioP99: round(ackMs.p99 / floorMs.p99),
@@ -194,6 +248,16 @@ export function printInboundLatency(result: InboundLatencyResult): void {
           `≤ ${INBOUND_ACK_RATIO_TARGET}×`,
         ],
         [
+          '  the same, sent with fetch',
+          ms(result.ackFetchMs.p50),
+          ms(result.ackFetchMs.p99),
+          ms(result.floorMs.p50),
+          ms(result.floorMs.p99),
+          times(round(result.ackFetchMs.p50 / result.floorMs.p50)),
+          times(round(result.ackFetchMs.p99 / result.floorMs.p99)),
+          '-',
+        ],
+        [
           'inbound → reply in the outbox',
           ms(result.replyMs.p50),
           ms(result.replyMs.p99),
@@ -207,7 +271,10 @@ export function printInboundLatency(result: InboundLatencyResult): void {
     ),
   );
   console.log(
-    'Floor = the acknowledgement’s own DynamoDB round trips made directly (route GetItem + conditional dedup PutItem).',
+    'Floor = the acknowledgement’s own DynamoDB round trips made directly (route GetItem + conditional dedup PutItem).\n' +
+      'Both sent with node:http keep-alive (the SDK’s handler); the fetch row adds undici’s client cost.\n' +
+      'On AWS the acknowledgement also makes an SQS SendMessage (the local queue is in-process) and, on a\n' +
+      'container’s first message for a channel, a Secrets Manager read (then cached); neither is in this floor.',
   );
 }
 

@@ -6,7 +6,7 @@ import { channelSenders } from './channel-senders';
 import { channelStores } from './channels';
 import { ENV } from './env-names';
 import { environmentSlice, parseEnvironment } from './environment';
-import { runtimeClient, runtimeConfig, runtimeDeps } from './runtime';
+import { runtimeClient, runtimeConfig, runtimeDeps, turnAdmission } from './runtime';
 import { inTenantScope } from './tenant-scope';
 
 /**
@@ -32,6 +32,7 @@ export const respondDeps: RespondDeps = {
   store: channelStore,
   billing: runtimeDeps.billing,
   inTenantScope,
+  turnAdmission,
   now: () => new Date(),
   log: { warn: (message, extra) => logger.warn(message, extra) },
 };

@@ -69,6 +69,8 @@ export class InboundQueue extends Construct {
     const environment: EnvironmentVariables = {
       [ENV.EMBEDDER]: 'titan',
       [ENV.TOKEN_COSTS]: JSON.stringify(config.tokenCosts),
+      // Inbound turns are admitted under the same per-tenant limits as chat turns.
+      [ENV.TURN_RATE_LIMITS]: JSON.stringify(config.turnRateLimits),
       [ENV.EVENT_BUS_NAME]: props.eventBus.eventBusName,
       [ENV.APPROVAL_STATE_MACHINE_ARN]: props.approvalWorkflow.stateMachine.stateMachineArn,
       ...outboundEnvironment(config),

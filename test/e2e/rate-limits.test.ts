@@ -1,4 +1,5 @@
 import { type ApiClient, agentBody, operatorToken, registerTenant, startApi, topUp } from '../support/api';
+import { ACCOUNT_SID, configureChannel, postTwilio, twilioMessageForm } from '../support/twilio';
 
 /** Issue 9, item 14: over a turn limit → 429 with Retry-After, and nothing run or charged. */
 let api: ApiClient;
@@ -133,4 +134,86 @@ it('lets the platform operator read, set and clear a tenant’s limits, and nobo
     },
   );
   expect(unknown.status).toBe(404);
+});
+
+describe('inbound channel turns', () => {
+  const AUTH_TOKEN = 'twilio-auth-token-rate-limits';
+  const drain = async () => {
+    const { localInboundQueue: queue } = await import('../../lambdas/composition/inbound');
+    await queue?.drain();
+  };
+  afterAll(drain);
+
+  it('are admitted under the same limits: over them the provider still gets its 200, no reply is sent, nothing is charged and the conversation says why', async () => {
+    const owner = await registerTenant(api);
+    await topUp(api, owner.token, 1000);
+    const agentId = await activeAgent(owner.token, 'Front desk');
+    const agentNumber = '+15557770101';
+    const customer = '+15557770102';
+    await configureChannel(
+      api,
+      { tenantId: owner.tenantId, agentId, channel: 'sms', address: agentNumber },
+      { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
+    );
+    await setLimits(owner.tenantId, 2, 2);
+    await awayFromMinuteEnd();
+    const text = (body: string) =>
+      postTwilio(
+        api,
+        '/v1/webhooks/twilio/sms',
+        twilioMessageForm('sms', { to: agentNumber, from: customer, body }),
+        AUTH_TOKEN,
+      );
+    const balance = async () => (await api.request('GET', '/v1/tokens/balance', { token: owner.token })).body;
+
+    for (const body of ['What is 1+1?', 'What is 2+2?']) {
+      expect((await text(body)).status).toBe(200);
+      await drain();
+    }
+    const before = await balance();
+    // The third turn in the minute: acknowledged (the provider must not retry it), never run.
+    const third = await text('What is 3+3?');
+    expect(third.status).toBe(200);
+    await drain();
+
+    const outbox = await api.request('GET', '/v1/dev/outbox?kind=sms&limit=100', { token: owner.token });
+    const replies = (outbox.body.items as { to: string }[]).filter((item) => item.to === customer);
+    expect(replies).toHaveLength(2);
+    const after = await balance();
+    expect(after.available).toBe(before.available);
+    expect(after.reserved).toBe(0);
+
+    const conversations = await api.request('GET', `/v1/conversations?agentId=${agentId}`, {
+      token: owner.token,
+    });
+    const [conversation] = conversations.body.items as { id: string }[];
+    const messages = await api.request('GET', `/v1/conversations/${conversation?.id}/messages?limit=100`, {
+      token: owner.token,
+    });
+    const refused = (
+      messages.body.items as {
+        role: string;
+        content: string;
+        unanswered?: { code: string; reason: string };
+      }[]
+    ).find((message) => message.content === 'What is 3+3?');
+    expect(refused).toMatchObject({
+      role: 'user',
+      unanswered: { code: 'RATE_LIMITED', reason: expect.stringContaining('limit of 2 turns per minute') },
+    });
+    // The same limits count chat turns and inbound turns together.
+    const chat = await api.request('POST', `/v1/agents/${agentId}/chat`, {
+      token: owner.token,
+      body: { message: 'Hello' },
+    });
+    expect(chat.status).toBe(429);
+
+    // Only turns count: an opt-out at the limit is still recorded and confirmed once.
+    expect((await text('STOP')).status).toBe(200);
+    await drain();
+    const later = await api.request('GET', '/v1/dev/outbox?kind=sms&limit=100', { token: owner.token });
+    const sent = (later.body.items as { to: string; body: string }[]).filter((item) => item.to === customer);
+    expect(sent).toHaveLength(3);
+    expect(sent[0]?.body).toContain('unsubscribed');
+  });
 });

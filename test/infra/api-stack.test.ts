@@ -323,6 +323,8 @@ describe('api stack', () => {
         APPROVAL_STATE_MACHINE_ARN: expect.anything(),
       });
       expect(worker.INBOUND_QUEUE_URL).toBeUndefined();
+      // Inbound turns are admitted under the environment's turn rate limits, as chat turns are.
+      expect(JSON.parse(worker.TURN_RATE_LIMITS as string)).toEqual(fixture.config.turnRateLimits);
     });
 
     it('alarms on dead-lettered customer messages and on customers left waiting', () => {

@@ -4,6 +4,7 @@ import type { Agent } from '../agents/schemas';
 import type { Conversation, Message } from '../conversations/conversations';
 import { CHANNEL_ADDRESS_KIND, normaliseAddress } from '../conversations/customers';
 import { chat, type RuntimeDeps } from '../runtime/agent-runtime';
+import { admitTurn, type RateLimitDeps } from '../runtime/rate-limits';
 import { AppError } from '../shared/errors';
 import type { Principal } from '../shared/principal';
 import type { MessagingChannel } from './model';
@@ -21,6 +22,8 @@ import { type ChannelSendDeps, type SendOutcome, sendToCustomer } from './send';
 export interface RespondDeps extends ChannelSendDeps {
   readonly runtime: Pick<RuntimeDeps, 'customers' | 'conversations' | 'agents'> & RuntimeDeps;
   readonly inTenantScope: <T>(tenantId: string, work: () => Promise<T>) => Promise<T>;
+  /** The tenant's turn rate limits, the same that admit chat turns over the API. */
+  readonly turnAdmission: RateLimitDeps;
 }
 
 export type RespondOutcome =
@@ -154,6 +157,15 @@ async function respondInScope(deps: RespondDeps, item: QueuedInbound): Promise<R
   }
   let reply: { executionId: string; text: string };
   try {
+    // Inbound turns are admitted here, in the worker, not at the webhook. Refusing at the webhook
+    // would mean a 429 to the provider: some retry it (Meta for hours, Slack three times) so the
+    // turn would run later anyway or be dropped, others (Twilio) drop it, and either way the
+    // customer's message would be lost from the conversation. Here the provider has had its 200,
+    // the message is stored with why it went unanswered (RATE_LIMITED, and when to retry), the
+    // tenant sees it in the conversation, and nothing is thrown back to the queue, so the refusal
+    // is final: no redelivery loop. Only real turns count: opt-out keywords, opted-out customers,
+    // unavailable agents and handed-off conversations are settled above without a model call.
+    await admitTurn(deps.turnAdmission, tenantId, agentId);
     const result = await chat(
       deps.runtime,
       channelPrincipal(tenantId, channel),
@@ -164,7 +176,7 @@ async function respondInScope(deps: RespondDeps, item: QueuedInbound): Promise<R
     );
     reply = { executionId: result.executionId, text: result.reply };
   } catch (error) {
-    // Refused (no tokens, agent paused meanwhile) or failed (the model): the execution records the
+    // Refused (rate limited, no tokens, agent paused meanwhile) or failed (the model): the execution records the
     // failure; the message is kept with why, and a redelivery could only fail the same way.
     if (error instanceof AppError) return unanswered(error.code, error.message);
     throw error;
