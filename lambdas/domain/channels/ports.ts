@@ -62,3 +62,20 @@ export interface ChannelConversationStore {
     error?: string,
   ): Promise<boolean>;
 }
+
+/**
+ * Points a Telegram bot at the platform and away from it: Telegram's `setWebhook` and
+ * `deleteWebhook` on AWS, the local outbox in local mode (nothing reaches Telegram).
+ * A bot token Telegram refuses is a `ChannelCredentialsRejectedError`; any other failure a
+ * `ProviderError` (502).
+ */
+export interface TelegramWebhookRegistry {
+  /** The API's public address Telegram is to call; undefined when this environment has none. */
+  readonly publicBaseUrl: string | undefined;
+  set(
+    tenantId: string,
+    agentId: string,
+    request: { readonly botToken: string; readonly url: string; readonly secretToken: string },
+  ): Promise<void>;
+  delete(tenantId: string, agentId: string, request: { readonly botToken: string }): Promise<void>;
+}
