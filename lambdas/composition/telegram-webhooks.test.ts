@@ -86,14 +86,13 @@ describe('configureChannel (telegram) without a public base URL', () => {
       delete: () => Promise.reject(new Error('delete called')),
     };
     const error = await configureChannel(
-      // biome-ignore lint/suspicious/noExplicitAny: every other dependency must stay untouched
       {
         agents: untouched,
         settings: untouched,
         directory: untouched,
         secrets: untouched,
         telegramWebhooks: webhooks,
-      } as any,
+      } as never,
       { userId: 'usr_1', tenantId: 'ten_1', role: 'owner' } as never,
       'agt_1',
       'telegram',

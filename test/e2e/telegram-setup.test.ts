@@ -154,7 +154,10 @@ describe('PUT /v1/agents/{id}/channels/telegram', () => {
 
     localOutbox.failNext(
       'telegram',
-      new ChannelCredentialsRejectedError('body.credentials.botToken', 'Telegram does not accept this bot token'),
+      new ChannelCredentialsRejectedError(
+        'body.credentials.botToken',
+        'Telegram does not accept this bot token',
+      ),
     );
     const refused = await putTelegram(agentId, '7100000006:AArevoked');
     expect(refused.status).toBe(422);

@@ -191,7 +191,9 @@ describe('deleteTelegramWebhook', () => {
   it('calls deleteWebhook with the token in the path, dropping pending updates', async () => {
     fetchSpy.mockResolvedValueOnce(json(200, { ok: true, result: true, description: 'Webhook was deleted' }));
     await deleteTelegramWebhook({ botToken: BOT_TOKEN }, options);
-    expect(String(fetchSpy.mock.calls[0]?.[0])).toBe(`https://api.telegram.org/bot${BOT_TOKEN}/deleteWebhook`);
+    expect(String(fetchSpy.mock.calls[0]?.[0])).toBe(
+      `https://api.telegram.org/bot${BOT_TOKEN}/deleteWebhook`,
+    );
     expect(sentBody()).toEqual({ drop_pending_updates: true });
   });
 

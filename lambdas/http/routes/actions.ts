@@ -190,7 +190,9 @@ export const outboxResponse = lazySchema(() =>
     references: z.optional(z.string()),
     method: z.optional(
       z.enum(['setWebhook', 'deleteWebhook']).check(
-        z.meta({ description: "A provider call that configures a channel (Telegram's setWebhook/deleteWebhook)" }),
+        z.meta({
+          description: "A provider call that configures a channel (Telegram's setWebhook/deleteWebhook)",
+        }),
       ),
     ),
     url: z.optional(z.string()),

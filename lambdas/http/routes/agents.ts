@@ -138,7 +138,7 @@ export const AGENT_ROUTES = {
     ifMatch: true,
     errors: {
       409: 'The address is in use by another agent (of this or another tenant), or the agent changed meanwhile (with If-Match), or (telegram) this environment has no public base URL for the webhook (`details.setting` names it)',
-      422: "telegram: Telegram does not accept the bot token (`details.issues` names body.credentials.botToken); nothing changed",
+      422: 'telegram: Telegram does not accept the bot token (`details.issues` names body.credentials.botToken); nothing changed',
       502: "The secret store or (telegram) Telegram's setWebhook failed: nothing changed (a new address is given back); safe to send again",
     },
   },
