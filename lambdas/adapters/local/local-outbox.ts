@@ -49,6 +49,9 @@ export interface OutboxRecord {
   /** Email replies: the message they answer and the thread's chain (RFC 5322 threading headers). */
   readonly inReplyTo?: string;
   readonly references?: string;
+  /** Slack replies: the conversation (`channel`) and thread (`thread_ts`) chat.postMessage posts in. */
+  readonly slackChannel?: string;
+  readonly threadTs?: string;
   /**
    * A provider call that configures rather than sends: Telegram's `setWebhook` (with the URL and
    * the secret token Telegram would send back) or `deleteWebhook`. Local mode shows the secret
@@ -162,6 +165,8 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
       readonly contentSid?: string;
       readonly inReplyTo?: string;
       readonly references?: string;
+      readonly slackChannel?: string;
+      readonly threadTs?: string;
     },
   ): Promise<DeliveryReceipt> {
     this.injectedFault(message.channel);

@@ -30,6 +30,18 @@ export interface ChannelConversationStore {
   ): Promise<boolean>;
   /** The customer wrote at `at` (kept only if later than what is stored). */
   touchInbound(tenantId: string, customerId: string, channel: MessagingChannel, at: string): Promise<void>;
+  /**
+   * The thread of the customer's last message on a conversation (Slack channel + thread_ts, the
+   * email's Message-ID/References/subject, ...), kept only if `at` is not older than what is
+   * stored: staff answering a handed-off conversation reply in the customer's thread.
+   */
+  setReplyContext(
+    tenantId: string,
+    conversationId: string,
+    replyContext: Readonly<Record<string, string>>,
+    at: string,
+  ): Promise<void>;
+  replyContext(tenantId: string, conversationId: string): Promise<Readonly<Record<string, string>> | undefined>;
   /** Marks the WhatsApp conversation (24 h) charged at `at`. */
   markWindowCharged(
     tenantId: string,

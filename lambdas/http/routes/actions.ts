@@ -188,6 +188,8 @@ export const outboxResponse = lazySchema(() =>
     contentSid: z.optional(z.string()),
     inReplyTo: z.optional(z.string()),
     references: z.optional(z.string()),
+    slackChannel: z.optional(z.string()),
+    threadTs: z.optional(z.string()),
     method: z.optional(
       z.enum(['setWebhook', 'deleteWebhook']).check(
         z.meta({
