@@ -41,7 +41,10 @@ export interface ChannelConversationStore {
     replyContext: Readonly<Record<string, string>>,
     at: string,
   ): Promise<void>;
-  replyContext(tenantId: string, conversationId: string): Promise<Readonly<Record<string, string>> | undefined>;
+  replyContext(
+    tenantId: string,
+    conversationId: string,
+  ): Promise<Readonly<Record<string, string>> | undefined>;
   /** Marks the WhatsApp conversation (24 h) charged at `at`. */
   markWindowCharged(
     tenantId: string,
