@@ -6,7 +6,8 @@
  *
  * The chat channels, signed as their providers sign:
  *   slack     --to <team id> --from <user id>          --signing-secret (or $SLACK_SIGNING_SECRET)
- *   telegram  --to <channelKey> --from <chat id>       --secret-token (or $TELEGRAM_SECRET_TOKEN)
+ *   telegram  --to <channelKey> --from <chat id>       --secret-token (or $TELEGRAM_SECRET_TOKEN; without
+ *             either, read from the setWebhook the local platform recorded in its outbox, with --token)
  *   messenger --to <page id> --from <PSID>             --app-secret (or $META_APP_SECRET)
  *   instagram --to <Instagram account id> --from <IGSID> --app-secret (or $META_APP_SECRET)
  *
@@ -125,7 +126,7 @@ const CHAT_SECRETS: Record<
   telegram: {
     option: 'secret-token',
     env: 'TELEGRAM_SECRET_TOKEN',
-    what: 'the secret token the platform gave setWebhook',
+    what: 'the secret token the platform gave setWebhook (locally, --token reads it from the outbox)',
   },
   messenger: { option: 'app-secret', env: 'META_APP_SECRET', what: "the Meta app's secret" },
   instagram: { option: 'app-secret', env: 'META_APP_SECRET', what: "the Meta app's secret" },
@@ -170,7 +171,10 @@ async function main(): Promise<void> {
   if ((CHAT_CHANNELS as readonly string[]).includes(channel)) {
     const chat = channel as ChatChannel;
     const { option, env, what } = CHAT_SECRETS[chat];
-    const secret = (values as Record<string, string | undefined>)[option] ?? process.env[env];
+    const secret =
+      (values as Record<string, string | undefined>)[option] ??
+      process.env[env] ??
+      (chat === 'telegram' && token ? await localTelegramSecret(api, token, values.to) : undefined);
     if (!secret) fail(`--${option} (or ${env}): ${what}, as configured`);
     const delivery = chatDelivery(chat, values.to, values.from, text, secret);
     sid = delivery.id;
@@ -211,6 +215,26 @@ async function main(): Promise<void> {
   process.stdout.write(
     `no reply within ${waitSeconds} s (opted out, agent paused, no tokens? see the conversation's messages)\n`,
   );
+}
+
+/**
+ * Local mode only: the secret token the platform gave Telegram's setWebhook for this channel key,
+ * as the local outbox recorded the call (the newest one wins: a reconfigured bot keeps its key).
+ */
+async function localTelegramSecret(
+  api: string,
+  token: string,
+  channelKey: string,
+): Promise<string | undefined> {
+  const listed = await fetch(`${api}/v1/dev/outbox?kind=telegram&limit=100`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (listed.status !== 200) return undefined;
+  const { items } = (await listed.json()) as {
+    items: { method?: string; url?: string; secretToken?: string }[];
+  };
+  const path = `/v1/webhooks/telegram/${channelKey}`;
+  return items.find((item) => item.method === 'setWebhook' && item.url?.endsWith(path))?.secretToken;
 }
 
 async function postTwilio(

@@ -42,6 +42,8 @@ export const HTTP_LAMBDAS = {
     // tenant's secret path (with the tenant's credentials), and claim addresses in the channel
     // directory (`CHADDR#`, its own role).
     channelSecrets: true,
+    // Telegram channels: setWebhook is given PUBLIC_BASE_URL + /v1/webhooks/telegram/{channelKey}.
+    publicBaseUrl: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
@@ -183,6 +185,8 @@ export const HTTP_LAMBDAS = {
     outbound?: boolean;
     /** Queues inbound channel messages: `sqs:SendMessage` on the inbound FIFO queue, INBOUND_QUEUE_URL, PUBLIC_BASE_URL. */
     inboundQueue?: boolean;
+    /** Tells providers the API's public address (Telegram's setWebhook): PUBLIC_BASE_URL (config `publicBaseUrl`), no grant. */
+    publicBaseUrl?: boolean;
     /**
      * Uses agents' channel secrets (`<prefix>/tenants/<tenantId>/channels/...`): TENANT_SECRETS_PREFIX.
      * No grant of its own: they are read and written with the tenant's credentials (`tenantAccess`).

@@ -7,6 +7,7 @@ import { channelStores } from './channels';
 import { loadRuntimeConfig } from './environment';
 import { httpHandlerDeps } from './http';
 import { tableClient } from './table';
+import { telegramWebhooks } from './telegram-webhooks';
 
 /** The agents HTTP Lambda's dependencies, built once per process at module load. */
 const config = loadRuntimeConfig();
@@ -26,6 +27,7 @@ export const channelSettingsDeps: ChannelSettingsDeps = {
   settings: new DynamoChannelSettingsRepository(agents, client, config.TABLE_NAME),
   directory: stores.directory,
   secrets: stores.secrets,
+  telegramWebhooks: telegramWebhooks(),
   log: logger,
 };
 

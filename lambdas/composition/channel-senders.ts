@@ -96,9 +96,16 @@ export class OutboxChannelSender implements ChannelSender {
         : message.replyContext?.subject
           ? { subject: message.replyContext.subject }
           : {}),
+      // Where chat.postMessage would post (the live sender's channel and thread_ts).
+      ...(message.channel === 'slack' ? slackPlace(message) : {}),
     });
     return { provider: receipt.provider, providerMessageId: receipt.providerId, status: receipt.status };
   }
+}
+
+function slackPlace(message: OutboundChannelMessage): { slackChannel: string; threadTs?: string } {
+  const threadTs = message.replyContext?.threadTs;
+  return { slackChannel: message.replyContext?.channel ?? message.to, ...(threadTs ? { threadTs } : {}) };
 }
 
 const envSchema = () => environmentSlice(ENV.OUTBOUND_MODE, ENV.STAGE);

@@ -230,6 +230,9 @@ export class PlatformHttpApi extends Construct {
         environment[ENV.INBOUND_QUEUE_URL] = props.inboundQueue.queueUrl;
         if (config.publicBaseUrl) environment[ENV.PUBLIC_BASE_URL] = config.publicBaseUrl;
       }
+      if ('publicBaseUrl' in spec && spec.publicBaseUrl === true && config.publicBaseUrl) {
+        environment[ENV.PUBLIC_BASE_URL] = config.publicBaseUrl;
+      }
       if (publishesEvents) environment[ENV.EVENT_BUS_NAME] = props.eventBus.eventBusName;
       if (runsApprovals && props.approvalWorkflow) {
         environment[ENV.APPROVAL_STATE_MACHINE_ARN] = props.approvalWorkflow.stateMachine.stateMachineArn;

@@ -16,8 +16,14 @@ import { conversationActivityIndex, conversationKey, messageKey } from './conver
  *   customer channel state  pk = T#<tenantId>#CUSTOMER#<customerId>  sk = CHANNEL#<channel>
  *   delivery lookup         pk = T#<tenantId>#DELIVERY#<provider>#<providerMessageId>  sk = DELIVERY
  *                           → conversationId, messageId (a status callback names the provider id only)
+ *   reply context           pk = T#<tenantId>#CONV#<conversationId>  sk = REPLYTO
+ *                           → the thread of the customer's last message (staff replies land in it)
  * Messages stored outside a turn use the conversation's own message keys.
  */
+const replyContextKey = (tenantId: string, conversationId: string) => ({
+  pk: conversationKey(tenantId, conversationId).pk,
+  sk: 'REPLYTO',
+});
 const stateKey = (tenantId: string, customerId: string, channel: MessagingChannel) => ({
   pk: `T#${tenantId}#CUSTOMER#${customerId}`,
   sk: `CHANNEL#${channel}`,
@@ -118,6 +124,43 @@ export class DynamoChannelConversationStore implements ChannelConversationStore 
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
+  }
+
+  async setReplyContext(
+    tenantId: string,
+    conversationId: string,
+    replyContext: Readonly<Record<string, string>>,
+    at: string,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: replyContextKey(tenantId, conversationId),
+          UpdateExpression: 'SET replyContext = :context, #at = :at, entity = :entity',
+          // Messages of one conversation are processed in order; a redelivered older one loses.
+          ConditionExpression: 'attribute_not_exists(#at) OR #at <= :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':context': replyContext, ':at': at, ':entity': 'replyContext' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async replyContext(
+    tenantId: string,
+    conversationId: string,
+  ): Promise<Readonly<Record<string, string>> | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: replyContextKey(tenantId, conversationId) }),
+    );
+    const context = Item?.replyContext as Record<string, unknown> | undefined;
+    if (!context || typeof context !== 'object') return undefined;
+    return Object.fromEntries(
+      Object.entries(context).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
   }
 
   async markWindowCharged(

@@ -49,6 +49,17 @@ export interface OutboxRecord {
   /** Email replies: the message they answer and the thread's chain (RFC 5322 threading headers). */
   readonly inReplyTo?: string;
   readonly references?: string;
+  /** Slack replies: the conversation (`channel`) and thread (`thread_ts`) chat.postMessage posts in. */
+  readonly slackChannel?: string;
+  readonly threadTs?: string;
+  /**
+   * A provider call that configures rather than sends: Telegram's `setWebhook` (with the URL and
+   * the secret token Telegram would send back) or `deleteWebhook`. Local mode shows the secret
+   * token here (and only here) so that `npm run message -- telegram` can sign as Telegram would.
+   */
+  readonly method?: 'setWebhook' | 'deleteWebhook';
+  readonly url?: string;
+  readonly secretToken?: string;
   readonly createdAt: string;
 }
 
@@ -154,11 +165,29 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
       readonly contentSid?: string;
       readonly inReplyTo?: string;
       readonly references?: string;
+      readonly slackChannel?: string;
+      readonly threadTs?: string;
     },
   ): Promise<DeliveryReceipt> {
     this.injectedFault(message.channel);
     const { channel, ...fields } = message;
     const record = this.append(tenantId, { kind: channel, ...fields });
+    return { provider: OUTBOX_PROVIDER, providerId: record.id, status: 'recorded' };
+  }
+
+  /** Telegram's `setWebhook` / `deleteWebhook`, as local mode records them instead of calling Telegram. */
+  async recordWebhookCall(
+    tenantId: string,
+    call: {
+      readonly kind: 'telegram';
+      readonly method: 'setWebhook' | 'deleteWebhook';
+      readonly agentId: string;
+      readonly url?: string;
+      readonly secretToken?: string;
+    },
+  ): Promise<DeliveryReceipt> {
+    this.injectedFault(call.kind);
+    const record = this.append(tenantId, call);
     return { provider: OUTBOX_PROVIDER, providerId: record.id, status: 'recorded' };
   }
 

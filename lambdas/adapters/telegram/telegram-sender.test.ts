@@ -1,5 +1,11 @@
 import { inspect } from 'node:util';
-import { sendTelegramMessage, setTelegramWebhook, TELEGRAM_MAX_TEXT } from './telegram-sender';
+import {
+  BAD_TOKEN_CODES,
+  deleteTelegramWebhook,
+  sendTelegramMessage,
+  setTelegramWebhook,
+  TELEGRAM_MAX_TEXT,
+} from './telegram-sender';
 
 const BOT_TOKEN = '7123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
 
@@ -155,5 +161,46 @@ describe('setTelegramWebhook', () => {
       ),
     ).rejects.toMatchObject({ retryable: false });
     expect(fetchSpy).not.toHaveBeenCalled();
+  });
+});
+
+describe('setTelegramWebhook: a token Telegram does not know', () => {
+  it('reports 401 Unauthorized as a bad-token code, without retrying', async () => {
+    fetchSpy.mockResolvedValueOnce(json(401, { ok: false, error_code: 401, description: 'Unauthorized' }));
+    const error = await failureOf(
+      setTelegramWebhook(
+        { botToken: BOT_TOKEN, url: 'https://x.example/v1/webhooks/telegram/k', secretToken: 's' },
+        options,
+      ),
+    );
+    expect(error).toMatchObject({ provider: 'telegram', retryable: false, details: { providerCode: '401' } });
+    expect(BAD_TOKEN_CODES.has((error as { providerCode: string }).providerCode)).toBe(true);
+    expect(fetchSpy).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses a malformed token without calling Telegram, with a bad-token code', async () => {
+    const error = await failureOf(
+      setTelegramWebhook({ botToken: 'not-a-token', url: 'https://x.example/w', secretToken: 's' }, options),
+    );
+    expect(BAD_TOKEN_CODES.has((error as { providerCode: string }).providerCode)).toBe(true);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+});
+
+describe('deleteTelegramWebhook', () => {
+  it('calls deleteWebhook with the token in the path, dropping pending updates', async () => {
+    fetchSpy.mockResolvedValueOnce(json(200, { ok: true, result: true, description: 'Webhook was deleted' }));
+    await deleteTelegramWebhook({ botToken: BOT_TOKEN }, options);
+    expect(String(fetchSpy.mock.calls[0]?.[0])).toBe(
+      `https://api.telegram.org/bot${BOT_TOKEN}/deleteWebhook`,
+    );
+    expect(sentBody()).toEqual({ drop_pending_updates: true });
+  });
+
+  it("reports Telegram's refusal without the token", async () => {
+    fetchSpy.mockResolvedValueOnce(json(401, { ok: false, error_code: 401, description: 'Unauthorized' }));
+    const error = await failureOf(deleteTelegramWebhook({ botToken: BOT_TOKEN }, options));
+    expect(error).toMatchObject({ provider: 'telegram', retryable: false });
+    expect(inspect(error, { depth: 5 })).not.toMatch(/AAHdqTcv/);
   });
 });

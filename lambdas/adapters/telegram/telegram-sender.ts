@@ -9,6 +9,13 @@ import {
 import { retryAfterMs } from '../retry';
 
 const PROVIDER = 'telegram';
+/** `providerCode` of a bot token refused before any call: it cannot be a Telegram token. */
+export const MALFORMED_TOKEN = 'malformed_token';
+/**
+ * Telegram's answers that mean the bot token is not a bot's: 401 Unauthorized (a revoked or wrong
+ * token), 404 Not Found (a token of the right shape that names no bot), or the token's own shape.
+ */
+export const BAD_TOKEN_CODES: ReadonlySet<string> = new Set(['401', '404', MALFORMED_TOKEN]);
 /** sendMessage's limit on `text`, after entities parsing. */
 export const TELEGRAM_MAX_TEXT = 4096;
 
@@ -100,7 +107,7 @@ export async function setTelegramWebhook(
   options: ProviderPostOptions & { readonly baseUrl?: string } = {},
 ): Promise<void> {
   if (!/^\d+:[A-Za-z0-9_-]+$/.test(request.botToken)) {
-    throw new ProviderError(PROVIDER, false, 'the bot token is missing or malformed');
+    throw new ProviderError(PROVIDER, false, 'the bot token is missing or malformed', MALFORMED_TOKEN);
   }
   if (!request.url.startsWith('https://')) {
     throw new ProviderError(PROVIDER, false, 'Telegram only calls https webhook URLs');
@@ -117,6 +124,33 @@ export async function setTelegramWebhook(
         allowed_updates: ['message'],
       }),
       secrets: [request.botToken, request.secretToken],
+      read: (response, text) => {
+        readTelegramAnswer(response, text);
+      },
+    },
+    options,
+  );
+}
+
+/**
+ * `deleteWebhook` (https://core.telegram.org/bots/api#deletewebhook): the bot stops posting to the
+ * platform when its channel is removed. Pending updates are dropped with it: nothing would route them.
+ */
+export async function deleteTelegramWebhook(
+  request: { readonly botToken: string },
+  options: ProviderPostOptions & { readonly baseUrl?: string } = {},
+): Promise<void> {
+  if (!/^\d+:[A-Za-z0-9_-]+$/.test(request.botToken)) {
+    throw new ProviderError(PROVIDER, false, 'the bot token is missing or malformed', MALFORMED_TOKEN);
+  }
+  const baseUrl = (options.baseUrl ?? 'https://api.telegram.org').replace(/\/+$/, '');
+  await postToProvider(
+    {
+      provider: PROVIDER,
+      url: `${baseUrl}/bot${request.botToken}/deleteWebhook`,
+      headers: {},
+      body: JSON.stringify({ drop_pending_updates: true }),
+      secrets: [request.botToken],
       read: (response, text) => {
         readTelegramAnswer(response, text);
       },

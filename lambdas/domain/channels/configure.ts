@@ -5,6 +5,7 @@ import type { Agent, AgentConfig } from '../agents/schemas';
 import { ConflictError, ValidationError } from '../shared/errors';
 import type { Principal } from '../shared/principal';
 import type { ChannelDirectory, ChannelRoute, ChannelSecrets, MessagingChannel } from './model';
+import type { TelegramWebhookRegistry } from './ports';
 import {
   CHANNEL_KINDS,
   type ChannelPutBody,
@@ -24,6 +25,8 @@ export interface ChannelSettingsDeps {
   readonly directory: ChannelDirectory;
   /** Tenant-level: called inside the caller's tenant scope. */
   readonly secrets: ChannelSecrets;
+  /** Tells Telegram where the bot's updates go (setWebhook) and that they stop (deleteWebhook). */
+  readonly telegramWebhooks: TelegramWebhookRegistry;
   /** Telegram's channel key and secret token; tests pin it. */
   readonly randomToken?: () => string;
   readonly now?: () => Date;
@@ -100,6 +103,7 @@ export async function configureChannel(
 ): Promise<ChannelView> {
   const tenantId = actor.tenantId;
   const kind = CHANNEL_KINDS[type];
+  if (type === 'telegram' && body.credentials !== undefined) telegramBaseUrl(deps);
   const agent = await getAgent(deps, actor, agentId);
   if (expectedVersion !== undefined) assertExpectedVersion(agent, expectedVersion);
   const existing = await deps.settings.get(tenantId, agentId, type);
@@ -144,8 +148,17 @@ export async function configureChannel(
     updatedAt: now,
     updatedBy: actor.userId,
   };
+  // Telegram learns the bot's webhook URL and secret token only from the platform: it is told
+  // after the secret is stored (a delivery arriving at once is verified) and before the setting is
+  // saved, so a refusal leaves no channel behind that Telegram would never call.
+  const telegram = type === 'telegram' && secret ? telegramWebhookOf(deps, address, secret) : undefined;
+  let webhookSet = false;
   try {
     if (secret) await deps.secrets.put(tenantId, agentId, type, secret);
+    if (telegram) {
+      await deps.telegramWebhooks.set(tenantId, agentId, telegram);
+      webhookSet = true;
+    }
     await saveChannelChange(
       deps,
       actor,
@@ -156,7 +169,16 @@ export async function configureChannel(
       expectedVersion,
     );
   } catch (error) {
+    const previousTelegram =
+      telegram && previous ? telegramWebhookOf(deps, existing?.address ?? address, previous) : undefined;
     await undo(deps, 'a failed channel set-up', { tenantId, agentId, type }, [
+      // The bot goes back to where it pointed before (its previous set-up), or nowhere.
+      webhookSet && telegram
+        ? () =>
+            previousTelegram
+              ? deps.telegramWebhooks.set(tenantId, agentId, previousTelegram)
+              : deps.telegramWebhooks.delete(tenantId, agentId, telegram)
+        : undefined,
       heldBefore ? undefined : () => deps.directory.release(route),
       secret
         ? () =>
@@ -167,12 +189,49 @@ export async function configureChannel(
     ]);
     throw error;
   }
+  // A new bot replaced the old one: the old bot stops posting here (best effort: it may be revoked).
+  if (telegram && previous?.botToken && previous.botToken !== telegram.botToken) {
+    const oldBot = previous.botToken;
+    await undo(deps, "the replaced bot's webhook", { tenantId, agentId, type }, [
+      () => deps.telegramWebhooks.delete(tenantId, agentId, { botToken: oldBot }),
+    ]);
+  }
   if (existing && !heldBefore) {
     await undo(deps, 'the old address after a move', { tenantId, agentId, type }, [
       () => deps.directory.release({ ...route, address: existing.address }),
     ]);
   }
   return channelView(setting);
+}
+
+/**
+ * The environment's public address, which Telegram must be able to call. Without one (an AWS
+ * environment deployed without `publicBaseUrl`) no Telegram channel can work: refused before
+ * anything is claimed or stored.
+ */
+function telegramBaseUrl(deps: Pick<ChannelSettingsDeps, 'telegramWebhooks'>): string {
+  const base = deps.telegramWebhooks.publicBaseUrl;
+  if (!base) {
+    throw new ConflictError(
+      'Telegram channels need the public base URL of this environment (config publicBaseUrl, env PUBLIC_BASE_URL), which is not set: Telegram would have no address to post to. Ask the operator to set it and deploy.',
+      { setting: 'publicBaseUrl' },
+    );
+  }
+  return base.replace(/\/+$/, '');
+}
+
+/** What setWebhook is given for a Telegram channel: its URL (channel key) and its secret token. */
+export function telegramWebhookOf(
+  deps: Pick<ChannelSettingsDeps, 'telegramWebhooks'>,
+  channelKey: string,
+  secret: Readonly<Record<string, string>>,
+): { botToken: string; url: string; secretToken: string } {
+  const { botToken, secretToken } = secret;
+  if (!botToken || !secretToken) {
+    throw new Error('a Telegram channel secret holds botToken and secretToken');
+  }
+  const url = `${telegramBaseUrl(deps)}/v1/webhooks/telegram/${channelKey}`;
+  return { botToken, url, secretToken };
 }
 
 /** Runs each compensation; one failing neither hides the original error nor stops the others. */

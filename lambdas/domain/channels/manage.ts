@@ -1,7 +1,7 @@
 import { getAgent } from '../agents/agents';
 import { NotFoundError } from '../shared/errors';
 import type { Principal } from '../shared/principal';
-import { type ChannelSettingsDeps, saveChannelChange } from './configure';
+import { type ChannelSettingsDeps, saveChannelChange, undo } from './configure';
 import type { MessagingChannel } from './model';
 import { type ChannelView, channelView } from './settings';
 
@@ -31,6 +31,7 @@ export async function removeChannel(
   await getAgent(deps, actor, agentId);
   const existing = await deps.settings.get(actor.tenantId, agentId, type);
   if (!existing) throw new NotFoundError(`Channel ${type} of agent`, agentId);
+  if (type === 'telegram') await forgetTelegramWebhook(deps, actor.tenantId, agentId);
   await deps.directory.release({
     channel: type,
     address: existing.address,
@@ -61,6 +62,7 @@ export async function releaseAgentChannels(
 ): Promise<void> {
   const settings = await deps.settings.list(actor.tenantId, agentId);
   for (const setting of settings) {
+    if (setting.type === 'telegram') await forgetTelegramWebhook(deps, actor.tenantId, agentId);
     await deps.directory.release({
       channel: setting.type,
       address: setting.address,
@@ -69,4 +71,22 @@ export async function releaseAgentChannels(
     });
     await deps.secrets.delete(actor.tenantId, agentId, setting.type);
   }
+}
+
+/**
+ * Tells Telegram to stop posting the bot's updates here (deleteWebhook), before its token is
+ * deleted. Best effort: a revoked token or an unreachable Telegram must not keep a tenant from
+ * removing the channel, and once the channel key is released every delivery is refused (404).
+ */
+async function forgetTelegramWebhook(
+  deps: ChannelSettingsDeps,
+  tenantId: string,
+  agentId: string,
+): Promise<void> {
+  const secret = await deps.secrets.get(tenantId, agentId, 'telegram');
+  const botToken = secret?.botToken;
+  if (!botToken) return;
+  await undo(deps, "the removed bot's webhook", { tenantId, agentId, type: 'telegram' }, [
+    () => deps.telegramWebhooks.delete(tenantId, agentId, { botToken }),
+  ]);
 }

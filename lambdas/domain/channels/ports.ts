@@ -30,6 +30,21 @@ export interface ChannelConversationStore {
   ): Promise<boolean>;
   /** The customer wrote at `at` (kept only if later than what is stored). */
   touchInbound(tenantId: string, customerId: string, channel: MessagingChannel, at: string): Promise<void>;
+  /**
+   * The thread of the customer's last message on a conversation (Slack channel + thread_ts, the
+   * email's Message-ID/References/subject, ...), kept only if `at` is not older than what is
+   * stored: staff answering a handed-off conversation reply in the customer's thread.
+   */
+  setReplyContext(
+    tenantId: string,
+    conversationId: string,
+    replyContext: Readonly<Record<string, string>>,
+    at: string,
+  ): Promise<void>;
+  replyContext(
+    tenantId: string,
+    conversationId: string,
+  ): Promise<Readonly<Record<string, string>> | undefined>;
   /** Marks the WhatsApp conversation (24 h) charged at `at`. */
   markWindowCharged(
     tenantId: string,
@@ -61,4 +76,21 @@ export interface ChannelConversationStore {
     at: string,
     error?: string,
   ): Promise<boolean>;
+}
+
+/**
+ * Points a Telegram bot at the platform and away from it: Telegram's `setWebhook` and
+ * `deleteWebhook` on AWS, the local outbox in local mode (nothing reaches Telegram).
+ * A bot token Telegram refuses is a `ChannelCredentialsRejectedError`; any other failure a
+ * `ProviderError` (502).
+ */
+export interface TelegramWebhookRegistry {
+  /** The API's public address Telegram is to call; undefined when this environment has none. */
+  readonly publicBaseUrl: string | undefined;
+  set(
+    tenantId: string,
+    agentId: string,
+    request: { readonly botToken: string; readonly url: string; readonly secretToken: string },
+  ): Promise<void>;
+  delete(tenantId: string, agentId: string, request: { readonly botToken: string }): Promise<void>;
 }

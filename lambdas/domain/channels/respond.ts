@@ -95,6 +95,9 @@ async function respondInScope(deps: RespondDeps, item: QueuedInbound): Promise<R
   );
   const conversation = await deps.runtime.conversations.open(tenantId, agentId, channel, customer.id);
   await deps.store.touchInbound(tenantId, customer.id, channel, message.sentAt);
+  if (message.replyContext) {
+    await deps.store.setReplyContext(tenantId, conversation.id, message.replyContext, item.receivedAt);
+  }
   const turnId = inboundTurnId(item);
   const inbound = (unanswered?: Message['unanswered']): Message => ({
     id: `${turnId}#1`,

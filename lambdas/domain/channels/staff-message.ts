@@ -51,9 +51,11 @@ export async function sendStaffMessage(
   const channel = conversation.channel;
   if (!isMessagingChannel(channel)) return message;
 
-  const [agent, customer] = await Promise.all([
+  const [agent, customer, replyContext] = await Promise.all([
     deps.agents.get(tenantId, conversation.agentId),
     deps.customers.get(tenantId, conversation.customerId),
+    // The customer's thread (Slack thread, email chain): the person answers where they wrote.
+    deps.store.replyContext(tenantId, conversationId),
   ]);
   const from = agent?.channels.find((c) => c.type === channel)?.address;
   const to = customer?.addresses.find((a) => a.kind === CHANNEL_ADDRESS_KIND[channel])?.value;
@@ -81,6 +83,7 @@ export async function sendStaffMessage(
     text,
     messageId: message.id,
     actor: principal.userId,
+    ...(replyContext ? { replyContext } : {}),
   });
   const delivery: MessageDelivery = outcome.sent
     ? outcome.delivery

@@ -109,3 +109,12 @@ export function withoutInfrastructure(text: string): string {
     text,
   );
 }
+
+/** The provider says the channel's credentials are not valid (a bot token Telegram does not know). */
+export class ChannelCredentialsRejectedError extends AppError {
+  constructor(field: string, message: string) {
+    super(422, 'CREDENTIALS_REJECTED', `${field}: ${withoutInfrastructure(message)}`, {
+      issues: [{ field, message: withoutInfrastructure(message) }],
+    });
+  }
+}

@@ -188,6 +188,23 @@ export const outboxResponse = lazySchema(() =>
     contentSid: z.optional(z.string()),
     inReplyTo: z.optional(z.string()),
     references: z.optional(z.string()),
+    slackChannel: z.optional(z.string()),
+    threadTs: z.optional(z.string()),
+    method: z.optional(
+      z.enum(['setWebhook', 'deleteWebhook']).check(
+        z.meta({
+          description: "A provider call that configures a channel (Telegram's setWebhook/deleteWebhook)",
+        }),
+      ),
+    ),
+    url: z.optional(z.string()),
+    secretToken: z.optional(
+      z
+        .string()
+        .check(
+          z.meta({ description: 'setWebhook: the secret token Telegram would send back (local mode only)' }),
+        ),
+    ),
     createdAt: instant(),
   }),
 );

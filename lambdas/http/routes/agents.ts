@@ -130,21 +130,23 @@ export const AGENT_ROUTES = {
     lambda: 'agents',
     permission: 'agents:write',
     summary:
-      'Set up or change one messaging channel: claims its address for this agent, stores its credentials as secrets (a new configuration version)',
+      'Set up or change one messaging channel: claims its address for this agent, stores its credentials as secrets (a new configuration version); telegram: points the bot at its webhook URL with setWebhook',
     params: channelTypeParams,
     body: channelPutBody,
     status: 200,
     response: channelResponse,
     ifMatch: true,
     errors: {
-      409: 'The address is in use by another agent (of this or another tenant), or the agent changed meanwhile (with If-Match)',
-      502: 'The secret store failed: nothing changed (a new address is given back); safe to send again',
+      409: 'The address is in use by another agent (of this or another tenant), or the agent changed meanwhile (with If-Match), or (telegram) this environment has no public base URL for the webhook (`details.setting` names it)',
+      422: 'telegram: Telegram does not accept the bot token (`details.issues` names body.credentials.botToken); nothing changed',
+      502: "The secret store or (telegram) Telegram's setWebhook failed: nothing changed (a new address is given back); safe to send again",
     },
   },
   'DELETE /v1/agents/{id}/channels/{type}': {
     lambda: 'agents',
     permission: 'agents:write',
-    summary: 'Remove one messaging channel: releases its address and deletes its credentials',
+    summary:
+      'Remove one messaging channel: releases its address and deletes its credentials (telegram: deleteWebhook first, best effort)',
     params: channelTypeParams,
     status: 204,
     ifMatch: true,
