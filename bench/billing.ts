@@ -15,6 +15,7 @@ import { type BillingDeps, credit, debit } from '../lambdas/domain/billing/billi
 import { DEFAULT_COST_TABLE } from '../lambdas/domain/billing/costs';
 import { newId } from '../lambdas/domain/shared/ids';
 import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local';
+import { attribute, type DebitTrace, type TailAttribution, traced, tracingClient } from './billing-trace';
 import { heading, ms, table, verdict } from './report';
 import { type Summary, summarize } from './stats';
 
@@ -53,6 +54,10 @@ export interface BillingScenario {
   readonly transactionFloor: { readonly opsPerSecond: number; readonly latencyMs: Summary };
   /** The ledger matched the balance afterwards. */
   readonly exact: boolean;
+  /** Retries per debit and where the slowest 1 % spent their time. */
+  readonly tail: TailAttribution;
+  /** The same for the transactional floor (its read and its write). */
+  readonly floorTail: TailAttribution;
 }
 
 export interface BillingBenchResult {
@@ -173,7 +178,8 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
      * The transactional floor: the requests a debit sends (a consistent BatchGetItem of two keys
      * and a TransactWriteItems of the same five items, fresh keys), without the billing code.
      */
-    async function rawTransactionLoad(count: number, width: number, items: number) {
+    async function rawTransactionLoad(count: number, width: number, items: number, traces: DebitTrace[]) {
+      const tracer = tracingClient(client);
       const base = `BENCH#TX#${newId('tenant')}`;
       const keys = Array.from({ length: items }, (_, i) => ({ pk: `${base}#${i}`, sk: 'BALANCE' }));
       await Promise.all(
@@ -186,15 +192,18 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
       );
       const entry = { type: 'settlement', amount: -1, charged: 1, action: 'llmCall', agentId: 'agt_bench' };
       return load(count, width, async (i) => {
+        traces.push(await traced(() => floorDebit(i)));
+      });
+      async function floorDebit(i: number) {
         const key = keys[i % items] as { pk: string; sk: string };
-        await client.send(
+        await tracer.send(
           new BatchGetCommand({
             RequestItems: {
               [TABLE]: { Keys: [key, { pk: `${key.pk}#KEY`, sk: `d-${i}` }], ConsistentRead: true },
             },
           }),
         );
-        await client.send(
+        await tracer.send(
           new TransactWriteCommand({
             TransactItems: [
               {
@@ -240,7 +249,7 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
             ],
           }),
         );
-      });
+      }
     }
 
     async function isExact(
@@ -268,23 +277,22 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
     ): Promise<void> {
       progress(`billing: ${name}…`);
       const tenantIds = await Promise.all(Array.from({ length: spec.tenants }, fundedTenant));
-      const stores = Array.from({ length: spec.processes }, () => new DynamoBillingRepository(client, TABLE));
+      const tracer = tracingClient(client);
+      const stores = Array.from({ length: spec.processes }, () => new DynamoBillingRepository(tracer, TABLE));
       const perTenant = new Map<string, number>();
+      const traces: DebitTrace[] = [];
       const run = await load(spec.count, spec.width, async (i) => {
         const tenantId = tenantIds[i % tenantIds.length] as string;
         const store = stores[i % stores.length] as DynamoBillingRepository;
-        await debit(
-          depsWith(store),
-          tenantId,
-          1,
-          { action: 'llmCall', agentId: 'agt_bench' },
-          `d-${i}`,
-          'bench',
+        const trace = await traced(() =>
+          debit(depsWith(store), tenantId, 1, { action: 'llmCall', agentId: 'agt_bench' }, `d-${i}`, 'bench'),
         );
+        traces.push(trace);
         perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + 1);
       });
       const raw = await rawLoad(spec.count, spec.width, spec.tenants);
-      const transactions = await rawTransactionLoad(spec.count, spec.width, spec.tenants);
+      const floorTraces: DebitTrace[] = [];
+      const transactions = await rawTransactionLoad(spec.count, spec.width, spec.tenants, floorTraces);
       const attempts = stores.reduce((sum, store) => sum + store.contention.attempts, 0);
       scenarios.push({
         name,
@@ -298,6 +306,8 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
           latencyMs: summarize(transactions.samples),
         },
         exact: await isExact(tenantIds, (id) => perTenant.get(id) ?? 0),
+        tail: attribute(traces),
+        floorTail: attribute(floorTraces),
       });
     }
 
@@ -347,6 +357,7 @@ export function printBilling(result: BillingBenchResult): void {
         'Floor/s',
         'Floor p50',
         'Floor p99',
+        'p99/floor',
         'Exact',
       ],
       result.scenarios.map((s) => [
@@ -362,6 +373,7 @@ export function printBilling(result: BillingBenchResult): void {
         s.transactionFloor.opsPerSecond.toFixed(0),
         ms(s.transactionFloor.latencyMs.p50),
         ms(s.transactionFloor.latencyMs.p99),
+        `${(s.latencyMs.p99 / s.transactionFloor.latencyMs.p99).toFixed(2)}×`,
         verdict(s.exact),
       ]),
     ),
@@ -377,6 +389,41 @@ export function printBilling(result: BillingBenchResult): void {
       'the same 5 items, delta updates) without the billing code: what DynamoDB Local itself allows; it serialises',
       'transactions. Exact = afterwards each balance is funding − debits and its change counter equals its ledger entries.',
     ].join('\n'),
+  );
+}
+
+/** Per-debit retries, and what the slowest 1 % of debits (and of the floor's) waited on. */
+export function printBillingTail(result: BillingBenchResult): void {
+  console.log(heading('Where the tail comes from (slowest 1 % vs median, mean ms per debit)'));
+  const failures = (f: Record<string, number>) =>
+    Object.entries(f)
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ') || 'none';
+  const row = (name: string, t: TailAttribution) => [
+    name,
+    String(t.retried),
+    failures(t.failures),
+    String(t.withRead),
+    `${ms(t.median.totalMs)} = ${ms(t.median.readMs)} + ${ms(t.median.transactionMs)} + ${ms(t.median.waitMs)}`,
+    `${t.tail.n}: ${ms(t.tail.totalMs)} = ${ms(t.tail.readMs)} + ${ms(t.tail.transactionMs)} + ${ms(t.tail.waitMs)}`,
+    `${t.tail.withRead}/${t.tail.retried}`,
+  ];
+  console.log(
+    table(
+      [
+        'Scenario',
+        'Retried',
+        'Failed requests',
+        'Read first',
+        'Median: total = read + tx + wait',
+        'Tail (n): total = read + tx + wait',
+        'Tail read/retried',
+      ],
+      result.scenarios.flatMap((s) => [row(s.name, s.tail), row('  its floor', s.floorTail)]),
+    ),
+  );
+  console.log(
+    'Wait = neither reading nor writing: queued behind earlier changes of the tenant in the same process, or backing off.',
   );
 }
 
@@ -402,6 +449,7 @@ if (require.main === module) {
   })
     .then((result) => {
       printBilling(result);
+      printBillingTail(result);
       process.exitCode = result.exact ? 0 : 1;
     })
     .catch((error: unknown) => {
