@@ -40,6 +40,8 @@ export interface BillingBenchOptions {
   /** Debits one after another. */
   readonly sequential?: number;
   readonly progress?: (message: string) => void;
+  /** Lane widths (deltas of one tenant side by side per process) to measure beside the default. */
+  readonly laneWidths?: readonly number[];
 }
 
 export interface BillingScenario {
@@ -273,12 +275,20 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
     const scenarios: BillingScenario[] = [];
     async function scenario(
       name: string,
-      spec: { count: number; width: number; tenants: number; processes: number },
+      spec: { count: number; width: number; tenants: number; processes: number; laneWidth?: number },
     ): Promise<void> {
       progress(`billing: ${name}…`);
       const tenantIds = await Promise.all(Array.from({ length: spec.tenants }, fundedTenant));
       const tracer = tracingClient(client);
-      const stores = Array.from({ length: spec.processes }, () => new DynamoBillingRepository(tracer, TABLE));
+      const stores = Array.from(
+        { length: spec.processes },
+        () =>
+          new DynamoBillingRepository(
+            tracer,
+            TABLE,
+            spec.laneWidth === undefined ? {} : { laneWidth: spec.laneWidth },
+          ),
+      );
       const perTenant = new Map<string, number>();
       const traces: DebitTrace[] = [];
       const run = await load(spec.count, spec.width, async (i) => {
@@ -326,6 +336,16 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
       tenants: 1,
       processes: 10,
     });
+    // Other lane widths beside the default in the same run (1: one delta at a time, as before).
+    for (const laneWidth of options.laneWidths ?? [1]) {
+      await scenario(`1 tenant, 10 processes, ${inFlight} in flight, lanes of ${laneWidth}`, {
+        count: debits,
+        width: inFlight,
+        tenants: 1,
+        processes: 10,
+        laneWidth,
+      });
+    }
     await scenario(`100 tenants, 1 process, ${inFlight} in flight`, {
       count: debits,
       width: inFlight,
@@ -388,6 +408,7 @@ export function printBilling(result: BillingBenchResult): void {
       're-planned debits. Floor = the requests of a debit with a read (BatchGetItem of 2 keys + TransactWriteItems of',
       'the same 5 items, delta updates) without the billing code: what DynamoDB Local itself allows; it serialises',
       'transactions. Exact = afterwards each balance is funding − debits and its change counter equals its ledger entries.',
+      "p99/floor = the row's p99 over its own floor's p99, both from this run (p99 of 600 = the 7th slowest).",
     ].join('\n'),
   );
 }
@@ -439,12 +460,14 @@ if (require.main === module) {
       debits: { type: 'string', default: '600' },
       'in-flight': { type: 'string', default: '50' },
       sequential: { type: 'string', default: '300' },
+      'lane-widths': { type: 'string', default: '1' },
     },
   });
   measureBilling({
     debits: Number(values.debits),
     inFlight: Number(values['in-flight']),
     sequential: Number(values.sequential),
+    laneWidths: values['lane-widths'].split(',').filter(Boolean).map(Number),
     progress: (message) => process.stderr.write(`[bench] ${message}\n`),
   })
     .then((result) => {
