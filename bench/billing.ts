@@ -28,7 +28,8 @@ import { type Summary, summarize } from './stats';
  * last knew of the balance, or from a consistent BatchGetItem when it knew nothing or a condition
  * failed; the raw update is one request on one item and cannot say what the balance was after
  * it. Every scenario then checks the ledger is exact: balance = funded − debits, and the
- * balance's change counter = the number of ledger entries.
+ * balance's change counter = the number of ledger entries. A second table attributes the tail: per
+ * debit, its reads, transactions, failed requests and the time queued in its process's lane.
  *
  * Only this section: `npm run bench:billing` (or `npx tsx bench/billing.ts --debits 600`).
  */
@@ -404,7 +405,8 @@ export function printBilling(result: BillingBenchResult): void {
       'ledger entry, idempotency claim, usage day and a tenant-active check, planned from what the process last knew of',
       'the balance (a consistent BatchGetItem when it knew nothing, or when a condition failed). Raw = UpdateItem ADD',
       'available -1 if available >= 1, one request, on the same number of items (one per tenant) with the same number',
-      'in flight. "10 processes" = ten repositories (as ten Lambda containers) on one tenant; Tx/debit > 1 would mean',
+      'in flight. "10 processes" = ten repositories (as ten Lambda containers) on one tenant, each sending up to 10',
+      'of its deltas side by side ("lanes of N": at most N; 1 = one at a time, as before); Tx/debit > 1 would mean',
       're-planned debits. Floor = the requests of a debit with a read (BatchGetItem of 2 keys + TransactWriteItems of',
       'the same 5 items, delta updates) without the billing code: what DynamoDB Local itself allows; it serialises',
       'transactions. Exact = afterwards each balance is funding − debits and its change counter equals its ledger entries.',
