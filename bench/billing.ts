@@ -337,8 +337,8 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
       tenants: 1,
       processes: 10,
     });
-    // Other lane widths beside the default in the same run (1: one delta at a time, as before).
-    for (const laneWidth of options.laneWidths ?? [1]) {
+    // Other lane widths beside the default (one delta at a time) in the same run.
+    for (const laneWidth of options.laneWidths ?? [10]) {
       await scenario(`1 tenant, 10 processes, ${inFlight} in flight, lanes of ${laneWidth}`, {
         count: debits,
         width: inFlight,
@@ -405,8 +405,8 @@ export function printBilling(result: BillingBenchResult): void {
       'ledger entry, idempotency claim, usage day and a tenant-active check, planned from what the process last knew of',
       'the balance (a consistent BatchGetItem when it knew nothing, or when a condition failed). Raw = UpdateItem ADD',
       'available -1 if available >= 1, one request, on the same number of items (one per tenant) with the same number',
-      'in flight. "10 processes" = ten repositories (as ten Lambda containers) on one tenant, each sending up to 10',
-      'of its deltas side by side ("lanes of N": at most N; 1 = one at a time, as before); Tx/debit > 1 would mean',
+      'in flight. "10 processes" = ten repositories (as ten Lambda containers) on one tenant, each sending its deltas',
+      'one at a time ("lanes of N": up to N side by side, same run); Tx/debit > 1 would mean',
       're-planned debits. Floor = the requests of a debit with a read (BatchGetItem of 2 keys + TransactWriteItems of',
       'the same 5 items, delta updates) without the billing code: what DynamoDB Local itself allows; it serialises',
       'transactions. Exact = afterwards each balance is funding − debits and its change counter equals its ledger entries.',
@@ -462,7 +462,7 @@ if (require.main === module) {
       debits: { type: 'string', default: '600' },
       'in-flight': { type: 'string', default: '50' },
       sequential: { type: 'string', default: '300' },
-      'lane-widths': { type: 'string', default: '1' },
+      'lane-widths': { type: 'string', default: '10' },
     },
   });
   measureBilling({
