@@ -15,6 +15,7 @@ import { type BillingDeps, credit, debit } from '../lambdas/domain/billing/billi
 import { DEFAULT_COST_TABLE } from '../lambdas/domain/billing/costs';
 import { newId } from '../lambdas/domain/shared/ids';
 import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local';
+import { attribute, type DebitTrace, type TailAttribution, traced, tracingClient } from './billing-trace';
 import { heading, ms, table, verdict } from './report';
 import { type Summary, summarize } from './stats';
 
@@ -27,7 +28,8 @@ import { type Summary, summarize } from './stats';
  * last knew of the balance, or from a consistent BatchGetItem when it knew nothing or a condition
  * failed; the raw update is one request on one item and cannot say what the balance was after
  * it. Every scenario then checks the ledger is exact: balance = funded − debits, and the
- * balance's change counter = the number of ledger entries.
+ * balance's change counter = the number of ledger entries. A second table attributes the tail: per
+ * debit, its reads, transactions, failed requests and the time queued in its process's lane.
  *
  * Only this section: `npm run bench:billing` (or `npx tsx bench/billing.ts --debits 600`).
  */
@@ -39,6 +41,8 @@ export interface BillingBenchOptions {
   /** Debits one after another. */
   readonly sequential?: number;
   readonly progress?: (message: string) => void;
+  /** Lane widths (deltas of one tenant side by side per process) to measure beside the default. */
+  readonly laneWidths?: readonly number[];
 }
 
 export interface BillingScenario {
@@ -53,6 +57,10 @@ export interface BillingScenario {
   readonly transactionFloor: { readonly opsPerSecond: number; readonly latencyMs: Summary };
   /** The ledger matched the balance afterwards. */
   readonly exact: boolean;
+  /** Retries per debit and where the slowest 1 % spent their time. */
+  readonly tail: TailAttribution;
+  /** The same for the transactional floor (its read and its write). */
+  readonly floorTail: TailAttribution;
 }
 
 export interface BillingBenchResult {
@@ -173,7 +181,8 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
      * The transactional floor: the requests a debit sends (a consistent BatchGetItem of two keys
      * and a TransactWriteItems of the same five items, fresh keys), without the billing code.
      */
-    async function rawTransactionLoad(count: number, width: number, items: number) {
+    async function rawTransactionLoad(count: number, width: number, items: number, traces: DebitTrace[]) {
+      const tracer = tracingClient(client);
       const base = `BENCH#TX#${newId('tenant')}`;
       const keys = Array.from({ length: items }, (_, i) => ({ pk: `${base}#${i}`, sk: 'BALANCE' }));
       await Promise.all(
@@ -186,15 +195,18 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
       );
       const entry = { type: 'settlement', amount: -1, charged: 1, action: 'llmCall', agentId: 'agt_bench' };
       return load(count, width, async (i) => {
+        traces.push(await traced(() => floorDebit(i)));
+      });
+      async function floorDebit(i: number) {
         const key = keys[i % items] as { pk: string; sk: string };
-        await client.send(
+        await tracer.send(
           new BatchGetCommand({
             RequestItems: {
               [TABLE]: { Keys: [key, { pk: `${key.pk}#KEY`, sk: `d-${i}` }], ConsistentRead: true },
             },
           }),
         );
-        await client.send(
+        await tracer.send(
           new TransactWriteCommand({
             TransactItems: [
               {
@@ -240,7 +252,7 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
             ],
           }),
         );
-      });
+      }
     }
 
     async function isExact(
@@ -264,27 +276,34 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
     const scenarios: BillingScenario[] = [];
     async function scenario(
       name: string,
-      spec: { count: number; width: number; tenants: number; processes: number },
+      spec: { count: number; width: number; tenants: number; processes: number; laneWidth?: number },
     ): Promise<void> {
       progress(`billing: ${name}…`);
       const tenantIds = await Promise.all(Array.from({ length: spec.tenants }, fundedTenant));
-      const stores = Array.from({ length: spec.processes }, () => new DynamoBillingRepository(client, TABLE));
+      const tracer = tracingClient(client);
+      const stores = Array.from(
+        { length: spec.processes },
+        () =>
+          new DynamoBillingRepository(
+            tracer,
+            TABLE,
+            spec.laneWidth === undefined ? {} : { laneWidth: spec.laneWidth },
+          ),
+      );
       const perTenant = new Map<string, number>();
+      const traces: DebitTrace[] = [];
       const run = await load(spec.count, spec.width, async (i) => {
         const tenantId = tenantIds[i % tenantIds.length] as string;
         const store = stores[i % stores.length] as DynamoBillingRepository;
-        await debit(
-          depsWith(store),
-          tenantId,
-          1,
-          { action: 'llmCall', agentId: 'agt_bench' },
-          `d-${i}`,
-          'bench',
+        const trace = await traced(() =>
+          debit(depsWith(store), tenantId, 1, { action: 'llmCall', agentId: 'agt_bench' }, `d-${i}`, 'bench'),
         );
+        traces.push(trace);
         perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + 1);
       });
       const raw = await rawLoad(spec.count, spec.width, spec.tenants);
-      const transactions = await rawTransactionLoad(spec.count, spec.width, spec.tenants);
+      const floorTraces: DebitTrace[] = [];
+      const transactions = await rawTransactionLoad(spec.count, spec.width, spec.tenants, floorTraces);
       const attempts = stores.reduce((sum, store) => sum + store.contention.attempts, 0);
       scenarios.push({
         name,
@@ -298,6 +317,8 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
           latencyMs: summarize(transactions.samples),
         },
         exact: await isExact(tenantIds, (id) => perTenant.get(id) ?? 0),
+        tail: attribute(traces),
+        floorTail: attribute(floorTraces),
       });
     }
 
@@ -316,6 +337,16 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
       tenants: 1,
       processes: 10,
     });
+    // Other lane widths beside the default (one delta at a time) in the same run.
+    for (const laneWidth of options.laneWidths ?? [10]) {
+      await scenario(`1 tenant, 10 processes, ${inFlight} in flight, lanes of ${laneWidth}`, {
+        count: debits,
+        width: inFlight,
+        tenants: 1,
+        processes: 10,
+        laneWidth,
+      });
+    }
     await scenario(`100 tenants, 1 process, ${inFlight} in flight`, {
       count: debits,
       width: inFlight,
@@ -347,6 +378,7 @@ export function printBilling(result: BillingBenchResult): void {
         'Floor/s',
         'Floor p50',
         'Floor p99',
+        'p99/floor',
         'Exact',
       ],
       result.scenarios.map((s) => [
@@ -362,6 +394,7 @@ export function printBilling(result: BillingBenchResult): void {
         s.transactionFloor.opsPerSecond.toFixed(0),
         ms(s.transactionFloor.latencyMs.p50),
         ms(s.transactionFloor.latencyMs.p99),
+        `${(s.latencyMs.p99 / s.transactionFloor.latencyMs.p99).toFixed(2)}×`,
         verdict(s.exact),
       ]),
     ),
@@ -372,11 +405,48 @@ export function printBilling(result: BillingBenchResult): void {
       'ledger entry, idempotency claim, usage day and a tenant-active check, planned from what the process last knew of',
       'the balance (a consistent BatchGetItem when it knew nothing, or when a condition failed). Raw = UpdateItem ADD',
       'available -1 if available >= 1, one request, on the same number of items (one per tenant) with the same number',
-      'in flight. "10 processes" = ten repositories (as ten Lambda containers) on one tenant; Tx/debit > 1 would mean',
+      'in flight. "10 processes" = ten repositories (as ten Lambda containers) on one tenant, each sending its deltas',
+      'one at a time ("lanes of N": up to N side by side, same run); Tx/debit > 1 would mean',
       're-planned debits. Floor = the requests of a debit with a read (BatchGetItem of 2 keys + TransactWriteItems of',
       'the same 5 items, delta updates) without the billing code: what DynamoDB Local itself allows; it serialises',
       'transactions. Exact = afterwards each balance is funding − debits and its change counter equals its ledger entries.',
+      "p99/floor = the row's p99 over its own floor's p99, both from this run (p99 of 600 = the 7th slowest).",
     ].join('\n'),
+  );
+}
+
+/** Per-debit retries, and what the slowest 1 % of debits (and of the floor's) waited on. */
+export function printBillingTail(result: BillingBenchResult): void {
+  console.log(heading('Where the tail comes from (slowest 1 % vs median, mean ms per debit)'));
+  const failures = (f: Record<string, number>) =>
+    Object.entries(f)
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ') || 'none';
+  const row = (name: string, t: TailAttribution) => [
+    name,
+    String(t.retried),
+    failures(t.failures),
+    String(t.withRead),
+    `${ms(t.median.totalMs)} = ${ms(t.median.readMs)} + ${ms(t.median.transactionMs)} + ${ms(t.median.waitMs)}`,
+    `${t.tail.n}: ${ms(t.tail.totalMs)} = ${ms(t.tail.readMs)} + ${ms(t.tail.transactionMs)} + ${ms(t.tail.waitMs)}`,
+    `${t.tail.withRead}/${t.tail.retried}`,
+  ];
+  console.log(
+    table(
+      [
+        'Scenario',
+        'Retried',
+        'Failed requests',
+        'Read first',
+        'Median: total = read + tx + wait',
+        'Tail (n): total = read + tx + wait',
+        'Tail read/retried',
+      ],
+      result.scenarios.flatMap((s) => [row(s.name, s.tail), row('  its floor', s.floorTail)]),
+    ),
+  );
+  console.log(
+    'Wait = neither reading nor writing: queued behind earlier changes of the tenant in the same process, or backing off.',
   );
 }
 
@@ -392,16 +462,19 @@ if (require.main === module) {
       debits: { type: 'string', default: '600' },
       'in-flight': { type: 'string', default: '50' },
       sequential: { type: 'string', default: '300' },
+      'lane-widths': { type: 'string', default: '10' },
     },
   });
   measureBilling({
     debits: Number(values.debits),
     inFlight: Number(values['in-flight']),
     sequential: Number(values.sequential),
+    laneWidths: values['lane-widths'].split(',').filter(Boolean).map(Number),
     progress: (message) => process.stderr.write(`[bench] ${message}\n`),
   })
     .then((result) => {
       printBilling(result);
+      printBillingTail(result);
       process.exitCode = result.exact ? 0 : 1;
     })
     .catch((error: unknown) => {

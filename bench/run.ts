@@ -7,7 +7,13 @@ import { APPROVAL_STEP_FUNCTION } from '../lambdas/handlers/workflow/approval-de
 import { HTTP_LAMBDAS } from '../lib/http-lambdas';
 import { type ActionLatencyResult, printActionLatency } from './action-latency';
 import { MEASURED_ROUTES, measureApiLatency, type RouteLatency } from './api-latency';
-import { type BillingBenchResult, billingFindings, measureBilling, printBilling } from './billing';
+import {
+  type BillingBenchResult,
+  billingFindings,
+  measureBilling,
+  printBilling,
+  printBillingTail,
+} from './billing';
 import { type Bundle, bundleEntry, bundleFloor } from './bundles';
 import {
   CHAT_RATIO_TARGET,
@@ -350,8 +356,10 @@ async function main(): Promise<void> {
   else console.log(`${heading('Decision engine')}\nERROR: ${actionsError}`);
   if (memory) printMemoryRetrieval(memory);
   else console.log(`${heading('Memory retrieval')}\nERROR: ${memoryError}`);
-  if (billing) printBilling(billing);
-  else console.log(`${heading('Token debits')}\nERROR: ${billingError}`);
+  if (billing) {
+    printBilling(billing);
+    printBillingTail(billing);
+  } else console.log(`${heading('Token debits')}\nERROR: ${billingError}`);
   if (tenantCredentials) printTenantCredentials(tenantCredentials);
   else console.log(`${heading('Tenant credentials')}\nERROR: ${tenantCredentialsError}`);
   if (inbound) printInboundLatency(inbound);

@@ -233,3 +233,49 @@ describe('reserve → settle under contention', () => {
     expect(await repository.getBalance(tenantId)).toMatchObject({ available: 68 });
   }, 60_000);
 });
+
+describe("one process's lane for a busy tenant", () => {
+  /** The table client, counting transactions in flight and the most ever side by side. */
+  function countingClient() {
+    const seen = { inFlight: 0, most: 0, creditOverlapped: false, creditRunning: false };
+    const client = {
+      send: (async (command: { constructor: { name: string }; input?: unknown }) => {
+        if (command.constructor.name !== 'TransactWriteCommand') return table.client.send(command as never);
+        const isCredit = JSON.stringify(command.input).includes('"seq = :seq"');
+        if (isCredit ? seen.inFlight > 0 : seen.creditRunning) seen.creditOverlapped = true;
+        seen.inFlight++;
+        if (isCredit) seen.creditRunning = true;
+        seen.most = Math.max(seen.most, seen.inFlight);
+        try {
+          return await table.client.send(command as never);
+        } finally {
+          seen.inFlight--;
+          if (isCredit) seen.creditRunning = false;
+        }
+      }) as typeof table.client.send,
+    };
+    return { client, seen };
+  }
+
+  it('sends deltas side by side up to its width, credits alone, and stays exact', async () => {
+    const tenantId = await fundedTenant(1000);
+    const { client, seen } = countingClient();
+    const store = new DynamoBillingRepository(client, table.tableName, { laneWidth: 4 });
+    const on = { ...deps, billing: store };
+    const outcomes = await bounded<unknown>(60, 20, (i) =>
+      i % 15 === 7
+        ? credit(on, tenantId, 10, { type: 'grant' }, `lane-top-up-${i}`, 'system:test')
+        : debit(on, tenantId, 1, { action: 'sms' }, `lane-${i}`, 'system:test'),
+    );
+
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true);
+    // Not one at a time (the queue a busy tenant's debits waited in), and never past the width.
+    expect(seen.most).toBe(4);
+    expect(seen.creditOverlapped).toBe(false);
+    expect(store.contention.stale).toBe(0);
+    expect(await repository.getBalance(tenantId)).toMatchObject({ available: 1000 - 56 + 40 });
+    const entries = await ledgerOf(tenantId);
+    expect(entries).toHaveLength(61);
+    expect(await changeCounter(tenantId)).toBe(61);
+  }, 60_000);
+});
