@@ -22,6 +22,11 @@
  * utterances of the transfer intent of the bot (item 1 of issue 12 builds it); the agent escalates
  * by setting the `escalate` session attribute to `true`. Every error ends in a spoken apology and
  * a hang-up, never in silence.
+ *
+ * TODO(issue 12, item 2): embed in the CDK app (AWS::Connect::ContactFlow, Content =
+ * JSON.stringify(contactFlow(...))) and check the whole template with cfn-lint. The ARNs are
+ * validated as literal ARNs, so the CDK must pass resolved ARNs (or this check must learn to accept
+ * deploy-time tokens) — not decided in this pass.
  */
 import * as z from 'zod/mini';
 import { ValidationError } from '../shared/errors';
