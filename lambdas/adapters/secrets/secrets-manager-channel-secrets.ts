@@ -7,15 +7,14 @@ import {
   type SecretsManagerClient,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod/mini';
 import { ProviderError } from '../../domain/actions/ports';
 import type { ChannelRoute, ChannelSecrets } from '../../domain/channels/model';
-import { lazySchema } from '../../domain/shared/zod';
 import { awsRetryVerdict } from '../aws-errors';
 import { ExpiringCache } from '../expiring-cache';
 import { errorLike, errorName, RetriesExhaustedError, type RetryOptions, withRetries } from '../retry';
+import { flatSecretValue, SECRET_NAME_SEGMENT, SECRETS_PROVIDER } from './secret-value';
 
-const PROVIDER = 'secrets-manager';
+const PROVIDER = SECRETS_PROVIDER;
 
 const verdict = awsRetryVerdict(SecretsManagerServiceException, {
   transient: new Set(['ThrottlingException', 'InternalServiceError', 'ServiceUnavailableException']),
@@ -32,9 +31,7 @@ const verdict = awsRetryVerdict(SecretsManagerServiceException, {
 });
 
 /** Tenant and agent ids and channel names become path segments: nothing that could add one. */
-const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
-
-const flatStringRecord = lazySchema(() => z.record(z.string(), z.string()));
+const SEGMENT = SECRET_NAME_SEGMENT;
 
 /** What deleting a channel's secret does: scheduled (restorable) or gone at once. */
 export type ChannelSecretDeletion = { readonly recoveryWindowDays: number } | 'force';
@@ -208,21 +205,7 @@ export class SecretsManagerChannelSecrets implements ChannelSecrets {
         return undefined;
       throw error;
     }
-    if (secretString === undefined) {
-      throw new ProviderError(PROVIDER, false, `secret ${name} has no string value`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(secretString);
-    } catch {
-      // JSON.parse quotes the text it choked on: never passed on.
-      throw new ProviderError(PROVIDER, false, `secret ${name} is not JSON`);
-    }
-    const record = flatStringRecord().safeParse(parsed);
-    if (!record.success || Array.isArray(parsed)) {
-      throw new ProviderError(PROVIDER, false, `secret ${name} is not a JSON object of string values`);
-    }
-    return Object.freeze({ ...record.data });
+    return flatSecretValue(name, secretString);
   }
 
   /** One SDK call with retries; a failure becomes a ProviderError without any of `values`. */

@@ -4,14 +4,13 @@ import {
   type SecretsManagerClientConfig,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod/mini';
 import { type CredentialsPort, ProviderError } from '../../domain/actions/ports';
-import { lazySchema } from '../../domain/shared/zod';
 import { awsRetryVerdict } from '../aws-errors';
 import { ExpiringCache } from '../expiring-cache';
 import { errorLike, errorName, RetriesExhaustedError, type RetryOptions, withRetries } from '../retry';
+import { flatSecretValue, SECRET_NAME_SEGMENT, SECRETS_PROVIDER } from './secret-value';
 
-const PROVIDER = 'secrets-manager';
+const PROVIDER = SECRETS_PROVIDER;
 
 const verdict = awsRetryVerdict(SecretsManagerServiceException, {
   transient: new Set(['ThrottlingException', 'InternalServiceError', 'ServiceUnavailableException']),
@@ -26,9 +25,7 @@ const verdict = awsRetryVerdict(SecretsManagerServiceException, {
 });
 
 /** Tenant ids and provider names become path segments of the secret name: nothing that could add one. */
-const SEGMENT = /^[A-Za-z0-9_-]{1,128}$/;
-
-const flatStringRecord = lazySchema(() => z.record(z.string(), z.string()));
+const SEGMENT = SECRET_NAME_SEGMENT;
 
 export interface SecretsManagerCredentialsOptions {
   /** Secrets are `${prefix}/tenants/${tenantId}/${provider}`, e.g. prefix `agent-platform/dev`. */
@@ -117,25 +114,7 @@ export class SecretsManagerCredentials implements CredentialsPort {
       if (errorName(error) === 'ResourceNotFoundException') return undefined;
       throw failure(name, error);
     }
-    if (secretString === undefined) {
-      throw new ProviderError(
-        PROVIDER,
-        false,
-        `secret ${name} has no string value (binary secrets are not read)`,
-      );
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(secretString);
-    } catch {
-      throw new ProviderError(PROVIDER, false, `secret ${name} is not JSON`);
-    }
-    const record = flatStringRecord().safeParse(parsed);
-    if (!record.success || Array.isArray(parsed)) {
-      throw new ProviderError(PROVIDER, false, `secret ${name} is not a JSON object of string values`);
-    }
-    // Frozen: every caller of the next five minutes shares this object.
-    return Object.freeze({ ...record.data });
+    return flatSecretValue(name, secretString);
   }
 }
 
