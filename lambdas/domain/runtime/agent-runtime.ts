@@ -31,6 +31,7 @@ import {
   failedTurnError,
   finish,
   newExecution,
+  TURN_DEADLINE_EXCEEDED,
   toolRunsOf,
   wasDeferred,
   withStatus,
@@ -69,8 +70,7 @@ export interface StepAllowances {
 /** A real model's call rarely takes longer; tools are quicker (HTTP requests time out at 5 s). */
 export const DEFAULT_STEP_ALLOWANCES: StepAllowances = { modelCallMs: 10_000, toolRoundMs: 5_000 };
 
-/** The code a turn that ran out of time fails with when its caller does not queue the rest. */
-export const TURN_DEADLINE_EXCEEDED = 'TURN_DEADLINE_EXCEEDED';
+export { TURN_DEADLINE_EXCEEDED } from './turn-records';
 
 export interface ChatInput {
   readonly message: string;

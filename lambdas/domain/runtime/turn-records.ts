@@ -180,6 +180,8 @@ export async function finish(
   }
 }
 
+/** The code a turn that ran out of time fails with when its caller does not queue the rest. */
+export const TURN_DEADLINE_EXCEEDED = 'TURN_DEADLINE_EXCEEDED';
 /** The code of a turn that failed on something unexpected (a bug, an unreachable store). */
 const TURN_FAILED = 'TURN_FAILED';
 /** Tool input and output kept in a failure's plainer record, as JSON text. */
@@ -252,6 +254,7 @@ const STATUS_OF_FAILURE: Readonly<Record<string, number>> = {
   FORBIDDEN: 403,
   VALIDATION_FAILED: 400,
   BALANCE_BUSY: 503,
+  [TURN_DEADLINE_EXCEEDED]: 504,
   [TURN_FAILED]: 500,
 };
 
