@@ -309,7 +309,9 @@ export async function chat(
   input: ChatInput,
   idempotencyKey?: string,
 ): Promise<ChatResult | DeferredChat> {
-  const claim = claimOf(idempotencyKey, 'chat', { agentId, input });
+  // What is asked, not when it must be answered by: a retry carries a later deadline.
+  const { deadline: _deadline, onDeadline: _onDeadline, ...request } = input;
+  const claim = claimOf(idempotencyKey, 'chat', { agentId, input: request });
   const checked = await checkedOrEarlier(deps, principal, agentId, claim, async () => {
     const agent = await answeringAgent(deps, principal.tenantId, agentId);
     const { conversation, customer } = await conversationFor(deps, principal, agent, input);
