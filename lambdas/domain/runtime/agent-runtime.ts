@@ -27,6 +27,13 @@ import type {
 import type { ModelProvider } from './model';
 import { runTurn, type TurnActions, type TurnDeadline, TurnFailure } from './turn';
 import {
+  NO_TURN_EVENTS,
+  publishTurnEvent,
+  type TurnEvent,
+  type TurnEventScope,
+  type TurnEventSink,
+} from './turn-events';
+import {
   abandonDeferred,
   failedTurnError,
   finish,
@@ -60,6 +67,11 @@ export interface RuntimeDeps {
    * has been timed in the turn (default `DEFAULT_STEP_ALLOWANCES`).
    */
   readonly stepAllowances?: StepAllowances;
+  /**
+   * Where chat turns tell their watchers what happens (thinking, streamed text, tool runs,
+   * decided actions, approvals requested, the reply or the error). Default: nobody watches.
+   */
+  readonly events?: TurnEventSink;
 }
 
 export interface StepAllowances {
@@ -189,6 +201,7 @@ async function actionsForTurn(
   agent: Agent,
   turn: { conversationId?: string; customerId?: string; executionId: string; locationId?: string },
   earlier: readonly ActionOutcome[] = [],
+  emit: (event: TurnEvent) => void = () => undefined,
 ): Promise<TurnActionsWithOutcomes> {
   const none = { outcomes: () => earlier };
   const actionDeps = deps.actions;
@@ -223,6 +236,16 @@ async function actionsForTurn(
       propose: async (name, input): Promise<ToolRunResult> => {
         const started = performance.now();
         const outcome = await gate.propose(name, input);
+        emit({
+          type: 'agent_action',
+          action: outcome.action,
+          ...(outcome.actionId ? { actionId: outcome.actionId } : {}),
+          level: outcome.level ?? 'denied',
+          outcome: outcome.status,
+        });
+        if (outcome.status === 'awaiting_approval' && outcome.approvalId) {
+          emit({ type: 'approval_requested', approvalId: outcome.approvalId, action: outcome.action });
+        }
         const underWay = UNDER_WAY.has(outcome.status);
         return {
           name,
@@ -399,6 +422,13 @@ async function runChatTurn(
 ): Promise<ChatResult | DeferredChat> {
   const { conversation, customer } = options;
   const message = running.input.message ?? '';
+  const scope: TurnEventScope = {
+    tenantId: running.tenantId,
+    agentId: running.agentId,
+    conversationId: conversation.id,
+    executionId: running.id,
+  };
+  const emit = (event: TurnEvent) => publishTurnEvent(deps.events, scope, event, deps.log);
   // Set once the acting user is read, inside the turn: whatever fails from there on is recorded.
   let actionOutcomes: () => readonly ActionOutcome[] = () => options.resume?.actions ?? [];
   const {
@@ -421,6 +451,7 @@ async function runChatTurn(
           ...(options.locationId ? { locationId: options.locationId } : {}),
         },
         options.resume?.actions ?? [],
+        emit,
       );
       actionOutcomes = actions.outcomes;
       const deadline = turnDeadline(deps, options.deadline);
@@ -430,6 +461,7 @@ async function runChatTurn(
           tools: toolDeps(deps),
           ...(actions.turnActions ? { actions: actions.turnActions } : {}),
           ...(deadline ? { deadline } : {}),
+          ...(deps.events && deps.events !== NO_TURN_EVENTS ? { emit } : {}),
         },
         {
           agent,
@@ -490,7 +522,11 @@ async function runChatTurn(
     () => actionOutcomes(),
     options.locationId ? { locationId: options.locationId } : {},
   );
-  if (failure) throw failedTurnError(done, failure);
+  if (failure) {
+    const error = failedTurnError(done, failure);
+    emit({ type: 'error', code: error.code, message: error.message });
+    throw error;
+  }
   if (deferred) {
     await deps.queue.enqueue({ tenantId: done.tenantId, executionId: done.id });
     return {
@@ -501,6 +537,7 @@ async function runChatTurn(
       status: 'PENDING',
     };
   }
+  emit({ type: 'agent_message', text: done.output?.reply ?? '', messageId: `${done.id}#2` });
   return chatResult(done);
 }
 /** The idempotency claim of a request: its key, and the fingerprint of what it asks. */

@@ -50,6 +50,7 @@ const handoffDeps = (): HandoffDeps => {
     conversations: runtimeDeps.conversations,
     coordinators: runtimeDeps.actions.ports.coordinators,
     events: runtimeDeps.billing.events,
+    ...(runtimeDeps.events ? { turnEvents: runtimeDeps.events } : {}),
     now: runtimeDeps.now,
   };
 };
