@@ -163,8 +163,13 @@ describe('api stack', () => {
           Handler: 'index.handler',
           TracingConfig: { Mode: 'Active' },
           MemorySize: fixture.config.lambda.memoryMb,
-          // The worker answers no HTTP request, so the API's 29 s limit does not bind it.
-          Timeout: name === WORKER ? WORKER_TIMEOUT_SECONDS : fixture.config.lambda.timeoutSeconds,
+          // The worker answers no HTTP request, so the API's 29 s limit does not bind it; an HTTP
+          // Lambda whose entry says so (runtime: turns under a deadline) waits as long as the API does.
+          Timeout:
+            name === WORKER
+              ? WORKER_TIMEOUT_SECONDS
+              : ((specOf(name) as { timeoutSeconds?: number }).timeoutSeconds ??
+                fixture.config.lambda.timeoutSeconds),
         });
         const logGroupRef = (propertiesOf(functionId(name)).LoggingConfig as { LogGroup: { Ref: string } })
           .LogGroup.Ref;
@@ -174,6 +179,10 @@ describe('api stack', () => {
         });
       },
     );
+
+    it('gives the chat Lambda as long as the HTTP API waits (29 s), for turns under a deadline', () => {
+      expect(propertiesOf(functionId('runtime')).Timeout).toBe(29);
+    });
 
     it.each(FUNCTION_NAMES)('%s gets the table, stage and Powertools settings', (name) => {
       const variables = variablesOf(name);
