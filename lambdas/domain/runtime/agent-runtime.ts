@@ -593,10 +593,23 @@ function replay(
   execution: Execution,
   claimed: IdempotencyClaim | undefined,
   storedFingerprint: string | undefined,
-): ChatResult {
+): ChatResult | DeferredChat {
   checkSameRequest(claimed, storedFingerprint);
   if (execution.status === 'COMPLETED') return chatResult(execution);
   if (execution.status === 'FAILED') throw failedTurnError(execution);
+  // Handed to the execution queue (waiting or going on there): the retry is answered as the first was.
+  const deferredBefore = execution.statusHistory.some(
+    (entry, index) => entry.status === 'PENDING' && index > 0,
+  );
+  if (deferredBefore && execution.conversationId && execution.customerId) {
+    return {
+      deferred: true,
+      executionId: execution.id,
+      conversationId: execution.conversationId,
+      customerId: execution.customerId,
+      status: 'PENDING',
+    };
+  }
   throw new ConflictError(
     `A request with this idempotency key is ${execution.status.toLowerCase()} (execution ${execution.id})`,
     {
