@@ -171,6 +171,24 @@ describe('a chat turn that runs out of time', () => {
     });
   });
 
+  it('holds for a synchronous task too: 202 with the PENDING execution, finished by the queue', async () => {
+    const { owner, agentId } = await tenantWithAgent();
+    const response = await api.request('POST', `/v1/agents/${agentId}/execute`, {
+      token: owner.token,
+      body: { task: 'what is 12*(3+4)?' },
+    });
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ id: expect.any(String), kind: 'task', status: 'PENDING' });
+    const execution = await untilFinished(owner.token, response.body.id);
+    expect(execution).toMatchObject({ status: 'COMPLETED', usage: { modelCalls: 2 } });
+    expect(execution.output.reply).toContain('84');
+    expect(execution.toolCalls).toEqual([expect.objectContaining({ name: 'calculator' })]);
+    const runs = await api.request('GET', `/v1/tools/executions?agentId=${agentId}`, { token: owner.token });
+    expect(runs.body.items).toHaveLength(1);
+    const settlements = (await llmCallEntries(owner.token)).filter((entry) => entry.type === 'settlement');
+    expect(settlements).toEqual([expect.objectContaining({ charged: 2 * deps.billing.costs.llmCall })]);
+  });
+
   it('stops instead, for a caller that cannot wait (voice): FAILED, unused tokens released', async () => {
     const { owner, agentId } = await tenantWithAgent();
     const { chat } = await import('../../lambdas/domain/runtime/agent-runtime');
