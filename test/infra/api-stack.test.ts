@@ -387,15 +387,9 @@ describe('api stack', () => {
           return;
         }
         expect(variables.EMBEDDER).toBe('titan');
-        // Where the function also calls chat models, IAM policy minimization merges the Titan ARN
-        // into the chat-model InvokeModel statement; either way it is InvokeModel only, unconditioned.
-        expect(titan).toEqual([
-          {
-            Effect: 'Allow',
-            Action: 'bedrock:InvokeModel',
-            Resource: spec.models ? expect.arrayContaining([titanArn]) : titanArn,
-          },
-        ]);
+        // InvokeModel only, unconditioned: embeddings never stream (the chat-model statements,
+        // which also allow streaming, stay apart from it).
+        expect(titan).toEqual([{ Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: titanArn }]);
       },
     );
 
@@ -421,7 +415,9 @@ describe('api stack', () => {
         const guardrails = chat.find((s) => s.Action === 'bedrock:ApplyGuardrail');
         const models = chat.find((s) => s !== destinations && s !== guardrails);
         // In the stack's region: any foundation model and any of the account's inference profiles.
-        expect(models).toMatchObject({ Effect: 'Allow', Action: 'bedrock:InvokeModel' });
+        // Whole (Converse) or streamed (ConverseStream, for a turn's watchers).
+        const CHAT_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
+        expect(models).toMatchObject({ Effect: 'Allow', Action: CHAT_ACTIONS });
         expect(models?.Condition).toBeUndefined();
         expect(resources(models as Statement)).toEqual(
           expect.arrayContaining([
@@ -435,7 +431,7 @@ describe('api stack', () => {
         // In any region, but only as the destination of one of the account's inference profiles.
         expect(destinations).toEqual({
           Effect: 'Allow',
-          Action: 'bedrock:InvokeModel',
+          Action: CHAT_ACTIONS,
           Resource: 'arn:aws:bedrock:*::foundation-model/*',
           Condition: { StringLike: { 'bedrock:InferenceProfileArn': inAccount('inference-profile/*') } },
         });
@@ -444,10 +440,11 @@ describe('api stack', () => {
           Action: 'bedrock:ApplyGuardrail',
           Resource: inAccount('guardrail/*'),
         });
-        // InvokeModel only: nothing streams, and no other Bedrock action is granted.
+        // No other Bedrock action is granted.
         expect([...new Set(actionsOf(name).filter((a) => a.startsWith('bedrock:')))].sort()).toEqual([
           'bedrock:ApplyGuardrail',
           'bedrock:InvokeModel',
+          'bedrock:InvokeModelWithResponseStream',
         ]);
       },
     );
@@ -556,7 +553,9 @@ describe('api stack', () => {
         const models = others.filter((s) => !outbound.includes(s));
         expect(models).toHaveLength(specOf(name).models ? 3 : 0);
         for (const statement of models) {
-          expect(JSON.stringify(statement.Action)).toMatch(/^"bedrock:(InvokeModel|ApplyGuardrail)"$/);
+          expect(JSON.stringify(statement.Action)).toMatch(
+            /^("bedrock:ApplyGuardrail"|\["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"\])$/,
+          );
           expect(JSON.stringify(statement.Resource)).toMatch(
             /(foundation-model|inference-profile|guardrail)\/\*"/,
           );
