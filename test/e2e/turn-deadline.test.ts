@@ -106,6 +106,8 @@ async function expectOneTurnRecorded(token: string, agentId: string, executionId
     'assistant',
   ]);
   expect(messages.body.items[1].content).toContain('84');
+  // The reply names the tool the turn ran, in whichever part it ran.
+  expect(messages.body.items[1].toolCalls).toEqual([{ name: 'calculator', status: 'succeeded' }]);
   // Reserved once for the whole turn, settled once for the two calls it made.
   const entries = await llmCallEntries(token);
   expect(entries.filter((entry) => entry.type === 'reservation')).toHaveLength(1);
