@@ -112,6 +112,15 @@ const ENVIRONMENT = {
   [ENV.CONNECT_INSTANCE_ID]: () => z.optional(nonEmpty()),
   [ENV.CONNECT_CONTACT_FLOW_ID]: () => z.optional(nonEmpty()),
   [ENV.CONNECT_SOURCE_PHONE_NUMBER]: () => z.optional(z.string().check(z.regex(/^\+[1-9]\d{6,14}$/))),
+  /** The voice Lambda's own ARN (its async continuation); unset, slow voice turns continue in-process. */
+  [ENV.VOICE_FUNCTION_ARN]: () =>
+    z.optional(
+      z
+        .string()
+        .check(
+          z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/),
+        ),
+    ),
   [ENV.PAYMENTS_PROVIDER]: () => z.optional(z.enum(PAYMENT_PROVIDERS)),
   [ENV.STRIPE_SECRET_ID]: () => z.optional(nonEmpty()),
   [ENV.STRIPE_SECRET_KEY]: () =>
