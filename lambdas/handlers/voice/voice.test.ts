@@ -288,7 +288,7 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
       executions.body.items
         .map((e: { status: string; error?: { code: string } }) => e.error?.code ?? e.status)
         .sort(),
-    ).toEqual(['COMPLETED', 'TURN_TIMED_OUT']);
+    ).toEqual(['COMPLETED', 'TURN_DEADLINE_EXCEEDED']);
     const reserved = (await api.request('GET', '/v1/tokens/balance', { token: setup.token })).body.reserved;
     expect(reserved).toBe(0);
   }, 20_000);
