@@ -94,8 +94,6 @@ export const NOT_SET_BY_THE_STACKS: Readonly<Partial<Record<EnvName, string>>> =
     'set on the email intake only where config email.receiving is given (test/infra/email-receiving.test.ts)',
   PUBLIC_BASE_URL:
     'optional config `publicBaseUrl`: unset, the webhooks check the URL as API Gateway received it',
-  VOICE_FUNCTION_ARN:
-    'set on the voice Lambda by lib/constructs/voice-channel.ts (voice-infra), only where config voice is given; unset, slow turns continue in-process (local mode)',
   DYNAMODB_ENDPOINT: 'local mode and tests only (DynamoDB Local)',
   CURSOR_SIGNING_KEY: 'local mode and tests only: on AWS the key is the CURSOR_KEY_SECRET_ARN secret',
   LOCAL_ISSUER: 'local mode only (the local identity issuer)',

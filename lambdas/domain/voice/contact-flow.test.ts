@@ -633,6 +633,19 @@ describe('contactFlow', () => {
     });
   });
 
+  it('hangs up when the code hook ended the call (endCall=true), after Lex spoke its closing message', () => {
+    const call = walk(flow, {
+      lambda: () => started,
+      bot: () => ({ intent: 'FallbackIntent', session: { endCall: 'true' } }),
+    });
+    expect(call.path.slice(-3)).toEqual([
+      FLOW_ACTION_IDS.checkEscalation,
+      FLOW_ACTION_IDS.checkCallEnd,
+      FLOW_ACTION_IDS.disconnect,
+    ]);
+    expect(call.invocations.map((i) => i.operation)).toEqual(['start-call']);
+  });
+
   it('honours custom intent names and messages', () => {
     const custom = contactFlow({
       ...options,

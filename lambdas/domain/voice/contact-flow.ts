@@ -36,6 +36,7 @@
  *    - the transfer intent (DTMF 0, "a person", ...) or `escalate=true` → the summary becomes contact
  *      attributes and the caller is transferred to the human queue;
  *    - the goodbye intent, or a caller who is no longer there → goodbye, hang up;
+ *    - `endCall=true` (the code hook ended the call: a stopped agent, no tokens left) → hang up;
  *    - a turn the code hook could not finish in its budget closes with a filler and `pendingTurn`:
  *      the flow's `await-answer` Lambda block (synchronous, 8 s, Connect's limit) waits for the stored
  *      answer; `pending` → a short filler and wait again (bounded by a Loop), `answered` → its prompt is
@@ -63,6 +64,11 @@ export const VOICE_ATTRIBUTES = {
   escalationReason: 'escalationReason',
   /** Lex session attribute: the turn the code hook handed to its asynchronous self-invocation. */
   pendingTurn: 'pendingTurn',
+  /**
+   * Lex session attribute: `true` when the code hook closed the intent to end the call (a stopped
+   * agent, no tokens left): its closing message has been spoken, the flow hangs up.
+   */
+  endCall: 'endCall',
   /** Contact attribute: the SSML the next bot turn speaks. */
   prompt: 'prompt',
 } as const;
@@ -170,6 +176,7 @@ export const FLOW_ACTION_IDS = {
   setGreeting: 'set-greeting-prompt',
   botTurn: 'bot-turn',
   checkEscalation: 'check-agent-escalation',
+  checkCallEnd: 'check-call-end',
   awaitAnswer: 'await-answer',
   checkAnswer: 'check-answer-status',
   setAnswer: 'set-answer-prompt',
@@ -357,9 +364,20 @@ export function contactFlow(options: ContactFlowOptions): ContactFlowDocument {
       Type: 'Compare',
       Parameters: { ComparisonValue: lexSession(a.escalate) },
       Transitions: {
-        NextAction: ids.awaitAnswer,
+        NextAction: ids.checkCallEnd,
         Conditions: [when('true', toHumanWithSummary)],
-        // Not escalated: the code hook closed the intent because the turn went on asynchronously.
+        Errors: onError(ids.checkCallEnd, 'NoMatchingCondition'),
+      },
+    },
+    {
+      Identifier: ids.checkCallEnd,
+      Type: 'Compare',
+      Parameters: { ComparisonValue: lexSession(a.endCall) },
+      Transitions: {
+        NextAction: ids.awaitAnswer,
+        // Lex has already spoken the code hook's closing message.
+        Conditions: [when('true', ids.disconnect)],
+        // Neither: the code hook closed the intent because the turn went on asynchronously.
         Errors: onError(ids.awaitAnswer, 'NoMatchingCondition'),
       },
     },
