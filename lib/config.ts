@@ -106,6 +106,24 @@ export const emailReceivingConfigSchema = z.strictObject({
 });
 export type EmailReceivingConfig = z.infer<typeof emailReceivingConfigSchema>;
 
+/**
+ * The regions Amazon Connect is offered in (https://docs.aws.amazon.com/connect/latest/adminguide/regions.html).
+ * The bot, the voice Lambda and the instance live in one region, the environment's.
+ */
+export const CONNECT_REGIONS = [
+  'us-east-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-west-2',
+  'us-gov-west-1',
+] as const;
+
 /** Amazon Connect ARNs in any partition: an instance, and a queue of one. */
 const CONNECT_INSTANCE_ARN = /^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance\/[0-9a-f-]{36}$/;
 const CONNECT_QUEUE_ARN =
@@ -293,6 +311,22 @@ export const environmentConfigSchema = z
   })
   .superRefine((config, ctx) => {
     for (const issue of operatorSettingIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
+    if (config.voice && !(CONNECT_REGIONS as readonly string[]).includes(config.region)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['voice'],
+        message: `Amazon Connect is not offered in ${config.region}: voice needs the environment in one of ${CONNECT_REGIONS.join(', ')}`,
+      });
+    }
+    const instanceArn =
+      config.voice && 'arn' in config.voice.instance ? config.voice.instance.arn : undefined;
+    if (instanceArn && instanceArn.split(':')[3] !== config.region) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['voice', 'instance', 'arn'],
+        message: `the instance must be in the environment's region (${config.region}): its bot and Lambda are`,
+      });
+    }
   });
 
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
