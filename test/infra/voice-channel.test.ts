@@ -11,6 +11,9 @@ import { houseFunctionsIn } from '../../lib/constructs/house-function';
 import { INTENT_UTTERANCES, VOICE_SERVICE, voiceFunctionName } from '../../lib/constructs/voice-channel';
 import { buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
 
+/** A named deploy-time value, as a CDK token renders in a string. */
+const token = (name: string) => `\${Token[${name}]}`;
+
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 
 /** Connect is not offered in eu-west-1 (dev's region); London is the European region that has it. */
@@ -196,8 +199,10 @@ describe('voice infrastructure (config voice set)', () => {
       .filter((r) => r.Type === 'AWS::Lambda::Permission')
       .map((r) => r.Properties)
       .filter((p) => JSON.stringify(p.FunctionName) === JSON.stringify(ref(fnId)));
-    const [association] = ofType(fixture.api, 'AWS::Connect::IntegrationAssociation');
-    const instanceRef = (association?.[1].Properties as { InstanceId: unknown }).InstanceId;
+    const [[, association]] = ofType(fixture.api, 'AWS::Connect::IntegrationAssociation') as [
+      [string, Resource],
+    ];
+    const instanceRef = association.Properties.InstanceId;
     expect(permissions).toEqual(
       expect.arrayContaining([
         {
@@ -262,9 +267,9 @@ describe('voice infrastructure (config voice set)', () => {
     // Each deploy-time value becomes a named token; the JSON must parse and equal the template's own output.
     const tokenOf = (part: unknown): string => {
       const json = JSON.stringify(part);
-      if (json === JSON.stringify(ref(fnId))) return '${Token[VOICE_FUNCTION]}';
-      if (json === JSON.stringify(ref(aliasId))) return '${Token[BOT_ALIAS]}';
-      if (json.includes('Fn::GetStackOutput') && json.includes('HumanQueue')) return '${Token[HUMAN_QUEUE]}';
+      if (json === JSON.stringify(ref(fnId))) return token('VOICE_FUNCTION');
+      if (json === JSON.stringify(ref(aliasId))) return token('BOT_ALIAS');
+      if (json.includes('Fn::GetStackOutput') && json.includes('HumanQueue')) return token('HUMAN_QUEUE');
       throw new Error(`unexpected deploy-time value in the flow: ${json}`);
     };
     const content = flow.Properties.Content as { 'Fn::Join': [string, unknown[]] };
@@ -273,9 +278,9 @@ describe('voice infrastructure (config voice set)', () => {
       .join('');
     expect(JSON.parse(text)).toEqual(
       contactFlow({
-        voiceLambdaArn: '${Token[VOICE_FUNCTION]}',
-        botAliasArn: '${Token[BOT_ALIAS]}',
-        humanQueueArn: '${Token[HUMAN_QUEUE]}',
+        voiceLambdaArn: token('VOICE_FUNCTION'),
+        botAliasArn: token('BOT_ALIAS'),
+        humanQueueArn: token('HUMAN_QUEUE'),
       }),
     );
     const associationIds = ofType(fixture.api, 'AWS::Connect::IntegrationAssociation').map(([id]) => id);
