@@ -46,8 +46,12 @@ export const ENV = {
   CONNECT_INSTANCE_ID: 'CONNECT_INSTANCE_ID',
   CONNECT_CONTACT_FLOW_ID: 'CONNECT_CONTACT_FLOW_ID',
   CONNECT_SOURCE_PHONE_NUMBER: 'CONNECT_SOURCE_PHONE_NUMBER',
-  // Voice (issue 12): the voice Lambda's own ARN, for its asynchronous continuation of slow turns.
+  // Voice (lib/constructs/voice-channel.ts).
+  CONNECT_INSTANCE_ARN: 'CONNECT_INSTANCE_ARN',
+  /** The voice Lambda's own ARN, for its asynchronous continuation of slow turns. */
   VOICE_FUNCTION_ARN: 'VOICE_FUNCTION_ARN',
+  VOICE_BOT_ALIAS_ARN: 'VOICE_BOT_ALIAS_ARN',
+  VOICE_HUMAN_QUEUE_ARN: 'VOICE_HUMAN_QUEUE_ARN',
   // Token purchases (the platform's payment account).
   PAYMENTS_PROVIDER: 'PAYMENTS_PROVIDER',
   STRIPE_SECRET_ID: 'STRIPE_SECRET_ID',
@@ -80,6 +84,8 @@ export const NOT_SET_BY_THE_STACKS: Readonly<Partial<Record<EnvName, string>>> =
   OPENAI_TIMEOUT_MS: 'OpenAI-compatible providers are local mode only for now',
   TENANT_PAGE_SIZE: 'the defaults are the deployed paging; the local billing CLI sets them',
   PAGES_PER_EXECUTION: 'the defaults are the deployed paging; the local billing CLI sets them',
+  VOICE_BOT_ALIAS_ARN:
+    'for the functions that build contact flows (provisioning, issue 13: VoiceChannel.botAliasArn); never the voice Lambda, whose own bot alias names it (a cycle)',
   STRIPE_SECRET_KEY: 'local mode and tests: on AWS the key is in the STRIPE_SECRET_ID secret',
   STRIPE_WEBHOOK_SECRET: 'local mode and tests: on AWS the secret is in the STRIPE_SECRET_ID secret',
   STRIPE_API_BASE: 'tests only: a stand-in for api.stripe.com',
@@ -88,8 +94,6 @@ export const NOT_SET_BY_THE_STACKS: Readonly<Partial<Record<EnvName, string>>> =
     'set on the email intake only where config email.receiving is given (test/infra/email-receiving.test.ts)',
   PUBLIC_BASE_URL:
     'optional config `publicBaseUrl`: unset, the webhooks check the URL as API Gateway received it',
-  VOICE_FUNCTION_ARN:
-    'set on the voice Lambda by lib/constructs/voice-channel.ts (voice-infra), only where config voice is given; unset, slow turns continue in-process (local mode)',
   DYNAMODB_ENDPOINT: 'local mode and tests only (DynamoDB Local)',
   CURSOR_SIGNING_KEY: 'local mode and tests only: on AWS the key is the CURSOR_KEY_SECRET_ARN secret',
   LOCAL_ISSUER: 'local mode only (the local identity issuer)',
