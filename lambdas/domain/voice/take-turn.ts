@@ -38,7 +38,13 @@ export async function takeTurn(
   if (!text.trim()) return answer(ssmlOf(PHRASES.didNotHear));
   const route = await routeCall(deps, session.dialledNumber);
   if (!route || !session.conversationId) {
-    return { kind: 'end', ssml: ssmlOf(PHRASES.unknownNumber), turn, reason: 'unknown number' };
+    return {
+      kind: 'end',
+      ssml: ssmlOf(PHRASES.unknownNumber),
+      turn,
+      reason: 'unknown number',
+      transfer: false,
+    };
   }
   const started = deps.clock();
   return deps.scopes.tenant(route.tenantId, async () => {
@@ -213,7 +219,13 @@ function summaryOf(reply: string): string {
 export function refusal(error: unknown, turn: number): VoiceTurnReply {
   if (!(error instanceof AppError)) throw error;
   if (error.statusCode === 402) {
-    return { kind: 'end', ssml: ssmlOf(PHRASES.noTokensMidCall), turn, reason: 'out of tokens' };
+    return {
+      kind: 'end',
+      ssml: ssmlOf(PHRASES.noTokensMidCall),
+      turn,
+      reason: 'out of tokens',
+      transfer: true,
+    };
   }
   const status = (error.details as { status?: string } | undefined)?.status;
   if (error instanceof ConflictError && (status === 'handoff' || status === 'paused')) {
@@ -232,6 +244,7 @@ export function refusal(error: unknown, turn: number): VoiceTurnReply {
       ssml: ssmlOf(PHRASES.unavailable('this agent')),
       turn,
       reason: `the agent is ${status}`,
+      transfer: false,
     };
   }
   if (error.statusCode === 429) return { kind: 'answer', ssml: ssmlOf(PHRASES.busy), turn };

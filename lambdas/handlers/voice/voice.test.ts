@@ -116,6 +116,7 @@ describe('start-call', () => {
       outcome: 'ok',
       prompt: '<speak>Bright Smile dental, how can I help?</speak>',
       voiceId: 'Matthew',
+      languageCode: 'en-US',
       conversationId: expect.stringMatching(/^cnv_/),
       message: '',
     });
@@ -302,7 +303,8 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     const result = await say(call, 'Hello there');
     expect(result.sessionState.dialogAction.type).toBe('Close');
     expect(spoken(result)).toMatch(/not taking calls right now/);
-    expect(attributes(result)).toMatchObject({ escalate: 'true', callEnd: 'the agent is stopped' });
+    expect(attributes(result)).toMatchObject({ endCall: 'true', escalationReason: 'the agent is stopped' });
+    expect(attributes(result).escalate).toBeUndefined();
   });
 
   it('out of tokens mid-call: a polite message and a person (or goodbye)', async () => {
@@ -311,7 +313,8 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     expect(await balance(setup.token)).toBe(0);
     const result = await say(call, 'Hello there');
     expect(spoken(result)).toMatch(/cannot continue this call/);
-    expect(attributes(result)).toMatchObject({ escalate: 'true', callEnd: 'out of tokens' });
+    expect(attributes(result)).toMatchObject({ escalate: 'true', escalationReason: 'out of tokens' });
+    expect(attributes(result).endCall).toBeUndefined();
   });
 
   it('an empty transcript is asked again, without a turn', async () => {
