@@ -45,7 +45,7 @@ export async function startCall(deps: VoiceDeps, call: IncomingCall): Promise<St
   return deps.scopes.tenant(route.tenantId, async () => {
     const { runtime } = deps;
     const agent = await runtime.agents.get(route.tenantId, route.agentId);
-    if (!agent || agent.status !== 'active' || !agent.channels.some((c) => c.type === 'voice' && c.enabled)) {
+    if (agent?.status !== 'active' || !agent.channels.some((c) => c.type === 'voice' && c.enabled)) {
       return notOk('unavailable', PHRASES.unavailable(agent?.name ?? 'this agent'));
     }
     const voiceId = agent.voice?.voiceId ?? DEFAULT_VOICE.voiceId;

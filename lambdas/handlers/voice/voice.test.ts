@@ -340,6 +340,50 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     expect(reserved).toBe(0);
   }, 20_000);
 
+  it('the asynchronous continuation (its own payload), retried by Lambda, answers once and stores once', async () => {
+    const setup = await voiceAgent();
+    const call = await openCall(setup);
+    const payload = {
+      kind: 'voice-turn' as const,
+      tenantId: setup.tenantId,
+      agentId: setup.agentId,
+      conversationId: call.conversationId,
+      turnId: `${call.contactId}:1`,
+      text: 'Hello there',
+      deadline: Date.now() + 20_000,
+    };
+    expect(await handler(payload)).toEqual({ turnId: payload.turnId, status: 'answered' });
+    expect(await handler(payload)).toEqual({ turnId: payload.turnId, status: 'answered' });
+    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(2);
+    const answer = (await handler(
+      contactFlowEvent('await-answer', {
+        contactId: call.contactId,
+        dialled: setup.number,
+        caller: call.caller,
+        parameters: { turnId: `${payload.turnId}@${payload.deadline}` },
+      }),
+    )) as ConnectContactFlowResult;
+    expect(answer).toMatchObject({ status: 'answered', prompt: expect.stringMatching(/^<speak>Hello! /) });
+  });
+
+  it('await-answer for a turn that never finished gives up politely after its deadline', async () => {
+    const setup = await voiceAgent();
+    const call = await openCall(setup);
+    const answer = (await handler(
+      contactFlowEvent('await-answer', {
+        contactId: call.contactId,
+        dialled: setup.number,
+        caller: call.caller,
+        parameters: { turnId: `${call.contactId}:7@${Date.now() - 60_000}` },
+      }),
+    )) as ConnectContactFlowResult;
+    expect(answer).toMatchObject({
+      status: 'failed',
+      escalate: 'false',
+      prompt: expect.stringMatching(/taking me longer/),
+    });
+  });
+
   it('a stopped agent mid-call: the caller is told and the flow ends or transfers', async () => {
     const setup = await voiceAgent();
     const call = await openCall(setup);
