@@ -15,6 +15,9 @@ import {
   voicePrincipal,
 } from './voice-deps';
 
+/** Turn numbers skipped at most when a session's counter restarted (see takeTurn). */
+const MAX_SKIPPED_TURNS = 50;
+
 /** Why a turn was handed to a person, for the flow's contact attributes. */
 const AGENT_ESCALATED = 'the agent escalated the call';
 
@@ -22,7 +25,7 @@ const AGENT_ESCALATED = 'the agent escalated the call';
  * The Lex code hook's use case: one utterance of the caller, one turn of the agent through the
  * same runtime as every channel (`chat`: decision engine, billing, the conversation stored), under
  * the fast budget. In time: the answer, spoken. Out of time: the attempt stops (recorded
- * TURN_TIMED_OUT, its unused tokens released, nothing started after the deadline), the turn goes
+ * TURN_DEADLINE_EXCEEDED, its unused tokens released, nothing started after the deadline), the turn goes
  * on as its continuation (the Lambda's own asynchronous invocation) and the caller hears the
  * filler while the flow waits for the answer (`await-answer`). The turn's number comes from the
  * session, so a retried invocation is the same turn: charged once, stored once.
@@ -31,6 +34,7 @@ export async function takeTurn(
   deps: VoiceDeps,
   session: VoiceSession,
   text: string,
+  skipped = 0,
 ): Promise<VoiceTurnReply> {
   const turn = session.turn + 1;
   const turnId = `${session.contactId}:${turn}`;
@@ -88,6 +92,15 @@ export async function takeTurn(
           turn,
           turnId: pendingTurnOf(turnId, deadline),
         };
+      }
+      // The turn number was used for something else: the Lex session lost its counter (a new
+      // session on the same contact). The next free number is this turn's.
+      if (
+        error instanceof ConflictError &&
+        (error.details as { reason?: string } | undefined)?.reason === 'IDEMPOTENCY_KEY_REUSED' &&
+        skipped < MAX_SKIPPED_TURNS
+      ) {
+        return takeTurn(deps, { ...session, turn }, text, skipped + 1);
       }
       return refusal(error, turn);
     }

@@ -291,6 +291,17 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(4);
   });
 
+  it('a session that lost its turn counter takes the next free turn instead of failing', async () => {
+    const setup = await voiceAgent();
+    const call = await openCall(setup);
+    await say(call, 'Hello there');
+    // Lex started a new session on the same contact: no `turn` attribute, a different utterance.
+    const next = await say(call, 'Do you take walk-ins?');
+    expect(spoken(next)).not.toMatch(/something went wrong/);
+    expect(attributes(next).turn).toBe('2');
+    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(4);
+  });
+
   it('a slow model: the filler within 2 s, then the answer through await-answer', async () => {
     const setup = await voiceAgent();
     const call = await openCall(setup);
