@@ -1,4 +1,5 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { DynamoChannelConversationStore } from '../adapters/dynamodb/channel-conversation-store';
 import { LambdaVoiceContinuation } from '../adapters/lambda/voice-continuation';
 import { awaitAnswer } from '../domain/voice/await-answer';
 import type { VoiceTurnDone, VoiceTurnPayload } from '../domain/voice/protocol';
@@ -47,6 +48,7 @@ export const voiceDeps: VoiceDeps = {
   scopes: DATA_SCOPES,
   turnAdmission,
   continuation: continuation(),
+  store: new DynamoChannelConversationStore(runtimeClient, runtimeConfig.TABLE_NAME),
   timing: DEFAULT_VOICE_TIMING,
   clock: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

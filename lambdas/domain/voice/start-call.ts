@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { encodeTime } from 'ulid';
 import { debit } from '../billing/billing';
 import { normaliseAddress } from '../conversations/customers';
 import { AppError } from '../shared/errors';
@@ -51,11 +53,13 @@ export async function startCall(deps: VoiceDeps, call: IncomingCall): Promise<St
     const voiceId = agent.voice?.voiceId ?? DEFAULT_VOICE.voiceId;
     const languageCode = languageCodeOf(agent.voice?.localeId ?? DEFAULT_VOICE.localeId);
     const placed = placedByAgent(call, route);
+    // When the call began, as first recorded: a retried start-call finds the same charge.
+    let startedAt = new Date(deps.clock()).toISOString();
     if (!placed) {
       const cost = runtime.billing.costs.call;
       try {
         if (cost > 0) {
-          await debit(
+          const charge = await debit(
             runtime.billing,
             route.tenantId,
             cost,
@@ -63,6 +67,7 @@ export async function startCall(deps: VoiceDeps, call: IncomingCall): Promise<St
             callChargeKey(call.contactId),
             'channel:voice',
           );
+          startedAt = charge.createdAt;
         }
       } catch (error) {
         // Out of tokens or suspended: the caller is told politely and nothing is charged.
@@ -77,9 +82,21 @@ export async function startCall(deps: VoiceDeps, call: IncomingCall): Promise<St
       value: normaliseAddress('phone', call.callerNumber),
     });
     const conversation = await runtime.conversations.open(route.tenantId, agent.id, 'voice', customer.id);
+    const greeting = greetingOf(agent, placed?.purpose);
+    // Stored as the agent's first words: the turns that follow know what was asked (and, on a call
+    // the agent placed, why it called).
+    const greetingTurn = callTurnId(call.contactId, startedAt);
+    await deps.store.append(route.tenantId, {
+      id: `${greetingTurn}#2`,
+      conversationId: conversation.id,
+      role: 'assistant',
+      content: greeting,
+      executionId: greetingTurn,
+      createdAt: startedAt,
+    });
     return {
       outcome: 'ok',
-      prompt: ssmlOf(greetingOf(agent, placed?.purpose)),
+      prompt: ssmlOf(greeting),
       voiceId,
       languageCode,
       conversationId: conversation.id,
@@ -113,4 +130,17 @@ function placedByAgent(
 /** Lex's locale id (`en_US`) as Connect's contact language (`en-US`). */
 export function languageCodeOf(localeId: string): string {
   return localeId.replace('_', '-');
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The id the call's own messages (the greeting) are stored under: sorted by time like every
+ * execution id (the call's start), fixed by the contact so a retried start-call stores nothing twice.
+ */
+export function callTurnId(contactId: string, at: string): string {
+  const digest = createHash('sha256').update(`voice-call\u0000${contactId}`).digest();
+  let random = '';
+  for (let index = 0; index < 16; index++) random += CROCKFORD[(digest[index] as number) % 32];
+  return `exe_${encodeTime(Date.parse(at), 10)}${random}`;
 }

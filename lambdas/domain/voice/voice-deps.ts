@@ -1,5 +1,6 @@
 import type { ChannelDirectory, ChannelRoute } from '../channels/model';
 import { channelAddress } from '../channels/model';
+import type { ChannelConversationStore } from '../channels/ports';
 import type { RuntimeDeps } from '../runtime/agent-runtime';
 import type { RateLimitDeps } from '../runtime/rate-limits';
 import type { Principal } from '../shared/principal';
@@ -17,6 +18,8 @@ export interface VoiceDeps {
   readonly scopes: DataScopes;
   readonly turnAdmission: RateLimitDeps;
   readonly continuation: { start(payload: VoiceTurnPayload): Promise<void> };
+  /** Messages stored outside a turn (the greeting), idempotent per message id. */
+  readonly store: Pick<ChannelConversationStore, 'append'>;
   readonly timing: VoiceTiming;
   /** Epoch milliseconds. */
   readonly clock: () => number;

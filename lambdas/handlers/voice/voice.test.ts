@@ -124,6 +124,11 @@ describe('start-call', () => {
     const again = await startCall(setup, '+14155550133', contactId);
     expect(again.result.conversationId).toBe(first.result.conversationId);
     expect(await balance(setup.token)).toBe(before - 50);
+    // The greeting is the conversation's first message, stored once.
+    const messages = await messagesOf(setup.token, first.result.conversationId as string);
+    expect(messages.map((m) => [m.role, m.content])).toEqual([
+      ['assistant', 'Bright Smile dental, how can I help?'],
+    ]);
     // Every value is a string: Connect accepts only a flat map of strings.
     for (const value of Object.values(first.result)) expect(typeof value).toBe('string');
   });
@@ -234,6 +239,7 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     expect(attributes(result).pendingTurn).toBeUndefined();
     const messages = await messagesOf(setup.token, call.conversationId);
     expect(messages.map((m) => [m.role, m.content.slice(0, 11)])).toEqual([
+      ['assistant', 'Hello, you '],
       ['user', 'Hello there'],
       ['assistant', 'Hello! Welc'],
     ]);
@@ -284,11 +290,11 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     const retry = await say(call, 'Hello there');
     expect(spoken(retry)).toBe(spoken(first));
     expect(attributes(retry).turn).toBe('1');
-    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(2);
+    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(3);
     expect(before - (await balance(setup.token))).toBe(1);
     // The next turn (the flow passes back the counter) is a new one.
     await say(call, 'Hello again', { turn: attributes(first).turn as string });
-    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(4);
+    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(5);
   });
 
   it('a session that lost its turn counter takes the next free turn instead of failing', async () => {
@@ -299,7 +305,7 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     const next = await say(call, 'Do you take walk-ins?');
     expect(spoken(next)).not.toMatch(/something went wrong/);
     expect(attributes(next).turn).toBe('2');
-    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(4);
+    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(5);
   });
 
   it('a slow model: the filler within 2 s, then the answer through await-answer', async () => {
@@ -338,7 +344,7 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
       prompt: expect.stringMatching(/^<speak>Hello! /),
     });
     // Stored once, by the continuation; the timed-out attempt is recorded as such, its tokens released.
-    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(2);
+    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(3);
     const executions = await api.request('GET', `/v1/agents/${setup.agentId}/executions?limit=10`, {
       token: setup.token,
     });
@@ -365,7 +371,7 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     };
     expect(await handler(payload)).toEqual({ turnId: payload.turnId, status: 'answered' });
     expect(await handler(payload)).toEqual({ turnId: payload.turnId, status: 'answered' });
-    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(2);
+    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(3);
     const answer = (await handler(
       contactFlowEvent('await-answer', {
         contactId: call.contactId,
@@ -423,7 +429,7 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     const call = await openCall(setup);
     const result = await say(call, '  ');
     expect(spoken(result)).toBe('<speak>Sorry, I did not catch that. Could you say it again?</speak>');
-    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(0);
+    expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(1);
   });
 });
 
