@@ -200,19 +200,22 @@ describe('start-call', () => {
     expect(await balance(setup.token)).toBe(before);
   });
 
-  it('tells the caller a stopped agent is not taking calls, charging nothing', async () => {
-    const setup = await voiceAgent();
-    expect(
-      (await api.request('POST', `/v1/agents/${setup.agentId}/stop`, { token: setup.token })).status,
-    ).toBe(200);
-    const before = await balance(setup.token);
-    const { result } = await startCall(setup, newNumber());
-    expect(result.outcome).toBe('unavailable');
-    expect(result.message).toBe(
-      '<speak>Sorry, Bright Smile is not taking calls right now. Please try again later. Goodbye.</speak>',
-    );
-    expect(await balance(setup.token)).toBe(before);
-  });
+  it.each(['stop', 'pause'])(
+    'tells the caller an agent (%s) is not taking calls, charging nothing',
+    async (verb) => {
+      const setup = await voiceAgent();
+      expect(
+        (await api.request('POST', `/v1/agents/${setup.agentId}/${verb}`, { token: setup.token })).status,
+      ).toBe(200);
+      const before = await balance(setup.token);
+      const { result } = await startCall(setup, newNumber());
+      expect(result.outcome).toBe('unavailable');
+      expect(result.message).toBe(
+        '<speak>Sorry, Bright Smile is not taking calls right now. Please try again later. Goodbye.</speak>',
+      );
+      expect(await balance(setup.token)).toBe(before);
+    },
+  );
 
   it('with too few tokens for the call, says so politely and charges nothing', async () => {
     const setup = await voiceAgent({ tokens: 0 });
