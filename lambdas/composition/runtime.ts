@@ -19,6 +19,7 @@ import { httpHandlerDeps } from './http';
 import { getModelProvider } from './model-providers';
 import { tableClient } from './table';
 import { inTenantScope } from './tenant-scope';
+import { turnEvents } from './turn-events';
 
 /**
  * The runtime's dependencies, built once per process at module load, for the two entry points
@@ -56,6 +57,7 @@ export const runtimeDeps: RuntimeDeps = {
   actions: actionDeps(runtimeClient),
   now: () => new Date(),
   log: { error: (message, extra) => logger.error(message, extra) },
+  events: turnEvents,
 };
 
 /**

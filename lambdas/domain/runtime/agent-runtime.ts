@@ -1,21 +1,20 @@
-import { actionSpecOf, isActionName } from '../actions/catalog';
-import { type ActingContext, type ActionOutcome, openActionGate } from '../actions/decision-engine';
+import type { ActionOutcome } from '../actions/decision-engine';
 import type { ActionDeps } from '../actions/deps';
 import type { AgentRepository } from '../agents/ports';
 import type { Agent, ChannelType } from '../agents/schemas';
 import type { BillingDeps } from '../billing/billing';
-import type { Conversation, ConversationRepository, Message } from '../conversations/conversations';
+import type { Conversation, ConversationRepository } from '../conversations/conversations';
 import {
   CHANNEL_ADDRESS_KIND,
   type Customer,
   type CustomerRepository,
   normaliseAddress,
 } from '../conversations/customers';
-import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { requestFingerprint } from '../shared/fingerprint';
 import type { Principal } from '../shared/principal';
-import { actingUserOf } from '../tenants/acting-user';
-import type { HttpGetPort, MemorySearchPort, ToolRunResult } from '../tools/registry';
+import type { HttpGetPort, MemorySearchPort } from '../tools/registry';
+import { chatResult, runChatTurn, type StepAllowances, toolDeps, turnDeadline } from './chat-turn';
 import type {
   Continuation,
   Execution,
@@ -25,13 +24,13 @@ import type {
   IdempotencyClaim,
 } from './executions';
 import type { ModelProvider } from './model';
-import { runTurn, type TurnActions, type TurnDeadline, TurnFailure } from './turn';
+import { runTurn } from './turn';
+import type { TurnEventSink } from './turn-events';
 import {
   abandonDeferred,
   failedTurnError,
   finish,
   newExecution,
-  TURN_DEADLINE_EXCEEDED,
   toolRunsOf,
   wasDeferred,
   withStatus,
@@ -60,15 +59,14 @@ export interface RuntimeDeps {
    * has been timed in the turn (default `DEFAULT_STEP_ALLOWANCES`).
    */
   readonly stepAllowances?: StepAllowances;
+  /**
+   * Where chat turns tell their watchers what happens (thinking, streamed text, tool runs,
+   * decided actions, approvals requested, the reply or the error). Default: nobody watches.
+   */
+  readonly events?: TurnEventSink;
 }
 
-export interface StepAllowances {
-  readonly modelCallMs: number;
-  readonly toolRoundMs: number;
-}
-
-/** A real model's call rarely takes longer; tools are quicker (HTTP requests time out at 5 s). */
-export const DEFAULT_STEP_ALLOWANCES: StepAllowances = { modelCallMs: 10_000, toolRoundMs: 5_000 };
+export { DEFAULT_STEP_ALLOWANCES, type StepAllowances } from './chat-turn';
 
 export { TURN_DEADLINE_EXCEEDED } from './turn-records';
 
@@ -131,6 +129,11 @@ export interface TaskInput {
   readonly task: string;
   readonly context?: Record<string, unknown>;
   readonly async: boolean;
+  /**
+   * A synchronous task's deadline (epoch ms): one that cannot finish by then is recorded, queued
+   * and answered PENDING (as an async one is), and goes on in the queue from where it stopped.
+   */
+  readonly deadline?: number;
 }
 
 /** Paused, stopped, draft or errored agents do not answer; the reason says which. */
@@ -165,90 +168,6 @@ async function customerFor(deps: RuntimeDeps, principal: Principal, input: ChatI
     throw ValidationError.forField(`body.customer.${field}`, `is required on the ${input.channel} channel`);
   }
   return deps.customers.resolve(principal.tenantId, { kind, value: normaliseAddress(kind, raw) }, given.name);
-}
-
-function toolDeps(deps: RuntimeDeps) {
-  return { memory: deps.memory, http: deps.http, now: deps.now };
-}
-
-/** Statuses after which the action is under way: the model hears it as a tool that worked. */
-const UNDER_WAY = new Set(['executed', 'executing', 'awaiting_confirmation', 'awaiting_approval']);
-
-interface TurnActionsWithOutcomes {
-  readonly turnActions?: TurnActions;
-  readonly outcomes: () => readonly ActionOutcome[];
-}
-
-/**
- * The decision engine for one turn, acting for the signed-in user: their grants and locations
- * bound what the agent may do. Agents without actions skip it (and its reads) entirely.
- */
-async function actionsForTurn(
-  deps: RuntimeDeps,
-  principal: Pick<Principal, 'tenantId' | 'userId' | 'acting'>,
-  agent: Agent,
-  turn: { conversationId?: string; customerId?: string; executionId: string; locationId?: string },
-  earlier: readonly ActionOutcome[] = [],
-): Promise<TurnActionsWithOutcomes> {
-  const none = { outcomes: () => earlier };
-  const actionDeps = deps.actions;
-  if (!actionDeps || !agent.tools.some(isActionName)) return none;
-  const user = await actingUserOf(actionDeps.users, principal);
-  if (!user) throw new ForbiddenError('Your user no longer exists in this tenant');
-  if (
-    turn.locationId !== undefined &&
-    user.locationIds.length > 0 &&
-    !user.locationIds.includes(turn.locationId)
-  ) {
-    throw ValidationError.forField('body.locationId', 'is not one of your locations');
-  }
-  const locationId = turn.locationId ?? (user.locationIds.length === 1 ? user.locationIds[0] : undefined);
-  const context: ActingContext = {
-    tenantId: principal.tenantId,
-    agent,
-    actor: { userId: user.id, role: user.role, grants: user.grants, locationIds: user.locationIds },
-    executionId: turn.executionId,
-    ...(locationId ? { locationId } : {}),
-    ...(turn.conversationId ? { conversationId: turn.conversationId } : {}),
-    ...(turn.customerId ? { customerId: turn.customerId } : {}),
-  };
-  const gate = await openActionGate(actionDeps, context, earlier);
-  if (gate.offered.length === 0) return none;
-  const names = new Set<string>(gate.offered.map((definition) => definition.name));
-  return {
-    outcomes: () => gate.outcomes,
-    turnActions: {
-      specs: gate.offered.map(actionSpecOf),
-      has: (name) => names.has(name),
-      propose: async (name, input): Promise<ToolRunResult> => {
-        const started = performance.now();
-        const outcome = await gate.propose(name, input);
-        const underWay = UNDER_WAY.has(outcome.status);
-        return {
-          name,
-          input,
-          status: underWay ? 'succeeded' : 'failed',
-          output: outcome,
-          ...(underWay ? {} : { error: outcome.error?.message ?? outcome.reason }),
-          durationMs: Math.round((performance.now() - started) * 100) / 100,
-        };
-      },
-    },
-  };
-}
-
-function chatResult(execution: Execution): ChatResult {
-  return {
-    executionId: execution.id,
-    conversationId: execution.conversationId ?? '',
-    customerId: execution.customerId ?? '',
-    reply: execution.output?.reply ?? '',
-    toolCalls: execution.toolCalls,
-    usage: execution.usage,
-    costUsd: execution.costUsd,
-    latencyMs: execution.latencyMs ?? 0,
-    actions: execution.output?.actions ?? [],
-  };
 }
 
 /**
@@ -369,140 +288,6 @@ export async function chat(
   });
 }
 
-interface ChatTurnOptions {
-  readonly conversation: Conversation;
-  readonly customer: Customer;
-  readonly history: readonly Message[];
-  readonly locationId?: string;
-  readonly deadline?: number;
-  readonly onDeadline: 'queue' | 'stop';
-  /** Go on from here: a turn deferred earlier, with the actions it decided then. */
-  readonly resume?: { readonly continuation: Continuation; readonly actions: readonly ActionOutcome[] };
-}
-
-/** How long a turn under `deadline` may take, and what its steps are expected to take. */
-function turnDeadline(deps: RuntimeDeps, deadline: number | undefined): TurnDeadline | undefined {
-  if (deadline === undefined) return undefined;
-  return { at: deadline, ...(deps.stepAllowances ?? DEFAULT_STEP_ALLOWANCES) };
-}
-
-/**
- * A RUNNING chat execution's turn, fresh or resumed, recorded: completed (its messages stored with
- * it), failed, or — out of time — deferred to the execution queue or stopped, as the caller chose.
- */
-async function runChatTurn(
-  deps: RuntimeDeps,
-  principal: Pick<Principal, 'tenantId' | 'userId' | 'acting'>,
-  agent: Agent,
-  running: Execution,
-  options: ChatTurnOptions,
-): Promise<ChatResult | DeferredChat> {
-  const { conversation, customer } = options;
-  const message = running.input.message ?? '';
-  // Set once the acting user is read, inside the turn: whatever fails from there on is recorded.
-  let actionOutcomes: () => readonly ActionOutcome[] = () => options.resume?.actions ?? [];
-  const {
-    execution: done,
-    failure,
-    deferred,
-  } = await finish(
-    deps,
-    agent,
-    running,
-    async () => {
-      const actions = await actionsForTurn(
-        deps,
-        principal,
-        agent,
-        {
-          conversationId: conversation.id,
-          customerId: customer.id,
-          executionId: running.id,
-          ...(options.locationId ? { locationId: options.locationId } : {}),
-        },
-        options.resume?.actions ?? [],
-      );
-      actionOutcomes = actions.outcomes;
-      const deadline = turnDeadline(deps, options.deadline);
-      const result = await runTurn(
-        {
-          model: deps.models.get(agent.model.provider),
-          tools: toolDeps(deps),
-          ...(actions.turnActions ? { actions: actions.turnActions } : {}),
-          ...(deadline ? { deadline } : {}),
-        },
-        {
-          agent,
-          customer,
-          history: options.history,
-          ...(conversation.summary ? { summary: conversation.summary } : {}),
-          userText: message,
-          ...(running.input.context ? { taskContext: running.input.context } : {}),
-          ...(options.resume ? { resume: options.resume.continuation.turn } : {}),
-        },
-      );
-      if (result.deferred && options.onDeadline === 'stop') {
-        throw new TurnFailure(
-          new AppError(
-            504,
-            TURN_DEADLINE_EXCEEDED,
-            'The turn ran out of time; what it did is recorded and unused tokens are released',
-          ),
-          result.toolRuns,
-          result.usage,
-        );
-      }
-      return result;
-    },
-    async (completed, result, doneAt) => {
-      const userMessage: Message = {
-        id: `${completed.id}#1`,
-        conversationId: conversation.id,
-        role: 'user',
-        content: message,
-        executionId: completed.id,
-        createdAt: running.createdAt,
-      };
-      const reply: Message = {
-        id: `${completed.id}#2`,
-        conversationId: conversation.id,
-        role: 'assistant',
-        content: result.reply,
-        executionId: completed.id,
-        inputTokens: result.usage.inputTokens,
-        outputTokens: result.usage.outputTokens,
-        ...(result.toolRuns.length > 0
-          ? { toolCalls: result.toolRuns.map((r) => ({ name: r.name, status: r.status })) }
-          : {}),
-        createdAt: doneAt,
-      };
-      await deps.executions.complete({
-        execution: completed,
-        messages: [userMessage, reply],
-        conversation,
-        ...(actionOutcomes().some((a) => a.action === 'escalate' && a.status === 'executed')
-          ? { handedOver: true }
-          : {}),
-        ...(result.summary ? { summary: result.summary } : {}),
-        toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
-      });
-    },
-    () => actionOutcomes(),
-    options.locationId ? { locationId: options.locationId } : {},
-  );
-  if (failure) throw failedTurnError(done, failure);
-  if (deferred) {
-    await deps.queue.enqueue({ tenantId: done.tenantId, executionId: done.id });
-    return {
-      deferred: true,
-      executionId: done.id,
-      conversationId: conversation.id,
-      customerId: customer.id,
-      status: 'PENDING',
-    };
-  }
-  return chatResult(done);
-}
 /** The idempotency claim of a request: its key, and the fingerprint of what it asks. */
 function claimOf(key: string | undefined, operation: string, request: unknown): IdempotencyClaim | undefined {
   return key === undefined ? undefined : { key, fingerprint: requestFingerprint(operation, request) };
@@ -556,10 +341,23 @@ function replay(
   execution: Execution,
   claimed: IdempotencyClaim | undefined,
   storedFingerprint: string | undefined,
-): ChatResult {
+): ChatResult | DeferredChat {
   checkSameRequest(claimed, storedFingerprint);
   if (execution.status === 'COMPLETED') return chatResult(execution);
   if (execution.status === 'FAILED') throw failedTurnError(execution);
+  // Handed to the execution queue (waiting or going on there): the retry is answered as the first was.
+  const deferredBefore = execution.statusHistory.some(
+    (entry, index) => entry.status === 'PENDING' && index > 0,
+  );
+  if (deferredBefore && execution.conversationId && execution.customerId) {
+    return {
+      deferred: true,
+      executionId: execution.id,
+      conversationId: execution.conversationId,
+      customerId: execution.customerId,
+      status: 'PENDING',
+    };
+  }
   throw new ConflictError(
     `A request with this idempotency key is ${execution.status.toLowerCase()} (execution ${execution.id})`,
     {
@@ -569,24 +367,43 @@ function replay(
   );
 }
 
-async function runTask(deps: RuntimeDeps, agent: Agent, execution: Execution): Promise<Execution> {
+/**
+ * Runs a PENDING task (fresh, or deferred earlier: then from its checkpoint). Under a deadline a
+ * task that runs out of time is recorded PENDING again and queued, like a chat turn.
+ */
+async function runTask(
+  deps: RuntimeDeps,
+  agent: Agent,
+  execution: Execution,
+  options: { readonly deadline?: number; readonly resume?: Continuation } = {},
+): Promise<Execution> {
   const at = deps.now().toISOString();
   if (!(await deps.executions.start(execution.tenantId, execution.id, at))) {
     return (await deps.executions.get(execution.tenantId, execution.id)) ?? execution;
   }
   const running = withStatus(execution, 'RUNNING', at);
-  const { execution: finished, failure } = await finish(
+  const deadline = turnDeadline(deps, options.deadline);
+  const {
+    execution: finished,
+    failure,
+    deferred,
+  } = await finish(
     deps,
     agent,
     running,
     () =>
       runTurn(
-        { model: deps.models.get(agent.model.provider), tools: toolDeps(deps) },
+        {
+          model: deps.models.get(agent.model.provider),
+          tools: toolDeps(deps),
+          ...(deadline ? { deadline } : {}),
+        },
         {
           agent,
           history: [],
           userText: execution.input.task ?? '',
           ...(execution.input.context ? { taskContext: execution.input.context } : {}),
+          ...(options.resume ? { resume: options.resume.turn } : {}),
         },
       ),
     (completed, result, doneAt) =>
@@ -595,6 +412,7 @@ async function runTask(deps: RuntimeDeps, agent: Agent, execution: Execution): P
         toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
       }),
   );
+  if (deferred) await deps.queue.enqueue({ tenantId: finished.tenantId, executionId: finished.id });
   return taskOutcome(finished, failure);
 }
 
@@ -620,7 +438,8 @@ export async function executeTask(
   input: TaskInput,
   idempotencyKey?: string,
 ): Promise<Execution> {
-  const claim = claimOf(idempotencyKey, 'task', { agentId, input });
+  const { deadline, ...request } = input;
+  const claim = claimOf(idempotencyKey, 'task', { agentId, input: request });
   const checked = await checkedOrEarlier(deps, principal, agentId, claim, () =>
     answeringAgent(deps, principal.tenantId, agentId),
   );
@@ -647,7 +466,7 @@ export async function executeTask(
     await deps.queue.enqueue({ tenantId: principal.tenantId, executionId: execution.id });
     return execution;
   }
-  return runTask(deps, agent, execution);
+  return runTask(deps, agent, execution, deadline !== undefined ? { deadline } : {});
 }
 
 /** The queue worker's use case: run a queued task once, however often its message is delivered. */
@@ -669,7 +488,8 @@ export async function processQueuedExecution(
       });
       return;
     }
-    await resumeDeferredChat(deps, agent, execution, deadline);
+    if (execution.kind === 'task') await resumeDeferredTask(deps, agent, execution, deadline);
+    else await resumeDeferredChat(deps, agent, execution, deadline);
     return;
   }
   if (agent?.status !== 'active') {
@@ -688,7 +508,7 @@ export async function processQueuedExecution(
     return;
   }
   try {
-    await runTask(deps, agent, execution);
+    await runTask(deps, agent, execution, deadline !== undefined ? { deadline } : {});
   } catch (error) {
     // Refused for want of tokens: the execution already says FAILED and why; redelivery cannot help.
     if (error instanceof AppError && error.statusCode === 402) return;
@@ -742,6 +562,32 @@ async function resumeDeferredChat(
       },
     );
   } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+  }
+}
+
+/** A task that ran out of time goes on from its checkpoint (see `resumeDeferredChat`). */
+async function resumeDeferredTask(
+  deps: RuntimeDeps,
+  agent: Agent,
+  execution: Execution,
+  deadline: number | undefined,
+): Promise<void> {
+  const continuation = await deps.executions.continuation(execution.tenantId, execution.id);
+  if (!continuation) {
+    await abandonDeferred(deps, execution, {
+      code: 'TURN_NOT_RESUMABLE',
+      message: 'The checkpoint of the deferred turn is gone',
+    });
+    return;
+  }
+  try {
+    await runTask(deps, agent, execution, {
+      resume: continuation,
+      ...(deadline !== undefined ? { deadline } : {}),
+    });
+  } catch (error) {
+    // Recorded in the execution (a refusal for want of tokens too): a redelivery cannot help.
     if (!(error instanceof AppError)) throw error;
   }
 }

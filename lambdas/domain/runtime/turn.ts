@@ -8,12 +8,14 @@ import {
   type ContentBlock,
   type ModelMessage,
   type ModelProvider,
+  type ModelRequest,
   type ModelResponse,
   type ModelUsage,
   type ToolSpec,
   textOf,
 } from './model';
 import { buildSystemPrompt } from './prompt';
+import type { TurnEvent } from './turn-events';
 
 /** How many model calls one turn may make while the model keeps asking for tools. */
 export const MAX_TOOL_ROUNDS = 5;
@@ -57,6 +59,12 @@ export interface TurnDeps {
   readonly actions?: TurnActions;
   /** Absent, the turn runs to its end however long that takes. */
   readonly deadline?: TurnDeadline;
+  /**
+   * Tells whoever watches the turn (bound to its scope by the caller; must not throw): thinking
+   * before each model call, the reply's text as it streams, each tool run started and ended.
+   * Given, the model is called streaming when its provider can.
+   */
+  readonly emit?: (event: TurnEvent) => void;
 }
 
 /**
@@ -197,18 +205,24 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
     agent,
     ...(input.customer ? { customerId: input.customer.id } : {}),
   };
-  const call = async (system: string, messages: ModelMessage[], withTools: boolean) => {
+  const emit = deps.emit;
+  const call = async (system: string, messages: ModelMessage[], withTools: boolean, streamed = false) => {
+    const request: ModelRequest = {
+      modelId: agent.model.modelId,
+      system,
+      messages,
+      tools: withTools ? specs : [],
+      temperature: agent.model.temperature,
+      maxTokens: agent.model.maxTokens,
+      topP: agent.model.topP,
+      ...(agent.guardrail ? { guardrail: agent.guardrail } : {}),
+    };
     const response = await clock.timed('modelCall', () =>
-      deps.model.converse({
-        modelId: agent.model.modelId,
-        system,
-        messages,
-        tools: withTools ? specs : [],
-        temperature: agent.model.temperature,
-        maxTokens: agent.model.maxTokens,
-        topP: agent.model.topP,
-        ...(agent.guardrail ? { guardrail: agent.guardrail } : {}),
-      }),
+      streamed && emit && deps.model.converseStream
+        ? deps.model.converseStream(request, (text) => {
+            if (text) emit({ type: 'agent_message_delta', text });
+          })
+        : deps.model.converse(request),
     );
     usage.inputTokens += response.usage.inputTokens;
     usage.outputTokens += response.usage.outputTokens;
@@ -218,6 +232,7 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
   const runToolRound = async (toolUses: readonly ToolUseBlock[]): Promise<ContentBlock[]> => {
     const results: ContentBlock[] = [];
     for (const use of toolUses) {
+      emit?.({ type: 'tool_execution', tool: use.name, status: 'started' });
       const tool = tools.find((candidate) => candidate.name === use.name);
       const run = tool
         ? await runTool(tool, use.input, toolContext)
@@ -231,6 +246,12 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
               durationMs: 0,
             };
       toolRuns.push(run);
+      emit?.({
+        type: 'tool_execution',
+        tool: use.name,
+        status: run.status,
+        ...(run.status === 'failed' && run.error ? { error: run.error } : {}),
+      });
       const text = JSON.stringify(run.status === 'succeeded' ? run.output : { error: run.error });
       results.push({
         type: 'toolResult',
@@ -292,7 +313,8 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
         );
       }
       if (!clock.fits('modelCall')) return stopHere();
-      const response = await call(prompt, messages, specs.length > 0);
+      emit?.({ type: 'agent_thinking' });
+      const response = await call(prompt, messages, specs.length > 0, true);
       const toolUses = toolUsesOf(response.content);
       if (response.stopReason !== 'tool_use' || toolUses.length === 0) {
         return {
