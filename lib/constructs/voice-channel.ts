@@ -98,9 +98,31 @@ export const INTENT_UTTERANCES: Readonly<
   },
 };
 
+/**
+ * What Lex itself says while the code hook has not answered (Lex V2 fulfillment progress updates,
+ * which the streaming conversations Connect holds support): a safety net for a cold start, since
+ * the code hook answers within its own budget (~1.8 s) and hands slow turns to the flow.
+ */
+export const CODE_HOOK_FILLERS: Readonly<
+  Record<string, { readonly start: string; readonly update: string }>
+> = {
+  en: { start: 'One moment.', update: 'Still working on it.' },
+  es: { start: 'Un momento.', update: 'Sigo trabajando en ello.' },
+  fr: { start: 'Un instant.', update: 'Je m’en occupe toujours.' },
+  de: { start: 'Einen Moment.', update: 'Ich bin noch dabei.' },
+  it: { start: 'Un momento.', update: 'Ci sto ancora lavorando.' },
+  pt: { start: 'Um momento.', update: 'Ainda estou a tratar disso.' },
+};
+/** The caller hears the start filler after this long without an answer (issue 12: at most 2 s of silence). */
+export const CODE_HOOK_FILLER_DELAY_SECONDS = 2;
+/** Lex's limit for the code hook; the code hook's own budget ends long before. */
+export const CODE_HOOK_TIMEOUT_SECONDS = 30;
+
 /** One bot locale: the transfer and goodbye intents (closed by Lex, seen by the flow) and the fallback (the code hook). */
 export function botLocale(language: VoiceLanguage): CfnBot.BotLocaleProperty {
   const words = INTENT_UTTERANCES[language.localeId.slice(0, 2)] ?? INTENT_UTTERANCES.en;
+  const fillers = CODE_HOOK_FILLERS[language.localeId.slice(0, 2)] ?? CODE_HOOK_FILLERS.en;
+  const said = (text: string | undefined) => [{ message: { plainTextMessage: { value: text ?? '' } } }];
   const utterances = (list: readonly string[] | undefined) =>
     (list ?? []).map((utterance) => ({ utterance }));
   return {
@@ -123,7 +145,23 @@ export function botLocale(language: VoiceLanguage): CfnBot.BotLocaleProperty {
         name: 'FallbackIntent',
         description: 'Everything else: the agent answers through the voice Lambda (fulfillment code hook)',
         parentIntentSignature: 'AMAZON.FallbackIntent',
-        fulfillmentCodeHook: { enabled: true },
+        fulfillmentCodeHook: {
+          enabled: true,
+          fulfillmentUpdatesSpecification: {
+            active: true,
+            timeoutInSeconds: CODE_HOOK_TIMEOUT_SECONDS,
+            startResponse: {
+              delayInSeconds: CODE_HOOK_FILLER_DELAY_SECONDS,
+              allowInterrupt: true,
+              messageGroups: said(fillers?.start),
+            },
+            updateResponse: {
+              frequencyInSeconds: 5,
+              allowInterrupt: true,
+              messageGroups: said(fillers?.update),
+            },
+          },
+        },
       },
     ],
   };

@@ -120,7 +120,14 @@ describe('voice infrastructure (config voice set)', () => {
       expect(locale.Intents.find((i) => i.Name === 'FallbackIntent')).toEqual(
         expect.objectContaining({
           ParentIntentSignature: 'AMAZON.FallbackIntent',
-          FulfillmentCodeHook: { Enabled: true },
+          FulfillmentCodeHook: expect.objectContaining({
+            Enabled: true,
+            // Lex's own filler if the code hook is slow to answer (a cold start): within 2 s.
+            FulfillmentUpdatesSpecification: expect.objectContaining({
+              Active: true,
+              StartResponse: expect.objectContaining({ DelayInSeconds: 2, AllowInterrupt: true }),
+            }),
+          }),
         }),
       );
       const transfer = locale.Intents.find((i) => i.Name === 'TransferToHuman')?.SampleUtterances ?? [];
@@ -130,6 +137,10 @@ describe('voice infrastructure (config voice set)', () => {
     expect(english.map((u) => u.Utterance)).toEqual(
       expect.arrayContaining(['0', 'a person', 'human', 'agent', 'representative', 'speak to someone']),
     );
+    const fillerOf = (locale: (typeof locales)[number]) =>
+      JSON.stringify(locale.Intents.find((i) => i.Name === 'FallbackIntent')?.FulfillmentCodeHook);
+    expect(fillerOf(locales[0] as (typeof locales)[number])).toContain('One moment.');
+    expect(fillerOf(locales[1] as (typeof locales)[number])).toContain('Un momento.');
     const goodbye = locales[0]?.Intents.find((i) => i.Name === 'Goodbye')?.SampleUtterances ?? [];
     expect(goodbye.map((u) => u.Utterance)).toEqual(expect.arrayContaining(['bye', 'goodbye', "that's all"]));
     expect(bot.Properties).toMatchObject({
