@@ -58,6 +58,17 @@ export const runtimeDeps: RuntimeDeps = {
   log: { error: (message, extra) => logger.error(message, extra) },
 };
 
+/**
+ * A turn over HTTP must have stopped this long before its Lambda is cut off (at the HTTP API's
+ * 30 s): time to record what it did, queue the rest and answer 202. Mutable for tests.
+ */
+export const turnDeadlines = { marginMs: 3_000 };
+
+/** The deadline of a turn in a Lambda with `remainingMs` left; none outside a Lambda. */
+export function turnDeadlineOf(remainingMs: number | undefined): number | undefined {
+  return remainingMs === undefined ? undefined : Date.now() + remainingMs - turnDeadlines.marginMs;
+}
+
 /** Every turn is admitted here first, before anything is reserved, charged or run. */
 export const turnAdmission: RateLimitDeps = {
   rateLimits: new DynamoRateLimitRepository(runtimeClient, runtimeConfig.TABLE_NAME),

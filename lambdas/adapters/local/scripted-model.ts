@@ -82,8 +82,12 @@ export class ScriptedModel implements ModelProvider {
   readonly name = 'scripted';
   static readonly MODEL_ID = 'scripted-v1';
 
+  /** `delayMs`: each call takes at least this long, standing in for a slow model (tests of deadlines). */
+  constructor(private readonly options: { readonly delayMs?: number } = {}) {}
+
   async converse(request: ModelRequest): Promise<ModelResponse> {
     const started = performance.now();
+    if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
     const { content, toolUse } = replyTo(request);
     return {
       content,

@@ -60,6 +60,7 @@ function spokenOutcome(execution: Execution): AwaitAnswerResult {
   return {
     status: execution.status === 'COMPLETED' ? 'answered' : 'failed',
     prompt: reply.ssml,
+    // A call that cannot go on after a late answer goes to a person (the flow has no endCall here).
     escalate: reply.kind === 'escalate' || reply.kind === 'end' ? 'true' : 'false',
     conversationSummary: reply.kind === 'escalate' ? reply.conversationSummary : '',
     escalationReason:

@@ -34,6 +34,8 @@ export interface StartCallResult {
   readonly prompt: string;
   /** Polly voice id. */
   readonly voiceId: string;
+  /** The contact's language (`en-US`): it picks the shared bot's locale (the agent's `en_US`). */
+  readonly languageCode: string;
   readonly conversationId: string;
   /** SSML polite message when not ok. */
   readonly message: string;
@@ -72,5 +74,14 @@ export type VoiceTurnReply =
       readonly conversationSummary: string;
       readonly escalationReason: string;
     }
-  /** The call cannot go on with the agent (stopped, out of tokens): said, then the flow ends or transfers. */
-  | { readonly kind: 'end'; readonly ssml: string; readonly turn: number; readonly reason: string };
+  /**
+   * The call cannot go on with the agent: said, then a person takes over (`transfer`: out of
+   * tokens, the tenant's people can still help) or the flow hangs up (`endCall`: a stopped agent).
+   */
+  | {
+      readonly kind: 'end';
+      readonly ssml: string;
+      readonly turn: number;
+      readonly reason: string;
+      readonly transfer: boolean;
+    };

@@ -115,7 +115,10 @@ export function plainSpeech(text: string): string {
     .replace(/\[([^\]]+)\]\(([^)]+)\)/g, (_m, label: string, url: string) =>
       /^https?:|^www\./.test(label) ? siteOf(url) : label,
     )
-    .replace(/\b(?:https?:\/\/|www\.)[^\s)>\]]+/g, (url) => siteOf(url.replace(/[.,;:!?]+$/, '')))
+    .replace(/\b(?:https?:\/\/|www\.)[^\s)>\]]+/g, (url) => {
+      const trailing = /[.,;:!?]+$/.exec(url)?.[0] ?? '';
+      return `${siteOf(url.slice(0, url.length - trailing.length))}${trailing}`;
+    })
     .replace(/(\*\*|__)(.+?)\1/g, '$2')
     .replace(/(^|[\s(])[*_]([^*_\s][^*_]*?)[*_](?=[\s).,!?;:]|$)/g, '$1$2')
     .replace(/`([^`]*)`/g, '$1')

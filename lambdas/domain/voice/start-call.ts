@@ -34,6 +34,7 @@ export async function startCall(deps: VoiceDeps, call: IncomingCall): Promise<St
     outcome,
     prompt: '',
     voiceId: DEFAULT_VOICE.voiceId,
+    languageCode: languageCodeOf(DEFAULT_VOICE.localeId),
     conversationId: '',
     message: ssmlOf(message),
   });
@@ -46,6 +47,7 @@ export async function startCall(deps: VoiceDeps, call: IncomingCall): Promise<St
       return notOk('unavailable', PHRASES.unavailable(agent?.name ?? 'this agent'));
     }
     const voiceId = agent.voice?.voiceId ?? DEFAULT_VOICE.voiceId;
+    const languageCode = languageCodeOf(agent.voice?.localeId ?? DEFAULT_VOICE.localeId);
     const placed = placedByAgent(call, route);
     if (!placed) {
       const cost = runtime.billing.costs.call;
@@ -63,7 +65,7 @@ export async function startCall(deps: VoiceDeps, call: IncomingCall): Promise<St
       } catch (error) {
         // Out of tokens or suspended: the caller is told politely and nothing is charged.
         if (error instanceof AppError && error.statusCode === 402) {
-          return { ...notOk('no-tokens', PHRASES.noTokens), voiceId };
+          return { ...notOk('no-tokens', PHRASES.noTokens), voiceId, languageCode };
         }
         throw error;
       }
@@ -77,6 +79,7 @@ export async function startCall(deps: VoiceDeps, call: IncomingCall): Promise<St
       outcome: 'ok',
       prompt: ssmlOf(greetingOf(agent, placed?.purpose)),
       voiceId,
+      languageCode,
       conversationId: conversation.id,
       message: '',
     };
@@ -96,4 +99,9 @@ function placedByAgent(
   if (call.initiation !== 'API' && call.initiation !== 'OUTBOUND') return undefined;
   if (origin !== 'place_call' || tenantId !== route.tenantId || agentId !== route.agentId) return undefined;
   return { purpose: purpose ?? '' };
+}
+
+/** Lex's locale id (`en_US`) as Connect's contact language (`en-US`). */
+export function languageCodeOf(localeId: string): string {
+  return localeId.replace('_', '-');
 }

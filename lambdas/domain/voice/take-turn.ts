@@ -1,5 +1,6 @@
 import type { ActionOutcome } from '../actions/decision-engine';
-import { type ChatResult, chat } from '../runtime/agent-runtime';
+import { type ChatResult, chat, type RuntimeDeps, TURN_DEADLINE_EXCEEDED } from '../runtime/agent-runtime';
+import type { ModelProvider } from '../runtime/model';
 import { admitTurn } from '../runtime/rate-limits';
 import { AppError, ConflictError } from '../shared/errors';
 import { PHRASES } from './phrases';
@@ -37,26 +38,37 @@ export async function takeTurn(
   if (!text.trim()) return answer(ssmlOf(PHRASES.didNotHear));
   const route = await routeCall(deps, session.dialledNumber);
   if (!route || !session.conversationId) {
-    return { kind: 'end', ssml: ssmlOf(PHRASES.unknownNumber), turn, reason: 'unknown number' };
+    return {
+      kind: 'end',
+      ssml: ssmlOf(PHRASES.unknownNumber),
+      turn,
+      reason: 'unknown number',
+      transfer: false,
+    };
   }
   const started = deps.clock();
   return deps.scopes.tenant(route.tenantId, async () => {
-    const run = (key: string, deadline: number) =>
-      chat(
-        deps.runtime,
-        voicePrincipal(route.tenantId),
-        route.agentId,
-        { message: text, channel: 'voice', conversationId: session.conversationId },
-        key,
-        { deadline },
-      );
     try {
       await admitTurn(deps.turnAdmission, route.tenantId, route.agentId);
-      const result = await run(turnKey(turnId), started + deps.timing.fastMs);
+      const deadline = started + deps.timing.fastMs;
+      const result = await chat(
+        cutAtDeadline(deps.runtime, deadline),
+        voicePrincipal(route.tenantId),
+        route.agentId,
+        {
+          message: text,
+          channel: 'voice',
+          conversationId: session.conversationId,
+          deadline,
+          onDeadline: 'stop',
+        },
+        turnKey(turnId),
+      );
+      if ('deferred' in result) throw new Error('a voice turn stops at its deadline; it is never queued');
       return spokenResult(result, turn);
     } catch (error) {
       const late =
-        (error instanceof AppError && error.code === 'TURN_TIMED_OUT') ||
+        (error instanceof AppError && error.code === TURN_DEADLINE_EXCEEDED) ||
         // A retry of this turn while its first attempt still runs: that one answers.
         (error instanceof ConflictError && (error.details as { status?: string })?.status === 'RUNNING');
       if (late) {
@@ -107,7 +119,7 @@ export async function continueTurn(
     const done = first?.execution.output?.actions ?? [];
     try {
       await chat(
-        deps.runtime,
+        cutAtDeadline(deps.runtime, turn.deadline),
         voicePrincipal(turn.tenantId),
         turn.agentId,
         {
@@ -121,9 +133,10 @@ export async function continueTurn(
                 },
               }
             : {}),
+          deadline: turn.deadline,
+          onDeadline: 'stop',
         },
         continuationKey(turn.turnId),
-        { deadline: turn.deadline },
       );
       return 'answered';
     } catch (error) {
@@ -131,6 +144,46 @@ export async function continueTurn(
       throw error;
     }
   });
+}
+
+/**
+ * The runtime for one voice turn: the deadline core starts no step that would not fit, and here a
+ * model call still running at the deadline is given up (the caller cannot wait for it): the turn
+ * fails TURN_DEADLINE_EXCEEDED, the calls that finished are charged, the rest released, and no
+ * tool or action starts after it. A first model call is always tried (a small allowance) since the
+ * fast path exists to answer quick turns at once.
+ */
+export function cutAtDeadline(runtime: RuntimeDeps, deadline: number): RuntimeDeps {
+  return {
+    ...runtime,
+    stepAllowances: { modelCallMs: 100, toolRoundMs: 100 },
+    models: { get: (provider) => withCutOff(runtime.models.get(provider), deadline) },
+  };
+}
+
+function withCutOff(model: ModelProvider, deadline: number): ModelProvider {
+  return {
+    name: model.name,
+    converse: (request) => {
+      const work = model.converse(request);
+      work.catch(() => undefined);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new AppError(
+                504,
+                TURN_DEADLINE_EXCEEDED,
+                'the model did not answer before the call turn’s deadline',
+              ),
+            ),
+          Math.max(0, deadline - Date.now()),
+        );
+      });
+      return Promise.race([work, cut]).finally(() => clearTimeout(timer));
+    },
+  };
 }
 
 /** What the caller hears of a finished turn, and whether the flow hands the call to a person. */
@@ -166,7 +219,13 @@ function summaryOf(reply: string): string {
 export function refusal(error: unknown, turn: number): VoiceTurnReply {
   if (!(error instanceof AppError)) throw error;
   if (error.statusCode === 402) {
-    return { kind: 'end', ssml: ssmlOf(PHRASES.noTokensMidCall), turn, reason: 'out of tokens' };
+    return {
+      kind: 'end',
+      ssml: ssmlOf(PHRASES.noTokensMidCall),
+      turn,
+      reason: 'out of tokens',
+      transfer: true,
+    };
   }
   const status = (error.details as { status?: string } | undefined)?.status;
   if (error instanceof ConflictError && (status === 'handoff' || status === 'paused')) {
@@ -185,9 +244,10 @@ export function refusal(error: unknown, turn: number): VoiceTurnReply {
       ssml: ssmlOf(PHRASES.unavailable('this agent')),
       turn,
       reason: `the agent is ${status}`,
+      transfer: false,
     };
   }
   if (error.statusCode === 429) return { kind: 'answer', ssml: ssmlOf(PHRASES.busy), turn };
-  if (error.code === 'TURN_TIMED_OUT') return { kind: 'answer', ssml: ssmlOf(PHRASES.gaveUp), turn };
+  if (error.code === TURN_DEADLINE_EXCEEDED) return { kind: 'answer', ssml: ssmlOf(PHRASES.gaveUp), turn };
   return { kind: 'answer', ssml: ssmlOf(PHRASES.failed), turn };
 }

@@ -50,14 +50,20 @@ export function routeCall(deps: VoiceDeps, dialledNumber: string): Promise<Chann
 
 /**
  * Who a phone turn acts as: the voice channel with a member's standing (like the messaging
- * channels): anything costlier the agent proposes goes through the decision engine's levels.
+ * channels) plus notifying coordinators (so `escalate` works) and booking (what a caller phones a
+ * front desk for); anything else the agent proposes goes through the decision engine's levels and
+ * the tenant's policies like any member's would.
  */
 export function voicePrincipal(tenantId: string): Principal {
   return {
     userId: 'channel:voice',
     tenantId,
     role: 'member',
-    acting: { role: 'member', grants: [{ permission: 'coordinator:notify' }], locationIds: [] },
+    acting: {
+      role: 'member',
+      grants: [{ permission: 'coordinator:notify' }, { permission: 'booking:create' }],
+      locationIds: [],
+    },
   };
 }
 

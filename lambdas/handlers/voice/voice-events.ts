@@ -41,7 +41,7 @@ export function sessionOf(event: LexV2Event): VoiceSession {
 export const BARGE_IN_ATTRIBUTE = 'x-amz-lex:allow-interrupt:*:*';
 
 /** Attributes the Lambda owns: cleared on every answer so a stale one never steers the flow. */
-const TURN_ATTRIBUTES = ['pendingTurn', 'escalate', 'conversationSummary', 'escalationReason', 'callEnd'];
+const TURN_ATTRIBUTES = ['pendingTurn', 'escalate', 'conversationSummary', 'escalationReason', 'endCall'];
 
 export function lexResult(event: LexV2Event, reply: VoiceTurnReply): LexV2Result {
   const attributes: Record<string, string> = { ...(event.sessionState.sessionAttributes ?? {}) };
@@ -63,9 +63,9 @@ export function lexResult(event: LexV2Event, reply: VoiceTurnReply): LexV2Result
     attributes.escalationReason = reply.escalationReason;
   }
   if (reply.kind === 'end') {
-    // Said, then a person if the flow has a queue (escalate), else the flow says goodbye.
-    attributes.escalate = 'true';
-    attributes.callEnd = reply.reason;
+    // Lex speaks the message, then the flow hands the caller to a person or hangs up.
+    if (reply.transfer) attributes.escalate = 'true';
+    else attributes.endCall = 'true';
     attributes.escalationReason = reply.reason;
     attributes.conversationSummary = '';
   }
