@@ -4,6 +4,7 @@ import { CfnContactFlow, CfnIntegrationAssociation } from 'aws-cdk-lib/aws-conne
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnBot, CfnBotAlias, CfnBotVersion } from 'aws-cdk-lib/aws-lex';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import {
@@ -33,6 +34,25 @@ export const VOICE_FUNCTION_TIMEOUT = Duration.seconds(60);
 /** The fixed name of the voice Lambda, from which its own ARN is built (see {@link HouseFunction}'s `functionName`). */
 export function voiceFunctionName(stageName: string): string {
   return `agent-platform-${stageName}-voice`;
+}
+
+/**
+ * An SSM parameter (a fixed name, so a function of another stack can read it without a stack
+ * reference) holding {@link VoiceDirectory} as JSON. The workflow stack cannot refer to the API
+ * stack (the API stack refers to it), and the bot alias id is generated: provisioning reads this.
+ */
+export function voiceParameterName(stageName: string): string {
+  return `/agent-platform/${stageName}/voice`;
+}
+
+/** What the voice parameter holds: everything a contact flow or a number association needs. */
+export interface VoiceDirectory {
+  readonly instanceArn: string;
+  readonly botAliasArn: string;
+  readonly voiceFunctionArn: string;
+  readonly humanQueueArn?: string;
+  readonly sharedContactFlowId: string;
+  readonly sharedContactFlowArn: string;
 }
 
 /**
@@ -207,6 +227,8 @@ export class VoiceChannel extends Construct {
   public readonly bot: CfnBot;
   public readonly botAlias: CfnBotAlias;
   public readonly sharedContactFlow: CfnContactFlow;
+  /** {@link voiceParameterName}: the same values for functions that cannot refer to this stack. */
+  public readonly directoryParameter: StringParameter;
 
   constructor(scope: Construct, id: string, props: VoiceChannelProps) {
     super(scope, id);
@@ -368,6 +390,20 @@ export class VoiceChannel extends Construct {
     this.sharedContactFlowArn = this.sharedContactFlow.attrContactFlowArn;
     // arn:…:instance/<instance id>/contact-flow/<flow id>
     this.sharedContactFlowId = Fn.select(3, Fn.split('/', this.sharedContactFlowArn));
+
+    const directory: VoiceDirectory = {
+      instanceArn: this.instanceArn,
+      botAliasArn: this.botAliasArn,
+      voiceFunctionArn: fn.functionArn,
+      ...(this.humanQueueArn ? { humanQueueArn: this.humanQueueArn } : {}),
+      sharedContactFlowId: this.sharedContactFlowId,
+      sharedContactFlowArn: this.sharedContactFlowArn,
+    };
+    this.directoryParameter = new StringParameter(this, 'Directory', {
+      parameterName: voiceParameterName(config.stageName),
+      description: 'The voice channel’s instance, bot alias, Lambda, queue and shared flow (JSON)',
+      stringValue: stack.toJsonString(directory),
+    });
 
     new CfnOutput(this, 'BotAliasArn', {
       description: 'The voice bot alias (contact flows name it)',

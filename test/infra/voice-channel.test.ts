@@ -8,7 +8,12 @@ import { leadingKeysCondition } from '../../lambdas/composition/tenant-access-po
 import { contactFlow } from '../../lambdas/domain/voice/contact-flow';
 import type { VoiceConfig } from '../../lib/config';
 import { houseFunctionsIn } from '../../lib/constructs/house-function';
-import { INTENT_UTTERANCES, VOICE_SERVICE, voiceFunctionName } from '../../lib/constructs/voice-channel';
+import {
+  INTENT_UTTERANCES,
+  VOICE_SERVICE,
+  voiceFunctionName,
+  voiceParameterName,
+} from '../../lib/constructs/voice-channel';
 import { buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
 
 /** A named deploy-time value, as a CDK token renders in a string. */
@@ -308,6 +313,24 @@ describe('voice infrastructure (config voice set)', () => {
     );
     for (const value of [voice?.botAliasArn, voice?.humanQueueArn, voice?.sharedContactFlowId]) {
       expect(typeof value).toBe('string');
+    }
+  });
+
+  it('publishes the same values under a fixed SSM name, for the stacks that cannot refer to this one', () => {
+    const [, parameter] = only(fixture.api, 'AWS::SSM::Parameter');
+    expect(parameter.Properties.Name).toBe(voiceParameterName('dev'));
+    const [aliasId] = only(fixture.api, 'AWS::Lex::BotAlias');
+    const [flowId] = only(fixture.api, 'AWS::Connect::ContactFlow');
+    const value = JSON.stringify(parameter.Properties.Value);
+    for (const id of [aliasId, flowId, fnId]) expect(value).toContain(id);
+    for (const key of [
+      'instanceArn',
+      'botAliasArn',
+      'voiceFunctionArn',
+      'humanQueueArn',
+      'sharedContactFlowId',
+    ]) {
+      expect(value).toContain(key);
     }
   });
 
