@@ -150,6 +150,37 @@ describe('POST /v1/dev/calls', () => {
     expect(bye.body).toMatchObject({ state: 'ended', heard: [{ kind: 'message' }, { kind: 'hangup' }] });
   });
 
+  it('a slow turn: the filler within 2 s, then the answer the flow waited for', async () => {
+    const { runtimeDeps } = await import('../../lambdas/composition/runtime');
+    const get = runtimeDeps.models.get;
+    const spy = jest.spyOn(runtimeDeps.models, 'get').mockImplementation((provider: string) => {
+      const model = get(provider);
+      return {
+        name: model.name,
+        converse: async (request) => {
+          await new Promise((resolve) => setTimeout(resolve, 2_500));
+          return model.converse(request);
+        },
+      };
+    });
+    try {
+      const slow = await api.request('POST', '/v1/dev/calls', {
+        body: { to: agentNumber, from: '+15557770198', text: 'Hello there' },
+      });
+      expect(slow.status).toBe(200);
+      const heard = slow.body.heard as { kind: string; text: string; atMs: number }[];
+      expect(heard.map((h) => h.kind)).toEqual(['prompt', 'filler', 'prompt']);
+      const [greeting, filler, answer] = heard as [(typeof heard)[0], (typeof heard)[0], (typeof heard)[0]];
+      expect(filler.text).toBe('One moment while I check that.');
+      expect(filler.atMs - greeting.atMs).toBeLessThan(2_000);
+      expect(answer.text).toMatch(/^Hello!/);
+      expect(answer.atMs).toBeGreaterThan(filler.atMs);
+      expect(slow.body.state).toBe('in-progress');
+    } finally {
+      spy.mockRestore();
+    }
+  }, 20_000);
+
   it('an unknown number hears a polite message and the call ends', async () => {
     const unknown = await api.request('POST', '/v1/dev/calls', {
       body: { to: '+15557770999', from: caller },

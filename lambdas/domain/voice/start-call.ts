@@ -38,7 +38,9 @@ export async function startCall(deps: VoiceDeps, call: IncomingCall): Promise<St
     conversationId: '',
     message: ssmlOf(message),
   });
-  const route = await routeCall(deps, call.dialledNumber);
+  // A call the agent placed from a number that is not its own (the tenant's or the environment's
+  // caller id) is the agent's by the attributes the voice adapter set.
+  const route = (await routeCall(deps, call.dialledNumber)) ?? placedRoute(call);
   if (!route) return notOk('unknown-number', PHRASES.unknownNumber);
   return deps.scopes.tenant(route.tenantId, async () => {
     const { runtime } = deps;
@@ -84,6 +86,13 @@ export async function startCall(deps: VoiceDeps, call: IncomingCall): Promise<St
       message: '',
     };
   });
+}
+
+function placedRoute(call: IncomingCall): { tenantId: string; agentId: string } | undefined {
+  const { origin, tenantId, agentId } = call.attributes;
+  if (call.initiation !== 'API' && call.initiation !== 'OUTBOUND') return undefined;
+  if (origin !== 'place_call' || !tenantId || !agentId) return undefined;
+  return { tenantId, agentId };
 }
 
 /**

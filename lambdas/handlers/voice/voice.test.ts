@@ -140,6 +140,52 @@ describe('start-call', () => {
     expect(conversation.body).toMatchObject({ channel: 'voice', agentId: setup.agentId });
   });
 
+  it('a call the agent placed (place_call): opens with its purpose, not charged again', async () => {
+    const setup = await voiceAgent();
+    const before = await balance(setup.token);
+    const result = (await handler(
+      contactFlowEvent('start-call', {
+        contactId: newContact(),
+        // Outbound: the system endpoint is the agent's number (the caller id), the customer was called.
+        dialled: setup.number,
+        caller: newNumber(),
+        initiation: 'API',
+        attributes: {
+          origin: 'place_call',
+          tenantId: setup.tenantId,
+          agentId: setup.agentId,
+          purpose: 'your cleaning tomorrow at 10:00',
+        },
+      }),
+    )) as ConnectContactFlowResult;
+    expect(result).toMatchObject({
+      outcome: 'ok',
+      prompt:
+        '<speak>Hello, this is Bright Smile calling about your cleaning tomorrow at 10 AM. Is now a good time?</speak>',
+    });
+    expect(await balance(setup.token)).toBe(before);
+  });
+
+  it('an inbound call cannot pass itself off as one the agent placed', async () => {
+    const setup = await voiceAgent();
+    const before = await balance(setup.token);
+    const result = (await handler(
+      contactFlowEvent('start-call', {
+        contactId: newContact(),
+        dialled: setup.number,
+        caller: newNumber(),
+        attributes: {
+          origin: 'place_call',
+          tenantId: setup.tenantId,
+          agentId: setup.agentId,
+          purpose: 'free call',
+        },
+      }),
+    )) as ConnectContactFlowResult;
+    expect(result.prompt).not.toContain('free call');
+    expect(await balance(setup.token)).toBe(before - 50);
+  });
+
   it('answers an unknown number politely and charges no one', async () => {
     const setup = await voiceAgent();
     const before = await balance(setup.token);
