@@ -82,6 +82,24 @@ describe('voice infrastructure (config voice set)', () => {
     expect(ofType(fixture.workflows, 'AWS::Connect::Instance')).toEqual([]);
   });
 
+  it('keeps the instance, its queue and their hours as the environment keeps data', () => {
+    const retained = (fixture: PlatformFixture) =>
+      Object.values(resourcesOf(fixture.stateful))
+        .filter((r) => r.Type.startsWith('AWS::Connect::'))
+        .map((r) => [r.Type, (r as { DeletionPolicy?: string }).DeletionPolicy]);
+    expect(retained(fixture).every(([, policy]) => policy === 'Delete')).toBe(true);
+    const prodLike = buildPlatform('dev', {
+      configOverrides: { region: VOICE_REGION, voice: CREATED, removalPolicy: 'retain' },
+    });
+    expect(retained(prodLike).sort()).toEqual(
+      [
+        ['AWS::Connect::HoursOfOperation', 'Retain'],
+        ['AWS::Connect::Instance', 'Retain'],
+        ['AWS::Connect::Queue', 'Retain'],
+      ].sort(),
+    );
+  });
+
   it('creates a 24/7 human queue on it', () => {
     const [hoursId, hours] = only(fixture.stateful, 'AWS::Connect::HoursOfOperation');
     const days = hours.Properties.Config as { Day: string; StartTime: unknown; EndTime: unknown }[];
