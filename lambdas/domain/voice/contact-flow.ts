@@ -428,7 +428,9 @@ export function contactFlow(options: ContactFlowOptions): ContactFlowDocument {
     {
       Identifier: ids.pendingLimit,
       Type: 'Loop',
-      // A safety net: the voice Lambda's own turn deadline answers `failed` well before it.
+      // A safety net: the voice Lambda's own turn deadline answers `failed` well before it. Connect's
+      // Loop counts per contact and resets only once Done, so the waits of several slow turns of one
+      // call add up: a later turn may get fewer, never more, than the count.
       Parameters: { LoopCount: String(o.maxPendingWaits ?? DEFAULT_MAX_PENDING_WAITS) },
       Transitions: {
         NextAction: ids.setGaveUp,
