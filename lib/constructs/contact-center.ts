@@ -75,6 +75,8 @@ export class ContactCenter extends Construct {
           endTime: { hours: 23, minutes: 59 },
         })),
       });
+      // Kept with the queue that uses them (hours in use cannot be deleted).
+      hours.applyRemovalPolicy(removalPolicy);
       this.humanQueue = new CfnQueue(this, 'HumanQueue', {
         instanceArn: this.instanceArn,
         name: queue.create.name ?? defaultHumanQueueName(config.stageName),

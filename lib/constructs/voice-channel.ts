@@ -4,6 +4,7 @@ import { CfnContactFlow, CfnIntegrationAssociation } from 'aws-cdk-lib/aws-conne
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnBot, CfnBotAlias, CfnBotVersion } from 'aws-cdk-lib/aws-lex';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import {
@@ -33,6 +34,25 @@ export const VOICE_FUNCTION_TIMEOUT = Duration.seconds(60);
 /** The fixed name of the voice Lambda, from which its own ARN is built (see {@link HouseFunction}'s `functionName`). */
 export function voiceFunctionName(stageName: string): string {
   return `agent-platform-${stageName}-voice`;
+}
+
+/**
+ * An SSM parameter (a fixed name, so a function of another stack can read it without a stack
+ * reference) holding {@link VoiceDirectory} as JSON. The workflow stack cannot refer to the API
+ * stack (the API stack refers to it), and the bot alias id is generated: provisioning reads this.
+ */
+export function voiceParameterName(stageName: string): string {
+  return `/agent-platform/${stageName}/voice`;
+}
+
+/** What the voice parameter holds: everything a contact flow or a number association needs. */
+export interface VoiceDirectory {
+  readonly instanceArn: string;
+  readonly botAliasArn: string;
+  readonly voiceFunctionArn: string;
+  readonly humanQueueArn?: string;
+  readonly sharedContactFlowId: string;
+  readonly sharedContactFlowArn: string;
 }
 
 /**
@@ -98,9 +118,31 @@ export const INTENT_UTTERANCES: Readonly<
   },
 };
 
+/**
+ * What Lex itself says while the code hook has not answered (Lex V2 fulfillment progress updates,
+ * which the streaming conversations Connect holds support): a safety net for a cold start, since
+ * the code hook answers within its own budget (~1.8 s) and hands slow turns to the flow.
+ */
+export const CODE_HOOK_FILLERS: Readonly<
+  Record<string, { readonly start: string; readonly update: string }>
+> = {
+  en: { start: 'One moment.', update: 'Still working on it.' },
+  es: { start: 'Un momento.', update: 'Sigo trabajando en ello.' },
+  fr: { start: 'Un instant.', update: 'Je m’en occupe toujours.' },
+  de: { start: 'Einen Moment.', update: 'Ich bin noch dabei.' },
+  it: { start: 'Un momento.', update: 'Ci sto ancora lavorando.' },
+  pt: { start: 'Um momento.', update: 'Ainda estou a tratar disso.' },
+};
+/** The caller hears the start filler after this long without an answer (issue 12: at most 2 s of silence). */
+export const CODE_HOOK_FILLER_DELAY_SECONDS = 2;
+/** Lex's limit for the code hook; the code hook's own budget ends long before. */
+export const CODE_HOOK_TIMEOUT_SECONDS = 30;
+
 /** One bot locale: the transfer and goodbye intents (closed by Lex, seen by the flow) and the fallback (the code hook). */
 export function botLocale(language: VoiceLanguage): CfnBot.BotLocaleProperty {
   const words = INTENT_UTTERANCES[language.localeId.slice(0, 2)] ?? INTENT_UTTERANCES.en;
+  const fillers = CODE_HOOK_FILLERS[language.localeId.slice(0, 2)] ?? CODE_HOOK_FILLERS.en;
+  const said = (text: string | undefined) => [{ message: { plainTextMessage: { value: text ?? '' } } }];
   const utterances = (list: readonly string[] | undefined) =>
     (list ?? []).map((utterance) => ({ utterance }));
   return {
@@ -123,7 +165,23 @@ export function botLocale(language: VoiceLanguage): CfnBot.BotLocaleProperty {
         name: 'FallbackIntent',
         description: 'Everything else: the agent answers through the voice Lambda (fulfillment code hook)',
         parentIntentSignature: 'AMAZON.FallbackIntent',
-        fulfillmentCodeHook: { enabled: true },
+        fulfillmentCodeHook: {
+          enabled: true,
+          fulfillmentUpdatesSpecification: {
+            active: true,
+            timeoutInSeconds: CODE_HOOK_TIMEOUT_SECONDS,
+            startResponse: {
+              delayInSeconds: CODE_HOOK_FILLER_DELAY_SECONDS,
+              allowInterrupt: true,
+              messageGroups: said(fillers?.start),
+            },
+            updateResponse: {
+              frequencyInSeconds: 5,
+              allowInterrupt: true,
+              messageGroups: said(fillers?.update),
+            },
+          },
+        },
       },
     ],
   };
@@ -169,6 +227,8 @@ export class VoiceChannel extends Construct {
   public readonly bot: CfnBot;
   public readonly botAlias: CfnBotAlias;
   public readonly sharedContactFlow: CfnContactFlow;
+  /** {@link voiceParameterName}: the same values for functions that cannot refer to this stack. */
+  public readonly directoryParameter: StringParameter;
 
   constructor(scope: Construct, id: string, props: VoiceChannelProps) {
     super(scope, id);
@@ -330,6 +390,20 @@ export class VoiceChannel extends Construct {
     this.sharedContactFlowArn = this.sharedContactFlow.attrContactFlowArn;
     // arn:…:instance/<instance id>/contact-flow/<flow id>
     this.sharedContactFlowId = Fn.select(3, Fn.split('/', this.sharedContactFlowArn));
+
+    const directory: VoiceDirectory = {
+      instanceArn: this.instanceArn,
+      botAliasArn: this.botAliasArn,
+      voiceFunctionArn: fn.functionArn,
+      ...(this.humanQueueArn ? { humanQueueArn: this.humanQueueArn } : {}),
+      sharedContactFlowId: this.sharedContactFlowId,
+      sharedContactFlowArn: this.sharedContactFlowArn,
+    };
+    this.directoryParameter = new StringParameter(this, 'Directory', {
+      parameterName: voiceParameterName(config.stageName),
+      description: 'The voice channel’s instance, bot alias, Lambda, queue and shared flow (JSON)',
+      stringValue: stack.toJsonString(directory),
+    });
 
     new CfnOutput(this, 'BotAliasArn', {
       description: 'The voice bot alias (contact flows name it)',

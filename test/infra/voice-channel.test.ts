@@ -8,7 +8,12 @@ import { leadingKeysCondition } from '../../lambdas/composition/tenant-access-po
 import { contactFlow } from '../../lambdas/domain/voice/contact-flow';
 import type { VoiceConfig } from '../../lib/config';
 import { houseFunctionsIn } from '../../lib/constructs/house-function';
-import { INTENT_UTTERANCES, VOICE_SERVICE, voiceFunctionName } from '../../lib/constructs/voice-channel';
+import {
+  INTENT_UTTERANCES,
+  VOICE_SERVICE,
+  voiceFunctionName,
+  voiceParameterName,
+} from '../../lib/constructs/voice-channel';
 import { buildPlatform, logicalIdOf, type PlatformFixture } from './platform-fixture';
 
 /** A named deploy-time value, as a CDK token renders in a string. */
@@ -77,6 +82,24 @@ describe('voice infrastructure (config voice set)', () => {
     expect(ofType(fixture.workflows, 'AWS::Connect::Instance')).toEqual([]);
   });
 
+  it('keeps the instance, its queue and their hours as the environment keeps data', () => {
+    const retained = (fixture: PlatformFixture) =>
+      Object.values(resourcesOf(fixture.stateful))
+        .filter((r) => r.Type.startsWith('AWS::Connect::'))
+        .map((r) => [r.Type, (r as { DeletionPolicy?: string }).DeletionPolicy]);
+    expect(retained(fixture).every(([, policy]) => policy === 'Delete')).toBe(true);
+    const prodLike = buildPlatform('dev', {
+      configOverrides: { region: VOICE_REGION, voice: CREATED, removalPolicy: 'retain' },
+    });
+    expect(retained(prodLike).sort()).toEqual(
+      [
+        ['AWS::Connect::HoursOfOperation', 'Retain'],
+        ['AWS::Connect::Instance', 'Retain'],
+        ['AWS::Connect::Queue', 'Retain'],
+      ].sort(),
+    );
+  });
+
   it('creates a 24/7 human queue on it', () => {
     const [hoursId, hours] = only(fixture.stateful, 'AWS::Connect::HoursOfOperation');
     const days = hours.Properties.Config as { Day: string; StartTime: unknown; EndTime: unknown }[];
@@ -120,7 +143,14 @@ describe('voice infrastructure (config voice set)', () => {
       expect(locale.Intents.find((i) => i.Name === 'FallbackIntent')).toEqual(
         expect.objectContaining({
           ParentIntentSignature: 'AMAZON.FallbackIntent',
-          FulfillmentCodeHook: { Enabled: true },
+          FulfillmentCodeHook: expect.objectContaining({
+            Enabled: true,
+            // Lex's own filler if the code hook is slow to answer (a cold start): within 2 s.
+            FulfillmentUpdatesSpecification: expect.objectContaining({
+              Active: true,
+              StartResponse: expect.objectContaining({ DelayInSeconds: 2, AllowInterrupt: true }),
+            }),
+          }),
         }),
       );
       const transfer = locale.Intents.find((i) => i.Name === 'TransferToHuman')?.SampleUtterances ?? [];
@@ -130,6 +160,10 @@ describe('voice infrastructure (config voice set)', () => {
     expect(english.map((u) => u.Utterance)).toEqual(
       expect.arrayContaining(['0', 'a person', 'human', 'agent', 'representative', 'speak to someone']),
     );
+    const fillerOf = (locale: (typeof locales)[number]) =>
+      JSON.stringify(locale.Intents.find((i) => i.Name === 'FallbackIntent')?.FulfillmentCodeHook);
+    expect(fillerOf(locales[0] as (typeof locales)[number])).toContain('One moment.');
+    expect(fillerOf(locales[1] as (typeof locales)[number])).toContain('Un momento.');
     const goodbye = locales[0]?.Intents.find((i) => i.Name === 'Goodbye')?.SampleUtterances ?? [];
     expect(goodbye.map((u) => u.Utterance)).toEqual(expect.arrayContaining(['bye', 'goodbye', "that's all"]));
     expect(bot.Properties).toMatchObject({
@@ -297,6 +331,24 @@ describe('voice infrastructure (config voice set)', () => {
     );
     for (const value of [voice?.botAliasArn, voice?.humanQueueArn, voice?.sharedContactFlowId]) {
       expect(typeof value).toBe('string');
+    }
+  });
+
+  it('publishes the same values under a fixed SSM name, for the stacks that cannot refer to this one', () => {
+    const [, parameter] = only(fixture.api, 'AWS::SSM::Parameter');
+    expect(parameter.Properties.Name).toBe(voiceParameterName('dev'));
+    const [aliasId] = only(fixture.api, 'AWS::Lex::BotAlias');
+    const [flowId] = only(fixture.api, 'AWS::Connect::ContactFlow');
+    const value = JSON.stringify(parameter.Properties.Value);
+    for (const id of [aliasId, flowId, fnId]) expect(value).toContain(id);
+    for (const key of [
+      'instanceArn',
+      'botAliasArn',
+      'voiceFunctionArn',
+      'humanQueueArn',
+      'sharedContactFlowId',
+    ]) {
+      expect(value).toContain(key);
     }
   });
 

@@ -743,8 +743,12 @@ describe('contactFlow', () => {
     });
   });
 
-  it('escapes plain defaults into SSML and trims the messages it speaks', () => {
+  it('trims the messages it speaks, and escapes those the bot speaks as SSML', () => {
     const trimmed = contactFlow({ ...options, goodbyeMessage: '  Bye.  ' });
     expect(byId(trimmed, FLOW_ACTION_IDS.goodbye).Parameters).toEqual({ Text: 'Bye.' });
+    const escaped = contactFlow({ ...withoutQueue, noHumanMessage: 'Tom & Jerry <are> out.' });
+    expect(byId(escaped, FLOW_ACTION_IDS.setNoHuman).Parameters.Attributes).toEqual({
+      prompt: '<speak>Tom &amp; Jerry &lt;are&gt; out.</speak>',
+    });
   });
 });

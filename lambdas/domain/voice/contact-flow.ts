@@ -125,10 +125,10 @@ const contactFlowOptionsSchema = z.object({
   apologyMessage: z.optional(spoken()),
   /** Said between two waits for a pending answer. */
   stillWorkingMessage: z.optional(spoken()),
-  /** SSML the bot turn speaks when a caller asks for a person and there is no human queue. */
-  noHumanPrompt: z.optional(spoken()),
-  /** SSML the bot turn speaks when a pending answer never came. */
-  gaveUpPrompt: z.optional(spoken()),
+  /** Said (by the next bot turn) when a caller asks for a person and there is no human queue. */
+  noHumanMessage: z.optional(spoken()),
+  /** Said (by the next bot turn) when a pending answer never came. */
+  gaveUpMessage: z.optional(spoken()),
   /** Waits of up to 8 s each for one pending answer (a Loop block; the voice Lambda's own deadline comes first). */
   maxPendingWaits: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(20))),
   transferIntentName: z.optional(text(1, 100).check(z.regex(lexIntentName, 'must be a Lex intent name'))),
@@ -428,7 +428,9 @@ export function contactFlow(options: ContactFlowOptions): ContactFlowDocument {
     {
       Identifier: ids.pendingLimit,
       Type: 'Loop',
-      // A safety net: the voice Lambda's own turn deadline answers `failed` well before it.
+      // A safety net: the voice Lambda's own turn deadline answers `failed` well before it. Connect's
+      // Loop counts per contact and resets only once Done, so the waits of several slow turns of one
+      // call add up: a later turn may get fewer, never more, than the count.
       Parameters: { LoopCount: String(o.maxPendingWaits ?? DEFAULT_MAX_PENDING_WAITS) },
       Transitions: {
         NextAction: ids.setGaveUp,
@@ -439,9 +441,9 @@ export function contactFlow(options: ContactFlowOptions): ContactFlowDocument {
     setAttributes(
       ids.setGaveUp,
       {
-        [a.prompt]:
-          o.gaveUpPrompt ??
-          ssml('Sorry, that is taking too long. Could you ask me again, perhaps more simply?'),
+        [a.prompt]: ssml(
+          o.gaveUpMessage ?? 'Sorry, that is taking too long. Could you ask me again, perhaps more simply?',
+        ),
       },
       ids.botTurn,
       ids.apology,
@@ -504,11 +506,10 @@ export function contactFlow(options: ContactFlowOptions): ContactFlowDocument {
       setAttributes(
         ids.setNoHuman,
         {
-          [a.prompt]:
-            o.noHumanPrompt ??
-            ssml(
+          [a.prompt]: ssml(
+            o.noHumanMessage ??
               'I am sorry, nobody else can take this call right now. I will do my best to help: what do you need?',
-            ),
+          ),
         },
         ids.botTurn,
         ids.apology,
