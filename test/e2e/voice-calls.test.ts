@@ -31,6 +31,14 @@ beforeAll(async () => {
   expect((await api.request('POST', `/v1/agents/${agentId}/start`, { token: owner.token })).status).toBe(200);
 });
 
+/** A fast-path budget a busy machine cannot miss, but for the slow-turn test (the production one). */
+async function setFastBudget(fastMs: number) {
+  const { voiceDeps } = await import('../../lambdas/composition/voice');
+  const { DEFAULT_VOICE_TIMING } = await import('../../lambdas/domain/voice/voice-deps');
+  (voiceDeps as { timing: typeof voiceDeps.timing }).timing = { ...DEFAULT_VOICE_TIMING, fastMs };
+}
+beforeEach(() => setFastBudget(15_000));
+
 afterAll(async () => {
   await api.platform.stop();
 });
@@ -151,6 +159,8 @@ describe('POST /v1/dev/calls', () => {
   });
 
   it('a slow turn: the filler within 2 s, then the answer the flow waited for', async () => {
+    const { DEFAULT_VOICE_TIMING } = await import('../../lambdas/domain/voice/voice-deps');
+    await setFastBudget(DEFAULT_VOICE_TIMING.fastMs);
     const { runtimeDeps } = await import('../../lambdas/composition/runtime');
     const get = runtimeDeps.models.get;
     const spy = jest.spyOn(runtimeDeps.models, 'get').mockImplementation((provider: string) => {

@@ -40,6 +40,8 @@ export async function takeTurn(
   const turnId = `${session.contactId}:${turn}`;
   const answer = (ssml: string): VoiceTurnReply => ({ kind: 'answer', ssml, turn });
   if (!text.trim()) return answer(ssmlOf(PHRASES.didNotHear));
+  // The budget runs from the code hook's start: the caller has been waiting since then.
+  const started = deps.clock();
   const route = await routeCall(deps, session.dialledNumber);
   if (!route || !session.conversationId) {
     return {
@@ -50,7 +52,6 @@ export async function takeTurn(
       transfer: false,
     };
   }
-  const started = deps.clock();
   return deps.scopes.tenant(route.tenantId, async () => {
     try {
       await admitTurn(deps.turnAdmission, route.tenantId, route.agentId);

@@ -28,7 +28,10 @@ export interface VoiceDeps {
 }
 
 export interface VoiceTiming {
-  /** The code hook answers within this (the caller hears a filler after it): ~1.8 s. */
+  /**
+   * The turn's attempt in the code hook stops after this: what follows (recording the stopped
+   * attempt, queueing the continuation) must still fit before the caller has waited 2 s.
+   */
   readonly fastMs: number;
   /** A turn continued asynchronously gives up this long after it started. */
   readonly turnMs: number;
@@ -39,7 +42,7 @@ export interface VoiceTiming {
 }
 
 export const DEFAULT_VOICE_TIMING: VoiceTiming = {
-  fastMs: 1_800,
+  fastMs: 1_500,
   turnMs: 25_000,
   awaitMs: 6_500,
   pollMs: 150,
