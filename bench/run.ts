@@ -45,6 +45,13 @@ import {
   printTenantCredentials,
   type TenantCredentialsResult,
 } from './tenant-credentials';
+import {
+  measureVoiceLatencyIsolated,
+  printVoiceLatency,
+  VOICE_TURN_RATIO_TARGET,
+  type VoiceLatencyResult,
+  voiceFindings,
+} from './voice-latency';
 
 // Listing cursors are signed (lambdas/adapters/cursor-codec.ts): a key for this run and its children.
 process.env.CURSOR_SIGNING_KEY ??= randomBytes(32).toString('base64url');
@@ -63,6 +70,7 @@ const { values: args } = parseArgs({
     'action-turns': { type: 'string', default: '100' },
     approvals: { type: 'string', default: '30' },
     'inbound-messages': { type: 'string', default: '200' },
+    'voice-turns': { type: 'string', default: '200' },
   },
 });
 
@@ -81,6 +89,7 @@ const chatWarmup = positiveInt('chat-warmup', args['chat-warmup']);
 const actionTurns = positiveInt('action-turns', args['action-turns']);
 const approvals = positiveInt('approvals', args.approvals);
 const inboundMessages = positiveInt('inbound-messages', args['inbound-messages']);
+const voiceTurns = positiveInt('voice-turns', args['voice-turns']);
 
 // Progress goes to stderr so stdout is only the report.
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -347,6 +356,14 @@ async function main(): Promise<void> {
     inboundError = errorText(error);
   }
 
+  let voice: VoiceLatencyResult | undefined;
+  let voiceError: string | undefined;
+  try {
+    voice = await measureVoiceLatencyIsolated({ turns: voiceTurns, warmup: 20, progress });
+  } catch (error) {
+    voiceError = errorText(error);
+  }
+
   printLambdas(lambdas);
   if (apiError) console.log(`${heading('API latency')}\nERROR: ${apiError}`);
   else printApi(routes);
@@ -364,6 +381,8 @@ async function main(): Promise<void> {
   else console.log(`${heading('Tenant credentials')}\nERROR: ${tenantCredentialsError}`);
   if (inbound) printInboundLatency(inbound);
   else console.log(`${heading('Inbound messages')}\nERROR: ${inboundError}`);
+  if (voice) printVoiceLatency(voice);
+  else console.log(`${heading('Voice turns')}\nERROR: ${voiceError}`);
   if (args.verbose) printVerbose(lambdas);
 
   const failures = [
@@ -397,9 +416,11 @@ async function main(): Promise<void> {
     ...(billing ? billingFindings(billing) : []),
     ...(inboundError ? [`ERROR inbound messages: ${inboundError}`] : []),
     ...(inbound ? inboundFindings(inbound) : []),
+    ...(voiceError ? [`ERROR voice turns: ${voiceError}`] : []),
+    ...(voice ? voiceFindings(voice) : []),
   ];
   const checks =
-    lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + chatChecks(chat).checks + 3;
+    lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + chatChecks(chat).checks + 4;
   const passed =
     lambdas.filter((l) => l.coldImport?.pass).length +
     routes.filter((r) => r.overheadP50Ms <= OVERHEAD_TARGET_MS).length +
@@ -407,7 +428,8 @@ async function main(): Promise<void> {
     (memory?.pass ? 1 : 0) +
     // The billing figures have no target; what is checked is that the ledger stayed exact.
     (billing?.exact ? 1 : 0) +
-    (inbound && inbound.ratioP50 <= INBOUND_ACK_RATIO_TARGET ? 1 : 0);
+    (inbound && inbound.ratioP50 <= INBOUND_ACK_RATIO_TARGET ? 1 : 0) +
+    (voice && voice.ratioP50 <= VOICE_TURN_RATIO_TARGET ? 1 : 0);
   console.log(heading('Summary'));
   console.log(failures.length === 0 ? `All ${checks} targets met.` : failures.join('\n'));
   console.log(`${passed}/${checks} targets met; ${((performance.now() - started) / 1000).toFixed(0)} s.`);
@@ -424,6 +446,7 @@ async function main(): Promise<void> {
       memoryP50Ms: MEMORY_P50_TARGET_MS,
       chatRatio: CHAT_RATIO_TARGET,
       inboundAckRatio: INBOUND_ACK_RATIO_TARGET,
+      voiceTurnRatio: VOICE_TURN_RATIO_TARGET,
     },
     lambdas: lambdas.map(({ bundle, floor, ...rest }) => ({
       ...rest,
@@ -445,6 +468,7 @@ async function main(): Promise<void> {
     memoryRetrieval: memory ?? { error: memoryError },
     billing: billing ?? { error: billingError },
     inboundLatency: inbound ?? { error: inboundError },
+    voiceLatency: voice ?? { error: voiceError },
     failures,
   };
   await writeFile(resultsFile, `${JSON.stringify(json, null, 2)}\n`);

@@ -34,6 +34,7 @@ export function useLocalStandIns(): void {
       (
         require('../lambdas/adapters/local/local-tenant-credentials') as typeof import('../lambdas/adapters/local/local-tenant-credentials')
       ).localTenantCredentials(),
+    devCalls: () => (require('./voice-emulator') as typeof import('./voice-emulator')).localDevCalls(),
     channelSecrets: () => {
       if (!channelSecrets) {
         const { LocalChannelSecrets } =

@@ -46,6 +46,12 @@ export const ENV = {
   CONNECT_INSTANCE_ID: 'CONNECT_INSTANCE_ID',
   CONNECT_CONTACT_FLOW_ID: 'CONNECT_CONTACT_FLOW_ID',
   CONNECT_SOURCE_PHONE_NUMBER: 'CONNECT_SOURCE_PHONE_NUMBER',
+  // Voice (lib/constructs/voice-channel.ts).
+  CONNECT_INSTANCE_ARN: 'CONNECT_INSTANCE_ARN',
+  /** The voice Lambda's own ARN, for its asynchronous continuation of slow turns. */
+  VOICE_FUNCTION_ARN: 'VOICE_FUNCTION_ARN',
+  VOICE_BOT_ALIAS_ARN: 'VOICE_BOT_ALIAS_ARN',
+  VOICE_HUMAN_QUEUE_ARN: 'VOICE_HUMAN_QUEUE_ARN',
   // Token purchases (the platform's payment account).
   PAYMENTS_PROVIDER: 'PAYMENTS_PROVIDER',
   STRIPE_SECRET_ID: 'STRIPE_SECRET_ID',
@@ -78,6 +84,8 @@ export const NOT_SET_BY_THE_STACKS: Readonly<Partial<Record<EnvName, string>>> =
   OPENAI_TIMEOUT_MS: 'OpenAI-compatible providers are local mode only for now',
   TENANT_PAGE_SIZE: 'the defaults are the deployed paging; the local billing CLI sets them',
   PAGES_PER_EXECUTION: 'the defaults are the deployed paging; the local billing CLI sets them',
+  VOICE_BOT_ALIAS_ARN:
+    'for the functions that build contact flows (provisioning, issue 13: VoiceChannel.botAliasArn); never the voice Lambda, whose own bot alias names it (a cycle)',
   STRIPE_SECRET_KEY: 'local mode and tests: on AWS the key is in the STRIPE_SECRET_ID secret',
   STRIPE_WEBHOOK_SECRET: 'local mode and tests: on AWS the secret is in the STRIPE_SECRET_ID secret',
   STRIPE_API_BASE: 'tests only: a stand-in for api.stripe.com',

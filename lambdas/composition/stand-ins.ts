@@ -4,6 +4,7 @@ import type { ApprovalWorkflowPort } from '../domain/approvals/model';
 import type { ChannelSecrets } from '../domain/channels/model';
 import type { Embedder, ModelProvider } from '../domain/runtime/model';
 import type { IdentityProvider } from '../domain/tenants/ports';
+import type { DevCalls } from '../domain/voice/dev-calls';
 import type { TenantCredentialProvider } from './tenant-clients';
 
 /**
@@ -25,6 +26,8 @@ export interface LocalStandIns {
   readonly tenantCredentials: () => TenantCredentialProvider;
   /** The local channel secret store (one per process, shared by every handler, like the outbox). */
   readonly channelSecrets: () => ChannelSecrets;
+  /** Local mode's phone: the Connect + Lex emulator walking the contact flow (`POST /v1/dev/calls`). */
+  readonly devCalls?: () => DevCalls;
 }
 
 let provided: LocalStandIns | undefined;

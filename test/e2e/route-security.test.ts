@@ -422,6 +422,27 @@ describe('the local email intake (POST /v1/dev/email/inbound)', () => {
   });
 });
 
+describe('the local phone (POST /v1/dev/calls)', () => {
+  it("routes by the dialled number only: a caller's token does not matter, and the answer names no tenant or agent", async () => {
+    const number = '+15558880142';
+    const setUp = await api.request('PUT', `/v1/agents/${idsA.agents}/channels/voice`, {
+      token: tenantA.token,
+      body: { address: number },
+    });
+    expect(setUp.status).toBe(200);
+    const called = await api.request('POST', '/v1/dev/calls', {
+      token: tokensB.owner,
+      body: { to: number, from: '+15558880143' },
+    });
+    expect(called.status).toBe(200);
+    expect(called.text).not.toContain(tenantA.tenantId);
+    expect(called.text).not.toContain(String(idsA.agents));
+    // B's conversations gain nothing from a call to A's number.
+    const conversationsB = await api.request('GET', '/v1/conversations?limit=100', { token: tenantB.token });
+    expect(conversationsB.body.items.some((c: { channel: string }) => c.channel === 'voice')).toBe(false);
+  });
+});
+
 describe('public routes', () => {
   it('are exactly the ones that check a proof of their own (a password, a session, a signature)', () => {
     const publicRoutes = (Object.entries(ROUTES) as [string, RouteSpec][])
@@ -438,6 +459,8 @@ describe('public routes', () => {
         'POST /v1/webhooks/telegram/{channelKey}',
         'GET /v1/webhooks/meta',
         'POST /v1/webhooks/meta',
+        // Local mode's phone: anyone may dial a number; it routes by the number (local only).
+        'POST /v1/dev/calls',
       ]),
     );
   });

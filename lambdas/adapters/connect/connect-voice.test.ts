@@ -71,9 +71,21 @@ describe('ConnectVoice', () => {
       ContactFlowId: 'tenant-flow-1',
       DestinationPhoneNumber: '+15550100199',
       SourcePhoneNumber: '+15550100777',
-      Attributes: { tenantId: TENANT, agentId: AGENT, purpose: 'Confirm tomorrow 10:00 appointment' },
+      Attributes: {
+        origin: 'place_call',
+        tenantId: TENANT,
+        agentId: AGENT,
+        purpose: 'Confirm tomorrow 10:00 appointment',
+      },
       ClientToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
+  });
+
+  it("calls from the agent's own number when it has one, so the flow routes the call to the agent", async () => {
+    connect.on(StartOutboundVoiceContactCommand).resolves(STARTED);
+    await voice().placeCall(TENANT, { ...CALL, from: '+15550100555' });
+    const input = connect.commandCalls(StartOutboundVoiceContactCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ SourcePhoneNumber: '+15550100555', Attributes: { origin: 'place_call' } });
   });
 
   it('uses the default flow when the tenant names none, and the default number for a tenant without settings', async () => {

@@ -82,17 +82,17 @@ export class ConnectVoice implements VoicePort {
     this.retry = { baseDelayMs: 500, ...options.retry };
   }
 
-  async placeCall(
-    tenantId: string,
-    call: { readonly agentId: string; readonly to: string; readonly purpose: string },
-  ): Promise<DeliveryReceipt> {
-    const { sourcePhoneNumber, contactFlowId } = await this.settingsOf(tenantId);
+  async placeCall(tenantId: string, call: Parameters<VoicePort['placeCall']>[1]): Promise<DeliveryReceipt> {
+    const { sourcePhoneNumber, contactFlowId } = await this.settingsOf(tenantId, call.from);
     const command = new StartOutboundVoiceContactCommand({
       InstanceId: this.instanceId,
       ContactFlowId: contactFlowId,
       DestinationPhoneNumber: call.to,
       SourcePhoneNumber: sourcePhoneNumber,
-      Attributes: { tenantId, agentId: call.agentId, purpose: call.purpose },
+      // Read by the voice Lambda's `start-call` (lambdas/domain/voice/start-call.ts): the call was
+      // placed (and paid for) by the agent's `place_call`, and the agent opens with its purpose.
+      // Callers cannot set contact attributes, so an inbound call never carries these.
+      Attributes: { origin: 'place_call', tenantId, agentId: call.agentId, purpose: call.purpose },
       // One token for all the attempts of this call, so a retry after a lost response returns the
       // contact already started instead of ringing the customer twice. The port carries no key of
       // the caller's, so a retried *action* is not deduplicated (tokens last 7 days, and the same
@@ -111,7 +111,10 @@ export class ConnectVoice implements VoicePort {
     }
   }
 
-  private async settingsOf(tenantId: string): Promise<{ sourcePhoneNumber: string; contactFlowId: string }> {
+  private async settingsOf(
+    tenantId: string,
+    agentNumber?: string,
+  ): Promise<{ sourcePhoneNumber: string; contactFlowId: string }> {
     const stored = await this.credentials.get(tenantId, PROVIDER);
     let tenant: { sourcePhoneNumber: string; contactFlowId?: string | undefined } | undefined;
     if (stored) {
@@ -122,7 +125,7 @@ export class ConnectVoice implements VoicePort {
       }
       tenant = parsed.data;
     }
-    const sourcePhoneNumber = tenant?.sourcePhoneNumber ?? this.defaultSourcePhoneNumber;
+    const sourcePhoneNumber = agentNumber ?? tenant?.sourcePhoneNumber ?? this.defaultSourcePhoneNumber;
     const contactFlowId = tenant?.contactFlowId ?? this.defaultContactFlowId;
     if (!sourcePhoneNumber) {
       throw new ProviderError(PROVIDER, false, 'no caller id: this tenant has no Connect phone number');

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Agent, AgentVersion } from '../../domain/agents/schemas';
-import type { MessagingChannel } from '../../domain/channels/model';
+import type { ConfigurableChannel } from '../../domain/channels/model';
 import type {
   ChannelSetting,
   ChannelSettingChange,
@@ -15,7 +15,7 @@ import { withoutKeys } from './conditions';
  * Written in the transaction that moves the agent's configuration (its `channels` entry) to its
  * next version, so the two never disagree.
  */
-export const channelSettingKey = (tenantId: string, agentId: string, type: MessagingChannel) => ({
+export const channelSettingKey = (tenantId: string, agentId: string, type: ConfigurableChannel) => ({
   pk: agentPartition(tenantId, agentId),
   sk: `CHANNEL#${type}`,
 });
@@ -46,7 +46,11 @@ export class DynamoChannelSettingsRepository implements ChannelSettingsRepositor
     return settings;
   }
 
-  async get(tenantId: string, agentId: string, type: MessagingChannel): Promise<ChannelSetting | undefined> {
+  async get(
+    tenantId: string,
+    agentId: string,
+    type: ConfigurableChannel,
+  ): Promise<ChannelSetting | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,

@@ -198,6 +198,7 @@ export class LocalOutbox implements MessagingPort, EmailPort, VoicePort, Payment
       to: call.to,
       agentId: call.agentId,
       purpose: call.purpose,
+      ...(call.from ? { from: call.from } : {}),
     });
     return { provider: OUTBOX_PROVIDER, providerId: record.id, status: 'recorded' };
   }

@@ -281,8 +281,14 @@ const ACTIONS: readonly ActionDefinition[] = [
     permission: 'call:make',
     cost: 'call',
     defaultLevel: 'suggestion',
-    execute: async ({ to, purpose }, { tenantId, agent, ports }) =>
-      receipt(await ports.voice.placeCall(tenantId, { agentId: agent.id, to, purpose })),
+    execute: async ({ to, purpose }, { tenantId, agent, ports }) => {
+      // From the agent's own number when it has one: the contact flow routes the call to the agent
+      // like one it answers, and the agent opens with the purpose.
+      const from = agent.channels.find((c) => c.type === 'voice' && c.enabled)?.address;
+      return receipt(
+        await ports.voice.placeCall(tenantId, { agentId: agent.id, to, purpose, ...(from ? { from } : {}) }),
+      );
+    },
   }),
   define({
     name: 'create_resource',

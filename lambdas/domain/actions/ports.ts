@@ -35,7 +35,13 @@ export interface VoicePort {
   /** Starts an outbound call that the agent's contact flow handles. */
   placeCall(
     tenantId: string,
-    call: { readonly agentId: string; readonly to: string; readonly purpose: string },
+    call: {
+      readonly agentId: string;
+      readonly to: string;
+      readonly purpose: string;
+      /** The agent's own number (its voice channel), so the call runs as the agent's: it is the caller id. */
+      readonly from?: string;
+    },
   ): Promise<DeliveryReceipt>;
 }
 

@@ -1,6 +1,6 @@
 import type { AgentConfig } from '../agents/schemas';
 import { ValidationError } from '../shared/errors';
-import { isMessagingChannel } from './model';
+import { isConfigurableChannel } from './model';
 
 type Channels = AgentConfig['channels'];
 
@@ -17,7 +17,7 @@ const useChannelRoute = (type: string) =>
 /** `POST /v1/agents`: messaging entries may say whether the channel is on, not where it answers. */
 export function refuseNewChannelAddresses(channels: Channels): void {
   channels.forEach((channel, index) => {
-    if (isMessagingChannel(channel.type) && channel.address !== undefined) {
+    if (isConfigurableChannel(channel.type) && channel.address !== undefined) {
       throw ValidationError.forField(`body.channels.${index}.address`, useChannelRoute(channel.type));
     }
   });
@@ -25,7 +25,7 @@ export function refuseNewChannelAddresses(channels: Channels): void {
 
 /** Entries the channel routes set up (a messaging channel with an address). */
 function configured(channels: Channels): Channels {
-  return channels.filter((channel) => isMessagingChannel(channel.type) && channel.address !== undefined);
+  return channels.filter((channel) => isConfigurableChannel(channel.type) && channel.address !== undefined);
 }
 
 /**
@@ -46,7 +46,7 @@ export function checkChannelsPatch(current: Channels, next: Channels): void {
   }
   next.forEach((channel, index) => {
     const isKept = configured(current).some((kept) => kept.type === channel.type);
-    if (!isKept && isMessagingChannel(channel.type) && channel.address !== undefined) {
+    if (!isKept && isConfigurableChannel(channel.type) && channel.address !== undefined) {
       throw ValidationError.forField(`body.channels.${index}.address`, useChannelRoute(channel.type));
     }
   });
@@ -62,7 +62,7 @@ export function withCurrentChannelSetup(current: Channels, restored: Channels): 
   const kept = restored.filter(
     (channel) =>
       !now.some((c) => c.type === channel.type) &&
-      !(isMessagingChannel(channel.type) && channel.address !== undefined),
+      !(isConfigurableChannel(channel.type) && channel.address !== undefined),
   );
   return [...kept, ...now];
 }

@@ -4,7 +4,7 @@ import type { AgentRepository } from '../agents/ports';
 import type { Agent, AgentConfig } from '../agents/schemas';
 import { ConflictError, ValidationError } from '../shared/errors';
 import type { Principal } from '../shared/principal';
-import type { ChannelDirectory, ChannelRoute, ChannelSecrets, MessagingChannel } from './model';
+import type { ChannelDirectory, ChannelRoute, ChannelSecrets, ConfigurableChannel } from './model';
 import type { TelegramWebhookRegistry } from './ports';
 import {
   CHANNEL_KINDS,
@@ -97,7 +97,7 @@ export async function configureChannel(
   deps: ChannelSettingsDeps,
   actor: Principal,
   agentId: string,
-  type: MessagingChannel,
+  type: ConfigurableChannel,
   body: ChannelPutBody,
   expectedVersion?: number,
 ): Promise<ChannelView> {

@@ -2,7 +2,7 @@ import { getAgent } from '../agents/agents';
 import { NotFoundError } from '../shared/errors';
 import type { Principal } from '../shared/principal';
 import { type ChannelSettingsDeps, saveChannelChange, undo } from './configure';
-import type { MessagingChannel } from './model';
+import type { ConfigurableChannel } from './model';
 import { type ChannelView, channelView } from './settings';
 
 /** `GET /v1/agents/{id}/channels`: every configured messaging channel, no credential shown. */
@@ -25,7 +25,7 @@ export async function removeChannel(
   deps: ChannelSettingsDeps,
   actor: Principal,
   agentId: string,
-  type: MessagingChannel,
+  type: ConfigurableChannel,
   expectedVersion?: number,
 ): Promise<void> {
   await getAgent(deps, actor, agentId);

@@ -20,6 +20,21 @@ export function isMessagingChannel(value: string): value is MessagingChannel {
   return (MESSAGING_CHANNELS as readonly string[]).includes(value);
 }
 
+/**
+ * Channels configured with `PUT /v1/agents/{id}/channels/{type}` (an address claimed in the
+ * directory): the messaging channels, and voice (a phone number already claimed in Amazon Connect;
+ * no provider credentials).
+ */
+export const CONFIGURABLE_CHANNELS = [
+  ...MESSAGING_CHANNELS,
+  'voice',
+] as const satisfies readonly ChannelType[];
+export type ConfigurableChannel = (typeof CONFIGURABLE_CHANNELS)[number];
+
+export function isConfigurableChannel(value: string): value is ConfigurableChannel {
+  return (CONFIGURABLE_CHANNELS as readonly string[]).includes(value);
+}
+
 /** A file the customer sent, kept where the provider keeps it: fetched only if a tool needs it. */
 export interface InboundAttachment {
   /** The provider's reference: a media URL (Twilio, Meta), a file id (Telegram, Slack), an S3 key (email). */

@@ -3,7 +3,7 @@ import type { Agent, AgentVersion } from '../agents/schemas';
 import { ValidationError } from '../shared/errors';
 import { idSchema } from '../shared/ids';
 import { instant, lazySchema, text } from '../shared/zod';
-import { channelAddress, MESSAGING_CHANNELS, type MessagingChannel } from './model';
+import { CONFIGURABLE_CHANNELS, type ConfigurableChannel, channelAddress } from './model';
 
 /**
  * An agent's settings for one messaging channel, as stored beside the agent (never a credential:
@@ -11,7 +11,7 @@ import { channelAddress, MESSAGING_CHANNELS, type MessagingChannel } from './mod
  */
 export interface ChannelSetting {
   readonly agentId: string;
-  readonly type: MessagingChannel;
+  readonly type: ConfigurableChannel;
   /** Normalised (`channelAddress`); for telegram the platform's `channelKey`. */
   readonly address: string;
   readonly enabled: boolean;
@@ -22,11 +22,13 @@ export interface ChannelSetting {
 }
 
 /** What a channel change writes with the agent's new configuration, in one transaction. */
-export type ChannelSettingChange = { readonly put: ChannelSetting } | { readonly remove: MessagingChannel };
+export type ChannelSettingChange =
+  | { readonly put: ChannelSetting }
+  | { readonly remove: ConfigurableChannel };
 
 export interface ChannelSettingsRepository {
   list(tenantId: string, agentId: string): Promise<ChannelSetting[]>;
-  get(tenantId: string, agentId: string, type: MessagingChannel): Promise<ChannelSetting | undefined>;
+  get(tenantId: string, agentId: string, type: ConfigurableChannel): Promise<ChannelSetting | undefined>;
   /**
    * Saves the agent's configuration (its `channels` entry changed) and its new version exactly as
    * `AgentRepository.saveConfig` does, and the setting, all or nothing.
@@ -54,7 +56,7 @@ const E164 = { pattern: /^\+[1-9]\d{6,14}$/, expected: 'an E.164 phone number su
 const META_ID = { pattern: /^\d{5,25}$/, expected: 'the numeric id Meta shows for it' };
 const META_CREDENTIALS = ['pageAccessToken', 'appSecret', 'verifyToken'] as const;
 
-export const CHANNEL_KINDS: Readonly<Record<MessagingChannel, ChannelKind>> = {
+export const CHANNEL_KINDS: Readonly<Record<ConfigurableChannel, ChannelKind>> = {
   sms: {
     credentials: ['accountSid', 'authToken'],
     address: E164,
@@ -77,6 +79,9 @@ export const CHANNEL_KINDS: Readonly<Record<MessagingChannel, ChannelKind>> = {
   },
   messenger: { credentials: META_CREDENTIALS, address: META_ID, webhookPath: () => '/v1/webhooks/meta' },
   instagram: { credentials: META_CREDENTIALS, address: META_ID, webhookPath: () => '/v1/webhooks/meta' },
+  // A number already claimed in the shared Amazon Connect instance (or by provisioning); Connect
+  // calls the voice Lambda, not a webhook, so there is nothing to give a provider.
+  voice: { credentials: [], address: E164 },
   email: {
     credentials: [],
     address: {
@@ -89,7 +94,7 @@ export const CHANNEL_KINDS: Readonly<Record<MessagingChannel, ChannelKind>> = {
 export const channelTypeParams = lazySchema(() =>
   z.strictObject({
     id: idSchema('agent'),
-    type: z.enum(MESSAGING_CHANNELS),
+    type: z.enum(CONFIGURABLE_CHANNELS),
   }),
 );
 
@@ -110,7 +115,7 @@ export const channelPutBody = lazySchema(() =>
         .check(
           z.meta({
             description:
-              'Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. Never returned.',
+              'Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email and voice none. Never returned.',
           }),
         ),
     ),
@@ -120,7 +125,7 @@ export type ChannelPutBody = z.infer<ReturnType<typeof channelPutBody>>;
 
 export const channelResponse = lazySchema(() =>
   z.object({
-    type: z.enum(MESSAGING_CHANNELS),
+    type: z.enum(CONFIGURABLE_CHANNELS),
     address: z.string(),
     enabled: z.boolean(),
     /** Names of the credential fields that are set (values are never shown). */
@@ -150,7 +155,7 @@ export function channelView(setting: ChannelSetting): ChannelView {
 }
 
 /** The caller's address for `type`, normalised, or a 400 naming `body.address`. */
-export function checkedAddress(type: MessagingChannel, raw: string | undefined): string | undefined {
+export function checkedAddress(type: ConfigurableChannel, raw: string | undefined): string | undefined {
   const kind = CHANNEL_KINDS[type];
   if (!kind.address) {
     if (raw !== undefined) {
@@ -174,7 +179,7 @@ export function checkedAddress(type: MessagingChannel, raw: string | undefined):
  * leave the channel with a mix of two accounts' secrets). Errors name the field, never a value.
  */
 export function checkedCredentials(
-  type: MessagingChannel,
+  type: ConfigurableChannel,
   given: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const kind = CHANNEL_KINDS[type];

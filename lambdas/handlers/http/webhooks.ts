@@ -12,6 +12,7 @@ import {
   metaVerifyTokens,
   receiveDeps,
 } from '../../composition/inbound';
+import { localStandIns } from '../../composition/stand-ins';
 import { inPlatformScope } from '../../composition/tenant-scope';
 import { receive, routeOf, verifiedSecrets } from '../../domain/channels/receive';
 import { AppError, ValidationError } from '../../domain/shared/errors';
@@ -72,6 +73,12 @@ export const handler = createHttpHandler(
     }),
     'POST /v1/webhooks/twilio/sms': ({ rawBody, event }) => twilioInbound('sms', rawBody, event),
     'POST /v1/webhooks/twilio/whatsapp': ({ rawBody, event }) => twilioInbound('whatsapp', rawBody, event),
+    'POST /v1/dev/calls': async ({ body }) => {
+      // Never deployed (localOnly): local mode provides its Connect + Lex emulator as a stand-in.
+      const devCalls = localStandIns()?.devCalls;
+      if (!devCalls) throw new AppError(404, 'ROUTE_NOT_FOUND', 'The local phone exists in local mode only');
+      return { body: await devCalls().turn(body) };
+    },
     'POST /v1/dev/email/inbound': async ({ rawBody }) => {
       // Never deployed: in a Lambda bundle this branch (and the MIME parser) is compiled away.
       if (process.env.PLATFORM_BUILD !== 'lambda') {

@@ -121,7 +121,7 @@ export const AGENT_ROUTES = {
     lambda: 'agents',
     permission: 'agents:read',
     summary:
-      'The agent’s messaging channels: address, on or off, which credentials are set (never their values), the webhook path to give the provider',
+      'The agent’s messaging and voice channels: address, on or off, which credentials are set (never their values), the webhook path to give the provider',
     params: agentParams,
     status: 200,
     response: channelListResponse,
@@ -130,7 +130,7 @@ export const AGENT_ROUTES = {
     lambda: 'agents',
     permission: 'agents:write',
     summary:
-      'Set up or change one messaging channel: claims its address for this agent, stores its credentials as secrets (a new configuration version); telegram: points the bot at its webhook URL with setWebhook',
+      'Set up or change one messaging or voice channel: claims its address for this agent, stores its credentials as secrets (a new configuration version); telegram: points the bot at its webhook URL with setWebhook; voice: `{"address": "+1…"}`, an E.164 number already claimed in Amazon Connect (no credentials), which then routes calls to this agent',
     params: channelTypeParams,
     body: channelPutBody,
     status: 200,
@@ -146,7 +146,7 @@ export const AGENT_ROUTES = {
     lambda: 'agents',
     permission: 'agents:write',
     summary:
-      'Remove one messaging channel: releases its address and deletes its credentials (telegram: deleteWebhook first, best effort)',
+      'Remove one messaging or voice channel: releases its address and deletes its credentials (telegram: deleteWebhook first, best effort)',
     params: channelTypeParams,
     status: 204,
     ifMatch: true,

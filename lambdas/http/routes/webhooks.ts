@@ -6,6 +6,7 @@ import {
   telegramWebhookParams,
 } from '../../domain/channels/webhook-schemas';
 import { lazySchema } from '../../domain/shared/zod';
+import { devCallBody, devCallResponse } from '../../domain/voice/dev-calls';
 import type { RouteGroup } from '../route-spec';
 
 /**
@@ -55,6 +56,20 @@ export const WEBHOOK_ROUTES = {
     errors: {
       403: 'Missing or wrong X-Twilio-Signature; nothing was recorded',
       404: 'No agent sends from the From number; nothing was recorded',
+    },
+  },
+  'POST /v1/dev/calls': {
+    lambda: 'webhooks',
+    localOnly: true,
+    // A phone call carries no token: anyone may dial a number. Local mode only.
+    permission: 'public',
+    summary:
+      "Local mode only: a phone call to an agent's number, walked through the same contact flow (contactFlow()) and voice Lambda handler as Amazon Connect and Lex V2 would: without `callId` it dials (the greeting) and, with `text`, says it; with the `callId` it answered, the call goes on. Answers what the caller heard (SSML as text, fillers, transfers) with timings.",
+    body: devCallBody,
+    status: 200,
+    response: devCallResponse,
+    errors: {
+      404: 'No call with that callId is in progress for these numbers (or outside local mode)',
     },
   },
   'POST /v1/dev/email/inbound': {
