@@ -34,6 +34,14 @@ export function useLocalStandIns(): void {
       (
         require('../lambdas/adapters/local/local-tenant-credentials') as typeof import('../lambdas/adapters/local/local-tenant-credentials')
       ).localTenantCredentials(),
+    provisioningWorkflow: () =>
+      (
+        require('./provisioning-workflow') as typeof import('./provisioning-workflow')
+      ).localProvisioningWorkflow(),
+    provisioningProviders: () =>
+      (
+        require('./provisioning-providers') as typeof import('./provisioning-providers')
+      ).localProvisioningProviders().providers,
     channelSecrets: () => {
       if (!channelSecrets) {
         const { LocalChannelSecrets } =

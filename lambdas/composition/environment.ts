@@ -94,6 +94,8 @@ const ENVIRONMENT = {
   [ENV.TOKEN_COSTS]: () => z.optional(z.string()),
   /** Set (AWS): approvals run on Step Functions; unset (local mode, tests): in this process. */
   [ENV.APPROVAL_STATE_MACHINE_ARN]: () => z.optional(z.string()),
+  /** Set (AWS): provisioning runs on Step Functions; unset (local mode, tests): in this process. */
+  [ENV.PROVISIONING_STATE_MACHINE_ARN]: () => z.optional(z.string()),
   [ENV.TENANT_PAGE_SIZE]: () =>
     z._default(integer(1, MAX_TENANT_PAGE_SIZE, { coerce: true }), DEFAULT_TENANT_PAGE_SIZE),
   [ENV.PAGES_PER_EXECUTION]: () =>
@@ -112,6 +114,11 @@ const ENVIRONMENT = {
   [ENV.CONNECT_INSTANCE_ID]: () => z.optional(nonEmpty()),
   [ENV.CONNECT_CONTACT_FLOW_ID]: () => z.optional(nonEmpty()),
   [ENV.CONNECT_SOURCE_PHONE_NUMBER]: () => z.optional(z.string().check(z.regex(/^\+[1-9]\d{6,14}$/))),
+  /** The shared Connect instance's ARN: numbers are claimed to it. Unset: no voice channel here. */
+  [ENV.CONNECT_INSTANCE_ARN]: () => z.optional(nonEmpty()),
+  [ENV.VOICE_BOT_ALIAS_ARN]: () => z.optional(nonEmpty()),
+  [ENV.VOICE_HUMAN_QUEUE_ARN]: () => z.optional(nonEmpty()),
+  [ENV.VOICE_FUNCTION_ARN]: () => z.optional(nonEmpty()),
   [ENV.PAYMENTS_PROVIDER]: () => z.optional(z.enum(PAYMENT_PROVIDERS)),
   [ENV.STRIPE_SECRET_ID]: () => z.optional(nonEmpty()),
   [ENV.STRIPE_SECRET_KEY]: () =>

@@ -2,6 +2,7 @@ import type { LocalIdentityOptions } from '../adapters/local/local-identity';
 import type { LocalOutbox } from '../adapters/local/local-outbox';
 import type { ApprovalWorkflowPort } from '../domain/approvals/model';
 import type { ChannelSecrets } from '../domain/channels/model';
+import type { ProvisioningProviders, ProvisioningWorkflowPort } from '../domain/provisioning/ports';
 import type { Embedder, ModelProvider } from '../domain/runtime/model';
 import type { IdentityProvider } from '../domain/tenants/ports';
 import type { TenantCredentialProvider } from './tenant-clients';
@@ -25,6 +26,10 @@ export interface LocalStandIns {
   readonly tenantCredentials: () => TenantCredentialProvider;
   /** The local channel secret store (one per process, shared by every handler, like the outbox). */
   readonly channelSecrets: () => ChannelSecrets;
+  /** The provision-agent workflow run in-process from its ASL file. */
+  readonly provisioningWorkflow: () => ProvisioningWorkflowPort;
+  /** Connect, Twilio, Slack, Meta and SES as provisioning sees them, recording every call. */
+  readonly provisioningProviders: () => ProvisioningProviders;
 }
 
 let provided: LocalStandIns | undefined;
