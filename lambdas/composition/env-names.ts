@@ -88,7 +88,6 @@ export const NOT_SET_BY_THE_STACKS: Readonly<Partial<Record<EnvName, string>>> =
   STRIPE_WEBHOOK_SECRET: 'local mode and tests: on AWS the secret is in the STRIPE_SECRET_ID secret',
   STRIPE_API_BASE: 'tests only: a stand-in for api.stripe.com',
   SES_CONFIGURATION_SET: 'no configuration set is deployed yet',
-  CONNECT_INSTANCE_ARN: 'set with the voice channel (config voice), by the voice-infra construct',
   VOICE_BOT_ALIAS_ARN: 'set with the voice channel (config voice), by the voice-infra construct',
   VOICE_HUMAN_QUEUE_ARN: 'set with the voice channel (config voice), by the voice-infra construct',
   VOICE_FUNCTION_ARN: 'set with the voice channel (config voice), by the voice-infra construct',

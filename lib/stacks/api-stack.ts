@@ -92,6 +92,7 @@ export class ApiStack extends Stack {
       inboundQueue: this.inbound.queue,
       eventBus: props.eventBus,
       approvalWorkflow: approvals,
+      provisioningWorkflow: workflows.provisioning,
       tenantAccess: props.tenantAccess,
     });
 
