@@ -106,6 +106,93 @@ export const emailReceivingConfigSchema = z.strictObject({
 });
 export type EmailReceivingConfig = z.infer<typeof emailReceivingConfigSchema>;
 
+/**
+ * The regions Amazon Connect is offered in (https://docs.aws.amazon.com/connect/latest/adminguide/regions.html).
+ * The bot, the voice Lambda and the instance live in one region, the environment's.
+ */
+export const CONNECT_REGIONS = [
+  'us-east-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-west-2',
+  'us-gov-west-1',
+] as const;
+
+/** Amazon Connect ARNs in any partition: an instance, and a queue of one. */
+const CONNECT_INSTANCE_ARN = /^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance\/[0-9a-f-]{36}$/;
+const CONNECT_QUEUE_ARN =
+  /^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance\/[0-9a-f-]{36}\/queue\/[0-9a-f-]{36}$/;
+
+/** The voice a caller hears and the language the bot understands, for one configured language. */
+export const voiceLanguageSchema = z.strictObject({
+  /** A Lex V2 locale such as en_US, en_GB, es_US, es_419, fr_CA, de_DE. */
+  localeId: z.string().regex(/^[a-z]{2}_([A-Z]{2}|419)$/, 'must be a Lex V2 locale id such as en_US'),
+  /** The Amazon Polly voice id (Joanna, Matthew, Lupe, ...): the bot locale's default voice. */
+  voiceId: z.string().regex(/^[A-Z][A-Za-z-]{1,30}$/, 'must be an Amazon Polly voice id such as Joanna'),
+});
+export type VoiceLanguage = z.infer<typeof voiceLanguageSchema>;
+
+/**
+ * Phone calls (optional per environment): ONE Amazon Connect instance, ONE Lex V2 bot and ONE voice
+ * Lambda shared by every agent (Connect allows 50 Lambdas per instance), see
+ * lib/constructs/voice-channel.ts. Absent: no Connect or Lex resource at all.
+ */
+export const voiceConfigSchema = z.strictObject({
+  /** An existing instance (its ARN), or one the stack creates. */
+  instance: z.union([
+    z.strictObject({
+      arn: z.string().regex(CONNECT_INSTANCE_ARN, 'must be an Amazon Connect instance ARN'),
+    }),
+    z.strictObject({
+      create: z.strictObject({
+        /** The instance alias: its access URL `https://<alias>.my.connect.aws`, unique across AWS. */
+        alias: z
+          .string()
+          .regex(
+            /^(?!d-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,43}[A-Za-z0-9])?$/,
+            'must be 1-45 letters, digits or dashes, not starting with "d-"',
+          ),
+      }),
+    }),
+  ]),
+  /** A bot locale per language; agents pick one (their `voice.localeId`), the first is the default. */
+  languages: z
+    .array(voiceLanguageSchema)
+    .min(1)
+    .max(10)
+    .refine((languages) => new Set(languages.map((l) => l.localeId)).size === languages.length, {
+      message: 'must not name a locale twice',
+    }),
+  /**
+   * Where callers who ask for a person (or whom the agent escalates) go: an existing queue, or a
+   * 24/7 queue the stack creates. Absent: callers stay with the agent and are told nobody else can help.
+   */
+  humanQueue: z
+    .union([
+      z.strictObject({ arn: z.string().regex(CONNECT_QUEUE_ARN, 'must be an Amazon Connect queue ARN') }),
+      z.strictObject({
+        create: z.strictObject({
+          /** @default agent-platform-<stage>-humans */
+          name: z
+            .string()
+            .regex(
+              /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,126}$/,
+              'must be 1-127 letters, digits, spaces, dots, dashes or underscores',
+            )
+            .optional(),
+        }),
+      }),
+    ])
+    .optional(),
+});
+export type VoiceConfig = z.infer<typeof voiceConfigSchema>;
+
 /** An SNS topic ARN in any partition, e.g. arn:aws:sns:eu-west-1:111122223333:ops-alerts. */
 const snsTopicArn = z
   .string()
@@ -206,6 +293,7 @@ export const environmentConfigSchema = z
     outbound: outboundConfigSchema.optional(),
     email: z.strictObject({ receiving: emailReceivingConfigSchema.optional() }).optional(),
     payments: paymentsConfigSchema.optional(),
+    voice: voiceConfigSchema.optional(),
     eventArchiveRetentionDays: z.number().int().min(1).max(3650),
     tokenCosts: tokenCostsSchema,
     turnRateLimits: turnRateLimitsConfigSchema,
@@ -223,6 +311,22 @@ export const environmentConfigSchema = z
   })
   .superRefine((config, ctx) => {
     for (const issue of operatorSettingIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
+    if (config.voice && !(CONNECT_REGIONS as readonly string[]).includes(config.region)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['voice'],
+        message: `Amazon Connect is not offered in ${config.region}: voice needs the environment in one of ${CONNECT_REGIONS.join(', ')}`,
+      });
+    }
+    const instanceArn =
+      config.voice && 'arn' in config.voice.instance ? config.voice.instance.arn : undefined;
+    if (instanceArn && instanceArn.split(':')[3] !== config.region) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['voice', 'instance', 'arn'],
+        message: `the instance must be in the environment's region (${config.region}): its bot and Lambda are`,
+      });
+    }
   });
 
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;

@@ -1,4 +1,4 @@
-import type { AlarmSubscribers, OutboundConfig } from './config';
+import type { AlarmSubscribers, OutboundConfig, VoiceConfig } from './config';
 
 /**
  * Operator settings that may be given on the command line (`-c key=value`, comma-separated for
@@ -14,6 +14,12 @@ export const OPERATOR_CONTEXT_KEYS = {
   alarmSlackChannel: 'alarms.slackChannel',
   /** Replaces api.corsAllowedOrigins: the browser origins of the console or web chat. */
   corsAllowedOrigins: 'api.corsAllowedOrigins',
+  /**
+   * An existing Amazon Connect instance (its ARN) for phone calls: turns voice on with it, in the
+   * environment's `voice` languages (default en_US / Joanna) and with a 24/7 human queue created
+   * on it unless `voice.humanQueue` says otherwise.
+   */
+  voiceInstanceArn: 'voice.instance.arn',
 } as const;
 type OperatorContextKey = keyof typeof OPERATOR_CONTEXT_KEYS;
 
@@ -56,6 +62,7 @@ export function operatorSettingIssues(config: {
   alarms: AlarmSubscribers;
   api: { corsAllowedOrigins: string[] };
   outbound?: OutboundConfig | undefined;
+  voice?: VoiceConfig | undefined;
 }): SettingIssue[] {
   const issues: SettingIssue[] = [];
   const values: [(string | number)[], string | undefined][] = [
@@ -73,6 +80,14 @@ export function operatorSettingIssues(config: {
       origin,
     ]),
     [['outbound', 'sesFromAddress'], config.outbound?.sesFromAddress],
+    [
+      ['voice', 'instance', 'arn'],
+      config.voice && 'arn' in config.voice.instance ? config.voice.instance.arn : undefined,
+    ],
+    [
+      ['voice', 'humanQueue', 'arn'],
+      config.voice?.humanQueue && 'arn' in config.voice.humanQueue ? config.voice.humanQueue.arn : undefined,
+    ],
   ];
   for (const [path, value] of values) {
     const reason = value === undefined ? undefined : placeholderReason(value);
@@ -144,5 +159,15 @@ export function withOperatorContext(raw: unknown, context: Readonly<Record<strin
   }
   const origins = given('corsAllowedOrigins');
   if (origins) merged.api = { ...record(merged.api), corsAllowedOrigins: origins };
+  const voiceInstanceArn = context.voiceInstanceArn;
+  if (voiceInstanceArn !== undefined) {
+    const voice = record(merged.voice);
+    merged.voice = {
+      languages: [{ localeId: 'en_US', voiceId: 'Joanna' }],
+      humanQueue: { create: {} },
+      ...voice,
+      instance: { arn: String(voiceInstanceArn).trim() },
+    };
+  }
   return merged;
 }

@@ -47,11 +47,12 @@ export const ENV = {
   CONNECT_INSTANCE_ID: 'CONNECT_INSTANCE_ID',
   CONNECT_CONTACT_FLOW_ID: 'CONNECT_CONTACT_FLOW_ID',
   CONNECT_SOURCE_PHONE_NUMBER: 'CONNECT_SOURCE_PHONE_NUMBER',
-  // Voice (issue 12's names; the voice-infra construct sets them).
+  // Voice (lib/constructs/voice-channel.ts).
   CONNECT_INSTANCE_ARN: 'CONNECT_INSTANCE_ARN',
+  /** The voice Lambda's own ARN, for its asynchronous continuation of slow turns. */
+  VOICE_FUNCTION_ARN: 'VOICE_FUNCTION_ARN',
   VOICE_BOT_ALIAS_ARN: 'VOICE_BOT_ALIAS_ARN',
   VOICE_HUMAN_QUEUE_ARN: 'VOICE_HUMAN_QUEUE_ARN',
-  VOICE_FUNCTION_ARN: 'VOICE_FUNCTION_ARN',
   // Token purchases (the platform's payment account).
   PAYMENTS_PROVIDER: 'PAYMENTS_PROVIDER',
   STRIPE_SECRET_ID: 'STRIPE_SECRET_ID',
@@ -88,9 +89,6 @@ export const NOT_SET_BY_THE_STACKS: Readonly<Partial<Record<EnvName, string>>> =
   STRIPE_WEBHOOK_SECRET: 'local mode and tests: on AWS the secret is in the STRIPE_SECRET_ID secret',
   STRIPE_API_BASE: 'tests only: a stand-in for api.stripe.com',
   SES_CONFIGURATION_SET: 'no configuration set is deployed yet',
-  VOICE_BOT_ALIAS_ARN: 'set with the voice channel (config voice), by the voice-infra construct',
-  VOICE_HUMAN_QUEUE_ARN: 'set with the voice channel (config voice), by the voice-infra construct',
-  VOICE_FUNCTION_ARN: 'set with the voice channel (config voice), by the voice-infra construct',
   EMAIL_RECEIVING_DOMAIN:
     'set on the email intake only where config email.receiving is given (test/infra/email-receiving.test.ts)',
   PUBLIC_BASE_URL:

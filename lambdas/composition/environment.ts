@@ -114,11 +114,21 @@ const ENVIRONMENT = {
   [ENV.CONNECT_INSTANCE_ID]: () => z.optional(nonEmpty()),
   [ENV.CONNECT_CONTACT_FLOW_ID]: () => z.optional(nonEmpty()),
   [ENV.CONNECT_SOURCE_PHONE_NUMBER]: () => z.optional(z.string().check(z.regex(/^\+[1-9]\d{6,14}$/))),
-  /** The shared Connect instance's ARN: numbers are claimed to it. Unset: no voice channel here. */
-  [ENV.CONNECT_INSTANCE_ARN]: () => z.optional(nonEmpty()),
-  [ENV.VOICE_BOT_ALIAS_ARN]: () => z.optional(nonEmpty()),
-  [ENV.VOICE_HUMAN_QUEUE_ARN]: () => z.optional(nonEmpty()),
-  [ENV.VOICE_FUNCTION_ARN]: () => z.optional(nonEmpty()),
+  /** Voice: the environment's shared Connect instance (its ARN), where voice is configured. */
+  [ENV.CONNECT_INSTANCE_ARN]: () => z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:connect:/))),
+  /** The voice Lambda's own ARN (its async continuation); unset, slow voice turns continue in-process. */
+  [ENV.VOICE_FUNCTION_ARN]: () =>
+    z.optional(
+      z
+        .string()
+        .check(
+          z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/),
+        ),
+    ),
+  /** The shared Lex V2 bot's alias, for contact flows built at run time. */
+  [ENV.VOICE_BOT_ALIAS_ARN]: () => z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:lex:/))),
+  /** Where callers who ask for a person go; unset: nobody to transfer to (the agent says so). */
+  [ENV.VOICE_HUMAN_QUEUE_ARN]: () => z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:connect:/))),
   [ENV.PAYMENTS_PROVIDER]: () => z.optional(z.enum(PAYMENT_PROVIDERS)),
   [ENV.STRIPE_SECRET_ID]: () => z.optional(nonEmpty()),
   [ENV.STRIPE_SECRET_KEY]: () =>

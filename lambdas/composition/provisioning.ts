@@ -34,6 +34,7 @@ import { LOCAL_PUBLIC_BASE_URL, telegramWebhooks } from './telegram-webhooks';
 
 /** Deploy-time ARNs the flow template checks; in local mode, well-formed stand-ins. */
 const LOCAL_VOICE_FLOW: VoiceFlowSettings = {
+  voiceLambdaArn: 'arn:aws:lambda:us-east-1:000000000000:function:local-voice',
   botAliasArn: 'arn:aws:lex:us-east-1:000000000000:bot-alias/LOCALBOT00/LOCALALIAS',
   humanQueueArn:
     'arn:aws:connect:us-east-1:000000000000:instance/00000000-0000-0000-0000-000000000000/queue/00000000-0000-0000-0000-000000000001',
@@ -101,11 +102,11 @@ export function buildProvisioningDeps(
       ? requireLocalStandIn('provisioningProviders', 'OUTBOUND_MODE=outbox')()
       : liveProviders(env);
   const voiceFlow: VoiceFlowSettings | undefined =
-    env.VOICE_BOT_ALIAS_ARN && env.VOICE_HUMAN_QUEUE_ARN && env.CONNECT_INSTANCE_ARN
+    env.VOICE_BOT_ALIAS_ARN && env.VOICE_FUNCTION_ARN && env.CONNECT_INSTANCE_ARN
       ? {
+          voiceLambdaArn: env.VOICE_FUNCTION_ARN,
           botAliasArn: env.VOICE_BOT_ALIAS_ARN,
-          humanQueueArn: env.VOICE_HUMAN_QUEUE_ARN,
-          ...(env.VOICE_FUNCTION_ARN ? { voiceLambdaArn: env.VOICE_FUNCTION_ARN } : {}),
+          ...(env.VOICE_HUMAN_QUEUE_ARN ? { humanQueueArn: env.VOICE_HUMAN_QUEUE_ARN } : {}),
         }
       : mode === 'outbox'
         ? LOCAL_VOICE_FLOW

@@ -144,6 +144,8 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
   webhooks: ['CHADDR#', 'INBOUND#', 'METAVERIFY#'],
   /** Email in (SES → S3 → Lambda): route by mailbox and drop a repeated Message-ID; no secrets. */
   'email-intake': ['CHADDR#', 'INBOUND#'],
+  /** Phone calls: the dialled number routes the call to its tenant and agent (`CHADDR#voice#<E.164>`). */
+  voice: ['CHADDR#'],
   /** The monthly run's tenant listing: a Query on gsi1 `TENANTS`. */
   'billing-list-tenants': ['TENANTS'],
   /** Held reservations by the hour their hold ends (gsi1 `RSVHELD#<hour>`) and the sweep mark. */

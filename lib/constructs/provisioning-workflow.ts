@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -45,6 +45,17 @@ export interface ProvisioningWorkflowProps {
   readonly data: DataTableResources;
   /** Every step runs in the provisioning's tenant scope (its credentials, its secrets). */
   readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
+  /**
+   * The voice channel (lib/constructs/voice-channel.ts), when the environment has one: numbers are
+   * claimed into its instance and each agent's flow runs its Lambda, bot and queue. Without it,
+   * `outbound.connectInstanceId` (if any) is the instance and voice provisioning fails with the reason.
+   */
+  readonly voice?: {
+    readonly instanceArn: string;
+    readonly botAliasArn: string;
+    readonly voiceFunctionArn: string;
+    readonly humanQueueArn?: string;
+  };
 }
 
 /**
@@ -59,6 +70,8 @@ export class ProvisioningWorkflow extends Construct {
    */
   public readonly releaseEnvironment: EnvironmentVariables;
   private readonly instanceArn: string | undefined;
+  /** What the Connect statements name: the instance and what is under it. */
+  private readonly connectResources: readonly string[] = [];
   private readonly sesIdentities: string;
   public readonly stateMachine: StateMachine;
   public readonly logGroup: LogGroup;
@@ -69,22 +82,46 @@ export class ProvisioningWorkflow extends Construct {
     super(scope, id);
     const { config, data } = props;
     const stack = Stack.of(this);
-    const instanceId = config.outbound?.connectInstanceId;
-    const instanceArn = instanceId
-      ? stack.formatArn({
-          service: 'connect',
-          resource: 'instance',
-          resourceName: instanceId,
-          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-        })
-      : undefined;
+    const outboundInstance = config.outbound?.connectInstanceId;
+    const instanceArn = props.voice
+      ? props.voice.instanceArn
+      : outboundInstance
+        ? stack.formatArn({
+            service: 'connect',
+            resource: 'instance',
+            resourceName: outboundInstance,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          })
+        : undefined;
+    // Connect's APIs take the instance id; the composition reads it from the ARN's last segment.
+    const instanceId = props.voice ? undefined : outboundInstance;
+    const voiceEnvironment: EnvironmentVariables = props.voice
+      ? {
+          [ENV.VOICE_BOT_ALIAS_ARN]: props.voice.botAliasArn,
+          [ENV.VOICE_FUNCTION_ARN]: props.voice.voiceFunctionArn,
+          ...(props.voice.humanQueueArn ? { [ENV.VOICE_HUMAN_QUEUE_ARN]: props.voice.humanQueueArn } : {}),
+        }
+      : {};
 
     this.instanceArn = instanceArn;
+    if (instanceArn) {
+      // A created instance's ARN exists only at deploy time (a token cdk-nag cannot name): then
+      // the instances of this account and region, of which the environment has the one.
+      const deployTime = props.voice !== undefined && Token.isUnresolved(props.voice.instanceArn);
+      const scoped = deployTime
+        ? stack.formatArn({
+            service: 'connect',
+            resource: 'instance',
+            resourceName: '*',
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          })
+        : instanceArn;
+      this.connectResources = deployTime ? [scoped] : [instanceArn, `${instanceArn}/*`];
+    }
     this.releaseEnvironment = {
       [ENV.OUTBOUND_MODE]: 'live',
-      ...(instanceId && instanceArn
-        ? { [ENV.CONNECT_INSTANCE_ID]: instanceId, [ENV.CONNECT_INSTANCE_ARN]: instanceArn }
-        : {}),
+      ...(instanceArn ? { [ENV.CONNECT_INSTANCE_ARN]: instanceArn } : {}),
+      ...(instanceId ? { [ENV.CONNECT_INSTANCE_ID]: instanceId } : {}),
     };
     this.stepFunction = new HouseFunction(this, 'StepFunction', {
       entry: PROVISION_STEP_FUNCTION.entry,
@@ -96,9 +133,9 @@ export class ProvisioningWorkflow extends Construct {
         [ENV.OUTBOUND_MODE]: 'live',
         [ENV.TENANT_SECRETS_PREFIX]: tenantSecretsPrefix(config.stageName),
         ...(config.publicBaseUrl ? { [ENV.PUBLIC_BASE_URL]: config.publicBaseUrl } : {}),
-        ...(instanceId && instanceArn
-          ? { [ENV.CONNECT_INSTANCE_ID]: instanceId, [ENV.CONNECT_INSTANCE_ARN]: instanceArn }
-          : {}),
+        ...(instanceArn ? { [ENV.CONNECT_INSTANCE_ARN]: instanceArn } : {}),
+        ...(instanceId ? { [ENV.CONNECT_INSTANCE_ID]: instanceId } : {}),
+        ...voiceEnvironment,
         ...(config.email?.receiving ? { [ENV.EMAIL_RECEIVING_DOMAIN]: config.email.receiving.domain } : {}),
       },
       table: { resources: data, access: 'readWrite' },
@@ -126,7 +163,7 @@ export class ProvisioningWorkflow extends Construct {
       ],
     ];
     if (instanceArn) {
-      const instanceResources = `${instanceArn}/*`;
+      const instanceResources = this.connectResources[this.connectResources.length - 1] as string;
       const numbers = stack.formatArn({
         service: 'connect',
         resource: 'phone-number',
@@ -137,7 +174,7 @@ export class ProvisioningWorkflow extends Construct {
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: [...CONNECT_PROVISIONING_ACTIONS],
-          resources: [instanceArn, instanceResources, numbers],
+          resources: [...this.connectResources, numbers],
         }),
       );
       wildcards.push(
@@ -202,10 +239,10 @@ export class ProvisioningWorkflow extends Construct {
             'connect:DeleteContactFlow',
             'connect:DisassociatePhoneNumberContactFlow',
           ],
-          resources: [this.instanceArn, `${this.instanceArn}/*`, numbers],
+          resources: [...this.connectResources, numbers],
         }),
       );
-      wildcards.push(`${this.instanceArn}/*`, numbers);
+      wildcards.push(this.connectResources[this.connectResources.length - 1] as string, numbers);
     }
     for (const arn of wildcards) {
       Validations.of(role).acknowledge({

@@ -5,6 +5,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import type { AlarmNotifications } from '../constructs/alarm-notifications';
+import type { ContactCenter } from '../constructs/contact-center';
 import type { DataTableResources } from '../constructs/data-table';
 import { EmailReceiving } from '../constructs/email-receiving';
 import { ExecutionQueue } from '../constructs/execution-queue';
@@ -12,8 +13,10 @@ import { houseFunctionsIn } from '../constructs/house-function';
 import { PlatformHttpApi } from '../constructs/http-api';
 import { InboundQueue } from '../constructs/inbound-queue';
 import { Observability } from '../constructs/observability';
+import { ProvisioningWorkflow } from '../constructs/provisioning-workflow';
 import { ReservationHousekeeping } from '../constructs/reservation-housekeeping';
 import type { TenantAccess } from '../constructs/tenant-access';
+import { VoiceChannel } from '../constructs/voice-channel';
 import type { WorkflowStack } from './workflow-stack';
 
 export interface ApiStackProps extends StackProps {
@@ -32,6 +35,8 @@ export interface ApiStackProps extends StackProps {
   readonly notifications: Pick<AlarmNotifications, 'notify'>;
   /** The workflow stack: its approvals, which the decision Lambdas start and resume, and the rows it adds to the dashboard. */
   readonly workflows: WorkflowStack;
+  /** The stateful stack's Connect instance and human queue; given exactly when config has `voice`. */
+  readonly contactCenter?: Pick<ContactCenter, 'instanceArn' | 'humanQueueArn'>;
 }
 
 /**
@@ -47,6 +52,13 @@ export class ApiStack extends Stack {
   public readonly inbound: InboundQueue;
   /** Email in through SES, when the environment's config has `email.receiving`. */
   public readonly emailReceiving?: EmailReceiving;
+  /** Phone calls (the voice Lambda, the Lex bot, the shared flow), when the config has `voice`. */
+  public readonly voice?: VoiceChannel;
+  /**
+   * Agent provisioning (state machine and step Lambda). Here, not in the workflow stack: it builds
+   * contact flows with the voice channel's ARNs, and its executions last minutes, not hours.
+   */
+  public readonly provisioning: ProvisioningWorkflow;
   public readonly api: PlatformHttpApi;
   /** The scheduled release of token reservations whose hold ran out. */
   public readonly housekeeping: ReservationHousekeeping;
@@ -82,6 +94,36 @@ export class ApiStack extends Stack {
       });
     }
 
+    if (config.voice) {
+      if (!props.contactCenter) throw new Error('config voice is set but no contact center was given');
+      this.voice = new VoiceChannel(this, 'Voice', {
+        config,
+        voice: config.voice,
+        contactCenter: props.contactCenter,
+        data: props.data,
+        tenantAccess: props.tenantAccess,
+        eventBus: props.eventBus,
+        approvalWorkflow: approvals,
+      });
+    }
+
+    this.provisioning = new ProvisioningWorkflow(this, 'Provisioning', {
+      config,
+      data: props.data,
+      tenantAccess: props.tenantAccess,
+      ...(this.voice
+        ? {
+            voice: {
+              instanceArn: this.voice.instanceArn,
+              botAliasArn: this.voice.botAliasArn,
+              voiceFunctionArn: this.voice.voiceFunction.function.functionArn,
+              ...(this.voice.humanQueueArn ? { humanQueueArn: this.voice.humanQueueArn } : {}),
+            },
+          }
+        : {}),
+    });
+    props.notifications.notify(this.provisioning.alarms);
+
     this.api = new PlatformHttpApi(this, 'Http', {
       config,
       data: props.data,
@@ -92,7 +134,7 @@ export class ApiStack extends Stack {
       inboundQueue: this.inbound.queue,
       eventBus: props.eventBus,
       approvalWorkflow: approvals,
-      provisioningWorkflow: workflows.provisioning,
+      provisioningWorkflow: this.provisioning,
       tenantAccess: props.tenantAccess,
     });
 
@@ -117,7 +159,9 @@ export class ApiStack extends Stack {
         'execution-worker': this.executions.worker.function,
         'inbound-worker': this.inbound.worker.function,
         ...(this.emailReceiving ? { 'email-intake': this.emailReceiving.intake.function } : {}),
+        ...(this.voice ? { voice: this.voice.voiceFunction.function } : {}),
         'reservation-housekeeping': this.housekeeping.function.function,
+        'provision-step': this.provisioning.stepFunction.function,
         ...Object.fromEntries(
           Object.entries(workflows.stepFunctions()).map(([name, fn]) => [name, fn.function]),
         ),

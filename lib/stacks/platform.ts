@@ -58,6 +58,7 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
     eventBus: stateful.events.bus,
     notifications: stateful.alarms,
     workflows,
+    ...(stateful.contactCenter ? { contactCenter: stateful.contactCenter } : {}),
   });
   checkReservedConcurrencyNames(app, config);
   return { stateful, workflows, api };

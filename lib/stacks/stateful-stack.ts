@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { AlarmNotifications } from '../constructs/alarm-notifications';
+import { ContactCenter } from '../constructs/contact-center';
 import { DataTable } from '../constructs/data-table';
 import { PlatformEventBus } from '../constructs/event-bus';
 import { Identity } from '../constructs/identity';
@@ -13,7 +14,8 @@ export interface StatefulStackProps extends StackProps {
 
 /**
  * Everything that holds data or identity and must outlive any redeploy of the code: the table,
- * the user pool, the event bus and the alarm topic with its subscriptions. Kept apart so the API
+ * the user pool, the event bus, the alarm topic with its subscriptions, and (with voice) the
+ * Amazon Connect instance whose claimed numbers must survive a redeploy. Kept apart so the API
  * stack can be destroyed and rebuilt freely.
  */
 export class StatefulStack extends Stack {
@@ -24,6 +26,8 @@ export class StatefulStack extends Stack {
   public readonly alarms: AlarmNotifications;
   /** The one role whose sessions, tagged with a tenant, reach that tenant's items and secrets only. */
   public readonly tenantAccess: TenantAccess;
+  /** The Amazon Connect instance and human queue, when the environment's config has `voice`. */
+  public readonly contactCenter?: ContactCenter;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
@@ -63,5 +67,9 @@ export class StatefulStack extends Stack {
       stageName: config.stageName,
       subscribers: config.alarms,
     });
+
+    if (config.voice) {
+      this.contactCenter = new ContactCenter(this, 'ContactCenter', { config, voice: config.voice });
+    }
   }
 }

@@ -9,7 +9,6 @@ import { BillingWorkflow } from '../constructs/billing-workflow';
 import type { DataTableResources } from '../constructs/data-table';
 import type { HouseFunction } from '../constructs/house-function';
 import { functionErrorsAlarm } from '../constructs/observability';
-import { ProvisioningWorkflow } from '../constructs/provisioning-workflow';
 import type { TenantAccess } from '../constructs/tenant-access';
 
 export interface WorkflowStackProps extends StackProps {
@@ -35,8 +34,6 @@ export class WorkflowStack extends Stack {
   public readonly approvals: ApprovalWorkflow;
   /** The monthly fee run: state machine, step Lambdas, schedule. */
   public readonly billing: BillingWorkflow;
-  /** Agent provisioning: state machine, its log group and its step Lambda. */
-  public readonly provisioning: ProvisioningWorkflow;
   /** The workflows' alarms: executions failed or timed out, the schedule dropped, step Lambda errors. */
   public readonly alarms: readonly Alarm[];
 
@@ -47,18 +44,12 @@ export class WorkflowStack extends Stack {
 
     this.approvals = new ApprovalWorkflow(this, 'Approvals', { config, data, eventBus, tenantAccess });
     this.billing = new BillingWorkflow(this, 'MonthlyBilling', { config, data, eventBus, tenantAccess });
-    this.provisioning = new ProvisioningWorkflow(this, 'Provisioning', { config, data, tenantAccess });
     // The step Lambdas' error alarms live beside them, so the workflows stay watched while the
     // API stack (whose dashboard still shows them) is away.
     const stepErrors = Object.entries(this.stepFunctions()).map(([name, fn]) =>
       functionErrorsAlarm(this, name, fn.function, config.stageName),
     );
-    this.alarms = [
-      ...this.billing.alarms,
-      ...this.approvals.alarms,
-      ...this.provisioning.alarms,
-      ...stepErrors,
-    ];
+    this.alarms = [...this.billing.alarms, ...this.approvals.alarms, ...stepErrors];
     props.notifications.notify(this.alarms);
   }
 
@@ -66,7 +57,6 @@ export class WorkflowStack extends Stack {
   public stepFunctions(): Record<string, HouseFunction> {
     return {
       'approval-step': this.approvals.stepFunction,
-      'provision-step': this.provisioning.stepFunction,
       ...Object.fromEntries(
         Object.entries(this.billing.functions).map(([name, fn]) => [`billing-${name}`, fn]),
       ),

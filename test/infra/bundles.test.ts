@@ -7,6 +7,7 @@ import { LAMBDA_ESBUILD_OPTIONS } from '../../lib/bundling';
 import { EMAIL_INTAKE_ENTRY, EMAIL_INTAKE_SERVICE } from '../../lib/constructs/email-receiving';
 import { EXECUTION_WORKER_ENTRY } from '../../lib/constructs/execution-queue';
 import { INBOUND_WORKER_ENTRY, INBOUND_WORKER_SERVICE } from '../../lib/constructs/inbound-queue';
+import { VOICE_ENTRY, VOICE_SERVICE } from '../../lib/constructs/voice-channel';
 import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 
 const REPO_ROOT = join(__dirname, '..', '..');
@@ -17,6 +18,7 @@ const ENTRIES: [string, { entry: string }][] = [
   ['execution-worker', { entry: EXECUTION_WORKER_ENTRY }],
   [INBOUND_WORKER_SERVICE, { entry: INBOUND_WORKER_ENTRY }],
   [EMAIL_INTAKE_SERVICE, { entry: EMAIL_INTAKE_ENTRY }],
+  [VOICE_SERVICE, { entry: VOICE_ENTRY }],
   [APPROVAL_STEP_FUNCTION.name, { entry: APPROVAL_STEP_FUNCTION.entry }],
   ...Object.values(MONTHLY_BILLING_STEPS).map((step): [string, { entry: string }] => [
     step.name,

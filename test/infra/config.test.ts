@@ -291,3 +291,91 @@ describe('operator settings', () => {
     ).toThrow(/lambda\.reservedConcurrency\.execution-worker/);
   });
 });
+
+describe('voice config', () => {
+  const INSTANCE = 'arn:aws:connect:eu-west-2:210987654321:instance/0a1b2c3d-1111-2222-3333-444455556666';
+  const voice = {
+    instance: { create: { alias: 'acme-agents-dev' } },
+    languages: [{ localeId: 'en_US', voiceId: 'Joanna' }],
+  };
+  /** dev, moved to London (Connect is not offered in dev's eu-west-1), with the given voice block. */
+  const inLondon = (voiceBlock: unknown, region = 'eu-west-2') =>
+    parseEnvironmentConfig('dev', { ...devConfig(), region, voice: voiceBlock });
+  const refusedWith = (voiceBlock: unknown, region?: string): string => {
+    try {
+      inLondon(voiceBlock, region);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    return '';
+  };
+
+  it('is absent unless configured: the shipped environments have none', () => {
+    expect(devConfig().voice).toBeUndefined();
+  });
+
+  it('takes an instance to create or an existing one, languages and an optional human queue', () => {
+    expect(inLondon(voice).voice).toEqual(voice);
+    expect(
+      inLondon({ ...voice, instance: { arn: INSTANCE }, humanQueue: { create: {} } }).voice,
+    ).toMatchObject({
+      instance: { arn: INSTANCE },
+      humanQueue: { create: {} },
+    });
+  });
+
+  it('refuses voice where Amazon Connect is not offered, naming where it is', () => {
+    const message = refusedWith(voice, 'eu-west-1');
+    expect(message).toContain('voice: Amazon Connect is not offered in eu-west-1');
+    expect(message).toContain('eu-west-2');
+  });
+
+  it('refuses an instance of another region, a locale named twice, and malformed ids', () => {
+    expect(
+      refusedWith({ ...voice, instance: { arn: INSTANCE.replace('eu-west-2', 'us-east-1') } }),
+    ).toContain("voice.instance.arn: the instance must be in the environment's region (eu-west-2)");
+    expect(
+      refusedWith({
+        ...voice,
+        languages: [
+          { localeId: 'en_US', voiceId: 'Joanna' },
+          { localeId: 'en_US', voiceId: 'Matthew' },
+        ],
+      }),
+    ).toContain('voice.languages: must not name a locale twice');
+    expect(refusedWith({ ...voice, languages: [{ localeId: 'english', voiceId: 'Joanna' }] })).toContain(
+      'voice.languages.0.localeId',
+    );
+    expect(refusedWith({ ...voice, languages: [] })).toContain('voice.languages');
+    expect(refusedWith({ ...voice, instance: { create: { alias: 'd-123' } } })).toContain('voice.instance');
+    expect(refusedWith({ ...voice, humanQueue: { arn: 'BasicQueue' } })).toContain('voice.humanQueue');
+  });
+
+  it('refuses a placeholder instance ARN (example account), naming the -c setting', () => {
+    const message = refusedWith({
+      ...voice,
+      instance: { arn: INSTANCE.replace('210987654321', '123456789012') },
+    });
+    expect(message).toContain('voice.instance.arn:');
+    expect(message).toContain('-c voiceInstanceArn=');
+  });
+
+  it('-c voiceInstanceArn turns voice on with an existing instance (en_US / Joanna, a created queue by default)', () => {
+    const base = cdkJsonContext();
+    const environments = base.environments as Record<string, Record<string, unknown>>;
+    const config = loadEnvironmentConfig(
+      appWith({
+        ...base,
+        environments: { ...environments, dev: { ...environments.dev, region: 'eu-west-2' } },
+        env: 'dev',
+        voiceInstanceArn: INSTANCE,
+      }),
+    );
+    expect(config.voice).toEqual({
+      instance: { arn: INSTANCE },
+      languages: [{ localeId: 'en_US', voiceId: 'Joanna' }],
+      humanQueue: { create: {} },
+    });
+  });
+});

@@ -36,6 +36,13 @@ const EVERYTHING_ON = {
     stripeSecretName: 'agent-platform/dev/platform/stripe',
     tokenPrice: { currency: 'EUR', minorUnitsPerToken: 2 },
   },
+  // Voice needs a region Amazon Connect is offered in.
+  region: 'eu-west-2',
+  voice: {
+    instance: { create: { alias: 'acme-agents-dev' } },
+    languages: [{ localeId: 'en_US', voiceId: 'Joanna' }],
+    humanQueue: { create: {} },
+  },
 };
 
 describe('the environment variables the stacks set and the runtime schema reads', () => {

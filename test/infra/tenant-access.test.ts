@@ -43,9 +43,11 @@ const EXPECTED_PLATFORM_KEYS: Record<string, readonly string[]> = {
   'billing-suspend-tenant': [],
   // Only where email receiving is configured (not in these environments).
   'email-intake': ['CHADDR#*', 'INBOUND#*'],
+  // Only where voice is configured (not in these environments): routing by dialled number.
+  voice: ['CHADDR#*'],
 };
-/** Deployed only where the environment's config asks for them (email receiving). */
-const ONLY_WHEN_CONFIGURED = new Set(['email-intake']);
+/** Deployed only where the environment's config asks for them (email receiving, voice). */
+const ONLY_WHEN_CONFIGURED = new Set(['email-intake', 'voice']);
 /** Purely platform-level functions: no tenant's data, so no tenant credentials either. */
 const PLATFORM_ONLY = new Set(['system', 'billing-list-tenants']);
 

@@ -139,6 +139,21 @@ const configSchemas = lazyValue(() => {
     address: z.optional(text(1, 200)),
   });
 
+  /**
+   * How the agent sounds on the phone: the Polly voice, the Lex locale of the shared bot it
+   * listens with (one configured per environment, lib/config.ts `voice.languages`), and the
+   * greeting a caller hears first.
+   */
+  const voiceConfigSchema = z.strictObject({
+    voiceId: z.optional(
+      z.string().check(z.regex(/^[A-Z][A-Za-z]{1,30}$/, 'must be an Amazon Polly voice id such as Joanna')),
+    ),
+    localeId: z.optional(
+      z.string().check(z.regex(/^[a-z]{2}_[A-Z]{2}$/, 'must be a Lex V2 locale id such as en_US')),
+    ),
+    greeting: z.optional(text(1, 500)),
+  });
+
   const memoryConfigSchema = z.strictObject({
     enabled: z._default(z.boolean(), true),
     retentionDays: z._default(integer(1, 3650), 365),
@@ -189,6 +204,7 @@ const configSchemas = lazyValue(() => {
     channels: z._default(channelListSchema, []),
     memory: z._default(memoryConfigSchema, { enabled: true, retentionDays: 365 }),
     guardrail: z.optional(guardrailSchema),
+    voice: z.optional(voiceConfigSchema),
   };
 
   const agentCreateBody = z.strictObject(agentConfigShape);
@@ -211,6 +227,7 @@ const configSchemas = lazyValue(() => {
       channels: z.optional(channelListSchema),
       memory: z.optional(memoryConfigSchema),
       guardrail: z.optional(z.nullable(guardrailSchema)),
+      voice: z.optional(z.nullable(voiceConfigSchema)),
     })
     .check(z.refine((patch) => Object.keys(patch).length > 0, 'must change at least one field'));
 
@@ -240,6 +257,7 @@ export const AGENT_CONFIG_FIELDS = [
   'channels',
   'memory',
   'guardrail',
+  'voice',
 ] as const satisfies readonly (keyof ReturnType<typeof configSchemas>['agentConfigShape'])[];
 
 export const agentCreateBody = () => configSchemas().agentCreateBody;

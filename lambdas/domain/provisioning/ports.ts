@@ -123,10 +123,11 @@ export interface ProvisioningWorkflowPort {
 
 /** What the flow template needs besides the agent (deploy-time ARNs, from the environment). */
 export interface VoiceFlowSettings {
+  /** The voice Lambda (`start-call`, `await-answer`). */
+  readonly voiceLambdaArn: string;
   readonly botAliasArn: string;
-  readonly humanQueueArn: string;
-  /** The voice Lambda (voice-infra's `voiceLambdaArn` flow option), once the flow template takes it. */
-  readonly voiceLambdaArn?: string;
+  /** Where callers who ask for a person go; without one they stay with the agent. */
+  readonly humanQueueArn?: string;
 }
 
 export interface ProvisioningDeps {

@@ -104,12 +104,11 @@ export async function doStep(ctx: StepContext): Promise<Created> {
         );
       }
       const agent = await getAgent(deps, actor, agentId);
-      const voice = (agent as { voice?: { greeting?: string } }).voice;
-      const greeting = voice?.greeting ?? `Hello, you have reached ${agent.name}. How can I help you today?`;
+      // The agent's greeting and voice come from start-call at each call: one template for all.
       const flow = contactFlow({
-        greeting,
+        voiceLambdaArn: deps.voiceFlow.voiceLambdaArn,
         botAliasArn: deps.voiceFlow.botAliasArn,
-        humanQueueArn: deps.voiceFlow.humanQueueArn,
+        ...(deps.voiceFlow.humanQueueArn ? { humanQueueArn: deps.voiceFlow.humanQueueArn } : {}),
       });
       const made = await deps.providers.voice.createFlow({
         name: `agent-${agentId}-${record.id}`.slice(0, 127),

@@ -77,6 +77,14 @@ export interface ChatResult {
   readonly actions: readonly ActionOutcome[];
 }
 
+export interface ChatOptions {
+  /**
+   * Epoch milliseconds: the turn starts no model call or tool past it and fails TURN_TIMED_OUT
+   * (504), recorded, its unused tokens released (voice turns run against the caller's patience).
+   */
+  readonly deadline?: number;
+}
+
 export interface TaskInput {
   readonly task: string;
   readonly context?: Record<string, unknown>;
@@ -243,6 +251,7 @@ export async function chat(
   agentId: string,
   input: ChatInput,
   idempotencyKey?: string,
+  options: ChatOptions = {},
 ): Promise<ChatResult> {
   const claim = claimOf(idempotencyKey, 'chat', { agentId, input });
   const checked = await checkedOrEarlier(deps, principal, agentId, claim, async () => {
@@ -311,6 +320,7 @@ export async function chat(
           model: deps.models.get(agent.model.provider),
           tools: toolDeps(deps),
           ...(actions.turnActions ? { actions: actions.turnActions } : {}),
+          ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
         },
         {
           agent,

@@ -231,6 +231,7 @@ const STATUS_OF_FAILURE: Readonly<Record<string, number>> = {
   FORBIDDEN: 403,
   VALIDATION_FAILED: 400,
   BALANCE_BUSY: 503,
+  TURN_TIMED_OUT: 504,
   [TURN_FAILED]: 500,
 };
 

@@ -45,8 +45,21 @@ export interface TurnActions {
   propose(name: string, input: unknown): Promise<ToolRunResult>;
 }
 
+/**
+ * A turn that ran out of its time (a phone caller cannot wait): nothing more is started once the
+ * deadline has passed, a model answer arriving after it is not used, and the execution records
+ * TURN_TIMED_OUT with the calls that did finish (charged) and the rest of its tokens released.
+ */
+export class TurnTimedOutError extends AppError {
+  constructor(deadline: number) {
+    super(504, 'TURN_TIMED_OUT', `the turn ran out of time (deadline ${new Date(deadline).toISOString()})`);
+  }
+}
+
 export interface TurnDeps {
   readonly model: ModelProvider;
+  /** Epoch milliseconds after which the turn starts nothing more (see TurnTimedOutError). */
+  readonly deadline?: number;
   readonly tools: Omit<ToolContext, 'agent' | 'tenantId' | 'customerId'>;
   readonly actions?: TurnActions;
 }
@@ -72,6 +85,17 @@ export class TurnFailure extends Error {
   ) {
     super(reason instanceof Error ? reason.message : String(reason));
   }
+}
+
+/** The model's answer, or TurnTimedOutError at the deadline (the late answer is dropped). */
+function withinDeadline<T>(deadline: number | undefined, work: Promise<T>): Promise<T> {
+  if (deadline === undefined) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TurnTimedOutError(deadline)), Math.max(0, deadline - Date.now()));
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A running summary is cut to this size, so folding can never push the prompt past the window. */
@@ -110,17 +134,25 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
     agent,
     ...(input.customer ? { customerId: input.customer.id } : {}),
   };
+  const checkTime = () => {
+    if (deps.deadline !== undefined && Date.now() >= deps.deadline)
+      throw new TurnTimedOutError(deps.deadline);
+  };
   const call = async (system: string, messages: ModelMessage[], withTools: boolean) => {
-    const response = await deps.model.converse({
-      modelId: agent.model.modelId,
-      system,
-      messages,
-      tools: withTools ? specs : [],
-      temperature: agent.model.temperature,
-      maxTokens: agent.model.maxTokens,
-      topP: agent.model.topP,
-      ...(agent.guardrail ? { guardrail: agent.guardrail } : {}),
-    });
+    checkTime();
+    const response = await withinDeadline(
+      deps.deadline,
+      deps.model.converse({
+        modelId: agent.model.modelId,
+        system,
+        messages,
+        tools: withTools ? specs : [],
+        temperature: agent.model.temperature,
+        maxTokens: agent.model.maxTokens,
+        topP: agent.model.topP,
+        ...(agent.guardrail ? { guardrail: agent.guardrail } : {}),
+      }),
+    );
     usage.inputTokens += response.usage.inputTokens;
     usage.outputTokens += response.usage.outputTokens;
     usage.modelCalls += 1;
@@ -215,6 +247,8 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
       }
       const results: ContentBlock[] = [];
       for (const use of toolUses) {
+        // Past the deadline no tool or action starts: a timed-out turn has no side effect left behind it.
+        checkTime();
         const tool = tools.find((candidate) => candidate.name === use.name);
         const run = tool
           ? await runTool(tool, use.input, toolContext)
