@@ -46,16 +46,11 @@ export interface ProvisioningWorkflowProps {
   /** Every step runs in the provisioning's tenant scope (its credentials, its secrets). */
   readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
   /**
-   * The voice channel (lib/constructs/voice-channel.ts), when the environment has one: numbers are
-   * claimed into its instance and each agent's flow runs its Lambda, bot and queue. Without it,
-   * `outbound.connectInstanceId` (if any) is the instance and voice provisioning fails with the reason.
+   * The voice channel's Connect instance (the stateful stack's ContactCenter), when the environment
+   * has one: numbers are claimed into it. Without it, `outbound.connectInstanceId` (if any). The flow's
+   * Lambda, bot and queue come with each provisioning, from the agents Lambda that starts it.
    */
-  readonly voice?: {
-    readonly instanceArn: string;
-    readonly botAliasArn: string;
-    readonly voiceFunctionArn: string;
-    readonly humanQueueArn?: string;
-  };
+  readonly connectInstanceArn?: string;
 }
 
 /**
@@ -83,8 +78,8 @@ export class ProvisioningWorkflow extends Construct {
     const { config, data } = props;
     const stack = Stack.of(this);
     const outboundInstance = config.outbound?.connectInstanceId;
-    const instanceArn = props.voice
-      ? props.voice.instanceArn
+    const instanceArn = props.connectInstanceArn
+      ? props.connectInstanceArn
       : outboundInstance
         ? stack.formatArn({
             service: 'connect',
@@ -94,20 +89,14 @@ export class ProvisioningWorkflow extends Construct {
           })
         : undefined;
     // Connect's APIs take the instance id; the composition reads it from the ARN's last segment.
-    const instanceId = props.voice ? undefined : outboundInstance;
-    const voiceEnvironment: EnvironmentVariables = props.voice
-      ? {
-          [ENV.VOICE_BOT_ALIAS_ARN]: props.voice.botAliasArn,
-          [ENV.VOICE_FUNCTION_ARN]: props.voice.voiceFunctionArn,
-          ...(props.voice.humanQueueArn ? { [ENV.VOICE_HUMAN_QUEUE_ARN]: props.voice.humanQueueArn } : {}),
-        }
-      : {};
+    const instanceId = props.connectInstanceArn ? undefined : outboundInstance;
 
     this.instanceArn = instanceArn;
     if (instanceArn) {
       // A created instance's ARN exists only at deploy time (a token cdk-nag cannot name): then
       // the instances of this account and region, of which the environment has the one.
-      const deployTime = props.voice !== undefined && Token.isUnresolved(props.voice.instanceArn);
+      const deployTime =
+        props.connectInstanceArn !== undefined && Token.isUnresolved(props.connectInstanceArn);
       const scoped = deployTime
         ? stack.formatArn({
             service: 'connect',
@@ -135,7 +124,6 @@ export class ProvisioningWorkflow extends Construct {
         ...(config.publicBaseUrl ? { [ENV.PUBLIC_BASE_URL]: config.publicBaseUrl } : {}),
         ...(instanceArn ? { [ENV.CONNECT_INSTANCE_ARN]: instanceArn } : {}),
         ...(instanceId ? { [ENV.CONNECT_INSTANCE_ID]: instanceId } : {}),
-        ...voiceEnvironment,
         ...(config.email?.receiving ? { [ENV.EMAIL_RECEIVING_DOMAIN]: config.email.receiving.domain } : {}),
       },
       table: { resources: data, access: 'readWrite' },

@@ -3,6 +3,7 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/composition/env-names';
 import type { EnvironmentConfig } from '../config';
 import type { AlarmNotifications } from '../constructs/alarm-notifications';
 import type { ContactCenter } from '../constructs/contact-center';
@@ -13,7 +14,6 @@ import { houseFunctionsIn } from '../constructs/house-function';
 import { PlatformHttpApi } from '../constructs/http-api';
 import { InboundQueue } from '../constructs/inbound-queue';
 import { Observability } from '../constructs/observability';
-import { ProvisioningWorkflow } from '../constructs/provisioning-workflow';
 import { ReservationHousekeeping } from '../constructs/reservation-housekeeping';
 import type { TenantAccess } from '../constructs/tenant-access';
 import { VoiceChannel } from '../constructs/voice-channel';
@@ -54,11 +54,6 @@ export class ApiStack extends Stack {
   public readonly emailReceiving?: EmailReceiving;
   /** Phone calls (the voice Lambda, the Lex bot, the shared flow), when the config has `voice`. */
   public readonly voice?: VoiceChannel;
-  /**
-   * Agent provisioning (state machine and step Lambda). Here, not in the workflow stack: it builds
-   * contact flows with the voice channel's ARNs, and its executions last minutes, not hours.
-   */
-  public readonly provisioning: ProvisioningWorkflow;
   public readonly api: PlatformHttpApi;
   /** The scheduled release of token reservations whose hold ran out. */
   public readonly housekeeping: ReservationHousekeeping;
@@ -107,23 +102,6 @@ export class ApiStack extends Stack {
       });
     }
 
-    this.provisioning = new ProvisioningWorkflow(this, 'Provisioning', {
-      config,
-      data: props.data,
-      tenantAccess: props.tenantAccess,
-      ...(this.voice
-        ? {
-            voice: {
-              instanceArn: this.voice.instanceArn,
-              botAliasArn: this.voice.botAliasArn,
-              voiceFunctionArn: this.voice.voiceFunction.function.functionArn,
-              ...(this.voice.humanQueueArn ? { humanQueueArn: this.voice.humanQueueArn } : {}),
-            },
-          }
-        : {}),
-    });
-    props.notifications.notify(this.provisioning.alarms);
-
     this.api = new PlatformHttpApi(this, 'Http', {
       config,
       data: props.data,
@@ -134,7 +112,7 @@ export class ApiStack extends Stack {
       inboundQueue: this.inbound.queue,
       eventBus: props.eventBus,
       approvalWorkflow: approvals,
-      provisioningWorkflow: this.provisioning,
+      provisioningWorkflow: workflows.provisioning,
       tenantAccess: props.tenantAccess,
     });
 
@@ -161,7 +139,6 @@ export class ApiStack extends Stack {
         ...(this.emailReceiving ? { 'email-intake': this.emailReceiving.intake.function } : {}),
         ...(this.voice ? { voice: this.voice.voiceFunction.function } : {}),
         'reservation-housekeeping': this.housekeeping.function.function,
-        'provision-step': this.provisioning.stepFunction.function,
         ...Object.fromEntries(
           Object.entries(workflows.stepFunctions()).map(([name, fn]) => [name, fn.function]),
         ),
@@ -174,6 +151,17 @@ export class ApiStack extends Stack {
       indexNames: props.data.indexNames,
       notifications: props.notifications,
     });
+
+    // Provisioning builds each agent's contact flow with the voice channel's Lambda, bot and queue:
+    // the agents Lambda, which starts it, hands them over in the provisioning record (the workflow
+    // stack cannot refer to this one).
+    if (this.voice) {
+      const agents = this.api.functions.agents.function;
+      agents.addEnvironment(ENV.VOICE_FUNCTION_ARN, this.voice.voiceFunction.function.functionArn);
+      agents.addEnvironment(ENV.VOICE_BOT_ALIAS_ARN, this.voice.botAliasArn);
+      if (this.voice.humanQueueArn)
+        agents.addEnvironment(ENV.VOICE_HUMAN_QUEUE_ARN, this.voice.humanQueueArn);
+    }
 
     // The workflows' rows join the one dashboard (their alarms live, and notify, in their own stack).
     this.observability.dashboard.addWidgets(...billing.widgets());

@@ -44,6 +44,7 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
     tenantAccess: stateful.tenantAccess,
     eventBus: stateful.events.bus,
     notifications: stateful.alarms,
+    ...(stateful.contactCenter ? { contactCenter: stateful.contactCenter } : {}),
   });
   const api = new ApiStack(app, `${prefix}-Api`, {
     env,

@@ -37,7 +37,7 @@ function statementsOf(resources: Record<string, Resource>, roleId: string): Stat
 const actionsOf = (statements: Statement[]) =>
   statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
-describe('provisioning workflow (API stack)', () => {
+describe('provisioning workflow (workflow stack)', () => {
   let fixture: PlatformFixture;
   let resources: Record<string, Resource>;
 
@@ -45,11 +45,11 @@ describe('provisioning workflow (API stack)', () => {
     fixture = buildPlatform('dev', {
       configOverrides: { outbound: { connectInstanceId: CONNECT_INSTANCE } } as never,
     });
-    resources = Template.fromStack(fixture.api).toJSON().Resources as Record<string, Resource>;
+    resources = Template.fromStack(fixture.workflows).toJSON().Resources as Record<string, Resource>;
   });
 
   const machine = () =>
-    resources[logicalIdOf(fixture.api, fixture.api.provisioning.stateMachine)] as Resource;
+    resources[logicalIdOf(fixture.workflows, fixture.workflows.provisioning.stateMachine)] as Resource;
   function definition(): {
     States: Record<string, AslState>;
     TimeoutSeconds?: number;
@@ -85,7 +85,7 @@ describe('provisioning workflow (API stack)', () => {
 
   it('every Task invokes the one step Lambda (by substitution) with a TimeoutSeconds above the Lambda’s', () => {
     const stepArn = JSON.stringify(
-      fixture.api.resolve(fixture.api.provisioning.stepFunction.function.functionArn),
+      fixture.workflows.resolve(fixture.workflows.provisioning.stepFunction.function.functionArn),
     );
     const tasks = Object.entries(allStates()).filter(([, s]) => s.Type === 'Task');
     expect(tasks.map(([name]) => name).sort()).toEqual(
@@ -116,7 +116,7 @@ describe('provisioning workflow (API stack)', () => {
   });
 
   it('lets the step Lambda claim and release numbers and flows on the one Connect instance, and SES identities', () => {
-    const role = logicalIdOf(fixture.api, fixture.api.provisioning.stepFunction.role);
+    const role = logicalIdOf(fixture.workflows, fixture.workflows.provisioning.stepFunction.role);
     const statements = statementsOf(resources, role);
     expect(actionsOf(statements)).toEqual(
       expect.arrayContaining([
@@ -155,7 +155,7 @@ describe('provisioning workflow (API stack)', () => {
   });
 
   it('cdk-nag finds nothing unacknowledged in it', () => {
-    const violations = new AwsSolutionsChecks().validateScope(fixture.api.provisioning).violations;
+    const violations = new AwsSolutionsChecks().validateScope(fixture.workflows.provisioning).violations;
     expect(
       violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath)}`),
     ).toEqual([]);
@@ -177,26 +177,32 @@ describe('provisioning workflow with the voice channel', () => {
     resources = Template.fromStack(fixture.api).toJSON().Resources as Record<string, Resource>;
   });
 
-  it('builds each agent’s flow with the voice channel’s Lambda and bot, and claims into its instance', () => {
-    const step = resources[
-      logicalIdOf(fixture.api, fixture.api.provisioning.stepFunction.function)
+  it('claims numbers into the voice instance; the agents Lambda hands over the flow’s Lambda and bot', () => {
+    const workflowResources = Template.fromStack(fixture.workflows).toJSON().Resources as Record<
+      string,
+      Resource
+    >;
+    const step = workflowResources[
+      logicalIdOf(fixture.workflows, fixture.workflows.provisioning.stepFunction.function)
     ] as Resource;
-    const env = step.Properties.Environment.Variables as Record<string, unknown>;
-    expect(env.CONNECT_INSTANCE_ARN).toBe(INSTANCE_ARN);
+    expect(step.Properties.Environment.Variables.CONNECT_INSTANCE_ARN).toBe(INSTANCE_ARN);
+    const statements = statementsOf(
+      workflowResources,
+      logicalIdOf(fixture.workflows, fixture.workflows.provisioning.stepFunction.role),
+    );
+    const connect = statements.find((s) => actionsOf([s]).includes('connect:ClaimPhoneNumber'));
+    expect(JSON.stringify(connect?.Resource)).toContain(INSTANCE_ARN);
+    const agents = resources[logicalIdOf(fixture.api, fixture.api.api.functions.agents.function)] as Resource;
+    const env = agents.Properties.Environment.Variables as Record<string, unknown>;
     expect(env.VOICE_FUNCTION_ARN).toEqual(
       fixture.api.resolve(fixture.api.voice?.voiceFunction.function.functionArn),
     );
     expect(env.VOICE_BOT_ALIAS_ARN).toEqual(fixture.api.resolve(fixture.api.voice?.botAliasArn));
-    const statements = statementsOf(
-      resources,
-      logicalIdOf(fixture.api, fixture.api.provisioning.stepFunction.role),
-    );
-    const connect = statements.find((s) => actionsOf([s]).includes('connect:ClaimPhoneNumber'));
-    expect(JSON.stringify(connect?.Resource)).toContain(INSTANCE_ARN);
+    expect(env.CONNECT_INSTANCE_ARN).toBe(INSTANCE_ARN);
   });
 
   it('cdk-nag finds nothing unacknowledged in it', () => {
-    const violations = new AwsSolutionsChecks().validateScope(fixture.api.provisioning).violations;
+    const violations = new AwsSolutionsChecks().validateScope(fixture.workflows.provisioning).violations;
     expect(
       violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath)}`),
     ).toEqual([]);

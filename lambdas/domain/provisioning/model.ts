@@ -176,6 +176,15 @@ export interface ProvisioningRecord {
   /** Kind `agent`: the configuration to create the agent from. */
   readonly agentConfig?: unknown;
   readonly simulate?: SimulatedFailures;
+  /**
+   * Voice: the Lambda, bot alias and queue the agent's contact flow runs, as the starting side knew
+   * them (deploy-time ARNs, no secret): the workflow's stack cannot refer to the voice channel's.
+   */
+  readonly voiceFlow?: {
+    readonly voiceLambdaArn: string;
+    readonly botAliasArn: string;
+    readonly humanQueueArn?: string;
+  };
   readonly failure?: { readonly step?: string; readonly reason: string };
   readonly executionId?: string;
   readonly requestHash: string;

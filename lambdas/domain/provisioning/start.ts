@@ -112,6 +112,7 @@ async function startRecord(
     status: 'running',
     channels: planned,
     steps: planSteps(draft.kind, planned),
+    ...(deps.voiceFlow && planned.some((c) => c.type === 'voice') ? { voiceFlow: deps.voiceFlow } : {}),
     // The credentials count towards the hash (a retry with other credentials is another request), never stored.
     requestHash: hashOf({ request, kind: draft.kind }),
     createdBy: actor.userId,

@@ -98,7 +98,8 @@ export async function doStep(ctx: StepContext): Promise<Created> {
       return { phoneNumber: claimed.phoneNumber, phoneNumberId: claimed.phoneNumberId };
     }
     case 'create-flow': {
-      if (!deps.voiceFlow) {
+      const voiceFlow = record.voiceFlow ?? deps.voiceFlow;
+      if (!voiceFlow) {
         throw new StepRefusedError(
           'this environment has no voice channel (config voice): no Connect instance',
         );
@@ -106,9 +107,9 @@ export async function doStep(ctx: StepContext): Promise<Created> {
       const agent = await getAgent(deps, actor, agentId);
       // The agent's greeting and voice come from start-call at each call: one template for all.
       const flow = contactFlow({
-        voiceLambdaArn: deps.voiceFlow.voiceLambdaArn,
-        botAliasArn: deps.voiceFlow.botAliasArn,
-        ...(deps.voiceFlow.humanQueueArn ? { humanQueueArn: deps.voiceFlow.humanQueueArn } : {}),
+        voiceLambdaArn: voiceFlow.voiceLambdaArn,
+        botAliasArn: voiceFlow.botAliasArn,
+        ...(voiceFlow.humanQueueArn ? { humanQueueArn: voiceFlow.humanQueueArn } : {}),
       });
       const made = await deps.providers.voice.createFlow({
         name: `agent-${agentId}-${record.id}`.slice(0, 127),
