@@ -38,7 +38,7 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
   const workflows = new WorkflowStack(app, `${prefix}-Workflows`, {
     env,
     tags,
-    description: `Agent platform (${config.stageName}): approval and monthly billing state machines, their Lambdas, logs and schedule`,
+    description: `Agent platform (${config.stageName}): approval, monthly billing and provisioning state machines, their Lambdas, logs and schedule`,
     config,
     data: stateful.data,
     tenantAccess: stateful.tenantAccess,

@@ -156,6 +156,10 @@ describe('provision-agent workflow (the ASL file, in-process)', () => {
       h.providers.flows.get(created['voice:create-flow']?.flowId as string)?.content ?? '{}',
     );
     expect(flow.Version).toBe('2019-10-30');
+    // Built with the voice channel's Lambda and bot as the starting side gave them (kept on the record).
+    expect(record.voiceFlow?.voiceLambdaArn).toMatch(/^arn:aws:lambda:/);
+    expect(JSON.stringify(flow)).toContain(record.voiceFlow?.voiceLambdaArn as string);
+    expect(JSON.stringify(flow)).toContain(record.voiceFlow?.botAliasArn as string);
     expect(created['sms:point-webhooks']).toEqual({
       inboundUrl: 'http://localhost:3000/v1/webhooks/twilio/sms',
       statusUrl: 'http://localhost:3000/v1/webhooks/twilio/status',
