@@ -303,6 +303,37 @@ describe('provision-agent workflow (the ASL file, in-process)', () => {
     ).rejects.toMatchObject({ statusCode: 409 });
   });
 
+  it('a workflow that cannot start leaves a failed record and no staged credentials, never one running forever', async () => {
+    const h = harness();
+    const deps: StartDeps = {
+      ...h.deps,
+      workflow: {
+        start: async () => {
+          throw new Error('StartExecution: service unavailable');
+        },
+      },
+    };
+    await expect(
+      inTenantScope(owner.tenantId, () => provisionAgent(deps, owner, FOUR_CHANNELS(), 'key-nostart')),
+    ).rejects.toThrow('service unavailable');
+    // The same request again (same key) answers the failed provisioning; it is not run.
+    serial -= 1;
+    const again = await inTenantScope(owner.tenantId, () =>
+      provisionAgent(h.deps, owner, FOUR_CHANNELS(), 'key-nostart'),
+    );
+    await h.workflow.idle();
+    expect(again.status).toBe('failed');
+    expect(h.workflow.started).toBe(0);
+    const record = await inTenantScope(owner.tenantId, () =>
+      base.records.get(owner.tenantId, again.provisioningId),
+    );
+    expect(record?.failure?.reason).toContain('could not be started');
+    await inTenantScope(owner.tenantId, async () => {
+      expect(await base.channels.secrets.get(owner.tenantId, again.provisioningId, 'sms')).toBeUndefined();
+      expect(await base.channels.secrets.get(owner.tenantId, again.provisioningId, 'slack')).toBeUndefined();
+    });
+  });
+
   it('a throttled Connect call is retried with backoff until it passes', async () => {
     const h = harness();
     h.providers.failNext('ClaimPhoneNumber', { kind: 'throttled', times: 3 });

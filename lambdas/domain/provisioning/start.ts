@@ -137,15 +137,39 @@ async function startRecord(
         provisioningId: stored.existing.id,
       });
     }
-    // The same request again: the first one's workflow (starting it again starts nothing).
-    await deps.workflow.start({ tenantId: actor.tenantId, provisioningId: stored.existing.id });
+    // The same request again: the first one's workflow (starting it again starts nothing; one that
+    // has ended, or never started, is not run again).
+    if (stored.existing.status === 'running') {
+      await deps.workflow.start({ tenantId: actor.tenantId, provisioningId: stored.existing.id });
+    }
     return {
       provisioningId: stored.existing.id,
       agentId: stored.existing.agentId,
       status: stored.existing.status,
     };
   }
-  await deps.workflow.start({ tenantId: actor.tenantId, provisioningId: record.id });
+  try {
+    await deps.workflow.start({ tenantId: actor.tenantId, provisioningId: record.id });
+  } catch (error) {
+    // Nothing ran: the record says so (never `running` forever) and the staged credentials go.
+    const reason =
+      `the provisioning workflow could not be started: ${error instanceof Error ? error.message : String(error)}`.slice(
+        0,
+        500,
+      );
+    await deps.records.save({
+      ...record,
+      status: 'failed',
+      failure: { reason },
+      updatedAt: (deps.now?.() ?? new Date()).toISOString(),
+      version: record.version + 1,
+    });
+    for (const channel of channels) {
+      if (channel.credentials)
+        await deps.channels.secrets.delete(actor.tenantId, record.id, channel.planned.type);
+    }
+    throw error;
+  }
   return { provisioningId: record.id, agentId: record.agentId, status: record.status };
 }
 
