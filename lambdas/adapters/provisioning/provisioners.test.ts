@@ -102,9 +102,8 @@ describe('HTTP provisioners', () => {
     expect(found.calls[0]?.url).toBe(
       'https://api.twilio.com/2010-04-01/Accounts/AC1/IncomingPhoneNumbers.json?PhoneNumber=%2B14155550100',
     );
-    expect((found.calls[0]?.init.headers as Record<string, string>).Authorization).toBe(
-      `Basic ${Buffer.from('AC1:secret-token').toString('base64')}`,
-    );
+    const headers = (found.calls[0]?.init.headers ?? {}) as Record<string, string>;
+    expect(headers.Authorization).toBe(`Basic ${Buffer.from('AC1:secret-token').toString('base64')}`);
     const update = fakeFetch(200, { sid: 'PN1' });
     await new TwilioRestProvisioner(update.fetcher).setWebhooks(credentials, 'sms', 'PN1', {
       inboundUrl: 'https://api.example/v1/webhooks/twilio/sms',
