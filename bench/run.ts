@@ -38,6 +38,7 @@ import {
   printMemoryRetrieval,
 } from './memory-retrieval';
 import { BUNDLE_DIR, OUT_DIR, REPO_ROOT } from './paths';
+import { measureProvisioningIsolated, type ProvisioningBenchResult, printProvisioning } from './provisioning';
 import { heading, kb, ms, table, times, verdict } from './report';
 import { round, type Summary, summarize } from './stats';
 import {
@@ -364,6 +365,14 @@ async function main(): Promise<void> {
     voiceError = errorText(error);
   }
 
+  let provisioning: ProvisioningBenchResult | undefined;
+  let provisioningError: string | undefined;
+  try {
+    provisioning = await measureProvisioningIsolated({ provisionings: 40, progress });
+  } catch (error) {
+    provisioningError = errorText(error);
+  }
+
   printLambdas(lambdas);
   if (apiError) console.log(`${heading('API latency')}\nERROR: ${apiError}`);
   else printApi(routes);
@@ -383,6 +392,8 @@ async function main(): Promise<void> {
   else console.log(`${heading('Inbound messages')}\nERROR: ${inboundError}`);
   if (voice) printVoiceLatency(voice);
   else console.log(`${heading('Voice turns')}\nERROR: ${voiceError}`);
+  if (provisioning) printProvisioning(provisioning);
+  else console.log(`${heading('Agent provisioning')}\nERROR: ${provisioningError}`);
   if (args.verbose) printVerbose(lambdas);
 
   const failures = [
@@ -394,6 +405,7 @@ async function main(): Promise<void> {
             `FAIL  cold import ${l.name}: ${times(l.coldImport.ratio)} its floor (target ≤ ${IMPORT_RATIO_TARGET}×)`,
           ];
     }),
+    ...(provisioningError ? [`ERROR provisioning: ${provisioningError}`] : []),
     ...(apiError ? [`ERROR API latency: ${apiError}`] : []),
     ...routes.flatMap((r) => [
       ...(r.overheadP50Ms <= OVERHEAD_TARGET_MS

@@ -44,11 +44,16 @@ export const HTTP_LAMBDAS = {
     channelSecrets: true,
     // Telegram channels: setWebhook is given PUBLIC_BASE_URL + /v1/webhooks/telegram/{channelKey}.
     publicBaseUrl: true,
+    // POST /v1/agents/provision and …/channels/{type}/provision start the provision-agent machine.
+    provisioningWorkflow: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
       '@aws-sdk/client-secrets-manager',
       '@aws-sdk/client-sts',
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/client-connect',
+      '@aws-sdk/client-sesv2',
     ],
   },
   system: {
@@ -181,6 +186,8 @@ export const HTTP_LAMBDAS = {
      * machine, `states:SendTaskSuccess`/`SendTaskHeartbeat`, APPROVAL_STATE_MACHINE_ARN.
      */
     approvalWorkflow?: boolean;
+    /** Starts agent provisioning: `states:StartExecution` on the provision-agent machine, PROVISIONING_STATE_MACHINE_ARN. */
+    provisioningWorkflow?: boolean;
     /**
      * Runs actions that reach the outside: SES, Connect StartOutboundVoiceContact, the tenants'
      * provider secrets (read only), OUTBOUND_MODE=live and the outbound settings.

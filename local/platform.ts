@@ -162,6 +162,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         clearInterval(sweep);
         // Approvals still waiting are stopped (as StopExecution would) before their table goes away.
         await (await import('./approval-workflow')).localApprovalWorkflow().stopAll();
+        await (await import('./provisioning-workflow')).localProvisioningWorkflow().stopAll();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await dynamo?.stop();

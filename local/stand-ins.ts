@@ -35,6 +35,14 @@ export function useLocalStandIns(): void {
         require('../lambdas/adapters/local/local-tenant-credentials') as typeof import('../lambdas/adapters/local/local-tenant-credentials')
       ).localTenantCredentials(),
     devCalls: () => (require('./voice-emulator') as typeof import('./voice-emulator')).localDevCalls(),
+    provisioningWorkflow: () =>
+      (
+        require('./provisioning-workflow') as typeof import('./provisioning-workflow')
+      ).localProvisioningWorkflow(),
+    provisioningProviders: () =>
+      (
+        require('./provisioning-providers') as typeof import('./provisioning-providers')
+      ).localProvisioningProviders().providers,
     channelSecrets: () => {
       if (!channelSecrets) {
         const { LocalChannelSecrets } =

@@ -36,6 +36,7 @@ export const ENV = {
   EVENT_BUS_NAME: 'EVENT_BUS_NAME',
   TOKEN_COSTS: 'TOKEN_COSTS',
   APPROVAL_STATE_MACHINE_ARN: 'APPROVAL_STATE_MACHINE_ARN',
+  PROVISIONING_STATE_MACHINE_ARN: 'PROVISIONING_STATE_MACHINE_ARN',
   TENANT_PAGE_SIZE: 'TENANT_PAGE_SIZE',
   PAGES_PER_EXECUTION: 'PAGES_PER_EXECUTION',
   // Outbound actions.
@@ -84,8 +85,6 @@ export const NOT_SET_BY_THE_STACKS: Readonly<Partial<Record<EnvName, string>>> =
   OPENAI_TIMEOUT_MS: 'OpenAI-compatible providers are local mode only for now',
   TENANT_PAGE_SIZE: 'the defaults are the deployed paging; the local billing CLI sets them',
   PAGES_PER_EXECUTION: 'the defaults are the deployed paging; the local billing CLI sets them',
-  VOICE_BOT_ALIAS_ARN:
-    'for the functions that build contact flows (provisioning, issue 13: VoiceChannel.botAliasArn); never the voice Lambda, whose own bot alias names it (a cycle)',
   STRIPE_SECRET_KEY: 'local mode and tests: on AWS the key is in the STRIPE_SECRET_ID secret',
   STRIPE_WEBHOOK_SECRET: 'local mode and tests: on AWS the secret is in the STRIPE_SECRET_ID secret',
   STRIPE_API_BASE: 'tests only: a stand-in for api.stripe.com',

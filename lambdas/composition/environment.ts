@@ -94,6 +94,8 @@ const ENVIRONMENT = {
   [ENV.TOKEN_COSTS]: () => z.optional(z.string()),
   /** Set (AWS): approvals run on Step Functions; unset (local mode, tests): in this process. */
   [ENV.APPROVAL_STATE_MACHINE_ARN]: () => z.optional(z.string()),
+  /** Set (AWS): provisioning runs on Step Functions; unset (local mode, tests): in this process. */
+  [ENV.PROVISIONING_STATE_MACHINE_ARN]: () => z.optional(z.string()),
   [ENV.TENANT_PAGE_SIZE]: () =>
     z._default(integer(1, MAX_TENANT_PAGE_SIZE, { coerce: true }), DEFAULT_TENANT_PAGE_SIZE),
   [ENV.PAGES_PER_EXECUTION]: () =>

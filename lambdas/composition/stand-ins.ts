@@ -2,6 +2,7 @@ import type { LocalIdentityOptions } from '../adapters/local/local-identity';
 import type { LocalOutbox } from '../adapters/local/local-outbox';
 import type { ApprovalWorkflowPort } from '../domain/approvals/model';
 import type { ChannelSecrets } from '../domain/channels/model';
+import type { ProvisioningProviders, ProvisioningWorkflowPort } from '../domain/provisioning/ports';
 import type { Embedder, ModelProvider } from '../domain/runtime/model';
 import type { IdentityProvider } from '../domain/tenants/ports';
 import type { DevCalls } from '../domain/voice/dev-calls';
@@ -28,6 +29,10 @@ export interface LocalStandIns {
   readonly channelSecrets: () => ChannelSecrets;
   /** Local mode's phone: the Connect + Lex emulator walking the contact flow (`POST /v1/dev/calls`). */
   readonly devCalls?: () => DevCalls;
+  /** The provision-agent workflow run in-process from its ASL file. */
+  readonly provisioningWorkflow: () => ProvisioningWorkflowPort;
+  /** Connect, Twilio, Slack, Meta and SES as provisioning sees them, recording every call. */
+  readonly provisioningProviders: () => ProvisioningProviders;
 }
 
 let provided: LocalStandIns | undefined;

@@ -130,6 +130,11 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
    * indexes a Meta channel's verify token by its hash (the handshake has no page id to route by).
    */
   agents: ['CHADDR#', 'METAVERIFY#'],
+  /**
+   * Provisioning routes each channel's address (`CHADDR#`, voice numbers included) and configures
+   * Meta channels (`METAVERIFY#`) as the channel routes do; its records are the tenant's.
+   */
+  'provision-step': ['CHADDR#', 'METAVERIFY#'],
   /** The payment webhook's payment → purchase lookup (and its write when a purchase starts). */
   billing: ['PAYMENT#'],
   /**

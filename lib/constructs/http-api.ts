@@ -33,6 +33,7 @@ import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
 import { grantOutbound, outboundEnvironment, tenantSecretsPrefix } from './outbound-access';
 import { grantPayments, paymentsEnvironment } from './payments-access';
+import type { ProvisioningWorkflow } from './provisioning-workflow';
 import type { TenantAccess } from './tenant-access';
 
 /**
@@ -86,6 +87,14 @@ export interface PlatformHttpApiProps {
    * Heartbeat on its tasks. Required as soon as an entry sets the flag.
    */
   readonly approvalWorkflow?: Pick<ApprovalWorkflow, 'stateMachine' | 'grantStart' | 'grantTaskResponse'>;
+  /**
+   * The provision-agent state machine. Lambdas whose HTTP_LAMBDAS entry sets `provisioningWorkflow`
+   * get its ARN as PROVISIONING_STATE_MACHINE_ARN and `states:StartExecution` on it.
+   */
+  readonly provisioningWorkflow?: Pick<
+    ProvisioningWorkflow,
+    'stateMachine' | 'grantStart' | 'grantRelease' | 'releaseEnvironment'
+  >;
   /**
    * The tenant-access role. Lambdas whose HTTP_LAMBDAS entry sets `tenantAccess` get its ARN as
    * TENANT_ACCESS_ROLE_ARN and may assume it (with a tenant session tag), nothing else of it.
@@ -221,6 +230,12 @@ export class PlatformHttpApi extends Construct {
       const sellsTokens = 'payments' in spec && spec.payments === true;
       const queuesInbound = 'inboundQueue' in spec && spec.inboundQueue === true;
       const readsChannelSecrets = 'channelSecrets' in spec && spec.channelSecrets === true;
+      const provisions = 'provisioningWorkflow' in spec && spec.provisioningWorkflow === true;
+      if (provisions && props.provisioningWorkflow) {
+        environment[ENV.PROVISIONING_STATE_MACHINE_ARN] =
+          props.provisioningWorkflow.stateMachine.stateMachineArn;
+        Object.assign(environment, props.provisioningWorkflow.releaseEnvironment);
+      }
       if (runsApprovals && !props.approvalWorkflow) {
         throw new Error(`HTTP Lambda ${name} runs approval workflows, but no approval workflow was given`);
       }
@@ -278,6 +293,10 @@ export class PlatformHttpApi extends Construct {
       if (runsApprovals && props.approvalWorkflow) {
         props.approvalWorkflow.grantStart(fn.role);
         props.approvalWorkflow.grantTaskResponse(fn.role);
+      }
+      if (provisions && props.provisioningWorkflow) {
+        props.provisioningWorkflow.grantStart(fn.role);
+        props.provisioningWorkflow.grantRelease(fn.role);
       }
       if (actsOutside) grantOutbound(fn.role, config);
       if (sellsTokens) grantPayments(fn.role, config);

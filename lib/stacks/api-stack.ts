@@ -3,6 +3,7 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/composition/env-names';
 import type { EnvironmentConfig } from '../config';
 import type { AlarmNotifications } from '../constructs/alarm-notifications';
 import type { ContactCenter } from '../constructs/contact-center';
@@ -111,6 +112,7 @@ export class ApiStack extends Stack {
       inboundQueue: this.inbound.queue,
       eventBus: props.eventBus,
       approvalWorkflow: approvals,
+      provisioningWorkflow: workflows.provisioning,
       tenantAccess: props.tenantAccess,
     });
 
@@ -149,6 +151,17 @@ export class ApiStack extends Stack {
       indexNames: props.data.indexNames,
       notifications: props.notifications,
     });
+
+    // Provisioning builds each agent's contact flow with the voice channel's Lambda, bot and queue:
+    // the agents Lambda, which starts it, hands them over in the provisioning record (the workflow
+    // stack cannot refer to this one).
+    if (this.voice) {
+      const agents = this.api.functions.agents.function;
+      agents.addEnvironment(ENV.VOICE_FUNCTION_ARN, this.voice.voiceFunction.function.functionArn);
+      agents.addEnvironment(ENV.VOICE_BOT_ALIAS_ARN, this.voice.botAliasArn);
+      if (this.voice.humanQueueArn)
+        agents.addEnvironment(ENV.VOICE_HUMAN_QUEUE_ARN, this.voice.humanQueueArn);
+    }
 
     // The workflows' rows join the one dashboard (their alarms live, and notify, in their own stack).
     this.observability.dashboard.addWidgets(...billing.widgets());

@@ -38,12 +38,13 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
   const workflows = new WorkflowStack(app, `${prefix}-Workflows`, {
     env,
     tags,
-    description: `Agent platform (${config.stageName}): approval and monthly billing state machines, their Lambdas, logs and schedule`,
+    description: `Agent platform (${config.stageName}): approval, monthly billing and provisioning state machines, their Lambdas, logs and schedule`,
     config,
     data: stateful.data,
     tenantAccess: stateful.tenantAccess,
     eventBus: stateful.events.bus,
     notifications: stateful.alarms,
+    ...(stateful.contactCenter ? { contactCenter: stateful.contactCenter } : {}),
   });
   const api = new ApiStack(app, `${prefix}-Api`, {
     env,

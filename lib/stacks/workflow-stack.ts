@@ -6,9 +6,11 @@ import type { EnvironmentConfig } from '../config';
 import type { AlarmNotifications } from '../constructs/alarm-notifications';
 import { ApprovalWorkflow } from '../constructs/approval-workflow';
 import { BillingWorkflow } from '../constructs/billing-workflow';
+import type { ContactCenter } from '../constructs/contact-center';
 import type { DataTableResources } from '../constructs/data-table';
 import type { HouseFunction } from '../constructs/house-function';
 import { functionErrorsAlarm } from '../constructs/observability';
+import { ProvisioningWorkflow } from '../constructs/provisioning-workflow';
 import type { TenantAccess } from '../constructs/tenant-access';
 
 export interface WorkflowStackProps extends StackProps {
@@ -20,6 +22,8 @@ export interface WorkflowStackProps extends StackProps {
   readonly eventBus: IEventBus;
   /** The stateful stack's alarm topic and the operator's topics. */
   readonly notifications: Pick<AlarmNotifications, 'notify'>;
+  /** The stateful stack's Connect instance, when config has `voice`: provisioning claims numbers into it. */
+  readonly contactCenter?: Pick<ContactCenter, 'instanceArn'>;
 }
 
 /**
@@ -34,6 +38,8 @@ export class WorkflowStack extends Stack {
   public readonly approvals: ApprovalWorkflow;
   /** The monthly fee run: state machine, step Lambdas, schedule. */
   public readonly billing: BillingWorkflow;
+  /** Agent provisioning: state machine, its log group and its step Lambda. */
+  public readonly provisioning: ProvisioningWorkflow;
   /** The workflows' alarms: executions failed or timed out, the schedule dropped, step Lambda errors. */
   public readonly alarms: readonly Alarm[];
 
@@ -44,12 +50,23 @@ export class WorkflowStack extends Stack {
 
     this.approvals = new ApprovalWorkflow(this, 'Approvals', { config, data, eventBus, tenantAccess });
     this.billing = new BillingWorkflow(this, 'MonthlyBilling', { config, data, eventBus, tenantAccess });
+    this.provisioning = new ProvisioningWorkflow(this, 'Provisioning', {
+      config,
+      data,
+      tenantAccess,
+      ...(props.contactCenter ? { connectInstanceArn: props.contactCenter.instanceArn } : {}),
+    });
     // The step Lambdas' error alarms live beside them, so the workflows stay watched while the
     // API stack (whose dashboard still shows them) is away.
     const stepErrors = Object.entries(this.stepFunctions()).map(([name, fn]) =>
       functionErrorsAlarm(this, name, fn.function, config.stageName),
     );
-    this.alarms = [...this.billing.alarms, ...this.approvals.alarms, ...stepErrors];
+    this.alarms = [
+      ...this.billing.alarms,
+      ...this.approvals.alarms,
+      ...this.provisioning.alarms,
+      ...stepErrors,
+    ];
     props.notifications.notify(this.alarms);
   }
 
@@ -57,6 +74,7 @@ export class WorkflowStack extends Stack {
   public stepFunctions(): Record<string, HouseFunction> {
     return {
       'approval-step': this.approvals.stepFunction,
+      'provision-step': this.provisioning.stepFunction,
       ...Object.fromEntries(
         Object.entries(this.billing.functions).map(([name, fn]) => [`billing-${name}`, fn]),
       ),

@@ -65,6 +65,13 @@ function bodyFor(key: string): unknown {
       return { text: 'Matrix staff message' };
     case 'PUT /v1/agents/{id}/channels/{type}':
       return { address: '+14155550199', credentials: { accountSid: 'ACmatrix', authToken: 'matrix-token' } };
+    case 'POST /v1/agents/provision':
+      return {
+        agent: agentBody('Matrix provisioned'),
+        channels: [{ type: 'telegram', credentials: { botToken: '1:matrix' } }],
+      };
+    case 'POST /v1/agents/{id}/channels/{type}/provision':
+      return { address: '+14155550198', credentials: { accountSid: 'ACmatrix', authToken: 'matrix-token' } };
     case 'POST /v1/locations':
       return { name: 'Branch' };
     case 'PATCH /v1/locations/{id}':
@@ -141,6 +148,15 @@ beforeAll(async () => {
     body: { type: 'semantic', content: 'A secret memory' },
   });
   idsA.memories = memory.body.id;
+  const provisioning = await api.request('POST', '/v1/agents/provision', {
+    token: tenantA.token,
+    body: {
+      agent: agentBody('A secret provisioned agent'),
+      channels: [{ type: 'telegram', credentials: { botToken: '1:A-secret' } }],
+    },
+  });
+  expect(provisioning.status).toBe(202);
+  idsA.provisioning = provisioning.body.provisioningId;
   await topUp(api, tenantA.token);
   const purchase = await api.request('POST', '/v1/tokens/purchase', {
     token: tenantA.token,

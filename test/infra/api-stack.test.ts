@@ -545,12 +545,25 @@ describe('api stack', () => {
         const others = wildcard.filter((s) => s !== wildcard.find((w) => w.Resource === '*'));
         // Outbound actions: SES identities and Connect contacts, each a wildcard over one prefix (the
         // tenants' secrets are read with the tenant's credentials, never the function's).
-        const outbound = others.filter((s) => /"(ses|connect):/.test(JSON.stringify(s.Action)));
+        const sendsOrReleases = others.filter((s) => /"(ses|connect):/.test(JSON.stringify(s.Action)));
+        // Deleting an agent releases what provisioning made (release/delete actions only).
+        const release = sendsOrReleases.filter((s) =>
+          /"(ses:DeleteEmailIdentity|connect:(ReleasePhoneNumber|DeleteContactFlow|DisassociatePhoneNumberContactFlow))"/.test(
+            JSON.stringify(s.Action),
+          ),
+        );
+        expect(release.length > 0).toBe(
+          (specOf(name) as { provisioningWorkflow?: boolean }).provisioningWorkflow === true,
+        );
+        for (const statement of release) {
+          expect(JSON.stringify(statement.Action)).not.toMatch(/Claim|Create|Send|Start/);
+        }
+        const outbound = sendsOrReleases.filter((s) => !release.includes(s));
         expect(outbound.length > 0).toBe(specOf(name).outbound === true);
         for (const statement of outbound) {
           expect(JSON.stringify(statement.Resource)).toMatch(/(identity\/\*|\/contact\/\*)"/);
         }
-        const models = others.filter((s) => !outbound.includes(s));
+        const models = others.filter((s) => !sendsOrReleases.includes(s));
         expect(models).toHaveLength(specOf(name).models ? 3 : 0);
         for (const statement of models) {
           expect(JSON.stringify(statement.Action)).toMatch(

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { APPROVAL_STEP_FUNCTION } from '../../lambdas/handlers/workflow/approval-definition';
 import { MONTHLY_BILLING_STEPS } from '../../lambdas/handlers/workflow/monthly-billing-definition';
+import { PROVISION_STEP_FUNCTION } from '../../lambdas/handlers/workflow/provision-definition';
 import { LAMBDA_ESBUILD_OPTIONS } from '../../lib/bundling';
 import { EMAIL_INTAKE_ENTRY, EMAIL_INTAKE_SERVICE } from '../../lib/constructs/email-receiving';
 import { EXECUTION_WORKER_ENTRY } from '../../lib/constructs/execution-queue';
@@ -20,6 +21,7 @@ const ENTRIES: [string, { entry: string }][] = [
   [EMAIL_INTAKE_SERVICE, { entry: EMAIL_INTAKE_ENTRY }],
   [VOICE_SERVICE, { entry: VOICE_ENTRY }],
   [APPROVAL_STEP_FUNCTION.name, { entry: APPROVAL_STEP_FUNCTION.entry }],
+  [PROVISION_STEP_FUNCTION.name, { entry: PROVISION_STEP_FUNCTION.entry }],
   ...Object.values(MONTHLY_BILLING_STEPS).map((step): [string, { entry: string }] => [
     step.name,
     { entry: step.entry },

@@ -137,6 +137,7 @@ describe('redeployable stacks', () => {
       `${prod.workflows.stackName} AWS::Logs::LogGroup /aws/vendedlogs/states/agent-platform-prod-approval`,
       `${prod.workflows.stackName} AWS::Logs::LogGroup /aws/vendedlogs/states/agent-platform-prod-monthly-billing`,
       `${prod.workflows.stackName} AWS::Logs::LogGroup /aws/vendedlogs/states/agent-platform-prod-monthly-billing-page`,
+      `${prod.workflows.stackName} AWS::Logs::LogGroup /aws/vendedlogs/states/agent-platform-prod-provision-agent`,
     ]);
   });
 

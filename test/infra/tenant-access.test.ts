@@ -37,6 +37,7 @@ const EXPECTED_PLATFORM_KEYS: Record<string, readonly string[]> = {
   'execution-worker': [],
   'reservation-housekeeping': ['RSVHELD#*', 'BILLING#HOUSEKEEPING'],
   'approval-step': [],
+  'provision-step': ['CHADDR#*', 'METAVERIFY#*'],
   'billing-list-tenants': ['TENANTS'],
   'billing-charge-monthly-fee': [],
   'billing-suspend-tenant': [],

@@ -240,6 +240,7 @@ export class DynamoAgentRepository implements AgentRepository {
     from: readonly AgentStatus[],
     to: AgentStatus,
     actorId: string,
+    reason?: string,
   ) {
     const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
     try {
@@ -247,13 +248,17 @@ export class DynamoAgentRepository implements AgentRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: agentKey(tenantId, agentId),
-          UpdateExpression: 'SET #status = :to, updatedAt = :now, updatedBy = :actor REMOVE statusReason',
+          UpdateExpression:
+            reason === undefined
+              ? 'SET #status = :to, updatedAt = :now, updatedBy = :actor REMOVE statusReason'
+              : 'SET #status = :to, updatedAt = :now, updatedBy = :actor, statusReason = :reason',
           ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deletedAt) AND #status IN (${Object.keys(fromValues).join(', ')})`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':to': to,
             ':now': new Date().toISOString(),
             ':actor': actorId,
+            ...(reason === undefined ? {} : { ':reason': reason.slice(0, 1000) }),
             ...fromValues,
           },
           ReturnValues: 'ALL_NEW',

@@ -43,14 +43,23 @@ function versionRecord(agent: Agent, reason: string): AgentVersion {
   };
 }
 
-async function createFromConfig(deps: AgentDeps, actor: Principal, config: AgentConfig, reason: string) {
+async function createFromConfig(
+  deps: AgentDeps,
+  actor: Principal,
+  config: AgentConfig,
+  reason: string,
+  identity: { readonly id: string; readonly status: 'draft' | 'provisioning' } = {
+    id: newId('agent'),
+    status: 'draft',
+  },
+) {
   await assertLocation(deps, actor.tenantId, config.locationId);
   const now = new Date().toISOString();
   const agent: Agent = {
     ...config,
-    id: newId('agent'),
+    id: identity.id,
     tenantId: actor.tenantId,
-    status: 'draft',
+    status: identity.status,
     version: 1,
     createdAt: now,
     updatedAt: now,
@@ -64,6 +73,22 @@ async function createFromConfig(deps: AgentDeps, actor: Principal, config: Agent
 export function createAgent(deps: AgentDeps, actor: Principal, input: AgentCreateInput): Promise<Agent> {
   refuseNewChannelAddresses(input.channels);
   return createFromConfig(deps, actor, input, 'created');
+}
+
+/**
+ * The provisioning workflow's first step: the agent under the id the provisioning request was
+ * answered with, straight into `provisioning`. A retried step finds it created and returns it.
+ */
+export async function createProvisionedAgent(
+  deps: AgentDeps,
+  actor: Principal,
+  agentId: string,
+  config: AgentConfig,
+): Promise<Agent> {
+  const existing = await deps.agents.get(actor.tenantId, agentId);
+  if (existing) return existing;
+  refuseNewChannelAddresses(config.channels);
+  return createFromConfig(deps, actor, config, 'provisioned', { id: agentId, status: 'provisioning' });
 }
 
 export async function getAgent(

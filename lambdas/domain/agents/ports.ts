@@ -22,13 +22,17 @@ export interface AgentRepository {
    * still `expectedVersion` (ConflictError otherwise: no lost update).
    */
   saveConfig(next: Agent, version: AgentVersion, expectedVersion: number): Promise<void>;
-  /** Moves status only if it is one of `from`; otherwise reports the status it found. */
+  /**
+   * Moves status only if it is one of `from`; otherwise reports the status it found. `reason`
+   * becomes `statusReason` (e.g. why provisioning failed); without it any previous one is removed.
+   */
   transition(
     tenantId: string,
     agentId: string,
     from: readonly AgentStatus[],
     to: AgentStatus,
     actorId: string,
+    reason?: string,
   ): Promise<{ agent: Agent } | { refusedFrom: AgentStatus }>;
   softDelete(tenantId: string, agentId: string, actorId: string): Promise<void>;
   /** Whether the tenant has this agent soft-deleted (so the runtime can say why it does not answer). */

@@ -21,6 +21,7 @@ export const ID_PREFIXES = {
   booking: 'bkg',
   outbox: 'obx',
   purchase: 'pur',
+  provisioning: 'prv',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

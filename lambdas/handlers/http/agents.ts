@@ -1,4 +1,5 @@
 import { agentDeps, agentHttpDeps, channelSettingsDeps } from '../../composition/agents';
+import { provisioningStartDeps } from '../../composition/provisioning';
 import { inTenantScope } from '../../composition/tenant-scope';
 import {
   cloneAgent,
@@ -15,7 +16,10 @@ import {
 } from '../../domain/agents/agents';
 import { configureChannel } from '../../domain/channels/configure';
 import { listChannels, releaseAgentChannels, removeChannel } from '../../domain/channels/manage';
+import { releaseProvisionedResources } from '../../domain/provisioning/release';
+import { getProvisioning, provisionAgent, provisionChannel } from '../../domain/provisioning/start';
 import { createHttpHandler, etag } from '../../http/http-handler';
+import { idempotencyKey } from '../../http/request';
 import { AGENT_ROUTES } from '../../http/routes/agents';
 
 const deps = agentDeps;
@@ -28,13 +32,41 @@ export const handler = createHttpHandler(
   {
     'GET /v1/agents': async ({ principal, query }) => ({ body: await listAgents(deps, principal, query) }),
     'POST /v1/agents': async ({ principal, body }) => withEtag(await createAgent(deps, principal, body)),
+    // Provisioning stages credentials in the tenant's secrets: in its scope.
+    'POST /v1/agents/provision': async ({ principal, body, event }) => ({
+      status: 202,
+      body: await inTenantScope(principal.tenantId, () =>
+        provisionAgent(provisioningStartDeps(), principal, body, idempotencyKey(event)),
+      ),
+    }),
+    'POST /v1/agents/{id}/channels/{type}/provision': async ({ principal, params, body, event }) => ({
+      status: 202,
+      body: await inTenantScope(principal.tenantId, () =>
+        provisionChannel(
+          provisioningStartDeps(),
+          principal,
+          params.id,
+          params.type,
+          body,
+          idempotencyKey(event),
+        ),
+      ),
+    }),
+    'GET /v1/provisioning/{id}': async ({ principal, params }) => ({
+      body: await getProvisioning(provisioningStartDeps(), principal, params.id),
+    }),
     'GET /v1/agents/{id}': async ({ principal, params }) =>
       withEtag(await getAgent(deps, principal, params.id)),
     'PATCH /v1/agents/{id}': async ({ principal, params, body, expectedVersion }) =>
       withEtag(await updateAgent(deps, principal, params.id, body, expectedVersion)),
     'DELETE /v1/agents/{id}': async ({ principal, params }) => {
       await getAgent(deps, principal, params.id);
-      await inTenantScope(principal.tenantId, () => releaseAgentChannels(channels, principal, params.id));
+      // What provisioning made (numbers, flows, webhooks) goes first, through its own undos in
+      // reverse; then the channels' addresses and credentials. Stopping an agent keeps both.
+      await inTenantScope(principal.tenantId, async () => {
+        await releaseProvisionedResources(provisioningStartDeps(), principal, params.id);
+        await releaseAgentChannels(channels, principal, params.id);
+      });
       await deleteAgent(deps, principal, params.id);
       return {};
     },

@@ -13,6 +13,14 @@ import {
   channelResponse,
   channelTypeParams,
 } from '../../domain/channels/settings';
+import {
+  provisionAgentBody,
+  provisionChannelBody,
+  provisionChannelParams,
+  provisioningParams,
+  provisioningResponse,
+  provisioningStartedResponse,
+} from '../../domain/provisioning/model';
 import { pageQuerySchema } from '../../domain/shared/pagination';
 import type { RouteGroup } from '../route-spec';
 import { agentParams, pageOf, versionParams } from './shared';
@@ -29,6 +37,29 @@ const lifecycle = (summary: string) =>
   }) as const;
 
 export const AGENT_ROUTES = {
+  'POST /v1/agents/provision': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary:
+      'Provision an agent on its channels in one request: the provisioning workflow creates the agent (provisioning), claims a voice number and its contact flow, points Twilio numbers, Telegram bots, Slack apps, Meta pages and SES at the platform, routes each address, then marks the agent active — or undoes what it did, in reverse, and marks the agent error. Credentials go to the tenant’s secrets at once and are never stored elsewhere or shown. Poll GET /v1/provisioning/{id}.',
+    body: provisionAgentBody,
+    status: 202,
+    response: provisioningStartedResponse,
+    idempotencyKey: 'optional',
+    errors: {
+      409: 'The Idempotency-Key was used for a different request (`details.provisioningId` names the first one)',
+      502: 'The secret store failed while staging the credentials: nothing was started; safe to send again',
+    },
+  },
+  'GET /v1/provisioning/{id}': {
+    lambda: 'agents',
+    permission: 'agents:read',
+    summary:
+      'A provisioning: its status and every step (status, timestamps, what it created: phone number, flow id, webhook URL), on failure the reason and what was undone, and `leftBehind` (undos that failed after retries)',
+    params: provisioningParams,
+    status: 200,
+    response: provisioningResponse,
+  },
   'GET /v1/agents': {
     lambda: 'agents',
     permission: 'agents:read',
@@ -140,6 +171,21 @@ export const AGENT_ROUTES = {
       409: 'The address is in use by another agent (of this or another tenant), or the agent changed meanwhile (with If-Match), or (telegram) this environment has no public base URL for the webhook (`details.setting` names it)',
       422: 'telegram: Telegram does not accept the bot token (`details.issues` names body.credentials.botToken); nothing changed',
       502: "The secret store or (telegram) Telegram's setWebhook failed: nothing changed (a new address is given back); safe to send again",
+    },
+  },
+  'POST /v1/agents/{id}/channels/{type}/provision': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary:
+      'Provision one channel of an existing agent through the same workflow (voice: claims a number; others: address and credentials as for PUT …/channels/{type}). A draft or failed agent becomes active when it succeeds; an active one stays active either way.',
+    params: provisionChannelParams,
+    body: provisionChannelBody,
+    status: 202,
+    response: provisioningStartedResponse,
+    idempotencyKey: 'optional',
+    errors: {
+      409: 'The agent already has this channel set up, or is being provisioned, or the Idempotency-Key was used for a different request',
+      502: 'The secret store failed while staging the credentials: nothing was started; safe to send again',
     },
   },
   'DELETE /v1/agents/{id}/channels/{type}': {
