@@ -7,6 +7,7 @@ import type { HttpHandler } from '../lambdas/http/http-handler';
 import type { HttpLambdaName } from '../lambdas/http/route-table';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local';
 import { createLocalHttpServer } from './http-server';
+import { attachLocalWebSocket, type LocalWebSocketHandlers } from './websocket-server';
 import { useLocalStandIns } from './stand-ins';
 
 export interface LocalPlatformOptions {
@@ -87,6 +88,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       audience: LOCAL_AUDIENCE,
       logRequests: options.logRequests ?? false,
     });
+    let resolveWebSocketHandlers: (handlers: LocalWebSocketHandlers) => void = () => undefined;
+    const webSocket = attachLocalWebSocket(
+      server,
+      new Promise<LocalWebSocketHandlers>((resolve) => {
+        resolveWebSocketHandlers = resolve;
+      }),
+      { logRequests: options.logRequests ?? false },
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
@@ -125,6 +134,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       actions: (await import('../lambdas/handlers/http/actions')).handler,
       webhooks: (await import('../lambdas/handlers/http/webhooks')).handler,
     });
+    // The WebSocket API's Lambdas at /v1/ws on the same port (local/websocket-server.ts).
+    resolveWebSocketHandlers({
+      authorizer: (await import('../lambdas/handlers/websocket/authorizer')).handler,
+      connection: (await import('../lambdas/handlers/websocket/connection')).handler,
+      messages: (await import('../lambdas/handlers/websocket/messages')).handler,
+    });
     const operator = {
       email: process.env.LOCAL_OPERATOR_EMAIL ?? 'operator@platform.local',
       password: process.env.LOCAL_OPERATOR_PASSWORD ?? `op-${randomBytes(12).toString('base64url')}`,
@@ -162,6 +177,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         clearInterval(sweep);
         // Approvals still waiting are stopped (as StopExecution would) before their table goes away.
         await (await import('./approval-workflow')).localApprovalWorkflow().stopAll();
+        for (const client of webSocket.clients) client.terminate();
+        webSocket.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await dynamo?.stop();

@@ -34,6 +34,12 @@ export function useLocalStandIns(): void {
       (
         require('../lambdas/adapters/local/local-tenant-credentials') as typeof import('../lambdas/adapters/local/local-tenant-credentials')
       ).localTenantCredentials(),
+    connectionPoster: () =>
+      (require('./websocket-server') as typeof import('./websocket-server')).localConnections,
+    tokenVerifier: (issuer, audience) =>
+      (
+        require('../lambdas/adapters/local/local-token-verifier') as typeof import('../lambdas/adapters/local/local-token-verifier')
+      ).localTokenVerifier(issuer, audience),
     channelSecrets: () => {
       if (!channelSecrets) {
         const { LocalChannelSecrets } =

@@ -2,6 +2,7 @@ import type { LocalIdentityOptions } from '../adapters/local/local-identity';
 import type { LocalOutbox } from '../adapters/local/local-outbox';
 import type { ApprovalWorkflowPort } from '../domain/approvals/model';
 import type { ChannelSecrets } from '../domain/channels/model';
+import type { ConnectionPoster } from '../domain/realtime/ports';
 import type { Embedder, ModelProvider } from '../domain/runtime/model';
 import type { IdentityProvider } from '../domain/tenants/ports';
 import type { TenantCredentialProvider } from './tenant-clients';
@@ -25,6 +26,13 @@ export interface LocalStandIns {
   readonly tenantCredentials: () => TenantCredentialProvider;
   /** The local channel secret store (one per process, shared by every handler, like the outbox). */
   readonly channelSecrets: () => ChannelSecrets;
+  /** The local server's WebSocket connections (`/v1/ws`), as API Gateway's PostToConnection reaches them. */
+  readonly connectionPoster: () => ConnectionPoster;
+  /** Verifies the local issuer's ID tokens for the `$connect` check (Cognito's, with aws-jwt-verify, on AWS). */
+  readonly tokenVerifier: (
+    issuer: string,
+    audience: string,
+  ) => (token: string) => Promise<Record<string, unknown>>;
 }
 
 let provided: LocalStandIns | undefined;

@@ -25,6 +25,8 @@ export interface FanOutSink extends TurnEventSink {
    * too, subscribed or not yet (the conversation may not exist before the turn opens it), once.
    */
   forConnection(connectionId: string): TurnEventSink;
+  /** One frame to one connection now (answers to its own actions); a closed one is ignored. */
+  send(connectionId: string, frame: string): Promise<void>;
 }
 
 /** Sequence counters kept per execution; the oldest are forgotten past this many. */
@@ -143,6 +145,9 @@ export function fanOutSink(deps: FanOutDeps): FanOutSink {
 
   return {
     publish: (scope, event) => publish(scope, event),
+    send: async (connectionId, frame) => {
+      await deps.poster.post(connectionId, frame);
+    },
     forConnection: (connectionId) => ({ publish: (scope, event) => publish(scope, event, connectionId) }),
     async drain() {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
