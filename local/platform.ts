@@ -7,8 +7,8 @@ import type { HttpHandler } from '../lambdas/http/http-handler';
 import type { HttpLambdaName } from '../lambdas/http/route-table';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local';
 import { createLocalHttpServer } from './http-server';
-import { attachLocalWebSocket, type LocalWebSocketHandlers } from './websocket-server';
 import { useLocalStandIns } from './stand-ins';
+import { attachLocalWebSocket, type LocalWebSocketHandlers, settleLocalWebSocket } from './websocket-server';
 
 export interface LocalPlatformOptions {
   /** 0 (the default) picks a free port. */
@@ -179,6 +179,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         await (await import('./approval-workflow')).localApprovalWorkflow().stopAll();
         for (const client of webSocket.clients) client.terminate();
         webSocket.close();
+        await settleLocalWebSocket();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await dynamo?.stop();

@@ -39,6 +39,18 @@ class LocalConnections implements ConnectionPoster {
 
 export const localConnections = new LocalConnections();
 
+/** Handler runs still going (frames, `$disconnect`): stopping the platform waits for them. */
+const running = new Set<Promise<unknown>>();
+function track(work: Promise<unknown>): void {
+  running.add(work);
+  void work.finally(() => running.delete(work));
+}
+
+/** Waits for every handler run in flight (the platform's stop, before its table goes). */
+export async function settleLocalWebSocket(): Promise<void> {
+  while (running.size > 0) await Promise.allSettled([...running]);
+}
+
 function refuse(socket: Duplex, status: number, reason: string): void {
   socket.write(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ message: reason })}`,
@@ -122,14 +134,18 @@ export function attachLocalWebSocket(
           } catch {
             // Not JSON: `$default`, which answers with an error frame.
           }
-          messages(routeEvent(routeKey, body)).catch((error: unknown) =>
-            console.error('Local WebSocket: message handler threw', error),
+          track(
+            messages(routeEvent(routeKey, body)).catch((error: unknown) =>
+              console.error('Local WebSocket: message handler threw', error),
+            ),
           );
         });
         ws.on('close', () => {
           localConnections.sockets.delete(connectionId);
-          connection(routeEvent('$disconnect')).catch((error: unknown) =>
-            console.error('Local WebSocket: $disconnect failed', error),
+          track(
+            connection(routeEvent('$disconnect')).catch((error: unknown) =>
+              console.error('Local WebSocket: $disconnect failed', error),
+            ),
           );
         });
       });

@@ -1,0 +1,173 @@
+/**
+ * The WebSocket API over a real socket against local mode (`/v1/ws` on the local server's port):
+ * the `$connect` check, subscriptions only within the caller's tenant, turn events delivered in
+ * order to subscribers, `send_message`, `agent_feedback` counted in the agent's stats, and the
+ * public web chat (publishable key, origin allow-list, signed customer id).
+ */
+import type { FanOutSink } from '../../lambdas/domain/realtime/fan-out';
+import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../support/api';
+import { connect, type Frame, refusedStatus, type SocketClient } from '../support/websocket';
+
+let api: ApiClient;
+let tenantA: Awaited<ReturnType<typeof registerTenant>>;
+let tenantB: Awaited<ReturnType<typeof registerTenant>>;
+let agentA: string;
+const open: SocketClient[] = [];
+/** The process's fan-out sink (what the runtime publishes through), loaded once local mode is configured. */
+let sink: FanOutSink;
+
+async function client(
+  query: Record<string, string>,
+  options: { protocols?: string[]; origin?: string } = {},
+) {
+  const socket = await connect(api.platform.url, query, options);
+  open.push(socket);
+  return socket;
+}
+
+async function activeAgent(token: string, name: string) {
+  const created = await api.request('POST', '/v1/agents', {
+    token,
+    body: {
+      ...agentBody(name),
+      knowledgeBase: {
+        faqs: [{ question: 'Do you take walk-ins?', answer: 'Walk-ins are welcome before noon.' }],
+      },
+      tools: ['calculator', 'knowledge_lookup'],
+    },
+  });
+  expect(created.status).toBe(201);
+  await api.request('POST', `/v1/agents/${created.body.id}/start`, { token });
+  return created.body.id as string;
+}
+
+beforeAll(async () => {
+  api = await startApi();
+  tenantA = await registerTenant(api);
+  tenantB = await registerTenant(api);
+  await topUp(api, tenantA.token, 10_000);
+  agentA = await activeAgent(tenantA.token, 'Desk A');
+  sink = (await import('../../lambdas/composition/realtime-session')).realtimeDeps.events;
+});
+afterAll(async () => {
+  await Promise.all(open.map((socket) => socket.close()));
+  await api.platform.stop();
+});
+
+describe('$connect', () => {
+  it('refuses an upgrade without a token, with a forged or foreign token, and accepts a valid one', async () => {
+    expect(await refusedStatus(connect(api.platform.url))).toBe(401);
+    expect(await refusedStatus(connect(api.platform.url, { token: 'not-a-jwt' }))).toBe(401);
+    const [header, payload] = tenantA.token.split('.');
+    expect(await refusedStatus(connect(api.platform.url, { token: `${header}.${payload}.AAAA` }))).toBe(401);
+    const socket = await client({ token: tenantA.token });
+    expect(socket.socket.readyState).toBe(1);
+  });
+
+  it('takes the token as Sec-WebSocket-Protocol and selects the platform subprotocol', async () => {
+    const socket = await client({}, { protocols: ['agent-platform', tenantA.token] });
+    expect(socket.socket.protocol).toBe('agent-platform');
+    expect(
+      await refusedStatus(connect(api.platform.url, {}, { protocols: ['agent-platform', 'x.y.z'] })),
+    ).toBe(401);
+  });
+});
+
+describe('subscriptions', () => {
+  it('refuses another tenant’s conversation and agent with an error frame, subscribing to nothing', async () => {
+    const chat = await api.request('POST', `/v1/agents/${agentA}/chat`, {
+      token: tenantA.token,
+      body: { message: 'Do you take walk-ins?' },
+    });
+    expect(chat.status).toBe(200);
+    const intruder = await client({ token: tenantB.token });
+    intruder.send({ action: 'subscribe', conversationId: chat.body.conversationId, requestId: 'r1' });
+    const refused = await intruder.next((frame) => frame.requestId === 'r1');
+    expect(refused).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+    intruder.send({ action: 'subscribe', agentId: agentA, requestId: 'r2' });
+    expect(await intruder.next((frame) => frame.requestId === 'r2')).toMatchObject({
+      type: 'error',
+      code: 'NOT_FOUND',
+    });
+
+    // Events of A's conversation reach A's subscriber and never B's socket.
+    const watcher = await client({ token: tenantA.token });
+    watcher.send({ action: 'subscribe', conversationId: chat.body.conversationId, requestId: 'w' });
+    expect(await watcher.next((frame) => frame.requestId === 'w')).toMatchObject({
+      type: 'subscribed',
+      conversationId: chat.body.conversationId,
+    });
+    sink.publish(
+      {
+        tenantId: tenantA.tenantId,
+        agentId: agentA,
+        conversationId: chat.body.conversationId,
+        executionId: 'exe_probe',
+      },
+      { type: 'agent_message', text: 'for A only' },
+    );
+    await watcher.next((frame) => frame.type === 'agent_message' && frame.text === 'for A only');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(intruder.frames.filter((frame) => frame.type !== 'error')).toEqual([]);
+  });
+
+  it('answers a malformed frame with an error naming the field, and keeps the connection', async () => {
+    const socket = await client({ token: tenantA.token });
+    socket.send({ action: 'subscribe', requestId: 'm1' });
+    expect(await socket.next((frame) => frame.requestId === 'm1')).toMatchObject({
+      type: 'error',
+      code: 'INVALID_FRAME',
+      message: expect.stringContaining('conversationId'),
+    });
+    socket.socket.send('not json');
+    expect(
+      await socket.next(
+        (frame) => frame.type === 'error' && frame.code === 'INVALID_FRAME' && !frame.requestId,
+      ),
+    ).toBeTruthy();
+    socket.send({ action: 'dance', requestId: 'm2' });
+    expect(await socket.next((frame) => frame.requestId === 'm2')).toMatchObject({
+      type: 'error',
+      code: 'UNKNOWN_ACTION',
+    });
+    expect(socket.socket.readyState).toBe(1);
+  });
+
+  it('delivers a turn’s events to an agent subscriber in order, numbered per execution, each frame under 32 KB', async () => {
+    const socket = await client({ token: tenantA.token });
+    socket.send({ action: 'subscribe', agentId: agentA, requestId: 'a' });
+    await socket.next((frame) => frame.requestId === 'a' && frame.type === 'subscribed');
+    const scope = {
+      tenantId: tenantA.tenantId,
+      agentId: agentA,
+      conversationId: 'cnv_01J00000000000000000000000',
+      executionId: 'exe_order',
+    };
+    sink.publish(scope, { type: 'agent_thinking' });
+    for (let i = 0; i < 20; i += 1) sink.publish(scope, { type: 'agent_message_delta', text: `w${i} ` });
+    sink.publish(scope, { type: 'agent_message_delta', text: 'é'.repeat(40_000) });
+    sink.publish(scope, { type: 'agent_message', text: 'x'.repeat(100_000) });
+    const last = await socket.next(
+      (frame) => frame.type === 'agent_message' && frame.executionId === 'exe_order',
+    );
+    const frames = socket.frames.filter((frame) => frame.executionId === 'exe_order');
+    expect(frames.map((frame) => frame.seq)).toEqual(frames.map((_, i) => i + 1));
+    expect(frames[0]).toMatchObject({
+      type: 'agent_thinking',
+      conversationId: scope.conversationId,
+      agentId: agentA,
+    });
+    expect(
+      frames
+        .slice(1, 21)
+        .map((frame: Frame) => frame.text)
+        .join(''),
+    ).toBe(Array.from({ length: 20 }, (_, i) => `w${i} `).join(''));
+    const bigDelta = frames.filter((frame) => frame.type === 'agent_message_delta').slice(20);
+    expect(bigDelta.length).toBeGreaterThan(1);
+    expect(bigDelta.map((frame) => frame.text).join('')).toBe('é'.repeat(40_000));
+    expect(last.truncated).toBe(true);
+    for (const frame of frames)
+      expect(Buffer.byteLength(JSON.stringify(frame))).toBeLessThanOrEqual(32 * 1024);
+  });
+});
