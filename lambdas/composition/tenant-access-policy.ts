@@ -127,9 +127,10 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
   system: ['HEALTH'],
   /**
    * Configuring an agent's channel claims / releases the global (channel, address) route, and
-   * indexes a Meta channel's verify token by its hash (the handshake has no page id to route by).
+   * indexes a Meta channel's verify token by its hash (the handshake has no page id to route by),
+   * and keeps the public web chat's publishable key → agent index.
    */
-  agents: ['CHADDR#', 'METAVERIFY#'],
+  agents: ['CHADDR#', 'METAVERIFY#', 'WEBKEY#'],
   /** The payment webhook's payment → purchase lookup (and its write when a purchase starts). */
   billing: ['PAYMENT#'],
   /**
@@ -139,6 +140,11 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
   webhooks: ['CHADDR#', 'INBOUND#', 'METAVERIFY#'],
   /** Email in (SES → S3 → Lambda): route by mailbox and drop a repeated Message-ID; no secrets. */
   'email-intake': ['CHADDR#', 'INBOUND#'],
+  /**
+   * The WebSocket `$connect` authorizer: a web chat's publishable key → (tenant, agent, origins),
+   * read before any tenant is known; everything else (users, secrets, counts) in the tenant's scope.
+   */
+  'ws-authorizer': ['WEBKEY#'],
   /** The monthly run's tenant listing: a Query on gsi1 `TENANTS`. */
   'billing-list-tenants': ['TENANTS'],
   /** Held reservations by the hour their hold ends (gsi1 `RSVHELD#<hour>`) and the sweep mark. */

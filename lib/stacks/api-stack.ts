@@ -14,6 +14,7 @@ import { InboundQueue } from '../constructs/inbound-queue';
 import { Observability } from '../constructs/observability';
 import { ReservationHousekeeping } from '../constructs/reservation-housekeeping';
 import type { TenantAccess } from '../constructs/tenant-access';
+import { PlatformWebSocketApi } from '../constructs/websocket-api';
 import type { WorkflowStack } from './workflow-stack';
 
 export interface ApiStackProps extends StackProps {
@@ -48,6 +49,8 @@ export class ApiStack extends Stack {
   /** Email in through SES, when the environment's config has `email.receiving`. */
   public readonly emailReceiving?: EmailReceiving;
   public readonly api: PlatformHttpApi;
+  /** The real-time API: WebSocket connections, subscriptions and turns streamed over them. */
+  public readonly realtime: PlatformWebSocketApi;
   /** The scheduled release of token reservations whose hold ran out. */
   public readonly housekeeping: ReservationHousekeeping;
   public readonly observability: Observability;
@@ -95,6 +98,18 @@ export class ApiStack extends Stack {
       tenantAccess: props.tenantAccess,
     });
 
+    this.realtime = new PlatformWebSocketApi(this, 'Realtime', {
+      config,
+      data: props.data,
+      tenantAccess: props.tenantAccess,
+      userPool: props.userPool,
+      userPoolClient: props.userPoolClient,
+      executionQueue: this.executions.queue,
+      eventBus: props.eventBus,
+      approvalWorkflow: approvals,
+      notifications: props.notifications,
+    });
+
     this.housekeeping = new ReservationHousekeeping(this, 'ReservationHousekeeping', {
       config,
       data: props.data,
@@ -117,6 +132,9 @@ export class ApiStack extends Stack {
         'inbound-worker': this.inbound.worker.function,
         ...(this.emailReceiving ? { 'email-intake': this.emailReceiving.intake.function } : {}),
         'reservation-housekeeping': this.housekeeping.function.function,
+        ...Object.fromEntries(
+          Object.entries(this.realtime.functions()).map(([name, fn]) => [name, fn.function]),
+        ),
         ...Object.fromEntries(
           Object.entries(workflows.stepFunctions()).map(([name, fn]) => [name, fn.function]),
         ),

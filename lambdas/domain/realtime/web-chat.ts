@@ -198,3 +198,13 @@ async function issue(
   await deps.store.put(principal.tenantId, settings);
   return view(settings, signingSecret);
 }
+
+/** With the agent deleted: its key stops resolving (its settings go with the agent's partition's TTL-less items). */
+export async function releaseWebChat(
+  deps: WebChatDeps,
+  principal: Principal,
+  agentId: string,
+): Promise<void> {
+  const existing = await deps.store.get(principal.tenantId, agentId);
+  if (existing) await deps.scopes.platform(() => deps.store.removeKey(existing.publishableKey));
+}
