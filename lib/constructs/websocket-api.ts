@@ -1,10 +1,11 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type CfnStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -16,7 +17,7 @@ import type { ApprovalWorkflow } from './approval-workflow';
 import { grantChatModels, grantTitanEmbeddings } from './bedrock-access';
 import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
-import { grantOutbound, outboundEnvironment, tenantSecretsPrefix } from './outbound-access';
+import { grantOutbound, nagFinding, outboundEnvironment, tenantSecretsPrefix } from './outbound-access';
 import type { TenantAccess } from './tenant-access';
 
 /** Service names (and so PLATFORM_KEY_PREFIXES keys and reserved-concurrency keys) of the WebSocket Lambdas. */
@@ -24,6 +25,13 @@ export const WEBSOCKET_SERVICES = {
   authorizer: 'ws-authorizer',
   connection: 'ws-connection',
   messages: 'ws-messages',
+} as const;
+
+/** The handler modules, by service name (the bundle tests build each). */
+export const WEBSOCKET_ENTRIES = {
+  [WEBSOCKET_SERVICES.authorizer]: 'lambdas/handlers/websocket/authorizer.ts',
+  [WEBSOCKET_SERVICES.connection]: 'lambdas/handlers/websocket/connection.ts',
+  [WEBSOCKET_SERVICES.messages]: 'lambdas/handlers/websocket/messages.ts',
 } as const;
 
 /** Integration errors (the route Lambdas failing) in 5 minutes that page someone. */
@@ -68,6 +76,8 @@ export class PlatformWebSocketApi extends Construct {
   public readonly messageFunction: HouseFunction;
   public readonly accessLogGroup: LogGroup;
   public readonly alarms: readonly Alarm[];
+  /** The only `execute-api:ManageConnections` resource granted (the message Lambda's). */
+  public readonly manageConnectionsArn: string;
 
   constructor(scope: Construct, id: string, props: PlatformWebSocketApiProps) {
     super(scope, id);
@@ -76,7 +86,7 @@ export class PlatformWebSocketApi extends Construct {
     const secretsPrefix = tenantSecretsPrefix(config.stageName);
 
     this.authorizerFunction = new HouseFunction(this, 'AuthorizerFunction', {
-      entry: 'lambdas/handlers/websocket/authorizer.ts',
+      entry: WEBSOCKET_ENTRIES[WEBSOCKET_SERVICES.authorizer],
       description: `WebSocket $connect authorizer: Cognito ID token or web chat key (${config.stageName})`,
       serviceName: WEBSOCKET_SERVICES.authorizer,
       config,
@@ -93,7 +103,7 @@ export class PlatformWebSocketApi extends Construct {
     });
 
     this.connectionFunction = new HouseFunction(this, 'ConnectionFunction', {
-      entry: 'lambdas/handlers/websocket/connection.ts',
+      entry: WEBSOCKET_ENTRIES[WEBSOCKET_SERVICES.connection],
       description: `WebSocket $connect / $disconnect: connections with their tenant and TTL (${config.stageName})`,
       serviceName: WEBSOCKET_SERVICES.connection,
       config,
@@ -113,7 +123,7 @@ export class PlatformWebSocketApi extends Construct {
       ...outboundEnvironment(config),
     };
     this.messageFunction = new HouseFunction(this, 'MessageFunction', {
-      entry: 'lambdas/handlers/websocket/messages.ts',
+      entry: WEBSOCKET_ENTRIES[WEBSOCKET_SERVICES.messages],
       description: `WebSocket frames: subscribe, unsubscribe, send_message (a chat turn, streamed), agent_feedback (${config.stageName})`,
       serviceName: WEBSOCKET_SERVICES.messages,
       config,
@@ -196,7 +206,24 @@ export class PlatformWebSocketApi extends Construct {
 
     // Only the message Lambda posts to connections, and only on this API.
     this.messageFunction.function.addEnvironment(ENV.WEBSOCKET_CALLBACK_URL, this.callbackUrl);
-    this.api.grantManageConnections(this.messageFunction.role);
+    // Not grantManageConnections (every stage, every method): posting on this stage is all it does.
+    this.manageConnectionsArn = Stack.of(this).formatArn({
+      service: 'execute-api',
+      resource: this.api.apiId,
+      resourceName: `${this.stage.stageName}/POST/@connections/*`,
+    });
+    this.messageFunction.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['execute-api:ManageConnections'],
+        resources: [this.manageConnectionsArn],
+      }),
+    );
+    Validations.of(this.messageFunction.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagFinding(this, this.manageConnectionsArn)}]`,
+      reason:
+        'Connection ids are made by API Gateway at $connect, so PostToConnection is granted on this API’s stage for any connection; the action is ManageConnections on this API only.',
+    });
 
     const metric = (metricName: string) =>
       new Metric({

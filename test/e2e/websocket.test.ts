@@ -4,6 +4,7 @@
  * order to subscribers, `send_message`, `agent_feedback` counted in the agent's stats, and the
  * public web chat (publishable key, origin allow-list, signed customer id).
  */
+import { customerSignature } from '../../lambdas/domain/realtime/authorize';
 import type { FanOutSink } from '../../lambdas/domain/realtime/fan-out';
 import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../support/api';
 import { connect, type Frame, refusedStatus, type SocketClient } from '../support/websocket';
@@ -169,5 +170,157 @@ describe('subscriptions', () => {
     expect(last.truncated).toBe(true);
     for (const frame of frames)
       expect(Buffer.byteLength(JSON.stringify(frame))).toBeLessThanOrEqual(32 * 1024);
+  });
+});
+
+describe('public web chat', () => {
+  const ORIGIN = 'https://shop.example';
+  let chat: { publishableKey: string; signingSecret: string };
+
+  beforeAll(async () => {
+    const setUp = await api.request('PUT', `/v1/agents/${agentA}/web-chat`, {
+      token: tenantA.token,
+      body: { allowedOrigins: [ORIGIN] },
+    });
+    expect(setUp.status).toBe(200);
+    expect(setUp.body.publishableKey).toMatch(/^pk_/);
+    expect(setUp.body.signingSecret).toMatch(/^whsec_/);
+    chat = setUp.body;
+  });
+
+  it('shows the key but never the secret again, and only to the agent’s tenant', async () => {
+    const read = await api.request('GET', `/v1/agents/${agentA}/web-chat`, { token: tenantA.token });
+    expect(read.body).toMatchObject({
+      publishableKey: chat.publishableKey,
+      allowedOrigins: [ORIGIN],
+      enabled: true,
+    });
+    expect(read.text).not.toContain(chat.signingSecret);
+    const changed = await api.request('PUT', `/v1/agents/${agentA}/web-chat`, {
+      token: tenantA.token,
+      body: { allowedOrigins: [ORIGIN, 'http://localhost:3000'] },
+    });
+    expect(changed.body.signingSecret).toBeUndefined();
+    expect(changed.body.publishableKey).toBe(chat.publishableKey);
+    const foreign = await api.request('GET', `/v1/agents/${agentA}/web-chat`, { token: tenantB.token });
+    expect(foreign.status).toBe(404);
+    const bad = await api.request('PUT', `/v1/agents/${agentA}/web-chat`, {
+      token: tenantA.token,
+      body: { allowedOrigins: ['shop.example/path'] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('allowedOrigins');
+  });
+
+  it('lets a visitor in with the key from an allowed origin only', async () => {
+    expect(await refusedStatus(connect(api.platform.url, { key: chat.publishableKey }))).toBe(403);
+    expect(
+      await refusedStatus(
+        connect(api.platform.url, { key: chat.publishableKey }, { origin: 'https://evil.example' }),
+      ),
+    ).toBe(403);
+    expect(
+      await refusedStatus(connect(api.platform.url, { key: 'pk_notarealkeyatallxxxxx' }, { origin: ORIGIN })),
+    ).toBe(401);
+    const visitor = await client({ key: chat.publishableKey }, { origin: ORIGIN });
+    expect(visitor.socket.readyState).toBe(1);
+  });
+
+  it('keeps a visitor to their own conversation: no agent, no other conversation', async () => {
+    const staffChat = await api.request('POST', `/v1/agents/${agentA}/chat`, {
+      token: tenantA.token,
+      body: { message: 'Do you take walk-ins?' },
+    });
+    const visitor = await client({ key: chat.publishableKey }, { origin: ORIGIN });
+    visitor.send({ action: 'subscribe', agentId: agentA, requestId: 'v1' });
+    expect(await visitor.next((frame) => frame.requestId === 'v1')).toMatchObject({
+      type: 'error',
+      code: 'NOT_FOUND',
+    });
+    visitor.send({ action: 'subscribe', conversationId: staffChat.body.conversationId, requestId: 'v2' });
+    expect(await visitor.next((frame) => frame.requestId === 'v2')).toMatchObject({
+      type: 'error',
+      code: 'NOT_FOUND',
+    });
+    visitor.send({
+      action: 'send_message',
+      conversationId: staffChat.body.conversationId,
+      message: 'hello',
+      requestId: 'v3',
+    });
+    expect(await visitor.next((frame) => frame.requestId === 'v3')).toMatchObject({
+      type: 'error',
+      code: 'NOT_FOUND',
+    });
+    // Events of the staff conversation never reach the visitor.
+    sink.publish(
+      {
+        tenantId: tenantA.tenantId,
+        agentId: agentA,
+        conversationId: staffChat.body.conversationId,
+        executionId: 'exe_staff',
+      },
+      { type: 'agent_message', text: 'staff only' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(visitor.frames.some((frame) => frame.text === 'staff only')).toBe(false);
+  });
+
+  it('recognises a customer the business signed for, and refuses a forged signature', async () => {
+    const customer = 'crm-4711';
+    const signature = customerSignature(chat.signingSecret, customer);
+    const forged = customerSignature('whsec_guess', customer);
+    expect(
+      await refusedStatus(
+        connect(
+          api.platform.url,
+          { key: chat.publishableKey, customer, signature: forged },
+          { origin: ORIGIN },
+        ),
+      ),
+    ).toBe(401);
+    expect(
+      await refusedStatus(
+        connect(
+          api.platform.url,
+          { key: chat.publishableKey, customer: 'crm-4712', signature },
+          { origin: ORIGIN },
+        ),
+      ),
+    ).toBe(401);
+    const known = await client({ key: chat.publishableKey, customer, signature }, { origin: ORIGIN });
+    expect(known.socket.readyState).toBe(1);
+  });
+
+  it('stops the old key at once when rotated', async () => {
+    const rotated = await api.request('POST', `/v1/agents/${agentA}/web-chat/rotate`, {
+      token: tenantA.token,
+    });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.publishableKey).not.toBe(chat.publishableKey);
+    expect(rotated.body.signingSecret).not.toBe(chat.signingSecret);
+    expect(
+      await refusedStatus(connect(api.platform.url, { key: chat.publishableKey }, { origin: ORIGIN })),
+    ).toBe(401);
+    const visitor = await client({ key: rotated.body.publishableKey }, { origin: ORIGIN });
+    expect(visitor.socket.readyState).toBe(1);
+    chat = rotated.body;
+  });
+
+  it('limits new visitor connections per address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i += 1) {
+      try {
+        const socket = await connect(api.platform.url, { key: chat.publishableKey }, { origin: ORIGIN });
+        statuses.push(200);
+        await socket.close();
+      } catch (error) {
+        statuses.push((error as { status: number }).status);
+      }
+    }
+    expect(statuses.filter((status) => status === 403).length).toBeGreaterThan(0);
+    // Signed-in users are not counted against the web chat's limits.
+    const staff = await client({ token: tenantA.token });
+    expect(staff.socket.readyState).toBe(1);
   });
 });

@@ -7,6 +7,7 @@ import { LAMBDA_ESBUILD_OPTIONS } from '../../lib/bundling';
 import { EMAIL_INTAKE_ENTRY, EMAIL_INTAKE_SERVICE } from '../../lib/constructs/email-receiving';
 import { EXECUTION_WORKER_ENTRY } from '../../lib/constructs/execution-queue';
 import { INBOUND_WORKER_ENTRY, INBOUND_WORKER_SERVICE } from '../../lib/constructs/inbound-queue';
+import { WEBSOCKET_ENTRIES } from '../../lib/constructs/websocket-api';
 import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 
 const REPO_ROOT = join(__dirname, '..', '..');
@@ -22,6 +23,7 @@ const ENTRIES: [string, { entry: string }][] = [
     step.name,
     { entry: step.entry },
   ]),
+  ...Object.entries(WEBSOCKET_ENTRIES).map(([name, entry]): [string, { entry: string }] => [name, { entry }]),
   // The one entry lib/constructs/reservation-housekeeping.ts names inline.
   ['release-expired-reservations', { entry: 'lambdas/handlers/events/release-expired-reservations.ts' }],
 ];
