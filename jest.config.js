@@ -3,10 +3,13 @@ module.exports = {
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
-    // Middy ships ES modules only; jest's module system needs them as CommonJS.
-    '^.+/node_modules/@middy/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' } }],
+    // Middy and eventsource-parser ship ES modules only; jest's module system needs them as CommonJS.
+    '^.+/node_modules/(@middy|eventsource-parser)/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs' } },
+    ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  transformIgnorePatterns: ['/node_modules/(?!@middy/|eventsource-parser/)'],
   testMatch: [
     '<rootDir>/lambdas/**/*.test.ts',
     '<rootDir>/local/**/*.test.ts',

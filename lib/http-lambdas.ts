@@ -88,6 +88,9 @@ export const HTTP_LAMBDAS = {
     approvalWorkflow: true,
     // Chat, process and execute are admitted by the turn rate limits (TURN_RATE_LIMITS).
     turnRateLimits: true,
+    // Turns run under a deadline of the Lambda's remaining time (minus a margin): as long as the
+    // HTTP API waits (30 s), and a turn that cannot finish by then goes on in the execution queue.
+    timeoutSeconds: 29,
     outbound: true,
     tenantAccess: true,
     // Staff messages of a handed-off conversation go out on its channel with the agent's credentials.
@@ -192,6 +195,8 @@ export const HTTP_LAMBDAS = {
      * No grant of its own: they are read and written with the tenant's credentials (`tenantAccess`).
      */
     channelSecrets?: boolean;
+    /** The Lambda's timeout, when not the environment's `lambda.timeoutSeconds` (at most 29: the HTTP API waits 30 s). */
+    timeoutSeconds?: number;
     /** Admits turns under the environment's turn rate limits: TURN_RATE_LIMITS (cdk.json `turnRateLimits`). */
     turnRateLimits?: boolean;
     /** Token purchases: the platform's Stripe secret (read only) and PAYMENTS_PROVIDER / TOKEN_PRICE. */

@@ -22,6 +22,7 @@ import { environmentSlice, loadRuntimeConfig, parseEnvironment } from './environ
 import { outboundAdapters } from './outbound';
 import { localStandIns } from './stand-ins';
 import { tableClient } from './table';
+import { turnEvents } from './turn-events';
 
 /**
  * The decision engine's dependencies, built once per process on first use, for every entry point
@@ -70,6 +71,7 @@ function build(shared: TableClient | undefined): ActionDeps {
     conversations: new DynamoConversationRepository(client, table),
     coordinators: createCoordinatorNotifier({ users, email: outbound.email, events: billing.events, now }),
     events: billing.events,
+    turnEvents,
     optOuts: new DynamoChannelConversationStore(client, table),
   };
   let workflow: ApprovalWorkflowPort | undefined;
@@ -89,6 +91,7 @@ function build(shared: TableClient | undefined): ActionDeps {
       return workflow;
     },
     now,
+    turnEvents,
     log: { error: (message, extra) => logger.error(message, extra) },
   };
 }

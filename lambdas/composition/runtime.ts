@@ -19,6 +19,7 @@ import { httpHandlerDeps } from './http';
 import { getModelProvider } from './model-providers';
 import { tableClient } from './table';
 import { inTenantScope } from './tenant-scope';
+import { turnEvents } from './turn-events';
 
 /**
  * The runtime's dependencies, built once per process at module load, for the two entry points
@@ -56,7 +57,19 @@ export const runtimeDeps: RuntimeDeps = {
   actions: actionDeps(runtimeClient),
   now: () => new Date(),
   log: { error: (message, extra) => logger.error(message, extra) },
+  events: turnEvents,
 };
+
+/**
+ * A turn over HTTP must have stopped this long before its Lambda is cut off (at the HTTP API's
+ * 30 s): time to record what it did, queue the rest and answer 202. Mutable for tests.
+ */
+export const turnDeadlines = { marginMs: 3_000 };
+
+/** The deadline of a turn in a Lambda with `remainingMs` left; none outside a Lambda. */
+export function turnDeadlineOf(remainingMs: number | undefined): number | undefined {
+  return remainingMs === undefined ? undefined : Date.now() + remainingMs - turnDeadlines.marginMs;
+}
 
 /** Every turn is admitted here first, before anything is reserved, charged or run. */
 export const turnAdmission: RateLimitDeps = {

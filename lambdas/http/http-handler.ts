@@ -45,6 +45,8 @@ export interface HttpRequest<S extends RouteSpec> {
   /** From `If-Match`, for routes that update a versioned entity. */
   readonly expectedVersion: number | undefined;
   readonly event: APIGatewayProxyEventV2WithJWTAuthorizer;
+  /** The Lambda's time left (ms), for work that must stop before it is cut off; undefined without a context. */
+  readonly remainingTimeMs: () => number | undefined;
 }
 
 /** The statuses a route's reply may set: its own and its `otherResponses` (what the document lists). */
@@ -158,6 +160,7 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
   }
   const dispatch = async (
     event: APIGatewayProxyEventV2WithJWTAuthorizer,
+    context?: Context,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
     const spec = routes[event.routeKey] as RouteSpec | undefined;
     const implementation = (
@@ -180,8 +183,8 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
       scopeTenant = tokenCaller(event).tenantId;
     }
     return scopeTenant
-      ? inTenantScope(scopeTenant, () => serve(event, spec, implementation, operator))
-      : inPlatformScope(() => serve(event, spec, implementation, operator));
+      ? inTenantScope(scopeTenant, () => serve(event, spec, implementation, operator, context))
+      : inPlatformScope(() => serve(event, spec, implementation, operator, context));
   };
 
   const serve = async (
@@ -189,6 +192,7 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
     spec: RouteSpec,
     implementation: (request: HttpRequest<RouteSpec>) => Promise<HttpReply>,
     operator: OperatorPrincipal | undefined,
+    context: Context | undefined,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
     let principal: Principal | undefined;
     if (spec.permission === 'operator') {
@@ -220,6 +224,10 @@ export function createHttpHandler<G extends Record<string, RouteSpec>>(
       body,
       expectedVersion: expectedVersion(event),
       event,
+      remainingTimeMs: () =>
+        typeof context?.getRemainingTimeInMillis === 'function'
+          ? context.getRemainingTimeInMillis()
+          : undefined,
     } as HttpRequest<RouteSpec>);
     const status = reply.status ?? spec.status;
     if (options.audit && principal && isAdminChange(event.routeKey, spec)) {

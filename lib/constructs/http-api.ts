@@ -249,6 +249,7 @@ export class PlatformHttpApi extends Construct {
         config,
         environment,
         table: { resources: props.data, access: spec.table },
+        ...('timeoutSeconds' in spec ? { timeout: Duration.seconds(spec.timeoutSeconds) } : {}),
         ...(spec.tenantAccess ? { tenantAccess: props.tenantAccess } : {}),
       });
       if (spec.identity) {

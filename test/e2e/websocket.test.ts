@@ -6,7 +6,7 @@
  */
 import { customerSignature } from '../../lambdas/domain/realtime/authorize';
 import type { FanOutSink } from '../../lambdas/domain/realtime/fan-out';
-import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../support/api';
+import { type ApiClient, agentBody, registerTenant, startApi, topUp, userWithRole } from '../support/api';
 import { connect, type Frame, refusedStatus, type SocketClient } from '../support/websocket';
 
 let api: ApiClient;
@@ -326,5 +326,144 @@ describe('public web chat', () => {
     // Signed-in users are not counted against the web chat's limits.
     const staff = await client({ token: tenantA.token });
     expect(staff.socket.readyState).toBe(1);
+  });
+});
+
+/** Consecutive deltas read as one, so the order shows what a client sees. */
+function timeline(frames: Frame[]): string[] {
+  const types: string[] = [];
+  for (const frame of frames) {
+    const label =
+      frame.type === 'tool_execution' ? `tool_execution:${frame.tool}:${frame.status}` : frame.type;
+    if (label === 'agent_message_delta' && types.at(-1) === label) continue;
+    types.push(label);
+  }
+  return types;
+}
+
+describe('a chat over the socket', () => {
+  it('shows thinking, the tool run, the streamed reply and the final message, in order', async () => {
+    const socket = await client({ token: tenantA.token });
+    socket.send({ action: 'send_message', agentId: agentA, message: 'what is 12*(3+4)?', requestId: 's1' });
+    expect(await socket.next((frame) => frame.requestId === 's1')).toMatchObject({
+      type: 'message_accepted',
+    });
+    const done = await socket.next((frame) => frame.type === 'agent_message');
+    const turn = socket.frames.filter((frame) => frame.executionId === done.executionId);
+    expect(timeline(turn)).toEqual([
+      'agent_thinking',
+      'tool_execution:calculator:started',
+      'tool_execution:calculator:succeeded',
+      'agent_thinking',
+      'agent_message_delta',
+      'agent_message',
+    ]);
+    expect(turn.map((frame) => frame.seq)).toEqual(turn.map((_, i) => i + 1));
+    const deltas = turn.filter((frame) => frame.type === 'agent_message_delta');
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.map((frame) => frame.text).join('')).toBe(done.text);
+    expect(done.text).toContain('84');
+    expect(done).toMatchObject({ agentId: agentA, messageId: `${done.executionId}#2` });
+    for (const frame of turn) expect(frame.conversationId).toBe(done.conversationId);
+
+    // The sender follows the conversation from then on; the turn is stored like any other.
+    const messages = await api.request('GET', `/v1/conversations/${done.conversationId}/messages`, {
+      token: tenantA.token,
+    });
+    expect(messages.body.items.at(-1)).toMatchObject({ role: 'assistant', content: done.text });
+
+    // Feedback on the agent's message is stored and counted in the agent's stats.
+    const before = await api.request('GET', `/v1/agents/${agentA}/stats`, { token: tenantA.token });
+    socket.send({
+      action: 'agent_feedback',
+      conversationId: done.conversationId,
+      messageId: done.messageId,
+      rating: 'down',
+      note: 'Too terse',
+      requestId: 'f1',
+    });
+    expect(await socket.next((frame) => frame.requestId === 'f1')).toMatchObject({
+      type: 'feedback_recorded',
+      rating: 'down',
+    });
+    // Changing one's mind moves the count; the same rating again counts nothing.
+    socket.send({
+      action: 'agent_feedback',
+      conversationId: done.conversationId,
+      messageId: done.messageId,
+      rating: 'up',
+      requestId: 'f2',
+    });
+    await socket.next((frame) => frame.requestId === 'f2');
+    socket.send({
+      action: 'agent_feedback',
+      conversationId: done.conversationId,
+      messageId: done.messageId,
+      rating: 'up',
+      requestId: 'f3',
+    });
+    await socket.next((frame) => frame.requestId === 'f3');
+    const after = await api.request('GET', `/v1/agents/${agentA}/stats`, { token: tenantA.token });
+    expect(after.body.feedback).toEqual({ up: before.body.feedback.up + 1, down: before.body.feedback.down });
+
+    // Not on a message of another conversation, nor from another tenant.
+    socket.send({
+      action: 'agent_feedback',
+      conversationId: 'cnv_01J00000000000000000000000',
+      messageId: done.messageId,
+      rating: 'up',
+      requestId: 'f4',
+    });
+    expect(await socket.next((frame) => frame.requestId === 'f4')).toMatchObject({
+      type: 'error',
+      code: 'NOT_FOUND',
+    });
+    const intruder = await client({ token: tenantB.token });
+    intruder.send({
+      action: 'agent_feedback',
+      conversationId: done.conversationId,
+      messageId: done.messageId,
+      rating: 'down',
+      requestId: 'f5',
+    });
+    expect(await intruder.next((frame) => frame.requestId === 'f5')).toMatchObject({
+      type: 'error',
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('brings an approval request and its decision to a subscribed coordinator', async () => {
+    const created = await api.request('POST', '/v1/agents', {
+      token: tenantA.token,
+      body: { ...agentBody('Till'), tools: ['take_payment'] },
+    });
+    await api.request('POST', `/v1/agents/${created.body.id}/start`, { token: tenantA.token });
+    const coordinator = await userWithRole(api, tenantA.token, 'coordinator');
+    const watching = await client({ token: coordinator.token });
+    watching.send({ action: 'subscribe', agentId: created.body.id, requestId: 'c1' });
+    await watching.next((frame) => frame.requestId === 'c1' && frame.type === 'subscribed');
+
+    const customer = await client({ token: tenantA.token });
+    customer.send({
+      action: 'send_message',
+      agentId: created.body.id,
+      message: 'charge 49.99 USD for a cleaning',
+    });
+    const requested = await watching.next((frame) => frame.type === 'approval_requested');
+    expect(requested).toMatchObject({ action: 'take_payment', agentId: created.body.id });
+    await watching.next(
+      (frame) => frame.type === 'agent_message' && frame.executionId === requested.executionId,
+    );
+
+    const approved = await api.request('POST', `/v1/approvals/${requested.approvalId}/approve`, {
+      token: coordinator.token,
+    });
+    expect(approved.status).toBe(200);
+    const decided = await watching.next((frame) => frame.type === 'approval_decided');
+    expect(decided).toMatchObject({
+      approvalId: requested.approvalId,
+      decision: 'approved',
+      conversationId: requested.conversationId,
+    });
   });
 });

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type {
   CompletedTurn,
+  Continuation,
   Execution,
   ExecutionRepository,
   ExecutionStatus,
@@ -27,6 +28,8 @@ import { GSI1 } from './table-definition';
  *                gsi1pk = T#<tenantId>#AGENT#<agentId>#EXECS  gsi1sk = <executionId>  (ULID: newest last)
  *   idempotency  pk = T#<tenantId>#AGENT#<agentId>#IDEMP  sk = <key>  → executionId  (expires after a day)
  *   tool run     pk = T#<tenantId>#TOOLRUNS  sk = <toolRunId>  (ULID: time order)
+ *   continuation pk = T#<tenantId>#EXEC#<executionId>  sk = CONTINUATION  (a deferred turn's
+ *                checkpoint as JSON text: model messages are free-form JSON; expires after a day)
  */
 const executionKey = (tenantId: string, executionId: string) => ({
   pk: `T#${tenantId}#EXEC#${executionId}`,
@@ -42,6 +45,11 @@ const idempotencyKey = (tenantId: string, agentId: string, key: string) => ({
 });
 const toolRunKey = (tenantId: string, toolRunId: string) => ({ pk: `T#${tenantId}#TOOLRUNS`, sk: toolRunId });
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+const CONTINUATION_TTL_SECONDS = 24 * 3600;
+const continuationKey = (tenantId: string, executionId: string) => ({
+  pk: `T#${tenantId}#EXEC#${executionId}`,
+  sk: 'CONTINUATION',
+});
 /** Tool runs written inside a turn's completing transaction (the rest just before it). */
 const INLINE_TOOL_RUNS = 50;
 
@@ -302,6 +310,41 @@ export class DynamoExecutionRepository implements ExecutionRepository {
       });
     }
     await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+  }
+
+  async defer(execution: Execution, continuation: Continuation, toolRuns: readonly ToolRun[]): Promise<void> {
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          this.finalPut(execution),
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                ...continuationKey(execution.tenantId, execution.id),
+                entity: 'continuation',
+                continuation: JSON.stringify(continuation),
+                expiresAt: Math.floor(Date.now() / 1000) + CONTINUATION_TTL_SECONDS,
+              },
+            },
+          },
+          ...(await this.inlineToolRuns(toolRuns)),
+        ],
+      }),
+    );
+  }
+
+  async continuation(tenantId: string, executionId: string): Promise<Continuation | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: continuationKey(tenantId, executionId),
+        ConsistentRead: true,
+      }),
+    );
+    return typeof Item?.continuation === 'string'
+      ? (JSON.parse(Item.continuation) as Continuation)
+      : undefined;
   }
 
   async fail(execution: Execution, toolRuns: readonly ToolRun[]): Promise<void> {

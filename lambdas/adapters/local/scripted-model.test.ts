@@ -453,3 +453,39 @@ describe('ScriptedModel: determinism and metering', () => {
     expect(ScriptedModel.MODEL_ID).toBe('scripted-v1');
   });
 });
+
+describe('ScriptedModel: streaming', () => {
+  it('streams the same reply in small chunks, each after the last, with the same usage', async () => {
+    const question = request([user('Do you take insurance?')], []);
+    const whole = await model.converse(question);
+    const deltas: string[] = [];
+    let sync = true;
+    const streamed = model.converseStream(question, (text) => {
+      // Handed out as a stream arrives: never within the call itself.
+      expect(sync).toBe(false);
+      deltas.push(text);
+    });
+    sync = false;
+    const response = await streamed;
+    expect(deltas.length).toBeGreaterThan(2);
+    expect(deltas.join('')).toBe(textOf(whole.content));
+    expect(deltas.every((delta) => delta.trim().split(/\s+/).length <= 3)).toBe(true);
+    expect({ ...response, latencyMs: 0 }).toEqual({ ...whole, latencyMs: 0 });
+  });
+
+  it('streams no text for a tool call, and returns the call as converse does', async () => {
+    const question = request([user('what is 12*(3+4)?')]);
+    const deltas: string[] = [];
+    const response = await model.converseStream(question, (text) => deltas.push(text));
+    expect(deltas).toEqual([]);
+    expect(toolCalls(response)).toEqual([{ name: 'calculator', input: { expression: '12*(3+4)' } }]);
+    expect(response.stopReason).toBe('tool_use');
+  });
+
+  it('takes at least its delay, streamed or not', async () => {
+    const slow = new ScriptedModel({ delayMs: 50 });
+    const started = performance.now();
+    await slow.converseStream(request([user('hello')]), () => undefined);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+  });
+});

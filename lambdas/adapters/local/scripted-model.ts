@@ -82,8 +82,34 @@ export class ScriptedModel implements ModelProvider {
   readonly name = 'scripted';
   static readonly MODEL_ID = 'scripted-v1';
 
+  /** `delayMs`: each call takes at least this long, standing in for a slow model (tests of deadlines). */
+  constructor(private readonly options: { readonly delayMs?: number } = {}) {}
+
   async converse(request: ModelRequest): Promise<ModelResponse> {
     const started = performance.now();
+    if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
+    return this.respond(request, started);
+  }
+
+  /**
+   * The same reply, its text handed out a few words at a time (each on a later turn of the event
+   * loop, as a network stream arrives), so local mode shows streaming as a real model would.
+   */
+  async converseStream(request: ModelRequest, onDelta: (text: string) => void): Promise<ModelResponse> {
+    const started = performance.now();
+    if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
+    const response = this.respond(request, started);
+    for (const block of response.content) {
+      if (block.type !== 'text') continue;
+      for (const chunk of streamChunks(block.text)) {
+        await new Promise((resolve) => setImmediate(resolve));
+        onDelta(chunk);
+      }
+    }
+    return { ...response, latencyMs: Math.round(performance.now() - started) };
+  }
+
+  private respond(request: ModelRequest, started: number): ModelResponse {
     const { content, toolUse } = replyTo(request);
     return {
       content,
@@ -95,6 +121,17 @@ export class ScriptedModel implements ModelProvider {
       latencyMs: Math.round(performance.now() - started),
     };
   }
+}
+
+/** Chunks of about `STREAM_CHUNK_WORDS` words, whitespace kept, that join back into `text`. */
+const STREAM_CHUNK_WORDS = 3;
+export function streamChunks(text: string): string[] {
+  const words = text.match(/\S+\s*|\s+/g) ?? [];
+  const chunks: string[] = [];
+  for (let index = 0; index < words.length; index += STREAM_CHUNK_WORDS) {
+    chunks.push(words.slice(index, index + STREAM_CHUNK_WORDS).join(''));
+  }
+  return chunks;
 }
 
 function replyTo(request: ModelRequest): { content: ContentBlock[]; toolUse: boolean } {

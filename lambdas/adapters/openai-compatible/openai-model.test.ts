@@ -12,6 +12,8 @@ interface Reply {
   readonly body?: unknown;
   /** Never answer (to test the timeout). */
   readonly hang?: boolean;
+  /** Server-sent events: these raw pieces, each written on its own (split anywhere, as TCP may). */
+  readonly sse?: readonly string[];
 }
 
 interface Received {
@@ -36,6 +38,17 @@ beforeAll(async () => {
       received.push({ url: req.url ?? '', headers: req.headers, body: JSON.parse(raw) });
       const reply = replies.shift() ?? { status: 500, body: { error: { message: 'no reply queued' } } };
       if (reply.hang) return;
+      if (reply.sse) {
+        res.writeHead(reply.status, { 'content-type': 'text/event-stream', ...reply.headers });
+        const pieces = [...reply.sse];
+        const next = () => {
+          const piece = pieces.shift();
+          if (piece === undefined) return void res.end();
+          res.write(piece);
+          setTimeout(next, 1);
+        };
+        return next();
+      }
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
       res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {}));
     });
@@ -353,5 +366,167 @@ describe('OpenAiCompatibleModel', () => {
     );
     expect((failure as ModelError).message).not.toContain(String(port));
     expect(sleeps).toHaveLength(3);
+  });
+});
+
+describe('OpenAiCompatibleModel: streaming (server-sent events)', () => {
+  const chunk = (delta: object, finishReason: string | null = null) => ({
+    id: 'chatcmpl-9x3',
+    object: 'chat.completion.chunk',
+    created: 1_760_000_000,
+    model: 'gpt-4o-mini',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    usage: null,
+  });
+  const usageChunk = (prompt: number, completion: number) => ({
+    id: 'chatcmpl-9x3',
+    object: 'chat.completion.chunk',
+    created: 1_760_000_000,
+    model: 'gpt-4o-mini',
+    choices: [],
+    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+  });
+  /** The bytes of an event stream, cut every `every` characters: lines and events split anywhere. */
+  function sse(events: readonly (object | string)[], every = 7): string[] {
+    const text = events
+      .map((event) => `data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`)
+      .join('');
+    const pieces: string[] = [];
+    for (let at = 0; at < text.length; at += every) pieces.push(text.slice(at, at + every));
+    return pieces;
+  }
+  const TEXT_STREAM = [
+    chunk({ role: 'assistant', content: '' }),
+    chunk({ content: 'Walk-ins are' }),
+    chunk({ content: ' welcome before' }),
+    chunk({ content: ' noon.' }),
+    chunk({}, 'stop'),
+    usageChunk(50, 7),
+    '[DONE]',
+  ];
+
+  it('passes text on as it arrives and ends with the same response converse gives, usage included', async () => {
+    replies.push({ status: 200, sse: sse(TEXT_STREAM) });
+    const deltas: string[] = [];
+    const response = await model().converseStream(request([question], { tools: [] }), (text) =>
+      deltas.push(text),
+    );
+    expect(deltas).toEqual(['Walk-ins are', ' welcome before', ' noon.']);
+    expect(response).toMatchObject({
+      content: [{ type: 'text', text: 'Walk-ins are welcome before noon.' }],
+      stopReason: 'end_turn',
+      usage: { inputTokens: 50, outputTokens: 7 },
+    });
+    const [sent] = received;
+    expect(sent?.headers.accept).toBe('text/event-stream');
+    expect(sent?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+
+    replies.push({
+      status: 200,
+      body: completion({ content: 'Walk-ins are welcome before noon.' }, 'stop', {
+        prompt_tokens: 50,
+        completion_tokens: 7,
+      }),
+    });
+    const whole = await model().converse(request([question], { tools: [] }));
+    expect({ ...response, latencyMs: 0 }).toEqual({ ...whole, latencyMs: 0 });
+  });
+
+  it('assembles tool calls from their fragments, in order, with text before them', async () => {
+    replies.push({
+      status: 200,
+      sse: sse(
+        [
+          chunk({ role: 'assistant', content: 'Sending both.' }),
+          chunk({
+            tool_calls: [
+              { index: 0, id: 'call_a1', type: 'function', function: { name: 'send_sms', arguments: '' } },
+            ],
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '{"to":"+1555' } }] }),
+          chunk({
+            tool_calls: [
+              {
+                index: 1,
+                id: 'call_b2',
+                type: 'function',
+                function: { name: 'send_sms', arguments: '{"to"' },
+              },
+            ],
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '0100199","body":"hi"}' } }] }),
+          chunk({ tool_calls: [{ index: 1, function: { arguments: ':"+15550100100","body":"yo"}' } }] }),
+          chunk({}, 'tool_calls'),
+          usageChunk(180, 48),
+          '[DONE]',
+        ],
+        11,
+      ),
+    });
+    const deltas: string[] = [];
+    const response = await model().converseStream(request([question]), (text) => deltas.push(text));
+    expect(deltas).toEqual(['Sending both.']);
+    expect(response.content).toEqual([
+      { type: 'text', text: 'Sending both.' },
+      { type: 'toolUse', id: 'call_a1', name: 'send_sms', input: { to: '+15550100199', body: 'hi' } },
+      { type: 'toolUse', id: 'call_b2', name: 'send_sms', input: { to: '+15550100100', body: 'yo' } },
+    ]);
+    expect(response.stopReason).toBe('tool_use');
+    expect(response.usage).toEqual({ inputTokens: 180, outputTokens: 48 });
+  });
+
+  it('retries a 429 before anything streamed, and passes each piece on once', async () => {
+    replies.push({
+      status: 429,
+      headers: { 'retry-after-ms': '20' },
+      body: { error: { message: 'slow down' } },
+    });
+    replies.push({ status: 200, sse: sse(TEXT_STREAM) });
+    const deltas: string[] = [];
+    await model().converseStream(request([question], { tools: [] }), (text) => deltas.push(text));
+    expect(sleeps).toEqual([20]);
+    expect(deltas.join('')).toBe('Walk-ins are welcome before noon.');
+  });
+
+  it('fails a stream that breaks off, without retrying what was already passed on', async () => {
+    replies.push({ status: 200, sse: sse([chunk({ content: 'Walk-ins' }), chunk({ content: ' are' })]) });
+    replies.push({ status: 200, sse: sse(TEXT_STREAM) });
+    const deltas: string[] = [];
+    const failure = await failureOf(
+      model().converseStream(request([question], { tools: [] }), (text) => deltas.push(text)),
+    );
+    expect(failure).toBeInstanceOf(ModelError);
+    expect((failure as ModelError).message).toContain('the stream ended before the reply did');
+    expect(deltas).toEqual(['Walk-ins', ' are']);
+    expect(received).toHaveLength(1);
+  });
+
+  it('fails, not retryable, on an error event or tool arguments that are not a JSON object', async () => {
+    replies.push({
+      status: 200,
+      sse: sse([
+        chunk({ content: 'Hm' }),
+        { error: { message: 'The server had an error', code: 'server_error' } },
+      ]),
+    });
+    const inStream = await failureOf(model().converseStream(request([question]), () => undefined));
+    expect(inStream).toBeInstanceOf(ModelError);
+    expect(received).toHaveLength(1);
+
+    replies.push({
+      status: 200,
+      sse: sse([
+        chunk({
+          tool_calls: [
+            { index: 0, id: 'c', type: 'function', function: { name: 'send_sms', arguments: '[1' } },
+          ],
+        }),
+        chunk({}, 'tool_calls'),
+        '[DONE]',
+      ]),
+    });
+    const malformed = await failureOf(model().converseStream(request([question]), () => undefined));
+    expect(malformed).toMatchObject({ details: { retryable: false } });
+    expect((malformed as ModelError).message).toContain('not a JSON object');
   });
 });

@@ -1,3 +1,4 @@
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import * as z from 'zod/mini';
 import {
   type ContentBlock,
@@ -36,7 +37,7 @@ const PROVIDER = 'openai-compatible';
 
 /**
  * Any server speaking OpenAI's Chat Completions API (OpenAI, Groq, OpenRouter, Ollama, vLLM),
- * without streaming, through the global `fetch`.
+ * through the global `fetch`: one JSON answer (`converse`) or server-sent events (`converseStream`).
  */
 export class OpenAiCompatibleModel implements ModelProvider {
   readonly name = PROVIDER;
@@ -76,11 +77,44 @@ export class OpenAiCompatibleModel implements ModelProvider {
     return { ...fromChatResponse(payload, request.modelId), latencyMs };
   }
 
-  private async post(body: string): Promise<unknown> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: 'application/json',
-    };
+  /**
+   * The same call with `stream: true`: text deltas are passed on as they arrive, tool calls are
+   * assembled from their fragments, and the usage comes from the last chunk (`stream_options.
+   * include_usage`). Retried like `converse` only while nothing has been passed on yet: a watcher
+   * must never see text twice.
+   */
+  async converseStream(request: ModelRequest, onDelta: (text: string) => void): Promise<ModelResponse> {
+    const body = JSON.stringify({
+      ...toChatRequest(request),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let started = 0;
+    let passedOn = false;
+    let assembled: Omit<ModelResponse, 'latencyMs'>;
+    try {
+      assembled = await withRetries(
+        async () => {
+          started = performance.now();
+          const response = await this.open(body, 'text/event-stream');
+          if (!response.body) throw new ModelError(PROVIDER, 'the provider answered with no body', false);
+          return readChatStream(response.body, request.modelId, (text) => {
+            passedOn = true;
+            onDelta(text);
+          });
+        },
+        (error) => (passedOn ? { retry: false } : verdict(error)),
+        this.retry,
+      );
+    } catch (error) {
+      throw this.failure(request.modelId, error);
+    }
+    return { ...assembled, latencyMs: Math.round(performance.now() - started) };
+  }
+
+  /** Sends the request; a non-2xx answer is thrown as an `HttpStatusError` with what it says. */
+  private async open(body: string, accept: string): Promise<Response> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept };
     if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
     const response = await fetch(this.endpoint, {
       method: 'POST',
@@ -88,8 +122,13 @@ export class OpenAiCompatibleModel implements ModelProvider {
       body,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
+    if (!response.ok) throw HttpStatusError.from(response, await response.text());
+    return response;
+  }
+
+  private async post(body: string): Promise<unknown> {
+    const response = await this.open(body, 'application/json');
     const text = await response.text();
-    if (!response.ok) throw HttpStatusError.from(response, text);
     try {
       return JSON.parse(text);
     } catch {
@@ -355,6 +394,140 @@ function fromChatResponse(payload: unknown, modelId: string): Omit<ModelResponse
     content,
     stopReason: stopReasonOf(choice.finish_reason, content),
     // A server that reports no usage is billed as zero, never guessed (as unpriced models are).
+    usage: { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 },
+  };
+}
+
+const chatChunkSchema = lazySchema(() =>
+  z.object({
+    choices: z.optional(
+      z.nullable(
+        z.array(
+          z.object({
+            delta: z.optional(
+              z.nullable(
+                z.object({
+                  content: z.optional(z.nullable(z.string())),
+                  tool_calls: z.optional(
+                    z.nullable(
+                      z.array(
+                        z.object({
+                          index: z.optional(z.number()),
+                          id: z.optional(z.nullable(z.string())),
+                          function: z.optional(
+                            z.nullable(
+                              z.object({
+                                name: z.optional(z.nullable(z.string())),
+                                arguments: z.optional(z.nullable(z.string())),
+                              }),
+                            ),
+                          ),
+                        }),
+                      ),
+                    ),
+                  ),
+                }),
+              ),
+            ),
+            finish_reason: z.optional(z.nullable(z.string())),
+          }),
+        ),
+      ),
+    ),
+    usage: z.optional(
+      z.nullable(
+        z.object({ prompt_tokens: z.optional(z.number()), completion_tokens: z.optional(z.number()) }),
+      ),
+    ),
+    /** Some servers report a failure inside the stream, after the 200. */
+    error: z.optional(z.unknown()),
+  }),
+);
+
+/**
+ * Reads a chat completions event stream to its end (`data: [DONE]`, or the body closing) into the
+ * response `converse` would have given: the text, each tool call from its fragments (by `index`:
+ * the id and name come first, the arguments in pieces), the finish reason and the usage.
+ */
+async function readChatStream(
+  body: ReadableStream<Uint8Array>,
+  modelId: string,
+  onDelta: (text: string) => void,
+): Promise<Omit<ModelResponse, 'latencyMs'>> {
+  const events = body
+    .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+    .pipeThrough(new EventSourceParserStream());
+  const reader = events.getReader();
+  let text = '';
+  const calls = new Map<number, { id?: string; name: string; arguments: string }>();
+  let finishReason: string | null | undefined;
+  let usage: { prompt_tokens?: number | undefined; completion_tokens?: number | undefined } | undefined;
+  try {
+    for (;;) {
+      const { value: event, done } = await reader.read();
+      if (done) {
+        // Servers end with `[DONE]`, some just close; either way after the finish reason.
+        if (finishReason === undefined) {
+          throw new ModelError(PROVIDER, `${modelId}: the stream ended before the reply did`, true);
+        }
+        break;
+      }
+      if (event.data.trim() === '[DONE]') break;
+      let json: unknown;
+      try {
+        json = JSON.parse(event.data);
+      } catch {
+        throw new ModelError(PROVIDER, `${modelId}: sent a stream event that is not JSON`, false);
+      }
+      const parsed = chatChunkSchema().safeParse(json);
+      if (!parsed.success) {
+        const where = parsed.error.issues[0]?.path.join('.') || 'event';
+        throw new ModelError(PROVIDER, `${modelId}: unexpected stream event shape at ${where}`, false);
+      }
+      const chunk = parsed.data;
+      if (chunk.error !== undefined) {
+        const { message, code } = errorBodyOf(JSON.stringify({ error: chunk.error }));
+        throw new HttpStatusError(502, message, code, undefined);
+      }
+      if (chunk.usage) usage = chunk.usage;
+      // One choice is asked for (no `n`); the usage chunk has none.
+      const choice = chunk.choices?.[0];
+      if (!choice) continue;
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+      const delta = choice.delta;
+      if (delta?.content) {
+        text += delta.content;
+        onDelta(delta.content);
+      }
+      for (const [position, fragment] of (delta?.tool_calls ?? []).entries()) {
+        const index = fragment.index ?? position;
+        const call = calls.get(index) ?? { name: '', arguments: '' };
+        if (fragment.id) call.id = fragment.id;
+        if (fragment.function?.name) call.name += fragment.function.name;
+        if (fragment.function?.arguments) call.arguments += fragment.function.arguments;
+        calls.set(index, call);
+      }
+    }
+  } catch (error) {
+    // Stop the download: what is left of a broken stream is not wanted.
+    await reader.cancel().catch(() => undefined);
+    throw error;
+  } finally {
+    reader.releaseLock();
+  }
+  const content: ContentBlock[] = text ? [{ type: 'text', text }] : [];
+  for (const [index, call] of [...calls].sort(([a], [b]) => a - b)) {
+    if (!call.name) throw new ModelError(PROVIDER, `${modelId}: streamed a tool call without a name`, false);
+    content.push({
+      type: 'toolUse',
+      id: call.id ?? `call_${index}`,
+      name: call.name,
+      input: argumentsOf(call.name, call.arguments, modelId),
+    });
+  }
+  return {
+    content,
+    stopReason: stopReasonOf(finishReason, content),
     usage: { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 },
   };
 }

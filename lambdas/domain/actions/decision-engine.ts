@@ -104,10 +104,15 @@ export function actionsOf(agent: Agent): ActionDefinition[] {
   });
 }
 
-export async function openActionGate(deps: ActionDeps, context: ActingContext): Promise<ActionGate> {
+export async function openActionGate(
+  deps: ActionDeps,
+  context: ActingContext,
+  /** What earlier parts of this turn decided (a turn resumed after its deadline): they count too. */
+  earlier: readonly ActionOutcome[] = [],
+): Promise<ActionGate> {
   const offered = actionsOf(context.agent);
   const policy = offered.length > 0 ? await deps.policies.get(context.tenantId) : undefined;
-  const outcomes: ActionOutcome[] = [];
+  const outcomes: ActionOutcome[] = [...earlier];
   return {
     offered,
     outcomes,

@@ -3,6 +3,7 @@ import type { Agent } from '../agents/schemas';
 import type { CostedAction } from '../billing/ports';
 import type { ConversationRepository } from '../conversations/conversations';
 import type { EventPublisher } from '../events/events';
+import type { TurnEventSink } from '../runtime/turn-events';
 import type { ActionPermission } from '../tenants/rbac';
 import type { ActionCategory, ActionName, DecisionLevel } from './model';
 import type {
@@ -40,6 +41,8 @@ export interface ActionPorts {
   readonly conversations: Pick<ConversationRepository, 'get' | 'setStatus'>;
   readonly coordinators: CoordinatorNotifier;
   readonly events: EventPublisher;
+  /** Watchers of the conversation (the `escalate` handoff tells them). */
+  readonly turnEvents?: TurnEventSink;
   /** Customers who sent STOP on a channel: `send_sms` / `send_whatsapp` refuse to reach them there. */
   readonly optOuts?: {
     isOptedOut(tenantId: string, channel: 'sms' | 'whatsapp', phone: string): Promise<boolean>;

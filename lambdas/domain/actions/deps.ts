@@ -2,6 +2,7 @@ import type { AgentRepository } from '../agents/ports';
 import type { ApprovalRepository, ApprovalWorkflowPort } from '../approvals/model';
 import type { AuditLog } from '../audit/model';
 import type { BillingDeps } from '../billing/billing';
+import type { TurnEventSink } from '../runtime/turn-events';
 import type { UserRepository } from '../tenants/ports';
 import type { ActionPorts } from './definition';
 import type { ActionRepository, EmergencyStopRepository, PolicyRepository } from './model';
@@ -23,5 +24,10 @@ export interface ActionDeps {
   readonly ports: ActionPorts;
   readonly workflow: ApprovalWorkflowPort;
   readonly now: () => Date;
+  /**
+   * Where watchers of a conversation hear of its approvals being decided (by a coordinator, by
+   * expiry) and of its handoffs. Default: nobody watches.
+   */
+  readonly turnEvents?: TurnEventSink;
   readonly log?: { error(message: string, extra: Record<string, unknown>): void };
 }

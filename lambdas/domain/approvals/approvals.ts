@@ -1,6 +1,7 @@
 import type { ActionDeps } from '../actions/deps';
 import { appendAudit, publishEvents } from '../actions/execute';
 import { domainEvent } from '../events/events';
+import { NO_TURN_EVENTS, publishTurnEvent } from '../runtime/turn-events';
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
@@ -120,13 +121,17 @@ export async function decideApproval(
   return approval;
 }
 
-/** `approval.decided` on the bus; best effort, like every event (a failure is logged). */
+/**
+ * `approval.decided` on the bus; best effort, like every event (a failure is logged). Watchers of
+ * the conversation whose turn asked for it hear it too (`approval_decided`).
+ */
 export async function publishApprovalDecided(
   deps: ActionDeps,
   approval: Approval,
   outcome: Exclude<ApprovalStatus, 'pending'>,
   decidedBy: string,
 ): Promise<void> {
+  await tellWatchers(deps, approval, outcome);
   await publishEvents(deps, [
     domainEvent(
       'approval.decided',
@@ -161,6 +166,35 @@ export async function resumeWorkflow(
     deps.log?.error('The approval workflow was no longer waiting for this decision', {
       approvalId: approval.id,
       outcome,
+    });
+  }
+}
+
+/** The turn that proposed the action names its conversation; only then is there anyone to tell. */
+async function tellWatchers(
+  deps: ActionDeps,
+  approval: Approval,
+  outcome: Exclude<ApprovalStatus, 'pending'>,
+): Promise<void> {
+  if (!deps.turnEvents || deps.turnEvents === NO_TURN_EVENTS) return;
+  try {
+    const action = await deps.actions.get(approval.tenantId, approval.actionId);
+    if (!action?.conversationId) return;
+    publishTurnEvent(
+      deps.turnEvents,
+      {
+        tenantId: approval.tenantId,
+        agentId: approval.agentId,
+        conversationId: action.conversationId,
+        ...(action.executionId ? { executionId: action.executionId } : {}),
+      },
+      { type: 'approval_decided', approvalId: approval.id, decision: outcome },
+      deps.log,
+    );
+  } catch (error) {
+    deps.log?.error('Could not tell watchers of an approval decided', {
+      approvalId: approval.id,
+      error: error instanceof Error ? error.message : String(error),
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { CoordinatorNotifier } from '../actions/definition';
 import { domainEvent, type EventPublisher } from '../events/events';
+import { publishTurnEvent, type TurnEventSink } from '../runtime/turn-events';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import type { Conversation, ConversationRepository } from './conversations';
 import { type ConversationView, conversationView } from './manage';
@@ -13,6 +14,8 @@ export interface HandoffDeps {
   readonly conversations: Pick<ConversationRepository, 'get' | 'setStatus'>;
   readonly coordinators: CoordinatorNotifier;
   readonly events: EventPublisher;
+  /** Watchers of the conversation hear of it (`handoff`). */
+  readonly turnEvents?: TurnEventSink;
   readonly now: () => Date;
 }
 
@@ -80,6 +83,11 @@ export async function handOffConversation(
       deps.now(),
     ),
   ]);
+  publishTurnEvent(
+    deps.turnEvents,
+    { tenantId, agentId: conversation.agentId, conversationId },
+    { type: 'handoff', state: 'to_human', ...(reason ? { reason } : {}) },
+  );
   return { conversation, recipients, alreadyHandedOff: false };
 }
 
@@ -109,5 +117,10 @@ export async function resumeAgentInConversation(
       deps.now(),
     ),
   ]);
+  publishTurnEvent(
+    deps.turnEvents,
+    { tenantId, agentId: conversation.agentId, conversationId },
+    { type: 'handoff', state: 'to_agent' },
+  );
   return conversationView(conversation);
 }

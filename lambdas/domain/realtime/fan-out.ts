@@ -25,6 +25,11 @@ export interface FanOutSink extends TurnEventSink {
    * too, subscribed or not yet (the conversation may not exist before the turn opens it), once.
    */
   forConnection(connectionId: string): TurnEventSink;
+  /**
+   * A subscription changed in this process: the subscriber lists it keeps are read again (another
+   * process's change is seen within `subscriberCacheMs`).
+   */
+  subscriptionsChanged(): void;
   /** One frame to one connection now (answers to its own actions); a closed one is ignored. */
   send(connectionId: string, frame: string): Promise<void>;
 }
@@ -145,6 +150,7 @@ export function fanOutSink(deps: FanOutDeps): FanOutSink {
 
   return {
     publish: (scope, event) => publish(scope, event),
+    subscriptionsChanged: () => subscriberCache.clear(),
     send: async (connectionId, frame) => {
       await deps.poster.post(connectionId, frame);
     },

@@ -52,7 +52,7 @@ export interface RealtimeDeps {
     agentId: string,
     input: ChatInput,
     events: TurnEventSink,
-  ) => Promise<ChatResult>;
+  ) => Promise<Pick<ChatResult, 'executionId' | 'conversationId'>>;
   /** One frame to one connection (answers to its own actions). */
   readonly reply: (connectionId: string, frame: string) => Promise<void>;
   readonly now: () => Date;
@@ -92,11 +92,13 @@ export async function handleFrame(
   connectionId: string,
   identity: ConnectionIdentity,
   raw: string,
+  /** When this invocation must be done (epoch ms): a turn that cannot finish goes on in the queue. */
+  deadline?: number,
 ): Promise<void> {
   let frame: ClientFrame | undefined;
   try {
     frame = parseClientFrame(raw);
-    await dispatch(deps, connectionId, identity, frame);
+    await dispatch(deps, connectionId, identity, frame, deadline);
   } catch (error) {
     const requestId = frame?.requestId ?? (error instanceof FrameError ? error.requestId : undefined);
     const { code, message } = errorOf(error);
@@ -141,6 +143,7 @@ async function dispatch(
   connectionId: string,
   identity: ConnectionIdentity,
   frame: ClientFrame,
+  deadline: number | undefined,
 ): Promise<void> {
   switch (frame.action) {
     case 'subscribe':
@@ -155,6 +158,7 @@ async function dispatch(
       } else {
         await deps.store.unsubscribe(identity.tenantId, connectionId, target);
       }
+      deps.events.subscriptionsChanged();
       await answer(
         deps,
         connectionId,
@@ -165,7 +169,7 @@ async function dispatch(
       return;
     }
     case 'send_message':
-      return sendMessage(deps, connectionId, identity, frame);
+      return sendMessage(deps, connectionId, identity, frame, deadline);
     case 'agent_feedback':
       return giveFeedback(deps, connectionId, identity, frame);
   }
@@ -247,8 +251,12 @@ async function sendMessage(
   connectionId: string,
   identity: ConnectionIdentity,
   frame: SendMessageFrame,
+  deadline: number | undefined,
 ): Promise<void> {
   const events = deps.events.forConnection(connectionId);
+  // Out of time, the turn finishes its step and goes on in the execution queue, whose events
+  // reach the conversation's subscribers (this connection among them, below).
+  const underDeadline = deadline === undefined ? {} : { deadline, onDeadline: 'queue' as const };
   let principal: Principal;
   let agentId: string;
   let input: ChatInput;
@@ -259,6 +267,7 @@ async function sendMessage(
     input = {
       message: frame.message,
       channel: 'web',
+      ...underDeadline,
       ...(frame.context ? { context: frame.context } : {}),
       ...(frame.conversationId ? { conversationId: frame.conversationId } : {}),
     };
@@ -277,6 +286,7 @@ async function sendMessage(
       message: frame.message,
       channel: 'web',
       customer: { externalId: identity.externalId },
+      ...underDeadline,
       ...(connection.conversationId ? { conversationId: connection.conversationId } : {}),
     };
   }
@@ -296,6 +306,7 @@ async function sendMessage(
     { kind: 'conversation', id: result.conversationId },
     connection.expiresAt,
   );
+  deps.events.subscriptionsChanged();
 }
 
 async function giveFeedback(

@@ -17,6 +17,7 @@ import type { Principal } from '../shared/principal';
 import { actingUserOf } from '../tenants/acting-user';
 import type { HttpGetPort, MemorySearchPort, ToolRunResult } from '../tools/registry';
 import type {
+  Continuation,
   Execution,
   ExecutionQueue,
   ExecutionRepository,
@@ -24,8 +25,24 @@ import type {
   IdempotencyClaim,
 } from './executions';
 import type { ModelProvider } from './model';
-import { runTurn, type TurnActions } from './turn';
-import { failedTurnError, finish, newExecution, toolRunsOf, withStatus } from './turn-records';
+import { runTurn, type TurnActions, type TurnDeadline, TurnFailure } from './turn';
+import {
+  NO_TURN_EVENTS,
+  publishTurnEvent,
+  type TurnEvent,
+  type TurnEventScope,
+  type TurnEventSink,
+} from './turn-events';
+import {
+  abandonDeferred,
+  failedTurnError,
+  finish,
+  newExecution,
+  TURN_DEADLINE_EXCEEDED,
+  toolRunsOf,
+  wasDeferred,
+  withStatus,
+} from './turn-records';
 
 export interface RuntimeDeps {
   readonly agents: AgentRepository;
@@ -45,7 +62,27 @@ export interface RuntimeDeps {
   readonly actions?: ActionDeps;
   readonly now: () => Date;
   readonly log?: { error(message: string, extra: Record<string, unknown>): void };
+  /**
+   * What a model call and a tool round are expected to take, for turns under a deadline, before one
+   * has been timed in the turn (default `DEFAULT_STEP_ALLOWANCES`).
+   */
+  readonly stepAllowances?: StepAllowances;
+  /**
+   * Where chat turns tell their watchers what happens (thinking, streamed text, tool runs,
+   * decided actions, approvals requested, the reply or the error). Default: nobody watches.
+   */
+  readonly events?: TurnEventSink;
 }
+
+export interface StepAllowances {
+  readonly modelCallMs: number;
+  readonly toolRoundMs: number;
+}
+
+/** A real model's call rarely takes longer; tools are quicker (HTTP requests time out at 5 s). */
+export const DEFAULT_STEP_ALLOWANCES: StepAllowances = { modelCallMs: 10_000, toolRoundMs: 5_000 };
+
+export { TURN_DEADLINE_EXCEEDED } from './turn-records';
 
 export interface ChatInput {
   readonly message: string;
@@ -62,6 +99,31 @@ export interface ChatInput {
   readonly conversationId?: string;
   /** Where the acting user is acting; must be one of theirs. */
   readonly locationId?: string;
+  /**
+   * When the turn must have stopped (epoch ms). A step that would not finish by then is not
+   * started; what happens instead is `onDeadline`'s.
+   */
+  readonly deadline?: number;
+  /**
+   * `queue` (default): what ran is recorded, the execution goes back to PENDING and onto the
+   * execution queue, which goes on from where it stopped; the answer is a `DeferredChat`.
+   * `stop`: the execution fails with TURN_DEADLINE_EXCEEDED and unused tokens are released
+   * (voice: a caller on the line cannot wait for the queue).
+   */
+  readonly onDeadline?: 'queue' | 'stop';
+}
+
+/** A turn that ran out of time and goes on in the execution queue: poll or subscribe to it. */
+export interface DeferredChat {
+  readonly deferred: true;
+  readonly executionId: string;
+  readonly conversationId: string;
+  readonly customerId: string;
+  readonly status: 'PENDING';
+}
+
+export function isDeferredChat(outcome: ChatResult | DeferredChat): outcome is DeferredChat {
+  return 'deferred' in outcome;
 }
 
 export interface ChatResult {
@@ -135,11 +197,13 @@ interface TurnActionsWithOutcomes {
  */
 async function actionsForTurn(
   deps: RuntimeDeps,
-  principal: Principal,
+  principal: Pick<Principal, 'tenantId' | 'userId' | 'acting'>,
   agent: Agent,
   turn: { conversationId?: string; customerId?: string; executionId: string; locationId?: string },
+  earlier: readonly ActionOutcome[] = [],
+  emit: (event: TurnEvent) => void = () => undefined,
 ): Promise<TurnActionsWithOutcomes> {
-  const none = { outcomes: () => [] };
+  const none = { outcomes: () => earlier };
   const actionDeps = deps.actions;
   if (!actionDeps || !agent.tools.some(isActionName)) return none;
   const user = await actingUserOf(actionDeps.users, principal);
@@ -161,7 +225,7 @@ async function actionsForTurn(
     ...(turn.conversationId ? { conversationId: turn.conversationId } : {}),
     ...(turn.customerId ? { customerId: turn.customerId } : {}),
   };
-  const gate = await openActionGate(actionDeps, context);
+  const gate = await openActionGate(actionDeps, context, earlier);
   if (gate.offered.length === 0) return none;
   const names = new Set<string>(gate.offered.map((definition) => definition.name));
   return {
@@ -172,6 +236,16 @@ async function actionsForTurn(
       propose: async (name, input): Promise<ToolRunResult> => {
         const started = performance.now();
         const outcome = await gate.propose(name, input);
+        emit({
+          type: 'agent_action',
+          action: outcome.action,
+          ...(outcome.actionId ? { actionId: outcome.actionId } : {}),
+          level: outcome.level ?? 'denied',
+          outcome: outcome.status,
+        });
+        if (outcome.status === 'awaiting_approval' && outcome.approvalId) {
+          emit({ type: 'approval_requested', approvalId: outcome.approvalId, action: outcome.action });
+        }
         const underWay = UNDER_WAY.has(outcome.status);
         return {
           name,
@@ -241,10 +315,26 @@ export async function chat(
   deps: RuntimeDeps,
   principal: Principal,
   agentId: string,
+  input: ChatInput & { readonly deadline?: undefined },
+  idempotencyKey?: string,
+): Promise<ChatResult>;
+export async function chat(
+  deps: RuntimeDeps,
+  principal: Principal,
+  agentId: string,
   input: ChatInput,
   idempotencyKey?: string,
-): Promise<ChatResult> {
-  const claim = claimOf(idempotencyKey, 'chat', { agentId, input });
+): Promise<ChatResult | DeferredChat>;
+export async function chat(
+  deps: RuntimeDeps,
+  principal: Principal,
+  agentId: string,
+  input: ChatInput,
+  idempotencyKey?: string,
+): Promise<ChatResult | DeferredChat> {
+  // What is asked, not when it must be answered by: a retry carries a later deadline.
+  const { deadline: _deadline, onDeadline: _onDeadline, ...request } = input;
+  const claim = claimOf(idempotencyKey, 'chat', { agentId, input: request });
   const checked = await checkedOrEarlier(deps, principal, agentId, claim, async () => {
     const agent = await answeringAgent(deps, principal.tenantId, agentId);
     const { conversation, customer } = await conversationFor(deps, principal, agent, input);
@@ -292,42 +382,116 @@ export async function chat(
   ]);
   if (!created) return replay(execution, claim, fingerprint);
   const running = execution;
+  return runChatTurn(deps, principal, agent, running, {
+    conversation,
+    customer,
+    history,
+    ...(input.locationId ? { locationId: input.locationId } : {}),
+    ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
+    onDeadline: input.onDeadline ?? 'queue',
+  });
+}
+
+interface ChatTurnOptions {
+  readonly conversation: Conversation;
+  readonly customer: Customer;
+  readonly history: readonly Message[];
+  readonly locationId?: string;
+  readonly deadline?: number;
+  readonly onDeadline: 'queue' | 'stop';
+  /** Go on from here: a turn deferred earlier, with the actions it decided then. */
+  readonly resume?: { readonly continuation: Continuation; readonly actions: readonly ActionOutcome[] };
+}
+
+/** How long a turn under `deadline` may take, and what its steps are expected to take. */
+function turnDeadline(deps: RuntimeDeps, deadline: number | undefined): TurnDeadline | undefined {
+  if (deadline === undefined) return undefined;
+  return { at: deadline, ...(deps.stepAllowances ?? DEFAULT_STEP_ALLOWANCES) };
+}
+
+/**
+ * A RUNNING chat execution's turn, fresh or resumed, recorded: completed (its messages stored with
+ * it), failed, or — out of time — deferred to the execution queue or stopped, as the caller chose.
+ */
+async function runChatTurn(
+  deps: RuntimeDeps,
+  principal: Pick<Principal, 'tenantId' | 'userId' | 'acting'>,
+  agent: Agent,
+  running: Execution,
+  options: ChatTurnOptions,
+): Promise<ChatResult | DeferredChat> {
+  const { conversation, customer } = options;
+  const message = running.input.message ?? '';
+  const scope: TurnEventScope = {
+    tenantId: running.tenantId,
+    agentId: running.agentId,
+    conversationId: conversation.id,
+    executionId: running.id,
+  };
+  const emit = (event: TurnEvent) => publishTurnEvent(deps.events, scope, event, deps.log);
   // Set once the acting user is read, inside the turn: whatever fails from there on is recorded.
-  let actionOutcomes: () => readonly ActionOutcome[] = () => [];
-  const { execution: done, failure } = await finish(
+  let actionOutcomes: () => readonly ActionOutcome[] = () => options.resume?.actions ?? [];
+  const {
+    execution: done,
+    failure,
+    deferred,
+  } = await finish(
     deps,
     agent,
     running,
     async () => {
-      const actions = await actionsForTurn(deps, principal, agent, {
-        conversationId: conversation.id,
-        customerId: customer.id,
-        executionId: running.id,
-        ...(input.locationId ? { locationId: input.locationId } : {}),
-      });
+      const actions = await actionsForTurn(
+        deps,
+        principal,
+        agent,
+        {
+          conversationId: conversation.id,
+          customerId: customer.id,
+          executionId: running.id,
+          ...(options.locationId ? { locationId: options.locationId } : {}),
+        },
+        options.resume?.actions ?? [],
+        emit,
+      );
       actionOutcomes = actions.outcomes;
-      return runTurn(
+      const deadline = turnDeadline(deps, options.deadline);
+      const result = await runTurn(
         {
           model: deps.models.get(agent.model.provider),
           tools: toolDeps(deps),
           ...(actions.turnActions ? { actions: actions.turnActions } : {}),
+          ...(deadline ? { deadline } : {}),
+          ...(deps.events && deps.events !== NO_TURN_EVENTS ? { emit } : {}),
         },
         {
           agent,
           customer,
-          history,
+          history: options.history,
           ...(conversation.summary ? { summary: conversation.summary } : {}),
-          userText: input.message,
-          ...(input.context ? { taskContext: input.context } : {}),
+          userText: message,
+          ...(running.input.context ? { taskContext: running.input.context } : {}),
+          ...(options.resume ? { resume: options.resume.continuation.turn } : {}),
         },
       );
+      if (result.deferred && options.onDeadline === 'stop') {
+        throw new TurnFailure(
+          new AppError(
+            504,
+            TURN_DEADLINE_EXCEEDED,
+            'The turn ran out of time; what it did is recorded and unused tokens are released',
+          ),
+          result.toolRuns,
+          result.usage,
+        );
+      }
+      return result;
     },
     async (completed, result, doneAt) => {
       const userMessage: Message = {
         id: `${completed.id}#1`,
         conversationId: conversation.id,
         role: 'user',
-        content: input.message,
+        content: message,
         executionId: completed.id,
         createdAt: running.createdAt,
       };
@@ -356,8 +520,24 @@ export async function chat(
       });
     },
     () => actionOutcomes(),
+    options.locationId ? { locationId: options.locationId } : {},
   );
-  if (failure) throw failedTurnError(done, failure);
+  if (failure) {
+    const error = failedTurnError(done, failure);
+    emit({ type: 'error', code: error.code, message: error.message });
+    throw error;
+  }
+  if (deferred) {
+    await deps.queue.enqueue({ tenantId: done.tenantId, executionId: done.id });
+    return {
+      deferred: true,
+      executionId: done.id,
+      conversationId: conversation.id,
+      customerId: customer.id,
+      status: 'PENDING',
+    };
+  }
+  emit({ type: 'agent_message', text: done.output?.reply ?? '', messageId: `${done.id}#2` });
   return chatResult(done);
 }
 /** The idempotency claim of a request: its key, and the fingerprint of what it asks. */
@@ -512,10 +692,23 @@ export async function processQueuedExecution(
   deps: RuntimeDeps,
   tenantId: string,
   executionId: string,
+  /** When this worker must have stopped (epoch ms): a turn out of time is queued again. */
+  deadline?: number,
 ): Promise<void> {
   const execution = await deps.executions.get(tenantId, executionId);
   if (execution?.status !== 'PENDING') return;
   const agent = await deps.agents.get(tenantId, execution.agentId);
+  if (wasDeferred(execution)) {
+    if (agent?.status !== 'active') {
+      await abandonDeferred(deps, execution, {
+        code: 'AGENT_UNAVAILABLE',
+        message: `Agent ${execution.agentId} is ${agent ? agent.status : 'deleted'}`,
+      });
+      return;
+    }
+    await resumeDeferredChat(deps, agent, execution, deadline);
+    return;
+  }
   if (agent?.status !== 'active') {
     const at = deps.now().toISOString();
     if (await deps.executions.start(tenantId, executionId, at)) {
@@ -537,6 +730,56 @@ export async function processQueuedExecution(
     // Refused for want of tokens: the execution already says FAILED and why; redelivery cannot help.
     if (error instanceof AppError && error.statusCode === 402) return;
     throw error;
+  }
+}
+
+/**
+ * Goes on with a chat turn that ran out of time, from its checkpoint: what ran before is not run
+ * again, its tokens were reserved by its first part and are settled once, at the end. Running out
+ * of time again queues it again. A failure is recorded in the execution, which is what its
+ * caller polls or is told about: it is not thrown (a redelivery could not help).
+ */
+async function resumeDeferredChat(
+  deps: RuntimeDeps,
+  agent: Agent,
+  execution: Execution,
+  deadline: number | undefined,
+): Promise<void> {
+  const { tenantId } = execution;
+  const [continuation, conversation, customer] = await Promise.all([
+    deps.executions.continuation(tenantId, execution.id),
+    execution.conversationId ? deps.conversations.get(tenantId, execution.conversationId) : undefined,
+    execution.customerId ? deps.customers.get(tenantId, execution.customerId) : undefined,
+  ]);
+  if (execution.kind !== 'chat' || !continuation || !conversation || !customer) {
+    await abandonDeferred(deps, execution, {
+      code: 'TURN_NOT_RESUMABLE',
+      message: !continuation
+        ? 'The checkpoint of the deferred turn is gone'
+        : 'The conversation of the deferred turn is gone',
+    });
+    return;
+  }
+  const at = deps.now().toISOString();
+  if (!(await deps.executions.start(tenantId, execution.id, at))) return;
+  try {
+    await runChatTurn(
+      deps,
+      { tenantId, userId: execution.createdBy },
+      agent,
+      withStatus(execution, 'RUNNING', at),
+      {
+        conversation,
+        customer,
+        history: [],
+        ...(continuation.locationId ? { locationId: continuation.locationId } : {}),
+        ...(deadline !== undefined ? { deadline } : {}),
+        onDeadline: 'queue',
+        resume: { continuation, actions: execution.output?.actions ?? [] },
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
   }
 }
 

@@ -3,7 +3,7 @@ import type { ChannelType } from '../agents/schemas';
 import type { Conversation, Message } from '../conversations/conversations';
 import type { Page } from '../shared/pagination';
 import type { ToolRunResult } from '../tools/registry';
-import type { TurnUsage } from './turn';
+import type { TurnCheckpoint, TurnUsage } from './turn';
 
 export const EXECUTION_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
@@ -107,12 +107,26 @@ export interface ExecutionRepository {
    * agent's stats and the tool runs. Nothing of it is visible if any part fails.
    */
   complete(turn: CompletedTurn): Promise<void>;
+  /**
+   * RUNNING → PENDING: a turn stopped for its deadline (`execution` says what it did so far) with
+   * the continuation to go on from, and the tool runs of the part that ran, in one transaction.
+   * Only from RUNNING, so a part is recorded once; whoever `start`s it next goes on.
+   */
+  defer(execution: Execution, continuation: Continuation, toolRuns: readonly ToolRun[]): Promise<void>;
+  /** The continuation a deferred execution goes on from (the latest one recorded). */
+  continuation(tenantId: string, executionId: string): Promise<Continuation | undefined>;
   /** RUNNING → FAILED with the reason, the agent's failure count and the tool runs; no messages. */
   fail(execution: Execution, toolRuns: readonly ToolRun[]): Promise<void>;
   listToolRuns(
     tenantId: string,
     filter: { agentId?: string; tool?: string; limit: number; cursor?: string },
   ): Promise<Page<ToolRun>>;
+}
+
+/** What a deferred turn goes on from: where it stopped, and where its acting user acted. */
+export interface Continuation {
+  readonly turn: TurnCheckpoint;
+  readonly locationId?: string;
 }
 
 /** Where async executions wait: SQS on AWS, an in-process queue in local mode. */

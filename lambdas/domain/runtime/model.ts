@@ -64,6 +64,12 @@ export interface ModelProvider {
   /** Which provider this is, as configured on agents (`bedrock`, `openai-compatible`, `scripted`). */
   readonly name: string;
   converse(request: ModelRequest): Promise<ModelResponse>;
+  /**
+   * The same call, streamed: `onDelta` is given the reply's text as the model writes it (tool-use
+   * input is assembled from the stream, not passed on), and it resolves to the same response
+   * `converse` would, usage included. Providers without it are called with `converse`.
+   */
+  converseStream?(request: ModelRequest, onDelta: (text: string) => void): Promise<ModelResponse>;
 }
 
 /**

@@ -41,7 +41,8 @@ export type TurnEvent =
   | {
       readonly type: 'approval_decided';
       readonly approvalId: string;
-      readonly decision: 'approved' | 'rejected' | 'expired';
+      /** `cancelled`: withdrawn by the platform (its workflow failed, an emergency stop). */
+      readonly decision: 'approved' | 'rejected' | 'expired' | 'cancelled';
     }
   | { readonly type: 'handoff'; readonly state: 'to_human' | 'to_agent'; readonly reason?: string }
   | { readonly type: 'error'; readonly code: string; readonly message: string };
@@ -55,3 +56,24 @@ export interface TurnEventSink {
 
 /** For callers nobody watches (queue workers without subscribers, tests that don't look). */
 export const NO_TURN_EVENTS: TurnEventSink = { publish: () => undefined };
+
+/**
+ * Publishes through `sink` without ever failing the caller: a sink is bound not to throw, but a
+ * turn must not depend on every implementation keeping that promise.
+ */
+export function publishTurnEvent(
+  sink: TurnEventSink | undefined,
+  scope: TurnEventScope,
+  event: TurnEvent,
+  log?: { error(message: string, extra: Record<string, unknown>): void },
+): void {
+  if (!sink || sink === NO_TURN_EVENTS) return;
+  try {
+    sink.publish(scope, event);
+  } catch (error) {
+    log?.error('A turn event sink threw; the event is dropped', {
+      type: event.type,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}

@@ -7,7 +7,7 @@ import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import { toStorableJson } from '../shared/zod';
 import type { RuntimeDeps } from './agent-runtime';
-import type { Execution, ExecutionStatus, ToolRun } from './executions';
+import type { Continuation, Execution, ExecutionStatus, ToolRun } from './executions';
 import { costOf } from './pricing';
 import { MAX_TOOL_ROUNDS, TurnFailure, type TurnResult } from './turn';
 
@@ -92,25 +92,46 @@ export async function finish(
   turn: () => Promise<TurnResult>,
   record: (done: Execution, result: TurnResult, at: string) => Promise<void>,
   actionOutcomes: () => readonly ActionOutcome[] = () => [],
-): Promise<{ execution: Execution; failure?: AppError }> {
+  continuation: Omit<Continuation, 'turn'> = {},
+): Promise<{ execution: Execution; failure?: AppError; deferred?: true }> {
   const started = performance.now();
+  // A resumed turn's record already holds what its earlier parts ran and took.
+  const latencyMs = () => (execution.latencyMs ?? 0) + Math.round(performance.now() - started);
   let reservation: Reservation | undefined;
   let result: TurnResult | undefined;
   try {
-    reservation = await reserveModelCalls(deps, agent, execution);
+    // The same key every part of a turn: a resumed turn finds the reservation its first part made.
+    reservation = await reserveModelCalls(deps, execution);
     result = await turn();
     const at = deps.now().toISOString();
     const cost = costOf(agent.model.modelId, result.usage.inputTokens, result.usage.outputTokens);
+    if (result.deferred) {
+      // Out of time: what ran so far is recorded, the tokens stay reserved for the rest.
+      const paused = withStatus(execution, 'PENDING', at, {
+        ...(actionOutcomes().length > 0 ? { output: { reply: '', actions: [...actionOutcomes()] } } : {}),
+        toolCalls: [...execution.toolCalls, ...summaries(result.toolRuns)],
+        usage: result.usage,
+        costUsd: cost.usd,
+        priced: cost.priced,
+        latencyMs: latencyMs(),
+      });
+      await deps.executions.defer(
+        paused,
+        { ...continuation, turn: result.deferred },
+        toolRunsOf(paused, result.toolRuns, at),
+      );
+      return { execution: paused, deferred: true };
+    }
     const done = withStatus(execution, 'COMPLETED', at, {
       output: {
         reply: result.reply,
         ...(actionOutcomes().length > 0 ? { actions: [...actionOutcomes()] } : {}),
       },
-      toolCalls: summaries(result.toolRuns),
+      toolCalls: [...execution.toolCalls, ...summaries(result.toolRuns)],
       usage: result.usage,
       costUsd: cost.usd,
       priced: cost.priced,
-      latencyMs: Math.round(performance.now() - started),
+      latencyMs: latencyMs(),
     });
     await record(done, result, at);
     await settleModelCalls(deps, execution, reservation, result.usage.modelCalls, cost.usd);
@@ -145,11 +166,11 @@ export async function finish(
       ...(actions.length > 0 || result
         ? { output: { reply: result?.reply ?? '', actions: [...actions] } }
         : {}),
-      toolCalls: summaries(toolRuns),
+      toolCalls: [...execution.toolCalls, ...summaries(toolRuns)],
       usage,
       costUsd: cost.usd,
       priced: cost.priced,
-      latencyMs: Math.round(performance.now() - started),
+      latencyMs: latencyMs(),
       error: { code: failure.code, message: failure.message },
     });
     // What was stored is what every answer says, the first and the replays alike.
@@ -159,6 +180,8 @@ export async function finish(
   }
 }
 
+/** The code a turn that ran out of time fails with when its caller does not queue the rest. */
+export const TURN_DEADLINE_EXCEEDED = 'TURN_DEADLINE_EXCEEDED';
 /** The code of a turn that failed on something unexpected (a bug, an unreachable store). */
 const TURN_FAILED = 'TURN_FAILED';
 /** Tool input and output kept in a failure's plainer record, as JSON text. */
@@ -231,6 +254,7 @@ const STATUS_OF_FAILURE: Readonly<Record<string, number>> = {
   FORBIDDEN: 403,
   VALIDATION_FAILED: 400,
   BALANCE_BUSY: 503,
+  [TURN_DEADLINE_EXCEEDED]: 504,
   [TURN_FAILED]: 500,
 };
 
@@ -262,18 +286,14 @@ export function failedTurnError(execution: Execution, first?: AppError): AppErro
 /** Enough tokens for the most model calls a turn can make: every tool round, plus a summary. */
 const MAX_MODEL_CALLS_PER_TURN = MAX_TOOL_ROUNDS + 1;
 
-async function reserveModelCalls(
-  deps: RuntimeDeps,
-  agent: Agent,
-  execution: Execution,
-): Promise<Reservation | undefined> {
+async function reserveModelCalls(deps: RuntimeDeps, execution: Execution): Promise<Reservation | undefined> {
   const perCall = deps.billing.costs.llmCall;
   if (perCall === 0) return undefined;
   return reserve(
     deps.billing,
     execution.tenantId,
     perCall * MAX_MODEL_CALLS_PER_TURN,
-    { action: 'llmCall', agentId: agent.id, executionId: execution.id },
+    { action: 'llmCall', agentId: execution.agentId, executionId: execution.id },
     `${execution.id}:llm`,
     execution.createdBy,
   );
@@ -309,4 +329,30 @@ async function settleModelCalls(
       error: messageOf(error),
     });
   }
+}
+
+/**
+ * A deferred turn that will not go on (its agent was paused or deleted, its conversation is gone):
+ * recorded FAILED with what its earlier parts did, their model calls charged and the rest of the
+ * reservation they held released. Only by whoever takes it from PENDING, so once.
+ */
+export async function abandonDeferred(
+  deps: RuntimeDeps,
+  execution: Execution,
+  error: { readonly code: string; readonly message: string },
+): Promise<void> {
+  const at = deps.now().toISOString();
+  if (!(await deps.executions.start(execution.tenantId, execution.id, at))) return;
+  const failed = withStatus(withStatus(execution, 'RUNNING', at), 'FAILED', at, { error });
+  await recordFailure(deps, failed, []);
+  // The key of the first part's reservation: this finds it, it reserves nothing new.
+  const reservation = await reserveModelCalls(deps, execution);
+  await settleModelCalls(deps, execution, reservation, execution.usage.modelCalls, execution.costUsd);
+}
+
+/** Whether an execution ran before and was deferred (back to PENDING) rather than never started. */
+export function wasDeferred(execution: Execution): boolean {
+  return (
+    execution.status === 'PENDING' && execution.statusHistory.some((entry) => entry.status === 'RUNNING')
+  );
 }

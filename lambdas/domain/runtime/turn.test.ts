@@ -184,3 +184,125 @@ describe('context window', () => {
     expect(result.usage.modelCalls).toBe(1);
   });
 });
+
+describe('a turn under a deadline', () => {
+  const agent = () =>
+    agentWith({ model: { provider: 'scripted', modelId: 'scripted-v1' }, tools: ['calculator'] });
+  /** The scripted model on a fake clock: each call takes `callMs`; counts its calls. */
+  function slowModel(clock: { t: number }, callMs: number) {
+    const scripted = new ScriptedModel();
+    const calls: number[] = [];
+    return {
+      calls,
+      model: {
+        name: 'scripted',
+        converse: async (request: Parameters<ScriptedModel['converse']>[0]) => {
+          calls.push(clock.t);
+          clock.t += callMs;
+          return scripted.converse(request);
+        },
+      },
+    };
+  }
+  const deadline = (clock: { t: number }, at: number) => ({
+    at,
+    modelCallMs: 1000,
+    toolRoundMs: 100,
+    now: () => clock.t,
+  });
+  /** As stored: a checkpoint is JSON. */
+  const stored = <T>(value: T): T => JSON.parse(JSON.stringify(value));
+
+  it('does not start a model call that would end past the deadline, and goes on from there once', async () => {
+    const clock = { t: 0 };
+    const slow = slowModel(clock, 1000);
+    const first = await runTurn(
+      { model: slow.model, tools, deadline: deadline(clock, 1500) },
+      { agent: agent(), history: [], userText: 'what is 12*(3+4)?' },
+    );
+    // Call 1 (0 → 1000 ms) asked for the calculator; its round fit (100 ms); call 2 would end at 2000.
+    expect(slow.calls).toEqual([0]);
+    expect(first.deferred).toBeDefined();
+    expect(first.reply).toBe('');
+    expect(first.toolRuns.map((r) => [r.name, r.status])).toEqual([['calculator', 'succeeded']]);
+    expect(first.usage.modelCalls).toBe(1);
+    expect(first.deferred?.round).toBe(2);
+    expect(first.deferred?.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+
+    const rest = await runTurn(
+      { model: slow.model, tools },
+      { agent: agent(), history: [], userText: 'what is 12*(3+4)?', resume: stored(first.deferred!) },
+    );
+    expect(rest.deferred).toBeUndefined();
+    expect(rest.reply).toContain('84');
+    // The calculator is not run again; the usage counts both parts.
+    expect(rest.toolRuns).toEqual([]);
+    expect(slow.calls).toHaveLength(2);
+    expect(rest.usage.modelCalls).toBe(2);
+    expect(rest.usage.inputTokens).toBeGreaterThan(first.usage.inputTokens);
+  });
+
+  it('leaves a tool round that does not fit to the part that goes on, which runs it once', async () => {
+    const clock = { t: 0 };
+    const slow = slowModel(clock, 1000);
+    const first = await runTurn(
+      { model: slow.model, tools, deadline: deadline(clock, 1050) },
+      { agent: agent(), history: [], userText: 'what is 12*(3+4)?' },
+    );
+    expect(first.toolRuns).toEqual([]);
+    expect(first.deferred?.messages.at(-1)).toMatchObject({
+      role: 'assistant',
+      content: [expect.objectContaining({ type: 'toolUse', name: 'calculator' })],
+    });
+    const rest = await runTurn(
+      { model: slow.model, tools, deadline: deadline(clock, 10_000) },
+      { agent: agent(), history: [], userText: 'ignored on resume', resume: stored(first.deferred!) },
+    );
+    expect(rest.toolRuns.map((r) => r.name)).toEqual(['calculator']);
+    expect(rest.reply).toContain('84');
+    expect(slow.calls).toEqual([0, 1000]);
+    expect(rest.usage.modelCalls).toBe(2);
+  });
+
+  it('starts nothing when even the first model call does not fit, and still keeps the tool-round bound', async () => {
+    const clock = { t: 0 };
+    const slow = slowModel(clock, 1000);
+    const first = await runTurn(
+      { model: slow.model, tools, deadline: deadline(clock, 999) },
+      { agent: agent(), history: [], userText: 'what is 2+2?' },
+    );
+    expect(slow.calls).toEqual([]);
+    expect(first.deferred).toMatchObject({ round: 1, usage: { modelCalls: 0 } });
+
+    // A checkpoint at the last round whose tools are pending: after them, no further model call.
+    bedrock.on(ConverseCommand).resolves(toolUse('loop', 'calculator', { expression: '1+1' }));
+    const looping = await runTurn(
+      { model: model(), tools, deadline: deadline(clock, 0) },
+      {
+        agent: agentWith(),
+        history: [],
+        userText: 'x',
+        resume: {
+          ...stored(first.deferred!),
+          round: MAX_TOOL_ROUNDS,
+          messages: [
+            { role: 'user', content: [{ type: 'text', text: 'x' }] },
+            {
+              role: 'assistant',
+              content: [{ type: 'toolUse', id: 'loop', name: 'calculator', input: { expression: '1+1' } }],
+            },
+          ],
+        },
+      },
+    );
+    // The deadline had passed: the pending round is left for later, not run.
+    expect(looping.deferred?.round).toBe(MAX_TOOL_ROUNDS);
+    const failure = await runTurn(
+      { model: model(), tools },
+      { agent: agentWith(), history: [], userText: 'x', resume: stored(looping.deferred!) },
+    ).catch((e) => e);
+    expect(failure.reason.code).toBe('TOOL_ROUNDS_EXCEEDED');
+    expect(failure.toolRuns).toHaveLength(1);
+    expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
+  });
+});

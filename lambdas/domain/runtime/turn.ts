@@ -8,11 +8,14 @@ import {
   type ContentBlock,
   type ModelMessage,
   type ModelProvider,
+  type ModelRequest,
+  type ModelResponse,
   type ModelUsage,
   type ToolSpec,
   textOf,
 } from './model';
 import { buildSystemPrompt } from './prompt';
+import type { TurnEvent } from './turn-events';
 
 /** How many model calls one turn may make while the model keeps asking for tools. */
 export const MAX_TOOL_ROUNDS = 5;
@@ -27,6 +30,11 @@ export class TurnError extends AppError {
 
 export interface TurnInput {
   readonly agent: Agent;
+  /**
+   * Go on from where an earlier part of this turn stopped for its deadline: its prompt, messages,
+   * usage and round are taken from here (memories are not recalled again, nothing it ran runs again).
+   */
+  readonly resume?: TurnCheckpoint;
   readonly customer?: Customer;
   /** Unsummarised history, oldest first. */
   readonly history: readonly Message[];
@@ -49,6 +57,44 @@ export interface TurnDeps {
   readonly model: ModelProvider;
   readonly tools: Omit<ToolContext, 'agent' | 'tenantId' | 'customerId'>;
   readonly actions?: TurnActions;
+  /** Absent, the turn runs to its end however long that takes. */
+  readonly deadline?: TurnDeadline;
+  /**
+   * Tells whoever watches the turn (bound to its scope by the caller; must not throw): thinking
+   * before each model call, the reply's text as it streams, each tool run started and ended.
+   * Given, the model is called streaming when its provider can.
+   */
+  readonly emit?: (event: TurnEvent) => void;
+}
+
+/**
+ * When a turn must have stopped, and what its steps are expected to take. Before each model call
+ * and each tool round the turn checks that the step fits in the time left; one that does not is
+ * not started: the turn stops there, with a checkpoint to go on from.
+ */
+export interface TurnDeadline {
+  /** Epoch milliseconds. */
+  readonly at: number;
+  /** What a model call is expected to take before one has been timed in this turn. */
+  readonly modelCallMs: number;
+  /** What a round of tool runs is expected to take before one has been timed in this turn. */
+  readonly toolRoundMs: number;
+  /** The clock (epoch ms); Date.now unless a test gives another. */
+  readonly now?: () => number;
+}
+
+/**
+ * Where a turn stopped for its deadline, all that is needed to go on from there (JSON data). When
+ * the last message is the assistant's tool calls, their round has not run yet: it runs first.
+ */
+export interface TurnCheckpoint {
+  readonly system: string;
+  readonly messages: readonly ModelMessage[];
+  /** The round the next model call belongs to. */
+  readonly round: number;
+  /** Everything the turn used so far (all its parts). */
+  readonly usage: TurnUsage;
+  readonly summary?: { readonly text: string; readonly through: string };
 }
 
 export interface TurnUsage extends ModelUsage {
@@ -57,10 +103,14 @@ export interface TurnUsage extends ModelUsage {
 
 export interface TurnResult {
   readonly reply: string;
+  /** The tool runs of this part of the turn (a resumed turn's earlier runs are recorded already). */
   readonly toolRuns: readonly ToolRunResult[];
+  /** Everything the turn used, earlier parts included. */
   readonly usage: TurnUsage;
   /** Set when older history was folded into the summary during this turn. */
   readonly summary?: { readonly text: string; readonly through: string };
+  /** Set when the turn stopped for its deadline: it is not finished, and goes on from here. */
+  readonly deferred?: TurnCheckpoint;
 }
 
 /** A turn that failed part-way still reports what it used and ran, for the execution record. */
@@ -94,24 +144,70 @@ function messageTokens(messages: readonly ModelMessage[]): number {
   return total;
 }
 
+type ToolUseBlock = Extract<ContentBlock, { type: 'toolUse' }>;
+
+function toolUsesOf(content: readonly ContentBlock[]): ToolUseBlock[] {
+  return content.filter((block): block is ToolUseBlock => block.type === 'toolUse');
+}
+
+/** The tool calls a checkpoint left unanswered: its last message is the assistant's asking for them. */
+function pendingToolUses(messages: readonly ModelMessage[]): ToolUseBlock[] | undefined {
+  const last = messages.at(-1);
+  if (last?.role !== 'assistant') return undefined;
+  const uses = toolUsesOf(last.content);
+  return uses.length > 0 ? uses : undefined;
+}
+
+/**
+ * Whether the next step fits before the deadline: the longest step of its kind timed in this turn,
+ * or the configured allowance before one has been.
+ */
+class StepClock {
+  private readonly longest = { modelCall: 0, toolRound: 0 };
+  constructor(private readonly deadline: TurnDeadline | undefined) {}
+
+  now(): number {
+    return this.deadline?.now?.() ?? Date.now();
+  }
+
+  fits(step: 'modelCall' | 'toolRound'): boolean {
+    if (!this.deadline) return true;
+    const allowance = step === 'modelCall' ? this.deadline.modelCallMs : this.deadline.toolRoundMs;
+    return this.now() + (this.longest[step] || allowance) <= this.deadline.at;
+  }
+
+  async timed<T>(step: 'modelCall' | 'toolRound', run: () => Promise<T>): Promise<T> {
+    const started = this.now();
+    try {
+      return await run();
+    } finally {
+      this.longest[step] = Math.max(this.longest[step], this.now() - started);
+    }
+  }
+}
+
 /**
  * One agent turn: recall memories, assemble the prompt within the model's window (folding old
- * history into the summary when it no longer fits), then the bounded tool-use loop.
+ * history into the summary when it no longer fits), then the bounded tool-use loop. Under a
+ * deadline, a step that would not finish in time is not started: the turn returns `deferred`, a
+ * checkpoint that `input.resume` goes on from (elsewhere, later), so no step ever runs twice.
  */
 export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnResult> {
-  const { agent } = input;
-  const usage = { inputTokens: 0, outputTokens: 0, modelCalls: 0 };
+  const { agent, resume } = input;
+  const usage = { inputTokens: 0, outputTokens: 0, modelCalls: 0, ...resume?.usage };
   const toolRuns: ToolRunResult[] = [];
   const tools = toolsFor(agent);
   const specs = [...tools.map(specOf), ...(deps.actions?.specs ?? [])];
+  const clock = new StepClock(deps.deadline);
   const toolContext: ToolContext = {
     ...deps.tools,
     tenantId: agent.tenantId,
     agent,
     ...(input.customer ? { customerId: input.customer.id } : {}),
   };
-  const call = async (system: string, messages: ModelMessage[], withTools: boolean) => {
-    const response = await deps.model.converse({
+  const emit = deps.emit;
+  const call = async (system: string, messages: ModelMessage[], withTools: boolean, streamed = false) => {
+    const request: ModelRequest = {
       modelId: agent.model.modelId,
       system,
       messages,
@@ -120,80 +216,95 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
       maxTokens: agent.model.maxTokens,
       topP: agent.model.topP,
       ...(agent.guardrail ? { guardrail: agent.guardrail } : {}),
-    });
+    };
+    const response = await clock.timed('modelCall', () =>
+      streamed && emit && deps.model.converseStream
+        ? deps.model.converseStream(request, (text) => {
+            if (text) emit({ type: 'agent_message_delta', text });
+          })
+        : deps.model.converse(request),
+    );
     usage.inputTokens += response.usage.inputTokens;
     usage.outputTokens += response.usage.outputTokens;
     usage.modelCalls += 1;
     return response;
   };
+  const runToolRound = async (toolUses: readonly ToolUseBlock[]): Promise<ContentBlock[]> => {
+    const results: ContentBlock[] = [];
+    for (const use of toolUses) {
+      emit?.({ type: 'tool_execution', tool: use.name, status: 'started' });
+      const tool = tools.find((candidate) => candidate.name === use.name);
+      const run = tool
+        ? await runTool(tool, use.input, toolContext)
+        : deps.actions?.has(use.name)
+          ? await deps.actions.propose(use.name, use.input)
+          : {
+              name: use.name,
+              input: use.input,
+              status: 'failed' as const,
+              error: `no tool ${use.name} is available`,
+              durationMs: 0,
+            };
+      toolRuns.push(run);
+      emit?.({
+        type: 'tool_execution',
+        tool: use.name,
+        status: run.status,
+        ...(run.status === 'failed' && run.error ? { error: run.error } : {}),
+      });
+      const text = JSON.stringify(run.status === 'succeeded' ? run.output : { error: run.error });
+      results.push({
+        type: 'toolResult',
+        toolUseId: use.id,
+        content:
+          text.length > MAX_TOOL_RESULT_CHARS ? `${text.slice(0, MAX_TOOL_RESULT_CHARS)}…(truncated)` : text,
+        ...(run.status === 'failed' ? { isError: true } : {}),
+      });
+    }
+    return results;
+  };
 
   try {
     const window = contextWindowOf(agent.model.modelId);
-    // Recall is best-effort: a turn goes on without memories rather than fail on them.
-    const memories = agent.memory.enabled
-      ? await deps.tools.memory
-          .search(agent.tenantId, agent.id, input.userText, {
-            k: 5,
-            ...(input.customer ? { customerId: input.customer.id } : {}),
-          })
-          .catch(() => [])
-      : [];
-    let summary = input.summary;
-    let folded: { text: string; through: string } | undefined;
     const toolSpecTokens = estimateTokens(JSON.stringify(specs));
-    const promptBudget = Math.floor(window * 0.5);
-    const system = () =>
-      buildSystemPrompt(
-        {
-          agent,
-          ...(input.customer ? { customer: input.customer } : {}),
-          memories,
-          ...(summary ? { summary } : {}),
-          ...(input.taskContext ? { taskContext: input.taskContext } : {}),
-        },
-        promptBudget,
-      );
-    const reserved = agent.model.maxTokens + toolSpecTokens + estimateTokens(input.userText) + 64;
-    // Room is kept for a summary that may replace the current one when history is folded below.
-    const historyBudget =
-      window -
-      reserved -
-      estimateTokens(system()) -
-      Math.max(0, SUMMARY_MAX_TOKENS - estimateTokens(summary ?? ''));
-    if (historyBudget < 0) {
-      throw new TurnError(
-        'CONTEXT_TOO_LARGE',
-        `the prompt does not fit ${agent.model.modelId}'s ${window}-token window`,
-      );
-    }
-    const { keep, fold } = fitHistory(input.history, historyBudget);
-    if (fold.length > 0) {
-      const transcript = fold.map((m) => `${m.role}: ${m.content}`).join('\n');
-      const response = await call(
-        SUMMARY_INSTRUCTION,
-        [
-          {
-            role: 'user',
-            content: [
-              { type: 'text', text: `${summary ? `Earlier summary: ${summary}\n\n` : ''}${transcript}` },
-            ],
-          },
-        ],
-        false,
-      );
-      summary =
-        textOf(response.content)
-          .trim()
-          .slice(0, SUMMARY_MAX_TOKENS * 4) || summary;
-      folded = { text: summary ?? '', through: (fold[fold.length - 1] as Message).id };
-    }
-
-    const prompt = system();
-    const messages: ModelMessage[] = [
-      ...keep.map((m) => ({ role: m.role, content: [{ type: 'text' as const, text: m.content }] })),
-      { role: 'user', content: [{ type: 'text', text: input.userText }] },
-    ];
-    for (let round = 1; round <= MAX_TOOL_ROUNDS; round++) {
+    const start = resume
+      ? {
+          prompt: resume.system,
+          messages: [...resume.messages],
+          ...(resume.summary ? { folded: resume.summary } : {}),
+        }
+      : await prepare(input, deps, call, window, toolSpecTokens);
+    const { prompt, messages, folded } = start;
+    let round = resume?.round ?? 1;
+    let pending = resume ? pendingToolUses(resume.messages) : undefined;
+    const stopHere = (): TurnResult => ({
+      reply: '',
+      toolRuns,
+      usage,
+      ...(folded ? { summary: folded } : {}),
+      deferred: {
+        system: prompt,
+        messages: [...messages],
+        round,
+        usage: { ...usage },
+        ...(folded ? { summary: folded } : {}),
+      },
+    });
+    for (;;) {
+      if (pending) {
+        if (!clock.fits('toolRound')) return stopHere();
+        const uses = pending;
+        const results = await clock.timed('toolRound', () => runToolRound(uses));
+        messages.push({ role: 'user', content: results });
+        pending = undefined;
+        round += 1;
+      }
+      if (round > MAX_TOOL_ROUNDS) {
+        throw new TurnError(
+          'TOOL_ROUNDS_EXCEEDED',
+          `the model was still calling tools after ${MAX_TOOL_ROUNDS} rounds; the turn was stopped`,
+        );
+      }
       const used = estimateTokens(prompt) + toolSpecTokens + messageTokens(messages);
       if (used + agent.model.maxTokens > window) {
         throw new TurnError(
@@ -201,10 +312,10 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
           `tool results outgrew ${agent.model.modelId}'s ${window}-token window`,
         );
       }
-      const response = await call(prompt, messages, specs.length > 0);
-      const toolUses = response.content.filter(
-        (block): block is Extract<ContentBlock, { type: 'toolUse' }> => block.type === 'toolUse',
-      );
+      if (!clock.fits('modelCall')) return stopHere();
+      emit?.({ type: 'agent_thinking' });
+      const response = await call(prompt, messages, specs.length > 0, true);
+      const toolUses = toolUsesOf(response.content);
       if (response.stopReason !== 'tool_use' || toolUses.length === 0) {
         return {
           reply: textOf(response.content).trim(),
@@ -213,39 +324,93 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
           ...(folded ? { summary: folded } : {}),
         };
       }
-      const results: ContentBlock[] = [];
-      for (const use of toolUses) {
-        const tool = tools.find((candidate) => candidate.name === use.name);
-        const run = tool
-          ? await runTool(tool, use.input, toolContext)
-          : deps.actions?.has(use.name)
-            ? await deps.actions.propose(use.name, use.input)
-            : {
-                name: use.name,
-                input: use.input,
-                status: 'failed' as const,
-                error: `no tool ${use.name} is available`,
-                durationMs: 0,
-              };
-        toolRuns.push(run);
-        const text = JSON.stringify(run.status === 'succeeded' ? run.output : { error: run.error });
-        results.push({
-          type: 'toolResult',
-          toolUseId: use.id,
-          content:
-            text.length > MAX_TOOL_RESULT_CHARS
-              ? `${text.slice(0, MAX_TOOL_RESULT_CHARS)}…(truncated)`
-              : text,
-          ...(run.status === 'failed' ? { isError: true } : {}),
-        });
-      }
-      messages.push({ role: 'assistant', content: response.content }, { role: 'user', content: results });
+      messages.push({ role: 'assistant', content: response.content });
+      pending = toolUses;
     }
-    throw new TurnError(
-      'TOOL_ROUNDS_EXCEEDED',
-      `the model was still calling tools after ${MAX_TOOL_ROUNDS} rounds; the turn was stopped`,
-    );
   } catch (error) {
     throw new TurnFailure(error, toolRuns, usage);
   }
+}
+
+/**
+ * The start of a fresh turn: memories recalled, the history fitted to the window (older turns
+ * folded into the summary by a model call when it does not fit), the system prompt and messages.
+ */
+async function prepare(
+  input: TurnInput,
+  deps: TurnDeps,
+  call: (system: string, messages: ModelMessage[], withTools: boolean) => Promise<ModelResponse>,
+  window: number,
+  toolSpecTokens: number,
+): Promise<{
+  prompt: string;
+  messages: ModelMessage[];
+  folded?: { text: string; through: string };
+}> {
+  const { agent } = input;
+  // Recall is best-effort: a turn goes on without memories rather than fail on them.
+  const memories = agent.memory.enabled
+    ? await deps.tools.memory
+        .search(agent.tenantId, agent.id, input.userText, {
+          k: 5,
+          ...(input.customer ? { customerId: input.customer.id } : {}),
+        })
+        .catch(() => [])
+    : [];
+  let summary = input.summary;
+  let folded: { text: string; through: string } | undefined;
+  const promptBudget = Math.floor(window * 0.5);
+  const system = () =>
+    buildSystemPrompt(
+      {
+        agent,
+        ...(input.customer ? { customer: input.customer } : {}),
+        memories,
+        ...(summary ? { summary } : {}),
+        ...(input.taskContext ? { taskContext: input.taskContext } : {}),
+      },
+      promptBudget,
+    );
+  const reserved = agent.model.maxTokens + toolSpecTokens + estimateTokens(input.userText) + 64;
+  // Room is kept for a summary that may replace the current one when history is folded below.
+  const historyBudget =
+    window -
+    reserved -
+    estimateTokens(system()) -
+    Math.max(0, SUMMARY_MAX_TOKENS - estimateTokens(summary ?? ''));
+  if (historyBudget < 0) {
+    throw new TurnError(
+      'CONTEXT_TOO_LARGE',
+      `the prompt does not fit ${agent.model.modelId}'s ${window}-token window`,
+    );
+  }
+  const { keep, fold } = fitHistory(input.history, historyBudget);
+  if (fold.length > 0) {
+    const transcript = fold.map((m) => `${m.role}: ${m.content}`).join('\n');
+    const response = await call(
+      SUMMARY_INSTRUCTION,
+      [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: `${summary ? `Earlier summary: ${summary}\n\n` : ''}${transcript}` },
+          ],
+        },
+      ],
+      false,
+    );
+    summary =
+      textOf(response.content)
+        .trim()
+        .slice(0, SUMMARY_MAX_TOKENS * 4) || summary;
+    folded = { text: summary ?? '', through: (fold[fold.length - 1] as Message).id };
+  }
+  return {
+    prompt: system(),
+    messages: [
+      ...keep.map((m) => ({ role: m.role, content: [{ type: 'text' as const, text: m.content }] })),
+      { role: 'user', content: [{ type: 'text', text: input.userText }] },
+    ],
+    ...(folded ? { folded } : {}),
+  };
 }

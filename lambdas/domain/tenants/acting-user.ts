@@ -8,7 +8,7 @@ import type { ActingUser } from './rbac';
  */
 export async function actingUserOf(
   users: Pick<UserRepository, 'get'>,
-  principal: Principal,
+  principal: Pick<Principal, 'tenantId' | 'userId' | 'acting'>,
 ): Promise<(ActingUser & { readonly id: string }) | undefined> {
   if (principal.acting) return { id: principal.userId, ...principal.acting };
   return users.get(principal.tenantId, principal.userId);

@@ -1,6 +1,13 @@
 import { respondDeps } from '../../composition/inbound-worker';
-import { agentDeps, runtimeDeps, runtimeHttpDeps, turnAdmission } from '../../composition/runtime';
+import {
+  agentDeps,
+  runtimeDeps,
+  runtimeHttpDeps,
+  turnAdmission,
+  turnDeadlineOf,
+} from '../../composition/runtime';
 import { inTenantScope } from '../../composition/tenant-scope';
+import { drainTurnEvents } from '../../composition/turn-events';
 import { actionSpecOf, listActions as listActionDefinitions } from '../../domain/actions/catalog';
 import { actionsOf } from '../../domain/actions/decision-engine';
 import { updateAgent } from '../../domain/agents/agents';
@@ -19,7 +26,15 @@ import {
   messagesToCsv,
   setConversationStatus,
 } from '../../domain/conversations/manage';
-import { chat, executeTask, getExecution, listExecutions } from '../../domain/runtime/agent-runtime';
+import {
+  type ChatResult,
+  chat,
+  type DeferredChat,
+  executeTask,
+  getExecution,
+  isDeferredChat,
+  listExecutions,
+} from '../../domain/runtime/agent-runtime';
 import { admitTurn } from '../../domain/runtime/rate-limits';
 import { NotFoundError } from '../../domain/shared/errors';
 import { listTools, specOf, toolsFor } from '../../domain/tools/registry';
@@ -36,6 +51,7 @@ const handoffDeps = (): HandoffDeps => {
     conversations: runtimeDeps.conversations,
     coordinators: runtimeDeps.actions.ports.coordinators,
     events: runtimeDeps.billing.events,
+    ...(runtimeDeps.events ? { turnEvents: runtimeDeps.events } : {}),
     now: runtimeDeps.now,
   };
 };
@@ -61,19 +77,34 @@ async function agentTools(tenantId: string, agentId: string) {
   };
 }
 
-export const handler = createHttpHandler(
+/** A finished turn is a 200; one that ran out of time and goes on in the queue, a 202. */
+function chatReply(outcome: ChatResult | DeferredChat) {
+  return isDeferredChat(outcome) ? { body: outcome, status: 202 as const } : { body: outcome };
+}
+
+const serve = createHttpHandler(
   RUNTIME_ROUTES,
   {
-    'POST /v1/agents/{id}/chat': async ({ principal, params, body, event }) => {
+    'POST /v1/agents/{id}/chat': async ({ principal, params, body, event, remainingTimeMs }) => {
       const key = idempotencyKey(event);
       await admitTurn(turnAdmission, principal.tenantId, params.id);
-      return { body: await chat(runtimeDeps, principal, params.id, body, key) };
+      const deadline = turnDeadlineOf(remainingTimeMs());
+      return chatReply(
+        await chat(
+          runtimeDeps,
+          principal,
+          params.id,
+          { ...body, ...(deadline !== undefined ? { deadline } : {}) },
+          key,
+        ),
+      );
     },
-    'POST /v1/agent/process': async ({ principal, body, event }) => {
+    'POST /v1/agent/process': async ({ principal, body, event, remainingTimeMs }) => {
       const key = idempotencyKey(event);
       await admitTurn(turnAdmission, principal.tenantId, body.agentId);
-      return {
-        body: await chat(
+      const deadline = turnDeadlineOf(remainingTimeMs());
+      return chatReply(
+        await chat(
           runtimeDeps,
           principal,
           body.agentId,
@@ -83,10 +114,11 @@ export const handler = createHttpHandler(
             ...(body.context ? { context: body.context } : {}),
             ...(body.conversationId ? { conversationId: body.conversationId } : {}),
             ...(body.locationId ? { locationId: body.locationId } : {}),
+            ...(deadline !== undefined ? { deadline } : {}),
           },
           key,
         ),
-      };
+      );
     },
     'POST /v1/agents/{id}/execute': async ({ principal, params, body, event }) => {
       const key = idempotencyKey(event);
@@ -174,3 +206,12 @@ export const handler = createHttpHandler(
   },
   runtimeHttpDeps,
 );
+
+/** Turn events published while serving (a chat turn, an approval decided) are delivered before the Lambda returns. */
+export const handler: typeof serve = async (event, context) => {
+  try {
+    return await serve(event, context);
+  } finally {
+    await drainTurnEvents();
+  }
+};

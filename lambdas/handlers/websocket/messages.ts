@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { realtimeDeps } from '../../composition/realtime-session';
 import { inTenantScope } from '../../composition/tenant-scope';
 import { handleFrame } from '../../domain/realtime/session';
@@ -9,7 +10,13 @@ import { identityOf, type WebSocketRouteEvent, type WebSocketRouteResult } from 
  * in the scope of the tenant the authorizer proved; answers and turn events go back by
  * PostToConnection, and the invocation returns only once they are delivered.
  */
-export async function handler(event: WebSocketRouteEvent): Promise<WebSocketRouteResult> {
+/** Time kept back from the Lambda's timeout to record a deferred turn and answer. */
+const DEADLINE_MARGIN_MS = 10_000;
+
+export async function handler(
+  event: WebSocketRouteEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<WebSocketRouteResult> {
   const identity = identityOf(event);
   const raw = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
@@ -17,7 +24,13 @@ export async function handler(event: WebSocketRouteEvent): Promise<WebSocketRout
   logger.appendKeys({ tenantId: identity.tenantId, connectionId: event.requestContext.connectionId });
   try {
     await inTenantScope(identity.tenantId, () =>
-      handleFrame(realtimeDeps, event.requestContext.connectionId, identity, raw),
+      handleFrame(
+        realtimeDeps,
+        event.requestContext.connectionId,
+        identity,
+        raw,
+        context ? Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS : undefined,
+      ),
     );
   } catch (error) {
     // The client was told (an `error` frame); a 500 here would only make API Gateway log it again.

@@ -126,6 +126,23 @@ export const chatResponse = lazySchema(() =>
     actions: z.array(actionOutcomeResponse()),
   }),
 );
+/** A turn that ran out of time: it goes on in the execution queue. */
+export const deferredChatResponse = lazySchema(() =>
+  z.object({
+    deferred: z.literal(true),
+    executionId: z.string(),
+    conversationId: z.string(),
+    customerId: z.string(),
+    status: z.literal('PENDING'),
+  }),
+);
+const DEFERRED_CHAT = {
+  202: {
+    description:
+      'The turn ran out of time: the step it was in finished, what ran is recorded, and the rest goes on in the execution queue (nothing runs twice). Poll GET /v1/executions/{executionId} (or subscribe to the conversation over the WebSocket) until COMPLETED; the reply is then its `output.reply` and in the conversation',
+    response: deferredChatResponse,
+  },
+} as const;
 export const conversationResponse = lazySchema(() =>
   z.object({
     id: z.string(),
@@ -235,6 +252,7 @@ export const RUNTIME_ROUTES = {
     body: chatBody,
     status: 200,
     response: chatResponse,
+    otherResponses: DEFERRED_CHAT,
     idempotencyKey: 'optional',
     callsModel: true,
     errors: TURN_ERRORS,
@@ -249,6 +267,7 @@ export const RUNTIME_ROUTES = {
     body: processBody,
     status: 200,
     response: chatResponse,
+    otherResponses: DEFERRED_CHAT,
     idempotencyKey: 'optional',
     callsModel: true,
     errors: { ...TURN_ERRORS, 404: 'The agent or conversation named in the body does not exist' },
