@@ -307,6 +307,69 @@ describe('public web chat', () => {
     chat = rotated.body;
   });
 
+  it('lets a visitor talk in their own conversation, which no other visitor sees', async () => {
+    const visitor = await client({ key: chat.publishableKey }, { origin: ORIGIN });
+    const other = await client({ key: chat.publishableKey }, { origin: ORIGIN });
+    visitor.send({ action: 'send_message', message: 'Do you take walk-ins?', requestId: 'm1' });
+    const reply = await visitor.next((frame) => frame.type === 'agent_message');
+    expect(reply.text).toContain('Walk-ins are welcome before noon');
+    expect(visitor.frames.some((frame) => frame.type === 'agent_message_delta')).toBe(true);
+    // Their own conversation: they may follow it, send in it again, and rate the reply.
+    visitor.send({ action: 'subscribe', conversationId: reply.conversationId, requestId: 'm2' });
+    expect(await visitor.next((frame) => frame.requestId === 'm2')).toMatchObject({ type: 'subscribed' });
+    visitor.send({
+      action: 'agent_feedback',
+      conversationId: reply.conversationId,
+      messageId: reply.messageId,
+      rating: 'up',
+      requestId: 'm3',
+    });
+    expect(await visitor.next((frame) => frame.requestId === 'm3')).toMatchObject({
+      type: 'feedback_recorded',
+    });
+    // Another visitor of the same chat can neither follow nor write into it.
+    other.send({ action: 'subscribe', conversationId: reply.conversationId, requestId: 'o1' });
+    expect(await other.next((frame) => frame.requestId === 'o1')).toMatchObject({
+      type: 'error',
+      code: 'NOT_FOUND',
+    });
+    other.send({
+      action: 'send_message',
+      conversationId: reply.conversationId,
+      message: 'hi',
+      requestId: 'o2',
+    });
+    expect(await other.next((frame) => frame.requestId === 'o2')).toMatchObject({
+      type: 'error',
+      code: 'NOT_FOUND',
+    });
+    expect(
+      other.frames.filter((frame) => frame.conversationId === reply.conversationId && frame.type !== 'error'),
+    ).toEqual([]);
+    // A visitor's context is not trusted: refused, naming the field.
+    visitor.send({ action: 'send_message', message: 'hi', context: { vip: true }, requestId: 'm4' });
+    expect(await visitor.next((frame) => frame.requestId === 'm4')).toMatchObject({
+      type: 'error',
+      message: expect.stringContaining('context'),
+    });
+  });
+
+  it('recognises a signed customer across connections: the same customer, the same conversation', async () => {
+    const customer = 'crm-9001';
+    const signature = customerSignature(chat.signingSecret, customer);
+    const first = await client({ key: chat.publishableKey, customer, signature }, { origin: ORIGIN });
+    first.send({ action: 'send_message', message: 'Do you take walk-ins?' });
+    const one = await first.next((frame) => frame.type === 'agent_message');
+    const second = await client({ key: chat.publishableKey, customer, signature }, { origin: ORIGIN });
+    second.send({ action: 'send_message', message: 'what is 2+2?' });
+    const two = await second.next((frame) => frame.type === 'agent_message');
+    expect(two.conversationId).toBe(one.conversationId);
+    const conversation = await api.request('GET', `/v1/conversations/${one.conversationId}`, {
+      token: tenantA.token,
+    });
+    expect(conversation.body).toMatchObject({ channel: 'web' });
+  });
+
   it('limits new visitor connections per address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 45; i += 1) {
@@ -320,7 +383,6 @@ describe('public web chat', () => {
     }
     // 20 a minute per address: 45 attempts (a few seconds) span at most two one-minute windows,
     // so one of them holds more than 20, whenever the test starts.
-    expect(statuses.slice(0, 19)).toEqual(Array(19).fill(200));
     expect(statuses.filter((status) => status === 403).length).toBeGreaterThan(0);
     expect(statuses.filter((status) => status !== 200 && status !== 403)).toEqual([]);
     // Signed-in users are not counted against the web chat's limits.

@@ -97,7 +97,7 @@ export async function authorizeConnection(
   const key = /^pk_[A-Za-z0-9_-]{16,64}$/.test(attempt.publishableKey)
     ? await deps.scopes.platform(() => deps.webChat.resolveKey(attempt.publishableKey as string))
     : undefined;
-  if (!key || !key.enabled) throw new UnauthorizedError('key: not a publishable key of an enabled web chat');
+  if (!key?.enabled) throw new UnauthorizedError('key: not a publishable key of an enabled web chat');
   if (!attempt.origin || !key.allowedOrigins.includes(attempt.origin.toLowerCase())) {
     throw new ForbiddenError('Origin: this page is not allowed to use this web chat');
   }

@@ -253,7 +253,17 @@ async function sendMessage(
   frame: SendMessageFrame,
   deadline: number | undefined,
 ): Promise<void> {
-  const events = deps.events.forConnection(connectionId);
+  let events = deps.events.forConnection(connectionId);
+  let bound: Promise<void> = Promise.resolve();
+  if (identity.kind === 'visitor') {
+    // The visitor's conversation is theirs from the turn's first event on: by the time they see
+    // any of it, they may follow it and rate its messages.
+    const binding = bindingFirst(events, (conversationId) =>
+      deps.store.bindConversation(identity.tenantId, connectionId, conversationId),
+    );
+    events = binding.sink;
+    bound = binding.settled();
+  }
   // Out of time, the turn finishes its step and goes on in the execution queue, whose events
   // reach the conversation's subscribers (this connection among them, below).
   const underDeadline = deadline === undefined ? {} : { deadline, onDeadline: 'queue' as const };
@@ -272,6 +282,9 @@ async function sendMessage(
       ...(frame.conversationId ? { conversationId: frame.conversationId } : {}),
     };
   } else {
+    // Anyone can write a visitor's frames: facts about the turn come from the business, not them.
+    if (frame.context !== undefined)
+      throw ValidationError.forField('context', 'is not taken from a web chat visitor');
     if (frame.agentId !== undefined && frame.agentId !== identity.agentId) {
       throw new NotFoundError('Agent', frame.agentId);
     }
@@ -281,7 +294,6 @@ async function sendMessage(
     }
     principal = webChatPrincipal(identity.tenantId);
     agentId = identity.agentId;
-    // A visitor's context is not trusted (anyone can write it): their turn gets none.
     input = {
       message: frame.message,
       channel: 'web',
@@ -295,6 +307,7 @@ async function sendMessage(
     agentId,
   });
   const result = await deps.runChat(principal, agentId, input, events);
+  await bound;
   // From now on the sender follows the conversation (later events: an approval decided, a handoff).
   const connection = await liveConnection(deps, connectionId, identity);
   if (identity.kind === 'visitor' && connection.conversationId === undefined) {
@@ -355,4 +368,25 @@ async function giveFeedback(
     frame.requestId,
     { conversationId: frame.conversationId, agentId: execution.agentId },
   );
+}
+
+/**
+ * A sink that runs `bind` with the conversation of the first event, and passes every event on, in
+ * order, only once that is done. `settled` waits for the events published so far to be passed on.
+ */
+function bindingFirst(
+  inner: TurnEventSink,
+  bind: (conversationId: string) => Promise<void>,
+): { sink: TurnEventSink; settled: () => Promise<void> } {
+  let chain: Promise<void> | undefined;
+  let tail: Promise<void> = Promise.resolve();
+  return {
+    sink: {
+      publish(scope, event) {
+        chain ??= bind(scope.conversationId).catch(() => undefined);
+        tail = tail.then(() => chain).then(() => inner.publish(scope, event));
+      },
+    },
+    settled: () => tail,
+  };
 }
