@@ -204,26 +204,13 @@ export class PlatformWebSocketApi extends Construct {
     this.url = this.stage.url;
     this.callbackUrl = this.stage.callbackUrl;
 
-    // Only the message Lambda posts to connections, and only on this API.
-    this.messageFunction.function.addEnvironment(ENV.WEBSOCKET_CALLBACK_URL, this.callbackUrl);
     // Not grantManageConnections (every stage, every method): posting on this stage is all it does.
     this.manageConnectionsArn = Stack.of(this).formatArn({
       service: 'execute-api',
       resource: this.api.apiId,
       resourceName: `${this.stage.stageName}/POST/@connections/*`,
     });
-    this.messageFunction.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['execute-api:ManageConnections'],
-        resources: [this.manageConnectionsArn],
-      }),
-    );
-    Validations.of(this.messageFunction.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagFinding(this, this.manageConnectionsArn)}]`,
-      reason:
-        'Connection ids are made by API Gateway at $connect, so PostToConnection is granted on this API’s stage for any connection; the action is ManageConnections on this API only.',
-    });
+    this.grantPostToConnections(this.messageFunction);
 
     const metric = (metricName: string) =>
       new Metric({
@@ -255,6 +242,31 @@ export class PlatformWebSocketApi extends Construct {
 
     new CfnOutput(this, 'WebSocketUrl', { value: this.url, description: 'WebSocket API URL (wss://)' });
   }
+
+  /**
+   * Lets a function that publishes turn events (the message Lambda; the runtime, actions and
+   * worker Lambdas whose turns and approvals subscribers follow) post them to connections:
+   * WEBSOCKET_CALLBACK_URL and `execute-api:ManageConnections` on this API's stage, nothing else.
+   */
+  public grantPostToConnections(fn: HouseFunction): void {
+    fn.function.addEnvironment(ENV.WEBSOCKET_CALLBACK_URL, this.callbackUrl);
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['execute-api:ManageConnections'],
+        resources: [this.manageConnectionsArn],
+      }),
+    );
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagFinding(this, this.manageConnectionsArn)}]`,
+      reason:
+        'Connection ids are made by API Gateway at $connect, so PostToConnection is granted on this API’s stage for any connection; the action is ManageConnections on this API only.',
+    });
+    this.postingFunctions.push(fn);
+  }
+
+  /** Every function that may post to connections (the infra tests hold the list to this). */
+  public readonly postingFunctions: HouseFunction[] = [];
 
   /** The three Lambdas by service name (for the dashboard and the per-function error alarms). */
   public functions(): Record<string, HouseFunction> {

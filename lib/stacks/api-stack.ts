@@ -109,6 +109,12 @@ export class ApiStack extends Stack {
       approvalWorkflow: approvals,
       notifications: props.notifications,
     });
+    // Turns and approvals outside the socket (HTTP chat, the queue, a decision) reach subscribers too.
+    // TODO(issue 14): the approval workflow's step Lambda (workflow stack, deployed before this one)
+    // publishes approval_decided on expiry without delivery on AWS; it needs the callback URL passed in.
+    for (const fn of [this.api.functions.runtime, this.api.functions.actions, this.executions.worker]) {
+      this.realtime.grantPostToConnections(fn);
+    }
 
     this.housekeeping = new ReservationHousekeeping(this, 'ReservationHousekeeping', {
       config,

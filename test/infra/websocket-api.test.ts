@@ -84,7 +84,7 @@ describe.each(['dev', 'prod'])('WebSocket API (%s)', (envName) => {
     expect(stage.Properties.AccessLogSettings.Format).not.toMatch(/token|querystring/i);
   });
 
-  it('lets only the message Lambda post to connections, on this API’s stage alone', () => {
+  it('lets only the functions that publish turn events post to connections, on this API’s stage alone', () => {
     const api = fixture.api.realtime;
     const holders = Object.entries(resources)
       .filter(([, r]) => r.Type === 'AWS::IAM::Role')
@@ -92,15 +92,24 @@ describe.each(['dev', 'prod'])('WebSocket API (%s)', (envName) => {
         statementsOfRole(roleId).some((s) => [s.Action].flat().some((a) => a.startsWith('execute-api:'))),
       )
       .map(([roleId]) => roleId);
-    expect(holders).toEqual([logicalIdOf(stack, api.messageFunction.role)]);
-    const statements = statementsOfRole(holders[0] as string).filter((s) =>
-      [s.Action].flat().some((a) => a.startsWith('execute-api:')),
-    );
-    expect(statements).toHaveLength(1);
-    expect(statements[0]?.Action).toBe('execute-api:ManageConnections');
-    const resource = JSON.stringify(statements[0]?.Resource);
-    expect(resource).toContain(webSocketApiId());
-    expect(resource).toContain('/live/POST/@connections/*');
+    const publishers = [
+      api.messageFunction,
+      fixture.api.api.functions.runtime,
+      fixture.api.api.functions.actions,
+      fixture.api.executions.worker,
+    ];
+    expect(holders.sort()).toEqual(publishers.map((fn) => logicalIdOf(stack, fn.role)).sort());
+    expect(api.postingFunctions).toHaveLength(publishers.length);
+    for (const roleId of holders) {
+      const statements = statementsOfRole(roleId).filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('execute-api:')),
+      );
+      expect(statements).toHaveLength(1);
+      expect(statements[0]?.Action).toBe('execute-api:ManageConnections');
+      const resource = JSON.stringify(statements[0]?.Resource);
+      expect(resource).toContain(webSocketApiId());
+      expect(resource).toContain('/live/POST/@connections/*');
+    }
   });
 
   it('gives the message Lambda the callback URL, the authorizer the user pool, and every function tenant access', () => {
