@@ -170,7 +170,7 @@ export const HTTP_LAMBDAS = {
     identity: boolean;
     /** Embeds text with Titan: `bedrock:InvokeModel` on the embedding model only, EMBEDDER=titan. */
     bedrock?: boolean;
-    /** Calls chat models through Bedrock Converse: `bedrock:InvokeModel` on foundation models and inference profiles. */
+    /** Calls chat models through Bedrock Converse / ConverseStream: `bedrock:InvokeModel` and `InvokeModelWithResponseStream` on foundation models and inference profiles. */
     models?: boolean;
     /** Queues async executions: `sqs:SendMessage` on the execution queue, EXECUTION_QUEUE_URL. */
     executionQueue?: boolean;

@@ -3,11 +3,12 @@ import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { TITAN_EMBEDDING_MODEL_ID } from '../../lambdas/composition/embedders';
 
-/**
- * The only Bedrock action model calls need: Converse authorizes as `bedrock:InvokeModel` (as
- * ConverseStream would as `InvokeModelWithResponseStream`, which nothing here calls).
- */
+/** Converse (and Titan embeddings) authorize as `bedrock:InvokeModel`. */
 export const MODEL_INVOKE_ACTION = 'bedrock:InvokeModel';
+/** ConverseStream (a chat turn streaming its reply to watchers) authorizes as this. */
+export const MODEL_STREAM_ACTION = 'bedrock:InvokeModelWithResponseStream';
+/** What a chat-model call may be: whole or streamed. */
+const CHAT_MODEL_ACTIONS = [MODEL_INVOKE_ACTION, MODEL_STREAM_ACTION];
 /** Converse with a `guardrailConfig` also authorizes the guardrail under this action. */
 export const APPLY_GUARDRAIL_ACTION = 'bedrock:ApplyGuardrail';
 
@@ -83,12 +84,12 @@ export function chatModelStatements(scope: IConstruct): PolicyStatement[] {
   return [
     new PolicyStatement({
       effect: Effect.ALLOW,
-      actions: [MODEL_INVOKE_ACTION],
+      actions: CHAT_MODEL_ACTIONS,
       resources: [arns.foundationModels, arns.inferenceProfiles],
     }),
     new PolicyStatement({
       effect: Effect.ALLOW,
-      actions: [MODEL_INVOKE_ACTION],
+      actions: CHAT_MODEL_ACTIONS,
       resources: [arns.destinationFoundationModels],
       conditions: { StringLike: { 'bedrock:InferenceProfileArn': arns.inferenceProfiles } },
     }),
@@ -111,9 +112,9 @@ export function grantChatModels(role: IRole): void {
   const arns = chatModelResources(role);
   const reasons: Record<keyof ChatModelResources, string> = {
     foundationModels:
-      'Agents choose their chat model per agent at runtime (stored agent configuration, not deploy-time input), so bedrock:InvokeModel covers every foundation model of the stack region; the action is InvokeModel only.',
+      'Agents choose their chat model per agent at runtime (stored agent configuration, not deploy-time input), so bedrock:InvokeModel (and InvokeModelWithResponseStream, for streamed replies) covers every foundation model of the stack region; those are the only actions.',
     inferenceProfiles:
-      'Agents may name a cross-region inference profile (eu./us./global.) as their model at runtime, so bedrock:InvokeModel covers this account’s inference profiles in the stack region; the action is InvokeModel only.',
+      'Agents may name a cross-region inference profile (eu./us./global.) as their model at runtime, so bedrock:InvokeModel (and InvokeModelWithResponseStream) covers this account’s inference profiles in the stack region; those are the only actions.',
     destinationFoundationModels:
       'Cross-region inference profiles route to the foundation model in another region, which IAM authorizes separately; the statement only applies through this account’s profiles (bedrock:InferenceProfileArn condition).',
     guardrails:

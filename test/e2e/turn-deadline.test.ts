@@ -138,11 +138,18 @@ describe('a chat turn that runs out of time', () => {
     jest.spyOn(deps.queue, 'enqueue').mockImplementation(async (message) => {
       queued.push(message);
     });
-    const response = await api.request('POST', `/v1/agents/${agentId}/chat`, {
-      token: owner.token,
-      body: { message: 'what is 12*(3+4)?' },
-    });
+    const send = () =>
+      api.request('POST', `/v1/agents/${agentId}/chat`, {
+        token: owner.token,
+        body: { message: 'what is 12*(3+4)?' },
+        headers: { 'idempotency-key': 'deferred-turn-1' },
+      });
+    const response = await send();
     expect(response.status).toBe(202);
+    // A retry while it waits in the queue is answered as the first request was, and queues nothing.
+    const retry = await send();
+    expect(retry.status).toBe(202);
+    expect(retry.body).toEqual(response.body);
     expect(queued).toEqual([{ tenantId: owner.tenantId, executionId: response.body.executionId }]);
     const { processQueuedExecution } = await import('../../lambdas/domain/runtime/agent-runtime');
     const message = queued[0] as { tenantId: string; executionId: string };
@@ -155,6 +162,31 @@ describe('a chat turn that runs out of time', () => {
     await Promise.all([deliver(), deliver()]);
     await deliver();
     await expectOneTurnRecorded(owner.token, agentId, response.body.executionId);
+    // Once finished, a retry gets the reply.
+    const late = await send();
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({
+      executionId: response.body.executionId,
+      reply: expect.stringContaining('84'),
+    });
+  });
+
+  it('holds for a synchronous task too: 202 with the PENDING execution, finished by the queue', async () => {
+    const { owner, agentId } = await tenantWithAgent();
+    const response = await api.request('POST', `/v1/agents/${agentId}/execute`, {
+      token: owner.token,
+      body: { task: 'what is 12*(3+4)?' },
+    });
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ id: expect.any(String), kind: 'task', status: 'PENDING' });
+    const execution = await untilFinished(owner.token, response.body.id);
+    expect(execution).toMatchObject({ status: 'COMPLETED', usage: { modelCalls: 2 } });
+    expect(execution.output.reply).toContain('84');
+    expect(execution.toolCalls).toEqual([expect.objectContaining({ name: 'calculator' })]);
+    const runs = await api.request('GET', `/v1/tools/executions?agentId=${agentId}`, { token: owner.token });
+    expect(runs.body.items).toHaveLength(1);
+    const settlements = (await llmCallEntries(owner.token)).filter((entry) => entry.type === 'settlement');
+    expect(settlements).toEqual([expect.objectContaining({ charged: 2 * deps.billing.costs.llmCall })]);
   });
 
   it('stops instead, for a caller that cannot wait (voice): FAILED, unused tokens released', async () => {

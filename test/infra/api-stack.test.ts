@@ -166,8 +166,13 @@ describe('api stack', () => {
           Handler: 'index.handler',
           TracingConfig: { Mode: 'Active' },
           MemorySize: fixture.config.lambda.memoryMb,
-          // The worker answers no HTTP request, so the API's 29 s limit does not bind it.
-          Timeout: name === WORKER ? WORKER_TIMEOUT_SECONDS : fixture.config.lambda.timeoutSeconds,
+          // The worker answers no HTTP request, so the API's 29 s limit does not bind it; an HTTP
+          // Lambda whose entry says so (runtime: turns under a deadline) waits as long as the API does.
+          Timeout:
+            name === WORKER
+              ? WORKER_TIMEOUT_SECONDS
+              : ((specOf(name) as { timeoutSeconds?: number }).timeoutSeconds ??
+                fixture.config.lambda.timeoutSeconds),
         });
         const logGroupRef = (propertiesOf(functionId(name)).LoggingConfig as { LogGroup: { Ref: string } })
           .LogGroup.Ref;
@@ -177,6 +182,10 @@ describe('api stack', () => {
         });
       },
     );
+
+    it('gives the chat Lambda as long as the HTTP API waits (29 s), for turns under a deadline', () => {
+      expect(propertiesOf(functionId('runtime')).Timeout).toBe(29);
+    });
 
     it.each(FUNCTION_NAMES)('%s gets the table, stage and Powertools settings', (name) => {
       const variables = variablesOf(name);
@@ -381,15 +390,9 @@ describe('api stack', () => {
           return;
         }
         expect(variables.EMBEDDER).toBe('titan');
-        // Where the function also calls chat models, IAM policy minimization merges the Titan ARN
-        // into the chat-model InvokeModel statement; either way it is InvokeModel only, unconditioned.
-        expect(titan).toEqual([
-          {
-            Effect: 'Allow',
-            Action: 'bedrock:InvokeModel',
-            Resource: spec.models ? expect.arrayContaining([titanArn]) : titanArn,
-          },
-        ]);
+        // InvokeModel only, unconditioned: embeddings never stream (the chat-model statements,
+        // which also allow streaming, stay apart from it).
+        expect(titan).toEqual([{ Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: titanArn }]);
       },
     );
 
@@ -415,7 +418,9 @@ describe('api stack', () => {
         const guardrails = chat.find((s) => s.Action === 'bedrock:ApplyGuardrail');
         const models = chat.find((s) => s !== destinations && s !== guardrails);
         // In the stack's region: any foundation model and any of the account's inference profiles.
-        expect(models).toMatchObject({ Effect: 'Allow', Action: 'bedrock:InvokeModel' });
+        // Whole (Converse) or streamed (ConverseStream, for a turn's watchers).
+        const CHAT_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
+        expect(models).toMatchObject({ Effect: 'Allow', Action: CHAT_ACTIONS });
         expect(models?.Condition).toBeUndefined();
         expect(resources(models as Statement)).toEqual(
           expect.arrayContaining([
@@ -429,7 +434,7 @@ describe('api stack', () => {
         // In any region, but only as the destination of one of the account's inference profiles.
         expect(destinations).toEqual({
           Effect: 'Allow',
-          Action: 'bedrock:InvokeModel',
+          Action: CHAT_ACTIONS,
           Resource: 'arn:aws:bedrock:*::foundation-model/*',
           Condition: { StringLike: { 'bedrock:InferenceProfileArn': inAccount('inference-profile/*') } },
         });
@@ -438,10 +443,11 @@ describe('api stack', () => {
           Action: 'bedrock:ApplyGuardrail',
           Resource: inAccount('guardrail/*'),
         });
-        // InvokeModel only: nothing streams, and no other Bedrock action is granted.
+        // No other Bedrock action is granted.
         expect([...new Set(actionsOf(name).filter((a) => a.startsWith('bedrock:')))].sort()).toEqual([
           'bedrock:ApplyGuardrail',
           'bedrock:InvokeModel',
+          'bedrock:InvokeModelWithResponseStream',
         ]);
       },
     );
@@ -550,7 +556,9 @@ describe('api stack', () => {
         const models = others.filter((s) => !outbound.includes(s));
         expect(models).toHaveLength(specOf(name).models ? 3 : 0);
         for (const statement of models) {
-          expect(JSON.stringify(statement.Action)).toMatch(/^"bedrock:(InvokeModel|ApplyGuardrail)"$/);
+          expect(JSON.stringify(statement.Action)).toMatch(
+            /^("bedrock:ApplyGuardrail"|\["bedrock:InvokeModel","bedrock:InvokeModelWithResponseStream"\])$/,
+          );
           expect(JSON.stringify(statement.Resource)).toMatch(
             /(foundation-model|inference-profile|guardrail)\/\*"/,
           );

@@ -5,9 +5,12 @@ import {
   ConverseCommand,
   type ConverseCommandInput,
   type ConverseCommandOutput,
+  ConverseStreamCommand,
+  type ConverseStreamOutput,
   InternalServerException,
   type Message,
   ModelNotReadyException,
+  ModelStreamErrorException,
   ModelTimeoutException,
   ServiceUnavailableException,
   ThrottlingException,
@@ -41,6 +44,8 @@ const TRANSIENT = [
   ModelNotReadyException,
   InternalServerException,
   ModelTimeoutException,
+  // A stream that broke off on the service's side.
+  ModelStreamErrorException,
 ];
 
 /**
@@ -75,10 +80,48 @@ export class BedrockConverseModel implements ModelProvider {
     const measuredMs = Math.round(performance.now() - started);
     return {
       content: (output.output?.message?.content ?? []).flatMap((block) => fromBedrockBlock(block, request)),
-      stopReason: stopReasonOf(output, request),
+      stopReason: stopReasonOf(
+        { stopReason: output.stopReason, content: output.output?.message?.content ?? [] },
+        request,
+      ),
       usage: { inputTokens: output.usage?.inputTokens ?? 0, outputTokens: output.usage?.outputTokens ?? 0 },
       latencyMs: output.metrics?.latencyMs ?? measuredMs,
     };
+  }
+
+  /**
+   * The same call through ConverseStream: text deltas are passed on as they arrive, tool-use
+   * input is assembled from its JSON fragments, and usage and latency come from the closing
+   * `metadata` event: the same response `converse` gives. Retried like `converse` only while
+   * nothing has been passed on (a watcher must never see text twice).
+   */
+  async converseStream(request: ModelRequest, onDelta: (text: string) => void): Promise<ModelResponse> {
+    const input = toConverseInput(request);
+    let started = 0;
+    let passedOn = false;
+    let assembled: ModelResponse;
+    try {
+      assembled = await withRetries(
+        async () => {
+          started = performance.now();
+          const output = await this.client.send(new ConverseStreamCommand(input));
+          if (!output.stream) {
+            throw new ModelError(this.name, `${request.modelId}: answered without a stream`, true);
+          }
+          return readConverseStream(output.stream, request, (text) => {
+            passedOn = true;
+            onDelta(text);
+          });
+        },
+        (error) => (passedOn ? { retry: false } : verdict(error)),
+        this.retry,
+      );
+    } catch (error) {
+      throw this.failure(request.modelId, error);
+    }
+    return assembled.latencyMs >= 0
+      ? assembled
+      : { ...assembled, latencyMs: Math.round(performance.now() - started) };
   }
 
   /**
@@ -171,7 +214,114 @@ function fromBedrockBlock(block: BedrockContentBlock, request: ModelRequest): Co
   return [];
 }
 
-function stopReasonOf(output: ConverseCommandOutput, request: ModelRequest): StopReason {
+type StreamedBlock =
+  | { kind: 'text'; text: string }
+  | { kind: 'toolUse'; toolUseId?: string; name?: string; json: string };
+
+/**
+ * A ConverseStream to its end, as the SDK yields it: `contentBlockStart` (a tool use's id and
+ * name; text blocks may start with their first delta), `contentBlockDelta` (text, or a piece of
+ * the tool input's JSON), `contentBlockStop`, `messageStop` (the stop reason), `metadata` (usage,
+ * latency). The service's errors are thrown by the SDK's iterator; should one come as an event,
+ * it is thrown the same.
+ */
+async function readConverseStream(
+  stream: AsyncIterable<ConverseStreamOutput>,
+  request: ModelRequest,
+  onDelta: (text: string) => void,
+): Promise<ModelResponse> {
+  const blocks = new Map<number, StreamedBlock>();
+  let stopReason: string | undefined;
+  let usage = { inputTokens: 0, outputTokens: 0 };
+  let latencyMs = -1;
+  for await (const event of stream) {
+    const failure =
+      event.internalServerException ??
+      event.modelStreamErrorException ??
+      event.validationException ??
+      event.throttlingException ??
+      event.serviceUnavailableException;
+    if (failure) throw failure;
+    if (event.contentBlockStart) {
+      const index = event.contentBlockStart.contentBlockIndex ?? blocks.size;
+      const toolUse = event.contentBlockStart.start?.toolUse;
+      if (toolUse) {
+        blocks.set(index, {
+          kind: 'toolUse',
+          ...(toolUse.toolUseId ? { toolUseId: toolUse.toolUseId } : {}),
+          ...(toolUse.name ? { name: toolUse.name } : {}),
+          json: '',
+        });
+      }
+    } else if (event.contentBlockDelta) {
+      const index = event.contentBlockDelta.contentBlockIndex ?? 0;
+      const delta = event.contentBlockDelta.delta;
+      const block = blocks.get(index);
+      if (delta?.text !== undefined) {
+        if (block?.kind === 'toolUse') continue;
+        blocks.set(index, { kind: 'text', text: (block?.text ?? '') + delta.text });
+        if (delta.text) onDelta(delta.text);
+      } else if (delta?.toolUse) {
+        if (block?.kind !== 'toolUse') {
+          throw new ModelError(
+            'bedrock',
+            `${request.modelId}: streamed tool input outside a tool use`,
+            false,
+          );
+        }
+        block.json += delta.toolUse.input ?? '';
+      }
+      // Reasoning and citation deltas are not part of the port and are left out.
+    } else if (event.messageStop) {
+      stopReason = event.messageStop.stopReason;
+    } else if (event.metadata) {
+      usage = {
+        inputTokens: event.metadata.usage?.inputTokens ?? 0,
+        outputTokens: event.metadata.usage?.outputTokens ?? 0,
+      };
+      latencyMs = event.metadata.metrics?.latencyMs ?? -1;
+    }
+  }
+  if (stopReason === undefined) {
+    throw new ModelError('bedrock', `${request.modelId}: the stream ended before the reply did`, true);
+  }
+  const content = [...blocks]
+    .sort(([a], [b]) => a - b)
+    .flatMap(([, block]): BedrockContentBlock[] =>
+      block.kind === 'text'
+        ? [{ text: block.text }]
+        : [
+            {
+              toolUse: {
+                toolUseId: block.toolUseId,
+                name: block.name,
+                input: toolInputOf(block.json, request) as Document,
+              },
+            },
+          ],
+    );
+  return {
+    content: content.flatMap((block) => fromBedrockBlock(block, request)),
+    stopReason: stopReasonOf({ stopReason, content }, request),
+    usage,
+    latencyMs,
+  };
+}
+
+/** A tool use's streamed input: JSON text, `{}` when the tool takes none. */
+function toolInputOf(json: string, request: ModelRequest): unknown {
+  if (json.trim() === '') return {};
+  try {
+    return JSON.parse(json);
+  } catch {
+    throw new ModelError('bedrock', `${request.modelId}: returned a malformed tool call`, false);
+  }
+}
+
+function stopReasonOf(
+  output: { stopReason?: string | undefined; content: readonly BedrockContentBlock[] },
+  request: ModelRequest,
+): StopReason {
   switch (output.stopReason) {
     case 'tool_use':
     case 'max_tokens':
@@ -187,7 +337,7 @@ function stopReasonOf(output: ConverseCommandOutput, request: ModelRequest): Sto
       throw new ModelError('bedrock', `${request.modelId}: stopped with ${output.stopReason}`, false);
     default:
       // end_turn, stop_sequence, and reasons newer than this code.
-      return output.output?.message?.content?.some((block) => block.toolUse) ? 'tool_use' : 'end_turn';
+      return output.content.some((block) => block.toolUse) ? 'tool_use' : 'end_turn';
   }
 }
 

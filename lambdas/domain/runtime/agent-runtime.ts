@@ -143,6 +143,11 @@ export interface TaskInput {
   readonly task: string;
   readonly context?: Record<string, unknown>;
   readonly async: boolean;
+  /**
+   * A synchronous task's deadline (epoch ms): one that cannot finish by then is recorded, queued
+   * and answered PENDING (as an async one is), and goes on in the queue from where it stopped.
+   */
+  readonly deadline?: number;
 }
 
 /** Paused, stopped, draft or errored agents do not answer; the reason says which. */
@@ -593,10 +598,23 @@ function replay(
   execution: Execution,
   claimed: IdempotencyClaim | undefined,
   storedFingerprint: string | undefined,
-): ChatResult {
+): ChatResult | DeferredChat {
   checkSameRequest(claimed, storedFingerprint);
   if (execution.status === 'COMPLETED') return chatResult(execution);
   if (execution.status === 'FAILED') throw failedTurnError(execution);
+  // Handed to the execution queue (waiting or going on there): the retry is answered as the first was.
+  const deferredBefore = execution.statusHistory.some(
+    (entry, index) => entry.status === 'PENDING' && index > 0,
+  );
+  if (deferredBefore && execution.conversationId && execution.customerId) {
+    return {
+      deferred: true,
+      executionId: execution.id,
+      conversationId: execution.conversationId,
+      customerId: execution.customerId,
+      status: 'PENDING',
+    };
+  }
   throw new ConflictError(
     `A request with this idempotency key is ${execution.status.toLowerCase()} (execution ${execution.id})`,
     {
@@ -606,24 +624,43 @@ function replay(
   );
 }
 
-async function runTask(deps: RuntimeDeps, agent: Agent, execution: Execution): Promise<Execution> {
+/**
+ * Runs a PENDING task (fresh, or deferred earlier: then from its checkpoint). Under a deadline a
+ * task that runs out of time is recorded PENDING again and queued, like a chat turn.
+ */
+async function runTask(
+  deps: RuntimeDeps,
+  agent: Agent,
+  execution: Execution,
+  options: { readonly deadline?: number; readonly resume?: Continuation } = {},
+): Promise<Execution> {
   const at = deps.now().toISOString();
   if (!(await deps.executions.start(execution.tenantId, execution.id, at))) {
     return (await deps.executions.get(execution.tenantId, execution.id)) ?? execution;
   }
   const running = withStatus(execution, 'RUNNING', at);
-  const { execution: finished, failure } = await finish(
+  const deadline = turnDeadline(deps, options.deadline);
+  const {
+    execution: finished,
+    failure,
+    deferred,
+  } = await finish(
     deps,
     agent,
     running,
     () =>
       runTurn(
-        { model: deps.models.get(agent.model.provider), tools: toolDeps(deps) },
+        {
+          model: deps.models.get(agent.model.provider),
+          tools: toolDeps(deps),
+          ...(deadline ? { deadline } : {}),
+        },
         {
           agent,
           history: [],
           userText: execution.input.task ?? '',
           ...(execution.input.context ? { taskContext: execution.input.context } : {}),
+          ...(options.resume ? { resume: options.resume.turn } : {}),
         },
       ),
     (completed, result, doneAt) =>
@@ -632,6 +669,7 @@ async function runTask(deps: RuntimeDeps, agent: Agent, execution: Execution): P
         toolRuns: toolRunsOf(completed, result.toolRuns, doneAt),
       }),
   );
+  if (deferred) await deps.queue.enqueue({ tenantId: finished.tenantId, executionId: finished.id });
   return taskOutcome(finished, failure);
 }
 
@@ -657,7 +695,8 @@ export async function executeTask(
   input: TaskInput,
   idempotencyKey?: string,
 ): Promise<Execution> {
-  const claim = claimOf(idempotencyKey, 'task', { agentId, input });
+  const { deadline, ...request } = input;
+  const claim = claimOf(idempotencyKey, 'task', { agentId, input: request });
   const checked = await checkedOrEarlier(deps, principal, agentId, claim, () =>
     answeringAgent(deps, principal.tenantId, agentId),
   );
@@ -684,7 +723,7 @@ export async function executeTask(
     await deps.queue.enqueue({ tenantId: principal.tenantId, executionId: execution.id });
     return execution;
   }
-  return runTask(deps, agent, execution);
+  return runTask(deps, agent, execution, deadline !== undefined ? { deadline } : {});
 }
 
 /** The queue worker's use case: run a queued task once, however often its message is delivered. */
@@ -706,7 +745,8 @@ export async function processQueuedExecution(
       });
       return;
     }
-    await resumeDeferredChat(deps, agent, execution, deadline);
+    if (execution.kind === 'task') await resumeDeferredTask(deps, agent, execution, deadline);
+    else await resumeDeferredChat(deps, agent, execution, deadline);
     return;
   }
   if (agent?.status !== 'active') {
@@ -725,7 +765,7 @@ export async function processQueuedExecution(
     return;
   }
   try {
-    await runTask(deps, agent, execution);
+    await runTask(deps, agent, execution, deadline !== undefined ? { deadline } : {});
   } catch (error) {
     // Refused for want of tokens: the execution already says FAILED and why; redelivery cannot help.
     if (error instanceof AppError && error.statusCode === 402) return;
@@ -779,6 +819,32 @@ async function resumeDeferredChat(
       },
     );
   } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+  }
+}
+
+/** A task that ran out of time goes on from its checkpoint (see `resumeDeferredChat`). */
+async function resumeDeferredTask(
+  deps: RuntimeDeps,
+  agent: Agent,
+  execution: Execution,
+  deadline: number | undefined,
+): Promise<void> {
+  const continuation = await deps.executions.continuation(execution.tenantId, execution.id);
+  if (!continuation) {
+    await abandonDeferred(deps, execution, {
+      code: 'TURN_NOT_RESUMABLE',
+      message: 'The checkpoint of the deferred turn is gone',
+    });
+    return;
+  }
+  try {
+    await runTask(deps, agent, execution, {
+      resume: continuation,
+      ...(deadline !== undefined ? { deadline } : {}),
+    });
+  } catch (error) {
+    // Recorded in the execution (a refusal for want of tokens too): a redelivery cannot help.
     if (!(error instanceof AppError)) throw error;
   }
 }

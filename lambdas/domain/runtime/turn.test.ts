@@ -10,6 +10,7 @@ import { type Agent, agentCreateBody } from '../agents/schemas';
 import type { Message } from '../conversations/conversations';
 import type { HttpGetPort, MemorySearchPort } from '../tools/registry';
 import { MAX_TOOL_ROUNDS, runTurn, TurnFailure } from './turn';
+import type { TurnEvent } from './turn-events';
 
 const bedrock = mockClient(BedrockRuntimeClient);
 
@@ -304,5 +305,77 @@ describe('a turn under a deadline', () => {
     expect(failure.reason.code).toBe('TOOL_ROUNDS_EXCEEDED');
     expect(failure.toolRuns).toHaveLength(1);
     expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(0);
+  });
+});
+
+describe('what a turn tells its watchers', () => {
+  const agent = () =>
+    agentWith({ model: { provider: 'scripted', modelId: 'scripted-v1' }, tools: ['calculator'] });
+
+  it('thinking before each model call, tool runs started and ended, the reply streamed', async () => {
+    const events: TurnEvent[] = [];
+    const result = await runTurn(
+      { model: new ScriptedModel(), tools, emit: (event) => events.push(event) },
+      { agent: agent(), history: [], userText: 'what is 12*(3+4)? and what is 1/0?' },
+    );
+    const deltas = events.filter((event) => event.type === 'agent_message_delta');
+    expect(events.filter((event) => event.type !== 'agent_message_delta')).toEqual([
+      { type: 'agent_thinking' },
+      { type: 'tool_execution', tool: 'calculator', status: 'started' },
+      { type: 'tool_execution', tool: 'calculator', status: 'succeeded' },
+      { type: 'agent_thinking' },
+    ]);
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.map((delta) => delta.text).join('')).toBe(result.reply);
+    // The deltas come last: after the second thinking.
+    expect(events.findIndex((event) => event.type === 'agent_message_delta')).toBe(4);
+  });
+
+  it('says a tool run failed, and why', async () => {
+    bedrock
+      .on(ConverseCommand)
+      .resolvesOnce(toolUse('t1', 'send_sms', { to: '+14155550100', body: 'hi' }))
+      .resolvesOnce(answer('I could not.'));
+    const events: TurnEvent[] = [];
+    // Without streaming: a provider that has only converse is called with it, watched or not.
+    const bedrockModel = model();
+    const unstreamed = { name: bedrockModel.name, converse: bedrockModel.converse.bind(bedrockModel) };
+    await runTurn(
+      { model: unstreamed, tools, emit: (event) => events.push(event) },
+      { agent: agentWith(), history: [], userText: 'text them' },
+    );
+    expect(events).toContainEqual({
+      type: 'tool_execution',
+      tool: 'send_sms',
+      status: 'failed',
+      error: 'no tool send_sms is available',
+    });
+  });
+
+  it('streams only when someone watches, and never the summary call', async () => {
+    const scripted = new ScriptedModel();
+    const streamed = jest.spyOn(scripted, 'converseStream');
+    const plain = jest.spyOn(scripted, 'converse');
+    const long = Array.from({ length: 40 }, (_, i) => ({
+      id: `exe_${String(i).padStart(4, '0')}#${(i % 2) + 1}`,
+      conversationId: 'cnv_x',
+      role: (i % 2 === 0 ? 'user' : 'assistant') as 'user' | 'assistant',
+      content: `message ${i} ${'x'.repeat(800)}`,
+      executionId: `exe_${i}`,
+      createdAt: new Date().toISOString(),
+    }));
+    const smallWindow = agentWith({
+      model: { provider: 'scripted', modelId: 'scripted-v1', maxTokens: 500 },
+      tools: [],
+    });
+    await runTurn(
+      { model: scripted, tools, emit: () => undefined },
+      { agent: smallWindow, history: long, userText: 'hello' },
+    );
+    expect(plain).toHaveBeenCalledTimes(1);
+    expect(streamed).toHaveBeenCalledTimes(1);
+    await runTurn({ model: scripted, tools }, { agent: smallWindow, history: [], userText: 'hello' });
+    expect(streamed).toHaveBeenCalledTimes(1);
+    expect(plain).toHaveBeenCalledTimes(2);
   });
 });

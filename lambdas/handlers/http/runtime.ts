@@ -120,10 +120,17 @@ const serve = createHttpHandler(
         ),
       );
     },
-    'POST /v1/agents/{id}/execute': async ({ principal, params, body, event }) => {
+    'POST /v1/agents/{id}/execute': async ({ principal, params, body, event, remainingTimeMs }) => {
       const key = idempotencyKey(event);
       await admitTurn(turnAdmission, principal.tenantId, params.id);
-      const execution = await executeTask(runtimeDeps, principal, params.id, body, key);
+      const deadline = turnDeadlineOf(remainingTimeMs());
+      const execution = await executeTask(
+        runtimeDeps,
+        principal,
+        params.id,
+        { ...body, ...(deadline !== undefined ? { deadline } : {}) },
+        key,
+      );
       return { body: execution, ...(execution.status === 'PENDING' ? { status: 202 } : {}) };
     },
     'GET /v1/agents/{id}/executions': async ({ principal, params, query }) => ({

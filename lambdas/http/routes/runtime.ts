@@ -285,7 +285,11 @@ export const RUNTIME_ROUTES = {
     idempotencyKey: 'optional',
     // A failing model is recorded in the execution (status FAILED, `error`), not answered as 502.
     otherResponses: {
-      202: { description: 'Queued (async=true): poll GET /v1/executions/{id}', response: executionResponse },
+      202: {
+        description:
+          'Queued (async=true), or a synchronous task that ran out of time: what ran is recorded and the rest goes on in the execution queue from there. Poll GET /v1/executions/{id}',
+        response: executionResponse,
+      },
     },
     errors: {
       409: 'The agent is not active or was deleted, the channel is not enabled on it, the conversation is paused, or its model provider is not configured here',
