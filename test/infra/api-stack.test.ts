@@ -553,7 +553,12 @@ describe('api stack', () => {
         for (const statement of outbound) {
           expect(JSON.stringify(statement.Resource)).toMatch(/(identity\/\*|\/contact\/\*)"/);
         }
-        const models = others.filter((s) => !outbound.includes(s));
+        // Turn events to WebSocket subscribers: ManageConnections on the WebSocket API's stage, any
+        // connection (test/infra/websocket-api.test.ts holds who and where).
+        const posting = others.filter((s) => JSON.stringify(s.Action) === '"execute-api:ManageConnections"');
+        for (const statement of posting)
+          expect(JSON.stringify(statement.Resource)).toContain('/live/POST/@connections/*');
+        const models = others.filter((s) => !outbound.includes(s) && !posting.includes(s));
         expect(models).toHaveLength(specOf(name).models ? 3 : 0);
         for (const statement of models) {
           expect(JSON.stringify(statement.Action)).toMatch(
