@@ -92,10 +92,24 @@ export function fanOutSink(deps: FanOutDeps): FanOutSink {
     also: string | undefined,
   ): Promise<void> => {
     await deps.scopes.tenant(scope.tenantId, async () => {
-      const subscribed = await subscribersOf(scope);
-      const connections = also && !subscribed.includes(also) ? [...subscribed, also] : subscribed;
-      if (connections.length === 0) return;
+      const lookup = subscribersOf(scope);
       let gone = false;
+      // The connection that asked for the turn first, without waiting for the subscriber list:
+      // its first event is not held up by a query.
+      if (also) {
+        for (const frame of frames) {
+          if ((await deps.poster.post(also, frame)) === 'gone') {
+            gone = true;
+            await deps.store.remove(scope.tenantId, also);
+            break;
+          }
+        }
+      }
+      const connections = (await lookup).filter((connectionId) => connectionId !== also);
+      if (connections.length === 0) {
+        if (gone) subscriberCache.clear();
+        return;
+      }
       for (const frame of frames) {
         await Promise.all(
           connections.map(async (connectionId) => {
