@@ -139,6 +139,24 @@ describe('a chat turn', () => {
     ]);
   });
 
+  it('tells of an approval an emergency stop withdrew', async () => {
+    const { owner, agentId } = await tenantWithAgent(['take_payment']);
+    const response = await api.request('POST', '/v1/agent/process', {
+      token: owner.token,
+      body: { agentId, message: 'charge 49.99 USD for a cleaning' },
+    });
+    const [action] = response.body.actions;
+    expect(action).toMatchObject({ status: 'awaiting_approval' });
+    published = [];
+    const stopped = await api.request('POST', `/v1/agents/${agentId}/emergency-stop`, { token: owner.token });
+    expect(stopped.status).toBe(200);
+    expect(published.map(({ event }) => event)).toContainEqual({
+      type: 'approval_decided',
+      approvalId: action.approvalId,
+      decision: 'cancelled',
+    });
+  });
+
   it('tells of a turn that failed, with the error the caller gets', async () => {
     const { owner, agentId } = await tenantWithAgent(['calculator']);
     const deps = (await import('../../lambdas/composition/runtime')).runtimeDeps;

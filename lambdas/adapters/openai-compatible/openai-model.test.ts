@@ -488,6 +488,30 @@ describe('OpenAiCompatibleModel: streaming (server-sent events)', () => {
     expect(deltas.join('')).toBe('Walk-ins are welcome before noon.');
   });
 
+  it('calls a server that refuses streaming (400) again without it, and answers', async () => {
+    replies.push({
+      status: 400,
+      body: { error: { message: "Unrecognized request argument: 'stream_options'" } },
+    });
+    replies.push({
+      status: 200,
+      body: completion({ content: 'Walk-ins are welcome.' }, 'stop', {
+        prompt_tokens: 9,
+        completion_tokens: 4,
+      }),
+    });
+    const deltas: string[] = [];
+    const response = await model().converseStream(request([question], { tools: [] }), (text) =>
+      deltas.push(text),
+    );
+    expect(received.map((r) => r.body.stream)).toEqual([true, undefined]);
+    expect(deltas).toEqual([]);
+    expect(response).toMatchObject({
+      content: [{ type: 'text', text: 'Walk-ins are welcome.' }],
+      usage: { inputTokens: 9, outputTokens: 4 },
+    });
+  });
+
   it('fails a stream that breaks off, without retrying what was already passed on', async () => {
     replies.push({ status: 200, sse: sse([chunk({ content: 'Walk-ins' }), chunk({ content: ' are' })]) });
     replies.push({ status: 200, sse: sse(TEXT_STREAM) });

@@ -107,6 +107,17 @@ export class OpenAiCompatibleModel implements ModelProvider {
         this.retry,
       );
     } catch (error) {
+      // A server that does not stream (or knows no `stream_options`) refuses the request as bad:
+      // the same call without streaming still answers it (a request that is bad either way fails
+      // the same, one request later).
+      if (!passedOn && error instanceof HttpStatusError && (error.status === 400 || error.status === 422)) {
+        logger.warn('The provider refused a streamed request; calling it without streaming', {
+          provider: PROVIDER,
+          modelId: request.modelId,
+          status: error.status,
+        });
+        return this.converse(request);
+      }
       throw this.failure(request.modelId, error);
     }
     return { ...assembled, latencyMs: Math.round(performance.now() - started) };

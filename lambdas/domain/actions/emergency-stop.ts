@@ -1,4 +1,4 @@
-import { resumeWorkflow } from '../approvals/approvals';
+import { resumeWorkflow, tellWatchers } from '../approvals/approvals';
 import { domainEvent } from '../events/events';
 import { NotFoundError } from '../shared/errors';
 import { newId } from '../shared/ids';
@@ -99,6 +99,7 @@ async function cancelWaiting(
     // closing it here as well makes the stop take effect even if the workflow is slow to resume.
     await closeAction(deps, tenantId, approval.actionId, 'cancelled', actor);
     await resumeWorkflow(deps, decided.approval, 'cancelled');
+    await tellWatchers(deps, decided.approval, 'cancelled');
   }
   let cancelledSuggestions = 0;
   for (const suggestion of suggestions) {

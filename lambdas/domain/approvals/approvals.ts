@@ -170,8 +170,12 @@ export async function resumeWorkflow(
   }
 }
 
-/** The turn that proposed the action names its conversation; only then is there anyone to tell. */
-async function tellWatchers(
+/**
+ * Tells the watchers of the conversation whose turn asked for the approval that it was decided.
+ * The turn that proposed the action names its conversation; only then is there anyone to tell.
+ * Never fails the caller.
+ */
+export async function tellWatchers(
   deps: ActionDeps,
   approval: Approval,
   outcome: Exclude<ApprovalStatus, 'pending'>,
