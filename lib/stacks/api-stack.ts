@@ -112,7 +112,12 @@ export class ApiStack extends Stack {
     // Turns and approvals outside the socket (HTTP chat, the queue, a decision) reach subscribers too.
     // TODO(issue 14): the approval workflow's step Lambda (workflow stack, deployed before this one)
     // publishes approval_decided on expiry without delivery on AWS; it needs the callback URL passed in.
-    for (const fn of [this.api.functions.runtime, this.api.functions.actions, this.executions.worker]) {
+    for (const fn of [
+      this.api.functions.runtime,
+      this.api.functions.actions,
+      this.executions.worker,
+      this.inbound.worker,
+    ]) {
       this.realtime.grantPostToConnections(fn);
     }
 

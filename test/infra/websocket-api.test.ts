@@ -97,6 +97,7 @@ describe.each(['dev', 'prod'])('WebSocket API (%s)', (envName) => {
       fixture.api.api.functions.runtime,
       fixture.api.api.functions.actions,
       fixture.api.executions.worker,
+      fixture.api.inbound.worker,
     ];
     expect(holders.sort()).toEqual(publishers.map((fn) => logicalIdOf(stack, fn.role)).sort());
     expect(api.postingFunctions).toHaveLength(publishers.length);
