@@ -69,9 +69,9 @@ export class BedrockConverseModel implements ModelProvider {
       output = await withRetries(
         () => {
           started = performance.now();
-          return this.client.send(new ConverseCommand(input));
+          return this.client.send(new ConverseCommand(input), { abortSignal: request.abortSignal });
         },
-        verdict,
+        (error) => (request.abortSignal?.aborted ? { retry: false } : verdict(error)),
         this.retry,
       );
     } catch (error) {
@@ -104,7 +104,9 @@ export class BedrockConverseModel implements ModelProvider {
       assembled = await withRetries(
         async () => {
           started = performance.now();
-          const output = await this.client.send(new ConverseStreamCommand(input));
+          const output = await this.client.send(new ConverseStreamCommand(input), {
+            abortSignal: request.abortSignal,
+          });
           if (!output.stream) {
             throw new ModelError(this.name, `${request.modelId}: answered without a stream`, true);
           }
@@ -113,7 +115,7 @@ export class BedrockConverseModel implements ModelProvider {
             onDelta(text);
           });
         },
-        (error) => (passedOn ? { retry: false } : verdict(error)),
+        (error) => (passedOn || request.abortSignal?.aborted ? { retry: false } : verdict(error)),
         this.retry,
       );
     } catch (error) {

@@ -1,3 +1,4 @@
+import { setTimeout as setTimeoutPromise } from 'node:timers/promises';
 import type { ContentBlock, ModelProvider, ModelRequest, ModelResponse } from '../../domain/runtime/model';
 import {
   answerFromPrompt,
@@ -87,7 +88,7 @@ export class ScriptedModel implements ModelProvider {
 
   async converse(request: ModelRequest): Promise<ModelResponse> {
     const started = performance.now();
-    if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
+    await this.delay(request.abortSignal);
     return this.respond(request, started);
   }
 
@@ -97,7 +98,7 @@ export class ScriptedModel implements ModelProvider {
    */
   async converseStream(request: ModelRequest, onDelta: (text: string) => void): Promise<ModelResponse> {
     const started = performance.now();
-    if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
+    await this.delay(request.abortSignal);
     const response = this.respond(request, started);
     for (const block of response.content) {
       if (block.type !== 'text') continue;
@@ -107,6 +108,12 @@ export class ScriptedModel implements ModelProvider {
       }
     }
     return { ...response, latencyMs: Math.round(performance.now() - started) };
+  }
+
+  /** The configured delay, cut short (rejecting) when the request is aborted. */
+  private async delay(signal: AbortSignal | undefined): Promise<void> {
+    if (!this.options.delayMs) return;
+    await setTimeoutPromise(this.options.delayMs, undefined, signal ? { signal } : {});
   }
 
   private respond(request: ModelRequest, started: number): ModelResponse {

@@ -488,6 +488,21 @@ describe('OpenAiCompatibleModel: streaming (server-sent events)', () => {
     expect(deltas.join('')).toBe('Walk-ins are welcome before noon.');
   });
 
+  it('gives up on a call when the caller aborts it, streamed or not, without retrying', async () => {
+    for (const streamed of [false, true]) {
+      replies.push({ status: 200, hang: true });
+      const abortSignal = AbortSignal.timeout(50);
+      const started = Date.now();
+      const call = streamed
+        ? model({ timeoutMs: 10_000 }).converseStream(request([question], { abortSignal }), () => undefined)
+        : model({ timeoutMs: 10_000 }).converse(request([question], { abortSignal }));
+      expect(await failureOf(call)).toBeInstanceOf(ModelError);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    }
+    expect(received).toHaveLength(2);
+    expect(sleeps).toEqual([]);
+  });
+
   it('calls a server that refuses streaming (400) again without it, and answers', async () => {
     replies.push({
       status: 400,

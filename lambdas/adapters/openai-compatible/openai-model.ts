@@ -65,9 +65,9 @@ export class OpenAiCompatibleModel implements ModelProvider {
       payload = await withRetries(
         () => {
           started = performance.now();
-          return this.post(body);
+          return this.post(body, request.abortSignal);
         },
-        verdict,
+        (error) => (request.abortSignal?.aborted ? { retry: false } : verdict(error)),
         this.retry,
       );
     } catch (error) {
@@ -96,14 +96,14 @@ export class OpenAiCompatibleModel implements ModelProvider {
       assembled = await withRetries(
         async () => {
           started = performance.now();
-          const response = await this.open(body, 'text/event-stream');
+          const response = await this.open(body, 'text/event-stream', request.abortSignal);
           if (!response.body) throw new ModelError(PROVIDER, 'the provider answered with no body', false);
           return readChatStream(response.body, request.modelId, (text) => {
             passedOn = true;
             onDelta(text);
           });
         },
-        (error) => (passedOn ? { retry: false } : verdict(error)),
+        (error) => (passedOn || request.abortSignal?.aborted ? { retry: false } : verdict(error)),
         this.retry,
       );
     } catch (error) {
@@ -124,21 +124,23 @@ export class OpenAiCompatibleModel implements ModelProvider {
   }
 
   /** Sends the request; a non-2xx answer is thrown as an `HttpStatusError` with what it says. */
-  private async open(body: string, accept: string): Promise<Response> {
+  private async open(body: string, accept: string, abortSignal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept };
     if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
     const response = await fetch(this.endpoint, {
       method: 'POST',
       headers,
       body,
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal: abortSignal
+        ? AbortSignal.any([AbortSignal.timeout(this.timeoutMs), abortSignal])
+        : AbortSignal.timeout(this.timeoutMs),
     });
     if (!response.ok) throw HttpStatusError.from(response, await response.text());
     return response;
   }
 
-  private async post(body: string): Promise<unknown> {
-    const response = await this.open(body, 'application/json');
+  private async post(body: string, abortSignal?: AbortSignal): Promise<unknown> {
+    const response = await this.open(body, 'application/json', abortSignal);
     const text = await response.text();
     try {
       return JSON.parse(text);

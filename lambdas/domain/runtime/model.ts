@@ -43,6 +43,11 @@ export interface ModelRequest {
   readonly topP: number;
   /** Bedrock Guardrail to apply; providers without guardrails ignore it. */
   readonly guardrail?: { readonly id: string; readonly version: string };
+  /**
+   * Aborts the call (a turn out of time gives up on a call that would outlive its Lambda): the
+   * provider stops waiting and retrying, and the call rejects.
+   */
+  readonly abortSignal?: AbortSignal;
 }
 
 export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'guardrail_intervened' | 'content_filtered';

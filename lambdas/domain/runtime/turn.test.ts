@@ -379,3 +379,35 @@ describe('what a turn tells its watchers', () => {
     expect(plain).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('a model call that would outlive the deadline', () => {
+  it('is given up on shortly after the deadline, and the turn stops as if it had not started', async () => {
+    const agent = agentWith({
+      model: { provider: 'scripted', modelId: 'scripted-v1' },
+      tools: ['calculator'],
+    });
+    // Quick the first time (asks for the calculator), then far slower than any call before it.
+    const quick = new ScriptedModel();
+    const slow = new ScriptedModel({ delayMs: 60_000 });
+    let calls = 0;
+    const model = {
+      name: 'scripted',
+      converse: (request: Parameters<ScriptedModel['converse']>[0]) =>
+        ++calls === 1 ? quick.converse(request) : slow.converse(request),
+    };
+    const started = Date.now();
+    const result = await runTurn(
+      {
+        model,
+        tools,
+        deadline: { at: started + 100, modelCallMs: 10, toolRoundMs: 10, graceMs: 50 },
+      },
+      { agent, history: [], userText: 'what is 12*(3+4)?' },
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(calls).toBe(2);
+    // The abandoned call is not counted; the tool round before it is kept.
+    expect(result.deferred).toMatchObject({ round: 2, usage: { modelCalls: 1 } });
+    expect(result.toolRuns.map((run) => run.name)).toEqual(['calculator']);
+  });
+});

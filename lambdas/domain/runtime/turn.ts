@@ -81,7 +81,16 @@ export interface TurnDeadline {
   readonly toolRoundMs: number;
   /** The clock (epoch ms); Date.now unless a test gives another. */
   readonly now?: () => number;
+  /**
+   * How long past `at` a model call already under way may still run before it is abandoned (its
+   * answer would come too late to record); the turn then stops as if the call had not started.
+   * Default `CALL_GRACE_MS`.
+   */
+  readonly graceMs?: number;
 }
+
+/** Within the margin a caller leaves between the deadline and being cut off (3 s over HTTP). */
+export const CALL_GRACE_MS = 1_500;
 
 /**
  * Where a turn stopped for its deadline, all that is needed to go on from there (JSON data). When
@@ -206,8 +215,15 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
     ...(input.customer ? { customerId: input.customer.id } : {}),
   };
   const emit = deps.emit;
-  const call = async (system: string, messages: ModelMessage[], withTools: boolean, streamed = false) => {
+  const call = async (
+    system: string,
+    messages: ModelMessage[],
+    withTools: boolean,
+    streamed = false,
+    abortSignal?: AbortSignal,
+  ) => {
     const request: ModelRequest = {
+      ...(abortSignal ? { abortSignal } : {}),
       modelId: agent.model.modelId,
       system,
       messages,
@@ -314,7 +330,19 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
       }
       if (!clock.fits('modelCall')) return stopHere();
       emit?.({ type: 'agent_thinking' });
-      const response = await call(prompt, messages, specs.length > 0, true);
+      const abandon = deps.deadline
+        ? AbortSignal.timeout(
+            Math.max(0, deps.deadline.at + (deps.deadline.graceMs ?? CALL_GRACE_MS) - clock.now()),
+          )
+        : undefined;
+      let response: ModelResponse;
+      try {
+        response = await call(prompt, messages, specs.length > 0, true, abandon);
+      } catch (error) {
+        // Slower than every call before it: given up on, it runs again in the part that goes on.
+        if (abandon?.aborted) return stopHere();
+        throw error;
+      }
       const toolUses = toolUsesOf(response.content);
       if (response.stopReason !== 'tool_use' || toolUses.length === 0) {
         return {
