@@ -53,6 +53,12 @@ import {
   type VoiceLatencyResult,
   voiceFindings,
 } from './voice-latency';
+import {
+  measureWebSocketIsolated,
+  printWebSocket,
+  type WebSocketBenchResult,
+  webSocketFindings,
+} from './websocket';
 
 // Listing cursors are signed (lambdas/adapters/cursor-codec.ts): a key for this run and its children.
 process.env.CURSOR_SIGNING_KEY ??= randomBytes(32).toString('base64url');
@@ -325,6 +331,14 @@ async function main(): Promise<void> {
     actionsError = 'not measured: the chat bench process failed';
   }
 
+  let webSocket: WebSocketBenchResult | undefined;
+  let webSocketError: string | undefined;
+  try {
+    webSocket = await measureWebSocketIsolated({ turns: 100, deltas: 1000, connections: 1000, progress });
+  } catch (error) {
+    webSocketError = errorText(error);
+  }
+
   let memory: MemoryRetrievalResult | undefined;
   let memoryError: string | undefined;
   try {
@@ -380,6 +394,8 @@ async function main(): Promise<void> {
   else console.log(`${heading('Chat turn latency')}\nERROR: ${chatError}`);
   if (actions) printActionLatency(actions);
   else console.log(`${heading('Decision engine')}\nERROR: ${actionsError}`);
+  if (webSocket) printWebSocket(webSocket);
+  else console.log(`${heading('WebSocket API (local mode, /v1/ws)')}\nERROR: ${webSocketError}`);
   if (memory) printMemoryRetrieval(memory);
   else console.log(`${heading('Memory retrieval')}\nERROR: ${memoryError}`);
   if (billing) {
@@ -418,6 +434,8 @@ async function main(): Promise<void> {
     ...(chatError ? [`ERROR chat latency: ${chatError}`] : []),
     ...(chat ? chatFindings(chat) : []),
     ...(actionsError ? [`ERROR decision engine: ${actionsError}`] : []),
+    ...(webSocketError ? [`ERROR websocket: ${webSocketError}`] : []),
+    ...(webSocket ? webSocketFindings(webSocket) : []),
     ...(memoryError ? [`ERROR memory retrieval: ${memoryError}`] : []),
     ...(memory && !memory.pass
       ? [

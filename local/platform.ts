@@ -8,6 +8,7 @@ import type { HttpLambdaName } from '../lambdas/http/route-table';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local';
 import { createLocalHttpServer } from './http-server';
 import { useLocalStandIns } from './stand-ins';
+import { attachLocalWebSocket, type LocalWebSocketHandlers, settleLocalWebSocket } from './websocket-server';
 
 export interface LocalPlatformOptions {
   /** 0 (the default) picks a free port. */
@@ -87,6 +88,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       audience: LOCAL_AUDIENCE,
       logRequests: options.logRequests ?? false,
     });
+    let resolveWebSocketHandlers: (handlers: LocalWebSocketHandlers) => void = () => undefined;
+    const webSocket = attachLocalWebSocket(
+      server,
+      new Promise<LocalWebSocketHandlers>((resolve) => {
+        resolveWebSocketHandlers = resolve;
+      }),
+      { logRequests: options.logRequests ?? false },
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
@@ -124,6 +133,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       billing: (await import('../lambdas/handlers/http/billing')).handler,
       actions: (await import('../lambdas/handlers/http/actions')).handler,
       webhooks: (await import('../lambdas/handlers/http/webhooks')).handler,
+    });
+    // The WebSocket API's Lambdas at /v1/ws on the same port (local/websocket-server.ts).
+    resolveWebSocketHandlers({
+      authorizer: (await import('../lambdas/handlers/websocket/authorizer')).handler,
+      connection: (await import('../lambdas/handlers/websocket/connection')).handler,
+      messages: (await import('../lambdas/handlers/websocket/messages')).handler,
     });
     const operator = {
       email: process.env.LOCAL_OPERATOR_EMAIL ?? 'operator@platform.local',
@@ -163,6 +178,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         // Approvals still waiting are stopped (as StopExecution would) before their table goes away.
         await (await import('./approval-workflow')).localApprovalWorkflow().stopAll();
         await (await import('./provisioning-workflow')).localProvisioningWorkflow().stopAll();
+        for (const client of webSocket.clients) client.terminate();
+        webSocket.close();
+        await settleLocalWebSocket();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await dynamo?.stop();

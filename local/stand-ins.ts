@@ -43,6 +43,12 @@ export function useLocalStandIns(): void {
       (
         require('./provisioning-providers') as typeof import('./provisioning-providers')
       ).localProvisioningProviders().providers,
+    connectionPoster: () =>
+      (require('./websocket-server') as typeof import('./websocket-server')).localConnections,
+    tokenVerifier: (issuer, audience) =>
+      (
+        require('../lambdas/adapters/local/local-token-verifier') as typeof import('../lambdas/adapters/local/local-token-verifier')
+      ).localTokenVerifier(issuer, audience),
     channelSecrets: () => {
       if (!channelSecrets) {
         const { LocalChannelSecrets } =

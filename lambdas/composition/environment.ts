@@ -88,6 +88,11 @@ const ENVIRONMENT = {
    */
   [ENV.OPENAI_API_KEY]: () => z.optional(nonEmpty()),
   [ENV.OPENAI_TIMEOUT_MS]: () => z._default(integer(1000, 600_000, { coerce: true }), 30_000),
+  /**
+   * The WebSocket API's connection management endpoint (`https://<api>.execute-api.<region>.amazonaws.com/<stage>`):
+   * turn events are posted to connections there. Unset (local mode, tests): the local server's sockets.
+   */
+  [ENV.WEBSOCKET_CALLBACK_URL]: () => z.optional(z.url({ protocol: /^https$/ })),
   /** Set (AWS): events go to that EventBridge bus; unset (local mode, tests): the in-process bus. */
   [ENV.EVENT_BUS_NAME]: () => z.optional(z.string()),
   /** The cost table as JSON (the CDK passes the environment's `tokenCosts`), checked by its own schema. */

@@ -3,6 +3,7 @@ import type { LocalOutbox } from '../adapters/local/local-outbox';
 import type { ApprovalWorkflowPort } from '../domain/approvals/model';
 import type { ChannelSecrets } from '../domain/channels/model';
 import type { ProvisioningProviders, ProvisioningWorkflowPort } from '../domain/provisioning/ports';
+import type { ConnectionPoster } from '../domain/realtime/ports';
 import type { Embedder, ModelProvider } from '../domain/runtime/model';
 import type { IdentityProvider } from '../domain/tenants/ports';
 import type { DevCalls } from '../domain/voice/dev-calls';
@@ -33,6 +34,13 @@ export interface LocalStandIns {
   readonly provisioningWorkflow: () => ProvisioningWorkflowPort;
   /** Connect, Twilio, Slack, Meta and SES as provisioning sees them, recording every call. */
   readonly provisioningProviders: () => ProvisioningProviders;
+  /** The local server's WebSocket connections (`/v1/ws`), as API Gateway's PostToConnection reaches them. */
+  readonly connectionPoster: () => ConnectionPoster;
+  /** Verifies the local issuer's ID tokens for the `$connect` check (Cognito's, with aws-jwt-verify, on AWS). */
+  readonly tokenVerifier: (
+    issuer: string,
+    audience: string,
+  ) => (token: string) => Promise<Record<string, unknown>>;
 }
 
 let provided: LocalStandIns | undefined;

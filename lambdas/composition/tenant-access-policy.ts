@@ -127,14 +127,15 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
   system: ['HEALTH'],
   /**
    * Configuring an agent's channel claims / releases the global (channel, address) route, and
-   * indexes a Meta channel's verify token by its hash (the handshake has no page id to route by).
+   * indexes a Meta channel's verify token by its hash (the handshake has no page id to route by),
+   * and keeps the public web chat's publishable key → agent index.
    */
-  agents: ['CHADDR#', 'METAVERIFY#'],
   /**
    * Provisioning routes each channel's address (`CHADDR#`, voice numbers included) and configures
    * Meta channels (`METAVERIFY#`) as the channel routes do; its records are the tenant's.
    */
   'provision-step': ['CHADDR#', 'METAVERIFY#'],
+  agents: ['CHADDR#', 'METAVERIFY#', 'WEBKEY#'],
   /** The payment webhook's payment → purchase lookup (and its write when a purchase starts). */
   billing: ['PAYMENT#'],
   /**
@@ -146,6 +147,11 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
   'email-intake': ['CHADDR#', 'INBOUND#'],
   /** Phone calls: the dialled number routes the call to its tenant and agent (`CHADDR#voice#<E.164>`). */
   voice: ['CHADDR#'],
+  /**
+   * The WebSocket `$connect` authorizer: a web chat's publishable key → (tenant, agent, origins),
+   * read before any tenant is known; everything else (users, secrets, counts) in the tenant's scope.
+   */
+  'ws-authorizer': ['WEBKEY#'],
   /** The monthly run's tenant listing: a Query on gsi1 `TENANTS`. */
   'billing-list-tenants': ['TENANTS'],
   /** Held reservations by the hour their hold ends (gsi1 `RSVHELD#<hour>`) and the sweep mark. */

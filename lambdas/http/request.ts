@@ -66,7 +66,17 @@ export function tokenCaller(event: APIGatewayProxyEventV2WithJWTAuthorizer): {
   readonly tenantId: string;
   readonly userId: string;
 } {
-  const claims = event.requestContext.authorizer?.jwt?.claims;
+  return callerFromClaims(event.requestContext.authorizer?.jwt?.claims);
+}
+
+/**
+ * The same, from a verified token's claims however they came (the JWT authorizer's strings, or the
+ * WebSocket `$connect` authorizer's own verification): operators belong to no tenant.
+ */
+export function callerFromClaims(claims: Readonly<Record<string, unknown>> | undefined): {
+  readonly tenantId: string;
+  readonly userId: string;
+} {
   if (groupsFromClaim(claims?.['cognito:groups']).includes(OPERATOR_GROUP)) {
     throw new ForbiddenError('Platform operators belong to no tenant: use the /v1/operator routes');
   }

@@ -17,6 +17,7 @@ import { Observability } from '../constructs/observability';
 import { ReservationHousekeeping } from '../constructs/reservation-housekeeping';
 import type { TenantAccess } from '../constructs/tenant-access';
 import { VoiceChannel } from '../constructs/voice-channel';
+import { PlatformWebSocketApi } from '../constructs/websocket-api';
 import type { WorkflowStack } from './workflow-stack';
 
 export interface ApiStackProps extends StackProps {
@@ -55,6 +56,8 @@ export class ApiStack extends Stack {
   /** Phone calls (the voice Lambda, the Lex bot, the shared flow), when the config has `voice`. */
   public readonly voice?: VoiceChannel;
   public readonly api: PlatformHttpApi;
+  /** The real-time API: WebSocket connections, subscriptions and turns streamed over them. */
+  public readonly realtime: PlatformWebSocketApi;
   /** The scheduled release of token reservations whose hold ran out. */
   public readonly housekeeping: ReservationHousekeeping;
   public readonly observability: Observability;
@@ -116,6 +119,29 @@ export class ApiStack extends Stack {
       tenantAccess: props.tenantAccess,
     });
 
+    this.realtime = new PlatformWebSocketApi(this, 'Realtime', {
+      config,
+      data: props.data,
+      tenantAccess: props.tenantAccess,
+      userPool: props.userPool,
+      userPoolClient: props.userPoolClient,
+      executionQueue: this.executions.queue,
+      eventBus: props.eventBus,
+      approvalWorkflow: approvals,
+      notifications: props.notifications,
+    });
+    // Turns and approvals outside the socket (HTTP chat, the queue, a decision) reach subscribers too.
+    // TODO(issue 14): the approval workflow's step Lambda (workflow stack, deployed before this one)
+    // publishes approval_decided on expiry without delivery on AWS; it needs the callback URL passed in.
+    for (const fn of [
+      this.api.functions.runtime,
+      this.api.functions.actions,
+      this.executions.worker,
+      this.inbound.worker,
+    ]) {
+      this.realtime.grantPostToConnections(fn);
+    }
+
     this.housekeeping = new ReservationHousekeeping(this, 'ReservationHousekeeping', {
       config,
       data: props.data,
@@ -139,6 +165,9 @@ export class ApiStack extends Stack {
         ...(this.emailReceiving ? { 'email-intake': this.emailReceiving.intake.function } : {}),
         ...(this.voice ? { voice: this.voice.voiceFunction.function } : {}),
         'reservation-housekeeping': this.housekeeping.function.function,
+        ...Object.fromEntries(
+          Object.entries(this.realtime.functions()).map(([name, fn]) => [name, fn.function]),
+        ),
         ...Object.fromEntries(
           Object.entries(workflows.stepFunctions()).map(([name, fn]) => [name, fn.function]),
         ),

@@ -185,6 +185,7 @@ describe('agent CRUD', () => {
       avgTokens: 0,
       avgCostUsd: 0,
       avgLatencyMs: 0,
+      feedback: { up: 0, down: 0 },
     });
   });
 });

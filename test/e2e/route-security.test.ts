@@ -53,6 +53,8 @@ function bodyFor(key: string): unknown {
       return { query: 'matrix' };
     case 'PUT /v1/memories/{id}':
       return { content: 'Changed memory' };
+    case 'PUT /v1/agents/{id}/web-chat':
+      return { allowedOrigins: ['https://shop.example'] };
     case 'POST /v1/agents/{id}/chat':
       return { message: 'Matrix hello' };
     case 'POST /v1/agents/{id}/execute':

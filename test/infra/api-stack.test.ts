@@ -84,8 +84,9 @@ describe('api stack', () => {
 
   describe('routes', () => {
     it('has exactly one route per route-table entry', () => {
+      // The HTTP API's routes ("METHOD /path"); the WebSocket API's have their own test.
       const routeKeys = Object.values(resources)
-        .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+        .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route' && String(r.Properties.RouteKey).includes(' /'))
         .map((r) => r.Properties.RouteKey);
       expect([...routeKeys].sort()).toEqual([...ROUTE_KEYS].sort());
     });
@@ -115,7 +116,8 @@ describe('api stack', () => {
     });
 
     it('authorizes with the Cognito pool as issuer and the app client as audience', () => {
-      template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+      // The JWT authorizer, and the WebSocket API's $connect Lambda authorizer (its own test).
+      template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 2);
       template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
         AuthorizerType: 'JWT',
         IdentitySource: ['$request.header.Authorization'],
@@ -150,7 +152,8 @@ describe('api stack', () => {
 
   describe('lambdas', () => {
     it('creates one function per HTTP_LAMBDAS entry, the execution worker, the inbound worker and housekeeping (the workflow steps live in the workflow stack)', () => {
-      template.resourceCountIs('AWS::Lambda::Function', LAMBDA_NAMES.length + 3);
+      // + the WebSocket API's authorizer, connection and message Lambdas.
+      template.resourceCountIs('AWS::Lambda::Function', LAMBDA_NAMES.length + 3 + 3);
     });
 
     it.each(FUNCTION_NAMES)(
@@ -563,7 +566,12 @@ describe('api stack', () => {
         for (const statement of outbound) {
           expect(JSON.stringify(statement.Resource)).toMatch(/(identity\/\*|\/contact\/\*)"/);
         }
-        const models = others.filter((s) => !sendsOrReleases.includes(s));
+        // Turn events to WebSocket subscribers: ManageConnections on the WebSocket API's stage, any
+        // connection (test/infra/websocket-api.test.ts holds who and where).
+        const posting = others.filter((s) => JSON.stringify(s.Action) === '"execute-api:ManageConnections"');
+        for (const statement of posting)
+          expect(JSON.stringify(statement.Resource)).toContain('/live/POST/@connections/*');
+        const models = others.filter((s) => !sendsOrReleases.includes(s) && !posting.includes(s));
         expect(models).toHaveLength(specOf(name).models ? 3 : 0);
         for (const statement of models) {
           expect(JSON.stringify(statement.Action)).toMatch(
@@ -648,7 +656,11 @@ describe('api stack', () => {
       // API 5xx, each HTTP Lambda and the worker, housekeeping, table throttling, the queue's two,
       // housekeeping's failed invocations. The workflow steps' alarms live in the workflow stack.
       // + the inbound worker's errors and the inbound queue's two.
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + FUNCTION_NAMES.length + 1 + 1 + 2 + 1 + 3);
+      // + the WebSocket API: its three Lambdas' errors, its integration and execution errors.
+      template.resourceCountIs(
+        'AWS::CloudWatch::Alarm',
+        1 + FUNCTION_NAMES.length + 1 + 1 + 2 + 1 + 3 + 3 + 2,
+      );
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: '5xx',
         Namespace: 'AWS/ApiGateway',

@@ -9,6 +9,7 @@ import { EMAIL_INTAKE_ENTRY, EMAIL_INTAKE_SERVICE } from '../../lib/constructs/e
 import { EXECUTION_WORKER_ENTRY } from '../../lib/constructs/execution-queue';
 import { INBOUND_WORKER_ENTRY, INBOUND_WORKER_SERVICE } from '../../lib/constructs/inbound-queue';
 import { VOICE_ENTRY, VOICE_SERVICE } from '../../lib/constructs/voice-channel';
+import { WEBSOCKET_ENTRIES } from '../../lib/constructs/websocket-api';
 import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
 
 const REPO_ROOT = join(__dirname, '..', '..');
@@ -26,6 +27,7 @@ const ENTRIES: [string, { entry: string }][] = [
     step.name,
     { entry: step.entry },
   ]),
+  ...Object.entries(WEBSOCKET_ENTRIES).map(([name, entry]): [string, { entry: string }] => [name, { entry }]),
   // The one entry lib/constructs/reservation-housekeeping.ts names inline.
   ['release-expired-reservations', { entry: 'lambdas/handlers/events/release-expired-reservations.ts' }],
 ];

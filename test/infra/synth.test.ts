@@ -165,6 +165,8 @@ describe('cdk-nag (AwsSolutions) as wired in bin/app.ts', () => {
           fixture.api.api.functions.runtime.role,
           fixture.api.executions.worker.role,
           fixture.api.inbound.worker.role,
+          // send_message runs chat turns over the WebSocket API.
+          fixture.api.realtime.messageFunction.role,
         ]
           .map((role) => role.node.path)
           .sort(),

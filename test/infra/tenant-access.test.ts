@@ -26,7 +26,7 @@ const B = 'ten_01J0000000000000000000000B';
 const EXPECTED_PLATFORM_KEYS: Record<string, readonly string[]> = {
   auth: ['SLUG#*'],
   tenancy: [],
-  agents: ['CHADDR#*', 'METAVERIFY#*'],
+  agents: ['CHADDR#*', 'METAVERIFY#*', 'WEBKEY#*'],
   webhooks: ['CHADDR#*', 'INBOUND#*', 'METAVERIFY#*'],
   'inbound-worker': [],
   system: ['HEALTH'],
@@ -38,6 +38,10 @@ const EXPECTED_PLATFORM_KEYS: Record<string, readonly string[]> = {
   'reservation-housekeeping': ['RSVHELD#*', 'BILLING#HOUSEKEEPING'],
   'approval-step': [],
   'provision-step': ['CHADDR#*', 'METAVERIFY#*'],
+  // The WebSocket API: the authorizer resolves a web chat's publishable key before any tenant is known.
+  'ws-authorizer': ['WEBKEY#*'],
+  'ws-connection': [],
+  'ws-messages': [],
   'billing-list-tenants': ['TENANTS'],
   'billing-charge-monthly-fee': [],
   'billing-suspend-tenant': [],

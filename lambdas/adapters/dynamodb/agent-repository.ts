@@ -338,6 +338,8 @@ export class DynamoAgentRepository implements AgentRepository {
       tokens: n('tokens'),
       costUsd: n('costUsd'),
       latencyMs: n('latencyMs'),
+      feedbackUp: n('feedbackUp'),
+      feedbackDown: n('feedbackDown'),
     };
   }
 }

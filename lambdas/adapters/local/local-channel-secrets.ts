@@ -1,4 +1,4 @@
-import type { ChannelRoute, ChannelSecrets } from '../../domain/channels/model';
+import type { ChannelSecrets, SecretChannel } from '../../domain/channels/model';
 
 export interface LocalChannelSecretsOptions {
   /**
@@ -30,7 +30,7 @@ export class LocalChannelSecrets implements ChannelSecrets {
   async get(
     tenantId: string,
     agentId: string,
-    channel: ChannelRoute['channel'],
+    channel: SecretChannel,
   ): Promise<Readonly<Record<string, string>> | undefined> {
     const stored = this.#secrets.get(this.key(tenantId, agentId, channel));
     return stored ? Object.freeze({ ...stored }) : undefined;
@@ -39,13 +39,13 @@ export class LocalChannelSecrets implements ChannelSecrets {
   async put(
     tenantId: string,
     agentId: string,
-    channel: ChannelRoute['channel'],
+    channel: SecretChannel,
     credentials: Readonly<Record<string, string>>,
   ): Promise<void> {
     this.#secrets.set(this.key(tenantId, agentId, channel), Object.freeze({ ...credentials }));
   }
 
-  async delete(tenantId: string, agentId: string, channel: ChannelRoute['channel']): Promise<void> {
+  async delete(tenantId: string, agentId: string, channel: SecretChannel): Promise<void> {
     this.#secrets.delete(this.key(tenantId, agentId, channel));
   }
 

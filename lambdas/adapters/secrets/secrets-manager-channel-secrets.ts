@@ -8,7 +8,7 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { ProviderError } from '../../domain/actions/ports';
-import type { ChannelRoute, ChannelSecrets } from '../../domain/channels/model';
+import type { ChannelSecrets, SecretChannel } from '../../domain/channels/model';
 import { awsRetryVerdict } from '../aws-errors';
 import { ExpiringCache } from '../expiring-cache';
 import { errorLike, errorName, RetriesExhaustedError, type RetryOptions, withRetries } from '../retry';
@@ -86,7 +86,7 @@ export class SecretsManagerChannelSecrets implements ChannelSecrets {
   }
 
   /** The secret's name; exported through the class for the IAM tests and operators. */
-  secretName(tenantId: string, agentId: string, channel: ChannelRoute['channel']): string {
+  secretName(tenantId: string, agentId: string, channel: SecretChannel): string {
     for (const [what, value] of [
       ['tenant id', tenantId],
       ['agent id', agentId],
@@ -101,7 +101,7 @@ export class SecretsManagerChannelSecrets implements ChannelSecrets {
   async get(
     tenantId: string,
     agentId: string,
-    channel: ChannelRoute['channel'],
+    channel: SecretChannel,
   ): Promise<Readonly<Record<string, string>> | undefined> {
     const name = this.secretName(tenantId, agentId, channel);
     // "None" is not kept: a channel configured a moment later must verify at once.
@@ -120,7 +120,7 @@ export class SecretsManagerChannelSecrets implements ChannelSecrets {
   async put(
     tenantId: string,
     agentId: string,
-    channel: ChannelRoute['channel'],
+    channel: SecretChannel,
     credentials: Readonly<Record<string, string>>,
   ): Promise<void> {
     const name = this.secretName(tenantId, agentId, channel);
@@ -169,7 +169,7 @@ export class SecretsManagerChannelSecrets implements ChannelSecrets {
   }
 
   /** Idempotent: a secret that is not there (or already scheduled for deletion) is fine. */
-  async delete(tenantId: string, agentId: string, channel: ChannelRoute['channel']): Promise<void> {
+  async delete(tenantId: string, agentId: string, channel: SecretChannel): Promise<void> {
     const name = this.secretName(tenantId, agentId, channel);
     this.#cache.delete(name);
     try {

@@ -295,5 +295,6 @@ export async function getAgentStats(deps: AgentDeps, actor: Principal, agentId: 
     avgTokens: per(c.tokens),
     avgCostUsd: per(c.costUsd),
     avgLatencyMs: per(c.latencyMs),
+    feedback: { up: c.feedbackUp, down: c.feedbackDown },
   };
 }

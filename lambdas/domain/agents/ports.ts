@@ -9,6 +9,9 @@ export interface AgentCounters {
   readonly tokens: number;
   readonly costUsd: number;
   readonly latencyMs: number;
+  /** Thumbs up / down people gave the agent's messages (WebSocket `agent_feedback`). */
+  readonly feedbackUp: number;
+  readonly feedbackDown: number;
 }
 
 export interface AgentRepository {

@@ -295,6 +295,8 @@ export const agentStatsResponse = lazySchema(() =>
     avgTokens: z.number(),
     avgCostUsd: z.number(),
     avgLatencyMs: z.number(),
+    /** Thumbs up / down given to the agent's messages (WebSocket `agent_feedback`). */
+    feedback: z.object({ up: z.int(), down: z.int() }),
   }),
 );
 export type AgentStats = z.infer<ReturnType<typeof agentStatsResponse>>;

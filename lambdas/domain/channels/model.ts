@@ -95,19 +95,22 @@ export interface ChannelDirectory {
  * Secrets Manager on AWS under the tenant's own path, the local secret store in local mode.
  * Never in the table, a response or a log.
  */
+/** Whose secrets: a routed channel's, or the public web chat's signing secret. */
+export type SecretChannel = ChannelRoute['channel'] | 'web';
+
 export interface ChannelSecrets {
   get(
     tenantId: string,
     agentId: string,
-    channel: ChannelRoute['channel'],
+    channel: SecretChannel,
   ): Promise<Readonly<Record<string, string>> | undefined>;
   put(
     tenantId: string,
     agentId: string,
-    channel: ChannelRoute['channel'],
+    channel: SecretChannel,
     credentials: Readonly<Record<string, string>>,
   ): Promise<void>;
-  delete(tenantId: string, agentId: string, channel: ChannelRoute['channel']): Promise<void>;
+  delete(tenantId: string, agentId: string, channel: SecretChannel): Promise<void>;
 }
 
 /**

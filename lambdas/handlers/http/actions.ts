@@ -1,4 +1,5 @@
 import { actionsHttpDeps, actionsApiDeps as deps } from '../../composition/actions-api';
+import { drainTurnEvents } from '../../composition/turn-events';
 import { getTenantStop, liftTenantStop, stopAgent, stopTenant } from '../../domain/actions/emergency-stop';
 import { getPolicy, putPolicy } from '../../domain/actions/policies';
 import {
@@ -23,7 +24,7 @@ function localOutbox() {
   ).outboundAdapters().outbox;
 }
 
-export const handler = createHttpHandler(
+const serve = createHttpHandler(
   ACTION_ROUTES,
   {
     'GET /v1/actions': async ({ principal, query }) => ({ body: await listActions(deps, principal, query) }),
@@ -82,3 +83,12 @@ export const handler = createHttpHandler(
   },
   actionsHttpDeps,
 );
+
+/** Turn events published while serving (a chat turn, an approval decided) are delivered before the Lambda returns. */
+export const handler: typeof serve = async (event, context) => {
+  try {
+    return await serve(event, context);
+  } finally {
+    await drainTurnEvents();
+  }
+};

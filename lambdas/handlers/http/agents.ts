@@ -1,4 +1,4 @@
-import { agentDeps, agentHttpDeps, channelSettingsDeps } from '../../composition/agents';
+import { agentDeps, agentHttpDeps, channelSettingsDeps, webChatDeps } from '../../composition/agents';
 import { provisioningStartDeps } from '../../composition/provisioning';
 import { inTenantScope } from '../../composition/tenant-scope';
 import {
@@ -18,6 +18,7 @@ import { configureChannel } from '../../domain/channels/configure';
 import { listChannels, releaseAgentChannels, removeChannel } from '../../domain/channels/manage';
 import { releaseProvisionedResources } from '../../domain/provisioning/release';
 import { getProvisioning, provisionAgent, provisionChannel } from '../../domain/provisioning/start';
+import { configureWebChat, getWebChat, releaseWebChat, rotateWebChat } from '../../domain/realtime/web-chat';
 import { createHttpHandler, etag } from '../../http/http-handler';
 import { idempotencyKey } from '../../http/request';
 import { AGENT_ROUTES } from '../../http/routes/agents';
@@ -67,6 +68,7 @@ export const handler = createHttpHandler(
         await releaseProvisionedResources(provisioningStartDeps(), principal, params.id);
         await releaseAgentChannels(channels, principal, params.id);
       });
+      await releaseWebChat(webChatDeps, principal, params.id);
       await deleteAgent(deps, principal, params.id);
       return {};
     },
@@ -100,6 +102,18 @@ export const handler = createHttpHandler(
       body: await inTenantScope(principal.tenantId, () =>
         configureChannel(channels, principal, params.id, params.type, body, expectedVersion),
       ),
+    }),
+    // The signing secret is the tenant's: made and read in its scope (the key index is platform-level).
+    'GET /v1/agents/{id}/web-chat': async ({ principal, params }) => ({
+      body: await getWebChat(webChatDeps, principal, params.id),
+    }),
+    'PUT /v1/agents/{id}/web-chat': async ({ principal, params, body }) => ({
+      body: await inTenantScope(principal.tenantId, () =>
+        configureWebChat(webChatDeps, principal, params.id, body),
+      ),
+    }),
+    'POST /v1/agents/{id}/web-chat/rotate': async ({ principal, params }) => ({
+      body: await inTenantScope(principal.tenantId, () => rotateWebChat(webChatDeps, principal, params.id)),
     }),
     'DELETE /v1/agents/{id}/channels/{type}': async ({ principal, params, expectedVersion }) => {
       await inTenantScope(principal.tenantId, () =>

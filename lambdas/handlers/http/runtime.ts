@@ -7,6 +7,7 @@ import {
   turnDeadlineOf,
 } from '../../composition/runtime';
 import { inTenantScope } from '../../composition/tenant-scope';
+import { drainTurnEvents } from '../../composition/turn-events';
 import { actionSpecOf, listActions as listActionDefinitions } from '../../domain/actions/catalog';
 import { actionsOf } from '../../domain/actions/decision-engine';
 import { updateAgent } from '../../domain/agents/agents';
@@ -81,7 +82,7 @@ function chatReply(outcome: ChatResult | DeferredChat) {
   return isDeferredChat(outcome) ? { body: outcome, status: 202 as const } : { body: outcome };
 }
 
-export const handler = createHttpHandler(
+const serve = createHttpHandler(
   RUNTIME_ROUTES,
   {
     'POST /v1/agents/{id}/chat': async ({ principal, params, body, event, remainingTimeMs }) => {
@@ -212,3 +213,12 @@ export const handler = createHttpHandler(
   },
   runtimeHttpDeps,
 );
+
+/** Turn events published while serving (a chat turn, an approval decided) are delivered before the Lambda returns. */
+export const handler: typeof serve = async (event, context) => {
+  try {
+    return await serve(event, context);
+  } finally {
+    await drainTurnEvents();
+  }
+};

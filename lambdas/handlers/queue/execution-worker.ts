@@ -2,6 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { runtimeDeps, turnDeadlineOf } from '../../composition/runtime';
 import { inTenantScope, isTenantId } from '../../composition/tenant-scope';
+import { drainTurnEvents } from '../../composition/turn-events';
 import { processQueuedExecution } from '../../domain/runtime/agent-runtime';
 import { logger } from '../../observability';
 
@@ -33,5 +34,7 @@ export async function handler(event: SQSEvent, context?: Context): Promise<SQSBa
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
+  // What the turns published reaches their subscribers before this instance may freeze.
+  await drainTurnEvents();
   return { batchItemFailures };
 }

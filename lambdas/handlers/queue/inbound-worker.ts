@@ -1,6 +1,7 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { respondToInbound } from '../../composition/inbound-worker';
+import { drainTurnEvents } from '../../composition/turn-events';
 import type { QueuedInbound } from '../../domain/channels/receive';
 import { logger } from '../../observability';
 
@@ -27,5 +28,10 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 }
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  return processPartialResponse(event, recordHandler, processor, { context, skipGroupOnError: true });
+  try {
+    return await processPartialResponse(event, recordHandler, processor, { context, skipGroupOnError: true });
+  } finally {
+    // Staff watching the conversations over WebSocket get the turns' events before this instance may freeze.
+    await drainTurnEvents();
+  }
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { actionDeps } from '../../composition/actions';
 import { inTenantScope, isTenantId } from '../../composition/tenant-scope';
+import { drainTurnEvents } from '../../composition/turn-events';
 import type { ActionDeps } from '../../domain/actions/deps';
 import {
   attachDecisionToken,
@@ -109,6 +110,8 @@ export function approvalStepHandler(deps: () => ActionDeps) {
     try {
       // Every step is one tenant's work: its credentials, and only its.
       const result = await inTenantScope(tenantId, () => run(deps(), parsed));
+      // An approval decided (or expired) is told to the subscribed coordinators before returning.
+      await drainTurnEvents();
       // Never the task token: whoever holds it can resume the workflow.
       logger.info('Approval step', { step, tenantId, approvalId, actionId, outcome: result.outcome });
       return result;

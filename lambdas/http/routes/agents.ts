@@ -21,6 +21,7 @@ import {
   provisioningResponse,
   provisioningStartedResponse,
 } from '../../domain/provisioning/model';
+import { webChatParams, webChatPutBody, webChatResponse } from '../../domain/realtime/web-chat';
 import { pageQuerySchema } from '../../domain/shared/pagination';
 import type { RouteGroup } from '../route-spec';
 import { agentParams, pageOf, versionParams } from './shared';
@@ -197,5 +198,39 @@ export const AGENT_ROUTES = {
     status: 204,
     ifMatch: true,
     errors: { 502: 'The secret store failed; the channel is still listed: send the DELETE again' },
+  },
+  'GET /v1/agents/{id}/web-chat': {
+    lambda: 'agents',
+    permission: 'agents:read',
+    summary:
+      'The agent’s public web chat: its publishable key (for the page), allowed origins, on or off (the signing secret is never shown again)',
+    params: webChatParams,
+    status: 200,
+    response: webChatResponse,
+    errors: { 404: 'No such agent, or its web chat was never set up' },
+  },
+  'PUT /v1/agents/{id}/web-chat': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary:
+      'Set up or change the public web chat: allowed origins (exact, e.g. https://shop.example) and on/off; the first call makes the publishable key and the signing secret (shown in this answer only)',
+    params: webChatParams,
+    body: webChatPutBody,
+    status: 200,
+    response: webChatResponse,
+    errors: { 502: 'The secret store failed: nothing is usable yet; send it again' },
+  },
+  'POST /v1/agents/{id}/web-chat/rotate': {
+    lambda: 'agents',
+    permission: 'agents:write',
+    summary:
+      'A new publishable key and signing secret (shown in this answer only); the old key stops working at once',
+    params: webChatParams,
+    status: 200,
+    response: webChatResponse,
+    errors: {
+      404: 'No such agent, or its web chat was never set up',
+      502: 'The secret store failed: the old key still works; send it again',
+    },
   },
 } as const satisfies RouteGroup<'agents'>;
