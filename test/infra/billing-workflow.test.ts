@@ -109,8 +109,8 @@ describe('monthly billing workflow (workflow stack)', () => {
 
   describe('state machine', () => {
     it('is a STANDARD machine, logging ALL with execution data to a group with retention, traced', () => {
-      // The monthly billing run, its page machine and the action approvals.
-      template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+      // The monthly billing run, its page machine, the action approvals and agent provisioning.
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
       expect(machine().Properties).toMatchObject({
         StateMachineType: 'STANDARD',
         StateMachineName: 'agent-platform-dev-monthly-billing',

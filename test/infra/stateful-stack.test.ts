@@ -244,7 +244,9 @@ describe('stateful stack', () => {
           expect(alarm.Properties.OKActions).toEqual(actions);
         }
       }
-      expect(alarms).toBe(prod.api.observability.alarms.length + prod.workflows.alarms.length);
+      expect(alarms).toBe(
+        prod.api.observability.alarms.length + prod.api.realtime.alarms.length + prod.workflows.alarms.length,
+      );
     });
   });
 
