@@ -19,6 +19,8 @@ export interface LocalPlatformOptions {
   readonly dynamoEndpoint?: string;
   readonly tableName?: string;
   readonly logRequests?: boolean;
+  /** The built console to serve at `/` (default console/dist; `false` serves none). */
+  readonly consoleDir?: string | false;
 }
 
 export interface LocalPlatform {
@@ -86,6 +88,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       issuer: () => issuer,
       audience: LOCAL_AUDIENCE,
       logRequests: options.logRequests ?? false,
+      ...(options.consoleDir === false
+        ? {}
+        : { consoleDir: options.consoleDir ?? join(__dirname, '../console/dist') }),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,0 +1,258 @@
+/**
+ * The console in a real browser (Debian's Chromium driven by playwright-core) against local mode:
+ * register, create and start an agent, buy tokens, approve a payment from the inbox and see it
+ * executed, read usage, the audit log and the emergency stop — with axe-core on every page (no
+ * serious or critical violation), a screenshot of each under test-output/console/, and the
+ * layout checked at 360 px. One browser and one server for the whole file.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import axe from 'axe-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type ApiClient, PASSWORD, startApi } from '../support/api';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(__dirname, '../../test-output/console');
+const CONSOLE_INDEX = join(__dirname, '../../console/dist/index.html');
+
+let api: ApiClient;
+let browser: Browser;
+let page: Page;
+const email = `owner-${Date.now()}@browser.test`;
+
+beforeAll(async () => {
+  // Missing prerequisites fail the suite, loudly: a browser suite that skips proves nothing.
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`,
+    );
+  }
+  if (!existsSync(CONSOLE_INDEX)) {
+    throw new Error('The console is not built: run `npm run build:console` (npm test runs it before jest)');
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  api = await startApi();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.setDefaultTimeout(8_000);
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await api?.platform.stop();
+});
+
+/** axe-core on the page as it is: no serious or critical violation, each named when there is one. */
+async function expectAccessible(name: string) {
+  // Evaluated through the DevTools protocol, which the console's CSP (script-src 'self') allows;
+  // a script tag would be refused, as any injected script should be.
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const inPage = globalThis as any;
+    const result = await (inPage.axe as typeof axe).run(inPage.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    });
+    return result.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map(
+        (violation) =>
+          `${violation.id} (${violation.impact}): ${violation.nodes.map((n) => n.target).join(', ')}`,
+      );
+  });
+  expect({ page: name, violations }).toEqual({ page: name, violations: [] });
+}
+
+async function screenshot(name: string) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Checked on each page: both, so a page cannot pass one and skip the other. */
+async function visit(name: string) {
+  await screenshot(name);
+  await expectAccessible(name);
+}
+
+const heading = (name: string) => page.getByRole('heading', { level: 1, name });
+
+describe('the console', () => {
+  it('serves the console at / beside the API, with security headers', async () => {
+    const response = await fetch(`${api.platform.url}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    // The API is untouched.
+    expect((await fetch(`${api.platform.url}/v1/health`)).status).toBe(200);
+    expect((await fetch(`${api.platform.url}/assets/missing.js`)).status).toBe(404);
+  });
+
+  it('signs in by keyboard alone and shows the API’s refusal in words', async () => {
+    await page.goto(`${api.platform.url}/`);
+    await expect(heading('Sign in').isVisible()).resolves.toBe(true);
+    await visit('sign-in');
+    await page.getByLabel('Email').focus();
+    await page.keyboard.type('nobody@browser.test');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Wrong-Password-1');
+    await page.keyboard.press('Enter');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/email or password/i);
+  });
+
+  it('registers a business and lands on an empty agents page that says what to do', async () => {
+    await page.getByRole('link', { name: 'Register your business' }).click();
+    await heading('Register your business').waitFor();
+    await visit('register');
+    await page.getByLabel('Business name').fill('Browser Dental');
+    await page.getByLabel('Your name').fill('Ada Owner');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Register' }).click();
+    // The API's own message, naming the field.
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('12 characters');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Register' }).click();
+    await heading('Agents').waitFor();
+    await page.getByText('You have no agents yet.').waitFor();
+    await visit('agents-empty');
+  });
+
+  it('creates an agent with a payment action, and starts it', async () => {
+    await page.getByRole('link', { name: 'New agent' }).click();
+    await heading('New agent').waitFor();
+    await page.getByLabel(/^take_payment/).waitFor();
+    await visit('agent-new');
+    await page.getByLabel('Name', { exact: true }).fill('Front desk');
+    await page.getByLabel('Business type').fill('dental');
+    await page.getByLabel('Instructions').fill('Greet patients and book cleanings.');
+    await page
+      .getByLabel('Questions and answers')
+      .fill('Do you take walk-ins? | Walk-ins are welcome before noon.');
+    await page.getByLabel(/^take_payment/).check();
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await heading('Front desk').waitFor();
+    await page.getByRole('button', { name: 'Start Front desk' }).click();
+    await page.getByRole('button', { name: 'Pause Front desk' }).waitFor();
+    await visit('agent-active');
+
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    await page.getByRole('link', { name: 'Front desk' }).waitFor();
+    expect(await page.locator('tbody .badge').textContent()).toBe('active');
+    await page.getByLabel('Status').selectOption('paused');
+    await page.getByText('No agent matches these filters.').waitFor();
+    await page.getByLabel('Status').selectOption('');
+    await page.getByRole('link', { name: 'Front desk' }).waitFor();
+    await visit('agents');
+  });
+
+  it('buys tokens through the payment provider', async () => {
+    await page.getByRole('link', { name: 'Tokens' }).click();
+    await heading('Tokens').waitFor();
+    await page.getByText('tokens available').waitFor();
+    await page.getByLabel('Tokens', { exact: true }).fill('1000');
+    await page.getByRole('button', { name: 'Buy' }).click();
+    await page.getByText('Bought 1000 tokens.').waitFor();
+    await page.locator('.figure', { hasText: '1000' }).waitFor();
+  });
+
+  it('approves a payment from the inbox and sees the action executed', async () => {
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await heading('Approvals').waitFor();
+    await page.getByText('Nothing is waiting for you.').waitFor();
+    await visit('approvals-empty');
+
+    // A customer's request makes the agent propose a payment, which waits for a coordinator.
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const agents = await api.request('GET', '/v1/agents', { token: login.body.token });
+    const proposed = await api.request('POST', '/v1/agent/process', {
+      token: login.body.token,
+      body: { agentId: agents.body.items[0].id, message: 'Charge 49.99 USD for a cleaning' },
+    });
+    expect(proposed.body.actions[0]).toMatchObject({ action: 'take_payment', status: 'awaiting_approval' });
+
+    // The inbox polls: the approval appears without a reload.
+    const card = page.getByRole('article', { name: /take payment/ });
+    await card.waitFor({ timeout: 15_000 });
+    await visit('approvals-pending');
+    await card.getByLabel('Comment (optional)').fill('The patient agreed at the desk');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await card.getByText('Action take_payment: executed').waitFor({ timeout: 15_000 });
+    await visit('approvals-decided');
+    const action = await api.request('GET', `/v1/actions/${proposed.body.actions[0].actionId}`, {
+      token: login.body.token,
+    });
+    expect(action.body.status).toBe('executed');
+  });
+
+  it('reads usage by day, agent and action', async () => {
+    await page.getByRole('link', { name: 'Tokens' }).click();
+    await heading('Tokens').waitFor();
+    const byAction = page.getByRole('figure', { name: 'Spent by action' });
+    await byAction.waitFor();
+    expect(await byAction.textContent()).toContain('take_payment');
+    await page.getByRole('figure', { name: 'Spent by day' }).waitFor();
+    await page.getByRole('figure', { name: 'Spent by agent' }).waitFor();
+    await visit('tokens');
+  });
+
+  it('filters the audit log', async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await heading('Audit log').waitFor();
+    await page.getByRole('cell', { name: 'approval.decided' }).first().waitFor();
+    await page.getByLabel('Type').selectOption('action.executed');
+    await page.getByRole('cell', { name: 'approval.decided' }).first().waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: 'action.executed' }).first().waitFor();
+    await visit('audit');
+  });
+
+  it('stops every agent only after a confirmation, and lifts the stop', async () => {
+    await page.getByRole('link', { name: 'Emergency stop' }).click();
+    await heading('Emergency stop').waitFor();
+    await visit('emergency-stop');
+    await page.getByLabel(/^Reason/).fill('Odd messages');
+    await page.getByRole('button', { name: 'Stop every agent…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Stop every agent now?' });
+    await dialog.waitFor();
+    await visit('emergency-stop-confirm');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    expect((await api.request('GET', '/v1/tenant/emergency-stop', { token: login.body.token })).status).toBe(
+      404,
+    );
+    await page.getByRole('button', { name: 'Stop every agent…' }).click();
+    await dialog.getByRole('button', { name: 'Yes, stop everything' }).click();
+    await page.getByText('Stopped: 1 agents paused').waitFor();
+    await page.getByRole('heading', { name: 'A stop is in force' }).waitFor();
+    await page.getByRole('button', { name: 'Lift the stop' }).click();
+    await page.getByText('The stop is lifted').waitFor();
+  });
+
+  it('keeps every page within a 360 px wide screen', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const [path, title] of [
+      ['agents', 'Agents'],
+      ['agents/new', 'New agent'],
+      ['approvals', 'Approvals'],
+      ['tokens', 'Tokens'],
+      ['audit', 'Audit log'],
+      ['emergency-stop', 'Emergency stop'],
+    ] as const) {
+      await page.goto(`${api.platform.url}/#/${path}`);
+      await heading(title).waitFor();
+      await page.waitForFunction(
+        () =>
+          ![...(globalThis as any).document.querySelectorAll('[role=status]')].some((e: any) =>
+            e.textContent?.startsWith('Loading'),
+          ),
+      );
+      const overflow = await page.evaluate(() => {
+        const root = (globalThis as any).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+      expect({ path, overflow }).toEqual({ path, overflow: 0 });
+      await screenshot(`narrow-${path.replace('/', '-')}`);
+    }
+  });
+});
