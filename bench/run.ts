@@ -24,6 +24,7 @@ import {
   printChatLatency,
 } from './chat-latency';
 import { coldImportMs } from './cold-import';
+import { type ConsoleLoadResult, measureConsoleLoad, printConsoleLoad } from './console-load';
 import {
   INBOUND_ACK_RATIO_TARGET,
   type InboundLatencyResult,
@@ -347,6 +348,14 @@ async function main(): Promise<void> {
     inboundError = errorText(error);
   }
 
+  let consoleLoad: ConsoleLoadResult | undefined;
+  let consoleError: string | undefined;
+  try {
+    consoleLoad = await measureConsoleLoad({ rounds: 15, progress });
+  } catch (error) {
+    consoleError = errorText(error);
+  }
+
   printLambdas(lambdas);
   if (apiError) console.log(`${heading('API latency')}\nERROR: ${apiError}`);
   else printApi(routes);
@@ -364,6 +373,8 @@ async function main(): Promise<void> {
   else console.log(`${heading('Tenant credentials')}\nERROR: ${tenantCredentialsError}`);
   if (inbound) printInboundLatency(inbound);
   else console.log(`${heading('Inbound messages')}\nERROR: ${inboundError}`);
+  if (consoleLoad) printConsoleLoad(consoleLoad);
+  else console.log(`${heading('Console first load')}\nERROR: ${consoleError}`);
   if (args.verbose) printVerbose(lambdas);
 
   const failures = [
@@ -397,6 +408,7 @@ async function main(): Promise<void> {
     ...(billing ? billingFindings(billing) : []),
     ...(inboundError ? [`ERROR inbound messages: ${inboundError}`] : []),
     ...(inbound ? inboundFindings(inbound) : []),
+    ...(consoleError ? [`ERROR console first load: ${consoleError}`] : []),
   ];
   const checks =
     lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + chatChecks(chat).checks + 3;
@@ -445,6 +457,7 @@ async function main(): Promise<void> {
     memoryRetrieval: memory ?? { error: memoryError },
     billing: billing ?? { error: billingError },
     inboundLatency: inbound ?? { error: inboundError },
+    consoleLoad: consoleLoad ?? { error: consoleError },
     failures,
   };
   await writeFile(resultsFile, `${JSON.stringify(json, null, 2)}\n`);

@@ -11,7 +11,8 @@ export function ColumnChart({ title, bars, unit }: { title: string; bars: readon
   const max = Math.max(1, ...bars.map((bar) => bar.value));
   const width = 600;
   const height = 160;
-  const step = width / Math.max(1, bars.length);
+  // Columns at most 48 units wide, so one day does not fill the chart.
+  const step = Math.min(48, width / Math.max(1, bars.length));
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>
@@ -45,8 +46,8 @@ export function BarList({ title, bars, unit }: { title: string; bars: readonly B
     <figure class="chart">
       <figcaption>{title}</figcaption>
       <ul class="bar-list">
-        {bars.map((bar) => (
-          <li key={bar.label}>
+        {bars.map((bar, i) => (
+          <li key={i}>
             <span class="bar-label">{bar.label}</span>
             <span class="bar-track" aria-hidden="true">
               <span class="bar-fill" style={{ width: `${(bar.value / max) * 100}%` }} />

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiFailure } from './api/client';
+import { ApiFailure, api, must } from './api/client';
 
 export function messageOf(error: unknown): string {
   if (error instanceof ApiFailure) return error.message;
@@ -110,4 +110,10 @@ export function formatDate(iso: string | undefined): string {
   if (!iso) return '';
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** Agents' names by id (the first 100), so lists can say "Front desk" instead of an id. */
+export function useAgentNames(): (id: string | undefined) => string {
+  const agents = useLoad(() => must(api().GET('/v1/agents', { params: { query: { limit: 100 } } })), []);
+  return (id) => (id ? (agents.data?.items.find((agent) => agent.id === id)?.name ?? id) : '');
 }

@@ -42,8 +42,8 @@ afterAll(async () => {
   await api?.platform.stop();
 });
 
-/** axe-core on the page as it is: no serious or critical violation, each named when there is one. */
-async function expectAccessible(name: string) {
+/** axe-core's serious and critical violations on the page as it is, each with where it is. */
+async function seriousViolations(): Promise<string[]> {
   // Evaluated through the DevTools protocol, which the console's CSP (script-src 'self') allows;
   // a script tag would be refused, as any injected script should be.
   if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axe.source);
@@ -59,7 +59,11 @@ async function expectAccessible(name: string) {
           `${violation.id} (${violation.impact}): ${violation.nodes.map((n) => n.target).join(', ')}`,
       );
   });
-  expect({ page: name, violations }).toEqual({ page: name, violations: [] });
+  return violations;
+}
+
+async function expectAccessible(name: string) {
+  expect({ page: name, violations: await seriousViolations() }).toEqual({ page: name, violations: [] });
 }
 
 async function screenshot(name: string) {
@@ -75,6 +79,11 @@ async function visit(name: string) {
 const heading = (name: string) => page.getByRole('heading', { level: 1, name });
 
 describe('the console', () => {
+  it('has an accessibility check that finds a serious violation when there is one', async () => {
+    await page.setContent('<html lang="en"><title>t</title><main><input type="text"></main></html>');
+    expect(await seriousViolations()).toEqual([expect.stringMatching(/^label \(critical\)/)]);
+  });
+
   it('serves the console at / beside the API, with security headers', async () => {
     const response = await fetch(`${api.platform.url}/`);
     expect(response.status).toBe(200);

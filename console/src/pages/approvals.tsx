@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, type ResponseOf } from '../api/client';
-import { Empty, ErrorNote, formatDate, Loading, Page, useAction, useLoad } from '../ui';
+import { Empty, ErrorNote, formatDate, Loading, Page, useAction, useAgentNames, useLoad } from '../ui';
 
 type Approval = ResponseOf<'/v1/approvals', 'get'>['items'][number];
 type Action = ResponseOf<'/v1/actions/{id}', 'get'>;
@@ -58,7 +58,15 @@ function Outcome({ actionId }: { actionId: string }) {
   );
 }
 
-function ApprovalCard({ approval, decided }: { approval: Approval; decided: () => void }) {
+function ApprovalCard({
+  approval,
+  agentName,
+  decided,
+}: {
+  approval: Approval;
+  agentName: string;
+  decided: () => void;
+}) {
   const [comment, setComment] = useState('');
   const [outcome, setOutcome] = useState<string | undefined>();
   const decide = useAction(async (verdict: 'approve' | 'reject') => {
@@ -81,8 +89,7 @@ function ApprovalCard({ approval, decided }: { approval: Approval; decided: () =
       <p>{approval.reason}</p>
       <Params params={approval.params} />
       <p class="muted">
-        Agent {approval.agentId} · asked {formatDate(approval.createdAt)} · expires{' '}
-        {formatDate(approval.expiresAt)}
+        Agent {agentName} · asked {formatDate(approval.createdAt)} · expires {formatDate(approval.expiresAt)}
       </p>
       {approval.status === 'pending' && !outcome ? (
         <>
@@ -127,6 +134,7 @@ export function ApprovalsPage() {
     const timer = setInterval(list.reload, POLL_MS);
     return () => clearInterval(timer);
   }, [status, list.reload]);
+  const agentName = useAgentNames();
   const items = list.data?.items ?? [];
   const shown = [...kept.filter((k) => !items.some((i) => i.id === k.id)), ...items];
   return (
@@ -165,6 +173,7 @@ export function ApprovalsPage() {
           <ApprovalCard
             key={approval.id}
             approval={approval}
+            agentName={agentName(approval.agentId)}
             decided={() => setKept((previous) => [...previous, approval])}
           />
         ))}

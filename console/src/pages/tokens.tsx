@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, must } from '../api/client';
 import { BarList, ColumnChart } from '../charts';
-import { Empty, ErrorNote, formatDate, Loading, Page, useAction, useLoad } from '../ui';
+import { Empty, ErrorNote, formatDate, Loading, Page, useAction, useAgentNames, useLoad } from '../ui';
 
 const DAY_MS = 86_400_000;
 const isoDay = (date: Date) => date.toISOString().slice(0, 10);
@@ -42,6 +42,7 @@ export function TokensPage() {
     usage.reload();
   });
 
+  const agentName = useAgentNames();
   const totals = usage.data?.totals;
   const byName = (record: Record<string, number> | undefined) =>
     Object.entries(record ?? {})
@@ -137,7 +138,11 @@ export function TokensPage() {
                 unit="tokens"
                 bars={totals.byDay.map((day) => ({ label: day.day, value: day.charged }))}
               />
-              <BarList title="Spent by agent" unit="tokens" bars={byName(totals.byAgent)} />
+              <BarList
+                title="Spent by agent"
+                unit="tokens"
+                bars={byName(totals.byAgent).map((bar) => ({ ...bar, label: agentName(bar.label) }))}
+              />
               <BarList title="Spent by action" unit="tokens" bars={byName(totals.byAction)} />
             </div>
           )}
