@@ -3,6 +3,7 @@ import { AgentEditorPage } from './pages/agent-editor';
 import { AgentsPage } from './pages/agents';
 import { ApprovalsPage } from './pages/approvals';
 import { AuditPage } from './pages/audit';
+import { ConversationPage, ConversationsPage } from './pages/conversations';
 import { EmergencyPage } from './pages/emergency';
 import { SignInPage } from './pages/sign-in';
 import { TokensPage } from './pages/tokens';
@@ -21,6 +22,8 @@ const PAGES: Record<string, (route: Route) => preact.JSX.Element> = {
       <AgentsPage />
     ),
   approvals: () => <ApprovalsPage />,
+  conversations: (route) =>
+    route.segments[1] ? <ConversationPage id={route.segments[1]} /> : <ConversationsPage />,
   tokens: () => <TokensPage />,
   audit: () => <AuditPage />,
   'emergency-stop': () => <EmergencyPage />,
@@ -29,6 +32,7 @@ const PAGES: Record<string, (route: Route) => preact.JSX.Element> = {
 const NAV: readonly { readonly path: string; readonly label: string }[] = [
   { path: 'agents', label: 'Agents' },
   { path: 'approvals', label: 'Approvals' },
+  { path: 'conversations', label: 'Conversations' },
   { path: 'tokens', label: 'Tokens' },
   { path: 'audit', label: 'Audit log' },
   { path: 'emergency-stop', label: 'Emergency stop' },

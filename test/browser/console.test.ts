@@ -216,6 +216,40 @@ describe('the console', () => {
     await visit('audit');
   });
 
+  it('finds a conversation, takes it over, replies as staff and hands it back', async () => {
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const agents = await api.request('GET', '/v1/agents', { token: login.body.token });
+    const chat = await api.request('POST', `/v1/agents/${agents.body.items[0].id}/chat`, {
+      token: login.body.token,
+      body: {
+        message: 'Do you take walk-ins?',
+        channel: 'web',
+        customer: { externalId: 'visitor-2', name: 'Lee' },
+      },
+    });
+    expect(chat.status).toBe(200);
+
+    await page.getByRole('link', { name: 'Conversations' }).click();
+    await heading('Conversations').waitFor();
+    await page.getByLabel('Agent').selectOption({ label: 'Front desk' });
+    const row = page.locator(`a[href="#/conversations/${chat.body.conversationId}"]`);
+    await row.waitFor();
+    await visit('conversations');
+    await row.click();
+    await page.getByRole('heading', { level: 1, name: /^Conversation with/ }).waitFor();
+    const transcript = page.getByRole('list', { name: 'Transcript' });
+    await transcript.getByText('Do you take walk-ins?', { exact: true }).waitFor();
+    await transcript.getByText(/Walk-ins are welcome before noon/).waitFor();
+    await page.getByLabel(/^Reason/).fill('Lee asked for the manager');
+    await page.getByRole('button', { name: 'Take over' }).click();
+    await page.getByLabel(/^Reply as staff/).fill('Hi Lee, this is the manager.');
+    await visit('conversation-handoff');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await transcript.getByText('Hi Lee, this is the manager.').waitFor();
+    await page.getByRole('button', { name: 'Hand back to the agent' }).click();
+    await page.getByRole('button', { name: 'Take over' }).waitFor();
+  });
+
   it('stops every agent only after a confirmation, and lifts the stop', async () => {
     await page.getByRole('link', { name: 'Emergency stop' }).click();
     await heading('Emergency stop').waitFor();
@@ -244,6 +278,7 @@ describe('the console', () => {
       ['agents', 'Agents'],
       ['agents/new', 'New agent'],
       ['approvals', 'Approvals'],
+      ['conversations', 'Conversations'],
       ['tokens', 'Tokens'],
       ['audit', 'Audit log'],
       ['emergency-stop', 'Emergency stop'],
