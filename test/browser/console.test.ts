@@ -140,6 +140,7 @@ describe('the console', () => {
       .getByLabel('Questions and answers')
       .fill('Do you take walk-ins? | Walk-ins are welcome before noon.');
     await page.getByLabel(/^take_payment/).check();
+    await page.getByLabel(/^place_call/).check();
     await page.getByRole('button', { name: 'Create agent' }).click();
     await heading('Front desk').waitFor();
     await page.getByRole('button', { name: 'Start Front desk' }).click();
@@ -193,6 +194,21 @@ describe('the console', () => {
       token: login.body.token,
     });
     expect(action.body.status).toBe('executed');
+  });
+
+  it('confirms an action the agent suggested, and sees it executed', async () => {
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const agents = await api.request('GET', '/v1/agents', { token: login.body.token });
+    const proposed = await api.request('POST', '/v1/agent/process', {
+      token: login.body.token,
+      body: { agentId: agents.body.items[0].id, message: 'Call +15551234567 about the missed appointment' },
+    });
+    expect(proposed.body.actions[0]).toMatchObject({ action: 'place_call', status: 'awaiting_confirmation' });
+    const card = page.getByRole('article', { name: /place call/ });
+    await card.waitFor({ timeout: 15_000 });
+    await visit('suggestions-pending');
+    await card.getByRole('button', { name: 'Confirm' }).click();
+    await card.getByText('Action place_call: executed').waitFor({ timeout: 15_000 });
   });
 
   it('reads usage by day, agent and action', async () => {

@@ -83,9 +83,9 @@ function ApprovalCard({
   const commentId = `comment-${approval.id}`;
   return (
     <article class="card" aria-labelledby={`title-${approval.id}`}>
-      <h2 id={`title-${approval.id}`}>
+      <h3 id={`title-${approval.id}`}>
         {approval.action.replace(/_/g, ' ')} <span class="badge">{approval.level}</span>
-      </h2>
+      </h3>
       <p>{approval.reason}</p>
       <Params params={approval.params} />
       <p class="muted">
@@ -120,6 +120,82 @@ function ApprovalCard({
   );
 }
 
+type Suggested = ResponseOf<'/v1/actions', 'get'>['items'][number];
+
+/** An action the agent suggested in your name: it runs only if you confirm it. */
+function SuggestionCard({ action, agentName }: { action: Suggested; agentName: string }) {
+  const [outcome, setOutcome] = useState<string | undefined>();
+  const answer = useAction(async (verdict: 'confirm' | 'decline') => {
+    const path = { params: { path: { id: action.id } } };
+    await must(
+      verdict === 'confirm'
+        ? api().POST('/v1/suggestions/{id}/confirm', path)
+        : api().POST('/v1/suggestions/{id}/decline', path),
+    );
+    setOutcome(verdict === 'confirm' ? 'Confirmed.' : 'Declined.');
+  });
+  return (
+    <article class="card" aria-labelledby={`title-${action.id}`}>
+      <h3 id={`title-${action.id}`}>
+        {action.action.replace(/_/g, ' ')} <span class="badge">suggestion</span>
+      </h3>
+      <p>{action.decision.reason}</p>
+      <Params params={action.params} />
+      <p class="muted">
+        Agent {agentName} · {action.cost} tokens
+      </p>
+      {outcome ? (
+        <p>
+          {outcome} <Outcome actionId={action.id} />
+        </p>
+      ) : (
+        <div class="row">
+          <button type="button" disabled={answer.pending} onClick={() => void answer.run('confirm')}>
+            Confirm
+          </button>
+          <button
+            type="button"
+            class="secondary danger"
+            disabled={answer.pending}
+            onClick={() => void answer.run('decline')}
+          >
+            Decline
+          </button>
+        </div>
+      )}
+      <ErrorNote message={answer.error} />
+    </article>
+  );
+}
+
+/** Suggestions waiting for the signed-in user (polled with the approvals). */
+function Suggestions({ tick, agentName }: { tick: number; agentName: (id: string) => string }) {
+  const list = useLoad(
+    () =>
+      must(api().GET('/v1/actions', { params: { query: { status: 'awaiting_confirmation', limit: 50 } } })),
+    [tick],
+  );
+  const [seen, setSeen] = useState<Suggested[]>([]);
+  const items = list.data?.items ?? [];
+  useEffect(() => {
+    if (items.length > 0) {
+      setSeen((previous) => [...previous, ...items.filter((i) => !previous.some((p) => p.id === i.id))]);
+    }
+  }, [list.data]);
+  if (seen.length === 0 && !list.error) return null;
+  return (
+    <section aria-labelledby="suggestions-title">
+      <h2 id="suggestions-title">Suggestions to confirm</h2>
+      <ErrorNote message={list.error} />
+      <div class="cards">
+        {seen.map((action) => (
+          <SuggestionCard key={action.id} action={action} agentName={agentName(action.agentId)} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
 /** Coordinators' inbox: approvals waiting for a decision (and those decided, on demand). */
 export function ApprovalsPage() {
   const [status, setStatus] = useState<Approval['status']>('pending');
@@ -129,16 +205,20 @@ export function ApprovalsPage() {
   );
   // Decided cards stay where they are until the next look, so their outcome can be read.
   const [kept, setKept] = useState<Approval[]>([]);
+  const [tick, setTick] = useState(0);
   useEffect(() => {
     if (status !== 'pending') return;
-    const timer = setInterval(list.reload, POLL_MS);
+    const timer = setInterval(() => {
+      list.reload();
+      setTick((t) => t + 1);
+    }, POLL_MS);
     return () => clearInterval(timer);
   }, [status, list.reload]);
   const agentName = useAgentNames();
   const items = list.data?.items ?? [];
   const shown = [...kept.filter((k) => !items.some((i) => i.id === k.id)), ...items];
   return (
-    <Page title="Approvals">
+    <Page title="Approvals and suggestions">
       <form class="filters" aria-label="Filter approvals" onSubmit={(e) => e.preventDefault()}>
         <label>
           Show
@@ -158,6 +238,8 @@ export function ApprovalsPage() {
         </label>
         {status === 'pending' ? <span class="muted">Checked every {POLL_MS / 1000} seconds.</span> : null}
       </form>
+      {status === 'pending' ? <Suggestions tick={tick} agentName={agentName} /> : null}
+      <h2>{status === 'pending' ? 'Approvals waiting for a decision' : `Approvals ${status}`}</h2>
       <ErrorNote message={list.error} />
       {list.loading && !list.data ? <Loading what="approvals" /> : null}
       {list.data && shown.length === 0 ? (
