@@ -11,9 +11,17 @@ export interface Session {
 type Listener = (session: Session | undefined) => void;
 const listeners = new Set<Listener>();
 let current: Session | undefined;
+/** Why the last session ended, when the user did not end it: shown on the sign-in page. */
+let endedBecause: string | undefined;
+
+export function sessionEndReason(): string | undefined {
+  return endedBecause;
+}
+
+const expired = () => signOut('Your session has ended: sign in again.');
 
 function publish() {
-  setBearer(current?.token, () => signOut());
+  setBearer(current?.token, expired);
   for (const listener of listeners) listener(current);
 }
 
@@ -24,18 +32,20 @@ export function loadSession(): Session | undefined {
   } catch {
     current = undefined;
   }
-  setBearer(current?.token, () => signOut());
+  setBearer(current?.token, expired);
   return current;
 }
 
 export function signIn(session: Session): void {
   current = session;
+  endedBecause = undefined;
   sessionStorage.setItem(KEY, JSON.stringify(session));
   publish();
 }
 
-export function signOut(): void {
+export function signOut(reason?: string): void {
   current = undefined;
+  endedBecause = reason;
   sessionStorage.removeItem(KEY);
   publish();
 }

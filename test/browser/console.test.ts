@@ -288,6 +288,21 @@ describe('the console', () => {
     await page.getByText('The stop is lifted').waitFor();
   });
 
+  it('sends a user whose session ended back to sign in, saying why', async () => {
+    await page.evaluate(
+      (session) => (globalThis as any).sessionStorage.setItem('agent-console.session', session),
+      JSON.stringify({ token: 'expired-or-revoked', email }),
+    );
+    await page.goto(`${api.platform.url}/#/audit`);
+    await page.reload();
+    await heading('Sign in').waitFor();
+    await page.getByText('Your session has ended: sign in again.').waitFor();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await heading('Agents').waitFor();
+  });
+
   it('keeps every page within a 360 px wide screen', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     for (const [path, title] of [

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, must } from '../api/client';
 import { navigate } from '../router';
-import { signIn } from '../session';
+import { sessionEndReason, signIn } from '../session';
 import { ErrorNote, useAction } from '../ui';
 
 /** Sign in (POST /v1/auth/login) or register a business and its owner (POST /v1/auth/register). */
@@ -96,6 +96,11 @@ export function SignInPage({ mode }: { mode: 'sign-in' | 'register' }) {
   return (
     <main class="auth">
       <h1>{registering ? 'Register your business' : 'Sign in'}</h1>
+      {!registering && sessionEndReason() ? (
+        <p class="notice" role="status">
+          {sessionEndReason()}
+        </p>
+      ) : null}
       <form
         onSubmit={(event) => {
           event.preventDefault();
