@@ -157,6 +157,34 @@ describe('the console', () => {
     await visit('agents');
   });
 
+  it('edits the agent, compares the earlier version and rolls back to it', async () => {
+    await page.getByRole('link', { name: 'Front desk' }).click();
+    await heading('Front desk').waitFor();
+    await page.getByLabel('Instructions').fill('Be brief.');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved: a new version of the agent.').waitFor();
+    const compare = page.getByRole('button', { name: /^Compare with now/ }).first();
+    await compare.click();
+    const diff = page.getByRole('table', { name: /compared with version/ });
+    await diff.getByRole('rowheader', { name: 'instructions' }).waitFor();
+    expect(await diff.textContent()).toContain('Greet patients and book cleanings.');
+    await visit('agent-versions');
+    expect(await page.getByRole('button', { name: 'Hide changes' }).getAttribute('aria-expanded')).toBe(
+      'true',
+    );
+    await page
+      .getByRole('button', { name: /^Roll back to version/ })
+      .first()
+      .click();
+    await page.waitForFunction(
+      () =>
+        (globalThis as any).document.querySelector('textarea')?.value ===
+        'Greet patients and book cleanings.',
+    );
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    await heading('Agents').waitFor();
+  });
+
   it('buys tokens through the payment provider', async () => {
     await page.getByRole('link', { name: 'Tokens' }).click();
     await heading('Tokens').waitFor();

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type BodyOf, must } from '../api/client';
 import { navigate } from '../router';
 import { ErrorNote, formatDate, Loading, Page, useAction, useLoad } from '../ui';
+import { AgentHistory } from './agent-history';
 import { type Agent, LifecycleButtons } from './agents';
 
 type CreateBody = BodyOf<'/v1/agents', 'post'>;
@@ -313,8 +314,9 @@ export function AgentEditorPage({ agentId }: { agentId: string | undefined }) {
           <a href="#/agents">Back to agents</a>
         </div>
       </form>
-      {/* TODO(issue 15): channels, policy, versions with a diff and rollback, stats, and the chat
-          playground (over /v1/ws, branch `ws`) belong on this page; not built yet. */}
+      {agent ? <AgentHistory agent={agent} changed={loaded.reload} /> : null}
+      {/* TODO(issue 15): channels, policy, and the chat playground (over /v1/ws, branch `ws`)
+          belong on this page; not built yet. */}
     </Page>
   );
 }
