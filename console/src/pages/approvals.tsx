@@ -39,7 +39,7 @@ function Outcome({ actionId }: { actionId: string }) {
         const found = await must(api().GET('/v1/actions/{id}', { params: { path: { id: actionId } } }));
         if (stopped) return;
         setAction(found);
-        if (SETTLING.has(found.status) && ++tries < 40) setTimeout(look, 500);
+        if (SETTLING.has(found.status) && ++tries < 120) setTimeout(look, 500);
       } catch (caught) {
         if (!stopped) setError(caught instanceof Error ? caught.message : String(caught));
       }
