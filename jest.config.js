@@ -14,6 +14,7 @@ module.exports = {
     '<rootDir>/lambdas/**/*.test.ts',
     '<rootDir>/local/**/*.test.ts',
     '<rootDir>/test/**/*.test.ts',
+    '<rootDir>/console/*.test.ts',
   ],
   // DynamoDB Local is started once for the whole run and shared by every suite (one table each).
   globalSetup: '<rootDir>/test/support/global-setup.ts',

@@ -24,6 +24,7 @@ import {
   printChatLatency,
 } from './chat-latency';
 import { coldImportMs } from './cold-import';
+import { type ConsoleLoadResult, measureConsoleLoad, printConsoleLoad } from './console-load';
 import {
   INBOUND_ACK_RATIO_TARGET,
   type InboundLatencyResult,
@@ -387,6 +388,14 @@ async function main(): Promise<void> {
     provisioningError = errorText(error);
   }
 
+  let consoleLoad: ConsoleLoadResult | undefined;
+  let consoleError: string | undefined;
+  try {
+    consoleLoad = await measureConsoleLoad({ rounds: 15, progress });
+  } catch (error) {
+    consoleError = errorText(error);
+  }
+
   printLambdas(lambdas);
   if (apiError) console.log(`${heading('API latency')}\nERROR: ${apiError}`);
   else printApi(routes);
@@ -410,6 +419,8 @@ async function main(): Promise<void> {
   else console.log(`${heading('Voice turns')}\nERROR: ${voiceError}`);
   if (provisioning) printProvisioning(provisioning);
   else console.log(`${heading('Agent provisioning')}\nERROR: ${provisioningError}`);
+  if (consoleLoad) printConsoleLoad(consoleLoad);
+  else console.log(`${heading('Console first load')}\nERROR: ${consoleError}`);
   if (args.verbose) printVerbose(lambdas);
 
   const failures = [
@@ -448,6 +459,7 @@ async function main(): Promise<void> {
     ...(inbound ? inboundFindings(inbound) : []),
     ...(voiceError ? [`ERROR voice turns: ${voiceError}`] : []),
     ...(voice ? voiceFindings(voice) : []),
+    ...(consoleError ? [`ERROR console first load: ${consoleError}`] : []),
   ];
   const checks =
     lambdas.length + (apiError ? MEASURED_ROUTES.length : routes.length) + chatChecks(chat).checks + 4;
@@ -499,6 +511,7 @@ async function main(): Promise<void> {
     billing: billing ?? { error: billingError },
     inboundLatency: inbound ?? { error: inboundError },
     voiceLatency: voice ?? { error: voiceError },
+    consoleLoad: consoleLoad ?? { error: consoleError },
     failures,
   };
   await writeFile(resultsFile, `${JSON.stringify(json, null, 2)}\n`);

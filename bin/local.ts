@@ -29,6 +29,7 @@ async function main() {
   console.log(`
 Agent platform (local mode) is up in ${seconds}s at ${platform.url}
   data:   ${values['data-dir'] ? `DynamoDB Local in ${values['data-dir']}` : 'DynamoDB Local in memory (pass --data-dir DIR to keep it)'}
+  console: ${platform.url}/   (register a business there, or sign in)
   API:    ${platform.url}/v1/openapi.json
   operator (outside every tenant; /v1/operator routes only), log in with POST /v1/auth/login:
           email ${platform.operator.email}   password ${platform.operator.password}

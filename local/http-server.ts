@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambd
 import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
 import type { HttpHandler } from '../lambdas/http/http-handler';
 import { type HttpLambdaName, ROUTES, type RouteSpec, splitRouteKey } from '../lambdas/http/route-table';
+import { serveConsoleFile } from './console-files';
 
 /** API Gateway's own payload limit; the handlers enforce the (smaller) application limit. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -84,6 +85,8 @@ export interface LocalHttpServerOptions {
   readonly issuer: () => string;
   readonly audience: string;
   readonly logRequests: boolean;
+  /** The built console (console/dist), served at `/`; none when absent. */
+  readonly consoleDir?: string;
 }
 
 /**
@@ -112,6 +115,8 @@ export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
       if (method === 'GET' && url.pathname === '/local-issuer/.well-known/jwks.json') {
         return send(res, 200, JSON.stringify(options.jwks));
       }
+      if (options.consoleDir && (await serveConsoleFile(options.consoleDir, method, url.pathname, res)))
+        return;
       let params: Record<string, string> = {};
       const route = routes.find((candidate) => {
         if (candidate.method !== method) return false;

@@ -20,6 +20,8 @@ export interface LocalPlatformOptions {
   readonly dynamoEndpoint?: string;
   readonly tableName?: string;
   readonly logRequests?: boolean;
+  /** The built console to serve at `/` (default console/dist; `false` serves none). */
+  readonly consoleDir?: string | false;
 }
 
 export interface LocalPlatform {
@@ -87,6 +89,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       issuer: () => issuer,
       audience: LOCAL_AUDIENCE,
       logRequests: options.logRequests ?? false,
+      ...(options.consoleDir === false
+        ? {}
+        : { consoleDir: options.consoleDir ?? join(__dirname, '../console/dist') }),
     });
     let resolveWebSocketHandlers: (handlers: LocalWebSocketHandlers) => void = () => undefined;
     const webSocket = attachLocalWebSocket(

@@ -1,0 +1,155 @@
+/**
+ * The console's first load on the local server: what a browser fetches before the sign-in form
+ * (index.html, JS, CSS; raw and gzip-compressed, as CloudFront would send them) and the time until
+ * the form can be used, cold (a new browser context each round, nothing cached), measured in
+ * Debian's Chromium driven by playwright-core. Also the agents page for a signed-in user: the app
+ * plus its first API answer.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { withLocalPlatform } from './local-stack';
+import { REPO_ROOT } from './paths';
+import { heading, table } from './report';
+import { round, type Summary, summarize } from './stats';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const DIST = join(REPO_ROOT, 'console/dist');
+
+/** What the code run inside the page touches (this program has no DOM types). */
+interface InPage {
+  readonly sessionStorage: { setItem(key: string, value: string): void };
+  readonly document: { querySelector(selector: string): unknown };
+}
+
+export interface ConsoleAsset {
+  readonly path: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+}
+
+export interface ConsoleLoadResult {
+  readonly assets: readonly ConsoleAsset[];
+  readonly signInInteractiveMs: Summary;
+  readonly agentsInteractiveMs: Summary;
+}
+
+/** index.html and every script and stylesheet it links (the whole first load: there is no lazy chunk). */
+function firstLoadAssets(): ConsoleAsset[] {
+  const html = readFileSync(join(DIST, 'index.html'), 'utf8');
+  const linked = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1] ?? '');
+  return ['/index.html', ...linked].map((path) => {
+    const body = readFileSync(join(DIST, path));
+    return { path, bytes: body.length, gzipBytes: gzipSync(body).length };
+  });
+}
+
+export async function measureConsoleLoad(options: {
+  rounds: number;
+  progress: (line: string) => void;
+}): Promise<ConsoleLoadResult> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is missing at ${CHROMIUM} (apt-get install -y chromium)`);
+  options.progress('console: building');
+  execFileSync('npm', ['run', '-s', 'build:console'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  const assets = firstLoadAssets();
+  return withLocalPlatform(async (platform) => {
+    const registered = await fetch(`${platform.url}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        tenant: { name: 'Bench Dental' },
+        owner: { email: 'bench@console.test', password: 'Correct-Horse-9', name: 'Bench' },
+      }),
+    });
+    const token = ((await registered.json()) as { auth: { token: string } }).auth.token;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const measure = async (signedIn: boolean, selector: string) => {
+        const samples: number[] = [];
+        for (let i = 0; i < options.rounds + 2; i++) {
+          const context = await browser.newContext();
+          if (signedIn) {
+            await context.addInitScript(
+              (session) => {
+                (globalThis as unknown as InPage).sessionStorage.setItem('agent-console.session', session);
+              },
+              JSON.stringify({ token, email: 'bench@console.test' }),
+            );
+          }
+          const page = await context.newPage();
+          await page.goto(`${platform.url}/${signedIn ? '#/agents' : ''}`, { waitUntil: 'commit' });
+          // Milliseconds since navigation start when the element is there (polled every frame).
+          const at = await page.waitForFunction(
+            (css) =>
+              (globalThis as unknown as InPage).document.querySelector(css) ? performance.now() : false,
+            selector,
+            { polling: 'raf' },
+          );
+          const ms = (await at.jsonValue()) as number;
+          await context.close();
+          if (i >= 2) samples.push(ms); // two warm-up rounds: the server's first answers
+        }
+        return summarize(samples);
+      };
+      options.progress('console: sign-in page');
+      const signInInteractiveMs = await measure(false, 'main.auth input[type=email]');
+      options.progress('console: agents page');
+      const agentsInteractiveMs = await measure(true, 'main .empty, main table');
+      return { assets, signInInteractiveMs, agentsInteractiveMs };
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+const kb1 = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+export function printConsoleLoad(result: ConsoleLoadResult): void {
+  console.log(heading('Console first load (local server, Chromium, cold cache each round)'));
+  const total = (kind: string) => result.assets.filter((a) => a.path.endsWith(kind));
+  const rows = result.assets.map((a) => [a.path, kb1(a.bytes), kb1(a.gzipBytes)]);
+  const sum = (list: readonly ConsoleAsset[], key: 'bytes' | 'gzipBytes') =>
+    list.reduce((n, a) => n + a[key], 0);
+  rows.push(
+    ['JS total', kb1(sum(total('.js'), 'bytes')), kb1(sum(total('.js'), 'gzipBytes'))],
+    ['CSS total', kb1(sum(total('.css'), 'bytes')), kb1(sum(total('.css'), 'gzipBytes'))],
+    ['everything', kb1(sum(result.assets, 'bytes')), kb1(sum(result.assets, 'gzipBytes'))],
+  );
+  console.log(table(['first load', 'raw', 'gzip'], rows));
+  const line = (name: string, s: Summary) => [
+    name,
+    String(s.n),
+    `${round(s.p50)} ms`,
+    `${round(s.p99)} ms`,
+    `${round(s.max)} ms`,
+  ];
+  console.log(
+    table(
+      ['time to interactive', 'n', 'p50', 'p99', 'max'],
+      [
+        line('sign-in form usable', result.signInInteractiveMs),
+        line('agents page (signed in, 1 API call)', result.agentsInteractiveMs),
+      ],
+    ),
+  );
+  console.log(
+    'Gzip sizes are what a gzip-encoding CDN sends (zlib default level); the local server sends the files raw.\n' +
+      'Time to interactive: navigation start until the form (or the agents list) is in the page, in ms.',
+  );
+}
+
+/** `npm run bench:console`: this part of the bench alone. */
+if (require.main === module) {
+  measureConsoleLoad({
+    rounds: Number(process.env.ROUNDS ?? 15),
+    progress: (l) => process.stderr.write(`${l}\n`),
+  })
+    .then(printConsoleLoad)
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,88 @@
+import { useEffect, useState } from 'preact/hooks';
+import { AgentEditorPage } from './pages/agent-editor';
+import { AgentsPage } from './pages/agents';
+import { ApprovalsPage } from './pages/approvals';
+import { AuditPage } from './pages/audit';
+import { ConversationPage, ConversationsPage } from './pages/conversations';
+import { EmergencyPage } from './pages/emergency';
+import { SignInPage } from './pages/sign-in';
+import { TokensPage } from './pages/tokens';
+import { navigate, type Route, useRoute } from './router';
+import { loadSession, onSession, type Session, signOut } from './session';
+
+/**
+ * The pages, by the first segment of the hash route. A new page (the chat playground over the
+ * WebSocket, conversations, provisioning) is one entry here and one in NAV.
+ */
+const PAGES: Record<string, (route: Route) => preact.JSX.Element> = {
+  agents: (route) =>
+    route.segments[1] ? (
+      <AgentEditorPage agentId={route.segments[1] === 'new' ? undefined : route.segments[1]} />
+    ) : (
+      <AgentsPage />
+    ),
+  approvals: () => <ApprovalsPage />,
+  conversations: (route) =>
+    route.segments[1] ? <ConversationPage id={route.segments[1]} /> : <ConversationsPage />,
+  tokens: () => <TokensPage />,
+  audit: () => <AuditPage />,
+  'emergency-stop': () => <EmergencyPage />,
+};
+
+const NAV: readonly { readonly path: string; readonly label: string }[] = [
+  { path: 'agents', label: 'Agents' },
+  { path: 'approvals', label: 'Approvals' },
+  { path: 'conversations', label: 'Conversations' },
+  { path: 'tokens', label: 'Tokens' },
+  { path: 'audit', label: 'Audit log' },
+  { path: 'emergency-stop', label: 'Emergency stop' },
+];
+
+export function App() {
+  const route = useRoute();
+  const [session, setSession] = useState<Session | undefined>(loadSession);
+  useEffect(() => onSession(setSession), []);
+  const section = route.segments[0] ?? '';
+
+  if (!session) {
+    if (section !== 'register' && section !== 'sign-in') {
+      return <SignInPage mode="sign-in" />;
+    }
+    return <SignInPage mode={section} />;
+  }
+  const page = PAGES[section];
+  if (!page) {
+    navigate('/agents');
+    return null;
+  }
+  return (
+    <>
+      <button type="button" class="skip link" onClick={() => document.getElementById('main')?.focus()}>
+        Skip to content
+      </button>
+      <header class="top">
+        <span class="brand">Agent console</span>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.path}>
+                <a href={`#/${item.path}`} aria-current={section === item.path ? 'page' : undefined}>
+                  {item.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span class="who">
+          <span class="muted">{session.email}</span>
+          <button type="button" class="link" onClick={() => signOut()}>
+            Sign out
+          </button>
+        </span>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page(route)}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,364 @@
+/**
+ * The console in a real browser (Debian's Chromium driven by playwright-core) against local mode:
+ * register, create and start an agent, buy tokens, approve a payment from the inbox and see it
+ * executed, read usage, the audit log and the emergency stop — with axe-core on every page (no
+ * serious or critical violation), a screenshot of each under test-output/console/, and the
+ * layout checked at 360 px. One browser and one server for the whole file.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import axe from 'axe-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type ApiClient, PASSWORD, startApi } from '../support/api';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(__dirname, '../../test-output/console');
+const CONSOLE_INDEX = join(__dirname, '../../console/dist/index.html');
+
+jest.setTimeout(90_000);
+
+let api: ApiClient;
+let browser: Browser;
+let page: Page;
+const email = `owner-${Date.now()}@browser.test`;
+
+beforeAll(async () => {
+  // Missing prerequisites fail the suite, loudly: a browser suite that skips proves nothing.
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`,
+    );
+  }
+  if (!existsSync(CONSOLE_INDEX)) {
+    throw new Error('The console is not built: run `npm run build:console` (npm test runs it before jest)');
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  api = await startApi();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  // Generous for a 2-core machine shared with the rest of the suite; a pass takes well under this.
+  page.setDefaultTimeout(15_000);
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await api?.platform.stop();
+});
+
+/** axe-core's serious and critical violations on the page as it is, each with where it is. */
+async function seriousViolations(): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the console's CSP (script-src 'self') allows;
+  // a script tag would be refused, as any injected script should be.
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const inPage = globalThis as any;
+    const result = await (inPage.axe as typeof axe).run(inPage.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    });
+    return result.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map(
+        (violation) =>
+          `${violation.id} (${violation.impact}): ${violation.nodes.map((n) => n.target).join(', ')}`,
+      );
+  });
+  return violations;
+}
+
+async function expectAccessible(name: string) {
+  expect({ page: name, violations: await seriousViolations() }).toEqual({ page: name, violations: [] });
+}
+
+async function screenshot(name: string) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Checked on each page: both, so a page cannot pass one and skip the other. */
+async function visit(name: string) {
+  await screenshot(name);
+  await expectAccessible(name);
+}
+
+const heading = (name: string) => page.getByRole('heading', { level: 1, name });
+
+describe('the console', () => {
+  it('has an accessibility check that finds a serious violation when there is one', async () => {
+    await page.setContent('<html lang="en"><title>t</title><main><input type="text"></main></html>');
+    expect(await seriousViolations()).toEqual([expect.stringMatching(/^label \(critical\)/)]);
+  });
+
+  it('serves the console at / beside the API, with security headers', async () => {
+    const response = await fetch(`${api.platform.url}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    // The API is untouched.
+    expect((await fetch(`${api.platform.url}/v1/health`)).status).toBe(200);
+    expect((await fetch(`${api.platform.url}/assets/missing.js`)).status).toBe(404);
+  });
+
+  it('signs in by keyboard alone and shows the API’s refusal in words', async () => {
+    await page.goto(`${api.platform.url}/`);
+    await expect(heading('Sign in').isVisible()).resolves.toBe(true);
+    await visit('sign-in');
+    await page.getByLabel('Email').focus();
+    await page.keyboard.type('nobody@browser.test');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Wrong-Password-1');
+    await page.keyboard.press('Enter');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/email or password/i);
+  });
+
+  it('registers a business and lands on an empty agents page that says what to do', async () => {
+    await page.getByRole('link', { name: 'Register your business' }).click();
+    await heading('Register your business').waitFor();
+    await visit('register');
+    await page.getByLabel('Business name').fill('Browser Dental');
+    await page.getByLabel('Your name').fill('Ada Owner');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Register' }).click();
+    // The API's own message, naming the field.
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('12 characters');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Register' }).click();
+    await heading('Agents').waitFor();
+    await page.getByText('You have no agents yet.').waitFor();
+    await visit('agents-empty');
+  });
+
+  it('creates an agent with a payment action, and starts it', async () => {
+    await page.getByRole('link', { name: 'New agent' }).click();
+    await heading('New agent').waitFor();
+    await page.getByLabel(/^take_payment/).waitFor();
+    await visit('agent-new');
+    await page.getByLabel('Name', { exact: true }).fill('Front desk');
+    await page.getByLabel('Business type').fill('dental');
+    await page.getByLabel('Instructions').fill('Greet patients and book cleanings.');
+    await page
+      .getByLabel('Questions and answers')
+      .fill('Do you take walk-ins? | Walk-ins are welcome before noon.');
+    await page.getByLabel(/^take_payment/).check();
+    await page.getByLabel(/^place_call/).check();
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await heading('Front desk').waitFor();
+    await page.getByRole('button', { name: 'Start Front desk' }).click();
+    await page.getByRole('button', { name: 'Pause Front desk' }).waitFor();
+    await visit('agent-active');
+
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    await page.getByRole('link', { name: 'Front desk' }).waitFor();
+    expect(await page.locator('tbody .badge').textContent()).toBe('active');
+    await page.getByLabel('Status').selectOption('paused');
+    await page.getByText('No agent matches these filters.').waitFor();
+    await page.getByLabel('Status').selectOption('');
+    await page.getByRole('link', { name: 'Front desk' }).waitFor();
+    await visit('agents');
+  });
+
+  it('edits the agent, compares the earlier version and rolls back to it', async () => {
+    await page.getByRole('link', { name: 'Front desk' }).click();
+    await heading('Front desk').waitFor();
+    await page.getByLabel('Instructions').fill('Be brief.');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved: a new version of the agent.').waitFor();
+    const compare = page.getByRole('button', { name: /^Compare with now/ }).first();
+    await compare.click();
+    const diff = page.getByRole('table', { name: /compared with version/ });
+    await diff.getByRole('rowheader', { name: 'instructions' }).waitFor();
+    expect(await diff.textContent()).toContain('Greet patients and book cleanings.');
+    await visit('agent-versions');
+    expect(await page.getByRole('button', { name: 'Hide changes' }).getAttribute('aria-expanded')).toBe(
+      'true',
+    );
+    await page
+      .getByRole('button', { name: /^Roll back to version/ })
+      .first()
+      .click();
+    await page.waitForFunction(
+      () =>
+        (globalThis as any).document.querySelector('textarea')?.value ===
+        'Greet patients and book cleanings.',
+    );
+    await page.getByRole('link', { name: 'Agents', exact: true }).click();
+    await heading('Agents').waitFor();
+  });
+
+  it('buys tokens through the payment provider', async () => {
+    await page.getByRole('link', { name: 'Tokens' }).click();
+    await heading('Tokens').waitFor();
+    await page.getByText('tokens available').waitFor();
+    await page.getByLabel('Tokens', { exact: true }).fill('1000');
+    await page.getByRole('button', { name: 'Buy' }).click();
+    await page.getByText('Bought 1000 tokens.').waitFor();
+    await page.locator('.figure', { hasText: '1000' }).waitFor();
+  });
+
+  it('approves a payment from the inbox and sees the action executed', async () => {
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await heading('Approvals').waitFor();
+    await page.getByText('Nothing is waiting for you.').waitFor();
+    await visit('approvals-empty');
+
+    // A customer's request makes the agent propose a payment, which waits for a coordinator.
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const agents = await api.request('GET', '/v1/agents', { token: login.body.token });
+    const proposed = await api.request('POST', '/v1/agent/process', {
+      token: login.body.token,
+      body: { agentId: agents.body.items[0].id, message: 'Charge 49.99 USD for a cleaning' },
+    });
+    expect(proposed.body.actions[0]).toMatchObject({ action: 'take_payment', status: 'awaiting_approval' });
+
+    // The inbox polls: the approval appears without a reload.
+    const card = page.getByRole('article', { name: /take payment/ });
+    await card.waitFor({ timeout: 30_000 });
+    await visit('approvals-pending');
+    await card.getByLabel('Comment (optional)').fill('The patient agreed at the desk');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await card.getByText('Action take_payment: executed').waitFor({ timeout: 30_000 });
+    await visit('approvals-decided');
+    const action = await api.request('GET', `/v1/actions/${proposed.body.actions[0].actionId}`, {
+      token: login.body.token,
+    });
+    expect(action.body.status).toBe('executed');
+  });
+
+  it('confirms an action the agent suggested, and sees it executed', async () => {
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const agents = await api.request('GET', '/v1/agents', { token: login.body.token });
+    const proposed = await api.request('POST', '/v1/agent/process', {
+      token: login.body.token,
+      body: { agentId: agents.body.items[0].id, message: 'Call +15551234567 about the missed appointment' },
+    });
+    expect(proposed.body.actions[0]).toMatchObject({ action: 'place_call', status: 'awaiting_confirmation' });
+    const card = page.getByRole('article', { name: /place call/ });
+    await card.waitFor({ timeout: 30_000 });
+    await visit('suggestions-pending');
+    await card.getByRole('button', { name: 'Confirm' }).click();
+    await card.getByText('Action place_call: executed').waitFor({ timeout: 30_000 });
+  });
+
+  it('reads usage by day, agent and action', async () => {
+    await page.getByRole('link', { name: 'Tokens' }).click();
+    await heading('Tokens').waitFor();
+    const byAction = page.getByRole('figure', { name: 'Spent by action' });
+    await byAction.waitFor();
+    expect(await byAction.textContent()).toContain('take_payment');
+    await page.getByRole('figure', { name: 'Spent by day' }).waitFor();
+    await page.getByRole('figure', { name: 'Spent by agent' }).waitFor();
+    await visit('tokens');
+  });
+
+  it('filters the audit log', async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await heading('Audit log').waitFor();
+    await page.getByRole('cell', { name: 'approval.decided' }).first().waitFor();
+    await page.getByLabel('Type').selectOption('action.executed');
+    await page.getByRole('cell', { name: 'approval.decided' }).first().waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: 'action.executed' }).first().waitFor();
+    await visit('audit');
+  });
+
+  it('finds a conversation, takes it over, replies as staff and hands it back', async () => {
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const agents = await api.request('GET', '/v1/agents', { token: login.body.token });
+    const chat = await api.request('POST', `/v1/agents/${agents.body.items[0].id}/chat`, {
+      token: login.body.token,
+      body: {
+        message: 'Do you take walk-ins?',
+        channel: 'web',
+        customer: { externalId: 'visitor-2', name: 'Lee' },
+      },
+    });
+    expect(chat.status).toBe(200);
+
+    await page.getByRole('link', { name: 'Conversations' }).click();
+    await heading('Conversations').waitFor();
+    await page.getByLabel('Agent').selectOption({ label: 'Front desk' });
+    const row = page.locator(`a[href="#/conversations/${chat.body.conversationId}"]`);
+    await row.waitFor();
+    await visit('conversations');
+    await row.click();
+    await page.getByRole('heading', { level: 1, name: /^Conversation with/ }).waitFor();
+    const transcript = page.getByRole('list', { name: 'Transcript' });
+    await transcript.getByText('Do you take walk-ins?', { exact: true }).waitFor();
+    await transcript.getByText(/Walk-ins are welcome before noon/).waitFor();
+    await page.getByLabel(/^Reason/).fill('Lee asked for the manager');
+    await page.getByRole('button', { name: 'Take over' }).click();
+    await page.getByLabel(/^Reply as staff/).fill('Hi Lee, this is the manager.');
+    await visit('conversation-handoff');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await transcript.getByText('Hi Lee, this is the manager.').waitFor();
+    await page.getByRole('button', { name: 'Hand back to the agent' }).click();
+    await page.getByRole('button', { name: 'Take over' }).waitFor();
+  });
+
+  it('stops every agent only after a confirmation, and lifts the stop', async () => {
+    await page.getByRole('link', { name: 'Emergency stop' }).click();
+    await heading('Emergency stop').waitFor();
+    await visit('emergency-stop');
+    await page.getByLabel(/^Reason/).fill('Odd messages');
+    await page.getByRole('button', { name: 'Stop every agent…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Stop every agent now?' });
+    await dialog.waitFor();
+    await visit('emergency-stop-confirm');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    expect((await api.request('GET', '/v1/tenant/emergency-stop', { token: login.body.token })).status).toBe(
+      404,
+    );
+    await page.getByRole('button', { name: 'Stop every agent…' }).click();
+    await dialog.getByRole('button', { name: 'Yes, stop everything' }).click();
+    await page.getByText('Stopped: 1 agents paused').waitFor();
+    await page.getByRole('heading', { name: 'A stop is in force' }).waitFor();
+    await page.getByRole('button', { name: 'Lift the stop' }).click();
+    await page.getByText('The stop is lifted').waitFor();
+  });
+
+  it('sends a user whose session ended back to sign in, saying why', async () => {
+    await page.evaluate(
+      (session) => (globalThis as any).sessionStorage.setItem('agent-console.session', session),
+      JSON.stringify({ token: 'expired-or-revoked', email }),
+    );
+    await page.goto(`${api.platform.url}/#/audit`);
+    await page.reload();
+    await heading('Sign in').waitFor();
+    await page.getByText('Your session has ended: sign in again.').waitFor();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await heading('Agents').waitFor();
+  });
+
+  it('keeps every page within a 360 px wide screen', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const [path, title] of [
+      ['agents', 'Agents'],
+      ['agents/new', 'New agent'],
+      ['approvals', 'Approvals'],
+      ['conversations', 'Conversations'],
+      ['tokens', 'Tokens'],
+      ['audit', 'Audit log'],
+      ['emergency-stop', 'Emergency stop'],
+    ] as const) {
+      await page.goto(`${api.platform.url}/#/${path}`);
+      await heading(title).waitFor();
+      await page.waitForFunction(
+        () =>
+          ![...(globalThis as any).document.querySelectorAll('[role=status]')].some((e: any) =>
+            e.textContent?.startsWith('Loading'),
+          ),
+      );
+      const overflow = await page.evaluate(() => {
+        const root = (globalThis as any).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+      expect({ path, overflow }).toEqual({ path, overflow: 0 });
+      await screenshot(`narrow-${path.replace('/', '-')}`);
+    }
+  });
+});
