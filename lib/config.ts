@@ -386,7 +386,8 @@ function declaredTenantIssues(
 ): void {
   const seen = new Set<string>();
   const once = (key: string, path: (string | number)[], what: string) => {
-    if (seen.has(key)) ctx.addIssue({ code: 'custom', path, message: `must not declare the same ${what} twice` });
+    if (seen.has(key))
+      ctx.addIssue({ code: 'custom', path, message: `must not declare the same ${what} twice` });
     seen.add(key);
   };
   config.declaredTenants.forEach((tenant, t) => {
@@ -398,7 +399,11 @@ function declaredTenantIssues(
       const parsed = agentCreateBody().safeParse(agent.config);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
-          ctx.addIssue({ code: 'custom', path: [...path, 'config', ...issue.path.map(String)], message: issue.message });
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'config', ...issue.path.map(String)],
+            message: issue.message,
+          });
         }
       } else if (parsed.data.channels.length > 0) {
         ctx.addIssue({

@@ -18,7 +18,10 @@ import type { Tenant, User } from '../tenants/schemas';
  */
 
 export interface DeclaredRecordsDeps {
-  readonly tenants: Pick<TenantRepository, 'get' | 'claimSlug' | 'releaseSlug' | 'createWithOwner' | 'rename'>;
+  readonly tenants: Pick<
+    TenantRepository,
+    'get' | 'claimSlug' | 'releaseSlug' | 'createWithOwner' | 'rename'
+  >;
   readonly agents: AgentRepository;
   readonly locations: LocationRepository;
   readonly directory: ChannelDirectory;
@@ -52,7 +55,9 @@ const actorFor = (tenantId: string): Principal => ({
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
       : v,
   );
 }

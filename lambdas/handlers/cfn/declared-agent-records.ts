@@ -164,7 +164,12 @@ export function declaredAgentRecordsHandler(
     try {
       const { physicalId, data } = await act(deps(), env.DECLARED_TENANT_ID, event);
       logger.info('Declared agent records', { requestType: event.RequestType, physicalId });
-      response = { ...base, Status: 'SUCCESS', PhysicalResourceId: physicalId, ...(data ? { Data: data } : {}) };
+      response = {
+        ...base,
+        Status: 'SUCCESS',
+        PhysicalResourceId: physicalId,
+        ...(data ? { Data: data } : {}),
+      };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       logger.warn('Declared agent records failed', { requestType: event.RequestType, reason });
