@@ -135,6 +135,11 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
    * Meta channels (`METAVERIFY#`) as the channel routes do; its records are the tenant's.
    */
   'provision-step': ['CHADDR#', 'METAVERIFY#'],
+  /**
+   * Declared agents' records (a CloudFormation custom resource per agent): a new declared tenant
+   * claims its global slug, as registration does, and its voice number's route (`CHADDR#voice#…`).
+   */
+  'declared-agents': ['CHADDR#', 'SLUG#'],
   /** The payment webhook's payment → purchase lookup (and its write when a purchase starts). */
   billing: ['PAYMENT#'],
   /**

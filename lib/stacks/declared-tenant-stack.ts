@@ -26,7 +26,7 @@ export interface DeclaredTenantStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly tenant: DeclaredTenantConfig;
   readonly data: DataTableResources;
-  readonly tenantAccess: Pick<TenantAccess, 'grantAssume'>;
+  readonly tenantAccess: Pick<TenantAccess, 'grantAssume' | 'role'>;
   /** The API stack's voice channel (and the stateful stack's instance); required for voice channels. */
   readonly voice?: DeclaredVoice;
 }
@@ -70,6 +70,17 @@ export class DeclaredTenantStack extends Stack {
       // CloudFormation invokes it asynchronously; a lost answer is retried (the writes are idempotent).
       asyncInvocation: {},
     });
+    // Its scope is this tenant alone, in IAM as well as in code: the tenant-access role may be
+    // assumed with no other tenant's session tag.
+    this.recordsFunction.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ThisTenantOnly',
+        effect: Effect.DENY,
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: [props.tenantAccess.role.roleArn],
+        conditions: { StringNotEquals: { 'aws:RequestTag/tenant': tenant.id } },
+      }),
+    );
     const agents = new Map<string, DeclaredAgentResources>();
     for (const agent of tenant.agents) {
       agents.set(

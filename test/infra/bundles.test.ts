@@ -10,6 +10,7 @@ import { EXECUTION_WORKER_ENTRY } from '../../lib/constructs/execution-queue';
 import { INBOUND_WORKER_ENTRY, INBOUND_WORKER_SERVICE } from '../../lib/constructs/inbound-queue';
 import { VOICE_ENTRY, VOICE_SERVICE } from '../../lib/constructs/voice-channel';
 import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
+import { DECLARED_RECORDS_ENTRY, DECLARED_RECORDS_SERVICE } from '../../lib/stacks/declared-tenant-stack';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -20,6 +21,7 @@ const ENTRIES: [string, { entry: string }][] = [
   [INBOUND_WORKER_SERVICE, { entry: INBOUND_WORKER_ENTRY }],
   [EMAIL_INTAKE_SERVICE, { entry: EMAIL_INTAKE_ENTRY }],
   [VOICE_SERVICE, { entry: VOICE_ENTRY }],
+  [DECLARED_RECORDS_SERVICE, { entry: DECLARED_RECORDS_ENTRY }],
   [APPROVAL_STEP_FUNCTION.name, { entry: APPROVAL_STEP_FUNCTION.entry }],
   [PROVISION_STEP_FUNCTION.name, { entry: PROVISION_STEP_FUNCTION.entry }],
   ...Object.values(MONTHLY_BILLING_STEPS).map((step): [string, { entry: string }] => [

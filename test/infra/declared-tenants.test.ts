@@ -4,6 +4,11 @@ import { type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambdas/composition/env-names';
+import {
+  leadingKeysCondition,
+  PLATFORM_KEY_PREFIXES,
+  platformKeyPatterns,
+} from '../../lambdas/composition/tenant-access-policy';
 import { contactFlow } from '../../lambdas/domain/voice/contact-flow';
 import {
   ConfigError,
@@ -14,6 +19,7 @@ import {
 import {
   DECLARED_RECORDS_RESOURCE_TYPE,
   DECLARED_RECORDS_SERVICE,
+  type DeclaredTenantStack,
   declaredTenantStackName,
 } from '../../lib/stacks/declared-tenant-stack';
 import { buildPlatform, cdkJsonContext, logicalIdOf, type PlatformFixture } from './platform-fixture';
@@ -194,6 +200,34 @@ describe.each([1, 25])('declared tenant with %i voice agent(s)', (count) => {
       )?.[0];
       expect(record.Properties.VoiceNumber).toEqual({ 'Fn::GetAtt': [numberId, 'Address'] });
     }
+  });
+
+  it('gives the records function its own platform keys only (slug, number route) and the tenant through the tenant-access role', () => {
+    const fn = (stack as DeclaredTenantStack).recordsFunction;
+    const roleRef = JSON.stringify({ Ref: logicalIdOf(stack, fn.role) });
+    const statements = ofType(resources, 'AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleRef))
+      .flatMap(
+        ([, p]) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+      );
+    const dynamodb = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+    expect(dynamodb.length).toBeGreaterThan(0);
+    for (const statement of dynamodb) {
+      expect(statement.Condition).toEqual(
+        leadingKeysCondition(platformKeyPatterns(PLATFORM_KEY_PREFIXES[DECLARED_RECORDS_SERVICE] ?? [])),
+      );
+    }
+    expect(PLATFORM_KEY_PREFIXES[DECLARED_RECORDS_SERVICE]).toEqual(['CHADDR#', 'SLUG#']);
+    const sts = statements.filter((s) => JSON.stringify(s.Action).includes('sts:'));
+    expect(sts.map((s) => [s.Effect, s.Action])).toEqual([
+      ['Allow', ['sts:AssumeRole', 'sts:TagSession']],
+      ['Deny', ['sts:AssumeRole', 'sts:TagSession']],
+    ]);
+    // This tenant only: any other tenant's session tag is refused by IAM, not just by the code.
+    expect(sts[1]?.Condition).toEqual({ StringNotEquals: { 'aws:RequestTag/tenant': TENANT_ID } });
+    expect(sts[1]?.Resource).toEqual(sts[0]?.Resource);
+    // No tenant's secrets (the house cursor key only).
+    expect(JSON.stringify(statements)).not.toContain('/tenants/');
   });
 
   it('keeps every stack under CloudFormation’s 500-resource limit', () => {

@@ -84,8 +84,7 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const handler = () =>
-    declaredAgentRecordsHandler(() => deps, { env: { DECLARED_TENANT_ID: TENANT_ID } });
+  const handler = () => declaredAgentRecordsHandler(() => deps, { env: { DECLARED_TENANT_ID: TENANT_ID } });
 
   async function send(event: CloudFormationCustomResourceEvent): Promise<CustomResourceResponse> {
     const before = responses.length;
@@ -139,14 +138,24 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
       Data: { AgentId: AGENT_ID, Status: 'active' },
     });
     const tenant = await deps.tenants.get(TENANT_ID);
-    expect(tenant).toMatchObject({ id: TENANT_ID, name: 'Acme Dental', slug: 'acme-dental', status: 'active' });
+    expect(tenant).toMatchObject({
+      id: TENANT_ID,
+      name: 'Acme Dental',
+      slug: 'acme-dental',
+      status: 'active',
+    });
     const agent = await deps.agents.get(TENANT_ID, AGENT_ID);
     expect(agent).toMatchObject({
       name: 'Front desk',
       status: 'active',
       channels: [{ type: 'voice', enabled: true, address: NUMBER }],
     });
-    expect(await route(NUMBER)).toEqual({ channel: 'voice', address: NUMBER, tenantId: TENANT_ID, agentId: AGENT_ID });
+    expect(await route(NUMBER)).toEqual({
+      channel: 'voice',
+      address: NUMBER,
+      tenantId: TENANT_ID,
+      agentId: AGENT_ID,
+    });
   });
 
   it('Create again (a retried invocation) and Update with the same properties change nothing', async () => {
@@ -178,8 +187,13 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
   });
 
   it('answers FAILED with the field for bad properties, and for another tenant, writing nothing', async () => {
-    const bad = await send(create(properties({ AgentConfig: JSON.stringify({ ...AGENT_CONFIG, model: {} }) })));
-    expect(bad).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^AgentConfig: model\.provider/) });
+    const bad = await send(
+      create(properties({ AgentConfig: JSON.stringify({ ...AGENT_CONFIG, model: {} }) })),
+    );
+    expect(bad).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(/^AgentConfig: model\.provider/),
+    });
     expect(bad.PhysicalResourceId).toMatch(/^failed-/);
     const other = `ten_01J${'0'.repeat(19)}OTHR`;
     const foreign = await send(create(properties({ TenantId: other })));
@@ -188,9 +202,19 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
   });
 
   it('answers FAILED when the number is routed to another agent', async () => {
-    await deps.directory.claim({ channel: 'voice', address: '+442071838799', tenantId: TENANT_ID, agentId: 'agt_other' });
-    const taken = await send(update(properties({ VoiceNumber: '+442071838799' }), properties({ VoiceNumber: NEW_NUMBER })));
-    expect(taken).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('routed to another agent') });
+    await deps.directory.claim({
+      channel: 'voice',
+      address: '+442071838799',
+      tenantId: TENANT_ID,
+      agentId: 'agt_other',
+    });
+    const taken = await send(
+      update(properties({ VoiceNumber: '+442071838799' }), properties({ VoiceNumber: NEW_NUMBER })),
+    );
+    expect(taken).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('routed to another agent'),
+    });
     expect((await deps.agents.get(TENANT_ID, AGENT_ID))?.channels).toEqual([
       { type: 'voice', enabled: true, address: NEW_NUMBER },
     ]);
