@@ -86,7 +86,7 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
         : {}),
     });
     // The voice channel (flow's Lambda and bot, their associations) exists before any flow naming it.
-    stack.addDependency(api);
+    stack.addStackDependency(api);
     return stack;
   });
   checkReservedConcurrencyNames(app, config);
