@@ -4,7 +4,8 @@ import { DynamoLocationRepository } from '../adapters/dynamodb/location-reposito
 import { DynamoTenantRepository } from '../adapters/dynamodb/tenant-repository';
 import type { DeclaredRecordsDeps } from '../domain/provisioning/declared';
 import { platformScoped } from './channels';
-import { loadRuntimeConfig } from './environment';
+import { ENV } from './env-names';
+import { environmentSlice, loadRuntimeConfig, parseEnvironment } from './environment';
 import { type TableClient, tableClient } from './table';
 import { DATA_SCOPES } from './tenant-scope';
 
@@ -20,4 +21,11 @@ export function buildDeclaredRecordsDeps(options: { client?: TableClient } = {})
     directory: platformScoped(new DynamoChannelDirectory(client, table)),
     scopes: DATA_SCOPES,
   };
+}
+
+/** The one tenant the function serves (`DECLARED_TENANT_ID`, set by its stack); unset: none checked. */
+export function declaredTenantOf(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return parseEnvironment(environmentSlice(ENV.DECLARED_TENANT_ID), 'declared agent records', env, {
+    emptyIsUnset: true,
+  }).DECLARED_TENANT_ID;
 }

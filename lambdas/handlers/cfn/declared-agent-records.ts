@@ -1,7 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { ENV } from '../../composition/env-names';
-import { environmentSlice, parseEnvironment } from '../../composition/environment';
+import { declaredTenantOf } from '../../composition/declared-agents';
 import { isTenantId } from '../../composition/tenant-scope';
 import { agentCreateBody } from '../../domain/agents/schemas';
 import {
@@ -147,12 +146,7 @@ export function declaredAgentRecordsHandler(
 ) {
   const respond = options.respond ?? sendResponse;
   return async (event: CloudFormationCustomResourceEvent): Promise<void> => {
-    const env = parseEnvironment(
-      environmentSlice(ENV.DECLARED_TENANT_ID),
-      'declared agent records',
-      options.env ?? process.env,
-      { emptyIsUnset: true },
-    );
+    const allowedTenant = declaredTenantOf(options.env ?? process.env);
     const base = {
       StackId: event.StackId,
       RequestId: event.RequestId,
@@ -162,7 +156,7 @@ export function declaredAgentRecordsHandler(
       event.RequestType === 'Create' ? `failed-${event.RequestId}` : event.PhysicalResourceId;
     let response: CustomResourceResponse;
     try {
-      const { physicalId, data } = await act(deps(), env.DECLARED_TENANT_ID, event);
+      const { physicalId, data } = await act(deps(), allowedTenant, event);
       logger.info('Declared agent records', { requestType: event.RequestType, physicalId });
       response = {
         ...base,
