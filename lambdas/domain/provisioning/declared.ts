@@ -155,6 +155,12 @@ export async function applyDeclaredAgent(
     const agentId = declared.agentId;
     const existing = await deps.agents.get(tenantId, agentId);
     if (!existing) {
+      // A removed agent stays soft-deleted (its history kept): a declaration brings back none.
+      if (await deps.agents.isDeleted(tenantId, agentId)) {
+        throw new ConflictError(
+          `agent ${agentId} was removed from the config and is deleted: declare it under a new id`,
+        );
+      }
       await createProvisionedAgent(deps, actor, agentId, withoutChannels(declared.config));
     } else {
       await saveAgent(

@@ -231,6 +231,15 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
     expect((await send(remove(properties({ VoiceNumber: NEW_NUMBER })))).Status).toBe('SUCCESS');
   });
 
+  it('refuses to declare a deleted agent again under its old id, naming why', async () => {
+    const again = await send(create(properties({ VoiceNumber: NEW_NUMBER })));
+    expect(again).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('declare it under a new id'),
+    });
+    expect(await route(NEW_NUMBER)).toBeUndefined();
+  });
+
   it('Delete of a resource whose create failed touches nothing', async () => {
     const event = { ...remove(), PhysicalResourceId: 'failed-req-1' };
     expect(await send(event)).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'failed-req-1' });
