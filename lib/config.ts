@@ -205,10 +205,11 @@ export const declaredVoiceChannelSchema = z.strictObject({
 });
 
 /**
- * Most agents one tenant's stack may declare: each is five resources (flow, number, association
- * and its policy, records), and a stack holds at most 500.
+ * Most agents one tenant's stack may declare. Each is five resources (flow, number, association
+ * and its policy, records; a stack holds at most 500) and about 16 KB of template, mostly its flow
+ * (a template holds at most 1 MB): the template size is the bound.
  */
-export const MAX_DECLARED_AGENTS_PER_TENANT = 80;
+export const MAX_DECLARED_AGENTS_PER_TENANT = 50;
 
 const ulidOf = (prefix: string) => new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`);
 

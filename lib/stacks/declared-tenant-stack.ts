@@ -57,7 +57,8 @@ export class DeclaredTenantStack extends Stack {
   public readonly agents: ReadonlyMap<string, DeclaredAgentResources>;
 
   constructor(scope: Construct, id: string, props: DeclaredTenantStackProps) {
-    super(scope, id, props);
+    // Unindented: the flows make most of the template, which CloudFormation caps at 1 MB.
+    super(scope, id, { suppressTemplateIndentation: true, ...props });
     const { config, tenant } = props;
     this.recordsFunction = new HouseFunction(this, 'RecordsFunction', {
       entry: DECLARED_RECORDS_ENTRY,

@@ -13,6 +13,7 @@ import { contactFlow } from '../../lambdas/domain/voice/contact-flow';
 import {
   ConfigError,
   type DeclaredTenantConfig,
+  MAX_DECLARED_AGENTS_PER_TENANT,
   parseEnvironmentConfig,
   type VoiceConfig,
 } from '../../lib/config';
@@ -257,6 +258,24 @@ describe('declared tenant stacks: removal, nag, config', () => {
     );
     // The first agent keeps its logical ids: a deploy without the second touches nothing of it.
     expect(Object.keys(one).every((id) => id in two)).toBe(true);
+  });
+
+  it('the most agents a tenant may declare still fit one stack: under 500 resources and 1 MB of template', () => {
+    const largest = withDeclared(MAX_DECLARED_AGENTS_PER_TENANT);
+    const stack = declaredStack(largest);
+    const assembly = largest.app.synth();
+    const template = readFileSync(path.join(assembly.directory, stack.templateFile), 'utf8');
+    expect(Object.keys(JSON.parse(template).Resources).length).toBeLessThan(500);
+    expect(Buffer.byteLength(template)).toBeLessThan(1_000_000);
+    // One more agent than allowed is refused by the config.
+    expect(() =>
+      parseEnvironmentConfig('dev', {
+        ...((cdkJsonContext().environments as Record<string, unknown>).dev as object),
+        region: VOICE_REGION,
+        voice: VOICE,
+        declaredTenants: [tenantWith(MAX_DECLARED_AGENTS_PER_TENANT + 1)],
+      }),
+    ).toThrow(/declaredTenants\.0\.agents/);
   });
 
   it('dev and prod (cdk.json) declare no tenant', () => {
