@@ -13,6 +13,7 @@ import type { TenantAccess } from '../constructs/tenant-access';
 export const DECLARED_RECORDS_ENTRY = 'lambdas/handlers/cfn/declared-agent-records.ts';
 export const DECLARED_RECORDS_SERVICE = 'declared-agents';
 export const DECLARED_RECORDS_RESOURCE_TYPE = 'Custom::DeclaredAgentRecords';
+export const DECLARED_TENANT_RESOURCE_TYPE = 'Custom::DeclaredTenantRecords';
 
 /** What a declared agent's flow names: the voice channel's Lambda, bot and queue, on its instance. */
 export interface DeclaredVoice {
@@ -36,7 +37,8 @@ export function declaredTenantStackName(stageName: string, slug: string): string
 }
 
 /**
- * One declared tenant (config `declaredTenants`, README "Declared agents"): per agent, its records
+ * One declared tenant (config `declaredTenants`, README "Declared agents"): the tenant's record (a
+ * custom resource, before any agent's), and per agent its records
  * (a custom resource served by this stack's records function, through the same domain code as the
  * API) and, for a voice channel, its contact flow from `contactFlow()`, a claimed phone number, and
  * a custom resource associating the two (Connect has no CloudFormation resource for that).
@@ -53,6 +55,8 @@ export function declaredTenantStackName(stageName: string, slug: string): string
  */
 export class DeclaredTenantStack extends Stack {
   public readonly recordsFunction: HouseFunction;
+  /** The tenant's record (created or renamed before any agent's, which run in parallel). */
+  public readonly tenantRecords: CustomResource;
   /** Per declared agent id, what was made for it. */
   public readonly agents: ReadonlyMap<string, DeclaredAgentResources>;
 
@@ -82,18 +86,29 @@ export class DeclaredTenantStack extends Stack {
         conditions: { StringNotEquals: { 'aws:RequestTag/tenant': tenant.id } },
       }),
     );
+    this.tenantRecords = new CustomResource(this, 'TenantRecords', {
+      serviceToken: this.recordsFunction.function.functionArn,
+      resourceType: DECLARED_TENANT_RESOURCE_TYPE,
+      properties: {
+        Kind: 'tenant',
+        TenantId: tenant.id,
+        TenantName: tenant.name,
+        TenantSlug: tenant.slug,
+        OwnerEmail: tenant.owner.email,
+        OwnerName: tenant.owner.name,
+      },
+    });
     const agents = new Map<string, DeclaredAgentResources>();
     for (const agent of tenant.agents) {
-      agents.set(
-        agent.id,
-        new DeclaredAgentResources(this, `Agent${agent.id.slice(4)}`, {
-          config,
-          tenant,
-          agent,
-          recordsServiceToken: this.recordsFunction.function.functionArn,
-          ...(props.voice ? { voice: props.voice } : {}),
-        }),
-      );
+      const resources = new DeclaredAgentResources(this, `Agent${agent.id.slice(4)}`, {
+        config,
+        tenant,
+        agent,
+        recordsServiceToken: this.recordsFunction.function.functionArn,
+        ...(props.voice ? { voice: props.voice } : {}),
+      });
+      resources.records.node.addDependency(this.tenantRecords);
+      agents.set(agent.id, resources);
     }
     this.agents = agents;
     // AwsCustomResource's one provider Lambda per stack (the associations' SDK calls): its role
@@ -199,11 +214,8 @@ export class DeclaredAgentResources extends Construct {
       serviceToken: props.recordsServiceToken,
       resourceType: DECLARED_RECORDS_RESOURCE_TYPE,
       properties: {
+        Kind: 'agent',
         TenantId: tenant.id,
-        TenantName: tenant.name,
-        TenantSlug: tenant.slug,
-        OwnerEmail: tenant.owner.email,
-        OwnerName: tenant.owner.name,
         AgentId: agent.id,
         AgentConfig: JSON.stringify(agentConfig),
         ...(this.phoneNumber ? { VoiceNumber: this.phoneNumber.attrAddress } : {}),

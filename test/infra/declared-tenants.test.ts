@@ -20,6 +20,7 @@ import {
 import {
   DECLARED_RECORDS_RESOURCE_TYPE,
   DECLARED_RECORDS_SERVICE,
+  DECLARED_TENANT_RESOURCE_TYPE,
   type DeclaredTenantStack,
   declaredTenantStackName,
 } from '../../lib/stacks/declared-tenant-stack';
@@ -186,13 +187,28 @@ describe.each([1, 25])('declared tenant with %i voice agent(s)', (count) => {
     expect(variables[ENV.DECLARED_TENANT_ID]).toBe(TENANT_ID);
     expect(variables[ENV.TENANT_ACCESS_ROLE_ARN]).toBeDefined();
     expect(stackFn.serviceName).toBe(DECLARED_RECORDS_SERVICE);
+    const tenants = ofType(resources, DECLARED_TENANT_RESOURCE_TYPE);
+    expect(tenants.map(([, r]) => r.Properties)).toEqual([
+      {
+        ServiceToken: { 'Fn::GetAtt': [fnId, 'Arn'] },
+        Kind: 'tenant',
+        TenantId: TENANT_ID,
+        TenantName: 'Acme Dental',
+        TenantSlug: 'acme-dental',
+        OwnerEmail: 'owner@acme-dental.example',
+        OwnerName: 'Ada Owner',
+      },
+    ]);
+    const tenantRecordsId = tenants[0]?.[0];
     const records = ofType(resources, DECLARED_RECORDS_RESOURCE_TYPE);
     expect(records.map(([, r]) => r.Properties.AgentId).sort()).toEqual(
       Array.from({ length: count }, (_, n) => agentId(n)).sort(),
     );
     for (const [id, record] of records) {
       expect(record.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
-      expect(record.Properties).toMatchObject({ TenantId: TENANT_ID, TenantSlug: 'acme-dental' });
+      expect(record.Properties).toMatchObject({ Kind: 'agent', TenantId: TENANT_ID });
+      // After the tenant's record: the agents are created in parallel, the tenant once.
+      expect(record.DependsOn).toContain(tenantRecordsId);
       const config = JSON.parse(record.Properties.AgentConfig as string) as Record<string, unknown>;
       expect(config.businessType).toBe('dental');
       const prefix = id.replace(/Records.*$/, '');

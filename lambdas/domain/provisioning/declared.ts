@@ -28,13 +28,16 @@ export interface DeclaredRecordsDeps {
   readonly scopes: DataScopes;
 }
 
+export interface DeclaredTenant {
+  readonly id: string;
+  readonly name: string;
+  readonly slug: string;
+  readonly owner: { readonly email: string; readonly name: string };
+}
+
 export interface DeclaredAgent {
-  readonly tenant: {
-    readonly id: string;
-    readonly name: string;
-    readonly slug: string;
-    readonly owner: { readonly email: string; readonly name: string };
-  };
+  /** Its tenant, which `applyDeclaredTenant` has made. */
+  readonly tenantId: string;
   readonly agentId: string;
   /** The agent's configuration, already parsed with the create schema; its `channels` are ignored. */
   readonly config: AgentConfig;
@@ -64,7 +67,15 @@ function canonical(value: unknown): string {
 
 const withoutChannels = (config: AgentConfig) => ({ ...config, channels: [] });
 
-async function ensureTenant(deps: DeclaredRecordsDeps, declared: DeclaredAgent['tenant']): Promise<void> {
+/**
+ * Creates the declared tenant (its slug claimed, its owner's record) or renames it. One resource per
+ * tenant stack runs this, before any of its agents': the agents are created in parallel, and a
+ * tenant written by each of them would race on the slug.
+ */
+export async function applyDeclaredTenant(
+  deps: Pick<DeclaredRecordsDeps, 'tenants' | 'scopes'>,
+  declared: DeclaredTenant,
+): Promise<void> {
   const existing = await deps.scopes.tenant(declared.id, () => deps.tenants.get(declared.id));
   if (existing) {
     if (existing.name !== declared.name) {
@@ -139,7 +150,7 @@ function voiceEntryChange(current: Agent, address: string | undefined): AgentCon
 }
 
 /**
- * Creates or updates the declared agent (and its tenant): safe to run again with the same input,
+ * Creates or updates the declared agent of an existing tenant: safe to run again with the same input,
  * which changes nothing. `previousVoiceNumber` (an update's old properties) is released when the
  * number changed.
  */
@@ -148,10 +159,10 @@ export async function applyDeclaredAgent(
   declared: DeclaredAgent,
   previousVoiceNumber?: string,
 ): Promise<{ readonly agentId: string; readonly status: string }> {
-  const tenantId = declared.tenant.id;
+  const tenantId = declared.tenantId;
   const actor = actorFor(tenantId);
-  await ensureTenant(deps, declared.tenant);
   return deps.scopes.tenant(tenantId, async () => {
+    if (!(await deps.tenants.get(tenantId))) throw new NotFoundError('Tenant', tenantId);
     const agentId = declared.agentId;
     const existing = await deps.agents.get(tenantId, agentId);
     if (!existing) {

@@ -30,13 +30,22 @@ const AGENT_CONFIG = {
 };
 
 /** What the template gives the resource (CloudFormation passes every value as a string). */
-const properties = (overrides: Record<string, string> = {}) => ({
-  ServiceToken: 'arn:aws:lambda:eu-west-2:111122223333:function:records',
+const SERVICE_TOKEN = 'arn:aws:lambda:eu-west-2:111122223333:function:records';
+const tenantProperties = (overrides: Record<string, string> = {}) => ({
+  ServiceToken: SERVICE_TOKEN,
+  Kind: 'tenant',
   TenantId: TENANT_ID,
   TenantName: 'Acme Dental',
   TenantSlug: 'acme-dental',
   OwnerEmail: 'owner@acme-dental.example',
   OwnerName: 'Ada Owner',
+  ...overrides,
+});
+type Props = { ServiceToken: string } & Record<string, string>;
+const properties = (overrides: Record<string, string> = {}) => ({
+  ServiceToken: SERVICE_TOKEN,
+  Kind: 'agent',
+  TenantId: TENANT_ID,
   AgentId: AGENT_ID,
   AgentConfig: JSON.stringify(AGENT_CONFIG),
   VoiceNumber: NUMBER,
@@ -86,37 +95,39 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
 
   const handler = () => declaredAgentRecordsHandler(() => deps, { env: { DECLARED_TENANT_ID: TENANT_ID } });
 
+  /** Invokes the handler and returns the one answer it PUT for this request. */
   async function send(event: CloudFormationCustomResourceEvent): Promise<CustomResourceResponse> {
-    const before = responses.length;
     await handler()(event);
-    expect(responses).toHaveLength(before + 1);
-    return responses[before] as CustomResourceResponse;
+    const answers = responses.filter((r) => r.RequestId === event.RequestId);
+    expect(answers).toHaveLength(1);
+    return answers[0] as CustomResourceResponse;
   }
 
   const common = () => ({
-    ServiceToken: properties().ServiceToken,
+    ServiceToken: SERVICE_TOKEN,
     ResponseURL: responseUrl,
     StackId: STACK_ID,
     RequestId: `req-${++requestCount}`,
     LogicalResourceId: 'AgentRecords',
     ResourceType: 'Custom::DeclaredAgentRecords',
   });
-  const create = (props = properties()): CloudFormationCustomResourceCreateEvent => ({
+  const create = (props: Props = properties()): CloudFormationCustomResourceCreateEvent => ({
     ...common(),
     RequestType: 'Create',
     ResourceProperties: props,
   });
   const update = (
-    props: ReturnType<typeof properties>,
-    old: ReturnType<typeof properties>,
+    props: Props,
+    old: Props,
+    physicalId = `${TENANT_ID}/${AGENT_ID}`,
   ): CloudFormationCustomResourceUpdateEvent => ({
     ...common(),
     RequestType: 'Update',
-    PhysicalResourceId: `${TENANT_ID}/${AGENT_ID}`,
+    PhysicalResourceId: physicalId,
     ResourceProperties: props,
     OldResourceProperties: old,
   });
-  const remove = (props = properties()): CloudFormationCustomResourceDeleteEvent => ({
+  const remove = (props: Props = properties()): CloudFormationCustomResourceDeleteEvent => ({
     ...common(),
     RequestType: 'Delete',
     PhysicalResourceId: `${TENANT_ID}/${AGENT_ID}`,
@@ -127,7 +138,25 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
   const versions = async () =>
     (await deps.agents.listVersions(TENANT_ID, AGENT_ID, { limit: 50 })).items.length;
 
-  it('Create: the tenant (with its owner), the agent active on its number, and the number routed to it', async () => {
+  it('an agent before its tenant fails, naming the tenant', async () => {
+    const early = await send(create());
+    expect(early).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining(TENANT_ID) });
+  });
+
+  it('Create (tenant): the tenant with its owner and slug; again, and on Update, nothing more', async () => {
+    const response = await send(create(tenantProperties()));
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: TENANT_ID });
+    expect((await send(create(tenantProperties()))).Status).toBe('SUCCESS');
+    expect((await send(update(tenantProperties(), tenantProperties(), TENANT_ID))).Status).toBe('SUCCESS');
+    expect(await deps.tenants.get(TENANT_ID)).toMatchObject({ version: 1, slug: 'acme-dental' });
+  });
+
+  it('Create (agents, in parallel as CloudFormation runs them): each agent active on its number, routed to it', async () => {
+    const siblings = [1, 2, 3, 4].map((n) => `agt_01J${'0'.repeat(20)}SB${n}`);
+    const parallel = await Promise.all(
+      siblings.map((id, n) => send(create(properties({ AgentId: id, VoiceNumber: `+44207183870${n}` })))),
+    );
+    expect(parallel.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
     const response = await send(create());
     expect(response).toEqual({
       Status: 'SUCCESS',
@@ -170,7 +199,6 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
     const before = await versions();
     const changed = properties({
       AgentConfig: JSON.stringify({ ...AGENT_CONFIG, instructions: 'Answer for Acme Dental, Leeds.' }),
-      TenantName: 'Acme Dental Leeds',
       VoiceNumber: NEW_NUMBER,
     });
     expect((await send(update(changed, properties()))).Status).toBe('SUCCESS');
@@ -181,6 +209,13 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
       status: 'active',
     });
     expect(await versions()).toBe(before + 2);
+    expect(
+      (
+        await send(
+          update(tenantProperties({ TenantName: 'Acme Dental Leeds' }), tenantProperties(), TENANT_ID),
+        )
+      ).Status,
+    ).toBe('SUCCESS');
     expect((await deps.tenants.get(TENANT_ID))?.name).toBe('Acme Dental Leeds');
     expect(await route(NEW_NUMBER)).toMatchObject({ agentId: AGENT_ID });
     expect(await route(NUMBER)).toBeUndefined();
@@ -196,7 +231,7 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
     });
     expect(bad.PhysicalResourceId).toMatch(/^failed-/);
     const other = `ten_01J${'0'.repeat(19)}OTHR`;
-    const foreign = await send(create(properties({ TenantId: other })));
+    const foreign = await send(create(tenantProperties({ TenantId: other })));
     expect(foreign).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('serves tenant') });
     expect(await deps.tenants.get(other)).toBeUndefined();
   });
@@ -238,6 +273,12 @@ describe('declared agent records (CloudFormation custom resource, DynamoDB Local
       Reason: expect.stringContaining('declare it under a new id'),
     });
     expect(await route(NEW_NUMBER)).toBeUndefined();
+  });
+
+  it('Delete (tenant): the tenant and its data stay', async () => {
+    const event = { ...remove(tenantProperties()), PhysicalResourceId: TENANT_ID };
+    expect(await send(event)).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: TENANT_ID });
+    expect(await deps.tenants.get(TENANT_ID)).toBeDefined();
   });
 
   it('Delete of a resource whose create failed touches nothing', async () => {

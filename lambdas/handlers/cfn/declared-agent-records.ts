@@ -5,6 +5,7 @@ import { isTenantId } from '../../composition/tenant-scope';
 import { agentCreateBody } from '../../domain/agents/schemas';
 import {
   applyDeclaredAgent,
+  applyDeclaredTenant,
   type DeclaredRecordsDeps,
   removeDeclaredAgent,
 } from '../../domain/provisioning/declared';
@@ -12,10 +13,11 @@ import { lazySchema } from '../../domain/shared/zod';
 import { logger } from '../../observability';
 
 /**
- * The records of a declared agent (lib/stacks/declared-tenant-stack.ts), as a CloudFormation custom
- * resource whose ServiceToken is this function: Create/Update write the tenant, the agent and its
- * voice route through the domain (lambdas/domain/provisioning/declared.ts); Delete soft-deletes the
- * agent and releases its number's route. The answer goes to the presigned ResponseURL, as
+ * The records of a declared tenant and its agents (lib/stacks/declared-tenant-stack.ts), as
+ * CloudFormation custom resources whose ServiceToken is this function, through the domain
+ * (lambdas/domain/provisioning/declared.ts). `Kind: tenant` (one per stack): Create/Update create or
+ * rename the tenant; Delete keeps it. `Kind: agent`: Create/Update write the agent and its voice
+ * route; Delete soft-deletes the agent and releases its number's route. The answer goes to the presigned ResponseURL, as
  * CloudFormation expects of a Lambda-backed custom resource; a failure is answered FAILED with its
  * reason (never left to CloudFormation's one-hour timeout).
  *
@@ -24,19 +26,29 @@ import { logger } from '../../observability';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
-export const declaredAgentProperties = lazySchema(() =>
-  z.object({
-    TenantId: z.string().check(z.refine(isTenantId, 'must be a tenant id')),
-    TenantName: z.string().check(z.minLength(1), z.maxLength(120)),
-    TenantSlug: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{2,62}$/)),
-    OwnerEmail: z.string().check(z.includes('@')),
-    OwnerName: z.string().check(z.minLength(1), z.maxLength(120)),
-    AgentId: z.string().check(z.regex(/^agt_[0-9A-HJKMNP-TV-Z]{26}$/)),
-    AgentConfig: z.string(),
-    VoiceNumber: z.optional(z.string().check(z.regex(E164, 'must be an E.164 number'))),
-  }),
+const tenantIdSchema = () => z.string().check(z.refine(isTenantId, 'must be a tenant id'));
+
+/** `Kind` says which: the stack's one tenant resource, or an agent's (which depends on it). */
+export const declaredRecordsProperties = lazySchema(() =>
+  z.discriminatedUnion('Kind', [
+    z.object({
+      Kind: z.literal('tenant'),
+      TenantId: tenantIdSchema(),
+      TenantName: z.string().check(z.minLength(1), z.maxLength(120)),
+      TenantSlug: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{2,62}$/)),
+      OwnerEmail: z.string().check(z.includes('@')),
+      OwnerName: z.string().check(z.minLength(1), z.maxLength(120)),
+    }),
+    z.object({
+      Kind: z.literal('agent'),
+      TenantId: tenantIdSchema(),
+      AgentId: z.string().check(z.regex(/^agt_[0-9A-HJKMNP-TV-Z]{26}$/)),
+      AgentConfig: z.string(),
+      VoiceNumber: z.optional(z.string().check(z.regex(E164, 'must be an E.164 number'))),
+    }),
+  ]),
 );
-export type DeclaredAgentProperties = z.output<ReturnType<typeof declaredAgentProperties>>;
+export type DeclaredRecordsProperties = z.output<ReturnType<typeof declaredRecordsProperties>>;
 
 export interface CustomResourceResponse {
   readonly Status: 'SUCCESS' | 'FAILED';
@@ -59,8 +71,8 @@ export async function sendResponse(url: string, response: CustomResourceResponse
   if (!answer.ok) throw new Error(`CloudFormation response URL answered ${answer.status}`);
 }
 
-function parseProperties(raw: unknown): DeclaredAgentProperties {
-  const parsed = declaredAgentProperties().safeParse(raw);
+function parseProperties(raw: unknown): DeclaredRecordsProperties {
+  const parsed = declaredRecordsProperties().safeParse(raw);
   if (!parsed.success) {
     throw new Error(
       `Invalid properties: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(properties)'}: ${i.message}`).join('; ')}`,
@@ -85,15 +97,14 @@ function parseAgentConfig(json: string) {
   return parsed.data;
 }
 
-const physicalIdOf = (p: Pick<DeclaredAgentProperties, 'TenantId' | 'AgentId'>) =>
-  `${p.TenantId}/${p.AgentId}`;
-
 async function act(
   deps: DeclaredRecordsDeps,
   allowedTenant: string | undefined,
   event: CloudFormationCustomResourceEvent,
 ): Promise<{ physicalId: string; data?: Record<string, string> }> {
   if (event.RequestType === 'Delete') {
+    // The tenant's resource: the tenant and its data outlive its declaration.
+    if (isTenantId(event.PhysicalResourceId)) return { physicalId: event.PhysicalResourceId };
     // A resource whose create failed before it was named has nothing to delete.
     const [tenantId, agentId] = event.PhysicalResourceId.split('/');
     if (!tenantId || !agentId || !isTenantId(tenantId) || !/^agt_/.test(agentId)) {
@@ -114,6 +125,15 @@ async function act(
   if (allowedTenant && props.TenantId !== allowedTenant) {
     throw new Error(`TenantId: this function serves tenant ${allowedTenant} only`);
   }
+  if (props.Kind === 'tenant') {
+    await applyDeclaredTenant(deps, {
+      id: props.TenantId,
+      name: props.TenantName,
+      slug: props.TenantSlug,
+      owner: { email: props.OwnerEmail, name: props.OwnerName },
+    });
+    return { physicalId: props.TenantId, data: { TenantId: props.TenantId } };
+  }
   const previous =
     event.RequestType === 'Update'
       ? (event.OldResourceProperties as { VoiceNumber?: string; TenantId?: string; AgentId?: string })
@@ -121,12 +141,7 @@ async function act(
   const result = await applyDeclaredAgent(
     deps,
     {
-      tenant: {
-        id: props.TenantId,
-        name: props.TenantName,
-        slug: props.TenantSlug,
-        owner: { email: props.OwnerEmail, name: props.OwnerName },
-      },
+      tenantId: props.TenantId,
       agentId: props.AgentId,
       config: parseAgentConfig(props.AgentConfig),
       ...(props.VoiceNumber ? { voiceNumber: props.VoiceNumber } : {}),
@@ -137,7 +152,10 @@ async function act(
       ? previous.VoiceNumber
       : undefined,
   );
-  return { physicalId: physicalIdOf(props), data: { AgentId: result.agentId, Status: result.status } };
+  return {
+    physicalId: `${props.TenantId}/${props.AgentId}`,
+    data: { AgentId: result.agentId, Status: result.status },
+  };
 }
 
 export function declaredAgentRecordsHandler(
