@@ -18,6 +18,8 @@ export const DECLARED_TENANT_RESOURCE_TYPE = 'Custom::DeclaredTenantRecords';
 /** What a declared agent's flow names: the voice channel's Lambda, bot and queue, on its instance. */
 export interface DeclaredVoice {
   readonly instanceArn: string;
+  /** The instance's id (its ARN's last segment), which the association calls take. */
+  readonly instanceId: string;
   readonly voiceLambdaArn: string;
   readonly botAliasArn: string;
   readonly humanQueueArn?: string;
@@ -173,7 +175,11 @@ export class DeclaredAgentResources extends Construct {
       const flowArn = this.contactFlow.attrContactFlowArn;
       // arn:…:instance/<instance id>/contact-flow/<flow id>
       const flowId = Fn.select(3, Fn.split('/', flowArn));
-      const target = { PhoneNumberId: numberArn, InstanceId: voice.instanceArn };
+      // The ids the API documents, as the provisioning adapter passes them (arn:…:phone-number/<id>).
+      const target = {
+        PhoneNumberId: Fn.select(1, Fn.split('/', numberArn)),
+        InstanceId: voice.instanceId,
+      };
       this.association = new AwsCustomResource(this, 'NumberFlowAssociation', {
         resourceType: 'Custom::PhoneNumberContactFlow',
         installLatestAwsSdk: false,

@@ -78,6 +78,9 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
         ? {
             voice: {
               instanceArn: voice.instanceArn,
+              // A created instance's Id attribute; an imported one's from its ARN (arn:…:instance/<id>).
+              instanceId:
+                stateful.contactCenter?.instance?.attrId ?? (voice.instanceArn.split('/').pop() as string),
               voiceLambdaArn: voice.voiceFunction.function.functionArn,
               botAliasArn: voice.botAliasArn,
               ...(voice.humanQueueArn ? { humanQueueArn: voice.humanQueueArn } : {}),

@@ -161,6 +161,10 @@ describe.each([1, 25])('declared tenant with %i voice agent(s)', (count) => {
       expect(create).toContain('AssociatePhoneNumberContactFlow');
       expect(create).toContain(`${numberId}`);
       expect(create).toContain(`${flowId}`);
+      // The instance by its id (the stateful stack's created instance's Id attribute), as the API takes it.
+      expect(create).toMatch(
+        /"InstanceId\\":\\"",\{"Fn::GetStackOutput":\{[^}]*ContactCenterInstance\w*Id\w*"/,
+      );
       expect(JSON.stringify(association.Properties.Delete)).toContain('DisassociatePhoneNumberContactFlow');
     }
     const policies = ofType(resources, 'AWS::IAM::Policy').filter(([id]) =>
