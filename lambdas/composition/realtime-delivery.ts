@@ -20,7 +20,8 @@ const deliveryConfig = parseEnvironment(
   'realtime delivery',
 );
 
-function connectionPoster(): ConnectionPoster {
+/** Exported for its test: which poster this process's environment gives. */
+export function connectionPoster(): ConnectionPoster {
   if (deliveryConfig.WEBSOCKET_CALLBACK_URL) {
     const { ApiGatewayConnectionPoster } =
       require('../adapters/apigateway/connection-poster') as typeof import('../adapters/apigateway/connection-poster');
