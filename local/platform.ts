@@ -8,7 +8,12 @@ import type { HttpLambdaName } from '../lambdas/http/route-table';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local';
 import { createLocalHttpServer } from './http-server';
 import { useLocalStandIns } from './stand-ins';
-import { attachLocalWebSocket, type LocalWebSocketHandlers, settleLocalWebSocket } from './websocket-server';
+import {
+  attachLocalWebSocket,
+  type LocalWebSocketHandlers,
+  type LocalWebSocketOptions,
+  settleLocalWebSocket,
+} from './websocket-server';
 
 export interface LocalPlatformOptions {
   /** 0 (the default) picks a free port. */
@@ -20,6 +25,8 @@ export interface LocalPlatformOptions {
   readonly dynamoEndpoint?: string;
   readonly tableName?: string;
   readonly logRequests?: boolean;
+  /** The WebSocket idle timeout and maximum duration (API Gateway's 10 minutes and 2 hours by default). */
+  readonly webSocket?: Pick<LocalWebSocketOptions, 'idleTimeoutMs' | 'maxConnectionMs'>;
   /** The built console to serve at `/` (default console/dist; `false` serves none). */
   readonly consoleDir?: string | false;
 }
@@ -99,7 +106,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       new Promise<LocalWebSocketHandlers>((resolve) => {
         resolveWebSocketHandlers = resolve;
       }),
-      { logRequests: options.logRequests ?? false },
+      { ...options.webSocket, logRequests: options.logRequests ?? false },
     );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -21,6 +21,21 @@ export interface LocalWebSocketHandlers {
 /** API Gateway's WebSocket message size (a message may span frames up to this). */
 const MAX_MESSAGE_BYTES = 128 * 1024;
 
+/** API Gateway closes a WebSocket connection idle this long (no frame from the client)… */
+export const WEBSOCKET_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+/** …and any connection at this age. */
+export const WEBSOCKET_MAX_CONNECTION_MS = 2 * 60 * 60 * 1000;
+/** The close code API Gateway sends then ("going away"). */
+export const WEBSOCKET_TIMEOUT_CLOSE_CODE = 1001;
+
+export interface LocalWebSocketOptions {
+  readonly logRequests: boolean;
+  /** Idle timeout (default API Gateway's 10 minutes): a client frame or ping restarts it. */
+  readonly idleTimeoutMs?: number;
+  /** Maximum connection duration (default API Gateway's 2 hours). */
+  readonly maxConnectionMs?: number;
+}
+
 /**
  * The local server's open sockets, reached as API Gateway's PostToConnection reaches a
  * connection: by id, `gone` once it is closed.
@@ -75,8 +90,10 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
 export function attachLocalWebSocket(
   server: Server,
   handlers: Promise<LocalWebSocketHandlers>,
-  options: { logRequests: boolean },
+  options: LocalWebSocketOptions,
 ): WebSocketServer {
+  const idleTimeoutMs = options.idleTimeoutMs ?? WEBSOCKET_IDLE_TIMEOUT_MS;
+  const maxConnectionMs = options.maxConnectionMs ?? WEBSOCKET_MAX_CONNECTION_MS;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_MESSAGE_BYTES,
@@ -124,7 +141,21 @@ export function attachLocalWebSocket(
       wss.handleUpgrade(req, socket, head, (ws) => {
         localConnections.sockets.set(connectionId, ws);
         if (options.logRequests) console.log(`WS /v1/ws connected ${connectionId}`);
+        // As API Gateway does: a client that is silent too long, or any connection too old, is closed
+        // (clients reconnect; the connection item's TTL matches the maximum duration).
+        const timeOut = (reason: string) => () => {
+          if (options.logRequests) console.log(`WS /v1/ws ${reason} ${connectionId}`);
+          ws.close(WEBSOCKET_TIMEOUT_CLOSE_CODE, reason);
+        };
+        let idle = setTimeout(timeOut('Idle timeout'), idleTimeoutMs);
+        const maxDuration = setTimeout(timeOut('Maximum connection duration'), maxConnectionMs);
+        const active = () => {
+          clearTimeout(idle);
+          idle = setTimeout(timeOut('Idle timeout'), idleTimeoutMs);
+        };
+        ws.on('ping', active);
         ws.on('message', (data, isBinary) => {
+          active();
           const body = isBinary ? '' : data.toString();
           let routeKey = '$default';
           try {
@@ -141,6 +172,8 @@ export function attachLocalWebSocket(
           );
         });
         ws.on('close', () => {
+          clearTimeout(idle);
+          clearTimeout(maxDuration);
           localConnections.sockets.delete(connectionId);
           track(
             connection(routeEvent('$disconnect')).catch((error: unknown) =>

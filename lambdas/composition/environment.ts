@@ -93,6 +93,11 @@ const ENVIRONMENT = {
    * turn events are posted to connections there. Unset (local mode, tests): the local server's sockets.
    */
   [ENV.WEBSOCKET_CALLBACK_URL]: () => z.optional(z.url({ protocol: /^https$/ })),
+  /**
+   * Instead of the URL, for functions of a stack deployed before the API's (the approval step): the
+   * SSM parameter holding it, read once at cold start on the first event published.
+   */
+  [ENV.WEBSOCKET_CALLBACK_URL_PARAMETER]: () => z.optional(z.string().check(z.startsWith('/'))),
   /** Set (AWS): events go to that EventBridge bus; unset (local mode, tests): the in-process bus. */
   [ENV.EVENT_BUS_NAME]: () => z.optional(z.string()),
   /** The cost table as JSON (the CDK passes the environment's `tokenCosts`), checked by its own schema. */

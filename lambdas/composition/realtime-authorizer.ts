@@ -39,6 +39,7 @@ export const authorizeDeps: AuthorizeDeps = {
     resolveKey: (key) => webChat.resolveKey(key),
     signingSecret: async (tenantId, agentId) => (await secrets.get(tenantId, agentId, 'web'))?.signingSecret,
     count: (tenantId, agentId, bucket, windowStart) => webChat.count(tenantId, agentId, bucket, windowStart),
+    countAddress: (addressHash, windowStart) => webChat.countAddress(addressHash, windowStart),
   },
   limits: DEFAULT_WEB_CHAT_LIMITS,
   scopes: DATA_SCOPES,

@@ -154,9 +154,10 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
   voice: ['CHADDR#'],
   /**
    * The WebSocket `$connect` authorizer: a web chat's publishable key → (tenant, agent, origins),
-   * read before any tenant is known; everything else (users, secrets, counts) in the tenant's scope.
+   * read before any tenant is known, and a source address's connections across every key; everything
+   * else (users, secrets, the key's counts) in the tenant's scope.
    */
-  'ws-authorizer': ['WEBKEY#'],
+  'ws-authorizer': ['WEBKEY#', 'WEBRATE#'],
   /** The monthly run's tenant listing: a Query on gsi1 `TENANTS`. */
   'billing-list-tenants': ['TENANTS'],
   /** Held reservations by the hour their hold ends (gsi1 `RSVHELD#<hour>`) and the sweep mark. */

@@ -8,14 +8,16 @@ import { localStandIns } from './stand-ins';
  * the runtime (chat turns, the execution queue's worker), the decision engine's ports (the
  * `escalate` handoff), the approvals API and workflow steps (approval decided) and the handoff
  * routes. It forwards to the transport set with `useTurnEventSink`, or, when none was set, to the
- * WebSocket fan-out wherever this process can deliver (WEBSOCKET_CALLBACK_URL on AWS, the local
+ * WebSocket fan-out wherever this process can deliver (WEBSOCKET_CALLBACK_URL, or the parameter
+ * WEBSOCKET_CALLBACK_URL_PARAMETER names, on AWS; the local
  * server's sockets in local mode); elsewhere events go nowhere.
  */
 let target: TurnEventSink | undefined;
 let sockets: FanOutSink | undefined;
 
 function socketDelivery(): TurnEventSink {
-  if (!process.env[ENV.WEBSOCKET_CALLBACK_URL] && !localStandIns()) return NO_TURN_EVENTS;
+  const onAws = process.env[ENV.WEBSOCKET_CALLBACK_URL] || process.env[ENV.WEBSOCKET_CALLBACK_URL_PARAMETER];
+  if (!onAws && !localStandIns()) return NO_TURN_EVENTS;
   // Required on first use: a function that never publishes never loads the delivery code.
   const { turnEventSink } = require('./realtime-delivery') as typeof import('./realtime-delivery');
   const { loadRuntimeConfig } = require('./environment') as typeof import('./environment');

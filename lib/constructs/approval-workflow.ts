@@ -15,6 +15,7 @@ import type { DataTableResources } from './data-table';
 import { HouseFunction } from './house-function';
 import { grantOutbound, outboundEnvironment } from './outbound-access';
 import type { TenantAccess } from './tenant-access';
+import { websocketCallbackParameterName } from './websocket-api';
 import {
   executionAlarms,
   executionsWidget,
@@ -88,6 +89,9 @@ export class ApprovalWorkflow extends Construct {
         [ENV.TOKEN_COSTS]: JSON.stringify(config.tokenCosts),
         [ENV.EVENT_BUS_NAME]: eventBus.eventBusName,
         [ENV.APPROVAL_STATE_MACHINE_ARN]: machineArn,
+        // approval_decided to WebSocket subscribers: the API stack (deployed after this one) writes
+        // the callback URL there and grants reading it and posting to connections.
+        [ENV.WEBSOCKET_CALLBACK_URL_PARAMETER]: websocketCallbackParameterName(config.stageName),
         ...outboundEnvironment(config),
       },
       table: { resources: data, access: 'readWrite' },

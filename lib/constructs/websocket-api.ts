@@ -5,9 +5,10 @@ import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integra
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import { CLIENT_ACTIONS } from '../../lambdas/domain/realtime/protocol';
@@ -36,6 +37,15 @@ export const WEBSOCKET_ENTRIES = {
 
 /** Integration errors (the route Lambdas failing) in 5 minutes that page someone. */
 export const WEBSOCKET_INTEGRATION_ERROR_THRESHOLD = 5;
+
+/**
+ * The SSM parameter (a fixed name per stage) holding the callback URL, for the functions that
+ * publish turn events but live in a stack deployed before this one (the approval workflow's step
+ * Lambda): they cannot get the URL as a stack reference, so they read it once at cold start.
+ */
+export function websocketCallbackParameterName(stageName: string): string {
+  return `/agent-platform/${stageName}/websocket-callback-url`;
+}
 
 export interface PlatformWebSocketApiProps {
   readonly config: EnvironmentConfig;
@@ -78,6 +88,8 @@ export class PlatformWebSocketApi extends Construct {
   public readonly alarms: readonly Alarm[];
   /** The only `execute-api:ManageConnections` resource granted (the message Lambda's). */
   public readonly manageConnectionsArn: string;
+  /** The callback URL under {@link websocketCallbackParameterName}, for functions of earlier stacks. */
+  public readonly callbackUrlParameter: StringParameter;
 
   constructor(scope: Construct, id: string, props: PlatformWebSocketApiProps) {
     super(scope, id);
@@ -211,6 +223,11 @@ export class PlatformWebSocketApi extends Construct {
       resourceName: `${this.stage.stageName}/POST/@connections/*`,
     });
     this.grantPostToConnections(this.messageFunction);
+    this.callbackUrlParameter = new StringParameter(this, 'CallbackUrlParameter', {
+      parameterName: websocketCallbackParameterName(config.stageName),
+      description: `WebSocket API connection management endpoint (${config.stageName})`,
+      stringValue: this.callbackUrl,
+    });
 
     const metric = (metricName: string) =>
       new Metric({
@@ -267,6 +284,40 @@ export class PlatformWebSocketApi extends Construct {
 
   /** Every function that may post to connections (the infra tests hold the list to this). */
   public readonly postingFunctions: HouseFunction[] = [];
+
+  /**
+   * The same for a function of a stack deployed before this one (it already has
+   * WEBSOCKET_CALLBACK_URL_PARAMETER, a fixed name): a policy of this stack attached to its role
+   * (a statement on the role's own policy would make its stack refer to this one, a cycle) lets
+   * it read the callback URL parameter and post on this API's stage, nothing else.
+   */
+  public grantPostToConnectionsByParameter(name: string, role: IRole): Policy {
+    const policy = new Policy(this, `${name}PostToConnections`, {
+      roles: [role],
+      statements: [
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['ssm:GetParameter'],
+          resources: [this.callbackUrlParameter.parameterArn],
+        }),
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['execute-api:ManageConnections'],
+          resources: [this.manageConnectionsArn],
+        }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagFinding(this, this.manageConnectionsArn)}]`,
+      reason:
+        'Connection ids are made by API Gateway at $connect, so PostToConnection is granted on this API’s stage for any connection; the action is ManageConnections on this API only.',
+    });
+    this.rolesPostingByParameter.push(role);
+    return policy;
+  }
+
+  /** Roles of earlier stacks' functions that post to connections (through the parameter). */
+  public readonly rolesPostingByParameter: IRole[] = [];
 
   /** The three Lambdas by service name (for the dashboard and the per-function error alarms). */
   public functions(): Record<string, HouseFunction> {

@@ -131,8 +131,6 @@ export class ApiStack extends Stack {
       notifications: props.notifications,
     });
     // Turns and approvals outside the socket (HTTP chat, the queue, a decision) reach subscribers too.
-    // TODO(issue 14): the approval workflow's step Lambda (workflow stack, deployed before this one)
-    // publishes approval_decided on expiry without delivery on AWS; it needs the callback URL passed in.
     for (const fn of [
       this.api.functions.runtime,
       this.api.functions.actions,
@@ -141,6 +139,9 @@ export class ApiStack extends Stack {
     ]) {
       this.realtime.grantPostToConnections(fn);
     }
+    // The approval workflow's step Lambda (the workflow stack is deployed before this one) publishes
+    // approval_decided on expiry and close: it reads the callback URL from the parameter.
+    this.realtime.grantPostToConnectionsByParameter('ApprovalStep', approvals.stepFunction.role);
 
     this.housekeeping = new ReservationHousekeeping(this, 'ReservationHousekeeping', {
       config,

@@ -370,6 +370,37 @@ describe('public web chat', () => {
     expect(conversation.body).toMatchObject({ channel: 'web' });
   });
 
+  it('makes a signed customer the same customer record the chat API reaches with that externalId', async () => {
+    const customer = 'crm-5150';
+    const signature = customerSignature(chat.signingSecret, customer);
+    const visitor = await client({ key: chat.publishableKey, customer, signature }, { origin: ORIGIN });
+    visitor.send({ action: 'send_message', message: 'Do you take walk-ins?' });
+    const overSocket = await visitor.next((frame) => frame.type === 'agent_message');
+    // The business's own backend, through the chat API, about the same customer.
+    const overHttp = await api.request('POST', `/v1/agents/${agentA}/chat`, {
+      token: tenantA.token,
+      body: { message: 'what is 2+2?', channel: 'web', customer: { externalId: customer } },
+    });
+    expect(overHttp.status).toBe(200);
+    const customerOf = async (conversationId: string) => {
+      const conversation = await api.request('GET', `/v1/conversations/${conversationId}`, {
+        token: tenantA.token,
+      });
+      expect(conversation.status).toBe(200);
+      return conversation.body.customerId as string;
+    };
+    const socketCustomer = await customerOf(overSocket.conversationId);
+    expect(socketCustomer).toMatch(/^cus/);
+    expect(await customerOf(overHttp.body.conversationId)).toBe(socketCustomer);
+    // And so the same conversation with this agent on the web channel: both turns in one history.
+    expect(overHttp.body.conversationId).toBe(overSocket.conversationId);
+    // An anonymous visitor is nobody the API can name.
+    const anonymous = await client({ key: chat.publishableKey }, { origin: ORIGIN });
+    anonymous.send({ action: 'send_message', message: 'Do you take walk-ins?' });
+    const anonymousReply = await anonymous.next((frame) => frame.type === 'agent_message');
+    expect(await customerOf(anonymousReply.conversationId)).not.toBe(socketCustomer);
+  });
+
   it('limits new visitor connections per address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 45; i += 1) {

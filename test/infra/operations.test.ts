@@ -54,6 +54,8 @@ const PHYSICAL_NAME_PROPERTIES: Readonly<Record<string, string | null>> = {
   'AWS::SNS::TopicPolicy': null,
   'AWS::SQS::Queue': 'QueueName',
   'AWS::SQS::QueuePolicy': null,
+  // Fixed per stage (a function of an earlier stack reads it), destroyed with its stack.
+  'AWS::SSM::Parameter': 'Name',
   'AWS::StepFunctions::StateMachine': 'StateMachineName',
 };
 

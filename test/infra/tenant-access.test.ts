@@ -39,7 +39,7 @@ const EXPECTED_PLATFORM_KEYS: Record<string, readonly string[]> = {
   'approval-step': [],
   'provision-step': ['CHADDR#*', 'METAVERIFY#*'],
   // The WebSocket API: the authorizer resolves a web chat's publishable key before any tenant is known.
-  'ws-authorizer': ['WEBKEY#*'],
+  'ws-authorizer': ['WEBKEY#*', 'WEBRATE#*'],
   'ws-connection': [],
   'ws-messages': [],
   'billing-list-tenants': ['TENANTS'],

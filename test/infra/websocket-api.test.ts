@@ -141,4 +141,42 @@ describe.each(['dev', 'prod'])('WebSocket API (%s)', (envName) => {
       });
     }
   });
+
+  it('lets the approval step Lambda (workflow stack, deployed first) read the callback URL parameter and post on this stage', () => {
+    const step = fixture.workflows.approvals.stepFunction;
+    const parameterName = `/agent-platform/${fixture.config.stageName}/websocket-callback-url`;
+    const stepEnv = fixture.workflows.resolve(
+      (step.function.node.defaultChild as unknown as { environment: { variables: Record<string, unknown> } })
+        .environment,
+    ).variables as Record<string, unknown>;
+    expect(stepEnv.WEBSOCKET_CALLBACK_URL_PARAMETER).toBe(parameterName);
+    // A fixed name, never a reference: the workflow stack cannot refer to the API stack.
+    expect(JSON.stringify(Template.fromStack(fixture.workflows).toJSON())).not.toContain(
+      'websocket-callback-url"}',
+    );
+
+    const [parameterId] = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::SSM::Parameter' && r.Properties.Name === parameterName,
+    ) as [string, Resource];
+    expect(JSON.stringify(resources[parameterId]?.Properties.Value)).toContain(webSocketApiId());
+
+    // The policy lives in this stack and names the step role (a reference to the earlier stack) alone.
+    const stepRoleId = logicalIdOf(fixture.workflows, step.role);
+    const policies = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(stepRoleId),
+    );
+    expect(policies).toHaveLength(1);
+    const policy = policies[0] as Resource;
+    expect(policy.Properties.Roles).toHaveLength(1);
+    const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+    expect(statements.map((s) => s.Action).sort()).toEqual([
+      'execute-api:ManageConnections',
+      'ssm:GetParameter',
+    ]);
+    const read = statements.find((s) => s.Action === 'ssm:GetParameter') as Statement;
+    expect(JSON.stringify(read.Resource)).toContain(parameterId);
+    const post = statements.find((s) => s.Action === 'execute-api:ManageConnections') as Statement;
+    expect(JSON.stringify(post.Resource)).toContain(webSocketApiId());
+    expect(JSON.stringify(post.Resource)).toContain('/live/POST/@connections/*');
+  });
 });

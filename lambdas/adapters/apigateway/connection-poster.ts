@@ -34,3 +34,27 @@ export class ApiGatewayConnectionPoster implements ConnectionPoster {
     }
   }
 }
+
+/**
+ * A poster whose endpoint is found on first use (a function of a stack deployed before the
+ * WebSocket API reads it from a parameter): found once per process and shared by every post; a
+ * failed lookup is retried by the next post (the API's stack may have been deployed since).
+ */
+export class DeferredEndpointConnectionPoster implements ConnectionPoster {
+  private poster: Promise<ConnectionPoster> | undefined;
+
+  constructor(
+    private readonly findEndpoint: () => Promise<string>,
+    private readonly posterFor: (endpoint: string) => ConnectionPoster,
+  ) {}
+
+  async post(connectionId: string, frame: string): Promise<'sent' | 'gone'> {
+    this.poster ??= this.findEndpoint()
+      .then(this.posterFor)
+      .catch((error: unknown) => {
+        this.poster = undefined;
+        throw error;
+      });
+    return (await this.poster).post(connectionId, frame);
+  }
+}

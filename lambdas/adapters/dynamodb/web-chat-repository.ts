@@ -11,6 +11,8 @@ import type { TableClient } from './document-client';
  *   key index         pk = WEBKEY#<publishableKey>           sk = KEY      (platform-level: read by the
  *                     `$connect` authorizer before any tenant is known, written by the agents routes)
  *   connection count  pk = T#<tenantId>#WEBRATE#<agentId>    sk = <minute>#<key|addr#hash>  (TTL 5 min)
+ *   address count     pk = WEBRATE#<address hash>            sk = <minute>  (platform-level: every key's
+ *                     connections from one address; TTL 5 min)
  * The signing secret is in the tenant's secret store (channel `web`), never here.
  */
 const settingsKey = (tenantId: string, agentId: string) => ({
@@ -62,11 +64,22 @@ export class DynamoWebChatStore implements WebChatStore {
     return Item ? withoutKeys<WebChatKey>(Item) : undefined;
   }
 
-  async count(tenantId: string, agentId: string, bucket: string, windowStart: string): Promise<number> {
+  count(tenantId: string, agentId: string, bucket: string, windowStart: string): Promise<number> {
+    return this.increment(
+      { pk: `T#${tenantId}#WEBRATE#${agentId}`, sk: `${windowStart}#${bucket}` },
+      windowStart,
+    );
+  }
+
+  countAddress(addressHash: string, windowStart: string): Promise<number> {
+    return this.increment({ pk: `WEBRATE#${addressHash}`, sk: windowStart }, windowStart);
+  }
+
+  private async increment(key: { pk: string; sk: string }, windowStart: string): Promise<number> {
     const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `T#${tenantId}#WEBRATE#${agentId}`, sk: `${windowStart}#${bucket}` },
+        Key: key,
         UpdateExpression: 'ADD connections :one SET expiresAt = if_not_exists(expiresAt, :expires)',
         ExpressionAttributeValues: {
           ':one': 1,

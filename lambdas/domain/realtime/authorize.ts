@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../shared/errors';
 import type { DataScopes } from '../shared/scopes';
 import type { UserRepository } from '../tenants/ports';
@@ -48,9 +48,15 @@ export interface WebChatLimits {
   readonly perKeyPerMinute: number;
   /** New visitor connections a minute, per key and source address. */
   readonly perAddressPerMinute: number;
+  /** New visitor connections a minute, per source address across every key of every tenant. */
+  readonly perAddressAllKeysPerMinute: number;
 }
 
-export const DEFAULT_WEB_CHAT_LIMITS: WebChatLimits = { perKeyPerMinute: 600, perAddressPerMinute: 20 };
+export const DEFAULT_WEB_CHAT_LIMITS: WebChatLimits = {
+  perKeyPerMinute: 600,
+  perAddressPerMinute: 20,
+  perAddressAllKeysPerMinute: 60,
+};
 
 export interface AuthorizeDeps {
   /** Verifies the ID token (signature, issuer, audience, expiry); throws when it is not valid. */
@@ -63,6 +69,11 @@ export interface AuthorizeDeps {
     signingSecret(tenantId: string, agentId: string): Promise<string | undefined>;
     /** Counts one connection in the current minute's window; the count so far including it. */
     count(tenantId: string, agentId: string, bucket: string, windowStart: string): Promise<number>;
+    /**
+     * Platform-level: counts one connection of a source address (by its hash) in the current
+     * minute's window, whatever the key; the count so far including it.
+     */
+    countAddress(addressHash: string, windowStart: string): Promise<number>;
   };
   readonly limits: WebChatLimits;
   readonly scopes: DataScopes;
@@ -73,7 +84,7 @@ export interface AuthorizeDeps {
  * The `$connect` check (a Lambda REQUEST authorizer on AWS, the local server's upgrade in local
  * mode): a signed-in user by their ID token (and their record: still there, not disabled), or a
  * web-chat visitor by the agent's publishable key (enabled, from an allowed origin, under the
- * key's and the address's rate) and, when the business vouches for who they are, a customer id
+ * key's rate, the address's on this key and the address's on every key) and, when the business vouches for who they are, a customer id
  * signed with the channel secret. Anything else is refused (UnauthorizedError → 401 at upgrade).
  */
 export async function authorizeConnection(
@@ -101,6 +112,7 @@ export async function authorizeConnection(
   if (!attempt.origin || !key.allowedOrigins.includes(attempt.origin.toLowerCase())) {
     throw new ForbiddenError('Origin: this page is not allowed to use this web chat');
   }
+  await deps.scopes.platform(() => admitAddress(deps, attempt.sourceIp));
   return deps.scopes.tenant(key.tenantId, async () => {
     await admitVisitor(deps, key, attempt.sourceIp);
     if (attempt.customerId === undefined && attempt.customerSignature === undefined) {
@@ -146,6 +158,27 @@ function signatureMatches(secret: string, customerId: string, given: string): bo
   return timingSafeEqual(expected, offered) && wellFormed;
 }
 
+function tooMany(now: Date): RateLimitedError {
+  return new RateLimitedError(
+    'Too many new web chat connections; try again in a minute',
+    60 - now.getUTCSeconds(),
+  );
+}
+
+/**
+ * One address opening chats on many businesses' keys (a bot walking the platform's web chats) is
+ * held back here; the key's own limits below cannot see it. The address is kept hashed only.
+ */
+async function admitAddress(deps: AuthorizeDeps, sourceIp: string): Promise<void> {
+  const now = deps.now();
+  const address = createHash('sha256')
+    .update(`web-chat-address#${sourceIp}`)
+    .digest('base64url')
+    .slice(0, 22);
+  const count = await deps.webChat.countAddress(address, now.toISOString().slice(0, 16));
+  if (count > deps.limits.perAddressAllKeysPerMinute) throw tooMany(now);
+}
+
 async function admitVisitor(deps: AuthorizeDeps, key: WebChatKey, sourceIp: string): Promise<void> {
   const now = deps.now();
   const windowStart = now.toISOString().slice(0, 16);
@@ -155,9 +188,6 @@ async function admitVisitor(deps: AuthorizeDeps, key: WebChatKey, sourceIp: stri
     deps.webChat.count(key.tenantId, key.agentId, `addr#${address}`, windowStart),
   ]);
   if (perKey > deps.limits.perKeyPerMinute || perAddress > deps.limits.perAddressPerMinute) {
-    throw new RateLimitedError(
-      'Too many new web chat connections; try again in a minute',
-      60 - now.getUTCSeconds(),
-    );
+    throw tooMany(now);
   }
 }
