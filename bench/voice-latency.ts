@@ -295,6 +295,7 @@ async function measure(
   await api(platform, 'POST', `/v1/agents/${agent.id}/start`, undefined, token);
   await api(platform, 'PUT', `/v1/agents/${agent.id}/channels/voice`, { address: AGENT_NUMBER }, token);
   const { handler } = await import('../lambdas/handlers/voice/voice');
+  const { drainTurnEvents } = await import('../lambdas/composition/turn-events');
   const { localDevCalls } = await import('../local/voice-emulator');
   const phone = localDevCalls();
   const tenantId = (registered as unknown as { tenant: { id: string } }).tenant.id;
@@ -378,6 +379,9 @@ async function measure(
       }
       session = { ...(result.sessionState.sessionAttributes ?? {}) };
       turnInCall = (turnInCall + 1) % 10;
+      // What the turn publishes for watchers is delivered behind it (local mode reads the subscriber
+      // lists): done before the floor, untimed, so that neither the floor nor the next turn waits on it.
+      await drainTurnEvents();
       // The floor right after its turn: turns and floors alternate, so each sits between two of the other.
       const steps = await replayTurn(documents, requests, shadow);
       if (index < 0) continue;
