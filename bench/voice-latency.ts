@@ -220,6 +220,9 @@ async function replayTurn(
       })
       .replaceAll(shadow.conversationId, shadow.shadowConversationId)
       .replaceAll(`voice:${shadow.contactId}:`, `voice:${shadow.shadowContactId}:`);
+    if (body.length !== request.body.length) {
+      throw new Error(`the voice floor's ${request.operation} is not the size of the turn's`);
+    }
     const input = documentInput(JSON.parse(body)) as Record<string, unknown>;
     const redirect = (key: Record<string, unknown> | undefined) => {
       const { pk, sk } = key ?? {};
@@ -455,7 +458,7 @@ export function printVoiceLatency(result: VoiceLatencyResult): void {
   console.log(
     [
       'Floor = as the chat bench: the DynamoDB requests the turn made (captured on the wire), sent again one after another',
-      'by a document client to the same table, same keys, expressions and item sizes, fresh ids for what the turn created,',
+      'by a document client to the same table (same reads, key shapes, expressions and request sizes; fresh ids for what the turn created),',
       'each timed and summed; one floor right after each turn. The turn sends two of them in parallel, so it can come in',
       'under that sum. In-turn = the same requests timed on the wire inside the turn (parallel ones once; it leaves out the',
       "SDK's own work before and after each request and takes in the event loop's waits): information only.",
