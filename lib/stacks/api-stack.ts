@@ -136,6 +136,8 @@ export class ApiStack extends Stack {
       this.api.functions.actions,
       this.executions.worker,
       this.inbound.worker,
+      // A call's turns show up live in the console like any other conversation's.
+      ...(this.voice ? [this.voice.voiceFunction] : []),
     ]) {
       this.realtime.grantPostToConnections(fn);
     }

@@ -270,6 +270,8 @@ describe('voice infrastructure (config voice set)', () => {
     expect(variables[ENV.CONNECT_INSTANCE_ARN]).toBeDefined();
     expect(variables[ENV.VOICE_HUMAN_QUEUE_ARN]).toBeDefined();
     expect(variables[ENV.VOICE_BOT_ALIAS_ARN]).toBeUndefined();
+    // Its turns' events reach WebSocket subscribers (the console watching a call).
+    expect(variables[ENV.WEBSOCKET_CALLBACK_URL]).toBeDefined();
     expect(variables[ENV.POWERTOOLS_SERVICE_NAME]).toBe('voice');
     expect(fn.Properties.Timeout).toBe(60);
     const roleId = logicalIdOf(fixture.api, voiceFunction(fixture).role);
@@ -286,6 +288,9 @@ describe('voice infrastructure (config voice set)', () => {
     for (const statement of table) {
       expect((statement as { Condition?: unknown }).Condition).toEqual(leadingKeysCondition(['CHADDR#*']));
     }
+    expect(
+      statements.filter((s) => [s.Action].flat().includes('execute-api:ManageConnections')),
+    ).toHaveLength(1);
     const invokes = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
     expect(invokes).toEqual([expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: ownArn })]);
   });
@@ -335,8 +340,12 @@ describe('voice infrastructure (config voice set)', () => {
   });
 
   it('publishes the same values under a fixed SSM name, for the stacks that cannot refer to this one', () => {
-    const [, parameter] = only(fixture.api, 'AWS::SSM::Parameter');
-    expect(parameter.Properties.Name).toBe(voiceParameterName('dev'));
+    // The API stack's other parameter is the WebSocket callback URL (lib/constructs/websocket-api.ts).
+    const voiceParameters = ofType(fixture.api, 'AWS::SSM::Parameter').filter(
+      ([, candidate]) => candidate.Properties.Name === voiceParameterName('dev'),
+    );
+    expect(voiceParameters).toHaveLength(1);
+    const [, parameter] = voiceParameters[0] as [string, Resource];
     const [aliasId] = only(fixture.api, 'AWS::Lex::BotAlias');
     const [flowId] = only(fixture.api, 'AWS::Connect::ContactFlow');
     const value = JSON.stringify(parameter.Properties.Value);

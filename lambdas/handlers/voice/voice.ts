@@ -1,4 +1,5 @@
 import type { ConnectContactFlowEvent, ConnectContactFlowResult, LexV2Event, LexV2Result } from 'aws-lambda';
+import { drainTurnEvents } from '../../composition/turn-events';
 import { voiceCalls } from '../../composition/voice';
 import { isVoiceTurnPayload, type VoiceTurnDone, type VoiceTurnPayload } from '../../domain/voice/protocol';
 import { logger } from '../../observability';
@@ -13,6 +14,15 @@ export type VoiceResult = ConnectContactFlowResult | LexV2Result | VoiceTurnDone
  * shape (docs/voice protocol in lambdas/domain/voice/protocol.ts) and maps to one use case each.
  */
 export async function handler(event: VoiceEvent): Promise<VoiceResult> {
+  try {
+    return await handle(event);
+  } finally {
+    // A frozen instance would deliver the turn's events to watchers minutes later, or never.
+    await drainTurnEvents();
+  }
+}
+
+async function handle(event: VoiceEvent): Promise<VoiceResult> {
   if (isVoiceTurnPayload(event)) {
     logger.appendKeys({
       tenantId: event.tenantId,
