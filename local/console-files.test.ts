@@ -43,7 +43,7 @@ describe('serving the built console', () => {
     expect(policy).toContain(`connect-src 'self' ws://${new URL(base).host};`);
     const { request } = await import('node:http');
     const forged = await new Promise<string | undefined>((resolve, reject) => {
-      const req = request(`${base}/`, { headers: { host: "evil.example; script-src *" } }, (res) => {
+      const req = request(`${base}/`, { headers: { host: 'evil.example; script-src *' } }, (res) => {
         res.resume();
         resolve(res.headers['content-security-policy'] as string | undefined);
       });

@@ -78,14 +78,23 @@ function start(script: HTMLScriptElement): void {
 
   const host = element('div', { 'data-agent-chat-widget': '' });
   const root = host.attachShadow({ mode: 'open' });
-  const style = element("style", {}, WIDGET_CSS);
-  const launcher = element('button', {
-    type: 'button',
-    class: 'launcher',
-    'aria-expanded': 'false',
-    'aria-controls': 'panel',
-  }, title);
-  const panel = element('section', { id: 'panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'title' });
+  const style = element('style', {}, WIDGET_CSS);
+  const launcher = element(
+    'button',
+    {
+      type: 'button',
+      class: 'launcher',
+      'aria-expanded': 'false',
+      'aria-controls': 'panel',
+    },
+    title,
+  );
+  const panel = element('section', {
+    id: 'panel',
+    class: 'panel',
+    role: 'dialog',
+    'aria-labelledby': 'title',
+  });
   panel.hidden = true;
   const header = element('header');
   const close = element('button', { type: 'button', class: 'close', 'aria-label': 'Close chat' }, '×');
@@ -141,7 +150,9 @@ function start(script: HTMLScriptElement): void {
           answer = element('li', { class: 'agent', 'aria-busy': 'true' });
           log.append(answer);
         }
-        answer.textContent = answer.getAttribute('data-streamed') ? (answer.textContent ?? '') + frame.text : frame.text;
+        answer.textContent = answer.getAttribute('data-streamed')
+          ? (answer.textContent ?? '') + frame.text
+          : frame.text;
         answer.setAttribute('data-streamed', '1');
       } else if (frame.type === 'agent_message') {
         if (!answer) {
@@ -203,7 +214,11 @@ function start(script: HTMLScriptElement): void {
     input.value = '';
     note(text, 'visitor');
     setAnswering(true);
-    const frame = JSON.stringify({ action: 'send_message', message: text, ...(conversationId ? { conversationId } : {}) });
+    const frame = JSON.stringify({
+      action: 'send_message',
+      message: text,
+      ...(conversationId ? { conversationId } : {}),
+    });
     if (socket?.readyState === WebSocket.OPEN) socket.send(frame);
     else {
       queued.push(frame);
@@ -217,4 +232,5 @@ if (script instanceof HTMLScriptElement) {
   if (document.body) start(script);
   else addEventListener('DOMContentLoaded', () => start(script), { once: true });
 }
+
 export {};

@@ -107,10 +107,13 @@ export class ConsoleHosting extends Construct {
     // the distribution's copies are invalidated on each deployment.
     const deployment = new BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
-      sources: [Source.asset(props.contentPath), Source.jsonData('config.json', {
+      sources: [
+        Source.asset(props.contentPath),
+        Source.jsonData('config.json', {
           apiUrl: props.apiUrl,
           ...(props.wsUrl ? { wsUrl: props.wsUrl } : {}),
-        })],
+        }),
+      ],
       distribution: this.distribution,
       distributionPaths: ['/index.html', '/config.json'],
       prune: true,

@@ -32,11 +32,15 @@ const received: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
+    );
   }
   for (const built of ['index.html', 'widget.js']) {
     if (!existsSync(join(DIST, built))) {
-      throw new Error(`console/dist/${built} is missing: run \`npm run build:console\` (npm test runs it before jest)`);
+      throw new Error(
+        `console/dist/${built} is missing: run \`npm run build:console\` (npm test runs it before jest)`,
+      );
     }
   }
   mkdirSync(SHOTS, { recursive: true });
@@ -48,7 +52,9 @@ beforeAll(async () => {
     body: {
       ...agentBody('Front desk'),
       tools: ['calculator', 'knowledge_lookup', 'take_payment'],
-      knowledgeBase: { faqs: [{ question: 'Do you take walk-ins?', answer: 'Walk-ins are welcome before noon.' }] },
+      knowledgeBase: {
+        faqs: [{ question: 'Do you take walk-ins?', answer: 'Walk-ins are welcome before noon.' }],
+      },
     },
   });
   expect(created.status).toBe(201);
@@ -105,7 +111,10 @@ async function seriousViolations(target: Page = page): Promise<string[]> {
     });
     return result.violations
       .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((n) => n.target).join(', ')}`);
+      .map(
+        (violation) =>
+          `${violation.id} (${violation.impact}): ${violation.nodes.map((n) => n.target).join(', ')}`,
+      );
   });
 }
 
@@ -131,7 +140,11 @@ describe('the console, live', () => {
       new inPage.MutationObserver(() => {
         const answer = inPage.document.querySelector('.from-agent');
         if (answer) inPage.__answers.push(answer.textContent);
-      }).observe(inPage.document.querySelector('main'), { subtree: true, childList: true, characterData: true });
+      }).observe(inPage.document.querySelector('main'), {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
     });
     await page.getByLabel('Message').fill('What is 12*(3+4)?');
     await page.getByRole('button', { name: 'Send' }).click();
@@ -143,11 +156,15 @@ describe('the console, live', () => {
 
     const seen = (await page.evaluate(() => (globalThis as any).__answers)) as string[];
     const final = (await done.textContent()) ?? '';
-    const partial = [...new Set(seen)].filter((text) => text !== final && text.length > 'Front desk: '.length + 1);
+    const partial = [...new Set(seen)].filter(
+      (text) => text !== final && text.length > 'Front desk: '.length + 1,
+    );
     // At least one strictly partial answer was on screen before the whole one.
     expect(partial.some((text) => final.startsWith(text.replace(/…$/, '')))).toBe(true);
     const types = received.map((frame) => frame.type);
-    expect(types).toEqual(expect.arrayContaining(['agent_thinking', 'tool_execution', 'agent_message_delta', 'agent_message']));
+    expect(types).toEqual(
+      expect.arrayContaining(['agent_thinking', 'tool_execution', 'agent_message_delta', 'agent_message']),
+    );
     await visit('playground-answered');
   });
 
@@ -236,7 +253,9 @@ describe('the chat widget on a business’s website', () => {
       await panel.waitFor();
       // Focus moves into the panel, on the message box.
       const message = panel.getByLabel('Your message');
-      expect(await message.evaluate((input) => input === (input.getRootNode() as any).activeElement)).toBe(true);
+      expect(await message.evaluate((input) => input === (input.getRootNode() as any).activeElement)).toBe(
+        true,
+      );
       await visitor.keyboard.type('Do you take walk-ins?');
       await visitor.keyboard.press('Enter');
       const answer = panel.locator('li.agent:not([aria-busy])');
@@ -249,7 +268,9 @@ describe('the chat widget on a business’s website', () => {
       await visitor.keyboard.press('Escape');
       await panel.waitFor({ state: 'hidden' });
       expect(await launcher.getAttribute('aria-expanded')).toBe('false');
-      expect(await launcher.evaluate((button) => button === (button.getRootNode() as any).activeElement)).toBe(true);
+      expect(
+        await launcher.evaluate((button) => button === (button.getRootNode() as any).activeElement),
+      ).toBe(true);
     } finally {
       await visitor.close();
     }
@@ -264,9 +285,9 @@ describe('the chat widget on a business’s website', () => {
       .publishableKey;
     const visitor = await browser.newPage();
     try {
-      const refused = visitor.waitForEvent('websocket').then(
-        (socket) => new Promise<boolean>((resolve) => socket.on('close', () => resolve(true))),
-      );
+      const refused = visitor
+        .waitForEvent('websocket')
+        .then((socket) => new Promise<boolean>((resolve) => socket.on('close', () => resolve(true))));
       await visitor.goto(`${hostOrigin}/?key=${key}`);
       await visitor.getByRole('button', { name: 'Chat with us' }).click();
       expect(await refused).toBe(true);

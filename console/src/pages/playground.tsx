@@ -46,7 +46,11 @@ function apply(turn: Turn, frame: ServerFrame): Turn {
     case 'tool_execution': {
       const tools = [...next.tools];
       const running = tools.findIndex((t) => t.tool === frame.tool && t.status === 'started');
-      const run: ToolRun = { tool: frame.tool, status: frame.status, ...(frame.error ? { error: frame.error } : {}) };
+      const run: ToolRun = {
+        tool: frame.tool,
+        status: frame.status,
+        ...(frame.error ? { error: frame.error } : {}),
+      };
       if (frame.status !== 'started' && running >= 0) tools[running] = run;
       else tools.push(run);
       return { ...next, tools };
@@ -67,7 +71,10 @@ const TOOL_WORDS = { started: 'running…', succeeded: 'done', failed: 'failed' 
 
 /** Talks to one agent over the WebSocket, showing the turn as it happens. */
 export function PlaygroundPage({ agentId }: { agentId: string }) {
-  const agent = useLoad(() => must(api().GET('/v1/agents/{id}', { params: { path: { id: agentId } } })), [agentId]);
+  const agent = useLoad(
+    () => must(api().GET('/v1/agents/{id}', { params: { path: { id: agentId } } })),
+    [agentId],
+  );
   const [turns, setTurns] = useState<Turn[]>([]);
   const [message, setMessage] = useState('');
   const conversation = useRef<string | undefined>(undefined);
@@ -75,7 +82,8 @@ export function PlaygroundPage({ agentId }: { agentId: string }) {
   const state = useLive((frame) => {
     if (frame.agentId && frame.agentId !== agentId) return;
     if (conversation.current && frame.conversationId && frame.conversationId !== conversation.current) return;
-    if (frame.type === 'subscribed' || frame.type === 'unsubscribed' || frame.type === 'feedback_recorded') return;
+    if (frame.type === 'subscribed' || frame.type === 'unsubscribed' || frame.type === 'feedback_recorded')
+      return;
     if (!frame.requestId?.startsWith('turn-') && frame.type === 'message_accepted') return;
     if (frame.conversationId && !conversation.current) conversation.current = frame.conversationId;
     setTurns((all) => {
@@ -96,7 +104,10 @@ export function PlaygroundPage({ agentId }: { agentId: string }) {
     const session = loadSession();
     if (!text || !session) return;
     const id = ++counter.current;
-    setTurns((all) => [...all, { id, question: text, thinking: false, answer: '', done: false, tools: [], decisions: [], lastSeq: 0 }]);
+    setTurns((all) => [
+      ...all,
+      { id, question: text, thinking: false, answer: '', done: false, tools: [], decisions: [], lastSeq: 0 },
+    ]);
     setMessage('');
     live(session.token).send({
       action: 'send_message',
@@ -120,8 +131,14 @@ export function PlaygroundPage({ agentId }: { agentId: string }) {
       {agent.loading && !agent.data ? <Loading what="the agent" /> : null}
       <ErrorNote message={agent.error} />
       <p class="muted" role="status">
-        {state === 'open' ? 'Connected.' : state === 'connecting' ? 'Connecting…' : 'Not connected: retrying shortly.'}
-        {agent.data && agent.data.status !== 'active' ? ` The agent is ${agent.data.status}: start it to chat.` : ''}
+        {state === 'open'
+          ? 'Connected.'
+          : state === 'connecting'
+            ? 'Connecting…'
+            : 'Not connected: retrying shortly.'}
+        {agent.data && agent.data.status !== 'active'
+          ? ` The agent is ${agent.data.status}: start it to chat.`
+          : ''}
       </p>
       <ol class="transcript" aria-label="Conversation">
         {turns.map((turn) => (
@@ -139,21 +156,31 @@ export function PlaygroundPage({ agentId }: { agentId: string }) {
                 ))}
                 {turn.decisions.map((decision, index) => (
                   <li key={`d${index}`} class="decision">
-                    Action <code>{decision.action}</code>: {decision.level}, {decision.outcome.replace(/_/g, ' ')}
+                    Action <code>{decision.action}</code>: {decision.level},{' '}
+                    {decision.outcome.replace(/_/g, ' ')}
                   </li>
                 ))}
               </ul>
             ) : null}
             <div class="from-agent" aria-live="polite" aria-busy={!turn.done}>
               <strong>{name}:</strong>{' '}
-              {turn.answer || (turn.thinking ? <span class="muted">thinking…</span> : turn.done ? '' : <span class="muted">…</span>)}
+              {turn.answer ||
+                (turn.thinking ? (
+                  <span class="muted">thinking…</span>
+                ) : turn.done ? (
+                  ''
+                ) : (
+                  <span class="muted">…</span>
+                ))}
             </div>
             <ErrorNote message={turn.error} />
           </li>
         ))}
       </ol>
       {turns.length === 0 ? (
-        <p class="muted">Ask something as a customer would: the answer streams in, with each tool the agent uses.</p>
+        <p class="muted">
+          Ask something as a customer would: the answer streams in, with each tool the agent uses.
+        </p>
       ) : null}
       <form class="chat-form" onSubmit={send}>
         <label for="chat-message">Message</label>

@@ -44,8 +44,8 @@ export function ProvisionPage() {
   return (
     <Page title="Provision an agent">
       <p class="muted">
-        Creates the agent and sets up each channel one step at a time; if a step fails, what was done is undone
-        in reverse and the agent is marked in error.
+        Creates the agent and sets up each channel one step at a time; if a step fails, what was done is
+        undone in reverse and the agent is marked in error.
       </p>
       <form
         class="editor"
@@ -57,15 +57,21 @@ export function ProvisionPage() {
         <label for="prov-name">Agent name</label>
         <input id="prov-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
         <label for="prov-type">Business type</label>
-        <input id="prov-type" required value={businessType} onInput={(e) => setBusinessType(e.currentTarget.value)} />
+        <input
+          id="prov-type"
+          required
+          value={businessType}
+          onInput={(e) => setBusinessType(e.currentTarget.value)}
+        />
         <fieldset>
           <legend>Channels</legend>
           <label>
-            <input type="checkbox" checked={voice} onChange={(e) => setVoice(e.currentTarget.checked)} /> Voice: a
-            new phone number and its call flow
+            <input type="checkbox" checked={voice} onChange={(e) => setVoice(e.currentTarget.checked)} />{' '}
+            Voice: a new phone number and its call flow
           </label>
           <label>
-            <input type="checkbox" checked={email} onChange={(e) => setEmail(e.currentTarget.checked)} /> Email
+            <input type="checkbox" checked={email} onChange={(e) => setEmail(e.currentTarget.checked)} />{' '}
+            Email
           </label>
           {email ? (
             <>
