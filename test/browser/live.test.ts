@@ -51,7 +51,7 @@ beforeAll(async () => {
     token: owner.token,
     body: {
       ...agentBody('Front desk'),
-      tools: ['calculator', 'knowledge_lookup', 'take_payment'],
+      tools: ['calculator', 'knowledge_lookup', 'take_payment', 'place_call'],
       knowledgeBase: {
         faqs: [{ question: 'Do you take walk-ins?', answer: 'Walk-ins are welcome before noon.' }],
       },
@@ -194,6 +194,17 @@ describe('the console, live', () => {
     await visit('approvals-live');
     await card.getByRole('button', { name: 'Approve' }).click();
     await card.getByText('Action take_payment: executed').waitFor({ timeout: 30_000 });
+
+    // A suggestion (an action waiting for the user's confirmation) arrives the same way.
+    const suggested = await api.request('POST', '/v1/agent/process', {
+      token: owner.token,
+      body: { agentId, message: 'Call +15551234567 about the missed appointment' },
+    });
+    expect(suggested.body.actions[0]).toMatchObject({
+      action: 'place_call',
+      status: 'awaiting_confirmation',
+    });
+    await page.getByRole('article', { name: /place call/ }).waitFor({ timeout: 8_000 });
   });
 
   it('provisions an agent with a voice number and shows each step succeed', async () => {

@@ -221,6 +221,12 @@ export function ApprovalsPage() {
   const [lastEvent, setLastEvent] = useState<string | undefined>();
   const live = useLive(
     (frame) => {
+      // A suggestion is an action decided `awaiting_confirmation`: it has no approval event of its own.
+      if (frame.type === 'agent_action' && frame.outcome === 'awaiting_confirmation') {
+        setLastEvent(`New suggestion to confirm: ${frame.action.replace(/_/g, ' ')}.`);
+        setTick((t) => t + 1);
+        return;
+      }
       if (frame.type !== 'approval_requested' && frame.type !== 'approval_decided') return;
       setLastEvent(
         frame.type === 'approval_requested'
