@@ -7,6 +7,7 @@
  * don't leak out), talking to the agent over the WebSocket API as a visitor with the web chat's
  * publishable key (the page's origin must be among the web chat's allowedOrigins). Optional:
  * `data-title` (the panel's name), `data-api` (the platform, when the script is served elsewhere),
+ * `data-ws` (the WebSocket API's URL, when it is not `<platform>/v1/ws`: on AWS),
  * `data-customer` + `data-signature` (a customer your server vouches for: HMAC-SHA256 hex of the id
  * with the web chat's signing secret). No framework; nothing global but the element it adds.
  */
@@ -68,7 +69,8 @@ function start(script: HTMLScriptElement): void {
     return;
   }
   const apiBase = (script.dataset.api ?? new URL(script.src, location.href).origin).replace(/\/$/, '');
-  const url = new URL('/v1/ws', apiBase.replace(/^http/, 'ws'));
+  // On AWS the WebSocket API has its own URL (the web chat's `connectPath`): `data-ws` names it.
+  const url = new URL(script.dataset.ws ?? new URL('/v1/ws', apiBase.replace(/^http/, 'ws')).href);
   url.searchParams.set('key', key);
   if (script.dataset.customer && script.dataset.signature) {
     url.searchParams.set('customer', script.dataset.customer);
