@@ -29,6 +29,7 @@ let hostServer: Server;
 let hostOrigin: string;
 /** Every frame the console's socket received, in order (the playground's and the inbox's). */
 const received: Array<Record<string, unknown>> = [];
+const socketUrls: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -77,15 +78,16 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(15_000);
-  page.on('websocket', (socket) =>
+  page.on('websocket', (socket) => {
+    socketUrls.push(socket.url());
     socket.on('framereceived', (frame) => {
       try {
         received.push(JSON.parse(String(frame.payload)));
       } catch {
         // not JSON: the assertions below would miss it and fail
       }
-    }),
-  );
+    });
+  });
   // Signed in as the owner (sign-in itself is the console suite's).
   await page.goto(`${api.platform.url}/`);
   await page.evaluate(
@@ -161,6 +163,9 @@ describe('the console, live', () => {
     );
     // At least one strictly partial answer was on screen before the whole one.
     expect(partial.some((text) => final.startsWith(text.replace(/…$/, '')))).toBe(true);
+    // The token travels as a subprotocol, never in the URL (which logs keep).
+    expect(socketUrls.length).toBeGreaterThan(0);
+    for (const url of socketUrls) expect(url).not.toContain(owner.token);
     const types = received.map((frame) => frame.type);
     expect(types).toEqual(
       expect.arrayContaining(['agent_thinking', 'tool_execution', 'agent_message_delta', 'agent_message']),

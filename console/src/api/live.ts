@@ -3,7 +3,7 @@ import type { TurnEvent } from '../../../lambdas/domain/runtime/turn-events';
 
 /**
  * The console's WebSocket (`/v1/ws`): one connection per tab, opened with the signed-in user's
- * token as `?token=`, shared by every page that listens. Frames are typed by the platform's own
+ * token (as the second WebSocket subprotocol), shared by every page that listens. Frames are typed by the platform's own
  * turn-event union (lambdas/domain/runtime/turn-events.ts) plus the protocol's answers
  * (lambdas/domain/realtime/protocol.ts). A dropped connection is reopened politely (1 s, doubling
  * to 30 s, with jitter) and its subscriptions are made again.
@@ -41,10 +41,14 @@ const currentToken = () => token;
 export function setWsBase(url: string | undefined): void {
   wsBase = url?.replace(/\/$/, '');
 }
-function socketUrl(token: string): string {
-  const base = wsBase ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/v1/ws`;
-  return `${base}?token=${encodeURIComponent(token)}`;
+function socketUrl(): string {
+  return wsBase ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/v1/ws`;
 }
+/**
+ * The token goes as `Sec-WebSocket-Protocol: agent-platform, <token>` rather than `?token=`: a header
+ * stays out of access logs and browser history; the server selects `agent-platform`.
+ */
+const PROTOCOL = 'agent-platform';
 
 export class LiveConnection {
   private socket: WebSocket | undefined;
@@ -68,7 +72,7 @@ export class LiveConnection {
   private open() {
     this.closedOnPurpose = false;
     this.setState('connecting');
-    const socket = new WebSocket(socketUrl(this.token));
+    const socket = new WebSocket(socketUrl(), [PROTOCOL, this.token]);
     this.socket = socket;
     socket.onopen = () => {
       this.retryMs = 1000;
