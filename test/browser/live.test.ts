@@ -231,6 +231,27 @@ describe('the console, live', () => {
     await visit('provisioning-succeeded');
   });
 
+  it('shows a failed provisioning with what was undone, in reverse', async () => {
+    const started = await api.request('POST', '/v1/agents/provision', {
+      token: owner.token,
+      body: {
+        agent: agentBody('Doomed line'),
+        channels: [{ type: 'voice' }],
+        simulate: { failStep: 'voice:associate-flow' },
+      },
+    });
+    expect(started.status).toBe(202);
+    await page.goto(`${api.platform.url}/#/provisioning/${started.body.provisioningId}`);
+    await page.getByText(/Failed at voice:associate-flow/).waitFor({ timeout: 30_000 });
+    const rows = page.getByRole('table', { name: 'Steps, in order' }).locator('tbody tr');
+    const row = (key: string) =>
+      rows.filter({ has: page.getByRole('rowheader', { name: key, exact: true }) });
+    expect(await row('voice:claim-number').textContent()).toContain('undone');
+    expect(await row('voice:create-flow').textContent()).toContain('undone');
+    expect(await row('voice:associate-flow').textContent()).toContain('failed');
+    await visit('provisioning-failed');
+  });
+
   it('keeps the new pages within a 360 px wide screen', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     for (const [path, title] of [
