@@ -249,6 +249,7 @@ describe('the console, live', () => {
     expect(await row('voice:claim-number').textContent()).toContain('undone');
     expect(await row('voice:create-flow').textContent()).toContain('undone');
     expect(await row('voice:associate-flow').textContent()).toContain('failed');
+    expect(await row('agent:activate').textContent()).toContain('not run');
     await visit('provisioning-failed');
   });
 

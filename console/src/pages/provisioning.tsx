@@ -146,7 +146,11 @@ export function ProvisioningPage({ id }: { id: string }) {
                 <tr key={step.key}>
                   <th scope="row">{step.key}</th>
                   <td>
-                    <span class={`badge step-${step.status}`}>{STEP_WORDS[step.status]}</span>
+                    <span class={`badge step-${step.status}`}>
+                      {step.status === 'pending' && record.status !== 'running'
+                        ? 'not run'
+                        : STEP_WORDS[step.status]}
+                    </span>
                     {step.error ? <span class="muted"> {step.error}</span> : null}
                     {step.compensationError ? <span class="muted"> {step.compensationError}</span> : null}
                   </td>
