@@ -62,7 +62,7 @@ export class LiveConnection {
   private closedOnPurpose = false;
   state: LiveState = 'closed';
 
-  constructor(private readonly token: string) {}
+  constructor(readonly token: string) {}
 
   private setState(state: LiveState) {
     this.state = state;
@@ -160,7 +160,7 @@ function targetFrame(action: 'subscribe' | 'unsubscribe', id: string): ClientFra
 let shared: LiveConnection | undefined;
 /** The tab's connection for `token` (a new sign-in gets a new one). */
 export function live(token: string): LiveConnection {
-  if (shared && (shared as unknown as { token: string }).token === token) return shared;
+  if (shared?.token === token) return shared;
   shared?.close();
   shared = new LiveConnection(token);
   return shared;
