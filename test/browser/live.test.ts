@@ -171,6 +171,12 @@ describe('the console, live', () => {
       expect.arrayContaining(['agent_thinking', 'tool_execution', 'agent_message_delta', 'agent_message']),
     );
     await visit('playground-answered');
+
+    // Thumbs up on the answer: recorded over the socket, counted in the agent's stats.
+    await page.getByRole('button', { name: 'Helpful', exact: true }).click();
+    await page.getByText('Feedback recorded: helpful.').waitFor();
+    const stats = await api.request('GET', `/v1/agents/${agentId}/stats`, { token: owner.token });
+    expect(stats.body.feedback).toMatchObject({ up: 1, down: 0 });
   });
 
   it('shows a new approval in the inbox as soon as it is asked for (pushed, not polled)', async () => {

@@ -23,7 +23,15 @@ export type ServerFrame = (TurnEvent | ProtocolEvent) & {
 
 export type ClientFrame =
   | { action: 'subscribe' | 'unsubscribe'; agentId?: string; conversationId?: string; requestId?: string }
-  | { action: 'send_message'; agentId: string; message: string; conversationId?: string; requestId?: string };
+  | { action: 'send_message'; agentId: string; message: string; conversationId?: string; requestId?: string }
+  | {
+      action: 'agent_feedback';
+      conversationId: string;
+      messageId: string;
+      rating: 'up' | 'down';
+      note?: string;
+      requestId?: string;
+    };
 
 export type LiveState = 'connecting' | 'open' | 'closed';
 type Listener = (frame: ServerFrame) => void;

@@ -22,6 +22,9 @@ interface Turn {
   answer: string;
   done: boolean;
   error?: string;
+  /** The agent's message (`exe_…#n`), for feedback. */
+  messageId?: string;
+  rating?: 'up' | 'down';
   tools: ToolRun[];
   decisions: Decision[];
   lastSeq: number;
@@ -42,7 +45,13 @@ function apply(turn: Turn, frame: ServerFrame): Turn {
     case 'agent_message_delta':
       return { ...next, thinking: false, answer: next.answer + frame.text };
     case 'agent_message':
-      return { ...next, thinking: false, answer: frame.text, done: true };
+      return {
+        ...next,
+        thinking: false,
+        answer: frame.text,
+        done: true,
+        ...(frame.messageId ? { messageId: frame.messageId } : {}),
+      };
     case 'tool_execution': {
       const tools = [...next.tools];
       const running = tools.findIndex((t) => t.tool === frame.tool && t.status === 'started');
@@ -77,13 +86,24 @@ export function PlaygroundPage({ agentId }: { agentId: string }) {
   );
   const [turns, setTurns] = useState<Turn[]>([]);
   const [message, setMessage] = useState('');
+  const [feedbackError, setFeedbackError] = useState<string | undefined>();
   const conversation = useRef<string | undefined>(undefined);
   const counter = useRef(0);
   const state = useLive((frame) => {
     if (frame.agentId && frame.agentId !== agentId) return;
     if (conversation.current && frame.conversationId && frame.conversationId !== conversation.current) return;
-    if (frame.type === 'subscribed' || frame.type === 'unsubscribed' || frame.type === 'feedback_recorded')
+    if (frame.type === 'feedback_recorded') {
+      const rated = frame;
+      setTurns((all) =>
+        all.map((t) => (t.messageId === rated.messageId ? { ...t, rating: rated.rating } : t)),
+      );
       return;
+    }
+    if (frame.type === 'subscribed' || frame.type === 'unsubscribed') return;
+    if (frame.type === 'error' && frame.requestId?.startsWith('feedback-')) {
+      setFeedbackError(frame.message);
+      return;
+    }
     if (!frame.requestId?.startsWith('turn-') && frame.type === 'message_accepted') return;
     if (frame.conversationId && !conversation.current) conversation.current = frame.conversationId;
     setTurns((all) => {
@@ -115,6 +135,19 @@ export function PlaygroundPage({ agentId }: { agentId: string }) {
       message: text,
       requestId: `turn-${id}`,
       ...(conversation.current ? { conversationId: conversation.current } : {}),
+    });
+  };
+
+  const rate = (turn: Turn, rating: 'up' | 'down') => {
+    const session = loadSession();
+    if (!session || !turn.messageId || !conversation.current) return;
+    setFeedbackError(undefined);
+    live(session.token).send({
+      action: 'agent_feedback',
+      conversationId: conversation.current,
+      messageId: turn.messageId,
+      rating,
+      requestId: `feedback-${turn.id}`,
     });
   };
 
@@ -173,10 +206,29 @@ export function PlaygroundPage({ agentId }: { agentId: string }) {
                   <span class="muted">…</span>
                 ))}
             </div>
+            {turn.done && turn.messageId ? (
+              <div class="row feedback">
+                {turn.rating ? (
+                  <span role="status">
+                    Feedback recorded: {turn.rating === 'up' ? 'helpful' : 'not helpful'}.
+                  </span>
+                ) : (
+                  <>
+                    <button type="button" class="secondary" onClick={() => rate(turn, 'up')}>
+                      Helpful
+                    </button>
+                    <button type="button" class="secondary" onClick={() => rate(turn, 'down')}>
+                      Not helpful
+                    </button>
+                  </>
+                )}
+              </div>
+            ) : null}
             <ErrorNote message={turn.error} />
           </li>
         ))}
       </ol>
+      <ErrorNote message={feedbackError} />
       {turns.length === 0 ? (
         <p class="muted">
           Ask something as a customer would: the answer streams in, with each tool the agent uses.
