@@ -1,5 +1,6 @@
 import type { App } from 'aws-cdk-lib';
 import * as z from 'zod';
+import { agentCreateBody } from '../lambdas/domain/agents/schemas';
 import { OPERATOR_CONTEXT_KEYS, operatorSettingIssues, withOperatorContext } from './operator-settings';
 
 /** Retention periods CloudWatch Logs accepts; anything else fails only at deploy time. */
@@ -193,6 +194,51 @@ export const voiceConfigSchema = z.strictObject({
 });
 export type VoiceConfig = z.infer<typeof voiceConfigSchema>;
 
+/** A declared agent's phone channel: a number CloudFormation claims on the voice instance. */
+export const declaredVoiceChannelSchema = z.strictObject({
+  type: z.literal('voice'),
+  phoneNumber: z.strictObject({
+    /** ISO 3166-1 alpha-2, e.g. US, GB. */
+    countryCode: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code such as US'),
+    type: z.enum(['DID', 'TOLL_FREE']),
+  }),
+});
+
+/**
+ * Most agents one tenant's stack may declare. Each is five resources (flow, number, association
+ * and its policy, records; a stack holds at most 500) and about 16 KB of template, mostly its flow
+ * (a template holds at most 1 MB): the template size is the bound.
+ */
+export const MAX_DECLARED_AGENTS_PER_TENANT = 50;
+
+const ulidOf = (prefix: string) => new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`);
+
+/**
+ * An agent the deploy creates (lib/stacks/declared-tenant-stack.ts). `config` is the agent's
+ * configuration exactly as `POST /v1/agents` takes it (checked with the same schema at synth);
+ * its channels are the declared `channels`, not `config.channels`.
+ */
+export const declaredAgentSchema = z.strictObject({
+  /** Fixed, so that the deploy updates the same agent: `agt_` and a ULID. */
+  id: z.string().regex(ulidOf('agt'), 'must be agt_ followed by a ULID'),
+  config: z.record(z.string(), z.unknown()),
+  channels: z.array(declaredVoiceChannelSchema).max(1).default([]),
+});
+export type DeclaredAgentConfig = z.infer<typeof declaredAgentSchema>;
+
+/** A tenant whose agents live in the config: a stack of its own, `AgentPlatform-<stage>-Tenant-<slug>`. */
+export const declaredTenantSchema = z.strictObject({
+  /** Fixed: `ten_` and a ULID. */
+  id: z.string().regex(ulidOf('ten'), 'must be ten_ followed by a ULID'),
+  name: z.string().min(1).max(120),
+  /** The tenant's global slug; also names its stack. */
+  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{2,62}$/, 'must be 3-63 lower-case letters, digits or dashes'),
+  /** The owner's user record (their sign-in is created by the operator, as for any invited user). */
+  owner: z.strictObject({ email: z.email(), name: z.string().min(1).max(120) }),
+  agents: z.array(declaredAgentSchema).min(1).max(MAX_DECLARED_AGENTS_PER_TENANT),
+});
+export type DeclaredTenantConfig = z.infer<typeof declaredTenantSchema>;
+
 /** An SNS topic ARN in any partition, e.g. arn:aws:sns:eu-west-1:111122223333:ops-alerts. */
 const snsTopicArn = z
   .string()
@@ -294,6 +340,8 @@ export const environmentConfigSchema = z
     email: z.strictObject({ receiving: emailReceivingConfigSchema.optional() }).optional(),
     payments: paymentsConfigSchema.optional(),
     voice: voiceConfigSchema.optional(),
+    /** Tenants and agents the deploy creates and keeps as declared (README, "Declared agents"). */
+    declaredTenants: z.array(declaredTenantSchema).max(50).default([]),
     eventArchiveRetentionDays: z.number().int().min(1).max(3650),
     tokenCosts: tokenCostsSchema,
     turnRateLimits: turnRateLimitsConfigSchema,
@@ -318,6 +366,7 @@ export const environmentConfigSchema = z
         message: `Amazon Connect is not offered in ${config.region}: voice needs the environment in one of ${CONNECT_REGIONS.join(', ')}`,
       });
     }
+    declaredTenantIssues(config, ctx);
     const instanceArn =
       config.voice && 'arn' in config.voice.instance ? config.voice.instance.arn : undefined;
     if (instanceArn && instanceArn.split(':')[3] !== config.region) {
@@ -330,6 +379,50 @@ export const environmentConfigSchema = z
   });
 
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
+
+/** Unique ids and slugs, agent configurations the API would accept, and voice where there is voice. */
+function declaredTenantIssues(
+  config: { declaredTenants: readonly DeclaredTenantConfig[]; voice?: VoiceConfig | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Set<string>();
+  const once = (key: string, path: (string | number)[], what: string) => {
+    if (seen.has(key))
+      ctx.addIssue({ code: 'custom', path, message: `must not declare the same ${what} twice` });
+    seen.add(key);
+  };
+  config.declaredTenants.forEach((tenant, t) => {
+    once(`tenant:${tenant.id}`, ['declaredTenants', t, 'id'], 'tenant');
+    once(`slug:${tenant.slug}`, ['declaredTenants', t, 'slug'], 'slug');
+    tenant.agents.forEach((agent, a) => {
+      const path = ['declaredTenants', t, 'agents', a];
+      once(`agent:${agent.id}`, [...path, 'id'], 'agent');
+      const parsed = agentCreateBody().safeParse(agent.config);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'config', ...issue.path.map(String)],
+            message: issue.message,
+          });
+        }
+      } else if (parsed.data.channels.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'config', 'channels'],
+          message: 'must be empty: a declared agent’s channels are its `channels`',
+        });
+      }
+      if (agent.channels.some((c) => c.type === 'voice') && !config.voice) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'channels'],
+          message: 'a voice channel needs the environment’s voice (config voice)',
+        });
+      }
+    });
+  });
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -55,6 +55,8 @@ export const ENV = {
   VOICE_FUNCTION_ARN: 'VOICE_FUNCTION_ARN',
   VOICE_BOT_ALIAS_ARN: 'VOICE_BOT_ALIAS_ARN',
   VOICE_HUMAN_QUEUE_ARN: 'VOICE_HUMAN_QUEUE_ARN',
+  /** Declared agents (lib/stacks/declared-tenant-stack.ts): the one tenant its records function serves. */
+  DECLARED_TENANT_ID: 'DECLARED_TENANT_ID',
   // Token purchases (the platform's payment account).
   PAYMENTS_PROVIDER: 'PAYMENTS_PROVIDER',
   STRIPE_SECRET_ID: 'STRIPE_SECRET_ID',

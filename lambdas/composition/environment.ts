@@ -130,6 +130,8 @@ const ENVIRONMENT = {
           z.regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/),
         ),
     ),
+  /** The tenant a declared-agents records function may write (its stack's); it refuses any other. */
+  [ENV.DECLARED_TENANT_ID]: () => z.optional(z.string().check(z.regex(/^ten_[0-9A-HJKMNP-TV-Z]{26}$/))),
   /** The shared Lex V2 bot's alias, for contact flows built at run time. */
   [ENV.VOICE_BOT_ALIAS_ARN]: () => z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:lex:/))),
   /** Where callers who ask for a person go; unset: nobody to transfer to (the agent says so). */

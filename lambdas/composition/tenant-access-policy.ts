@@ -136,6 +136,11 @@ export const PLATFORM_KEY_PREFIXES: Readonly<Record<string, readonly string[]>> 
    */
   'provision-step': ['CHADDR#', 'METAVERIFY#'],
   agents: ['CHADDR#', 'METAVERIFY#', 'WEBKEY#'],
+  /**
+   * Declared agents' records (a CloudFormation custom resource per agent): a new declared tenant
+   * claims its global slug, as registration does, and its voice number's route (`CHADDR#voice#…`).
+   */
+  'declared-agents': ['CHADDR#', 'SLUG#'],
   /** The payment webhook's payment → purchase lookup (and its write when a purchase starts). */
   billing: ['PAYMENT#'],
   /**

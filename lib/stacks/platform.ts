@@ -2,6 +2,7 @@ import type { App, Environment } from 'aws-cdk-lib';
 import { ConfigError, type EnvironmentConfig } from '../config';
 import { houseFunctionsIn } from '../constructs/house-function';
 import { ApiStack } from './api-stack';
+import { DeclaredTenantStack, declaredTenantStackName } from './declared-tenant-stack';
 import { StatefulStack } from './stateful-stack';
 import { WorkflowStack } from './workflow-stack';
 
@@ -12,6 +13,8 @@ export interface Platform {
   /** The state machines: long-lived, because approvals wait in them for up to 23 h. */
   readonly workflows: WorkflowStack;
   readonly api: ApiStack;
+  /** One stack per tenant the config declares (`declaredTenants`), in config order. */
+  readonly declaredTenants: readonly DeclaredTenantStack[];
 }
 
 /**
@@ -61,8 +64,36 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
     workflows,
     ...(stateful.contactCenter ? { contactCenter: stateful.contactCenter } : {}),
   });
+  const voice = api.voice;
+  const declaredTenants = config.declaredTenants.map((tenant) => {
+    const stack = new DeclaredTenantStack(app, declaredTenantStackName(config.stageName, tenant.slug), {
+      env,
+      tags: { ...tags, tenant: tenant.slug },
+      description: `Agent platform (${config.stageName}): declared agents of tenant ${tenant.slug} (their records, contact flows, numbers)`,
+      config,
+      tenant,
+      data: stateful.data,
+      tenantAccess: stateful.tenantAccess,
+      ...(voice
+        ? {
+            voice: {
+              instanceArn: voice.instanceArn,
+              // A created instance's Id attribute; an imported one's from its ARN (arn:…:instance/<id>).
+              instanceId:
+                stateful.contactCenter?.instance?.attrId ?? (voice.instanceArn.split('/').pop() as string),
+              voiceLambdaArn: voice.voiceFunction.function.functionArn,
+              botAliasArn: voice.botAliasArn,
+              ...(voice.humanQueueArn ? { humanQueueArn: voice.humanQueueArn } : {}),
+            },
+          }
+        : {}),
+    });
+    // The voice channel (flow's Lambda and bot, their associations) exists before any flow naming it.
+    stack.addStackDependency(api);
+    return stack;
+  });
   checkReservedConcurrencyNames(app, config);
-  return { stateful, workflows, api };
+  return { stateful, workflows, api, declaredTenants };
 }
 
 /** A reservation for a function that does not exist is a typo, not a no-op. */

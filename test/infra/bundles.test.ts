@@ -11,6 +11,7 @@ import { INBOUND_WORKER_ENTRY, INBOUND_WORKER_SERVICE } from '../../lib/construc
 import { VOICE_ENTRY, VOICE_SERVICE } from '../../lib/constructs/voice-channel';
 import { WEBSOCKET_ENTRIES } from '../../lib/constructs/websocket-api';
 import { HTTP_LAMBDAS } from '../../lib/http-lambdas';
+import { DECLARED_RECORDS_ENTRY, DECLARED_RECORDS_SERVICE } from '../../lib/stacks/declared-tenant-stack';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -21,6 +22,7 @@ const ENTRIES: [string, { entry: string }][] = [
   [INBOUND_WORKER_SERVICE, { entry: INBOUND_WORKER_ENTRY }],
   [EMAIL_INTAKE_SERVICE, { entry: EMAIL_INTAKE_ENTRY }],
   [VOICE_SERVICE, { entry: VOICE_ENTRY }],
+  [DECLARED_RECORDS_SERVICE, { entry: DECLARED_RECORDS_ENTRY }],
   [APPROVAL_STEP_FUNCTION.name, { entry: APPROVAL_STEP_FUNCTION.entry }],
   [PROVISION_STEP_FUNCTION.name, { entry: PROVISION_STEP_FUNCTION.entry }],
   ...Object.values(MONTHLY_BILLING_STEPS).map((step): [string, { entry: string }] => [

@@ -7,7 +7,7 @@ import { buildPlatform } from './platform-fixture';
 /** Every variable every house Lambda of one environment is given, by function. */
 function variablesOf(envName: string, options: Parameters<typeof buildPlatform>[1] = {}) {
   const platform = buildPlatform(envName, options);
-  const stacks: Stack[] = [platform.stateful, platform.workflows, platform.api];
+  const stacks: Stack[] = [platform.stateful, platform.workflows, platform.api, ...platform.declaredTenants];
   const byFunction = new Map<string, string[]>();
   for (const stack of stacks) {
     const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function') as Record<
@@ -43,6 +43,26 @@ const EVERYTHING_ON = {
     languages: [{ localeId: 'en_US', voiceId: 'Joanna' }],
     humanQueue: { create: {} },
   },
+  // A declared tenant's stack (its records function).
+  declaredTenants: [
+    {
+      id: `ten_01J${'0'.repeat(19)}DECK`,
+      name: 'Acme Dental',
+      slug: 'acme-dental',
+      owner: { email: 'owner@acme-dental.example', name: 'Ada Owner' },
+      agents: [
+        {
+          id: `agt_01J${'0'.repeat(20)}AG1`,
+          config: {
+            name: 'Front desk',
+            businessType: 'dental',
+            model: { provider: 'bedrock', modelId: 'm' },
+          },
+          channels: [{ type: 'voice' as const, phoneNumber: { countryCode: 'GB', type: 'DID' as const } }],
+        },
+      ],
+    },
+  ],
 };
 
 describe('the environment variables the stacks set and the runtime schema reads', () => {

@@ -49,9 +49,11 @@ const EXPECTED_PLATFORM_KEYS: Record<string, readonly string[]> = {
   'email-intake': ['CHADDR#*', 'INBOUND#*'],
   // Only where voice is configured (not in these environments): routing by dialled number.
   voice: ['CHADDR#*'],
+  // Only in a declared tenant's stack (none in these environments; test/infra/declared-tenants.test.ts).
+  'declared-agents': ['CHADDR#*', 'SLUG#*'],
 };
-/** Deployed only where the environment's config asks for them (email receiving, voice). */
-const ONLY_WHEN_CONFIGURED = new Set(['email-intake', 'voice']);
+/** Deployed only where the environment's config asks for them (email receiving, voice, declared tenants). */
+const ONLY_WHEN_CONFIGURED = new Set(['email-intake', 'voice', 'declared-agents']);
 /** Purely platform-level functions: no tenant's data, so no tenant credentials either. */
 const PLATFORM_ONLY = new Set(['system', 'billing-list-tenants']);
 
