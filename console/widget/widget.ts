@@ -117,6 +117,7 @@ function start(script: HTMLScriptElement): void {
   let conversationId: string | undefined;
   let answer: HTMLLIElement | undefined;
   let answering = false;
+  let unavailableShown = false;
   const queued: string[] = [];
 
   const note = (text: string, kind = 'note') => {
@@ -134,6 +135,7 @@ function start(script: HTMLScriptElement): void {
     socket = ws;
     ws.onopen = () => {
       retryMs = 1000;
+      unavailableShown = false;
       for (const frame of queued.splice(0)) ws.send(frame);
     };
     ws.onmessage = (event) => {
@@ -173,9 +175,14 @@ function start(script: HTMLScriptElement): void {
       }
       log.scrollTop = log.scrollHeight;
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (socket !== ws) return;
       socket = undefined;
+      // Refused at the upgrade (page not allowed, key disabled, over the rate): say so once.
+      if (event.code === 1006 && !unavailableShown && !answering) {
+        unavailableShown = true;
+        note('The chat is not available right now. Please try again later.', 'error');
+      }
       if (answering) {
         note('The connection dropped: reconnecting…');
         setAnswering(false);

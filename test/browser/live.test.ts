@@ -335,6 +335,7 @@ describe('the chat widget on a business’s website', () => {
       await visitor.goto(`${hostOrigin}/?key=${key}`);
       await visitor.getByRole('button', { name: 'Chat with us' }).click();
       expect(await refused).toBe(true);
+      await visitor.getByText('The chat is not available right now.', { exact: false }).waitFor();
     } finally {
       await visitor.close();
     }
