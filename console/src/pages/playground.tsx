@@ -88,34 +88,43 @@ export function PlaygroundPage({ agentId }: { agentId: string }) {
   const [message, setMessage] = useState('');
   const [feedbackError, setFeedbackError] = useState<string | undefined>();
   const conversation = useRef<string | undefined>(undefined);
+  // Followed explicitly too, so a reconnected socket subscribes to the conversation again.
+  const [followed, setFollowed] = useState<string | undefined>();
   const counter = useRef(0);
-  const state = useLive((frame) => {
-    if (frame.agentId && frame.agentId !== agentId) return;
-    if (conversation.current && frame.conversationId && frame.conversationId !== conversation.current) return;
-    if (frame.type === 'feedback_recorded') {
-      const rated = frame;
-      setTurns((all) =>
-        all.map((t) => (t.messageId === rated.messageId ? { ...t, rating: rated.rating } : t)),
-      );
-      return;
-    }
-    if (frame.type === 'subscribed' || frame.type === 'unsubscribed') return;
-    if (frame.type === 'error' && frame.requestId?.startsWith('feedback-')) {
-      setFeedbackError(frame.message);
-      return;
-    }
-    if (!frame.requestId?.startsWith('turn-') && frame.type === 'message_accepted') return;
-    if (frame.conversationId && !conversation.current) conversation.current = frame.conversationId;
-    setTurns((all) => {
-      const target = frame.requestId?.startsWith('turn-')
-        ? all.findIndex((t) => `turn-${t.id}` === frame.requestId)
-        : all.findLastIndex((t) => !t.done || t.executionId === frame.executionId);
-      if (target < 0) return all;
-      const copy = [...all];
-      copy[target] = apply(copy[target] as Turn, frame);
-      return copy;
-    });
-  });
+  const state = useLive(
+    (frame) => {
+      if (frame.agentId && frame.agentId !== agentId) return;
+      if (conversation.current && frame.conversationId && frame.conversationId !== conversation.current)
+        return;
+      if (frame.type === 'feedback_recorded') {
+        const rated = frame;
+        setTurns((all) =>
+          all.map((t) => (t.messageId === rated.messageId ? { ...t, rating: rated.rating } : t)),
+        );
+        return;
+      }
+      if (frame.type === 'subscribed' || frame.type === 'unsubscribed') return;
+      if (frame.type === 'error' && frame.requestId?.startsWith('feedback-')) {
+        setFeedbackError(frame.message);
+        return;
+      }
+      if (!frame.requestId?.startsWith('turn-') && frame.type === 'message_accepted') return;
+      if (frame.conversationId && !conversation.current) {
+        conversation.current = frame.conversationId;
+        setFollowed(frame.conversationId);
+      }
+      setTurns((all) => {
+        const target = frame.requestId?.startsWith('turn-')
+          ? all.findIndex((t) => `turn-${t.id}` === frame.requestId)
+          : all.findLastIndex((t) => !t.done || t.executionId === frame.executionId);
+        if (target < 0) return all;
+        const copy = [...all];
+        copy[target] = apply(copy[target] as Turn, frame);
+        return copy;
+      });
+    },
+    followed ? [followed] : [],
+  );
   const pending = turns.some((t) => !t.done);
 
   const send = (event: Event) => {
