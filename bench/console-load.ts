@@ -32,6 +32,8 @@ export interface ConsoleAsset {
 
 export interface ConsoleLoadResult {
   readonly assets: readonly ConsoleAsset[];
+  /** The chat widget businesses put on their sites (console/dist/widget.js, one file, no CSS). */
+  readonly widget: ConsoleAsset;
   readonly signInInteractiveMs: Summary;
   readonly agentsInteractiveMs: Summary;
 }
@@ -55,6 +57,8 @@ export async function measureConsoleLoad(options: {
   options.progress('console: building');
   execFileSync('npm', ['run', '-s', 'build:console'], { cwd: REPO_ROOT, stdio: 'ignore' });
   const assets = firstLoadAssets();
+  const widgetBody = readFileSync(join(DIST, 'widget.js'));
+  const widget = { path: '/widget.js', bytes: widgetBody.length, gzipBytes: gzipSync(widgetBody).length };
   return withLocalPlatform(async (platform) => {
     const registered = await fetch(`${platform.url}/v1/auth/register`, {
       method: 'POST',
@@ -98,7 +102,7 @@ export async function measureConsoleLoad(options: {
       const signInInteractiveMs = await measure(false, 'main.auth input[type=email]');
       options.progress('console: agents page');
       const agentsInteractiveMs = await measure(true, 'main .empty, main table');
-      return { assets, signInInteractiveMs, agentsInteractiveMs };
+      return { assets, widget, signInInteractiveMs, agentsInteractiveMs };
     } finally {
       await browser.close();
     }
@@ -119,6 +123,12 @@ export function printConsoleLoad(result: ConsoleLoadResult): void {
     ['everything', kb1(sum(result.assets, 'bytes')), kb1(sum(result.assets, 'gzipBytes'))],
   );
   console.log(table(['first load', 'raw', 'gzip'], rows));
+  console.log(
+    table(
+      ['chat widget (host pages load it)', 'raw', 'gzip'],
+      [[result.widget.path, kb1(result.widget.bytes), kb1(result.widget.gzipBytes)]],
+    ),
+  );
   const line = (name: string, s: Summary) => [
     name,
     String(s.n),

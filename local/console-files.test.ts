@@ -38,6 +38,22 @@ describe('serving the built console', () => {
     expect(response.headers.get('x-frame-options')).toBe('DENY');
   });
 
+  it('lets the page connect to the WebSocket API on its own host, and ignores a Host header that is not one', async () => {
+    const policy = (await fetch(`${base}/`)).headers.get('content-security-policy');
+    expect(policy).toContain(`connect-src 'self' ws://${new URL(base).host};`);
+    const { request } = await import('node:http');
+    const forged = await new Promise<string | undefined>((resolve, reject) => {
+      const req = request(`${base}/`, { headers: { host: 'evil.example; script-src *' } }, (res) => {
+        res.resume();
+        resolve(res.headers['content-security-policy'] as string | undefined);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(forged).toContain("connect-src 'self'; ");
+    expect(forged).not.toContain('evil');
+  });
+
   it('serves hashed assets with their type, cached for good', async () => {
     const response = await fetch(`${base}/assets/app-123.js`);
     expect(response.status).toBe(200);

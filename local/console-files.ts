@@ -29,6 +29,25 @@ export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-opener-policy': 'same-origin',
 };
 
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/**
+ * The headers for a page served to `host`: its CSP names the WebSocket API on the same host
+ * (`ws://host`), which the console opens for live events. CSP 3 lets `'self'` match it already,
+ * but older engines do not, and naming it keeps the local policy the same shape as CloudFront's.
+ * A Host header that is not a plain host[:port] adds nothing (no header injection).
+ */
+export function consoleSecurityHeaders(host: string | undefined): Record<string, string> {
+  const headers = { ...CONSOLE_SECURITY_HEADERS };
+  if (host && HOST.test(host)) {
+    headers['content-security-policy'] = (headers['content-security-policy'] ?? '').replace(
+      "connect-src 'self'",
+      `connect-src 'self' ws://${host}`,
+    );
+  }
+  return headers;
+}
+
 /**
  * Serves the built console (console/dist) for every GET outside /v1: a file when the path names
  * one, index.html for any other path (the console routes by the URL's hash, so this only makes a
@@ -75,7 +94,7 @@ export async function serveConsoleFile(
   }
   const immutable = file.startsWith(join(root, 'assets') + sep);
   res.writeHead(200, {
-    ...CONSOLE_SECURITY_HEADERS,
+    ...consoleSecurityHeaders(res.req?.headers.host),
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
     'content-length': String(body.length),
     'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',

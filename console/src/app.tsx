@@ -5,6 +5,8 @@ import { ApprovalsPage } from './pages/approvals';
 import { AuditPage } from './pages/audit';
 import { ConversationPage, ConversationsPage } from './pages/conversations';
 import { EmergencyPage } from './pages/emergency';
+import { PlaygroundPage } from './pages/playground';
+import { ProvisioningPage, ProvisionPage } from './pages/provisioning';
 import { SignInPage } from './pages/sign-in';
 import { TokensPage } from './pages/tokens';
 import { navigate, type Route, useRoute } from './router';
@@ -16,7 +18,9 @@ import { loadSession, onSession, type Session, signOut } from './session';
  */
 const PAGES: Record<string, (route: Route) => preact.JSX.Element> = {
   agents: (route) =>
-    route.segments[1] ? (
+    route.segments[1] && route.segments[2] === 'chat' ? (
+      <PlaygroundPage agentId={route.segments[1]} />
+    ) : route.segments[1] ? (
       <AgentEditorPage agentId={route.segments[1] === 'new' ? undefined : route.segments[1]} />
     ) : (
       <AgentsPage />
@@ -24,6 +28,8 @@ const PAGES: Record<string, (route: Route) => preact.JSX.Element> = {
   approvals: () => <ApprovalsPage />,
   conversations: (route) =>
     route.segments[1] ? <ConversationPage id={route.segments[1]} /> : <ConversationsPage />,
+  provisioning: (route) =>
+    route.segments[1] ? <ProvisioningPage id={route.segments[1]} /> : <ProvisionPage />,
   tokens: () => <TokensPage />,
   audit: () => <AuditPage />,
   'emergency-stop': () => <EmergencyPage />,
@@ -33,6 +39,7 @@ const NAV: readonly { readonly path: string; readonly label: string }[] = [
   { path: 'agents', label: 'Agents' },
   { path: 'approvals', label: 'Approvals' },
   { path: 'conversations', label: 'Conversations' },
+  { path: 'provisioning', label: 'Provisioning' },
   { path: 'tokens', label: 'Tokens' },
   { path: 'audit', label: 'Audit log' },
   { path: 'emergency-stop', label: 'Emergency stop' },

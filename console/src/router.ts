@@ -21,6 +21,8 @@ export function useRoute(): Route {
   useEffect(() => {
     const changed = () => setRoute(current());
     addEventListener('hashchange', changed);
+    // A navigate() during the first render can fire its hashchange before this listener exists.
+    changed();
     return () => removeEventListener('hashchange', changed);
   }, []);
   return route;

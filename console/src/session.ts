@@ -1,4 +1,5 @@
 import { setBearer } from './api/client';
+import { setLiveToken } from './api/live';
 
 /** The signed-in user's token, kept for this browser tab only (sessionStorage). */
 const KEY = 'agent-console.session';
@@ -22,6 +23,7 @@ const expired = () => signOut('Your session has ended: sign in again.');
 
 function publish() {
   setBearer(current?.token, expired);
+  setLiveToken(current?.token);
   for (const listener of listeners) listener(current);
 }
 
@@ -33,6 +35,7 @@ export function loadSession(): Session | undefined {
     current = undefined;
   }
   setBearer(current?.token, expired);
+  setLiveToken(current?.token);
   return current;
 }
 

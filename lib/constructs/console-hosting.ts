@@ -27,6 +27,8 @@ export interface ConsoleHostingProps {
   readonly contentPath: string;
   /** The API's base URL (https://…, no trailing slash): given to the console in /config.json. */
   readonly apiUrl: string;
+  /** The WebSocket API's URL (wss://…/stage): the console's live events; in the CSP and /config.json. */
+  readonly wsUrl?: string;
   readonly removalPolicy: 'retain' | 'destroy';
 }
 
@@ -66,7 +68,7 @@ export class ConsoleHosting extends Construct {
             "script-src 'self'",
             "style-src 'self'",
             "img-src 'self'",
-            `connect-src 'self' ${props.apiUrl}`,
+            `connect-src 'self' ${props.apiUrl}${props.wsUrl ? ` ${props.wsUrl}` : ''}`,
             "frame-ancestors 'none'",
             "base-uri 'none'",
             "form-action 'self'",
@@ -105,7 +107,13 @@ export class ConsoleHosting extends Construct {
     // the distribution's copies are invalidated on each deployment.
     const deployment = new BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
-      sources: [Source.asset(props.contentPath), Source.jsonData('config.json', { apiUrl: props.apiUrl })],
+      sources: [
+        Source.asset(props.contentPath),
+        Source.jsonData('config.json', {
+          apiUrl: props.apiUrl,
+          ...(props.wsUrl ? { wsUrl: props.wsUrl } : {}),
+        }),
+      ],
       distribution: this.distribution,
       distributionPaths: ['/index.html', '/config.json'],
       prune: true,

@@ -8,6 +8,7 @@ import { ConsoleHosting } from '../../lib/constructs/console-hosting';
 import { CONSOLE_SECURITY_HEADERS } from '../../local/console-files';
 
 const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+const WS_URL = 'wss://ws456.execute-api.eu-west-1.amazonaws.com/live';
 
 function build(apiUrl: (stack: Stack) => string = () => API_URL) {
   const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
@@ -18,6 +19,7 @@ function build(apiUrl: (stack: Stack) => string = () => API_URL) {
   const hosting = new ConsoleHosting(stack, 'Console', {
     contentPath: dist,
     apiUrl: apiUrl(stack),
+    wsUrl: WS_URL,
     removalPolicy: 'retain',
   });
   return { app, stack, hosting, template: Template.fromStack(stack) };
@@ -64,7 +66,7 @@ describe('console hosting (S3 + CloudFront)', () => {
     expect(headers.ContentSecurityPolicy.ContentSecurityPolicy).toBe(
       CONSOLE_SECURITY_HEADERS['content-security-policy']?.replace(
         "connect-src 'self'",
-        `connect-src 'self' ${API_URL}`,
+        `connect-src 'self' ${API_URL} ${WS_URL}`,
       ),
     );
     expect(headers.StrictTransportSecurity).toMatchObject({

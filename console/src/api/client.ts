@@ -1,4 +1,5 @@
 import createClient, { type Middleware } from 'openapi-fetch';
+import { setWsBase } from './live';
 import type { components, paths } from './schema.generated';
 
 export type { paths };
@@ -59,8 +60,9 @@ export async function configureApi(): Promise<void> {
   try {
     const response = await fetch('/config.json', { cache: 'no-store' });
     if (response.ok) {
-      const config = (await response.json()) as { apiUrl?: unknown };
+      const config = (await response.json()) as { apiUrl?: unknown; wsUrl?: unknown };
       if (typeof config.apiUrl === 'string') apiBase = config.apiUrl.replace(/\/$/, '');
+      if (typeof config.wsUrl === 'string') setWsBase(config.wsUrl);
     }
   } catch {
     // No config: the API is served beside the console (local mode).

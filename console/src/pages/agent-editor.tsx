@@ -196,6 +196,9 @@ export function AgentEditorPage({ agentId }: { agentId: string | undefined }) {
           <>
             <span class={`badge status-${agent.status}`}>{agent.status}</span>
             <LifecycleButtons agent={agent} changed={loaded.reload} />
+            <a class="button secondary" href={`#/agents/${agent.id}/chat`}>
+              Chat with {agent.name}
+            </a>
           </>
         ) : null
       }

@@ -1,15 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, type ResponseOf } from '../api/client';
+import { useLive } from '../api/live';
 import { Empty, ErrorNote, formatDate, Loading, Page, useAction, useAgentNames, useLoad } from '../ui';
 
 type Approval = ResponseOf<'/v1/approvals', 'get'>['items'][number];
 type Action = ResponseOf<'/v1/actions/{id}', 'get'>;
 
 /**
- * Polled for now: the WebSocket API (branch `ws`) will push approval events; then this page
- * subscribes instead of polling (see console/README.md).
+ * Live: the page follows every agent over the WebSocket and reloads when an approval is requested
+ * or decided. The slow poll is the fallback for a socket that is down (or an event missed while
+ * reconnecting).
  */
-const POLL_MS = 5000;
+const POLL_MS = 30_000;
 const SETTLING = new Set(['awaiting_approval', 'executing', 'approved']);
 
 function Params({ params }: { params: Record<string, unknown> }) {
@@ -215,6 +217,27 @@ export function ApprovalsPage() {
     return () => clearInterval(timer);
   }, [status, list.reload]);
   const agentName = useAgentNames();
+  const agents = useLoad(() => must(api().GET('/v1/agents', { params: { query: { limit: 100 } } })), []);
+  const [lastEvent, setLastEvent] = useState<string | undefined>();
+  const live = useLive(
+    (frame) => {
+      // A suggestion is an action decided `awaiting_confirmation`: it has no approval event of its own.
+      if (frame.type === 'agent_action' && frame.outcome === 'awaiting_confirmation') {
+        setLastEvent(`New suggestion to confirm: ${frame.action.replace(/_/g, ' ')}.`);
+        setTick((t) => t + 1);
+        return;
+      }
+      if (frame.type !== 'approval_requested' && frame.type !== 'approval_decided') return;
+      setLastEvent(
+        frame.type === 'approval_requested'
+          ? `New approval requested: ${frame.action.replace(/_/g, ' ')}.`
+          : `An approval was ${frame.decision}.`,
+      );
+      list.reload();
+      setTick((t) => t + 1);
+    },
+    (agents.data?.items ?? []).map((agent) => agent.id),
+  );
   const items = list.data?.items ?? [];
   const shown = [...kept.filter((k) => !items.some((i) => i.id === k.id)), ...items];
   return (
@@ -236,10 +259,19 @@ export function ApprovalsPage() {
             ))}
           </select>
         </label>
-        {status === 'pending' ? <span class="muted">Checked every {POLL_MS / 1000} seconds.</span> : null}
+        {status === 'pending' ? (
+          <span class="muted">
+            {live === 'open'
+              ? 'Live: new approvals appear as they are asked for.'
+              : `Reconnecting; meanwhile checked every ${POLL_MS / 1000} seconds.`}
+          </span>
+        ) : null}
       </form>
       {status === 'pending' ? <Suggestions tick={tick} agentName={agentName} /> : null}
       <h2>{status === 'pending' ? 'Approvals waiting for a decision' : `Approvals ${status}`}</h2>
+      <p class="visually-hidden" role="status" aria-live="polite">
+        {lastEvent ?? ''}
+      </p>
       <ErrorNote message={list.error} />
       {list.loading && !list.data ? <Loading what="approvals" /> : null}
       {list.data && shown.length === 0 ? (

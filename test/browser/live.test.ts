@@ -1,0 +1,343 @@
+/**
+ * The console's live pages and the chat widget in a real browser (Debian's Chromium driven by
+ * playwright-core) against local mode: the chat playground streaming a turn over the WebSocket
+ * (deltas, the calculator tool), the approvals inbox receiving a new approval pushed over the socket,
+ * a provisioning followed step by step, and the widget on a plain page of another origin (allowed by
+ * the agent's web chat) answering a visitor — axe-core on each (no serious or critical violation),
+ * screenshots under test-output/live/. One browser and one server for the whole file.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import axe from 'axe-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../support/api';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(__dirname, '../../test-output/live');
+const DIST = join(__dirname, '../../console/dist');
+
+jest.setTimeout(90_000);
+
+let api: ApiClient;
+let browser: Browser;
+let page: Page;
+let owner: Awaited<ReturnType<typeof registerTenant>>;
+let agentId: string;
+let hostServer: Server;
+let hostOrigin: string;
+/** Every frame the console's socket received, in order (the playground's and the inbox's). */
+const received: Array<Record<string, unknown>> = [];
+const socketUrls: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
+    );
+  }
+  for (const built of ['index.html', 'widget.js']) {
+    if (!existsSync(join(DIST, built))) {
+      throw new Error(
+        `console/dist/${built} is missing: run \`npm run build:console\` (npm test runs it before jest)`,
+      );
+    }
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  api = await startApi();
+  owner = await registerTenant(api, 'Live Dental');
+  await topUp(api, owner.token, 5000);
+  const created = await api.request('POST', '/v1/agents', {
+    token: owner.token,
+    body: {
+      ...agentBody('Front desk'),
+      tools: ['calculator', 'knowledge_lookup', 'take_payment', 'place_call'],
+      knowledgeBase: {
+        faqs: [{ question: 'Do you take walk-ins?', answer: 'Walk-ins are welcome before noon.' }],
+      },
+    },
+  });
+  expect(created.status).toBe(201);
+  agentId = created.body.id;
+  expect((await api.request('POST', `/v1/agents/${agentId}/start`, { token: owner.token })).status).toBe(200);
+
+  // The business's own website: another origin, serving a plain page with the widget's one tag.
+  hostServer = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://host');
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(
+      `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1">` +
+        `<title>Live Dental</title></head><body><main><h1>Live Dental</h1><p>Cleanings, check-ups and more.</p></main>` +
+        `<script src="${api.platform.url}/widget.js" data-key="${url.searchParams.get('key')}" async></script></body></html>`,
+    );
+  });
+  await new Promise<void>((resolve) => hostServer.listen(0, '127.0.0.1', resolve));
+  hostOrigin = `http://127.0.0.1:${(hostServer.address() as AddressInfo).port}`;
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.setDefaultTimeout(15_000);
+  page.on('websocket', (socket) => {
+    socketUrls.push(socket.url());
+    socket.on('framereceived', (frame) => {
+      try {
+        received.push(JSON.parse(String(frame.payload)));
+      } catch {
+        // not JSON: the assertions below would miss it and fail
+      }
+    });
+  });
+  // Signed in as the owner (sign-in itself is the console suite's).
+  await page.goto(`${api.platform.url}/`);
+  await page.evaluate(
+    (session) => (globalThis as any).sessionStorage.setItem('agent-console.session', session),
+    JSON.stringify({ token: owner.token, email: owner.email }),
+  );
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => (hostServer ? hostServer.close(() => resolve()) : resolve()));
+  await api?.platform.stop();
+});
+
+async function seriousViolations(target: Page = page): Promise<string[]> {
+  if (!(await target.evaluate(() => 'axe' in globalThis))) await target.evaluate(axe.source);
+  return target.evaluate(async () => {
+    const inPage = globalThis as any;
+    const result = await (inPage.axe as typeof axe).run(inPage.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    });
+    return result.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map(
+        (violation) =>
+          `${violation.id} (${violation.impact}): ${violation.nodes.map((n) => n.target).join(', ')}`,
+      );
+  });
+}
+
+async function visit(name: string, target: Page = page) {
+  await target.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  expect({ page: name, violations: await seriousViolations(target) }).toEqual({ page: name, violations: [] });
+}
+
+const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
+
+describe('the console, live', () => {
+  it('chats in the playground: the answer streams in, with the calculator tool', async () => {
+    await page.goto(`${api.platform.url}/#/agents/${agentId}`);
+    await heading('Front desk').waitFor();
+    await page.getByRole('link', { name: 'Chat with Front desk' }).click();
+    await heading('Chat with Front desk').waitFor();
+    await page.getByText('Connected.').waitFor();
+    await visit('playground-empty');
+    // Every text the answer region shows, as it changes: streamed text shows more than the last one.
+    await page.evaluate(() => {
+      const inPage = globalThis as any;
+      inPage.__answers = [];
+      new inPage.MutationObserver(() => {
+        const answer = inPage.document.querySelector('.from-agent');
+        if (answer) inPage.__answers.push(answer.textContent);
+      }).observe(inPage.document.querySelector('main'), {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
+    });
+    await page.getByLabel('Message').fill('What is 12*(3+4)?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const done = page.locator('.from-agent[aria-busy="false"]');
+    await done.waitFor();
+    expect(await done.textContent()).toContain('84');
+    expect(await done.getAttribute('aria-live')).toBe('polite');
+    await page.getByRole('list', { name: 'What the agent did' }).getByText('Tool calculator: done').waitFor();
+
+    const seen = (await page.evaluate(() => (globalThis as any).__answers)) as string[];
+    const final = (await done.textContent()) ?? '';
+    const partial = [...new Set(seen)].filter(
+      (text) => text !== final && text.length > 'Front desk: '.length + 1,
+    );
+    // At least one strictly partial answer was on screen before the whole one.
+    expect(partial.some((text) => final.startsWith(text.replace(/…$/, '')))).toBe(true);
+    // The token travels as a subprotocol, never in the URL (which logs keep).
+    expect(socketUrls.length).toBeGreaterThan(0);
+    for (const url of socketUrls) expect(url).not.toContain(owner.token);
+    const types = received.map((frame) => frame.type);
+    expect(types).toEqual(
+      expect.arrayContaining(['agent_thinking', 'tool_execution', 'agent_message_delta', 'agent_message']),
+    );
+    await visit('playground-answered');
+
+    // Thumbs up on the answer: recorded over the socket, counted in the agent's stats.
+    await page.getByRole('button', { name: 'Helpful', exact: true }).click();
+    await page.getByText('Feedback recorded: helpful.').waitFor();
+    const stats = await api.request('GET', `/v1/agents/${agentId}/stats`, { token: owner.token });
+    expect(stats.body.feedback).toMatchObject({ up: 1, down: 0 });
+  });
+
+  it('shows a new approval in the inbox as soon as it is asked for (pushed, not polled)', async () => {
+    const subscribedBefore = received.filter((frame) => frame.type === 'subscribed').length;
+    await page.goto(`${api.platform.url}/#/approvals`);
+    await heading('Approvals and suggestions').waitFor();
+    await page.getByText('Nothing is waiting for you.').waitFor();
+    await page.getByText('Live: new approvals appear as they are asked for.').waitFor();
+    // The inbox follows the agent over the socket before anything is asked.
+    const deadline = Date.now() + 10_000;
+    while (received.filter((frame) => frame.type === 'subscribed').length <= subscribedBefore) {
+      if (Date.now() > deadline) throw new Error('the inbox never subscribed to the agent');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const proposed = await api.request('POST', '/v1/agent/process', {
+      token: owner.token,
+      body: { agentId, message: 'Charge 49.99 USD for a cleaning' },
+    });
+    expect(proposed.body.actions[0]).toMatchObject({ action: 'take_payment', status: 'awaiting_approval' });
+    // Well inside the 30 s fallback poll: only the pushed approval_requested can bring it this soon.
+    const card = page.getByRole('article', { name: /take payment/ });
+    await card.waitFor({ timeout: 8_000 });
+    expect(received.some((frame) => frame.type === 'approval_requested')).toBe(true);
+    await page.getByText('New approval requested: take payment.').waitFor({ state: 'attached' });
+    await visit('approvals-live');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await card.getByText('Action take_payment: executed').waitFor({ timeout: 30_000 });
+
+    // A suggestion (an action waiting for the user's confirmation) arrives the same way.
+    const suggested = await api.request('POST', '/v1/agent/process', {
+      token: owner.token,
+      body: { agentId, message: 'Call +15551234567 about the missed appointment' },
+    });
+    expect(suggested.body.actions[0]).toMatchObject({
+      action: 'place_call',
+      status: 'awaiting_confirmation',
+    });
+    await page.getByRole('article', { name: /place call/ }).waitFor({ timeout: 8_000 });
+  });
+
+  it('provisions an agent with a voice number and shows each step succeed', async () => {
+    await page.getByRole('link', { name: 'Provisioning' }).click();
+    await heading('Provision an agent').waitFor();
+    await visit('provision-form');
+    await page.getByLabel('Agent name').fill('Night line');
+    await page.getByLabel('Business type').fill('dental');
+    await page.getByRole('button', { name: 'Provision' }).click();
+    await heading('Provisioning').waitFor();
+    await page.getByText('Every step is done: the agent is active.').waitFor({ timeout: 30_000 });
+    const rows = page.getByRole('table', { name: 'Steps, in order' }).locator('tbody tr');
+    const steps = await rows.allTextContents();
+    expect(steps.length).toBeGreaterThanOrEqual(4);
+    expect(steps.some((row) => row.startsWith('voice:claim-number'))).toBe(true);
+    for (const row of steps) expect(row).toContain('done');
+    // What was created is named: the claimed number.
+    expect(steps.join('\n')).toMatch(/\+1555010\d{4}/);
+    await visit('provisioning-succeeded');
+  });
+
+  it('shows a failed provisioning with what was undone, in reverse', async () => {
+    const started = await api.request('POST', '/v1/agents/provision', {
+      token: owner.token,
+      body: {
+        agent: agentBody('Doomed line'),
+        channels: [{ type: 'voice' }],
+        simulate: { failStep: 'voice:associate-flow' },
+      },
+    });
+    expect(started.status).toBe(202);
+    await page.goto(`${api.platform.url}/#/provisioning/${started.body.provisioningId}`);
+    await page.getByText(/Failed at voice:associate-flow/).waitFor({ timeout: 30_000 });
+    const rows = page.getByRole('table', { name: 'Steps, in order' }).locator('tbody tr');
+    const row = (key: string) =>
+      rows.filter({ has: page.getByRole('rowheader', { name: key, exact: true }) });
+    expect(await row('voice:claim-number').textContent()).toContain('undone');
+    expect(await row('voice:create-flow').textContent()).toContain('undone');
+    expect(await row('voice:associate-flow').textContent()).toContain('failed');
+    expect(await row('agent:activate').textContent()).toContain('not run');
+    await visit('provisioning-failed');
+  });
+
+  it('keeps the new pages within a 360 px wide screen', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const [path, title] of [
+      [`agents/${agentId}/chat`, 'Chat with Front desk'],
+      ['provisioning', 'Provision an agent'],
+    ] as const) {
+      await page.goto(`${api.platform.url}/#/${path}`);
+      await heading(title).waitFor();
+      const overflow = await page.evaluate(() => {
+        const root = (globalThis as any).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+      expect({ path, overflow }).toEqual({ path, overflow: 0 });
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+});
+
+describe('the chat widget on a business’s website', () => {
+  it('answers a visitor on a plain page of an allowed origin, by keyboard, on a phone', async () => {
+    const chat = await api.request('PUT', `/v1/agents/${agentId}/web-chat`, {
+      token: owner.token,
+      body: { allowedOrigins: [hostOrigin] },
+    });
+    expect(chat.status).toBe(200);
+    const visitor = await browser.newPage({ viewport: { width: 360, height: 740 } });
+    visitor.setDefaultTimeout(15_000);
+    try {
+      await visitor.goto(`${hostOrigin}/?key=${chat.body.publishableKey}`);
+      const launcher = visitor.getByRole('button', { name: 'Chat with us' });
+      await launcher.waitFor();
+      expect(await launcher.getAttribute('aria-expanded')).toBe('false');
+      await visit('widget-closed', visitor);
+      await launcher.click();
+      const panel = visitor.getByRole('dialog', { name: 'Chat with us' });
+      await panel.waitFor();
+      // Focus moves into the panel, on the message box.
+      const message = panel.getByLabel('Your message');
+      expect(await message.evaluate((input) => input === (input.getRootNode() as any).activeElement)).toBe(
+        true,
+      );
+      await visitor.keyboard.type('Do you take walk-ins?');
+      await visitor.keyboard.press('Enter');
+      const answer = panel.locator('li.agent:not([aria-busy])');
+      await answer.waitFor({ timeout: 30_000 });
+      expect(await answer.textContent()).toMatch(/Walk-ins are welcome before noon/);
+      const box = await panel.boundingBox();
+      expect(box && box.x >= 0 && box.x + box.width <= 360).toBe(true);
+      await visit('widget-answered', visitor);
+      // Escape closes it and gives focus back to the launcher.
+      await visitor.keyboard.press('Escape');
+      await panel.waitFor({ state: 'hidden' });
+      expect(await launcher.getAttribute('aria-expanded')).toBe('false');
+      expect(
+        await launcher.evaluate((button) => button === (button.getRootNode() as any).activeElement),
+      ).toBe(true);
+    } finally {
+      await visitor.close();
+    }
+  });
+
+  it('is refused on a page whose origin the web chat does not allow', async () => {
+    await api.request('PUT', `/v1/agents/${agentId}/web-chat`, {
+      token: owner.token,
+      body: { allowedOrigins: ['https://shop.example'] },
+    });
+    const key = (await api.request('GET', `/v1/agents/${agentId}/web-chat`, { token: owner.token })).body
+      .publishableKey;
+    const visitor = await browser.newPage();
+    try {
+      const refused = visitor
+        .waitForEvent('websocket')
+        .then((socket) => new Promise<boolean>((resolve) => socket.on('close', () => resolve(true))));
+      await visitor.goto(`${hostOrigin}/?key=${key}`);
+      await visitor.getByRole('button', { name: 'Chat with us' }).click();
+      expect(await refused).toBe(true);
+      await visitor.getByText('The chat is not available right now.', { exact: false }).waitFor();
+    } finally {
+      await visitor.close();
+    }
+  });
+});
