@@ -1,26 +1,11 @@
 import { useState } from 'preact/hooks';
+import { AUDIT_TYPES } from '../../../lambdas/domain/audit/model';
 import { api, must, type ResponseOf } from '../api/client';
 import { Empty, ErrorNote, formatDate, Loading, Page, useLoad } from '../ui';
 
 type AuditType = NonNullable<ResponseOf<'/v1/audit', 'get'>['items'][number]['type']>;
-const TYPES: readonly AuditType[] = [
-  'action.proposed',
-  'action.decided',
-  'action.executed',
-  'action.failed',
-  'action.denied',
-  'action.confirmed',
-  'action.declined',
-  'action.cancelled',
-  'action.expired',
-  'approval.requested',
-  'approval.decided',
-  'approval.expired',
-  'policy.updated',
-  'emergency.stopped',
-  'emergency.lifted',
-  'admin.change',
-];
+// The server's own list, so a new entry type shows up in the filter without a console change.
+const TYPES: readonly AuditType[] = AUDIT_TYPES;
 
 /** The append-only audit log, newest first, with its filters. */
 export function AuditPage() {
