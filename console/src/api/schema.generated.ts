@@ -685,7 +685,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Conversations, most recently active first, by agent, customer or status */
+        /** Conversations, most recently active first, by agent, customer, channel or status (combined with AND). The filters are applied to the activity-ordered listing, so a filtered page may hold fewer than `limit` items, even none, and still carry `nextCursor`: follow it until it is absent. */
         get: operations["GET_v1_conversations"];
         put?: never;
         post?: never;
@@ -8688,6 +8688,7 @@ export interface operations {
                 cursor?: string;
                 agentId?: string;
                 customerId?: string;
+                channel?: "web" | "sms" | "whatsapp" | "voice" | "slack" | "telegram" | "messenger" | "instagram" | "email";
                 status?: "active" | "paused" | "handoff" | "archived";
             };
             header?: never;

@@ -126,6 +126,17 @@ export class DynamoConversationRepository implements ConversationRepository {
     }
   }
 
+  /**
+   * Every filter (agent, customer, channel, status) is a FilterExpression over the tenant's one
+   * activity-ordered partition, not a key condition. Why: the listing is ordered by last activity,
+   * and the activity sort key is rewritten on every message (execution-repository,
+   * channel-conversation-store); keying by channel too would mean a second index item per
+   * conversation rewritten on each message (twice the writes on the hottest path) or a second GSI
+   * (DESIGN §2 allows one only with its own access pattern). A channel has at most
+   * CHANNEL_TYPES.length values, so it keeps a sizeable share of the partition, and queryPage
+   * follows LastEvaluatedKey until the page is full or its read bound is reached: a page may come
+   * back short, even empty, but still carries `nextCursor` while the listing goes on.
+   */
   list(tenantId: string, filter: ConversationFilter) {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':pk': `T#${tenantId}#CONVS` };
@@ -137,6 +148,11 @@ export class DynamoConversationRepository implements ConversationRepository {
     if (filter.customerId) {
       values[':customerId'] = filter.customerId;
       filters.push('customerId = :customerId');
+    }
+    if (filter.channel) {
+      names['#channel'] = 'channel';
+      values[':channel'] = filter.channel;
+      filters.push('#channel = :channel');
     }
     if (filter.status) {
       names['#status'] = 'status';
@@ -154,7 +170,14 @@ export class DynamoConversationRepository implements ConversationRepository {
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
       },
-      scope: JSON.stringify(['conversations', tenantId, filter.agentId, filter.customerId, filter.status]),
+      scope: JSON.stringify([
+        'conversations',
+        tenantId,
+        filter.agentId,
+        filter.customerId,
+        filter.status,
+        filter.channel,
+      ]),
       limit: filter.limit,
       ...(filter.cursor ? { cursor: filter.cursor } : {}),
       map: toConversation,

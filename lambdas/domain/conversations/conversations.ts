@@ -63,6 +63,7 @@ export interface MessageDelivery {
 export interface ConversationFilter {
   readonly agentId?: string;
   readonly customerId?: string;
+  readonly channel?: ChannelType;
   readonly status?: ConversationStatus;
   readonly limit: number;
   readonly cursor?: string;

@@ -56,6 +56,7 @@ const conversationsQuery = lazySchema(() =>
     ...pageQueryFields(),
     agentId: z.optional(idSchema('agent')),
     customerId: z.optional(idSchema('customer')),
+    channel: z.optional(z.enum(CHANNEL_TYPES)),
     status: z.optional(z.enum(CONVERSATION_STATUSES)),
   }),
 );
@@ -315,7 +316,8 @@ export const RUNTIME_ROUTES = {
   'GET /v1/conversations': {
     lambda: 'runtime',
     permission: 'conversations:read',
-    summary: 'Conversations, most recently active first, by agent, customer or status',
+    summary:
+      'Conversations, most recently active first, by agent, customer, channel or status (combined with AND). The filters are applied to the activity-ordered listing, so a filtered page may hold fewer than `limit` items, even none, and still carry `nextCursor`: follow it until it is absent.',
     query: conversationsQuery,
     status: 200,
     response: pageOf(conversationResponse),
