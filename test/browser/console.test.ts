@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import axe from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type ApiClient, PASSWORD, startApi } from '../support/api';
+import { ACCOUNT_SID, configureChannel, postTwilio, twilioMessageForm } from '../support/twilio';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(__dirname, '../../test-output/console');
@@ -295,6 +296,58 @@ describe('the console', () => {
     await transcript.getByText('Hi Lee, this is the manager.').waitFor();
     await page.getByRole('button', { name: 'Hand back to the agent' }).click();
     await page.getByRole('button', { name: 'Take over' }).waitFor();
+  });
+
+  it('filters conversations by channel: a texted one on SMS, the web chat on Web chat', async () => {
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const token = login.body.token as string;
+    const agents = await api.request('GET', '/v1/agents', { token });
+    const [agent] = agents.body.items as { id: string; tenantId: string }[];
+    const authToken = 'twilio-auth-token-browser';
+    const agentNumber = '+15557770300';
+    await configureChannel(
+      api,
+      {
+        tenantId: agent?.tenantId as string,
+        agentId: agent?.id as string,
+        channel: 'sms',
+        address: agentNumber,
+      },
+      { accountSid: ACCOUNT_SID, authToken },
+    );
+    const texted = await postTwilio(
+      api,
+      '/v1/webhooks/twilio/sms',
+      twilioMessageForm('sms', { to: agentNumber, from: '+15557770301', body: 'Are you open on Saturday?' }),
+      authToken,
+    );
+    expect(texted.status).toBe(200);
+    const { localInboundQueue } = await import('../../lambdas/composition/inbound');
+    await localInboundQueue?.drain();
+    const onSms = await api.request('GET', '/v1/conversations?channel=sms', { token });
+    const onWeb = await api.request('GET', '/v1/conversations?channel=web', { token });
+    expect(onSms.body.items).toHaveLength(1);
+    expect(onWeb.body.items.length).toBeGreaterThan(0);
+    const smsRow = page.locator(`a[href="#/conversations/${onSms.body.items[0].id}"]`);
+    const webRow = page.locator(`a[href="#/conversations/${onWeb.body.items[0].id}"]`);
+
+    await page.getByRole('link', { name: 'Conversations' }).click();
+    await heading('Conversations').waitFor();
+    await smsRow.waitFor();
+    await webRow.waitFor();
+    await page.getByLabel('Channel').selectOption({ label: 'SMS' });
+    await webRow.waitFor({ state: 'detached' });
+    await smsRow.waitFor();
+    expect(await page.locator('tbody tr td:nth-child(3)').allTextContents()).toEqual(['SMS']);
+    await visit('conversations-by-channel');
+    await page.getByLabel('Channel').selectOption({ label: 'Web chat' });
+    await smsRow.waitFor({ state: 'detached' });
+    await webRow.waitFor();
+    // With the agent too: the web chat of the agent that has one.
+    await page.getByLabel('Agent').selectOption({ label: 'Front desk' });
+    await webRow.waitFor();
+    await page.getByLabel('Channel').selectOption({ label: 'Telegram' });
+    await page.getByText('No conversation matches these filters.').waitFor();
   });
 
   it('stops every agent only after a confirmation, and lifts the stop', async () => {

@@ -4,13 +4,33 @@ import { Empty, ErrorNote, formatDate, Loading, Page, useAction, useAgentNames, 
 
 type Conversation = ResponseOf<'/v1/conversations/{id}', 'get'>;
 type Status = Conversation['status'];
+type Channel = Conversation['channel'];
 
-/** Conversations by agent, customer and status (the API filters by these; not by channel yet). */
+/** Every channel the API knows, in words: `satisfies` breaks the build when the API's list changes. */
+const CHANNEL_NAMES = {
+  web: 'Web chat',
+  sms: 'SMS',
+  whatsapp: 'WhatsApp',
+  voice: 'Phone',
+  slack: 'Slack',
+  telegram: 'Telegram',
+  messenger: 'Messenger',
+  instagram: 'Instagram',
+  email: 'Email',
+} as const satisfies Record<Channel, string>;
+const CHANNELS = Object.keys(CHANNEL_NAMES) as Channel[];
+const channelName = (channel: Channel) => CHANNEL_NAMES[channel] ?? channel;
+
+/**
+ * Conversations by agent, channel, customer and status. A filtered page may come back short (the
+ * API filters the activity-ordered listing), so "Older" follows the cursor, never the page size.
+ */
 export function ConversationsPage() {
   const agents = useLoad(() => must(api().GET('/v1/agents', { params: { query: { limit: 100 } } })), []);
   const agentName = useAgentNames();
   const [agentId, setAgentId] = useState('');
   const [status, setStatus] = useState<Status | ''>('');
+  const [channel, setChannel] = useState<Channel | ''>('');
   const [customerId, setCustomerId] = useState('');
   const [pages, setPages] = useState<string[]>([]);
   const cursor = pages[pages.length - 1];
@@ -22,6 +42,7 @@ export function ConversationsPage() {
             query: {
               limit: 25,
               ...(agentId ? { agentId } : {}),
+              ...(channel ? { channel } : {}),
               ...(status ? { status } : {}),
               ...(customerId.trim() ? { customerId: customerId.trim() } : {}),
               ...(cursor ? { cursor } : {}),
@@ -29,8 +50,9 @@ export function ConversationsPage() {
           },
         }),
       ),
-    [agentId, status, customerId, cursor],
+    [agentId, channel, status, customerId, cursor],
   );
+  const filtered = Boolean(agentId || channel || status || customerId.trim());
   return (
     <Page title="Conversations">
       <form class="filters" aria-label="Search conversations" onSubmit={(e) => e.preventDefault()}>
@@ -47,6 +69,23 @@ export function ConversationsPage() {
             {agents.data?.items.map((agent) => (
               <option key={agent.id} value={agent.id}>
                 {agent.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Channel
+          <select
+            value={channel}
+            onChange={(e) => {
+              setPages([]);
+              setChannel(e.currentTarget.value as Channel | '');
+            }}
+          >
+            <option value="">Any</option>
+            {CHANNELS.map((c) => (
+              <option key={c} value={c}>
+                {channelName(c)}
               </option>
             ))}
           </select>
@@ -81,13 +120,24 @@ export function ConversationsPage() {
       </form>
       <ErrorNote message={list.error} />
       {list.loading && !list.data ? <Loading what="conversations" /> : null}
-      {list.data && list.data.items.length === 0 ? (
-        <Empty title="No conversations here yet.">
-          <p>
-            When customers talk to an active agent (web chat, SMS, WhatsApp, …) their conversations appear
-            here; you can read them, take one over and answer as staff.
-          </p>
-        </Empty>
+      {list.data && list.data.items.length === 0 && list.data.nextCursor ? (
+        <p class="muted">
+          None on this page match the filters; older conversations may: choose Older to keep looking.
+        </p>
+      ) : null}
+      {list.data && list.data.items.length === 0 && !list.data.nextCursor ? (
+        filtered ? (
+          <Empty title="No conversation matches these filters.">
+            <p>Choose Any in a filter, or clear the customer id, to see more.</p>
+          </Empty>
+        ) : (
+          <Empty title="No conversations here yet.">
+            <p>
+              When customers talk to an active agent (web chat, SMS, WhatsApp, …) their conversations appear
+              here; you can read them, take one over and answer as staff.
+            </p>
+          </Empty>
+        )
       ) : null}
       {list.data && list.data.items.length > 0 ? (
         <div class="table-wrap">
@@ -110,7 +160,7 @@ export function ConversationsPage() {
                     <a href={`#/conversations/${conversation.id}`}>{conversation.customerId}</a>
                   </td>
                   <td>{agentName(conversation.agentId)}</td>
-                  <td>{conversation.channel}</td>
+                  <td>{channelName(conversation.channel)}</td>
                   <td>
                     <span class={`badge conversation-${conversation.status}`}>{conversation.status}</span>
                   </td>
@@ -214,7 +264,7 @@ export function ConversationPage({ id }: { id: string }) {
       }
     >
       <p class="muted">
-        {agentName(c.agentId)} · {c.channel} · started {formatDate(c.createdAt)}
+        {agentName(c.agentId)} · {channelName(c.channel)} · started {formatDate(c.createdAt)}
       </p>
       <ErrorNote message={exportIt.error} />
       <ErrorNote message={messages.error} />
@@ -245,7 +295,7 @@ export function ConversationPage({ id }: { id: string }) {
             }}
           >
             <label>
-              Reply as staff (sent on the {c.channel} channel)
+              Reply as staff (sent on the {channelName(c.channel)} channel)
               <textarea rows={3} value={reply} onInput={(e) => setReply(e.currentTarget.value)} required />
             </label>
             <ErrorNote message={send.error} />
