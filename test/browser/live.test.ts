@@ -277,6 +277,104 @@ describe('the console, live', () => {
   });
 });
 
+describe('the console’s socket, dropped by the server', () => {
+  it('shows it is reconnecting, reconnects, subscribes again and receives the next approval', async () => {
+    const { localConnections } = await import('../../local/websocket-server');
+    /** What the page sent, with the socket (in the order this test saw them open) it went on. */
+    const sent: Array<Record<string, unknown>> = [];
+    let socketsSeen = 0;
+    const recordSent = (socket: import('playwright-core').WebSocket) => {
+      const index = socketsSeen++;
+      socket.on('framesent', (frame) => {
+        try {
+          sent.push({ socketIndex: index, ...JSON.parse(String(frame.payload)) });
+        } catch {
+          // not JSON: the assertions below would miss it and fail
+        }
+      });
+    };
+    page.on('websocket', recordSent);
+    const waitUntil = async (what: string, ok: () => boolean, ms = 15_000) => {
+      const deadline = Date.now() + ms;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    try {
+      await page.goto(`${api.platform.url}/#/agents`);
+      await heading('Agents').waitFor();
+      const subscribedBefore = received.filter((frame) => frame.type === 'subscribed').length;
+      await page.goto(`${api.platform.url}/#/approvals`);
+      await heading('Approvals and suggestions').waitFor();
+      const status = page.getByRole('status').filter({ hasText: /live updates|Live:/ });
+      await status.getByText('Live: new approvals appear as they are asked for.').waitFor();
+      expect(await status.getAttribute('aria-live')).toBe('polite');
+      await waitUntil(
+        'the inbox subscribed',
+        () => received.filter((frame) => frame.type === 'subscribed').length > subscribedBefore,
+      );
+      // Every text the status line shows from now on: the reconnecting state lasts about the first
+      // backoff (0.5–1 s), so it is recorded as it happens rather than polled for.
+      await page.evaluate(() => {
+        const inPage = globalThis as any;
+        inPage.__liveStatus = [];
+        const line = [...inPage.document.querySelectorAll('[role=status]')].find((e: any) =>
+          /live updates|Live:/.test(e.textContent ?? ''),
+        );
+        new inPage.MutationObserver(() => inPage.__liveStatus.push(line.textContent)).observe(line, {
+          subtree: true,
+          childList: true,
+          characterData: true,
+        });
+      });
+      const socketsBefore = socketUrls.length;
+      const frameMark = received.length;
+      const firstNewSocket = socketsSeen;
+
+      expect(localConnections.dropAll()).toBe(1);
+
+      await waitUntil('the console opened a new socket', () => socketUrls.length > socketsBefore);
+      await status.getByText('Live: new approvals appear as they are asked for.').waitFor();
+      const shown = (await page.evaluate(() => (globalThis as any).__liveStatus)) as string[];
+      expect(shown).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^Connection lost: reconnecting/)]),
+      );
+      expect(shown.at(-1)).toBe('Live: new approvals appear as they are asked for.');
+      // One new socket to the same place, still without the token in its URL, which subscribed to
+      // the agent again (and was answered) before anything new was asked.
+      expect(socketUrls.length).toBe(socketsBefore + 1);
+      const reopened = socketUrls.at(-1) as string;
+      expect(reopened).toBe(socketUrls[socketsBefore - 1]);
+      expect(reopened).not.toContain(owner.token);
+      await waitUntil('the new socket subscribed to the agent', () =>
+        sent.some(
+          (frame) =>
+            (frame.socketIndex as number) >= firstNewSocket &&
+            frame.action === 'subscribe' &&
+            frame.agentId === agentId,
+        ),
+      );
+      await waitUntil('the subscription was answered', () =>
+        received.slice(frameMark).some((frame) => frame.type === 'subscribed'),
+      );
+
+      const proposed = await api.request('POST', '/v1/agent/process', {
+        token: owner.token,
+        body: { agentId, message: 'Charge 19.99 USD for a check-up' },
+      });
+      expect(proposed.body.actions[0]).toMatchObject({ action: 'take_payment', status: 'awaiting_approval' });
+      // Inside the 30 s fallback poll: only a push on the new socket brings it this soon.
+      await page.getByRole('article', { name: /take payment/ }).waitFor({ timeout: 8_000 });
+      expect(received.slice(frameMark).some((frame) => frame.type === 'approval_requested')).toBe(true);
+      await page.getByText('New approval requested: take payment.').waitFor({ state: 'attached' });
+      await visit('approvals-reconnected');
+    } finally {
+      page.off('websocket', recordSent);
+    }
+  });
+});
+
 describe('the chat widget on a business’s website', () => {
   it('answers a visitor on a plain page of an allowed origin, by keyboard, on a phone', async () => {
     const chat = await api.request('PUT', `/v1/agents/${agentId}/web-chat`, {

@@ -33,7 +33,11 @@ export type ClientFrame =
       requestId?: string;
     };
 
-export type LiveState = 'connecting' | 'open' | 'closed';
+/**
+ * `reconnecting`: the socket dropped (or a retry failed) and it is being opened again, after the
+ * backoff; pages say so, since events may be missed meanwhile.
+ */
+export type LiveState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 type Listener = (frame: ServerFrame) => void;
 type StateListener = (state: LiveState) => void;
 
@@ -77,9 +81,9 @@ export class LiveConnection {
     for (const listener of this.stateListeners) listener(state);
   }
 
-  private open() {
+  private open(retry = false) {
     this.closedOnPurpose = false;
-    this.setState('connecting');
+    this.setState(retry ? 'reconnecting' : 'connecting');
     const socket = new WebSocket(socketUrl(), [PROTOCOL, this.token]);
     this.socket = socket;
     socket.onopen = () => {
@@ -100,14 +104,17 @@ export class LiveConnection {
     socket.onclose = () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
-      this.setState('closed');
-      if (this.closedOnPurpose || this.listeners.size === 0) return;
+      if (this.closedOnPurpose || this.listeners.size === 0) {
+        this.setState('closed');
+        return;
+      }
+      this.setState('reconnecting');
       // Back off, with jitter, so a restarted server is not met by every tab at once.
       const wait = this.retryMs * (0.5 + Math.random() / 2);
       this.retryMs = Math.min(this.retryMs * 2, 30_000);
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.open();
+        this.open(true);
       }, wait);
     };
   }

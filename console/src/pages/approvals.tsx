@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type ResponseOf } from '../api/client';
 import { useLive } from '../api/live';
 import { Empty, ErrorNote, formatDate, Loading, Page, useAction, useAgentNames, useLoad } from '../ui';
@@ -238,6 +238,16 @@ export function ApprovalsPage() {
     },
     (agents.data?.items ?? []).map((agent) => agent.id),
   );
+  // Back from a dropped socket: what was asked for meanwhile was not pushed, so look once now.
+  const wasDown = useRef(false);
+  useEffect(() => {
+    if (live === 'reconnecting') wasDown.current = true;
+    else if (live === 'open' && wasDown.current) {
+      wasDown.current = false;
+      list.reload();
+      setTick((t) => t + 1);
+    }
+  }, [live, list.reload]);
   const items = list.data?.items ?? [];
   const shown = [...kept.filter((k) => !items.some((i) => i.id === k.id)), ...items];
   return (
@@ -260,10 +270,12 @@ export function ApprovalsPage() {
           </select>
         </label>
         {status === 'pending' ? (
-          <span class="muted">
+          <span class="muted" role="status" aria-live="polite">
             {live === 'open'
               ? 'Live: new approvals appear as they are asked for.'
-              : `Reconnecting; meanwhile checked every ${POLL_MS / 1000} seconds.`}
+              : live === 'connecting'
+                ? 'Connecting to live updates…'
+                : `Connection lost: reconnecting; meanwhile checked every ${POLL_MS / 1000} seconds.`}
           </span>
         ) : null}
       </form>

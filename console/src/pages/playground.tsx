@@ -172,12 +172,14 @@ export function PlaygroundPage({ agentId }: { agentId: string }) {
     >
       {agent.loading && !agent.data ? <Loading what="the agent" /> : null}
       <ErrorNote message={agent.error} />
-      <p class="muted" role="status">
+      <p class="muted" role="status" aria-live="polite">
         {state === 'open'
           ? 'Connected.'
           : state === 'connecting'
             ? 'Connecting…'
-            : 'Not connected: retrying shortly.'}
+            : state === 'reconnecting'
+              ? 'Connection lost: reconnecting…'
+              : 'Not connected: retrying shortly.'}
         {agent.data && agent.data.status !== 'active'
           ? ` The agent is ${agent.data.status}: start it to chat.`
           : ''}
