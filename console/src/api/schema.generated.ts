@@ -245,6 +245,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/provisioning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant’s provisionings, newest first (filter by agent, status): for each the agent, its channels, status, when it started and finished, and on failure the step and reason, how many steps were undone and `leftBehind`. No steps (GET /v1/provisioning/{id} has them), never a credential. */
+        get: operations["GET_v1_provisioning"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/provisioning/{id}": {
         parameters: {
             query?: never;
@@ -3400,6 +3417,94 @@ export interface operations {
             };
         };
     };
+    GET_v1_provisioning: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                agentId?: string;
+                status?: "running" | "succeeded" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            agentId: string;
+                            /** @description The agent’s name when the provisioning started */
+                            agentName?: string;
+                            /** @enum {string} */
+                            kind: "agent" | "channel";
+                            /** @enum {string} */
+                            status: "running" | "succeeded" | "failed";
+                            channels: {
+                                /** @enum {string} */
+                                type: "voice" | "sms" | "whatsapp" | "slack" | "telegram" | "messenger" | "instagram" | "email";
+                                address?: string;
+                            }[];
+                            /** Format: date-time */
+                            startedAt: string;
+                            /** Format: date-time */
+                            finishedAt?: string;
+                            failure?: {
+                                step?: string;
+                                reason: string;
+                            };
+                            undone: number;
+                            leftBehind: string[];
+                        }[];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Invalid input (path, query, body or headers); `details.issues` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or its user no longer exists or is disabled */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Not allowed: the role lacks agents:read, the operation is outside your rights, or the caller is a platform operator (no tenant) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+        };
+    };
     GET_v1_provisioning_id: {
         parameters: {
             query?: never;
@@ -3420,6 +3525,7 @@ export interface operations {
                     "application/json": {
                         id: string;
                         agentId: string;
+                        agentName?: string;
                         /** @enum {string} */
                         kind: "agent" | "channel";
                         /** @enum {string} */
@@ -3457,6 +3563,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** Format: date-time */
+                        finishedAt?: string;
                         /** Format: date-time */
                         releasedAt?: string;
                     };

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { agentCreateBody } from '../agents/schemas';
 import { MESSAGING_CHANNELS } from '../channels/model';
 import { idSchema } from '../shared/ids';
+import { pageQueryFields } from '../shared/pagination';
 import { instant, lazySchema, text } from '../shared/zod';
 
 /**
@@ -168,6 +169,8 @@ export interface ProvisioningRecord {
   readonly id: string;
   readonly tenantId: string;
   readonly agentId: string;
+  /** The agent's name when the provisioning started (records from before it: absent). */
+  readonly agentName?: string;
   /** `agent`: POST /v1/agents/provision (creates it); `channel`: one channel of an existing agent. */
   readonly kind: 'agent' | 'channel';
   readonly status: ProvisioningStatus;
@@ -186,6 +189,8 @@ export interface ProvisioningRecord {
     readonly humanQueueArn?: string;
   };
   readonly failure?: { readonly step?: string; readonly reason: string };
+  /** When it stopped running (succeeded, or failed and undone); records from before it: absent. */
+  readonly finishedAt?: string;
   readonly executionId?: string;
   readonly requestHash: string;
   readonly createdBy: string;
@@ -215,6 +220,7 @@ export const provisioningResponse = lazySchema(() =>
   z.object({
     id: z.string(),
     agentId: z.string(),
+    agentName: z.optional(z.string()),
     kind: z.enum(['agent', 'channel']),
     status: z.enum(PROVISIONING_STATUSES),
     channels: z.array(z.object({ type: z.enum(PROVISIONABLE_CHANNELS), address: z.optional(z.string()) })),
@@ -224,10 +230,69 @@ export const provisioningResponse = lazySchema(() =>
     leftBehind: z.array(z.string()),
     createdAt: instant(),
     updatedAt: instant(),
+    finishedAt: z.optional(instant()),
     releasedAt: z.optional(instant()),
   }),
 );
 export type ProvisioningView = z.output<ReturnType<typeof provisioningResponse>>;
+
+/** `GET /v1/provisioning`: the tenant's provisionings, newest first. */
+export const provisioningListQuery = lazySchema(() =>
+  z.strictObject({
+    ...pageQueryFields(),
+    agentId: z.optional(idSchema('agent')),
+    status: z.optional(z.enum(PROVISIONING_STATUSES)),
+  }),
+);
+export type ProvisioningListFilter = z.output<ReturnType<typeof provisioningListQuery>>;
+
+/** One provisioning in a listing: what it is for and how it ended, without its steps (never a credential). */
+export const provisioningSummaryResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    agentId: z.string(),
+    agentName: z.optional(
+      z.string().check(z.meta({ description: 'The agent’s name when the provisioning started' })),
+    ),
+    kind: z.enum(['agent', 'channel']),
+    status: z.enum(PROVISIONING_STATUSES),
+    channels: z.array(z.object({ type: z.enum(PROVISIONABLE_CHANNELS), address: z.optional(z.string()) })),
+    startedAt: instant(),
+    finishedAt: z.optional(instant()),
+    failure: z.optional(z.object({ step: z.optional(z.string()), reason: z.string() })),
+    /** How many steps were undone after the failure, and how many undos failed (left behind). */
+    undone: z.number(),
+    leftBehind: z.array(z.string()),
+  }),
+);
+export type ProvisioningSummary = z.output<ReturnType<typeof provisioningSummaryResponse>>;
+
+/** The name the agent had when it started (kind `agent` records from before `agentName`: its config's). */
+function agentNameOf(record: ProvisioningRecord): string | undefined {
+  if (record.agentName) return record.agentName;
+  const configName = (record.agentConfig as { name?: unknown } | undefined)?.name;
+  return typeof configName === 'string' ? configName : undefined;
+}
+
+export function provisioningSummary(record: ProvisioningRecord): ProvisioningSummary {
+  const agentName = agentNameOf(record);
+  const finishedAt = record.finishedAt ?? (record.status === 'running' ? undefined : record.updatedAt);
+  return {
+    id: record.id,
+    agentId: record.agentId,
+    ...(agentName ? { agentName } : {}),
+    kind: record.kind,
+    status: record.status,
+    channels: record.channels.map((c) => ({ type: c.type, ...(c.address ? { address: c.address } : {}) })),
+    startedAt: record.createdAt,
+    ...(finishedAt ? { finishedAt } : {}),
+    ...(record.failure ? { failure: record.failure } : {}),
+    undone: record.steps.filter((s) => s.status === 'compensated').length,
+    leftBehind: record.steps
+      .filter((s) => s.status === 'compensation-failed' || s.status === 'release-failed')
+      .map((s) => s.key),
+  };
+}
 
 export const provisioningStartedResponse = lazySchema(() =>
   z.object({
@@ -241,6 +306,7 @@ export function provisioningView(record: ProvisioningRecord): ProvisioningView {
   return {
     id: record.id,
     agentId: record.agentId,
+    ...(agentNameOf(record) ? { agentName: agentNameOf(record) } : {}),
     kind: record.kind,
     status: record.status,
     channels: record.channels.map((c) => ({ type: c.type, ...(c.address ? { address: c.address } : {}) })),
@@ -251,6 +317,7 @@ export function provisioningView(record: ProvisioningRecord): ProvisioningView {
       .map((s) => s.key),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+    ...(record.finishedAt ? { finishedAt: record.finishedAt } : {}),
     ...(record.releasedAt ? { releasedAt: record.releasedAt } : {}),
   };
 }
