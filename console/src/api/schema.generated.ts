@@ -3275,59 +3275,119 @@ export interface operations {
                     } | {
                         /** @constant */
                         type: "sms";
+                        /** @description Twilio phone number: The number in that Twilio account, in E.164 form such as +14155550100 (Twilio Console → Phone Numbers → Active numbers) */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description Twilio Console → Account Info: the Account SID (starts with AC)
+                             */
+                            accountSid: string;
+                            /**
+                             * Format: password
+                             * @description Twilio Console → Account Info: the Auth Token (click to reveal)
+                             */
+                            authToken: string;
                         };
                     } | {
                         /** @constant */
                         type: "whatsapp";
+                        /** @description WhatsApp sender number: The WhatsApp-enabled sender in that Twilio account, in E.164 form (Twilio Console → Messaging → Senders → WhatsApp senders) */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description Twilio Console → Account Info: the Account SID (starts with AC)
+                             */
+                            accountSid: string;
+                            /**
+                             * Format: password
+                             * @description Twilio Console → Account Info: the Auth Token (click to reveal)
+                             */
+                            authToken: string;
                         };
                     } | {
                         /** @constant */
                         type: "slack";
+                        /** @description Slack team id: Optional: the workspace id (T…); the bot token’s workspace is found otherwise */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description api.slack.com/apps → your app → OAuth & Permissions: the Bot User OAuth Token (xoxb-…)
+                             */
+                            botToken: string;
+                            /**
+                             * Format: password
+                             * @description api.slack.com/apps → your app → Basic Information → App Credentials: the Signing Secret
+                             */
+                            signingSecret: string;
                         };
                     } | {
                         /** @constant */
                         type: "telegram";
-                        address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description The token @BotFather gave when you created the bot (send /token to @BotFather to see it again)
+                             */
+                            botToken: string;
                         };
                     } | {
                         /** @constant */
                         type: "messenger";
+                        /** @description Facebook Page id: The Page’s numeric id (the Page → About → Page transparency, or Meta Business Suite → Settings → Business assets) */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description Meta for Developers → your app → Messenger → Settings → Access Tokens: the Page access token
+                             */
+                            pageAccessToken: string;
+                            /**
+                             * Format: password
+                             * @description Meta for Developers → your app → App settings → Basic: the App secret
+                             */
+                            appSecret: string;
+                            /**
+                             * Format: password
+                             * @description A phrase you choose; enter the same one as the Verify token in the app’s Messenger webhook settings
+                             */
+                            verifyToken: string;
                         };
                     } | {
                         /** @constant */
                         type: "instagram";
+                        /** @description Instagram account id: The numeric id of the Instagram professional account (Meta Business Suite → Settings → Instagram accounts) */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description Meta for Developers → your app → Instagram → API setup: the access token of the Page linked to the account
+                             */
+                            pageAccessToken: string;
+                            /**
+                             * Format: password
+                             * @description Meta for Developers → your app → App settings → Basic: the App secret
+                             */
+                            appSecret: string;
+                            /**
+                             * Format: password
+                             * @description A phrase you choose; enter the same one as the Verify token in the app’s Instagram webhook settings
+                             */
+                            verifyToken: string;
                         };
                     } | {
                         /** @constant */
                         type: "email";
+                        /** @description Mailbox: The address customers write to, such as help@shop.example; its domain is verified with Amazon SES */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
-                        credentials?: {
-                            [key: string]: string;
-                        };
                     })[];
                     simulate?: {
                         /** @description e.g. "sms:point-webhooks" */
@@ -6835,7 +6895,7 @@ export interface operations {
             content: {
                 "application/json": {
                     address?: string;
-                    /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                    /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms {accountSid, authToken}; whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger {pageAccessToken, appSecret, verifyToken}; instagram {pageAccessToken, appSecret, verifyToken}; email {none}; voice {none}. */
                     credentials?: {
                         [key: string]: string;
                     };

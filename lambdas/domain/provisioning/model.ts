@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { agentCreateBody } from '../agents/schemas';
-import { MESSAGING_CHANNELS } from '../channels/model';
+import { CHANNEL_ADDRESSES, CHANNEL_CREDENTIALS, credentialFieldsOf } from '../channels/credential-fields';
+import { MESSAGING_CHANNELS, type MessagingChannel } from '../channels/model';
 import { idSchema } from '../shared/ids';
 import { pageQueryFields } from '../shared/pagination';
 import { instant, lazySchema, text } from '../shared/zod';
@@ -16,20 +17,32 @@ import { instant, lazySchema, text } from '../shared/zod';
 export const PROVISIONABLE_CHANNELS = ['voice', ...MESSAGING_CHANNELS] as const;
 export type ProvisionableChannel = (typeof PROVISIONABLE_CHANNELS)[number];
 
-const credentials = () =>
-  z
-    .record(
-      z.string().check(z.regex(/^[A-Za-z]{1,40}$/)),
-      z.string().check(z.minLength(1), z.maxLength(4096)),
-    )
-    .check(
-      z.meta({
-        description:
-          'Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none.',
-      }),
-    );
+const STAGED =
+  'Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response.';
 
-/** One channel wanted. Voice claims a number; the others take the address and credentials the provider gave. */
+/** The channel's credentials: exactly its provider's fields (CHANNEL_CREDENTIALS), each a secret. */
+function credentialsOf(type: MessagingChannel) {
+  const fields: Record<string, z.ZodMiniType> = {};
+  for (const [field, whereToFind] of Object.entries(CHANNEL_CREDENTIALS[type] as Record<string, string>)) {
+    fields[field] = z
+      .string()
+      .check(z.minLength(1), z.maxLength(4096), z.meta({ description: whereToFind, format: 'password' }));
+  }
+  return z.strictObject(fields).check(z.meta({ description: STAGED }));
+}
+
+/** The channel's address, described as the business knows it. */
+function addressOf(type: MessagingChannel) {
+  const address = CHANNEL_ADDRESSES[type];
+  return text(1, 320).check(
+    z.meta({ description: address ? `${address.label}: ${address.help}` : `${type} address` }),
+  );
+}
+
+/**
+ * One channel wanted. Voice claims a number; the others take the address and the credentials the
+ * provider gave (Telegram: no address, the platform makes one; email: no credentials).
+ */
 export const channelRequestSchema = lazySchema(() =>
   z.discriminatedUnion('type', [
     z.strictObject({
@@ -45,12 +58,18 @@ export const channelRequestSchema = lazySchema(() =>
         { countryCode: 'US', type: 'DID' },
       ),
     }),
-    ...MESSAGING_CHANNELS.map((type) =>
-      z.strictObject({
-        type: z.literal(type),
-        address: z.optional(text(1, 320)),
-        credentials: z.optional(credentials()),
-      }),
+    ...MESSAGING_CHANNELS.map(
+      (type) =>
+        // Typed as the widest shape: the fields each type takes are decided at run time (OpenAPI shows each).
+        z.strictObject({
+          type: z.literal(type),
+          ...(CHANNEL_ADDRESSES[type] ? { address: z.optional(addressOf(type)) } : {}),
+          ...(credentialFieldsOf(type).length > 0 ? { credentials: z.optional(credentialsOf(type)) } : {}),
+        }) as unknown as z.ZodMiniObject<{
+          type: z.ZodMiniLiteral<MessagingChannel>;
+          address: z.ZodMiniOptional<z.ZodMiniString>;
+          credentials: z.ZodMiniOptional<z.ZodMiniRecord<z.ZodMiniString, z.ZodMiniString>>;
+        }>,
     ),
   ]),
 );
@@ -87,11 +106,26 @@ export const provisionAgentBody = lazySchema(() =>
 );
 export type ProvisionAgentInput = z.output<ReturnType<typeof provisionAgentBody>>;
 
+/** The path names the channel: its fields are checked against it (`checkedCredentials`), by name. */
+const anyChannelCredentials = () =>
+  z
+    .record(
+      z.string().check(z.regex(/^[A-Za-z]{1,40}$/)),
+      z.string().check(z.minLength(1), z.maxLength(4096)),
+    )
+    .check(
+      z.meta({
+        description: `${STAGED} Per type: ${Object.entries(CHANNEL_CREDENTIALS)
+          .map(([type, fields]) => `${type} {${Object.keys(fields).join(', ') || 'none'}}`)
+          .join('; ')}.`,
+      }),
+    );
+
 export const provisionChannelBody = lazySchema(() =>
   z._default(
     z.strictObject({
       address: z.optional(text(1, 320)),
-      credentials: z.optional(credentials()),
+      credentials: z.optional(anyChannelCredentials()),
       phoneNumber: z.optional(
         z.strictObject({
           countryCode: z._default(z.string().check(z.regex(/^[A-Z]{2}$/)), 'US'),
