@@ -271,7 +271,7 @@ describe('GET /v1/provisioning', () => {
       body: { address: 'desk@lister.example' },
     });
     expect(more.status).toBe(202);
-    await settled(more.body.provisioningId, lister.token);
+    expect((await settled(more.body.provisioningId, lister.token)).status).toBe('succeeded');
     const ofAgent = await api.request('GET', `/v1/provisioning?agentId=${good.body.agentId}`, {
       token: lister.token,
     });
