@@ -29,7 +29,11 @@ const PAGES: Record<string, (route: Route) => preact.JSX.Element> = {
   conversations: (route) =>
     route.segments[1] ? <ConversationPage id={route.segments[1]} /> : <ConversationsPage />,
   provisioning: (route) =>
-    route.segments[1] ? <ProvisioningPage id={route.segments[1]} /> : <ProvisionPage />,
+    route.segments[1] ? (
+      <ProvisioningPage id={route.segments[1]} />
+    ) : (
+      <ProvisionPage agentId={route.query.get('agent') ?? undefined} />
+    ),
   tokens: () => <TokensPage />,
   audit: () => <AuditPage />,
   'emergency-stop': () => <EmergencyPage />,

@@ -259,6 +259,123 @@ describe('the console, live', () => {
     await visit('provisioning-failed');
   });
 
+  it('provisions an agent on SMS and Telegram from the form, never showing a secret, and lists it', async () => {
+    await page.goto(`${api.platform.url}/#/provisioning`);
+    await heading('Provision an agent').waitFor();
+    await page.getByLabel('Agent name').fill('Text line');
+    await page.getByLabel('Business type').fill('dental');
+    // Every channel the API provisions is offered.
+    for (const label of [
+      'Voice: a new phone number and its call flow',
+      'SMS (Twilio)',
+      'WhatsApp (Twilio)',
+      'Telegram bot',
+      'Slack app',
+      'Facebook Messenger',
+      'Instagram messages',
+      'Email',
+    ]) {
+      await page.getByRole('checkbox', { name: label, exact: true }).waitFor();
+    }
+    await page.getByRole('checkbox', { name: 'Voice: a new phone number and its call flow' }).uncheck();
+    await page.getByRole('checkbox', { name: 'SMS (Twilio)' }).check();
+    await page.getByRole('checkbox', { name: 'Telegram bot' }).check();
+    const sms = page.getByRole('group', { name: 'SMS details' });
+    await sms.getByLabel('Twilio phone number').fill('+15550191');
+    await sms.getByLabel('Account SID').fill('AC00000000000000000000000000000001');
+    const authToken = sms.getByLabel('Auth token');
+    await authToken.fill('browser-twilio-token');
+    // Secrets are typed into password fields, with where to find them.
+    expect(await authToken.getAttribute('type')).toBe('password');
+    expect(await sms.textContent()).toContain('Twilio Console → Account Info');
+    const telegram = page.getByRole('group', { name: 'Telegram bot details' });
+    await telegram.getByLabel('Bot token').fill('123456:browser-bot');
+    expect(await telegram.getByLabel('Bot token').getAttribute('type')).toBe('password');
+    await visit('provision-form-sms-telegram');
+    await page.getByRole('button', { name: 'Provision' }).click();
+    await heading('Provisioning').waitFor();
+    await page.getByText('Every step is done: the agent is active.').waitFor({ timeout: 30_000 });
+    const steps = await page
+      .getByRole('table', { name: 'Steps, in order' })
+      .locator('tbody tr')
+      .allTextContents();
+    for (const key of ['sms:check-credentials', 'sms:point-webhooks', 'telegram:configure-channel']) {
+      expect(steps.find((row) => row.startsWith(key))).toContain('done');
+    }
+    expect(await page.content()).not.toMatch(/browser-twilio-token|123456:browser-bot/);
+
+    // The list: newest first, with the failed one of the test before, its failing step and what was undone.
+    await page.getByRole('link', { name: 'All provisionings, or provision another agent' }).click();
+    await heading('Provision an agent').waitFor();
+    const list = page.getByRole('table', { name: 'Provisionings so far' });
+    const rowOf = (agent: string) => list.locator('tbody tr').filter({ hasText: agent });
+    await rowOf('Text line').waitFor();
+    expect(await rowOf('Text line').textContent()).toMatch(/sms \(\+15550191\), telegram.*succeeded/);
+    const failed = await rowOf('Doomed line').textContent();
+    expect(failed).toContain('failed');
+    expect(failed).toContain('at voice:associate-flow');
+    expect(failed).toMatch(/[1-9] steps? undone/);
+    // The form's fields start empty again: nothing kept the secrets.
+    expect(await page.getByLabel('Agent name').inputValue()).toBe('');
+    await visit('provisioning-list');
+    await page.getByLabel('Status').selectOption('failed');
+    await list.locator('tbody tr').filter({ hasText: 'Text line' }).waitFor({ state: 'detached' });
+    expect(await list.locator('tbody tr').allTextContents()).toEqual([
+      expect.stringContaining('Doomed line'),
+    ]);
+    await rowOf('Doomed line').getByRole('link', { name: /\d/ }).click();
+    await page.getByText(/Failed at voice:associate-flow/).waitFor();
+  });
+
+  it('adds a channel to an existing agent from its page', async () => {
+    await page.goto(`${api.platform.url}/#/agents/${agentId}`);
+    await page.getByRole('link', { name: 'Provision a channel' }).click();
+    await heading('Provision a channel').waitFor();
+    await page.getByRole('radio', { name: 'Email' }).check();
+    await page.getByLabel('Mailbox').fill('desk@live-dental.example');
+    await visit('provision-channel-form');
+    await page.getByRole('button', { name: 'Provision' }).click();
+    await heading('Provisioning').waitFor();
+    await page.getByText('Every step is done: the agent is active.').waitFor({ timeout: 30_000 });
+    expect(await page.getByText(/Agent: Front desk/).count()).toBe(1);
+    // The agent's own provisionings, paged with Load more once there are more than a page.
+    await page.goto(`${api.platform.url}/#/provisioning?agent=${agentId}`);
+    await heading('Provision a channel').waitFor();
+    const list = page.getByRole('table', { name: 'This agent’s provisionings' });
+    await list.locator('tbody tr').first().waitFor();
+    expect(await list.locator('tbody tr').allTextContents()).toEqual([
+      expect.stringMatching(/Front desk.*email \(desk@live-dental\.example\).*succeeded/),
+    ]);
+  });
+
+  it('pages the list with Load more', async () => {
+    // More than a page (20) of provisionings, started over the API: each fails at once (simulated).
+    for (let i = 0; i < 21; i++) {
+      const started = await api.request('POST', '/v1/agents/provision', {
+        token: owner.token,
+        body: {
+          agent: agentBody(`Batch ${i}`),
+          channels: [{ type: 'email', address: `batch${i}@live-dental.example` }],
+          simulate: { failStep: 'email:check-identity' },
+        },
+      });
+      expect(started.status).toBe(202);
+    }
+    await page.goto(`${api.platform.url}/#/provisioning`);
+    await heading('Provision an agent').waitFor();
+    const rows = page.getByRole('table', { name: 'Provisionings so far' }).locator('tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(20);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await rows.nth(20).waitFor();
+    const all = await rows.allTextContents();
+    // Every provisioning once: the 21 failed batch ones, Text line, Doomed line, Night line, Front desk's email.
+    expect(all.length).toBe(25);
+    expect(new Set(all).size).toBe(25);
+    expect(all.at(-1)).toContain('Night line');
+    await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
+  });
+
   it('keeps the new pages within a 360 px wide screen', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     for (const [path, title] of [

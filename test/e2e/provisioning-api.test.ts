@@ -22,9 +22,9 @@ afterAll(async () => {
 const provision = (body: unknown, headers: Record<string, string> = {}) =>
   api.request('POST', '/v1/agents/provision', { token: owner.token, body, headers });
 
-async function settled(provisioningId: string) {
+async function settled(provisioningId: string, token = owner.token) {
   await localProvisioningWorkflow().idle();
-  const response = await api.request('GET', `/v1/provisioning/${provisioningId}`, { token: owner.token });
+  const response = await api.request('GET', `/v1/provisioning/${provisioningId}`, { token });
   expect(response.status).toBe(200);
   return response.body;
 }
@@ -209,5 +209,133 @@ describe('deprovisioning', () => {
     expect(after.body.steps.find((s: { key: string }) => s.key === 'voice:claim-number').status).toBe(
       'released',
     );
+  });
+});
+
+describe('GET /v1/provisioning', () => {
+  it('lists the tenant’s provisionings newest first, by status and agent, a page at a time, never a credential', async () => {
+    const lister = await registerTenant(api, 'Lister');
+    const start = (body: unknown) =>
+      api.request('POST', '/v1/agents/provision', { token: lister.token, body });
+    const empty = await api.request('GET', '/v1/provisioning', { token: lister.token });
+    expect(empty.status).toBe(200);
+    expect(empty.body).toEqual({ items: [] });
+
+    const good = await start(voiceSmsTelegram('+14155550311'));
+    await settled(good.body.provisioningId, lister.token);
+    const bad = await start({
+      ...voiceSmsTelegram('+14155550312'),
+      agent: agentBody('Doomed desk'),
+      simulate: { failStep: 'sms:point-webhooks' },
+    });
+    await settled(bad.body.provisioningId, lister.token);
+
+    const all = await api.request('GET', '/v1/provisioning', { token: lister.token });
+    expect(all.status).toBe(200);
+    expect(all.body.items.map((p: { id: string }) => p.id)).toEqual([
+      bad.body.provisioningId,
+      good.body.provisioningId,
+    ]);
+    const [failed, succeeded] = all.body.items;
+    expect(succeeded).toEqual({
+      id: good.body.provisioningId,
+      agentId: good.body.agentId,
+      agentName: 'Front desk',
+      kind: 'agent',
+      status: 'succeeded',
+      channels: [{ type: 'voice' }, { type: 'sms', address: '+14155550311' }, { type: 'telegram' }],
+      startedAt: expect.any(String),
+      finishedAt: expect.any(String),
+      undone: 0,
+      leftBehind: [],
+    });
+    expect(Date.parse(succeeded.finishedAt)).toBeGreaterThanOrEqual(Date.parse(succeeded.startedAt));
+    expect(failed).toMatchObject({
+      agentName: 'Doomed desk',
+      status: 'failed',
+      failure: { step: 'sms:point-webhooks', reason: expect.stringContaining('simulated failure') },
+      undone: 4,
+      leftBehind: [],
+    });
+    expect(failed.steps).toBeUndefined();
+    expect(all.text).not.toMatch(/e2e-sms-token|e2e-bot-token|accountSid|botToken/);
+
+    const failedOnly = await api.request('GET', '/v1/provisioning?status=failed', { token: lister.token });
+    expect(failedOnly.body.items.map((p: { id: string }) => p.id)).toEqual([bad.body.provisioningId]);
+    const running = await api.request('GET', '/v1/provisioning?status=running', { token: lister.token });
+    expect(running.body.items).toEqual([]);
+
+    // One channel more for the first agent: its listing has both, newest first.
+    const more = await api.request('POST', `/v1/agents/${good.body.agentId}/channels/email/provision`, {
+      token: lister.token,
+      body: { address: 'desk@lister.example' },
+    });
+    expect(more.status).toBe(202);
+    expect((await settled(more.body.provisioningId, lister.token)).status).toBe('succeeded');
+    const ofAgent = await api.request('GET', `/v1/provisioning?agentId=${good.body.agentId}`, {
+      token: lister.token,
+    });
+    expect(ofAgent.body.items.map((p: { id: string; kind: string }) => [p.id, p.kind])).toEqual([
+      [more.body.provisioningId, 'channel'],
+      [good.body.provisioningId, 'agent'],
+    ]);
+    expect(ofAgent.body.items[0].agentName).toBe('Front desk');
+    const ofAgentSucceeded = await api.request(
+      'GET',
+      `/v1/provisioning?agentId=${bad.body.agentId}&status=succeeded`,
+      { token: lister.token },
+    );
+    expect(ofAgentSucceeded.body.items).toEqual([]);
+
+    // Paging: one at a time, every provisioning once, in order; the cursor is bound to its filters.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.request(
+        'GET',
+        `/v1/provisioning?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        { token: lister.token },
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(1);
+      seen.push(...page.body.items.map((p: { id: string }) => p.id));
+      cursor = page.body.nextCursor;
+      if (cursor) {
+        const elsewhere = await api.request(
+          'GET',
+          `/v1/provisioning?limit=1&status=failed&cursor=${encodeURIComponent(cursor)}`,
+          { token: lister.token },
+        );
+        expect(elsewhere.status).toBe(400);
+      }
+    } while (cursor);
+    expect(seen).toEqual([more.body.provisioningId, bad.body.provisioningId, good.body.provisioningId]);
+  });
+
+  it('refuses bad filters with 400 naming the field', async () => {
+    for (const [query, field] of [
+      ['status=done', 'query.status'],
+      ['agentId=nope', 'query.agentId'],
+      ['limit=0', 'query.limit'],
+      ['sort=name', 'query.sort'],
+    ] as const) {
+      const response = await api.request('GET', `/v1/provisioning?${query}`, { token: owner.token });
+      expect(response.status).toBe(400);
+      expect(response.body.error.details.issues[0].field).toBe(field);
+    }
+  });
+
+  it("never lists another tenant's provisionings", async () => {
+    const stranger = await registerTenant(api, 'Stranger lister');
+    const mine = await provision({ agent: agentBody('Private desk'), channels: [{ type: 'voice' }] });
+    await settled(mine.body.provisioningId);
+    const theirs = await api.request('GET', '/v1/provisioning', { token: stranger.token });
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.items).toEqual([]);
+    const byAgent = await api.request('GET', `/v1/provisioning?agentId=${mine.body.agentId}`, {
+      token: stranger.token,
+    });
+    expect(byAgent.body.items).toEqual([]);
+    expect(byAgent.text).not.toContain('Private desk');
   });
 });

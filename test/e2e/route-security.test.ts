@@ -411,6 +411,27 @@ describe("404 for another tenant's ids", () => {
   });
 });
 
+describe("another tenant's provisionings (GET /v1/provisioning)", () => {
+  it('are never listed, not even by their agent id; the owner lists them', async () => {
+    const own = await api.request('GET', '/v1/provisioning', { token: tenantA.token });
+    expect(own.body.items.map((p: { id: string }) => p.id)).toContain(idsA.provisioning);
+    const provisionedAgent = own.body.items.find((p: { id: string }) => p.id === idsA.provisioning).agentId;
+    const own2 = await api.request('POST', '/v1/agents/provision', {
+      token: tenantB.token,
+      body: { agent: agentBody('B desk'), channels: [{ type: 'voice' }] },
+    });
+    expect(own2.status).toBe(202);
+    for (const path of ['/v1/provisioning', `/v1/provisioning?agentId=${provisionedAgent}`]) {
+      const response = await api.request('GET', path, { token: tenantB.token });
+      expect(response.status).toBe(200);
+      expect(response.text).not.toContain(String(idsA.provisioning));
+      expect(response.text).not.toContain('A secret');
+    }
+    const listed = await api.request('GET', '/v1/provisioning', { token: tenantB.token });
+    expect(listed.body.items.map((p: { id: string }) => p.id)).toEqual([own2.body.provisioningId]);
+  });
+});
+
 describe('the local email intake (POST /v1/dev/email/inbound)', () => {
   it("routes by mailbox only: a caller's token does not matter, and the answer names no tenant or agent", async () => {
     const mailbox = `security-${Date.now()}@acme-dental.example`;

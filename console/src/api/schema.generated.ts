@@ -245,6 +245,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/provisioning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant’s provisionings, newest first (filter by agent, status): for each the agent, its channels, status, when it started and finished, and on failure the step and reason, how many steps were undone and `leftBehind`. No steps (GET /v1/provisioning/{id} has them), never a credential. */
+        get: operations["GET_v1_provisioning"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/provisioning/{id}": {
         parameters: {
             query?: never;
@@ -3258,59 +3275,119 @@ export interface operations {
                     } | {
                         /** @constant */
                         type: "sms";
+                        /** @description Twilio phone number: The number in that Twilio account, in E.164 form such as +14155550100 (Twilio Console → Phone Numbers → Active numbers) */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description Twilio Console → Account Info: the Account SID (starts with AC)
+                             */
+                            accountSid: string;
+                            /**
+                             * Format: password
+                             * @description Twilio Console → Account Info: the Auth Token (click to reveal)
+                             */
+                            authToken: string;
                         };
                     } | {
                         /** @constant */
                         type: "whatsapp";
+                        /** @description WhatsApp sender number: The WhatsApp-enabled sender in that Twilio account, in E.164 form (Twilio Console → Messaging → Senders → WhatsApp senders) */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description Twilio Console → Account Info: the Account SID (starts with AC)
+                             */
+                            accountSid: string;
+                            /**
+                             * Format: password
+                             * @description Twilio Console → Account Info: the Auth Token (click to reveal)
+                             */
+                            authToken: string;
                         };
                     } | {
                         /** @constant */
                         type: "slack";
+                        /** @description Slack team id: Optional: the workspace id (T…); the bot token’s workspace is found otherwise */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description api.slack.com/apps → your app → OAuth & Permissions: the Bot User OAuth Token (xoxb-…)
+                             */
+                            botToken: string;
+                            /**
+                             * Format: password
+                             * @description api.slack.com/apps → your app → Basic Information → App Credentials: the Signing Secret
+                             */
+                            signingSecret: string;
                         };
                     } | {
                         /** @constant */
                         type: "telegram";
-                        address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description The token @BotFather gave when you created the bot (send /token to @BotFather to see it again)
+                             */
+                            botToken: string;
                         };
                     } | {
                         /** @constant */
                         type: "messenger";
+                        /** @description Facebook Page id: The Page’s numeric id (the Page → About → Page transparency, or Meta Business Suite → Settings → Business assets) */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description Meta for Developers → your app → Messenger → Settings → Access Tokens: the Page access token
+                             */
+                            pageAccessToken: string;
+                            /**
+                             * Format: password
+                             * @description Meta for Developers → your app → App settings → Basic: the App secret
+                             */
+                            appSecret: string;
+                            /**
+                             * Format: password
+                             * @description A phrase you choose; enter the same one as the Verify token in the app’s Messenger webhook settings
+                             */
+                            verifyToken: string;
                         };
                     } | {
                         /** @constant */
                         type: "instagram";
+                        /** @description Instagram account id: The numeric id of the Instagram professional account (Meta Business Suite → Settings → Instagram accounts) */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. */
                         credentials?: {
-                            [key: string]: string;
+                            /**
+                             * Format: password
+                             * @description Meta for Developers → your app → Instagram → API setup: the access token of the Page linked to the account
+                             */
+                            pageAccessToken: string;
+                            /**
+                             * Format: password
+                             * @description Meta for Developers → your app → App settings → Basic: the App secret
+                             */
+                            appSecret: string;
+                            /**
+                             * Format: password
+                             * @description A phrase you choose; enter the same one as the Verify token in the app’s Instagram webhook settings
+                             */
+                            verifyToken: string;
                         };
                     } | {
                         /** @constant */
                         type: "email";
+                        /** @description Mailbox: The address customers write to, such as help@shop.example; its domain is verified with Amazon SES */
                         address?: string;
-                        /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
-                        credentials?: {
-                            [key: string]: string;
-                        };
                     })[];
                     simulate?: {
                         /** @description e.g. "sms:point-webhooks" */
@@ -3400,6 +3477,94 @@ export interface operations {
             };
         };
     };
+    GET_v1_provisioning: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                agentId?: string;
+                status?: "running" | "succeeded" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            agentId: string;
+                            /** @description The agent’s name when the provisioning started */
+                            agentName?: string;
+                            /** @enum {string} */
+                            kind: "agent" | "channel";
+                            /** @enum {string} */
+                            status: "running" | "succeeded" | "failed";
+                            channels: {
+                                /** @enum {string} */
+                                type: "voice" | "sms" | "whatsapp" | "slack" | "telegram" | "messenger" | "instagram" | "email";
+                                address?: string;
+                            }[];
+                            /** Format: date-time */
+                            startedAt: string;
+                            /** Format: date-time */
+                            finishedAt?: string;
+                            failure?: {
+                                step?: string;
+                                reason: string;
+                            };
+                            undone: number;
+                            leftBehind: string[];
+                        }[];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Invalid input (path, query, body or headers); `details.issues` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or its user no longer exists or is disabled */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Not allowed: the role lacks agents:read, the operation is outside your rights, or the caller is a platform operator (no tenant) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+        };
+    };
     GET_v1_provisioning_id: {
         parameters: {
             query?: never;
@@ -3420,6 +3585,7 @@ export interface operations {
                     "application/json": {
                         id: string;
                         agentId: string;
+                        agentName?: string;
                         /** @enum {string} */
                         kind: "agent" | "channel";
                         /** @enum {string} */
@@ -3457,6 +3623,8 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                        /** Format: date-time */
+                        finishedAt?: string;
                         /** Format: date-time */
                         releasedAt?: string;
                     };
@@ -6727,7 +6895,7 @@ export interface operations {
             content: {
                 "application/json": {
                     address?: string;
-                    /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none. */
+                    /** @description Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms {accountSid, authToken}; whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger {pageAccessToken, appSecret, verifyToken}; instagram {pageAccessToken, appSecret, verifyToken}; email {none}; voice {none}. */
                     credentials?: {
                         [key: string]: string;
                     };

@@ -199,6 +199,9 @@ export function AgentEditorPage({ agentId }: { agentId: string | undefined }) {
             <a class="button secondary" href={`#/agents/${agent.id}/chat`}>
               Chat with {agent.name}
             </a>
+            <a class="button secondary" href={`#/provisioning?agent=${agent.id}`}>
+              Provision a channel
+            </a>
           </>
         ) : null
       }

@@ -1,10 +1,27 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, type BodyOf, must, type ResponseOf } from '../api/client';
-import { navigate } from '../router';
-import { ErrorNote, formatDate, Loading, Page, useAction } from '../ui';
+import { api, must, type ResponseOf } from '../api/client';
+import { Empty, ErrorNote, formatDate, Loading, Page, useAction, useLoad } from '../ui';
+
+/** The form (every channel's fields and where to find each value) loads with this page only. */
+type FormComponent = typeof import('./provisioning-form').ProvisionForm;
+let loadedForm: FormComponent | undefined;
+function useProvisionForm(): { form: FormComponent | undefined; error: string | undefined } {
+  const [form, setForm] = useState<FormComponent | undefined>(() => loadedForm);
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    if (loadedForm) return;
+    import('./provisioning-form').then(
+      (module) => {
+        loadedForm = module.ProvisionForm;
+        setForm(() => module.ProvisionForm);
+      },
+      () => setError('The form could not be loaded: reload the page.'),
+    );
+  }, []);
+  return { form, error };
+}
 
 type Provisioning = ResponseOf<'/v1/provisioning/{id}', 'get'>;
-type ProvisionBody = BodyOf<'/v1/agents/provision', 'post'>;
 type Step = Provisioning['steps'][number];
 
 const POLL_MS = 400;
@@ -19,73 +36,148 @@ const STEP_WORDS: Record<Step['status'], string> = {
   'release-failed': 'release failed: clean up by hand',
 };
 
-/** Starts a provisioning: a new agent and the channels it answers on, made in one workflow. */
-export function ProvisionPage() {
-  const [name, setName] = useState('');
-  const [businessType, setBusinessType] = useState('');
-  const [voice, setVoice] = useState(true);
-  const [email, setEmail] = useState(false);
-  const [domain, setDomain] = useState('');
-  const start = useAction(async () => {
-    const channels: ProvisionBody['channels'] = [];
-    if (voice) channels.push({ type: 'voice' } as ProvisionBody['channels'][number]);
-    if (email) channels.push({ type: 'email', address: domain.trim() } as ProvisionBody['channels'][number]);
-    const body = {
-      agent: {
-        name: name.trim(),
-        businessType: businessType.trim(),
-        model: { provider: 'scripted', modelId: 'scripted-v1' },
-      },
-      channels,
-    } as ProvisionBody;
-    const started = await must(api().POST('/v1/agents/provision', { body }));
-    navigate(`/provisioning/${started.provisioningId}`);
+type Summary = ResponseOf<'/v1/provisioning', 'get'>['items'][number];
+type Status = Summary['status'];
+const LIST_POLL_MS = 2000;
+
+/**
+ * `#/provisioning`: start one (a new agent on its channels) and the provisionings so far;
+ * `#/provisioning?agent=agt_…`: one more channel for that agent, and that agent's provisionings.
+ */
+export function ProvisionPage({ agentId }: { agentId?: string }) {
+  const agent = useLoad(
+    () =>
+      agentId
+        ? must(api().GET('/v1/agents/{id}', { params: { path: { id: agentId } } }))
+        : Promise.resolve(undefined),
+    [agentId],
+  );
+  const form = useProvisionForm();
+  return (
+    <Page title={agentId ? 'Provision a channel' : 'Provision an agent'}>
+      <p class="muted">
+        {agentId ? 'Sets up the channel' : 'Creates the agent and sets up each channel'} one step at a time;
+        if a step fails, what was done is undone in reverse and the agent is marked in error.
+      </p>
+      <ErrorNote message={agent.error ?? form.error} />
+      {form.form ? (
+        <form.form
+          key={agentId ?? 'new'}
+          {...(agentId ? { agentId } : {})}
+          {...(agent.data ? { agentName: agent.data.name } : {})}
+        />
+      ) : form.error ? null : (
+        <Loading what="the form" />
+      )}
+      <ProvisioningList {...(agentId ? { agentId } : {})} />
+    </Page>
+  );
+}
+
+/** The provisionings so far, newest first, a page at a time; refreshed while one is running. */
+function ProvisioningList({ agentId }: { agentId?: string }) {
+  const [status, setStatus] = useState<Status | ''>('');
+  const [more, setMore] = useState<{ items: Summary[]; nextCursor?: string } | undefined>();
+  const query = { limit: 20, ...(agentId ? { agentId } : {}), ...(status ? { status } : {}) };
+  const first = useLoad(() => must(api().GET('/v1/provisioning', { params: { query } })), [agentId, status]);
+  useEffect(() => setMore(undefined), [agentId, status]);
+  const items = [...(first.data?.items ?? []), ...(more?.items ?? [])];
+  const nextCursor = more ? more.nextCursor : first.data?.nextCursor;
+  const running = first.data?.items.some((p) => p.status === 'running') ?? false;
+  useEffect(() => {
+    if (!running) return;
+    const timer = setTimeout(first.reload, LIST_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [running, first.data]);
+  const loadMore = useAction(async () => {
+    if (!nextCursor) return;
+    const page = await must(
+      api().GET('/v1/provisioning', { params: { query: { ...query, cursor: nextCursor } } }),
+    );
+    setMore({
+      items: [...(more?.items ?? []), ...page.items],
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    });
   });
   return (
-    <Page title="Provision an agent">
-      <p class="muted">
-        Creates the agent and sets up each channel one step at a time; if a step fails, what was done is
-        undone in reverse and the agent is marked in error.
-      </p>
-      <form
-        class="editor"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void start.run();
-        }}
-      >
-        <label for="prov-name">Agent name</label>
-        <input id="prov-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        <label for="prov-type">Business type</label>
-        <input
-          id="prov-type"
-          required
-          value={businessType}
-          onInput={(e) => setBusinessType(e.currentTarget.value)}
-        />
-        <fieldset>
-          <legend>Channels</legend>
-          <label>
-            <input type="checkbox" checked={voice} onChange={(e) => setVoice(e.currentTarget.checked)} />{' '}
-            Voice: a new phone number and its call flow
-          </label>
-          <label>
-            <input type="checkbox" checked={email} onChange={(e) => setEmail(e.currentTarget.checked)} />{' '}
-            Email
-          </label>
-          {email ? (
-            <>
-              <label for="prov-domain">Email domain</label>
-              <input id="prov-domain" value={domain} onInput={(e) => setDomain(e.currentTarget.value)} />
-            </>
-          ) : null}
-        </fieldset>
-        <button type="submit" disabled={start.pending}>
-          {start.pending ? 'Starting…' : 'Provision'}
-        </button>
-        <ErrorNote message={start.error} />
+    <>
+      <h2 id="past-provisionings">{agentId ? 'This agent’s provisionings' : 'Provisionings so far'}</h2>
+      <form class="filters" aria-label="Filter provisionings" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status
+          <select value={status} onChange={(e) => setStatus(e.currentTarget.value as Status | '')}>
+            <option value="">Any</option>
+            <option value="running">running</option>
+            <option value="succeeded">succeeded</option>
+            <option value="failed">failed</option>
+          </select>
+        </label>
       </form>
-    </Page>
+      <ErrorNote message={first.error} />
+      {first.loading && !first.data ? <Loading what="provisionings" /> : null}
+      {first.data && items.length === 0 ? (
+        <Empty title={status ? `No ${status} provisionings.` : 'No provisionings yet.'}>
+          <p>
+            {agentId
+              ? 'Choose a channel above, fill in what it asks for and press Provision: each step shows as it runs.'
+              : 'Fill in the agent’s name and business type above, tick the channels it should answer on (each asks for what its provider gave you) and press Provision: each step shows as it runs, and the result is listed here.'}
+          </p>
+        </Empty>
+      ) : null}
+      {items.length > 0 ? (
+        <div class="table-wrap">
+          <table aria-labelledby="past-provisionings">
+            <thead>
+              <tr>
+                <th scope="col">Started</th>
+                <th scope="col">Agent</th>
+                <th scope="col">Channels</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((p) => (
+                <tr key={p.id}>
+                  <td>
+                    <a href={`#/provisioning/${p.id}`}>{formatDate(p.startedAt)}</a>
+                    {p.finishedAt ? <span class="hint">finished {formatDate(p.finishedAt)}</span> : null}
+                  </td>
+                  <td>
+                    <a href={`#/agents/${p.agentId}`}>{p.agentName ?? p.agentId}</a>
+                    {p.kind === 'channel' ? <span class="hint">channel added</span> : null}
+                  </td>
+                  <td>{p.channels.map((c) => c.type + (c.address ? ` (${c.address})` : '')).join(', ')}</td>
+                  <td>
+                    <span class={`badge provisioning-${p.status}`}>{p.status}</span>
+                    {p.failure ? (
+                      <span class="hint">
+                        {p.failure.step ? `at ${p.failure.step}: ` : ''}
+                        {p.failure.reason}
+                        {p.undone > 0 ? ` · ${p.undone} step${p.undone === 1 ? '' : 's'} undone` : ''}
+                      </span>
+                    ) : null}
+                    {p.leftBehind.length > 0 ? (
+                      <span class="hint">left behind: {p.leftBehind.join(', ')}</span>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {nextCursor ? (
+        <button
+          type="button"
+          class="secondary"
+          disabled={loadMore.pending}
+          onClick={() => void loadMore.run()}
+        >
+          {loadMore.pending ? 'Loading…' : 'Load more'}
+        </button>
+      ) : null}
+      <ErrorNote message={loadMore.error} />
+    </>
   );
 }
 
@@ -128,7 +220,7 @@ export function ProvisioningPage({ id }: { id: string }) {
                 : `Failed${record.failure?.step ? ` at ${record.failure.step}` : ''}: ${record.failure?.reason ?? ''}`}
           </p>
           <p>
-            Agent: <a href={`#/agents/${record.agentId}`}>{record.agentId}</a> · channels{' '}
+            Agent: <a href={`#/agents/${record.agentId}`}>{record.agentName ?? record.agentId}</a> · channels{' '}
             {record.channels.map((c) => c.type + (c.address ? ` (${c.address})` : '')).join(', ')}
           </p>
           <table>
@@ -170,7 +262,7 @@ export function ProvisioningPage({ id }: { id: string }) {
             <ErrorNote message={`Left behind (undo failed after retries): ${record.leftBehind.join(', ')}`} />
           ) : null}
           <p>
-            <a href="#/provisioning">Provision another agent</a>
+            <a href="#/provisioning">All provisionings, or provision another agent</a>
           </p>
         </>
       ) : null}

@@ -6,17 +6,19 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ProvisioningRecord } from '../../domain/provisioning/model';
+import type { ProvisioningListFilter, ProvisioningRecord } from '../../domain/provisioning/model';
 import type { AgentContextStore, ProvisioningRepository } from '../../domain/provisioning/ports';
+import type { Page } from '../../domain/shared/pagination';
 import { agentPartition } from './agent-repository';
 import { isConditionFailure, transactionItemAtFailure, versionConflict, withoutKeys } from './conditions';
 import type { TableClient } from './document-client';
+import { queryPage } from './pagination';
 import { GSI1 } from './table-definition';
 
 /**
  * Provisioning records (domain/provisioning/model.ts): the whole record — plan, steps, what each
  * made — is one item, written by one workflow step at a time, conditionally on its version.
- *   record           pk = T#<tenantId>  sk = PROVISIONING#<provisioningId>
+ *   record           pk = T#<tenantId>  sk = PROVISIONING#<provisioningId>  (the tenant's, newest first: GET /v1/provisioning)
  *                    gsi1pk = T#<tenantId>#AGENT_PROVISIONING#<agentId>  gsi1sk = <provisioningId>  (the agent's, oldest first: deprovisioning)
  *   idempotency key  pk = T#<tenantId>  sk = PROVISIONING_KEY#<sha256 of the key>  → provisioningId (24 h)
  *   agent context    pk = T#<tenantId>#AGENT#<agentId>  sk = CONTEXT
@@ -120,6 +122,52 @@ export class DynamoProvisioningRepository implements ProvisioningRepository {
       if (isConditionFailure(error)) throw versionConflict('Provisioning', next.id, error);
       throw error;
     }
+  }
+
+  /**
+   * P4/P5: a key-condition Query, newest first (ids are ULIDs): the tenant's records under
+   * `PROVISIONING#` in its own partition, or one agent's through gsi1; a status is a filter (a
+   * tenant's provisionings are few: one per agent and channel added), bounded by `queryPage`.
+   */
+  list(tenantId: string, filter: ProvisioningListFilter): Promise<Page<ProvisioningRecord>> {
+    const byStatus = filter.status
+      ? {
+          FilterExpression: '#status = :status',
+          ExpressionAttributeNames: { '#status': 'status' },
+        }
+      : {};
+    const input = filter.agentId
+      ? {
+          TableName: this.tableName,
+          IndexName: GSI1,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: {
+            ':pk': agentIndex(tenantId, filter.agentId),
+            ...(filter.status ? { ':status': filter.status } : {}),
+          },
+          ScanIndexForward: false,
+          ...byStatus,
+        }
+      : {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': `T#${tenantId}`,
+            ':prefix': 'PROVISIONING#',
+            ...(filter.status ? { ':status': filter.status } : {}),
+          },
+          ScanIndexForward: false,
+          ...byStatus,
+        };
+    return queryPage<ProvisioningRecord>({
+      client: this.client,
+      input,
+      // The cursor is only valid for the same tenant and filters it was issued for.
+      scope: JSON.stringify(['provisioning', tenantId, filter.agentId ?? null, filter.status ?? null]),
+      limit: filter.limit,
+      ...(filter.cursor ? { cursor: filter.cursor } : {}),
+      map: (item) => withoutKeys<ProvisioningRecord>(item),
+    });
   }
 
   async listForAgent(tenantId: string, agentId: string) {

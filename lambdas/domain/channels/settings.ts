@@ -3,6 +3,7 @@ import type { Agent, AgentVersion } from '../agents/schemas';
 import { ValidationError } from '../shared/errors';
 import { idSchema } from '../shared/ids';
 import { instant, lazySchema, text } from '../shared/zod';
+import { credentialFieldsOf } from './credential-fields';
 import { CONFIGURABLE_CHANNELS, type ConfigurableChannel, channelAddress } from './model';
 
 /**
@@ -54,36 +55,43 @@ interface ChannelKind {
 
 const E164 = { pattern: /^\+[1-9]\d{6,14}$/, expected: 'an E.164 phone number such as +14155550100' };
 const META_ID = { pattern: /^\d{5,25}$/, expected: 'the numeric id Meta shows for it' };
-const META_CREDENTIALS = ['pageAccessToken', 'appSecret', 'verifyToken'] as const;
 
 export const CHANNEL_KINDS: Readonly<Record<ConfigurableChannel, ChannelKind>> = {
   sms: {
-    credentials: ['accountSid', 'authToken'],
+    credentials: credentialFieldsOf('sms'),
     address: E164,
     webhookPath: () => '/v1/webhooks/twilio/sms',
   },
   whatsapp: {
-    credentials: ['accountSid', 'authToken'],
+    credentials: credentialFieldsOf('whatsapp'),
     address: E164,
     webhookPath: () => '/v1/webhooks/twilio/whatsapp',
   },
   slack: {
-    credentials: ['botToken', 'signingSecret'],
+    credentials: credentialFieldsOf('slack'),
     address: { pattern: /^T[A-Z0-9]{2,20}$/, expected: 'the Slack team id (T…)' },
     webhookPath: () => '/v1/webhooks/slack',
   },
   telegram: {
-    credentials: ['botToken'],
+    credentials: credentialFieldsOf('telegram'),
     generated: ['secretToken'],
     webhookPath: (channelKey) => `/v1/webhooks/telegram/${channelKey}`,
   },
-  messenger: { credentials: META_CREDENTIALS, address: META_ID, webhookPath: () => '/v1/webhooks/meta' },
-  instagram: { credentials: META_CREDENTIALS, address: META_ID, webhookPath: () => '/v1/webhooks/meta' },
+  messenger: {
+    credentials: credentialFieldsOf('messenger'),
+    address: META_ID,
+    webhookPath: () => '/v1/webhooks/meta',
+  },
+  instagram: {
+    credentials: credentialFieldsOf('instagram'),
+    address: META_ID,
+    webhookPath: () => '/v1/webhooks/meta',
+  },
   // A number already claimed in the shared Amazon Connect instance (or by provisioning); Connect
   // calls the voice Lambda, not a webhook, so there is nothing to give a provider.
-  voice: { credentials: [], address: E164 },
+  voice: { credentials: credentialFieldsOf('voice'), address: E164 },
   email: {
-    credentials: [],
+    credentials: credentialFieldsOf('email'),
     address: {
       pattern: /^[^\s@<>()",;:]{1,64}@[a-z0-9-]+(\.[a-z0-9-]+)+$/,
       expected: 'a mailbox such as help@shop.example',

@@ -1,7 +1,9 @@
 import * as z from 'zod/mini';
 import { agentCreateBody } from '../agents/schemas';
-import { MESSAGING_CHANNELS } from '../channels/model';
+import { CHANNEL_ADDRESSES, CHANNEL_CREDENTIALS, credentialFieldsOf } from '../channels/credential-fields';
+import { MESSAGING_CHANNELS, type MessagingChannel } from '../channels/model';
 import { idSchema } from '../shared/ids';
+import { pageQueryFields } from '../shared/pagination';
 import { instant, lazySchema, text } from '../shared/zod';
 
 /**
@@ -15,20 +17,32 @@ import { instant, lazySchema, text } from '../shared/zod';
 export const PROVISIONABLE_CHANNELS = ['voice', ...MESSAGING_CHANNELS] as const;
 export type ProvisionableChannel = (typeof PROVISIONABLE_CHANNELS)[number];
 
-const credentials = () =>
-  z
-    .record(
-      z.string().check(z.regex(/^[A-Za-z]{1,40}$/)),
-      z.string().check(z.minLength(1), z.maxLength(4096)),
-    )
-    .check(
-      z.meta({
-        description:
-          'Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none.',
-      }),
-    );
+const STAGED =
+  'Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response.';
 
-/** One channel wanted. Voice claims a number; the others take the address and credentials the provider gave. */
+/** The channel's credentials: exactly its provider's fields (CHANNEL_CREDENTIALS), each a secret. */
+function credentialsOf(type: MessagingChannel) {
+  const fields: Record<string, z.ZodMiniType> = {};
+  for (const [field, whereToFind] of Object.entries(CHANNEL_CREDENTIALS[type] as Record<string, string>)) {
+    fields[field] = z
+      .string()
+      .check(z.minLength(1), z.maxLength(4096), z.meta({ description: whereToFind, format: 'password' }));
+  }
+  return z.strictObject(fields).check(z.meta({ description: STAGED }));
+}
+
+/** The channel's address, described as the business knows it. */
+function addressOf(type: MessagingChannel) {
+  const address = CHANNEL_ADDRESSES[type];
+  return text(1, 320).check(
+    z.meta({ description: address ? `${address.label}: ${address.help}` : `${type} address` }),
+  );
+}
+
+/**
+ * One channel wanted. Voice claims a number; the others take the address and the credentials the
+ * provider gave (Telegram: no address, the platform makes one; email: no credentials).
+ */
 export const channelRequestSchema = lazySchema(() =>
   z.discriminatedUnion('type', [
     z.strictObject({
@@ -44,12 +58,18 @@ export const channelRequestSchema = lazySchema(() =>
         { countryCode: 'US', type: 'DID' },
       ),
     }),
-    ...MESSAGING_CHANNELS.map((type) =>
-      z.strictObject({
-        type: z.literal(type),
-        address: z.optional(text(1, 320)),
-        credentials: z.optional(credentials()),
-      }),
+    ...MESSAGING_CHANNELS.map(
+      (type) =>
+        // Typed as the widest shape: the fields each type takes are decided at run time (OpenAPI shows each).
+        z.strictObject({
+          type: z.literal(type),
+          ...(CHANNEL_ADDRESSES[type] ? { address: z.optional(addressOf(type)) } : {}),
+          ...(credentialFieldsOf(type).length > 0 ? { credentials: z.optional(credentialsOf(type)) } : {}),
+        }) as unknown as z.ZodMiniObject<{
+          type: z.ZodMiniLiteral<MessagingChannel>;
+          address: z.ZodMiniOptional<z.ZodMiniString>;
+          credentials: z.ZodMiniOptional<z.ZodMiniRecord<z.ZodMiniString, z.ZodMiniString>>;
+        }>,
     ),
   ]),
 );
@@ -86,11 +106,26 @@ export const provisionAgentBody = lazySchema(() =>
 );
 export type ProvisionAgentInput = z.output<ReturnType<typeof provisionAgentBody>>;
 
+/** The path names the channel: its fields are checked against it (`checkedCredentials`), by name. */
+const anyChannelCredentials = () =>
+  z
+    .record(
+      z.string().check(z.regex(/^[A-Za-z]{1,40}$/)),
+      z.string().check(z.minLength(1), z.maxLength(4096)),
+    )
+    .check(
+      z.meta({
+        description: `${STAGED} Per type: ${Object.entries(CHANNEL_CREDENTIALS)
+          .map(([type, fields]) => `${type} {${Object.keys(fields).join(', ') || 'none'}}`)
+          .join('; ')}.`,
+      }),
+    );
+
 export const provisionChannelBody = lazySchema(() =>
   z._default(
     z.strictObject({
       address: z.optional(text(1, 320)),
-      credentials: z.optional(credentials()),
+      credentials: z.optional(anyChannelCredentials()),
       phoneNumber: z.optional(
         z.strictObject({
           countryCode: z._default(z.string().check(z.regex(/^[A-Z]{2}$/)), 'US'),
@@ -168,6 +203,8 @@ export interface ProvisioningRecord {
   readonly id: string;
   readonly tenantId: string;
   readonly agentId: string;
+  /** The agent's name when the provisioning started (records from before it: absent). */
+  readonly agentName?: string;
   /** `agent`: POST /v1/agents/provision (creates it); `channel`: one channel of an existing agent. */
   readonly kind: 'agent' | 'channel';
   readonly status: ProvisioningStatus;
@@ -186,6 +223,8 @@ export interface ProvisioningRecord {
     readonly humanQueueArn?: string;
   };
   readonly failure?: { readonly step?: string; readonly reason: string };
+  /** When it stopped running (succeeded, or failed and undone); records from before it: absent. */
+  readonly finishedAt?: string;
   readonly executionId?: string;
   readonly requestHash: string;
   readonly createdBy: string;
@@ -215,6 +254,7 @@ export const provisioningResponse = lazySchema(() =>
   z.object({
     id: z.string(),
     agentId: z.string(),
+    agentName: z.optional(z.string()),
     kind: z.enum(['agent', 'channel']),
     status: z.enum(PROVISIONING_STATUSES),
     channels: z.array(z.object({ type: z.enum(PROVISIONABLE_CHANNELS), address: z.optional(z.string()) })),
@@ -224,10 +264,69 @@ export const provisioningResponse = lazySchema(() =>
     leftBehind: z.array(z.string()),
     createdAt: instant(),
     updatedAt: instant(),
+    finishedAt: z.optional(instant()),
     releasedAt: z.optional(instant()),
   }),
 );
 export type ProvisioningView = z.output<ReturnType<typeof provisioningResponse>>;
+
+/** `GET /v1/provisioning`: the tenant's provisionings, newest first. */
+export const provisioningListQuery = lazySchema(() =>
+  z.strictObject({
+    ...pageQueryFields(),
+    agentId: z.optional(idSchema('agent')),
+    status: z.optional(z.enum(PROVISIONING_STATUSES)),
+  }),
+);
+export type ProvisioningListFilter = z.output<ReturnType<typeof provisioningListQuery>>;
+
+/** One provisioning in a listing: what it is for and how it ended, without its steps (never a credential). */
+export const provisioningSummaryResponse = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    agentId: z.string(),
+    agentName: z.optional(
+      z.string().check(z.meta({ description: 'The agent’s name when the provisioning started' })),
+    ),
+    kind: z.enum(['agent', 'channel']),
+    status: z.enum(PROVISIONING_STATUSES),
+    channels: z.array(z.object({ type: z.enum(PROVISIONABLE_CHANNELS), address: z.optional(z.string()) })),
+    startedAt: instant(),
+    finishedAt: z.optional(instant()),
+    failure: z.optional(z.object({ step: z.optional(z.string()), reason: z.string() })),
+    /** How many steps were undone after the failure, and how many undos failed (left behind). */
+    undone: z.number(),
+    leftBehind: z.array(z.string()),
+  }),
+);
+export type ProvisioningSummary = z.output<ReturnType<typeof provisioningSummaryResponse>>;
+
+/** The name the agent had when it started (kind `agent` records from before `agentName`: its config's). */
+function agentNameOf(record: ProvisioningRecord): string | undefined {
+  if (record.agentName) return record.agentName;
+  const configName = (record.agentConfig as { name?: unknown } | undefined)?.name;
+  return typeof configName === 'string' ? configName : undefined;
+}
+
+export function provisioningSummary(record: ProvisioningRecord): ProvisioningSummary {
+  const agentName = agentNameOf(record);
+  const finishedAt = record.finishedAt ?? (record.status === 'running' ? undefined : record.updatedAt);
+  return {
+    id: record.id,
+    agentId: record.agentId,
+    ...(agentName ? { agentName } : {}),
+    kind: record.kind,
+    status: record.status,
+    channels: record.channels.map((c) => ({ type: c.type, ...(c.address ? { address: c.address } : {}) })),
+    startedAt: record.createdAt,
+    ...(finishedAt ? { finishedAt } : {}),
+    ...(record.failure ? { failure: record.failure } : {}),
+    undone: record.steps.filter((s) => s.status === 'compensated').length,
+    leftBehind: record.steps
+      .filter((s) => s.status === 'compensation-failed' || s.status === 'release-failed')
+      .map((s) => s.key),
+  };
+}
 
 export const provisioningStartedResponse = lazySchema(() =>
   z.object({
@@ -241,6 +340,7 @@ export function provisioningView(record: ProvisioningRecord): ProvisioningView {
   return {
     id: record.id,
     agentId: record.agentId,
+    ...(agentNameOf(record) ? { agentName: agentNameOf(record) } : {}),
     kind: record.kind,
     status: record.status,
     channels: record.channels.map((c) => ({ type: c.type, ...(c.address ? { address: c.address } : {}) })),
@@ -251,6 +351,7 @@ export function provisioningView(record: ProvisioningRecord): ProvisioningView {
       .map((s) => s.key),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+    ...(record.finishedAt ? { finishedAt: record.finishedAt } : {}),
     ...(record.releasedAt ? { releasedAt: record.releasedAt } : {}),
   };
 }

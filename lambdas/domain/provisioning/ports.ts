@@ -1,7 +1,8 @@
 import type { AgentRepository } from '../agents/ports';
 import type { ChannelSettingsDeps } from '../channels/configure';
+import type { Page } from '../shared/pagination';
 import type { LocationRepository } from '../tenants/ports';
-import type { ProvisioningRecord } from './model';
+import type { ProvisioningListFilter, ProvisioningRecord } from './model';
 
 /**
  * What provisioning asks of the providers. Every method is idempotent or tells the workflow what it
@@ -99,6 +100,11 @@ export interface ProvisioningRepository {
   get(tenantId: string, provisioningId: string): Promise<ProvisioningRecord | undefined>;
   /** Writes `next` if the stored version is still `next.version - 1` (ConflictError otherwise). */
   save(next: ProvisioningRecord): Promise<void>;
+  /**
+   * The tenant's provisionings newest first, a page at a time (one agent's, one status); the
+   * cursor is bound to the tenant and the filters.
+   */
+  list(tenantId: string, filter: ProvisioningListFilter): Promise<Page<ProvisioningRecord>>;
   /** The agent's provisionings, oldest first. */
   listForAgent(tenantId: string, agentId: string): Promise<ProvisioningRecord[]>;
 }

@@ -4,6 +4,7 @@ import { refuseNewChannelAddresses } from '../channels/agent-channels';
 import { CHANNEL_KINDS, checkedAddress, checkedCredentials } from '../channels/settings';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { newId } from '../shared/ids';
+import type { Page } from '../shared/pagination';
 import type { Principal } from '../shared/principal';
 import {
   type ChannelRequest,
@@ -11,9 +12,12 @@ import {
   type ProvisionAgentInput,
   type ProvisionableChannel,
   type ProvisionChannelInput,
+  type ProvisioningListFilter,
   type ProvisioningRecord,
+  type ProvisioningSummary,
   type ProvisioningView,
   planSteps,
+  provisioningSummary,
   provisioningView,
   type SimulatedFailures,
 } from './model';
@@ -161,6 +165,7 @@ async function startRecord(
       ...record,
       status: 'failed',
       failure: { reason },
+      finishedAt: (deps.now?.() ?? new Date()).toISOString(),
       updatedAt: (deps.now?.() ?? new Date()).toISOString(),
       version: record.version + 1,
     });
@@ -195,6 +200,7 @@ export async function provisionAgent(
     {
       id: newId('provisioning'),
       agentId: newId('agent'),
+      agentName: input.agent.name,
       kind: 'agent',
       agentConfig: input.agent,
       ...(input.simulate ? { simulate: input.simulate } : {}),
@@ -247,6 +253,7 @@ export async function provisionChannel(
     {
       id: newId('provisioning'),
       agentId,
+      agentName: agent.name,
       kind: 'channel',
       ...(input.simulate ? { simulate: input.simulate } : {}),
     },
@@ -254,6 +261,16 @@ export async function provisionChannel(
     { agentId, type, input },
     idempotencyKey,
   );
+}
+
+/** `GET /v1/provisioning`: the tenant's provisionings, newest first (one agent's, one status). */
+export async function listProvisionings(
+  deps: Pick<ProvisioningDeps, 'records'>,
+  actor: Principal,
+  filter: ProvisioningListFilter,
+): Promise<Page<ProvisioningSummary>> {
+  const page = await deps.records.list(actor.tenantId, filter);
+  return { ...page, items: page.items.map(provisioningSummary) };
 }
 
 /** `GET /v1/provisioning/{id}`. */

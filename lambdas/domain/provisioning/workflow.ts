@@ -225,7 +225,8 @@ export async function completeProvisioning(
 ): Promise<{ outcome: string }> {
   const record = await load(deps, ref);
   await dropStagedCredentials(deps, record);
-  if (record.status !== 'succeeded') await update(deps, record, () => ({ status: 'succeeded' }));
+  if (record.status !== 'succeeded')
+    await update(deps, record, () => ({ status: 'succeeded', finishedAt: now(deps) }));
   return { outcome: 'succeeded' };
 }
 
@@ -247,6 +248,7 @@ export async function failProvisioning(deps: ProvisioningDeps, ref: StepRef): Pr
     if (!(error instanceof NotFoundError)) throw error;
   }
   await dropStagedCredentials(deps, record);
-  if (record.status !== 'failed') await update(deps, record, () => ({ status: 'failed' }));
+  if (record.status !== 'failed')
+    await update(deps, record, () => ({ status: 'failed', finishedAt: now(deps) }));
   return { outcome: 'failed' };
 }

@@ -17,7 +17,12 @@ import {
 import { configureChannel } from '../../domain/channels/configure';
 import { listChannels, releaseAgentChannels, removeChannel } from '../../domain/channels/manage';
 import { releaseProvisionedResources } from '../../domain/provisioning/release';
-import { getProvisioning, provisionAgent, provisionChannel } from '../../domain/provisioning/start';
+import {
+  getProvisioning,
+  listProvisionings,
+  provisionAgent,
+  provisionChannel,
+} from '../../domain/provisioning/start';
 import { configureWebChat, getWebChat, releaseWebChat, rotateWebChat } from '../../domain/realtime/web-chat';
 import { createHttpHandler, etag } from '../../http/http-handler';
 import { idempotencyKey } from '../../http/request';
@@ -52,6 +57,9 @@ export const handler = createHttpHandler(
           idempotencyKey(event),
         ),
       ),
+    }),
+    'GET /v1/provisioning': async ({ principal, query }) => ({
+      body: await listProvisionings(provisioningStartDeps(), principal, query),
     }),
     'GET /v1/provisioning/{id}': async ({ principal, params }) => ({
       body: await getProvisioning(provisioningStartDeps(), principal, params.id),

@@ -17,9 +17,11 @@ import {
   provisionAgentBody,
   provisionChannelBody,
   provisionChannelParams,
+  provisioningListQuery,
   provisioningParams,
   provisioningResponse,
   provisioningStartedResponse,
+  provisioningSummaryResponse,
 } from '../../domain/provisioning/model';
 import { webChatParams, webChatPutBody, webChatResponse } from '../../domain/realtime/web-chat';
 import { pageQuerySchema } from '../../domain/shared/pagination';
@@ -51,6 +53,15 @@ export const AGENT_ROUTES = {
       409: 'The Idempotency-Key was used for a different request (`details.provisioningId` names the first one)',
       502: 'The secret store failed while staging the credentials: nothing was started; safe to send again',
     },
+  },
+  'GET /v1/provisioning': {
+    lambda: 'agents',
+    permission: 'agents:read',
+    summary:
+      'The tenant’s provisionings, newest first (filter by agent, status): for each the agent, its channels, status, when it started and finished, and on failure the step and reason, how many steps were undone and `leftBehind`. No steps (GET /v1/provisioning/{id} has them), never a credential.',
+    query: provisioningListQuery,
+    status: 200,
+    response: pageOf(provisioningSummaryResponse),
   },
   'GET /v1/provisioning/{id}': {
     lambda: 'agents',
