@@ -144,7 +144,11 @@ export class ConsoleHosting extends Construct {
       sources: [props.content],
       exclude: ['*'],
       include: [HASHED_FILES],
-      cacheControl: [CacheControl.setPublic(), CacheControl.maxAge(Duration.days(365)), CacheControl.immutable()],
+      cacheControl: [
+        CacheControl.setPublic(),
+        CacheControl.maxAge(Duration.days(365)),
+        CacheControl.immutable(),
+      ],
       prune: true,
       memoryLimit: 256,
     });

@@ -135,7 +135,9 @@ describe('console hosting (S3 + CloudFront)', () => {
     const deployed = built.template;
     const deployments = deployed.findResources('Custom::CDKBucketDeployment') as Record<string, Deployment>;
     const byCache = (cache: string) =>
-      Object.entries(deployments).find(([, d]) => JSON.stringify(d.Properties.SystemMetadata).includes(cache));
+      Object.entries(deployments).find(([, d]) =>
+        JSON.stringify(d.Properties.SystemMetadata).includes(cache),
+      );
     const [assetsId, assets] = byCache('immutable') ?? [];
     const [, pages] = byCache('"cache-control":"no-cache"') ?? [];
     expect(assets?.Properties).toMatchObject({
@@ -145,13 +147,21 @@ describe('console hosting (S3 + CloudFront)', () => {
       SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' },
     });
     expect(assets?.Properties.DistributionPaths).toBeUndefined();
-    expect(pages?.Properties).toMatchObject({ Prune: true, Exclude: ['assets/*'], DistributionPaths: ['/*'] });
+    expect(pages?.Properties).toMatchObject({
+      Prune: true,
+      Exclude: ['assets/*'],
+      DistributionPaths: ['/*'],
+    });
     // index.html names hashed files: they are in the bucket first.
     expect(pages?.DependsOn).toContain(assetsId);
     // config.json is filled in at deployment from the (token) URL, and names no API: it is this origin.
     const keys = pages?.Properties.SourceObjectKeys as string[];
     expect(keys).toHaveLength(2);
-    const staged = join(built.app.synth().directory, `asset.${keys[1]?.replace(/\.zip$/, '')}`, 'config.json');
+    const staged = join(
+      built.app.synth().directory,
+      `asset.${keys[1]?.replace(/\.zip$/, '')}`,
+      'config.json',
+    );
     expect(JSON.parse(readFileSync(staged, 'utf8'))).toEqual({ wsUrl: '<<marker:0xbaba:0>>' });
     expect(pages?.Properties.SourceMarkers).toEqual([{}, { '<<marker:0xbaba:0>>': { Ref: 'WsUrl' } }]);
   });
