@@ -16,18 +16,18 @@ export const CONSOLE_BUILD_FILES = ['index.html', 'widget.js'] as const;
  * `npm start` or a browser test is serving. Throws, naming `npm run build:console`, when vite is
  * missing, a build fails or a file the deployment needs is absent.
  */
-export function buildConsole(outDir: string): void {
-  const vite = path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+export function buildConsole(outDir: string, repoRoot: string = REPO_ROOT): void {
+  const vite = path.join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js');
   if (!existsSync(vite)) {
     throw new Error(
       `Cannot build the console for deployment: vite is not installed (${vite}). Run \`npm ci\`, then \`npm run build:console\` to check the build.`,
     );
   }
   for (const config of ['console/vite.config.mts', 'console/widget/vite.config.mts']) {
-    const args = [vite, 'build', '--config', path.join(REPO_ROOT, config), '--outDir', outDir];
+    const args = [vite, 'build', '--config', path.join(repoRoot, config), '--outDir', outDir];
     try {
       execFileSync(process.execPath, [...args, '--logLevel', 'warn'], {
-        cwd: REPO_ROOT,
+        cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'pipe'],
         encoding: 'utf8',
       });

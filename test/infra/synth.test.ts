@@ -125,7 +125,12 @@ describe('cdk-nag (AwsSolutions) as wired in bin/app.ts', () => {
     });
 
     it('emits no construct warning or error', () => {
-      for (const stack of [fixture.stateful, fixture.workflows, fixture.api]) {
+      for (const stack of [
+        fixture.stateful,
+        fixture.workflows,
+        fixture.api,
+        ...(fixture.console ? [fixture.console] : []),
+      ]) {
         // Read from the assembly already built: Annotations.fromStack would synthesize (and bundle) again.
         const messages = assembly
           .getStackArtifact(stack.artifactId)
