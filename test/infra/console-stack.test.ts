@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { DEPLOYED_ROUTE_KEYS, splitRouteKey } from '../../lambdas/http/route-table';
 import { ConfigError, parseEnvironmentConfig } from '../../lib/config';
 import { buildConsole, CONSOLE_BUILD_FILES } from '../../lib/console-build';
 import { API_PATH_PATTERN } from '../../lib/constructs/console-hosting';
@@ -75,8 +76,13 @@ describe.each(['dev', 'prod'])('the console stack (%s)', (envName) => {
     });
     expect(origin.OriginPath).toBeUndefined();
     expect(origin.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only' });
-    // The stage it reaches serves the route table's paths as they are.
+    // The stage it reaches serves the route table's paths as they are, every one under /v1/.
     expect(fixture.api.api.stage.stageName).toBe('$default');
+    const paths = DEPLOYED_ROUTE_KEYS.map((key) => splitRouteKey(key).path);
+    expect(paths.length).toBeGreaterThan(0);
+    expect(paths.filter((p) => !p.startsWith(API_PATH_PATTERN.slice(0, -1)))).toEqual([]);
+    // The API's own answers (4xx in its words) reach the console: no error page replaces them.
+    expect(distribution.CustomErrorResponses).toBeUndefined();
   });
 
   it('serves the files of a private, encrypted, SSL-only bucket through origin access control, HTTP redirected to HTTPS', () => {
