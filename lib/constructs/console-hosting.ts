@@ -49,9 +49,11 @@ const HASHED_FILES = 'assets/*';
  * and 3, and the security headers local mode sends (local/console-files.ts).
  *
  * The HTTP API is the distribution's second origin: `/v1/*` goes to it uncached, with every
- * viewer header, cookie and query string but Host (API Gateway routes by its own host name; the
- * Authorization header reaches it because caching is off, as CloudFront's AllViewerExceptHostHeader
- * policy documents). So the console calls the API on its own origin, needs no CORS and no API URL,
+ * viewer header, cookie and query string but Host (API Gateway answers 403 to a Host not its own).
+ * Authorization reaches the API because caching is off: a custom origin request policy may not name
+ * that header, but with caching disabled the managed AllViewer and AllViewerExceptHostHeader policies
+ * forward it (https://repost.aws/knowledge-center/cloudfront-authorization-header), and no cache key
+ * holds it. So the console calls the API on its own origin, needs no CORS and no API URL,
  * and `/widget.js` finds the API from its own `src` as locally. The WebSocket API keeps its own
  * `wss://` URL: `/config.json` gives it to the console, the CSP allows it.
  */
@@ -129,6 +131,9 @@ export class ConsoleHosting extends Construct {
           viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
           allowedMethods: AllowedMethods.ALLOW_ALL,
           cachePolicy: CachePolicy.CACHING_DISABLED,
+          // TODO(issue 15): API Gateway then sees an edge address as the caller's (`sourceIp`), which
+          // sign-in hands to Cognito threat protection. CloudFront-Viewer-Address would carry the
+          // viewer's, but only a custom policy adds it, and a custom policy cannot forward Authorization.
           originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           compress: false,
           responseHeadersPolicy: this.headers,
