@@ -276,6 +276,16 @@ const reservedConcurrencySchema = z.record(
   z.number().int().min(1).max(10_000),
 );
 
+/**
+ * The web console on AWS (lib/stacks/console-stack.ts): on, the stack `AgentPlatform-<stage>-Console`
+ * serves it (and the chat widget, `/widget.js`) from a private S3 bucket behind CloudFront, with
+ * the HTTP API as the distribution's second origin at `/v1/*`. Absent: no console stack.
+ */
+export const consoleConfigSchema = z.strictObject({
+  enabled: z.boolean(),
+});
+export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;
+
 export const environmentConfigSchema = z
   .strictObject({
     /** Omitted: the stacks are account-agnostic and deploy to whichever account the CLI credentials name. */
@@ -324,6 +334,7 @@ export const environmentConfigSchema = z
       corsAllowedOrigins: z.array(z.union([z.literal('*'), z.url()])).default([]),
     }),
     alarms: alarmSubscribersSchema.default({ emails: [], snsTopicArns: [] }),
+    console: consoleConfigSchema.default({ enabled: false }),
     /**
      * The API's public address as messaging providers call it (a custom domain, no trailing path):
      * Twilio signs the URL it called, so the webhooks check signatures against this, and delivery

@@ -61,6 +61,7 @@ export function operatorSettingIssues(config: {
   account?: string | undefined;
   alarms: AlarmSubscribers;
   api: { corsAllowedOrigins: string[] };
+  console: { enabled: boolean };
   outbound?: OutboundConfig | undefined;
   voice?: VoiceConfig | undefined;
 }): SettingIssue[] {
@@ -99,11 +100,12 @@ export function operatorSettingIssues(config: {
     }
   }
   const origins = config.api.corsAllowedOrigins;
-  if (origins.length === 0) {
+  // A console hosted by the platform calls the API on its own origin (CloudFront's `/v1/*`): no CORS.
+  if (origins.length === 0 && !config.console.enabled) {
     issues.push({
       path: ['api', 'corsAllowedOrigins'],
       message:
-        'no browser origin is allowed: give the console’s origin with -c corsAllowedOrigins=https://console.<your domain> (several: comma-separated)',
+        'no browser origin is allowed: give the console’s origin with -c corsAllowedOrigins=https://console.<your domain> (several: comma-separated), or host the console on the platform (console.enabled in cdk.json)',
     });
   }
   if (!config.production) return issues;

@@ -6,12 +6,14 @@ import {
   HeadersFrameOption,
   HeadersReferrerPolicy,
   HttpVersion,
+  OriginProtocolPolicy,
+  OriginRequestPolicy,
+  OriginSslPolicy,
   PriceClass,
   ResponseHeadersPolicy,
-  SecurityPolicyProtocol,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
-import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import {
   BlockPublicAccess,
   Bucket,
@@ -19,27 +21,41 @@ import {
   type CfnBucket,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
-import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { BucketDeployment, CacheControl, type ISource, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 
 export interface ConsoleHostingProps {
-  /** The built console (console/dist, written by `npm run build:console`). */
-  readonly contentPath: string;
-  /** The API's base URL (https://…, no trailing slash): given to the console in /config.json. */
-  readonly apiUrl: string;
+  /** The console's files: the build of console/ (lib/console-build.ts), index.html and widget.js at the root. */
+  readonly content: ISource;
+  /**
+   * The HTTP API's host name (`<api id>.execute-api.<region>.amazonaws.com`), its `$default`
+   * stage serving `/v1/…`: the distribution's second origin, for `/v1/*`.
+   */
+  readonly apiDomainName: string;
   /** The WebSocket API's URL (wss://…/stage): the console's live events; in the CSP and /config.json. */
-  readonly wsUrl?: string;
+  readonly wsUrl: string;
   readonly removalPolicy: 'retain' | 'destroy';
 }
+
+/** The path pattern CloudFront forwards to the API: every route of the route table is under /v1/. */
+export const API_PATH_PATTERN = '/v1/*';
+
+/** Hashed build files (`assets/index-<hash>.js`): their name changes with their content. */
+const HASHED_FILES = 'assets/*';
 
 /**
  * The console on AWS: its files in a private, encrypted, SSL-only S3 bucket that only this
  * CloudFront distribution may read (origin access control); HTTPS only (HTTP redirects), HTTP/2
- * and 3, and the same security headers local mode sends (local/console-files.ts), with the API's
- * origin the one place scripts may connect to besides the console's own. `/config.json` tells the
- * console where the API is, so one build serves every environment. The API allows the
- * distribution's origin by CORS: add `https://<distributionDomainName>` to the environment's
- * `api.corsAllowedOrigins`.
+ * and 3, and the security headers local mode sends (local/console-files.ts).
+ *
+ * The HTTP API is the distribution's second origin: `/v1/*` goes to it uncached, with every
+ * viewer header, cookie and query string but Host (API Gateway answers 403 to a Host not its own).
+ * Authorization reaches the API because caching is off: a custom origin request policy may not name
+ * that header, but with caching disabled the managed AllViewer and AllViewerExceptHostHeader policies
+ * forward it (https://repost.aws/knowledge-center/cloudfront-authorization-header), and no cache key
+ * holds it. So the console calls the API on its own origin, needs no CORS and no API URL,
+ * and `/widget.js` finds the API from its own `src` as locally. The WebSocket API keeps its own
+ * `wss://` URL: `/config.json` gives it to the console, the CSP allows it.
  */
 export class ConsoleHosting extends Construct {
   public readonly bucket: Bucket;
@@ -60,7 +76,7 @@ export class ConsoleHosting extends Construct {
     });
 
     this.headers = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
-      comment: 'Agent console: CSP (own files, the API), HSTS, no framing, no sniffing, no referrer',
+      comment: 'Agent console: CSP (own files and API, the WebSocket API), HSTS, no framing, no sniffing',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
           contentSecurityPolicy: [
@@ -68,7 +84,7 @@ export class ConsoleHosting extends Construct {
             "script-src 'self'",
             "style-src 'self'",
             "img-src 'self'",
-            `connect-src 'self' ${props.apiUrl}${props.wsUrl ? ` ${props.wsUrl}` : ''}`,
+            `connect-src 'self' ${props.wsUrl}`,
             "frame-ancestors 'none'",
             "base-uri 'none'",
             "form-action 'self'",
@@ -85,14 +101,16 @@ export class ConsoleHosting extends Construct {
         frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
       },
+      customHeadersBehavior: {
+        customHeaders: [{ header: 'Cross-Origin-Opener-Policy', value: 'same-origin', override: true }],
+      },
     });
 
     this.distribution = new Distribution(this, 'Distribution', {
-      comment: 'Agent console',
+      comment: 'Agent console and chat widget; the HTTP API at /v1/*',
       defaultRootObject: 'index.html',
       httpVersion: HttpVersion.HTTP2_AND_3,
       priceClass: PriceClass.PRICE_CLASS_100,
-      minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
       defaultBehavior: {
         origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -101,43 +119,77 @@ export class ConsoleHosting extends Construct {
         compress: true,
         responseHeadersPolicy: this.headers,
       },
+      additionalBehaviors: {
+        [API_PATH_PATTERN]: {
+          origin: new HttpOrigin(props.apiDomainName, {
+            protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
+            originSslProtocols: [OriginSslPolicy.TLS_V1_2],
+            // An HTTP API integration answers within 30 s or fails: wait as long, not longer.
+            readTimeout: Duration.seconds(30),
+          }),
+          // Redirecting would turn a POST into a GET: plain HTTP is refused instead.
+          viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: AllowedMethods.ALLOW_ALL,
+          cachePolicy: CachePolicy.CACHING_DISABLED,
+          // TODO(issue 15): API Gateway then sees an edge address as the caller's (`sourceIp`), which
+          // sign-in hands to Cognito threat protection. CloudFront-Viewer-Address would carry the
+          // viewer's, but only a custom policy adds it, and a custom policy cannot forward Authorization.
+          originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          compress: false,
+          responseHeadersPolicy: this.headers,
+        },
+      },
     });
 
-    // index.html and config.json are never cached by browsers (hashed assets are immutable), and
-    // the distribution's copies are invalidated on each deployment.
-    const deployment = new BucketDeployment(this, 'Deploy', {
+    // Hashed files are cached for good (their name changes with their content); everything else
+    // (index.html, widget.js, config.json) is revalidated on every load, so a deployment shows at
+    // once. The hashed files arrive before the index.html naming them; older ones are removed.
+    const assets = new BucketDeployment(this, 'DeployAssets', {
       destinationBucket: this.bucket,
-      sources: [
-        Source.asset(props.contentPath),
-        Source.jsonData('config.json', {
-          apiUrl: props.apiUrl,
-          ...(props.wsUrl ? { wsUrl: props.wsUrl } : {}),
-        }),
+      sources: [props.content],
+      exclude: ['*'],
+      include: [HASHED_FILES],
+      cacheControl: [
+        CacheControl.setPublic(),
+        CacheControl.maxAge(Duration.days(365)),
+        CacheControl.immutable(),
       ],
-      distribution: this.distribution,
-      distributionPaths: ['/index.html', '/config.json'],
       prune: true,
       memoryLimit: 256,
     });
+    const pages = new BucketDeployment(this, 'Deploy', {
+      destinationBucket: this.bucket,
+      sources: [props.content, Source.jsonData('config.json', { wsUrl: props.wsUrl })],
+      exclude: [HASHED_FILES],
+      cacheControl: [CacheControl.noCache()],
+      distribution: this.distribution,
+      distributionPaths: ['/*'],
+      prune: true,
+      memoryLimit: 256,
+    });
+    pages.node.addDependency(assets);
 
     const stack = Stack.of(this);
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        'The bucket holds the console’s public build, read only through CloudFront; its requests are CloudFront’s to log',
+        'The bucket holds the console’s public build, read only through CloudFront (origin access control); its requests are CloudFront’s to log',
     });
     Validations.of(this.distribution).acknowledge(
       {
         id: 'AwsSolutions-CFR1',
-        reason: 'The console serves businesses in any country; the API enforces who may do what',
+        reason:
+          'The console, the widget and the API serve businesses and their visitors in any country; the API enforces who may do what',
       },
       {
         id: 'AwsSolutions-CFR2',
-        reason: 'Static files only, no write method; the API (a separate origin) carries its own throttling',
+        reason:
+          'No web ACL: the static files take GET/HEAD only, and the API behind /v1/* throttles at its stage and authorizes every non-public route with a JWT (a CloudFront web ACL lives in us-east-1 and bills per month)',
       },
       {
         id: 'AwsSolutions-CFR3',
-        reason: 'TODO(issue 15): access logs need a log bucket with ACLs; static files, no user data',
+        reason:
+          'TODO(issue 15): CloudFront access logs need a log bucket with ACLs; the static files hold no user data and the API behind /v1/* writes its own access log',
       },
       {
         id: 'AwsSolutions-CFR4',
@@ -159,36 +211,42 @@ export class ConsoleHosting extends Construct {
     )
       .replace(/\$\{AWS::AccountId\}/, asNagSees(stack.account, 'AccountId'))
       .replace(/\$\{AWS::Region\}/, asNagSees(stack.region, 'Region'));
+    const partition = asNagSees(stack.partition, 'Partition');
     for (const handler of stack.node.children.filter((c) =>
       c.node.id.startsWith('Custom::CDKBucketDeployment'),
     )) {
       Validations.of(handler).acknowledge({
         id: 'AwsSolutions-L1',
-        reason: 'CDK’s BucketDeployment handler runtime is pinned by aws-cdk-lib',
+        reason:
+          'CDK’s BucketDeployment handler (a Python Lambda inside aws-cdk-lib) has its runtime pinned by aws-cdk-lib; upgrading the library moves it',
       });
     }
     const filesLogicalId = stack.resolve(stack.getLogicalId(this.bucket.node.defaultChild as CfnBucket));
-    Validations.of(deployment.handlerRole).acknowledge(
+    Validations.of(pages.handlerRole).acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'CDK’s BucketDeployment handler logs with the basic execution role',
+        reason:
+          'CDK’s BucketDeployment handler writes its logs with the AWS-managed basic execution role, which grants CloudWatch Logs only',
       },
       ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
         id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: 'CDK’s BucketDeployment grants: read the staged build, replace the console bucket’s files',
+        reason:
+          'CDK’s BucketDeployment grants to its handler: read the staged console build, and replace the files of the console bucket',
       })),
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${assetBucket}/*]`,
-        reason: 'The staged build is one object in the CDK asset bucket, named at deployment',
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${assetBucket}/*]`,
+        reason:
+          'The staged console build is one object of the CDK bootstrap asset bucket, whose key is named by its hash at deployment',
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${filesLogicalId}.Arn>/*]`,
-        reason: 'The deployment writes every file of the console bucket',
+        reason:
+          'The deployment writes (and prunes) every file of the console bucket, which holds the console build alone',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'cloudfront:CreateInvalidation/GetInvalidation take no resource narrower than the account in CDK’s grant',
+          'cloudfront:CreateInvalidation/GetInvalidation take no resource narrower than the account in CDK’s BucketDeployment grant',
       },
     );
   }

@@ -2,6 +2,7 @@ import type { App, Environment } from 'aws-cdk-lib';
 import { ConfigError, type EnvironmentConfig } from '../config';
 import { houseFunctionsIn } from '../constructs/house-function';
 import { ApiStack } from './api-stack';
+import { ConsoleStack } from './console-stack';
 import { DeclaredTenantStack, declaredTenantStackName } from './declared-tenant-stack';
 import { StatefulStack } from './stateful-stack';
 import { WorkflowStack } from './workflow-stack';
@@ -13,6 +14,8 @@ export interface Platform {
   /** The state machines: long-lived, because approvals wait in them for up to 23 h. */
   readonly workflows: WorkflowStack;
   readonly api: ApiStack;
+  /** The web console and chat widget behind CloudFront (the API at its `/v1/*`), when `console.enabled`. */
+  readonly console?: ConsoleStack;
   /** One stack per tenant the config declares (`declaredTenants`), in config order. */
   readonly declaredTenants: readonly DeclaredTenantStack[];
 }
@@ -64,6 +67,19 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
     workflows,
     ...(stateful.contactCenter ? { contactCenter: stateful.contactCenter } : {}),
   });
+  let consoleStack: ConsoleStack | undefined;
+  if (config.console.enabled) {
+    consoleStack = new ConsoleStack(app, `${prefix}-Console`, {
+      env,
+      tags,
+      description: `Agent platform (${config.stageName}): web console and chat widget (S3 behind CloudFront, the HTTP API at /v1/*)`,
+      config,
+      httpApi: api.api.httpApi,
+      webSocketUrl: api.realtime.url,
+    });
+    // CloudFront forwards /v1/* to the API: the API (and its outputs) exists first.
+    consoleStack.addStackDependency(api);
+  }
   const voice = api.voice;
   const declaredTenants = config.declaredTenants.map((tenant) => {
     const stack = new DeclaredTenantStack(app, declaredTenantStackName(config.stageName, tenant.slug), {
@@ -93,7 +109,7 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
     return stack;
   });
   checkReservedConcurrencyNames(app, config);
-  return { stateful, workflows, api, declaredTenants };
+  return { stateful, workflows, api, ...(consoleStack ? { console: consoleStack } : {}), declaredTenants };
 }
 
 /** A reservation for a function that does not exist is a typo, not a no-op. */

@@ -1,29 +1,35 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, CfnParameter, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConsoleHosting } from '../../lib/constructs/console-hosting';
+import { API_PATH_PATTERN, ConsoleHosting } from '../../lib/constructs/console-hosting';
 import { CONSOLE_SECURITY_HEADERS } from '../../local/console-files';
 
-const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+const API_DOMAIN = 'abc123.execute-api.eu-west-1.amazonaws.com';
 const WS_URL = 'wss://ws456.execute-api.eu-west-1.amazonaws.com/live';
+/** CloudFront's managed policies, by the ids its documentation gives. */
+const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
-function build(apiUrl: (stack: Stack) => string = () => API_URL) {
+function build(wsUrl: (stack: Stack) => string = () => WS_URL) {
   const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
   mkdirSync(join(dist, 'assets'));
   writeFileSync(join(dist, 'index.html'), '<!doctype html><title>console</title>');
   const app = new App();
   const stack = new Stack(app, 'Console', { env: { account: '111111111111', region: 'eu-west-1' } });
   const hosting = new ConsoleHosting(stack, 'Console', {
-    contentPath: dist,
-    apiUrl: apiUrl(stack),
-    wsUrl: WS_URL,
+    content: Source.asset(dist),
+    apiDomainName: API_DOMAIN,
+    wsUrl: wsUrl(stack),
     removalPolicy: 'retain',
   });
   return { app, stack, hosting, template: Template.fromStack(stack) };
 }
+
+type Deployment = { Properties: Record<string, unknown>; DependsOn?: string[] };
 
 describe('console hosting (S3 + CloudFront)', () => {
   const { app, template } = build();
@@ -60,32 +66,104 @@ describe('console hosting (S3 + CloudFront)', () => {
     });
   });
 
-  it('sends the security headers local mode sends, with the API as the one other place to connect to', () => {
+  it('forwards /v1/* to the API uncached, every method, every viewer header (Authorization too) but Host', () => {
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
+    const config = distribution.Properties.DistributionConfig;
+    expect(config.CacheBehaviors).toHaveLength(1);
+    const [api] = config.CacheBehaviors;
+    expect(api).toMatchObject({
+      PathPattern: API_PATH_PATTERN,
+      ViewerProtocolPolicy: 'https-only',
+      AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+      CachePolicyId: CACHING_DISABLED,
+      OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER,
+    });
+    const origin = config.Origins.find((o: { Id: string }) => o.Id === api.TargetOriginId);
+    // No origin path: the $default stage serves /v1/… as the distribution receives it.
+    expect(origin).toMatchObject({
+      DomainName: API_DOMAIN,
+      CustomOriginConfig: {
+        OriginProtocolPolicy: 'https-only',
+        OriginSSLProtocols: ['TLSv1.2'],
+        OriginReadTimeout: 30,
+      },
+    });
+    expect(origin.OriginPath).toBeUndefined();
+    // The API behaviour is the only one that reaches the API; the default one reaches the bucket.
+    const bucketOrigin = config.Origins.find(
+      (o: { Id: string }) => o.Id === config.DefaultCacheBehavior.TargetOriginId,
+    );
+    expect(bucketOrigin.S3OriginConfig).toBeDefined();
+  });
+
+  it('sends the security headers local mode sends, with the WebSocket API as the one other place to connect to', () => {
     const [policy] = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as any[];
-    const headers = policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    const config = policy.Properties.ResponseHeadersPolicyConfig;
+    const headers = config.SecurityHeadersConfig;
     expect(headers.ContentSecurityPolicy.ContentSecurityPolicy).toBe(
       CONSOLE_SECURITY_HEADERS['content-security-policy']?.replace(
         "connect-src 'self'",
-        `connect-src 'self' ${API_URL} ${WS_URL}`,
+        `connect-src 'self' ${WS_URL}`,
       ),
     );
     expect(headers.StrictTransportSecurity).toMatchObject({
       AccessControlMaxAgeSec: 31_536_000,
+      IncludeSubdomains: true,
       Override: true,
     });
     expect(headers.FrameOptions).toMatchObject({ FrameOption: 'DENY' });
     expect(headers.ContentTypeOptions).toMatchObject({ Override: true });
     expect(headers.ReferrerPolicy).toMatchObject({ ReferrerPolicy: 'no-referrer' });
+    expect(config.CustomHeadersConfig.Items).toEqual([
+      {
+        Header: 'Cross-Origin-Opener-Policy',
+        Value: CONSOLE_SECURITY_HEADERS['cross-origin-opener-policy'],
+        Override: true,
+      },
+    ]);
+    // Every behaviour, the API's included, sends them.
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
+    const { DefaultCacheBehavior, CacheBehaviors } = distribution.Properties.DistributionConfig;
+    const policyId = Object.keys(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0];
+    for (const behaviour of [DefaultCacheBehavior, ...CacheBehaviors]) {
+      expect(behaviour.ResponseHeadersPolicyId).toEqual({ Ref: policyId });
+    }
   });
 
-  it('deploys the build with a config.json naming the API (known at deploy time), and refreshes the distribution', () => {
-    const deployed = build((stack) => new CfnParameter(stack, 'ApiUrl').valueAsString).template;
-    const [deployment] = Object.values(deployed.findResources('Custom::CDKBucketDeployment')) as any[];
-    expect(deployment.Properties.Prune).toBe(true);
-    // config.json's apiUrl is filled in at deployment from the (token) URL.
-    expect(JSON.stringify(deployment.Properties.SourceMarkers)).toContain('{"Ref":"ApiUrl"}');
-    expect(deployment.Properties.SourceObjectKeys).toHaveLength(2);
-    expect(deployment.Properties.DistributionPaths).toEqual(['/index.html', '/config.json']);
+  it('deploys hashed files for good and the rest revalidated, with a config.json naming the WebSocket API (known at deploy time)', () => {
+    const built = build((stack) => new CfnParameter(stack, 'WsUrl').valueAsString);
+    const deployed = built.template;
+    const deployments = deployed.findResources('Custom::CDKBucketDeployment') as Record<string, Deployment>;
+    const byCache = (cache: string) =>
+      Object.entries(deployments).find(([, d]) =>
+        JSON.stringify(d.Properties.SystemMetadata).includes(cache),
+      );
+    const [assetsId, assets] = byCache('immutable') ?? [];
+    const [, pages] = byCache('"cache-control":"no-cache"') ?? [];
+    expect(assets?.Properties).toMatchObject({
+      Prune: true,
+      Exclude: ['*'],
+      Include: ['assets/*'],
+      SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' },
+    });
+    expect(assets?.Properties.DistributionPaths).toBeUndefined();
+    expect(pages?.Properties).toMatchObject({
+      Prune: true,
+      Exclude: ['assets/*'],
+      DistributionPaths: ['/*'],
+    });
+    // index.html names hashed files: they are in the bucket first.
+    expect(pages?.DependsOn).toContain(assetsId);
+    // config.json is filled in at deployment from the (token) URL, and names no API: it is this origin.
+    const keys = pages?.Properties.SourceObjectKeys as string[];
+    expect(keys).toHaveLength(2);
+    const staged = join(
+      built.app.synth().directory,
+      `asset.${keys[1]?.replace(/\.zip$/, '')}`,
+      'config.json',
+    );
+    expect(JSON.parse(readFileSync(staged, 'utf8'))).toEqual({ wsUrl: '<<marker:0xbaba:0>>' });
+    expect(pages?.Properties.SourceMarkers).toEqual([{}, { '<<marker:0xbaba:0>>': { Ref: 'WsUrl' } }]);
   });
 
   it('is cdk-nag clean', () => {

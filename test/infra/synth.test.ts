@@ -45,8 +45,15 @@ function unacknowledgedFindings(app: App): string[] {
 /** A resolved ARN the way cdk-nag names it in an IAM5 finding (`{ Ref: X }` becomes `<X>`). */
 function flattenArn(node: unknown): string {
   if (typeof node === 'string') return node;
-  const value = node as { 'Fn::Join'?: [string, unknown[]]; Ref?: string; 'Fn::GetAtt'?: [string, string] };
+  const value = node as {
+    'Fn::Join'?: [string, unknown[]];
+    Ref?: string;
+    'Fn::GetAtt'?: [string, string];
+    'Fn::Sub'?: unknown;
+  };
   if (value['Fn::Join']) return value['Fn::Join'][1].map(flattenArn).join(value['Fn::Join'][0]);
+  // `${AWS::AccountId}` in a Sub string becomes `<AWS::AccountId>` below, as cdk-nag names it.
+  if (typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'];
   if (value.Ref) return `<${value.Ref}>`;
   if (value['Fn::GetAtt']) return `<${value['Fn::GetAtt'].join('.')}>`;
   return JSON.stringify(node);
@@ -125,7 +132,12 @@ describe('cdk-nag (AwsSolutions) as wired in bin/app.ts', () => {
     });
 
     it('emits no construct warning or error', () => {
-      for (const stack of [fixture.stateful, fixture.workflows, fixture.api]) {
+      for (const stack of [
+        fixture.stateful,
+        fixture.workflows,
+        fixture.api,
+        ...(fixture.console ? [fixture.console] : []),
+      ]) {
         // Read from the assembly already built: Annotations.fromStack would synthesize (and bundle) again.
         const messages = assembly
           .getStackArtifact(stack.artifactId)
