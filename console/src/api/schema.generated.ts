@@ -1133,7 +1133,7 @@ export interface paths {
         };
         /** The tenant's decision policy (the defaults until one is set, version 0) */
         get: operations["GET_v1_policies"];
-        /** Replace the decision policy: rules by action, category and parameter thresholds (If-Match) */
+        /** Replace the decision policy: rules by action, category and parameter thresholds, each for every agent or, with `agentId`, for one agent (an agent of this tenant: 400 naming `body.rules.N.agentId` otherwise) (If-Match) */
         put: operations["PUT_v1_policies"];
         post?: never;
         delete?: never;
@@ -11559,6 +11559,7 @@ export interface operations {
                             /** @enum {string} */
                             level: "automatic" | "suggestion" | "consultation" | "approval" | "denied";
                             description?: string;
+                            agentId?: string;
                         }[];
                         maxActionsPerTurn: number;
                         approvalTimeoutSeconds: number;
@@ -11636,6 +11637,7 @@ export interface operations {
                         /** @enum {string} */
                         level: "automatic" | "suggestion" | "consultation" | "approval" | "denied";
                         description?: string;
+                        agentId?: string;
                     }[];
                     /** @default 3 */
                     maxActionsPerTurn?: number;
@@ -11668,6 +11670,7 @@ export interface operations {
                             /** @enum {string} */
                             level: "automatic" | "suggestion" | "consultation" | "approval" | "denied";
                             description?: string;
+                            agentId?: string;
                         }[];
                         maxActionsPerTurn: number;
                         approvalTimeoutSeconds: number;
