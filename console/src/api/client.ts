@@ -126,3 +126,8 @@ export function issueAt(error: unknown, field: string): string | undefined {
     | undefined;
   return typeof issue?.message === 'string' ? issue.message : undefined;
 }
+
+/** The API's absolute base URL (config.json's `apiUrl`, or this page's origin): for URLs to hand out. */
+export function apiOrigin(): string {
+  return apiBase || location.origin;
+}

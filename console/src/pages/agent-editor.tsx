@@ -3,7 +3,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type BodyOf, must } from '../api/client';
 import { navigate } from '../router';
 import { ErrorNote, formatDate, Loading, Page, useAction, useLoad } from '../ui';
+import { AgentChannels } from './agent-channels';
 import { AgentHistory } from './agent-history';
+import { AgentPolicy } from './agent-policy';
+import { AgentWebChat } from './agent-web-chat';
 import { type Agent, LifecycleButtons } from './agents';
 
 type CreateBody = BodyOf<'/v1/agents', 'post'>;
@@ -317,9 +320,14 @@ export function AgentEditorPage({ agentId }: { agentId: string | undefined }) {
           <a href="#/agents">Back to agents</a>
         </div>
       </form>
-      {agent ? <AgentHistory agent={agent} changed={loaded.reload} /> : null}
-      {/* TODO(issue 15): channels, policy, and the chat playground (over /v1/ws, branch `ws`)
-          belong on this page; not built yet. */}
+      {agent ? (
+        <>
+          <AgentChannels agent={agent} changed={loaded.reload} />
+          <AgentWebChat agentId={agent.id} />
+          <AgentPolicy agent={agent} />
+          <AgentHistory agent={agent} changed={loaded.reload} />
+        </>
+      ) : null}
     </Page>
   );
 }
