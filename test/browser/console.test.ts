@@ -81,6 +81,13 @@ async function visit(name: string) {
 
 const heading = (name: string) => page.getByRole('heading', { level: 1, name });
 
+/** `agents/agt_…` of the agent the steps create, for the pages that take it. */
+async function agentPath(): Promise<string> {
+  const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+  const agents = await api.request('GET', '/v1/agents', { token: login.body.token });
+  return `agents/${agents.body.items[0].id}`;
+}
+
 describe('the console', () => {
   it('has an accessibility check that finds a serious violation when there is one', async () => {
     await page.setContent('<html lang="en"><title>t</title><main><input type="text"></main></html>');
@@ -334,6 +341,145 @@ describe('the console', () => {
     await heading('Agents').waitFor();
   });
 
+  it('sets up an SMS channel on the agent page, sees its webhook URL, and removes it', async () => {
+    await page.getByRole('link', { name: 'Front desk' }).click();
+    await heading('Front desk').waitFor();
+    const channels = page.getByRole('region', { name: 'Channels' });
+    await channels.getByText('No channels yet.').waitFor();
+    await channels.getByRole('button', { name: 'Set up a channel' }).click();
+    const form = page.getByRole('form', { name: 'Channel set-up' });
+    await form.getByRole('combobox', { name: /^Channel/ }).selectOption('sms');
+    await form.getByLabel('Phone number').fill('call us');
+    await form.getByLabel('Account SID').fill('AC0123456789abcdef');
+    await form.getByLabel('Auth token').fill('browser-auth-TOKEN-4f2a');
+    expect(await form.getByLabel('Auth token').getAttribute('type')).toBe('password');
+    await form.getByRole('button', { name: 'Set up channel' }).click();
+    // The API's own words, naming the field.
+    await form.getByRole('alert').waitFor();
+    expect(await form.getByRole('alert').textContent()).toContain(
+      'body.address: must be an E.164 phone number',
+    );
+    await form.getByLabel('Phone number').fill('+1 415 555 0142');
+    await form.getByRole('button', { name: 'Set up channel' }).click();
+    await channels.getByText(/SMS \(Twilio\) set up: give the provider the webhook URL/).waitFor();
+    const card = channels.getByRole('listitem').filter({ hasText: '+14155550142' });
+    await card.getByText('accountSid, authToken set').waitFor();
+    expect(await card.locator('code').textContent()).toBe(`${api.platform.url}/v1/webhooks/twilio/sms`);
+    // Credentials go in and never come back out.
+    expect(await page.content()).not.toContain('browser-auth-TOKEN-4f2a');
+    await visit('agent-channels');
+
+    // Someone else changes the agent meanwhile: the page says so and shows it as it now is.
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const agentId = page.url().split('/').pop() as string;
+    const patched = await api.request('PATCH', `/v1/agents/${agentId}`, {
+      token: login.body.token,
+      body: { description: 'Changed in another tab' },
+    });
+    expect(patched.status).toBe(200);
+    await card.getByRole('button', { name: 'Switch off SMS (Twilio)' }).click();
+    await channels.getByText(/The agent changed meanwhile/).waitFor();
+    await page.waitForFunction(() =>
+      [...(globalThis as any).document.querySelectorAll('input')].some(
+        (input: any) => input.value === 'Changed in another tab',
+      ),
+    );
+    await card.getByRole('button', { name: 'Switch off SMS (Twilio)' }).click();
+    await channels.getByText('SMS (Twilio) switched off.').waitFor();
+
+    await card.getByRole('button', { name: 'Remove SMS (Twilio)…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove SMS (Twilio)?' });
+    await dialog.waitFor();
+    await visit('agent-channel-remove');
+    await dialog.getByRole('button', { name: 'Yes, remove it' }).click();
+    await channels.getByText('No channels yet.').waitFor();
+    const listed = await api.request('GET', `/v1/agents/${agentId}/channels`, { token: login.body.token });
+    expect(listed.body.items).toEqual([]);
+  });
+
+  it('sets up web chat: the snippet to paste, and the signing secret shown once', async () => {
+    const webChat = page.getByRole('region', { name: 'Web chat' });
+    await webChat.getByText('Web chat is not set up.').waitFor();
+    await webChat.getByRole('button', { name: 'Set up web chat' }).click();
+    await webChat.getByLabel('Origin to add').fill('shop.example');
+    await webChat.getByRole('button', { name: 'Add origin' }).click();
+    await webChat.getByRole('button', { name: 'Create web chat' }).click();
+    await webChat.getByRole('alert').waitFor();
+    expect(await webChat.getByRole('alert').textContent()).toContain('body.allowedOrigins.0');
+    await webChat.getByRole('button', { name: 'Remove shop.example' }).click();
+    await webChat.getByLabel('Origin to add').fill('https://shop.example');
+    await webChat.getByRole('button', { name: 'Create web chat' }).click();
+    const secret = page.getByRole('region', { name: 'Signing secret' });
+    await secret.getByText("copy it now, it won't be shown again").waitFor();
+    expect(await secret.locator('.copyable code').textContent()).toMatch(/^whsec_/);
+    const snippet = await webChat.locator('.copyable code').last().textContent();
+    expect(snippet).toMatch(
+      new RegExp(`^<script src="${api.platform.url}/widget\\.js" data-key="pk_[\\w-]+" async></script>$`),
+    );
+    await page
+      .context()
+      .grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.platform.url });
+    await webChat.getByRole('button', { name: 'Copy the web chat snippet' }).click();
+    await webChat.getByText('Copied.').waitFor();
+    expect(await page.evaluate(() => (globalThis as any).navigator.clipboard.readText())).toBe(snippet);
+    await visit('agent-web-chat');
+    await secret.getByRole('button', { name: 'I have copied it' }).click();
+    await secret.waitFor({ state: 'detached' });
+    // Read again, the set-up has the key and the snippet but no secret.
+    await page.reload();
+    await webChat.getByText('https://shop.example').waitFor();
+    expect(await webChat.locator('.copyable code').textContent()).toBe(snippet);
+    await expect(page.getByRole('region', { name: 'Signing secret' }).count()).resolves.toBe(0);
+  });
+
+  it('adds a policy rule for the agent on its page, and finds it in the policy', async () => {
+    const section = page.getByRole('region', { name: 'Policy for this agent' });
+    await section.getByText('No rule applies').waitFor();
+    const form = section.getByRole('form', { name: 'New rule for Front desk' });
+    await form.getByLabel('Applies to').selectOption('action:take_payment');
+    await form.getByLabel('Parameter').fill('amount');
+    await form.getByLabel('Lower bound').selectOption('gt');
+    await form.getByLabel('Lower value').fill('100');
+    await form.getByLabel('Decision').selectOption('approval');
+    await form.getByLabel('Description (optional)').fill('Big payments need approval');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    await section
+      .getByRole('listitem')
+      .filter({
+        hasText: "Rule 1: take_payment with amount > 100 needs a coordinator's approval (this agent only)",
+      })
+      .waitFor();
+    await visit('agent-policy');
+
+    await page.getByRole('link', { name: 'Policy', exact: true }).click();
+    await heading('Decision policy').waitFor();
+    await page.getByText('for Front desk only').waitFor();
+    // A rule whose bounds leave no number: the API's message, naming the field, beside the form.
+    await page.getByRole('button', { name: 'Add a rule' }).click();
+    const rule = page.getByRole('form', { name: 'New rule' });
+    await rule.getByLabel('Parameter').fill('amount');
+    await rule.getByLabel('Lower bound').selectOption('gt');
+    await rule.getByLabel('Lower value').fill('50');
+    await rule.getByLabel('Upper bound').selectOption('lt');
+    await rule.getByLabel('Upper value').fill('10');
+    await rule.getByRole('button', { name: 'Add rule' }).click();
+    await rule.getByRole('alert').waitFor();
+    expect(await rule.getByRole('alert').textContent()).toContain('body.rules.1.when');
+    await visit('policy');
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const saved = await api.request('GET', '/v1/policies', { token: login.body.token });
+    const agents = await api.request('GET', '/v1/agents', { token: login.body.token });
+    expect(saved.body.rules).toEqual([
+      {
+        action: 'take_payment',
+        when: { param: 'amount', gt: 100 },
+        level: 'approval',
+        description: 'Big payments need approval',
+        agentId: agents.body.items[0].id,
+      },
+    ]);
+  });
+
   it('keeps every page within a 360 px wide screen', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     for (const [path, title] of [
@@ -344,6 +490,8 @@ describe('the console', () => {
       ['tokens', 'Tokens'],
       ['audit', 'Audit log'],
       ['emergency-stop', 'Emergency stop'],
+      ['policy', 'Decision policy'],
+      [await agentPath(), 'Front desk'],
     ] as const) {
       await page.goto(`${api.platform.url}/#/${path}`);
       await heading(title).waitFor();

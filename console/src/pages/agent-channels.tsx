@@ -148,8 +148,8 @@ export function AgentChannels({ agent, changed }: { agent: Agent; changed: () =>
       );
       return `${TYPE_NAMES[channel.type]} removed: its address is free and its credentials deleted.`;
     });
-    if (removed) setRemoving(undefined);
-    confirm.current?.close();
+    // A refusal stays in the dialog, in the API's words; done, the list says so.
+    if (removed) confirm.current?.close();
   };
 
   return (
@@ -227,7 +227,7 @@ export function AgentChannels({ agent, changed }: { agent: Agent; changed: () =>
           {done}
         </p>
       ) : null}
-      {form ? null : <ErrorNote message={error} />}
+      {form || removing ? null : <ErrorNote message={error} />}
       {form ? (
         <ChannelForm
           form={form}
@@ -253,7 +253,7 @@ export function AgentChannels({ agent, changed }: { agent: Agent; changed: () =>
           Customers can no longer reach the agent at {removing?.address}; its credentials are deleted and the
           address is free for another agent.
         </p>
-        <ErrorNote message={error} />
+        {removing ? <ErrorNote message={error} /> : null}
         <div class="row">
           <button
             type="button"
