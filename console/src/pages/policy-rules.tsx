@@ -216,7 +216,7 @@ export function RuleForm({
           <input
             list={listId}
             value={draft.param}
-            placeholder={params[0] ?? 'amount'}
+            placeholder={params.includes('amount') || params.length === 0 ? 'amount' : params[0]}
             onInput={(e) => set('param')(e.currentTarget.value)}
           />
           <datalist id={listId}>
