@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import axe from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type ApiClient, PASSWORD, startApi } from '../support/api';
+import { type ApiClient, PASSWORD, startApi, userWithRole } from '../support/api';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(__dirname, '../../test-output/console');
@@ -478,6 +478,32 @@ describe('the console', () => {
         agentId: agents.body.items[0].id,
       },
     ]);
+  });
+
+  it('shows the policy to a coordinator read-only, and not at all to a member', async () => {
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const signInAs = async (user: { token: string; email: string }, path: string) => {
+      await page.evaluate(
+        (session) => (globalThis as any).sessionStorage.setItem('agent-console.session', session),
+        JSON.stringify({ token: user.token, email: user.email }),
+      );
+      await page.goto(`${api.platform.url}/#/${path}`);
+      await page.reload();
+    };
+    await signInAs(await userWithRole(api, login.body.token, 'coordinator'), 'policy');
+    await heading('Decision policy').waitFor();
+    await page.getByText('Your role may read the policy; an owner or admin changes it.').waitFor();
+    await page.getByText('for Front desk only').waitFor();
+    expect(await page.getByRole('button', { name: /Add a rule|Edit|Remove|Save limits/ }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Policy', exact: true }).waitFor();
+
+    await signInAs(await userWithRole(api, login.body.token, 'member'), 'agents');
+    await heading('Agents').waitFor();
+    await page.getByRole('link', { name: 'Audit log' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Policy', exact: true }).count()).toBe(0);
+
+    await signInAs({ token: login.body.token, email }, 'agents');
+    await page.getByRole('link', { name: 'Policy', exact: true }).waitFor();
   });
 
   it('keeps every page within a 360 px wide screen', async () => {
