@@ -425,10 +425,19 @@ describe('the console', () => {
     await visit('agent-web-chat');
     await secret.getByRole('button', { name: 'I have copied it' }).click();
     await secret.waitFor({ state: 'detached' });
+    // A new key and secret, after a confirmation: the secret is shown once more, the snippet changes.
+    await webChat.getByRole('button', { name: 'New key and secret…' }).click();
+    const rotate = page.getByRole('dialog', { name: 'Make a new key and signing secret?' });
+    await rotate.getByRole('button', { name: 'Yes, make new ones' }).click();
+    await secret.getByText("copy it now, it won't be shown again").waitFor();
+    await secret.getByRole('button', { name: 'I have copied it' }).click();
+    const rotated = await webChat.locator('.copyable code').textContent();
+    expect(rotated).toMatch(/data-key="pk_/);
+    expect(rotated).not.toBe(snippet);
     // Read again, the set-up has the key and the snippet but no secret.
     await page.reload();
     await webChat.getByText('https://shop.example').waitFor();
-    expect(await webChat.locator('.copyable code').textContent()).toBe(snippet);
+    expect(await webChat.locator('.copyable code').textContent()).toBe(rotated);
     await expect(page.getByRole('region', { name: 'Signing secret' }).count()).resolves.toBe(0);
   });
 

@@ -11,10 +11,16 @@ import { describeRule, RuleForm } from './policy-rules';
  */
 export function AgentPolicy({ agent }: { agent: Agent }) {
   const may = useMay();
+  // Members may not read the policy: nothing to show them (and no 403 to flash while the role loads).
+  return may('policies:read') ? (
+    <AgentPolicyRules agent={agent} canWrite={may('policies:write') === true} />
+  ) : null;
+}
+
+function AgentPolicyRules({ agent, canWrite }: { agent: Agent; canWrite: boolean }) {
   const { policy, tools, error } = usePolicyData();
   const [done, setDone] = useState<string | undefined>();
   const save = usePolicySave(policy.reload, setDone);
-  if (may('policies:read') === false) return null;
   const current = policy.data;
   const applying = (current?.rules ?? [])
     .map((rule, index) => ({ rule, index }))
@@ -52,7 +58,7 @@ export function AgentPolicy({ agent }: { agent: Agent }) {
           {done}
         </p>
       ) : null}
-      {current && may('policies:write') ? (
+      {current && canWrite ? (
         <RuleForm
           title={`New rule for ${agent.name}`}
           agents={[]}
