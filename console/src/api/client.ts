@@ -116,17 +116,6 @@ export async function must<T>(
   return result.data as NonNullable<T>;
 }
 
-/** The message the API gave for `field` (e.g. `body.rules.0.agentId`), when it named that field. */
-export function issueAt(error: unknown, field: string): string | undefined {
-  if (!(error instanceof ApiFailure)) return undefined;
-  const issues = error.details?.issues;
-  if (!Array.isArray(issues)) return error.details?.field === field ? error.message : undefined;
-  const issue = issues.find((each: { field?: unknown }) => each.field === field) as
-    | { message?: unknown }
-    | undefined;
-  return typeof issue?.message === 'string' ? issue.message : undefined;
-}
-
 /** The API's absolute base URL (config.json's `apiUrl`, or this page's origin): for URLs to hand out. */
 export function apiOrigin(): string {
   return apiBase || location.origin;

@@ -1,13 +1,20 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiFailure, api, must, type ResponseOf } from '../api/client';
+import { ApiFailure, api, apiOrigin, must, type ResponseOf } from '../api/client';
+import { configuredWsUrl } from '../api/live';
 import { Copyable } from '../copy';
 import { Empty, ErrorNote, Loading, useAction, useLoad } from '../ui';
 
 type WebChat = ResponseOf<'/v1/agents/{id}/web-chat', 'get'>;
 
-/** The tag a business pastes into its pages: the widget is served beside the console. */
-export const widgetSnippet = (publishableKey: string) =>
-  `<script src="${location.origin}/widget.js" data-key="${publishableKey}" async></script>`;
+/**
+ * The tag a business pastes into its pages. The widget is served beside the console; where the
+ * API and its WebSocket are elsewhere (on AWS: config.json), the tag says where.
+ */
+export function widgetSnippet(publishableKey: string): string {
+  const apiAt = apiOrigin() === location.origin ? '' : ` data-api="${apiOrigin()}"`;
+  const wsAt = configuredWsUrl() ? ` data-ws="${configuredWsUrl()}"` : '';
+  return `<script src="${location.origin}/widget.js" data-key="${publishableKey}"${apiAt}${wsAt} async></script>`;
+}
 
 /**
  * The agent's web chat (`/v1/agents/{id}/web-chat`): set it up, the pages allowed to embed it, on
