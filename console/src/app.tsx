@@ -6,9 +6,11 @@ import { AuditPage } from './pages/audit';
 import { ConversationPage, ConversationsPage } from './pages/conversations';
 import { EmergencyPage } from './pages/emergency';
 import { PlaygroundPage } from './pages/playground';
+import { PolicyPage } from './pages/policy';
 import { ProvisioningPage, ProvisionPage } from './pages/provisioning';
 import { SignInPage } from './pages/sign-in';
 import { TokensPage } from './pages/tokens';
+import { useMay } from './permissions';
 import { navigate, type Route, useRoute } from './router';
 import { loadSession, onSession, type Session, signOut } from './session';
 
@@ -37,14 +39,21 @@ const PAGES: Record<string, (route: Route) => preact.JSX.Element> = {
   tokens: () => <TokensPage />,
   audit: () => <AuditPage />,
   'emergency-stop': () => <EmergencyPage />,
+  policy: () => <PolicyPage />,
 };
 
-const NAV: readonly { readonly path: string; readonly label: string }[] = [
+/** `permission`: shown only to roles that hold it (the server's own table, `role-permissions.ts`). */
+const NAV: readonly {
+  readonly path: string;
+  readonly label: string;
+  readonly permission?: Parameters<ReturnType<typeof useMay>>[0];
+}[] = [
   { path: 'agents', label: 'Agents' },
   { path: 'approvals', label: 'Approvals' },
   { path: 'conversations', label: 'Conversations' },
   { path: 'provisioning', label: 'Provisioning' },
   { path: 'tokens', label: 'Tokens' },
+  { path: 'policy', label: 'Policy', permission: 'policies:read' },
   { path: 'audit', label: 'Audit log' },
   { path: 'emergency-stop', label: 'Emergency stop' },
 ];
@@ -54,6 +63,7 @@ export function App() {
   const [session, setSession] = useState<Session | undefined>(loadSession);
   useEffect(() => onSession(setSession), []);
   const section = route.segments[0] ?? '';
+  const may = useMay();
 
   if (!session) {
     if (section !== 'register' && section !== 'sign-in') {
@@ -75,7 +85,7 @@ export function App() {
         <span class="brand">Agent console</span>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.permission || may(item.permission)).map((item) => (
               <li key={item.path}>
                 <a href={`#/${item.path}`} aria-current={section === item.path ? 'page' : undefined}>
                   {item.label}

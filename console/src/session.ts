@@ -39,6 +39,11 @@ export function loadSession(): Session | undefined {
   return current;
 }
 
+/** The session as it is now (loaded at start, changed by signIn / signOut). */
+export function currentSession(): Session | undefined {
+  return current;
+}
+
 export function signIn(session: Session): void {
   current = session;
   endedBecause = undefined;

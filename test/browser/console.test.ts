@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import axe from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type ApiClient, PASSWORD, startApi } from '../support/api';
+import { type ApiClient, PASSWORD, startApi, userWithRole } from '../support/api';
 import { ACCOUNT_SID, configureChannel, postTwilio, twilioMessageForm } from '../support/twilio';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -81,6 +81,13 @@ async function visit(name: string) {
 }
 
 const heading = (name: string) => page.getByRole('heading', { level: 1, name });
+
+/** `agents/agt_…` of the agent the steps create, for the pages that take it. */
+async function agentPath(): Promise<string> {
+  const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+  const agents = await api.request('GET', '/v1/agents', { token: login.body.token });
+  return `agents/${agents.body.items[0].id}`;
+}
 
 describe('the console', () => {
   it('has an accessibility check that finds a serious violation when there is one', async () => {
@@ -387,6 +394,180 @@ describe('the console', () => {
     await heading('Agents').waitFor();
   });
 
+  it('sets up an SMS channel on the agent page, sees its webhook URL, and removes it', async () => {
+    await page.getByRole('link', { name: 'Front desk' }).click();
+    await heading('Front desk').waitFor();
+    const channels = page.getByRole('region', { name: 'Channels' });
+    await channels.getByText('No channels yet.').waitFor();
+    await channels.getByRole('button', { name: 'Set up a channel' }).click();
+    const form = page.getByRole('form', { name: 'Channel set-up' });
+    await form.getByRole('combobox', { name: /^Channel/ }).selectOption('sms');
+    await form.getByLabel('Phone number').fill('call us');
+    await form.getByLabel('Account SID').fill('AC0123456789abcdef');
+    await form.getByLabel('Auth token').fill('browser-auth-TOKEN-4f2a');
+    expect(await form.getByLabel('Auth token').getAttribute('type')).toBe('password');
+    await form.getByRole('button', { name: 'Set up channel' }).click();
+    // The API's own words, naming the field.
+    await form.getByRole('alert').waitFor();
+    expect(await form.getByRole('alert').textContent()).toContain(
+      'body.address: must be an E.164 phone number',
+    );
+    await form.getByLabel('Phone number').fill('+1 415 555 0142');
+    await form.getByRole('button', { name: 'Set up channel' }).click();
+    await channels.getByText(/SMS \(Twilio\) set up: give the provider the webhook URL/).waitFor();
+    const card = channels.getByRole('listitem').filter({ hasText: '+14155550142' });
+    await card.getByText('accountSid, authToken set').waitFor();
+    expect(await card.locator('code').textContent()).toBe(`${api.platform.url}/v1/webhooks/twilio/sms`);
+    // Credentials go in and never come back out.
+    expect(await page.content()).not.toContain('browser-auth-TOKEN-4f2a');
+    await visit('agent-channels');
+
+    // Someone else changes the agent meanwhile: the page says so and shows it as it now is.
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const agentId = page.url().split('/').pop() as string;
+    const patched = await api.request('PATCH', `/v1/agents/${agentId}`, {
+      token: login.body.token,
+      body: { description: 'Changed in another tab' },
+    });
+    expect(patched.status).toBe(200);
+    await card.getByRole('button', { name: 'Switch off SMS (Twilio)' }).click();
+    await channels.getByText(/The agent changed meanwhile/).waitFor();
+    await page.waitForFunction(() =>
+      [...(globalThis as any).document.querySelectorAll('input')].some(
+        (input: any) => input.value === 'Changed in another tab',
+      ),
+    );
+    await card.getByRole('button', { name: 'Switch off SMS (Twilio)' }).click();
+    await channels.getByText('SMS (Twilio) switched off.').waitFor();
+
+    await card.getByRole('button', { name: 'Remove SMS (Twilio)…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove SMS (Twilio)?' });
+    await dialog.waitFor();
+    await visit('agent-channel-remove');
+    await dialog.getByRole('button', { name: 'Yes, remove it' }).click();
+    await channels.getByText('No channels yet.').waitFor();
+    const listed = await api.request('GET', `/v1/agents/${agentId}/channels`, { token: login.body.token });
+    expect(listed.body.items).toEqual([]);
+  });
+
+  it('sets up web chat: the snippet to paste, and the signing secret shown once', async () => {
+    const webChat = page.getByRole('region', { name: 'Web chat' });
+    await webChat.getByText('Web chat is not set up.').waitFor();
+    await webChat.getByRole('button', { name: 'Set up web chat' }).click();
+    await webChat.getByLabel('Origin to add').fill('shop.example');
+    await webChat.getByRole('button', { name: 'Add origin' }).click();
+    await webChat.getByRole('button', { name: 'Create web chat' }).click();
+    await webChat.getByRole('alert').waitFor();
+    expect(await webChat.getByRole('alert').textContent()).toContain('body.allowedOrigins.0');
+    await webChat.getByRole('button', { name: 'Remove shop.example' }).click();
+    await webChat.getByLabel('Origin to add').fill('https://shop.example');
+    await webChat.getByRole('button', { name: 'Create web chat' }).click();
+    const secret = page.getByRole('region', { name: 'Signing secret' });
+    await secret.getByText("copy it now, it won't be shown again").waitFor();
+    expect(await secret.locator('.copyable code').textContent()).toMatch(/^whsec_/);
+    const snippet = await webChat.locator('.copyable code').last().textContent();
+    expect(snippet).toMatch(
+      new RegExp(`^<script src="${api.platform.url}/widget\\.js" data-key="pk_[\\w-]+" async></script>$`),
+    );
+    await page
+      .context()
+      .grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.platform.url });
+    await webChat.getByRole('button', { name: 'Copy the web chat snippet' }).click();
+    await webChat.getByText('Copied.').waitFor();
+    expect(await page.evaluate(() => (globalThis as any).navigator.clipboard.readText())).toBe(snippet);
+    await visit('agent-web-chat');
+    await secret.getByRole('button', { name: 'I have copied it' }).click();
+    await secret.waitFor({ state: 'detached' });
+    // A new key and secret, after a confirmation: the secret is shown once more, the snippet changes.
+    await webChat.getByRole('button', { name: 'New key and secret…' }).click();
+    const rotate = page.getByRole('dialog', { name: 'Make a new key and signing secret?' });
+    await rotate.getByRole('button', { name: 'Yes, make new ones' }).click();
+    await secret.getByText("copy it now, it won't be shown again").waitFor();
+    await secret.getByRole('button', { name: 'I have copied it' }).click();
+    const rotated = await webChat.locator('.copyable code').textContent();
+    expect(rotated).toMatch(/data-key="pk_/);
+    expect(rotated).not.toBe(snippet);
+    // Read again, the set-up has the key and the snippet but no secret.
+    await page.reload();
+    await webChat.getByText('https://shop.example').waitFor();
+    expect(await webChat.locator('.copyable code').textContent()).toBe(rotated);
+    await expect(page.getByRole('region', { name: 'Signing secret' }).count()).resolves.toBe(0);
+  });
+
+  it('adds a policy rule for the agent on its page, and finds it in the policy', async () => {
+    const section = page.getByRole('region', { name: 'Policy for this agent' });
+    await section.getByText('No rule applies').waitFor();
+    const form = section.getByRole('form', { name: 'New rule for Front desk' });
+    await form.getByLabel('Applies to').selectOption('action:take_payment');
+    await form.getByLabel('Parameter').fill('amount');
+    await form.getByLabel('Lower bound').selectOption('gt');
+    await form.getByLabel('Lower value').fill('100');
+    await form.getByLabel('Decision').selectOption('approval');
+    await form.getByLabel('Description (optional)').fill('Big payments need approval');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    await section
+      .getByRole('listitem')
+      .filter({
+        hasText: "Rule 1: take_payment with amount > 100 needs a coordinator's approval (this agent only)",
+      })
+      .waitFor();
+    await visit('agent-policy');
+
+    await page.getByRole('link', { name: 'Policy', exact: true }).click();
+    await heading('Decision policy').waitFor();
+    await page.getByText('for Front desk only').waitFor();
+    // A rule whose bounds leave no number: the API's message, naming the field, beside the form.
+    await page.getByRole('button', { name: 'Add a rule' }).click();
+    const rule = page.getByRole('form', { name: 'New rule' });
+    await rule.getByLabel('Parameter').fill('amount');
+    await rule.getByLabel('Lower bound').selectOption('gt');
+    await rule.getByLabel('Lower value').fill('50');
+    await rule.getByLabel('Upper bound').selectOption('lt');
+    await rule.getByLabel('Upper value').fill('10');
+    await rule.getByRole('button', { name: 'Add rule' }).click();
+    await rule.getByRole('alert').waitFor();
+    expect(await rule.getByRole('alert').textContent()).toContain('body.rules.1.when');
+    await visit('policy');
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const saved = await api.request('GET', '/v1/policies', { token: login.body.token });
+    const agents = await api.request('GET', '/v1/agents', { token: login.body.token });
+    expect(saved.body.rules).toEqual([
+      {
+        action: 'take_payment',
+        when: { param: 'amount', gt: 100 },
+        level: 'approval',
+        description: 'Big payments need approval',
+        agentId: agents.body.items[0].id,
+      },
+    ]);
+  });
+
+  it('shows the policy to a coordinator read-only, and not at all to a member', async () => {
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const signInAs = async (user: { token: string; email: string }, path: string) => {
+      await page.evaluate(
+        (session) => (globalThis as any).sessionStorage.setItem('agent-console.session', session),
+        JSON.stringify({ token: user.token, email: user.email }),
+      );
+      await page.goto(`${api.platform.url}/#/${path}`);
+      await page.reload();
+    };
+    await signInAs(await userWithRole(api, login.body.token, 'coordinator'), 'policy');
+    await heading('Decision policy').waitFor();
+    await page.getByText('Your role may read the policy; an owner or admin changes it.').waitFor();
+    await page.getByText('for Front desk only').waitFor();
+    expect(await page.getByRole('button', { name: /Add a rule|Edit|Remove|Save limits/ }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Policy', exact: true }).waitFor();
+
+    await signInAs(await userWithRole(api, login.body.token, 'member'), 'agents');
+    await heading('Agents').waitFor();
+    await page.getByRole('link', { name: 'Audit log' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Policy', exact: true }).count()).toBe(0);
+
+    await signInAs({ token: login.body.token, email }, 'agents');
+    await page.getByRole('link', { name: 'Policy', exact: true }).waitFor();
+  });
+
   it('keeps every page within a 360 px wide screen', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     for (const [path, title] of [
@@ -397,6 +578,8 @@ describe('the console', () => {
       ['tokens', 'Tokens'],
       ['audit', 'Audit log'],
       ['emergency-stop', 'Emergency stop'],
+      ['policy', 'Decision policy'],
+      [await agentPath(), 'Front desk'],
     ] as const) {
       await page.goto(`${api.platform.url}/#/${path}`);
       await heading(title).waitFor();
@@ -411,7 +594,7 @@ describe('the console', () => {
         return root.scrollWidth - root.clientWidth;
       });
       expect({ path, overflow }).toEqual({ path, overflow: 0 });
-      await screenshot(`narrow-${path.replace('/', '-')}`);
+      await screenshot(`narrow-${path.replace(/\/agt_\w+$/, '/agent').replace('/', '-')}`);
     }
   });
 });

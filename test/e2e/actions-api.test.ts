@@ -423,6 +423,65 @@ describe('policies', () => {
       (await api.request('PUT', '/v1/policies', { token: coordinator.token, body: { rules: [] } })).status,
     ).toBe(403);
   });
+
+  it('applies a rule scoped to one agent to that agent alone', async () => {
+    const { owner, agentId: agentA } = await tenantWithAgent();
+    const second = await api.request('POST', '/v1/agents', {
+      token: owner.token,
+      body: { ...agentBody('Back office'), tools: TOOLS },
+    });
+    const agentB = second.body.id as string;
+    expect((await api.request('POST', `/v1/agents/${agentB}/start`, { token: owner.token })).status).toBe(
+      200,
+    );
+    const put = await api.request('PUT', '/v1/policies', {
+      token: owner.token,
+      body: {
+        rules: [
+          { action: 'take_payment', level: 'automatic', description: 'Payments run' },
+          {
+            action: 'take_payment',
+            level: 'approval',
+            agentId: agentA,
+            description: 'Payments need approval',
+          },
+        ],
+      },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.rules[1]).toEqual({
+      action: 'take_payment',
+      level: 'approval',
+      agentId: agentA,
+      description: 'Payments need approval',
+    });
+    expect((await api.request('GET', '/v1/policies', { token: owner.token })).body.rules).toEqual(
+      put.body.rules,
+    );
+
+    const byA = await processMessage(owner.token, agentA, 'charge 20 USD for floss');
+    expect(byA.body.actions[0]).toMatchObject({ status: 'awaiting_approval', level: 'approval' });
+    expect(byA.body.actions[0].reason).toContain(`rule 2 ("Payments need approval") for agent ${agentA}`);
+    const byB = await processMessage(owner.token, agentB, 'charge 20 USD for floss');
+    expect(byB.body.actions[0]).toMatchObject({ status: 'executed', level: 'automatic' });
+  });
+
+  it('refuses a rule scoped to an agent the tenant does not have, naming the rule', async () => {
+    const { owner } = await tenantWithAgent(0);
+    const { agentId: othersAgent } = await tenantWithAgent(0);
+    const put = await api.request('PUT', '/v1/policies', {
+      token: owner.token,
+      body: {
+        rules: [
+          { category: 'communication', level: 'suggestion' },
+          { action: 'take_payment', level: 'approval', agentId: othersAgent },
+        ],
+      },
+    });
+    expect(put.status).toBe(400);
+    expect(put.body.error.message).toBe(`body.rules.1.agentId: no agent ${othersAgent} in this tenant`);
+    expect((await api.request('GET', '/v1/policies', { token: owner.token })).body.version).toBe(0);
+  });
 });
 
 describe('tokens', () => {

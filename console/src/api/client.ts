@@ -26,6 +26,8 @@ export class ApiFailure extends Error {
     readonly status: number,
     message: string,
     readonly code?: string,
+    /** The API's `error.details`: e.g. `issues` (field, message) or `currentVersion` on a 409. */
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
   }
@@ -43,7 +45,7 @@ const STATUS_WORDS: Record<number, string> = {
 export function failureOf(status: number, body: unknown): ApiFailure {
   const error = body as Partial<ApiError> | undefined;
   if (error && 'error' in error && error.error) {
-    return new ApiFailure(status, error.error.message, error.error.code);
+    return new ApiFailure(status, error.error.message, error.error.code, error.error.details);
   }
   if (status === 401 || status >= 500 || !(error && 'message' in error && error.message)) {
     return new ApiFailure(status, STATUS_WORDS[status] ?? `The request failed (HTTP ${status}).`);
@@ -112,4 +114,9 @@ export async function must<T>(
   }
   if (!result.response.ok) throw failureOf(result.response.status, result.error);
   return result.data as NonNullable<T>;
+}
+
+/** The API's absolute base URL (config.json's `apiUrl`, or this page's origin): for URLs to hand out. */
+export function apiOrigin(): string {
+  return apiBase || location.origin;
 }

@@ -1150,7 +1150,7 @@ export interface paths {
         };
         /** The tenant's decision policy (the defaults until one is set, version 0) */
         get: operations["GET_v1_policies"];
-        /** Replace the decision policy: rules by action, category and parameter thresholds (If-Match) */
+        /** Replace the decision policy: rules by action, category and parameter thresholds, each for every agent or, with `agentId`, for one agent (an agent of this tenant: 400 naming `body.rules.N.agentId` otherwise) (If-Match) */
         put: operations["PUT_v1_policies"];
         post?: never;
         delete?: never;
@@ -11728,6 +11728,7 @@ export interface operations {
                             /** @enum {string} */
                             level: "automatic" | "suggestion" | "consultation" | "approval" | "denied";
                             description?: string;
+                            agentId?: string;
                         }[];
                         maxActionsPerTurn: number;
                         approvalTimeoutSeconds: number;
@@ -11805,6 +11806,7 @@ export interface operations {
                         /** @enum {string} */
                         level: "automatic" | "suggestion" | "consultation" | "approval" | "denied";
                         description?: string;
+                        agentId?: string;
                     }[];
                     /** @default 3 */
                     maxActionsPerTurn?: number;
@@ -11837,6 +11839,7 @@ export interface operations {
                             /** @enum {string} */
                             level: "automatic" | "suggestion" | "consultation" | "approval" | "denied";
                             description?: string;
+                            agentId?: string;
                         }[];
                         maxActionsPerTurn: number;
                         approvalTimeoutSeconds: number;

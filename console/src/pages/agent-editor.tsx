@@ -1,9 +1,12 @@
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type BodyOf, must } from '../api/client';
 import { navigate } from '../router';
 import { ErrorNote, formatDate, Loading, Page, useAction, useLoad } from '../ui';
+import { AgentChannels } from './agent-channels';
 import { AgentHistory } from './agent-history';
+import { AgentPolicy } from './agent-policy';
+import { AgentWebChat } from './agent-web-chat';
 import { type Agent, LifecycleButtons } from './agents';
 
 type CreateBody = BodyOf<'/v1/agents', 'post'>;
@@ -160,8 +163,15 @@ export function AgentEditorPage({ agentId }: { agentId: string | undefined }) {
   const agent = loaded.data;
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [saved, setSaved] = useState<string | undefined>();
+  // The form follows the agent when what it edits changed (a save, a rollback, someone else's
+  // edit), not when only its version moved (a channel set up below): unsaved edits stay.
+  const synced = useRef<string | undefined>(undefined);
   useEffect(() => {
-    setDraft(agent ? draftOf(agent) : EMPTY);
+    const next = agent ? draftOf(agent) : EMPTY;
+    const key = JSON.stringify(next);
+    if (key === synced.current) return;
+    synced.current = key;
+    setDraft(next);
   }, [agent]);
   const set =
     <K extends keyof Draft>(key: K) =>
@@ -320,9 +330,14 @@ export function AgentEditorPage({ agentId }: { agentId: string | undefined }) {
           <a href="#/agents">Back to agents</a>
         </div>
       </form>
-      {agent ? <AgentHistory agent={agent} changed={loaded.reload} /> : null}
-      {/* TODO(issue 15): channels, policy, and the chat playground (over /v1/ws, branch `ws`)
-          belong on this page; not built yet. */}
+      {agent ? (
+        <>
+          <AgentChannels agent={agent} changed={loaded.reload} />
+          <AgentWebChat agentId={agent.id} />
+          <AgentPolicy agent={agent} />
+          <AgentHistory agent={agent} changed={loaded.reload} />
+        </>
+      ) : null}
     </Page>
   );
 }

@@ -220,7 +220,7 @@ export async function propose(
   if (proposedBefore >= limit) {
     return deny(`the policy allows at most ${limit} action${limit === 1 ? '' : 's'} per turn`);
   }
-  const decision = resolveLevel(definition, params, policy);
+  const decision = resolveLevel(definition, params, policy, context.agent.id);
   if (decision.level === 'denied') return deny(decision.reason, 'denied', decision.ruleIndex);
   const level = decision.level;
 

@@ -147,6 +147,8 @@ export interface PolicyRule {
   readonly when?: PolicyCondition;
   readonly level: PolicyLevel;
   readonly description?: string;
+  /** Applies only to this agent's actions; absent: to every agent of the tenant. */
+  readonly agentId?: string;
 }
 
 export interface Policy {

@@ -1,4 +1,4 @@
-import { ConflictError } from '../shared/errors';
+import { ConflictError, ValidationError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import type { ActionDeps } from './deps';
@@ -43,6 +43,7 @@ export async function putPolicy(
       version: current.version,
     });
   }
+  await checkRuleAgents(deps, principal, input.rules, current.rules);
   const at = deps.now().toISOString();
   const next: Policy = {
     tenantId: principal.tenantId,
@@ -70,4 +71,30 @@ export async function putPolicy(
     },
   ]);
   return next;
+}
+
+/**
+ * A rule scoped to an agent must name one of the tenant's agents. Only agents the current policy
+ * does not already name are looked up (one read each, at most one per rule): a rule kept for an
+ * agent deleted since stays savable, and matches nothing, as a deleted agent takes no actions.
+ */
+async function checkRuleAgents(
+  deps: Pick<ActionDeps, 'agents'>,
+  principal: Principal,
+  rules: readonly PolicyRule[],
+  saved: readonly PolicyRule[],
+): Promise<void> {
+  const known = new Set(saved.map((rule) => rule.agentId));
+  const fresh = [...new Set(rules.map((rule) => rule.agentId))].filter(
+    (id): id is string => id !== undefined && !known.has(id),
+  );
+  const found = await Promise.all(fresh.map((id) => deps.agents.get(principal.tenantId, id)));
+  const missing = new Set(fresh.filter((_, i) => found[i] === undefined));
+  const index = rules.findIndex((rule) => rule.agentId !== undefined && missing.has(rule.agentId));
+  if (index >= 0) {
+    throw ValidationError.forField(
+      `body.rules.${index}.agentId`,
+      `no agent ${rules[index]?.agentId} in this tenant`,
+    );
+  }
 }

@@ -14,7 +14,7 @@ const sms = action('send_sms');
 const deletion = action('delete_resource');
 
 const resolve = (definition: ActionDefinition, params: Record<string, unknown>, rules: PolicyRule[]) =>
-  resolveLevel(definition, params, { rules });
+  resolveLevel(definition, params, { rules }, 'agt_front');
 
 describe('policyBody', () => {
   it('fills in the defaults', () => {
@@ -84,7 +84,7 @@ describe('policyBody', () => {
 
 describe('resolveLevel', () => {
   it('uses the action default without a policy or a matching rule', () => {
-    expect(resolveLevel(payment, { amount: 10 }, undefined)).toEqual({
+    expect(resolveLevel(payment, { amount: 10 }, undefined, 'agt_front')).toEqual({
       level: 'approval',
       reason: 'take_payment: no policy rule applies, so its default level approval does',
     });
@@ -208,6 +208,59 @@ describe('resolveLevel', () => {
       level: 'approval',
       reason: "send_sms (category communication): rule 1 requires a coordinator's approval",
       ruleIndex: 0,
+    });
+  });
+
+  describe('rules scoped to one agent', () => {
+    const A = 'agt_01HZZZZZZZZZZZZZZZZZZZZZZA';
+    const B = 'agt_01HZZZZZZZZZZZZZZZZZZZZZZB';
+    const forA: PolicyRule = { action: 'take_payment', level: 'approval', agentId: A, description: 'A asks' };
+
+    it("applies to that agent's actions only", () => {
+      expect(resolveLevel(payment, { amount: 5 }, { rules: [forA] }, A)).toEqual({
+        level: 'approval',
+        reason: `take_payment: rule 1 ("A asks") for agent ${A} requires a coordinator's approval`,
+        ruleIndex: 0,
+      });
+      expect(resolveLevel(payment, { amount: 5 }, { rules: [forA] }, B)).toMatchObject({
+        level: payment.defaultLevel,
+        reason: expect.stringContaining('no policy rule applies'),
+      });
+      // An action with no agent known (none today, but the port allows it) gets tenant-wide rules only.
+      expect(resolveLevel(payment, { amount: 5 }, { rules: [forA] }, undefined)).not.toHaveProperty(
+        'ruleIndex',
+      );
+    });
+
+    it('beats a tenant-wide rule of the same kind, looser or stricter, for that agent alone', () => {
+      const rules: PolicyRule[] = [
+        { action: 'take_payment', level: 'denied' },
+        { action: 'take_payment', level: 'automatic', agentId: A },
+      ];
+      expect(resolveLevel(payment, {}, { rules }, A)).toMatchObject({ level: 'automatic', ruleIndex: 1 });
+      expect(resolveLevel(payment, {}, { rules }, B)).toMatchObject({ level: 'denied', ruleIndex: 0 });
+    });
+
+    it('never lets a broader agent rule override a narrower tenant-wide one', () => {
+      const rules: PolicyRule[] = [
+        { action: 'take_payment', when: { param: 'amount', gt: 500 }, level: 'approval' },
+        { category: 'external_service', level: 'automatic', agentId: A },
+      ];
+      expect(resolveLevel(payment, { amount: 900 }, { rules }, A)).toMatchObject({
+        level: 'approval',
+        ruleIndex: 0,
+      });
+      expect(resolveLevel(payment, { amount: 90 }, { rules }, A)).toMatchObject({
+        level: 'automatic',
+        ruleIndex: 1,
+      });
+    });
+
+    it('takes an agent id in the body, and refuses anything else there', () => {
+      expect(policyBody().parse({ rules: [forA] }).rules).toEqual([forA]);
+      const bad = policyBody().safeParse({ rules: [{ level: 'approval', agentId: 'front-desk' }] });
+      expect(bad.success).toBe(false);
+      expect(bad.error?.issues[0]?.path).toEqual(['rules', 0, 'agentId']);
     });
   });
 });

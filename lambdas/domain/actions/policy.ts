@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { idSchema } from '../shared/ids';
 import { boundedArray, integer, lazySchema, storableNumber, text } from '../shared/zod';
 import { findAction } from './catalog';
 import type { ActionDefinition } from './definition';
@@ -66,6 +67,8 @@ export const policyRuleSchema = lazySchema(() =>
       when: z.optional(policyConditionSchema()),
       level: z.enum(POLICY_LEVELS),
       description: z.optional(text(1, 500)),
+      /** Scopes the rule to one agent of the tenant (it must exist when the policy is saved). */
+      agentId: z.optional(idSchema('agent')),
     })
     .check(
       z.refine(
@@ -108,12 +111,15 @@ const STRICTNESS: Readonly<Record<PolicyLevel, number>> = {
 };
 
 /**
- * How specific a rule is: one action beats a category beats every action, and within each, a
- * rule with a `when` beats one without (it was written for exactly this case).
+ * How specific a rule is: one action beats a category beats every action; within each, a rule
+ * with a `when` beats one without (it was written for exactly this case); and last, a rule scoped
+ * to the agent beats a tenant-wide one saying as much. The agent scope only breaks that tie: a
+ * broad rule for one agent ("agent A: payments automatic") never overrides a narrower tenant-wide
+ * one ("take_payment above 500 needs approval").
  */
 function specificity(rule: PolicyRule): number {
   const scope = rule.action !== undefined ? 2 : rule.category !== undefined ? 1 : 0;
-  return scope * 2 + (rule.when !== undefined ? 1 : 0);
+  return (scope * 2 + (rule.when !== undefined ? 1 : 0)) * 2 + (rule.agentId !== undefined ? 1 : 0);
 }
 
 /** The bounds a number satisfies, in words ("> 500"), or undefined when it misses one. */
@@ -140,7 +146,9 @@ function ruleMatches(
   rule: PolicyRule,
   action: ActionDefinition,
   params: Record<string, unknown>,
+  agentId: string | undefined,
 ): { condition?: string } | undefined {
+  if (rule.agentId !== undefined && rule.agentId !== agentId) return undefined;
   if (rule.action !== undefined && rule.action !== action.name) return undefined;
   if (rule.category !== undefined && rule.category !== action.category) return undefined;
   if (rule.when === undefined) return {};
@@ -165,21 +173,23 @@ function consequence(level: PolicyLevel): string {
 }
 
 /**
- * The decision level of `action` with these (validated) parameters under the tenant's policy.
- * The most specific matching rule decides (action + when > action > category + when > category >
- * when alone > every action); among equally specific ones the strictest; no match: the action's
- * default. `ruleIndex` is the rule's 0-based position in `policy.rules`; the reason counts from 1,
- * as people do ("rule 2" is `rules[1]`).
+ * The decision level of `action` with these (validated) parameters, proposed by agent `agentId`,
+ * under the tenant's policy. Rules scoped to another agent are passed over. The most specific
+ * matching rule decides (action + when > action > category + when > category > when alone >
+ * every action, the agent's own rule before a tenant-wide one of the same kind); among equally
+ * specific ones the strictest; no match: the action's default. `ruleIndex` is the rule's 0-based
+ * position in `policy.rules`; the reason counts from 1, as people do ("rule 2" is `rules[1]`).
  */
 export function resolveLevel(
   action: ActionDefinition,
   params: Record<string, unknown>,
   policy: Pick<Policy, 'rules'> | undefined,
+  agentId: string | undefined,
 ): Decision {
   let best: { index: number; rule: PolicyRule; condition?: string; rank: number } | undefined;
   let tied = 1;
   for (const [index, rule] of (policy?.rules ?? []).entries()) {
-    const match = ruleMatches(rule, action, params);
+    const match = ruleMatches(rule, action, params, agentId);
     if (!match) continue;
     const rank = specificity(rule);
     const candidate = { index, rule, rank, ...match };
@@ -205,7 +215,7 @@ export function resolveLevel(
       : rule.category !== undefined
         ? `${action.name} (category ${rule.category})`
         : action.name;
-  const label = rule.description ? `rule ${index + 1} ("${rule.description}")` : `rule ${index + 1}`;
+  const label = `rule ${index + 1}${rule.description ? ` ("${rule.description}")` : ''}${rule.agentId ? ` for agent ${rule.agentId}` : ''}`;
   const scope =
     rule.action === undefined && rule.category === undefined && condition === undefined
       ? ' for every action'

@@ -1,39 +1,17 @@
 import * as z from 'zod/mini';
 import { idSchema } from '../shared/ids';
 import { boundedArray } from '../shared/zod';
+import { ROLES, type Role } from './role-permissions';
+
+// Roles and their API permissions live in a module free of zod, so the console reads them too.
+export { API_PERMISSIONS, type ApiPermission, ROLES, type Role, roleAllows } from './role-permissions';
 
 /**
  * Roles and permissions, and the single function that decides. Route permissions guard the
  * API; action permissions (`sms:send`, ...) are granted per user and, optionally, limited to
  * locations — the agent may only do what its acting user may do.
  */
-export const ROLES = ['owner', 'admin', 'coordinator', 'member'] as const;
 export const roleSchema = () => z.enum(ROLES);
-export type Role = (typeof ROLES)[number];
-
-export const API_PERMISSIONS = [
-  'tenant:read',
-  'tenant:write',
-  'users:read',
-  'users:write',
-  'locations:read',
-  'locations:write',
-  'agents:read',
-  'agents:write',
-  'agents:operate',
-  'agents:run',
-  'conversations:read',
-  'conversations:write',
-  'billing:read',
-  'billing:write',
-  'actions:read',
-  'policies:read',
-  'policies:write',
-  'approvals:read',
-  'approvals:decide',
-  'audit:read',
-] as const;
-export type ApiPermission = (typeof API_PERMISSIONS)[number];
 
 export const ACTION_PERMISSIONS = [
   'email:send',
@@ -49,29 +27,6 @@ export const ACTION_PERMISSIONS = [
 ] as const;
 export const actionPermissionSchema = () => z.enum(ACTION_PERMISSIONS);
 export type ActionPermission = (typeof ACTION_PERMISSIONS)[number];
-
-const ROLE_API_PERMISSIONS: Record<Role, ReadonlySet<ApiPermission>> = {
-  owner: new Set(API_PERMISSIONS),
-  admin: new Set(API_PERMISSIONS),
-  coordinator: new Set([
-    'tenant:read',
-    'users:read',
-    'locations:read',
-    'agents:read',
-    'agents:operate',
-    'agents:run',
-    'conversations:read',
-    'conversations:write',
-    // Coordinators watch the balance and usage (they run the agents that spend it) but do not buy.
-    'billing:read',
-    // They are the people approvals wait for: they see what agents do and decide, under the policy.
-    'actions:read',
-    'policies:read',
-    'approvals:read',
-    'approvals:decide',
-  ]),
-  member: new Set(['tenant:read', 'locations:read', 'agents:read', 'agents:run', 'conversations:read']),
-};
 
 /** Action permissions every user of a role holds everywhere, before any explicit grant. */
 const ROLE_ACTION_PERMISSIONS: Record<Role, ReadonlySet<ActionPermission>> = {
@@ -96,10 +51,6 @@ export const permissionGrantSchema = () =>
     locationIds: z.optional(boundedArray(idSchema('location'), 50, 1)),
   });
 export type PermissionGrant = z.infer<ReturnType<typeof permissionGrantSchema>>;
-
-export function roleAllows(role: Role, permission: ApiPermission): boolean {
-  return ROLE_API_PERMISSIONS[role].has(permission);
-}
 
 export function canManageRole(actor: Role, target: Role): boolean {
   return MANAGEABLE_ROLES[actor].has(target);

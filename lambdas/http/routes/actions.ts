@@ -258,7 +258,8 @@ export const ACTION_ROUTES = {
   'PUT /v1/policies': {
     lambda: 'actions',
     permission: 'policies:write',
-    summary: 'Replace the decision policy: rules by action, category and parameter thresholds (If-Match)',
+    summary:
+      'Replace the decision policy: rules by action, category and parameter thresholds, each for every agent or, with `agentId`, for one agent (an agent of this tenant: 400 naming `body.rules.N.agentId` otherwise) (If-Match)',
     body: policyBody,
     status: 200,
     response: policyResponse,
