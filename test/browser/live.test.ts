@@ -364,7 +364,8 @@ describe('the console, live', () => {
     await page.goto(`${api.platform.url}/#/provisioning`);
     await heading('Provision an agent').waitFor();
     const rows = page.getByRole('table', { name: 'Provisionings so far' }).locator('tbody tr');
-    await rows.first().waitFor();
+    // The hash change keeps the page: wait for the whole first page, not the agent's old list.
+    await rows.nth(19).waitFor();
     expect(await rows.count()).toBe(20);
     await page.getByRole('button', { name: 'Load more' }).click();
     await rows.nth(20).waitFor();
