@@ -16,7 +16,7 @@ import { DEFAULT_COST_TABLE } from '../lambdas/domain/billing/costs';
 import { newId } from '../lambdas/domain/shared/ids';
 import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local';
 import { attribute, type DebitTrace, type TailAttribution, traced, tracingClient } from './billing-trace';
-import { heading, ms, table, verdict } from './report';
+import { heading, ms, p50p99, table, verdict } from './report';
 import { type Summary, summarize } from './stats';
 
 /**
@@ -385,15 +385,12 @@ export function printBilling(result: BillingBenchResult): void {
         s.name,
         String(s.debits),
         s.opsPerSecond.toFixed(0),
-        ms(s.latencyMs.p50),
-        ms(s.latencyMs.p99),
+        ...p50p99(s.latencyMs),
         s.attemptsPerDebit.toFixed(2),
         s.raw.opsPerSecond.toFixed(0),
-        ms(s.raw.latencyMs.p50),
-        ms(s.raw.latencyMs.p99),
+        ...p50p99(s.raw.latencyMs),
         s.transactionFloor.opsPerSecond.toFixed(0),
-        ms(s.transactionFloor.latencyMs.p50),
-        ms(s.transactionFloor.latencyMs.p99),
+        ...p50p99(s.transactionFloor.latencyMs),
         `${(s.latencyMs.p99 / s.transactionFloor.latencyMs.p99).toFixed(2)}×`,
         verdict(s.exact),
       ]),
