@@ -4,8 +4,8 @@
  * every channel). Tenants, agents and numbers are set up over the HTTP API.
  */
 import type { ConnectContactFlowResult, LexV2Event, LexV2Result } from 'aws-lambda';
-import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../../../test/support/api';
 import { contactFlowEvent, lexFallbackEvent } from '../../../local/voice-events';
+import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../../../test/support/api';
 import type { ModelProvider } from '../../domain/runtime/model';
 import { DEFAULT_VOICE_TIMING } from '../../domain/voice/voice-deps';
 
