@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { agentCreateBody } from '../agents/schemas';
 import { MESSAGING_CHANNELS } from '../channels/model';
+import { channelCredentials } from '../channels/settings';
 import { idSchema } from '../shared/ids';
 import { instant, lazySchema, text } from '../shared/zod';
 
@@ -16,17 +17,9 @@ export const PROVISIONABLE_CHANNELS = ['voice', ...MESSAGING_CHANNELS] as const;
 export type ProvisionableChannel = (typeof PROVISIONABLE_CHANNELS)[number];
 
 const credentials = () =>
-  z
-    .record(
-      z.string().check(z.regex(/^[A-Za-z]{1,40}$/)),
-      z.string().check(z.minLength(1), z.maxLength(4096)),
-    )
-    .check(
-      z.meta({
-        description:
-          'Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none.',
-      }),
-    );
+  channelCredentials(
+    'Stored in the tenant’s secrets before the workflow starts, never in the table, the execution input or a response. Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email none.',
+  );
 
 /** One channel wanted. Voice claims a number; the others take the address and credentials the provider gave. */
 export const channelRequestSchema = lazySchema(() =>
