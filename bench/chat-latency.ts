@@ -282,29 +282,12 @@ export async function measureChatLatency(
         );
       if ((await get(conversationClaim, 'the conversation claim')).conversationId !== reply.conversationId)
         throw new Error('The conversation claim does not point at the conversation');
-      const { Items = [] } = await documents.send(
-        new QueryCommand({
-          TableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': conversationKey(tenantId, reply.conversationId).pk },
-        }),
-      );
-      const shadowId = newId('conversation');
-      const shadowPk = conversationKey(tenantId, shadowId).pk;
-      const copies = Items.map((item) =>
-        item.sk === 'META'
-          ? { ...item, pk: shadowPk, id: shadowId, gsi1sk: `${String(item.updatedAt)}#${shadowId}` }
-          : { ...item, pk: shadowPk, conversationId: shadowId },
-      );
-      await documents.send(
-        new TransactWriteCommand({ TransactItems: copies.map((Item) => ({ Put: { TableName, Item } })) }),
-      );
       return {
         externalId,
         customerId: reply.customerId,
         addressClaim,
         conversationClaim,
-        shadowConversationId: shadowId,
+        shadowConversationId: await shadowConversation(documents, TableName, tenantId, reply.conversationId),
       };
     };
 
@@ -584,6 +567,39 @@ export async function measureChatLatency(
  * starts and stops its own, so the chat bench cannot join it from here.
  */
 /** What the child process measures on its one platform: chat turns, then the decision engine's figures. */
+/**
+ * A conversation copied under another id (its META item and messages): the raw floor's turns grow the
+ * copy, as the measured turns grow the original. The voice bench's floor does the same.
+ */
+export async function shadowConversation(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  tenantId: string,
+  conversationId: string,
+): Promise<string> {
+  const { Items = [] } = await documents.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': conversationKey(tenantId, conversationId).pk },
+    }),
+  );
+  if (Items.length === 0) throw new Error(`the conversation ${conversationId} is not stored`);
+  const shadowId = newId('conversation');
+  const shadowPk = conversationKey(tenantId, shadowId).pk;
+  const copies = Items.map((item) =>
+    item.sk === 'META'
+      ? { ...item, pk: shadowPk, id: shadowId, gsi1sk: `${String(item.updatedAt)}#${shadowId}` }
+      : { ...item, pk: shadowPk, conversationId: shadowId },
+  );
+  await documents.send(
+    new TransactWriteCommand({
+      TransactItems: copies.map((Item) => ({ Put: { TableName: tableName, Item } })),
+    }),
+  );
+  return shadowId;
+}
+
 export interface TurnBenchResult {
   readonly chat: ChatLatencyResult;
   readonly actions?: ActionLatencyResult;

@@ -16,12 +16,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LexV2Result } from 'aws-lambda';
-import { conversationKey } from '../lambdas/adapters/dynamodb/conversation-repository';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-client';
 import { ID_PREFIXES, type IdKind, newId } from '../lambdas/domain/shared/ids';
 import type { LocalPlatform } from '../local/platform';
 import { contactFlowEvent, lexFallbackEvent } from '../local/voice-events';
 import { timed, traceTimedDynamoCalls, wallMs } from './api-latency';
+import { shadowConversation } from './chat-latency';
 import { finishBench, measureInChildProcess, UNREACHED_TURN_RATE_LIMITS } from './isolated';
 import { platformApi, withLocalPlatform } from './local-stack';
 import { floorRatioFindings, heading, p50p99, table, times } from './report';
@@ -193,36 +193,6 @@ async function replayTurn(
     steps.push(await timed(() => send(documents, request.operation, input as never)));
   }
   return steps;
-}
-
-/** The call's conversation copied under another id (as the chat bench's shadow): the floor's turns grow it. */
-async function shadowConversation(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-  tenantId: string,
-  conversationId: string,
-): Promise<string> {
-  const { Items = [] } = await documents.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': conversationKey(tenantId, conversationId).pk },
-    }),
-  );
-  if (Items.length === 0) throw new Error(`the call's conversation ${conversationId} is not stored`);
-  const shadowId = newId('conversation');
-  const shadowPk = conversationKey(tenantId, shadowId).pk;
-  const copies = Items.map((item) =>
-    item.sk === 'META'
-      ? { ...item, pk: shadowPk, id: shadowId, gsi1sk: `${String(item.updatedAt)}#${shadowId}` }
-      : { ...item, pk: shadowPk, conversationId: shadowId },
-  );
-  await documents.send(
-    new TransactWriteCommand({
-      TransactItems: copies.map((Item) => ({ Put: { TableName: tableName, Item } })),
-    }),
-  );
-  return shadowId;
 }
 
 async function measure(

@@ -6,7 +6,7 @@ import type { Tenant, User } from './schemas';
 /** A new active tenant and its first owner (registration's, and a declared tenant's). */
 export function newTenantWithOwner(
   tenant: Pick<Tenant, 'id' | 'name' | 'slug'>,
-  owner: Pick<User, 'email' | 'name'>,
+  owner: Pick<User, 'email' | 'name'> & { readonly id?: string },
   now: string,
 ): { tenant: Tenant; owner: User } {
   return {
@@ -20,7 +20,7 @@ export function newTenantWithOwner(
       version: 1,
     },
     owner: {
-      id: newId('user'),
+      id: owner.id ?? newId('user'),
       tenantId: tenant.id,
       email: owner.email,
       name: owner.name,
