@@ -11,7 +11,7 @@ import {
   wallMs,
 } from './api-latency';
 import { AGENT_BODY, TURNS_PER_CUSTOMER } from './chat-latency';
-import { heading, ms, table } from './report';
+import { heading, ms, p50p99, table } from './report';
 import { round, type Summary, summarize } from './stats';
 
 /**
@@ -306,10 +306,8 @@ export function printActionLatency(result: ActionLatencyResult): void {
       ['Turn', 'API p50', 'API p99', 'DynamoDB p50', 'DynamoDB p99', 'Rest p50', 'Requests'],
       result.rows.map((r) => [
         r.label,
-        ms(r.apiMs.p50),
-        ms(r.apiMs.p99),
-        ms(r.dynamoMs.p50),
-        ms(r.dynamoMs.p99),
+        ...p50p99(r.apiMs),
+        ...p50p99(r.dynamoMs),
         ms(r.ownMs.p50),
         String(r.requests),
       ]),
@@ -347,10 +345,8 @@ export function printActionLatency(result: ActionLatencyResult): void {
       result.approvals.map((a) => [
         a.name,
         String(a.approvals),
-        ms(a.approveMs.p50),
-        ms(a.approveMs.p99),
-        ms(a.approveToExecutedMs.p50),
-        ms(a.approveToExecutedMs.p99),
+        ...p50p99(a.approveMs),
+        ...p50p99(a.approveToExecutedMs),
         a.approvalsPerSecond.toFixed(1),
       ]),
     ),

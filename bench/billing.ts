@@ -14,9 +14,10 @@ import { InProcessEventBus } from '../lambdas/adapters/events/in-process-bus';
 import { type BillingDeps, credit, debit } from '../lambdas/domain/billing/billing';
 import { DEFAULT_COST_TABLE } from '../lambdas/domain/billing/costs';
 import { newId } from '../lambdas/domain/shared/ids';
+import { newTenantWithOwner } from '../lambdas/domain/tenants/new-tenant';
 import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local';
 import { attribute, type DebitTrace, type TailAttribution, traced, tracingClient } from './billing-trace';
-import { heading, ms, table, verdict } from './report';
+import { heading, ms, p50p99, table, verdict } from './report';
 import { type Summary, summarize } from './stats';
 
 /**
@@ -115,33 +116,14 @@ export async function measureBilling(options: BillingBenchOptions = {}): Promise
     const funding = 10 * debits;
 
     async function fundedTenant(): Promise<string> {
-      const now = new Date().toISOString();
       const tenantId = newId('tenant');
-      const owner = newId('user');
-      await tenants.createWithOwner(
-        {
-          id: tenantId,
-          name: 'Bench',
-          slug: `bench-${tenantId.slice(-12).toLowerCase()}`,
-          status: 'active',
-          createdAt: now,
-          updatedAt: now,
-          version: 1,
-        },
-        {
-          id: owner,
-          tenantId,
-          email: `${owner}@bench.test`,
-          name: 'B',
-          role: 'owner',
-          status: 'active',
-          grants: [],
-          locationIds: [],
-          createdAt: now,
-          updatedAt: now,
-          version: 1,
-        },
+      const ownerId = newId('user');
+      const { tenant, owner } = newTenantWithOwner(
+        { id: tenantId, name: 'Bench', slug: `bench-${tenantId.slice(-12).toLowerCase()}` },
+        { id: ownerId, email: `${ownerId}@bench.test`, name: 'B' },
+        new Date().toISOString(),
       );
+      await tenants.createWithOwner(tenant, owner);
       await credit(
         depsWith(new DynamoBillingRepository(client, TABLE)),
         tenantId,
@@ -385,15 +367,12 @@ export function printBilling(result: BillingBenchResult): void {
         s.name,
         String(s.debits),
         s.opsPerSecond.toFixed(0),
-        ms(s.latencyMs.p50),
-        ms(s.latencyMs.p99),
+        ...p50p99(s.latencyMs),
         s.attemptsPerDebit.toFixed(2),
         s.raw.opsPerSecond.toFixed(0),
-        ms(s.raw.latencyMs.p50),
-        ms(s.raw.latencyMs.p99),
+        ...p50p99(s.raw.latencyMs),
         s.transactionFloor.opsPerSecond.toFixed(0),
-        ms(s.transactionFloor.latencyMs.p50),
-        ms(s.transactionFloor.latencyMs.p99),
+        ...p50p99(s.transactionFloor.latencyMs),
         `${(s.latencyMs.p99 / s.transactionFloor.latencyMs.p99).toFixed(2)}×`,
         verdict(s.exact),
       ]),

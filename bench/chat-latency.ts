@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type DynamoDBDocumentClient,
@@ -21,9 +18,9 @@ import { newId } from '../lambdas/domain/shared/ids';
 import type { LocalPlatform } from '../local/platform';
 import type { ActionLatencyResult } from './action-latency';
 import { ApiClient, type DynamoCall, timed, traceDynamoCalls } from './api-latency';
+import { finishBench, measureInChildProcess, UNREACHED_TURN_RATE_LIMITS } from './isolated';
 import { withLocalPlatform } from './local-stack';
-import { OUT_DIR } from './paths';
-import { heading, ms, table, times, verdict } from './report';
+import { heading, ms, p50p99, table, times, verdict } from './report';
 import { round, type Summary, summarize } from './stats';
 
 /** p50 of a chat turn through the API over p50 of the DynamoDB round trips it needs. */
@@ -285,29 +282,12 @@ export async function measureChatLatency(
         );
       if ((await get(conversationClaim, 'the conversation claim')).conversationId !== reply.conversationId)
         throw new Error('The conversation claim does not point at the conversation');
-      const { Items = [] } = await documents.send(
-        new QueryCommand({
-          TableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': conversationKey(tenantId, reply.conversationId).pk },
-        }),
-      );
-      const shadowId = newId('conversation');
-      const shadowPk = conversationKey(tenantId, shadowId).pk;
-      const copies = Items.map((item) =>
-        item.sk === 'META'
-          ? { ...item, pk: shadowPk, id: shadowId, gsi1sk: `${String(item.updatedAt)}#${shadowId}` }
-          : { ...item, pk: shadowPk, conversationId: shadowId },
-      );
-      await documents.send(
-        new TransactWriteCommand({ TransactItems: copies.map((Item) => ({ Put: { TableName, Item } })) }),
-      );
       return {
         externalId,
         customerId: reply.customerId,
         addressClaim,
         conversationClaim,
-        shadowConversationId: shadowId,
+        shadowConversationId: await shadowConversation(documents, TableName, tenantId, reply.conversationId),
       };
     };
 
@@ -587,6 +567,39 @@ export async function measureChatLatency(
  * starts and stops its own, so the chat bench cannot join it from here.
  */
 /** What the child process measures on its one platform: chat turns, then the decision engine's figures. */
+/**
+ * A conversation copied under another id (its META item and messages): the raw floor's turns grow the
+ * copy, as the measured turns grow the original. The voice bench's floor does the same.
+ */
+export async function shadowConversation(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  tenantId: string,
+  conversationId: string,
+): Promise<string> {
+  const { Items = [] } = await documents.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': conversationKey(tenantId, conversationId).pk },
+    }),
+  );
+  if (Items.length === 0) throw new Error(`the conversation ${conversationId} is not stored`);
+  const shadowId = newId('conversation');
+  const shadowPk = conversationKey(tenantId, shadowId).pk;
+  const copies = Items.map((item) =>
+    item.sk === 'META'
+      ? { ...item, pk: shadowPk, id: shadowId, gsi1sk: `${String(item.updatedAt)}#${shadowId}` }
+      : { ...item, pk: shadowPk, conversationId: shadowId },
+  );
+  await documents.send(
+    new TransactWriteCommand({
+      TransactItems: copies.map((Item) => ({ Put: { TableName: tableName, Item } })),
+    }),
+  );
+  return shadowId;
+}
+
 export interface TurnBenchResult {
   readonly chat: ChatLatencyResult;
   readonly actions?: ActionLatencyResult;
@@ -600,49 +613,19 @@ export interface TurnBenchOptions extends ChatLatencyOptions {
   readonly approvals: number;
 }
 
-export async function measureChatLatencyIsolated(options: TurnBenchOptions): Promise<TurnBenchResult> {
-  await mkdir(OUT_DIR, { recursive: true });
-  const out = join(OUT_DIR, 'chat-latency.child.json');
-  await rm(out, { force: true });
-  options.progress('chat bench: starting a child process with its own DynamoDB Local and local platform…');
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...process.execArgv,
-        __filename,
-        '--turns',
-        String(options.turns),
-        '--warmup',
-        String(options.warmup),
-        '--action-turns',
-        String(options.actionTurns),
-        '--approvals',
-        String(options.approvals),
-        '--out',
-        out,
-      ],
-      // Progress and errors on stderr, as the parent's; stdout stays the parent's report.
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        // Limits the benches never reach: every turn still pays its admission write, none is refused.
-        env: {
-          ...process.env,
-          POWERTOOLS_LOG_LEVEL: 'SILENT',
-          TURN_RATE_LIMITS: JSON.stringify({ turnsPerMinute: 100_000, agentTurnsPerMinute: 100_000 }),
-        },
-      },
-    );
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`the chat bench process exited with ${signal ?? `code ${String(code)}`}`)),
-    );
+export function measureChatLatencyIsolated(options: TurnBenchOptions): Promise<TurnBenchResult> {
+  return measureInChildProcess({
+    script: __filename,
+    label: 'chat bench',
+    flags: {
+      turns: options.turns,
+      warmup: options.warmup,
+      'action-turns': options.actionTurns,
+      approvals: options.approvals,
+    },
+    env: { TURN_RATE_LIMITS: UNREACHED_TURN_RATE_LIMITS },
+    progress: options.progress,
   });
-  const result = JSON.parse(await readFile(out, 'utf8')) as TurnBenchResult;
-  await rm(out, { force: true });
-  return result;
 }
 
 export function chatFindings(result: ChatLatencyResult): string[] {
@@ -676,10 +659,8 @@ export function printChatLatency(result: ChatLatencyResult): void {
   );
   const rows = result.rows.map((r) => [
     r.label,
-    ms(r.apiMs.p50),
-    ms(r.apiMs.p99),
-    ms(r.floorMs.p50),
-    ms(r.floorMs.p99),
+    ...p50p99(r.apiMs),
+    ...p50p99(r.floorMs),
     times(r.ratio),
     r.kind === 'all' ? '(info)' : `≤ ${result.targetRatio.toFixed(2)}×`,
     r.kind === 'all' ? '-' : verdict(r.pass),
@@ -753,34 +734,30 @@ if (require.main === module) {
     progress: (message) => process.stderr.write(`[bench] ${message}\n`),
   };
   const isolated = values.out !== undefined;
-  withLocalPlatform(async (platform, assertRunning): Promise<TurnBenchResult> => {
-    const chat = await measureChatLatency(platform, assertRunning, options, isolated);
-    // On the same platform, after the chat turns; imported here, as it imports this module.
-    const { measureActionLatency } = await import('./action-latency');
-    try {
-      const actions = await measureActionLatency(platform, assertRunning, {
-        turns: Number(values['action-turns']),
-        warmup: options.warmup,
-        approvals: Number(values.approvals),
-        progress: options.progress,
-      });
-      return { chat, actions };
-    } catch (error) {
-      assertRunning();
-      return { chat, actionsError: error instanceof Error ? error.message : String(error) };
-    }
-  })
-    .then(async (result) => {
-      if (values.out) await writeFile(values.out, JSON.stringify(result));
-      else {
-        printChatLatency(result.chat);
-        const { printActionLatency } = await import('./action-latency');
-        if (result.actions) printActionLatency(result.actions);
-        else console.log(`Decision engine bench failed: ${result.actionsError}`);
+  void finishBench(
+    withLocalPlatform(async (platform, assertRunning): Promise<TurnBenchResult> => {
+      const chat = await measureChatLatency(platform, assertRunning, options, isolated);
+      // On the same platform, after the chat turns; imported here, as it imports this module.
+      const { measureActionLatency } = await import('./action-latency');
+      try {
+        const actions = await measureActionLatency(platform, assertRunning, {
+          turns: Number(values['action-turns']),
+          warmup: options.warmup,
+          approvals: Number(values.approvals),
+          progress: options.progress,
+        });
+        return { chat, actions };
+      } catch (error) {
+        assertRunning();
+        return { chat, actionsError: error instanceof Error ? error.message : String(error) };
       }
-    })
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    });
+    }),
+    values.out,
+    async (result) => {
+      printChatLatency(result.chat);
+      const { printActionLatency } = await import('./action-latency');
+      if (result.actions) printActionLatency(result.actions);
+      else console.log(`Decision engine bench failed: ${result.actionsError}`);
+    },
+  );
 }

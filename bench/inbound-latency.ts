@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-client';
 import type { LocalPlatform } from '../local/platform';
-import { withLocalPlatform } from './local-stack';
-import { OUT_DIR } from './paths';
-import { heading, ms, table, times } from './report';
+import { finishBench, measureInChildProcess, UNREACHED_TURN_RATE_LIMITS } from './isolated';
+import { platformApi, withLocalPlatform } from './local-stack';
+import { floorRatioFindings, heading, p50p99, table, times } from './report';
 import { round, type Summary, summarize } from './stats';
 
 /** The webhook's acknowledgement against its own DynamoDB round trips (route read + dedup put). */
@@ -35,24 +32,14 @@ export interface InboundLatencyResult {
 const AUTH_TOKEN = 'bench-twilio-token';
 const AGENT_NUMBER = '+15550199';
 
-async function api(platform: LocalPlatform, method: string, path: string, body?: unknown, token?: string) {
-  const response = await fetch(`${platform.url}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      'idempotency-key': `bench-${Date.now()}-${Math.random()}`,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : {}) as {
-    readonly id: string;
-    readonly auth: { readonly token: string };
-    readonly items: readonly unknown[];
-  };
-}
+type InboundSetupReply = {
+  readonly id: string;
+  readonly auth: { readonly token: string };
+  readonly items: readonly unknown[];
+};
+
+const api = (platform: LocalPlatform, method: string, path: string, body?: unknown, token?: string) =>
+  platformApi<InboundSetupReply>(platform, { method, path, body, token });
 
 /**
  * The provider's side of the webhook. node:http with a keep-alive agent, as the AWS SDK's own
@@ -239,34 +226,21 @@ export function printInboundLatency(result: InboundLatencyResult): void {
       [
         [
           'webhook acknowledgement',
-          ms(result.ackMs.p50),
-          ms(result.ackMs.p99),
-          ms(result.floorMs.p50),
-          ms(result.floorMs.p99),
+          ...p50p99(result.ackMs),
+          ...p50p99(result.floorMs),
           times(result.ratioP50),
           times(result.ratioP99),
           `≤ ${INBOUND_ACK_RATIO_TARGET}×`,
         ],
         [
           '  the same, sent with fetch',
-          ms(result.ackFetchMs.p50),
-          ms(result.ackFetchMs.p99),
-          ms(result.floorMs.p50),
-          ms(result.floorMs.p99),
+          ...p50p99(result.ackFetchMs),
+          ...p50p99(result.floorMs),
           times(round(result.ackFetchMs.p50 / result.floorMs.p50)),
           times(round(result.ackFetchMs.p99 / result.floorMs.p99)),
           '-',
         ],
-        [
-          'inbound → reply in the outbox',
-          ms(result.replyMs.p50),
-          ms(result.replyMs.p99),
-          '-',
-          '-',
-          '-',
-          '-',
-          '-',
-        ],
+        ['inbound → reply in the outbox', ...p50p99(result.replyMs), '-', '-', '-', '-', '-'],
       ],
     ),
   );
@@ -279,51 +253,22 @@ export function printInboundLatency(result: InboundLatencyResult): void {
 }
 
 export function inboundFindings(result: InboundLatencyResult): string[] {
-  return result.ratioP50 <= INBOUND_ACK_RATIO_TARGET
-    ? []
-    : [
-        `FAIL  inbound webhook acknowledgement: ${times(result.ratioP50)} its DynamoDB floor at p50 (target ≤ ${INBOUND_ACK_RATIO_TARGET}×)`,
-      ];
+  return floorRatioFindings('inbound webhook acknowledgement', result.ratioP50, INBOUND_ACK_RATIO_TARGET);
 }
 
 /** In a child process: one local platform per process, and the other benches have theirs. */
-export async function measureInboundLatencyIsolated(options: {
+export function measureInboundLatencyIsolated(options: {
   messages: number;
   warmup: number;
   progress: (message: string) => void;
 }): Promise<InboundLatencyResult> {
-  await mkdir(OUT_DIR, { recursive: true });
-  const out = join(OUT_DIR, 'inbound-latency.child.json');
-  await rm(out, { force: true });
-  options.progress('inbound bench: starting a child process with its own DynamoDB Local and local platform…');
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...process.execArgv,
-        __filename,
-        '--messages',
-        String(options.messages),
-        '--warmup',
-        String(options.warmup),
-        '--out',
-        out,
-      ],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: {
-          ...process.env,
-          POWERTOOLS_LOG_LEVEL: 'SILENT',
-          TURN_RATE_LIMITS: JSON.stringify({ turnsPerMinute: 100_000, agentTurnsPerMinute: 100_000 }),
-        },
-      },
-    );
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`the inbound bench exited with ${signal ?? `code ${code}`}`)),
-    );
+  return measureInChildProcess({
+    script: __filename,
+    label: 'inbound bench',
+    flags: { messages: options.messages, warmup: options.warmup },
+    env: { TURN_RATE_LIMITS: UNREACHED_TURN_RATE_LIMITS },
+    progress: options.progress,
   });
-  return JSON.parse(await readFile(out, 'utf8')) as InboundLatencyResult;
 }
 
 if (require.main === module) {
@@ -335,19 +280,15 @@ if (require.main === module) {
     },
   });
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  withLocalPlatform((platform, assertRunning) =>
-    measure(platform, assertRunning, {
-      messages: Number(values.messages),
-      warmup: Number(values.warmup),
-      progress: (message) => process.stderr.write(`[bench] ${message}\n`),
-    }),
-  )
-    .then(async (result) => {
-      if (values.out) await writeFile(values.out, JSON.stringify(result));
-      else printInboundLatency(result);
-    })
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    });
+  void finishBench(
+    withLocalPlatform((platform, assertRunning) =>
+      measure(platform, assertRunning, {
+        messages: Number(values.messages),
+        warmup: Number(values.warmup),
+        progress: (message) => process.stderr.write(`[bench] ${message}\n`),
+      }),
+    ),
+    values.out,
+    printInboundLatency,
+  );
 }

@@ -42,3 +42,27 @@ export async function withLocalPlatform<T>(
     if (interrupted) process.exit(exitCodeFor(interrupted));
   }
 }
+
+/**
+ * A set-up call to the local platform's API (registering, topping up, creating agents …): the
+ * parsed JSON body, or an error naming the call on any status from 300. Each call carries a fresh
+ * Idempotency-Key unless `idempotencyKey` is false (a bench timing the route without it).
+ */
+export async function platformApi<T>(
+  platform: Pick<LocalPlatform, 'url'>,
+  call: { method: string; path: string; body?: unknown; token?: string; idempotencyKey?: boolean },
+): Promise<T> {
+  const { method, path, body, token } = call;
+  const response = await fetch(`${platform.url}${path}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(call.idempotencyKey === false ? {} : { 'idempotency-key': `bench-${Date.now()}-${Math.random()}` }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}

@@ -3,7 +3,7 @@ import { loadEmbedderConfig } from '../lambdas/composition/embedders';
 import { MEMORY_TYPES } from '../lambdas/domain/memory/schemas';
 import { MemoryIndex } from '../lambdas/domain/memory/vector-index';
 import { encodeVector } from '../lambdas/domain/memory/vectors';
-import { heading, ms, table, verdict } from './report';
+import { heading, ms, p50p99, table, verdict } from './report';
 import { round, type Summary, summarize } from './stats';
 
 export const MEMORY_P50_TARGET_MS = 25;
@@ -181,25 +181,12 @@ export function printMemoryRetrieval(result: MemoryRetrievalResult): void {
       [
         [
           `search top-${result.k} (query embedded)`,
-          ms(result.searchMs.p50),
-          ms(result.searchMs.p99),
+          ...p50p99(result.searchMs),
           `≤ ${result.targetMs} ms p50`,
           verdict(result.pass),
         ],
-        [
-          'search, filtered (2 types, 1 customer + unassigned)',
-          ms(result.filteredSearchMs.p50),
-          ms(result.filteredSearchMs.p99),
-          '-',
-          '-',
-        ],
-        [
-          'embed the query (hash embedder)',
-          ms(result.embedQueryMs.p50),
-          ms(result.embedQueryMs.p99),
-          '-',
-          '-',
-        ],
+        ['search, filtered (2 types, 1 customer + unassigned)', ...p50p99(result.filteredSearchMs), '-', '-'],
+        ['embed the query (hash embedder)', ...p50p99(result.embedQueryMs), '-', '-'],
       ],
     ),
   );

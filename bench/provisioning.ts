@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LocalPlatform } from '../local/platform';
 import { localProvisioningWorkflow } from '../local/provisioning-workflow';
-import { withLocalPlatform } from './local-stack';
-import { OUT_DIR } from './paths';
-import { heading, ms, table } from './report';
+import { finishBench, measureInChildProcess } from './isolated';
+import { platformApi, withLocalPlatform } from './local-stack';
+import { heading, table, timingRow } from './report';
 import { type Summary, summarize } from './stats';
 
 /**
@@ -22,25 +19,16 @@ export interface ProvisioningBenchResult {
   readonly startMs: Summary;
 }
 
-async function api(platform: LocalPlatform, method: string, path: string, body?: unknown, token?: string) {
-  const response = await fetch(`${platform.url}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : {}) as {
-    readonly auth?: { readonly token: string };
-    readonly provisioningId?: string;
-    readonly agentId?: string;
-    readonly status?: string;
-    readonly failure?: unknown;
-  };
-}
+type ProvisioningReply = {
+  readonly auth?: { readonly token: string };
+  readonly provisioningId?: string;
+  readonly agentId?: string;
+  readonly status?: string;
+  readonly failure?: unknown;
+};
+
+const api = (platform: LocalPlatform, method: string, path: string, body?: unknown, token?: string) =>
+  platformApi<ProvisioningReply>(platform, { method, path, body, token, idempotencyKey: false });
 
 async function measure(
   platform: LocalPlatform,
@@ -97,47 +85,23 @@ export function printProvisioning(result: ProvisioningBenchResult): void {
     table(
       ['measure', 'n', 'p50 ms', 'p99 ms', 'max ms'],
       [
-        [
-          'POST /v1/agents/provision (202)',
-          String(result.startMs.n),
-          ms(result.startMs.p50),
-          ms(result.startMs.p99),
-          ms(result.startMs.max),
-        ],
-        [
-          '202 → workflow done (13 steps)',
-          String(result.totalMs.n),
-          ms(result.totalMs.p50),
-          ms(result.totalMs.p99),
-          ms(result.totalMs.max),
-        ],
+        timingRow('POST /v1/agents/provision (202)', result.startMs, true),
+        timingRow('202 → workflow done (13 steps)', result.totalMs, true),
       ],
     ),
   );
 }
 
-export async function measureProvisioningIsolated(options: {
+export function measureProvisioningIsolated(options: {
   provisionings: number;
   progress: (message: string) => void;
 }): Promise<ProvisioningBenchResult> {
-  await mkdir(OUT_DIR, { recursive: true });
-  const out = join(OUT_DIR, 'provisioning.child.json');
-  await rm(out, { force: true });
-  options.progress('provisioning bench: a child process with its own DynamoDB Local and local platform…');
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [...process.execArgv, __filename, '--provisionings', String(options.provisionings), '--out', out],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } },
-    );
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`the provisioning bench exited with ${signal ?? `code ${code}`}`)),
-    );
+  return measureInChildProcess({
+    script: __filename,
+    label: 'provisioning bench',
+    flags: { provisionings: options.provisionings },
+    progress: options.progress,
   });
-  return JSON.parse(await readFile(out, 'utf8')) as ProvisioningBenchResult;
 }
 
 if (require.main === module) {
@@ -145,15 +109,11 @@ if (require.main === module) {
     options: { provisionings: { type: 'string', default: '40' }, out: { type: 'string' } },
   });
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  withLocalPlatform((platform, assertRunning) =>
-    measure(platform, assertRunning, { provisionings: Number(values.provisionings), warmup: 5 }),
-  )
-    .then(async (result) => {
-      if (values.out) await writeFile(values.out, JSON.stringify(result));
-      else printProvisioning(result);
-    })
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    });
+  void finishBench(
+    withLocalPlatform((platform, assertRunning) =>
+      measure(platform, assertRunning, { provisionings: Number(values.provisionings), warmup: 5 }),
+    ),
+    values.out,
+    printProvisioning,
+  );
 }

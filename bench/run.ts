@@ -40,7 +40,7 @@ import {
 } from './memory-retrieval';
 import { BUNDLE_DIR, OUT_DIR, REPO_ROOT } from './paths';
 import { measureProvisioningIsolated, type ProvisioningBenchResult, printProvisioning } from './provisioning';
-import { heading, kb, ms, table, times, verdict } from './report';
+import { heading, kb, ms, p50p99, table, times, verdict } from './report';
 import { round, type Summary, summarize } from './stats';
 import {
   measureTenantCredentials,
@@ -242,10 +242,8 @@ function printApi(routes: readonly RouteLatency[]): void {
     calls.map((c) => `${c.operation} ${c.bytes}B`).join(' + ') || 'none';
   const rows = routes.map((r) => [
     r.route,
-    ms(r.apiMs.p50),
-    ms(r.apiMs.p99),
-    ms(r.rawMs.p50),
-    ms(r.rawMs.p99),
+    ...p50p99(r.apiMs),
+    ...p50p99(r.rawMs),
     ms(r.overheadP50Ms),
     `≤ ${OVERHEAD_TARGET_MS} ms`,
     verdict(r.overheadP50Ms <= OVERHEAD_TARGET_MS),

@@ -7,7 +7,7 @@ import { EventStreamCodec } from '@smithy/core/event-streams';
 import { BedrockConverseModel } from '../lambdas/adapters/bedrock/converse-model';
 import { OpenAiCompatibleModel } from '../lambdas/adapters/openai-compatible/openai-model';
 import type { ModelProvider, ModelRequest } from '../lambdas/domain/runtime/model';
-import { heading, ms, table } from './report';
+import { heading, ms, p50p99, table } from './report';
 import { type Summary, summarize } from './stats';
 
 /**
@@ -216,10 +216,8 @@ export function printStreamOverhead(rows: readonly StreamOverheadRow[]): void {
       rows.map((row) => [
         row.provider,
         String(row.deltas),
-        ms(row.whole.p50),
-        ms(row.whole.p99),
-        ms(row.streamed.p50),
-        ms(row.streamed.p99),
+        ...p50p99(row.whole),
+        ...p50p99(row.streamed),
         ms(row.streamed.p50 - row.whole.p50),
         `${(((row.streamed.p50 - row.whole.p50) / row.deltas) * 1000).toFixed(1)} µs`,
       ]),

@@ -9,7 +9,7 @@ import { awsTenantCredentials } from '../lambdas/composition/tenant-clients';
 import { inTenantScope } from '../lambdas/composition/tenant-scope';
 import { newId } from '../lambdas/domain/shared/ids';
 import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local';
-import { heading, ms, table } from './report';
+import { heading, ms, p50p99, table } from './report';
 import { type Summary, summarize } from './stats';
 
 /**
@@ -110,8 +110,7 @@ export function printTenantCredentials(result: TenantCredentialsResult): void {
       result.rows.map(({ path, summary }) => [
         path,
         String(summary.n),
-        ms(summary.p50),
-        ms(summary.p99),
+        ...p50p99(summary),
         floor ? ms(summary.p50 - floor.p50) : '-',
       ]),
     ),

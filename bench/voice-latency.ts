@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { ClientRequest } from 'node:http';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
@@ -18,15 +15,16 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { LexV2Event, LexV2Result } from 'aws-lambda';
-import { conversationKey } from '../lambdas/adapters/dynamodb/conversation-repository';
+import type { LexV2Result } from 'aws-lambda';
 import { createDocumentClient } from '../lambdas/adapters/dynamodb/document-client';
 import { ID_PREFIXES, type IdKind, newId } from '../lambdas/domain/shared/ids';
 import type { LocalPlatform } from '../local/platform';
+import { contactFlowEvent, lexFallbackEvent } from '../local/voice-events';
 import { timed, traceTimedDynamoCalls, wallMs } from './api-latency';
-import { withLocalPlatform } from './local-stack';
-import { OUT_DIR } from './paths';
-import { heading, ms, table, times } from './report';
+import { shadowConversation } from './chat-latency';
+import { finishBench, measureInChildProcess, UNREACHED_TURN_RATE_LIMITS } from './isolated';
+import { platformApi, withLocalPlatform } from './local-stack';
+import { floorRatioFindings, heading, p50p99, table, times } from './report';
 import { round, type Summary, summarize } from './stats';
 
 /** A voice turn's handler time over its own DynamoDB round trips (issue 12). */
@@ -55,53 +53,10 @@ export interface VoiceLatencyResult {
 
 const AGENT_NUMBER = '+15550177';
 
-async function api(platform: LocalPlatform, method: string, path: string, body?: unknown, token?: string) {
-  const response = await fetch(`${platform.url}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      'idempotency-key': `bench-${Date.now()}-${Math.random()}`,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : {}) as { readonly id: string; readonly auth: { readonly token: string } };
-}
+type VoiceSetupReply = { readonly id: string; readonly auth: { readonly token: string } };
 
-function lexEvent(text: string, session: Record<string, string>): LexV2Event {
-  const intent = {
-    name: 'FallbackIntent',
-    slots: {},
-    state: 'ReadyForFulfillment',
-    confirmationState: 'None',
-  } as const;
-  return {
-    messageVersion: '1.0',
-    invocationSource: 'FulfillmentCodeHook',
-    inputMode: 'Speech',
-    responseContentType: 'audio/pcm',
-    sessionId: session.contactId ?? 'bench',
-    inputTranscript: text,
-    bot: {
-      id: 'BENCHBOT01',
-      name: 'voice',
-      aliasId: 'BENCHALIAS',
-      aliasName: 'live',
-      localeId: 'en_US',
-      version: '1',
-    },
-    interpretations: [{ intent: { ...intent, slots: {} } }],
-    proposedNextState: { dialogAction: { type: 'Close' }, intent: { ...intent, slots: {} } },
-    sessionState: {
-      sessionAttributes: session,
-      intent: { ...intent, slots: {} },
-      originatingRequestId: 'bench',
-    },
-    transcriptions: [],
-  };
-}
+const api = (platform: LocalPlatform, method: string, path: string, body?: unknown, token?: string) =>
+  platformApi<VoiceSetupReply>(platform, { method, path, body, token });
 
 /** A DynamoDB request as it went on the wire: its operation and JSON body. */
 interface WireRequest {
@@ -240,36 +195,6 @@ async function replayTurn(
   return steps;
 }
 
-/** The call's conversation copied under another id (as the chat bench's shadow): the floor's turns grow it. */
-async function shadowConversation(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-  tenantId: string,
-  conversationId: string,
-): Promise<string> {
-  const { Items = [] } = await documents.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': conversationKey(tenantId, conversationId).pk },
-    }),
-  );
-  if (Items.length === 0) throw new Error(`the call's conversation ${conversationId} is not stored`);
-  const shadowId = newId('conversation');
-  const shadowPk = conversationKey(tenantId, shadowId).pk;
-  const copies = Items.map((item) =>
-    item.sk === 'META'
-      ? { ...item, pk: shadowPk, id: shadowId, gsi1sk: `${String(item.updatedAt)}#${shadowId}` }
-      : { ...item, pk: shadowPk, conversationId: shadowId },
-  );
-  await documents.send(
-    new TransactWriteCommand({
-      TransactItems: copies.map((Item) => ({ Put: { TableName: tableName, Item } })),
-    }),
-  );
-  return shadowId;
-}
-
 async function measure(
   platform: LocalPlatform,
   assertRunning: () => void,
@@ -326,25 +251,12 @@ async function measure(
         const heardAt = performance.now() - started;
         if (dialled.heard[0]?.kind !== 'prompt') throw new Error(`no greeting: ${JSON.stringify(dialled)}`);
         if (index >= 0) firstPrompt.push(heardAt);
-        const conversationId = (await handler({
-          Name: 'ContactFlowEvent',
-          Details: {
-            ContactData: {
-              Attributes: {},
-              Channel: 'VOICE',
-              ContactId: `bench-${index}`,
-              CustomerEndpoint: { Address: from, Type: 'TELEPHONE_NUMBER' },
-              InitialContactId: `bench-${index}`,
-              InitiationMethod: 'INBOUND',
-              InstanceARN: 'arn:aws:connect:us-east-1:000000000000:instance/bench',
-              PreviousContactId: `bench-${index}`,
-              Queue: null,
-              SystemEndpoint: { Address: AGENT_NUMBER, Type: 'TELEPHONE_NUMBER' },
-              MediaStreams: { Customer: { Audio: null } },
-            },
-            Parameters: { operation: 'start-call' },
-          },
-        })) as Record<string, string>;
+        const conversationId = (await handler(
+          contactFlowEvent(
+            { contactId: `bench-${index}`, dialled: AGENT_NUMBER, caller: from },
+            { operation: 'start-call' },
+          ),
+        )) as Record<string, string>;
         const contactId = `c0ffee00-0000-4000-8000-${String(index + 100_000).padStart(12, '0')}`;
         session = {
           dialledNumber: AGENT_NUMBER,
@@ -373,7 +285,7 @@ async function measure(
       const started = performance.now();
       const traced = await traceTimedDynamoCalls(async () => {
         requests = await captureDynamoRequests(async () => {
-          result = (await handler(lexEvent('Do you take walk-ins?', session))) as LexV2Result;
+          result = (await handler(lexFallbackEvent('Do you take walk-ins?', session))) as LexV2Result;
         });
       });
       const took = performance.now() - started;
@@ -424,34 +336,22 @@ export function printVoiceLatency(result: VoiceLatencyResult): void {
       [
         [
           `voice turn handler (${result.dynamoCallsPerTurn} DynamoDB calls)`,
-          ms(result.turnMs.p50),
-          ms(result.turnMs.p99),
-          ms(result.floorMs.p50),
-          ms(result.floorMs.p99),
+          ...p50p99(result.turnMs),
+          ...p50p99(result.floorMs),
           times(result.ratioP50),
           times(result.ratioP99),
           `≤ ${VOICE_TURN_RATIO_TARGET}×`,
         ],
         [
           '  (info) its DynamoDB time inside the turn',
-          ms(result.inTurnDynamoMs.p50),
-          ms(result.inTurnDynamoMs.p99),
+          ...p50p99(result.inTurnDynamoMs),
           '-',
           '-',
           `turn ${times(result.inTurnRatioP50)}`,
           '-',
           '-',
         ],
-        [
-          'first prompt heard (dial → greeting)',
-          ms(result.firstPromptMs.p50),
-          ms(result.firstPromptMs.p99),
-          '-',
-          '-',
-          '-',
-          '-',
-          '-',
-        ],
+        ['first prompt heard (dial → greeting)', ...p50p99(result.firstPromptMs), '-', '-', '-', '-', '-'],
       ],
     ),
   );
@@ -467,51 +367,22 @@ export function printVoiceLatency(result: VoiceLatencyResult): void {
 }
 
 export function voiceFindings(result: VoiceLatencyResult): string[] {
-  return result.ratioP50 <= VOICE_TURN_RATIO_TARGET
-    ? []
-    : [
-        `FAIL  voice turn handler: ${times(result.ratioP50)} its DynamoDB floor at p50 (target ≤ ${VOICE_TURN_RATIO_TARGET}×)`,
-      ];
+  return floorRatioFindings('voice turn handler', result.ratioP50, VOICE_TURN_RATIO_TARGET);
 }
 
 /** In a child process: one local platform per process, and the other benches have theirs. */
-export async function measureVoiceLatencyIsolated(options: {
+export function measureVoiceLatencyIsolated(options: {
   turns: number;
   warmup: number;
   progress: (message: string) => void;
 }): Promise<VoiceLatencyResult> {
-  await mkdir(OUT_DIR, { recursive: true });
-  const out = join(OUT_DIR, 'voice-latency.child.json');
-  await rm(out, { force: true });
-  options.progress('voice bench: starting a child process with its own DynamoDB Local and local platform…');
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...process.execArgv,
-        __filename,
-        '--turns',
-        String(options.turns),
-        '--warmup',
-        String(options.warmup),
-        '--out',
-        out,
-      ],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: {
-          ...process.env,
-          POWERTOOLS_LOG_LEVEL: 'SILENT',
-          TURN_RATE_LIMITS: JSON.stringify({ turnsPerMinute: 100_000, agentTurnsPerMinute: 100_000 }),
-        },
-      },
-    );
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`the voice bench exited with ${signal ?? `code ${code}`}`)),
-    );
+  return measureInChildProcess({
+    script: __filename,
+    label: 'voice bench',
+    flags: { turns: options.turns, warmup: options.warmup },
+    env: { TURN_RATE_LIMITS: UNREACHED_TURN_RATE_LIMITS },
+    progress: options.progress,
   });
-  return JSON.parse(await readFile(out, 'utf8')) as VoiceLatencyResult;
 }
 
 if (require.main === module) {
@@ -523,19 +394,15 @@ if (require.main === module) {
     },
   });
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  withLocalPlatform((platform, assertRunning) =>
-    measure(platform, assertRunning, {
-      turns: Number(values.turns),
-      warmup: Number(values.warmup),
-      progress: (message) => console.error(message),
-    }),
-  )
-    .then(async (result) => {
-      if (values.out) await writeFile(values.out, JSON.stringify(result));
-      else printVoiceLatency(result);
-    })
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    });
+  void finishBench(
+    withLocalPlatform((platform, assertRunning) =>
+      measure(platform, assertRunning, {
+        turns: Number(values.turns),
+        warmup: Number(values.warmup),
+        progress: (message) => console.error(message),
+      }),
+    ),
+    values.out,
+    printVoiceLatency,
+  );
 }

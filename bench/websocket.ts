@@ -5,16 +5,13 @@
  * costs. Run alone with `npx tsx bench/websocket.ts`; `npm run bench` runs it in a child process
  * (one local platform per process) and prints its section.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import type { FanOutSink } from '../lambdas/domain/realtime/fan-out';
 import type { LocalPlatform } from '../local/platform';
+import { finishBench, measureInChildProcess, UNREACHED_TURN_RATE_LIMITS } from './isolated';
 import { withLocalPlatform } from './local-stack';
-import { OUT_DIR } from './paths';
-import { heading, ms, table } from './report';
+import { heading, table, timingRow } from './report';
 import { type Summary, summarize } from './stats';
 
 export interface WebSocketBenchResult {
@@ -210,36 +207,11 @@ export function printWebSocket(result: WebSocketBenchResult): void {
     table(
       ['measure', 'n', 'p50 ms', 'p99 ms'],
       [
-        [
-          'send_message → first event (agent_thinking)',
-          String(result.firstEventMs.n),
-          ms(result.firstEventMs.p50),
-          ms(result.firstEventMs.p99),
-        ],
-        [
-          'send_message → first agent_message_delta',
-          String(result.firstDeltaMs.n),
-          ms(result.firstDeltaMs.p50),
-          ms(result.firstDeltaMs.p99),
-        ],
-        [
-          'send_message → agent_message (calculator round)',
-          String(result.messageMs.n),
-          ms(result.messageMs.p50),
-          ms(result.messageMs.p99),
-        ],
-        [
-          'one delta: sink publish → subscriber receives',
-          String(result.deltaOverheadMs.n),
-          ms(result.deltaOverheadMs.p50),
-          ms(result.deltaOverheadMs.p99),
-        ],
-        [
-          'connect (authorizer + $connect + upgrade)',
-          String(result.connectMs.n),
-          ms(result.connectMs.p50),
-          ms(result.connectMs.p99),
-        ],
+        timingRow('send_message → first event (agent_thinking)', result.firstEventMs),
+        timingRow('send_message → first agent_message_delta', result.firstDeltaMs),
+        timingRow('send_message → agent_message (calculator round)', result.messageMs),
+        timingRow('one delta: sink publish → subscriber receives', result.deltaOverheadMs),
+        timingRow('connect (authorizer + $connect + upgrade)', result.connectMs),
       ],
     ),
   );
@@ -259,51 +231,20 @@ export function webSocketFindings(result: WebSocketBenchResult): string[] {
 }
 
 /** Runs the bench in a child process (one local platform per process) and reads its result. */
-export async function measureWebSocketIsolated(options: {
+export function measureWebSocketIsolated(options: {
   turns: number;
   deltas: number;
   connections: number;
   progress: (line: string) => void;
 }): Promise<WebSocketBenchResult> {
-  await mkdir(OUT_DIR, { recursive: true });
-  const out = join(OUT_DIR, 'websocket.child.json');
-  await rm(out, { force: true });
-  options.progress(
-    'websocket bench: starting a child process with its own DynamoDB Local and local platform…',
-  );
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...process.execArgv,
-        '--expose-gc',
-        __filename,
-        '--turns',
-        String(options.turns),
-        '--deltas',
-        String(options.deltas),
-        '--connections',
-        String(options.connections),
-        '--out',
-        out,
-      ],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: {
-          ...process.env,
-          POWERTOOLS_LOG_LEVEL: 'SILENT',
-          TURN_RATE_LIMITS: JSON.stringify({ turnsPerMinute: 100_000, agentTurnsPerMinute: 100_000 }),
-        },
-      },
-    );
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`the websocket bench exited with ${signal ?? `code ${String(code)}`}`)),
-    );
+  return measureInChildProcess({
+    script: __filename,
+    label: 'websocket bench',
+    flags: { turns: options.turns, deltas: options.deltas, connections: options.connections },
+    nodeOptions: ['--expose-gc'],
+    env: { TURN_RATE_LIMITS: UNREACHED_TURN_RATE_LIMITS },
+    progress: options.progress,
   });
-  return JSON.parse(await readFile(out, 'utf8')) as WebSocketBenchResult;
 }
 
 if (require.main === module) {
@@ -315,19 +256,15 @@ if (require.main === module) {
       out: { type: 'string' },
     },
   });
-  measureWebSocket({
-    turns: Number(values.turns),
-    deltas: Number(values.deltas),
-    connections: Number(values.connections),
-    progress: (line) => console.error(line),
-  })
-    .then(async (result) => {
-      if (values.out) await writeFile(values.out, JSON.stringify(result));
-      else printWebSocket(result);
-      process.exit(0);
-    })
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
+  // Exits when done: the platform's sockets would keep the process alive.
+  void finishBench(
+    measureWebSocket({
+      turns: Number(values.turns),
+      deltas: Number(values.deltas),
+      connections: Number(values.connections),
+      progress: (line) => console.error(line),
+    }),
+    values.out,
+    printWebSocket,
+  ).then(() => process.exit());
 }

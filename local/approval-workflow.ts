@@ -12,12 +12,16 @@ import {
 import { logger } from '../lambdas/observability';
 import {
   createLocalStateMachine,
-  type JsonValue,
-  type LocalExecution,
   type LocalStateMachine,
   localFunctionArn,
   type TaskHandler,
 } from './step-functions';
+import {
+  failureDetail,
+  failureStatus,
+  type LocalExecutionState,
+  LocalWorkflowExecutions,
+} from './workflow-executions';
 
 /**
  * Local mode's approval workflow: statemachines/approval.asl.json — the file the CDK deploys —
@@ -44,12 +48,8 @@ export interface LocalApprovalWorkflowOptions {
 }
 
 /** How a finished local execution ended, for tests and the log. */
-export interface LocalApprovalExecution {
-  readonly executionId: string;
+export interface LocalApprovalExecution extends LocalExecutionState {
   readonly input: ApprovalWorkflowInput;
-  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-  readonly output?: JsonValue;
-  readonly error?: string;
 }
 
 const REPO_ROOT = join(__dirname, '..');
@@ -57,8 +57,18 @@ const LOCAL_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:lo
 
 export class LocalApprovalWorkflow implements ApprovalWorkflowPort {
   private machine: Promise<LocalStateMachine> | undefined;
-  private readonly running = new Map<string, { execution: LocalExecution; done: Promise<void> }>();
-  private readonly executions = new Map<string, LocalApprovalExecution>();
+  private readonly executions = new LocalWorkflowExecutions<LocalApprovalExecution>({
+    stateMachineArn: LOCAL_MACHINE_ARN,
+    machine: () => this.stateMachine(),
+    failed: (executionId, error) => {
+      const status = failureStatus(error);
+      const detail = failureDetail(error);
+      const { input } = this.executions.describe(executionId) ?? {};
+      // Never an unhandled rejection: the failure is the execution's, and the log says so.
+      logger.error('Local approval workflow failed', { executionId, ...input, status, error: detail });
+      return { status, error: detail };
+    },
+  });
 
   constructor(private readonly options: LocalApprovalWorkflowOptions = {}) {}
 
@@ -85,20 +95,11 @@ export class LocalApprovalWorkflow implements ApprovalWorkflowPort {
   /** Returns at once with the execution's id; the execution runs in the background. */
   async start(input: ApprovalWorkflowInput): Promise<{ readonly executionId: string }> {
     // As on AWS, the execution is named after the approval: a second start is the first one.
-    const executionId = `${LOCAL_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${input.approvalId}`;
-    if (this.executions.has(executionId)) return { executionId };
-    this.executions.set(executionId, { executionId, input, status: 'RUNNING' });
-    let machine: LocalStateMachine;
-    try {
-      machine = await this.stateMachine();
-    } catch (error) {
-      this.executions.delete(executionId);
-      throw error;
-    }
-    const execution = machine.run(
+    const executionId = this.executions.executionId(input.approvalId);
+    await this.executions.start(
+      { executionId, input, status: 'RUNNING' },
       { tenantId: input.tenantId, approvalId: input.approvalId, actionId: input.actionId },
       {
-        executionId,
         ...(this.options.timeoutOverridesMs ? { timeoutOverridesMs: this.options.timeoutOverridesMs } : {}),
         ...(this.options.heartbeatOverridesMs
           ? { heartbeatOverridesMs: this.options.heartbeatOverridesMs }
@@ -108,34 +109,7 @@ export class LocalApprovalWorkflow implements ApprovalWorkflowPort {
           : {}),
       },
     );
-    const done = execution.result
-      .then(
-        (output) => this.finish(executionId, { status: 'SUCCEEDED', output }),
-        (error: unknown) => {
-          const name = error instanceof Error ? error.name : 'Error';
-          const status =
-            name === 'ExecutionTimeoutError'
-              ? 'TIMED_OUT'
-              : name === 'ExecutionAbortedError'
-                ? 'ABORTED'
-                : 'FAILED';
-          const cause = (error as { cause?: unknown }).cause;
-          const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(error);
-          // Never an unhandled rejection: the failure is the execution's, and the log says so.
-          logger.error('Local approval workflow failed', { executionId, ...input, status, error: detail });
-          this.finish(executionId, { status, error: detail });
-        },
-      )
-      // The handlers of a stopped execution may still be running; idle() waits for them too.
-      .then(() => execution.idle());
-    this.running.set(executionId, { execution, done });
-    void done.finally(() => this.running.delete(executionId));
     return { executionId };
-  }
-
-  private finish(executionId: string, ending: Omit<LocalApprovalExecution, 'executionId' | 'input'>): void {
-    const started = this.executions.get(executionId);
-    if (started) this.executions.set(executionId, { ...started, ...ending });
   }
 
   async resume(taskToken: string, outcome: ApprovalOutcome): Promise<boolean> {
@@ -150,18 +124,17 @@ export class LocalApprovalWorkflow implements ApprovalWorkflowPort {
 
   /** How an execution stands (RUNNING until it ends); undefined for one this workflow never started. */
   describe(executionId: string): LocalApprovalExecution | undefined {
-    return this.executions.get(executionId);
+    return this.executions.describe(executionId);
   }
 
   /** Resolves when no execution is running (each one's handlers finished too). */
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  idle(): Promise<void> {
+    return this.executions.idle();
   }
 
   /** Stops every running execution (as StopExecution), e.g. when local mode shuts down. */
-  async stopAll(): Promise<void> {
-    for (const { execution } of this.running.values()) execution.abort();
-    await this.idle();
+  stopAll(): Promise<void> {
+    return this.executions.stopAll();
   }
 }
 

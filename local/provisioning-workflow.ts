@@ -7,12 +7,11 @@ import {
 import { logger } from '../lambdas/observability';
 import {
   createLocalStateMachine,
-  type JsonValue,
-  type LocalExecution,
   type LocalStateMachine,
   localFunctionArn,
   type TaskHandler,
 } from './step-functions';
+import { failureDetail, type LocalExecutionState, LocalWorkflowExecutions } from './workflow-executions';
 
 const REPO_ROOT = join(__dirname, '..');
 const LOCAL_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:local-provision-agent';
@@ -30,17 +29,20 @@ export interface LocalProvisioningWorkflowOptions {
   readonly wrap?: (handler: TaskHandler) => TaskHandler;
 }
 
-export interface LocalProvisioningExecution {
-  readonly executionId: string;
-  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-  readonly output?: JsonValue;
-  readonly error?: string;
-}
+export type LocalProvisioningExecution = LocalExecutionState;
 
 export class LocalProvisioningWorkflow implements ProvisioningWorkflowPort {
   private machine: Promise<LocalStateMachine> | undefined;
-  private readonly running = new Map<string, { execution: LocalExecution; done: Promise<void> }>();
-  private readonly executions = new Map<string, LocalProvisioningExecution>();
+  private readonly executions = new LocalWorkflowExecutions<LocalProvisioningExecution>({
+    stateMachineArn: LOCAL_MACHINE_ARN,
+    machine: () => this.stateMachine(),
+    failed: (executionId, error) => {
+      const detail = failureDetail(error);
+      // A failed provisioning is an outcome (compensated, recorded), not a crash of local mode.
+      logger.info('Local provisioning workflow ended failed', { executionId, error: detail });
+      return { status: 'FAILED', error: detail };
+    },
+  });
   /** How many executions were started (a duplicate start starts none). */
   started = 0;
 
@@ -65,58 +67,26 @@ export class LocalProvisioningWorkflow implements ProvisioningWorkflowPort {
 
   async start(input: { readonly tenantId: string; readonly provisioningId: string }) {
     // As on AWS, the execution is named after the provisioning: a second start is the first one.
-    const executionId = `${LOCAL_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${input.provisioningId}`;
-    if (this.executions.has(executionId)) return { executionId };
-    this.executions.set(executionId, { executionId, status: 'RUNNING' });
-    let machine: LocalStateMachine;
-    try {
-      machine = await this.stateMachine();
-    } catch (error) {
-      this.executions.delete(executionId);
-      throw error;
-    }
-    this.started += 1;
-    const execution = machine.run(
+    const executionId = this.executions.executionId(input.provisioningId);
+    const started = await this.executions.start(
+      { executionId, status: 'RUNNING' },
       { tenantId: input.tenantId, provisioningId: input.provisioningId },
-      {
-        executionId,
-        ...(this.options.retryIntervalMs !== undefined
-          ? { retryIntervalMs: this.options.retryIntervalMs }
-          : {}),
-      },
+      this.options.retryIntervalMs !== undefined ? { retryIntervalMs: this.options.retryIntervalMs } : {},
     );
-    const done = execution.result
-      .then(
-        (output) => this.finish(executionId, { status: 'SUCCEEDED', output }),
-        (error: unknown) => {
-          const cause = (error as { cause?: unknown }).cause;
-          const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(error);
-          // A failed provisioning is an outcome (compensated, recorded), not a crash of local mode.
-          logger.info('Local provisioning workflow ended failed', { executionId, error: detail });
-          this.finish(executionId, { status: 'FAILED', error: detail });
-        },
-      )
-      .then(() => execution.idle());
-    this.running.set(executionId, { execution, done });
-    void done.finally(() => this.running.delete(executionId));
+    if (started) this.started += 1;
     return { executionId };
   }
 
-  private finish(executionId: string, ending: Omit<LocalProvisioningExecution, 'executionId'>): void {
-    this.executions.set(executionId, { executionId, ...ending });
-  }
-
   describe(executionId: string): LocalProvisioningExecution | undefined {
-    return this.executions.get(executionId);
+    return this.executions.describe(executionId);
   }
 
-  async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  idle(): Promise<void> {
+    return this.executions.idle();
   }
 
-  async stopAll(): Promise<void> {
-    for (const { execution } of this.running.values()) execution.abort();
-    await this.idle();
+  stopAll(): Promise<void> {
+    return this.executions.stopAll();
   }
 }
 

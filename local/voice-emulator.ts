@@ -10,6 +10,7 @@ import {
 } from '../lambdas/domain/voice/contact-flow';
 import type { DevCallRequest, DevCallResult, DevCalls } from '../lambdas/domain/voice/dev-calls';
 import { ssmlAsText } from '../lambdas/domain/voice/speech';
+import { contactFlowEvent, LOCAL_CONNECT_INSTANCE_ARN, lexFallbackEvent } from './voice-events';
 
 /**
  * A small local Amazon Connect + Lex V2: walks the real contact flow document (contactFlow(), the
@@ -26,10 +27,8 @@ type Heard = DevCallResult['heard'][number];
 const LOCAL_ARNS = {
   voiceLambdaArn: 'arn:aws:lambda:us-east-1:000000000000:function:voice-local',
   botAliasArn: 'arn:aws:lex:us-east-1:000000000000:bot-alias/LOCALBOT01/LOCALALIAS',
-  humanQueueArn:
-    'arn:aws:connect:us-east-1:000000000000:instance/00000000-0000-4000-8000-000000000000/queue/00000000-0000-4000-8000-000000000001',
+  humanQueueArn: `${LOCAL_CONNECT_INSTANCE_ARN}/queue/00000000-0000-4000-8000-000000000001`,
 } as const;
-const INSTANCE_ARN = 'arn:aws:connect:us-east-1:000000000000:instance/00000000-0000-4000-8000-000000000000';
 
 const TRANSFER_WORDS = /^(?:0|.*\b(?:person|human|agent|representative|operator)\b.*)$/i;
 const GOODBYE_WORDS = /^(?:.*\b(?:bye|goodbye)\b.*|that'?s all\.?)$/i;
@@ -80,7 +79,9 @@ export class LocalCall {
       await this.walk(this.next(botTurn, intent));
       return this.heard;
     }
-    const result = (await this.handler(this.lexEvent(text))) as LexV2Result;
+    const result = (await this.handler(
+      lexFallbackEvent(text, this.lexSession, { sessionId: this.contactId, requestId: randomUUID() }),
+    )) as LexV2Result;
     this.lexSession = { ...(result.sessionState.sessionAttributes ?? {}) };
     for (const message of result.messages ?? []) {
       if (!('content' in message)) continue;
@@ -172,7 +173,17 @@ export class LocalCall {
         const limitMs = Number(p.InvocationTimeLimitSeconds) * 1000;
         try {
           const result = (await Promise.race([
-            this.handler(this.contactFlowEvent(parameters)),
+            this.handler(
+              contactFlowEvent(
+                {
+                  contactId: this.contactId,
+                  dialled: this.to,
+                  caller: this.from,
+                  attributes: this.attributes,
+                },
+                parameters,
+              ),
+            ),
             new Promise((_, reject) =>
               setTimeout(() => reject(new Error('Lambda timed out')), limitMs).unref(),
             ),
@@ -218,69 +229,6 @@ export class LocalCall {
       default:
         throw new Error(`The local Connect emulator does not run ${action.Type} actions`);
     }
-  }
-
-  private contactFlowEvent(parameters: Record<string, string>): ConnectContactFlowEvent {
-    return {
-      Name: 'ContactFlowEvent',
-      Details: {
-        ContactData: {
-          Attributes: { ...this.attributes },
-          Channel: 'VOICE',
-          ContactId: this.contactId,
-          CustomerEndpoint: { Address: this.from, Type: 'TELEPHONE_NUMBER' },
-          InitialContactId: this.contactId,
-          InitiationMethod: 'INBOUND',
-          InstanceARN: INSTANCE_ARN,
-          PreviousContactId: this.contactId,
-          Queue: null,
-          SystemEndpoint: { Address: this.to, Type: 'TELEPHONE_NUMBER' },
-          MediaStreams: { Customer: { Audio: null } },
-        },
-        Parameters: parameters,
-      },
-    };
-  }
-
-  private lexEvent(text: string): LexV2Event {
-    const intent = {
-      name: 'FallbackIntent',
-      slots: {},
-      state: 'ReadyForFulfillment',
-      confirmationState: 'None',
-    } as const;
-    return {
-      messageVersion: '1.0',
-      invocationSource: 'FulfillmentCodeHook',
-      inputMode: 'Speech',
-      responseContentType: 'audio/pcm',
-      sessionId: this.contactId,
-      inputTranscript: text,
-      bot: {
-        id: 'LOCALBOT01',
-        name: 'voice-agents',
-        aliasId: 'LOCALALIAS',
-        aliasName: 'live',
-        localeId: 'en_US',
-        version: '1',
-      },
-      interpretations: [{ intent: { ...intent, slots: {} }, nluConfidence: 0.3 }],
-      proposedNextState: { dialogAction: { type: 'Close' }, intent: { ...intent, slots: {} } },
-      requestAttributes: { 'x-amz-lex:accept-content-types': 'PlainText,SSML' },
-      sessionState: {
-        sessionAttributes: { ...this.lexSession },
-        intent: { ...intent, slots: {} },
-        originatingRequestId: randomUUID(),
-      },
-      transcriptions: [
-        {
-          transcription: text,
-          transcriptionConfidence: 0.9,
-          resolvedContext: { intent: 'FallbackIntent' },
-          resolvedSlots: {},
-        },
-      ],
-    };
   }
 }
 

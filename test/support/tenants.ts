@@ -2,37 +2,18 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import { type DynamoTenantRepository, tenantItem } from '../../lambdas/adapters/dynamodb/tenant-repository';
 import { newId } from '../../lambdas/domain/shared/ids';
 import type { Principal } from '../../lambdas/domain/shared/principal';
+import { newTenantWithOwner } from '../../lambdas/domain/tenants/new-tenant';
 import type { Tenant, User } from '../../lambdas/domain/tenants/schemas';
 
 /** A tenant and its owner as registration builds them (not yet stored). */
 export function tenantAndOwner(name = 'Tenant', slug?: string): { tenant: Tenant; owner: User } {
-  const now = new Date().toISOString();
-  const tenantId = newId('tenant');
+  const id = newId('tenant');
   const ownerId = newId('user');
-  return {
-    tenant: {
-      id: tenantId,
-      name,
-      slug: slug ?? `t-${tenantId.slice(-12).toLowerCase()}`,
-      status: 'active',
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    },
-    owner: {
-      id: ownerId,
-      tenantId,
-      email: `${ownerId}@example.test`,
-      name: 'Owner',
-      role: 'owner',
-      status: 'active',
-      grants: [],
-      locationIds: [],
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    },
-  };
+  return newTenantWithOwner(
+    { id, name, slug: slug ?? `t-${id.slice(-12).toLowerCase()}` },
+    { id: ownerId, email: `${ownerId}@example.test`, name: 'Owner' },
+    new Date().toISOString(),
+  );
 }
 
 /** Stores a registered tenant (tenant item, slug claim, owner) and returns its owner as a principal. */

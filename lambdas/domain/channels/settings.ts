@@ -56,22 +56,23 @@ export const channelTypeParams = lazySchema(() =>
  * `PUT /v1/agents/{id}/channels/{type}`. One schema for every type (the path says which); the
  * credentials' fields are checked against the type by `checkedCredentials`, each by name.
  */
+/** A channel's credentials by field name (accountSid, botToken …); `description` says which per type. */
+export const channelCredentials = (description: string) =>
+  z
+    .record(
+      z.string().check(z.regex(/^[A-Za-z]{1,40}$/)),
+      z.string().check(z.minLength(1), z.maxLength(4096)),
+    )
+    .check(z.meta({ description }));
+
 export const channelPutBody = lazySchema(() =>
   z.strictObject({
     address: z.optional(text(1, 320)),
     enabled: z.optional(z.boolean()),
     credentials: z.optional(
-      z
-        .record(
-          z.string().check(z.regex(/^[A-Za-z]{1,40}$/)),
-          z.string().check(z.minLength(1), z.maxLength(4096)),
-        )
-        .check(
-          z.meta({
-            description:
-              'Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email and voice none. Never returned.',
-          }),
-        ),
+      channelCredentials(
+        'Per type: sms/whatsapp {accountSid, authToken}; slack {botToken, signingSecret}; telegram {botToken}; messenger/instagram {pageAccessToken, appSecret, verifyToken}; email and voice none. Never returned.',
+      ),
     ),
   }),
 );

@@ -3,11 +3,10 @@ import type { AgentRepository } from '../agents/ports';
 import { type Agent, type AgentConfig, configOf } from '../agents/schemas';
 import type { ChannelDirectory } from '../channels/model';
 import { ConflictError, NotFoundError } from '../shared/errors';
-import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import type { DataScopes } from '../shared/scopes';
+import { createTenantRecords, newTenantWithOwner } from '../tenants/new-tenant';
 import type { LocationRepository, TenantRepository } from '../tenants/ports';
-import type { Tenant, User } from '../tenants/schemas';
 
 /**
  * Agents declared in the environment's config (lib/config.ts `declaredTenants`): a deploy creates or
@@ -85,37 +84,9 @@ export async function applyDeclaredTenant(
     }
     return;
   }
-  const now = new Date().toISOString();
-  const tenant: Tenant = {
-    id: declared.id,
-    name: declared.name,
-    slug: declared.slug,
-    status: 'active',
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  };
-  const owner: User = {
-    id: newId('user'),
-    tenantId: declared.id,
-    email: declared.owner.email,
-    name: declared.owner.name,
-    role: 'owner',
-    status: 'active',
-    grants: [],
-    locationIds: [],
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  };
-  // As registration does: the global slug first, so a taken slug costs nothing to undo.
-  await deps.scopes.platform(() => deps.tenants.claimSlug(tenant.slug, tenant.id));
-  try {
-    await deps.scopes.tenant(tenant.id, () => deps.tenants.createWithOwner(tenant, owner));
-  } catch (error) {
-    await deps.scopes.platform(() => deps.tenants.releaseSlug(tenant.slug, tenant.id));
-    throw error;
-  }
+  // As registration writes them (the owner's record; no identity-provider user here).
+  const { tenant, owner } = newTenantWithOwner(declared, declared.owner, new Date().toISOString());
+  await createTenantRecords(deps, tenant, owner);
 }
 
 /** Saves `channels`/config changes as a new version, re-reading on a concurrent write. */

@@ -6,9 +6,9 @@ import { AppError, messageOf } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import { toStorableJson } from '../shared/zod';
-import type { RuntimeDeps } from './agent-runtime';
 import type { Continuation, Execution, ExecutionStatus, ToolRun } from './executions';
 import { costOf } from './pricing';
+import type { RuntimeDeps } from './runtime-deps';
 import { MAX_TOOL_ROUNDS, TurnFailure, type TurnResult } from './turn';
 
 /**

@@ -1,5 +1,6 @@
 import { newId } from '../shared/ids';
 import type { DataScopes } from '../shared/scopes';
+import { createTenantRecords, newTenantWithOwner } from './new-tenant';
 import type { IdentityProvider, SignInContext, TenantRepository } from './ports';
 import type { AuthToken, RegisterTenantInput, Tenant, User } from './schemas';
 import { tokenOf } from './sign-in';
@@ -40,37 +41,16 @@ export async function registerTenant(
 ): Promise<Registration> {
   const now = new Date().toISOString();
   const tenantId = newId('tenant');
-  const tenant: Tenant = {
-    id: tenantId,
-    name: input.tenant.name,
-    slug: input.tenant.slug ?? `${slugify(input.tenant.name)}-${tenantId.slice(-6).toLowerCase()}`,
-    status: 'active',
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  };
-  const owner: User = {
-    id: newId('user'),
-    tenantId,
-    email: input.owner.email,
-    name: input.owner.name,
-    role: 'owner',
-    status: 'active',
-    grants: [],
-    locationIds: [],
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  };
-  // The slug is global (platform-level), the tenant and its owner are the new tenant's own: two
-  // writes under two credentials, the slug first so that a taken slug costs nothing to undo.
-  await deps.scopes.platform(() => deps.tenants.claimSlug(tenant.slug, tenantId));
-  try {
-    await deps.scopes.tenant(tenantId, () => deps.tenants.createWithOwner(tenant, owner));
-  } catch (error) {
-    await deps.scopes.platform(() => deps.tenants.releaseSlug(tenant.slug, tenantId));
-    throw error;
-  }
+  const { tenant, owner } = newTenantWithOwner(
+    {
+      id: tenantId,
+      name: input.tenant.name,
+      slug: input.tenant.slug ?? `${slugify(input.tenant.name)}-${tenantId.slice(-6).toLowerCase()}`,
+    },
+    input.owner,
+    now,
+  );
+  await createTenantRecords(deps, tenant, owner);
   try {
     await deps.identity.createUser({
       userId: owner.id,

@@ -226,6 +226,22 @@ const say = (Identifier: string, message: string, next: string, onFailure = next
   Parameters: { Text: message },
   Transitions: { NextAction: next, Errors: onError(onFailure) },
 });
+/** Compares `value` with each condition's; when none is equal: `otherwise`. */
+const compare = (
+  Identifier: string,
+  value: string,
+  conditions: FlowCondition[],
+  otherwise: string,
+): FlowAction => ({
+  Identifier,
+  Type: 'Compare',
+  Parameters: { ComparisonValue: value },
+  Transitions: {
+    NextAction: otherwise,
+    Conditions: conditions,
+    Errors: onError(otherwise, 'NoMatchingCondition'),
+  },
+});
 const invokeVoiceLambda = (
   Identifier: string,
   functionArn: string,
@@ -287,17 +303,8 @@ export function contactFlow(options: ContactFlowOptions): ContactFlowDocument {
       ids.checkOutcome,
       ids.apology,
     ),
-    {
-      Identifier: ids.checkOutcome,
-      Type: 'Compare',
-      Parameters: { ComparisonValue: external('outcome') },
-      Transitions: {
-        NextAction: ids.refuseCall,
-        Conditions: [when('ok', ids.setVoice)],
-        // unknown-number, unavailable, no-tokens: the Lambda's polite message says why.
-        Errors: onError(ids.refuseCall, 'NoMatchingCondition'),
-      },
-    },
+    // unknown-number, unavailable, no-tokens: the Lambda's polite message says why.
+    compare(ids.checkOutcome, external('outcome'), [when('ok', ids.setVoice)], ids.refuseCall),
     {
       Identifier: ids.refuseCall,
       Type: 'MessageParticipant',
@@ -359,28 +366,15 @@ export function contactFlow(options: ContactFlowOptions): ContactFlowDocument {
         ],
       },
     },
-    {
-      Identifier: ids.checkEscalation,
-      Type: 'Compare',
-      Parameters: { ComparisonValue: lexSession(a.escalate) },
-      Transitions: {
-        NextAction: ids.checkCallEnd,
-        Conditions: [when('true', toHumanWithSummary)],
-        Errors: onError(ids.checkCallEnd, 'NoMatchingCondition'),
-      },
-    },
-    {
-      Identifier: ids.checkCallEnd,
-      Type: 'Compare',
-      Parameters: { ComparisonValue: lexSession(a.endCall) },
-      Transitions: {
-        NextAction: ids.awaitAnswer,
-        // Lex has already spoken the code hook's closing message.
-        Conditions: [when('true', ids.disconnect)],
-        // Neither: the code hook closed the intent because the turn went on asynchronously.
-        Errors: onError(ids.awaitAnswer, 'NoMatchingCondition'),
-      },
-    },
+    compare(
+      ids.checkEscalation,
+      lexSession(a.escalate),
+      [when('true', toHumanWithSummary)],
+      ids.checkCallEnd,
+    ),
+    // The call ends: Lex has already spoken the code hook's closing message. Neither escalated nor
+    // ended: the code hook closed the intent because the turn went on asynchronously.
+    compare(ids.checkCallEnd, lexSession(a.endCall), [when('true', ids.disconnect)], ids.awaitAnswer),
     invokeVoiceLambda(
       ids.awaitAnswer,
       o.voiceLambdaArn,
@@ -390,20 +384,12 @@ export function contactFlow(options: ContactFlowOptions): ContactFlowDocument {
       // A wait that timed out or failed counts as one more wait (bounded by the loop).
       ids.pendingLimit,
     ),
-    {
-      Identifier: ids.checkAnswer,
-      Type: 'Compare',
-      Parameters: { ComparisonValue: external('status') },
-      Transitions: {
-        NextAction: ids.apology,
-        Conditions: [
-          when('answered', ids.setAnswer),
-          when('pending', ids.pendingLimit),
-          when('failed', ids.setFailure),
-        ],
-        Errors: onError(ids.apology, 'NoMatchingCondition'),
-      },
-    },
+    compare(
+      ids.checkAnswer,
+      external('status'),
+      [when('answered', ids.setAnswer), when('pending', ids.pendingLimit), when('failed', ids.setFailure)],
+      ids.apology,
+    ),
     setAttributes(
       ids.setAnswer,
       {
@@ -414,17 +400,8 @@ export function contactFlow(options: ContactFlowOptions): ContactFlowDocument {
       ids.checkAnswerEscalation,
       ids.apology,
     ),
-    {
-      Identifier: ids.checkAnswerEscalation,
-      Type: 'Compare',
-      Parameters: { ComparisonValue: external('escalate') },
-      Transitions: {
-        NextAction: ids.botTurn,
-        // The summary is already on the contact (set-answer-prompt), not in the Lex session.
-        Conditions: [when('true', toHuman)],
-        Errors: onError(ids.botTurn, 'NoMatchingCondition'),
-      },
-    },
+    // The summary is already on the contact (set-answer-prompt), not in the Lex session.
+    compare(ids.checkAnswerEscalation, external('escalate'), [when('true', toHuman)], ids.botTurn),
     {
       Identifier: ids.pendingLimit,
       Type: 'Loop',
@@ -452,17 +429,8 @@ export function contactFlow(options: ContactFlowOptions): ContactFlowDocument {
   ];
   if (o.humanQueueArn) {
     actions.push(
-      {
-        Identifier: ids.checkRefusal,
-        Type: 'Compare',
-        Parameters: { ComparisonValue: external('outcome') },
-        Transitions: {
-          NextAction: ids.disconnect,
-          // A tenant out of tokens still has people who can take the call.
-          Conditions: [when('no-tokens', ids.setQueue)],
-          Errors: onError(ids.disconnect, 'NoMatchingCondition'),
-        },
-      },
+      // A tenant out of tokens still has people who can take the call.
+      compare(ids.checkRefusal, external('outcome'), [when('no-tokens', ids.setQueue)], ids.disconnect),
       setAttributes(
         ids.setSummary,
         {

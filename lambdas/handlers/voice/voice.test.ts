@@ -4,8 +4,8 @@
  * every channel). Tenants, agents and numbers are set up over the HTTP API.
  */
 import type { ConnectContactFlowResult, LexV2Event, LexV2Result } from 'aws-lambda';
+import { contactFlowEvent, lexFallbackEvent } from '../../../local/voice-events';
 import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../../../test/support/api';
-import { contactFlowEvent, lexFallbackEvent } from '../../../test/support/voice-events';
 import type { ModelProvider } from '../../domain/runtime/model';
 import { DEFAULT_VOICE_TIMING } from '../../domain/voice/voice-deps';
 
@@ -76,7 +76,7 @@ const balance = async (token: string) =>
 
 async function startCall(setup: { number: string }, caller: string, contactId = newContact()) {
   const result = (await handler(
-    contactFlowEvent('start-call', { contactId, dialled: setup.number, caller }),
+    contactFlowEvent({ contactId, dialled: setup.number, caller }, { operation: 'start-call' }),
   )) as ConnectContactFlowResult;
   return { result, contactId };
 }
@@ -160,19 +160,22 @@ describe('start-call', () => {
     const setup = await voiceAgent();
     const before = await balance(setup.token);
     const result = (await handler(
-      contactFlowEvent('start-call', {
-        contactId: newContact(),
-        // Outbound: the system endpoint is the agent's number (the caller id), the customer was called.
-        dialled: setup.number,
-        caller: newNumber(),
-        initiation: 'API',
-        attributes: {
-          origin: 'place_call',
-          tenantId: setup.tenantId,
-          agentId: setup.agentId,
-          purpose: 'your cleaning tomorrow at 10:00',
+      contactFlowEvent(
+        {
+          contactId: newContact(),
+          // Outbound: the system endpoint is the agent's number (the caller id), the customer was called.
+          dialled: setup.number,
+          caller: newNumber(),
+          initiation: 'API',
+          attributes: {
+            origin: 'place_call',
+            tenantId: setup.tenantId,
+            agentId: setup.agentId,
+            purpose: 'your cleaning tomorrow at 10:00',
+          },
         },
-      }),
+        { operation: 'start-call' },
+      ),
     )) as ConnectContactFlowResult;
     expect(result).toMatchObject({
       outcome: 'ok',
@@ -186,17 +189,20 @@ describe('start-call', () => {
     const setup = await voiceAgent();
     const before = await balance(setup.token);
     const result = (await handler(
-      contactFlowEvent('start-call', {
-        contactId: newContact(),
-        dialled: setup.number,
-        caller: newNumber(),
-        attributes: {
-          origin: 'place_call',
-          tenantId: setup.tenantId,
-          agentId: setup.agentId,
-          purpose: 'free call',
+      contactFlowEvent(
+        {
+          contactId: newContact(),
+          dialled: setup.number,
+          caller: newNumber(),
+          attributes: {
+            origin: 'place_call',
+            tenantId: setup.tenantId,
+            agentId: setup.agentId,
+            purpose: 'free call',
+          },
         },
-      }),
+        { operation: 'start-call' },
+      ),
     )) as ConnectContactFlowResult;
     expect(result.prompt).not.toContain('free call');
     expect(await balance(setup.token)).toBe(before - 50);
@@ -346,12 +352,14 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     const pendingTurn = attributes(result).pendingTurn as string;
     expect(pendingTurn).toMatch(new RegExp(`^${call.contactId}:1@\\d+$`));
     const answer = (await handler(
-      contactFlowEvent('await-answer', {
-        contactId: call.contactId,
-        dialled: setup.number,
-        caller: call.caller,
-        parameters: { turnId: pendingTurn },
-      }),
+      contactFlowEvent(
+        {
+          contactId: call.contactId,
+          dialled: setup.number,
+          caller: call.caller,
+        },
+        { operation: 'await-answer', turnId: pendingTurn },
+      ),
     )) as ConnectContactFlowResult;
     expect(answer).toMatchObject({
       status: 'answered',
@@ -388,12 +396,14 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     expect(await handler(payload)).toEqual({ turnId: payload.turnId, status: 'answered' });
     expect(await messagesOf(setup.token, call.conversationId)).toHaveLength(3);
     const answer = (await handler(
-      contactFlowEvent('await-answer', {
-        contactId: call.contactId,
-        dialled: setup.number,
-        caller: call.caller,
-        parameters: { turnId: `${payload.turnId}@${payload.deadline}` },
-      }),
+      contactFlowEvent(
+        {
+          contactId: call.contactId,
+          dialled: setup.number,
+          caller: call.caller,
+        },
+        { operation: 'await-answer', turnId: `${payload.turnId}@${payload.deadline}` },
+      ),
     )) as ConnectContactFlowResult;
     expect(answer).toMatchObject({ status: 'answered', prompt: expect.stringMatching(/^<speak>Hello! /) });
   });
@@ -402,12 +412,14 @@ describe('a turn (Lex V2 FallbackIntent fulfillment)', () => {
     const setup = await voiceAgent();
     const call = await openCall(setup);
     const answer = (await handler(
-      contactFlowEvent('await-answer', {
-        contactId: call.contactId,
-        dialled: setup.number,
-        caller: call.caller,
-        parameters: { turnId: `${call.contactId}:7@${Date.now() - 60_000}` },
-      }),
+      contactFlowEvent(
+        {
+          contactId: call.contactId,
+          dialled: setup.number,
+          caller: call.caller,
+        },
+        { operation: 'await-answer', turnId: `${call.contactId}:7@${Date.now() - 60_000}` },
+      ),
     )) as ConnectContactFlowResult;
     expect(answer).toMatchObject({
       status: 'failed',
