@@ -98,14 +98,16 @@ const HASHED_FILES = 'assets/*';
  * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html).
  * A caller of the execute-api URL can send both headers but not the secret, and keeps its `sourceIp`.
  * Why not CloudFront's own `CloudFront-Viewer-Address` (`ip:port`,
- * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/adding-cloudfront-headers.html):
- * a custom origin request policy names CloudFront headers only with `allViewerAndWhitelistCloudFront`,
- * which forwards Host too (API Gateway answers 403), and `allExcept` adds no CloudFront header
- * (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_OriginRequestPolicyHeadersConfig.html);
- * nor could we confirm from the managed-policy page
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/adding-cloudfront-headers.html)?
+ * A custom origin request policy would forward Authorization as long as it forwards every viewer
+ * header (add-origin-custom-headers.html#add-origin-custom-headers-forward-authorization), but it
+ * names CloudFront headers only with `allViewerAndWhitelistCloudFront`, which forwards Host too (API
+ * Gateway answers 403), while `allExcept: [Host]` adds no CloudFront header
+ * (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_OriginRequestPolicyHeadersConfig.html).
+ * And we could not confirm from the managed-policy page
  * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html)
- * that AllViewerExceptHostHeader adds it — and if it did not, a viewer's own header of that name
- * would reach the API with our proof beside it. A header the function writes is ours either way,
+ * that AllViewerExceptHostHeader adds it: if it did not, a viewer's own header of that name would
+ * reach the API with our proof beside it. A header the function writes is ours either way,
  * at the price of a function invocation per API request. The secret's value is in the
  * distribution's configuration (readable with `cloudfront:GetDistributionConfig`) but in no template.
  */
