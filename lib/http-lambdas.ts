@@ -12,6 +12,8 @@ export const HTTP_LAMBDAS = {
     table: 'readWrite',
     identity: true,
     tenantAccess: true,
+    // Sign-in hands the caller's address to Cognito threat protection: the viewer's behind the console's CloudFront.
+    callerAddress: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
@@ -206,6 +208,13 @@ export const HTTP_LAMBDAS = {
     timeoutSeconds?: number;
     /** Admits turns under the environment's turn rate limits: TURN_RATE_LIMITS (cdk.json `turnRateLimits`). */
     turnRateLimits?: boolean;
+    /**
+     * Reads the caller's address (lambdas/http/caller-address.ts). Where the console is hosted, its
+     * CloudFront distribution proves itself with the origin-verify secret: ORIGIN_VERIFY_SECRET_ARN
+     * and `secretsmanager:GetSecretValue` on that one secret (the client is the runtime's, required
+     * on first use: not in `sdkClients`). Without a console, nothing: the address is `sourceIp`.
+     */
+    callerAddress?: boolean;
     /** Token purchases: the platform's Stripe secret (read only) and PAYMENTS_PROVIDER / TOKEN_PRICE. */
     payments?: boolean;
     /**

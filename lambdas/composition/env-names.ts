@@ -20,6 +20,8 @@ export const ENV = {
   IDENTITY_PROVIDER: 'IDENTITY_PROVIDER',
   USER_POOL_ID: 'USER_POOL_ID',
   USER_POOL_CLIENT_ID: 'USER_POOL_CLIENT_ID',
+  /** The secret the console's CloudFront sends the API (lambdas/http/caller-address.ts). */
+  ORIGIN_VERIFY_SECRET_ARN: 'ORIGIN_VERIFY_SECRET_ARN',
   // Runtime: turns, models, memory.
   EXECUTION_QUEUE_URL: 'EXECUTION_QUEUE_URL',
   INBOUND_QUEUE_URL: 'INBOUND_QUEUE_URL',

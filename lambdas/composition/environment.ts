@@ -47,6 +47,13 @@ const ENVIRONMENT = {
   [ENV.IDENTITY_PROVIDER]: () => z.enum(['cognito', 'local']),
   [ENV.USER_POOL_ID]: nonEmpty,
   [ENV.USER_POOL_CLIENT_ID]: nonEmpty,
+  /**
+   * The secret the console's CloudFront distribution sends the API as `x-origin-verify`: set where
+   * the console is hosted, on the Lambdas that read the caller's address. Unset (local mode, no
+   * console): the caller's address is API Gateway's `sourceIp`, whatever the headers say.
+   */
+  [ENV.ORIGIN_VERIFY_SECRET_ARN]: () =>
+    z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:secretsmanager:/))),
   /** SQS queue of async executions; unset (local mode, tests) runs them in-process. */
   [ENV.EXECUTION_QUEUE_URL]: () => z.optional(z.url()),
   /** The inbound messages' FIFO queue; unset (local mode, tests) runs them in-process, in order per conversation. */
@@ -246,6 +253,12 @@ export function loadCursorKeyConfig(): CursorKeyConfig {
     'Invalid cursor signing key configuration: set CURSOR_KEY_SECRET_ARN (AWS) or CURSOR_SIGNING_KEY (local mode, tests)',
   );
 }
+
+const originVerifySchema = () => environmentSlice(ENV.ORIGIN_VERIFY_SECRET_ARN);
+
+/** The origin-verify secret's ARN, where the console's CloudFront fronts the API (else undefined). */
+export const loadOriginVerifySecretArn = (): string | undefined =>
+  parseEnvironment(originVerifySchema(), 'origin verify').ORIGIN_VERIFY_SECRET_ARN;
 
 export const loadRuntimeConfig = (): RuntimeConfig => parseEnvironment(runtimeSchema(), 'runtime');
 /** Lambda bundles define IDENTITY_PROVIDER as "cognito" at build time (lib/bundling.ts). */

@@ -169,18 +169,20 @@ describe('signInContextFrom', () => {
       cookie: 'a=b',
       'x-api-key': 'k',
       'x-amz-security-token': 's',
+      'X-Origin-Verify': 'the-distribution-secret',
+      'x-viewer-address': '192.0.2.44',
     },
     rawPath: '/v1/auth/login',
     requestContext: { domainName: 'api.example.test', http: { sourceIp: '203.0.113.9' } },
   } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
 
-  it("is the caller's address and request, without a header that carries credentials", () => {
-    expect(signInContextFrom(login, undefined)).toEqual({
-      ipAddress: '203.0.113.9',
+  it("is the caller's address and request, without a header that carries credentials or CloudFront's proof", () => {
+    expect(signInContextFrom(login, undefined, '192.0.2.44')).toEqual({
+      ipAddress: '192.0.2.44',
       serverName: 'api.example.test',
       serverPath: '/v1/auth/login',
-      headers: { 'user-agent': 'curl/8' },
+      headers: { 'user-agent': 'curl/8', 'x-viewer-address': '192.0.2.44' },
     });
-    expect(signInContextFrom(login, 'fp').encodedData).toBe('fp');
+    expect(signInContextFrom(login, 'fp', '203.0.113.9').encodedData).toBe('fp');
   });
 });

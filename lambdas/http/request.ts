@@ -11,6 +11,7 @@ import { idSchema } from '../domain/shared/ids';
 import { OPERATOR_GROUP, type OperatorPrincipal, type Principal } from '../domain/shared/principal';
 import { lazySchema } from '../domain/shared/zod';
 import type { SignInContext, UserRepository } from '../domain/tenants/ports';
+import { EDGE_HEADERS } from './edge-headers';
 import { fromZod } from './error-response';
 
 /** API Gateway passes claims as strings; a list claim arrives as "[a b]". Local tokens may carry arrays. */
@@ -175,19 +176,24 @@ export function idempotencyKey(event: APIGatewayProxyEventV2WithJWTAuthorizer): 
 const CREDENTIAL_HEADER = /authorization|cookie|token|secret|api-key|signature/i;
 
 /**
- * The caller's side of a sign-in, for Cognito threat protection: the address API Gateway saw
- * (not the Lambda's), the host and path called, and the request's headers minus credentials.
+ * The caller's side of a sign-in, for Cognito threat protection: the caller's address (API
+ * Gateway's `sourceIp`, or the viewer's behind the console's CloudFront: http/caller-address.ts),
+ * the host and path called, and the request's headers minus credentials and minus the secret
+ * CloudFront proves itself with.
  */
 export function signInContextFrom(
   event: APIGatewayProxyEventV2WithJWTAuthorizer,
   encodedData: string | undefined,
+  ipAddress: string,
 ): SignInContext {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined && !CREDENTIAL_HEADER.test(name)) headers[name] = value;
+    if (value === undefined || CREDENTIAL_HEADER.test(name)) continue;
+    if (name.toLowerCase() === EDGE_HEADERS.ORIGIN_VERIFY) continue;
+    headers[name] = value;
   }
   return {
-    ipAddress: event.requestContext.http.sourceIp,
+    ipAddress,
     serverName: event.requestContext.domainName,
     serverPath: event.rawPath,
     headers,

@@ -1,8 +1,20 @@
-import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import {
+  DefaultStackSynthesizer,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   AllowedMethods,
   CachePolicy,
   Distribution,
+  Function as EdgeFunction,
+  FunctionCode,
+  FunctionEventType,
+  FunctionRuntime,
   HeadersFrameOption,
   HeadersReferrerPolicy,
   HttpVersion,
@@ -23,6 +35,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, type ISource, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { EDGE_HEADERS } from '../../lambdas/http/edge-headers';
 
 export interface ConsoleHostingProps {
   /** The console's files: the build of console/ (lib/console-build.ts), index.html and widget.js at the root. */
@@ -32,6 +45,11 @@ export interface ConsoleHostingProps {
    * stage serving `/v1/…`: the distribution's second origin, for `/v1/*`.
    */
   readonly apiDomainName: string;
+  /**
+   * The API stack's origin-verify secret (its ARN): CloudFront sends its value to the API as
+   * `x-origin-verify`, read by dynamic reference at deployment, so it is in no template.
+   */
+  readonly originVerifySecretArn: string;
   /** The WebSocket API's URL (wss://…/stage): the console's live events; in the CSP and /config.json. */
   readonly wsUrl: string;
   readonly removalPolicy: 'retain' | 'destroy';
@@ -39,6 +57,19 @@ export interface ConsoleHostingProps {
 
 /** The path pattern CloudFront forwards to the API: every route of the route table is under /v1/. */
 export const API_PATH_PATTERN = '/v1/*';
+
+/**
+ * The viewer-request function of `/v1/*`: the viewer's address (`event.viewer.ip`, a bare IPv4 or
+ * IPv6 address) in `x-viewer-address`, over any value the viewer sent
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/example-function-add-true-client-ip-header.html).
+ * JavaScript runtime 2.0: ES5 plus a little; no imports.
+ */
+export const VIEWER_ADDRESS_FUNCTION = `function handler(event) {
+  var request = event.request;
+  request.headers['${EDGE_HEADERS.VIEWER_ADDRESS}'] = { value: event.viewer.ip };
+  return request;
+}
+`;
 
 /** Hashed build files (`assets/index-<hash>.js`): their name changes with their content. */
 const HASHED_FILES = 'assets/*';
@@ -56,6 +87,29 @@ const HASHED_FILES = 'assets/*';
  * holds it. So the console calls the API on its own origin, needs no CORS and no API URL,
  * and `/widget.js` finds the API from its own `src` as locally. The WebSocket API keeps its own
  * `wss://` URL: `/config.json` gives it to the console, the CSP allows it.
+ *
+ * The caller's address. API Gateway sees the edge server that connected as `sourceIp`, and sign-in
+ * hands the caller's address to Cognito threat protection. So `/v1/*` requests carry two more
+ * headers (lambdas/http/edge-headers.ts), which the API believes together only
+ * (lambdas/http/caller-address.ts): `x-viewer-address`, the viewer's address written by a
+ * viewer-request function from `event.viewer.ip` (over any value the viewer sent), and
+ * `x-origin-verify`, an origin custom header holding the API stack's generated secret (CloudFront
+ * overwrites a viewer's header of an origin custom header's name:
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html).
+ * A caller of the execute-api URL can send both headers but not the secret, and keeps its `sourceIp`.
+ * Why not CloudFront's own `CloudFront-Viewer-Address` (`ip:port`,
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/adding-cloudfront-headers.html)?
+ * A custom origin request policy would forward Authorization as long as it forwards every viewer
+ * header (add-origin-custom-headers.html#add-origin-custom-headers-forward-authorization), but it
+ * names CloudFront headers only with `allViewerAndWhitelistCloudFront`, which forwards Host too (API
+ * Gateway answers 403), while `allExcept: [Host]` adds no CloudFront header
+ * (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_OriginRequestPolicyHeadersConfig.html).
+ * And we could not confirm from the managed-policy page
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html)
+ * that AllViewerExceptHostHeader adds it: if it did not, a viewer's own header of that name would
+ * reach the API with our proof beside it. A header the function writes is ours either way,
+ * at the price of a function invocation per API request. The secret's value is in the
+ * distribution's configuration (readable with `cloudfront:GetDistributionConfig`) but in no template.
  */
 export class ConsoleHosting extends Construct {
   public readonly bucket: Bucket;
@@ -106,6 +160,12 @@ export class ConsoleHosting extends Construct {
       },
     });
 
+    const viewerAddress = new EdgeFunction(this, 'ViewerAddress', {
+      comment: `Writes the viewer's address for the API (${EDGE_HEADERS.VIEWER_ADDRESS}), over any the viewer sent`,
+      runtime: FunctionRuntime.JS_2_0,
+      code: FunctionCode.fromInline(VIEWER_ADDRESS_FUNCTION),
+    });
+
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Agent console and chat widget; the HTTP API at /v1/*',
       defaultRootObject: 'index.html',
@@ -126,15 +186,20 @@ export class ConsoleHosting extends Construct {
             originSslProtocols: [OriginSslPolicy.TLS_V1_2],
             // An HTTP API integration answers within 30 s or fails: wait as long, not longer.
             readTimeout: Duration.seconds(30),
+            customHeaders: {
+              // A dynamic reference, resolved by CloudFormation at deployment: not a literal.
+              [EDGE_HEADERS.ORIGIN_VERIFY]: SecretValue.secretsManager(
+                props.originVerifySecretArn,
+              ).unsafeUnwrap(),
+            },
           }),
           // Redirecting would turn a POST into a GET: plain HTTP is refused instead.
           viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
           allowedMethods: AllowedMethods.ALLOW_ALL,
           cachePolicy: CachePolicy.CACHING_DISABLED,
-          // TODO(issue 15): API Gateway then sees an edge address as the caller's (`sourceIp`), which
-          // sign-in hands to Cognito threat protection. CloudFront-Viewer-Address would carry the
-          // viewer's, but only a custom policy adds it, and a custom policy cannot forward Authorization.
+          // Every viewer header but Host: Authorization, and x-viewer-address as the function wrote it.
           originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+          functionAssociations: [{ function: viewerAddress, eventType: FunctionEventType.VIEWER_REQUEST }],
           compress: false,
           responseHeadersPolicy: this.headers,
         },

@@ -16,6 +16,7 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
@@ -113,11 +114,30 @@ export class PlatformHttpApi extends Construct {
   public readonly url: string;
   public readonly functions: Readonly<Record<HttpLambdaName, HouseFunction>>;
   public readonly accessLogGroup: LogGroup;
+  /**
+   * Where the console is hosted (config `console.enabled`): the secret its CloudFront distribution
+   * sends as `x-origin-verify` (lambdas/http/edge-headers.ts), proving a request came through it.
+   * The Lambdas whose HTTP_LAMBDAS entry sets `callerAddress` may read it, and nothing else may.
+   */
+  public readonly originVerifySecret?: Secret;
 
   constructor(scope: Construct, id: string, props: PlatformHttpApiProps) {
     super(scope, id);
     const { config } = props;
 
+    if (config.console.enabled) {
+      // A header value: letters and digits only. The console stack reads it by dynamic reference.
+      this.originVerifySecret = new Secret(this, 'OriginVerify', {
+        description: `Sent by the console's CloudFront distribution to the HTTP API as x-origin-verify (${config.stageName})`,
+        generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      Validations.of(this.originVerifySecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The origin-verify secret only tells the sign-in which address to hand Cognito threat protection; it grants no access. CloudFront takes its value when the console stack is deployed, so a rotation Lambda would break the match until then: replace the secret and redeploy both stacks instead (until both agree, requests through CloudFront fall back to the edge address, and nothing fails).',
+      });
+    }
     this.functions = this.createFunctions(props);
 
     const methods = new Set(DEPLOYED_ROUTE_KEYS.map((key) => splitRouteKey(key).method));
@@ -300,6 +320,16 @@ export class PlatformHttpApi extends Construct {
       }
       if (actsOutside) grantOutbound(fn.role, config);
       if (sellsTokens) grantPayments(fn.role, config);
+      if ('callerAddress' in spec && spec.callerAddress === true && this.originVerifySecret) {
+        fn.function.addEnvironment(ENV.ORIGIN_VERIFY_SECRET_ARN, this.originVerifySecret.secretArn);
+        fn.role.addToPrincipalPolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: [this.originVerifySecret.secretArn],
+          }),
+        );
+      }
       functions[name] = fn;
     }
     return functions;

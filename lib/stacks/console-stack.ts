@@ -10,6 +10,8 @@ export interface ConsoleStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   /** The API stack's HTTP API: the distribution's origin for `/v1/*` (its `$default` stage). */
   readonly httpApi: Pick<IHttpApi, 'apiId'>;
+  /** The API stack's origin-verify secret (its ARN), which CloudFront sends to the API. */
+  readonly originVerifySecretArn: string;
   /** The API stack's WebSocket API stage URL (`wss://…/live`). */
   readonly webSocketUrl: string;
   /** @default the console built from console/ while assets are bundled (lib/console-build.ts) */
@@ -32,6 +34,7 @@ export class ConsoleStack extends Stack {
       content: props.content ?? consoleSource(),
       // The `$default` stage's host: `/v1/agents` on the distribution is `/v1/agents` on the API.
       apiDomainName: `${props.httpApi.apiId}.execute-api.${this.region}.${Aws.URL_SUFFIX}`,
+      originVerifySecretArn: props.originVerifySecretArn,
       wsUrl: props.webSocketUrl,
       removalPolicy: props.config.removalPolicy,
     });

@@ -69,12 +69,15 @@ export function createPlatform(app: App, config: EnvironmentConfig): Platform {
   });
   let consoleStack: ConsoleStack | undefined;
   if (config.console.enabled) {
+    const originVerify = api.api.originVerifySecret;
+    if (!originVerify) throw new Error('The API stack has no origin-verify secret, though the console is on');
     consoleStack = new ConsoleStack(app, `${prefix}-Console`, {
       env,
       tags,
       description: `Agent platform (${config.stageName}): web console and chat widget (S3 behind CloudFront, the HTTP API at /v1/*)`,
       config,
       httpApi: api.api.httpApi,
+      originVerifySecretArn: originVerify.secretArn,
       webSocketUrl: api.realtime.url,
     });
     // CloudFront forwards /v1/* to the API: the API (and its outputs) exists first.

@@ -30,6 +30,7 @@ type FunctionSpec = {
   models?: boolean;
   executionQueue?: boolean;
   outbound?: boolean;
+  callerAddress?: boolean;
 };
 
 const LAMBDA_NAMES = Object.keys(HTTP_LAMBDAS) as HttpLambdaName[];
@@ -587,17 +588,28 @@ describe('api stack', () => {
     it('hands every function the listing cursors’ signing key: its secret’s ARN, and GetSecretValue on that secret alone', () => {
       const arn = variablesOf(FUNCTION_NAMES[0] as (typeof FUNCTION_NAMES)[number]).CURSOR_KEY_SECRET_ARN;
       expect(JSON.stringify(arn)).toContain('CursorKey');
+      const originVerify = fixture.api.api.originVerifySecret;
+      expect(originVerify).toBeDefined();
+      const originVerifyArn = {
+        Ref: logicalIdOf(fixture.api, originVerify as NonNullable<typeof originVerify>),
+      };
       for (const name of FUNCTION_NAMES) {
         expect(variablesOf(name).CURSOR_KEY_SECRET_ARN).toEqual(arn);
         // The cursor key is the only secret a function's own role reads (payments: the platform's
-        // Stripe secret, which is not configured in this environment).
+        // Stripe secret, which is not configured in this environment), but for the console's
+        // origin-verify secret, which only the functions that read the caller's address read.
+        const readsCallerAddress = specOf(name).callerAddress === true;
+        expect(variablesOf(name).ORIGIN_VERIFY_SECRET_ARN).toEqual(
+          readsCallerAddress ? originVerifyArn : undefined,
+        );
         const secrets = statementsOf(name).filter((s) =>
           JSON.stringify(s.Action).includes('secretsmanager:'),
         );
         expect(secrets.map((s) => s.Action)).toEqual(secrets.map(() => 'secretsmanager:GetSecretValue'));
         const secretArns = secrets.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
-        expect(secretArns).toEqual([arn]);
+        expect(secretArns).toEqual(readsCallerAddress ? [arn, originVerifyArn] : [arn]);
       }
+      expect(FUNCTION_NAMES.filter((name) => specOf(name).callerAddress)).toEqual(['auth']);
     });
 
     it('lets DynamoDB use the key only on the caller’s behalf', () => {

@@ -1,15 +1,21 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { App, CfnParameter, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { API_PATH_PATTERN, ConsoleHosting } from '../../lib/constructs/console-hosting';
+import {
+  API_PATH_PATTERN,
+  ConsoleHosting,
+  VIEWER_ADDRESS_FUNCTION,
+} from '../../lib/constructs/console-hosting';
 import { CONSOLE_SECURITY_HEADERS } from '../../local/console-files';
 
 const API_DOMAIN = 'abc123.execute-api.eu-west-1.amazonaws.com';
 const WS_URL = 'wss://ws456.execute-api.eu-west-1.amazonaws.com/live';
+const ORIGIN_VERIFY_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:OriginVerify-AbCdEf';
 /** CloudFront's managed policies, by the ids its documentation gives. */
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
@@ -23,6 +29,7 @@ function build(wsUrl: (stack: Stack) => string = () => WS_URL) {
   const hosting = new ConsoleHosting(stack, 'Console', {
     content: Source.asset(dist),
     apiDomainName: API_DOMAIN,
+    originVerifySecretArn: ORIGIN_VERIFY_ARN,
     wsUrl: wsUrl(stack),
     removalPolicy: 'retain',
   });
@@ -94,6 +101,67 @@ describe('console hosting (S3 + CloudFront)', () => {
       (o: { Id: string }) => o.Id === config.DefaultCacheBehavior.TargetOriginId,
     );
     expect(bucketOrigin.S3OriginConfig).toBeDefined();
+  });
+
+  it('proves to the API that a /v1/* request came through it: the origin-verify secret by dynamic reference, never a literal', () => {
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
+    const config = distribution.Properties.DistributionConfig;
+    const [api] = config.CacheBehaviors;
+    const origin = config.Origins.find((o: { Id: string }) => o.Id === api.TargetOriginId);
+    expect(origin.OriginCustomHeaders).toEqual([
+      {
+        HeaderName: 'x-origin-verify',
+        HeaderValue: `{{resolve:secretsmanager:${ORIGIN_VERIFY_ARN}:SecretString:::}}`,
+      },
+    ]);
+    // The bucket's origin gets no such header: the secret goes to the API alone.
+    const bucketOrigin = config.Origins.find(
+      (o: { Id: string }) => o.Id === config.DefaultCacheBehavior.TargetOriginId,
+    );
+    expect(bucketOrigin.OriginCustomHeaders).toBeUndefined();
+  });
+
+  it('writes the viewer’s address for the API on /v1/* requests only, with a viewer-request function', () => {
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
+    const config = distribution.Properties.DistributionConfig;
+    const [fnId] = Object.keys(template.findResources('AWS::CloudFront::Function'));
+    template.resourceCountIs('AWS::CloudFront::Function', 1);
+    template.hasResourceProperties('AWS::CloudFront::Function', {
+      AutoPublish: true,
+      FunctionCode: VIEWER_ADDRESS_FUNCTION,
+      FunctionConfig: Match.objectLike({ Runtime: 'cloudfront-js-2.0' }),
+    });
+    expect(config.CacheBehaviors[0].FunctionAssociations).toEqual([
+      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [fnId, 'FunctionARN'] } },
+    ]);
+    expect(config.DefaultCacheBehavior.FunctionAssociations).toBeUndefined();
+  });
+
+  it('the function writes event.viewer.ip over any address the viewer sent, and leaves the rest of the request', () => {
+    const run = (request: object, ip: string) =>
+      runInNewContext(`${VIEWER_ADDRESS_FUNCTION}; handler(event)`, {
+        event: { version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip }, request },
+      });
+    const forged = {
+      method: 'POST',
+      uri: '/v1/auth/login',
+      querystring: {},
+      headers: {
+        authorization: { value: 'Bearer t' },
+        'x-viewer-address': {
+          value: '192.0.2.1',
+          multiValue: [{ value: '192.0.2.1' }, { value: '192.0.2.2' }],
+        },
+      },
+      cookies: {},
+    };
+    expect(run(forged, '198.51.100.7')).toEqual({
+      ...forged,
+      headers: { authorization: { value: 'Bearer t' }, 'x-viewer-address': { value: '198.51.100.7' } },
+    });
+    expect(run({ ...forged, headers: {} }, '2001:db8::7').headers).toEqual({
+      'x-viewer-address': { value: '2001:db8::7' },
+    });
   });
 
   it('sends the security headers local mode sends, with the WebSocket API as the one other place to connect to', () => {

@@ -85,6 +85,47 @@ describe.each(['dev', 'prod'])('the console stack (%s)', (envName) => {
     expect(distribution.CustomErrorResponses).toBeUndefined();
   });
 
+  it('sends the API stack’s origin-verify secret to the API by dynamic reference, which only the auth Lambda may read', () => {
+    const behaviour = distribution.CacheBehaviors.find((b: Json) => b.PathPattern === API_PATH_PATTERN);
+    const origin = distribution.Origins.find((o: Json) => o.Id === behaviour.TargetOriginId);
+    const secret = fixture.api.api.originVerifySecret;
+    if (!secret) throw new Error('no origin-verify secret');
+    const secretArn = { Ref: logicalIdOf(fixture.api, secret) };
+    expect(origin.OriginCustomHeaders).toEqual([
+      {
+        HeaderName: 'x-origin-verify',
+        HeaderValue: {
+          'Fn::Join': [
+            '',
+            ['{{resolve:secretsmanager:', weakReference(fixture.api, secretArn), ':SecretString:::}}'],
+          ],
+        },
+      },
+    ]);
+    // Generated in the API stack (a header value: letters and digits), and in neither template.
+    const api = Template.fromStack(fixture.api);
+    api.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+    });
+    const secrets = Object.values(api.findResources('AWS::SecretsManager::Secret')) as Json[];
+    expect(secrets.map((r) => r.Properties.SecretString)).toEqual([undefined]);
+    // The auth Lambda (sign-in) gets its ARN and GetSecretValue on it; no other role names it.
+    const auth = fixture.api.api.functions.auth;
+    const authFn = api.toJSON().Resources[logicalIdOf(fixture.api, auth.function)];
+    expect(authFn.Properties.Environment.Variables.ORIGIN_VERIFY_SECRET_ARN).toEqual(secretArn);
+    const policies = api.findResources('AWS::IAM::Policy') as Record<string, Json>;
+    const naming = Object.values(policies).filter((p) =>
+      JSON.stringify(p).includes(JSON.stringify(secretArn)),
+    );
+    expect(naming.map((p) => p.Properties.Roles)).toEqual([[{ Ref: logicalIdOf(fixture.api, auth.role) }]]);
+    const statements = naming[0]?.Properties.PolicyDocument.Statement as Json[];
+    // (CDK merges it with the cursor key's statement: the same action on two secrets.)
+    const reading = statements.filter((st) =>
+      JSON.stringify(st.Resource).includes(JSON.stringify(secretArn)),
+    );
+    expect(reading.map((st) => [st.Effect, st.Action])).toEqual([['Allow', 'secretsmanager:GetSecretValue']]);
+  });
+
   it('serves the files of a private, encrypted, SSL-only bucket through origin access control, HTTP redirected to HTTPS', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: {
@@ -182,6 +223,11 @@ describe('the console config', () => {
   it('is off unless configured: no console stack, and then the API needs a browser origin', () => {
     const fixture = buildPlatform('dev', { configOverrides: { console: { enabled: false } } });
     expect(fixture.console).toBeUndefined();
+    // Nothing for CloudFront to prove itself with: the sign-in keeps API Gateway's source address.
+    expect(fixture.api.api.originVerifySecret).toBeUndefined();
+    const api = Template.fromStack(fixture.api);
+    api.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(JSON.stringify(api.toJSON())).not.toContain('ORIGIN_VERIFY_SECRET_ARN');
     expect(fixture.app.node.children.map((c) => c.node.id)).not.toContain('AgentPlatform-dev-Console');
     const { console: _, ...withoutConsole } = fixture.config;
     expect(parseEnvironmentConfig('dev', withoutConsole).console).toEqual({ enabled: false });

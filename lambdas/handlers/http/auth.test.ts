@@ -6,6 +6,7 @@ import {
   AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { dynamoEndpoint, freshTable } from '../../../test/support/dynamodb';
@@ -15,6 +16,9 @@ import { dynamoEndpoint, freshTable } from '../../../test/support/dynamodb';
  * address and request to threat protection, and credentials never go with them.
  */
 const cognito = mockClient(CognitoIdentityProviderClient);
+const secrets = mockClient(SecretsManagerClient);
+const ORIGIN_VERIFY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:OriginVerify-AbCdEf';
+const ORIGIN_VERIFY = 'k2Jd8sQpL0vXw4ZyT7nB1cR5mF9gH3aE6uV0iO2pS8dK4lJ7';
 let handler: typeof import('./auth').handler;
 
 const ENV = {
@@ -23,6 +27,8 @@ const ENV = {
   IDENTITY_PROVIDER: 'cognito',
   USER_POOL_ID: 'pool-1',
   USER_POOL_CLIENT_ID: 'client-1',
+  // As where the console is hosted: CloudFront proves itself with this secret.
+  ORIGIN_VERIFY_SECRET_ARN: ORIGIN_VERIFY_ARN,
 };
 const saved = Object.fromEntries(Object.keys(ENV).map((name) => [name, process.env[name]]));
 
@@ -38,9 +44,19 @@ afterAll(() => {
     else process.env[name] = value;
   }
 });
-beforeEach(() => cognito.reset());
+beforeEach(() => {
+  cognito.reset();
+  secrets.reset();
+  secrets
+    .on(GetSecretValueCommand, { SecretId: ORIGIN_VERIFY_ARN })
+    .resolves({ SecretString: ORIGIN_VERIFY });
+});
 
-function httpEvent(path: string, body: unknown): APIGatewayProxyEventV2WithJWTAuthorizer {
+function httpEvent(
+  path: string,
+  body: unknown,
+  extraHeaders: Record<string, string> = {},
+): APIGatewayProxyEventV2WithJWTAuthorizer {
   return {
     version: '2.0',
     routeKey: `POST ${path}`,
@@ -53,6 +69,7 @@ function httpEvent(path: string, body: unknown): APIGatewayProxyEventV2WithJWTAu
       authorization: 'Bearer someone-elses-token',
       cookie: 'session=secret',
       host: 'api.example.test',
+      ...extraHeaders,
     },
     requestContext: {
       accountId: '123456789012',
@@ -167,5 +184,27 @@ describe('auth Lambda', () => {
     const sent = cognito.commandCalls(AdminRespondToAuthChallengeCommand)[0]?.args[0].input;
     expect(sent?.ContextData?.IpAddress).toBe('198.51.100.23');
     expect(sent?.ContextData?.ServerPath).toBe('/v1/auth/login/challenge');
+  });
+
+  it('passes the viewer’s address when the sign-in came through the console’s CloudFront, and not its proof', async () => {
+    cognito.on(AdminInitiateAuthCommand).resolves({
+      ChallengeName: 'SOFTWARE_TOKEN_MFA',
+      Session: 'cognito-session',
+      ChallengeParameters: { USER_ID_FOR_SRP: 'user_1' },
+    });
+    const login = { email: 'ada@example.test', password: 'Correct-Horse-9' };
+    // sourceIp stays 198.51.100.23: here, the edge server that connected to API Gateway.
+    const viaCloudFront = { 'x-origin-verify': ORIGIN_VERIFY, 'x-viewer-address': '2001:db8::44' };
+    expect((await handler(httpEvent('/v1/auth/login', login, viaCloudFront), context)).statusCode).toBe(200);
+    // Someone calling the execute-api URL directly, claiming an address without the secret.
+    const forged = { 'x-origin-verify': 'guessed', 'x-viewer-address': '192.0.2.1' };
+    expect((await handler(httpEvent('/v1/auth/login', login, forged), context)).statusCode).toBe(200);
+
+    const [edge, direct] = cognito.commandCalls(AdminInitiateAuthCommand).map((c) => c.args[0].input);
+    expect(edge?.ContextData?.IpAddress).toBe('2001:db8::44');
+    expect(direct?.ContextData?.IpAddress).toBe('198.51.100.23');
+    const sentHeaders = JSON.stringify([edge?.ContextData?.HttpHeaders, direct?.ContextData?.HttpHeaders]);
+    expect(sentHeaders).not.toContain(ORIGIN_VERIFY);
+    expect(sentHeaders).not.toContain('x-origin-verify');
   });
 });
