@@ -5,7 +5,7 @@ import { App, CfnParameter, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { API_PATH_PATTERN, ConsoleHosting } from '../../lib/constructs/console-hosting';
+import { API_PATH_PATTERN, CONFIG_PATH_PATTERN, ConsoleHosting } from '../../lib/constructs/console-hosting';
 import { CONSOLE_SECURITY_HEADERS } from '../../local/console-files';
 
 const API_DOMAIN = 'abc123.execute-api.eu-west-1.amazonaws.com';
@@ -69,8 +69,12 @@ describe('console hosting (S3 + CloudFront)', () => {
   it('forwards /v1/* to the API uncached, every method, every viewer header (Authorization too) but Host', () => {
     const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
     const config = distribution.Properties.DistributionConfig;
-    expect(config.CacheBehaviors).toHaveLength(1);
-    const [api] = config.CacheBehaviors;
+    expect(config.CacheBehaviors.map((b: { PathPattern: string }) => b.PathPattern).sort()).toEqual(
+      [CONFIG_PATH_PATTERN, API_PATH_PATTERN].sort(),
+    );
+    const api = config.CacheBehaviors.find(
+      (b: { PathPattern: string }) => b.PathPattern === API_PATH_PATTERN,
+    );
     expect(api).toMatchObject({
       PathPattern: API_PATH_PATTERN,
       ViewerProtocolPolicy: 'https-only',
@@ -97,7 +101,10 @@ describe('console hosting (S3 + CloudFront)', () => {
   });
 
   it('sends the security headers local mode sends, with the WebSocket API as the one other place to connect to', () => {
-    const [policy] = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as any[];
+    const policies = template.findResources('AWS::CloudFront::ResponseHeadersPolicy');
+    const [policyId, policy] = Object.entries(policies).find(
+      ([, p]) => !p.Properties.ResponseHeadersPolicyConfig.CorsConfig,
+    ) as [string, any];
     const config = policy.Properties.ResponseHeadersPolicyConfig;
     const headers = config.SecurityHeadersConfig;
     expect(headers.ContentSecurityPolicy.ContentSecurityPolicy).toBe(
@@ -121,13 +128,51 @@ describe('console hosting (S3 + CloudFront)', () => {
         Override: true,
       },
     ]);
-    // Every behaviour, the API's included, sends them.
+    // Every behaviour, the API's included, sends them (/config.json's policy adds CORS to the same).
     const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
     const { DefaultCacheBehavior, CacheBehaviors } = distribution.Properties.DistributionConfig;
-    const policyId = Object.keys(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0];
     for (const behaviour of [DefaultCacheBehavior, ...CacheBehaviors]) {
+      if (behaviour.PathPattern === CONFIG_PATH_PATTERN) continue;
       expect(behaviour.ResponseHeadersPolicyId).toEqual({ Ref: policyId });
     }
+    expect(Object.keys(policies)).toHaveLength(2);
+  });
+
+  it('lets the chat widget on any site read /config.json (CORS on that file alone), with the same security headers', () => {
+    const policies = template.findResources('AWS::CloudFront::ResponseHeadersPolicy');
+    const [corsId, cors] = Object.entries(policies).find(
+      ([, p]) => p.Properties.ResponseHeadersPolicyConfig.CorsConfig,
+    ) as [string, any];
+    const [, plain] = Object.entries(policies).find(([id]) => id !== corsId) as [string, any];
+    const config = cors.Properties.ResponseHeadersPolicyConfig;
+    expect(config.CorsConfig).toEqual({
+      AccessControlAllowOrigins: { Items: ['*'] },
+      AccessControlAllowMethods: { Items: ['GET', 'HEAD'] },
+      AccessControlAllowHeaders: { Items: ['*'] },
+      AccessControlAllowCredentials: false,
+      OriginOverride: true,
+    });
+    expect(config.SecurityHeadersConfig).toEqual(
+      plain.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig,
+    );
+    expect(config.CustomHeadersConfig).toEqual(
+      plain.Properties.ResponseHeadersPolicyConfig.CustomHeadersConfig,
+    );
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
+    const { DefaultCacheBehavior, CacheBehaviors } = distribution.Properties.DistributionConfig;
+    const configBehaviour = CacheBehaviors.find(
+      (b: { PathPattern: string }) => b.PathPattern === CONFIG_PATH_PATTERN,
+    );
+    // From the bucket, like every other file; only its headers differ.
+    expect(configBehaviour).toMatchObject({
+      TargetOriginId: DefaultCacheBehavior.TargetOriginId,
+      AllowedMethods: ['GET', 'HEAD'],
+      ViewerProtocolPolicy: 'redirect-to-https',
+      CachePolicyId: DefaultCacheBehavior.CachePolicyId,
+      ResponseHeadersPolicyId: { Ref: corsId },
+    });
+    expect(DefaultCacheBehavior.ResponseHeadersPolicyId).not.toEqual({ Ref: corsId });
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
   });
 
   it('deploys hashed files for good and the rest revalidated, with a config.json naming the WebSocket API (known at deploy time)', () => {
@@ -140,8 +185,9 @@ describe('console hosting (S3 + CloudFront)', () => {
       );
     const [assetsId, assets] = byCache('immutable') ?? [];
     const [, pages] = byCache('"cache-control":"no-cache"') ?? [];
+    // Older hashed files stay: a console opened before the deployment still loads its pages' chunks.
     expect(assets?.Properties).toMatchObject({
-      Prune: true,
+      Prune: false,
       Exclude: ['*'],
       Include: ['assets/*'],
       SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' },
