@@ -39,10 +39,8 @@ export function lazy<P extends object>(
         shown = false;
       };
     }, []);
-    if (component) {
-      const Component = component as ComponentType<P>;
-      return <Component {...props} />;
-    }
+    const Component = component;
+    if (Component) return <Component {...props} />;
     return failed ? <ErrorNote message={failure} /> : <Loading what={what} />;
   };
 }

@@ -3,7 +3,8 @@
  * playwright-core) against local mode: the chat playground streaming a turn over the WebSocket
  * (deltas, the calculator tool), the approvals inbox receiving a new approval pushed over the socket,
  * a provisioning followed step by step, and the widget on a plain page of another origin (allowed by
- * the agent's web chat) answering a visitor — axe-core on each (no serious or critical violation),
+ * the agent's web chat) answering a visitor, its socket's URL from config.json beside the script as on
+ * AWS — axe-core on each (no serious or critical violation),
  * screenshots under test-output/live/. One browser and one server for the whole file.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
