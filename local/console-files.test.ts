@@ -81,3 +81,33 @@ describe('serving the built console', () => {
     expect(await response.text()).toContain('npm run build:console');
   });
 });
+
+describe('config.json, read by the chat widget on businesses’ sites', () => {
+  it('may be read from any origin when there is one; no other file may', async () => {
+    const withConfig = join(mkdtempSync(join(tmpdir(), 'console-files-')), 'dist');
+    mkdirSync(join(withConfig, 'assets'), { recursive: true });
+    writeFileSync(join(withConfig, 'index.html'), '<!doctype html><title>console</title>');
+    writeFileSync(join(withConfig, 'config.json'), '{"wsUrl":"ws://127.0.0.1:9/v1/ws"}');
+    const config = await fetch(`${base}/config.json?dir=${encodeURIComponent(withConfig)}`);
+    expect(config.status).toBe(200);
+    expect(config.headers.get('access-control-allow-origin')).toBe('*');
+    expect(config.headers.get('cache-control')).toBe('no-cache');
+    expect(await config.json()).toEqual({ wsUrl: 'ws://127.0.0.1:9/v1/ws' });
+    for (const path of ['/', '/assets/app-123.js']) {
+      const response = await fetch(`${base}${path}`);
+      expect({ path, cors: response.headers.get('access-control-allow-origin') }).toEqual({
+        path,
+        cors: null,
+      });
+    }
+  });
+
+  it('is a 404 any origin can read when there is none (local mode), so the widget uses /v1/ws beside it', async () => {
+    const missing = await fetch(`${base}/config.json`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('access-control-allow-origin')).toBe('*');
+    expect(missing.headers.get('content-type')).toBe('application/json');
+    expect(await missing.json()).toEqual({ message: 'Not Found' });
+    expect((await fetch(`${base}/config.json`, { method: 'HEAD' })).status).toBe(404);
+  });
+});

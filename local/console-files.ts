@@ -29,6 +29,9 @@ export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-opener-policy': 'same-origin',
 };
 
+/** The deployment's public settings (`{wsUrl}` on AWS), read by the console and by the chat widget. */
+const CONFIG_FILE = 'config.json';
+
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 /**
@@ -79,7 +82,20 @@ export async function serveConsoleFile(
     (found) => found.isFile(),
     () => false,
   );
+  // The chat widget on businesses' sites reads config.json (as on AWS, lib/constructs/console-hosting.ts):
+  // readable from any origin, and when there is none (local mode writes none) a 404 it can read too,
+  // so it knows to use `/v1/ws` beside the script rather than guessing the file was unreachable.
+  const readableAnywhere = relative === CONFIG_FILE ? { 'access-control-allow-origin': '*' } : {};
   if (!isFile) {
+    if (relative === CONFIG_FILE) {
+      res.writeHead(404, {
+        ...readableAnywhere,
+        'content-type': TYPES['.json'],
+        'cache-control': 'no-cache',
+      });
+      res.end(method === 'HEAD' ? undefined : JSON.stringify({ message: 'Not Found' }));
+      return true;
+    }
     // A missing asset is a 404; any other path is the app.
     if (extname(relative) !== '') return false;
     file = join(root, 'index.html');
@@ -98,6 +114,7 @@ export async function serveConsoleFile(
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
     'content-length': String(body.length),
     'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    ...readableAnywhere,
   });
   res.end(method === 'HEAD' ? undefined : body);
   return true;

@@ -1,18 +1,41 @@
 import { useEffect, useState } from 'preact/hooks';
-import { AgentEditorPage } from './pages/agent-editor';
+import { lazy } from './lazy';
 import { AgentsPage } from './pages/agents';
-import { ApprovalsPage } from './pages/approvals';
-import { AuditPage } from './pages/audit';
-import { ConversationPage, ConversationsPage } from './pages/conversations';
-import { EmergencyPage } from './pages/emergency';
-import { PlaygroundPage } from './pages/playground';
-import { PolicyPage } from './pages/policy';
-import { ProvisioningPage, ProvisionPage } from './pages/provisioning';
 import { SignInPage } from './pages/sign-in';
-import { TokensPage } from './pages/tokens';
 import { useMay } from './permissions';
 import { navigate, type Route, useRoute } from './router';
 import { loadSession, onSession, type Session, signOut } from './session';
+
+/*
+ * Signing in and the agents list are in the first load; every other page is its own chunk, fetched
+ * the first time it is shown (`npm run bench:console` prints the first load's size).
+ */
+const AgentEditorPage = lazy(
+  () => import('./pages/agent-editor').then((m) => m.AgentEditorPage),
+  'the agent',
+);
+const ApprovalsPage = lazy(() => import('./pages/approvals').then((m) => m.ApprovalsPage), 'approvals');
+const AuditPage = lazy(() => import('./pages/audit').then((m) => m.AuditPage), 'the audit log');
+const ConversationsPage = lazy(
+  () => import('./pages/conversations').then((m) => m.ConversationsPage),
+  'conversations',
+);
+const ConversationPage = lazy(
+  () => import('./pages/conversations').then((m) => m.ConversationPage),
+  'the conversation',
+);
+const EmergencyPage = lazy(
+  () => import('./pages/emergency').then((m) => m.EmergencyPage),
+  'the emergency stop',
+);
+const PlaygroundPage = lazy(() => import('./pages/playground').then((m) => m.PlaygroundPage), 'the chat');
+const PolicyPage = lazy(() => import('./pages/policy').then((m) => m.PolicyPage), 'the decision policy');
+const ProvisionPage = lazy(() => import('./pages/provisioning').then((m) => m.ProvisionPage), 'provisioning');
+const ProvisioningPage = lazy(
+  () => import('./pages/provisioning').then((m) => m.ProvisioningPage),
+  'the provisioning',
+);
+const TokensPage = lazy(() => import('./pages/tokens').then((m) => m.TokensPage), 'tokens');
 
 /**
  * The pages, by the first segment of the hash route. A new page (the chat playground over the

@@ -5,12 +5,15 @@
  *
  * A launcher button and a chat panel in a Shadow DOM (the host page's styles don't reach in, ours
  * don't leak out), talking to the agent over the WebSocket API as a visitor with the web chat's
- * publishable key (the page's origin must be among the web chat's allowedOrigins). Optional:
+ * publishable key (the page's origin must be among the web chat's allowedOrigins). The socket's URL
+ * comes from `/config.json` beside the script (on AWS the WebSocket API has its own URL), read when
+ * the chat is first opened, else it is `<platform>/v1/ws` (socket-url.ts). Optional:
  * `data-title` (the panel's name), `data-api` (the platform, when the script is served elsewhere),
- * `data-ws` (the WebSocket API's URL, when it is not `<platform>/v1/ws`: on AWS),
+ * `data-ws` (the WebSocket API's URL: then config.json is not read),
  * `data-customer` + `data-signature` (a customer your server vouches for: HMAC-SHA256 hex of the id
  * with the web chat's signing secret). No framework; nothing global but the element it adds.
  */
+import { type PlatformConfig, socketUrl } from './socket-url';
 
 interface Frame {
   readonly type: string;
@@ -68,14 +71,31 @@ function start(script: HTMLScriptElement): void {
     console.error('agent chat widget: data-key (the web chat’s publishable key) is missing');
     return;
   }
-  const apiBase = (script.dataset.api ?? new URL(script.src, location.href).origin).replace(/\/$/, '');
-  // On AWS the WebSocket API has its own URL (the web chat's `connectPath`): `data-ws` names it.
-  const url = new URL(script.dataset.ws ?? new URL('/v1/ws', apiBase.replace(/^http/, 'ws')).href);
-  url.searchParams.set('key', key);
-  if (script.dataset.customer && script.dataset.signature) {
-    url.searchParams.set('customer', script.dataset.customer);
-    url.searchParams.set('signature', script.dataset.signature);
-  }
+  const { customer, signature } = script.dataset;
+  const tag = { ws: script.dataset.ws, api: script.dataset.api };
+  const origin = new URL(script.src, location.href).origin;
+  let config: Promise<PlatformConfig | undefined> | undefined;
+  const readConfig = () => {
+    config ??= fetch(`${origin}/config.json`)
+      .then(
+        (response) => (response.ok ? response.json() : undefined),
+        () => {
+          // Unreachable (offline): asked again at the next connection.
+          config = undefined;
+        },
+      )
+      .catch(() => undefined);
+    return config;
+  };
+  const where = async () => {
+    const url = socketUrl(tag, origin, tag.ws ? undefined : await readConfig());
+    url.searchParams.set('key', key);
+    if (customer && signature) {
+      url.searchParams.set('customer', customer);
+      url.searchParams.set('signature', signature);
+    }
+    return url;
+  };
   const title = script.dataset.title ?? 'Chat with us';
 
   const host = element('div', { 'data-agent-chat-widget': '' });
@@ -130,7 +150,18 @@ function start(script: HTMLScriptElement): void {
     send.disabled = value;
   };
 
+  let connecting = false;
   const connect = () => {
+    if (connecting) return;
+    connecting = true;
+    where().then(opened, () => {
+      // A data-ws or data-api that is not a URL.
+      connecting = false;
+      note('The chat is not available right now. Please try again later.', 'error');
+    });
+  };
+  const opened = (url: URL) => {
+    connecting = false;
     const ws = new WebSocket(url);
     socket = ws;
     ws.onopen = () => {
@@ -241,5 +272,3 @@ if (script instanceof HTMLScriptElement) {
   if (document.body) start(script);
   else addEventListener('DOMContentLoaded', () => start(script), { once: true });
 }
-
-export {};

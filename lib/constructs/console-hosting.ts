@@ -23,6 +23,7 @@ import {
   OriginSslPolicy,
   PriceClass,
   ResponseHeadersPolicy,
+  type ResponseSecurityHeadersBehavior,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -71,6 +72,9 @@ export const VIEWER_ADDRESS_FUNCTION = `function handler(event) {
 }
 `;
 
+/** Read cross-origin by the chat widget on businesses' sites, so sent with CORS. */
+export const CONFIG_PATH_PATTERN = '/config.json';
+
 /** Hashed build files (`assets/index-<hash>.js`): their name changes with their content. */
 const HASHED_FILES = 'assets/*';
 
@@ -86,7 +90,8 @@ const HASHED_FILES = 'assets/*';
  * forward it (https://repost.aws/knowledge-center/cloudfront-authorization-header), and no cache key
  * holds it. So the console calls the API on its own origin, needs no CORS and no API URL,
  * and `/widget.js` finds the API from its own `src` as locally. The WebSocket API keeps its own
- * `wss://` URL: `/config.json` gives it to the console, the CSP allows it.
+ * `wss://` URL: `/config.json` gives it to the console and, read from businesses' sites (CORS on
+ * that file alone), to the chat widget; the CSP allows it.
  *
  * The caller's address. API Gateway sees the edge server that connected as `sourceIp`, and sign-in
  * hands the caller's address to Cognito threat protection. So `/v1/*` requests carry two more
@@ -115,6 +120,8 @@ export class ConsoleHosting extends Construct {
   public readonly bucket: Bucket;
   public readonly distribution: Distribution;
   public readonly headers: ResponseHeadersPolicy;
+  /** The same headers plus `Access-Control-Allow-Origin: *`, for /config.json alone. */
+  public readonly configHeaders: ResponseHeadersPolicy;
 
   constructor(scope: Construct, id: string, props: ConsoleHostingProps) {
     super(scope, id);
@@ -129,34 +136,52 @@ export class ConsoleHosting extends Construct {
       autoDeleteObjects: !retain,
     });
 
+    const securityHeadersBehavior: ResponseSecurityHeadersBehavior = {
+      contentSecurityPolicy: {
+        contentSecurityPolicy: [
+          "default-src 'self'",
+          "script-src 'self'",
+          "style-src 'self'",
+          "img-src 'self'",
+          `connect-src 'self' ${props.wsUrl}`,
+          "frame-ancestors 'none'",
+          "base-uri 'none'",
+          "form-action 'self'",
+          "object-src 'none'",
+        ].join('; '),
+        override: true,
+      },
+      strictTransportSecurity: {
+        accessControlMaxAge: Duration.days(365),
+        includeSubdomains: true,
+        override: true,
+      },
+      contentTypeOptions: { override: true },
+      frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+      referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
+    };
+    const customHeadersBehavior = {
+      customHeaders: [{ header: 'Cross-Origin-Opener-Policy', value: 'same-origin', override: true }],
+    };
     this.headers = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'Agent console: CSP (own files and API, the WebSocket API), HSTS, no framing, no sniffing',
-      securityHeadersBehavior: {
-        contentSecurityPolicy: {
-          contentSecurityPolicy: [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self'",
-            `connect-src 'self' ${props.wsUrl}`,
-            "frame-ancestors 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "object-src 'none'",
-          ].join('; '),
-          override: true,
-        },
-        strictTransportSecurity: {
-          accessControlMaxAge: Duration.days(365),
-          includeSubdomains: true,
-          override: true,
-        },
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
-        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
-      },
-      customHeadersBehavior: {
-        customHeaders: [{ header: 'Cross-Origin-Opener-Policy', value: 'same-origin', override: true }],
+      securityHeadersBehavior,
+      customHeadersBehavior,
+    });
+    // The chat widget runs on businesses' own sites and reads the WebSocket API's URL from
+    // /config.json (console/widget/widget.ts): that one file may be read from any origin. It names
+    // only public URLs and is fetched without credentials.
+    this.configHeaders = new ResponseHeadersPolicy(this, 'ConfigHeaders', {
+      comment:
+        'Agent console /config.json: the security headers, and readable from any origin (the chat widget)',
+      securityHeadersBehavior,
+      customHeadersBehavior,
+      corsBehavior: {
+        accessControlAllowOrigins: ['*'],
+        accessControlAllowMethods: ['GET', 'HEAD'],
+        accessControlAllowHeaders: ['*'],
+        accessControlAllowCredentials: false,
+        originOverride: true,
       },
     });
 
@@ -166,13 +191,14 @@ export class ConsoleHosting extends Construct {
       code: FunctionCode.fromInline(VIEWER_ADDRESS_FUNCTION),
     });
 
+    const filesOrigin = S3BucketOrigin.withOriginAccessControl(this.bucket);
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'Agent console and chat widget; the HTTP API at /v1/*',
       defaultRootObject: 'index.html',
       httpVersion: HttpVersion.HTTP2_AND_3,
       priceClass: PriceClass.PRICE_CLASS_100,
       defaultBehavior: {
-        origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
+        origin: filesOrigin,
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: CachePolicy.CACHING_OPTIMIZED,
@@ -180,6 +206,14 @@ export class ConsoleHosting extends Construct {
         responseHeadersPolicy: this.headers,
       },
       additionalBehaviors: {
+        [CONFIG_PATH_PATTERN]: {
+          origin: filesOrigin,
+          viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+          allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+          cachePolicy: CachePolicy.CACHING_OPTIMIZED,
+          compress: true,
+          responseHeadersPolicy: this.configHeaders,
+        },
         [API_PATH_PATTERN]: {
           origin: new HttpOrigin(props.apiDomainName, {
             protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
@@ -208,7 +242,8 @@ export class ConsoleHosting extends Construct {
 
     // Hashed files are cached for good (their name changes with their content); everything else
     // (index.html, widget.js, config.json) is revalidated on every load, so a deployment shows at
-    // once. The hashed files arrive before the index.html naming them; older ones are removed.
+    // once. The hashed files arrive before the index.html naming them. Older ones stay: a console
+    // opened before a deployment fetches its pages' chunks (console/src/lazy.tsx) by their old names.
     const assets = new BucketDeployment(this, 'DeployAssets', {
       destinationBucket: this.bucket,
       sources: [props.content],
@@ -219,7 +254,7 @@ export class ConsoleHosting extends Construct {
         CacheControl.maxAge(Duration.days(365)),
         CacheControl.immutable(),
       ],
-      prune: true,
+      prune: false,
       memoryLimit: 256,
     });
     const pages = new BucketDeployment(this, 'Deploy', {

@@ -568,6 +568,51 @@ describe('the console', () => {
     await page.getByRole('link', { name: 'Policy', exact: true }).waitFor();
   });
 
+  it('loads only sign-in and the agents list first, and each other page when it is shown: saying so, and saying so in words when it cannot', async () => {
+    const scripts: string[] = [];
+    const recordScript = (request: { url(): string }) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.endsWith('.js')) scripts.push(pathname.replace(/-[\w-]{8}\.js$/, '.js'));
+    };
+    page.on('request', recordScript);
+    try {
+      await page.goto(`${api.platform.url}/#/agents`);
+      await page.reload();
+      await heading('Agents').waitFor();
+      expect(scripts).toEqual(['/assets/index.js']);
+
+      // A page's chunk that is slow to come: its name in a status line meanwhile.
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await page.route('**/assets/tokens-*.js', async (route) => {
+        await released;
+        await route.continue();
+      });
+      await page.getByRole('link', { name: 'Tokens' }).click();
+      await page.getByRole('status').filter({ hasText: 'Loading tokens…' }).waitFor();
+      release();
+      await heading('Tokens').waitFor();
+      expect(scripts).toContain('/assets/tokens.js');
+
+      // One that cannot be fetched (offline, or a newer deployment replaced it): an error in words.
+      await page.route('**/assets/audit-*.js', (route) => route.abort());
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      expect(await alert.textContent()).toBe(
+        'The audit log could not be loaded: check your connection and reload the page.',
+      );
+      await expectAccessible('page-not-loaded');
+    } finally {
+      page.off('request', recordScript);
+      await page.unrouteAll();
+    }
+    await page.reload();
+    await heading('Audit log').waitFor();
+  });
+
   it('keeps every page within a 360 px wide screen', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     for (const [path, title] of [

@@ -3,10 +3,11 @@
  * playwright-core) against local mode: the chat playground streaming a turn over the WebSocket
  * (deltas, the calculator tool), the approvals inbox receiving a new approval pushed over the socket,
  * a provisioning followed step by step, and the widget on a plain page of another origin (allowed by
- * the agent's web chat) answering a visitor — axe-core on each (no serious or critical violation),
+ * the agent's web chat) answering a visitor, its socket's URL from config.json beside the script as on
+ * AWS — axe-core on each (no serious or critical violation),
  * screenshots under test-output/live/. One browser and one server for the whole file.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -62,14 +63,16 @@ beforeAll(async () => {
   agentId = created.body.id;
   expect((await api.request('POST', `/v1/agents/${agentId}/start`, { token: owner.token })).status).toBe(200);
 
-  // The business's own website: another origin, serving a plain page with the widget's one tag.
+  // The business's own website: another origin, serving a plain page with the widget's one tag
+  // (`?platform=` names where the script comes from: the local platform unless a test says).
   hostServer = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://host');
+    const platform = url.searchParams.get('platform') ?? api.platform.url;
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(
       `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1">` +
         `<title>Live Dental</title></head><body><main><h1>Live Dental</h1><p>Cleanings, check-ups and more.</p></main>` +
-        `<script src="${api.platform.url}/widget.js" data-key="${url.searchParams.get('key')}" async></script></body></html>`,
+        `<script src="${platform}/widget.js" data-key="${url.searchParams.get('key')}" async></script></body></html>`,
     );
   });
   await new Promise<void>((resolve) => hostServer.listen(0, '127.0.0.1', resolve));
@@ -533,6 +536,73 @@ describe('the chat widget on a business’s website', () => {
       ).toBe(true);
     } finally {
       await visitor.close();
+    }
+  });
+
+  it('finds the WebSocket API from config.json beside the script, with only data-key (as on AWS)', async () => {
+    const chat = await api.request('PUT', `/v1/agents/${agentId}/web-chat`, {
+      token: owner.token,
+      body: { allowedOrigins: [hostOrigin] },
+    });
+    expect(chat.status).toBe(200);
+    const key = chat.body.publishableKey as string;
+    const wsApi = `${api.platform.url.replace(/^http/, 'ws')}/v1/ws`;
+    // The platform as on AWS: widget.js and config.json on one origin (CloudFront), the WebSocket
+    // API on another; this origin has no /v1/ws, so only config.json's wsUrl reaches the agent.
+    const configRequests: Array<string | undefined> = [];
+    const files = createServer((req, res) => {
+      if (req.url === '/widget.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        res.end(readFileSync(join(DIST, 'widget.js')));
+      } else if (req.url === '/config.json') {
+        configRequests.push(req.headers.origin);
+        res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+        res.end(JSON.stringify({ wsUrl: wsApi }));
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    const filesOrigin = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+    const visitor = await browser.newPage();
+    visitor.setDefaultTimeout(15_000);
+    try {
+      const socket = visitor.waitForEvent('websocket');
+      await visitor.goto(`${hostOrigin}/?key=${key}&platform=${encodeURIComponent(filesOrigin)}`);
+      // Nothing is fetched until the chat is opened.
+      await visitor.getByRole('button', { name: 'Chat with us' }).waitFor();
+      expect(configRequests).toEqual([]);
+      await visitor.getByRole('button', { name: 'Chat with us' }).click();
+      expect((await socket).url()).toBe(`${wsApi}?key=${key}`);
+      expect(configRequests).toEqual([hostOrigin]);
+      const panel = visitor.getByRole('dialog', { name: 'Chat with us' });
+      await panel.getByLabel('Your message').fill('Do you take walk-ins?');
+      await visitor.keyboard.press('Enter');
+      const answer = panel.locator('li.agent:not([aria-busy])');
+      await answer.waitFor({ timeout: 30_000 });
+      expect(await answer.textContent()).toMatch(/Walk-ins are welcome before noon/);
+    } finally {
+      await visitor.close();
+      await new Promise<void>((resolve) => files.close(() => resolve()));
+    }
+
+    // Local mode has no config.json: the widget asks, reads the 404 (CORS on it too) and uses /v1/ws
+    // beside the script.
+    const local = await browser.newPage();
+    local.setDefaultTimeout(15_000);
+    try {
+      const config = local.waitForResponse(`${api.platform.url}/config.json`);
+      const socket = local.waitForEvent('websocket');
+      await local.goto(`${hostOrigin}/?key=${key}`);
+      await local.getByRole('button', { name: 'Chat with us' }).click();
+      const answered = await config;
+      expect(answered.status()).toBe(404);
+      expect(answered.headers()['access-control-allow-origin']).toBe('*');
+      expect((await socket).url()).toBe(`${wsApi}?key=${key}`);
+      await local.getByRole('dialog', { name: 'Chat with us' }).getByText('Ask us anything.').waitFor();
+      expect(await local.getByText('The chat is not available right now.', { exact: false }).count()).toBe(0);
+    } finally {
+      await local.close();
     }
   });
 

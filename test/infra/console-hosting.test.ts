@@ -8,6 +8,7 @@ import { Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   API_PATH_PATTERN,
+  CONFIG_PATH_PATTERN,
   ConsoleHosting,
   VIEWER_ADDRESS_FUNCTION,
 } from '../../lib/constructs/console-hosting';
@@ -76,8 +77,12 @@ describe('console hosting (S3 + CloudFront)', () => {
   it('forwards /v1/* to the API uncached, every method, every viewer header (Authorization too) but Host', () => {
     const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
     const config = distribution.Properties.DistributionConfig;
-    expect(config.CacheBehaviors).toHaveLength(1);
-    const [api] = config.CacheBehaviors;
+    expect(config.CacheBehaviors.map((b: { PathPattern: string }) => b.PathPattern).sort()).toEqual(
+      [CONFIG_PATH_PATTERN, API_PATH_PATTERN].sort(),
+    );
+    const api = config.CacheBehaviors.find(
+      (b: { PathPattern: string }) => b.PathPattern === API_PATH_PATTERN,
+    );
     expect(api).toMatchObject({
       PathPattern: API_PATH_PATTERN,
       ViewerProtocolPolicy: 'https-only',
@@ -106,7 +111,9 @@ describe('console hosting (S3 + CloudFront)', () => {
   it('proves to the API that a /v1/* request came through it: the origin-verify secret by dynamic reference, never a literal', () => {
     const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
     const config = distribution.Properties.DistributionConfig;
-    const [api] = config.CacheBehaviors;
+    const api = config.CacheBehaviors.find(
+      (b: { PathPattern: string }) => b.PathPattern === API_PATH_PATTERN,
+    );
     const origin = config.Origins.find((o: { Id: string }) => o.Id === api.TargetOriginId);
     expect(origin.OriginCustomHeaders).toEqual([
       {
@@ -131,9 +138,16 @@ describe('console hosting (S3 + CloudFront)', () => {
       FunctionCode: VIEWER_ADDRESS_FUNCTION,
       FunctionConfig: Match.objectLike({ Runtime: 'cloudfront-js-2.0' }),
     });
-    expect(config.CacheBehaviors[0].FunctionAssociations).toEqual([
+    const behaviours = new Map(
+      config.CacheBehaviors.map((b: { PathPattern: string; FunctionAssociations?: unknown }) => [
+        b.PathPattern,
+        b.FunctionAssociations,
+      ]),
+    );
+    expect(behaviours.get(API_PATH_PATTERN)).toEqual([
       { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [fnId, 'FunctionARN'] } },
     ]);
+    expect(behaviours.get(CONFIG_PATH_PATTERN)).toBeUndefined();
     expect(config.DefaultCacheBehavior.FunctionAssociations).toBeUndefined();
   });
 
@@ -165,7 +179,10 @@ describe('console hosting (S3 + CloudFront)', () => {
   });
 
   it('sends the security headers local mode sends, with the WebSocket API as the one other place to connect to', () => {
-    const [policy] = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as any[];
+    const policies = template.findResources('AWS::CloudFront::ResponseHeadersPolicy');
+    const [policyId, policy] = Object.entries(policies).find(
+      ([, p]) => !p.Properties.ResponseHeadersPolicyConfig.CorsConfig,
+    ) as [string, any];
     const config = policy.Properties.ResponseHeadersPolicyConfig;
     const headers = config.SecurityHeadersConfig;
     expect(headers.ContentSecurityPolicy.ContentSecurityPolicy).toBe(
@@ -189,13 +206,51 @@ describe('console hosting (S3 + CloudFront)', () => {
         Override: true,
       },
     ]);
-    // Every behaviour, the API's included, sends them.
+    // Every behaviour, the API's included, sends them (/config.json's policy adds CORS to the same).
     const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
     const { DefaultCacheBehavior, CacheBehaviors } = distribution.Properties.DistributionConfig;
-    const policyId = Object.keys(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0];
     for (const behaviour of [DefaultCacheBehavior, ...CacheBehaviors]) {
+      if (behaviour.PathPattern === CONFIG_PATH_PATTERN) continue;
       expect(behaviour.ResponseHeadersPolicyId).toEqual({ Ref: policyId });
     }
+    expect(Object.keys(policies)).toHaveLength(2);
+  });
+
+  it('lets the chat widget on any site read /config.json (CORS on that file alone), with the same security headers', () => {
+    const policies = template.findResources('AWS::CloudFront::ResponseHeadersPolicy');
+    const [corsId, cors] = Object.entries(policies).find(
+      ([, p]) => p.Properties.ResponseHeadersPolicyConfig.CorsConfig,
+    ) as [string, any];
+    const [, plain] = Object.entries(policies).find(([id]) => id !== corsId) as [string, any];
+    const config = cors.Properties.ResponseHeadersPolicyConfig;
+    expect(config.CorsConfig).toEqual({
+      AccessControlAllowOrigins: { Items: ['*'] },
+      AccessControlAllowMethods: { Items: ['GET', 'HEAD'] },
+      AccessControlAllowHeaders: { Items: ['*'] },
+      AccessControlAllowCredentials: false,
+      OriginOverride: true,
+    });
+    expect(config.SecurityHeadersConfig).toEqual(
+      plain.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig,
+    );
+    expect(config.CustomHeadersConfig).toEqual(
+      plain.Properties.ResponseHeadersPolicyConfig.CustomHeadersConfig,
+    );
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
+    const { DefaultCacheBehavior, CacheBehaviors } = distribution.Properties.DistributionConfig;
+    const configBehaviour = CacheBehaviors.find(
+      (b: { PathPattern: string }) => b.PathPattern === CONFIG_PATH_PATTERN,
+    );
+    // From the bucket, like every other file; only its headers differ.
+    expect(configBehaviour).toMatchObject({
+      TargetOriginId: DefaultCacheBehavior.TargetOriginId,
+      AllowedMethods: ['GET', 'HEAD'],
+      ViewerProtocolPolicy: 'redirect-to-https',
+      CachePolicyId: DefaultCacheBehavior.CachePolicyId,
+      ResponseHeadersPolicyId: { Ref: corsId },
+    });
+    expect(DefaultCacheBehavior.ResponseHeadersPolicyId).not.toEqual({ Ref: corsId });
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
   });
 
   it('deploys hashed files for good and the rest revalidated, with a config.json naming the WebSocket API (known at deploy time)', () => {
@@ -208,8 +263,9 @@ describe('console hosting (S3 + CloudFront)', () => {
       );
     const [assetsId, assets] = byCache('immutable') ?? [];
     const [, pages] = byCache('"cache-control":"no-cache"') ?? [];
+    // Older hashed files stay: a console opened before the deployment still loads its pages' chunks.
     expect(assets?.Properties).toMatchObject({
-      Prune: true,
+      Prune: false,
       Exclude: ['*'],
       Include: ['assets/*'],
       SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' },

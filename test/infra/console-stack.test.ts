@@ -207,12 +207,14 @@ describe('the console config', () => {
   it('names the stage in the CloudFront policy and access control names (unique per account across stages)', () => {
     const names = ['dev', 'prod'].map((env) => {
       const template = Template.fromStack(consoleOf(buildPlatform(env)));
-      const [policy] = Object.values(
+      // Both response headers policies: the console's and /config.json's (CORS).
+      const policies = Object.values(
         template.findResources('AWS::CloudFront::ResponseHeadersPolicy'),
       ) as Json[];
+      expect(policies).toHaveLength(2);
       const [oac] = Object.values(template.findResources('AWS::CloudFront::OriginAccessControl')) as Json[];
       return [
-        policy?.Properties.ResponseHeadersPolicyConfig.Name,
+        ...policies.map((policy) => policy.Properties.ResponseHeadersPolicyConfig.Name),
         oac?.Properties.OriginAccessControlConfig.Name,
       ] as string[];
     });

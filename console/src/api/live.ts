@@ -53,10 +53,6 @@ const currentToken = () => token;
 export function setWsBase(url: string | undefined): void {
   wsBase = url?.replace(/\/$/, '');
 }
-/** The WebSocket API's URL when config.json names one (on AWS), else undefined (beside the API). */
-export function configuredWsUrl(): string | undefined {
-  return wsBase;
-}
 function socketUrl(): string {
   return wsBase ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/v1/ws`;
 }

@@ -1,13 +1,16 @@
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type BodyOf, must } from '../api/client';
+import { lazy } from '../lazy';
 import { navigate } from '../router';
 import { ErrorNote, formatDate, Loading, Page, useAction, useLoad } from '../ui';
-import { AgentChannels } from './agent-channels';
 import { AgentHistory } from './agent-history';
-import { AgentPolicy } from './agent-policy';
-import { AgentWebChat } from './agent-web-chat';
 import { type Agent, LifecycleButtons } from './agents';
+
+// The larger sections are their own chunks, fetched when an existing agent's page is shown.
+const AgentChannels = lazy(() => import('./agent-channels').then((m) => m.AgentChannels), 'the channels');
+const AgentWebChat = lazy(() => import('./agent-web-chat').then((m) => m.AgentWebChat), 'the web chat');
+const AgentPolicy = lazy(() => import('./agent-policy').then((m) => m.AgentPolicy), 'the agent’s rules');
 
 type CreateBody = BodyOf<'/v1/agents', 'post'>;
 type ToolName = NonNullable<CreateBody['tools']>[number];

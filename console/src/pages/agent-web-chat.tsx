@@ -1,19 +1,17 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiFailure, api, apiOrigin, must, type ResponseOf } from '../api/client';
-import { configuredWsUrl } from '../api/live';
+import { ApiFailure, api, must, type ResponseOf } from '../api/client';
 import { Copyable } from '../copy';
 import { Empty, ErrorNote, Loading, useAction, useLoad } from '../ui';
 
 type WebChat = ResponseOf<'/v1/agents/{id}/web-chat', 'get'>;
 
 /**
- * The tag a business pastes into its pages. The widget is served beside the console; where the
- * API and its WebSocket are elsewhere (on AWS: config.json), the tag says where.
+ * The tag a business pastes into its pages: the script served beside the console and the key, no
+ * more. The widget reads where the API and its WebSocket are from config.json beside it (on AWS
+ * the WebSocket API has its own URL), as the console does.
  */
 export function widgetSnippet(publishableKey: string): string {
-  const apiAt = apiOrigin() === location.origin ? '' : ` data-api="${apiOrigin()}"`;
-  const wsAt = configuredWsUrl() ? ` data-ws="${configuredWsUrl()}"` : '';
-  return `<script src="${location.origin}/widget.js" data-key="${publishableKey}"${apiAt}${wsAt} async></script>`;
+  return `<script src="${location.origin}/widget.js" data-key="${publishableKey}" async></script>`;
 }
 
 /**
