@@ -227,46 +227,28 @@ export function RuleForm({
           {params.length ? <span class="hint">Numbers this choice takes: {params.join(', ')}</span> : null}
         </label>
         <div class="filters">
-          <label>
-            Lower bound
-            <select
-              value={draft.lower}
-              onChange={(e) => set('lower')(e.currentTarget.value as Draft['lower'])}
-            >
-              <option value="">none</option>
-              <option value="gt">more than</option>
-              <option value="gte">at least</option>
-            </select>
-          </label>
-          <label>
-            Lower value
-            <input
-              inputMode="decimal"
-              value={draft.lowerValue}
-              disabled={!draft.lower}
-              onInput={(e) => set('lowerValue')(e.currentTarget.value)}
-            />
-          </label>
-          <label>
-            Upper bound
-            <select
-              value={draft.upper}
-              onChange={(e) => set('upper')(e.currentTarget.value as Draft['upper'])}
-            >
-              <option value="">none</option>
-              <option value="lt">less than</option>
-              <option value="lte">at most</option>
-            </select>
-          </label>
-          <label>
-            Upper value
-            <input
-              inputMode="decimal"
-              value={draft.upperValue}
-              disabled={!draft.upper}
-              onInput={(e) => set('upperValue')(e.currentTarget.value)}
-            />
-          </label>
+          <BoundFields
+            side="Lower"
+            choices={[
+              ['gt', 'more than'],
+              ['gte', 'at least'],
+            ]}
+            bound={draft.lower}
+            value={draft.lowerValue}
+            onBound={(bound) => set('lower')(bound as Draft['lower'])}
+            onValue={set('lowerValue')}
+          />
+          <BoundFields
+            side="Upper"
+            choices={[
+              ['lt', 'less than'],
+              ['lte', 'at most'],
+            ]}
+            bound={draft.upper}
+            value={draft.upperValue}
+            onBound={(bound) => set('upper')(bound as Draft['upper'])}
+            onValue={set('upperValue')}
+          />
         </div>
       </fieldset>
       <label>
@@ -295,5 +277,40 @@ export function RuleForm({
         ) : null}
       </div>
     </form>
+  );
+}
+
+/** One side of a number condition: its comparison (or none) and the number it compares with. */
+function BoundFields(props: {
+  side: 'Lower' | 'Upper';
+  choices: ReadonlyArray<readonly [string, string]>;
+  bound: string;
+  value: string;
+  onBound: (bound: string) => void;
+  onValue: (value: string) => void;
+}) {
+  return (
+    <>
+      <label>
+        {props.side} bound
+        <select value={props.bound} onChange={(e) => props.onBound(e.currentTarget.value)}>
+          <option value="">none</option>
+          {props.choices.map(([value, words]) => (
+            <option key={value} value={value}>
+              {words}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {props.side} value
+        <input
+          inputMode="decimal"
+          value={props.value}
+          disabled={!props.bound}
+          onInput={(e) => props.onValue(e.currentTarget.value)}
+        />
+      </label>
+    </>
   );
 }
