@@ -37,6 +37,7 @@ export class ConsoleStack extends Stack {
       originVerifySecretArn: props.originVerifySecretArn,
       wsUrl: props.webSocketUrl,
       removalPolicy: props.config.removalPolicy,
+      logRetentionDays: props.config.logRetentionDays,
     });
     this.url = `https://${this.hosting.distribution.distributionDomainName}`;
     new CfnOutput(this, 'ConsoleUrl', {

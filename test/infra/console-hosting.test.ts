@@ -33,6 +33,7 @@ function build(wsUrl: (stack: Stack) => string = () => WS_URL) {
     originVerifySecretArn: ORIGIN_VERIFY_ARN,
     wsUrl: wsUrl(stack),
     removalPolicy: 'retain',
+    logRetentionDays: 90,
   });
   return { app, stack, hosting, template: Template.fromStack(stack) };
 }
@@ -59,6 +60,37 @@ describe('console hosting (S3 + CloudFront)', () => {
     expect(policy).toContain('cloudfront.amazonaws.com');
     expect(policy).toContain('AWS:SourceArn');
     template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+  });
+
+  it('logs every viewer request to a private bucket of its own, kept as long as the environment keeps logs', () => {
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as any[];
+    const logging = distribution.Properties.DistributionConfig.Logging;
+    expect(logging.Prefix).toBe('cloudfront/');
+    const logBucketId = logging.Bucket['Fn::GetAtt'][0];
+    const logBucket = template.findResources('AWS::S3::Bucket')[logBucketId] as any;
+    expect(logBucket.Properties).toMatchObject({
+      // Standard log delivery writes with an ACL: only this bucket lets the writer own its objects.
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      LifecycleConfiguration: { Rules: [{ ExpirationInDays: 90, Status: 'Enabled' }] },
+    });
+    expect(logBucket.DeletionPolicy).toBe('Retain');
+    // The files' bucket stays owner-enforced: no ACL can open it.
+    const filesBuckets = Object.entries(template.findResources('AWS::S3::Bucket')).filter(
+      ([id]) => id !== logBucketId,
+    ) as [string, any][];
+    expect(filesBuckets).toHaveLength(1);
+    expect(filesBuckets[0]?.[1].Properties.OwnershipControls).toEqual({
+      Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }],
+    });
   });
 
   it('serves over HTTPS only, index.html at the root', () => {

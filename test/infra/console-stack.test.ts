@@ -196,10 +196,12 @@ describe.each(['dev', 'prod'])('the console stack (%s)', (envName) => {
     });
   });
 
-  it(`keeps ${envName === 'prod' ? 'the' : 'nothing of the'} console bucket when the stack is deleted`, () => {
-    const [bucket] = Object.values(template.findResources('AWS::S3::Bucket')) as Json[];
-    expect(bucket?.DeletionPolicy).toBe(envName === 'prod' ? 'Retain' : 'Delete');
-    template.resourceCountIs('Custom::S3AutoDeleteObjects', envName === 'prod' ? 0 : 1);
+  it(`keeps ${envName === 'prod' ? 'the' : 'nothing of the'} console's buckets (files, access logs) when the stack is deleted`, () => {
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket')) as Json[];
+    expect(buckets).toHaveLength(2);
+    for (const bucket of buckets)
+      expect(bucket.DeletionPolicy).toBe(envName === 'prod' ? 'Retain' : 'Delete');
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', envName === 'prod' ? 0 : 2);
   });
 });
 
