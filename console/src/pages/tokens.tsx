@@ -65,10 +65,10 @@ export function TokensPage({ purchaseId, cancelled = false }: { purchaseId?: str
 
   return (
     <Page title="Tokens">
-      {purchaseId ? (
-        <PurchaseOutcome id={purchaseId} cancelled={cancelled} onSettled={() => balance.reload()} />
-      ) : null}
       <div class="cards">
+        {purchaseId ? (
+          <PurchaseOutcome id={purchaseId} cancelled={cancelled} onSettled={() => balance.reload()} />
+        ) : null}
         <article class="card" aria-labelledby="balance-title">
           <h2 id="balance-title">Balance</h2>
           <ErrorNote message={balance.error} />
