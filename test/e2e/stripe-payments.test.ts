@@ -241,6 +241,18 @@ describe("a purchase paid on Stripe's hosted Checkout page", () => {
     expect(await available(tenant.token)).toBe(740);
   });
 
+  it('answers 409 for a key that started the purchase the other way, and the purchase stays as it was', async () => {
+    const direct = await buy(tenant.token, 60, 'checkout-mixed');
+    expect(direct.body.payment.clientSecret).toBeDefined();
+    const mixed = await checkout(tenant.token, 60, 'checkout-mixed');
+    expect(mixed.status).toBe(409);
+    expect(mixed.body.error.message).toContain('idempotency-key');
+    expect(await purchaseOf(direct.body.purchase.id)).toMatchObject({
+      status: 'pending',
+      paymentId: direct.body.purchase.paymentId,
+    });
+  });
+
   it('refuses a return origin that is not one of the console origins, naming the field, and charges nothing', async () => {
     stripe.requests.splice(0);
     for (const origin of ['https://evil.example', `${api.platform.url}/phish`, 'javascript:alert(1)']) {

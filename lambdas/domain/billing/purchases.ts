@@ -160,6 +160,17 @@ export async function startPurchase(
       throw error;
     }
     const { provider, providerId } = receipt;
+    if (
+      purchase.paymentId !== undefined &&
+      (purchase.paymentId !== providerId || purchase.provider !== provider)
+    ) {
+      // The same key first without `returnOrigin`, now with it (or the other way round): the
+      // purchase is already being paid the other way, and stays so.
+      throw new ConflictError(
+        `idempotency-key: ${key} started a purchase paid the other way (with or without returnOrigin); use a new key to pay this way`,
+        { operation: 'purchase', purchaseId: purchase.id },
+      );
+    }
     const purchaseId = purchase.id;
     await scopesOf(deps).platform(() =>
       deps.purchases.recordPayment(provider, providerId, tenantId, purchaseId),
