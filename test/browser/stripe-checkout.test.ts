@@ -115,6 +115,10 @@ describe('buying tokens through Stripe Checkout', () => {
     await page.getByText('You cancelled the payment: nothing was charged.', { exact: false }).waitFor();
     await page.locator('.figure', { hasText: '1500' }).waitFor();
     await visit('tokens-cancelled');
+    // The purchase's card within a phone's width too.
+    await page.setViewportSize({ width: 360, height: 740 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.setViewportSize({ width: 1280, height: 860 });
     const balance = await api.request('GET', '/v1/tokens/balance', { token: tenant.token });
     expect(balance.body.available).toBe(1500);
   });

@@ -258,7 +258,7 @@ describe("a purchase paid on Stripe's hosted Checkout page", () => {
     for (const origin of ['https://evil.example', `${api.platform.url}/phish`, 'javascript:alert(1)']) {
       const refused = await checkout(tenant.token, 10, `checkout-bad-${origin.length}`, origin);
       expect({ origin, status: refused.status }).toEqual({ origin, status: 400 });
-      expect(refused.text).toContain('returnOrigin');
+      expect(refused.text).toContain('body.returnOrigin');
     }
     expect(stripe.requests).toHaveLength(0);
   });
