@@ -48,7 +48,10 @@ describe('token purchases on AWS', () => {
   it('gives the billing Lambda the CORS origins as the consoles Stripe Checkout may return to', () => {
     const { variables } = billing({
       configOverrides: {
-        api: { corsAllowedOrigins: ['https://console.example.com/', '*', 'https://admin.example.com'] },
+        api: {
+          throttling: { rateLimit: 100, burstLimit: 200 },
+          corsAllowedOrigins: ['https://console.example.com/', '*', 'https://admin.example.com'],
+        },
         payments: { stripeSecretName: 'agent-platform/dev/platform/stripe' },
       },
     });

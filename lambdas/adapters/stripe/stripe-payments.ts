@@ -35,6 +35,8 @@ export interface StripePaymentsOptions {
  * A PaymentIntent created without a payment method is `requires_payment_method`: `pending`, with
  * the `client_secret` the customer's browser confirms it with (Stripe.js); its end comes by the
  * webhook (`payment_intent.succeeded` / `payment_intent.payment_failed`, see stripe-webhook.ts).
+ * `checkout` creates a Checkout Session instead (token purchases from the console): Stripe's
+ * hosted page takes the card; `take_payment` never uses it.
  */
 export class StripePayments implements PaymentPort {
   private readonly baseUrl: string;

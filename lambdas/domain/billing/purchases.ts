@@ -12,8 +12,10 @@ import type { Balance, Purchase, PurchaseRepository, TenantStatus } from './port
  * request's Idempotency-Key), then charged through the payment-provider port (the platform's own
  * account), and credited only once the provider says the payment succeeded — at once (the local
  * provider), or later by the provider's webhook (Stripe, when the customer still has to confirm).
- * Crediting is keyed on the provider's payment id, so the answer of the create call, the webhook
- * and any of their retries credit the tokens exactly once.
+ * A buyer at the console (`returnOrigin` given) pays on the provider's hosted page when it has one
+ * (Stripe Checkout): the purchase then records the session's id as its payment.
+ * Crediting is keyed on the recorded payment id, so the answer of the create call, the webhooks
+ * (the session's and its PaymentIntent's alike) and any of their retries credit the tokens once.
  */
 
 /** The environment's price of one token (config `tokenPrice` → `TOKEN_PRICE`). */
