@@ -89,9 +89,41 @@ describe('buying tokens through Stripe Checkout', () => {
     await heading('Tokens').waitFor();
     await page.getByText('tokens available').waitFor();
     await page.getByLabel('Tokens', { exact: true }).fill('1500');
+    // Stripe's page held back until the console has said where it is taking the buyer.
+    let said: () => void = () => undefined;
+    const saidSo = new Promise<void>((resolve) => {
+      said = resolve;
+    });
+    await page.route(`${stripe.url}/pay/**`, async (route) => {
+      await saidSo;
+      await route.continue();
+    });
+    // Read from the page itself: while a navigation is pending, locators wait for it to finish.
+    await page.exposeFunction('statusSaid', (text: string) => {
+      if (text.includes('Taking you to Stripe to pay…')) said();
+    });
+    await page.evaluate(() => {
+      const inPage = globalThis as any;
+      new inPage.MutationObserver(() => {
+        for (const status of inPage.document.querySelectorAll('[role=status]')) {
+          inPage.statusSaid(status.textContent ?? '');
+        }
+      }).observe(inPage.document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.getByRole('button', { name: 'Buy' }).click();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      saidSo,
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error('the console did not say it was taking the buyer to Stripe')),
+          10_000,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
     // The stand-in's hosted page: the console's own origin left behind, no card data on it.
     await page.waitForURL(`${stripe.url}/pay/cs_*`);
+    await page.unroute(`${stripe.url}/pay/**`);
     await page.getByRole('heading', { name: /Pay 15\.00 USD/ }).waitFor();
     expect(await page.getByText('1500 agent tokens').isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Pay' }).click();
