@@ -132,6 +132,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       // Listing cursors are signed; without a configured key, one per process (cursors then last
       // until the platform restarts, as the in-memory state behind some of them does).
       CURSOR_SIGNING_KEY: process.env.CURSOR_SIGNING_KEY ?? randomBytes(32).toString('base64url'),
+      // The console served here may be the return address of a purchase's hosted checkout.
+      CONSOLE_ORIGINS: [process.env.CONSOLE_ORIGINS, url, `http://localhost:${port}`]
+        .filter((origin) => origin)
+        .join(','),
     });
     useLocalStandIns();
     // Imported only now: each handler reads its configuration once, at module load, as in Lambda.

@@ -59,7 +59,12 @@ const PAGES: Record<string, (route: Route) => preact.JSX.Element> = {
     ) : (
       <ProvisionPage agentId={route.query.get('agent') ?? undefined} />
     ),
-  tokens: () => <TokensPage />,
+  tokens: (route) => (
+    <TokensPage
+      purchaseId={route.query.get('purchase') ?? undefined}
+      cancelled={route.query.get('cancelled') === '1'}
+    />
+  ),
   audit: () => <AuditPage />,
   'emergency-stop': () => <EmergencyPage />,
   policy: () => <PolicyPage />,

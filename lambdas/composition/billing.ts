@@ -52,6 +52,7 @@ export function purchaseDeps(client?: TableClient): {
         purchases: new DynamoPurchaseRepository(shared, config.TABLE_NAME),
         ...(payments.port ? { payments: payments.port } : {}),
         tokenPrice: payments.tokenPrice,
+        returnOrigins: payments.returnOrigins,
       },
       payments,
     };

@@ -157,6 +157,8 @@ const ENVIRONMENT = {
   /** Tests: a local stand-in for https://api.stripe.com. */
   [ENV.STRIPE_API_BASE]: () => z.optional(z.url()),
   [ENV.TOKEN_PRICE]: () => z.optional(nonEmpty()),
+  /** Comma-separated console origins a purchase's hosted checkout may return to (composition/payments.ts). */
+  [ENV.CONSOLE_ORIGINS]: () => z.optional(nonEmpty()),
   /** Set only in local mode and tests (DynamoDB Local). */
   [ENV.DYNAMODB_ENDPOINT]: () => z.optional(z.url()),
   /** The cursor key itself (local mode, tests); on AWS, CURSOR_KEY_SECRET_ARN. */

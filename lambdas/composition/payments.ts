@@ -20,6 +20,9 @@ export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
  *   STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET directly.
  *   STRIPE_API_BASE        tests: a local stand-in for https://api.stripe.com.
  *   TOKEN_PRICE            {"currency":"USD","minorUnitsPerToken":1} (the default: 1 cent a token).
+ *   CONSOLE_ORIGINS        comma-separated origins (https://console.example.com) of the consoles a
+ *                          buyer may come back to from Stripe Checkout (a purchase's `returnOrigin`);
+ *                          on AWS the configured CORS origins, in local mode the local server's own.
  * Key values are only ever read here and handed to the adapter: never logged, never returned.
  */
 export interface PlatformPayments {
@@ -29,6 +32,8 @@ export interface PlatformPayments {
   readonly tokenPrice: TokenPrice;
   /** Stripe's webhook signing secret (`whsec_…`); undefined unless the provider is Stripe. */
   readonly stripeWebhookSecret?: () => Promise<string | undefined>;
+  /** The origins a purchase's hosted checkout may return the buyer to (CONSOLE_ORIGINS). */
+  readonly returnOrigins: readonly string[];
 }
 
 const envSchema = () =>
@@ -41,6 +46,7 @@ const envSchema = () =>
     ENV.STRIPE_WEBHOOK_SECRET,
     ENV.STRIPE_API_BASE,
     ENV.TOKEN_PRICE,
+    ENV.CONSOLE_ORIGINS,
   );
 
 const tokenPriceSchema = () =>
@@ -69,6 +75,26 @@ export function parseTokenPrice(json: string | undefined): TokenPrice {
   return parsed.data;
 }
 
+/** Each must be an origin only (scheme, host, port): the return URL is built from it. */
+export function parseReturnOrigins(list: string | undefined): readonly string[] {
+  const origins = (list ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      fail(`CONSOLE_ORIGINS: ${origin.slice(0, 100)} is not an origin such as https://console.example.com`);
+    }
+  }
+  return origins;
+}
+
 export function platformPayments(env: NodeJS.ProcessEnv = process.env): PlatformPayments {
   const set = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
@@ -77,12 +103,18 @@ export function platformPayments(env: NodeJS.ProcessEnv = process.env): Platform
   if (!parsed.success) fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const config = parsed.data;
   const tokenPrice = parseTokenPrice(config.TOKEN_PRICE);
+  const returnOrigins = parseReturnOrigins(config.CONSOLE_ORIGINS);
   const hasStripe = config.STRIPE_SECRET_ID !== undefined || config.STRIPE_SECRET_KEY !== undefined;
   const provider =
     config.PAYMENTS_PROVIDER ?? (hasStripe ? 'stripe' : config.STAGE === 'local' ? 'local' : 'none');
-  if (provider === 'none') return { provider, tokenPrice };
+  if (provider === 'none') return { provider, tokenPrice, returnOrigins };
   if (provider === 'local') {
-    return { provider, port: requireLocalStandIn('outbox', 'PAYMENTS_PROVIDER=local')(), tokenPrice };
+    return {
+      provider,
+      port: requireLocalStandIn('outbox', 'PAYMENTS_PROVIDER=local')(),
+      tokenPrice,
+      returnOrigins,
+    };
   }
   if (!hasStripe)
     fail('PAYMENTS_PROVIDER is stripe but neither STRIPE_SECRET_ID nor STRIPE_SECRET_KEY is set');
@@ -116,8 +148,12 @@ export function platformPayments(env: NodeJS.ProcessEnv = process.env): Platform
   });
   return {
     provider,
-    port: { charge: (tenantId, payment) => stripe().charge(tenantId, payment) },
+    port: {
+      charge: (tenantId, payment) => stripe().charge(tenantId, payment),
+      checkout: (tenantId, payment) => stripe().checkout(tenantId, payment),
+    },
     tokenPrice,
+    returnOrigins,
     stripeWebhookSecret: async () => (await keys()()).webhookSecret,
   };
 }

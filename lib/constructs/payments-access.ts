@@ -10,10 +10,18 @@ import type { EnvironmentConfig } from '../config';
  */
 export function paymentsEnvironment(config: EnvironmentConfig): EnvironmentVariables {
   const payments = config.payments ?? {};
+  // TODO(issue 15): a console hosted by the platform (console.enabled) has its CloudFront domain
+  // only in the console stack, which depends on this one: until it is passed back, give that
+  // domain in corsAllowedOrigins too, or Checkout refuses to return there.
+  const consoleOrigins = config.api.corsAllowedOrigins
+    .filter((origin) => origin !== '*')
+    .map((origin) => new URL(origin).origin);
   return {
     [ENV.PAYMENTS_PROVIDER]: payments.stripeSecretName ? 'stripe' : 'none',
     ...(payments.stripeSecretName ? { [ENV.STRIPE_SECRET_ID]: payments.stripeSecretName } : {}),
     ...(payments.tokenPrice ? { [ENV.TOKEN_PRICE]: JSON.stringify(payments.tokenPrice) } : {}),
+    // Stripe Checkout sends the buyer back to the console that asked: only to one of these.
+    ...(consoleOrigins.length > 0 ? { [ENV.CONSOLE_ORIGINS]: consoleOrigins.join(',') } : {}),
   };
 }
 

@@ -161,3 +161,105 @@ describe('a purchase the buyer still has to pay', () => {
     expect(await available(tenant.token)).toBe(1000);
   });
 });
+
+describe("a purchase paid on Stripe's hosted Checkout page", () => {
+  let tenant: Awaited<ReturnType<typeof registerTenant>>;
+  const checkout = (token: string, amount: number, key: string, returnOrigin = api.platform.url) =>
+    api.request('POST', '/v1/tokens/purchase', {
+      token,
+      body: { amount, returnOrigin },
+      headers: { 'idempotency-key': key },
+    });
+  const signed = (body: string) => webhook(body, stripeSignature(body, WEBHOOK_SECRET, now()));
+  const purchaseOf = async (id: string) =>
+    (await api.request('GET', `/v1/tokens/purchases/${id}`, { token: tenant.token })).body;
+
+  beforeAll(async () => {
+    tenant = await registerTenant(api, 'Checkout buyer');
+  });
+
+  it('answers 202 with the Checkout URL, the session returning to the console', async () => {
+    stripe.requests.splice(0);
+    const started = await checkout(tenant.token, 500, 'checkout-1');
+    expect(started.status).toBe(202);
+    const { purchase, payment } = started.body;
+    expect(purchase).toMatchObject({ status: 'pending', provider: 'stripe', tokens: 500, amountMinor: 1000 });
+    expect(purchase.paymentId).toMatch(/^cs_/);
+    expect(payment).toEqual({ provider: 'stripe', checkoutUrl: `${stripe.url}/pay/${purchase.paymentId}` });
+    const [request] = stripe.requests;
+    expect(request?.path).toBe('/v1/checkout/sessions');
+    expect(request?.headers['idempotency-key']).toBe(`purchase-${purchase.id}-checkout`);
+    expect(request?.form.get('success_url')).toBe(`${api.platform.url}/#/tokens?purchase=${purchase.id}`);
+    expect(request?.form.get('cancel_url')).toBe(
+      `${api.platform.url}/#/tokens?purchase=${purchase.id}&cancelled=1`,
+    );
+    expect(request?.form.get('client_reference_id')).toBe(purchase.id);
+    expect(request?.form.get('line_items[0][price_data][product_data][name]')).toBe('500 agent tokens');
+    expect(request?.form.get('line_items[0][price_data][currency]')).toBe('eur');
+    expect(await available(tenant.token)).toBe(0);
+  });
+
+  it('credits once on checkout.session.completed, and neither a duplicate nor the payment_intent.succeeded of the same payment credits again', async () => {
+    const started = await checkout(tenant.token, 700, 'checkout-2');
+    const { id, paymentId } = started.body.purchase;
+    const { completed, succeeded } = stripe.pay(paymentId);
+    expect(await signed(completed)).toMatchObject({ status: 200, body: { outcome: 'recorded' } });
+    expect(await available(tenant.token)).toBe(700);
+    const again = await Promise.all([signed(completed), signed(succeeded), signed(completed)]);
+    expect(again.map((response) => response.status)).toEqual([200, 200, 200]);
+    expect(await available(tenant.token)).toBe(700);
+    expect(await purchaseOf(id)).toMatchObject({ status: 'succeeded', paymentId });
+    const usage = await api.request('GET', '/v1/tokens/usage', { token: tenant.token });
+    expect(usage.body.items.filter((e: { type: string }) => e.type === 'purchase')).toHaveLength(1);
+  });
+
+  it('credits once when the PaymentIntent event comes first, then the session event', async () => {
+    const started = await checkout(tenant.token, 40, 'checkout-3');
+    const { id, paymentId } = started.body.purchase;
+    const { completed, succeeded } = stripe.pay(paymentId);
+    expect((await signed(succeeded)).body).toEqual({ received: true, outcome: 'recorded' });
+    expect(await available(tenant.token)).toBe(740);
+    expect((await signed(completed)).status).toBe(200);
+    expect(await available(tenant.token)).toBe(740);
+    expect(await purchaseOf(id)).toMatchObject({ status: 'succeeded', paymentId });
+  });
+
+  it('ends failed when the session expires unpaid, crediting nothing; a declined card inside it is not the end', async () => {
+    const started = await checkout(tenant.token, 90, 'checkout-4');
+    const { id, paymentId } = started.body.purchase;
+    const declined = stripe.event('payment_intent.payment_failed', 'pi_declined_in_checkout', {
+      metadata: { tenantId: tenant.tenantId, purchaseId: id, checkout: 'true' },
+      last_payment_error: { message: 'Your card was declined.' },
+    });
+    expect((await signed(declined)).body).toEqual({ received: true, outcome: 'ignored' });
+    expect(await purchaseOf(id)).toMatchObject({ status: 'pending' });
+    expect((await signed(stripe.expire(paymentId))).body).toEqual({ received: true, outcome: 'recorded' });
+    expect(await purchaseOf(id)).toMatchObject({
+      status: 'failed',
+      failureReason: 'the checkout expired unpaid',
+    });
+    expect(await available(tenant.token)).toBe(740);
+  });
+
+  it('answers 409 for a key that started the purchase the other way, and the purchase stays as it was', async () => {
+    const direct = await buy(tenant.token, 60, 'checkout-mixed');
+    expect(direct.body.payment.clientSecret).toBeDefined();
+    const mixed = await checkout(tenant.token, 60, 'checkout-mixed');
+    expect(mixed.status).toBe(409);
+    expect(mixed.body.error.message).toContain('idempotency-key');
+    expect(await purchaseOf(direct.body.purchase.id)).toMatchObject({
+      status: 'pending',
+      paymentId: direct.body.purchase.paymentId,
+    });
+  });
+
+  it('refuses a return origin that is not one of the console origins, naming the field, and charges nothing', async () => {
+    stripe.requests.splice(0);
+    for (const origin of ['https://evil.example', `${api.platform.url}/phish`, 'javascript:alert(1)']) {
+      const refused = await checkout(tenant.token, 10, `checkout-bad-${origin.length}`, origin);
+      expect({ origin, status: refused.status }).toEqual({ origin, status: 400 });
+      expect(refused.text).toContain('body.returnOrigin');
+    }
+    expect(stripe.requests).toHaveLength(0);
+  });
+});

@@ -44,4 +44,18 @@ describe('token purchases on AWS', () => {
     expect(stripe[0]).toContain(':secret:agent-platform/dev/platform/stripe-??????');
     expect(JSON.stringify(variables)).not.toMatch(/sk_|whsec_/);
   });
+
+  it('gives the billing Lambda the CORS origins as the consoles Stripe Checkout may return to', () => {
+    const { variables } = billing({
+      configOverrides: {
+        api: {
+          throttling: { rateLimit: 100, burstLimit: 200 },
+          corsAllowedOrigins: ['https://console.example.com/', '*', 'https://admin.example.com'],
+        },
+        payments: { stripeSecretName: 'agent-platform/dev/platform/stripe' },
+      },
+    });
+    expect(variables.CONSOLE_ORIGINS).toBe('https://console.example.com,https://admin.example.com');
+    expect(billing({}).variables.CONSOLE_ORIGINS).toBeUndefined();
+  });
 });

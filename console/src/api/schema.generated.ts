@@ -978,7 +978,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Buy tokens: charged through the environment's payment provider at its price per token, credited once the payment succeeds. Idempotency-Key is required: the same key again returns the same purchase and charges nothing more. 201 when paid at once (the local provider always is), 202 with `payment.clientSecret` when the buyer still has to confirm (Stripe); the provider's webhook then credits it. Reactivates a suspended tenant once its balance covers the monthly fee. */
+        /** Buy tokens: charged through the environment's payment provider at its price per token, credited once the payment succeeds. Idempotency-Key is required: the same key again returns the same purchase and charges nothing more. 201 when paid at once (the local provider always is), 202 when the buyer still has to pay (Stripe): with `returnOrigin` (the console's origin, one of the platform's console origins) `payment.checkoutUrl`, Stripe's hosted Checkout page, which sends the buyer back to `<returnOrigin>/#/tokens?purchase=<id>`; without it `payment.clientSecret`, for an API client confirming with Stripe.js on its own pages. The provider's webhook then credits it. Reactivates a suspended tenant once its balance covers the monthly fee. */
         post: operations["POST_v1_tokens_purchase"];
         delete?: never;
         options?: never;
@@ -1012,7 +1012,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stripe's webhook: checks Stripe-Signature (HMAC-SHA256 over the raw body, 5-minute tolerance), then credits the purchase a payment_intent.succeeded pays for — once, however often it is delivered — or marks it failed on payment_intent.payment_failed. Other events are acknowledged and ignored. */
+        /** Stripe's webhook: checks Stripe-Signature (HMAC-SHA256 over the raw body, 5-minute tolerance), then credits the purchase a payment_intent.succeeded or a paid checkout.session.completed (or checkout.session.async_payment_succeeded) pays for — once, however often and in whichever order they are delivered — or marks it failed on payment_intent.payment_failed (not within a Checkout Session, where the buyer may try another card), checkout.session.expired or checkout.session.async_payment_failed. Other events are acknowledged and ignored. */
         post: operations["POST_v1_webhooks_stripe"];
         delete?: never;
         options?: never;
@@ -10493,6 +10493,7 @@ export interface operations {
             content: {
                 "application/json": {
                     amount: number;
+                    returnOrigin?: string;
                 };
             };
         };
@@ -10534,12 +10535,14 @@ export interface operations {
                         replayed: boolean;
                         payment?: {
                             provider: string;
-                            clientSecret: string;
+                            clientSecret?: string;
+                            /** Format: uri */
+                            checkoutUrl?: string;
                         };
                     };
                 };
             };
-            /** @description Pending: the buyer confirms the payment with `payment.clientSecret` */
+            /** @description Pending: the buyer pays on `payment.checkoutUrl` (Stripe Checkout; when `returnOrigin` was given) or confirms with `payment.clientSecret` (Stripe.js) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -10576,7 +10579,9 @@ export interface operations {
                         replayed: boolean;
                         payment?: {
                             provider: string;
-                            clientSecret: string;
+                            clientSecret?: string;
+                            /** Format: uri */
+                            checkoutUrl?: string;
                         };
                     };
                 };

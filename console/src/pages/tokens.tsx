@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, must } from '../api/client';
 import { BarList, ColumnChart } from '../charts';
 import { Empty, ErrorNote, formatDate, Loading, Page, useAction, useAgentNames, useLoad } from '../ui';
@@ -6,8 +6,16 @@ import { Empty, ErrorNote, formatDate, Loading, Page, useAction, useAgentNames, 
 const DAY_MS = 86_400_000;
 const isoDay = (date: Date) => date.toISOString().slice(0, 10);
 
-/** Balance, buying tokens through the payment provider, and usage by day, agent and action. */
-export function TokensPage() {
+/** How often, and how many times, a purchase back from the payment page is looked at again. */
+const POLL_MS = 1000;
+const POLL_TIMES = 20;
+
+/**
+ * Balance, buying tokens through the payment provider, and usage by day, agent and action.
+ * `purchaseId`: back from the provider's hosted payment page (`#/tokens?purchase=…`, with
+ * `cancelled=1` when the buyer cancelled there).
+ */
+export function TokensPage({ purchaseId, cancelled = false }: { purchaseId?: string; cancelled?: boolean }) {
   const balance = useLoad(() => must(api().GET('/v1/tokens/balance')), []);
   const [from, setFrom] = useState(isoDay(new Date(Date.now() - 29 * DAY_MS)));
   const [to, setTo] = useState(isoDay(new Date()));
@@ -29,12 +37,18 @@ export function TokensPage() {
     setBought(undefined);
     const { data, error, response } = await api().POST('/v1/tokens/purchase', {
       params: { header: { 'Idempotency-Key': crypto.randomUUID() } },
-      body: { amount: Number(amount) },
+      // Where the provider's hosted page sends the buyer back to (checked by the API).
+      body: { amount: Number(amount), returnOrigin: location.origin },
     });
     if (!response.ok) await must(Promise.resolve({ error, response }));
-    if (response.status === 202 && data?.payment) {
-      // TODO(issue 15): confirm the Stripe PaymentIntent in the browser (Stripe.js) with data.payment.clientSecret.
-      setBought('The payment provider needs you to confirm this payment; the console cannot do that yet.');
+    const checkoutUrl = response.status === 202 ? data?.payment?.checkoutUrl : undefined;
+    if (checkoutUrl) {
+      setBought('Taking you to Stripe to pay…');
+      location.assign(checkoutUrl);
+      return;
+    }
+    if (response.status === 202) {
+      setBought('The payment provider has not confirmed this payment yet; the balance grows once it does.');
     } else {
       setBought(`Bought ${data?.purchase.tokens ?? amount} tokens.`);
     }
@@ -52,6 +66,9 @@ export function TokensPage() {
   return (
     <Page title="Tokens">
       <div class="cards">
+        {purchaseId ? (
+          <PurchaseOutcome id={purchaseId} cancelled={cancelled} onSettled={() => balance.reload()} />
+        ) : null}
         <article class="card" aria-labelledby="balance-title">
           <h2 id="balance-title">Balance</h2>
           <ErrorNote message={balance.error} />
@@ -174,5 +191,60 @@ export function TokensPage() {
         </>
       ) : null}
     </Page>
+  );
+}
+
+/** A purchase back from the payment page: looked at until paid or failed (a bounded poll). */
+function PurchaseOutcome({
+  id,
+  cancelled,
+  onSettled,
+}: {
+  id: string;
+  cancelled: boolean;
+  onSettled: () => void;
+}) {
+  const [tries, setTries] = useState(0);
+  const purchase = useLoad(
+    () => must(api().GET('/v1/tokens/purchases/{id}', { params: { path: { id } } })),
+    [id, tries],
+  );
+  const status = purchase.data?.status;
+  useEffect(() => {
+    if (status === 'succeeded' || status === 'failed') onSettled();
+    if (status !== 'pending' || cancelled || tries >= POLL_TIMES) return;
+    const timer = setTimeout(() => setTries((t) => t + 1), POLL_MS);
+    return () => clearTimeout(timer);
+  }, [status, tries, cancelled]);
+
+  let message: string | undefined;
+  let tone = 'ok';
+  if (purchase.data?.status === 'succeeded') {
+    message = `Paid: ${purchase.data.tokens} tokens were added to your balance.`;
+  } else if (purchase.data?.status === 'failed') {
+    tone = 'error';
+    message = `The payment did not go through${purchase.data.failureReason ? ` (${purchase.data.failureReason})` : ''}: nothing was charged and no tokens were added.`;
+  } else if (purchase.data && cancelled) {
+    tone = 'muted';
+    message = 'You cancelled the payment: nothing was charged. Buy again whenever you like.';
+  } else if (purchase.data && tries >= POLL_TIMES) {
+    tone = 'muted';
+    message =
+      'Stripe has not confirmed the payment yet. The tokens are added as soon as it does: reload this page in a minute.';
+  } else if (purchase.data) {
+    tone = 'muted';
+    message = 'Waiting for Stripe to confirm your payment…';
+  }
+  return (
+    <section class="card" aria-labelledby="purchase-title">
+      <h2 id="purchase-title">Your purchase</h2>
+      {purchase.error ? <ErrorNote message={purchase.error} /> : null}
+      {!purchase.data && purchase.loading ? <Loading what="your purchase" /> : null}
+      {message ? (
+        <p class={tone} role="status">
+          {message}
+        </p>
+      ) : null}
+    </section>
   );
 }

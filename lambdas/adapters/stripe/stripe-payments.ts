@@ -35,6 +35,8 @@ export interface StripePaymentsOptions {
  * A PaymentIntent created without a payment method is `requires_payment_method`: `pending`, with
  * the `client_secret` the customer's browser confirms it with (Stripe.js); its end comes by the
  * webhook (`payment_intent.succeeded` / `payment_intent.payment_failed`, see stripe-webhook.ts).
+ * `checkout` creates a Checkout Session instead (token purchases from the console): Stripe's
+ * hosted page takes the card; `take_payment` never uses it.
  */
 export class StripePayments implements PaymentPort {
   private readonly baseUrl: string;
@@ -70,6 +72,52 @@ export class StripePayments implements PaymentPort {
       throw redacted(this.failure(error), key);
     }
     return receiptOf(intent);
+  }
+
+  /**
+   * A Checkout Session (mode=payment) for one line of `productName` at the amount: Stripe's hosted
+   * page takes the card, so no card data and no Stripe.js touch our pages. The metadata goes on
+   * the session and on the PaymentIntent it creates (`payment_intent_data[metadata]`), so either
+   * webhook event names the purchase. With the pinned API version the session's `payment_intent`
+   * is null until the customer pays: the receipt's id is the session's (`cs_…`).
+   */
+  async checkout(
+    tenantId: string,
+    payment: Parameters<NonNullable<PaymentPort['checkout']>>[1],
+  ): Promise<PaymentReceipt> {
+    const key = await this.options.secretKey(tenantId);
+    if (!key) throw new ProviderError(STRIPE_PROVIDER, false, 'payments are not configured for this account');
+    const metadata: Record<string, string> = { tenantId, ...payment.metadata };
+    if (payment.customerId !== undefined) metadata.customerId = payment.customerId;
+    const form = new URLSearchParams({
+      mode: 'payment',
+      'line_items[0][quantity]': '1',
+      'line_items[0][price_data][currency]': payment.currency.toLowerCase(),
+      'line_items[0][price_data][unit_amount]': String(payment.amountMinor),
+      'line_items[0][price_data][product_data][name]': payment.productName,
+      'payment_intent_data[description]': payment.description,
+      client_reference_id: payment.reference,
+      success_url: payment.successUrl,
+      cancel_url: payment.cancelUrl,
+    });
+    for (const [name, value] of Object.entries(metadata)) {
+      form.set(`metadata[${name}]`, value);
+      form.set(`payment_intent_data[metadata][${name}]`, value);
+    }
+    // Tells the PaymentIntent's own events apart: within a session a declined card is not the
+    // end (the buyer may try another on the page); the session's events say how it ends.
+    form.set('payment_intent_data[metadata][checkout]', 'true');
+    let session: unknown;
+    try {
+      session = await withRetries(
+        () => this.post('/v1/checkout/sessions', key, payment.idempotencyKey, form.toString()),
+        verdict,
+        this.retry,
+      );
+    } catch (error) {
+      throw redacted(this.failure(error), key);
+    }
+    return checkoutReceiptOf(session);
   }
 
   private async post(path: string, key: string, idempotencyKey: string, body: string): Promise<unknown> {
@@ -146,6 +194,25 @@ function receiptOf(intent: unknown): PaymentReceipt {
       : {}),
     ...(status === 'failed' && typeof error?.message === 'string' ? { failureReason: error.message } : {}),
   };
+}
+
+function checkoutReceiptOf(session: unknown): PaymentReceipt {
+  const fields = (typeof session === 'object' && session !== null ? session : {}) as Record<string, unknown>;
+  if (typeof fields.id !== 'string' || !fields.id.startsWith('cs_') || typeof fields.url !== 'string') {
+    throw new ProviderError(STRIPE_PROVIDER, true, 'answered without a Checkout Session id and URL');
+  }
+  if (fields.status === 'complete' && fields.payment_status === 'paid') {
+    return { provider: STRIPE_PROVIDER, providerId: fields.id, status: 'succeeded' };
+  }
+  if (fields.status === 'expired') {
+    return {
+      provider: STRIPE_PROVIDER,
+      providerId: fields.id,
+      status: 'failed',
+      failureReason: 'the checkout expired unpaid',
+    };
+  }
+  return { provider: STRIPE_PROVIDER, providerId: fields.id, status: 'pending', checkoutUrl: fields.url };
 }
 
 /** A non-2xx answer with Stripe's `{ error: { type, code, message } }` body. */

@@ -38,27 +38,94 @@ export function stripeSignature(rawBody: string, secret: string, timestampSecond
   return `t=${timestampSeconds},v1=${v1}`;
 }
 
-/** What a (verified) Stripe event says about a PaymentIntent; undefined for any other event. */
-export function paymentIntentEvent(
-  rawBody: string,
-):
-  | { readonly paymentId: string; readonly status: 'succeeded' | 'failed'; readonly failureReason?: string }
-  | undefined {
+/** What a (verified) Stripe event says about one of our payments. */
+export interface StripePaymentEvent {
+  /** The PaymentIntent's id (`pi_…`) or the Checkout Session's (`cs_…`). */
+  readonly paymentId: string;
+  readonly status: 'succeeded' | 'failed';
+  readonly failureReason?: string;
+  /** From the object's metadata, which we set when creating it. */
+  readonly tenantId?: string;
+  readonly purchaseId?: string;
+  /**
+   * The PaymentIntent of a Checkout Session: the same payment the purchase recorded by the
+   * session's id, reported under the PaymentIntent's id (see paymentSettled).
+   */
+  readonly ofRecordedPayment?: true;
+}
+
+type StripeObject = Record<string, unknown>;
+
+function parsedEvent(rawBody: string): { type: unknown; object: StripeObject | undefined } | undefined {
   let event: unknown;
   try {
     event = JSON.parse(rawBody);
   } catch {
     return undefined;
   }
-  const { type, data } = (event ?? {}) as { type?: unknown; data?: { object?: Record<string, unknown> } };
-  const intent = data?.object;
-  if (typeof intent?.id !== 'string' || intent.object !== 'payment_intent') return undefined;
-  const metadata = (intent.metadata ?? {}) as Record<string, unknown>;
-  const about = {
+  const { type, data } = (event ?? {}) as { type?: unknown; data?: { object?: StripeObject } };
+  return { type, object: data?.object };
+}
+
+function aboutOf(object: StripeObject): { tenantId?: string; purchaseId?: string } {
+  const metadata = (object.metadata ?? {}) as Record<string, unknown>;
+  return {
     ...(typeof metadata.tenantId === 'string' ? { tenantId: metadata.tenantId } : {}),
     ...(typeof metadata.purchaseId === 'string' ? { purchaseId: metadata.purchaseId } : {}),
   };
-  if (type === 'payment_intent.succeeded') return { paymentId: intent.id, status: 'succeeded', ...about };
+}
+
+/** What a PaymentIntent or Checkout Session event says; undefined for any other event. */
+export function stripePaymentEvent(rawBody: string): StripePaymentEvent | undefined {
+  return paymentIntentEvent(rawBody) ?? checkoutSessionEvent(rawBody);
+}
+
+/**
+ * A Checkout Session's end: `checkout.session.completed` with `payment_status` paid (a card), or
+ * `checkout.session.async_payment_succeeded` later (a bank debit) → succeeded;
+ * `checkout.session.async_payment_failed` or `checkout.session.expired` → failed. A session
+ * completed but still `unpaid` (a delayed method) is not an end yet: undefined.
+ */
+export function checkoutSessionEvent(rawBody: string): StripePaymentEvent | undefined {
+  const event = parsedEvent(rawBody);
+  const session = event?.object;
+  if (typeof session?.id !== 'string' || session.object !== 'checkout.session') return undefined;
+  const about = { paymentId: session.id, ...aboutOf(session) };
+  switch (event?.type) {
+    case 'checkout.session.completed':
+      return session.payment_status === 'paid' || session.payment_status === 'no_payment_required'
+        ? { ...about, status: 'succeeded' }
+        : undefined;
+    case 'checkout.session.async_payment_succeeded':
+      return { ...about, status: 'succeeded' };
+    case 'checkout.session.async_payment_failed':
+      return { ...about, status: 'failed', failureReason: 'the payment failed' };
+    case 'checkout.session.expired':
+      return { ...about, status: 'failed', failureReason: 'the checkout expired unpaid' };
+    default:
+      return undefined;
+  }
+}
+
+/** What a (verified) Stripe event says about a PaymentIntent; undefined for any other event. */
+export function paymentIntentEvent(rawBody: string): StripePaymentEvent | undefined {
+  const event = parsedEvent(rawBody);
+  const type = event?.type;
+  const intent = event?.object;
+  if (typeof intent?.id !== 'string' || intent.object !== 'payment_intent') return undefined;
+  const about = aboutOf(intent);
+  const ofCheckout = ((intent.metadata ?? {}) as Record<string, unknown>).checkout === 'true';
+  if (type === 'payment_intent.succeeded') {
+    return {
+      paymentId: intent.id,
+      status: 'succeeded',
+      ...about,
+      ...(ofCheckout ? { ofRecordedPayment: true } : {}),
+    };
+  }
+  // Within a Checkout Session a declined card is not the end: the buyer may try another on
+  // Stripe's page; the session's own events (expired, async_payment_failed) end it.
+  if (ofCheckout) return undefined;
   if (type === 'payment_intent.payment_failed' || type === 'payment_intent.canceled') {
     const error = intent.last_payment_error as { message?: unknown } | null | undefined;
     return {

@@ -57,6 +57,11 @@ export interface PaymentReceipt extends DeliveryReceipt {
    * Given to the caller once, never stored or logged.
    */
   readonly clientSecret?: string;
+  /**
+   * For `pending` from `checkout`: the provider's hosted payment page to send the buyer to
+   * (Stripe Checkout). Given to the caller once, never stored.
+   */
+  readonly checkoutUrl?: string;
   /** For `failed`: the provider's reason, safe to show. */
   readonly failureReason?: string;
 }
@@ -79,6 +84,23 @@ export interface PaymentPort {
       readonly idempotencyKey: string;
       /** Carried to the provider and back in its webhook (e.g. the purchase id). */
       readonly metadata?: Readonly<Record<string, string>>;
+    },
+  ): Promise<PaymentReceipt>;
+  /**
+   * Optional: the payment on the provider's own hosted page (Stripe Checkout), for a buyer who is
+   * at a browser. `pending` with `checkoutUrl`; the buyer comes back to `successUrl` or
+   * `cancelUrl`, and the provider's webhook says how it ended. A provider without one (the local
+   * provider) is charged with `charge` instead. Only token purchases use it, never `take_payment`.
+   */
+  checkout?(
+    tenantId: string,
+    payment: Parameters<PaymentPort['charge']>[1] & {
+      readonly successUrl: string;
+      readonly cancelUrl: string;
+      /** What the buyer sees on the page, e.g. "1000 agent tokens". */
+      readonly productName: string;
+      /** Our own reference for the payment (the purchase id), shown back by the provider. */
+      readonly reference: string;
     },
   ): Promise<PaymentReceipt>;
 }

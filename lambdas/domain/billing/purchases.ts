@@ -1,5 +1,5 @@
 import { type PaymentPort, type PaymentReceipt, ProviderError } from '../actions/ports';
-import { AppError, ConflictError, NotFoundError } from '../shared/errors';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import { type DataScopes, UNSCOPED } from '../shared/scopes';
 import { getBalance } from './balance';
@@ -12,8 +12,10 @@ import type { Balance, Purchase, PurchaseRepository, TenantStatus } from './port
  * request's Idempotency-Key), then charged through the payment-provider port (the platform's own
  * account), and credited only once the provider says the payment succeeded — at once (the local
  * provider), or later by the provider's webhook (Stripe, when the customer still has to confirm).
- * Crediting is keyed on the provider's payment id, so the answer of the create call, the webhook
- * and any of their retries credit the tokens exactly once.
+ * A buyer at the console (`returnOrigin` given) pays on the provider's hosted page when it has one
+ * (Stripe Checkout): the purchase then records the session's id as its payment.
+ * Crediting is keyed on the recorded payment id, so the answer of the create call, the webhooks
+ * (the session's and its PaymentIntent's alike) and any of their retries credit the tokens once.
  */
 
 /** The environment's price of one token (config `tokenPrice` → `TOKEN_PRICE`). */
@@ -34,7 +36,17 @@ export interface PurchaseDeps extends BillingDeps {
    */
   readonly payments?: PaymentPort;
   readonly tokenPrice: TokenPrice;
+  /**
+   * The console origins (`https://console.example.com`) a buyer may be sent back to from the
+   * provider's hosted payment page (config `CONSOLE_ORIGINS`): anything else is refused, so the
+   * platform's checkout never becomes an open redirect.
+   */
+  readonly returnOrigins?: readonly string[];
 }
+
+/** Where the buyer comes back to after the provider's hosted page: the console's tokens page. */
+export const purchaseReturnUrl = (origin: string, purchaseId: string, cancelled = false) =>
+  `${origin}/#/tokens?purchase=${purchaseId}${cancelled ? '&cancelled=1' : ''}`;
 
 export interface PurchaseResult {
   readonly purchase: Purchase;
@@ -42,8 +54,15 @@ export interface PurchaseResult {
   readonly tenantStatus: TenantStatus;
   /** The Idempotency-Key had started this purchase before. */
   readonly replayed: boolean;
-  /** A pending purchase: what the buyer's browser needs to complete the payment (Stripe.js). */
-  readonly payment?: { readonly provider: string; readonly clientSecret: string };
+  /**
+   * A pending purchase: where the buyer pays (`checkoutUrl`, the provider's hosted page, when a
+   * `returnOrigin` was given), or what their own Stripe.js needs to confirm it (`clientSecret`).
+   */
+  readonly payment?: {
+    readonly provider: string;
+    readonly clientSecret?: string;
+    readonly checkoutUrl?: string;
+  };
 }
 
 /** The provider declined the payment: nothing was charged and nothing credited. */
@@ -76,9 +95,17 @@ export async function startPurchase(
   amount: number,
   key: string,
   actor: string,
+  options: { readonly returnOrigin?: string } = {},
 ): Promise<PurchaseResult> {
   tokens('body.amount', amount);
   idempotencyKey(key);
+  const { returnOrigin } = options;
+  if (returnOrigin !== undefined && !(deps.returnOrigins ?? []).includes(returnOrigin)) {
+    throw ValidationError.forField(
+      'body.returnOrigin',
+      `${returnOrigin.slice(0, 100)} is not one of this platform's console origins (config CONSOLE_ORIGINS)`,
+    );
+  }
   const payments = deps.payments;
   if (!payments) {
     throw new AppError(503, 'PURCHASES_UNAVAILABLE', 'Token purchases are not available in this environment');
@@ -106,13 +133,26 @@ export async function startPurchase(
   let receipt: PaymentReceipt | undefined;
   if (purchase.status === 'pending') {
     try {
-      receipt = await payments.charge(tenantId, {
+      const payment = {
         amountMinor: purchase.amountMinor,
         currency: purchase.currency,
         description: `${purchase.tokens} platform tokens`,
         idempotencyKey: paymentKey(purchase),
         metadata: { purchaseId: purchase.id, kind: 'token_purchase' },
-      });
+      };
+      // A buyer at the console pays on the provider's hosted page when it has one; a provider
+      // without one (the local provider) answers at once either way.
+      receipt =
+        returnOrigin !== undefined && payments.checkout
+          ? await payments.checkout(tenantId, {
+              ...payment,
+              idempotencyKey: `${paymentKey(purchase)}-checkout`,
+              productName: `${purchase.tokens} agent tokens`,
+              reference: purchase.id,
+              successUrl: purchaseReturnUrl(returnOrigin, purchase.id),
+              cancelUrl: purchaseReturnUrl(returnOrigin, purchase.id, true),
+            })
+          : await payments.charge(tenantId, payment);
     } catch (error) {
       if (error instanceof ProviderError && !error.retryable) {
         throw new PaymentFailedError(
@@ -122,6 +162,17 @@ export async function startPurchase(
       throw error;
     }
     const { provider, providerId } = receipt;
+    if (
+      purchase.paymentId !== undefined &&
+      (purchase.paymentId !== providerId || purchase.provider !== provider)
+    ) {
+      // The same key first without `returnOrigin`, now with it (or the other way round): the
+      // purchase is already being paid the other way, and stays so.
+      throw new ConflictError(
+        `idempotency-key: ${key} started a purchase paid the other way (with or without returnOrigin); use a new key to pay this way`,
+        { operation: 'purchase', purchaseId: purchase.id },
+      );
+    }
     const purchaseId = purchase.id;
     await scopesOf(deps).platform(() =>
       deps.purchases.recordPayment(provider, providerId, tenantId, purchaseId),
@@ -142,8 +193,14 @@ export async function startPurchase(
     balance,
     tenantStatus,
     replayed: !created,
-    ...(purchase.status === 'pending' && receipt?.clientSecret
-      ? { payment: { provider: receipt.provider, clientSecret: receipt.clientSecret } }
+    ...(purchase.status === 'pending' && (receipt?.clientSecret || receipt?.checkoutUrl)
+      ? {
+          payment: {
+            provider: receipt.provider,
+            ...(receipt.clientSecret ? { clientSecret: receipt.clientSecret } : {}),
+            ...(receipt.checkoutUrl ? { checkoutUrl: receipt.checkoutUrl } : {}),
+          },
+        }
       : {}),
   };
 }
@@ -153,13 +210,24 @@ export async function startPurchase(
  * or — when the webhook outran the create call's answer — by the purchase the payment's metadata
  * names (trusted: the webhook's signature was checked). A payment that pays for no purchase (e.g.
  * a `take_payment` charge) is `ignored`; a repeat changes nothing.
+ *
+ * `ofRecordedPayment`: the provider reports the purchase's recorded payment under a second id
+ * (a Checkout Session's PaymentIntent, while the purchase recorded the session's id): it settles
+ * that recorded payment, so the credit's key — and the tokens — are the same whichever of the two
+ * events comes first. Such an event for a purchase with no payment recorded yet is `ignored` (the
+ * session's own event follows).
  */
 export async function paymentSettled(
   deps: PurchaseDeps,
   provider: string,
   paymentId: string,
   status: 'succeeded' | 'failed',
-  details: { readonly failureReason?: string; readonly tenantId?: string; readonly purchaseId?: string } = {},
+  details: {
+    readonly failureReason?: string;
+    readonly tenantId?: string;
+    readonly purchaseId?: string;
+    readonly ofRecordedPayment?: boolean;
+  } = {},
 ): Promise<{ readonly outcome: 'ignored' } | { readonly outcome: 'recorded'; readonly purchase: Purchase }> {
   const found =
     (await scopesOf(deps).platform(() => deps.purchases.findByPayment(provider, paymentId))) ??
@@ -179,11 +247,13 @@ async function settlePayment(
   provider: string,
   paymentId: string,
   status: 'succeeded' | 'failed',
-  details: { readonly failureReason?: string },
+  details: { readonly failureReason?: string; readonly ofRecordedPayment?: boolean },
 ): Promise<{ readonly outcome: 'ignored' } | { readonly outcome: 'recorded'; readonly purchase: Purchase }> {
   let purchase = await deps.purchases.get(found.tenantId, found.purchaseId);
   if (!purchase) return { outcome: 'ignored' };
-  if (purchase.paymentId === undefined) {
+  if (details.ofRecordedPayment) {
+    if (purchase.paymentId === undefined || purchase.provider !== provider) return { outcome: 'ignored' };
+  } else if (purchase.paymentId === undefined) {
     purchase = await deps.purchases.attachPayment(
       purchase.tenantId,
       purchase.id,

@@ -16,7 +16,24 @@ const day = () => z.string().check(z.refine(isDay, 'must be a date, YYYY-MM-DD')
 const dayOut = () => z.string().check(z.meta(DAY_DOCUMENTATION));
 
 /** A tenant buys tokens: charged through the payment provider, credited once paid. */
-export const purchaseBody = lazySchema(() => z.strictObject({ amount: integer(1, 10_000_000) }));
+export const purchaseBody = lazySchema(() =>
+  z.strictObject({
+    amount: integer(1, 10_000_000),
+    /**
+     * The console's own origin (`location.origin`): with it, a provider with a hosted payment page
+     * (Stripe Checkout) answers `payment.checkoutUrl` and sends the buyer back to
+     * `<returnOrigin>/#/tokens?purchase=<id>`. Must be one of the platform's console origins.
+     */
+    returnOrigin: z.optional(
+      z
+        .string()
+        .check(
+          z.maxLength(200),
+          z.regex(/^https?:\/\/[^/?#\s]+$/, 'must be an origin such as https://console.example.com'),
+        ),
+    ),
+  }),
+);
 
 /**
  * A platform operator changes a tenant's balance: a `grant` adds tokens (positive), an
@@ -153,8 +170,18 @@ export const purchaseResultResponse = lazySchema(() =>
     balance: z.object(balanceFields()),
     tenantStatus: tenantStatus(),
     replayed: z.boolean(),
-    /** Pending purchases: what the buyer's browser confirms the payment with (Stripe.js). */
-    payment: z.optional(z.object({ provider: z.string(), clientSecret: z.string() })),
+    /**
+     * Pending purchases: `checkoutUrl`, the provider's hosted page to send the buyer to (when the
+     * request gave `returnOrigin`); else `clientSecret`, for an API client confirming the payment
+     * with Stripe.js on its own pages.
+     */
+    payment: z.optional(
+      z.object({
+        provider: z.string(),
+        clientSecret: z.optional(z.string()),
+        checkoutUrl: z.optional(z.url()),
+      }),
+    ),
   }),
 );
 

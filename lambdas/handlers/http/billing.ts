@@ -1,5 +1,5 @@
 import { STRIPE_PROVIDER } from '../../adapters/stripe/stripe-payments';
-import { paymentIntentEvent, verifyStripeSignature } from '../../adapters/stripe/stripe-webhook';
+import { stripePaymentEvent, verifyStripeSignature } from '../../adapters/stripe/stripe-webhook';
 import {
   billingHttpDeps,
   billingApiDeps as deps,
@@ -49,6 +49,7 @@ export const handler = createHttpHandler(
         body.amount,
         requiredKey(event, 'buy tokens'),
         principal.userId,
+        body.returnOrigin === undefined ? {} : { returnOrigin: body.returnOrigin },
       );
       return {
         body: result,
@@ -66,7 +67,7 @@ export const handler = createHttpHandler(
       if (!verifyStripeSignature(rawBody, signature, secret, Math.floor(deps.now().getTime() / 1000))) {
         throw new UnauthorizedError('stripe-signature: missing, stale or not valid for this body');
       }
-      const payment = paymentIntentEvent(rawBody);
+      const payment = stripePaymentEvent(rawBody);
       if (!payment) return { body: { received: true, outcome: 'ignored' } };
       const { paymentId, status, ...details } = payment;
       const settled = await paymentSettled(deps, STRIPE_PROVIDER, paymentId, status, details);
