@@ -60,7 +60,11 @@ describe('the hosted console as a return origin', () => {
     const hosted = hostedConsoleOrigin(ssm.read, PARAMETER);
     const failure = await isReturnOrigin(CONSOLE, CONFIGURED, hosted).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AppError);
-    expect(failure).toMatchObject({ statusCode: 503, code: 'CONSOLE_ORIGIN_UNAVAILABLE' });
+    expect(failure).toMatchObject({
+      statusCode: 503,
+      code: 'CONSOLE_ORIGIN_UNAVAILABLE',
+      retryAfterSeconds: 5,
+    });
     expect((failure as Error).message).toContain(PARAMETER);
     expect((failure as Error).message).toContain('ThrottlingException');
     expect(await isReturnOrigin(CONSOLE, CONFIGURED, hosted)).toBe(true);

@@ -34,12 +34,15 @@ export function hostedConsoleOrigin(
   let found: string | undefined;
   let missedAt: number | undefined;
   let reading: Promise<string | undefined> | undefined;
-  const unavailable = (why: string) =>
-    new AppError(
+  const unavailable = (why: string) => {
+    const error = new AppError(
       503,
       'CONSOLE_ORIGIN_UNAVAILABLE',
       `The hosted console's address could not be read (SSM parameter ${parameterName}: ${why}); try again shortly`,
     );
+    error.retryAfterSeconds = 5;
+    return error;
+  };
   const load = async (): Promise<string | undefined> => {
     let value: string | undefined;
     try {
