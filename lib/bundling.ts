@@ -21,6 +21,12 @@ export const LAMBDA_ESBUILD_OPTIONS = {
   // The exception to bundling the SDK: the clients only outbound actions use (Connect alone is
   // ~280 KB of schemas for one call), which would otherwise be parsed at every cold start of every
   // Lambda that can run actions. They are required on the first send only, from the SDK the Lambda
-  // runtime provides; the adapters use one long-stable command each.
-  external: ['@aws-sdk/client-connect', '@aws-sdk/client-sesv2', '@aws-sdk/client-secrets-manager'],
+  // runtime provides; the adapters use one long-stable command each. SSM likewise (GetParameter,
+  // ~180 KB in the billing bundle): read once, on a rare path (lambdas/adapters/ssm/parameter.ts).
+  external: [
+    '@aws-sdk/client-connect',
+    '@aws-sdk/client-sesv2',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-ssm',
+  ],
 } as const;

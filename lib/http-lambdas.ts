@@ -215,7 +215,11 @@ export const HTTP_LAMBDAS = {
      * on first use: not in `sdkClients`). Without a console, nothing: the address is `sourceIp`.
      */
     callerAddress?: boolean;
-    /** Token purchases: the platform's Stripe secret (read only) and PAYMENTS_PROVIDER / TOKEN_PRICE. */
+    /**
+     * Token purchases: the platform's Stripe secret (read only) and PAYMENTS_PROVIDER / TOKEN_PRICE;
+     * with a hosted console, CONSOLE_URL_PARAMETER and `ssm:GetParameter` on that one parameter (the
+     * client is the runtime's, required on first use: not in `sdkClients`).
+     */
     payments?: boolean;
     /**
      * Serves tenants: TENANT_ACCESS_ROLE_ARN and `sts:AssumeRole` + `sts:TagSession` on the

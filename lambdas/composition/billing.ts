@@ -53,6 +53,7 @@ export function purchaseDeps(client?: TableClient): {
         ...(payments.port ? { payments: payments.port } : {}),
         tokenPrice: payments.tokenPrice,
         returnOrigins: payments.returnOrigins,
+        ...(payments.hostedConsoleOrigin ? { hostedConsoleOrigin: payments.hostedConsoleOrigin } : {}),
       },
       payments,
     };

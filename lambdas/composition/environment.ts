@@ -159,6 +159,11 @@ const ENVIRONMENT = {
   [ENV.TOKEN_PRICE]: () => z.optional(nonEmpty()),
   /** Comma-separated console origins a purchase's hosted checkout may return to (composition/payments.ts). */
   [ENV.CONSOLE_ORIGINS]: () => z.optional(nonEmpty()),
+  /**
+   * The SSM parameter the console stack (deployed after this one) writes the hosted console's URL
+   * to: an origin allowed besides CONSOLE_ORIGINS, read on the first purchase that needs it.
+   */
+  [ENV.CONSOLE_URL_PARAMETER]: () => z.optional(z.string().check(z.startsWith('/'))),
   /** Set only in local mode and tests (DynamoDB Local). */
   [ENV.DYNAMODB_ENDPOINT]: () => z.optional(z.url()),
   /** The cursor key itself (local mode, tests); on AWS, CURSOR_KEY_SECRET_ARN. */

@@ -32,4 +32,19 @@ describe('CONSOLE_ORIGINS', () => {
     expect(typeof payments.port?.checkout).toBe('function');
     expect(platformPayments({ STAGE: 'dev' })).toMatchObject({ provider: 'none', returnOrigins: [] });
   });
+
+  it('adds the hosted console only when CONSOLE_URL_PARAMETER names its parameter, which must be a path', () => {
+    const hosted = platformPayments({
+      STAGE: 'dev',
+      STRIPE_SECRET_KEY: 'sk_test_unit1',
+      CONSOLE_URL_PARAMETER: '/agent-platform/dev/console-url',
+    });
+    expect(typeof hosted.hostedConsoleOrigin).toBe('function');
+    expect(
+      platformPayments({ STAGE: 'dev', STRIPE_SECRET_KEY: 'sk_test_unit1' }).hostedConsoleOrigin,
+    ).toBeUndefined();
+    expect(() => platformPayments({ STAGE: 'dev', CONSOLE_URL_PARAMETER: 'console-url' })).toThrow(
+      /^Invalid payments configuration: CONSOLE_URL_PARAMETER/,
+    );
+  });
 });

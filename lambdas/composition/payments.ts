@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { PaymentPort } from '../domain/actions/ports';
 import { DEFAULT_TOKEN_PRICE, type TokenPrice } from '../domain/billing/purchases';
+import { type HostedConsoleOrigin, hostedConsoleOrigin } from '../domain/billing/return-origins';
 import { integer, lazyValue } from '../domain/shared/zod';
 import { ENV } from './env-names';
 import { environmentSlice, PAYMENT_PROVIDERS } from './environment';
@@ -23,6 +24,9 @@ export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
  *   CONSOLE_ORIGINS        comma-separated origins (https://console.example.com) of the consoles a
  *                          buyer may come back to from Stripe Checkout (a purchase's `returnOrigin`);
  *                          on AWS the configured CORS origins, in local mode the local server's own.
+ *   CONSOLE_URL_PARAMETER  on AWS with the hosted console (config `console.enabled`): the SSM
+ *                          parameter its stack writes the console's URL to; that origin is allowed
+ *                          too, read on the first purchase naming another origin (return-origins.ts).
  * Key values are only ever read here and handed to the adapter: never logged, never returned.
  */
 export interface PlatformPayments {
@@ -34,6 +38,8 @@ export interface PlatformPayments {
   readonly stripeWebhookSecret?: () => Promise<string | undefined>;
   /** The origins a purchase's hosted checkout may return the buyer to (CONSOLE_ORIGINS). */
   readonly returnOrigins: readonly string[];
+  /** The hosted console's origin, read from CONSOLE_URL_PARAMETER when that is set. */
+  readonly hostedConsoleOrigin?: HostedConsoleOrigin;
 }
 
 const envSchema = () =>
@@ -47,6 +53,7 @@ const envSchema = () =>
     ENV.STRIPE_API_BASE,
     ENV.TOKEN_PRICE,
     ENV.CONSOLE_ORIGINS,
+    ENV.CONSOLE_URL_PARAMETER,
   );
 
 const tokenPriceSchema = () =>
@@ -104,16 +111,30 @@ export function platformPayments(env: NodeJS.ProcessEnv = process.env): Platform
   const config = parsed.data;
   const tokenPrice = parseTokenPrice(config.TOKEN_PRICE);
   const returnOrigins = parseReturnOrigins(config.CONSOLE_ORIGINS);
+  const consoleUrlParameter = config.CONSOLE_URL_PARAMETER;
+  const region = config.AWS_REGION;
+  const origins = {
+    returnOrigins,
+    ...(consoleUrlParameter
+      ? {
+          hostedConsoleOrigin: hostedConsoleOrigin((name) => {
+            const { readOptionalParameter } =
+              require('../adapters/ssm/parameter') as typeof import('../adapters/ssm/parameter');
+            return readOptionalParameter(name, region);
+          }, consoleUrlParameter),
+        }
+      : {}),
+  };
   const hasStripe = config.STRIPE_SECRET_ID !== undefined || config.STRIPE_SECRET_KEY !== undefined;
   const provider =
     config.PAYMENTS_PROVIDER ?? (hasStripe ? 'stripe' : config.STAGE === 'local' ? 'local' : 'none');
-  if (provider === 'none') return { provider, tokenPrice, returnOrigins };
+  if (provider === 'none') return { provider, tokenPrice, ...origins };
   if (provider === 'local') {
     return {
       provider,
       port: requireLocalStandIn('outbox', 'PAYMENTS_PROVIDER=local')(),
       tokenPrice,
-      returnOrigins,
+      ...origins,
     };
   }
   if (!hasStripe)
@@ -153,7 +174,7 @@ export function platformPayments(env: NodeJS.ProcessEnv = process.env): Platform
       checkout: (tenantId, payment) => stripe().checkout(tenantId, payment),
     },
     tokenPrice,
-    returnOrigins,
+    ...origins,
     stripeWebhookSecret: async () => (await keys()()).webhookSecret,
   };
 }

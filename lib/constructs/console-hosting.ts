@@ -62,6 +62,14 @@ export interface ConsoleHostingProps {
 export const API_PATH_PATTERN = '/v1/*';
 
 /**
+ * The SSM parameter (a fixed name per stage) the console stack writes the console's URL to, for
+ * the billing Lambda of the API stack, deployed before it: Stripe Checkout may return buyers there.
+ */
+export function consoleUrlParameterName(stageName: string): string {
+  return `/agent-platform/${stageName}/console-url`;
+}
+
+/**
  * The viewer-request function of `/v1/*`: the viewer's address (`event.viewer.ip`, a bare IPv4 or
  * IPv6 address) in `x-viewer-address`, over any value the viewer sent
  * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/example-function-add-true-client-ip-header.html).

@@ -2,17 +2,18 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { ENV, type EnvironmentVariables } from '../../lambdas/composition/env-names';
 import type { EnvironmentConfig } from '../config';
+import { consoleUrlParameterName } from './console-hosting';
 
 /**
  * What the billing Lambda needs to sell tokens (lambdas/composition/payments.ts reads it): Stripe as
  * the provider when the environment names the platform's Stripe secret, else none (purchases are
- * refused: a deployed stage never falls back to the local provider); the price of a token.
+ * refused: a deployed stage never falls back to the local provider); the price of a token; the
+ * consoles Checkout may return buyers to: the CORS origins, and the console the platform hosts
+ * (console.enabled), whose address is in the console stack only, deployed after this one, so the
+ * Lambda reads it from the parameter that stack writes (a fixed name, no reference between stacks).
  */
 export function paymentsEnvironment(config: EnvironmentConfig): EnvironmentVariables {
   const payments = config.payments ?? {};
-  // TODO(issue 15): a console hosted by the platform (console.enabled) has its CloudFront domain
-  // only in the console stack, which depends on this one: until it is passed back, give that
-  // domain in corsAllowedOrigins too, or Checkout refuses to return there.
   const consoleOrigins = config.api.corsAllowedOrigins
     .filter((origin) => origin !== '*')
     .map((origin) => new URL(origin).origin);
@@ -22,11 +23,33 @@ export function paymentsEnvironment(config: EnvironmentConfig): EnvironmentVaria
     ...(payments.tokenPrice ? { [ENV.TOKEN_PRICE]: JSON.stringify(payments.tokenPrice) } : {}),
     // Stripe Checkout sends the buyer back to the console that asked: only to one of these.
     ...(consoleOrigins.length > 0 ? { [ENV.CONSOLE_ORIGINS]: consoleOrigins.join(',') } : {}),
+    ...(config.console.enabled
+      ? { [ENV.CONSOLE_URL_PARAMETER]: consoleUrlParameterName(config.stageName) }
+      : {}),
   };
 }
 
-/** Reads the one platform Stripe secret (Secrets Manager appends `-` and six characters to its ARN). */
+/**
+ * Reads the one platform Stripe secret (Secrets Manager appends `-` and six characters to its ARN),
+ * and with a hosted console, the one parameter holding its URL.
+ */
 export function grantPayments(role: IRole, config: EnvironmentConfig): void {
+  if (config.console.enabled) {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['ssm:GetParameter'],
+        resources: [
+          Stack.of(role).formatArn({
+            service: 'ssm',
+            resource: 'parameter',
+            // The name starts with `/`, which the ARN's `parameter/` already gives.
+            resourceName: consoleUrlParameterName(config.stageName).slice(1),
+          }),
+        ],
+      }),
+    );
+  }
   const name = config.payments?.stripeSecretName;
   if (!name) return;
   role.addToPrincipalPolicy(

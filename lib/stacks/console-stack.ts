@@ -1,10 +1,11 @@
 import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ISource } from 'aws-cdk-lib/aws-s3-deployment';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { consoleSource } from '../console-build';
-import { ConsoleHosting } from '../constructs/console-hosting';
+import { ConsoleHosting, consoleUrlParameterName } from '../constructs/console-hosting';
 
 export interface ConsoleStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -27,6 +28,8 @@ export class ConsoleStack extends Stack {
   public readonly hosting: ConsoleHosting;
   /** `https://<distribution>.cloudfront.net`: the console, its `/v1/*` the API. */
   public readonly url: string;
+  /** {@link url} under {@link consoleUrlParameterName}: the billing Lambda reads it (token purchases). */
+  public readonly urlParameter: StringParameter;
 
   constructor(scope: Construct, id: string, props: ConsoleStackProps) {
     super(scope, id, props);
@@ -40,6 +43,13 @@ export class ConsoleStack extends Stack {
       logRetentionDays: props.config.logRetentionDays,
     });
     this.url = `https://${this.hosting.distribution.distributionDomainName}`;
+    // The API stack cannot refer to this one (a cycle): its billing Lambda reads the console's
+    // address here, to let Stripe Checkout send buyers back to it.
+    this.urlParameter = new StringParameter(this, 'ConsoleUrlParameter', {
+      parameterName: consoleUrlParameterName(props.config.stageName),
+      description: `The hosted web console's URL (${props.config.stageName})`,
+      stringValue: this.url,
+    });
     new CfnOutput(this, 'ConsoleUrl', {
       value: this.url,
       description: 'The web console (sign in or register here); the chat widget is <ConsoleUrl>/widget.js',

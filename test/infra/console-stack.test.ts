@@ -52,6 +52,24 @@ describe.each(['dev', 'prod'])('the console stack (%s)', (envName) => {
     }
   });
 
+  it('writes its URL to the fixed-name parameter the API stack’s billing Lambda reads', () => {
+    const [distributionId] = Object.keys(template.findResources('AWS::CloudFront::Distribution'));
+    template.resourceCountIs('AWS::SSM::Parameter', 1);
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: `/agent-platform/${envName}/console-url`,
+      Type: 'String',
+      Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] },
+    });
+    const billing = Template.fromStack(fixture.api).findResources('AWS::Lambda::Function', {
+      Properties: {
+        Environment: { Variables: { CONSOLE_URL_PARAMETER: `/agent-platform/${envName}/console-url` } },
+      },
+    });
+    expect(Object.keys(billing)).toEqual([
+      logicalIdOf(fixture.api, fixture.api.api.functions.billing.function),
+    ]);
+  });
+
   it('forwards /v1/* to the HTTP API’s $default stage host, uncached, with every viewer header but Host', () => {
     const behaviour = distribution.CacheBehaviors.find((b: Json) => b.PathPattern === API_PATH_PATTERN);
     expect(behaviour).toMatchObject({

@@ -15,7 +15,25 @@ describe('token purchases on AWS', () => {
     const policies = Object.values(resources)
       .filter((r) => JSON.stringify(r).includes('secretsmanager:GetSecretValue'))
       .map((r) => JSON.stringify(r));
-    return { variables, policies };
+    return { fixture, template, variables, policies };
+  }
+
+  /** Every IAM statement of the API stack that allows an SSM action on the console's URL parameter, with its roles. */
+  function parameterReads(template: Template) {
+    const found: Array<{ roles: unknown; statement: Record<string, unknown> }> = [];
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      const properties = policy.Properties as {
+        Roles: unknown;
+        PolicyDocument: { Statement: Array<Record<string, unknown>> };
+      };
+      for (const statement of properties.PolicyDocument.Statement) {
+        const ssm = [statement.Action].flat().some((action) => String(action).startsWith('ssm:'));
+        if (ssm && JSON.stringify(statement.Resource).includes('console-url')) {
+          found.push({ roles: properties.Roles, statement });
+        }
+      }
+    }
+    return found;
   }
 
   it('refuses purchases without a Stripe secret: never the local provider on a deployed stage', () => {
@@ -57,5 +75,46 @@ describe('token purchases on AWS', () => {
     });
     expect(variables.CONSOLE_ORIGINS).toBe('https://console.example.com,https://admin.example.com');
     expect(billing({}).variables.CONSOLE_ORIGINS).toBeUndefined();
+  });
+
+  it('lets the billing Lambda read the hosted console’s URL parameter, that one only, when the console is hosted', () => {
+    const { fixture, template, variables } = billing({});
+    expect(fixture.config.console.enabled).toBe(true);
+    expect(variables.CONSOLE_URL_PARAMETER).toBe('/agent-platform/dev/console-url');
+    // The parameter the console stack writes (console-stack.test.ts checks it has this name).
+    expect(fixture.console).toBeDefined();
+    const reads = parameterReads(template);
+    expect(reads).toEqual([
+      {
+        roles: [{ Ref: logicalIdOf(fixture.api, fixture.api.api.functions.billing.role) }],
+        statement: {
+          Effect: 'Allow',
+          Action: 'ssm:GetParameter',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                `arn:aws:ssm:${fixture.config.region}:`,
+                { Ref: 'AWS::AccountId' },
+                ':parameter/agent-platform/dev/console-url',
+              ],
+            ],
+          },
+        },
+      },
+    ]);
+    // Only the billing Lambda is told where it is.
+    const named = Object.values(template.findResources('AWS::Lambda::Function')).filter((fn) =>
+      JSON.stringify(fn).includes('CONSOLE_URL_PARAMETER'),
+    );
+    expect(named).toHaveLength(1);
+  });
+
+  it('gives nothing of the kind without a hosted console', () => {
+    const { fixture, template, variables } = billing({ configOverrides: { console: { enabled: false } } });
+    expect(fixture.console).toBeUndefined();
+    expect(variables.CONSOLE_URL_PARAMETER).toBeUndefined();
+    expect(parameterReads(template)).toEqual([]);
+    expect(JSON.stringify(template.toJSON())).not.toContain('console-url');
   });
 });

@@ -10658,7 +10658,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description PURCHASES_UNAVAILABLE: no payment provider is configured in this environment; or the token balance is busy with other writers (retry with the same key) */
+            /** @description PURCHASES_UNAVAILABLE: no payment provider is configured in this environment; or the token balance is busy with other writers (retry with the same key); or CONSOLE_ORIGIN_UNAVAILABLE: the hosted console's address (checked for a `returnOrigin` not among the configured origins) could not be read (retry) */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again */

@@ -6,6 +6,7 @@ import { getBalance } from './balance';
 import { credit } from './credits';
 import { type BillingDeps, idempotencyKey, tokens } from './ledger';
 import type { Balance, Purchase, PurchaseRepository, TenantStatus } from './ports';
+import { type HostedConsoleOrigin, isReturnOrigin } from './return-origins';
 
 /**
  * Purchases: the only way a tenant gets tokens by itself. A purchase is recorded first (under the
@@ -42,6 +43,11 @@ export interface PurchaseDeps extends BillingDeps {
    * platform's checkout never becomes an open redirect.
    */
   readonly returnOrigins?: readonly string[];
+  /**
+   * The console the platform hosts on AWS (config `console.enabled`): its origin is allowed too,
+   * read only for an origin not in `returnOrigins` (see return-origins.ts).
+   */
+  readonly hostedConsoleOrigin?: HostedConsoleOrigin;
 }
 
 /** Where the buyer comes back to after the provider's hosted page: the console's tokens page. */
@@ -100,10 +106,13 @@ export async function startPurchase(
   tokens('body.amount', amount);
   idempotencyKey(key);
   const { returnOrigin } = options;
-  if (returnOrigin !== undefined && !(deps.returnOrigins ?? []).includes(returnOrigin)) {
+  if (
+    returnOrigin !== undefined &&
+    !(await isReturnOrigin(returnOrigin, deps.returnOrigins, deps.hostedConsoleOrigin))
+  ) {
     throw ValidationError.forField(
       'body.returnOrigin',
-      `${returnOrigin.slice(0, 100)} is not one of this platform's console origins (config CONSOLE_ORIGINS)`,
+      `${returnOrigin.slice(0, 100)} is not one of this platform's console origins (config CONSOLE_ORIGINS${deps.hostedConsoleOrigin ? ' or the hosted console' : ''})`,
     );
   }
   const payments = deps.payments;

@@ -68,7 +68,7 @@ export const BILLING_ROUTES = {
     errors: {
       402: 'PAYMENT_FAILED: the payment was declined; nothing was added (`details.purchaseId`)',
       502: 'The payment provider could not be reached; retry with the same Idempotency-Key',
-      503: 'PURCHASES_UNAVAILABLE: no payment provider is configured in this environment; or the token balance is busy with other writers (retry with the same key)',
+      503: "PURCHASES_UNAVAILABLE: no payment provider is configured in this environment; or the token balance is busy with other writers (retry with the same key); or CONSOLE_ORIGIN_UNAVAILABLE: the hosted console's address (checked for a `returnOrigin` not among the configured origins) could not be read (retry)",
     },
   },
   'GET /v1/tokens/purchases/{id}': {
