@@ -559,4 +559,65 @@ describe('a chat over the socket', () => {
       conversationId: requested.conversationId,
     });
   });
+
+  it('tells a subscribed coordinator of the approval and the suggestion an emergency stop cancelled', async () => {
+    const owner = await registerTenant(api);
+    await topUp(api, owner.token, 1_000);
+    const created = await api.request('POST', '/v1/agents', {
+      token: owner.token,
+      body: { ...agentBody('Front desk'), tools: ['take_payment', 'send_email'] },
+    });
+    await api.request('POST', `/v1/agents/${created.body.id}/start`, { token: owner.token });
+    const agentId = created.body.id as string;
+    await api.request('PUT', '/v1/policies', {
+      token: owner.token,
+      body: { rules: [{ action: 'send_email', level: 'suggestion' }] },
+    });
+    const payment = await api.request('POST', '/v1/agent/process', {
+      token: owner.token,
+      body: { agentId, message: 'charge 49.99 USD for a cleaning' },
+    });
+    const [approval] = payment.body.actions;
+    expect(approval).toMatchObject({ status: 'awaiting_approval' });
+    const email = await api.request('POST', '/v1/agent/process', {
+      token: owner.token,
+      body: { agentId, message: 'email ana@example.test about Order 7 saying It shipped' },
+    });
+    const [suggestion] = email.body.actions;
+    expect(suggestion).toMatchObject({ status: 'awaiting_confirmation' });
+
+    const coordinator = await userWithRole(api, owner.token, 'coordinator');
+    const watching = await client({ token: coordinator.token });
+    watching.send({ action: 'subscribe', agentId, requestId: 's1' });
+    await watching.next((frame) => frame.requestId === 's1' && frame.type === 'subscribed');
+
+    const stopped = await api.request('POST', `/v1/agents/${agentId}/emergency-stop`, { token: owner.token });
+    expect(stopped.status).toBe(200);
+    expect(stopped.body).toMatchObject({ cancelledApprovals: 1, cancelledSuggestions: 1 });
+    // Delivered before the call returned: the frames are on the socket already or on their way.
+    const approvalCancelled = await watching.next(
+      (frame) => frame.type === 'agent_action' && frame.actionId === approval.actionId,
+    );
+    expect(approvalCancelled).toMatchObject({
+      action: 'take_payment',
+      level: 'approval',
+      outcome: 'cancelled',
+      agentId,
+      conversationId: payment.body.conversationId,
+    });
+    expect(
+      await watching.next(
+        (frame) => frame.type === 'approval_decided' && frame.approvalId === approval.approvalId,
+      ),
+    ).toMatchObject({ decision: 'cancelled', conversationId: payment.body.conversationId });
+    expect(
+      await watching.next((frame) => frame.type === 'agent_action' && frame.actionId === suggestion.actionId),
+    ).toMatchObject({
+      action: 'send_email',
+      level: 'suggestion',
+      outcome: 'cancelled',
+      agentId,
+      conversationId: email.body.conversationId,
+    });
+  });
 });

@@ -227,6 +227,13 @@ export function ApprovalsPage() {
         setTick((t) => t + 1);
         return;
       }
+      // An emergency stop cancels what waits: suggestions (no approval event) and approvals alike.
+      if (frame.type === 'agent_action' && frame.outcome === 'cancelled') {
+        setLastEvent(`Cancelled: ${frame.action.replace(/_/g, ' ')}.`);
+        list.reload();
+        setTick((t) => t + 1);
+        return;
+      }
       if (frame.type !== 'approval_requested' && frame.type !== 'approval_decided') return;
       setLastEvent(
         frame.type === 'approval_requested'

@@ -1,11 +1,12 @@
 import { resumeWorkflow, tellWatchers } from '../approvals/approvals';
 import { domainEvent } from '../events/events';
+import { NO_TURN_EVENTS, publishTurnEvent } from '../runtime/turn-events';
 import { NotFoundError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { Principal } from '../shared/principal';
 import type { ActionDeps } from './deps';
 import { appendAudit, closeAction, publishEvents } from './execute';
-import type { EmergencyStop } from './model';
+import type { ActionRecord, EmergencyStop } from './model';
 
 /**
  * Emergency stop (DESIGN §3.10): one call pauses an agent — or every agent of the tenant — at
@@ -75,6 +76,33 @@ async function pauseAgent(
   }
 }
 
+/**
+ * Tells the watchers of the action's conversation (and of its agent) that the stop cancelled it,
+ * as the turn that decided it told them it was waiting: an approvals inbox or a playground
+ * following over the WebSocket sees it go without reloading. An action outside a conversation
+ * (none to follow) is not told.
+ */
+function tellCancelled(deps: ActionDeps, action: ActionRecord): void {
+  if (!deps.turnEvents || deps.turnEvents === NO_TURN_EVENTS || !action.conversationId) return;
+  publishTurnEvent(
+    deps.turnEvents,
+    {
+      tenantId: action.tenantId,
+      agentId: action.agentId,
+      conversationId: action.conversationId,
+      ...(action.executionId ? { executionId: action.executionId } : {}),
+    },
+    {
+      type: 'agent_action',
+      action: action.action,
+      actionId: action.id,
+      level: action.decision.level,
+      outcome: 'cancelled',
+    },
+    deps.log,
+  );
+}
+
 async function cancelWaiting(
   deps: ActionDeps,
   tenantId: string,
@@ -99,12 +127,17 @@ async function cancelWaiting(
     // closing it here as well makes the stop take effect even if the workflow is slow to resume.
     await closeAction(deps, tenantId, approval.actionId, 'cancelled', actor);
     await resumeWorkflow(deps, decided.approval, 'cancelled');
+    // Closed here or by the workflow it resumed: either way the approval's action is cancelled.
+    const action = await deps.actions.get(tenantId, approval.actionId);
+    if (action) tellCancelled(deps, action);
     await tellWatchers(deps, decided.approval, 'cancelled');
   }
   let cancelledSuggestions = 0;
   for (const suggestion of suggestions) {
     const closed = await closeAction(deps, tenantId, suggestion.id, 'cancelled', actor);
-    if (closed.outcome === 'cancelled') cancelledSuggestions += 1;
+    if (closed.outcome !== 'cancelled') continue;
+    cancelledSuggestions += 1;
+    tellCancelled(deps, suggestion);
   }
   return { approvals, suggestions: cancelledSuggestions };
 }
