@@ -401,6 +401,45 @@ describe('public web chat', () => {
     expect(await customerOf(anonymousReply.conversationId)).not.toBe(socketCustomer);
   });
 
+  it('refuses a customer id with a platform prefix, signed or given to the chat API', async () => {
+    // An agent of its own, with its own key: these connections count against no other test's limits.
+    const agentId = await activeAgent(tenantA.token, 'Shop');
+    const setUp = await api.request('PUT', `/v1/agents/${agentId}/web-chat`, {
+      token: tenantA.token,
+      body: { allowedOrigins: [ORIGIN] },
+    });
+    const signed = (customer: string) => ({
+      key: setUp.body.publishableKey,
+      customer,
+      signature: customerSignature(setUp.body.signingSecret, customer),
+    });
+    // The owner trying the agent is web customer `user:<id>`; an anonymous visitor `visitor:<random>`.
+    const ownersOwn = `user:${tenantA.ownerId}`;
+    for (const customer of [ownersOwn, 'visitor:abc']) {
+      expect(await refusedStatus(connect(api.platform.url, signed(customer), { origin: ORIGIN }))).toBe(403);
+    }
+    // Not a rate limit: an id with the prefix further in is the business's, and let in.
+    const business = await client(signed('crm-user:1'), { origin: ORIGIN });
+    expect(business.socket.readyState).toBe(1);
+
+    for (const externalId of [ownersOwn, 'visitor:abc', '  user:x']) {
+      const refused = await api.request('POST', `/v1/agents/${agentId}/chat`, {
+        token: tenantA.token,
+        body: { message: 'hi', channel: 'web', customer: { externalId } },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.details.issues[0]).toMatchObject({
+        field: 'body.customer.externalId',
+        message: expect.stringContaining('"visitor:" or "user:"'),
+      });
+    }
+    const allowed = await api.request('POST', `/v1/agents/${agentId}/chat`, {
+      token: tenantA.token,
+      body: { message: 'hi', channel: 'web', customer: { externalId: 'crm-user:1' } },
+    });
+    expect(allowed.status).toBe(200);
+  });
+
   it('limits new visitor connections per address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 45; i += 1) {

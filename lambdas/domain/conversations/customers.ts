@@ -37,6 +37,17 @@ export const CHANNEL_ADDRESS_KIND: Readonly<Record<ChannelType, AddressKind>> = 
   web: 'web',
 };
 
+/**
+ * Web customer ids the platform makes itself: `visitor:<random>` for an anonymous web chat
+ * visitor, `user:<userId>` for a signed-in user trying their agent. A business's own ids (signed
+ * for its web chat, or given to the chat API) may not start with them: they would reach those
+ * customers' conversations.
+ */
+export const PLATFORM_WEB_ID_PREFIXES = ['visitor:', 'user:'] as const;
+/** Matches the ids a business may give: none of the platform's prefixes. */
+export const BUSINESS_WEB_ID = new RegExp(`^(?!${PLATFORM_WEB_ID_PREFIXES.join('|')})`);
+export const PLATFORM_WEB_ID_RULE = `must not start with ${PLATFORM_WEB_ID_PREFIXES.map((p) => `"${p}"`).join(' or ')} (the platform's own customer ids)`;
+
 export function normaliseAddress(kind: AddressKind, raw: string): string {
   const value = raw.trim();
   switch (kind) {

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BUSINESS_WEB_ID, PLATFORM_WEB_ID_RULE } from '../conversations/customers';
 import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../shared/errors';
 import type { DataScopes } from '../shared/scopes';
 import type { UserRepository } from '../tenants/ports';
@@ -134,6 +135,9 @@ export async function authorizeConnection(
     ) {
       throw new UnauthorizedError('signature: not the channel secret’s signature of this customer id');
     }
+    // Well signed, yet the platform's: refused whoever signed it, as a page not allowed is (403).
+    if (!BUSINESS_WEB_ID.test(attempt.customerId))
+      throw new ForbiddenError(`customer: ${PLATFORM_WEB_ID_RULE}`);
     return {
       kind: 'visitor',
       tenantId: key.tenantId,

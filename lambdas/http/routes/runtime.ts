@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { agentToolsBody, CHANNEL_TYPES, TOOL_NAMES } from '../../domain/agents/schemas';
 import { CONVERSATION_STATUSES } from '../../domain/conversations/conversations';
+import { BUSINESS_WEB_ID, PLATFORM_WEB_ID_RULE } from '../../domain/conversations/customers';
 import { EXECUTION_STATUSES } from '../../domain/runtime/executions';
 import { idSchema } from '../../domain/shared/ids';
 import { pageQueryFields } from '../../domain/shared/pagination';
@@ -18,7 +19,7 @@ const chatBody = lazySchema(() =>
       z.strictObject({
         phone: z.optional(e164Phone()),
         email: z.optional(z.email().check(z.maxLength(254))),
-        externalId: z.optional(text(1, 200)),
+        externalId: z.optional(text(1, 200).check(z.regex(BUSINESS_WEB_ID, PLATFORM_WEB_ID_RULE))),
         name: z.optional(text(1, 120)),
       }),
     ),
