@@ -1,143 +1,27 @@
-import type { Agent } from '../agents/schemas';
-import type { Message } from '../conversations/conversations';
-import type { Customer } from '../conversations/customers';
-import { AppError } from '../shared/errors';
 import { runTool, specOf, type ToolContext, type ToolRunResult, toolsFor } from '../tools/registry';
-import { contextWindowOf, estimateTokens, fitHistory } from './context-window';
-import {
-  type ContentBlock,
-  type ModelMessage,
-  type ModelProvider,
-  type ModelRequest,
-  type ModelResponse,
-  type ModelUsage,
-  type ToolSpec,
-  textOf,
-} from './model';
-import { buildSystemPrompt } from './prompt';
-import type { TurnEvent } from './turn-events';
+import { contextWindowOf, estimateTokens } from './context-window';
+import { type ContentBlock, type ModelMessage, type ModelRequest, type ModelResponse, textOf } from './model';
+import { CALL_GRACE_MS, StepClock } from './turn-deadline';
+import { prepare } from './turn-prepare';
+import { type TurnDeps, TurnError, TurnFailure, type TurnInput, type TurnResult } from './turn-types';
+
+// What callers import from here; the pieces live in their own files.
+export { CALL_GRACE_MS, type TurnDeadline } from './turn-deadline';
+export {
+  type TurnActions,
+  type TurnCheckpoint,
+  type TurnDeps,
+  TurnError,
+  TurnFailure,
+  type TurnInput,
+  type TurnResult,
+  type TurnUsage,
+} from './turn-types';
 
 /** How many model calls one turn may make while the model keeps asking for tools. */
 export const MAX_TOOL_ROUNDS = 5;
 /** Tool output beyond this is cut before it goes back to the model. */
 const MAX_TOOL_RESULT_CHARS = 8_000;
-
-export class TurnError extends AppError {
-  constructor(code: string, message: string) {
-    super(422, code, message);
-  }
-}
-
-export interface TurnInput {
-  readonly agent: Agent;
-  /**
-   * Go on from where an earlier part of this turn stopped for its deadline: its prompt, messages,
-   * usage and round are taken from here (memories are not recalled again, nothing it ran runs again).
-   */
-  readonly resume?: TurnCheckpoint;
-  readonly customer?: Customer;
-  /** Unsummarised history, oldest first. */
-  readonly history: readonly Message[];
-  readonly summary?: string;
-  readonly userText: string;
-  readonly taskContext?: Record<string, unknown>;
-}
-
-/**
- * The actions the model may propose this turn. They are tools to the model, but a proposal goes
- * to the decision engine, which decides (and maybe runs) it; the model is told the outcome.
- */
-export interface TurnActions {
-  readonly specs: readonly ToolSpec[];
-  has(name: string): boolean;
-  propose(name: string, input: unknown): Promise<ToolRunResult>;
-}
-
-export interface TurnDeps {
-  readonly model: ModelProvider;
-  readonly tools: Omit<ToolContext, 'agent' | 'tenantId' | 'customerId'>;
-  readonly actions?: TurnActions;
-  /** Absent, the turn runs to its end however long that takes. */
-  readonly deadline?: TurnDeadline;
-  /**
-   * Tells whoever watches the turn (bound to its scope by the caller; must not throw): thinking
-   * before each model call, the reply's text as it streams, each tool run started and ended.
-   * Given, the model is called streaming when its provider can.
-   */
-  readonly emit?: (event: TurnEvent) => void;
-}
-
-/**
- * When a turn must have stopped, and what its steps are expected to take. Before each model call
- * and each tool round the turn checks that the step fits in the time left; one that does not is
- * not started: the turn stops there, with a checkpoint to go on from.
- */
-export interface TurnDeadline {
-  /** Epoch milliseconds. */
-  readonly at: number;
-  /** What a model call is expected to take before one has been timed in this turn. */
-  readonly modelCallMs: number;
-  /** What a round of tool runs is expected to take before one has been timed in this turn. */
-  readonly toolRoundMs: number;
-  /** The clock (epoch ms); Date.now unless a test gives another. */
-  readonly now?: () => number;
-  /**
-   * How long past `at` a model call already under way may still run before it is abandoned (its
-   * answer would come too late to record); the turn then stops as if the call had not started.
-   * Default `CALL_GRACE_MS`.
-   */
-  readonly graceMs?: number;
-}
-
-/** Within the margin a caller leaves between the deadline and being cut off (3 s over HTTP). */
-export const CALL_GRACE_MS = 1_500;
-
-/**
- * Where a turn stopped for its deadline, all that is needed to go on from there (JSON data). When
- * the last message is the assistant's tool calls, their round has not run yet: it runs first.
- */
-export interface TurnCheckpoint {
-  readonly system: string;
-  readonly messages: readonly ModelMessage[];
-  /** The round the next model call belongs to. */
-  readonly round: number;
-  /** Everything the turn used so far (all its parts). */
-  readonly usage: TurnUsage;
-  readonly summary?: { readonly text: string; readonly through: string };
-}
-
-export interface TurnUsage extends ModelUsage {
-  readonly modelCalls: number;
-}
-
-export interface TurnResult {
-  readonly reply: string;
-  /** The tool runs of this part of the turn (a resumed turn's earlier runs are recorded already). */
-  readonly toolRuns: readonly ToolRunResult[];
-  /** Everything the turn used, earlier parts included. */
-  readonly usage: TurnUsage;
-  /** Set when older history was folded into the summary during this turn. */
-  readonly summary?: { readonly text: string; readonly through: string };
-  /** Set when the turn stopped for its deadline: it is not finished, and goes on from here. */
-  readonly deferred?: TurnCheckpoint;
-}
-
-/** A turn that failed part-way still reports what it used and ran, for the execution record. */
-export class TurnFailure extends Error {
-  constructor(
-    readonly reason: unknown,
-    readonly toolRuns: readonly ToolRunResult[],
-    readonly usage: TurnUsage,
-  ) {
-    super(reason instanceof Error ? reason.message : String(reason));
-  }
-}
-
-/** A running summary is cut to this size, so folding can never push the prompt past the window. */
-const SUMMARY_MAX_TOKENS = 300;
-
-const SUMMARY_INSTRUCTION =
-  'Summarise the conversation below for your own later reference: facts about the customer, requests, decisions and open items. Plain prose, at most 150 words.';
 
 /** Counted the way `fitHistory` counts: content plus a small per-message allowance. */
 function messageTokens(messages: readonly ModelMessage[]): number {
@@ -165,34 +49,6 @@ function pendingToolUses(messages: readonly ModelMessage[]): ToolUseBlock[] | un
   if (last?.role !== 'assistant') return undefined;
   const uses = toolUsesOf(last.content);
   return uses.length > 0 ? uses : undefined;
-}
-
-/**
- * Whether the next step fits before the deadline: the longest step of its kind timed in this turn,
- * or the configured allowance before one has been.
- */
-class StepClock {
-  private readonly longest = { modelCall: 0, toolRound: 0 };
-  constructor(private readonly deadline: TurnDeadline | undefined) {}
-
-  now(): number {
-    return this.deadline?.now?.() ?? Date.now();
-  }
-
-  fits(step: 'modelCall' | 'toolRound'): boolean {
-    if (!this.deadline) return true;
-    const allowance = step === 'modelCall' ? this.deadline.modelCallMs : this.deadline.toolRoundMs;
-    return this.now() + (this.longest[step] || allowance) <= this.deadline.at;
-  }
-
-  async timed<T>(step: 'modelCall' | 'toolRound', run: () => Promise<T>): Promise<T> {
-    const started = this.now();
-    try {
-      return await run();
-    } finally {
-      this.longest[step] = Math.max(this.longest[step], this.now() - started);
-    }
-  }
 }
 
 /**
@@ -358,87 +214,4 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<TurnRes
   } catch (error) {
     throw new TurnFailure(error, toolRuns, usage);
   }
-}
-
-/**
- * The start of a fresh turn: memories recalled, the history fitted to the window (older turns
- * folded into the summary by a model call when it does not fit), the system prompt and messages.
- */
-async function prepare(
-  input: TurnInput,
-  deps: TurnDeps,
-  call: (system: string, messages: ModelMessage[], withTools: boolean) => Promise<ModelResponse>,
-  window: number,
-  toolSpecTokens: number,
-): Promise<{
-  prompt: string;
-  messages: ModelMessage[];
-  folded?: { text: string; through: string };
-}> {
-  const { agent } = input;
-  // Recall is best-effort: a turn goes on without memories rather than fail on them.
-  const memories = agent.memory.enabled
-    ? await deps.tools.memory
-        .search(agent.tenantId, agent.id, input.userText, {
-          k: 5,
-          ...(input.customer ? { customerId: input.customer.id } : {}),
-        })
-        .catch(() => [])
-    : [];
-  let summary = input.summary;
-  let folded: { text: string; through: string } | undefined;
-  const promptBudget = Math.floor(window * 0.5);
-  const system = () =>
-    buildSystemPrompt(
-      {
-        agent,
-        ...(input.customer ? { customer: input.customer } : {}),
-        memories,
-        ...(summary ? { summary } : {}),
-        ...(input.taskContext ? { taskContext: input.taskContext } : {}),
-      },
-      promptBudget,
-    );
-  const reserved = agent.model.maxTokens + toolSpecTokens + estimateTokens(input.userText) + 64;
-  // Room is kept for a summary that may replace the current one when history is folded below.
-  const historyBudget =
-    window -
-    reserved -
-    estimateTokens(system()) -
-    Math.max(0, SUMMARY_MAX_TOKENS - estimateTokens(summary ?? ''));
-  if (historyBudget < 0) {
-    throw new TurnError(
-      'CONTEXT_TOO_LARGE',
-      `the prompt does not fit ${agent.model.modelId}'s ${window}-token window`,
-    );
-  }
-  const { keep, fold } = fitHistory(input.history, historyBudget);
-  if (fold.length > 0) {
-    const transcript = fold.map((m) => `${m.role}: ${m.content}`).join('\n');
-    const response = await call(
-      SUMMARY_INSTRUCTION,
-      [
-        {
-          role: 'user',
-          content: [
-            { type: 'text', text: `${summary ? `Earlier summary: ${summary}\n\n` : ''}${transcript}` },
-          ],
-        },
-      ],
-      false,
-    );
-    summary =
-      textOf(response.content)
-        .trim()
-        .slice(0, SUMMARY_MAX_TOKENS * 4) || summary;
-    folded = { text: summary ?? '', through: (fold[fold.length - 1] as Message).id };
-  }
-  return {
-    prompt: system(),
-    messages: [
-      ...keep.map((m) => ({ role: m.role, content: [{ type: 'text' as const, text: m.content }] })),
-      { role: 'user', content: [{ type: 'text', text: input.userText }] },
-    ],
-    ...(folded ? { folded } : {}),
-  };
 }
