@@ -157,6 +157,38 @@ describe('a chat turn', () => {
     });
   });
 
+  it('tells of each action a tenant-wide stop cancelled, in its own conversation', async () => {
+    const { owner, agentId } = await tenantWithAgent(['take_payment']);
+    const response = await api.request('POST', '/v1/agent/process', {
+      token: owner.token,
+      body: { agentId, message: 'charge 49.99 USD for a cleaning' },
+    });
+    const [action] = response.body.actions;
+    published = [];
+    const stopped = await api.request('POST', '/v1/tenant/emergency-stop', { token: owner.token });
+    expect(stopped.status).toBe(200);
+    const scope = {
+      tenantId: owner.tenantId,
+      agentId,
+      conversationId: response.body.conversationId,
+      executionId: response.body.executionId,
+    };
+    // The action first, then its approval: what a watcher of the conversation or the agent sees.
+    expect(published).toEqual([
+      {
+        scope,
+        event: {
+          type: 'agent_action',
+          action: 'take_payment',
+          actionId: action.actionId,
+          level: 'approval',
+          outcome: 'cancelled',
+        },
+      },
+      { scope, event: { type: 'approval_decided', approvalId: action.approvalId, decision: 'cancelled' } },
+    ]);
+  });
+
   it('tells of a turn that failed, with the error the caller gets', async () => {
     const { owner, agentId } = await tenantWithAgent(['calculator']);
     const deps = (await import('../../lambdas/composition/runtime')).runtimeDeps;
