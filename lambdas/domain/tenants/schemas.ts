@@ -108,6 +108,15 @@ export const totpConfirmationBody = lazySchema(() =>
   }),
 );
 
+/** Turning one's own TOTP off: the password (step-up, as for enrolment) and a current code. */
+export const totpDisableBody = lazySchema(() =>
+  z.strictObject({
+    password: z.string().check(z.minLength(1), z.maxLength(128)),
+    code: oneTimeCode(),
+    userContextData: userContextData(),
+  }),
+);
+
 export const tenantPatchBody = lazySchema(() => z.strictObject({ name: text(1, 120) }));
 
 const locationIds = () => boundedArray(idSchema('location'), 50);

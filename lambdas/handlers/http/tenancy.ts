@@ -6,10 +6,14 @@ import {
   listLocations,
   updateLocation,
 } from '../../domain/tenants/locations';
+import { resetUserMfa, turnOffOwnTotp } from '../../domain/tenants/mfa';
 import { getOwnTenant, renameTenant } from '../../domain/tenants/tenant';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from '../../domain/tenants/users';
 import { createHttpHandler, etag } from '../../http/http-handler';
+import { signInContextFrom } from '../../http/request';
 import { TENANCY_ROUTES } from '../../http/routes/tenancy';
+
+const mfaDeps = { ...deps, audit: tenancyHttpDeps.audit };
 
 const withEtag = <T extends { version: number }>(entity: T) => ({ body: entity, headers: etag(entity) });
 
@@ -28,6 +32,21 @@ export const handler = createHttpHandler(
       withEtag(await updateUser(deps, principal, params.id, body, expectedVersion)),
     'DELETE /v1/users/{id}': async ({ principal, params }) => {
       await deleteUser(deps, principal, params.id);
+      return {};
+    },
+    'POST /v1/users/{id}/mfa/reset': async ({ principal, params }) => {
+      await resetUserMfa(mfaDeps, principal, params.id);
+      return {};
+    },
+    'DELETE /v1/auth/mfa/totp': async ({ principal, body, event }) => {
+      // TODO(integrator): API Gateway's source address; behind the console's CloudFront the viewer's
+      // would need the origin-verify secret the auth Lambda reads (composition/auth.ts callerAddress).
+      await turnOffOwnTotp(
+        mfaDeps,
+        principal,
+        body,
+        signInContextFrom(event, body.userContextData, event.requestContext.http.sourceIp),
+      );
       return {};
     },
     'GET /v1/locations': async ({ principal, query }) => ({
