@@ -307,7 +307,9 @@ export class CognitoIdentityProvider implements IdentityProvider {
     const started = await this.initiate(email, password, context);
     if (started.ChallengeName !== 'SOFTWARE_TOKEN_MFA') {
       if (started.AuthenticationResult) throw new ConflictError('TOTP MFA is not enabled for this user');
-      throw new UnauthorizedError(`sign-in needs a further step first: ${started.ChallengeName ?? 'unknown'}`);
+      throw new UnauthorizedError(
+        `sign-in needs a further step first: ${started.ChallengeName ?? 'unknown'}`,
+      );
     }
     const username = started.ChallengeParameters?.USER_ID_FOR_SRP ?? started.ChallengeParameters?.USERNAME;
     let accessToken: string | undefined;
