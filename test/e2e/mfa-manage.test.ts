@@ -45,7 +45,10 @@ async function auditOf(token: string, route: string) {
 describe('DELETE /v1/auth/mfa/totp (the user turns their own TOTP off)', () => {
   it('refuses a wrong code or password naming the field, then with both right turns it off: login gives a token at once', async () => {
     const { email, token, ownerId } = await registerTenant(api);
+    const me = () => api.request('GET', '/v1/me', { token });
+    expect((await me()).body.mfa).toEqual({ totp: false });
     const { authenticator } = await enrol(email);
+    expect((await me()).body.mfa).toEqual({ totp: true });
 
     const wrongCode = await turnOff(token, {
       password: PASSWORD,

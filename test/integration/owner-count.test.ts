@@ -41,6 +41,7 @@ const identity: IdentityProvider = {
   disableTotp: async () => {
     throw new Error('not used');
   },
+  totpEnabled: async () => false,
   resetMfa: async () => {
     throw new Error('not used');
   },

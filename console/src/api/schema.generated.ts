@@ -127,7 +127,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The calling user */
+        /** The calling user, and whether their sign-in asks for an authenticator code */
         get: operations["GET_v1_me"];
         put?: never;
         post?: never;
@@ -2079,6 +2079,10 @@ export interface operations {
                         /** Format: date-time */
                         updatedAt: string;
                         version: number;
+                        mfa: {
+                            /** @description Sign-in asks for a code from an authenticator app (TOTP) */
+                            totp: boolean;
+                        };
                     };
                 };
             };

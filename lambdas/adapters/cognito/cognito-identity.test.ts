@@ -2,6 +2,7 @@ import {
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
+  AdminGetUserCommand,
   AdminInitiateAuthCommand,
   AdminRespondToAuthChallengeCommand,
   AdminSetUserMFAPreferenceCommand,
@@ -310,6 +311,19 @@ describe('CognitoIdentityProvider', () => {
       .rejectsOnce(new InvalidParameterException({ message: 'MFA is not enabled', ...meta }));
     await expect(provider.resetMfa('gone@example.test')).resolves.toBeUndefined();
     await expect(provider.resetMfa('ada@example.test')).rejects.toThrow(ConflictError);
+  });
+
+  it('tells whether TOTP is on from the user’s MFA settings', async () => {
+    cognito
+      .on(AdminGetUserCommand)
+      .resolvesOnce({ Username: 'user_1', UserMFASettingList: ['SOFTWARE_TOKEN_MFA'] })
+      .resolvesOnce({ Username: 'user_1' });
+    await expect(provider.totpEnabled('ada@example.test')).resolves.toBe(true);
+    await expect(provider.totpEnabled('ada@example.test')).resolves.toBe(false);
+    expect(cognito.commandCalls(AdminGetUserCommand)[0]?.args[0].input).toEqual({
+      UserPoolId: 'pool-1',
+      Username: 'ada@example.test',
+    });
   });
 
   it('deletes, tolerating a user already gone', async () => {

@@ -4,6 +4,7 @@ import {
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
+  AdminGetUserCommand,
   AdminInitiateAuthCommand,
   type AdminInitiateAuthCommandOutput,
   AdminListGroupsForUserCommand,
@@ -296,6 +297,13 @@ export class CognitoIdentityProvider implements IdentityProvider {
       }
       throw mfaNotOffered(error);
     }
+  }
+
+  async totpEnabled(email: string): Promise<boolean> {
+    const { UserMFASettingList = [] } = await this.client.send(
+      new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: email }),
+    );
+    return UserMFASettingList.includes('SOFTWARE_TOKEN_MFA');
   }
 
   /**

@@ -270,6 +270,13 @@ export class LocalIdentityProvider implements IdentityProvider {
     }
   }
 
+  async totpEnabled(email: string): Promise<boolean> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tableName, Key: this.key(email), ConsistentRead: true }),
+    );
+    return typeof Item?.totpSecret === 'string';
+  }
+
   /** As Cognito: the code must be a current one not used yet, and it is spent. */
   async disableTotp(email: string, password: string, code: string): Promise<void> {
     const item = await this.checkPassword(email, password);

@@ -132,6 +132,8 @@ export interface IdentityProvider {
   beginTotpEnrolment(email: string, password: string, context?: SignInContext): Promise<TotpEnrolment>;
   /** The password and a code from the authenticator; from then on, sign-in asks for a code. */
   confirmTotpEnrolment(email: string, password: string, code: string, context?: SignInContext): Promise<void>;
+  /** Whether sign-in asks this user for a TOTP code. */
+  totpEnabled(email: string): Promise<boolean>;
   /**
    * The user turns their TOTP off, proving it with the password and a current code (Cognito checks
    * a code only inside a sign-in). UnauthorizedError for a wrong password, ValidationError on

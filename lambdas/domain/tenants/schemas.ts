@@ -218,6 +218,17 @@ export const userResponse = lazySchema(() =>
 );
 export type User = z.infer<ReturnType<typeof userResponse>>;
 
+/** The calling user (GET /v1/me), with what only they need: whether sign-in asks for a code. */
+export const meResponse = lazySchema(() =>
+  z.extend(userResponse(), {
+    mfa: z.object({
+      totp: z
+        .boolean()
+        .check(z.meta({ description: 'Sign-in asks for a code from an authenticator app (TOTP)' })),
+    }),
+  }),
+);
+
 export const locationResponse = lazySchema(() =>
   z.object({
     id: z.string(),

@@ -20,7 +20,10 @@ const withEtag = <T extends { version: number }>(entity: T) => ({ body: entity, 
 export const handler = createHttpHandler(
   TENANCY_ROUTES,
   {
-    'GET /v1/me': async ({ principal }) => withEtag(await getUser(deps, principal, principal.userId)),
+    'GET /v1/me': async ({ principal }) => {
+      const me = await getUser(deps, principal, principal.userId);
+      return withEtag({ ...me, mfa: { totp: await deps.identity.totpEnabled(me.email) } });
+    },
     'GET /v1/tenant': async ({ principal }) => withEtag(await getOwnTenant(deps, principal)),
     'PATCH /v1/tenant': async ({ principal, body, expectedVersion }) =>
       withEtag(await renameTenant(deps, principal, body.name, expectedVersion)),

@@ -3,6 +3,7 @@ import {
   locationCreateBody,
   locationPatchBody,
   locationResponse,
+  meResponse,
   tenantPatchBody,
   tenantResponse,
   totpDisableBody,
@@ -17,9 +18,9 @@ export const TENANCY_ROUTES = {
   'GET /v1/me': {
     lambda: 'tenancy',
     permission: 'tenant:read',
-    summary: 'The calling user',
+    summary: 'The calling user, and whether their sign-in asks for an authenticator code',
     status: 200,
-    response: userResponse,
+    response: meResponse,
   },
   'GET /v1/tenant': {
     lambda: 'tenancy',
