@@ -1,4 +1,4 @@
-import { tenancyDeps as deps, tenancyHttpDeps } from '../../composition/tenancy';
+import { callerAddress, tenancyDeps as deps, tenancyHttpDeps } from '../../composition/tenancy';
 import {
   createLocation,
   deleteLocation,
@@ -42,13 +42,11 @@ export const handler = createHttpHandler(
       return {};
     },
     'DELETE /v1/auth/mfa/totp': async ({ principal, body, event }) => {
-      // TODO(integrator): API Gateway's source address; behind the console's CloudFront the viewer's
-      // would need the origin-verify secret the auth Lambda reads (composition/auth.ts callerAddress).
       await turnOffOwnTotp(
         mfaDeps,
         principal,
         body,
-        signInContextFrom(event, body.userContextData, event.requestContext.http.sourceIp),
+        signInContextFrom(event, body.userContextData, await callerAddress(event)),
       );
       return {};
     },
