@@ -27,6 +27,8 @@ export const HTTP_LAMBDAS = {
     table: 'readWrite',
     identity: true,
     tenantAccess: true,
+    // Turning one's own TOTP off signs the user in again: threat protection gets the viewer's address.
+    callerAddress: true,
     sdkClients: [
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',

@@ -10,6 +10,7 @@ import { loadSession, onSession, type Session, signOut } from './session';
  * Signing in and the agents list are in the first load; every other page is its own chunk, fetched
  * the first time it is shown (`npm run bench:console` prints the first load's size).
  */
+const AccountPage = lazy(() => import('./pages/account').then((m) => m.AccountPage), 'your account');
 const AgentEditorPage = lazy(
   () => import('./pages/agent-editor').then((m) => m.AgentEditorPage),
   'the agent',
@@ -68,6 +69,7 @@ const PAGES: Record<string, (route: Route) => preact.JSX.Element> = {
   audit: () => <AuditPage />,
   'emergency-stop': () => <EmergencyPage />,
   policy: () => <PolicyPage />,
+  account: () => <AccountPage />,
 };
 
 /** `permission`: shown only to roles that hold it (the server's own table, `role-permissions.ts`). */
@@ -123,7 +125,14 @@ export function App() {
           </ul>
         </nav>
         <span class="who">
-          <span class="muted">{session.email}</span>
+          <a
+            href="#/account"
+            class="muted"
+            aria-current={section === 'account' ? 'page' : undefined}
+            title="Your account: two-step sign-in"
+          >
+            {session.email}
+          </a>
           <button type="button" class="link" onClick={() => signOut()}>
             Sign out
           </button>

@@ -1,8 +1,6 @@
 import { DynamoTenantRepository } from '../adapters/dynamodb/tenant-repository';
-import { originVerifySecret } from '../adapters/secrets/origin-verify-secret';
-import { callerAddressResolver } from '../http/caller-address';
-import { logger } from '../observability';
-import { loadIdentityConfig, loadOriginVerifySecretArn, loadRuntimeConfig } from './environment';
+import { createCallerAddress } from './caller-address';
+import { loadIdentityConfig, loadRuntimeConfig } from './environment';
 import { createIdentityProvider } from './identity';
 import { tableClient } from './table';
 import { DATA_SCOPES } from './tenant-scope';
@@ -23,13 +21,5 @@ export const authDeps = {
 
 export const authHttpDeps = { maxBodyBytes: config.MAX_BODY_BYTES };
 
-const originVerifySecretArn = loadOriginVerifySecretArn();
-
 /** The caller's address: the viewer's behind the console's CloudFront, else `sourceIp` (http/caller-address.ts). */
-export const callerAddress = callerAddressResolver(
-  originVerifySecretArn ? originVerifySecret(originVerifySecretArn) : undefined,
-  (error) =>
-    logger.warn('Could not read the origin-verify secret: using API Gateway’s source address', {
-      error: (error as Error)?.name ?? 'Error',
-    }),
-);
+export const callerAddress = createCallerAddress();

@@ -2,6 +2,7 @@ import { DynamoAgentRepository } from '../adapters/dynamodb/agent-repository';
 import { DynamoLocationRepository } from '../adapters/dynamodb/location-repository';
 import { DynamoTenantRepository } from '../adapters/dynamodb/tenant-repository';
 import { DynamoUserRepository } from '../adapters/dynamodb/user-repository';
+import { createCallerAddress } from './caller-address';
 import { loadIdentityConfig, loadRuntimeConfig } from './environment';
 import { httpHandlerDeps } from './http';
 import { createIdentityProvider } from './identity';
@@ -25,3 +26,6 @@ export const tenancyDeps = {
 };
 
 export const tenancyHttpDeps = httpHandlerDeps(client, config);
+
+/** Turning one's own TOTP off signs the user in again: Cognito threat protection gets their address. */
+export const callerAddress = createCallerAddress();

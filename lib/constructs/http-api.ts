@@ -41,7 +41,8 @@ import type { TenantAccess } from './tenant-access';
  * What the identity Lambdas may do to the user pool: create, disable, enable and remove users,
  * sign them out everywhere, set their password, move them between role groups, and sign them in
  * with the caller's context for threat protection (the admin auth calls). Nothing that lists or
- * searches the pool. (TOTP enrolment uses the user's own access token: no IAM.)
+ * searches the pool; turn a user's MFA off (an admin's reset). (TOTP enrolment and turning one's
+ * own TOTP off use the user's own access token: no IAM.)
  */
 export const IDENTITY_ACTIONS = [
   'cognito-idp:AdminAddUserToGroup',
@@ -54,6 +55,7 @@ export const IDENTITY_ACTIONS = [
   'cognito-idp:AdminListGroupsForUser',
   'cognito-idp:AdminRemoveUserFromGroup',
   'cognito-idp:AdminRespondToAuthChallenge',
+  'cognito-idp:AdminSetUserMFAPreference',
   'cognito-idp:AdminSetUserPassword',
   'cognito-idp:AdminUserGlobalSignOut',
 ] as const;

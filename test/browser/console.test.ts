@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import axe from 'axe-core';
+import { Secret, TOTP } from 'otpauth';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type ApiClient, PASSWORD, startApi, userWithRole } from '../support/api';
 import { ACCOUNT_SID, configureChannel, postTwilio, twilioMessageForm } from '../support/twilio';
@@ -613,6 +614,66 @@ describe('the console', () => {
     await heading('Audit log').waitFor();
   });
 
+  it('turns two-step sign-in on from the account page, asks for the code at sign-in, and turns it off', async () => {
+    const owner = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const member = await userWithRole(api, owner.body.token, 'member');
+    const signInWith = async (who: string) => {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await heading('Sign in').waitFor();
+      await page.getByLabel('Email').fill(who);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    };
+    await signInWith(member.email);
+    await heading('Agents').waitFor();
+    await page.getByRole('link', { name: member.email }).click();
+    await heading('Your account').waitFor();
+    await page.getByText('Off: signing in asks for your password only.').waitFor();
+    await visit('account');
+
+    await page.getByLabel('Your password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const key = (await page.locator('.copyable code').first().textContent()) as string;
+    expect(key).toMatch(/^[A-Z2-7]{32}$/);
+    await page.getByRole('link', { name: 'Open in an authenticator app' }).waitFor();
+    await visit('account-enrol');
+    // Three consecutive codes, all accepted for the next ~30 s (one step either side of now): one
+    // to enrol, one to sign in, one to turn it off (each is accepted once).
+    if (Date.now() % 30_000 > 27_000) await new Promise((resolve) => setTimeout(resolve, 3_500));
+    const t0 = Date.now();
+    const authenticator = new TOTP({ secret: Secret.fromBase32(key) });
+    const [enrolCode, signInCode, turnOffCode] = [-1, 0, 1].map((step) =>
+      authenticator.generate({ timestamp: t0 + step * 30_000 }),
+    );
+    await page.getByLabel('Code from your authenticator app').fill(enrolCode as string);
+    await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+    await page.getByText('On: signing in asks for a code from your authenticator app.').waitFor();
+
+    await signInWith(member.email);
+    await heading('Confirm it is you').waitFor();
+    await page.getByLabel('Code from your authenticator app').fill(signInCode as string);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await heading('Agents').waitFor();
+    await page.getByRole('link', { name: member.email }).click();
+    await page.getByText('On: signing in asks for a code from your authenticator app.').waitFor();
+    await page.getByLabel('Your password').fill(PASSWORD);
+    await page.getByLabel('Current code from your authenticator app').fill('000000');
+    await page.getByRole('button', { name: 'Turn off two-step sign-in' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/code/);
+    await visit('account-mfa-on');
+    await page.getByLabel('Current code from your authenticator app').fill(turnOffCode as string);
+    await page.getByRole('button', { name: 'Turn off two-step sign-in' }).click();
+    await page.getByText('Off: signing in asks for your password only.').waitFor();
+    const login = await api.request('POST', '/v1/auth/login', {
+      body: { email: member.email, password: PASSWORD },
+    });
+    expect(login.body.token).toEqual(expect.any(String));
+
+    await signInWith(email);
+    await heading('Agents').waitFor();
+  });
+
   it('keeps every page within a 360 px wide screen', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     for (const [path, title] of [
@@ -624,6 +685,7 @@ describe('the console', () => {
       ['audit', 'Audit log'],
       ['emergency-stop', 'Emergency stop'],
       ['policy', 'Decision policy'],
+      ['account', 'Your account'],
       [await agentPath(), 'Front desk'],
     ] as const) {
       await page.goto(`${api.platform.url}/#/${path}`);

@@ -47,6 +47,8 @@ function bodyFor(key: string): unknown {
       };
     case 'PATCH /v1/users/{id}':
       return { name: 'Renamed user' };
+    case 'DELETE /v1/auth/mfa/totp':
+      return { password: 'Not-A-Password-1', code: '123456' };
     case 'POST /v1/agents/{id}/memories':
       return { type: 'semantic', content: 'Matrix memory' };
     case 'POST /v1/agents/{id}/memories/search':

@@ -609,7 +609,7 @@ describe('api stack', () => {
         const secretArns = secrets.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
         expect(secretArns).toEqual(readsCallerAddress ? [arn, originVerifyArn] : [arn]);
       }
-      expect(FUNCTION_NAMES.filter((name) => specOf(name).callerAddress)).toEqual(['auth']);
+      expect(FUNCTION_NAMES.filter((name) => specOf(name).callerAddress)).toEqual(['auth', 'tenancy']);
     });
 
     it('lets DynamoDB use the key only on the caller’s behalf', () => {

@@ -103,7 +103,7 @@ describe.each(['dev', 'prod'])('the console stack (%s)', (envName) => {
     expect(distribution.CustomErrorResponses).toBeUndefined();
   });
 
-  it('sends the API stack’s origin-verify secret to the API by dynamic reference, which only the auth Lambda may read', () => {
+  it('sends the API stack’s origin-verify secret to the API by dynamic reference, which only the Lambdas that sign users in (auth, tenancy) may read', () => {
     const behaviour = distribution.CacheBehaviors.find((b: Json) => b.PathPattern === API_PATH_PATTERN);
     const origin = distribution.Origins.find((o: Json) => o.Id === behaviour.TargetOriginId);
     const secret = fixture.api.api.originVerifySecret;
@@ -127,21 +127,30 @@ describe.each(['dev', 'prod'])('the console stack (%s)', (envName) => {
     });
     const secrets = Object.values(api.findResources('AWS::SecretsManager::Secret')) as Json[];
     expect(secrets.map((r) => r.Properties.SecretString)).toEqual([undefined]);
-    // The auth Lambda (sign-in) gets its ARN and GetSecretValue on it; no other role names it.
-    const auth = fixture.api.api.functions.auth;
-    const authFn = api.toJSON().Resources[logicalIdOf(fixture.api, auth.function)];
-    expect(authFn.Properties.Environment.Variables.ORIGIN_VERIFY_SECRET_ARN).toEqual(secretArn);
+    // The Lambdas that sign users in (auth; tenancy, to turn one's TOTP off) get its ARN and
+    // GetSecretValue on it; no other role names it.
+    const readers = [fixture.api.api.functions.auth, fixture.api.api.functions.tenancy];
+    for (const reader of readers) {
+      const fn = api.toJSON().Resources[logicalIdOf(fixture.api, reader.function)];
+      expect(fn.Properties.Environment.Variables.ORIGIN_VERIFY_SECRET_ARN).toEqual(secretArn);
+    }
     const policies = api.findResources('AWS::IAM::Policy') as Record<string, Json>;
     const naming = Object.values(policies).filter((p) =>
       JSON.stringify(p).includes(JSON.stringify(secretArn)),
     );
-    expect(naming.map((p) => p.Properties.Roles)).toEqual([[{ Ref: logicalIdOf(fixture.api, auth.role) }]]);
-    const statements = naming[0]?.Properties.PolicyDocument.Statement as Json[];
-    // (CDK merges it with the cursor key's statement: the same action on two secrets.)
-    const reading = statements.filter((st) =>
-      JSON.stringify(st.Resource).includes(JSON.stringify(secretArn)),
+    expect(naming.map((p) => p.Properties.Roles)).toEqual(
+      expect.arrayContaining(readers.map((reader) => [{ Ref: logicalIdOf(fixture.api, reader.role) }])),
     );
-    expect(reading.map((st) => [st.Effect, st.Action])).toEqual([['Allow', 'secretsmanager:GetSecretValue']]);
+    expect(naming).toHaveLength(readers.length);
+    // (CDK merges it with the cursor key's statement: the same action on two secrets.)
+    const reading = naming.flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Json[]).filter((st) =>
+        JSON.stringify(st.Resource).includes(JSON.stringify(secretArn)),
+      ),
+    );
+    expect(reading.map((st) => [st.Effect, st.Action])).toEqual(
+      readers.map(() => ['Allow', 'secretsmanager:GetSecretValue']),
+    );
   });
 
   it('serves the files of a private, encrypted, SSL-only bucket through origin access control, HTTP redirected to HTTPS', () => {

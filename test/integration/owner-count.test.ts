@@ -38,6 +38,13 @@ const identity: IdentityProvider = {
   confirmTotpEnrolment: async () => {
     throw new Error('not used');
   },
+  disableTotp: async () => {
+    throw new Error('not used');
+  },
+  totpEnabled: async () => false,
+  resetMfa: async () => {
+    throw new Error('not used');
+  },
   setRole: async (email, role) => void identityCalls.push(`setRole ${email} ${role}`),
   disableUser: async (email) => void identityCalls.push(`disable ${email}`),
   enableUser: async (email) => void identityCalls.push(`enable ${email}`),

@@ -96,7 +96,8 @@ export interface paths {
         put?: never;
         /** Start enrolling a TOTP authenticator: the password again (step-up), then a secret to scan; pending until confirmed */
         post: operations["POST_v1_auth_mfa_totp"];
-        delete?: never;
+        /** Turn off your own TOTP MFA (to remove or replace the authenticator: enrol again after), proving it with your password and a current code */
+        delete: operations["DELETE_v1_auth_mfa_totp"];
         options?: never;
         head?: never;
         patch?: never;
@@ -126,7 +127,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The calling user */
+        /** The calling user, and whether their sign-in asks for an authenticator code */
         get: operations["GET_v1_me"];
         put?: never;
         post?: never;
@@ -189,6 +190,23 @@ export interface paths {
         head?: never;
         /** Change a user’s name, role, grants or locations */
         patch: operations["PATCH_v1_users_id"];
+        trace?: never;
+    };
+    "/v1/users/{id}/mfa/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn off a user’s MFA (a lost authenticator): they sign in with their password alone and can enrol again; the old secret never works again */
+        post: operations["POST_v1_users_id_mfa_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/locations": {
@@ -1871,6 +1889,87 @@ export interface operations {
             };
         };
     };
+    DELETE_v1_auth_mfa_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                    code: string;
+                    /** @description Device fingerprint from the Cognito advanced-security script, if the client runs it */
+                    userContextData?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (path, query, body or headers); `details.issues` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or its user no longer exists or is disabled */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Not allowed: the role lacks tenant:read, the operation is outside your rights, or the caller is a platform operator (no tenant) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description TOTP MFA is not enabled for you, or this environment offers no MFA */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     POST_v1_auth_mfa_totp_verify: {
         parameters: {
             query?: never;
@@ -1980,6 +2079,10 @@ export interface operations {
                         /** Format: date-time */
                         updatedAt: string;
                         version: number;
+                        mfa: {
+                            /** @description Sign-in asks for a code from an authenticator app (TOTP) */
+                            totp: boolean;
+                        };
                     };
                 };
             };
@@ -2658,6 +2761,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    POST_v1_users_id_mfa_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (path, query, body or headers); `details.issues` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or its user no longer exists or is disabled */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Not allowed: the role lacks users:write, the operation is outside your rights, or the caller is a platform operator (no tenant) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This environment offers no MFA */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["GatewayError"];
                 };
             };
         };

@@ -2,13 +2,16 @@ import {
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
+  AdminGetUserCommand,
   AdminInitiateAuthCommand,
   AdminRespondToAuthChallengeCommand,
+  AdminSetUserMFAPreferenceCommand,
   AdminUserGlobalSignOutCommand,
   AssociateSoftwareTokenCommand,
   CodeMismatchException,
   CognitoIdentityProviderClient,
   EnableSoftwareTokenMFAException,
+  ExpiredCodeException,
   InvalidParameterException,
   NotAuthorizedException,
   SetUserMFAPreferenceCommand,
@@ -245,6 +248,82 @@ describe('CognitoIdentityProvider', () => {
       ValidationError.forField('body.code', 'does not match the authenticator'),
     );
     expect(cognito.commandCalls(SetUserMFAPreferenceCommand)).toHaveLength(0);
+  });
+
+  it('turns the own TOTP off only after the code answers a password sign-in, with that sign-in’s access token', async () => {
+    cognito.on(AdminInitiateAuthCommand).resolves(mfaChallenge);
+    cognito.on(AdminRespondToAuthChallengeCommand).resolves({ AuthenticationResult: tokens });
+    await provider.disableTotp('ada@example.test', 'pw', '123456', context);
+    expect(cognito.commandCalls(AdminInitiateAuthCommand)[0]?.args[0].input).toMatchObject({
+      AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
+      AuthParameters: { USERNAME: 'ada@example.test', PASSWORD: 'pw' },
+      ContextData: contextData,
+    });
+    expect(cognito.commandCalls(AdminRespondToAuthChallengeCommand)[0]?.args[0].input).toEqual({
+      UserPoolId: 'pool-1',
+      ClientId: 'client-1',
+      ChallengeName: 'SOFTWARE_TOKEN_MFA',
+      Session: 'cognito-session',
+      ChallengeResponses: { USERNAME: 'user_1', SOFTWARE_TOKEN_MFA_CODE: '123456' },
+      ContextData: contextData,
+    });
+    expect(cognito.commandCalls(SetUserMFAPreferenceCommand)[0]?.args[0].input).toEqual({
+      AccessToken: 'access-token',
+      SoftwareTokenMfaSettings: { Enabled: false, PreferredMfa: false },
+    });
+  });
+
+  it('refuses to turn TOTP off for a wrong code (400 on body.code) or when it is not on (409), changing nothing', async () => {
+    cognito.on(AdminInitiateAuthCommand).resolves(mfaChallenge);
+    cognito
+      .on(AdminRespondToAuthChallengeCommand)
+      .rejectsOnce(new CodeMismatchException({ message: 'Invalid code', ...meta }))
+      .rejectsOnce(new ExpiredCodeException({ message: 'Expired', ...meta }));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(provider.disableTotp('ada@example.test', 'pw', '000000')).rejects.toThrow(
+        ValidationError.forField('body.code', 'does not match the authenticator'),
+      );
+    }
+    cognito.on(AdminInitiateAuthCommand).resolves({ AuthenticationResult: tokens });
+    await expect(provider.disableTotp('ada@example.test', 'pw', '123456')).rejects.toThrow(
+      new ConflictError('TOTP MFA is not enabled for this user'),
+    );
+    cognito
+      .on(AdminInitiateAuthCommand)
+      .rejects(new NotAuthorizedException({ message: 'Incorrect username or password.', ...meta }));
+    await expect(provider.disableTotp('ada@example.test', 'bad', '123456')).rejects.toThrow(
+      new UnauthorizedError('email or password is incorrect'),
+    );
+    expect(cognito.commandCalls(SetUserMFAPreferenceCommand)).toHaveLength(0);
+  });
+
+  it('resets a user’s MFA as an admin (TOTP off), tolerating a user gone; a pool without MFA is a 409', async () => {
+    await provider.resetMfa('ada@example.test');
+    expect(cognito.commandCalls(AdminSetUserMFAPreferenceCommand)[0]?.args[0].input).toEqual({
+      UserPoolId: 'pool-1',
+      Username: 'ada@example.test',
+      SoftwareTokenMfaSettings: { Enabled: false, PreferredMfa: false },
+    });
+    cognito.reset();
+    cognito
+      .on(AdminSetUserMFAPreferenceCommand)
+      .rejectsOnce(new UserNotFoundException({ message: 'gone', ...meta }))
+      .rejectsOnce(new InvalidParameterException({ message: 'MFA is not enabled', ...meta }));
+    await expect(provider.resetMfa('gone@example.test')).resolves.toBeUndefined();
+    await expect(provider.resetMfa('ada@example.test')).rejects.toThrow(ConflictError);
+  });
+
+  it('tells whether TOTP is on from the user’s MFA settings', async () => {
+    cognito
+      .on(AdminGetUserCommand)
+      .resolvesOnce({ Username: 'user_1', UserMFASettingList: ['SOFTWARE_TOKEN_MFA'] })
+      .resolvesOnce({ Username: 'user_1' });
+    await expect(provider.totpEnabled('ada@example.test')).resolves.toBe(true);
+    await expect(provider.totpEnabled('ada@example.test')).resolves.toBe(false);
+    expect(cognito.commandCalls(AdminGetUserCommand)[0]?.args[0].input).toEqual({
+      UserPoolId: 'pool-1',
+      Username: 'ada@example.test',
+    });
   });
 
   it('deletes, tolerating a user already gone', async () => {

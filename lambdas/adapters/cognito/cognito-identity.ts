@@ -4,11 +4,13 @@ import {
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
+  AdminGetUserCommand,
   AdminInitiateAuthCommand,
   type AdminInitiateAuthCommandOutput,
   AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
   AdminRespondToAuthChallengeCommand,
+  AdminSetUserMFAPreferenceCommand,
   AdminSetUserPasswordCommand,
   AdminUserGlobalSignOutCommand,
   AliasExistsException,
@@ -293,6 +295,75 @@ export class CognitoIdentityProvider implements IdentityProvider {
       if (error instanceof SoftwareTokenMFANotFoundException) {
         throw new ConflictError('no TOTP enrolment is pending: start one with POST /v1/auth/mfa/totp');
       }
+      throw mfaNotOffered(error);
+    }
+  }
+
+  async totpEnabled(email: string): Promise<boolean> {
+    const { UserMFASettingList = [] } = await this.client.send(
+      new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: email }),
+    );
+    return UserMFASettingList.includes('SOFTWARE_TOKEN_MFA');
+  }
+
+  /**
+   * Cognito checks a TOTP code only inside a sign-in: so the password starts one, the code answers
+   * its SOFTWARE_TOKEN_MFA challenge, and the access token that yields (used here once, never
+   * returned) turns TOTP off. Enrolling again associates a new secret: the old one is dead.
+   */
+  async disableTotp(email: string, password: string, code: string, context?: SignInContext): Promise<void> {
+    const started = await this.initiate(email, password, context);
+    if (started.ChallengeName !== 'SOFTWARE_TOKEN_MFA') {
+      if (started.AuthenticationResult) throw new ConflictError('TOTP MFA is not enabled for this user');
+      throw new UnauthorizedError(
+        `sign-in needs a further step first: ${started.ChallengeName ?? 'unknown'}`,
+      );
+    }
+    const username = started.ChallengeParameters?.USER_ID_FOR_SRP ?? started.ChallengeParameters?.USERNAME;
+    let accessToken: string | undefined;
+    try {
+      const answered = await this.client.send(
+        new AdminRespondToAuthChallengeCommand({
+          UserPoolId: this.userPoolId,
+          ClientId: this.clientId,
+          ChallengeName: 'SOFTWARE_TOKEN_MFA',
+          Session: started.Session,
+          ChallengeResponses: { USERNAME: username ?? email, SOFTWARE_TOKEN_MFA_CODE: code },
+          ContextData: contextData(context),
+        }),
+      );
+      accessToken = answered.AuthenticationResult?.AccessToken;
+    } catch (error) {
+      if (error instanceof CodeMismatchException || error instanceof ExpiredCodeException) {
+        throw ValidationError.forField('body.code', 'does not match the authenticator');
+      }
+      throw error;
+    }
+    if (!accessToken) throw new UnauthorizedError('sign-in needs a further step first');
+    await this.client.send(
+      new SetUserMFAPreferenceCommand({
+        AccessToken: accessToken,
+        SoftwareTokenMfaSettings: { Enabled: false, PreferredMfa: false },
+      }),
+    );
+  }
+
+  /**
+   * TOTP off for the user: sign-in asks for the password alone. The old secret stays associated
+   * in Cognito but only an access token could switch it on again, and the API's enrolment always
+   * associates a new secret first (AssociateSoftwareToken), which replaces it.
+   */
+  async resetMfa(email: string): Promise<void> {
+    try {
+      await this.client.send(
+        new AdminSetUserMFAPreferenceCommand({
+          UserPoolId: this.userPoolId,
+          Username: email,
+          SoftwareTokenMfaSettings: { Enabled: false, PreferredMfa: false },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof UserNotFoundException) return;
       throw mfaNotOffered(error);
     }
   }

@@ -270,6 +270,56 @@ export class LocalIdentityProvider implements IdentityProvider {
     }
   }
 
+  async totpEnabled(email: string): Promise<boolean> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tableName, Key: this.key(email), ConsistentRead: true }),
+    );
+    return typeof Item?.totpSecret === 'string';
+  }
+
+  /** As Cognito: the code must be a current one not used yet, and it is spent. */
+  async disableTotp(email: string, password: string, code: string): Promise<void> {
+    const item = await this.checkPassword(email, password);
+    const secret = item.totpSecret;
+    if (typeof secret !== 'string') throw new ConflictError('TOTP MFA is not enabled for this user');
+    const counter = matchingCounter(secret, code);
+    if (counter === undefined)
+      throw ValidationError.forField('body.code', 'does not match the authenticator');
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: this.key(email),
+          UpdateExpression: 'REMOVE totpSecret, totpPendingSecret, totpLastCounter',
+          ConditionExpression:
+            'totpSecret = :secret AND (attribute_not_exists(totpLastCounter) OR totpLastCounter < :counter)',
+          ExpressionAttributeValues: { ':secret': secret, ':counter': counter },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw ValidationError.forField('body.code', 'was used already: wait for the next one');
+      }
+      throw error;
+    }
+  }
+
+  /** The secret (and any pending one) is forgotten: enrolling again issues a new one. */
+  async resetMfa(email: string): Promise<void> {
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: this.key(email),
+          UpdateExpression: 'REMOVE totpSecret, totpPendingSecret, totpLastCounter',
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   private async issueToken(Item: IdentityItem): Promise<AuthToken> {
     const ttl = this.options.tokenTtlSeconds;
     // An operator's token carries the operators' group and no tenant, as Cognito's would.

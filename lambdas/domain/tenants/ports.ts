@@ -132,6 +132,19 @@ export interface IdentityProvider {
   beginTotpEnrolment(email: string, password: string, context?: SignInContext): Promise<TotpEnrolment>;
   /** The password and a code from the authenticator; from then on, sign-in asks for a code. */
   confirmTotpEnrolment(email: string, password: string, code: string, context?: SignInContext): Promise<void>;
+  /** Whether sign-in asks this user for a TOTP code. */
+  totpEnabled(email: string): Promise<boolean>;
+  /**
+   * The user turns their TOTP off, proving it with the password and a current code (Cognito checks
+   * a code only inside a sign-in). UnauthorizedError for a wrong password, ValidationError on
+   * `body.code` for a wrong code, ConflictError when TOTP is not on.
+   */
+  disableTotp(email: string, password: string, code: string, context?: SignInContext): Promise<void>;
+  /**
+   * An admin turns the user's TOTP off (a lost authenticator): sign-in asks for the password
+   * alone, and the old secret never works again (enrolling anew issues a new one).
+   */
+  resetMfa(email: string): Promise<void>;
   setRole(email: string, role: Role): Promise<void>;
   /**
    * The user can no longer sign in, and every session they hold is ended (Cognito:

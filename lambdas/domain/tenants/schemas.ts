@@ -108,6 +108,15 @@ export const totpConfirmationBody = lazySchema(() =>
   }),
 );
 
+/** Turning one's own TOTP off: the password (step-up, as for enrolment) and a current code. */
+export const totpDisableBody = lazySchema(() =>
+  z.strictObject({
+    password: z.string().check(z.minLength(1), z.maxLength(128)),
+    code: oneTimeCode(),
+    userContextData: userContextData(),
+  }),
+);
+
 export const tenantPatchBody = lazySchema(() => z.strictObject({ name: text(1, 120) }));
 
 const locationIds = () => boundedArray(idSchema('location'), 50);
@@ -208,6 +217,17 @@ export const userResponse = lazySchema(() =>
   }),
 );
 export type User = z.infer<ReturnType<typeof userResponse>>;
+
+/** The calling user (GET /v1/me), with what only they need: whether sign-in asks for a code. */
+export const meResponse = lazySchema(() =>
+  z.extend(userResponse(), {
+    mfa: z.object({
+      totp: z
+        .boolean()
+        .check(z.meta({ description: 'Sign-in asks for a code from an authenticator app (TOTP)' })),
+    }),
+  }),
+);
 
 export const locationResponse = lazySchema(() =>
   z.object({

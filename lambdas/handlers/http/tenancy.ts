@@ -1,4 +1,4 @@
-import { tenancyDeps as deps, tenancyHttpDeps } from '../../composition/tenancy';
+import { callerAddress, tenancyDeps as deps, tenancyHttpDeps } from '../../composition/tenancy';
 import {
   createLocation,
   deleteLocation,
@@ -6,17 +6,24 @@ import {
   listLocations,
   updateLocation,
 } from '../../domain/tenants/locations';
+import { resetUserMfa, turnOffOwnTotp } from '../../domain/tenants/mfa';
 import { getOwnTenant, renameTenant } from '../../domain/tenants/tenant';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from '../../domain/tenants/users';
 import { createHttpHandler, etag } from '../../http/http-handler';
+import { signInContextFrom } from '../../http/request';
 import { TENANCY_ROUTES } from '../../http/routes/tenancy';
+
+const mfaDeps = { ...deps, audit: tenancyHttpDeps.audit };
 
 const withEtag = <T extends { version: number }>(entity: T) => ({ body: entity, headers: etag(entity) });
 
 export const handler = createHttpHandler(
   TENANCY_ROUTES,
   {
-    'GET /v1/me': async ({ principal }) => withEtag(await getUser(deps, principal, principal.userId)),
+    'GET /v1/me': async ({ principal }) => {
+      const me = await getUser(deps, principal, principal.userId);
+      return withEtag({ ...me, mfa: { totp: await deps.identity.totpEnabled(me.email) } });
+    },
     'GET /v1/tenant': async ({ principal }) => withEtag(await getOwnTenant(deps, principal)),
     'PATCH /v1/tenant': async ({ principal, body, expectedVersion }) =>
       withEtag(await renameTenant(deps, principal, body.name, expectedVersion)),
@@ -28,6 +35,19 @@ export const handler = createHttpHandler(
       withEtag(await updateUser(deps, principal, params.id, body, expectedVersion)),
     'DELETE /v1/users/{id}': async ({ principal, params }) => {
       await deleteUser(deps, principal, params.id);
+      return {};
+    },
+    'POST /v1/users/{id}/mfa/reset': async ({ principal, params }) => {
+      await resetUserMfa(mfaDeps, principal, params.id);
+      return {};
+    },
+    'DELETE /v1/auth/mfa/totp': async ({ principal, body, event }) => {
+      await turnOffOwnTotp(
+        mfaDeps,
+        principal,
+        body,
+        signInContextFrom(event, body.userContextData, await callerAddress(event)),
+      );
       return {};
     },
     'GET /v1/locations': async ({ principal, query }) => ({

@@ -3,8 +3,10 @@ import {
   locationCreateBody,
   locationPatchBody,
   locationResponse,
+  meResponse,
   tenantPatchBody,
   tenantResponse,
+  totpDisableBody,
   userCreateBody,
   userPatchBody,
   userResponse,
@@ -16,9 +18,9 @@ export const TENANCY_ROUTES = {
   'GET /v1/me': {
     lambda: 'tenancy',
     permission: 'tenant:read',
-    summary: 'The calling user',
+    summary: 'The calling user, and whether their sign-in asks for an authenticator code',
     status: 200,
-    response: userResponse,
+    response: meResponse,
   },
   'GET /v1/tenant': {
     lambda: 'tenancy',
@@ -79,6 +81,26 @@ export const TENANCY_ROUTES = {
     params: userParams,
     status: 204,
     errors: { 409: 'The tenant would be left without an owner' },
+  },
+  'POST /v1/users/{id}/mfa/reset': {
+    lambda: 'tenancy',
+    permission: 'users:write',
+    summary:
+      'Turn off a user’s MFA (a lost authenticator): they sign in with their password alone and can enrol again; the old secret never works again',
+    params: userParams,
+    status: 204,
+    errors: { 409: 'This environment offers no MFA' },
+  },
+  'DELETE /v1/auth/mfa/totp': {
+    lambda: 'tenancy',
+    permission: 'tenant:read',
+    summary:
+      'Turn off your own TOTP MFA (to remove or replace the authenticator: enrol again after), proving it with your password and a current code',
+    body: totpDisableBody,
+    status: 204,
+    errors: {
+      409: 'TOTP MFA is not enabled for you, or this environment offers no MFA',
+    },
   },
   'GET /v1/locations': {
     lambda: 'tenancy',
