@@ -1,0 +1,287 @@
+import { useState } from 'preact/hooks';
+import { ApiFailure, api, must, type ResponseOf } from '../api/client';
+import { Empty, ErrorNote, type Loaded, Loading, messageOf, useAction, useLoad } from '../ui';
+
+export type Location = ResponseOf<'/v1/locations', 'get'>['items'][number];
+type Person = { id: string; email: string };
+
+/** Every location of the business (the listing walks its cursor, 100 at a time). */
+export function useLocations(): Loaded<Location[]> {
+  return useLoad(async () => {
+    const locations: Location[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await must(api().GET('/v1/locations', { params: { query: { limit: 100, cursor } } }));
+      locations.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return locations;
+  }, []);
+}
+
+/**
+ * The refusal to delete a location in use (409), in the API's words, with the people it names by
+ * id named by email too (`details.users`); any other failure in the API's words.
+ */
+export function deletionRefusal(error: unknown, people: readonly Person[]): string {
+  if (!(error instanceof ApiFailure) || error.status !== 409) return messageOf(error);
+  const ids = Array.isArray(error.details?.users) ? (error.details.users as unknown[]) : [];
+  const emails = ids.flatMap((id) => people.find((person) => person.id === id)?.email ?? []);
+  return emails.length > 0 ? `${error.message} (${emails.join(', ')})` : error.message;
+}
+
+/** A stable ref callback: runs when the element appears, not at every render. */
+const focusWhenShown = (element: HTMLElement | null) => element?.focus();
+
+type LocationForm = { name: string; timezone: string; address: string; phone: string };
+
+const formOf = (location?: Location): LocationForm => ({
+  name: location?.name ?? '',
+  timezone: location?.timezone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'),
+  address: location?.address ?? '',
+  phone: location?.phone ?? '',
+});
+
+/** The body of a create or a change: empty optional fields are left out (the API refuses '' for a phone). */
+function bodyOf(form: LocationForm) {
+  return {
+    name: form.name,
+    timezone: form.timezone.trim(),
+    ...(form.address.trim() ? { address: form.address.trim() } : {}),
+    ...(form.phone.trim() ? { phone: form.phone.trim() } : {}),
+  };
+}
+
+function LocationFields({
+  form,
+  change,
+  label,
+}: {
+  form: LocationForm;
+  change: (form: LocationForm) => void;
+  label: string;
+}) {
+  return (
+    <>
+      <label>
+        {label}
+        <input value={form.name} onInput={(e) => change({ ...form, name: e.currentTarget.value })} />
+      </label>
+      <label>
+        Time zone
+        <input value={form.timezone} onInput={(e) => change({ ...form, timezone: e.currentTarget.value })} />
+        <span class="hint">An IANA name, e.g. Europe/Paris or America/New_York.</span>
+      </label>
+      <label>
+        Address (optional)
+        <input value={form.address} onInput={(e) => change({ ...form, address: e.currentTarget.value })} />
+      </label>
+      <label>
+        Phone (optional)
+        <input
+          type="tel"
+          value={form.phone}
+          onInput={(e) => change({ ...form, phone: e.currentTarget.value })}
+        />
+        <span class="hint">In international form, e.g. +14155550100.</span>
+      </label>
+    </>
+  );
+}
+
+function EditLocation({
+  location,
+  done,
+  cancel,
+}: {
+  location: Location;
+  done: (message: string) => void;
+  cancel: () => void;
+}) {
+  const [form, setForm] = useState(() => formOf(location));
+  const save = useAction(async () => {
+    await must(
+      api().PATCH('/v1/locations/{id}', {
+        params: { path: { id: location.id }, header: { 'If-Match': `"${location.version}"` } },
+        body: bodyOf(form),
+      }),
+    );
+    done(`${form.name} saved.`);
+  });
+  return (
+    <form
+      class="editor"
+      aria-label={`Edit ${location.name}`}
+      onSubmit={(event) => {
+        event.preventDefault();
+        void save.run();
+      }}
+    >
+      <LocationFields form={form} change={setForm} label="Name" />
+      <ErrorNote message={save.error} />
+      <div class="row">
+        <button type="submit" disabled={save.pending}>
+          Save
+        </button>
+        <button type="button" class="secondary" onClick={cancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/**
+ * The business's locations: people and agents may be limited to some. Deleting one that people or
+ * agents still use is refused (409) with their names: move them first.
+ */
+export function LocationsSection({
+  locations,
+  canWrite,
+  people,
+}: {
+  locations: Loaded<Location[]>;
+  canWrite: boolean;
+  people: readonly Person[];
+}) {
+  const [editing, setEditing] = useState<string | undefined>();
+  const [confirming, setConfirming] = useState<string | undefined>();
+  const [done, setDone] = useState<string | undefined>();
+  const [form, setForm] = useState(() => formOf());
+  const [refusal, setRefusal] = useState<string | undefined>();
+  const add = useAction(async () => {
+    const created = await must(api().POST('/v1/locations', { body: bodyOf(form) }));
+    setForm(formOf());
+    setDone(`${created.name} added.`);
+    locations.reload();
+  });
+  const remove = useAction(async (location: Location) => {
+    setRefusal(undefined);
+    try {
+      await must(api().DELETE('/v1/locations/{id}', { params: { path: { id: location.id } } }));
+    } catch (error) {
+      setRefusal(deletionRefusal(error, people));
+      return;
+    }
+    setConfirming(undefined);
+    setDone(`${location.name} deleted.`);
+    locations.reload();
+  });
+  const list = locations.data ?? [];
+
+  return (
+    <>
+      <h2>Locations</h2>
+      {done ? (
+        <p class="ok" role="status">
+          {done}
+        </p>
+      ) : null}
+      <ErrorNote message={locations.error} />
+      {locations.loading && !locations.data ? <Loading what="the locations" /> : null}
+      {locations.data && list.length === 0 ? (
+        <Empty title="No locations yet.">
+          <p>
+            {canWrite
+              ? 'A business with one site needs none. Add one per site to limit people and agents to it.'
+              : 'Everyone works for the whole business.'}
+          </p>
+        </Empty>
+      ) : null}
+      {list.length > 0 ? (
+        <ul class="cards">
+          {list.map((location) => (
+            <li class="card" key={location.id}>
+              {editing === location.id ? (
+                <>
+                  <h3>Edit {location.name}</h3>
+                  <EditLocation
+                    location={location}
+                    cancel={() => setEditing(undefined)}
+                    done={(message) => {
+                      setEditing(undefined);
+                      setDone(message);
+                      locations.reload();
+                    }}
+                  />
+                </>
+              ) : (
+                <>
+                  <h3>{location.name}</h3>
+                  <p class="muted">
+                    {location.timezone}
+                    {location.address ? ` · ${location.address}` : ''}
+                    {location.phone ? ` · ${location.phone}` : ''}
+                  </p>
+                  {canWrite && confirming === location.id ? (
+                    <div>
+                      <p>
+                        <strong>Delete {location.name}?</strong> People and agents must not be using it.
+                      </p>
+                      <ErrorNote message={refusal} />
+                      <div class="row">
+                        <button
+                          type="button"
+                          class="danger"
+                          ref={focusWhenShown}
+                          disabled={remove.pending}
+                          onClick={() => void remove.run(location)}
+                        >
+                          Yes, delete {location.name}
+                        </button>
+                        <button
+                          type="button"
+                          class="secondary"
+                          onClick={() => {
+                            setConfirming(undefined);
+                            setRefusal(undefined);
+                          }}
+                        >
+                          Cancel
+                        </button>
+                      </div>
+                    </div>
+                  ) : canWrite ? (
+                    <div class="row">
+                      <button type="button" class="secondary" onClick={() => setEditing(location.id)}>
+                        Edit<span class="visually-hidden"> {location.name}</span>
+                      </button>
+                      <button
+                        type="button"
+                        class="secondary danger"
+                        onClick={() => {
+                          setDone(undefined);
+                          setRefusal(undefined);
+                          setConfirming(location.id);
+                        }}
+                      >
+                        Delete<span class="visually-hidden"> {location.name}</span>
+                      </button>
+                    </div>
+                  ) : null}
+                </>
+              )}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {canWrite ? (
+        <form
+          class="editor card"
+          aria-labelledby="add-location"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void add.run();
+          }}
+        >
+          <h3 id="add-location">Add a location</h3>
+          <LocationFields form={form} change={setForm} label="Location name" />
+          <ErrorNote message={add.error} />
+          <button type="submit" disabled={add.pending}>
+            Add location
+          </button>
+        </form>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,440 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, must, type ResponseOf } from '../api/client';
+import { useMay } from '../permissions';
+import { currentSession } from '../session';
+import { Empty, ErrorNote, Loading, Page, useAction, useLoad } from '../ui';
+import { type Location, LocationsSection, useLocations } from './team-locations';
+
+type User = ResponseOf<'/v1/users', 'get'>['items'][number];
+type Role = User['role'];
+
+const ROLES: readonly { role: Role; says: string }[] = [
+  { role: 'owner', says: 'everything, including billing and other owners' },
+  { role: 'admin', says: 'everything but managing owners' },
+  { role: 'coordinator', says: 'decides approvals, runs agents, reads the rest' },
+  { role: 'member', says: 'reads agents and conversations' },
+];
+
+/** Every user of the business: the listing walks its cursor (100 at a time; a team is small). */
+async function allUsers(): Promise<User[]> {
+  const users: User[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await must(api().GET('/v1/users', { params: { query: { limit: 100, cursor } } }));
+    users.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return users;
+}
+
+/** Checkboxes for the locations a user belongs to; none ticked means every location. */
+function LocationChoice({
+  locations,
+  chosen,
+  change,
+}: {
+  locations: readonly Location[];
+  chosen: readonly string[];
+  change: (ids: string[]) => void;
+}) {
+  return (
+    <fieldset>
+      <legend>Locations</legend>
+      {locations.length === 0 ? (
+        <p class="hint">No locations yet: this person works for the whole business.</p>
+      ) : (
+        <>
+          <p class="hint">None ticked: the whole business.</p>
+          <div class="checks">
+            {locations.map((location) => (
+              <label class="check" key={location.id}>
+                <input
+                  type="checkbox"
+                  checked={chosen.includes(location.id)}
+                  onChange={(e) =>
+                    change(
+                      e.currentTarget.checked
+                        ? [...chosen, location.id]
+                        : chosen.filter((id) => id !== location.id),
+                    )
+                  }
+                />
+                {location.name}
+              </label>
+            ))}
+          </div>
+        </>
+      )}
+    </fieldset>
+  );
+}
+
+function RoleSelect({ value, change }: { value: Role; change: (role: Role) => void }) {
+  return (
+    <label>
+      Role
+      <select value={value} onChange={(e) => change(e.currentTarget.value as Role)}>
+        {ROLES.map(({ role, says }) => (
+          <option key={role} value={role}>
+            {role}: {says}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+const EMPTY_PERSON = {
+  name: '',
+  email: '',
+  password: '',
+  role: 'coordinator' as Role,
+  locationIds: [] as string[],
+};
+
+/**
+ * Adds a person. The API takes the password the owner chooses and makes it the person's own at
+ * once (locally and on AWS, where Cognito sends no invitation): nothing secret comes back, so the
+ * page says to hand it over in person. The password is cleared once sent.
+ */
+function AddPerson({ locations, added }: { locations: readonly Location[]; added: (user: User) => void }) {
+  const [form, setForm] = useState(EMPTY_PERSON);
+  const add = useAction(async () => {
+    const user = await must(api().POST('/v1/users', { body: { ...form, email: form.email.trim() } }));
+    setForm(EMPTY_PERSON);
+    added(user);
+  });
+  return (
+    <form
+      class="editor card"
+      aria-labelledby="add-person"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void add.run();
+      }}
+    >
+      <h2 id="add-person">Add a person</h2>
+      <label>
+        Name
+        <input value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />
+      </label>
+      <label>
+        Email
+        <input
+          type="email"
+          autoComplete="off"
+          value={form.email}
+          onInput={(e) => setForm({ ...form, email: e.currentTarget.value })}
+        />
+      </label>
+      <label>
+        Password
+        <input
+          type="password"
+          autoComplete="new-password"
+          value={form.password}
+          onInput={(e) => setForm({ ...form, password: e.currentTarget.value })}
+        />
+        <span class="hint">
+          At least 12 characters with a lower-case letter, an upper-case letter and a digit. It is theirs at
+          once: no email is sent, so give it to them yourself.
+        </span>
+      </label>
+      <RoleSelect value={form.role} change={(role) => setForm({ ...form, role })} />
+      <LocationChoice
+        locations={locations}
+        chosen={form.locationIds}
+        change={(locationIds) => setForm({ ...form, locationIds })}
+      />
+      <ErrorNote message={add.error} />
+      <button type="submit" disabled={add.pending}>
+        Add person
+      </button>
+    </form>
+  );
+}
+
+/** Role, name and locations of one person; saved with If-Match so a change made meanwhile is not lost. */
+function EditPerson({
+  user,
+  locations,
+  done,
+  cancel,
+}: {
+  user: User;
+  locations: readonly Location[];
+  done: (message: string) => void;
+  cancel: () => void;
+}) {
+  const [form, setForm] = useState({ name: user.name, role: user.role, locationIds: user.locationIds });
+  const save = useAction(async () => {
+    await must(
+      api().PATCH('/v1/users/{id}', {
+        params: { path: { id: user.id }, header: { 'If-Match': `"${user.version}"` } },
+        body: {
+          ...(form.name !== user.name ? { name: form.name } : {}),
+          ...(form.role !== user.role ? { role: form.role } : {}),
+          locationIds: form.locationIds,
+        },
+      }),
+    );
+    done(`${form.name} saved.`);
+  });
+  return (
+    <form
+      class="editor"
+      aria-label={`Edit ${user.email}`}
+      onSubmit={(event) => {
+        event.preventDefault();
+        void save.run();
+      }}
+    >
+      <label>
+        Name
+        <input value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />
+      </label>
+      <RoleSelect value={form.role} change={(role) => setForm({ ...form, role })} />
+      <LocationChoice
+        locations={locations}
+        chosen={form.locationIds}
+        change={(locationIds) => setForm({ ...form, locationIds })}
+      />
+      <ErrorNote message={save.error} />
+      <div class="row">
+        <button type="submit" disabled={save.pending}>
+          Save
+        </button>
+        <button type="button" class="secondary" onClick={cancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+type Confirming = { user: User; change: 'disable' | 'enable' | 'delete' };
+
+const CONFIRM_WORDS: Record<Confirming['change'], { title: string; says: string; button: string }> = {
+  disable: {
+    title: 'Disable',
+    says: 'They can no longer sign in, and the sessions they hold stop working at once. You can enable them again.',
+    button: 'Yes, disable',
+  },
+  enable: {
+    title: 'Enable',
+    says: 'They can sign in again with their password, with the role and locations they had.',
+    button: 'Yes, enable',
+  },
+  delete: {
+    title: 'Delete',
+    says: 'Their account is removed and their sessions end. What they did stays in the audit log. This cannot be undone.',
+    button: 'Yes, delete',
+  },
+};
+
+/** The words and the call of a confirmed change; its error in the API's words (e.g. the last owner's 409). */
+function ConfirmChange({
+  confirming: { user, change },
+  close,
+  done,
+}: {
+  confirming: Confirming;
+  close: () => void;
+  done: (message: string) => void;
+}) {
+  const confirm = useAction(async () => {
+    if (change === 'delete') {
+      await must(api().DELETE('/v1/users/{id}', { params: { path: { id: user.id } } }));
+    } else {
+      await must(
+        api().PATCH('/v1/users/{id}', {
+          params: { path: { id: user.id }, header: { 'If-Match': `"${user.version}"` } },
+          body: { status: change === 'disable' ? 'disabled' : 'active' },
+        }),
+      );
+    }
+    done(`${user.email} ${change === 'delete' ? 'deleted' : `${change}d`}.`);
+  });
+  const words = CONFIRM_WORDS[change];
+  return (
+    <>
+      <h2 id="confirm-person-title">
+        {words.title} {user.email}?
+      </h2>
+      <p>{words.says}</p>
+      <ErrorNote message={confirm.error} />
+      <div class="row">
+        <button
+          type="button"
+          class={change === 'enable' ? undefined : 'danger'}
+          disabled={confirm.pending}
+          onClick={() => void confirm.run()}
+        >
+          {words.button}
+        </button>
+        <button type="button" class="secondary" onClick={close}>
+          Cancel
+        </button>
+      </div>
+    </>
+  );
+}
+
+/**
+ * The business's team (`/v1/users`, `/v1/locations`): who may sign in, with which role, at which
+ * locations. Changing it needs users:write (owners and admins); coordinators read it.
+ */
+export function TeamPage() {
+  const users = useLoad(allUsers, []);
+  const locations = useLocations();
+  const may = useMay();
+  const canWrite = may('users:write') === true;
+  const me = currentSession()?.email;
+  const [editing, setEditing] = useState<string | undefined>();
+  const [done, setDone] = useState<string | undefined>();
+  const [confirming, setConfirming] = useState<Confirming | undefined>();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const locationList = locations.data ?? [];
+  const locationName = (id: string) => locationList.find((location) => location.id === id)?.name ?? id;
+
+  const ask = (next: Confirming) => {
+    setConfirming(next);
+    setDone(undefined);
+  };
+  // Opened once its words are rendered, so focus lands on its first button.
+  useEffect(() => {
+    if (confirming && !dialog.current?.open) dialog.current?.showModal();
+  }, [confirming]);
+
+  const list = users.data ?? [];
+  return (
+    <Page title="Team">
+      <p>
+        The people who use this console. Coordinators decide the approvals agents wait for; owners and admins
+        manage the team. A person limited to locations sees and acts only there.
+      </p>
+      {may('users:write') === false ? (
+        <p class="muted">Your role may read the team; an owner or admin changes it.</p>
+      ) : null}
+      {done ? (
+        <p class="ok" role="status">
+          {done}
+        </p>
+      ) : null}
+      <ErrorNote message={users.error} />
+      {users.loading && !users.data ? <Loading what="the team" /> : null}
+      <h2>People</h2>
+      {users.data && list.length === 0 ? (
+        <Empty title="Nobody here yet.">
+          <p>Add the coordinator who approves payments below.</p>
+        </Empty>
+      ) : null}
+      {list.length > 0 ? (
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">People</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Status</th>
+                <th scope="col">Locations</th>
+                {canWrite ? <th scope="col">Change</th> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((user) =>
+                editing === user.id ? (
+                  <tr key={user.id}>
+                    <td colSpan={6}>
+                      <h3>Edit {user.email}</h3>
+                      <EditPerson
+                        user={user}
+                        locations={locationList}
+                        cancel={() => setEditing(undefined)}
+                        done={(message) => {
+                          setEditing(undefined);
+                          setDone(message);
+                          users.reload();
+                        }}
+                      />
+                    </td>
+                  </tr>
+                ) : (
+                  <tr key={user.id}>
+                    <td>{user.name}</td>
+                    <td>{user.email}</td>
+                    <td>{user.role}</td>
+                    <td>
+                      <span class={`badge status-${user.status}`}>{user.status}</span>
+                    </td>
+                    <td>
+                      {user.locationIds.length === 0 ? 'All' : user.locationIds.map(locationName).join(', ')}
+                    </td>
+                    {canWrite ? (
+                      <td>
+                        {user.email === me ? (
+                          <span class="muted">You</span>
+                        ) : (
+                          <div class="row">
+                            <button type="button" class="secondary" onClick={() => setEditing(user.id)}>
+                              Edit<span class="visually-hidden"> {user.email}</span>
+                            </button>
+                            <button
+                              type="button"
+                              class="secondary"
+                              onClick={() =>
+                                ask({ user, change: user.status === 'active' ? 'disable' : 'enable' })
+                              }
+                            >
+                              {user.status === 'active' ? 'Disable' : 'Enable'}
+                              <span class="visually-hidden"> {user.email}</span>
+                            </button>
+                            <button
+                              type="button"
+                              class="secondary danger"
+                              onClick={() => ask({ user, change: 'delete' })}
+                            >
+                              Delete<span class="visually-hidden"> {user.email}</span>
+                            </button>
+                          </div>
+                        )}
+                      </td>
+                    ) : null}
+                  </tr>
+                ),
+              )}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {canWrite ? (
+        <AddPerson
+          locations={locationList}
+          added={(user) => {
+            setDone(
+              `${user.name} (${user.email}) is added as ${user.role}. They sign in here with that email and the password you chose: give it to them yourself, it is not sent and not shown again.`,
+            );
+            users.reload();
+          }}
+        />
+      ) : null}
+      <LocationsSection locations={locations} canWrite={may('locations:write') === true} people={list} />
+      <dialog ref={dialog} aria-labelledby="confirm-person-title" onClose={() => setConfirming(undefined)}>
+        {confirming ? (
+          <ConfirmChange
+            key={`${confirming.user.id}-${confirming.change}`}
+            confirming={confirming}
+            close={() => dialog.current?.close()}
+            done={(message) => {
+              dialog.current?.close();
+              setDone(message);
+              users.reload();
+            }}
+          />
+        ) : null}
+      </dialog>
+    </Page>
+  );
+}
