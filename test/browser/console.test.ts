@@ -589,7 +589,7 @@ describe('the console', () => {
     const coordinator = `coordinator-${Date.now()}@browser.test`;
     const addPerson = page.getByRole('form', { name: 'Add a person' });
     await addPerson.getByLabel('Name').fill('Cora Coordinator');
-    await addPerson.getByLabel('Email').fill(coordinator);
+    await addPerson.getByLabel('Email', { exact: true }).fill(coordinator);
     await addPerson.getByLabel('Password').fill('short');
     await addPerson.getByLabel('Role').selectOption('coordinator');
     await addPerson.getByRole('checkbox', { name: 'Downtown' }).check();

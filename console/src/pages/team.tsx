@@ -323,7 +323,7 @@ export function TeamPage() {
       ) : null}
       <ErrorNote message={users.error} />
       {users.loading && !users.data ? <Loading what="the team" /> : null}
-      <h2>People</h2>
+      <h2 id="people">People</h2>
       {users.data && list.length === 0 ? (
         <Empty title="Nobody here yet.">
           <p>Add the coordinator who approves payments below.</p>
@@ -331,8 +331,7 @@ export function TeamPage() {
       ) : null}
       {list.length > 0 ? (
         <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">People</caption>
+          <table aria-labelledby="people">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -378,25 +377,31 @@ export function TeamPage() {
                           <span class="muted">You</span>
                         ) : (
                           <div class="row">
-                            <button type="button" class="secondary" onClick={() => setEditing(user.id)}>
-                              Edit<span class="visually-hidden"> {user.email}</span>
+                            <button
+                              type="button"
+                              class="secondary"
+                              aria-label={`Edit ${user.email}`}
+                              onClick={() => setEditing(user.id)}
+                            >
+                              Edit
                             </button>
                             <button
                               type="button"
                               class="secondary"
+                              aria-label={`${user.status === 'active' ? 'Disable' : 'Enable'} ${user.email}`}
                               onClick={() =>
                                 ask({ user, change: user.status === 'active' ? 'disable' : 'enable' })
                               }
                             >
                               {user.status === 'active' ? 'Disable' : 'Enable'}
-                              <span class="visually-hidden"> {user.email}</span>
                             </button>
                             <button
                               type="button"
                               class="secondary danger"
+                              aria-label={`Delete ${user.email}`}
                               onClick={() => ask({ user, change: 'delete' })}
                             >
-                              Delete<span class="visually-hidden"> {user.email}</span>
+                              Delete
                             </button>
                           </div>
                         )}
