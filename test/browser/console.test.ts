@@ -602,7 +602,7 @@ describe('the console', () => {
       .waitFor();
     expect(await addPerson.getByLabel('Password').inputValue()).toBe('');
     const row = page.getByRole('row', { name: new RegExp(coordinator) });
-    expect(await row.textContent()).toMatch(/coordinator.*active.*Downtown/);
+    await row.filter({ hasText: /coordinator.*active.*Downtown/ }).waitFor();
     await visit('team-added');
 
     // The coordinator signs in (a browser of their own): the approvals inbox, the team read-only.
@@ -636,7 +636,7 @@ describe('the console', () => {
       await visit('team-confirm-disable');
       await dialog.getByRole('button', { name: 'Yes, disable' }).click();
       await page.getByText(`${coordinator} disabled.`).waitFor();
-      expect(await row.textContent()).toContain('disabled');
+      await row.filter({ hasText: 'disabled' }).waitFor();
       await them.reload();
       await them.getByText('Your session has ended: sign in again.').waitFor();
     } finally {
@@ -648,9 +648,33 @@ describe('the console', () => {
     await page.getByRole('button', { name: 'Yes, delete Downtown' }).click();
     const refusal = page.getByRole('alert').filter({ hasText: 'is in use by users' });
     await refusal.waitFor();
-    expect(await refusal.textContent()).toContain(coordinator);
+    expect(await refusal.textContent()).toMatch(
+      new RegExp(
+        `^Downtown is still used by people ${coordinator}: .*Location loc_\\w+ is in use by users usr_`,
+      ),
+    );
     await visit('team-location-in-use');
     await page.getByRole('button', { name: 'Cancel' }).click();
+
+    // Moved off it (their role and locations changed), it can be renamed and deleted.
+    await page.getByRole('button', { name: `Edit ${coordinator}` }).click();
+    const edit = page.getByRole('form', { name: `Edit ${coordinator}` });
+    await edit.getByLabel('Role').selectOption('member');
+    await edit.getByRole('checkbox', { name: 'Downtown' }).uncheck();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Cora Coordinator saved.').waitFor();
+    await row.filter({ hasText: /member.*disabled.*All/ }).waitFor();
+    await page.getByRole('button', { name: 'Edit Downtown' }).click();
+    await page
+      .getByRole('form', { name: 'Edit Downtown' })
+      .getByLabel('Name', { exact: true })
+      .fill('Downtown clinic');
+    await page.getByRole('form', { name: 'Edit Downtown' }).getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Downtown clinic saved.').waitFor();
+    await page.getByRole('button', { name: 'Delete Downtown clinic' }).click();
+    await page.getByRole('button', { name: 'Yes, delete Downtown clinic' }).click();
+    await page.getByText('Downtown clinic deleted.').waitFor();
+    await page.getByText('No locations yet.').waitFor();
 
     // The last active owner cannot be removed. One owner never reaches that 409 (their own row has
     // no controls, and removing another owner leaves them); two owners removing each other at the

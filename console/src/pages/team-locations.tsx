@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiFailure, api, must, type ResponseOf } from '../api/client';
-import { Empty, ErrorNote, type Loaded, Loading, messageOf, useAction, useLoad } from '../ui';
+import { Empty, ErrorNote, type Loaded, Loading, messageOf, useAction, useAgentNames, useLoad } from '../ui';
 
 export type Location = ResponseOf<'/v1/locations', 'get'>['items'][number];
 type Person = { id: string; email: string };
@@ -19,15 +19,29 @@ export function useLocations(): Loaded<Location[]> {
   }, []);
 }
 
+const listed = (ids: unknown, nameOf: (id: string) => string): string[] =>
+  Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string').map(nameOf) : [];
+
 /**
- * The refusal to delete a location in use (409), in the API's words, with the people it names by
- * id named by email too (`details.users`); any other failure in the API's words.
+ * The refusal to delete a location in use (409): who uses it, by email and agent name (the API's
+ * `details.users` and `details.agents` name them by id), then the API's own words. Any other
+ * failure in the API's words.
  */
-export function deletionRefusal(error: unknown, people: readonly Person[]): string {
+export function deletionRefusal(
+  error: unknown,
+  location: Location,
+  people: readonly Person[],
+  agentName: (id: string) => string,
+): string {
   if (!(error instanceof ApiFailure) || error.status !== 409) return messageOf(error);
-  const ids = Array.isArray(error.details?.users) ? (error.details.users as unknown[]) : [];
-  const emails = ids.flatMap((id) => people.find((person) => person.id === id)?.email ?? []);
-  return emails.length > 0 ? `${error.message} (${emails.join(', ')})` : error.message;
+  const users = listed(error.details?.users, (id) => people.find((person) => person.id === id)?.email ?? id);
+  const agents = listed(error.details?.agents, agentName);
+  const uses = [
+    ...(users.length > 0 ? [`people ${users.join(', ')}`] : []),
+    ...(agents.length > 0 ? [`agents ${agents.join(', ')}`] : []),
+  ];
+  if (uses.length === 0) return error.message;
+  return `${location.name} is still used by ${uses.join(' and ')}: give them other locations (Edit) first. ${error.message}`;
 }
 
 /** A stable ref callback: runs when the element appears, not at every render. */
@@ -149,6 +163,7 @@ export function LocationsSection({
   const [done, setDone] = useState<string | undefined>();
   const [form, setForm] = useState(() => formOf());
   const [refusal, setRefusal] = useState<string | undefined>();
+  const agentName = useAgentNames();
   const add = useAction(async () => {
     const created = await must(api().POST('/v1/locations', { body: bodyOf(form) }));
     setForm(formOf());
@@ -160,7 +175,7 @@ export function LocationsSection({
     try {
       await must(api().DELETE('/v1/locations/{id}', { params: { path: { id: location.id } } }));
     } catch (error) {
-      setRefusal(deletionRefusal(error, people));
+      setRefusal(deletionRefusal(error, location, people, agentName));
       return;
     }
     setConfirming(undefined);
