@@ -661,8 +661,27 @@ describe('the console', () => {
     const edit = page.getByRole('form', { name: `Edit ${coordinator}` });
     await edit.getByLabel('Role').selectOption('member');
     await edit.getByRole('checkbox', { name: 'Downtown' }).uncheck();
+    // Someone else renames them meanwhile: the save does not overwrite it, the editor shows it as it is.
+    const owner = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const people = await api.request('GET', '/v1/users?limit=100', { token: owner.body.token });
+    const cora = people.body.items.find((user: { email: string }) => user.email === coordinator);
+    const renamed = await api.request('PATCH', `/v1/users/${cora.id}`, {
+      token: owner.body.token,
+      body: { name: 'Cora C.' },
+    });
+    expect(renamed.status).toBe(200);
     await edit.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('Cora Coordinator saved.').waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Someone else changed it meanwhile' }).waitFor();
+    await page.waitForFunction(
+      (form) =>
+        (globalThis as any).document.querySelector(`form[aria-label="${form}"] input`)?.value === 'Cora C.',
+      `Edit ${coordinator}`,
+    );
+    expect(await edit.getByRole('checkbox', { name: 'Downtown' }).isChecked()).toBe(true);
+    await edit.getByLabel('Role').selectOption('member');
+    await edit.getByRole('checkbox', { name: 'Downtown' }).uncheck();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Cora C. saved.').waitFor();
     await row.filter({ hasText: /member.*disabled.*All/ }).waitFor();
     await page.getByRole('button', { name: 'Edit Downtown' }).click();
     await page

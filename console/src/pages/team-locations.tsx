@@ -19,6 +19,12 @@ export function useLocations(): Loaded<Location[]> {
   }, []);
 }
 
+/** The 409 of a stale If-Match (`details.currentVersion`): someone else saved it since the page read it. */
+export const changedMeanwhile = (error: unknown): boolean =>
+  error instanceof ApiFailure && error.status === 409 && error.details?.currentVersion !== undefined;
+export const CHANGED_MEANWHILE =
+  'Someone else changed it meanwhile: the page now shows it as it is. Make your change again.';
+
 const listed = (ids: unknown, nameOf: (id: string) => string): string[] =>
   Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string').map(nameOf) : [];
 
@@ -103,23 +109,32 @@ function LocationFields({
   );
 }
 
+/** Saved with If-Match; a change made meanwhile reloads the list (`stale`) instead of being overwritten. */
 function EditLocation({
   location,
   done,
+  stale,
   cancel,
 }: {
   location: Location;
   done: (message: string) => void;
+  stale: () => void;
   cancel: () => void;
 }) {
   const [form, setForm] = useState(() => formOf(location));
   const save = useAction(async () => {
-    await must(
-      api().PATCH('/v1/locations/{id}', {
-        params: { path: { id: location.id }, header: { 'If-Match': `"${location.version}"` } },
-        body: bodyOf(form),
-      }),
-    );
+    try {
+      await must(
+        api().PATCH('/v1/locations/{id}', {
+          params: { path: { id: location.id }, header: { 'If-Match': `"${location.version}"` } },
+          body: bodyOf(form),
+        }),
+      );
+    } catch (error) {
+      if (!changedMeanwhile(error)) throw error;
+      stale();
+      return;
+    }
     done(`${form.name} saved.`);
   });
   return (
@@ -158,7 +173,12 @@ export function LocationsSection({
   canWrite: boolean;
   people: readonly Person[];
 }) {
-  const [editing, setEditing] = useState<string | undefined>();
+  const [editing, setEditingNow] = useState<string | undefined>();
+  const [staleNote, setStaleNote] = useState<string | undefined>();
+  const setEditing = (id: string | undefined) => {
+    setEditingNow(id);
+    setStaleNote(undefined);
+  };
   const [confirming, setConfirming] = useState<string | undefined>();
   const [done, setDone] = useState<string | undefined>();
   const [form, setForm] = useState(() => formOf());
@@ -210,9 +230,15 @@ export function LocationsSection({
               {editing === location.id ? (
                 <>
                   <h3>Edit {location.name}</h3>
+                  <ErrorNote message={staleNote} />
                   <EditLocation
+                    key={location.version}
                     location={location}
                     cancel={() => setEditing(undefined)}
+                    stale={() => {
+                      setStaleNote(CHANGED_MEANWHILE);
+                      locations.reload();
+                    }}
                     done={(message) => {
                       setEditing(undefined);
                       setDone(message);

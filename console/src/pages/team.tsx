@@ -3,7 +3,13 @@ import { api, must, type ResponseOf } from '../api/client';
 import { useMay } from '../permissions';
 import { currentSession } from '../session';
 import { Empty, ErrorNote, Loading, Page, useAction, useLoad } from '../ui';
-import { type Location, LocationsSection, useLocations } from './team-locations';
+import {
+  CHANGED_MEANWHILE,
+  changedMeanwhile,
+  type Location,
+  LocationsSection,
+  useLocations,
+} from './team-locations';
 
 type User = ResponseOf<'/v1/users', 'get'>['items'][number];
 type Role = User['role'];
@@ -159,25 +165,33 @@ function EditPerson({
   user,
   locations,
   done,
+  stale,
   cancel,
 }: {
   user: User;
   locations: readonly Location[];
   done: (message: string) => void;
+  stale: () => void;
   cancel: () => void;
 }) {
   const [form, setForm] = useState({ name: user.name, role: user.role, locationIds: user.locationIds });
   const save = useAction(async () => {
-    await must(
-      api().PATCH('/v1/users/{id}', {
-        params: { path: { id: user.id }, header: { 'If-Match': `"${user.version}"` } },
-        body: {
-          ...(form.name !== user.name ? { name: form.name } : {}),
-          ...(form.role !== user.role ? { role: form.role } : {}),
-          locationIds: form.locationIds,
-        },
-      }),
-    );
+    try {
+      await must(
+        api().PATCH('/v1/users/{id}', {
+          params: { path: { id: user.id }, header: { 'If-Match': `"${user.version}"` } },
+          body: {
+            ...(form.name !== user.name ? { name: form.name } : {}),
+            ...(form.role !== user.role ? { role: form.role } : {}),
+            locationIds: form.locationIds,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!changedMeanwhile(error)) throw error;
+      stale();
+      return;
+    }
     done(`${form.name} saved.`);
   });
   return (
@@ -237,21 +251,29 @@ function ConfirmChange({
   confirming: { user, change },
   close,
   done,
+  stale,
 }: {
   confirming: Confirming;
   close: () => void;
   done: (message: string) => void;
+  stale: () => void;
 }) {
   const confirm = useAction(async () => {
     if (change === 'delete') {
       await must(api().DELETE('/v1/users/{id}', { params: { path: { id: user.id } } }));
     } else {
-      await must(
-        api().PATCH('/v1/users/{id}', {
-          params: { path: { id: user.id }, header: { 'If-Match': `"${user.version}"` } },
-          body: { status: change === 'disable' ? 'disabled' : 'active' },
-        }),
-      );
+      try {
+        await must(
+          api().PATCH('/v1/users/{id}', {
+            params: { path: { id: user.id }, header: { 'If-Match': `"${user.version}"` } },
+            body: { status: change === 'disable' ? 'disabled' : 'active' },
+          }),
+        );
+      } catch (error) {
+        if (!changedMeanwhile(error)) throw error;
+        stale();
+        return;
+      }
     }
     done(`${user.email} ${change === 'delete' ? 'deleted' : `${change}d`}.`);
   });
@@ -289,8 +311,14 @@ export function TeamPage() {
   const locations = useLocations();
   const may = useMay();
   const canWrite = may('users:write') === true;
-  const me = currentSession()?.email;
-  const [editing, setEditing] = useState<string | undefined>();
+  const me = currentSession()?.email.toLowerCase();
+  const [editing, setEditingNow] = useState<string | undefined>();
+  /** Said when a change met someone else's (a stale If-Match): beside the editor, else atop the page. */
+  const [staleNote, setStaleNote] = useState<string | undefined>();
+  const setEditing = (id: string | undefined) => {
+    setEditingNow(id);
+    setStaleNote(undefined);
+  };
   const [done, setDone] = useState<string | undefined>();
   const [confirming, setConfirming] = useState<Confirming | undefined>();
   const dialog = useRef<HTMLDialogElement>(null);
@@ -300,6 +328,7 @@ export function TeamPage() {
   const ask = (next: Confirming) => {
     setConfirming(next);
     setDone(undefined);
+    setStaleNote(undefined);
   };
   // Opened once its words are rendered, so focus lands on its first button.
   useEffect(() => {
@@ -321,6 +350,7 @@ export function TeamPage() {
           {done}
         </p>
       ) : null}
+      {editing ? null : <ErrorNote message={staleNote} />}
       <ErrorNote message={users.error} />
       {users.loading && !users.data ? <Loading what="the team" /> : null}
       <h2 id="people">People</h2>
@@ -348,10 +378,16 @@ export function TeamPage() {
                   <tr key={user.id}>
                     <td colSpan={6}>
                       <h3>Edit {user.email}</h3>
+                      <ErrorNote message={staleNote} />
                       <EditPerson
+                        key={user.version}
                         user={user}
                         locations={locationList}
                         cancel={() => setEditing(undefined)}
+                        stale={() => {
+                          setStaleNote(CHANGED_MEANWHILE);
+                          users.reload();
+                        }}
                         done={(message) => {
                           setEditing(undefined);
                           setDone(message);
@@ -435,6 +471,11 @@ export function TeamPage() {
             done={(message) => {
               dialog.current?.close();
               setDone(message);
+              users.reload();
+            }}
+            stale={() => {
+              dialog.current?.close();
+              setStaleNote(CHANGED_MEANWHILE);
               users.reload();
             }}
           />
