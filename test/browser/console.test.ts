@@ -659,6 +659,10 @@ describe('the console', () => {
     // Moved off it (their role and locations changed), it can be renamed and deleted.
     await page.getByRole('button', { name: `Edit ${coordinator}` }).click();
     const edit = page.getByRole('form', { name: `Edit ${coordinator}` });
+    // The editor replaced the button that opened it: the focus is in it, not lost.
+    expect(
+      await page.evaluate(() => (globalThis as any).document.activeElement?.closest('form')?.ariaLabel),
+    ).toBe(`Edit ${coordinator}`);
     await edit.getByLabel('Role').selectOption('member');
     await edit.getByRole('checkbox', { name: 'Downtown' }).uncheck();
     // Someone else renames them meanwhile: the save does not overwrite it, the editor shows it as it is.

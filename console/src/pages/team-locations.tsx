@@ -51,7 +51,7 @@ export function deletionRefusal(
 }
 
 /** A stable ref callback: runs when the element appears, not at every render. */
-const focusWhenShown = (element: HTMLElement | null) => element?.focus();
+export const focusWhenShown = (element: HTMLElement | null) => element?.focus();
 
 type LocationForm = { name: string; timezone: string; address: string; phone: string };
 
@@ -76,16 +76,23 @@ function LocationFields({
   form,
   change,
   label,
+  focus,
 }: {
   form: LocationForm;
   change: (form: LocationForm) => void;
   label: string;
+  /** An editor that replaced the button that opened it takes the focus. */
+  focus?: boolean;
 }) {
   return (
     <>
       <label>
         {label}
-        <input value={form.name} onInput={(e) => change({ ...form, name: e.currentTarget.value })} />
+        <input
+          ref={focus ? focusWhenShown : undefined}
+          value={form.name}
+          onInput={(e) => change({ ...form, name: e.currentTarget.value })}
+        />
       </label>
       <label>
         Time zone
@@ -146,7 +153,7 @@ function EditLocation({
         void save.run();
       }}
     >
-      <LocationFields form={form} change={setForm} label="Name" />
+      <LocationFields form={form} change={setForm} label="Name" focus />
       <ErrorNote message={save.error} />
       <div class="row">
         <button type="submit" disabled={save.pending}>

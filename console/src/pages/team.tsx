@@ -6,6 +6,7 @@ import { Empty, ErrorNote, Loading, Page, useAction, useLoad } from '../ui';
 import {
   CHANGED_MEANWHILE,
   changedMeanwhile,
+  focusWhenShown,
   type Location,
   LocationsSection,
   useLocations,
@@ -205,7 +206,11 @@ function EditPerson({
     >
       <label>
         Name
-        <input value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />
+        <input
+          ref={focusWhenShown}
+          value={form.name}
+          onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
+        />
       </label>
       <RoleSelect value={form.role} change={(role) => setForm({ ...form, role })} />
       <LocationChoice
