@@ -36,6 +36,7 @@ const ProvisioningPage = lazy(
   () => import('./pages/provisioning').then((m) => m.ProvisioningPage),
   'the provisioning',
 );
+const TeamPage = lazy(() => import('./pages/team').then((m) => m.TeamPage), 'the team');
 const TokensPage = lazy(() => import('./pages/tokens').then((m) => m.TokensPage), 'tokens');
 
 /**
@@ -70,6 +71,7 @@ const PAGES: Record<string, (route: Route) => preact.JSX.Element> = {
   'emergency-stop': () => <EmergencyPage />,
   policy: () => <PolicyPage />,
   account: () => <AccountPage />,
+  team: () => <TeamPage />,
 };
 
 /** `permission`: shown only to roles that hold it (the server's own table, `role-permissions.ts`). */
@@ -84,6 +86,7 @@ const NAV: readonly {
   { path: 'provisioning', label: 'Provisioning' },
   { path: 'tokens', label: 'Tokens' },
   { path: 'policy', label: 'Policy', permission: 'policies:read' },
+  { path: 'team', label: 'Team', permission: 'users:read' },
   { path: 'audit', label: 'Audit log' },
   { path: 'emergency-stop', label: 'Emergency stop' },
 ];

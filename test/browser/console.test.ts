@@ -109,7 +109,7 @@ describe('the console', () => {
 
   it('signs in by keyboard alone and shows the API’s refusal in words', async () => {
     await page.goto(`${api.platform.url}/`);
-    await expect(heading('Sign in').isVisible()).resolves.toBe(true);
+    await heading('Sign in').waitFor();
     await visit('sign-in');
     await page.getByLabel('Email').focus();
     await page.keyboard.type('nobody@browser.test');
@@ -564,9 +564,169 @@ describe('the console', () => {
     await heading('Agents').waitFor();
     await page.getByRole('link', { name: 'Audit log' }).waitFor();
     expect(await page.getByRole('link', { name: 'Policy', exact: true }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Team' }).count()).toBe(0);
 
     await signInAs({ token: login.body.token, email }, 'agents');
     await page.getByRole('link', { name: 'Policy', exact: true }).waitFor();
+  });
+
+  it('manages the team: adds a coordinator at a location, who approves but cannot change the team; disables them; keeps locations in use', async () => {
+    await page.goto(`${api.platform.url}/#/agents`);
+    await page.getByRole('link', { name: 'Team' }).click();
+    await heading('Team').waitFor();
+    await page.getByText('No locations yet.').waitFor();
+    await visit('team');
+
+    await page.getByLabel('Location name').fill('Downtown');
+    await page.getByLabel('Time zone').fill('Europe/Paris');
+    await page.getByLabel('Phone (optional)').fill('555');
+    await page.getByRole('button', { name: 'Add location' }).click();
+    // The API's own words, naming the field.
+    await page.getByRole('alert').filter({ hasText: 'phone' }).waitFor();
+    await page.getByLabel('Phone (optional)').fill('');
+    await page.getByRole('button', { name: 'Add location' }).click();
+    await page.getByText('Downtown added.').waitFor();
+
+    const coordinator = `coordinator-${Date.now()}@browser.test`;
+    const addPerson = page.getByRole('form', { name: 'Add a person' });
+    await addPerson.getByLabel('Name').fill('Cora Coordinator');
+    await addPerson.getByLabel('Email', { exact: true }).fill(coordinator);
+    await addPerson.getByLabel('Password').fill('short');
+    await addPerson.getByLabel('Role').selectOption('coordinator');
+    await addPerson.getByRole('checkbox', { name: 'Downtown' }).check();
+    await page.getByRole('button', { name: 'Add person' }).click();
+    await addPerson.getByRole('alert').filter({ hasText: '12 characters' }).waitFor();
+    await addPerson.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Add person' }).click();
+    await page
+      .getByText(/is added as coordinator\. They sign in here with that email and the password you chose/)
+      .waitFor();
+    expect(await addPerson.getByLabel('Password').inputValue()).toBe('');
+    const row = page.getByRole('row', { name: new RegExp(coordinator) });
+    await row.filter({ hasText: /coordinator.*active.*Downtown/ }).waitFor();
+    await visit('team-added');
+
+    // The coordinator signs in (a browser of their own): the approvals inbox, the team read-only.
+    const theirs = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      const them = await theirs.newPage();
+      them.setDefaultTimeout(15_000);
+      await them.goto(`${api.platform.url}/`);
+      await them.getByLabel('Email').fill(coordinator);
+      await them.getByLabel('Password').fill(PASSWORD);
+      await them.getByRole('button', { name: 'Sign in' }).click();
+      await them.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
+      await them.getByRole('link', { name: 'Approvals' }).click();
+      await them.getByRole('heading', { level: 1, name: 'Approvals' }).waitFor();
+      await them.getByRole('link', { name: 'Team' }).click();
+      await them.getByRole('heading', { level: 1, name: 'Team' }).waitFor();
+      await them.getByText('Your role may read the team; an owner or admin changes it.').waitFor();
+      await them.getByRole('heading', { name: 'Downtown' }).waitFor();
+      await them.getByRole('row', { name: new RegExp(coordinator) }).waitFor();
+      expect(
+        await them
+          .getByRole('button', { name: /Add person|Add location|Edit|Disable|Enable|Delete|Reset/ })
+          .count(),
+      ).toBe(0);
+      await them.screenshot({ path: join(SHOTS, 'team-coordinator.png'), fullPage: true });
+
+      // The owner disables them, after a confirmation; their session stops working at once.
+      await page.getByRole('button', { name: `Disable ${coordinator}` }).click();
+      const dialog = page.getByRole('dialog', { name: `Disable ${coordinator}?` });
+      await dialog.waitFor();
+      await visit('team-confirm-disable');
+      await dialog.getByRole('button', { name: 'Yes, disable' }).click();
+      await page.getByText(`${coordinator} disabled.`).waitFor();
+      await row.filter({ hasText: 'disabled' }).waitFor();
+      await them.reload();
+      await them.getByText('Your session has ended: sign in again.').waitFor();
+    } finally {
+      await theirs.close();
+    }
+
+    // A location in use is kept: the API's 409 names who uses it.
+    await page.getByRole('button', { name: 'Delete Downtown' }).click();
+    await page.getByRole('button', { name: 'Yes, delete Downtown' }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'is in use by users' });
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(
+      new RegExp(
+        `^Downtown is still used by people ${coordinator}: .*Location loc_\\w+ is in use by users usr_`,
+      ),
+    );
+    await visit('team-location-in-use');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    // Moved off it (their role and locations changed), it can be renamed and deleted.
+    await page.getByRole('button', { name: `Edit ${coordinator}` }).click();
+    const edit = page.getByRole('form', { name: `Edit ${coordinator}` });
+    // The editor replaced the button that opened it: the focus is in it, not lost.
+    expect(
+      await page.evaluate(() => (globalThis as any).document.activeElement?.closest('form')?.ariaLabel),
+    ).toBe(`Edit ${coordinator}`);
+    await edit.getByLabel('Role').selectOption('member');
+    await edit.getByRole('checkbox', { name: 'Downtown' }).uncheck();
+    // Someone else renames them meanwhile: the save does not overwrite it, the editor shows it as it is.
+    const owner = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const people = await api.request('GET', '/v1/users?limit=100', { token: owner.body.token });
+    const cora = people.body.items.find((user: { email: string }) => user.email === coordinator);
+    const renamed = await api.request('PATCH', `/v1/users/${cora.id}`, {
+      token: owner.body.token,
+      body: { name: 'Cora C.' },
+    });
+    expect(renamed.status).toBe(200);
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Someone else changed it meanwhile' }).waitFor();
+    await page.waitForFunction(
+      (form) =>
+        (globalThis as any).document.querySelector(`form[aria-label="${form}"] input`)?.value === 'Cora C.',
+      `Edit ${coordinator}`,
+    );
+    expect(await edit.getByRole('checkbox', { name: 'Downtown' }).isChecked()).toBe(true);
+    await edit.getByLabel('Role').selectOption('member');
+    await edit.getByRole('checkbox', { name: 'Downtown' }).uncheck();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Cora C. saved.').waitFor();
+    await row.filter({ hasText: /member.*disabled.*All/ }).waitFor();
+    await page.getByRole('button', { name: 'Edit Downtown' }).click();
+    await page
+      .getByRole('form', { name: 'Edit Downtown' })
+      .getByLabel('Name', { exact: true })
+      .fill('Downtown clinic');
+    await page.getByRole('form', { name: 'Edit Downtown' }).getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Downtown clinic saved.').waitFor();
+    await page.getByRole('button', { name: 'Delete Downtown clinic' }).click();
+    await page.getByRole('button', { name: 'Yes, delete Downtown clinic' }).click();
+    await page.getByText('Downtown clinic deleted.').waitFor();
+    await page.getByText('No locations yet.').waitFor();
+
+    // Another owner lost their phone: resetting their two-step sign-in lets them in with the password alone.
+    const login = await api.request('POST', '/v1/auth/login', { body: { email, password: PASSWORD } });
+    const other = await userWithRole(api, login.body.token, 'owner');
+    const begun = await api.request('POST', '/v1/auth/mfa/totp', {
+      body: { email: other.email, password: PASSWORD },
+    });
+    const authenticator = new TOTP({ secret: Secret.fromBase32(begun.body.secretCode) });
+    const verified = await api.request('POST', '/v1/auth/mfa/totp/verify', {
+      body: { email: other.email, password: PASSWORD, code: authenticator.generate() },
+    });
+    expect(verified.status).toBe(204);
+    const signIn = () =>
+      api.request('POST', '/v1/auth/login', { body: { email: other.email, password: PASSWORD } });
+    expect((await signIn()).body.challenge).toBe('SOFTWARE_TOKEN_MFA');
+    await page.reload();
+    await heading('Team').waitFor();
+    expect(await page.getByRole('row', { name: new RegExp(email) }).textContent()).toContain('You');
+    await page.getByRole('button', { name: `Reset MFA of ${other.email}` }).click();
+    const confirmReset = page.getByRole('dialog', { name: `Reset two-step sign-in of ${other.email}?` });
+    await confirmReset.waitFor();
+    await visit('team-confirm-reset-mfa');
+    await confirmReset.getByRole('button', { name: 'Yes, reset' }).click();
+    await page.getByText(`Two-step sign-in of ${other.email} reset`).waitFor();
+    const after = await signIn();
+    expect(after.status).toBe(200);
+    expect(after.body.challenge).toBeUndefined();
+    expect(after.body.token).toEqual(expect.any(String));
   });
 
   it('loads only sign-in and the agents list first, and each other page when it is shown: saying so, and saying so in words when it cannot', async () => {
@@ -686,6 +846,7 @@ describe('the console', () => {
       ['emergency-stop', 'Emergency stop'],
       ['policy', 'Decision policy'],
       ['account', 'Your account'],
+      ['team', 'Team'],
       [await agentPath(), 'Front desk'],
     ] as const) {
       await page.goto(`${api.platform.url}/#/${path}`);
