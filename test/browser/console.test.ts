@@ -5,17 +5,14 @@
  * serious or critical violation), a screenshot of each under test-output/console/, and the
  * layout checked at 360 px. One browser and one server for the whole file.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import axe from 'axe-core';
 import { Secret, TOTP } from 'otpauth';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type ApiClient, PASSWORD, startApi, userWithRole } from '../support/api';
+import { launchBrowser, newConsolePage, screenshotAndCheck, seriousViolations } from '../support/browser';
 import { ACCOUNT_SID, configureChannel, postTwilio, twilioMessageForm } from '../support/twilio';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(__dirname, '../../test-output/console');
-const CONSOLE_INDEX = join(__dirname, '../../console/dist/index.html');
 
 jest.setTimeout(90_000);
 
@@ -25,21 +22,9 @@ let page: Page;
 const email = `owner-${Date.now()}@browser.test`;
 
 beforeAll(async () => {
-  // Missing prerequisites fail the suite, loudly: a browser suite that skips proves nothing.
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH`,
-    );
-  }
-  if (!existsSync(CONSOLE_INDEX)) {
-    throw new Error('The console is not built: run `npm run build:console` (npm test runs it before jest)');
-  }
-  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchBrowser({ built: ['index.html'], shots: SHOTS });
   api = await startApi();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  // Generous for a 2-core machine shared with the rest of the suite; a pass takes well under this.
-  page.setDefaultTimeout(15_000);
+  page = await newConsolePage(browser);
 }, 90_000);
 
 afterAll(async () => {
@@ -47,39 +32,9 @@ afterAll(async () => {
   await api?.platform.stop();
 });
 
-/** axe-core's serious and critical violations on the page as it is, each with where it is. */
-async function seriousViolations(): Promise<string[]> {
-  // Evaluated through the DevTools protocol, which the console's CSP (script-src 'self') allows;
-  // a script tag would be refused, as any injected script should be.
-  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    const inPage = globalThis as any;
-    const result = await (inPage.axe as typeof axe).run(inPage.document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-    });
-    return result.violations
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map(
-        (violation) =>
-          `${violation.id} (${violation.impact}): ${violation.nodes.map((n) => n.target).join(', ')}`,
-      );
-  });
-  return violations;
-}
-
-async function expectAccessible(name: string) {
-  expect({ page: name, violations: await seriousViolations() }).toEqual({ page: name, violations: [] });
-}
-
-async function screenshot(name: string) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-/** Checked on each page: both, so a page cannot pass one and skip the other. */
-async function visit(name: string) {
-  await screenshot(name);
-  await expectAccessible(name);
-}
+/** Checked on each page: a screenshot and the accessibility check. */
+const visit = (name: string) => screenshotAndCheck(page, SHOTS, name);
+const screenshot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 const heading = (name: string) => page.getByRole('heading', { level: 1, name });
 
@@ -93,7 +48,7 @@ async function agentPath(): Promise<string> {
 describe('the console', () => {
   it('has an accessibility check that finds a serious violation when there is one', async () => {
     await page.setContent('<html lang="en"><title>t</title><main><input type="text"></main></html>');
-    expect(await seriousViolations()).toEqual([expect.stringMatching(/^label \(critical\)/)]);
+    expect(await seriousViolations(page)).toEqual([expect.stringMatching(/^label \(critical\)/)]);
   });
 
   it('serves the console at / beside the API, with security headers', async () => {
@@ -765,7 +720,7 @@ describe('the console', () => {
       expect(await alert.textContent()).toBe(
         'The audit log could not be loaded: check your connection and reload the page.',
       );
-      await expectAccessible('page-not-loaded');
+      expect(await seriousViolations(page)).toEqual([]);
     } finally {
       page.off('request', recordScript);
       await page.unrouteAll();

@@ -7,15 +7,14 @@
  * AWS — axe-core on each (no serious or critical violation),
  * screenshots under test-output/live/. One browser and one server for the whole file.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import axe from 'axe-core';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type ApiClient, agentBody, registerTenant, startApi, topUp } from '../support/api';
+import { launchBrowser, newConsolePage, screenshotAndCheck } from '../support/browser';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(__dirname, '../../test-output/live');
 const DIST = join(__dirname, '../../console/dist');
 
@@ -33,19 +32,7 @@ const received: Array<Record<string, unknown>> = [];
 const socketUrls: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
-    );
-  }
-  for (const built of ['index.html', 'widget.js']) {
-    if (!existsSync(join(DIST, built))) {
-      throw new Error(
-        `console/dist/${built} is missing: run \`npm run build:console\` (npm test runs it before jest)`,
-      );
-    }
-  }
-  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchBrowser({ built: ['index.html', 'widget.js'], shots: SHOTS });
   api = await startApi();
   owner = await registerTenant(api, 'Live Dental');
   await topUp(api, owner.token, 5000);
@@ -78,9 +65,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hostServer.listen(0, '127.0.0.1', resolve));
   hostOrigin = `http://127.0.0.1:${(hostServer.address() as AddressInfo).port}`;
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.setDefaultTimeout(15_000);
+  page = await newConsolePage(browser);
   page.on('websocket', (socket) => {
     socketUrls.push(socket.url());
     socket.on('framereceived', (frame) => {
@@ -107,26 +92,7 @@ afterAll(async () => {
   await api?.platform.stop();
 });
 
-async function seriousViolations(target: Page = page): Promise<string[]> {
-  if (!(await target.evaluate(() => 'axe' in globalThis))) await target.evaluate(axe.source);
-  return target.evaluate(async () => {
-    const inPage = globalThis as any;
-    const result = await (inPage.axe as typeof axe).run(inPage.document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-    });
-    return result.violations
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map(
-        (violation) =>
-          `${violation.id} (${violation.impact}): ${violation.nodes.map((n) => n.target).join(', ')}`,
-      );
-  });
-}
-
-async function visit(name: string, target: Page = page) {
-  await target.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  expect({ page: name, violations: await seriousViolations(target) }).toEqual({ page: name, violations: [] });
-}
+const visit = (name: string, target: Page = page) => screenshotAndCheck(target, SHOTS, name);
 
 const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
 

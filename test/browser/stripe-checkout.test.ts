@@ -5,16 +5,13 @@
  * posts the signed webhook events, as Stripe would, and redirects to the session's success_url).
  * axe-core on the console's pages; screenshots under test-output/stripe-checkout/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import axe from 'axe-core';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type ApiClient, PASSWORD, registerTenant, startApi } from '../support/api';
+import { launchBrowser, newConsolePage, screenshotAndCheck } from '../support/browser';
 import { StripeStub } from '../support/stripe-stub';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(__dirname, '../../test-output/stripe-checkout');
-const CONSOLE_INDEX = join(__dirname, '../../console/dist/index.html');
 const SECRET_KEY = 'sk_test_browser4242';
 const WEBHOOK_SECRET = 'whsec_browser4242';
 
@@ -26,15 +23,7 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`,
-    );
-  }
-  if (!existsSync(CONSOLE_INDEX)) {
-    throw new Error('The console is not built: run `npm run build:console` (npm test runs it before jest)');
-  }
-  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchBrowser({ built: ['index.html'], shots: SHOTS });
   stripe = new StripeStub(SECRET_KEY);
   // Read when the billing handler loads, as a Lambda reads its environment.
   Object.assign(process.env, {
@@ -44,9 +33,7 @@ beforeAll(async () => {
   });
   api = await startApi();
   stripe.webhook = { url: `${api.platform.url}/v1/webhooks/stripe`, secret: WEBHOOK_SECRET };
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.setDefaultTimeout(15_000);
+  page = await newConsolePage(browser);
 }, 90_000);
 
 afterAll(async () => {
@@ -55,20 +42,7 @@ afterAll(async () => {
   await stripe?.stop();
 });
 
-async function visit(name: string) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    const inPage = globalThis as any;
-    const result = await (inPage.axe as typeof axe).run(inPage.document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-    });
-    return result.violations
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map((violation) => `${violation.id} (${violation.impact})`);
-  });
-  expect({ page: name, violations }).toEqual({ page: name, violations: [] });
-}
+const visit = (name: string) => screenshotAndCheck(page, SHOTS, name);
 
 const heading = (name: string) => page.getByRole('heading', { level: 1, name });
 
