@@ -33,6 +33,28 @@ export class ApiFailure extends Error {
   }
 }
 
+/** The 409 of a stale If-Match (`details.currentVersion`): someone else saved it since the page read it. */
+export const changedMeanwhile = (error: unknown): boolean =>
+  error instanceof ApiFailure && error.status === 409 && error.details?.currentVersion !== undefined;
+
+/**
+ * Sends a write made with If-Match: true when it landed; false, after `stale()`, when someone
+ * changed the record meanwhile; any other failure is thrown as it came.
+ */
+export async function unlessChangedMeanwhile(
+  write: () => Promise<unknown>,
+  stale: () => void,
+): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (!changedMeanwhile(error)) throw error;
+    stale();
+    return false;
+  }
+}
+
 const STATUS_WORDS: Record<number, string> = {
   401: 'Your session has ended: sign in again.',
   403: 'Your role may not do this.',

@@ -78,16 +78,7 @@ function TurnOn({ email, onDone }: { email: string; onDone: () => void }) {
         }}
       >
         <p>Add an authenticator app (any TOTP app) so that signing in also asks for a code from it.</p>
-        <label>
-          Your password
-          <input
-            type="password"
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-            required
-            autocomplete="current-password"
-          />
-        </label>
+        <PasswordField value={password} change={setPassword} />
         <ErrorNote message={start.error} />
         <button type="submit" disabled={start.pending}>
           {start.pending ? 'Starting…' : 'Set up an authenticator app'}
@@ -112,17 +103,7 @@ function TurnOn({ email, onDone }: { email: string; onDone: () => void }) {
         <a href={enrolment.otpauthUri}>Open in an authenticator app</a>, or copy the link:
       </p>
       <Copyable text={enrolment.otpauthUri} label="Copy the otpauth link" />
-      <label>
-        Code from your authenticator app
-        <input
-          inputMode="numeric"
-          autocomplete="one-time-code"
-          pattern="[0-9]{6}"
-          value={code}
-          onInput={(e) => setCode(e.currentTarget.value)}
-          required
-        />
-      </label>
+      <CodeField label="Code from your authenticator app" value={code} change={setCode} />
       <ErrorNote message={confirm.error} />
       <button type="submit" disabled={confirm.pending}>
         {confirm.pending ? 'Checking…' : 'Turn on two-step sign-in'}
@@ -149,31 +130,44 @@ function TurnOff({ onDone }: { onDone: () => void }) {
         To remove or replace your authenticator app, turn two-step sign-in off with a current code, then turn
         it on again with the new app. Lost the app? Ask an owner or admin of your business to reset it.
       </p>
-      <label>
-        Your password
-        <input
-          type="password"
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-          required
-          autocomplete="current-password"
-        />
-      </label>
-      <label>
-        Current code from your authenticator app
-        <input
-          inputMode="numeric"
-          autocomplete="one-time-code"
-          pattern="[0-9]{6}"
-          value={code}
-          onInput={(e) => setCode(e.currentTarget.value)}
-          required
-        />
-      </label>
+      <PasswordField value={password} change={setPassword} />
+      <CodeField label="Current code from your authenticator app" value={code} change={setCode} />
       <ErrorNote message={turnOff.error} />
       <button type="submit" class="danger" disabled={turnOff.pending}>
         {turnOff.pending ? 'Turning off…' : 'Turn off two-step sign-in'}
       </button>
     </form>
+  );
+}
+
+function PasswordField(props: { value: string; change: (value: string) => void }) {
+  return (
+    <label>
+      Your password
+      <input
+        type="password"
+        value={props.value}
+        onInput={(e) => props.change(e.currentTarget.value)}
+        required
+        autocomplete="current-password"
+      />
+    </label>
+  );
+}
+
+/** A six-digit code from the authenticator app. */
+function CodeField(props: { label: string; value: string; change: (value: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <input
+        inputMode="numeric"
+        autocomplete="one-time-code"
+        pattern="[0-9]{6}"
+        value={props.value}
+        onInput={(e) => props.change(e.currentTarget.value)}
+        required
+      />
+    </label>
   );
 }

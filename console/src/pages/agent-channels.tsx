@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import { CHANNEL_KINDS } from '../../../lambdas/domain/channels/kinds';
-import { ApiFailure, api, apiOrigin, must, type ResponseOf } from '../api/client';
+import { api, apiOrigin, changedMeanwhile, must, type ResponseOf } from '../api/client';
 import { Copyable } from '../copy';
 import { Empty, ErrorNote, formatDate, Loading, messageOf, useLoad } from '../ui';
 import type { Agent } from './agents';
@@ -36,14 +36,6 @@ const ADDRESS_LABELS: Partial<Record<ChannelType, string>> = {
 function fieldLabel(field: string): string {
   const words = field.replace(/([A-Z])/g, ' $1').toLowerCase();
   return (words.charAt(0).toUpperCase() + words.slice(1)).replace(/\bsid\b/, 'SID');
-}
-
-/**
- * The agent changed since the page read it (another tab, a colleague): a 409 that carries the
- * agent's current version, as opposed to a 409 about the address.
- */
-export function changedMeanwhile(error: unknown): boolean {
-  return error instanceof ApiFailure && error.status === 409 && error.details?.currentVersion !== undefined;
 }
 
 const STALE =

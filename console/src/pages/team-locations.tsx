@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiFailure, api, must, type ResponseOf } from '../api/client';
+import { ApiFailure, api, must, type ResponseOf, unlessChangedMeanwhile } from '../api/client';
 import { Empty, ErrorNote, type Loaded, Loading, messageOf, useAction, useAgentNames, useLoad } from '../ui';
 
 export type Location = ResponseOf<'/v1/locations', 'get'>['items'][number];
@@ -19,9 +19,6 @@ export function useLocations(): Loaded<Location[]> {
   }, []);
 }
 
-/** The 409 of a stale If-Match (`details.currentVersion`): someone else saved it since the page read it. */
-export const changedMeanwhile = (error: unknown): boolean =>
-  error instanceof ApiFailure && error.status === 409 && error.details?.currentVersion !== undefined;
 export const CHANGED_MEANWHILE =
   'Someone else changed it meanwhile: the page now shows it as it is. Make your change again.';
 
@@ -130,19 +127,17 @@ function EditLocation({
 }) {
   const [form, setForm] = useState(() => formOf(location));
   const save = useAction(async () => {
-    try {
-      await must(
-        api().PATCH('/v1/locations/{id}', {
-          params: { path: { id: location.id }, header: { 'If-Match': `"${location.version}"` } },
-          body: bodyOf(form),
-        }),
-      );
-    } catch (error) {
-      if (!changedMeanwhile(error)) throw error;
-      stale();
-      return;
-    }
-    done(`${form.name} saved.`);
+    const saved = await unlessChangedMeanwhile(
+      () =>
+        must(
+          api().PATCH('/v1/locations/{id}', {
+            params: { path: { id: location.id }, header: { 'If-Match': `"${location.version}"` } },
+            body: bodyOf(form),
+          }),
+        ),
+      stale,
+    );
+    if (saved) done(`${form.name} saved.`);
   });
   return (
     <form

@@ -1,8 +1,8 @@
 /** The Team page's forms for people: add, edit (If-Match), and the confirmed disable / enable / delete. */
 import { useState } from 'preact/hooks';
-import { api, must, type ResponseOf } from '../api/client';
+import { api, must, type ResponseOf, unlessChangedMeanwhile } from '../api/client';
 import { ErrorNote, useAction } from '../ui';
-import { changedMeanwhile, focusWhenShown, type Location } from './team-locations';
+import { focusWhenShown, type Location } from './team-locations';
 
 export type User = ResponseOf<'/v1/users', 'get'>['items'][number];
 type Role = User['role'];
@@ -163,23 +163,21 @@ export function EditPerson({
 }) {
   const [form, setForm] = useState({ name: user.name, role: user.role, locationIds: user.locationIds });
   const save = useAction(async () => {
-    try {
-      await must(
-        api().PATCH('/v1/users/{id}', {
-          params: { path: { id: user.id }, header: { 'If-Match': `"${user.version}"` } },
-          body: {
-            ...(form.name !== user.name ? { name: form.name } : {}),
-            ...(form.role !== user.role ? { role: form.role } : {}),
-            locationIds: form.locationIds,
-          },
-        }),
-      );
-    } catch (error) {
-      if (!changedMeanwhile(error)) throw error;
-      stale();
-      return;
-    }
-    done(`${form.name} saved.`);
+    const saved = await unlessChangedMeanwhile(
+      () =>
+        must(
+          api().PATCH('/v1/users/{id}', {
+            params: { path: { id: user.id }, header: { 'If-Match': `"${user.version}"` } },
+            body: {
+              ...(form.name !== user.name ? { name: form.name } : {}),
+              ...(form.role !== user.role ? { role: form.role } : {}),
+              locationIds: form.locationIds,
+            },
+          }),
+        ),
+      stale,
+    );
+    if (saved) done(`${form.name} saved.`);
   });
   return (
     <form
@@ -267,18 +265,17 @@ export function ConfirmChange({
     } else if (change === 'reset-mfa') {
       await must(api().POST('/v1/users/{id}/mfa/reset', { params: { path: { id: user.id } } }));
     } else {
-      try {
-        await must(
-          api().PATCH('/v1/users/{id}', {
-            params: { path: { id: user.id }, header: { 'If-Match': `"${user.version}"` } },
-            body: { status: change === 'disable' ? 'disabled' : 'active' },
-          }),
-        );
-      } catch (error) {
-        if (!changedMeanwhile(error)) throw error;
-        stale();
-        return;
-      }
+      const saved = await unlessChangedMeanwhile(
+        () =>
+          must(
+            api().PATCH('/v1/users/{id}', {
+              params: { path: { id: user.id }, header: { 'If-Match': `"${user.version}"` } },
+              body: { status: change === 'disable' ? 'disabled' : 'active' },
+            }),
+          ),
+        stale,
+      );
+      if (!saved) return;
     }
     done(DONE_WORDS[change](user.email));
   });
